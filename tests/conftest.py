@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from causerie.providers import PROVIDERS  # noqa: E402
+from scripted_server import ScriptedServer  # noqa: E402
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+SETTING_VARS = [v for p in PROVIDERS for v in (p.key_env, p.base_url_env) if v] + [
+    "DEFAULT_PROVIDER", "DEFAULT_MODEL", "DEFAULT_PROMPT", "LOCAL_MODEL_PATH",
+]
+
+
+@pytest.fixture(autouse=True)
+def no_real_keys(monkeypatch):
+    """No test depends on a developer's key or reaches the internet."""
+    for name in SETTING_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(ROOT / "tests")  # no developer .env is read
+
+
+@pytest.fixture(scope="session")
+def _scripted():
+    server = ScriptedServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def scripted(_scripted):
+    _scripted.reset()
+    return _scripted
+
+
+def collect(stream_factory):
+    """Run one stream to the end in a fresh loop and return its events."""
+
+    async def run():
+        return [event async for event in stream_factory()]
+
+    return asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}

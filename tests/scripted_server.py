@@ -1,0 +1,155 @@
+"""A scripted OpenAI-compatible server on loopback: real HTTP and SSE, replies chosen by the test.
+
+Tests queue replies (a recorded stream, an error status, chunks with delays, a broken stream);
+each POST to /v1/chat/completions takes the next one. Every request body and header is recorded,
+and a stream the client abandoned is noted, so tests can check what went over the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "streams"
+
+
+def sse(*chunks: dict | str, done: bool = True) -> list[bytes]:
+    """SSE frames for chunk dicts (or raw data strings), ending in [DONE] unless told otherwise."""
+    frames = [f"data: {c if isinstance(c, str) else json.dumps(c)}\n\n".encode() for c in chunks]
+    if done:
+        frames.append(b"data: [DONE]\n\n")
+    return frames
+
+
+def delta(content: str | None = None, finish: str | None = None, **fields: Any) -> dict:
+    d: dict[str, Any] = dict(fields)
+    if content is not None:
+        d["content"] = content
+    return {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": d, "finish_reason": finish}]}
+
+
+def text_stream(*pieces: str, finish: str = "stop", usage: dict | None = None) -> list[bytes]:
+    chunks: list[dict] = [delta(p) for p in pieces] + [delta(finish=finish)]
+    if usage:
+        chunks.append({"object": "chat.completion.chunk", "choices": [], "usage": usage})
+    return sse(*chunks)
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    chunks: list[bytes] = field(default_factory=list)
+    """Body pieces, sent one by one (with `delay` seconds between them)."""
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "text/event-stream"
+    delay: float = 0.0
+    first_delay: float = 0.0
+    break_after: int | None = None
+    """Drop the connection (no clean end) after this many chunks."""
+
+    @classmethod
+    def fixture(cls, name: str, **kw: Any) -> "Reply":
+        return cls(chunks=[(FIXTURES / f"{name}.sse").read_bytes()], **kw)
+
+    @classmethod
+    def error(cls, status: int, payload: Any, **kw: Any) -> "Reply":
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return cls(status=status, body=body, content_type="application/json", **kw)
+
+
+class ScriptedServer:
+    def __init__(self) -> None:
+        self.replies: deque[Reply] = deque()
+        self.default: Reply = Reply(chunks=text_stream("Hello", " there", "!"))
+        self.requests: list[dict[str, Any]] = []
+        self.models: Any = {"object": "list", "data": [{"id": "model-a"}, {"id": "model-b"}]}
+        self.models_status = 200
+        self.disconnects = 0
+        self.completed_streams = 0
+        self.port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        app = Starlette(routes=[
+            Route("/v1/chat/completions", self._chat, methods=["POST"]),
+            Route("/v1/models", self._models, methods=["GET"]),
+        ])
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    # -- control from tests --
+
+    def queue(self, *replies: Reply) -> None:
+        self.replies.extend(replies)
+
+    def reset(self) -> None:
+        self.replies.clear()
+        self.requests.clear()
+        self.disconnects = self.completed_streams = 0
+        self.default = Reply(chunks=text_stream("Hello", " there", "!"))
+        self.models = {"object": "list", "data": [{"id": "model-a"}, {"id": "model-b"}]}
+        self.models_status = 200
+
+    def start(self) -> "ScriptedServer":
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("scripted server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+
+    # -- handlers --
+
+    async def _models(self, request: Request) -> Response:
+        self.requests.append({"path": "/v1/models", "headers": dict(request.headers)})
+        return JSONResponse(self.models, status_code=self.models_status)
+
+    async def _chat(self, request: Request) -> Response:
+        body = await request.json()
+        self.requests.append({"path": "/v1/chat/completions", "headers": dict(request.headers), "body": body})
+        reply = self.replies.popleft() if self.replies else self.default
+        if reply.body is not None:
+            return Response(reply.body, status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
+
+        async def pieces():
+            sent = 0
+            try:
+                if reply.first_delay:
+                    await asyncio.sleep(reply.first_delay)
+                for piece in reply.chunks:
+                    if reply.break_after is not None and sent >= reply.break_after:
+                        raise ConnectionAbortedError("scripted break")
+                    yield piece
+                    sent += 1
+                    if reply.delay:
+                        await asyncio.sleep(reply.delay)
+                self.completed_streams += 1
+            except (asyncio.CancelledError, GeneratorExit):
+                self.disconnects += 1
+                raise
+
+        return StreamingResponse(pieces(), status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

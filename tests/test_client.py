@@ -1,0 +1,430 @@
+"""The wire client against the scripted server: recorded streams, quirks and every failure."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+
+import pytest
+
+from causerie.answer import Answer
+from causerie.client import ChatClient, ChatRequest, RetryPolicy
+from causerie.events import Failure, Finish, ReasoningDelta, Status, TextDelta, Usage
+from causerie.providers import Endpoint, get_provider
+from scripted_server import Reply, delta, sse, text_stream
+
+KEY = "test-key-not-a-secret-0123456789"
+
+
+def make_client(**kw):
+    kw.setdefault("retry", RetryPolicy(max_retries=2, backoff_s=0.01))
+    kw.setdefault("connect_timeout", 0.5)
+    return ChatClient(**kw)
+
+
+def endpoint(server, provider="openai", key=KEY):
+    return Endpoint(get_provider(provider), server.base_url, key)
+
+
+def run(client, ep, model="model-a", messages=None, **params):
+    request = ChatRequest(ep, model, messages or [{"role": "user", "content": "Hi"}], params)
+
+    async def go():
+        try:
+            return [e async for e in client.stream(request)]
+        finally:
+            await client.aclose()
+
+    return asyncio.run(go())
+
+
+def answer_of(events):
+    answer = Answer()
+    for e in events:
+        answer.apply(e)
+    return answer
+
+
+# -- recorded streams ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, provider, text, reasoning", [
+    ("xai-grok-4-fast-simple", "xai", "Olá!", ""),
+    ("xai-grok-code-fast-simple", "xai", None, "nonempty"),
+    ("openai-gpt-4o-simple", "openai", None, ""),
+    ("openai-o4-mini-simple", "openai", None, ""),
+    ("groq-kimi-k2-simple", "groq", None, ""),
+    ("huggingface-kimi-k2-simple", "huggingface", None, ""),
+    ("llamacpp-gpt-oss-simple", "llamacpp", "Olá!", "nonempty"),
+])
+def test_recorded_streams_parse(scripted, name, provider, text, reasoning):
+    scripted.queue(Reply.fixture(name))
+    events = run(make_client(), endpoint(scripted, provider))
+    answer = answer_of(events)
+    assert answer.failure is None, answer.failure
+    assert answer.finish_reason == "stop"
+    assert answer.text.strip()
+    if text:
+        assert answer.text == text
+    if reasoning:
+        assert answer.reasoning.strip()
+    else:
+        assert answer.reasoning == ""
+    assert isinstance(events[-1], Finish)
+    assert answer.usage is not None and answer.usage.prompt_tokens
+
+
+def test_xai_usage_counts_reasoning_inside_completion(scripted):
+    scripted.queue(Reply.fixture("xai-grok-4-fast-simple"))
+    usage = answer_of(run(make_client(), endpoint(scripted, "xai"))).usage
+    # xAI: completion 2 + reasoning 129, total 296 = 165 + 131
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.reasoning_tokens, usage.cached_tokens) == (165, 131, 129, 164)
+    assert not usage.estimated
+
+
+def test_tool_call_without_text_is_an_empty_answer(scripted):
+    scripted.queue(Reply.fixture("xai-grok-3-mini-thinking"))
+    answer = answer_of(run(make_client(), endpoint(scripted, "xai")))
+    assert answer.reasoning.startswith("First")or answer.reasoning
+    assert answer.failure.kind == "empty" and "tool" in answer.failure.message
+
+
+# -- request shape ---------------------------------------------------------------------------
+
+def test_only_set_parameters_are_sent_and_key_goes_in_header(scripted):
+    run(make_client(), endpoint(scripted), temperature=0.3, top_p=None, max_tokens=None)
+    sent = scripted.requests[-1]
+    assert sent["body"]["temperature"] == 0.3
+    assert "top_p" not in sent["body"] and "max_tokens" not in sent["body"]
+    assert sent["body"]["stream"] is True
+    assert sent["body"]["stream_options"] == {"include_usage": True}
+    assert sent["headers"]["authorization"] == f"Bearer {KEY}"
+
+
+def test_provider_without_stream_usage_gets_no_stream_options(scripted):
+    run(make_client(), endpoint(scripted, "mistral"))
+    assert "stream_options" not in scripted.requests[-1]["body"]
+
+
+def test_keyless_local_server_gets_no_authorization(scripted):
+    run(make_client(), endpoint(scripted, "ollama", key=None))
+    assert "authorization" not in scripted.requests[-1]["headers"]
+
+
+# -- quirks from the provider notes ----------------------------------------------------------
+
+def test_empty_choices_none_delta_and_none_content(scripted):
+    scripted.queue(Reply(chunks=sse(
+        {"choices": []},
+        {"choices": [{"index": 0, "delta": None}]},
+        delta(None, role="assistant"),
+        {"choices": [{"index": 0, "delta": {"content": None}}]},
+        delta("Yes"),
+        delta(finish="stop"),
+    )))
+    answer = answer_of(run(make_client(), endpoint(scripted)))
+    assert answer.text == "Yes" and answer.finish_reason == "stop"
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+def test_reasoning_fields(scripted, field):
+    scripted.queue(Reply(chunks=sse(delta(**{field: "Let me think."}), delta(**{field: " Done."}), delta("42"), delta(finish="stop"))))
+    answer = answer_of(run(make_client(), endpoint(scripted)))
+    assert (answer.reasoning, answer.text) == ("Let me think. Done.", "42")
+
+
+def test_mistral_list_content_with_thinking_parts(scripted):
+    scripted.queue(Reply(chunks=sse(
+        delta([{"type": "thinking", "thinking": [{"type": "text", "text": "Hmm."}]}]),
+        delta([{"type": "text", "text": "Bonjour"}]),
+        delta(finish="stop"),
+    )))
+    answer = answer_of(run(make_client(), endpoint(scripted, "mistral")))
+    assert (answer.reasoning, answer.text) == ("Hmm.", "Bonjour")
+
+
+def test_think_tags_split_across_chunks(scripted):
+    scripted.queue(Reply(chunks=text_stream("<thi", "nk>Step one", ".</th", "ink>\n\nThe answer", " is 4.")))
+    answer = answer_of(run(make_client(), endpoint(scripted, "llamacpp", key=None)))
+    assert answer.reasoning == "Step one."
+    assert answer.text == "The answer is 4."
+
+
+def test_lone_closing_think_tag_moves_earlier_text_to_reasoning(scripted):
+    scripted.queue(Reply(chunks=text_stream("I should greet", " them.</think>", "Hello!")))
+    answer = answer_of(run(make_client(), endpoint(scripted, "llamacpp", key=None)))
+    assert answer.reasoning == "I should greet them."
+    assert answer.text == "Hello!"
+
+
+def test_text_with_angle_brackets_is_untouched(scripted):
+    scripted.queue(Reply(chunks=text_stream("if a <", " b and <b>bold</b> <thin", "king>")))
+    answer = answer_of(run(make_client(), endpoint(scripted)))
+    assert answer.text == "if a < b and <b>bold</b> <thinking>" and answer.reasoning == ""
+
+
+def test_groq_usage_under_x_groq(scripted):
+    chunk = delta(finish="stop")
+    chunk["x_groq"] = {"usage": {"prompt_tokens": 11, "completion_tokens": 3}}
+    scripted.queue(Reply(chunks=sse(delta("Hi"), chunk)))
+    usage = answer_of(run(make_client(), endpoint(scripted, "groq"))).usage
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.estimated) == (11, 3, False)
+
+
+def test_usage_on_last_content_chunk_deepseek_style(scripted):
+    chunk = delta("!", finish="stop")
+    chunk["usage"] = {"prompt_tokens": 5, "completion_tokens": 2}
+    scripted.queue(Reply(chunks=sse(delta("Hi"), chunk)))
+    answer = answer_of(run(make_client(), endpoint(scripted, "deepseek")))
+    assert answer.text == "Hi!" and answer.usage.completion_tokens == 2
+
+
+def test_missing_usage_is_estimated(scripted):
+    scripted.queue(Reply(chunks=text_stream("Hello there, this is an answer.")))
+    usage = answer_of(run(make_client(), endpoint(scripted))).usage
+    assert usage.estimated and usage.completion_tokens > 0
+
+
+def test_openrouter_comments_are_ignored(scripted):
+    scripted.queue(Reply(chunks=[b": OPENROUTER PROCESSING\n\n", *text_stream("Fine")]))
+    answer = answer_of(run(make_client(), endpoint(scripted, "openrouter")))
+    assert answer.text == "Fine" and answer.failure is None
+
+
+def test_whole_json_completion_when_server_ignores_stream(scripted):
+    payload = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "Plain"}, "finish_reason": "stop"}],
+               "usage": {"prompt_tokens": 3, "completion_tokens": 1}}
+    scripted.queue(Reply(status=200, body=json.dumps(payload).encode(), content_type="application/json"))
+    answer = answer_of(run(make_client(), endpoint(scripted)))
+    assert answer.text == "Plain" and answer.finish_reason == "stop"
+
+
+# -- failures ---------------------------------------------------------------------------------
+
+def test_401_names_the_variable_and_never_the_key(scripted):
+    scripted.queue(Reply.error(401, {"error": {"message": f"Incorrect API key provided: {KEY[:6]}***{KEY[-4:]}", "type": "invalid_request_error"}}))
+    events = run(make_client(), endpoint(scripted, "openai"))
+    failure = events[-1]
+    assert failure.kind == "auth" and "OPENAI_API_KEY" in failure.message
+    assert KEY[:6] not in failure.message and KEY[-4:] not in failure.message
+    assert len(scripted.requests) == 1  # never retried
+
+
+def test_xai_flat_400_bad_key_is_auth(scripted):
+    scripted.queue(Reply.error(400, {"code": "Client specified an invalid argument", "error": f"Incorrect API key provided: {KEY}. You can obtain an API key from https://console.x.ai."}))
+    failure = run(make_client(), endpoint(scripted, "xai"))[-1]
+    assert failure.kind == "auth" and "XAI_API_KEY" in failure.message and KEY not in failure.message
+
+
+def test_403_no_credits(scripted):
+    scripted.queue(Reply.error(403, {"code": "forbidden", "error": "Your newly created team doesn't have any credits yet."}))
+    failure = run(make_client(), endpoint(scripted, "xai"))[-1]
+    assert failure.kind == "credits" and len(scripted.requests) == 1
+
+
+def test_404_suggests_listed_models(scripted):
+    client = make_client(known_models=lambda ep: ["model-a", "model-b"])
+    scripted.queue(Reply.error(404, {"error": {"message": "The model `nope` does not exist"}}))
+    failure = run(client, endpoint(scripted), model="nope")[-1]
+    assert failure.kind == "not_found" and "'nope'" in failure.message and "model-a" in failure.message
+
+
+def test_429_retries_honouring_retry_after_then_succeeds(scripted):
+    scripted.queue(Reply.error(429, {"error": {"message": "Rate limit reached"}}, headers={"retry-after": "1"}), Reply(chunks=text_stream("ok")))
+    started = time.monotonic()
+    events = run(make_client(), endpoint(scripted))
+    assert time.monotonic() - started >= 0.9
+    assert any(isinstance(e, Status) and "429" in e.message for e in events)
+    assert answer_of(events).text == "ok" and len(scripted.requests) == 2
+
+
+def test_429_gives_up_after_bounded_retries(scripted):
+    for _ in range(5):
+        scripted.queue(Reply.error(429, {"error": {"message": "Rate limit reached"}}))
+    failure = run(make_client(), endpoint(scripted))[-1]
+    assert failure.kind == "rate_limited" and "rate limit" in failure.message.lower()
+    assert len(scripted.requests) == 3  # one try and two retries
+
+
+def test_429_for_exhausted_credits_is_not_retried(scripted):
+    scripted.queue(Reply.error(429, {"code": "x", "error": "Your team has reached its monthly spending limit."}))
+    failure = run(make_client(), endpoint(scripted, "xai"))[-1]
+    assert failure.kind == "credits" and len(scripted.requests) == 1
+
+
+def test_503_is_retried_then_reported(scripted):
+    for _ in range(3):
+        scripted.queue(Reply.error(503, {"error": {"message": "overloaded"}}))
+    failure = run(make_client(), endpoint(scripted))[-1]
+    assert failure.kind == "server" and "503" in failure.message and len(scripted.requests) == 3
+
+
+def test_500_is_not_retried(scripted):
+    scripted.queue(Reply.error(500, b"Internal Server Error"))
+    failure = run(make_client(), endpoint(scripted))[-1]
+    assert failure.kind == "server" and len(scripted.requests) == 1
+
+
+def test_gemini_list_error_body(scripted):
+    scripted.queue(Reply.error(400, [{"error": {"code": 400, "message": "Invalid JSON payload received.", "status": "INVALID_ARGUMENT"}}]))
+    failure = run(make_client(), endpoint(scripted, "gemini"))[-1]
+    assert failure.kind == "bad_request" and "Invalid JSON payload received." in failure.message
+
+
+def test_unsupported_parameter_dropped_once_and_remembered(scripted):
+    client = make_client()
+    scripted.queue(Reply.error(400, {"code": "x", "error": "Model grok-4 does not support parameter reasoningEffort."}))
+    answer = answer_of(run(client, endpoint(scripted, "xai"), model="grok-4", reasoning_effort="high", temperature=0.5))
+    assert answer.text == "Hello there!"
+    first, second = scripted.requests[-2]["body"], scripted.requests[-1]["body"]
+    assert first["reasoning_effort"] == "high" and "reasoning_effort" not in second and second["temperature"] == 0.5
+    run(client, endpoint(scripted, "xai"), model="grok-4", reasoning_effort="high")
+    assert "reasoning_effort" not in scripted.requests[-1]["body"]  # remembered, no second 400
+    assert len(scripted.requests) == 3
+
+
+def test_mistral_422_extra_forbidden(scripted):
+    detail = {"detail": [{"type": "extra_forbidden", "loc": ["body", "top_p_x"], "msg": "Extra inputs are not permitted"},
+                         {"type": "extra_forbidden", "loc": ["body", "top_p"], "msg": "Extra inputs are not permitted"}]}
+    scripted.queue(Reply.error(422, detail))
+    answer = answer_of(run(make_client(), endpoint(scripted, "mistral"), top_p=0.9))
+    assert answer.failure is None and "top_p" not in scripted.requests[-1]["body"]
+
+
+def test_max_tokens_renamed_for_reasoning_models(scripted):
+    scripted.queue(Reply.error(400, {"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", "param": "max_tokens"}}))
+    answer = answer_of(run(make_client(), endpoint(scripted), model="o4-mini", max_tokens=100))
+    assert answer.failure is None
+    assert scripted.requests[-1]["body"].get("max_completion_tokens") == 100 and "max_tokens" not in scripted.requests[-1]["body"]
+
+
+def test_second_unsupported_parameter_is_not_looped(scripted):
+    scripted.queue(Reply.error(400, {"error": {"message": "temperature is not supported"}}),
+                   Reply.error(400, {"error": {"message": "top_p is not supported"}}))
+    failure = run(make_client(), endpoint(scripted), temperature=1.0, top_p=0.5)[-1]
+    assert failure.kind == "bad_request" and len(scripted.requests) == 2
+
+
+def test_connection_refused_is_retried_then_reported():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ep = Endpoint(get_provider("ollama"), f"http://127.0.0.1:{port}/v1", None)
+    events = run(make_client(), ep)
+    statuses = [e for e in events if isinstance(e, Status)]
+    assert len(statuses) == 2
+    assert events[-1].kind == "connect" and "connection refused" in events[-1].message and "OLLAMA_BASE_URL" in events[-1].message
+
+
+def test_connect_timeout_is_reported():
+    # A listening socket whose accept queue is full never completes the handshake.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    fillers = []
+    try:
+        for _ in range(4):
+            f = socket.socket()
+            f.setblocking(False)
+            f.connect_ex(listener.getsockname())
+            fillers.append(f)
+        time.sleep(0.1)
+        ep = Endpoint(get_provider("vllm"), f"http://127.0.0.1:{listener.getsockname()[1]}/v1", None)
+        started = time.monotonic()
+        events = run(make_client(connect_timeout=0.3, retry=RetryPolicy(max_retries=1, backoff_s=0.01)), ep)
+        assert events[-1].kind == "connect" and "timed out" in events[-1].message
+        assert time.monotonic() - started < 5
+    finally:
+        for f in fillers:
+            f.close()
+        listener.close()
+
+
+def test_error_event_mid_stream_keeps_partial_answer(scripted):
+    scripted.queue(Reply(chunks=sse(delta("Partial "), delta("answer"), {"error": {"message": "Upstream provider crashed", "code": 502}}, done=False)))
+    answer = answer_of(run(make_client(), endpoint(scripted, "openrouter")))
+    assert answer.text == "Partial answer"
+    assert answer.failure.kind == "stream_error" and "Upstream provider crashed" in answer.failure.message
+    assert len(scripted.requests) == 1  # never retried after output
+
+
+def test_invalid_json_in_stream(scripted):
+    scripted.queue(Reply(chunks=sse(delta("Start"), "{not json", done=True)))
+    answer = answer_of(run(make_client(), endpoint(scripted)))
+    assert answer.text == "Start" and answer.failure.kind == "invalid_stream"
+
+
+def test_not_a_stream_at_all(scripted):
+    scripted.queue(Reply(status=200, body=b"<html>Welcome to nginx</html>", content_type="text/html"))
+    failure = run(make_client(), endpoint(scripted))[-1]
+    assert failure.kind == "invalid_stream" and "base URL" in failure.message
+
+
+def test_stream_without_finish_reason_is_cut_off(scripted):
+    scripted.queue(Reply(chunks=sse(delta("Half an"), delta(" answer"), done=False)))
+    answer = answer_of(run(make_client(), endpoint(scripted)))
+    assert answer.text == "Half an answer" and answer.failure.kind == "cut_off" and "cut off" in answer.failure.message
+
+
+def test_connection_dropped_mid_stream_keeps_partial(scripted):
+    scripted.queue(Reply(chunks=sse(delta("Kept"), delta(" text"), delta(" lost"), delta(finish="stop")), break_after=2))
+    answer = answer_of(run(make_client(), endpoint(scripted)))
+    assert answer.text == "Kept text" and answer.failure.kind == "cut_off"
+
+
+def test_empty_answer(scripted):
+    scripted.queue(Reply(chunks=sse(delta(""), delta(finish="stop"))))
+    failure = run(make_client(), endpoint(scripted))[-1]
+    assert failure.kind == "empty" and "empty answer" in failure.message
+
+
+def test_read_timeout_is_long_but_bounded(scripted):
+    scripted.queue(Reply(chunks=text_stream("late"), first_delay=2))
+    failure = run(make_client(read_timeout=0.5), endpoint(scripted))[-1]
+    assert failure.kind == "timeout" and "CAUSERIE_READ_TIMEOUT" in failure.message
+    assert ChatClient().timeout.read >= 600 and ChatClient().timeout.connect <= 10
+
+
+def test_closing_the_stream_closes_the_upstream_request(scripted):
+    scripted.queue(Reply(chunks=sse(*[delta(f"w{i} ") for i in range(200)], delta(finish="stop")), delay=0.02))
+    client = make_client()
+    request = ChatRequest(endpoint(scripted), "model-a", [{"role": "user", "content": "long"}])
+
+    async def go():
+        stream = client.stream(request)
+        got = []
+        async for event in stream:
+            got.append(event)
+            if len(got) == 5:
+                break
+        await stream.aclose()
+        for _ in range(100):
+            if scripted.disconnects:
+                break
+            await asyncio.sleep(0.02)
+        await client.aclose()
+        return got
+
+    asyncio.run(go())
+    assert scripted.disconnects == 1 and scripted.completed_streams == 0
+
+
+def test_local_gate_makes_requests_wait_their_turn(scripted):
+    scripted.default = Reply(chunks=text_stream("a", "b", "c"), delay=0.05)
+    client = make_client()
+    ep = Endpoint(get_provider("local"), scripted.base_url, None)
+
+    async def one():
+        return [e async for e in client.stream(ChatRequest(ep, "m", [{"role": "user", "content": "x"}]))]
+
+    async def go():
+        try:
+            return await asyncio.gather(one(), one(), one())
+        finally:
+            await client.aclose()
+
+    results = asyncio.run(go())
+    waited = [r for r in results if isinstance(r[0], Status) and "Waiting" in r[0].message]
+    assert len(waited) == 2
+    assert all(answer_of(r).text == "abc" for r in results)
