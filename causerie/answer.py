@@ -22,6 +22,7 @@ class Answer:
     first_token_at: float | None = None
     answer_started_at: float | None = None
     finished_at: float | None = None
+    cost_usd: float | None = None
 
     def apply(self, event: Event) -> None:
         kind = type(event)

@@ -1,0 +1,25 @@
+"""Causerie: `python app.py` runs the chat; Spaces, hot reload and tests import `demo`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+from causerie.service import ChatService
+from causerie.settings import SettingsError, load_settings
+from causerie.ui import build_demo, launch_options
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+try:
+    service = ChatService(load_settings())
+except SettingsError as exc:
+    sys.exit(f"Causerie cannot start: {exc}")
+
+demo = build_demo(service)
+
+if __name__ == "__main__":
+    # SIGTERM (a Space stopping, `kill`) exits through atexit, which stops the local model server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    demo.launch(**launch_options(service))

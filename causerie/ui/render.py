@@ -1,0 +1,56 @@
+"""Turning an Answer into chat messages: a thought, the answer, and a footer or a notice.
+
+The thought and Causerie's own footers and notices are marked in their metadata, so that
+conversation.py leaves them out of what is sent upstream.
+"""
+
+from __future__ import annotations
+
+from ..answer import Answer
+from ..conversation import UI_ONLY_PREFIX
+
+
+def _number(value: float | int | None) -> str:
+    return f"{value:,}" if isinstance(value, int) else "?"
+
+
+def footer_text(answer: Answer) -> str:
+    parts = [f"{answer.provider_label} · {answer.model}" if answer.model else answer.provider_label]
+    if answer.ttft_s is not None:
+        parts.append(f"{answer.ttft_s:.2f} s to first token")
+    if answer.tokens_per_s:
+        parts.append(f"{answer.tokens_per_s:.0f} tokens/s")
+    usage = answer.usage
+    if usage is not None:
+        tokens = f"{_number(usage.prompt_tokens)} in · {_number(usage.completion_tokens)} out"
+        if usage.reasoning_tokens:
+            tokens += f" ({_number(usage.reasoning_tokens)} thinking)"
+        parts.append(("≈ " if usage.estimated else "") + tokens + (" (estimated)" if usage.estimated else ""))
+    if answer.cost_usd is not None:
+        parts.append(f"${answer.cost_usd:.4f}" if answer.cost_usd >= 0.0001 else "< $0.0001")
+    if answer.finish_reason == "length":
+        parts.append("stopped at the max tokens limit")
+    return " · ".join(parts)
+
+
+def render(answer: Answer) -> list[dict]:
+    messages: list[dict] = []
+    if answer.reasoning:
+        thought = {"title": "Thinking", "id": f"{UI_ONLY_PREFIX}thought"}
+        if answer.thinking:
+            thought["status"] = "pending"
+        else:
+            thought["status"] = "done"
+        if (seconds := answer.thinking_s) is not None:
+            thought["duration"] = round(seconds, 1)
+        messages.append({"role": "assistant", "content": answer.reasoning, "metadata": thought})
+    if answer.text:
+        messages.append({"role": "assistant", "content": answer.text})
+    if answer.status:
+        messages.append({"role": "assistant", "content": f"⏳ {answer.status}", "metadata": {"id": f"{UI_ONLY_PREFIX}status"}})
+    if answer.failure is not None:
+        kept = " (the partial answer above is kept)" if answer.text else ""
+        messages.append({"role": "assistant", "content": f"⚠️ {answer.failure.message}{kept}", "metadata": {"id": f"{UI_ONLY_PREFIX}notice"}})
+    if answer.finished_at is not None:
+        messages.append({"role": "assistant", "content": f"<sub>{footer_text(answer)}</sub>", "metadata": {"id": f"{UI_ONLY_PREFIX}footer"}})
+    return messages
