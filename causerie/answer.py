@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from .events import Event, Failure, Finish, ReasoningDelta, Status, TextDelta, Usage
+from .events import Event, Failure, Finish, ReasoningDelta, Start, Status, TextDelta, Usage
 
 
 @dataclass
@@ -42,6 +42,8 @@ class Answer:
                 self.text = ""
                 self.answer_started_at = None
             self.reasoning += event.text
+        elif kind is Start:
+            self.provider_label, self.model = event.provider_label, event.model
         elif kind is Usage:
             self.usage = event
         elif kind is Status:

@@ -10,6 +10,15 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
+class Start:
+    """The request is going out: which provider and model will write this answer."""
+
+    provider_id: str
+    provider_label: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
 class TextDelta:
     """A piece of the answer."""
 
@@ -66,4 +75,4 @@ class Failure:
     status: int | None = None
 
 
-Event = TextDelta | ReasoningDelta | Usage | Status | Finish | Failure
+Event = Start | TextDelta | ReasoningDelta | Usage | Status | Finish | Failure

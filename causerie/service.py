@@ -13,7 +13,7 @@ from typing import Any
 from .client import ChatClient, ChatRequest, RetryPolicy
 from .conversation import build_messages
 from .discovery import ModelCatalog
-from .events import Event, Failure, Status
+from .events import Event, Failure, Start, Status
 from .local_model import LocalModelError, LocalModelServer
 from .prompts import Preset, load_presets
 from .providers import Endpoint, Provider, get_provider, pick_default_model
@@ -117,6 +117,7 @@ class ChatService:
             yield Failure("no_model", f"{provider.label} lists no models right now. Type a model id in the Model box.")
             return
         request = ChatRequest(endpoint, model, build_messages(system_prompt, history, message), dict(params or {}))
+        yield Start(provider.id, provider.label, model)
         async for event in self.client.stream(request):
             yield event
 

@@ -55,3 +55,39 @@ def collect(stream_factory):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+class RunningApp:
+    def __init__(self, env: dict, **settings_overrides):
+        from dataclasses import replace
+
+        from causerie.service import ChatService
+        from causerie.settings import load_settings
+        from causerie.ui import build_demo, launch_options
+        from scripted_server import _free_port
+
+        settings = replace(load_settings(env), **settings_overrides)
+        self.service = ChatService(settings)
+        self.demo = build_demo(self.service)
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        options = launch_options(self.service)
+        self.demo.launch(server_name="127.0.0.1", server_port=self.port, prevent_thread_lock=True, quiet=True, **options)
+
+    def client(self):
+        from gradio_client import Client
+
+        return Client(self.url, verbose=False)
+
+    def close(self):
+        self.demo.close()
+        if self.service.local:
+            self.service.local.stop()
+
+
+@pytest.fixture(scope="module")
+def app(_scripted):
+    """The app, launched, with the OpenAI slot pointed at the scripted server."""
+    running = RunningApp({"OPENAI_BASE_URL": _scripted.base_url})
+    yield running
+    running.close()

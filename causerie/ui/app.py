@@ -11,7 +11,7 @@ import gradio as gr
 
 from ..answer import Answer
 from ..events import Failure, Status
-from ..providers import PROVIDERS, get_provider
+from ..providers import PROVIDERS, PROVIDERS_BY_ID
 from ..service import ChatService
 from .render import render
 
@@ -44,11 +44,10 @@ def _params(temperature: Any, top_p: Any, max_tokens: Any) -> dict[str, Any]:
     return params
 
 
-async def answer_events(service: ChatService, **kwargs: Any) -> AsyncIterator[tuple[Answer, bool]]:
-    """Apply events to an Answer; yield it (coalesced) with whether the UI should update now."""
-    provider_id = kwargs.get("provider_id")
-    label = get_provider(provider_id).label if provider_id else ""
-    answer = Answer(provider_label=label, model=kwargs.get("model") or "")
+async def answer_updates(service: ChatService, **kwargs: Any) -> AsyncIterator[Answer]:
+    """Apply events to an Answer and yield it, at most every UPDATE_INTERVAL_S (and at the end)."""
+    provider = PROVIDERS_BY_ID.get(kwargs.get("provider_id") or "") or service.default_provider()
+    answer = Answer(provider_label=provider.label if provider else "", model=kwargs.get("model") or "")
     last = 0.0
     try:
         async for event in service.stream_answer(**kwargs):
@@ -56,11 +55,11 @@ async def answer_events(service: ChatService, **kwargs: Any) -> AsyncIterator[tu
             now = time.perf_counter()
             if type(event) is Status or now - last >= UPDATE_INTERVAL_S:
                 last = now
-                yield answer, True
+                yield answer
     except Exception:  # never let an exception reach Gradio: the textbox would stay disabled
         log.exception("Unexpected error while answering")
         answer.apply(Failure("internal", "Something went wrong inside Causerie while answering. Try again; if it keeps happening, the server log has the details."))
-    yield answer, True
+    yield answer
 
 
 def build_demo(service: ChatService) -> gr.Blocks:
@@ -72,13 +71,10 @@ def build_demo(service: ChatService) -> gr.Blocks:
 
     async def respond(message, history, provider_id, model, preset_id, system_prompt, temperature, top_p, max_tokens):
         model = (model or "").strip()
-        answer = None
-        async for answer, _ in answer_events(
+        async for answer in answer_updates(
             service, provider_id=provider_id, model=model, system_prompt=system_prompt, history=history,
             message=message, params=_params(temperature, top_p, max_tokens),
         ):
-            if not answer.model:
-                answer.model = model
             yield render(answer)
 
     async def chat(
@@ -93,16 +89,16 @@ def build_demo(service: ChatService) -> gr.Blocks:
         """Ask a model and stream the accumulated answer; the final value is the whole answer."""
         if system_prompt is None and default_preset:
             system_prompt = default_preset.prompt
-        answer = None
-        async for answer, _ in answer_events(
+        answer, sent = None, ""
+        async for answer in answer_updates(
             service, provider_id=provider, model=model, system_prompt=system_prompt, history=history,
             message=message, params=_params(temperature, None, max_tokens),
         ):
-            if answer.failure is None and answer.text:
-                yield answer.text
+            if answer.failure is None and answer.text != sent:
+                sent = answer.text
+                yield sent
         if answer is None or answer.failure is not None:
             raise gr.Error(answer.failure.message if answer else "No answer.", print_exception=False)
-        yield answer.text
 
     async def on_provider_change(provider_id):
         if not provider_id:

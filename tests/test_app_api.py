@@ -1,0 +1,90 @@
+"""The running app driven over HTTP with gradio_client, as a program would use /chat."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from gradio_client import Client
+
+from causerie.prompts import load_presets
+from conftest import RunningApp
+from scripted_server import Reply, delta, sse, text_stream
+
+
+def test_chat_streams_accumulated_text_and_returns_the_answer(app, scripted):
+    scripted.default = Reply(chunks=text_stream("One", " two", " three."), delay=0.1)
+    job = app.client().submit("Count", api_name="/chat")
+    partials = list(job)
+    assert job.result() == "One two three."
+    assert partials[0] == "One" and partials[-1] == "One two three."
+    assert all(b.startswith(a) for a, b in zip(partials, partials[1:]))
+
+
+def test_chat_passes_history_system_prompt_model_and_parameters(app, scripted):
+    history = [{"role": "user", "content": "Earlier"}, {"role": "assistant", "content": "Reply"}]
+    result = app.client().predict("Now", history, "Be terse.", "openai", "model-b", 0.4, 50, api_name="/chat")
+    assert result == "Hello there!"
+    body = scripted.requests[-1]["body"]
+    assert body["model"] == "model-b" and body["temperature"] == 0.4 and body["max_tokens"] == 50
+    assert body["messages"] == [
+        {"role": "system", "content": "Be terse."}, *history, {"role": "user", "content": "Now"}]
+
+
+def test_chat_defaults_to_the_default_preset_and_discovered_model(app, scripted):
+    app.client().predict("Hi", api_name="/chat")
+    body = scripted.requests[-1]["body"]
+    assert body["messages"][0] == {"role": "system", "content": load_presets()["general-en"].prompt}
+    assert body["model"] == "model-a"  # first listed by GET /models
+    assert "temperature" not in body and "top_p" not in body and "max_tokens" not in body
+
+
+def test_chat_failure_raises_the_same_clear_message(app, scripted):
+    scripted.queue(Reply.error(401, {"error": {"message": "Invalid key"}}))
+    with pytest.raises(Exception, match="OPENAI_API_KEY"):
+        app.client().predict("Hi", api_name="/chat")
+
+
+def test_unknown_provider_is_a_clear_error(app):
+    with pytest.raises(Exception, match="Unknown provider 'nope'"):
+        app.client().predict("Hi", None, None, "nope", api_name="/chat")
+
+
+def test_provider_not_set_up_names_the_variable(app):
+    with pytest.raises(Exception, match="set XAI_API_KEY"):
+        app.client().predict("Hi", None, None, "xai", api_name="/chat")
+
+
+def test_twenty_users_at_once_are_served_together(app, scripted):
+    # Each answer takes about a second upstream; served one after another they would take 20 s.
+    scripted.default = Reply(chunks=text_stream(*[f"t{i} " for i in range(10)]), delay=0.1)
+    client = app.client()
+    started = time.monotonic()
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(lambda i: client.predict(f"q{i}", api_name="/chat"), range(20)))
+    elapsed = time.monotonic() - started
+    assert all(r.startswith("t0 ") and r.strip().endswith("t9") for r in results)
+    assert elapsed < 6, f"20 concurrent answers took {elapsed:.1f} s: they were not served at once"
+
+
+def test_queue_full_says_busy(_scripted):
+    running = RunningApp({"OPENAI_BASE_URL": _scripted.base_url}, concurrency_limit=1, queue_max_size=1)
+    try:
+        _scripted.default = Reply(chunks=text_stream(*["x"] * 30), delay=0.1)
+        client = running.client()
+        jobs = [client.submit(f"q{i}", api_name="/chat") for i in range(2)]
+        time.sleep(0.5)
+        # A third request finds the queue full: the join is refused with a busy answer.
+        fn_index = next(i for i, d in enumerate(running.demo.config["dependencies"]) if d.get("api_name") == "chat")
+        response = httpx.post(running.url + "gradio_api/queue/join", json={
+            "data": ["q3", None, None, None, None, None, None], "fn_index": fn_index, "session_hash": "busytest",
+            "event_data": None, "trigger_id": None})
+        assert response.status_code != 200 or "full" in response.text.lower()
+        assert "queue is full" in response.text.lower()
+        for job in jobs:
+            job.cancel()
+    finally:
+        running.close()
+        _scripted.reset()
