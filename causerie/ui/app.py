@@ -51,9 +51,13 @@ async def answer_updates(service: ChatService, **kwargs: Any) -> AsyncIterator[A
     last = 0.0
     try:
         async for event in service.stream_answer(**kwargs):
+            waiting_for_first = answer.first_token_at is None
             answer.apply(event)
             now = time.perf_counter()
-            if type(event) is Status or now - last >= UPDATE_INTERVAL_S:
+            # The first token and any status show at once; the rest at most every interval.
+            if type(event) is Status or (waiting_for_first and answer.first_token_at is not None) or (
+                now - last >= UPDATE_INTERVAL_S and answer.first_token_at is not None
+            ):
                 last = now
                 yield answer
     except Exception:  # never let an exception reach Gradio: the textbox would stay disabled
