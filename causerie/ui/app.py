@@ -152,7 +152,10 @@ def build_demo(service: ChatService) -> gr.Blocks:
             sanitize_html=True, editable="user", scale=1, height="72vh",
             placeholder="Ask anything. Answers stream in; Stop ends them.", feedback_options=None,
         )
-        textbox = gr.Textbox(elem_id="chat-input", placeholder="Type a message…", show_label=False, lines=1, max_lines=10)
+        textbox = gr.Textbox(
+            elem_id="chat-input", placeholder="Type a message…", show_label=False, lines=1, max_lines=10,
+            submit_btn=True, stop_btn=True,
+        )
         gr.ChatInterface(
             respond, chatbot=chatbot, textbox=textbox, editable=True,
             additional_inputs=[provider_box, model_box, preset_box, system_box, temperature_box, top_p_box, max_tokens_box],

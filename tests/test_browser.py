@@ -1,0 +1,128 @@
+"""The chat in a real Chromium: streaming, Stop, Retry, Undo, Edit, Clear, rendering, failures."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from scripted_server import Reply, delta, sse, text_stream
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def chat(app, scripted, page: Page):
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(app.url)
+    page.wait_for_selector("#chat-input textarea")
+    page.dialogs = dialogs
+    return page
+
+
+def send(page: Page, text: str) -> None:
+    box = page.locator("#chat-input textarea")
+    box.fill(text)
+    box.press("Enter")
+
+
+def bot(page: Page):
+    return page.get_by_test_id("bot")
+
+
+def test_answer_streams_with_provider_and_model_footer(chat, scripted):
+    scripted.default = Reply(chunks=text_stream(*[f"word{i} " for i in range(30)]), delay=0.05)
+    send(chat, "Hello")
+    expect(chat.get_by_test_id("user").first).to_contain_text("Hello")
+    expect(bot(chat).first).to_contain_text("word0", timeout=5000)
+    # While it streams, the answer is still incomplete.
+    assert "word29" not in bot(chat).first.inner_text()
+    expect(chat.locator("#chatbot")).to_contain_text("OpenAI · model-a", timeout=10000)
+    expect(chat.locator("#chatbot")).to_contain_text("word29")
+    sent = scripted.requests[-1]["body"]["messages"]
+    assert sent[-1] == {"role": "user", "content": "Hello"} and sent[0]["role"] == "system"
+
+
+def test_stop_closes_upstream_and_keeps_partial_answer(chat, scripted):
+    scripted.default = Reply(chunks=sse(*[delta(f"tok{i} ") for i in range(300)], delta(finish="stop")), delay=0.03)
+    send(chat, "Long answer please")
+    expect(bot(chat).first).to_contain_text("tok3", timeout=5000)
+    chat.get_by_test_id("stop-button").click()
+    deadline = time.monotonic() + 5
+    while scripted.disconnects == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert scripted.disconnects == 1 and scripted.completed_streams == 0
+    partial = bot(chat).first.inner_text()
+    assert "tok3" in partial and "tok299" not in partial
+    time.sleep(0.5)
+    assert bot(chat).first.inner_text().strip() == partial.strip()  # nothing more arrives
+    # The textbox works again at once.
+    scripted.default = Reply(chunks=text_stream("Next answer"))
+    send(chat, "Another")
+    expect(chat.locator("#chatbot")).to_contain_text("Next answer", timeout=5000)
+
+
+def test_failure_shows_actionable_message_and_chat_stays_usable(chat, scripted):
+    scripted.queue(Reply.error(401, {"error": {"message": "Incorrect API key provided: sk-ab***wxyz"}}))
+    send(chat, "Hi")
+    expect(chat.locator("#chatbot")).to_contain_text("OPENAI_API_KEY", timeout=5000)
+    assert "wxyz" not in chat.locator("#chatbot").inner_text()
+    scripted.default = Reply(chunks=text_stream("Recovered"))
+    send(chat, "Again")
+    expect(chat.locator("#chatbot")).to_contain_text("Recovered", timeout=5000)
+
+
+def test_partial_answer_kept_when_stream_breaks(chat, scripted):
+    scripted.queue(Reply(chunks=sse(delta("Kept part"), {"error": {"message": "provider fell over"}}, done=False)))
+    send(chat, "Hi")
+    expect(chat.locator("#chatbot")).to_contain_text("provider fell over", timeout=5000)
+    expect(chat.locator("#chatbot")).to_contain_text("Kept part")
+
+
+def test_retry_undo_edit_and_clear(chat, scripted):
+    scripted.queue(Reply(chunks=text_stream("First version")), Reply(chunks=text_stream("Second version")))
+    send(chat, "Question")
+    expect(chat.locator("#chatbot")).to_contain_text("First version", timeout=5000)
+    chat.get_by_role("button", name="Retry").last.click()
+    expect(chat.locator("#chatbot")).to_contain_text("Second version", timeout=5000)
+    expect(chat.locator("#chatbot")).not_to_contain_text("First version")
+    assert scripted.requests[-1]["body"]["messages"][-1] == {"role": "user", "content": "Question"}
+    assert len([m for m in scripted.requests[-1]["body"]["messages"] if m["role"] == "user"]) == 1
+
+    chat.get_by_role("button", name="Undo").last.click()
+    expect(chat.locator("#chatbot")).not_to_contain_text("Second version", timeout=5000)
+    expect(chat.locator("#chat-input textarea")).to_have_value("Question")
+
+    scripted.queue(Reply(chunks=text_stream("Answer to original")), Reply(chunks=text_stream("Answer to edited")))
+    send(chat, "Original")
+    expect(chat.locator("#chatbot")).to_contain_text("Answer to original", timeout=5000)
+    chat.get_by_test_id("user").last.hover()
+    chat.get_by_role("button", name="Edit").last.click()
+    editor = chat.locator("#chatbot textarea")
+    editor.fill("Edited question")
+    chat.get_by_role("button", name="Submit").last.click()
+    expect(chat.locator("#chatbot")).to_contain_text("Answer to edited", timeout=5000)
+    assert scripted.requests[-1]["body"]["messages"][-1] == {"role": "user", "content": "Edited question"}
+
+    chat.get_by_role("button", name="Clear").click()
+    expect(chat.get_by_test_id("bot")).to_have_count(0, timeout=5000)
+
+
+def test_markdown_code_latex_and_harmless_html(chat, scripted):
+    answer = ("**Bold** text.\n\nInline $a^2$, and \\(b_1\\), display:\n\n$$E = mc^2$$\n\n\\[\\int_0^1 x\\,dx\\]\n\n"
+              "```python\nprint('hi')\n```\n\n<script>alert('xss')</script><img src=x onerror=\"alert('img')\">"
+              "<a href=\"javascript:alert('link')\">link</a>")
+    scripted.queue(Reply(chunks=text_stream(answer)))
+    send(chat, "Show formatting")
+    message = bot(chat).first
+    expect(message.locator("strong")).to_have_text("Bold", timeout=5000)
+    expect(message.locator(".katex")).to_have_count(4)
+    expect(message.locator("pre code")).to_contain_text("print('hi')")
+    expect(message.locator("button[aria-label*='opy'], .copy_code_button, button[title*='opy']").first).to_be_attached()
+    assert message.locator("script").count() == 0
+    assert message.locator("[onerror]").count() == 0
+    chat.wait_for_timeout(500)
+    assert chat.dialogs == []
