@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from .events import Event, Failure, Finish, ReasoningDelta, Start, Status, TextDelta, Usage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -22,7 +26,6 @@ class Answer:
     first_token_at: float | None = None
     answer_started_at: float | None = None
     finished_at: float | None = None
-    cost_usd: float | None = None
 
     def apply(self, event: Event) -> None:
         kind = type(event)
@@ -63,6 +66,10 @@ class Answer:
         return bool(self.reasoning) and self.answer_started_at is None and self.finished_at is None
 
     @property
+    def cost_usd(self) -> float | None:
+        return self.usage.cost_usd if self.usage else None
+
+    @property
     def ttft_s(self) -> float | None:
         return None if self.first_token_at is None else self.first_token_at - self.started_at
 
@@ -85,3 +92,64 @@ class Answer:
         end = self.finished_at if self.finished_at is not None else time.perf_counter()
         span = end - self.first_token_at
         return self.usage.completion_tokens / span if span > 0 else None
+
+
+async def coalesced(
+    answer: Answer, events: AsyncIterator[Event], interval_s: float = 0.04
+) -> AsyncIterator[Answer]:
+    """Apply events to `answer` and yield it: at once for the first token and any status, then at
+    most every `interval_s`, and always at the end. Gradio re-processes the whole value on every
+    update, so one update per token would cost CPU in proportion to tokens times history.
+
+    Nothing raises out of here: an unexpected error becomes a Failure on the answer.
+    """
+    last = 0.0
+    try:
+        async for event in events:
+            waiting_for_first = answer.first_token_at is None
+            answer.apply(event)
+            now = time.perf_counter()
+            if type(event) is Status or (waiting_for_first and answer.first_token_at is not None) or (
+                now - last >= interval_s and answer.first_token_at is not None
+            ):
+                last = now
+                yield answer
+    except Exception:
+        log.exception("Unexpected error while answering")
+        answer.apply(Failure("internal", "Something went wrong inside Causerie while answering. Try again; if it keeps happening, the server log has the details."))
+    yield answer
+
+
+@dataclass
+class SessionTotals:
+    """What one person's answers have cost so far in this browser session."""
+
+    answers: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    unpriced: int = 0
+    estimated: bool = False
+
+    def add(self, answer: Answer) -> None:
+        usage = answer.usage
+        if usage is None:
+            return
+        self.answers += 1
+        self.prompt_tokens += usage.prompt_tokens or 0
+        self.completion_tokens += usage.completion_tokens or 0
+        self.estimated |= usage.estimated
+        if usage.cost_usd is None:
+            self.unpriced += 1
+        else:
+            self.cost_usd += usage.cost_usd
+
+    def summary(self) -> str:
+        if not self.answers:
+            return "No answers yet in this session."
+        approx = "≈ " if self.estimated else ""
+        text = (f"{self.answers} answer{'s' if self.answers != 1 else ''} · {approx}{self.prompt_tokens:,} tokens in · "
+                f"{approx}{self.completion_tokens:,} out · ${self.cost_usd:.4f}")
+        if self.unpriced:
+            text += f" (+{self.unpriced} without a known price)"
+        return text

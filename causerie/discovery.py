@@ -1,8 +1,9 @@
 """Which models a provider lists (GET /models), fetched in the background and cached.
 
-Accepts OpenAI's `{"data": [...]}`, a bare array (Together) and `{"models": [...]}`. A failure is
-cached briefly too, so a dead server is not asked on every page load; the person can always type
-a model id by hand.
+Accepts OpenAI's `{"data": [...]}`, a bare array (Together) and `{"models": [...]}` (xAI's
+/language-models, which also carries prices: handed to `on_payload`). A failure is cached
+briefly too, so a dead server is not asked on every page load; the person can always type a
+model id by hand.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -36,10 +38,18 @@ def parse_model_list(payload: Any) -> list[str]:
 
 
 class ModelCatalog:
-    def __init__(self, *, timeout: float = 5.0, ttl_s: float = 600.0, failure_ttl_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = 5.0,
+        ttl_s: float = 600.0,
+        failure_ttl_s: float = 30.0,
+        on_payload: Callable[[Endpoint, Any], None] | None = None,
+    ) -> None:
         self.timeout = timeout
         self.ttl_s = ttl_s
         self.failure_ttl_s = failure_ttl_s
+        self.on_payload = on_payload
         self._cache: dict[tuple[str, str], tuple[float, list[str]]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future] = {}
 
@@ -62,16 +72,30 @@ class ModelCatalog:
         self._inflight[key] = future
         models: list[str] = []
         try:
-            response = await http.get(endpoint.models_url, headers=endpoint.headers(), timeout=self.timeout)
-            if response.status_code == 200:
-                models = parse_model_list(orjson.loads(response.content))
-            else:
-                log.info("Model list from %s: HTTP %s", endpoint.provider.label, response.status_code)
-        except (httpx.HTTPError, orjson.JSONDecodeError) as exc:
-            log.info("Model list from %s failed: %s", endpoint.provider.label, type(exc).__name__)
+            models = await self._fetch(http, endpoint)
         finally:
             ttl = self.ttl_s if models else self.failure_ttl_s
             self._cache[key] = (time.monotonic() + ttl, models)
             del self._inflight[key]
             future.set_result(models)
         return models
+
+    async def _fetch(self, http: httpx.AsyncClient, endpoint: Endpoint) -> list[str]:
+        urls = [endpoint.models_url]
+        plain = endpoint.base_url.rstrip("/") + "/models"
+        if plain not in urls:
+            urls.append(plain)  # a compatible server behind XAI_BASE_URL may only have /models
+        for url in urls:
+            try:
+                response = await http.get(url, headers=endpoint.headers(), timeout=self.timeout)
+                if response.status_code != 200:
+                    log.info("Model list from %s: HTTP %s", endpoint.provider.label, response.status_code)
+                    continue
+                payload = orjson.loads(response.content)
+            except (httpx.HTTPError, orjson.JSONDecodeError) as exc:
+                log.info("Model list from %s failed: %s", endpoint.provider.label, type(exc).__name__)
+                continue
+            if self.on_payload is not None:
+                self.on_payload(endpoint, payload)
+            return parse_model_list(payload)
+        return []

@@ -46,6 +46,8 @@ class Usage:
     reasoning_tokens: int | None = None
     cached_tokens: int | None = None
     estimated: bool = False
+    cost_usd: float | None = None
+    """What the answer cost, when the provider says so or a price is known (service.py)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,9 @@ class Provider:
     vision: bool = False
     max_concurrent: int | None = None
     """Requests beyond this wait their turn (a small local server must not thrash)."""
+    models_path: str = "/models"
+    """Where the model list is; xAI's /language-models also gives prices and modalities."""
+    prices_in_models_list: bool = False
     completion_excludes_reasoning: bool = False
     """xAI counts reasoning tokens apart from completion_tokens; OpenAI counts them inside."""
     extra_headers: tuple[tuple[str, str], ...] = ()
@@ -43,7 +46,8 @@ PROVIDERS: tuple[Provider, ...] = (
     Provider(
         "xai", "xAI (Grok)", "https://api.x.ai/v1", "XAI_API_KEY", "XAI_BASE_URL",
         preferred_models=("grok-4.3", "grok-4-fast-non-reasoning", "grok-4-fast", "grok-4", "grok-3-mini"),
-        vision=True, completion_excludes_reasoning=True, docs_url="https://console.x.ai",
+        vision=True, completion_excludes_reasoning=True, models_path="/language-models",
+        prices_in_models_list=True, docs_url="https://console.x.ai",
     ),
     Provider(
         "openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_API_KEY", "OPENAI_BASE_URL",
@@ -127,7 +131,7 @@ class Endpoint:
 
     @property
     def models_url(self) -> str:
-        return self.base_url.rstrip("/") + "/models"
+        return self.base_url.rstrip("/") + self.provider.models_path
 
     def headers(self) -> dict[str, str]:
         headers = dict(self.provider.extra_headers)

@@ -13,18 +13,27 @@ from typing import Any
 from .client import ChatClient, ChatRequest, RetryPolicy
 from .conversation import build_messages
 from .discovery import ModelCatalog
-from .events import Event, Failure, Start, Status
+from dataclasses import replace
+
+from .events import Event, Failure, Start, Status, Usage
 from .local_model import LocalModelError, LocalModelServer
+from .model_info import ModelInfo, ModelInfoTable
 from .prompts import Preset, load_presets
-from .providers import Endpoint, Provider, get_provider, pick_default_model
+from .providers import PROVIDERS_BY_ID, Endpoint, Provider, get_provider, pick_default_model
 from .settings import Settings
 
 
 class ChatService:
-    def __init__(self, settings: Settings, presets: Mapping[str, Preset] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        presets: Mapping[str, Preset] | None = None,
+        model_info: ModelInfoTable | None = None,
+    ) -> None:
         self.settings = settings
         self.presets = dict(load_presets() if presets is None else presets)
-        self.catalog = ModelCatalog(timeout=settings.discovery_timeout)
+        self.model_info = ModelInfoTable.load() if model_info is None else model_info
+        self.catalog = ModelCatalog(timeout=settings.discovery_timeout, on_payload=self._models_payload)
         self.client = ChatClient(
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
@@ -35,11 +44,22 @@ class ChatService:
 
     # -- providers and models -------------------------------------------------------------
 
+    def _models_payload(self, endpoint: Endpoint, payload: Any) -> None:
+        if endpoint.provider.prices_in_models_list:
+            self.model_info.merge_xai_language_models(payload)
+
+    def info(self, provider_id: str, model: str) -> ModelInfo:
+        return self.model_info.get(provider_id, model)
+
     def ready_providers(self) -> list[Provider]:
         return self.settings.ready_providers()
 
     def default_provider(self) -> Provider | None:
         return self.settings.choose_default_provider()
+
+    def provider_or_default(self, provider_id: str | None) -> Provider | None:
+        """The named provider if it exists, else the default (for labels before the answer)."""
+        return PROVIDERS_BY_ID.get(provider_id or "") or self.default_provider()
 
     async def endpoint(self, provider_id: str) -> Endpoint:
         """The server-configured endpoint; starts the local model when that is the provider."""
@@ -118,7 +138,10 @@ class ChatService:
             return
         request = ChatRequest(endpoint, model, build_messages(system_prompt, history, message), dict(params or {}))
         yield Start(provider.id, provider.label, model)
+        info = self.info(provider.id, model)
         async for event in self.client.stream(request):
+            if type(event) is Usage and event.cost_usd is None and info.priced:
+                event = replace(event, cost_usd=info.cost_usd(event))
             yield event
 
     async def aclose(self) -> None:

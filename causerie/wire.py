@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .events import Event, ReasoningDelta, TextDelta, Usage
+from .model_info import XAI_TICKS_PER_USD
 
 OPEN_TAG = "<think>"
 CLOSE_TAG = "</think>"
@@ -100,11 +101,13 @@ def parse_usage(raw: dict[str, Any], *, completion_excludes_reasoning: bool) -> 
     reasoning = details.get("reasoning_tokens") or raw.get("reasoning_tokens")
     if completion_excludes_reasoning and completion is not None and reasoning:
         completion += reasoning
+    ticks = raw.get("cost_in_usd_ticks")
     return Usage(
         prompt_tokens=raw.get("prompt_tokens"),
         completion_tokens=completion,
         reasoning_tokens=reasoning,
         cached_tokens=prompt_details.get("cached_tokens"),
+        cost_usd=ticks / XAI_TICKS_PER_USD if isinstance(ticks, (int, float)) else None,
     )
 
 

@@ -43,13 +43,16 @@ def scripted(_scripted):
     return _scripted
 
 
-def collect(stream_factory):
-    """Run one stream to the end in a fresh loop and return its events."""
+def run_async(coroutine):
+    """Run a coroutine to the end in a fresh loop on its own thread.
 
-    async def run():
-        return [event async for event in stream_factory()]
+    Playwright's sync API keeps an event loop in the main thread once a browser test has run,
+    so asyncio.run() there would fail.
+    """
+    from concurrent.futures import ThreadPoolExecutor
 
-    return asyncio.run(run())
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture(scope="session")

@@ -78,13 +78,13 @@ class ScriptedServer:
         self.requests: list[dict[str, Any]] = []
         self.models: Any = {"object": "list", "data": [{"id": "model-a"}, {"id": "model-b"}]}
         self.models_status = 200
-        self.disconnects = 0
-        self.completed_streams = 0
+        self.language_models: Any = None
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         app = Starlette(routes=[
             Route("/v1/chat/completions", self._chat, methods=["POST"]),
             Route("/v1/models", self._models, methods=["GET"]),
+            Route("/v1/language-models", self._language_models, methods=["GET"]),
         ])
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
@@ -98,10 +98,15 @@ class ScriptedServer:
     def reset(self) -> None:
         self.replies.clear()
         self.requests.clear()
-        self.disconnects = self.completed_streams = 0
         self.default = Reply(chunks=text_stream("Hello", " there", "!"))
         self.models = {"object": "list", "data": [{"id": "model-a"}, {"id": "model-b"}]}
         self.models_status = 200
+        self.language_models = None
+
+    def last_outcome(self) -> str:
+        """How the last chat stream ended on the server: open, completed or disconnected."""
+        chats = [r for r in self.requests if r["path"] == "/v1/chat/completions"]
+        return chats[-1]["outcome"] if chats else "none"
 
     def start(self) -> "ScriptedServer":
         self._thread.start()
@@ -122,9 +127,16 @@ class ScriptedServer:
         self.requests.append({"path": "/v1/models", "headers": dict(request.headers)})
         return JSONResponse(self.models, status_code=self.models_status)
 
+    async def _language_models(self, request: Request) -> Response:
+        self.requests.append({"path": "/v1/language-models", "headers": dict(request.headers)})
+        if self.language_models is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return JSONResponse(self.language_models)
+
     async def _chat(self, request: Request) -> Response:
         body = await request.json()
-        self.requests.append({"path": "/v1/chat/completions", "headers": dict(request.headers), "body": body})
+        record = {"path": "/v1/chat/completions", "headers": dict(request.headers), "body": body, "outcome": "open"}
+        self.requests.append(record)
         reply = self.replies.popleft() if self.replies else self.default
         if reply.body is not None:
             return Response(reply.body, status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
@@ -141,9 +153,9 @@ class ScriptedServer:
                     sent += 1
                     if reply.delay:
                         await asyncio.sleep(reply.delay)
-                self.completed_streams += 1
+                record["outcome"] = "completed"
             except (asyncio.CancelledError, GeneratorExit):
-                self.disconnects += 1
+                record["outcome"] = "disconnected"  # the client went away mid-stream
                 raise
 
         return StreamingResponse(pieces(), status_code=reply.status, headers=reply.headers, media_type=reply.content_type)

@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from conftest import run_async
+
 from causerie.answer import Answer
 from causerie.client import ChatClient, ChatRequest, RetryPolicy
 from causerie.events import Failure, Finish, ReasoningDelta, Status, TextDelta, Usage
@@ -37,7 +39,7 @@ def run(client, ep, model="model-a", messages=None, **params):
         finally:
             await client.aclose()
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 def answer_of(events):
@@ -400,14 +402,14 @@ def test_closing_the_stream_closes_the_upstream_request(scripted):
                 break
         await stream.aclose()
         for _ in range(100):
-            if scripted.disconnects:
+            if scripted.last_outcome() != "open":
                 break
             await asyncio.sleep(0.02)
         await client.aclose()
         return got
 
-    asyncio.run(go())
-    assert scripted.disconnects == 1 and scripted.completed_streams == 0
+    run_async(go())
+    assert scripted.last_outcome() == "disconnected"
 
 
 def test_local_gate_makes_requests_wait_their_turn(scripted):
@@ -424,7 +426,7 @@ def test_local_gate_makes_requests_wait_their_turn(scripted):
         finally:
             await client.aclose()
 
-    results = asyncio.run(go())
+    results = run_async(go())
     waited = [r for r in results if isinstance(r[0], Status) and "Waiting" in r[0].message]
     assert len(waited) == 2
     assert all(answer_of(r).text == "abc" for r in results)

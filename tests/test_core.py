@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conftest import run_async
+
 from causerie.conversation import build_messages, normalise_history
 from causerie.discovery import ModelCatalog, parse_model_list
 from causerie.errors import redact
@@ -130,7 +132,7 @@ def test_discovery_against_server_caches_and_accepts_bare_arrays(scripted):
             second = await catalog.models(http, endpoint)
             return first, second
 
-    assert asyncio.run(go()) == (["x-1", "x-2"], ["x-1", "x-2"])
+    assert run_async(go()) == (["x-1", "x-2"], ["x-1", "x-2"])
     assert len([r for r in scripted.requests if r["path"] == "/v1/models"]) == 1
     assert catalog.cached(endpoint) == ["x-1", "x-2"]
 
@@ -143,7 +145,7 @@ def test_discovery_of_a_dead_server_returns_empty_quickly():
         async with httpx.AsyncClient() as http:
             return await catalog.models(http, endpoint)
 
-    assert asyncio.run(go()) == []
+    assert run_async(go()) == []
 
 
 # -- conversation ----------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from causerie import local_model
 from causerie.events import Failure, Finish, TextDelta
 from causerie.service import ChatService
 from causerie.settings import SettingsError, load_settings
-from conftest import ROOT, RunningApp
+from conftest import ROOT, RunningApp, run_async
 from scripted_server import _free_port
 
 pytestmark = [
@@ -103,16 +102,10 @@ def test_concurrent_users_wait_their_turn():
         finally:
             await service.aclose()
 
-    results = _run_in_thread(go)
+    results = run_async(go())
     assert all(isinstance(r[-1], Finish) for r in results), [r[-1] for r in results]
     assert all(any(isinstance(e, TextDelta) for e in r) for r in results)
     assert sum(any("Waiting" in getattr(e, "message", "") for e in r) for r in results) == 2
-
-
-def _run_in_thread(coroutine_function):
-    """asyncio.run in its own thread: Playwright's sync API keeps a loop in this one."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(coroutine_function())).result()
 
 
 def test_missing_model_path_is_a_clear_error(tmp_path):
@@ -139,7 +132,7 @@ def test_corrupt_gguf_fails_at_first_use_with_a_clear_message(tmp_path):
         finally:
             await service.aclose()
 
-    events = _run_in_thread(go)
+    events = run_async(go())
     assert isinstance(events[-1], Failure) and events[-1].kind == "local"
     assert "exited while starting" in events[-1].message
 
@@ -151,7 +144,7 @@ def test_without_runtime_or_key_the_app_says_what_to_do():
     async def go():
         return [e async for e in service.stream_answer(provider_id=None, model=None, system_prompt=None, history=[], message="Hi")]
 
-    failure = _run_in_thread(go)[-1]
+    failure = run_async(go())[-1]
     assert "XAI_API_KEY" in failure.message and "requirements-local.txt" in failure.message
 
 
