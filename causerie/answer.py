@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from .events import Event, Failure, Finish, ReasoningDelta, Start, Status, TextDelta, Usage
@@ -91,15 +91,16 @@ class Answer:
             return None
         end = self.finished_at if self.finished_at is not None else time.perf_counter()
         span = end - self.first_token_at
-        return self.usage.completion_tokens / span if span > 0 else None
+        # A handful of tokens in a few milliseconds says nothing about speed.
+        return self.usage.completion_tokens / span if span >= 0.1 and self.usage.completion_tokens >= 5 else None
 
 
 async def coalesced(
-    answer: Answer, events: AsyncIterator[Event], interval_s: float = 0.04
+    answer: Answer, events: AsyncIterator[Event], interval_s: Callable[[], float] = lambda: 0.04
 ) -> AsyncIterator[Answer]:
     """Apply events to `answer` and yield it: at once for the first token and any status, then at
-    most every `interval_s`, and always at the end. Gradio re-processes the whole value on every
-    update, so one update per token would cost CPU in proportion to tokens times history.
+    most every `interval_s()` seconds, and always at the end. Gradio re-processes the whole value on
+    every update, so one update per token would cost CPU in proportion to tokens times history.
 
     Nothing raises out of here: an unexpected error becomes a Failure on the answer.
     """
@@ -110,7 +111,7 @@ async def coalesced(
             answer.apply(event)
             now = time.perf_counter()
             if type(event) is Status or (waiting_for_first and answer.first_token_at is not None) or (
-                now - last >= interval_s and answer.first_token_at is not None
+                now - last >= interval_s() and answer.first_token_at is not None
             ):
                 last = now
                 yield answer
@@ -130,6 +131,12 @@ class SessionTotals:
     cost_usd: float = 0.0
     unpriced: int = 0
     estimated: bool = False
+
+    def plus(self, answer: Answer) -> "SessionTotals":
+        """A new total with this answer added (session state is replaced, never edited)."""
+        total = SessionTotals(**vars(self))
+        total.add(answer)
+        return total
 
     def add(self, answer: Answer) -> None:
         usage = answer.usage

@@ -149,10 +149,10 @@ class ScriptedServer:
                 for piece in reply.chunks:
                     if reply.break_after is not None and sent >= reply.break_after:
                         raise ConnectionAbortedError("scripted break")
+                    if sent and reply.delay:
+                        await asyncio.sleep(reply.delay)
                     yield piece
                     sent += 1
-                    if reply.delay:
-                        await asyncio.sleep(reply.delay)
                 record["outcome"] = "completed"
             except (asyncio.CancelledError, GeneratorExit):
                 record["outcome"] = "disconnected"  # the client went away mid-stream

@@ -31,7 +31,7 @@ def answer_stream(service: ChatService, *, provider: str | None, model: str | No
     answer = Answer(provider_label=chosen.label if chosen else "", model=model or "")
     events = service.stream_answer(provider_id=provider, model=model, system_prompt=system_prompt,
                                    history=history, message=message, params=params)
-    return coalesced(answer, events)
+    return coalesced(answer, events, service.update_interval_s)
 
 
 def details(answer: Answer) -> dict[str, Any]:

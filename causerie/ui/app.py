@@ -9,8 +9,8 @@ import gradio as gr
 from ..answer import SessionTotals
 from ..providers import PROVIDERS
 from ..service import ChatService
-from .api import answer_stream, register_api, request_params
-from .render import render
+from .api import register_api
+from .chat import ChatHandlers
 
 LATEX_DELIMITERS = [
     {"left": "$$", "right": "$$", "display": True},
@@ -36,19 +36,6 @@ def build_demo(service: ChatService) -> gr.Blocks:
     presets = service.presets
     default_preset = presets.get(settings.default_prompt) or next(iter(presets.values()), None)
     preset_order = sorted(presets.values(), key=lambda p: (p.id != (default_preset.id if default_preset else ""), p.language, p.id))
-
-    async def respond(message, history, provider_id, model, preset_id, system_prompt, temperature, top_p,
-                      max_tokens, effort, totals: SessionTotals):
-        answer = None
-        async for answer in answer_stream(
-            service, provider=provider_id, model=(model or "").strip(), system_prompt=system_prompt,
-            history=history, message=message, params=request_params(temperature, top_p, max_tokens, effort),
-        ):
-            if answer.finished_at is None:
-                yield render(answer), totals, gr.skip()
-        totals = SessionTotals(**vars(totals))  # a new value, not an edit of the session's state
-        totals.add(answer)
-        yield render(answer), totals, totals.summary()
 
     async def on_provider_change(provider_id):
         if not provider_id:
@@ -106,16 +93,10 @@ def build_demo(service: ChatService) -> gr.Blocks:
         )
         textbox = gr.Textbox(
             elem_id="chat-input", placeholder="Type a message…", show_label=False, lines=1, max_lines=10,
-            submit_btn=True, stop_btn=True,
+            submit_btn=True, stop_btn=False, autofocus=True,
         )
-        gr.ChatInterface(
-            respond, chatbot=chatbot, textbox=textbox, editable=True,
-            additional_inputs=[provider_box, model_box, preset_box, system_box, temperature_box, top_p_box,
-                               max_tokens_box, effort_box, totals_state],
-            additional_outputs=[totals_state, totals_box],
-            concurrency_limit=settings.concurrency_limit, api_name="chat_ui", api_visibility="undocumented",
-            fill_height=True, autofocus=True,
-        )
+        _wire_chat(service, chatbot, textbox, totals_state, totals_box,
+                   [provider_box, model_box, system_box, temperature_box, top_p_box, max_tokens_box, effort_box, totals_state])
         events = {"api_visibility": "private", "queue": False}
         provider_box.change(on_provider_change, provider_box, [model_box, effort_box], **events)
         demo.load(on_provider_change, provider_box, [model_box, effort_box], **events)
@@ -124,6 +105,43 @@ def build_demo(service: ChatService) -> gr.Blocks:
         register_api(service, default_preset.prompt if default_preset else None)
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_max_size, status_update_rate=1)
     return demo
+
+
+def _wire_chat(service: ChatService, chatbot: gr.Chatbot, textbox: gr.Textbox, totals_state: gr.State,
+               totals_box: gr.Markdown, settings_inputs: list) -> None:
+    """Submit, Retry and Edit stream an answer; Stop cancels it; Undo and Clear are instant.
+
+    The message goes through a State, as in Gradio's ChatInterface: the browser does not apply
+    updates (the Stop button) to a component that a running event reads.
+    """
+    handlers = ChatHandlers(service)
+    quick = {"api_visibility": "private", "queue": False}
+    streamed = {"api_visibility": "private", "concurrency_limit": service.settings.concurrency_limit}
+    outputs = [chatbot, totals_state]
+    saved = gr.State("")
+
+    def take_message(message):
+        return gr.Textbox(value="", submit_btn=False, stop_btn=True), message
+
+    def busy():
+        return gr.Textbox(submit_btn=False, stop_btn=True)
+
+    def idle():
+        return gr.Textbox(submit_btn=True, stop_btn=False)
+
+    streams = [
+        textbox.submit(take_message, textbox, [textbox, saved], **quick).then(
+            handlers.submit, [saved, chatbot, *settings_inputs], outputs, **streamed),
+        chatbot.retry(handlers.retry, [chatbot, *settings_inputs], outputs, **streamed),
+        chatbot.edit(handlers.edit, [chatbot, *settings_inputs], outputs, **streamed),
+    ]
+    chatbot.retry(busy, None, textbox, **quick)
+    chatbot.edit(busy, None, textbox, **quick)
+    for stream in streams:
+        stream.then(idle, None, textbox, **quick).then(SessionTotals.summary, totals_state, totals_box, **quick)
+    textbox.stop(None, None, None, cancels=streams, api_visibility="private")
+    chatbot.undo(handlers.undo, chatbot, [chatbot, textbox], **quick)
+    chatbot.clear(lambda: [], None, chatbot, cancels=streams, api_visibility="private")
 
 
 def _not_ready_table(service: ChatService) -> str:

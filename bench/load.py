@@ -1,0 +1,201 @@
+"""The load generator: N users at once, each asking one question and streaming the answer.
+
+Everything runs in one asyncio loop with httpx, so the generator itself costs little CPU (gradio_client's
+thread-per-job polling would distort timings at this scale). A Gradio app is driven the way its page
+drives it: the submit chain's quick steps over /gradio_api/run/predict, then the chat function
+through the queue's join and its data stream (Server-Sent Events).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+import httpx
+import orjson
+from httpx_sse import aconnect_sse
+
+TOKEN = re.compile(rb"tok(\d+) ")
+QUESTION = "Hello, please answer."
+
+
+@dataclass
+class UserResult:
+    ttft_s: float | None = None
+    total_s: float | None = None
+    tokens: int = 0
+    error: str | None = None
+
+
+@dataclass
+class RunResult:
+    target: str
+    users: int
+    results: list[UserResult] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    def _pct(self, values: list[float], q: float) -> float | None:
+        if not values:
+            return None
+        values = sorted(values)
+        return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
+
+    def summary(self) -> dict[str, Any]:
+        ttft = [r.ttft_s for r in self.results if r.ttft_s is not None]
+        total = [r.total_s for r in self.results if r.total_s is not None]
+        return {
+            "target": self.target, "users": self.users, "requests": len(self.results),
+            "ttft_p50": self._pct(ttft, 0.5), "ttft_p95": self._pct(ttft, 0.95),
+            "total_p50": self._pct(total, 0.5), "total_p95": self._pct(total, 0.95),
+            "tokens": sum(r.tokens for r in self.results),
+            "errors": [r.error for r in self.results if r.error][:3],
+            "error_count": sum(1 for r in self.results if r.error),
+        }
+
+
+def count_tokens(seen: set[int], raw: bytes) -> None:
+    seen.update(int(m) for m in TOKEN.findall(raw))
+
+
+# -- the limit: a plain HTTP client reading the provider's stream ---------------------------------
+
+async def direct_user(http: httpx.AsyncClient, base_url: str) -> UserResult:
+    result, seen = UserResult(), set()
+    started = time.perf_counter()
+    body = {"model": "paced", "messages": [{"role": "user", "content": QUESTION}], "stream": True}
+    async with aconnect_sse(http, "POST", base_url + "/chat/completions", json=body) as source:
+        async for sse in source.aiter_sse():
+            if sse.data == "[DONE]":
+                break
+            before = len(seen)
+            count_tokens(seen, sse.data.encode())
+            if result.ttft_s is None and len(seen) > before:
+                result.ttft_s = time.perf_counter() - started
+    result.total_s = time.perf_counter() - started
+    result.tokens = len(seen)
+    return result
+
+
+# -- the openai SDK -------------------------------------------------------------------------------
+
+def sdk_user_factory(base_url: str) -> Callable[[], Awaitable[UserResult]]:
+    from openai import AsyncOpenAI
+
+    client = AsyncOpenAI(base_url=base_url, api_key="placeholder", max_retries=0,
+                         http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=None), timeout=60))
+
+    async def user() -> UserResult:
+        result, tokens = UserResult(), 0
+        started = time.perf_counter()
+        stream = await client.chat.completions.create(
+            model="paced", messages=[{"role": "user", "content": QUESTION}], stream=True)
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                tokens += 1
+                if result.ttft_s is None:
+                    result.ttft_s = time.perf_counter() - started
+        result.total_s = time.perf_counter() - started
+        result.tokens = tokens
+        return result
+
+    return user
+
+
+# -- a Gradio chat app, as its page drives it -------------------------------------------------------
+
+@dataclass
+class GradioPlan:
+    """What the page sends for one submit: quick steps, then the streamed chat function."""
+
+    url: str
+    quick_steps: list[tuple[int, list[Any]]]
+    chat_fn: int
+    chat_data: list[Any]
+    trigger_id: int | None
+
+
+async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any]) -> GradioPlan:
+    """Read /config: follow the chat textbox's submit chain up to the queued chat function."""
+    config = (await http.get(url + "config")).json()
+    components = {c["id"]: c for c in config["components"]}
+    deps = config["dependencies"]
+    start = next(d for d in deps if any(
+        t[1] == "submit" and components.get(t[0], {}).get("type") in ("textbox", "multimodaltextbox")
+        for t in d["targets"]))
+    chain, current = [start], start
+    while not current.get("queue", True) or current is start:
+        current = next(d for d in deps if d.get("trigger_after") == current["id"])
+        chain.append(current)
+    chat = chain[-1]
+
+    def data_for(dep: dict) -> list[Any]:
+        out = []
+        for cid in dep["inputs"]:
+            comp = components[cid]
+            kind, elem = comp["type"], comp["props"].get("elem_id")
+            if kind in ("textbox", "multimodaltextbox") and dep is start:
+                out.append({"text": QUESTION, "files": []} if kind == "multimodaltextbox" else QUESTION)
+            elif kind == "chatbot":
+                out.append([])
+            elif elem in values:
+                out.append(values[elem])
+            else:
+                out.append(comp["props"].get("value") if kind not in ("state", "browserstate") else None)
+        return out
+
+    trigger = start["targets"][0][0]
+    return GradioPlan(url, [(d["id"], data_for(d)) for d in chain[:-1]], chat["id"], data_for(chat), trigger)
+
+
+async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan) -> UserResult:
+    result, seen = UserResult(), set()
+    session = uuid.uuid4().hex[:11]
+    started = time.perf_counter()
+    for fn_index, data in plan.quick_steps:
+        response = await http.post(plan.url + "gradio_api/run/predict", json={
+            "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": plan.trigger_id})
+        response.raise_for_status()
+    joined = await http.post(plan.url + "gradio_api/queue/join", json={
+        "data": plan.chat_data, "fn_index": plan.chat_fn, "session_hash": session, "event_data": None,
+        "trigger_id": plan.trigger_id})
+    if joined.status_code != 200:
+        result.error = f"join HTTP {joined.status_code}: {joined.text[:100]}"
+        return result
+    async with aconnect_sse(http, "GET", plan.url + "gradio_api/queue/data", params={"session_hash": session}) as source:
+        async for sse in source.aiter_sse():
+            raw = sse.data.encode()
+            before = len(seen)
+            count_tokens(seen, raw)
+            if result.ttft_s is None and len(seen) > before:
+                result.ttft_s = time.perf_counter() - started
+            message = orjson.loads(raw)
+            if message.get("msg") == "process_completed":
+                if not message.get("success", True):
+                    result.error = str(message.get("output"))[:200]
+                break
+            if message.get("msg") == "close_stream":
+                break
+    result.total_s = time.perf_counter() - started
+    result.tokens = len(seen)
+    return result
+
+
+async def run_users(target: str, users: int, user: Callable[[], Awaitable[UserResult]], repeat: int = 1) -> RunResult:
+    """`users` at once; `repeat` rounds one after another (for stable single-user numbers)."""
+    run = RunResult(target, users)
+    started = time.perf_counter()
+    for _ in range(repeat):
+        outcomes = await asyncio.gather(*(user() for _ in range(users)), return_exceptions=True)
+        for outcome in outcomes:
+            run.results.append(outcome if isinstance(outcome, UserResult) else UserResult(error=f"{type(outcome).__name__}: {outcome}"[:200]))
+    run.wall_s = time.perf_counter() - started
+    return run
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")

@@ -1,0 +1,88 @@
+"""A paced OpenAI-compatible server for the benchmark: deterministic tokens at a set rate.
+
+Every chat completion streams `--tokens` tokens ("tok0 ", "tok1 ", ...) at `--rate` tokens per
+second after `--ttft` seconds, then a finish chunk, a usage chunk and [DONE]. It speaks just
+enough HTTP/1.1 (keep-alive, chunked bodies) on raw asyncio streams so that the server itself
+costs little CPU next to what it measures. Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+
+MODELS = json.dumps({"object": "list", "data": [{"id": "paced", "object": "model"}]}).encode()
+
+
+def chunk_frame(payload: bytes) -> bytes:
+    return f"{len(payload):x}\r\n".encode() + payload + b"\r\n"
+
+
+class Paced:
+    def __init__(self, tokens: int, rate: float, ttft: float) -> None:
+        self.tokens, self.rate, self.ttft = tokens, rate, ttft
+        head = b'data: {"id":"p","object":"chat.completion.chunk","model":"paced","choices":[{"index":0,"delta":{"content":"'
+        tail = b'"},"finish_reason":null}]}\n\n'
+        self.frames = [chunk_frame(head + f"tok{i} ".encode() + tail) for i in range(tokens)]
+        finish = b'data: {"id":"p","object":"chat.completion.chunk","model":"paced","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n'
+        usage = ('data: {"id":"p","object":"chat.completion.chunk","model":"paced","choices":[],"usage":'
+                 f'{{"prompt_tokens":20,"completion_tokens":{tokens},"total_tokens":{tokens + 20}}}}}\n\n').encode()
+        self.end = chunk_frame(finish) + chunk_frame(usage) + chunk_frame(b"data: [DONE]\n\n") + b"0\r\n\r\n"
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                request_line, *header_lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = request_line.split(" ", 2)
+                headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines if h)}
+                length = int(headers.get("content-length", "0"))
+                if length:
+                    await reader.readexactly(length)
+                if method == "GET" and path.endswith("/models"):
+                    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                                 + str(len(MODELS)).encode() + b"\r\n\r\n" + MODELS)
+                elif method == "POST" and path.endswith("/chat/completions"):
+                    await self.stream(writer)
+                else:
+                    writer.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            writer.close()
+
+    async def stream(self, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
+                     b"transfer-encoding: chunked\r\n\r\n")
+        start = time.monotonic() + self.ttft
+        interval = 1.0 / self.rate
+        for i, frame in enumerate(self.frames):
+            delay = start + i * interval - time.monotonic()  # an absolute schedule: no drift
+            if delay > 0:
+                await asyncio.sleep(delay)
+            writer.write(frame)
+            await writer.drain()
+        writer.write(self.end)
+
+
+async def serve(port: int, paced: Paced) -> None:
+    server = await asyncio.start_server(paced.handle, "127.0.0.1", port, backlog=1024)
+    async with server:
+        await server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--tokens", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--ttft", type=float, default=0.1)
+    args = parser.parse_args()
+    asyncio.run(serve(args.port, Paced(args.tokens, args.rate, args.ttft)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""The benchmark, in one command: `python bench/run.py` (loopback only, about two minutes).
+
+Starts the paced server, Causerie and gr.load_chat (both pointed at it), then plays 1, 30 and 100
+users against: the paced server with plain HTTP (the limit), the openai SDK, gr.load_chat, and
+Causerie. Writes bench/RESULTS.md and bench/out/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class App:
+    def __init__(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        env = {**os.environ, **env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(self.port),
+               "GRADIO_ANALYTICS_ENABLED": "False"}
+        for key in [k for k in env if k.endswith(("_API_KEY", "_TOKEN"))]:
+            env.pop(key)
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.startup_s = self._wait_ready()
+
+    def _wait_ready(self) -> float:
+        deadline = time.perf_counter() + 60
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.process.stderr.read().decode()[-2000:]}")
+            try:
+                if httpx.get(self.url, timeout=0.5).status_code == 200:
+                    return time.perf_counter() - self.started
+            except httpx.HTTPError:
+                time.sleep(0.02)
+        raise RuntimeError(f"{self.name} did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+async def measure(args) -> dict:
+    paced_port = free_port()
+    paced = subprocess.Popen([sys.executable, str(BENCH / "paced_server.py"), "--port", str(paced_port),
+                              "--tokens", str(args.tokens), "--rate", str(args.rate), "--ttft", str(args.ttft)])
+    paced_url = f"http://127.0.0.1:{paced_port}/v1"
+    time.sleep(0.5)
+    apps = {}
+    try:
+        apps["causerie"] = App("causerie", [sys.executable, "app.py"], {
+            "OPENAI_BASE_URL": paced_url, "DEFAULT_PROVIDER": "openai", "DEFAULT_MODEL": "paced"})
+        apps["load_chat"] = App("load_chat", [sys.executable, str(BENCH / "load_chat_app.py")], {"PACED_BASE_URL": paced_url})
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+        async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(120, connect=10)) as http:
+            plans = {
+                "causerie": await gradio_plan(http, apps["causerie"].url, {"provider": "openai", "model": "paced"}),
+                "load_chat": await gradio_plan(http, apps["load_chat"].url, {}),
+            }
+            sdk_user = sdk_user_factory(paced_url)
+            users_of = {
+                "limit (plain HTTP)": lambda: direct_user(http, paced_url),
+                "openai SDK": sdk_user,
+                "gr.load_chat": lambda: gradio_user(http, plans["load_chat"]),
+                "Causerie": lambda: gradio_user(http, plans["causerie"]),
+            }
+            pid_of = {"gr.load_chat": apps["load_chat"].process.pid, "Causerie": apps["causerie"].process.pid}
+            for name in pid_of:  # warm up: first requests import and initialise lazily
+                await run_users(name, 2, users_of[name])
+            rows = []
+            for users in args.users:
+                for name, user in users_of.items():
+                    pid = pid_of.get(name)
+                    cpu_before = cpu_seconds(pid) if pid else None
+                    run = await run_users(name, users, user, repeat=args.single_repeats if users == 1 else 1)
+                    row = run.summary()
+                    row["wall_s"] = run.wall_s
+                    row["expected_tokens"] = args.tokens * len(run.results)
+                    if pid:
+                        cpu = cpu_seconds(pid) - cpu_before
+                        row["cpu_s"] = cpu
+                        row["cpu_s_per_1k_tokens"] = cpu / max(1, row["tokens"]) * 1000
+                    rows.append(row)
+                    print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
+                    await asyncio.sleep(0.5)
+        return {
+            "rows": rows,
+            "startup_s": {name: app.startup_s for name, app in apps.items()},
+            "peak_rss_mb": {name: peak_rss_mb(app.process.pid) for name, app in apps.items()},
+        }
+    finally:
+        for app in apps.values():
+            app.stop()
+        paced.terminate()
+        paced.wait(5)
+
+
+def fmt(value, unit="", digits=3):
+    if value is None:
+        return "–"
+    return f"{value:.{digits}f}{unit}"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    import gradio
+
+    return (f"{os.cpu_count()} cores ({cpu}), {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
+            f"Python {platform.python_version()}, gradio {gradio.__version__}")
+
+
+def write_results(data: dict, args) -> None:
+    rows = data["rows"]
+    by = {(r["target"], r["users"]): r for r in rows}
+    lines = [
+        "# Benchmark results", "",
+        f"Run on {dt.date.today().isoformat()} with `python bench/run.py`, on {machine()}.",
+        f"Each answer: {args.tokens} tokens at {args.rate:g} tokens/s after {args.ttft:g} s from the paced server "
+        f"(bench/paced_server.py); one user = one question streamed to the end. Single-user numbers are over "
+        f"{args.single_repeats} rounds one after another. Apps are driven as their page drives them (bench/load.py).",
+        "", "## Headline", "",
+    ]
+    head = ["| users | TTFT p50 Causerie / limit / load_chat | completion p50 Causerie ÷ limit | CPU s per 1k tokens Causerie / load_chat (ratio) |",
+            "|---|---|---|---|"]
+    for users in args.users:
+        c, lim, lc = by.get(("Causerie", users)), by.get(("limit (plain HTTP)", users)), by.get(("gr.load_chat", users))
+        if not (c and lim and lc):
+            continue
+        ratio = c["total_p50"] / lim["total_p50"] if c["total_p50"] and lim["total_p50"] else None
+        cpu_ratio = c["cpu_s_per_1k_tokens"] / lc["cpu_s_per_1k_tokens"] if lc.get("cpu_s_per_1k_tokens") else None
+        head.append(f"| {users} | {fmt(c['ttft_p50'], ' s')} / {fmt(lim['ttft_p50'], ' s')} / {fmt(lc['ttft_p50'], ' s')} "
+                    f"| {fmt(ratio, '×', 2)} | {fmt(c['cpu_s_per_1k_tokens'], '', 3)} / {fmt(lc['cpu_s_per_1k_tokens'], '', 3)} ({fmt(cpu_ratio, '', 2)}) |")
+    lines += head + ["", "## All runs", "",
+                     "| target | users | TTFT p50 | TTFT p95 | completion p50 | completion p95 | tokens received / expected | errors | app CPU s | app CPU s per 1k tokens |",
+                     "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['target']} | {r['users']} | {fmt(r['ttft_p50'], ' s')} | {fmt(r['ttft_p95'], ' s')} | "
+                     f"{fmt(r['total_p50'], ' s')} | {fmt(r['total_p95'], ' s')} | {r['tokens']} / {r['expected_tokens']} | "
+                     f"{r['error_count']} | {fmt(r.get('cpu_s'), '', 2)} | {fmt(r.get('cpu_s_per_1k_tokens'), '', 3)} |")
+    lines += ["", "## Startup and memory", "", "| app | start to first HTTP 200 | peak RSS |", "|---|---|---|"]
+    for name in data["startup_s"]:
+        lines.append(f"| {name} | {data['startup_s'][name]:.2f} s | {data['peak_rss_mb'][name]:.0f} MB |")
+    lines += ["", "## Targets", "", *targets(by, data), ""]
+    notes = BENCH / "NOTES.md"
+    if notes.exists():
+        lines += [notes.read_text().strip(), ""]
+    (BENCH / "RESULTS.md").write_text("\n".join(lines))
+
+
+def targets(by: dict, data: dict) -> list[str]:
+    out = []
+
+    def check(label, ok, detail):
+        out.append(f"- {'met' if ok else '**missed**'}: {label} ({detail})")
+
+    c100, l100, lc100 = by.get(("Causerie", 100)), by.get(("limit (plain HTTP)", 100)), by.get(("gr.load_chat", 100))
+    c1, l1 = by.get(("Causerie", 1)), by.get(("limit (plain HTTP)", 1))
+    if c100 and l100:
+        check("TTFT p50 under 0.5 s at 100 users", c100["ttft_p50"] is not None and c100["ttft_p50"] < 0.5, fmt(c100["ttft_p50"], " s"))
+        ratio = c100["total_p50"] / l100["total_p50"]
+        check("completion p50 within 1.3× of the limit at 100 users", ratio <= 1.3, f"{ratio:.2f}×")
+        check("no token lost at 100 users", c100["tokens"] == c100["expected_tokens"], f"{c100['tokens']} / {c100['expected_tokens']}")
+    if c100 and lc100:
+        ratio = c100["cpu_s_per_1k_tokens"] / lc100["cpu_s_per_1k_tokens"]
+        check("CPU per 1,000 tokens at most a fifth of load_chat's (100 users)", ratio <= 0.2, f"{ratio:.2f} of load_chat's")
+    if c1 and l1:
+        gap = (c1["ttft_p50"] - l1["ttft_p50"]) * 1000
+        check("TTFT within 20 ms of the limit at 1 user", gap <= 20, f"+{gap:.0f} ms")
+    check("startup under 2.5 s", data["startup_s"]["causerie"] < 2.5, f"{data['startup_s']['causerie']:.2f} s")
+    check("peak RSS under 250 MB", data["peak_rss_mb"]["causerie"] < 250, f"{data['peak_rss_mb']['causerie']:.0f} MB")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, nargs="+", default=[1, 30, 100])
+    parser.add_argument("--tokens", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--ttft", type=float, default=0.1)
+    parser.add_argument("--single-repeats", type=int, default=10)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    args = parser.parse_args()
+    data = asyncio.run(asyncio.wait_for(measure(args), timeout=280))
+    (BENCH / "out").mkdir(exist_ok=True)
+    (BENCH / "out" / "results.json").write_text(json.dumps(data, indent=1))
+    if not args.no_write:
+        write_results(data, args)
+        print((BENCH / "RESULTS.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The chat's event handlers: submit, retry, edit and undo. Each turn is built afresh.
+
+Gradio's ChatInterface is not used: it writes a State and re-renders extra outputs on every
+streamed update, which costs a worker-thread hop and a config rebuild per update. Here a streamed
+update carries the chat alone; session totals change once, at the end of an answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import gradio as gr
+
+from ..answer import SessionTotals
+from ..conversation import content_text
+from ..service import ChatService
+from .api import answer_stream, request_params
+from .render import render
+
+
+def _turn_start(history: list[dict], index: Any) -> int:
+    """Index of the user message an event points at (Gradio may give a (row, part) tuple)."""
+    return index[0] if isinstance(index, (list, tuple)) else int(index)
+
+
+class ChatHandlers:
+    def __init__(self, service: ChatService) -> None:
+        self.service = service
+
+    async def _turn(self, prior: list, message: str, provider_id, model, system_prompt, temperature, top_p,
+                    max_tokens, effort, totals: SessionTotals) -> AsyncIterator[tuple]:
+        base = [*prior, {"role": "user", "content": message}]
+        yield base, gr.skip()  # the question shows at once, before the provider answers
+        answer = None
+        async for answer in answer_stream(
+            self.service, provider=provider_id, model=(model or "").strip(), system_prompt=system_prompt,
+            history=prior, message=message, params=request_params(temperature, top_p, max_tokens, effort),
+        ):
+            if answer.finished_at is None:
+                yield base + render(answer), gr.skip()
+        yield base + render(answer), totals.plus(answer)
+
+    async def submit(self, message: str, history: list, provider_id, model, system_prompt, temperature, top_p,
+                     max_tokens, effort, totals: SessionTotals) -> AsyncIterator[tuple]:
+        settings = (provider_id, model, system_prompt, temperature, top_p, max_tokens, effort, totals)
+        if not (message or "").strip():
+            yield history, gr.skip()
+            return
+        async for update in self._turn(list(history or []), message, *settings):
+            yield update
+
+    async def retry(self, history: list, provider_id, model, system_prompt, temperature, top_p, max_tokens,
+                    effort, totals: SessionTotals, event: gr.RetryData) -> AsyncIterator[tuple]:
+        settings = (provider_id, model, system_prompt, temperature, top_p, max_tokens, effort, totals)
+        start = _turn_start(history, event.index)
+        message = content_text(history[start]["content"])
+        async for update in self._turn(list(history[:start]), message, *settings):
+            yield update
+
+    async def edit(self, history: list, provider_id, model, system_prompt, temperature, top_p, max_tokens,
+                   effort, totals: SessionTotals, event: gr.EditData) -> AsyncIterator[tuple]:
+        settings = (provider_id, model, system_prompt, temperature, top_p, max_tokens, effort, totals)
+        start = _turn_start(history, event.index)
+        if history[start].get("role") != "user":
+            yield history, gr.skip()
+            return
+        async for update in self._turn(list(history[:start]), content_text(event.value), *settings):
+            yield update
+
+    @staticmethod
+    def undo(history: list, event: gr.UndoData) -> tuple[list, str]:
+        start = _turn_start(history, event.index)
+        return list(history[:start]), content_text(history[start]["content"])
