@@ -30,6 +30,7 @@ class UserResult:
     total_s: float | None = None
     tokens: int = 0
     error: str | None = None
+    page_open_s: float | None = None
 
 
 @dataclass
@@ -53,6 +54,7 @@ class RunResult:
             "ttft_p50": self._pct(ttft, 0.5), "ttft_p95": self._pct(ttft, 0.95),
             "total_p50": self._pct(total, 0.5), "total_p95": self._pct(total, 0.95),
             "tokens": sum(r.tokens for r in self.results),
+            "page_open_p50": self._pct([r.page_open_s for r in self.results if r.page_open_s is not None], 0.5),
             "errors": [r.error for r in self.results if r.error][:3],
             "error_count": sum(1 for r in self.results if r.error),
         }
@@ -64,7 +66,8 @@ def count_tokens(seen: set[int], raw: bytes) -> None:
 
 # -- the limit: a plain HTTP client reading the provider's stream ---------------------------------
 
-async def direct_user(http: httpx.AsyncClient, base_url: str) -> UserResult:
+async def direct_user(http: httpx.AsyncClient, base_url: str, go: asyncio.Event) -> UserResult:
+    await go.wait()
     result, seen = UserResult(), set()
     started = time.perf_counter()
     body = {"model": "paced", "messages": [{"role": "user", "content": QUESTION}], "stream": True}
@@ -89,7 +92,8 @@ def sdk_user_factory(base_url: str) -> Callable[[], Awaitable[UserResult]]:
     client = AsyncOpenAI(base_url=base_url, api_key="placeholder", max_retries=0,
                          http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=None), timeout=60))
 
-    async def user() -> UserResult:
+    async def user(go: asyncio.Event) -> UserResult:
+        await go.wait()
         result, tokens = UserResult(), 0
         started = time.perf_counter()
         stream = await client.chat.completions.create(
@@ -110,9 +114,11 @@ def sdk_user_factory(base_url: str) -> Callable[[], Awaitable[UserResult]]:
 
 @dataclass
 class GradioPlan:
-    """What the page sends for one submit: quick steps, then the streamed chat function."""
+    """What the page sends: its load events when opened; for one submit, the server-side quick
+    steps of the submit chain, then the streamed chat function."""
 
     url: str
+    load_steps: list[tuple[int, list[Any]]]
     quick_steps: list[tuple[int, list[Any]]]
     chat_fn: int
     chat_data: list[Any]
@@ -120,13 +126,15 @@ class GradioPlan:
 
 
 async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any]) -> GradioPlan:
-    """Read /config: follow the chat textbox's submit chain up to the queued chat function."""
+    """Read /config: the page's load events, and the chat textbox's submit chain up to the queued
+    chat function. Steps that run in the browser only (JavaScript, no backend function) are not
+    sent; `values` gives, by elem_id, what the page's components hold when the user submits."""
     config = (await http.get(url + "config")).json()
     components = {c["id"]: c for c in config["components"]}
     deps = config["dependencies"]
     start = next(d for d in deps if any(
         t[1] == "submit" and components.get(t[0], {}).get("type") in ("textbox", "multimodaltextbox")
-        for t in d["targets"]))
+        for t in d["targets"]) and (d.get("backend_fn") or d.get("js")))
     chain, current = [start], start
     while not current.get("queue", True) or current is start:
         current = next(d for d in deps if d.get("trigger_after") == current["id"])
@@ -138,28 +146,43 @@ async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any])
         for cid in dep["inputs"]:
             comp = components[cid]
             kind, elem = comp["type"], comp["props"].get("elem_id")
-            if kind in ("textbox", "multimodaltextbox") and dep is start:
+            if elem in values:
+                out.append(values[elem])
+            elif kind in ("textbox", "multimodaltextbox") and cid == start["targets"][0][0]:
                 out.append({"text": QUESTION, "files": []} if kind == "multimodaltextbox" else QUESTION)
             elif kind == "chatbot":
                 out.append([])
-            elif elem in values:
-                out.append(values[elem])
             else:
                 out.append(comp["props"].get("value") if kind not in ("state", "browserstate") else None)
         return out
 
-    trigger = start["targets"][0][0]
-    return GradioPlan(url, [(d["id"], data_for(d)) for d in chain[:-1]], chat["id"], data_for(chat), trigger)
+    loads = [d for d in deps if any(t[1] == "load" for t in d["targets"]) and d.get("backend_fn")]
+    return GradioPlan(
+        url,
+        [(d["id"], data_for(d)) for d in loads if not d.get("queue", True)],
+        [(d["id"], data_for(d)) for d in chain[:-1] if d.get("backend_fn")],
+        chat["id"], data_for(chat), start["targets"][0][0],
+    )
 
 
-async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan) -> UserResult:
+async def _predict(http: httpx.AsyncClient, plan: GradioPlan, session: str, fn_index: int, data: list) -> None:
+    response = await http.post(plan.url + "gradio_api/run/predict", json={
+        "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": plan.trigger_id})
+    response.raise_for_status()
+
+
+async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan, go: asyncio.Event) -> UserResult:
+    """Open the page (its load events), wait for everyone, then ask and stream the answer."""
     result, seen = UserResult(), set()
     session = uuid.uuid4().hex[:11]
+    opened = time.perf_counter()
+    for fn_index, data in plan.load_steps:
+        await _predict(http, plan, session, fn_index, data)
+    result.page_open_s = time.perf_counter() - opened
+    await go.wait()
     started = time.perf_counter()
     for fn_index, data in plan.quick_steps:
-        response = await http.post(plan.url + "gradio_api/run/predict", json={
-            "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": plan.trigger_id})
-        response.raise_for_status()
+        await _predict(http, plan, session, fn_index, data)
     joined = await http.post(plan.url + "gradio_api/queue/join", json={
         "data": plan.chat_data, "fn_index": plan.chat_fn, "session_hash": session, "event_data": None,
         "trigger_id": plan.trigger_id})
@@ -185,16 +208,30 @@ async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan) -> UserResult:
     return result
 
 
-async def run_users(target: str, users: int, user: Callable[[], Awaitable[UserResult]], repeat: int = 1) -> RunResult:
-    """`users` at once; `repeat` rounds one after another (for stable single-user numbers)."""
+async def run_users(target: str, users: int, user: Callable[[asyncio.Event], Awaitable[UserResult]],
+                    repeat: int = 1) -> RunResult:
+    """`users` at once; `repeat` rounds one after another (for stable single-user numbers).
+
+    Each user gets an event: it may prepare (open its page), then awaits it. Once every user has
+    had a moment to prepare, the event is set and the clock of every user starts from there.
+    """
     run = RunResult(target, users)
     started = time.perf_counter()
     for _ in range(repeat):
-        outcomes = await asyncio.gather(*(user() for _ in range(users)), return_exceptions=True)
-        for outcome in outcomes:
+        go = asyncio.Event()
+        tasks = [asyncio.ensure_future(user(go)) for _ in range(users)]
+        await asyncio.sleep(0.05)
+        while any(not t.done() for t in tasks) and not _all_waiting(go, users):
+            await asyncio.sleep(0.05)
+        go.set()
+        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
             run.results.append(outcome if isinstance(outcome, UserResult) else UserResult(error=f"{type(outcome).__name__}: {outcome}"[:200]))
     run.wall_s = time.perf_counter() - started
     return run
+
+
+def _all_waiting(go: asyncio.Event, users: int) -> bool:
+    return len(getattr(go, "_waiters", ())) >= users
 
 
 def median(values: list[float]) -> float:

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
+from load import QUESTION, direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -94,15 +94,16 @@ async def measure(args) -> dict:
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
         async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(120, connect=10)) as http:
             plans = {
-                "causerie": await gradio_plan(http, apps["causerie"].url, {"provider": "openai", "model": "paced"}),
+                "causerie": await gradio_plan(http, apps["causerie"].url,
+                                              {"provider": "openai", "model": "paced", "chat-message": QUESTION}),
                 "load_chat": await gradio_plan(http, apps["load_chat"].url, {}),
             }
             sdk_user = sdk_user_factory(paced_url)
             users_of = {
-                "limit (plain HTTP)": lambda: direct_user(http, paced_url),
+                "limit (plain HTTP)": lambda go: direct_user(http, paced_url, go),
                 "openai SDK": sdk_user,
-                "gr.load_chat": lambda: gradio_user(http, plans["load_chat"]),
-                "Causerie": lambda: gradio_user(http, plans["causerie"]),
+                "gr.load_chat": lambda go: gradio_user(http, plans["load_chat"], go),
+                "Causerie": lambda go: gradio_user(http, plans["causerie"], go),
             }
             pid_of = {"gr.load_chat": apps["load_chat"].process.pid, "Causerie": apps["causerie"].process.pid}
             for name in pid_of:  # warm up: first requests import and initialise lazily
@@ -112,9 +113,11 @@ async def measure(args) -> dict:
                 for name, user in users_of.items():
                     pid = pid_of.get(name)
                     cpu_before = cpu_seconds(pid) if pid else None
+                    own_before = sum(os.times()[:2])
                     run = await run_users(name, users, user, repeat=args.single_repeats if users == 1 else 1)
                     row = run.summary()
                     row["wall_s"] = run.wall_s
+                    row["generator_cpu_s"] = sum(os.times()[:2]) - own_before
                     row["expected_tokens"] = args.tokens * len(run.results)
                     if pid:
                         cpu = cpu_seconds(pid) - cpu_before
@@ -224,6 +227,12 @@ def main() -> None:
     parser.add_argument("--single-repeats", type=int, default=10)
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args()
+    try:  # the generator's own loop: uvloop when present keeps its CPU share small
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
     data = asyncio.run(asyncio.wait_for(measure(args), timeout=280))
     (BENCH / "out").mkdir(exist_ok=True)
     (BENCH / "out" / "results.json").write_text(json.dumps(data, indent=1))

@@ -69,7 +69,9 @@ class Settings:
     discovery_timeout: float = 5.0
     concurrency_limit: int = 200
     queue_max_size: int = 500
-    max_threads: int = 40
+    max_threads: int = 200
+    """Gradio's queue runs at most this many jobs at once, async ones included: keep it at least
+    the concurrency limit, or answers wait for a slot however idle the CPU is."""
     local_model_path: Path | None = None
     local_model_available: bool = False
 
@@ -134,6 +136,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Validate everything once, at startup."""
     env = read_environment() if env is None else env
     local_model_path = _local_model(env)
+    concurrency = _integer(env, "CAUSERIE_CONCURRENCY", 200, minimum=1)
     keys = {p.id: env[p.key_env].strip() for p in PROVIDERS if p.key_env and env.get(p.key_env, "").strip()}
     base_urls = {p.id: url for p in PROVIDERS if p.base_url_env and (url := _base_url(env, p.base_url_env))}
 
@@ -146,9 +149,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         read_timeout=_number(env, "CAUSERIE_READ_TIMEOUT", 600.0, minimum=1),
         max_retries=_integer(env, "CAUSERIE_MAX_RETRIES", 3),
         discovery_timeout=_number(env, "CAUSERIE_DISCOVERY_TIMEOUT", 5.0, minimum=0.1),
-        concurrency_limit=_integer(env, "CAUSERIE_CONCURRENCY", 200, minimum=1),
+        concurrency_limit=concurrency,
         queue_max_size=_integer(env, "CAUSERIE_QUEUE_SIZE", 500, minimum=1),
-        max_threads=_integer(env, "CAUSERIE_MAX_THREADS", 40, minimum=1),
+        max_threads=_integer(env, "CAUSERIE_MAX_THREADS", concurrency, minimum=1),
         local_model_path=local_model_path,
         local_model_available=local_model_path is not None,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from typing import Any
 
 import gradio as gr
@@ -19,6 +21,11 @@ LATEX_DELIMITERS = [
     {"left": "$", "right": "$", "display": False},
 ]
 
+# Runs in the browser on submit: the question shows and the textbox empties with no round trip.
+SHOW_QUESTION_JS = """(message, history) => message.trim()
+    ? [message, '', [...(history || []), {role: 'user', content: [{type: 'text', text: message}], metadata: null, options: null}]]
+    : [message, '', history]"""
+
 CSS = """
 #session-totals { font-size: 0.9em; opacity: 0.85; }
 """
@@ -29,7 +36,15 @@ def _effort_update(service: ChatService, provider_id: str | None, model: str | N
     return gr.update(choices=[("model default", "")] + [(level, level) for level in levels], value="", visible=bool(levels))
 
 
+def _skip_missing_matplotlib() -> None:
+    """Gradio tries `import matplotlib` around every streamed update; when it is not installed,
+    each try searches the whole sys.path. A None entry makes the failing import immediate."""
+    if "matplotlib" not in sys.modules and importlib.util.find_spec("matplotlib") is None:
+        sys.modules["matplotlib"] = None  # type: ignore[assignment]
+
+
 def build_demo(service: ChatService) -> gr.Blocks:
+    _skip_missing_matplotlib()
     settings = service.settings
     ready = service.ready_providers()
     default = service.default_provider()
@@ -103,7 +118,9 @@ def build_demo(service: ChatService) -> gr.Blocks:
         model_box.change(lambda p, m: _effort_update(service, p, m), [provider_box, model_box], effort_box, **events)
         preset_box.change(on_preset_change, preset_box, [system_box, temperature_box, top_p_box, max_tokens_box], **events)
         register_api(service, default_preset.prompt if default_preset else None)
-    demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_max_size, status_update_rate=1)
+    # api_open=False: the API goes through the queue (and its limits), never around it.
+    demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_max_size,
+               status_update_rate=1, api_open=False)
     return demo
 
 
@@ -111,17 +128,16 @@ def _wire_chat(service: ChatService, chatbot: gr.Chatbot, textbox: gr.Textbox, t
                totals_box: gr.Markdown, settings_inputs: list) -> None:
     """Submit, Retry and Edit stream an answer; Stop cancels it; Undo and Clear are instant.
 
-    The message goes through a State, as in Gradio's ChatInterface: the browser does not apply
-    updates (the Stop button) to a component that a running event reads.
+    On submit, the browser itself moves the message into a hidden box and empties the textbox
+    (a JavaScript step: no round trip before the answer starts). The answer reads the hidden box,
+    not the textbox: the browser does not apply the Stop button to a component a running event
+    reads. Showing Stop runs beside the answer, not before it.
     """
     handlers = ChatHandlers(service)
     quick = {"api_visibility": "private", "queue": False}
     streamed = {"api_visibility": "private", "concurrency_limit": service.settings.concurrency_limit}
     outputs = [chatbot, totals_state]
-    saved = gr.State("")
-
-    def take_message(message):
-        return gr.Textbox(value="", submit_btn=False, stop_btn=True), message
+    pending = gr.Textbox(visible=False, elem_id="chat-message")
 
     def busy():
         return gr.Textbox(submit_btn=False, stop_btn=True)
@@ -130,11 +146,12 @@ def _wire_chat(service: ChatService, chatbot: gr.Chatbot, textbox: gr.Textbox, t
         return gr.Textbox(submit_btn=True, stop_btn=False)
 
     streams = [
-        textbox.submit(take_message, textbox, [textbox, saved], **quick).then(
-            handlers.submit, [saved, chatbot, *settings_inputs], outputs, **streamed),
+        textbox.submit(None, [textbox, chatbot], [pending, textbox, chatbot], js=SHOW_QUESTION_JS, **quick).then(
+            handlers.submit, [pending, chatbot, *settings_inputs], outputs, **streamed),
         chatbot.retry(handlers.retry, [chatbot, *settings_inputs], outputs, **streamed),
         chatbot.edit(handlers.edit, [chatbot, *settings_inputs], outputs, **streamed),
     ]
+    textbox.submit(busy, None, textbox, **quick)
     chatbot.retry(busy, None, textbox, **quick)
     chatbot.edit(busy, None, textbox, **quick)
     for stream in streams:

@@ -29,9 +29,10 @@ class ChatHandlers:
         self.service = service
 
     async def _turn(self, prior: list, message: str, provider_id, model, system_prompt, temperature, top_p,
-                    max_tokens, effort, totals: SessionTotals) -> AsyncIterator[tuple]:
+                    max_tokens, effort, totals: SessionTotals, show_question: bool = True) -> AsyncIterator[tuple]:
         base = [*prior, {"role": "user", "content": message}]
-        yield base, gr.skip()  # the question shows at once, before the provider answers
+        if show_question:
+            yield base, gr.skip()  # the question shows at once, before the provider answers
         answer = None
         async for answer in answer_stream(
             self.service, provider=provider_id, model=(model or "").strip(), system_prompt=system_prompt,
@@ -47,7 +48,11 @@ class ChatHandlers:
         if not (message or "").strip():
             yield history, gr.skip()
             return
-        async for update in self._turn(list(history or []), message, *settings):
+        # The browser already shows the question (SHOW_QUESTION_JS): the chat it sends ends with it.
+        prior = list(history or [])
+        if prior and prior[-1].get("role") == "user" and content_text(prior[-1].get("content")) == message:
+            prior.pop()
+        async for update in self._turn(prior, message, *settings, show_question=False):
             yield update
 
     async def retry(self, history: list, provider_id, model, system_prompt, temperature, top_p, max_tokens,
