@@ -135,7 +135,10 @@ def _wire_chat(service: ChatService, chatbot: gr.Chatbot, textbox: gr.Textbox, t
     """
     handlers = ChatHandlers(service)
     quick = {"api_visibility": "private", "queue": False}
-    streamed = {"api_visibility": "private", "concurrency_limit": service.settings.concurrency_limit}
+    # preprocess=False: the handlers take the browser's plain values (strings, numbers, message
+    # dicts), which saves a worker-thread hop per input when an answer starts.
+    streamed = {"api_visibility": "private", "concurrency_limit": service.settings.concurrency_limit,
+                "preprocess": False}
     outputs = [chatbot, totals_state]
     pending = gr.Textbox(visible=False, elem_id="chat-message")
 
