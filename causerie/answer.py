@@ -156,7 +156,10 @@ class SessionTotals:
             return "No answers yet in this session."
         approx = "≈ " if self.estimated else ""
         text = (f"{self.answers} answer{'s' if self.answers != 1 else ''} · {approx}{self.prompt_tokens:,} tokens in · "
-                f"{approx}{self.completion_tokens:,} out · ${self.cost_usd:.4f}")
+                f"{approx}{self.completion_tokens:,} out")
+        if self.unpriced == self.answers:
+            return text + " · no price known"
+        text += f" · ${self.cost_usd:.4f}"
         if self.unpriced:
             text += f" (+{self.unpriced} without a known price)"
         return text

@@ -8,6 +8,7 @@ skipped with a warning that names it, so one broken file never takes the others 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,14 @@ class PresetError(ValueError):
     pass
 
 
+_SOFT_BREAK = re.compile(r"(?<=\S)\n(?=[^\n\s\-*#>|0-9])")
+
+
+def _unwrap(text: str) -> str:
+    """Join lines wrapped for the file's sake, as Markdown does; keep paragraphs and lists."""
+    return _SOFT_BREAK.sub(" ", text)
+
+
 def parse_preset(preset_id: str, text: str) -> Preset:
     if not text.startswith("---"):
         raise PresetError("it does not start with YAML front matter (a line with ---)")
@@ -53,7 +62,7 @@ def parse_preset(preset_id: str, text: str) -> Preset:
     name = meta.get("name")
     if not isinstance(name, str) or not name.strip():
         raise PresetError("its front matter has no 'name'")
-    prompt = body.strip()
+    prompt = _unwrap(body.strip())
     if not prompt:
         raise PresetError("it has no prompt text after the front matter")
     settings: dict[str, float | int] = {}

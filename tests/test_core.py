@@ -240,3 +240,8 @@ def test_failure_keeps_partial_answer_and_adds_notice():
     assert shown[0]["content"] == "Half"
     assert "cut off" in shown[1]["content"] and shown[1]["metadata"]["id"] == "causerie-notice"
     assert "OpenAI · m" in shown[-1]["content"]
+
+
+def test_wrapped_prompt_lines_are_joined_but_lists_kept(tmp_path):
+    (tmp_path / "p.md").write_text("---\nname: P\n---\nFirst line\ncontinues here.\n\nSteps:\n- one\n- two\n1. three\n")
+    assert load_presets(tmp_path)["p"].prompt == "First line continues here.\n\nSteps:\n- one\n- two\n1. three"
