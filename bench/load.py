@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -272,6 +271,3 @@ async def run_users(target: str, users: int, user: Callable[[asyncio.Event], Awa
 def _all_waiting(go: asyncio.Event, users: int) -> bool:
     return len(getattr(go, "_waiters", ())) >= users
 
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")

@@ -96,9 +96,6 @@ class ChatClient:
             await self._http.aclose()
             self._http = None
 
-    def rejected_parameters(self, endpoint: Endpoint, model: str) -> dict[str, str | None]:
-        return dict(self._rejected.get((endpoint.provider.id, model), {}))
-
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
         provider = request.endpoint.provider
         body: dict[str, Any] = {"model": request.model, "messages": request.messages, "stream": True}

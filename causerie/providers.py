@@ -37,10 +37,6 @@ class Provider:
     extra_headers: tuple[tuple[str, str], ...] = ()
     docs_url: str = ""
 
-    @property
-    def needs_key(self) -> bool:
-        return self.key_env is not None and not self.local
-
 
 PROVIDERS: tuple[Provider, ...] = (
     Provider(

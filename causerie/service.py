@@ -89,12 +89,16 @@ class ChatService:
         endpoint = self.settings.endpoint(provider_id)
         return await self.catalog.models(self.client.http(), endpoint)
 
+    def _configured_model(self, provider_id: str) -> str | None:
+        """DEFAULT_MODEL, which belongs to the default provider."""
+        default = self.default_provider()
+        return self.settings.default_model if default and default.id == provider_id else None
+
     def initial_model(self, provider_id: str) -> str:
         """A model to show before discovery answers: DEFAULT_MODEL, a cached pick, or a preference."""
         provider = get_provider(provider_id)
-        default = self.default_provider()
-        if self.settings.default_model and default and default.id == provider_id:
-            return self.settings.default_model
+        if configured := self._configured_model(provider_id):
+            return configured
         if provider.managed:
             return self.local.model_id if self.local else ""
         cached = self.catalog.cached(self.settings.endpoint(provider_id))
@@ -104,11 +108,9 @@ class ChatService:
 
     async def pick_model(self, provider_id: str) -> str:
         """The model to use when none was chosen: DEFAULT_MODEL, else the best listed one."""
-        provider = get_provider(provider_id)
-        default = self.default_provider()
-        if self.settings.default_model and default and default.id == provider_id:
-            return self.settings.default_model
-        return pick_default_model(provider, await self.models(provider_id)) or ""
+        if configured := self._configured_model(provider_id):
+            return configured
+        return pick_default_model(get_provider(provider_id), await self.models(provider_id)) or ""
 
     # -- answering --------------------------------------------------------------------------
 

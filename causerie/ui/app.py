@@ -165,7 +165,10 @@ def _wire_chat(service: ChatService, chatbot: gr.Chatbot, textbox: gr.Textbox, t
 
 
 def _not_ready_table(service: ChatService) -> str:
-    rows = [f"| {p.label} | {service.settings.what_to_set(p)} |" for p in PROVIDERS if not service.settings.is_ready(p)]
+    rows = [
+        f"| {p.label} | {service.settings.what_to_set(p)}{f' ([get a key]({p.docs_url}))' if p.docs_url else ''} |"
+        for p in PROVIDERS if not service.settings.is_ready(p)
+    ]
     if not rows:
         return "Every provider is set up."
     intro = "" if service.ready_providers() else (
