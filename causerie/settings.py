@@ -8,6 +8,7 @@ and says how to fix it. No key is ever put in a message.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,6 +43,20 @@ def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int = 
     return int(value)
 
 
+def _open_browser(env: Mapping[str, str]) -> bool:
+    raw = env.get("CAUSERIE_OPEN_BROWSER", "").strip().lower()
+    if raw in ("1", "true", "yes"):
+        return True
+    if raw in ("0", "false", "no"):
+        return False
+    if raw:
+        raise SettingsError(f"CAUSERIE_OPEN_BROWSER must be true or false, got {raw!r}.")
+    # Automatic: on a person's own machine with a screen; never on a Space or in CI.
+    if env.get("SPACE_ID") or env.get("SYSTEM") == "spaces" or env.get("CI"):
+        return False
+    return not sys.platform.startswith("linux") or bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
 def _base_url(env: Mapping[str, str], name: str) -> str | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -74,6 +89,8 @@ class Settings:
     the concurrency limit, or answers wait for a slot however idle the CPU is."""
     local_model_path: Path | None = None
     local_model_available: bool = False
+    open_browser: bool = False
+    """Open the chat in the browser when the app starts (on a laptop, not on a Space)."""
 
     def is_ready(self, provider: Provider) -> bool:
         if provider.managed:
@@ -154,6 +171,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_threads=_integer(env, "CAUSERIE_MAX_THREADS", concurrency, minimum=1),
         local_model_path=local_model_path,
         local_model_available=local_model_path is not None,
+        open_browser=_open_browser(env),
     )
 
     wanted = env.get("DEFAULT_PROVIDER", "").strip().lower()

@@ -245,3 +245,11 @@ def test_failure_keeps_partial_answer_and_adds_notice():
 def test_wrapped_prompt_lines_are_joined_but_lists_kept(tmp_path):
     (tmp_path / "p.md").write_text("---\nname: P\n---\nFirst line\ncontinues here.\n\nSteps:\n- one\n- two\n1. three\n")
     assert load_presets(tmp_path)["p"].prompt == "First line continues here.\n\nSteps:\n- one\n- two\n1. three"
+
+
+def test_open_browser_only_on_a_machine_with_a_screen():
+    assert load_settings({"DISPLAY": ":0"}).open_browser in (True,)
+    assert not load_settings({"DISPLAY": ":0", "SPACE_ID": "me/causerie"}).open_browser
+    assert not load_settings({"DISPLAY": ":0", "CAUSERIE_OPEN_BROWSER": "false"}).open_browser
+    with pytest.raises(SettingsError, match="CAUSERIE_OPEN_BROWSER"):
+        load_settings({"CAUSERIE_OPEN_BROWSER": "sometimes"})

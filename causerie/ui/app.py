@@ -179,4 +179,5 @@ def _not_ready_table(service: ChatService) -> str:
 
 
 def launch_options(service: ChatService) -> dict[str, Any]:
-    return {"max_threads": service.settings.max_threads, "css": CSS, "footer_links": ["api"]}
+    return {"max_threads": service.settings.max_threads, "css": CSS, "footer_links": ["api"],
+            "inbrowser": service.settings.open_browser}
