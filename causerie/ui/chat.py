@@ -19,9 +19,16 @@ from .api import answer_stream, request_params
 from .render import render
 
 
-def _turn_start(history: list[dict], index: Any) -> int:
-    """Index of the user message an event points at (Gradio may give a (row, part) tuple)."""
-    return index[0] if isinstance(index, (list, tuple)) else int(index)
+def _turn_start(history: list[dict], index: Any) -> int | None:
+    """Index of the user message an event points at (Gradio may give a (row, part) tuple), or
+    None when it points at nothing usable: a handler then leaves the chat as it is."""
+    try:
+        start = index[0] if isinstance(index, (list, tuple)) else int(index)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if not 0 <= start < len(history) or history[start].get("role") != "user":
+        return None
+    return start
 
 
 class ChatHandlers:
@@ -59,6 +66,9 @@ class ChatHandlers:
                     effort, totals: SessionTotals, event: gr.RetryData) -> AsyncIterator[tuple]:
         settings = (provider_id, model, system_prompt, temperature, top_p, max_tokens, effort, totals)
         start = _turn_start(history, event.index)
+        if start is None:
+            yield history, gr.skip()
+            return
         message = content_text(history[start]["content"])
         async for update in self._turn(list(history[:start]), message, *settings):
             yield update
@@ -67,7 +77,7 @@ class ChatHandlers:
                    effort, totals: SessionTotals, event: gr.EditData) -> AsyncIterator[tuple]:
         settings = (provider_id, model, system_prompt, temperature, top_p, max_tokens, effort, totals)
         start = _turn_start(history, event.index)
-        if history[start].get("role") != "user":
+        if start is None:
             yield history, gr.skip()
             return
         async for update in self._turn(list(history[:start]), content_text(event.value), *settings):
@@ -76,4 +86,6 @@ class ChatHandlers:
     @staticmethod
     def undo(history: list, event: gr.UndoData) -> tuple[list, str]:
         start = _turn_start(history, event.index)
+        if start is None:
+            return history, gr.skip()
         return list(history[:start]), content_text(history[start]["content"])
