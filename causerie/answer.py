@@ -12,12 +12,33 @@ from .events import Event, Failure, Finish, ReasoningDelta, Start, Status, TextD
 log = logging.getLogger(__name__)
 
 
+class Growing:
+    """Text that grows by pieces: appended in O(1), joined only when read (once per UI update,
+    not once per token as `str +=` on an attribute would copy it)."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+
+    def add(self, piece: str) -> None:
+        self._parts.append(piece)
+
+    def clear(self) -> None:
+        self._parts.clear()
+
+    def value(self) -> str:
+        if len(self._parts) > 1:
+            self._parts[:] = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
+
+
 @dataclass
 class Answer:
     provider_label: str = ""
     model: str = ""
-    text: str = ""
-    reasoning: str = ""
+    _text: Growing = field(default_factory=Growing, repr=False)
+    _reasoning: Growing = field(default_factory=Growing, repr=False)
     usage: Usage | None = None
     finish_reason: str | None = None
     failure: Failure | None = None
@@ -35,16 +56,16 @@ class Answer:
                 if self.first_token_at is None:
                     self.first_token_at = self.answer_started_at
                 self.status = None
-            self.text += event.text
+            self._text.add(event.text)
         elif kind is ReasoningDelta:
             if self.first_token_at is None:
                 self.first_token_at = time.perf_counter()
                 self.status = None
             if event.retroactive:
-                self.reasoning += self.text
-                self.text = ""
+                self._reasoning.add(self._text.value())
+                self._text.clear()
                 self.answer_started_at = None
-            self.reasoning += event.text
+            self._reasoning.add(event.text)
         elif kind is Start:
             self.provider_label, self.model = event.provider_label, event.model
         elif kind is Usage:
@@ -59,6 +80,14 @@ class Answer:
             self.failure = event
             self.status = None
             self.finished_at = time.perf_counter()
+
+    @property
+    def text(self) -> str:
+        return self._text.value()
+
+    @property
+    def reasoning(self) -> str:
+        return self._reasoning.value()
 
     @property
     def thinking(self) -> bool:
