@@ -53,7 +53,8 @@ class App:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         env = {**os.environ, **env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(self.port),
-               "GRADIO_ANALYTICS_ENABLED": "False", "CAUSERIE_OPEN_BROWSER": "false"}
+               "GRADIO_ANALYTICS_ENABLED": "False", "CAUSERIE_OPEN_BROWSER": "false",
+               "CAUSERIE_ENV_FILE": ""}
         for key in [k for k in env if k.endswith(("_API_KEY", "_TOKEN"))]:
             env.pop(key)
         self.started = time.perf_counter()

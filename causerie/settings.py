@@ -128,8 +128,11 @@ class Settings:
         return ready[0] if ready else None
 
 
-def read_environment(dotenv_path: str | os.PathLike | None = ".env") -> dict[str, str]:
-    """The real environment over `.env`: the environment always wins."""
+def read_environment(dotenv_path: str | os.PathLike | None = None) -> dict[str, str]:
+    """The real environment over `.env` (or the file CAUSERIE_ENV_FILE names; empty: none).
+    The environment always wins."""
+    if dotenv_path is None:
+        dotenv_path = os.environ.get("CAUSERIE_ENV_FILE", ".env") or None
     values: dict[str, str] = {}
     if dotenv_path is not None and Path(dotenv_path).is_file():
         values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})

@@ -27,7 +27,8 @@ def no_real_keys(monkeypatch):
     """No test depends on a developer's key or reaches the internet."""
     for name in SETTING_VARS:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(ROOT / "tests")  # no developer .env is read
+    monkeypatch.setenv("CAUSERIE_ENV_FILE", "")  # no developer .env is read
+    monkeypatch.chdir(ROOT / "tests")
 
 
 @pytest.fixture(scope="session")

@@ -253,3 +253,12 @@ def test_open_browser_only_on_a_machine_with_a_screen():
     assert not load_settings({"DISPLAY": ":0", "CAUSERIE_OPEN_BROWSER": "false"}).open_browser
     with pytest.raises(SettingsError, match="CAUSERIE_OPEN_BROWSER"):
         load_settings({"CAUSERIE_OPEN_BROWSER": "sometimes"})
+
+
+def test_env_file_can_be_named_or_turned_off(tmp_path, monkeypatch):
+    other = tmp_path / "other.env"
+    other.write_text("GROQ_API_KEY=from-other-file\n")
+    monkeypatch.setenv("CAUSERIE_ENV_FILE", str(other))
+    assert read_environment()["GROQ_API_KEY"] == "from-other-file"
+    monkeypatch.setenv("CAUSERIE_ENV_FILE", "")
+    assert "GROQ_API_KEY" not in read_environment()

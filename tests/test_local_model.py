@@ -153,7 +153,7 @@ def test_no_child_process_is_left_after_the_app_exits(stop_signal):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_TOKEN", "_BASE_URL"))}
     env.update(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False",
-               CAUSERIE_OPEN_BROWSER="false")
+               CAUSERIE_OPEN_BROWSER="false", CAUSERIE_ENV_FILE="")  # no developer .env: offline for sure
     app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}/"
