@@ -9,7 +9,6 @@ read every provider's error body as it is. Chunks are decoded with orjson (a gra
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -280,7 +279,7 @@ class ChatClient:
             yield Failure("cut_off", f"The answer from {label} was cut off: the stream ended before the model said it had finished. Try again.")
         elif answer_chars == 0:
             if parser.finish_reason == "tool_calls":
-                yield Failure("empty", f"The model asked to call a tool instead of answering; Causerie does not run tools. Ask again or pick another model.")
+                yield Failure("empty", "The model asked to call a tool instead of answering; Causerie does not run tools. Ask again or pick another model.")
             else:
                 yield Failure("empty", f"{label} returned an empty answer (finish reason: {parser.finish_reason}). Try again, rephrase, or pick another model.")
         else:

@@ -7,11 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from gradio_client import Client
 
 from causerie.prompts import load_presets
 from conftest import RunningApp
-from scripted_server import Reply, delta, sse, text_stream
+from scripted_server import Reply, text_stream
 
 
 def test_chat_streams_accumulated_text_and_returns_the_answer(app, scripted):

@@ -13,7 +13,7 @@ from conftest import run_async
 
 from causerie.answer import Answer
 from causerie.client import ChatClient, ChatRequest, RetryPolicy
-from causerie.events import Failure, Finish, ReasoningDelta, Status, TextDelta, Usage
+from causerie.events import Finish, Status
 from causerie.providers import Endpoint, get_provider
 from scripted_server import Reply, delta, sse, text_stream
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +12,7 @@ from conftest import run_async
 from causerie.conversation import build_messages, normalise_history
 from causerie.discovery import ModelCatalog, parse_model_list
 from causerie.errors import redact
-from causerie.prompts import PROMPTS_DIR, load_presets, parse_preset
+from causerie.prompts import load_presets
 from causerie.providers import PROVIDERS, Endpoint, get_provider, pick_default_model
 from causerie.settings import SettingsError, load_settings, read_environment
 from causerie.ui.render import render

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -11,7 +10,7 @@ from causerie.events import Usage
 from causerie.model_info import ModelInfo, ModelInfoTable
 from causerie.service import ChatService
 from causerie.settings import load_settings
-from conftest import RunningApp, run_async
+from conftest import run_async
 from scripted_server import Reply, delta, sse, text_stream
 
 
