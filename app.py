@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -18,6 +19,7 @@ except SettingsError as exc:
     sys.exit(f"Causerie cannot start: {exc}")
 
 demo = build_demo(service)
+gc.freeze()  # start-up objects (Gradio's, the app's) are never garbage: later collections skip them
 
 if __name__ == "__main__":
     # SIGTERM (a Space stopping, `kill`) exits through atexit, which stops the local model server.
