@@ -62,25 +62,26 @@ class ChatHandlers:
         async for update in self._turn(prior, message, *settings, show_question=False):
             yield update
 
-    async def retry(self, history: list, provider_id, model, system_prompt, temperature, top_p, max_tokens,
-                    effort, totals: SessionTotals, event: gr.RetryData) -> AsyncIterator[tuple]:
-        settings = (provider_id, model, system_prompt, temperature, top_p, max_tokens, effort, totals)
-        start = _turn_start(history, event.index)
+    async def _again(self, history: list, index: Any, message: str | None, settings: tuple) -> AsyncIterator[tuple]:
+        """Answer again from the user message at `index` (its own text, or `message` if edited)."""
+        start = _turn_start(history, index)
         if start is None:
             yield history, gr.skip()
             return
-        message = content_text(history[start]["content"])
-        async for update in self._turn(list(history[:start]), message, *settings):
+        text = content_text(history[start]["content"]) if message is None else message
+        async for update in self._turn(list(history[:start]), text, *settings):
+            yield update
+
+    async def retry(self, history: list, provider_id, model, system_prompt, temperature, top_p, max_tokens,
+                    effort, totals: SessionTotals, event: gr.RetryData) -> AsyncIterator[tuple]:
+        settings = (provider_id, model, system_prompt, temperature, top_p, max_tokens, effort, totals)
+        async for update in self._again(history, event.index, None, settings):
             yield update
 
     async def edit(self, history: list, provider_id, model, system_prompt, temperature, top_p, max_tokens,
                    effort, totals: SessionTotals, event: gr.EditData) -> AsyncIterator[tuple]:
         settings = (provider_id, model, system_prompt, temperature, top_p, max_tokens, effort, totals)
-        start = _turn_start(history, event.index)
-        if start is None:
-            yield history, gr.skip()
-            return
-        async for update in self._turn(list(history[:start]), content_text(event.value), *settings):
+        async for update in self._again(history, event.index, content_text(event.value), settings):
             yield update
 
     @staticmethod
