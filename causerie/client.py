@@ -24,7 +24,7 @@ from .errors import (
     retry_after_seconds,
     unsupported_parameter,
 )
-from .events import Event, Failure, Finish, ReasoningDelta, Status, TextDelta, Usage
+from .events import Event, Failure, Finish, Status, Usage
 from .providers import Endpoint
 from .wire import ChunkParser
 
@@ -158,9 +158,7 @@ class ChatClient:
                             if replacement and replacement not in message:
                                 replacement = None
                             self._rejected.setdefault((provider.id, model), {})[param] = replacement
-                            value = body.pop(param)
-                            if replacement:
-                                body[replacement] = value
+                            body = self.build_body(request)  # the same path later requests take
                             continue
                         known = self.known_models(endpoint) if (self.known_models and response.status_code == 404) else None
                         verdict = classify_http_error(endpoint, model, response.status_code, raw, known_models=known)
@@ -173,7 +171,7 @@ class ChatClient:
                             yield verdict.failure
                             return
                     else:
-                        async for event in self._read_stream(request, response, body):
+                        async for event in self._read_stream(request, response):
                             yield event
                         return
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
@@ -212,31 +210,29 @@ class ChatClient:
             return Failure("connect", f"Connecting to {p.label} at {endpoint.base_url} timed out ({self.timeout.connect:.0f} s), also after retrying. Check the network, or {where}.")
         return Failure("connect", f"Could not connect to {p.label} at {endpoint.base_url} (connection refused), also after retrying. Is the server running? If it runs elsewhere, {where}.")
 
-    async def _read_stream(self, request: ChatRequest, response: httpx.Response, body: dict) -> AsyncIterator[Event]:
+    async def _whole_json(self, label: str, endpoint: Endpoint, response: httpx.Response) -> dict | Failure:
+        """A server that ignored `stream` and answered one JSON completion (or an error)."""
+        raw = await response.aread()
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            content_type = response.headers.get("content-type", "")
+            return Failure("invalid_stream", f"{label} answered with something that is neither a stream nor JSON ({content_type or 'no content type'}). Check the base URL: it should end in /v1 or the provider's equivalent.")
+        if isinstance(data, dict) and "error" in data:
+            return Failure("stream_error", f"{label} reported an error: {redact(provider_message(raw), endpoint.api_key)}")
+        return data if isinstance(data, dict) else {}
+
+    async def _read_stream(self, request: ChatRequest, response: httpx.Response) -> AsyncIterator[Event]:
         provider = request.endpoint.provider
         label = provider.label
         parser = ChunkParser(completion_excludes_reasoning=provider.completion_excludes_reasoning)
-        chars = answer_chars = 0
-        content_type = response.headers.get("content-type", "")
-        if "text/event-stream" not in content_type:
-            # Some servers answer a whole completion as JSON even when asked to stream.
-            raw = await response.aread()
-            try:
-                data = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                yield Failure("invalid_stream", f"{label} answered with something that is neither a stream nor JSON ({content_type or 'no content type'}). Check the base URL: it should end in /v1 or the provider's equivalent.")
-                return
-            if isinstance(data, dict) and "error" in data:
-                yield Failure("stream_error", f"{label} reported an error: {redact(provider_message(raw), request.endpoint.api_key)}")
-                return
-            chunks = [data] if isinstance(data, dict) else []
-        else:
-            chunks = None
         try:
-            if chunks is not None:
-                for event in parser.feed(chunks[0]) if chunks else ():
-                    if type(event) is TextDelta:
-                        answer_chars += len(event.text)
+            if "text/event-stream" not in response.headers.get("content-type", ""):
+                whole = await self._whole_json(label, request.endpoint, response)
+                if type(whole) is Failure:
+                    yield whole
+                    return
+                for event in parser.feed(whole):
                     yield event
             else:
                 async for sse in EventSource(response).aiter_sse():
@@ -257,27 +253,22 @@ class ChatClient:
                         yield Failure("stream_error", f"{label} reported an error in the middle of the answer: {detail}. The partial answer is kept; try again to get the rest.")
                         return
                     for event in parser.feed(chunk):
-                        if type(event) is TextDelta:
-                            answer_chars += len(event.text)
-                        elif type(event) is ReasoningDelta:
-                            chars += len(event.text)
                         yield event
         except httpx.ReadTimeout:
-            yield self._read_timeout(label, started=bool(chars or answer_chars))
+            yield self._read_timeout(label, started=bool(parser.answer_chars or parser.reasoning_chars))
             return
         except httpx.HTTPError:
             yield Failure("cut_off", f"The connection to {label} broke in the middle of the answer. The partial answer is kept; try again to get the rest.")
             return
         for event in parser.flush():
-            answer_chars += len(event.text) if type(event) is TextDelta else 0
             yield event
-        chars += answer_chars
         if parser.usage is None:
             prompt_chars = sum(len(m["content"]) if isinstance(m.get("content"), str) else 0 for m in request.messages)
-            yield Usage(estimate_tokens(prompt_chars), estimate_tokens(chars), None, None, estimated=True)
+            yield Usage(estimate_tokens(prompt_chars), estimate_tokens(parser.answer_chars + parser.reasoning_chars),
+                        None, None, estimated=True)
         if parser.finish_reason is None:
             yield Failure("cut_off", f"The answer from {label} was cut off: the stream ended before the model said it had finished. Try again.")
-        elif answer_chars == 0:
+        elif parser.answer_chars == 0:
             if parser.finish_reason == "tool_calls":
                 yield Failure("empty", "The model asked to call a tool instead of answering; Causerie does not run tools. Ask again or pick another model.")
             else:

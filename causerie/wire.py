@@ -114,13 +114,24 @@ def parse_usage(raw: dict[str, Any], *, completion_excludes_reasoning: bool) -> 
 class ChunkParser:
     """Parses decoded chunks of one stream. Keeps the little state a stream needs."""
 
-    __slots__ = ("splitter", "finish_reason", "usage", "completion_excludes_reasoning")
+    __slots__ = ("splitter", "finish_reason", "usage", "completion_excludes_reasoning", "answer_chars", "reasoning_chars")
 
     def __init__(self, *, completion_excludes_reasoning: bool = False) -> None:
         self.splitter = ThinkTagSplitter()
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
         self.completion_excludes_reasoning = completion_excludes_reasoning
+        self.answer_chars = 0
+        """Characters of answer and of thinking so far: for an empty answer and estimated usage."""
+        self.reasoning_chars = 0
+
+    def _counted(self, events: list[Event]) -> list[Event]:
+        for event in events:
+            if type(event) is TextDelta:
+                self.answer_chars += len(event.text)
+            elif type(event) is ReasoningDelta:
+                self.reasoning_chars += len(event.text)
+        return events
 
     def feed(self, chunk: dict[str, Any]) -> list[Event]:
         out: list[Event] = []
@@ -151,7 +162,7 @@ class ChunkParser:
         if isinstance(raw_usage, dict):
             self.usage = parse_usage(raw_usage, completion_excludes_reasoning=self.completion_excludes_reasoning)
             out.append(self.usage)
-        return out
+        return self._counted(out)
 
     def flush(self) -> list[Event]:
-        return self.splitter.flush()
+        return self._counted(self.splitter.flush())
