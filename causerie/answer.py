@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .events import Event, Failure, Finish, ReasoningDelta, Start, Status, TextDelta, Usage
 
@@ -122,6 +123,30 @@ class Answer:
         span = end - self.first_token_at
         # A handful of tokens in a few milliseconds says nothing about speed.
         return self.usage.completion_tokens / span if span >= 0.1 and self.usage.completion_tokens >= 5 else None
+
+    def details(self) -> dict[str, Any]:
+        """The answer as the /chat_details API returns it."""
+        usage = self.usage
+        return {
+            "answer": self.text,
+            "reasoning": self.reasoning,
+            "provider": self.provider_label,
+            "model": self.model,
+            "usage": {
+                "prompt_tokens": usage.prompt_tokens if usage else None,
+                "completion_tokens": usage.completion_tokens if usage else None,
+                "reasoning_tokens": usage.reasoning_tokens if usage else None,
+                "cached_tokens": usage.cached_tokens if usage else None,
+                "estimated": usage.estimated if usage else True,
+            },
+            "timings": {
+                "ttft_s": None if self.ttft_s is None else round(self.ttft_s, 4),
+                "total_s": round(self.total_s, 4),
+                "tokens_per_s": None if self.tokens_per_s is None else round(self.tokens_per_s, 2),
+            },
+            "cost_usd": self.cost_usd,
+            "finish_reason": self.finish_reason,
+        }
 
 
 async def coalesced(

@@ -10,17 +10,33 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
+from dataclasses import replace
+
+from .answer import Answer, coalesced
 from .client import ChatClient, ChatRequest, RetryPolicy
 from .conversation import build_messages
 from .discovery import ModelCatalog
-from dataclasses import replace
-
 from .events import Event, Failure, Start, Status, Usage
 from .local_model import LocalModelError, LocalModelServer
 from .model_info import ModelInfo, ModelInfoTable
 from .prompts import Preset, load_presets
 from .providers import PROVIDERS_BY_ID, Endpoint, Provider, get_provider, pick_default_model
 from .settings import Settings
+
+
+def chat_params(temperature: Any = None, top_p: Any = None, max_tokens: Any = None,
+                reasoning_effort: Any = None) -> dict[str, Any]:
+    """The optional parameters a person set, typed; an empty box means the model's own default."""
+    params: dict[str, Any] = {}
+    if temperature not in (None, ""):
+        params["temperature"] = float(temperature)
+    if top_p not in (None, ""):
+        params["top_p"] = float(top_p)
+    if max_tokens not in (None, "", 0):
+        params["max_tokens"] = int(max_tokens)
+    if reasoning_effort:
+        params["reasoning_effort"] = str(reasoning_effort)
+    return params
 
 
 class ChatService:
@@ -160,6 +176,15 @@ class ChatService:
                 yield event
         finally:
             self.active_streams -= 1
+
+    def answers(self, *, provider_id: str | None, model: str | None, system_prompt: str | None,
+                history: Iterable[Any] | None, message: str, params: Mapping[str, Any]) -> AsyncIterator[Answer]:
+        """The same answer as stream_answer, built up: yielded as it grows, coalesced for a UI."""
+        chosen = self.provider_or_default(provider_id)
+        answer = Answer(provider_label=chosen.label if chosen else "", model=model or "")
+        events = self.stream_answer(provider_id=provider_id, model=model, system_prompt=system_prompt,
+                                    history=history, message=message, params=params)
+        return coalesced(answer, events, self.update_interval_s)
 
     async def aclose(self) -> None:
         await self.client.aclose()

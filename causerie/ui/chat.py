@@ -14,8 +14,7 @@ import gradio as gr
 
 from ..answer import SessionTotals
 from ..conversation import content_text
-from ..service import ChatService
-from .api import answer_stream, request_params
+from ..service import ChatService, chat_params
 from .render import render
 
 
@@ -41,9 +40,9 @@ class ChatHandlers:
         if show_question:
             yield base, gr.skip()  # the question shows at once, before the provider answers
         answer = None
-        async for answer in answer_stream(
-            self.service, provider=provider_id, model=(model or "").strip(), system_prompt=system_prompt,
-            history=prior, message=message, params=request_params(temperature, top_p, max_tokens, effort),
+        async for answer in self.service.answers(
+            provider_id=provider_id, model=model, system_prompt=system_prompt,
+            history=prior, message=message, params=chat_params(temperature, top_p, max_tokens, effort),
         ):
             if answer.finished_at is None:
                 yield base + render(answer), gr.skip()
