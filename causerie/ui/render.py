@@ -36,11 +36,8 @@ def footer_text(answer: Answer) -> str:
 def render(answer: Answer) -> list[dict]:
     messages: list[dict] = []
     if answer.reasoning:
-        thought = {"title": "Thinking", "id": f"{UI_ONLY_PREFIX}thought"}
-        if answer.thinking:
-            thought["status"] = "pending"
-        else:
-            thought["status"] = "done"
+        thought = {"title": "Thinking", "id": f"{UI_ONLY_PREFIX}thought",
+                   "status": "pending" if answer.thinking else "done"}
         if (seconds := answer.thinking_s) is not None:
             thought["duration"] = round(seconds, 1)
         messages.append({"role": "assistant", "content": answer.reasoning, "metadata": thought})
