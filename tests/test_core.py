@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-import httpx
+import aiohttp
 import pytest
 
 from conftest import run_async
 
-from causerie.conversation import build_messages, normalise_history
+from causerie.conversation import build_messages, content_text, normalise_history
 from causerie.discovery import ModelCatalog, parse_model_list
 from causerie.errors import redact
 from causerie.prompts import load_presets
@@ -125,7 +125,7 @@ def test_discovery_against_server_caches_and_accepts_bare_arrays(scripted):
     endpoint = Endpoint(get_provider("together"), scripted.base_url, "k")
 
     async def go():
-        async with httpx.AsyncClient() as http:
+        async with aiohttp.ClientSession() as http:
             first = await catalog.models(http, endpoint)
             second = await catalog.models(http, endpoint)
             return first, second
@@ -140,7 +140,7 @@ def test_discovery_of_a_dead_server_returns_empty_quickly():
     endpoint = Endpoint(get_provider("ollama"), "http://127.0.0.1:9/v1", None)
 
     async def go():
-        async with httpx.AsyncClient() as http:
+        async with aiohttp.ClientSession() as http:
             return await catalog.models(http, endpoint)
 
     assert run_async(go()) == []
@@ -235,9 +235,10 @@ def test_failure_keeps_partial_answer_and_adds_notice():
     answer.apply(TextDelta("Half"))
     answer.apply(Failure("cut_off", "The answer was cut off."))
     shown = render(answer)
-    assert shown[0]["content"] == "Half"
-    assert "cut off" in shown[1]["content"] and shown[1]["metadata"]["id"] == "causerie-notice"
-    assert "OpenAI · m" in shown[-1]["content"]
+    texts = [content_text(m["content"]) for m in shown]
+    assert texts[0] == "Half"
+    assert "cut off" in texts[1] and shown[1]["metadata"]["id"] == "causerie-notice"
+    assert "OpenAI · m" in texts[-1]
 
 
 def test_wrapped_prompt_lines_are_joined_but_lists_kept(tmp_path):
