@@ -136,10 +136,11 @@ def _wire_chat(service: ChatService, chatbot: gr.Chatbot, textbox: gr.Textbox, t
     """
     handlers = ChatHandlers(service)
     quick = {"api_visibility": "private", "queue": False}
-    # preprocess=False: the handlers take the browser's plain values (strings, numbers, message
-    # dicts), which saves a worker-thread hop per input when an answer starts.
+    # No pre- or post-processing: the handlers take the browser's plain values (strings, numbers,
+    # message dicts) and yield the chat in the form the browser takes (render.message). Each would
+    # cost a worker-thread hop, per input when an answer starts and per update while it streams.
     streamed = {"api_visibility": "private", "concurrency_limit": service.settings.concurrency_limit,
-                "preprocess": False}
+                "preprocess": False, "postprocess": False}
     outputs = [chatbot, totals_state]
     pending = gr.Textbox(visible=False, elem_id="chat-message")
 

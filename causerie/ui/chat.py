@@ -15,6 +15,7 @@ import gradio as gr
 from ..answer import SessionTotals
 from ..conversation import content_text
 from ..service import ChatService, chat_params
+from .render import message as chat_message
 from .render import render
 
 
@@ -36,7 +37,7 @@ class ChatHandlers:
 
     async def _turn(self, prior: list, message: str, provider_id, model, system_prompt, temperature, top_p,
                     max_tokens, effort, totals: SessionTotals, show_question: bool = True) -> AsyncIterator[tuple]:
-        base = [*prior, {"role": "user", "content": message}]
+        base = [*prior, chat_message("user", message)]
         if show_question:
             yield base, gr.skip()  # the question shows at once, before the provider answers
         answer = None

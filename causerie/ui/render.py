@@ -2,6 +2,10 @@
 
 The thought and Causerie's own footers and notices are marked in their metadata, so that
 conversation.py leaves them out of what is sent upstream.
+
+Messages are built in the form the Chatbot sends to the browser (content as a list of parts), so
+the streamed events skip Gradio's post-processing: it would run in a worker thread on every
+update of every answer (tests/test_ui_render.py checks that the form is the one Gradio makes).
 """
 
 from __future__ import annotations
@@ -33,6 +37,11 @@ def footer_text(answer: Answer) -> str:
     return " · ".join(parts)
 
 
+def message(role: str, text: str, metadata: dict | None = None) -> dict:
+    """One chat message as the Chatbot component sends it to the browser."""
+    return {"role": role, "metadata": metadata, "content": [{"text": text, "type": "text"}], "options": None}
+
+
 def render(answer: Answer) -> list[dict]:
     messages: list[dict] = []
     if answer.reasoning:
@@ -40,14 +49,14 @@ def render(answer: Answer) -> list[dict]:
                    "status": "pending" if answer.thinking else "done"}
         if (seconds := answer.thinking_s) is not None:
             thought["duration"] = round(seconds, 1)
-        messages.append({"role": "assistant", "content": answer.reasoning, "metadata": thought})
+        messages.append(message("assistant", answer.reasoning, thought))
     if answer.text:
-        messages.append({"role": "assistant", "content": answer.text})
+        messages.append(message("assistant", answer.text))
     if answer.status:
-        messages.append({"role": "assistant", "content": f"⏳ {answer.status}", "metadata": {"id": f"{UI_ONLY_PREFIX}status"}})
+        messages.append(message("assistant", f"⏳ {answer.status}", {"id": f"{UI_ONLY_PREFIX}status"}))
     if answer.failure is not None:
         kept = " (the partial answer above is kept)" if answer.text else ""
-        messages.append({"role": "assistant", "content": f"⚠️ {answer.failure.message}{kept}", "metadata": {"id": f"{UI_ONLY_PREFIX}notice"}})
+        messages.append(message("assistant", f"⚠️ {answer.failure.message}{kept}", {"id": f"{UI_ONLY_PREFIX}notice"}))
     if answer.finished_at is not None:
-        messages.append({"role": "assistant", "content": f"<sub>{footer_text(answer)}</sub>", "metadata": {"id": f"{UI_ONLY_PREFIX}footer"}})
+        messages.append(message("assistant", f"<sub>{footer_text(answer)}</sub>", {"id": f"{UI_ONLY_PREFIX}footer"}))
     return messages
