@@ -15,6 +15,7 @@ from causerie.answer import Answer
 from causerie.client import ChatClient, ChatRequest, RetryPolicy
 from causerie.events import Finish, Status
 from causerie.providers import Endpoint, get_provider
+from causerie.wire import SSEDecoder
 from scripted_server import Reply, delta, sse, text_stream
 
 KEY = "test-key-not-a-secret-0123456789"
@@ -430,3 +431,15 @@ def test_local_gate_makes_requests_wait_their_turn(scripted):
     waited = [r for r in results if isinstance(r[0], Status) and "Waiting" in r[0].message]
     assert len(waited) == 2
     assert all(answer_of(r).text == "abc" for r in results)
+
+
+def test_sse_decoder_handles_any_cut_line_endings_comments_and_multiline_data():
+    stream = (b": OPENROUTER PROCESSING\n\ndata: {\"a\":1}\r\n\r\nevent: x\ndata:no-space\n\n"
+              b"data: first\ndata: second\n\nid: 7\n\ndata: [DONE]\r\rdata: tail")
+    expected = [b'{"a":1}', b"no-space", b"first\nsecond", b"[DONE]", b"tail"]
+    for size in (1, 2, 3, 7, len(stream)):  # every way the network may cut it, CRLF included
+        decoder = SSEDecoder()
+        got = []
+        for i in range(0, len(stream), size):
+            got += decoder.feed(stream[i:i + size])
+        assert got + decoder.close() == expected, size
