@@ -1,5 +1,9 @@
 """The Gradio layer: layout, events and rendering only. No HTTP, no provider logic."""
 
-from .app import build_demo, launch_options
+from .gradio_import import skip_stub_regeneration
+
+skip_stub_regeneration()  # before anything here imports gradio
+
+from .app import build_demo, launch_options  # noqa: E402
 
 __all__ = ["build_demo", "launch_options"]

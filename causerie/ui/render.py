@@ -5,7 +5,7 @@ conversation.py leaves them out of what is sent upstream.
 
 Messages are built in the form the Chatbot sends to the browser (content as a list of parts), so
 the streamed events skip Gradio's post-processing: it would run in a worker thread on every
-update of every answer (tests/test_ui_render.py checks that the form is the one Gradio makes).
+update of every answer (tests/test_ui_parts.py checks that the form is the one Gradio makes).
 """
 
 from __future__ import annotations

@@ -1,13 +1,17 @@
-"""The chat's streamed events skip Gradio's post-processing, so what they yield must already be
-exactly what the Chatbot would send to the browser."""
+"""The Gradio layer's own parts, without a browser: the form of streamed chat messages, and how
+Gradio is imported."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import gradio as gr
 
 from causerie.answer import Answer
 from causerie.events import Failure, Finish, ReasoningDelta, Status, TextDelta, Usage
 from causerie.ui.render import message, render
+from conftest import ROOT
 
 
 def gradio_form(messages: list[dict]) -> list[dict]:
@@ -29,3 +33,12 @@ def test_rendered_answers_are_in_the_form_the_chatbot_sends():
     for answer in (thinking, waiting, failed, done):
         shown = [message("user", "A question?"), *render(answer)]
         assert shown == gradio_form(shown), answer
+
+
+def test_the_app_imports_gradio_without_rewriting_its_type_stubs():
+    # In a fresh interpreter, as `python app.py` starts: the one Gradio function that rewrites
+    # .pyi files on import is replaced; every component is still there.
+    code = ("import causerie.ui, gradio as gr, gradio.component_meta as meta, gradio.blocks_events as be; "
+            "print(meta.create_or_modify_pyi.__name__, be.create_or_modify_pyi.__name__, gr.Chatbot.__name__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["_leave_stubs_alone", "_leave_stubs_alone", "Chatbot"], done.stderr[-2000:]
