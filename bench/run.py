@@ -1,4 +1,4 @@
-"""The benchmark, in one command: `python bench/run.py` (loopback only, about two minutes).
+"""The benchmark, in one command: `python bench/run.py` (loopback only, about 3.5 minutes).
 
 Starts the paced server, Causerie and gr.load_chat (both pointed at it), then plays 1, 30 and 100
 users against: the paced server with plain HTTP (the limit), the openai SDK, gr.load_chat, and
