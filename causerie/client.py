@@ -193,8 +193,10 @@ class ChatClient:
                         async for event in self._read_stream(request, response):
                             yield event
                         return
-            except aiohttp.ClientConnectorCertificateError:
-                yield Failure("connect", f"{provider.label} at {endpoint.base_url} did not show a valid TLS certificate, so nothing was sent. Check the base URL.")
+            except aiohttp.ClientSSLError as exc:  # not retried: it would fail the same way
+                what = ("did not show a valid TLS certificate" if isinstance(exc, aiohttp.ClientConnectorCertificateError)
+                        else "could not set up a secure (TLS) connection")
+                yield Failure("connect", f"{provider.label} at {endpoint.base_url} {what}, so nothing was sent. Check the base URL (https or http?).")
                 return
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
                 if attempt < self.retry.max_retries:

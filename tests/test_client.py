@@ -443,3 +443,12 @@ def test_sse_decoder_handles_any_cut_line_endings_comments_and_multiline_data():
         for i in range(0, len(stream), size):
             got += decoder.feed(stream[i:i + size])
         assert got + decoder.close() == expected, size
+
+
+def test_tls_to_a_plain_http_server_fails_at_once_with_its_own_message(scripted):
+    ep = Endpoint(get_provider("vllm"), scripted.base_url.replace("http://", "https://"), None)
+    started = time.monotonic()
+    events = run(make_client(), ep)
+    assert not [e for e in events if isinstance(e, Status)]  # not retried
+    assert events[-1].kind == "connect" and "secure (TLS)" in events[-1].message and "https or http" in events[-1].message
+    assert time.monotonic() - started < 3
