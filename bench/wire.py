@@ -84,13 +84,15 @@ def cpu_s() -> float:
     return sum(os.times()[:2])
 
 
-async def measure(base_url: str, users: int, rounds: int) -> dict[str, list[float]]:
+async def measure(base_url: str, users: int, rounds: int, tokens_each: int) -> dict[str, list[float]]:
     per_1k: dict[str, list[float]] = {name: [] for name in READERS}
     for _ in range(rounds):
         for name, read in READERS.items():
             before = cpu_s()
             tokens = await read(base_url, users)
-            per_1k[name].append((cpu_s() - before) / max(1, tokens) * 1000)
+            if tokens != users * tokens_each:
+                raise SystemExit(f"{name} received {tokens} tokens of {users * tokens_each}")
+            per_1k[name].append((cpu_s() - before) / tokens * 1000)
     return per_1k
 
 
@@ -112,7 +114,7 @@ def main() -> None:
             uvloop.install()
         except ImportError:
             pass
-        results = asyncio.run(measure(f"http://127.0.0.1:{port}/v1", args.users, args.rounds))
+        results = asyncio.run(measure(f"http://127.0.0.1:{port}/v1", args.users, args.rounds, args.tokens))
     finally:
         paced.terminate()
         paced.wait(5)

@@ -40,3 +40,11 @@ def test_paced_server_streams_every_token_at_its_pace():
     finally:
         server.terminate()
         server.wait(5)
+
+
+def test_wire_comparison_reads_every_stream_with_every_reader():
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "wire.py"), "--users", "3", "--rounds", "1", "--tokens", "5"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ") and "reader" not in line]
+    assert [row.split("|")[1].strip().split(" ")[0] for row in rows] == ["Causerie's", "httpx", "openai"]
