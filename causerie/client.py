@@ -14,11 +14,13 @@ body as it is.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import certifi
 import orjson
 
 from .errors import (
@@ -60,6 +62,14 @@ class RetryPolicy:
     """A Retry-After longer than this is not waited for: the person is told instead."""
 
 
+def tls_context() -> ssl.SSLContext:
+    """The system's trusted certificates (a company's own CA, SSL_CERT_FILE) and certifi's bundle
+    (which is all a python.org Python on macOS has until its certificates are installed)."""
+    context = ssl.create_default_context()
+    context.load_verify_locations(certifi.where())
+    return context
+
+
 def estimate_tokens(text_chars: int) -> int:
     # About four characters per token for English and French text: good enough for a label
     # that says "estimated".
@@ -81,6 +91,7 @@ class ChatClient:
         self.retry = retry or RetryPolicy()
         self.known_models = known_models  # callable(endpoint) -> list[str] | None, for 404 hints
         self._rejected: dict[tuple[str, str], dict[str, str | None]] = {}
+        self._tls = tls_context()
         self._http: aiohttp.ClientSession | None = None
         self._http_loop: asyncio.AbstractEventLoop | None = None
         self._gates: dict[str, asyncio.Semaphore] = {}
@@ -98,7 +109,7 @@ class ChatClient:
             if self._http is not None and not self._http.closed:
                 self._http.detach()  # made in another loop: let it go without touching its sockets
             self._http = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, ssl=self._tls),
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout.connect, sock_read=self.timeout.read),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 trust_env=True,

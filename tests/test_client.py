@@ -452,3 +452,16 @@ def test_tls_to_a_plain_http_server_fails_at_once_with_its_own_message(scripted)
     assert not [e for e in events if isinstance(e, Status)]  # not retried
     assert events[-1].kind == "connect" and "secure (TLS)" in events[-1].message and "https or http" in events[-1].message
     assert time.monotonic() - started < 3
+
+
+def test_tls_trusts_the_system_store_and_certifi():
+    import ssl
+
+    import certifi
+
+    from causerie.client import tls_context
+
+    context = tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    certifi_roots = {c["serialNumber"] for c in ssl.create_default_context(cafile=certifi.where()).get_ca_certs()}
+    assert certifi_roots <= {c["serialNumber"] for c in context.get_ca_certs()}
