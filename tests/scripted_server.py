@@ -78,6 +78,7 @@ class ScriptedServer:
         self.requests: list[dict[str, Any]] = []
         self.models: Any = {"object": "list", "data": [{"id": "model-a"}, {"id": "model-b"}]}
         self.models_status = 200
+        self.models_delay = 0.0
         self.language_models: Any = None
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
@@ -101,6 +102,7 @@ class ScriptedServer:
         self.default = Reply(chunks=text_stream("Hello", " there", "!"))
         self.models = {"object": "list", "data": [{"id": "model-a"}, {"id": "model-b"}]}
         self.models_status = 200
+        self.models_delay = 0.0
         self.language_models = None
 
     def last_outcome(self) -> str:
@@ -125,6 +127,7 @@ class ScriptedServer:
 
     async def _models(self, request: Request) -> Response:
         self.requests.append({"path": "/v1/models", "headers": dict(request.headers)})
+        await asyncio.sleep(self.models_delay)
         return JSONResponse(self.models, status_code=self.models_status)
 
     async def _language_models(self, request: Request) -> Response:

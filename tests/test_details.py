@@ -10,7 +10,7 @@ from causerie.events import Usage
 from causerie.model_info import ModelInfo, ModelInfoTable
 from causerie.service import ChatService
 from causerie.settings import load_settings
-from conftest import run_async
+from conftest import RunningApp, run_async
 from scripted_server import Reply, delta, sse, text_stream
 
 
@@ -109,6 +109,7 @@ def test_chat_still_returns_only_text_and_passes_effort(app, scripted):
     assert scripted.requests[-1]["body"]["reasoning_effort"] == "high"
 
 
+@pytest.mark.browser
 def test_thought_streams_then_collapses_above_answer_with_footer(app, scripted, page: Page):
     scripted.default = Reply(chunks=sse(
         *[delta(reasoning_content=f"step {i}. ") for i in range(40)],
@@ -135,6 +136,7 @@ def test_thought_streams_then_collapses_above_answer_with_footer(app, scripted, 
     expect(page.locator("#session-totals")).to_contain_text("1 answer")
 
 
+@pytest.mark.browser
 def test_effort_is_offered_only_for_flagged_models(app, scripted, page: Page):
     page.goto(app.url)
     effort = page.locator("#reasoning-effort")
@@ -144,3 +146,19 @@ def test_effort_is_offered_only_for_flagged_models(app, scripted, page: Page):
     model_input.fill("o4-mini")
     model_input.press("Enter")
     expect(effort).to_be_visible(timeout=5000)
+
+
+@pytest.mark.browser
+def test_a_model_typed_while_the_list_loads_is_kept(scripted, page: Page):
+    scripted.models_delay = 2.0  # a slow provider: the page's model list takes two seconds
+    running = RunningApp({"OPENAI_BASE_URL": scripted.base_url})
+    try:
+        page.goto(running.url)
+        model_input = page.locator("#model input")
+        model_input.fill("model-b")
+        model_input.press("Enter")
+        page.wait_for_timeout(3000)  # the list has arrived by now
+        assert len([r for r in scripted.requests if r["path"] == "/v1/models"]) >= 1
+        expect(model_input).to_have_value("model-b")
+    finally:
+        running.close()

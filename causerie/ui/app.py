@@ -27,6 +27,10 @@ SHOW_QUESTION_JS = """(message, history) => message.trim()
     ? [message, '', [...(history || []), {role: 'user', content: [{type: 'text', text: message}], metadata: null, options: null}]]
     : [message, '', history]"""
 
+# After the page's model list arrives: the best listed model replaces the one the page opened
+# with, unless the person has picked or typed another meanwhile (the list may take seconds).
+KEEP_CHOSEN_MODEL_JS = """(now, opened_with, pick) => (pick && (!now || now === opened_with)) ? pick : now"""
+
 CSS = """
 #session-totals { font-size: 0.9em; opacity: 0.85; }
 """
@@ -59,6 +63,14 @@ def build_demo(service: ChatService) -> gr.Blocks:
         models = await service.models(provider_id)
         pick = service.initial_model(provider_id)
         return gr.update(choices=models or ([pick] if pick else []), value=pick), _effort_update(service, provider_id, pick)
+
+    async def on_page_load(provider_id):
+        """The provider's model list, and the model it suggests (set by KEEP_CHOSEN_MODEL_JS)."""
+        if not provider_id:
+            return gr.update(), ""
+        models = await service.models(provider_id)
+        pick = service.initial_model(provider_id)
+        return gr.update(choices=models or ([pick] if pick else [])), pick
 
     def on_preset_change(preset_id):
         preset = presets.get(preset_id)
@@ -115,7 +127,10 @@ def build_demo(service: ChatService) -> gr.Blocks:
                    [provider_box, model_box, system_box, temperature_box, top_p_box, max_tokens_box, effort_box, totals_state])
         events = {"api_visibility": "private", "queue": False}
         provider_box.change(on_provider_change, provider_box, [model_box, effort_box], **events)
-        demo.load(on_provider_change, provider_box, [model_box, effort_box], **events)
+        opened_with = gr.Textbox(initial_model, visible=False)
+        listed_pick = gr.Textbox(visible=False)
+        demo.load(on_page_load, provider_box, [model_box, listed_pick], **events).then(
+            None, [model_box, opened_with, listed_pick], model_box, js=KEEP_CHOSEN_MODEL_JS, **events)
         model_box.change(lambda p, m: _effort_update(service, p, m), [provider_box, model_box], effort_box, **events)
         preset_box.change(on_preset_change, preset_box, [system_box, temperature_box, top_p_box, max_tokens_box], **events)
         register_api(service, default_preset.prompt if default_preset else None)
