@@ -209,7 +209,9 @@ class ChatClient:
                         else "could not set up a secure (TLS) connection")
                 yield Failure("connect", f"{provider.label} at {endpoint.base_url} {what}, so nothing was sent. Check the base URL (https or http?).")
                 return
-            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.ServerDisconnectedError) as exc:
+                # ServerDisconnectedError before any answer: most often a kept-alive connection the
+                # server had just closed; nothing was answered, so trying again is safe.
                 if attempt < self.retry.max_retries:
                     attempt += 1
                     wait = self._backoff(attempt - 1, None)
@@ -242,6 +244,8 @@ class ChatClient:
         where = f"set {p.base_url_env} to its address" if p.base_url_env else "check that it is running"
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
             return Failure("connect", f"Connecting to {p.label} at {endpoint.base_url} timed out ({self.timeout.connect:.0f} s), also after retrying. Check the network, or {where}.")
+        if isinstance(exc, aiohttp.ServerDisconnectedError):
+            return Failure("connect", f"{p.label} at {endpoint.base_url} closed the connection before answering, also after retrying. Try again in a moment; if it keeps happening, check the base URL.")
         if isinstance(exc, aiohttp.ClientConnectorDNSError):
             return Failure("connect", f"The address of {p.label} ({endpoint.base_url}) could not be found, also after retrying. Check the network and the base URL, or {where}.")
         return Failure("connect", f"Could not connect to {p.label} at {endpoint.base_url} (connection refused), also after retrying. Is the server running? If it runs elsewhere, {where}.")

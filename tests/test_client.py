@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import threading
 import time
 
 import pytest
@@ -465,3 +466,29 @@ def test_tls_trusts_the_system_store_and_certifi():
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     certifi_roots = {c["serialNumber"] for c in ssl.create_default_context(cafile=certifi.where()).get_ca_certs()}
     assert certifi_roots <= {c["serialNumber"] for c in context.get_ca_certs()}
+
+
+def test_a_server_that_hangs_up_before_answering_is_retried_then_reported():
+    hung_up = []
+
+    def serve(listener):
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.recv(65536)  # the whole request, then no answer at all
+            hung_up.append(1)
+            conn.close()
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    threading.Thread(target=serve, args=(listener,), daemon=True).start()
+    try:
+        ep = Endpoint(get_provider("vllm"), f"http://127.0.0.1:{listener.getsockname()[1]}/v1", None)
+        events = run(make_client(retry=RetryPolicy(max_retries=2, backoff_s=0.01)), ep)
+    finally:
+        listener.close()
+    assert len([e for e in events if isinstance(e, Status)]) == 2 and len(hung_up) == 3
+    assert events[-1].kind == "connect" and "closed the connection before answering" in events[-1].message
