@@ -18,6 +18,7 @@ import ssl
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import certifi
@@ -32,6 +33,7 @@ from .errors import (
 )
 from .events import Event, Failure, Finish, Status, Usage
 from .providers import Endpoint
+from .proxies import proxy_for
 from .wire import ChunkParser, SSEDecoder
 
 # When a model rejects a parameter, what to send instead (None: just drop it).
@@ -103,7 +105,7 @@ class ChatClient:
         """The shared pool, made in the running loop (connections cannot cross loops).
 
         No cookie jar: a cookie one provider sets for one person's request must never ride along
-        with someone else's. Proxy variables (HTTPS_PROXY, NO_PROXY) are honoured."""
+        with someone else's. Proxies are chosen per request by `proxies.proxy_for`."""
         loop = asyncio.get_running_loop()
         if self._http is None or self._http_loop is not loop:
             if self._http is not None and not self._http.closed:
@@ -112,7 +114,6 @@ class ChatClient:
                 connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, ssl=self._tls),
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout.connect, sock_read=self.timeout.read),
                 cookie_jar=aiohttp.DummyCookieJar(),
-                trust_env=True,
             )
             self._http_loop = loop
             self._gates.clear()
@@ -171,13 +172,16 @@ class ChatClient:
         headers = endpoint.headers()
         headers["Accept"] = "text/event-stream"
         headers["Content-Type"] = "application/json"
+        url = endpoint.chat_url
+        target = urlsplit(url)
+        proxy, proxy_auth = proxy_for(target.scheme, target.hostname or "")
         attempt = 0
         dropped_once = False
         while True:
             wait: float | None = None
             try:
-                async with self.http().post(endpoint.chat_url, data=orjson.dumps(body), headers=headers,
-                                            allow_redirects=False) as response:
+                async with self.http().post(url, data=orjson.dumps(body), headers=headers, allow_redirects=False,
+                                            proxy=proxy, proxy_auth=proxy_auth) as response:
                     if response.status >= 400:
                         raw = await response.read()
                         message = redact(provider_message(raw), endpoint.api_key)

@@ -492,3 +492,48 @@ def test_a_server_that_hangs_up_before_answering_is_retried_then_reported():
         listener.close()
     assert len([e for e in events if isinstance(e, Status)]) == 2 and len(hung_up) == 3
     assert events[-1].kind == "connect" and "closed the connection before answering" in events[-1].message
+
+
+# -- proxies and ~/.netrc ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def proxy_env(monkeypatch):
+    from causerie.proxies import proxy_for
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    proxy_for.cache_clear()
+    yield monkeypatch
+    proxy_for.cache_clear()
+
+
+def test_proxy_variables_are_read_once_and_loopback_is_never_proxied(proxy_env):
+    from causerie.proxies import proxy_for
+
+    proxy_env.setenv("HTTPS_PROXY", "http://user:secret@proxy.example:3128")
+    proxy_env.setenv("NO_PROXY", "internal.example")
+    proxy, auth = proxy_for("https", "api.x.ai")
+    assert proxy == "http://proxy.example:3128" and auth.login == "user" and auth.password == "secret"
+    assert proxy_for("https", "internal.example") == (None, None)
+    for host in ("127.0.0.1", "localhost", "::1"):
+        assert proxy_for("https", host) == (None, None)
+    assert proxy_for("http", "api.x.ai") == (None, None)  # only HTTPS_PROXY is set
+
+
+def test_a_dead_proxy_in_the_environment_does_not_touch_a_loopback_provider(proxy_env, scripted):
+    proxy_env.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    scripted.default = Reply(chunks=text_stream("Local", " answer."))
+    events = run(make_client(), endpoint(scripted))
+    assert isinstance(events[-1], Finish)
+
+
+def test_a_netrc_default_entry_never_replaces_or_clashes_with_the_key(tmp_path, proxy_env, scripted):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("default login someone password hunter2\n")
+    netrc.chmod(0o600)
+    proxy_env.setenv("NETRC", str(netrc))
+    scripted.default = Reply(chunks=text_stream("Fine."))
+    events = run(make_client(), endpoint(scripted))
+    assert isinstance(events[-1], Finish)
+    assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {KEY}"
