@@ -247,11 +247,12 @@ async def read_data_stream(url: str, session: str, seen: set[int], result: UserR
 
 
 async def run_users(target: str, users: int, user: Callable[[asyncio.Event], Awaitable[UserResult]],
-                    repeat: int = 1) -> RunResult:
+                    repeat: int = 1, on_go: Callable[[], None] | None = None) -> RunResult:
     """`users` at once; `repeat` rounds one after another (for stable single-user numbers).
 
     Each user gets an event: it may prepare (open its page), then awaits it. Once every user has
-    had a moment to prepare, the event is set and the clock of every user starts from there.
+    had a moment to prepare, the event is set and the clock of every user starts from there
+    (`on_go` is called just before: bench/burst_profile.py starts its profiler there).
     """
     run = RunResult(target, users)
     started = time.perf_counter()
@@ -261,6 +262,8 @@ async def run_users(target: str, users: int, user: Callable[[asyncio.Event], Awa
         await asyncio.sleep(0.05)
         while any(not t.done() for t in tasks) and not _all_waiting(go, users):
             await asyncio.sleep(0.05)
+        if on_go is not None:
+            on_go()
         go.set()
         for outcome in await asyncio.gather(*tasks, return_exceptions=True):
             run.results.append(outcome if isinstance(outcome, UserResult) else UserResult(error=f"{type(outcome).__name__}: {outcome}"[:200]))

@@ -48,3 +48,11 @@ def test_wire_comparison_reads_every_stream_with_every_reader():
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ") and "reader" not in line]
     assert [row.split("|")[1].strip().split(" ")[0] for row in rows] == ["Causerie's", "httpx", "openai"]
+
+
+def test_burst_profile_profiles_the_app_and_reports_by_package():
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "burst_profile.py"), "--users", "3", "--window", "0.5", "--top", "5"],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "3 users: TTFT p50" in done.stdout and "tokens 600, errors 0" in done.stdout
+    assert "Own time by package" in done.stdout and "%" in done.stdout

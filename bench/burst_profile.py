@@ -1,0 +1,131 @@
+"""Where the app's CPU goes when many people ask at once (how bench/NOTES.md was written):
+
+    python bench/burst_profile.py [--users 100] [--window 0.7] [--top 25]
+
+Starts the paced server and Causerie as bench/run.py does, but with a profiler waiting inside the
+app's event-loop thread (py-spy cannot keep up with the app's worker threads at this scale). After
+a warm-up round it plays one burst of --users and profiles its first --window seconds, then
+prints the time per package and the busiest functions. cProfile roughly doubles the cost of
+Python calls, so read the shares, not the seconds. Loopback only, under a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import os
+import pstats
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+
+
+def serve_profiled(out: str) -> None:
+    """Run app.py; SIGUSR1 starts cProfile in the event loop's thread, SIGUSR2 stops it and writes `out`."""
+    import cProfile
+    import gc
+    import runpy
+
+    profiler = cProfile.Profile()
+
+    def running_loops():
+        return [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop) and o.is_running()]
+
+    def stop_and_dump():
+        profiler.disable()
+        profiler.dump_stats(out)
+
+    signal.signal(signal.SIGUSR1, lambda *_: [loop.call_soon_threadsafe(profiler.enable) for loop in running_loops()])
+    signal.signal(signal.SIGUSR2, lambda *_: [loop.call_soon_threadsafe(stop_and_dump) for loop in running_loops()])
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    sys.argv = ["app.py"]
+    runpy.run_path(str(ROOT / "app.py"), run_name="__main__")
+
+
+def package_of(filename: str) -> str:
+    if "site-packages/" in filename:
+        return filename.split("site-packages/", 1)[1].split("/", 1)[0]
+    if str(ROOT) in filename:
+        return "causerie (" + Path(filename).name + ")"
+    return "python (" + Path(filename).name + ")" if filename != "~" else "python (built-in)"
+
+
+def report(path: str, top: int) -> None:
+    stats = pstats.Stats(path)
+    by_package: collections.Counter[str] = collections.Counter()
+    for (filename, _, _), (_, _, own, _, _) in stats.stats.items():
+        by_package[package_of(filename)] += own
+    total = sum(by_package.values())
+    print(f"\nOwn time by package ({total:.3f} s profiled):")
+    for package, own in by_package.most_common(top):
+        print(f"  {own / total:6.1%}  {package}")
+    print("\nBusiest functions, by time including what they call:")
+    stats.sort_stats("cumulative").print_stats(top)
+
+
+async def burst(args, out: str) -> None:
+    sys.path.insert(0, str(BENCH))
+    import httpx
+    from load import QUESTION, gradio_plan, gradio_user, run_users
+    from run import App, free_port
+
+    paced_port = free_port()
+    paced = subprocess.Popen([sys.executable, str(BENCH / "paced_server.py"), "--port", str(paced_port),
+                              "--tokens", "200", "--rate", "100", "--ttft", "0.1"])
+    app = None
+    try:
+        time.sleep(0.5)
+        app = App("causerie", [sys.executable, str(Path(__file__).resolve()), "--serve", out], {
+            "OPENAI_BASE_URL": f"http://127.0.0.1:{paced_port}/v1", "DEFAULT_PROVIDER": "openai", "DEFAULT_MODEL": "paced"})
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+        async with httpx.AsyncClient(limits=limits, timeout=120) as http:
+            plan = await gradio_plan(http, app.url, {"provider": "openai", "model": "paced", "chat-message": QUESTION})
+            await run_users("warm-up", 2, lambda go: gradio_user(http, plan, go))
+            loop = asyncio.get_running_loop()
+            pid = app.process.pid
+
+            def start_profiling():
+                os.kill(pid, signal.SIGUSR1)
+                loop.call_later(args.window, os.kill, pid, signal.SIGUSR2)
+
+            run = await run_users("Causerie", args.users, lambda go: gradio_user(http, plan, go), on_go=start_profiling)
+        summary = run.summary()
+        print(f"{args.users} users: TTFT p50 {summary['ttft_p50']:.3f} s, tokens {summary['tokens']}, errors {summary['error_count']}"
+              " (the profiler slows the app: these are not benchmark numbers)")
+        deadline = time.monotonic() + 10
+        while not os.path.exists(out) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+    finally:
+        if app is not None:
+            app.stop()
+        paced.terminate()
+        paced.wait(5)
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        serve_profiled(sys.argv[2])
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--window", type=float, default=0.7, help="seconds of the burst to profile")
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "burst.pstat")
+        asyncio.run(burst(args, out))
+        if not os.path.exists(out):
+            sys.exit("The app wrote no profile.")
+        report(out, args.top)
+
+
+if __name__ == "__main__":
+    main()
