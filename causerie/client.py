@@ -18,7 +18,6 @@ import ssl
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 import certifi
@@ -33,7 +32,7 @@ from .errors import (
 )
 from .events import Event, Failure, Finish, Status, Usage
 from .providers import Endpoint
-from .proxies import proxy_for
+from .proxies import proxy_options
 from .wire import ChunkParser, SSEDecoder
 
 # When a model rejects a parameter, what to send instead (None: just drop it).
@@ -105,7 +104,7 @@ class ChatClient:
         """The shared pool, made in the running loop (connections cannot cross loops).
 
         No cookie jar: a cookie one provider sets for one person's request must never ride along
-        with someone else's. Proxies are chosen per request by `proxies.proxy_for`."""
+        with someone else's. Proxies are chosen per request by `proxies.proxy_options`."""
         loop = asyncio.get_running_loop()
         if self._http is None or self._http_loop is not loop:
             if self._http is not None and not self._http.closed:
@@ -172,16 +171,14 @@ class ChatClient:
         headers = endpoint.headers()
         headers["Accept"] = "text/event-stream"
         headers["Content-Type"] = "application/json"
-        url = endpoint.chat_url
-        target = urlsplit(url)
-        proxy, proxy_auth = proxy_for(target.scheme, target.hostname or "")
+        proxy = proxy_options(endpoint.chat_url)
         attempt = 0
         dropped_once = False
         while True:
             wait: float | None = None
             try:
-                async with self.http().post(url, data=orjson.dumps(body), headers=headers, allow_redirects=False,
-                                            proxy=proxy, proxy_auth=proxy_auth) as response:
+                async with self.http().post(endpoint.chat_url, data=orjson.dumps(body), headers=headers,
+                                            allow_redirects=False, **proxy) as response:
                     if response.status >= 400:
                         raw = await response.read()
                         message = redact(provider_message(raw), endpoint.api_key)

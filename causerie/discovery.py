@@ -13,13 +13,12 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
 
 from .providers import Endpoint
-from .proxies import proxy_for
+from .proxies import proxy_options
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +88,8 @@ class ModelCatalog:
             urls.append(plain)  # a compatible server behind XAI_BASE_URL may only have /models
         for url in urls:
             try:
-                target = urlsplit(url)
-                proxy, proxy_auth = proxy_for(target.scheme, target.hostname or "")
-                async with http.get(url, headers=endpoint.headers(), allow_redirects=False, proxy=proxy,
-                                    proxy_auth=proxy_auth, timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
+                async with http.get(url, headers=endpoint.headers(), allow_redirects=False, **proxy_options(url),
+                                    timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
                     if response.status != 200:
                         log.info("Model list from %s: HTTP %s", endpoint.provider.label, response.status)
                         continue

@@ -14,6 +14,7 @@ import functools
 import ipaddress
 import logging
 import urllib.request
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from aiohttp import BasicAuth
@@ -45,3 +46,10 @@ def proxy_for(scheme: str, host: str) -> tuple[str | None, BasicAuth | None]:
     auth = BasicAuth(unquote(proxy.username), unquote(proxy.password or "")) if proxy.username else None
     where = proxy.netloc.rpartition("@")[2]
     return f"http://{where}", auth
+
+
+def proxy_options(url: str) -> dict[str, Any]:
+    """aiohttp's `proxy` and `proxy_auth` for a request to `url`."""
+    target = urlsplit(url)
+    proxy, auth = proxy_for(target.scheme, target.hostname or "")
+    return {"proxy": proxy, "proxy_auth": auth}
