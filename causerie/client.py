@@ -264,30 +264,14 @@ class ChatClient:
         return data if isinstance(data, dict) else {}
 
     @staticmethod
-    def _decode(payloads: list[bytes], parser: ChunkParser, request: ChatRequest) -> tuple[list[Event], bool]:
-        """Events from a batch of SSE payloads, and whether the stream is over: `[DONE]`, or a
-        Failure (then the last event) for a chunk that is not JSON or that carries an error."""
-        events: list[Event] = []
-        for payload in payloads:
-            if payload == b"[DONE]":
-                return events, True
-            if not payload:
-                continue
-            try:
-                chunk = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                label = request.endpoint.provider.label
-                events.append(Failure("invalid_stream", f"{label} sent a stream chunk that is not valid JSON; the answer stopped there. Try again."))
-                return events, True
-            if not isinstance(chunk, dict):
-                continue
-            if "error" in chunk and not chunk.get("choices"):
-                label = request.endpoint.provider.label
-                detail = redact(provider_message(payload), request.endpoint.api_key)
-                events.append(Failure("stream_error", f"{label} reported an error in the middle of the answer: {detail}. Try again to get the rest."))
-                return events, True
-            events.extend(parser.feed(chunk))
-        return events, False
+    async def _sse_payloads(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+        """The `data` of each server-sent event, as the bytes arrive."""
+        decoder = SSEDecoder()
+        async for data in response.content.iter_any():
+            for payload in decoder.feed(data):
+                yield payload
+        for payload in decoder.close():
+            yield payload
 
     async def _read_stream(self, request: ChatRequest, response: aiohttp.ClientResponse) -> AsyncIterator[Event]:
         provider = request.endpoint.provider
@@ -302,19 +286,24 @@ class ChatClient:
                 for event in parser.feed(whole):
                     yield event
             else:
-                decoder = SSEDecoder()
-                async for data in response.content.iter_any():
-                    events, stop = self._decode(decoder.feed(data), parser, request)
-                    for event in events:
-                        yield event
-                    if stop:
+                async for payload in self._sse_payloads(response):
+                    if not payload:
+                        continue
+                    if payload == b"[DONE]":
                         break
-                else:
-                    events, stop = self._decode(decoder.close(), parser, request)
-                    for event in events:
+                    try:
+                        chunk = orjson.loads(payload)
+                    except orjson.JSONDecodeError:
+                        yield Failure("invalid_stream", f"{label} sent a stream chunk that is not valid JSON; the answer stopped there. Try again.")
+                        return
+                    if not isinstance(chunk, dict):
+                        continue
+                    if "error" in chunk and not chunk.get("choices"):
+                        detail = redact(provider_message(payload), request.endpoint.api_key)
+                        yield Failure("stream_error", f"{label} reported an error in the middle of the answer: {detail}. Try again to get the rest.")
+                        return
+                    for event in parser.feed(chunk):
                         yield event
-                if stop and events and type(events[-1]) is Failure:
-                    return
         except asyncio.TimeoutError:  # aiohttp's socket read timeout is one
             yield self._read_timeout(label, started=bool(parser.answer_chars or parser.reasoning_chars))
             return
