@@ -57,20 +57,24 @@ def build_demo(service: ChatService) -> gr.Blocks:
     default_preset = presets.get(settings.default_prompt) or next(iter(presets.values()), None)
     preset_order = sorted(presets.values(), key=lambda p: (p.id != (default_preset.id if default_preset else ""), p.language, p.id))
 
+    async def listed(provider_id) -> tuple[list[str], str]:
+        """The provider's models for the dropdown, and the one it suggests."""
+        models = await service.models(provider_id)
+        pick = service.initial_model(provider_id)
+        return models or ([pick] if pick else []), pick
+
     async def on_provider_change(provider_id):
         if not provider_id:
             return gr.update(), gr.update()
-        models = await service.models(provider_id)
-        pick = service.initial_model(provider_id)
-        return gr.update(choices=models or ([pick] if pick else []), value=pick), _effort_update(service, provider_id, pick)
+        choices, pick = await listed(provider_id)
+        return gr.update(choices=choices, value=pick), _effort_update(service, provider_id, pick)
 
     async def on_page_load(provider_id):
-        """The provider's model list, and the model it suggests (set by KEEP_CHOSEN_MODEL_JS)."""
+        """The model list, and the suggested model for KEEP_CHOSEN_MODEL_JS to apply or not."""
         if not provider_id:
             return gr.update(), ""
-        models = await service.models(provider_id)
-        pick = service.initial_model(provider_id)
-        return gr.update(choices=models or ([pick] if pick else [])), pick
+        choices, pick = await listed(provider_id)
+        return gr.update(choices=choices), pick
 
     def on_preset_change(preset_id):
         preset = presets.get(preset_id)
