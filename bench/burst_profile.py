@@ -17,7 +17,6 @@ import collections
 import os
 import pstats
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -75,39 +74,32 @@ async def burst(args, out: str) -> None:
     sys.path.insert(0, str(BENCH))
     import httpx
     from load import QUESTION, gradio_plan, gradio_user, run_users
-    from run import App, free_port
+    from paced_server import running
+    from run import App, causerie_env
 
-    paced_port = free_port()
-    paced = subprocess.Popen([sys.executable, str(BENCH / "paced_server.py"), "--port", str(paced_port),
-                              "--tokens", "200", "--rate", "100", "--ttft", "0.1"])
-    app = None
-    try:
-        time.sleep(0.5)
-        app = App("causerie", [sys.executable, str(Path(__file__).resolve()), "--serve", out], {
-            "OPENAI_BASE_URL": f"http://127.0.0.1:{paced_port}/v1", "DEFAULT_PROVIDER": "openai", "DEFAULT_MODEL": "paced"})
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-        async with httpx.AsyncClient(limits=limits, timeout=120) as http:
-            plan = await gradio_plan(http, app.url, {"provider": "openai", "model": "paced", "chat-message": QUESTION})
-            await run_users("warm-up", 2, lambda go: gradio_user(http, plan, go))
-            loop = asyncio.get_running_loop()
-            pid = app.process.pid
+    with running() as paced_url:
+        app = App("causerie", [sys.executable, str(Path(__file__).resolve()), "--serve", out], causerie_env(paced_url))
+        try:
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+            async with httpx.AsyncClient(limits=limits, timeout=120) as http:
+                plan = await gradio_plan(http, app.url, {"provider": "openai", "model": "paced", "chat-message": QUESTION})
+                await run_users("warm-up", 2, lambda go: gradio_user(http, plan, go))
+                loop = asyncio.get_running_loop()
+                pid = app.process.pid
 
-            def start_profiling():
-                os.kill(pid, signal.SIGUSR1)
-                loop.call_later(args.window, os.kill, pid, signal.SIGUSR2)
+                def start_profiling():
+                    os.kill(pid, signal.SIGUSR1)
+                    loop.call_later(args.window, os.kill, pid, signal.SIGUSR2)
 
-            run = await run_users("Causerie", args.users, lambda go: gradio_user(http, plan, go), on_go=start_profiling)
-        summary = run.summary()
-        print(f"{args.users} users: TTFT p50 {summary['ttft_p50']:.3f} s, tokens {summary['tokens']}, errors {summary['error_count']}"
-              " (the profiler slows the app: these are not benchmark numbers)")
-        deadline = time.monotonic() + 10
-        while not os.path.exists(out) and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-    finally:
-        if app is not None:
+                run = await run_users("Causerie", args.users, lambda go: gradio_user(http, plan, go), on_go=start_profiling)
+            deadline = time.monotonic() + 10
+            while not os.path.exists(out) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+        finally:
             app.stop()
-        paced.terminate()
-        paced.wait(5)
+    summary = run.summary()
+    print(f"{args.users} users: TTFT p50 {summary['ttft_p50']:.3f} s, tokens {summary['tokens']}, errors {summary['error_count']}"
+          " (the profiler slows the app: these are not benchmark numbers)")
 
 
 def main() -> None:

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 
 MODELS = json.dumps({"object": "list", "data": [{"id": "paced", "object": "model"}]}).encode()
 
@@ -72,6 +77,30 @@ async def serve(port: int, paced: Paced) -> None:
     server = await asyncio.start_server(paced.handle, "127.0.0.1", port, backlog=1024)
     async with server:
         await server.serve_forever()
+
+
+@contextlib.contextmanager
+def running(tokens: int = 200, rate: float = 100.0, ttft: float = 0.1) -> Iterator[str]:
+    """A paced server in its own process for the length of a `with`; gives its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, __file__, "--port", str(port), "--tokens", str(tokens),
+                                "--rate", str(rate), "--ttft", str(ttft)])
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the paced server did not start") from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        process.wait(5)
 
 
 def main() -> None:

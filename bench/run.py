@@ -24,6 +24,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import QUESTION, direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
+from paced_server import running  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -93,17 +94,21 @@ def start(name: str, command: list[str], env: dict[str, str], times: int = 3) ->
     return app, [*samples, app.startup_s]
 
 
+def causerie_env(paced_url: str) -> dict[str, str]:
+    """Causerie's settings for answering from the paced server."""
+    return {"OPENAI_BASE_URL": paced_url, "DEFAULT_PROVIDER": "openai", "DEFAULT_MODEL": "paced"}
+
+
 async def measure(args) -> dict:
-    paced_port = free_port()
-    paced = subprocess.Popen([sys.executable, str(BENCH / "paced_server.py"), "--port", str(paced_port),
-                              "--tokens", str(args.tokens), "--rate", str(args.rate), "--ttft", str(args.ttft)])
-    paced_url = f"http://127.0.0.1:{paced_port}/v1"
-    time.sleep(0.5)
+    with running(args.tokens, args.rate, args.ttft) as paced_url:
+        return await measure_against(paced_url, args)
+
+
+async def measure_against(paced_url: str, args) -> dict:
     apps = {}
     try:
         starts = {}
-        apps["causerie"], starts["causerie"] = start("causerie", [sys.executable, "app.py"], {
-            "OPENAI_BASE_URL": paced_url, "DEFAULT_PROVIDER": "openai", "DEFAULT_MODEL": "paced"})
+        apps["causerie"], starts["causerie"] = start("causerie", [sys.executable, "app.py"], causerie_env(paced_url))
         apps["load_chat"], starts["load_chat"] = start(
             "load_chat", [sys.executable, str(BENCH / "load_chat_app.py")], {"PACED_BASE_URL": paced_url})
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
@@ -150,8 +155,6 @@ async def measure(args) -> dict:
     finally:
         for app in apps.values():
             app.stop()
-        paced.terminate()
-        paced.wait(5)
 
 
 def fmt(value, unit="", digits=3):

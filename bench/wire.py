@@ -13,11 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -29,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from causerie.client import ChatClient, ChatRequest  # noqa: E402
 from causerie.events import TextDelta  # noqa: E402
 from causerie.providers import Endpoint, get_provider  # noqa: E402
+from paced_server import running  # noqa: E402  (bench/, this script's folder, is on the path)
 
 MESSAGES = [{"role": "user", "content": "Hello, please answer."}]
 
@@ -102,22 +100,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tokens", type=int, default=200)
     args = parser.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    paced = subprocess.Popen([sys.executable, str(ROOT / "bench" / "paced_server.py"), "--port", str(port),
-                              "--tokens", str(args.tokens), "--rate", "100", "--ttft", "0.1"])
     try:
-        time.sleep(0.5)
-        try:
-            import uvloop  # the loop the app runs on
-            uvloop.install()
-        except ImportError:
-            pass
-        results = asyncio.run(measure(f"http://127.0.0.1:{port}/v1", args.users, args.rounds, args.tokens))
-    finally:
-        paced.terminate()
-        paced.wait(5)
+        import uvloop  # the loop the app runs on
+        uvloop.install()
+    except ImportError:
+        pass
+    with running(args.tokens) as paced_url:
+        results = asyncio.run(measure(paced_url, args.users, args.rounds, args.tokens))
     print(f"{args.users} answers of {args.tokens} tokens at once, median of {args.rounds} rounds:\n")
     print("| reader | CPU s per 1k tokens |\n|---|---|")
     for name, values in results.items():

@@ -4,42 +4,26 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import httpx
 
 from conftest import ROOT, run_async
-from scripted_server import _free_port
 
 sys.path.insert(0, str(ROOT / "bench"))
 from load import direct_user, run_users  # noqa: E402
+from paced_server import running  # noqa: E402
 
 
 def test_paced_server_streams_every_token_at_its_pace():
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "paced_server.py"), "--port", str(port),
-                               "--tokens", "20", "--rate", "100", "--ttft", "0.05"])
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-
+    with running(tokens=20, rate=100, ttft=0.05) as base_url:
         async def go():
             async with httpx.AsyncClient() as http:
-                return await run_users("limit", 3, lambda ready: direct_user(http, f"http://127.0.0.1:{port}/v1", ready))
+                return await run_users("limit", 3, lambda ready: direct_user(http, base_url, ready))
 
-        run = run_async(go())
-        summary = run.summary()
-        assert summary["tokens"] == 60 and summary["error_count"] == 0
-        assert 0.05 <= summary["ttft_p50"] < summary["total_p50"]
-        assert summary["total_p50"] >= 0.05 + 19 / 100
-    finally:
-        server.terminate()
-        server.wait(5)
+        summary = run_async(go()).summary()
+    assert summary["tokens"] == 60 and summary["error_count"] == 0
+    assert 0.05 <= summary["ttft_p50"] < summary["total_p50"]
+    assert summary["total_p50"] >= 0.05 + 19 / 100
 
 
 def test_wire_comparison_reads_every_stream_with_every_reader():
