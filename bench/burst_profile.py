@@ -73,9 +73,10 @@ def report(path: str, top: int) -> None:
 async def burst(args, out: str) -> None:
     sys.path.insert(0, str(BENCH))
     import httpx
+    from run import App, causerie_env
+
     from load import QUESTION, gradio_plan, gradio_user, run_users
     from paced_server import running
-    from run import App, causerie_env
 
     with running() as paced_url:
         app = App("causerie", [sys.executable, str(Path(__file__).resolve()), "--serve", out], causerie_env(paced_url))

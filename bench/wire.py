@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from causerie.client import ChatClient, ChatRequest  # noqa: E402
 from causerie.events import TextDelta  # noqa: E402
 from causerie.providers import Endpoint, get_provider  # noqa: E402
+
 from paced_server import running  # noqa: E402  (bench/, this script's folder, is on the path)
 
 MESSAGES = [{"role": "user", "content": "Hello, please answer."}]

@@ -43,7 +43,7 @@ class Answer:
     usage: Usage | None = None
     finish_reason: str | None = None
     failure: Failure | None = None
-    status: str | None = None
+    status: Status | None = None
     started_at: float = field(default_factory=time.perf_counter)
     first_token_at: float | None = None
     answer_started_at: float | None = None
@@ -56,12 +56,12 @@ class Answer:
                 self.answer_started_at = time.perf_counter()
                 if self.first_token_at is None:
                     self.first_token_at = self.answer_started_at
-                self.status = None
+            self.status = None
             self._text.add(event.text)
         elif kind is ReasoningDelta:
             if self.first_token_at is None:
                 self.first_token_at = time.perf_counter()
-                self.status = None
+            self.status = None
             if event.retroactive:
                 self._reasoning.add(self._text.value())
                 self._text.clear()
@@ -72,7 +72,7 @@ class Answer:
         elif kind is Usage:
             self.usage = event
         elif kind is Status:
-            self.status = event.message
+            self.status = event
         elif kind is Finish:
             self.finish_reason = event.reason
             self.status = None
@@ -98,6 +98,11 @@ class Answer:
     @property
     def cost_usd(self) -> float | None:
         return self.usage.cost_usd if self.usage else None
+
+    @property
+    def asked_for_tool(self) -> bool:
+        """The model ended by asking for a tool call instead of answering in text."""
+        return self.finish_reason == "tool_calls" and not self.text
 
     @property
     def ttft_s(self) -> float | None:
@@ -145,6 +150,7 @@ class Answer:
                 "tokens_per_s": None if self.tokens_per_s is None else round(self.tokens_per_s, 2),
             },
             "cost_usd": self.cost_usd,
+            "cost_source": usage.cost_source if usage else None,
             "finish_reason": self.finish_reason,
         }
 
@@ -171,7 +177,7 @@ async def coalesced(
                 yield answer
     except Exception:
         log.exception("Unexpected error while answering")
-        answer.apply(Failure("internal", "Something went wrong inside Causerie while answering. Try again; if it keeps happening, the server log has the details."))
+        answer.apply(Failure("internal"))
     yield answer
 
 
@@ -186,7 +192,7 @@ class SessionTotals:
     unpriced: int = 0
     estimated: bool = False
 
-    def plus(self, answer: Answer) -> "SessionTotals":
+    def plus(self, answer: Answer) -> SessionTotals:
         """A new total with this answer added (session state is replaced, never edited)."""
         total = SessionTotals(**vars(self))
         total.add(answer)

@@ -1,7 +1,4 @@
-"""One async function's worth of wire: a chat request in, a stream of events out.
-
-Failure messages say what happened and what to do; whether a partial answer is kept is said by
-whoever shows it (the chat keeps it; the API reports only the failure).
+"""The wire client: a chat request in, a stream of events out.
 
 This module alone speaks HTTP to providers, with aiohttp, and reads the stream's bytes itself
 (`wire.SSEDecoder`, then orjson per chunk). Not the openai SDK: it builds a pydantic object per
@@ -9,11 +6,15 @@ streamed chunk. Not httpx with httpx-sse: at 100 concurrent streams they cost 2.
 CPU per token as this client, parsing included (`python bench/wire.py`), and the app's CPU is
 what delays the next person's first token. Raw responses also let us read every provider's error
 body as it is.
+
+`_stream` is the retry loop; `_attempt` is one try, which ends in an `Opened` stream, a
+`Retryable` failure, an `Unsupported` parameter or a final Failure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -23,13 +24,7 @@ import aiohttp
 import certifi
 import orjson
 
-from .errors import (
-    classify_http_error,
-    provider_message,
-    redact,
-    retry_after_seconds,
-    unsupported_parameter,
-)
+from .errors import classify_http_error, provider_message, redact, rejected_parameter, retry_after_seconds
 from .events import Event, Failure, Finish, Status, Usage
 from .providers import Endpoint
 from .proxies import proxy_options
@@ -37,6 +32,13 @@ from .wire import ChunkParser, SSEDecoder
 
 # When a model rejects a parameter, what to send instead (None: just drop it).
 _REPLACEMENTS = {"max_tokens": "max_completion_tokens"}
+# Models whose rejected parameters are remembered, at most (per endpoint and model).
+_REMEMBERED_MODELS = 1024
+# While nothing comes, a "waiting" status every TICK_S seconds: from the start before the first
+# token, and after PAUSE_SHOWN_S seconds of silence once the answer has started (token gaps of a
+# second are normal for a slow model).
+TICK_S = 1.0
+PAUSE_SHOWN_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -45,14 +47,16 @@ class ChatRequest:
     model: str
     messages: list[dict[str, Any]]
     params: Mapping[str, Any] = field(default_factory=dict)
-    """Optional parameters (temperature, top_p, max_tokens, reasoning_effort); None means unset."""
+    """Optional parameters to send (temperature, top_p, max_tokens, reasoning_effort), set ones only."""
 
 
 @dataclass(frozen=True)
 class Timeouts:
     connect: float
     read: float
-    """Longest silence while waiting for the answer to start, or between two chunks of it."""
+    """Longest silence while waiting for the answer to start (reasoning models think for minutes)."""
+    idle: float
+    """Longest pause once the answer has started."""
 
 
 @dataclass
@@ -61,6 +65,23 @@ class RetryPolicy:
     backoff_s: float = 0.5
     max_wait_s: float = 30.0
     """A Retry-After longer than this is not waited for: the person is told instead."""
+
+
+@dataclass(frozen=True)
+class _Opened:
+    response: aiohttp.ClientResponse
+
+
+@dataclass(frozen=True)
+class _Retryable:
+    failure: Failure
+    retry_after: str | None = None
+
+
+@dataclass(frozen=True)
+class _Unsupported:
+    param: str
+    message: str
 
 
 def tls_context() -> ssl.SSLContext:
@@ -77,6 +98,11 @@ def estimate_tokens(text_chars: int) -> int:
     return max(1, round(text_chars / 4)) if text_chars else 0
 
 
+def _first_bytes(raw: bytes, key: str | None) -> str:
+    text = " ".join(raw[:400].decode("utf-8", "replace").split())
+    return redact(text, key)[:120]
+
+
 class ChatClient:
     """Holds the connection pool and what was learnt about models; no per-user state."""
 
@@ -85,13 +111,14 @@ class ChatClient:
         *,
         connect_timeout: float = 10.0,
         read_timeout: float = 600.0,
+        idle_timeout: float = 120.0,
         retry: RetryPolicy | None = None,
         known_models: Any = None,
     ) -> None:
-        self.timeout = Timeouts(connect=connect_timeout, read=read_timeout)
+        self.timeout = Timeouts(connect=connect_timeout, read=read_timeout, idle=idle_timeout)
         self.retry = retry or RetryPolicy()
         self.known_models = known_models  # callable(endpoint) -> list[str] | None, for 404 hints
-        self._rejected: dict[tuple[str, str], dict[str, str | None]] = {}
+        self._unsupported: dict[tuple[str, str], dict[str, str | None]] = {}
         self._tls = tls_context()
         self._http: aiohttp.ClientSession | None = None
         self._http_loop: asyncio.AbstractEventLoop | None = None
@@ -123,6 +150,17 @@ class ChatClient:
             await self._http.close()
             self._http = None
 
+    def _remember_unsupported(self, request: ChatRequest, param: str, message: str) -> None:
+        """A model that does not take `param` at this endpoint: later requests leave it out (or
+        send its replacement, when the provider names one)."""
+        replacement = _REPLACEMENTS.get(param)
+        if replacement and replacement not in message:
+            replacement = None
+        key = (request.endpoint.base_url, request.model)
+        if key not in self._unsupported and len(self._unsupported) >= _REMEMBERED_MODELS:
+            del self._unsupported[next(iter(self._unsupported))]
+        self._unsupported.setdefault(key, {})[param] = replacement
+
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
         provider = request.endpoint.provider
         body: dict[str, Any] = {"model": request.model, "messages": request.messages, "stream": True}
@@ -131,7 +169,7 @@ class ChatClient:
         for name, value in request.params.items():
             if value is not None and value != "":
                 body[name] = value
-        for name, replacement in self._rejected.get((provider.id, request.model), {}).items():
+        for name, replacement in self._unsupported.get((request.endpoint.base_url, request.model), {}).items():
             if name in body:
                 value = body.pop(name)
                 if replacement:
@@ -152,7 +190,7 @@ class ChatClient:
         gate = self._gates.setdefault(gate_key, asyncio.Semaphore(limit))
         if gate.locked():
             ahead = self._waiting.get(gate_key, 0) + 1
-            yield Status(f"Waiting for {request.endpoint.provider.label}: it answers one person at a time, {ahead} ahead of you.")
+            yield Status("queued", {"provider": request.endpoint.provider.label, "ahead": ahead})
         self._waiting[gate_key] = self._waiting.get(gate_key, 0) + 1
         try:
             await gate.acquire()
@@ -165,163 +203,299 @@ class ChatClient:
             gate.release()
 
     async def _stream(self, request: ChatRequest) -> AsyncIterator[Event]:
-        endpoint, model = request.endpoint, request.model
-        provider = endpoint.provider
-        body = self.build_body(request)
+        """The retry loop around `_attempt`: retries happen only before the answer starts."""
+        label = request.endpoint.provider.label
+        started = asyncio.get_running_loop().time()
+        retries = 0
+        dropped = False
+        while True:
+            outcome: Any = None
+            async for item in self._attempt(request, self.build_body(request), started):
+                if type(item) is Status:
+                    yield item
+                else:
+                    outcome = item
+            if type(outcome) is _Opened:
+                try:
+                    async for event in self._read_stream(request, outcome.response, started):
+                        yield event
+                finally:
+                    outcome.response.release()  # closes the connection if the stream was not read to its end
+                return
+            if type(outcome) is _Unsupported and not dropped:
+                dropped = True  # once: a second rejected parameter is reported, not looped on
+                self._remember_unsupported(request, outcome.param, outcome.message)
+                continue
+            if type(outcome) is _Retryable and retries < self.retry.max_retries:
+                wait = self._backoff(retries, outcome.retry_after)
+                if wait is not None:
+                    retries += 1
+                    kind = "reconnecting" if outcome.failure.kind == "connect" else "retrying"
+                    yield Status(kind, {"provider": label, "status": outcome.failure.status, "seconds": wait,
+                                        "attempt": retries, "max_retries": self.retry.max_retries})
+                    await asyncio.sleep(wait)
+                    continue
+            if type(outcome) is _Unsupported:
+                yield Failure("bad_request", {"provider": label, "status": 400, "detail": outcome.message}, 400)
+            else:
+                yield outcome.failure if type(outcome) is _Retryable else outcome
+            return
+
+    async def _attempt(self, request: ChatRequest, body: dict[str, Any], started: float) -> AsyncIterator[Any]:
+        """One try: "waiting" statuses while the provider has not answered, then one outcome."""
+        endpoint = request.endpoint
         headers = endpoint.headers()
         headers["Accept"] = "text/event-stream"
         headers["Content-Type"] = "application/json"
-        proxy = proxy_options(endpoint.chat_url)
-        attempt = 0
-        dropped_once = False
-        while True:
-            wait: float | None = None
-            try:
-                async with self.http().post(endpoint.chat_url, data=orjson.dumps(body), headers=headers,
-                                            allow_redirects=False, **proxy) as response:
-                    if response.status >= 400:
-                        raw = await response.read()
-                        message = redact(provider_message(raw), endpoint.api_key)
-                        param = unsupported_parameter(response.status, message, body)
-                        if param and not dropped_once:
-                            dropped_once = True
-                            replacement = _REPLACEMENTS.get(param)
-                            if replacement and replacement not in message:
-                                replacement = None
-                            self._rejected.setdefault((provider.id, model), {})[param] = replacement
-                            body = self.build_body(request)  # the same path later requests take
-                            continue
-                        known = self.known_models(endpoint) if (self.known_models and response.status == 404) else None
-                        verdict = classify_http_error(endpoint, model, response.status, raw, known_models=known)
-                        if verdict.retryable and attempt < self.retry.max_retries:
-                            wait = self._backoff(attempt, response.headers.get("retry-after"))
-                            if wait is not None:
-                                attempt += 1
-                                yield Status(f"{provider.label} answered HTTP {response.status}; trying again in {wait:.0f} s ({attempt}/{self.retry.max_retries}).")
-                        if wait is None:
-                            yield verdict.failure
-                            return
-                    else:
-                        async for event in self._read_stream(request, response):
-                            yield event
-                        return
-            except aiohttp.ClientSSLError as exc:  # not retried: it would fail the same way
-                what = ("did not show a valid TLS certificate" if isinstance(exc, aiohttp.ClientConnectorCertificateError)
-                        else "could not set up a secure (TLS) connection")
-                yield Failure("connect", f"{provider.label} at {endpoint.base_url} {what}, so nothing was sent. Check the base URL (https or http?).")
+        loop = asyncio.get_running_loop()
+        post = asyncio.ensure_future(self.http().post(
+            endpoint.chat_url, data=orjson.dumps(body), headers=headers, allow_redirects=False,
+            **proxy_options(endpoint.chat_url)))
+        handed_over = False
+        try:
+            while not post.done():
+                done, _ = await asyncio.wait((post,), timeout=TICK_S)
+                if not done:
+                    yield self._waiting_status(endpoint, loop.time() - started, answering=False)
+            response = post.result()
+            if response.status < 400:
+                handed_over = True
+                yield _Opened(response)
                 return
-            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.ServerDisconnectedError) as exc:
-                # ServerDisconnectedError before any answer: most often a kept-alive connection the
-                # server had just closed; nothing was answered, so trying again is safe.
-                if attempt < self.retry.max_retries:
-                    attempt += 1
-                    wait = self._backoff(attempt - 1, None)
-                    yield Status(f"Could not reach {provider.label}; trying again in {wait:.1f} s ({attempt}/{self.retry.max_retries}).")
-                else:
-                    yield self._connect_failure(endpoint, exc)
-                    return
-            except asyncio.TimeoutError:  # aiohttp's socket read timeout is one
-                yield self._read_timeout(provider.label, started=False)
-                return
-            except aiohttp.ClientError as exc:
-                yield Failure("connect", f"The connection to {provider.label} failed before the answer started ({type(exc).__name__}). Try again.")
-                return
-            if wait:
-                await asyncio.sleep(wait)
+            raw = await response.read()
+            response.release()
+            yield self._http_outcome(request, body, response, raw)
+        except aiohttp.ClientSSLError as exc:  # not retried: it would fail the same way
+            why = "cert" if isinstance(exc, aiohttp.ClientConnectorCertificateError) else "tls"
+            yield self._connect_failure(endpoint, why)
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.ServerDisconnectedError) as exc:
+            # ServerDisconnectedError before any answer: most often a kept-alive connection the
+            # server had just closed; nothing was answered, so trying again is safe.
+            why = ("timeout" if isinstance(exc, aiohttp.ConnectionTimeoutError)
+                   else "disconnected" if isinstance(exc, aiohttp.ServerDisconnectedError)
+                   else "dns" if isinstance(exc, aiohttp.ClientConnectorDNSError) else "refused")
+            yield _Retryable(self._connect_failure(endpoint, why))
+        except TimeoutError:  # aiohttp's socket read timeout is one
+            yield self._read_timeout(endpoint.provider.label, started=False)
+        except aiohttp.ClientError as exc:
+            yield self._connect_failure(endpoint, "other", error=type(exc).__name__)
+        finally:
+            if not post.done():
+                post.cancel()
+            elif not handed_over and not post.cancelled() and post.exception() is None:
+                post.result().release()
+
+    def _http_outcome(self, request: ChatRequest, body: dict[str, Any], response: aiohttp.ClientResponse,
+                      raw: bytes) -> Any:
+        endpoint = request.endpoint
+        message = redact(provider_message(raw), endpoint.api_key)
+        rejection = rejected_parameter(response.status, message, body)
+        if rejection is not None and rejection.unsupported:
+            return _Unsupported(rejection.param, message)
+        known = self.known_models(endpoint) if (self.known_models and response.status == 404) else None
+        verdict = classify_http_error(endpoint, request.model, response.status, raw, known_models=known,
+                                      rejection=rejection)
+        if verdict.retryable:
+            return _Retryable(verdict.failure, response.headers.get("retry-after"))
+        return verdict.failure
 
     def _backoff(self, attempt: int, retry_after: str | None) -> float | None:
+        """Seconds before the next try, jittered so that many people turned away by one 429 do not
+        all come back in the same instant; None when the provider asks for a longer wait than
+        max_wait_s (the person is told instead)."""
         asked = retry_after_seconds(retry_after)
         if asked is not None:
-            return asked if asked <= self.retry.max_wait_s else None
-        return self.retry.backoff_s * (2**attempt)
+            if asked > self.retry.max_wait_s:
+                return None
+            return asked + random.uniform(0, min(1.0, 0.1 + 0.2 * asked))
+        base = self.retry.backoff_s * (2**attempt)
+        return random.uniform(0.5 * base, 1.5 * base)
+
+    def _waiting_status(self, endpoint: Endpoint, silent_s: float, *, answering: bool) -> Status:
+        return Status("waiting", {"provider": endpoint.provider.label, "seconds": int(silent_s),
+                                  "why": "paused" if answering else "first"})
 
     def _read_timeout(self, label: str, *, started: bool) -> Failure:
         if started:
-            return Failure("timeout", f"{label} stopped sending for {self.timeout.read:g} s in the middle of the answer. Try again (CAUSERIE_READ_TIMEOUT sets how long to wait).")
-        return Failure("timeout", f"{label} sent nothing for {self.timeout.read:g} s, so the request was abandoned. Try again, or raise CAUSERIE_READ_TIMEOUT.")
+            return Failure("timeout", {"provider": label, "why": "idle", "seconds": self.timeout.idle,
+                                       "setting": "CAUSERIE_IDLE_TIMEOUT"})
+        return Failure("timeout", {"provider": label, "why": "first", "seconds": self.timeout.read,
+                                   "setting": "CAUSERIE_READ_TIMEOUT"})
 
-    def _connect_failure(self, endpoint: Endpoint, exc: Exception) -> Failure:
+    def _connect_failure(self, endpoint: Endpoint, why: str, **extra: Any) -> Failure:
         p = endpoint.provider
         where = f"set {p.base_url_env} to its address" if p.base_url_env else "check that it is running"
-        if isinstance(exc, aiohttp.ConnectionTimeoutError):
-            return Failure("connect", f"Connecting to {p.label} at {endpoint.base_url} timed out ({self.timeout.connect:.0f} s), also after retrying. Check the network, or {where}.")
-        if isinstance(exc, aiohttp.ServerDisconnectedError):
-            return Failure("connect", f"{p.label} at {endpoint.base_url} closed the connection before answering, also after retrying. Try again in a moment; if it keeps happening, check the base URL.")
-        if isinstance(exc, aiohttp.ClientConnectorDNSError):
-            return Failure("connect", f"The address of {p.label} ({endpoint.base_url}) could not be found, also after retrying. Check the network and the base URL, or {where}.")
-        return Failure("connect", f"Could not connect to {p.label} at {endpoint.base_url} (connection refused), also after retrying. Is the server running? If it runs elsewhere, {where}.")
+        return Failure("connect", {"provider": p.label, "base_url": endpoint.base_url, "why": why,
+                                   "seconds": self.timeout.connect, "where_hint": where, **extra})
 
-    async def _whole_json(self, label: str, endpoint: Endpoint, response: aiohttp.ClientResponse) -> dict | Failure:
+    def _not_compatible(self, endpoint: Endpoint, response: aiohttp.ClientResponse, head: bytes) -> Failure:
+        p = endpoint.provider
+        return Failure("not_compatible", {
+            "provider": p.label, "base_url": endpoint.base_url, "status": response.status,
+            "content_type": response.headers.get("content-type") or "no content type",
+            "first_bytes": _first_bytes(head, endpoint.api_key),
+            "where_hint": f"set {p.base_url_env} to the right address" if p.base_url_env else None,
+        })
+
+    async def _whole_json(self, endpoint: Endpoint, response: aiohttp.ClientResponse) -> dict | Failure:
         """A server that ignored `stream` and answered one JSON completion (or an error)."""
         raw = await response.read()
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            content_type = response.headers.get("content-type", "")
-            return Failure("invalid_stream", f"{label} answered with something that is neither a stream nor JSON ({content_type or 'no content type'}). Check the base URL: it should end in /v1 or the provider's equivalent.")
+            return self._not_compatible(endpoint, response, raw)
         if isinstance(data, dict) and "error" in data:
-            return Failure("stream_error", f"{label} reported an error: {redact(provider_message(raw), endpoint.api_key)}")
-        return data if isinstance(data, dict) else {}
+            detail = redact(provider_message(raw), endpoint.api_key)
+            return Failure("stream_error", {"provider": endpoint.provider.label, "why": "whole", "detail": detail})
+        if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
+            return self._not_compatible(endpoint, response, raw)
+        return data
 
-    @staticmethod
-    async def _sse_payloads(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
-        """The `data` of each server-sent event, as the bytes arrive."""
-        decoder = SSEDecoder()
-        async for data in response.content.iter_any():
-            for payload in decoder.feed(data):
-                yield payload
-        for payload in decoder.close():
-            yield payload
-
-    async def _read_stream(self, request: ChatRequest, response: aiohttp.ClientResponse) -> AsyncIterator[Event]:
-        provider = request.endpoint.provider
-        label = provider.label
-        parser = ChunkParser(completion_excludes_reasoning=provider.completion_excludes_reasoning)
-        try:
-            if "text/event-stream" not in response.headers.get("content-type", ""):
-                whole = await self._whole_json(label, request.endpoint, response)
-                if type(whole) is Failure:
-                    yield whole
-                    return
-                for event in parser.feed(whole):
-                    yield event
-            else:
-                async for payload in self._sse_payloads(response):
-                    if not payload:
-                        continue
-                    if payload == b"[DONE]":
-                        break
-                    try:
-                        chunk = orjson.loads(payload)
-                    except orjson.JSONDecodeError:
-                        yield Failure("invalid_stream", f"{label} sent a stream chunk that is not valid JSON; the answer stopped there. Try again.")
-                        return
-                    if not isinstance(chunk, dict):
-                        continue
-                    if "error" in chunk and not chunk.get("choices"):
-                        detail = redact(provider_message(payload), request.endpoint.api_key)
-                        yield Failure("stream_error", f"{label} reported an error in the middle of the answer: {detail}. Try again to get the rest.")
-                        return
-                    for event in parser.feed(chunk):
-                        yield event
-        except asyncio.TimeoutError:  # aiohttp's socket read timeout is one
-            yield self._read_timeout(label, started=bool(parser.answer_chars or parser.reasoning_chars))
-            return
-        except aiohttp.ClientError:
-            yield Failure("cut_off", f"The connection to {label} broke in the middle of the answer. Try again to get the rest.")
-            return
-        for event in parser.flush():
-            yield event
+    def _ending(self, request: ChatRequest, parser: ChunkParser) -> list[Event]:
+        """What closes a stream that was read to its end: usage (estimated if none came), then
+        Finish, or the Failure that says why the answer is not whole."""
+        label = request.endpoint.provider.label
+        events = parser.flush()
         if parser.usage is None:
             prompt_chars = sum(len(m["content"]) if isinstance(m.get("content"), str) else 0 for m in request.messages)
-            yield Usage(estimate_tokens(prompt_chars), estimate_tokens(parser.answer_chars + parser.reasoning_chars),
-                        None, None, estimated=True)
+            events.append(Usage(estimate_tokens(prompt_chars), estimate_tokens(parser.answer_chars + parser.reasoning_chars),
+                                None, None, estimated=True))
         if parser.finish_reason is None:
-            yield Failure("cut_off", f"The answer from {label} was cut off: the stream ended before the model said it had finished. Try again.")
-        elif parser.answer_chars == 0:
-            if parser.finish_reason == "tool_calls":
-                yield Failure("empty", "The model asked to call a tool instead of answering; Causerie does not run tools. Ask again or pick another model.")
-            else:
-                yield Failure("empty", f"{label} returned an empty answer (finish reason: {parser.finish_reason}). Try again, rephrase, or pick another model.")
+            events.append(Failure("cut_off", {"provider": label, "why": "no_finish"}))
+        elif parser.answer_chars == 0 and parser.finish_reason != "tool_calls":
+            events.append(Failure("empty", {"provider": label, "finish_reason": parser.finish_reason}))
         else:
-            yield Finish(parser.finish_reason)
+            # A tool call with no text is an answer too: its thinking and usage are kept, and the
+            # reader says that a tool was asked for.
+            events.append(Finish(parser.finish_reason))
+        return events
+
+    async def _read_stream(self, request: ChatRequest, response: aiohttp.ClientResponse,
+                           started: float) -> AsyncIterator[Event]:
+        """Events from the stream's bytes, and "waiting" statuses while no token comes. A pause
+        longer than the idle limit once the answer has started ends it (a Failure)."""
+        endpoint = request.endpoint
+        label = endpoint.provider.label
+        parser = ChunkParser(completion_excludes_reasoning=endpoint.provider.completion_excludes_reasoning)
+        if "text/event-stream" not in response.headers.get("content-type", ""):
+            try:
+                whole = await self._whole_json(endpoint, response)
+            except aiohttp.ClientError:
+                whole = Failure("cut_off", {"provider": label, "why": "connection"})
+            for event in [whole] if type(whole) is Failure else [*parser.feed(whole), *self._ending(request, parser)]:
+                yield event
+            return
+        content = response.content
+        loop = asyncio.get_running_loop()
+        decoder = SSEDecoder()
+        head = b""
+        chunks = 0
+        progress_at, progress = started, 0
+        alarm = _Alarm(loop)
+        try:
+            while True:
+                data = content.read_nowait(-1)
+                if not data:
+                    if content.at_eof():
+                        break
+                    data = await alarm.read(content)
+                    if not data and content.at_eof():
+                        break
+                if data:
+                    if chunks == 0 and len(head) < 200:
+                        head += data[:200]
+                    for payload in decoder.feed(data):
+                        if not payload:
+                            continue
+                        if payload == b"[DONE]":
+                            for event in self._ending(request, parser):
+                                yield event
+                            return
+                        try:
+                            chunk = orjson.loads(payload)
+                        except orjson.JSONDecodeError:
+                            yield Failure("invalid_stream", {"provider": label})
+                            return
+                        if not isinstance(chunk, dict):
+                            continue
+                        chunks += 1
+                        if "error" in chunk and not chunk.get("choices"):
+                            detail = redact(provider_message(payload), endpoint.api_key)
+                            yield Failure("stream_error", {"provider": label, "detail": detail})
+                            return
+                        for event in parser.feed(chunk):
+                            yield event
+                if alarm.due:  # about once a second: has the model gone quiet?
+                    alarm.due = False
+                    now = loop.time()
+                    if (so_far := parser.answer_chars + parser.reasoning_chars) != progress:
+                        progress_at, progress = now, so_far
+                    silent = now - progress_at
+                    if progress and silent >= self.timeout.idle:
+                        yield self._read_timeout(label, started=True)
+                        return
+                    if silent >= (PAUSE_SHOWN_S if progress else TICK_S):
+                        yield self._waiting_status(endpoint, silent, answering=bool(progress))
+        except TimeoutError:  # aiohttp's socket read timeout is one
+            yield self._read_timeout(label, started=False)
+            return
+        except aiohttp.ClientError:
+            yield Failure("cut_off", {"provider": label, "why": "connection"})
+            return
+        finally:
+            alarm.close()
+        for payload in decoder.close():  # an event the server left unterminated (some do)
+            if payload and payload != b"[DONE]":
+                try:
+                    chunk = orjson.loads(payload)
+                except orjson.JSONDecodeError:
+                    continue
+                if isinstance(chunk, dict):
+                    chunks += 1
+                    for event in parser.feed(chunk):
+                        yield event
+        if chunks == 0:
+            yield self._not_compatible(endpoint, response, head)
+            return
+        for event in self._ending(request, parser):
+            yield event
+
+
+class _Alarm:
+    """Rings every TICK_S seconds while a stream is read, so that silence can be shown and timed.
+
+    One timer a second per stream, not one per read: `asyncio.timeout` around each read cost a
+    quarter of the wire's CPU (bench/wire.py). When it rings while the reader waits for bytes, it
+    wakes the reader the way asyncio.timeout does, by cancelling its task and taking the
+    cancellation back (`uncancel`); a real cancellation (Stop) arriving too still goes through.
+    """
+
+    __slots__ = ("loop", "task", "handle", "waiting", "woken", "due")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.task = asyncio.current_task()
+        self.waiting = self.woken = self.due = False
+        self.handle = loop.call_later(TICK_S, self._ring)
+
+    def _ring(self) -> None:
+        self.due = True
+        if self.waiting and self.task is not None and not self.woken:
+            self.woken = True
+            self.task.cancel()
+        self.handle = self.loop.call_later(TICK_S, self._ring)
+
+    async def read(self, content: aiohttp.StreamReader) -> bytes:
+        """The next bytes, or b"" when the alarm rang first."""
+        self.waiting = True
+        try:
+            return await content.readany()
+        except asyncio.CancelledError:
+            if not self.woken or self.task is None or self.task.uncancel() > 0:
+                raise
+            return b""
+        finally:
+            self.waiting = self.woken = False
+
+    def close(self) -> None:
+        self.handle.cancel()

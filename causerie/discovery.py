@@ -94,7 +94,7 @@ class ModelCatalog:
                         log.info("Model list from %s: HTTP %s", endpoint.provider.label, response.status)
                         continue
                     payload = orjson.loads(await response.read())
-            except (aiohttp.ClientError, asyncio.TimeoutError, orjson.JSONDecodeError) as exc:
+            except (TimeoutError, aiohttp.ClientError, orjson.JSONDecodeError) as exc:
                 log.info("Model list from %s failed: %s", endpoint.provider.label, type(exc).__name__)
                 continue
             if self.on_payload is not None:

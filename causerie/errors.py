@@ -1,15 +1,18 @@
-"""What went wrong, in words a person can act on.
+"""What a provider's HTTP error means: a Failure with its kind and parameters (wording.py words it).
 
-Every failure becomes a Failure event with its own message: which provider, what happened, and
-what to do (the variable to set, a model to pick, when to try again). Provider error text is
-quoted only after any key-shaped string in it has been removed.
+Provider error text is kept (as `detail`) only after any key-shaped string in it has been removed.
+A 400/422 that names a parameter we sent is read two ways: the model does not take that parameter
+at all (remembered for that endpoint and model, and the request retried without it), or the value
+is wrong (an error for the person who sent it; nothing remembered).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 from .events import Failure
 from .providers import Endpoint
@@ -22,6 +25,12 @@ _CREDITS_WORDS = ("credit", "spending limit", "quota", "billing", "insufficient"
 _PARAMETERS = (
     "reasoning_effort", "max_completion_tokens", "max_tokens", "temperature", "top_p",
     "stream_options", "presence_penalty", "frequency_penalty", "stop", "user",
+)
+# How providers say a model does not take a parameter at all (OpenAI, xAI, Groq, Mistral's
+# extra_forbidden, Gemini's "Unknown name"), as opposed to a value out of range.
+_UNSUPPORTED_WORDS = (
+    "unsupported", "not supported", "does not support", "doesn't support", "unknown", "unrecognized",
+    "unrecognised", "extra_forbidden", "extra inputs", "not permitted", "not allowed", "is not available",
 )
 
 
@@ -56,15 +65,23 @@ def provider_message(body: bytes | str) -> str:
     return text.strip()[:300]
 
 
-def unsupported_parameter(status: int, message: str, sent: dict) -> str | None:
-    """The parameter a 400/422 rejects, if the message names one that we sent."""
+@dataclass(frozen=True)
+class Rejection:
+    """A 400/422 about one parameter we sent: `unsupported` (drop it for this model) or a bad value."""
+
+    param: str
+    unsupported: bool
+
+
+def rejected_parameter(status: int, message: str, sent: dict) -> Rejection | None:
+    """The parameter a 400/422 is about, if the message names one that we sent."""
     if status not in (400, 422):
         return None
     lowered = message.lower().replace("reasoningeffort", "reasoning_effort")
     lowered = lowered.replace("maxtokens", "max_tokens").replace("topp", "top_p")
     for name in _PARAMETERS:
         if name in sent and re.search(rf"(?<![a-z_]){re.escape(name)}(?![a-z_])", lowered):
-            return name
+            return Rejection(name, any(word in lowered for word in _UNSUPPORTED_WORDS))
     return None
 
 
@@ -80,44 +97,52 @@ class HttpVerdict:
 
 
 def classify_http_error(
-    endpoint: Endpoint, model: str, status: int, body: bytes, *, known_models: list[str] | None = None
+    endpoint: Endpoint, model: str, status: int, body: bytes, *, known_models: list[str] | None = None,
+    rejection: Rejection | None = None,
 ) -> HttpVerdict:
     p = endpoint.provider
     detail = redact(provider_message(body), endpoint.api_key)
-    quoted = f' The provider said: "{detail}"' if detail else ""
-    key_hint = (
-        f"set a valid key in {p.key_env} in .env or the Space's secrets" if p.key_env
-        else "check the server's API key settings"
-    )
+    params = {"provider": p.label, "status": status, "detail": detail}
     lowered = detail.lower()
+
+    def failure(kind: str, retryable: bool = False, **extra) -> HttpVerdict:
+        return HttpVerdict(Failure(kind, {**params, **extra}, status), retryable)
 
     if status in (401, 403) or (status == 400 and ("api key" in lowered or "api-key" in lowered)):
         if status == 403 and is_credits_exhausted(detail):
-            return HttpVerdict(Failure("credits", f"{p.label} refused the request: the account has no credits left.{quoted} Add credits in the provider's console.", status), False)
-        return HttpVerdict(Failure("auth", f"{p.label} rejected the API key (HTTP {status}): {key_hint}.{quoted}", status), False)
+            return failure("credits")
+        key_hint = f"set a valid key in {p.key_env} in .env or the Space's secrets" if p.key_env else None
+        return failure("auth", key_hint=key_hint)
     if status == 402:
-        return HttpVerdict(Failure("credits", f"{p.label} says the account is out of credits (HTTP 402).{quoted} Add credits in the provider's console.", status), False)
+        return failure("credits")
     if status == 404:
-        suggestion = ""
-        if known_models:
-            shown = ", ".join(known_models[:8])
-            suggestion = f" Models it lists: {shown}{'…' if len(known_models) > 8 else ''}."
-        return HttpVerdict(Failure("not_found", f"{p.label} does not know the model {model!r} (HTTP 404). Pick another model.{suggestion}", status), False)
+        return failure("not_found", model=model, models=list(known_models or ()), detail=None)
     if status == 429:
         if is_credits_exhausted(detail):
-            return HttpVerdict(Failure("credits", f"{p.label} refused the request: the credits or spending limit are exhausted (HTTP 429).{quoted} Raise the limit or add credits in the provider's console.", status), False)
-        return HttpVerdict(Failure("rate_limited", f"{p.label} is rate limiting these requests (HTTP 429). Wait a minute and try again, or pick another provider.", status), True)
-    if status in (500, 502, 503, 504, 529) or status >= 500:
-        return HttpVerdict(Failure("server", f"{p.label} had a server error (HTTP {status}). Try again in a moment.{quoted}", status), status in (502, 503, 504, 529))
+            return failure("credits")
+        return failure("rate_limited", True)
+    if status >= 500:
+        return failure("server", status in (502, 503, 504, 529))
     if status == 413:
-        return HttpVerdict(Failure("bad_request", f"The conversation is too large for {p.label} (HTTP 413). Clear the chat or shorten the message.", status), False)
-    return HttpVerdict(Failure("bad_request", f"{p.label} rejected the request (HTTP {status}).{quoted}", status), False)
+        return failure("bad_request", why="too_large")
+    if rejection is not None and not rejection.unsupported:
+        return failure("invalid_value", why="provider", param=rejection.param)
+    return failure("bad_request")
 
 
-def retry_after_seconds(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """Retry-After as seconds ("30") or as an HTTP date ("Wed, 21 Oct 2026 07:28:00 GMT")."""
     if not value:
         return None
+    value = value.strip()
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))

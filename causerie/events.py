@@ -1,12 +1,15 @@
 """The streaming contract: one model's answer is an async iterator of these events.
 
-The chat UI, the API, compare mode and the benchmark all consume the same events, so every
-provider quirk is resolved before an event is made (see client.py and wire.py).
+The chat UI, the API and the benchmark all consume the same events, so every provider quirk is
+resolved before an event is made (see client.py and wire.py). Failures and statuses carry a kind
+and its parameters, not sentences: `wording.py` words them, in one place.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,34 +50,52 @@ class Usage:
     cached_tokens: int | None = None
     estimated: bool = False
     cost_usd: float | None = None
-    """What the answer cost, when the provider says so or a price is known (service.py)."""
+    cost_source: str | None = None
+    """Where cost_usd comes from: "provider" (what the account was charged, as the provider
+    reported it) or "price_table" (tokens times the listed price, models.yaml or discovery)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Status:
-    """Something the person should see while waiting (a retry, a queue); not part of the answer."""
+    """Something the person should see while waiting (a retry, a queue, silence); not part of
+    the answer. `kind` names it (retrying, queued, starting_local, waiting); `params` fill it in."""
 
-    message: str
+    kind: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        from .wording import status_text
+
+        return status_text(self)
 
 
 @dataclass(frozen=True, slots=True)
 class Finish:
-    """The stream ended normally; `reason` is the provider's finish_reason."""
+    """The stream ended normally; `reason` is the provider's finish_reason ("stop", "length",
+    "tool_calls", ...)."""
 
     reason: str
 
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """The stream failed. `message` says what happened and what to do; never holds a key.
-
-    `kind` is a short stable name (auth, not_found, rate_limited, credits, server, connect,
-    timeout, bad_request, stream_error, invalid_stream, cut_off, empty) for code and tests.
-    """
+    """The answer failed. `kind` is a short stable name for code and tests (auth, credits,
+    not_found, rate_limited, server, connect, timeout, bad_request, invalid_value, bad_argument,
+    stream_error, invalid_stream, not_compatible, cut_off, empty, not_ready, no_model, local,
+    internal); `params` hold what the words need (provider, model, HTTP status, the provider's own
+    text with keys removed, ...). `message` is the English wording; `wording.failure_text` words
+    it in another language. Never holds a key."""
 
     kind: str
-    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
     status: int | None = None
+
+    @property
+    def message(self) -> str:
+        from .wording import failure_text
+
+        return failure_text(self)
 
 
 Event = Start | TextDelta | ReasoningDelta | Usage | Status | Finish | Failure

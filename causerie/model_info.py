@@ -34,11 +34,19 @@ class ModelInfo:
     vision: bool | None = None
 
     @property
-    def priced(self) -> bool:
+    def has_price(self) -> bool:
         return self.input is not None and self.output is not None
 
+    def priced(self, usage: Usage) -> Usage:
+        """The usage with its cost: what the provider says it charged wins; else tokens times the
+        listed price when one is known; else no cost. The one place a cost is decided."""
+        if usage.cost_usd is not None:
+            return usage if usage.cost_source else replace(usage, cost_source="provider")
+        cost = self.cost_usd(usage)
+        return usage if cost is None else replace(usage, cost_usd=cost, cost_source="price_table")
+
     def cost_usd(self, usage: Usage) -> float | None:
-        if not self.priced or usage.prompt_tokens is None or usage.completion_tokens is None:
+        if not self.has_price or usage.prompt_tokens is None or usage.completion_tokens is None:
             return None
         cached = usage.cached_tokens or 0
         fresh = max(0, usage.prompt_tokens - cached)
@@ -71,7 +79,7 @@ class ModelInfoTable:
         self._records = dict(records or {})
 
     @classmethod
-    def load(cls, path: Path = MODELS_FILE) -> "ModelInfoTable":
+    def load(cls, path: Path = MODELS_FILE) -> ModelInfoTable:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except FileNotFoundError:

@@ -26,7 +26,6 @@ class Provider:
     """Tried in order against GET /models to pick a default model; else the first listed."""
     usage_in_stream: bool = True
     """Accepts stream_options.include_usage (Mistral answers 422 to it)."""
-    vision: bool = False
     max_concurrent: int | None = None
     """Requests beyond this wait their turn (a small local server must not thrash)."""
     models_path: str = "/models"
@@ -42,13 +41,13 @@ PROVIDERS: tuple[Provider, ...] = (
     Provider(
         "xai", "xAI (Grok)", "https://api.x.ai/v1", "XAI_API_KEY", "XAI_BASE_URL",
         preferred_models=("grok-4.3", "grok-4-fast-non-reasoning", "grok-4-fast", "grok-4", "grok-3-mini"),
-        vision=True, completion_excludes_reasoning=True, models_path="/language-models",
+        completion_excludes_reasoning=True, models_path="/language-models",
         prices_in_models_list=True, docs_url="https://console.x.ai",
     ),
     Provider(
         "openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_API_KEY", "OPENAI_BASE_URL",
         preferred_models=("gpt-5-mini", "gpt-4.1-mini", "gpt-4o-mini"),
-        vision=True, docs_url="https://platform.openai.com/api-keys",
+        docs_url="https://platform.openai.com/api-keys",
     ),
     Provider(
         "groq", "Groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", "GROQ_BASE_URL",
@@ -86,7 +85,7 @@ PROVIDERS: tuple[Provider, ...] = (
         "gemini", "Gemini", "https://generativelanguage.googleapis.com/v1beta/openai", "GEMINI_API_KEY",
         "GEMINI_BASE_URL",
         preferred_models=("gemini-2.5-flash", "models/gemini-2.5-flash"),
-        vision=True, docs_url="https://aistudio.google.com/apikey",
+        docs_url="https://aistudio.google.com/apikey",
     ),
     Provider("ollama", "Ollama", "http://localhost:11434/v1", None, "OLLAMA_BASE_URL", local=True),
     Provider("lmstudio", "LM Studio", "http://localhost:1234/v1", None, "LMSTUDIO_BASE_URL", local=True),

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
-
-from dataclasses import replace
 
 from .answer import Answer, coalesced
 from .client import ChatClient, ChatRequest, RetryPolicy
@@ -19,24 +18,19 @@ from .discovery import ModelCatalog
 from .events import Event, Failure, Start, Status, Usage
 from .local_model import LocalModelError, LocalModelServer
 from .model_info import ModelInfo, ModelInfoTable
+from .options import ChatOptions
 from .prompts import Preset, load_presets
 from .providers import PROVIDERS_BY_ID, Endpoint, Provider, get_provider, pick_default_model
-from .settings import NOTHING_READY, Settings
+from .settings import Settings
 
 
-def chat_params(temperature: Any = None, top_p: Any = None, max_tokens: Any = None,
-                reasoning_effort: Any = None) -> dict[str, Any]:
-    """The optional parameters a person set, typed; an empty box means the model's own default."""
-    params: dict[str, Any] = {}
-    if temperature not in (None, ""):
-        params["temperature"] = float(temperature)
-    if top_p not in (None, ""):
-        params["top_p"] = float(top_p)
-    if max_tokens not in (None, "", 0):
-        params["max_tokens"] = int(max_tokens)
-    if reasoning_effort:
-        params["reasoning_effort"] = str(reasoning_effort)
-    return params
+@dataclass(frozen=True)
+class Resolved:
+    """A request's provider, endpoint and model, and what is known about that model."""
+
+    endpoint: Endpoint
+    model: str
+    info: ModelInfo
 
 
 class ChatService:
@@ -53,6 +47,7 @@ class ChatService:
         self.client = ChatClient(
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
+            idle_timeout=settings.idle_timeout,
             retry=RetryPolicy(max_retries=settings.max_retries),
             known_models=self.catalog.cached,
         )
@@ -130,61 +125,63 @@ class ChatService:
 
     # -- answering --------------------------------------------------------------------------
 
-    async def stream_answer(
-        self,
-        *,
-        provider_id: str | None,
-        model: str | None,
-        system_prompt: str | None,
-        history: Iterable[Any] | None,
-        message: str,
-        params: Mapping[str, Any] | None = None,
-    ) -> AsyncIterator[Event]:
-        """One answer as events. Every failure, including bad choices, is a Failure event."""
+    def _ready_provider(self, provider_id: str | None) -> Provider | Failure:
         default = self.default_provider()
         provider_id = provider_id or (default.id if default else None)
         if provider_id is None:
-            yield Failure("not_ready", NOTHING_READY)
-            return
-        try:
-            provider = get_provider(provider_id)
-        except KeyError as exc:
-            yield Failure("not_ready", str(exc.args[0]))
-            return
+            return Failure("not_ready", {"why": "nothing"})
+        provider = PROVIDERS_BY_ID.get(provider_id)
+        if provider is None:
+            return Failure("not_ready", {"why": "unknown", "provider_id": provider_id, "known": ", ".join(PROVIDERS_BY_ID)})
         if not self.settings.is_ready(provider):
-            yield Failure("not_ready", f"{provider.label} is not set up: {self.settings.what_to_set(provider)}.")
-            return
-        if provider.managed and not (self.local and self.local.running()):
-            yield Status("Starting the local model…")
+            return Failure("not_ready", {"why": "not_set_up", "provider": provider.label,
+                                         "how": self.settings.what_to_set(provider)})
+        return provider
+
+    async def resolve(self, provider: Provider, options: ChatOptions) -> Resolved | Failure:
+        """Once per answer: the endpoint, the model (the chosen one, or a pick) and its record."""
         try:
             endpoint = await self.endpoint(provider.id)
         except LocalModelError as exc:
-            yield Failure("local", str(exc))
-            return
-        model = (model or "").strip() or await self.pick_model(provider.id)
+            return Failure("local", {"detail": str(exc)})
+        model = (options.model or "").strip() or await self.pick_model(provider.id)
         if not model:
-            yield Failure("no_model", f"{provider.label} lists no models right now. Type a model id in the Model box.")
-            return
-        request = ChatRequest(endpoint, model, build_messages(system_prompt, history, message), dict(params or {}))
-        yield Start(provider.id, provider.label, model)
+            return Failure("no_model", {"provider": provider.label})
         info = self.info(provider.id, model)
+        effort = options.params.reasoning_effort
+        if effort and info.reasoning_effort and effort not in info.reasoning_effort:
+            return Failure("invalid_value", {"why": "choice", "param": "reasoning_effort", "model": model,
+                                             "allowed": ", ".join(info.reasoning_effort), "value": effort})
+        return Resolved(endpoint, model, info)
+
+    async def stream_answer(self, options: ChatOptions, turns: Iterable[Mapping[str, str]]) -> AsyncIterator[Event]:
+        """One answer as events, to plain turns that end with the person's question. Every failure,
+        including bad choices, is a Failure event."""
+        provider = self._ready_provider(options.provider_id)
+        if type(provider) is Failure:
+            yield provider
+            return
+        if provider.managed and not (self.local and self.local.running()):
+            yield Status("starting_local")
+        resolved = await self.resolve(provider, options)
+        if type(resolved) is Failure:
+            yield resolved
+            return
+        messages = build_messages(options.system_prompt, turns)
+        request = ChatRequest(resolved.endpoint, resolved.model, messages, options.params.to_body())
+        yield Start(provider.id, provider.label, resolved.model)
         self.active_streams += 1
         try:
             async for event in self.client.stream(request):
-                if type(event) is Usage and event.cost_usd is None and info.priced:
-                    event = replace(event, cost_usd=info.cost_usd(event))
-                yield event
+                yield resolved.info.priced(event) if type(event) is Usage else event
         finally:
             self.active_streams -= 1
 
-    def answers(self, *, provider_id: str | None, model: str | None, system_prompt: str | None,
-                history: Iterable[Any] | None, message: str, params: Mapping[str, Any]) -> AsyncIterator[Answer]:
+    def answers(self, options: ChatOptions, turns: Iterable[Mapping[str, str]]) -> AsyncIterator[Answer]:
         """The same answer as stream_answer, built up: yielded as it grows, coalesced for a UI."""
-        chosen = self.provider_or_default(provider_id)
-        answer = Answer(provider_label=chosen.label if chosen else "", model=model or "")
-        events = self.stream_answer(provider_id=provider_id, model=model, system_prompt=system_prompt,
-                                    history=history, message=message, params=params)
-        return coalesced(answer, events, self.update_interval_s)
+        chosen = self.provider_or_default(options.provider_id)
+        answer = Answer(provider_label=chosen.label if chosen else "", model=options.model or "")
+        return coalesced(answer, self.stream_answer(options, turns), self.update_interval_s)
 
     async def aclose(self) -> None:
         await self.client.aclose()

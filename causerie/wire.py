@@ -15,6 +15,7 @@ from typing import Any
 from .events import Event, ReasoningDelta, TextDelta, Usage
 from .model_info import XAI_TICKS_PER_USD
 
+
 class SSEDecoder:
     """Server-sent events from raw bytes, as they arrive: `feed` returns the `data` of every
     event completed so far (several `data:` lines joined with newlines). Comment lines (OpenRouter's
@@ -147,13 +148,21 @@ def parse_usage(raw: dict[str, Any], *, completion_excludes_reasoning: bool) -> 
     reasoning = details.get("reasoning_tokens") or raw.get("reasoning_tokens")
     if completion_excludes_reasoning and completion is not None and reasoning:
         completion += reasoning
-    ticks = raw.get("cost_in_usd_ticks")
+    # What the account was charged, when the provider says: xAI in ticks, OpenRouter in USD.
+    ticks, cost = raw.get("cost_in_usd_ticks"), raw.get("cost")
+    if isinstance(ticks, (int, float)) and not isinstance(ticks, bool):
+        charged: float | None = ticks / XAI_TICKS_PER_USD
+    elif isinstance(cost, (int, float)) and not isinstance(cost, bool):
+        charged = float(cost)
+    else:
+        charged = None
     return Usage(
         prompt_tokens=raw.get("prompt_tokens"),
         completion_tokens=completion,
         reasoning_tokens=reasoning,
         cached_tokens=prompt_details.get("cached_tokens"),
-        cost_usd=ticks / XAI_TICKS_PER_USD if isinstance(ticks, (int, float)) else None,
+        cost_usd=charged,
+        cost_source="provider" if charged is not None else None,
     )
 
 

@@ -12,6 +12,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from causerie.providers import PROVIDERS  # noqa: E402
+
 from scripted_server import ScriptedServer  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -68,6 +69,7 @@ class RunningApp:
         from causerie.service import ChatService
         from causerie.settings import load_settings
         from causerie.ui import build_demo, launch_options
+
         from scripted_server import _free_port
 
         settings = replace(load_settings(env), **settings_overrides)

@@ -62,11 +62,11 @@ class Reply:
     """Drop the connection (no clean end) after this many chunks."""
 
     @classmethod
-    def fixture(cls, name: str, **kw: Any) -> "Reply":
+    def fixture(cls, name: str, **kw: Any) -> Reply:
         return cls(chunks=[(FIXTURES / f"{name}.sse").read_bytes()], **kw)
 
     @classmethod
-    def error(cls, status: int, payload: Any, **kw: Any) -> "Reply":
+    def error(cls, status: int, payload: Any, **kw: Any) -> Reply:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         return cls(status=status, body=body, content_type="application/json", **kw)
 
@@ -110,7 +110,7 @@ class ScriptedServer:
         chats = [r for r in self.requests if r["path"] == "/v1/chat/completions"]
         return chats[-1]["outcome"] if chats else "none"
 
-    def start(self) -> "ScriptedServer":
+    def start(self) -> ScriptedServer:
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:

@@ -10,13 +10,13 @@ import time
 
 import pytest
 
-from conftest import run_async
-
 from causerie.answer import Answer
 from causerie.client import ChatClient, ChatRequest, RetryPolicy
 from causerie.events import Finish, Status
 from causerie.providers import Endpoint, get_provider
 from causerie.wire import SSEDecoder
+
+from conftest import run_async
 from scripted_server import Reply, delta, sse, text_stream
 
 KEY = "test-key-not-a-secret-0123456789"
@@ -87,11 +87,14 @@ def test_xai_usage_counts_reasoning_inside_completion(scripted):
     assert not usage.estimated
 
 
-def test_tool_call_without_text_is_an_empty_answer(scripted):
+def test_tool_call_without_text_keeps_thinking_usage_and_finish_reason(scripted):
     scripted.queue(Reply.fixture("xai-grok-3-mini-thinking"))
-    answer = answer_of(run(make_client(), endpoint(scripted, "xai")))
-    assert answer.reasoning.startswith("First")or answer.reasoning
-    assert answer.failure.kind == "empty" and "tool" in answer.failure.message
+    events = run(make_client(), endpoint(scripted, "xai"))
+    answer = answer_of(events)
+    assert answer.failure is None and answer.text == ""
+    assert answer.reasoning.strip() and answer.usage.reasoning_tokens == 313
+    assert answer.finish_reason == "tool_calls" and answer.asked_for_tool
+    assert events[-1] == Finish("tool_calls")
 
 
 # -- request shape ---------------------------------------------------------------------------
@@ -362,7 +365,7 @@ def test_invalid_json_in_stream(scripted):
 def test_not_a_stream_at_all(scripted):
     scripted.queue(Reply(status=200, body=b"<html>Welcome to nginx</html>", content_type="text/html"))
     failure = run(make_client(), endpoint(scripted))[-1]
-    assert failure.kind == "invalid_stream" and "base URL" in failure.message
+    assert failure.kind == "not_compatible" and "base URL" in failure.message and "Welcome to nginx" in failure.message
 
 
 def test_stream_without_finish_reason_is_cut_off(scripted):

@@ -7,17 +7,18 @@ import logging
 import aiohttp
 import pytest
 
-from conftest import run_async
-
-from causerie.conversation import build_messages, content_text, normalise_history
+from causerie.answer import Answer
+from causerie.conversation import build_messages
 from causerie.discovery import ModelCatalog, parse_model_list
 from causerie.errors import redact
+from causerie.events import Failure, Finish, ReasoningDelta, TextDelta, Usage
 from causerie.prompts import load_presets
 from causerie.providers import PROVIDERS, Endpoint, get_provider, pick_default_model
 from causerie.settings import SettingsError, load_settings, read_environment
+from causerie.ui.history import content_text, plain_turns
 from causerie.ui.render import render
-from causerie.answer import Answer
-from causerie.events import Failure, Finish, ReasoningDelta, TextDelta, Usage
+
+from conftest import run_async
 
 # -- settings --------------------------------------------------------------------------------
 
@@ -159,7 +160,7 @@ GRADIO_HISTORY = [
 
 
 def test_messages_are_role_and_content_only_with_system_prompt_first():
-    messages = build_messages("Be brief.", GRADIO_HISTORY, "Third")
+    messages = build_messages("Be brief.", [*plain_turns(GRADIO_HISTORY), {"role": "user", "content": "Third"}])
     assert messages == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Hi"},
@@ -173,12 +174,12 @@ def test_system_prompt_is_on_every_turn_and_history_is_not_edited():
     history = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]
     before = [dict(m) for m in history]
     for turn in range(3):
-        assert build_messages("S", history, f"q{turn}")[0] == {"role": "system", "content": "S"}
+        assert build_messages("S", [*history, {"role": "user", "content": f"q{turn}"}])[0] == {"role": "system", "content": "S"}
     assert history == before
 
 
 def test_no_system_prompt_when_empty_and_api_history_plain():
-    assert build_messages("  ", [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}], "c") == [
+    assert build_messages("  ", [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]) == [
         {"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]
 
 
@@ -188,13 +189,13 @@ def test_reasoning_rendered_in_ui_never_goes_back_upstream():
         answer.apply(event)
     shown = render(answer)
     history = [{"role": "user", "content": "q"}, *shown]
-    sent = build_messages(None, history, "next")
+    sent = build_messages(None, [*plain_turns(history), {"role": "user", "content": "next"}])
     assert "secret thoughts" not in str(sent) and "xAI" not in str(sent)
     assert sent[1] == {"role": "assistant", "content": "The answer"}
 
 
 def test_system_messages_in_history_are_dropped():
-    assert normalise_history([{"role": "system", "content": "x"}, {"role": "user", "content": "y"}]) == [{"role": "user", "content": "y"}]
+    assert plain_turns([{"role": "system", "content": "x"}, {"role": "user", "content": "y"}]) == [{"role": "user", "content": "y"}]
 
 
 # -- prompts ---------------------------------------------------------------------------------
@@ -233,7 +234,7 @@ def test_adding_a_file_adds_a_preset(tmp_path):
 def test_failure_keeps_partial_answer_and_adds_notice():
     answer = Answer("OpenAI", "m")
     answer.apply(TextDelta("Half"))
-    answer.apply(Failure("cut_off", "The answer was cut off."))
+    answer.apply(Failure("cut_off", {"provider": "OpenAI", "why": "no_finish"}))
     shown = render(answer)
     texts = [content_text(m["content"]) for m in shown]
     assert texts[0] == "Half"

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from causerie.events import Usage
 from causerie.model_info import ModelInfo, ModelInfoTable
+from causerie.options import ChatOptions
 from causerie.service import ChatService
 from causerie.settings import load_settings
+
 from conftest import RunningApp, run_async
 from scripted_server import Reply, delta, sse, text_stream
 
@@ -18,7 +19,7 @@ def test_shipped_models_file_loads_prices_and_efforts():
     table = ModelInfoTable.load()
     assert table.get("xai", "grok-3-mini").reasoning_effort == ("low", "high")
     assert table.get("xai", "grok-4").reasoning_effort == ()
-    assert table.get("openai", "gpt-4o-mini").priced
+    assert table.get("openai", "gpt-4o-mini").has_price
     assert table.get("nobody", "nothing") == ModelInfo()
 
 
@@ -26,10 +27,10 @@ def test_broken_models_file_is_reported_not_fatal(tmp_path, caplog):
     path = tmp_path / "models.yaml"
     path.write_text("xai:\n  good: {input: 1, output: 2}\n  bad: {input: cheap, output: 2}\n  worse: 3\n")
     table = ModelInfoTable.load(path)
-    assert table.get("xai", "good").priced and not table.get("xai", "bad").priced
+    assert table.get("xai", "good").has_price and not table.get("xai", "bad").has_price
     assert "xai/bad" in caplog.text and "xai/worse" in caplog.text
     path.write_text("xai: [unclosed")
-    assert not ModelInfoTable.load(path).get("xai", "good").priced
+    assert not ModelInfoTable.load(path).get("xai", "good").has_price
 
 
 def test_cost_counts_cached_and_output_tokens():
@@ -53,7 +54,7 @@ def test_xai_language_models_fill_prices_and_aliases():
 def _events(service, **kw):
     async def go():
         try:
-            return [e async for e in service.stream_answer(system_prompt=None, history=[], message="q", **kw)]
+            return [e async for e in service.stream_answer(ChatOptions(**kw), [{"role": "user", "content": "q"}])]
         finally:
             await service.aclose()
 

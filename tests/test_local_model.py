@@ -17,8 +17,10 @@ from playwright.sync_api import Page, expect
 
 from causerie import local_model
 from causerie.events import Failure, Finish, TextDelta
+from causerie.options import ChatOptions, GenerationParams
 from causerie.service import ChatService
 from causerie.settings import SettingsError, load_settings
+
 from conftest import ROOT, RunningApp, run_async
 from scripted_server import _free_port
 
@@ -93,8 +95,8 @@ def test_concurrent_users_wait_their_turn():
     service = ChatService(load_settings({}))
 
     async def one(i):
-        return [e async for e in service.stream_answer(provider_id="local", model=None, system_prompt=None,
-                                                     history=[], message=f"Count to {i}", params={"max_tokens": 16})]
+        return [e async for e in service.stream_answer(ChatOptions("local", params=GenerationParams(max_tokens=16)),
+                                                     [{"role": "user", "content": f"Count to {i}"}])]
 
     async def go():
         try:
@@ -105,7 +107,7 @@ def test_concurrent_users_wait_their_turn():
     results = run_async(go())
     assert all(isinstance(r[-1], Finish) for r in results), [r[-1] for r in results]
     assert all(any(isinstance(e, TextDelta) for e in r) for r in results)
-    assert sum(any("Waiting" in getattr(e, "message", "") for e in r) for r in results) == 2
+    assert sum(any(getattr(e, "kind", "") == "queued" for e in r) for r in results) == 2
 
 
 def test_missing_model_path_is_a_clear_error(tmp_path):
@@ -127,8 +129,7 @@ def test_corrupt_gguf_fails_at_first_use_with_a_clear_message(tmp_path):
 
     async def go():
         try:
-            return [e async for e in service.stream_answer(provider_id="local", model=None, system_prompt=None,
-                                                         history=[], message="Hi")]
+            return [e async for e in service.stream_answer(ChatOptions("local"), [{"role": "user", "content": "Hi"}])]
         finally:
             await service.aclose()
 
@@ -142,7 +143,7 @@ def test_without_runtime_or_key_the_app_says_what_to_do():
     service = ChatService(settings)
 
     async def go():
-        return [e async for e in service.stream_answer(provider_id=None, model=None, system_prompt=None, history=[], message="Hi")]
+        return [e async for e in service.stream_answer(ChatOptions(), [{"role": "user", "content": "Hi"}])]
 
     failure = run_async(go())[-1]
     assert "XAI_API_KEY" in failure.message and "requirements-local.txt" in failure.message

@@ -11,6 +11,7 @@ import gradio as gr
 from causerie.answer import Answer
 from causerie.events import Failure, Finish, ReasoningDelta, Status, TextDelta, Usage
 from causerie.ui.render import message, render
+
 from conftest import ROOT
 
 
@@ -23,9 +24,9 @@ def test_rendered_answers_are_in_the_form_the_chatbot_sends():
     for event in (ReasoningDelta("Let me see."), TextDelta("The answer is **42**.")):
         thinking.apply(event)
     waiting = Answer("Local (offline)", "smollm2")
-    waiting.apply(Status("Waiting for Local (offline): 2 ahead of you."))
+    waiting.apply(Status("queued", {"provider": "Local (offline)", "ahead": 2}))
     failed = Answer("OpenAI", "gpt")
-    for event in (TextDelta("Half"), Failure("cut_off", "The answer was cut off.")):
+    for event in (TextDelta("Half"), Failure("cut_off", {"provider": "OpenAI", "why": "no_finish"})):
         failed.apply(event)
     done = Answer("Groq", "llama")
     for event in (TextDelta("Bonjour, voici $x^2$ et du `code`."), Usage(5, 7), Finish("stop")):

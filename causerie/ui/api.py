@@ -1,30 +1,47 @@
-"""The programmatic endpoints, /chat and /chat_details: API-only, independent of the UI."""
+"""The programmatic endpoints, /chat and /chat_details: API-only, independent of the page.
+
+Every argument is checked here, at the edge (options.py), and refused by name before any
+provider is called. The page and the API take the same settings.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import gradio as gr
 
 from ..answer import Answer
-from ..service import ChatService, chat_params
+from ..options import InvalidOptions, api_options, plain_history, question
+from ..service import ChatService
+
+ARGUMENTS = ("message", "history", "system_prompt", "provider", "model", "temperature", "max_tokens",
+             "reasoning_effort", "top_p")
+"""What /chat and /chat_details take, in their positional order (new arguments go last)."""
+
+
+def _error(message: str) -> gr.Error:
+    return gr.Error(message, print_exception=False)
 
 
 def _raise_failure(answer: Answer | None) -> None:
-    if answer is None or answer.failure is not None:
-        raise gr.Error(answer.failure.message if answer else "No answer.", print_exception=False)
+    if answer is None:
+        raise _error("No answer.")
+    if answer.failure is not None:
+        raise _error(answer.failure.message)
 
 
 def register_api(service: ChatService, default_system_prompt: str | None) -> None:
     """Call inside the Blocks context. Both endpoints take the same arguments; gr.api reads each
-    function's own signature, so each spells them out and hands them to `ask`."""
+    function's own signature, so each spells them out and hands them to `ask` by name."""
 
-    def ask(message, history, system_prompt, provider, model, temperature, max_tokens, reasoning_effort):
-        return service.answers(
-            provider_id=provider, model=model, history=history, message=message,
-            system_prompt=default_system_prompt if system_prompt is None else system_prompt,
-            params=chat_params(temperature, None, max_tokens, reasoning_effort),
-        )
+    def ask(arguments: dict[str, Any]) -> AsyncIterator[Answer]:
+        try:
+            turns = [*plain_history(arguments.pop("history")), {"role": "user", "content": question(arguments.pop("message"))}]
+            options = api_options(default_system_prompt=default_system_prompt, **arguments)
+        except InvalidOptions as exc:
+            raise _error(exc.failure.message) from None
+        return service.answers(options, turns)
 
     async def chat(
         message: str,
@@ -35,14 +52,18 @@ def register_api(service: ChatService, default_system_prompt: str | None) -> Non
         temperature: float | None = None,
         max_tokens: int | None = None,
         reasoning_effort: str | None = None,
+        top_p: float | None = None,
     ) -> AsyncIterator[str]:
         """Ask a model; streams the answer as it grows, and ends with the whole answer."""
+        arguments = {name: value for name, value in locals().items() if name in ARGUMENTS}
         sent, answer = "", None
-        async for answer in ask(message, history, system_prompt, provider, model, temperature, max_tokens, reasoning_effort):
+        async for answer in ask(arguments):
             if answer.failure is None and answer.text != sent:
                 sent = answer.text
                 yield sent
         _raise_failure(answer)
+        if not sent:
+            yield answer.text  # an answer with no text (a tool call): the call still returns
 
     async def chat_details(
         message: str,
@@ -53,10 +74,12 @@ def register_api(service: ChatService, default_system_prompt: str | None) -> Non
         temperature: float | None = None,
         max_tokens: int | None = None,
         reasoning_effort: str | None = None,
+        top_p: float | None = None,
     ) -> dict:
         """Ask a model; returns the answer with its reasoning, usage, timings, cost and finish reason."""
+        arguments = {name: value for name, value in locals().items() if name in ARGUMENTS}
         answer = None
-        async for answer in ask(message, history, system_prompt, provider, model, temperature, max_tokens, reasoning_effort):
+        async for answer in ask(arguments):  # noqa: B007 (the last one is the whole answer)
             pass
         _raise_failure(answer)
         return answer.details()

