@@ -62,9 +62,20 @@ def _unset(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _from_text(value: Any) -> Any:
+    """A number typed as text ("0.7", the page's boxes) is that number; other values stay as they are."""
+    if isinstance(value, str):
+        try:
+            return float(value.strip().replace(",", "."))  # "0,7" as French keyboards type it
+        except ValueError:
+            return value
+    return value
+
+
 def _number(name: str, value: Any, low: float, high: float) -> float | None:
     if _unset(value):
         return None
+    value = _from_text(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise _wrong(name, f"a number from {low:g} to {high:g}, or null for the model's default", value)
     if not low <= value <= high:
@@ -76,6 +87,7 @@ def _number(name: str, value: Any, low: float, high: float) -> float | None:
 def _count(name: str, value: Any) -> int | None:
     if _unset(value):
         return None
+    value = _from_text(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value != int(value):
         raise _wrong(name, "a whole number of at least 1, or null for the model's default", value)
     if value < 1:

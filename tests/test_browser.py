@@ -125,3 +125,49 @@ def test_markdown_code_latex_and_harmless_html(chat, scripted):
     assert message.locator("[onerror]").count() == 0
     chat.wait_for_timeout(500)
     assert chat.dialogs == []
+
+
+def test_active_html_in_an_answer_cannot_submit_or_navigate(chat, scripted):
+    answer = ("Here:\n\n<form action=\"/\" method=\"get\"><input name=\"q\" value=\"x\">"
+              "<button type=\"submit\">Press me</button></form>\n\n<a href=\"/?away=1\">Go away</a>")
+    scripted.queue(Reply(chunks=text_stream(answer)))
+    send(chat, "Show me a form")
+    message = bot(chat).first
+    expect(message.get_by_role("button", name="Press me")).to_be_visible(timeout=5000)
+    chat.evaluate("window.__still_here = 42")
+    url = chat.url
+    message.get_by_role("button", name="Press me").click()
+    chat.wait_for_timeout(700)
+    assert chat.evaluate("window.__still_here") == 42 and chat.url == url
+    with chat.context.expect_page(timeout=5000) as opened:
+        message.get_by_role("link", name="Go away").click()
+    opened.value.close()
+    chat.wait_for_timeout(300)
+    assert chat.evaluate("window.__still_here") == 42 and chat.url == url
+    expect(chat.locator("#chatbot")).to_contain_text("Show me a form")
+
+
+def test_silence_shows_the_time_waited_then_the_answer(chat, scripted):
+    scripted.queue(Reply(chunks=text_stream("Worth", " the wait."), first_delay=2.5))
+    send(chat, "Think hard")
+    expect(chat.locator("#chatbot")).to_contain_text("Waiting for OpenAI to answer… 1 s", timeout=5000)
+    expect(bot(chat).first).to_contain_text("Worth the wait.", timeout=8000)
+    expect(chat.locator("#chatbot")).not_to_contain_text("Waiting for OpenAI")
+
+
+def test_parameters_left_empty_send_nothing_and_a_value_out_of_range_is_refused(chat, scripted):
+    chat.get_by_text("Parameters").click()
+    box = chat.locator("#temperature textarea")
+    expect(box).to_be_visible()
+    send(chat, "Defaults?")
+    expect(bot(chat).first).to_contain_text("Hello there!", timeout=5000)
+    body = scripted.requests[-1]["body"]
+    assert not {"temperature", "top_p", "max_tokens"} & set(body), body  # an opened panel sent 0s before
+    box.fill("9")
+    send(chat, "Too hot?")
+    expect(chat.locator("#chatbot")).to_contain_text("temperature must be a number from 0 to 2; got 9", timeout=5000)
+    assert len([r for r in scripted.requests if r["path"] == "/v1/chat/completions"]) == 1
+    box.fill("0,3")
+    send(chat, "Now?")
+    expect(bot(chat).last).to_contain_text("OpenAI", timeout=5000)
+    assert scripted.requests[-1]["body"]["temperature"] == 0.3

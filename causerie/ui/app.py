@@ -31,6 +31,28 @@ SHOW_QUESTION_JS = """(message, history) => message.trim()
 # with, unless the person has picked or typed another meanwhile (the list may take seconds).
 KEEP_CHOSEN_MODEL_JS = """(now, opened_with, pick) => (pick && (!now || now === opened_with)) ? pick : now"""
 
+# Answers are model output: nothing in them may submit, navigate or run anything. Gradio's
+# sanitiser (DOMPurify's defaults) removes scripts and event handlers but keeps forms and links, so
+# a `<form><button>` in an answer would reload the page (and lose the chat) when clicked. In the
+# capture phase, before any default action: a form submit inside a message is cancelled, and a
+# link inside a message opens in a new tab instead of replacing the page.
+ANSWER_GUARD_HEAD = """<script>
+(() => {
+  const inMessage = (node) => node instanceof Element
+    && node.closest('#chatbot [data-testid="bot"], #chatbot [data-testid="user"]');
+  document.addEventListener('submit', (event) => {
+    if (inMessage(event.target)) { event.preventDefault(); event.stopImmediatePropagation(); }
+  }, true);
+  document.addEventListener('click', (event) => {
+    const link = event.target instanceof Element ? event.target.closest('a[href]') : null;
+    if (link && inMessage(link) && !link.getAttribute('href').startsWith('#')) {
+      link.target = '_blank';
+      link.rel = 'noopener noreferrer';
+    }
+  }, true);
+})();
+</script>"""
+
 CSS = """
 #session-totals { font-size: 0.9em; opacity: 0.85; }
 """
@@ -81,7 +103,8 @@ def build_demo(service: ChatService) -> gr.Blocks:
         if preset is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         s = preset.settings
-        return preset.prompt, s.get("temperature"), s.get("top_p"), s.get("max_tokens")
+        shown = [s.get(name) for name in ("temperature", "top_p", "max_tokens")]
+        return preset.prompt, *("" if value is None else f"{value:g}" for value in shown)
 
     with gr.Blocks(title="Causerie", fill_height=True) as demo:
         totals_state = gr.State(SessionTotals())
@@ -111,9 +134,11 @@ def build_demo(service: ChatService) -> gr.Blocks:
                 lines=4, max_lines=12, elem_id="system-prompt",
             )
             with gr.Accordion("Parameters", open=False):
-                temperature_box = gr.Number(value=None, label="Temperature", minimum=0, maximum=2, step=0.1, placeholder="model default", elem_id="temperature")
-                top_p_box = gr.Number(value=None, label="Top p", minimum=0, maximum=1, step=0.05, placeholder="model default", elem_id="top-p")
-                max_tokens_box = gr.Number(value=None, label="Max tokens", minimum=1, precision=0, placeholder="model default", elem_id="max-tokens")
+                # Text boxes, not gr.Number: a Number box has no empty value (it sends 0 once the
+                # panel is opened), and empty must mean the model's own default.
+                temperature_box = gr.Textbox("", label="Temperature (0 to 2)", placeholder="model default", elem_id="temperature")
+                top_p_box = gr.Textbox("", label="Top p (0 to 1)", placeholder="model default", elem_id="top-p")
+                max_tokens_box = gr.Textbox("", label="Max tokens", placeholder="model default", elem_id="max-tokens")
             totals_box = gr.Markdown(SessionTotals().summary(), elem_id="session-totals")
             with gr.Accordion("Other providers", open=not ready):
                 gr.Markdown(_not_ready_table(service))
@@ -198,5 +223,5 @@ def _not_ready_table(service: ChatService) -> str:
 
 
 def launch_options(service: ChatService) -> dict[str, Any]:
-    return {"max_threads": service.settings.max_threads, "css": CSS, "footer_links": ["api"],
+    return {"max_threads": service.settings.max_threads, "css": CSS, "head": ANSWER_GUARD_HEAD, "footer_links": ["api"],
             "inbrowser": service.settings.open_browser}

@@ -42,7 +42,8 @@ class PageSettings:
                 self.top_p, self.max_tokens}
 
     def options(self, values: Mapping[Any, Any]) -> ChatOptions:
-        """The panel's values as options; a value out of range raises InvalidOptions."""
+        """The panel's values as options; a value out of range raises InvalidOptions. An empty
+        box means the model's own default."""
         return ChatOptions(
             provider_id=values[self.provider] or None,
             model=(values[self.model] or "").strip() or None,

@@ -1,0 +1,262 @@
+"""Bad input and odd streams, as a new user or a hostile caller would send them (issue: hardening).
+
+Each test here failed on the code before the fix it checks."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+
+import pytest
+
+from causerie.answer import Answer
+from causerie.client import ChatClient, ChatRequest, RetryPolicy
+from causerie.errors import retry_after_seconds
+from causerie.events import Failure, Finish, Status, TextDelta, Usage
+from causerie.model_info import ModelInfo, ModelInfoTable
+from causerie.options import ChatOptions, GenerationParams, InvalidOptions, generation_params, plain_history, question
+from causerie.service import ChatService
+from causerie.settings import load_settings
+from causerie.ui.history import content_text
+from causerie.ui.render import footer_text, render
+
+from conftest import run_async
+from scripted_server import Reply, delta, sse, text_stream
+from test_client import KEY, answer_of, endpoint, make_client, run
+
+OPENAI_TOO_HOT = {"error": {"message": "Invalid 'temperature': decimal above maximum value. Expected a value <= 1, "
+                            "but got 1.5 instead.", "type": "invalid_request_error", "param": "temperature"}}
+
+
+# -- 1. an invalid value is the sender's error, never remembered for everyone ------------------
+
+def test_an_invalid_value_is_an_error_naming_the_parameter_and_changes_nothing_for_others(scripted):
+    client = make_client()
+    scripted.queue(Reply.error(400, OPENAI_TOO_HOT))
+    failure = run(client, endpoint(scripted), temperature=1.5)[-1]
+    assert failure.kind == "invalid_value" and failure.params["param"] == "temperature"
+    assert "temperature" in failure.message and "Expected a value <= 1" in failure.message
+    assert len(scripted.requests) == 1  # not retried without it
+    answer = answer_of(run(client, endpoint(scripted), temperature=0.5))
+    assert answer.failure is None and scripted.requests[-1]["body"]["temperature"] == 0.5
+
+
+def test_an_unsupported_parameter_is_remembered_per_endpoint_and_model(scripted):
+    client = make_client()
+    scripted.queue(Reply.error(400, {"error": {"message": "Unsupported parameter: 'top_p' is not supported with this model."}}))
+    run(client, endpoint(scripted), model="m1", top_p=0.5)
+    run(client, endpoint(scripted), model="m1", top_p=0.5)
+    run(client, endpoint(scripted), model="m2", top_p=0.5)
+    bodies = [r["body"] for r in scripted.requests]
+    assert [("top_p" in b, b["model"]) for b in bodies] == [(True, "m1"), (False, "m1"), (False, "m1"), (True, "m2")]
+
+
+@pytest.mark.parametrize("given, name, words", [
+    ({"temperature": 9}, "temperature", "from 0 to 2"),
+    ({"temperature": -0.1}, "temperature", "from 0 to 2"),
+    ({"top_p": 1.5}, "top_p", "from 0 to 1"),
+    ({"max_tokens": 0}, "max_tokens", "at least 1"),
+])
+def test_ranges_are_checked_before_sending(given, name, words):
+    with pytest.raises(InvalidOptions) as caught:
+        generation_params(**given)
+    assert caught.value.failure.kind == "invalid_value"
+    assert name in caught.value.failure.message and words in caught.value.failure.message
+
+
+def test_a_reasoning_effort_the_model_does_not_list_is_refused_before_sending(scripted):
+    table = ModelInfoTable({("openai", "thinker"): ModelInfo(reasoning_effort=("low", "high"))})
+    service = ChatService(load_settings({"OPENAI_BASE_URL": scripted.base_url}), model_info=table)
+
+    async def go():
+        try:
+            options = ChatOptions("openai", "thinker", params=GenerationParams(reasoning_effort="extreme"))
+            return [e async for e in service.stream_answer(options, [{"role": "user", "content": "q"}])]
+        finally:
+            await service.aclose()
+
+    failure = run_async(go())[-1]
+    assert failure.kind == "invalid_value" and "reasoning_effort" in failure.message and "low, high" in failure.message
+    assert scripted.requests == []
+
+
+# -- 2. the API's arguments are checked at the edge --------------------------------------------
+
+@pytest.mark.parametrize("arguments, named", [
+    ({"temperature": "abc"}, "temperature"),
+    ({"max_tokens": "many"}, "max_tokens"),
+    ({"max_tokens": 2.5}, "max_tokens"),
+    ({"history": 5}, "history"),
+    ({"history": [{"role": "robot", "content": "x"}]}, "history[0].role"),
+    ({"history": [{"role": "user", "content": 7}]}, "history[0].content"),
+    ({"system_prompt": {"a": 1}}, "system_prompt"),
+    ({"top_p": 3}, "top_p"),
+    ({"provider": 12}, "provider"),
+    ({"message": "   "}, "message"),
+])
+def test_bad_api_arguments_are_refused_by_name_without_calling_the_provider(app, scripted, arguments, named):
+    call = {"message": "Hi", **arguments}
+    with pytest.raises(Exception) as caught:
+        app.client().predict(**call, api_name="/chat_details")
+    text = str(caught.value)
+    assert named in text and "upstream Gradio app" not in text and "Something went wrong" not in text
+    assert [r for r in scripted.requests if r["path"] == "/v1/chat/completions"] == []
+
+
+def test_the_api_takes_top_p_like_the_page(app, scripted):
+    app.client().predict("Hi", top_p=0.25, api_name="/chat")
+    assert scripted.requests[-1]["body"]["top_p"] == 0.25
+
+
+def test_api_history_may_use_openai_text_parts():
+    assert plain_history([{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+                          {"role": "system", "content": "dropped"}]) == [{"role": "user", "content": "a\nb"}]
+    assert question(" ok ") == " ok "
+
+
+# -- 3. a stall is shown while it lasts and bounded once the answer has started ----------------
+
+def test_silence_before_the_first_token_shows_the_time_waited(scripted):
+    scripted.queue(Reply(chunks=text_stream("Late", " answer"), first_delay=2.6))
+    events = run(make_client(), endpoint(scripted))
+    waits = [e for e in events if isinstance(e, Status)]
+    assert [w.params["seconds"] for w in waits] == [1, 2]
+    assert all(w.kind == "waiting" and "Waiting for OpenAI" in w.message for w in waits)
+    assert answer_of(events).text == "Late answer"
+
+
+def test_a_pause_longer_than_the_idle_limit_ends_the_answer_and_keeps_it(scripted):
+    scripted.queue(Reply(chunks=[*sse(delta("Started"), done=False), *text_stream(" never")], delay=6))
+    started = time.monotonic()
+    events = run(make_client(idle_timeout=4), endpoint(scripted))
+    answer = answer_of(events)
+    assert time.monotonic() - started < 5.9
+    assert answer.text == "Started" and answer.failure.kind == "timeout"
+    assert "CAUSERIE_IDLE_TIMEOUT" in answer.failure.message
+    pauses = [e for e in events if isinstance(e, Status)]
+    assert pauses and all(p.params["why"] == "paused" and p.params["seconds"] >= 3 for p in pauses)
+
+
+def test_stop_while_waiting_for_the_first_token_closes_upstream(scripted):
+    scripted.queue(Reply(chunks=text_stream("late"), first_delay=5))
+    client = make_client()
+
+    async def go():
+        stream = client.stream(ChatRequest(endpoint(scripted), "model-a", [{"role": "user", "content": "q"}]))
+        first = await anext(stream)  # the first "waiting" status, after a second
+        await stream.aclose()
+        for _ in range(100):
+            if scripted.last_outcome() != "open":
+                break
+            await asyncio.sleep(0.02)
+        await client.aclose()
+        return first
+
+    assert run_async(go()).kind == "waiting"
+    assert scripted.last_outcome() == "disconnected"
+
+
+# -- 4. an answer that ends in a tool call keeps what came ------------------------------------
+
+def test_chat_details_keeps_a_tool_call_answer(app, scripted):
+    scripted.queue(Reply.fixture("xai-grok-3-mini-thinking"))
+    result = app.client().predict("Weather?", api_name="/chat_details")
+    assert result["finish_reason"] == "tool_calls" and result["answer"] == ""
+    assert result["reasoning"].strip() and result["usage"]["reasoning_tokens"] == 313
+
+
+def test_a_tool_call_shows_a_notice_not_an_error():
+    answer = Answer("xAI", "grok")
+    for event in (Usage(3, 4), Finish("tool_calls")):
+        answer.apply(event)
+    shown = [content_text(m["content"]) for m in render(answer)]
+    assert any(text.startswith("ℹ️") and "tool" in text for text in shown)
+    assert not any(text.startswith("⚠️") for text in shown)
+
+
+# -- 5. a 200 that is not an OpenAI-compatible answer ----------------------------------------
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"<!DOCTYPE html><html><body>Sign in to continue</body></html>", "text/event-stream"),
+    (b"<!DOCTYPE html><html><body>Sign in to continue</body></html>", "text/html"),
+    (b'{"status": "ok", "service": "Sign in to continue"}', "application/json"),
+])
+def test_a_page_that_is_not_an_openai_answer_says_so_and_shows_its_start(scripted, body, content_type):
+    scripted.queue(Reply(chunks=[body], content_type=content_type))
+    failure = run(make_client(), endpoint(scripted))[-1]
+    assert failure.kind == "not_compatible"
+    assert "OpenAI-compatible" in failure.message and "Sign in to continue" in failure.message
+    assert "base URL" in failure.message and "OPENAI_BASE_URL" in failure.message
+
+
+def test_the_first_bytes_shown_never_hold_the_key(scripted):
+    scripted.queue(Reply(chunks=[f"<html>Your header: Bearer {KEY}</html>".encode()], content_type="text/html"))
+    failure = run(make_client(), endpoint(scripted))[-1]
+    assert failure.kind == "not_compatible" and KEY not in failure.message and KEY[:12] not in failure.message
+
+
+# -- 7. what the provider says it charged wins over the price table ---------------------------
+
+def test_openrouter_reported_cost_is_preferred_and_labelled(scripted):
+    usage = {"prompt_tokens": 10, "completion_tokens": 5, "cost": 0.00042}
+    scripted.queue(Reply(chunks=text_stream("Hi", usage=usage)))
+    table = ModelInfoTable({("openrouter", "some/model"): ModelInfo(input=100.0, output=100.0)})
+    service = ChatService(load_settings({"OPENROUTER_API_KEY": "test-not-secret", "OPENROUTER_BASE_URL": scripted.base_url}),
+                          model_info=table)
+
+    async def go():
+        try:
+            return [e async for e in service.stream_answer(ChatOptions("openrouter", "some/model"), [{"role": "user", "content": "q"}])]
+        finally:
+            await service.aclose()
+
+    events = run_async(go())
+    priced = [e for e in events if isinstance(e, Usage)][-1]
+    assert priced.cost_usd == pytest.approx(0.00042) and priced.cost_source == "provider"
+    answer = answer_of(events)
+    assert "$0.0004 billed" in footer_text(answer)
+
+
+def test_the_price_table_is_used_and_said_when_the_provider_reports_no_cost():
+    priced = ModelInfo(input=1.0, output=2.0).priced(Usage(1000, 500))
+    assert priced.cost_usd == pytest.approx(0.002) and priced.cost_source == "price_table"
+    answer = Answer("OpenAI", "m")
+    for event in (TextDelta("x"), priced, Finish("stop")):
+        answer.apply(event)
+    assert "$0.0020 at list price" in footer_text(answer)
+
+
+# -- 8. retries spread out, and Retry-After may be a date --------------------------------------
+
+def test_backoff_is_jittered_so_many_people_do_not_retry_together():
+    client = ChatClient(retry=RetryPolicy(backoff_s=0.5))
+    waits = [client._backoff(0, None) for _ in range(100)]
+    assert len({round(w, 3) for w in waits}) > 50 and 0.25 <= min(waits) and max(waits) <= 0.75
+    asked = [client._backoff(0, "2") for _ in range(100)]
+    assert len({round(w, 3) for w in asked}) > 50 and all(2 <= w <= 2.5 for w in asked)
+
+
+def test_retry_after_as_an_http_date():
+    now = time.time()
+    when = email.utils.formatdate(now + 20, usegmt=True)
+    assert retry_after_seconds(when, now=now) == pytest.approx(20, abs=1)
+    assert retry_after_seconds(email.utils.formatdate(now - 60, usegmt=True), now=now) == 0
+    assert retry_after_seconds("soon") is None and retry_after_seconds("7") == 7
+
+
+def test_a_429_with_a_date_is_waited_for_then_succeeds(scripted):
+    soon = email.utils.formatdate(time.time() + 1, usegmt=True)
+    scripted.queue(Reply.error(429, {"error": {"message": "slow down"}}, headers={"retry-after": soon}))
+    events = run(make_client(), endpoint(scripted))
+    assert answer_of(events).text == "Hello there!"
+    assert [e.kind for e in events if isinstance(e, Status)] == ["retrying"]
+
+
+# -- wording lives in one place ----------------------------------------------------------------
+
+def test_failures_are_worded_from_their_kind_and_parameters():
+    failure = Failure("connect", {"provider": "Ollama", "base_url": "http://x/v1", "why": "refused",
+                                  "where_hint": "set OLLAMA_BASE_URL to its address"})
+    assert failure.message.startswith("Could not connect to Ollama at http://x/v1 (connection refused)")
+    assert "OLLAMA_BASE_URL" in failure.message
