@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import causerie.ui  # noqa: E402,F401  (first: Gradio is imported as the app imports it, without rewriting its stubs)
 from causerie.providers import PROVIDERS  # noqa: E402
 
 from scripted_server import ScriptedServer  # noqa: E402
@@ -97,6 +98,12 @@ def app(_scripted):
     running = RunningApp({"OPENAI_BASE_URL": _scripted.base_url})
     yield running
     running.close()
+
+
+@pytest.fixture(scope="module")
+def api(app):
+    """One gradio_client for the module's app (each new Client fetches the app's config)."""
+    return app.client()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -14,18 +14,18 @@ from conftest import RunningApp
 from scripted_server import Reply, text_stream
 
 
-def test_chat_streams_accumulated_text_and_returns_the_answer(app, scripted):
+def test_chat_streams_accumulated_text_and_returns_the_answer(app, api, scripted):
     scripted.default = Reply(chunks=text_stream("One", " two", " three."), delay=0.1)
-    job = app.client().submit("Count", api_name="/chat")
+    job = api.submit("Count", api_name="/chat")
     partials = list(job)
     assert job.result() == "One two three."
     assert partials[0] == "One" and partials[-1] == "One two three."
     assert all(b.startswith(a) for a, b in zip(partials, partials[1:], strict=False))
 
 
-def test_chat_passes_history_system_prompt_model_and_parameters(app, scripted):
+def test_chat_passes_history_system_prompt_model_and_parameters(app, api, scripted):
     history = [{"role": "user", "content": "Earlier"}, {"role": "assistant", "content": "Reply"}]
-    result = app.client().predict("Now", history, "Be terse.", "openai", "model-b", 0.4, 50, api_name="/chat")
+    result = api.predict("Now", history, "Be terse.", "openai", "model-b", 0.4, 50, api_name="/chat")
     assert result == "Hello there!"
     body = scripted.requests[-1]["body"]
     assert body["model"] == "model-b" and body["temperature"] == 0.4 and body["max_tokens"] == 50
@@ -33,34 +33,34 @@ def test_chat_passes_history_system_prompt_model_and_parameters(app, scripted):
         {"role": "system", "content": "Be terse."}, *history, {"role": "user", "content": "Now"}]
 
 
-def test_chat_defaults_to_the_default_preset_and_discovered_model(app, scripted):
-    app.client().predict("Hi", api_name="/chat")
+def test_chat_defaults_to_the_default_preset_and_discovered_model(app, api, scripted):
+    api.predict("Hi", api_name="/chat")
     body = scripted.requests[-1]["body"]
     assert body["messages"][0] == {"role": "system", "content": load_presets()["general-en"].prompt}
     assert body["model"] == "model-a"  # first listed by GET /models
     assert "temperature" not in body and "top_p" not in body and "max_tokens" not in body
 
 
-def test_chat_failure_raises_the_same_clear_message(app, scripted):
+def test_chat_failure_raises_the_same_clear_message(app, api, scripted):
     scripted.queue(Reply.error(401, {"error": {"message": "Invalid key"}}))
     with pytest.raises(Exception, match="OPENAI_API_KEY"):
-        app.client().predict("Hi", api_name="/chat")
+        api.predict("Hi", api_name="/chat")
 
 
-def test_unknown_provider_is_a_clear_error(app):
+def test_unknown_provider_is_a_clear_error(app, api):
     with pytest.raises(Exception, match="Unknown provider 'nope'"):
-        app.client().predict("Hi", None, None, "nope", api_name="/chat")
+        api.predict("Hi", None, None, "nope", api_name="/chat")
 
 
-def test_provider_not_set_up_names_the_variable(app):
+def test_provider_not_set_up_names_the_variable(app, api):
     with pytest.raises(Exception, match="set XAI_API_KEY"):
-        app.client().predict("Hi", None, None, "xai", api_name="/chat")
+        api.predict("Hi", None, None, "xai", api_name="/chat")
 
 
-def test_twenty_users_at_once_are_served_together(app, scripted):
+def test_twenty_users_at_once_are_served_together(app, api, scripted):
     # Each answer takes about a second upstream; served one after another they would take 20 s.
     scripted.default = Reply(chunks=text_stream(*[f"t{i} " for i in range(10)]), delay=0.1)
-    client = app.client()
+    client = api
     started = time.monotonic()
     with ThreadPoolExecutor(20) as pool:
         results = list(pool.map(lambda i: client.predict(f"q{i}", api_name="/chat"), range(20)))

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from conftest import ROOT, run_async
 
@@ -26,6 +27,7 @@ def test_paced_server_streams_every_token_at_its_pace():
     assert summary["total_p50"] >= 0.05 + 19 / 100
 
 
+@pytest.mark.bench
 def test_wire_comparison_reads_every_stream_with_every_reader():
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "wire.py"), "--users", "3", "--rounds", "1", "--tokens", "5"],
                           capture_output=True, text=True, timeout=120)
@@ -34,6 +36,7 @@ def test_wire_comparison_reads_every_stream_with_every_reader():
     assert [row.split("|")[1].strip().split(" ")[0] for row in rows] == ["Causerie's", "httpx", "openai"]
 
 
+@pytest.mark.bench
 def test_burst_profile_profiles_the_app_and_reports_by_package():
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "burst_profile.py"), "--users", "3", "--window", "0.5", "--top", "5"],
                           capture_output=True, text=True, timeout=180)

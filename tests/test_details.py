@@ -80,13 +80,13 @@ def test_xai_discovery_uses_language_models_for_prices(scripted):
     assert usage.cost_usd == pytest.approx((1000 * 1.0 + 500 * 2.0) / 1e6)
 
 
-def test_chat_details_returns_every_field(app, scripted):
+def test_chat_details_returns_every_field(app, api, scripted):
     scripted.queue(Reply(chunks=sse(
         delta(reasoning_content="Think"), delta(reasoning_content="ing."), delta("The "), delta("answer."),
         delta(finish="stop"),
         {"choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": 40, "completion_tokens_details": {"reasoning_tokens": 30}}},
     ), delay=0.02))
-    result = app.client().predict("Q", None, None, "openai", "gpt-4o-mini", api_name="/chat_details")
+    result = api.predict("Q", None, None, "openai", "gpt-4o-mini", api_name="/chat_details")
     assert result["answer"] == "The answer." and result["reasoning"] == "Thinking."
     assert result["usage"] == {"prompt_tokens": 100, "completion_tokens": 40, "reasoning_tokens": 30,
                                "cached_tokens": None, "estimated": False}
@@ -96,16 +96,16 @@ def test_chat_details_returns_every_field(app, scripted):
     assert 0 <= timings["ttft_s"] <= timings["total_s"] and timings["tokens_per_s"] > 0
 
 
-def test_chat_details_estimates_when_provider_sends_no_usage(app, scripted):
+def test_chat_details_estimates_when_provider_sends_no_usage(app, api, scripted):
     scripted.queue(Reply(chunks=text_stream("An answer without usage.")))
-    result = app.client().predict("Q", api_name="/chat_details")
+    result = api.predict("Q", api_name="/chat_details")
     assert result["usage"]["estimated"] is True and result["usage"]["completion_tokens"] > 0
     assert result["cost_usd"] is None  # model-a has no price
 
 
-def test_chat_still_returns_only_text_and_passes_effort(app, scripted):
+def test_chat_still_returns_only_text_and_passes_effort(app, api, scripted):
     scripted.queue(Reply(chunks=sse(delta(reasoning_content="hidden"), delta("Visible"), delta(finish="stop"))))
-    result = app.client().predict("Q", None, None, "openai", "o4-mini", None, None, "high", api_name="/chat")
+    result = api.predict("Q", None, None, "openai", "o4-mini", None, None, "high", api_name="/chat")
     assert result == "Visible"
     assert scripted.requests[-1]["body"]["reasoning_effort"] == "high"
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from causerie import client as client_module
 from causerie.answer import Answer
 from causerie.client import ChatClient, ChatRequest, RetryPolicy
 from causerie.errors import retry_after_seconds
@@ -95,17 +96,17 @@ def test_a_reasoning_effort_the_model_does_not_list_is_refused_before_sending(sc
     ({"provider": 12}, "provider"),
     ({"message": "   "}, "message"),
 ])
-def test_bad_api_arguments_are_refused_by_name_without_calling_the_provider(app, scripted, arguments, named):
+def test_bad_api_arguments_are_refused_by_name_without_calling_the_provider(app, api, scripted, arguments, named):
     call = {"message": "Hi", **arguments}
     with pytest.raises(Exception) as caught:
-        app.client().predict(**call, api_name="/chat_details")
+        api.predict(**call, api_name="/chat_details")
     text = str(caught.value)
     assert named in text and "upstream Gradio app" not in text and "Something went wrong" not in text
     assert [r for r in scripted.requests if r["path"] == "/v1/chat/completions"] == []
 
 
-def test_the_api_takes_top_p_like_the_page(app, scripted):
-    app.client().predict("Hi", top_p=0.25, api_name="/chat")
+def test_the_api_takes_top_p_like_the_page(app, api, scripted):
+    api.predict("Hi", top_p=0.25, api_name="/chat")
     assert scripted.requests[-1]["body"]["top_p"] == 0.25
 
 
@@ -117,25 +118,29 @@ def test_api_history_may_use_openai_text_parts():
 
 # -- 3. a stall is shown while it lasts and bounded once the answer has started ----------------
 
-def test_silence_before_the_first_token_shows_the_time_waited(scripted):
-    scripted.queue(Reply(chunks=text_stream("Late", " answer"), first_delay=2.6))
+def test_silence_before_the_first_token_shows_the_time_waited(scripted, monkeypatch):
+    monkeypatch.setattr(client_module, "TICK_S", 0.3)
+    scripted.queue(Reply(chunks=text_stream("Late", " answer"), first_delay=1.4))
     events = run(make_client(), endpoint(scripted))
     waits = [e for e in events if isinstance(e, Status)]
-    assert [w.params["seconds"] for w in waits] == [1, 2]
-    assert all(w.kind == "waiting" and "Waiting for OpenAI" in w.message for w in waits)
+    assert len(waits) == 4 and [w.params["seconds"] for w in waits] == sorted(w.params["seconds"] for w in waits)
+    assert waits[-1].params["seconds"] == 1 and waits[-1].message == "Waiting for OpenAI to answer… 1 s"
+    assert all(w.kind == "waiting" for w in waits)
     assert answer_of(events).text == "Late answer"
 
 
-def test_a_pause_longer_than_the_idle_limit_ends_the_answer_and_keeps_it(scripted):
-    scripted.queue(Reply(chunks=[*sse(delta("Started"), done=False), *text_stream(" never")], delay=6))
+def test_a_pause_longer_than_the_idle_limit_ends_the_answer_and_keeps_it(scripted, monkeypatch):
+    monkeypatch.setattr(client_module, "TICK_S", 0.25)  # the same logic, four times faster
+    monkeypatch.setattr(client_module, "PAUSE_SHOWN_S", 0.75)
+    scripted.queue(Reply(chunks=[*sse(delta("Started"), done=False), *text_stream(" never")], delay=4))
     started = time.monotonic()
-    events = run(make_client(idle_timeout=4), endpoint(scripted))
+    events = run(make_client(idle_timeout=1.5), endpoint(scripted))
     answer = answer_of(events)
-    assert time.monotonic() - started < 5.9
+    assert time.monotonic() - started < 3.5
     assert answer.text == "Started" and answer.failure.kind == "timeout"
-    assert "CAUSERIE_IDLE_TIMEOUT" in answer.failure.message
+    assert "CAUSERIE_IDLE_TIMEOUT" in answer.failure.message and "1.5 s" in answer.failure.message
     pauses = [e for e in events if isinstance(e, Status)]
-    assert pauses and all(p.params["why"] == "paused" and p.params["seconds"] >= 3 for p in pauses)
+    assert pauses and all(p.params["why"] == "paused" for p in pauses)
 
 
 def test_stop_while_waiting_for_the_first_token_closes_upstream(scripted):
@@ -159,9 +164,9 @@ def test_stop_while_waiting_for_the_first_token_closes_upstream(scripted):
 
 # -- 4. an answer that ends in a tool call keeps what came ------------------------------------
 
-def test_chat_details_keeps_a_tool_call_answer(app, scripted):
+def test_chat_details_keeps_a_tool_call_answer(app, api, scripted):
     scripted.queue(Reply.fixture("xai-grok-3-mini-thinking"))
-    result = app.client().predict("Weather?", api_name="/chat_details")
+    result = api.predict("Weather?", api_name="/chat_details")
     assert result["finish_reason"] == "tool_calls" and result["answer"] == ""
     assert result["reasoning"].strip() and result["usage"]["reasoning_tokens"] == 313
 
