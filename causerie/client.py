@@ -8,7 +8,8 @@ what delays the next person's first token. Raw responses also let us read every 
 body as it is.
 
 `_stream` is the retry loop; `_attempt` is one try, which ends in an `Opened` stream, a
-`Retryable` failure, an `Unsupported` parameter or a final Failure.
+`Retryable` failure, an `Unsupported` parameter or a final Failure. An opened stream is read by
+`reading.read_events`.
 """
 
 from __future__ import annotations
@@ -16,49 +17,28 @@ from __future__ import annotations
 import asyncio
 import random
 import ssl
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import certifi
 import orjson
 
+from . import reading
 from .errors import classify_http_error, provider_message, redact, rejected_parameter, retry_after_seconds
-from .events import Event, Failure, Finish, Status, Usage
+from .events import Event, Failure, Status
 from .providers import Endpoint
 from .proxies import proxy_options
-from .wire import ChunkParser, SSEDecoder
+from .reading import ChatRequest, Timeouts, estimate_tokens
+
+__all__ = ["ChatClient", "ChatRequest", "RetryPolicy", "Timeouts", "estimate_tokens", "tls_context"]
 
 # When a model rejects a parameter, what to send instead (None: just drop it).
 _REPLACEMENTS = {"max_tokens": "max_completion_tokens"}
 # Models whose rejected parameters are remembered, at most (per endpoint and model).
 _REMEMBERED_MODELS = 1024
-# While nothing comes, a "waiting" status every TICK_S seconds: from the start before the first
-# token, and after PAUSE_SHOWN_S seconds of silence once the answer has started (token gaps of a
-# second are normal for a slow model).
-TICK_S = 1.0
-PAUSE_SHOWN_S = 3.0
-
-
-@dataclass(frozen=True)
-class ChatRequest:
-    endpoint: Endpoint
-    model: str
-    messages: list[dict[str, Any]]
-    params: Mapping[str, Any] = field(default_factory=dict)
-    """Optional parameters to send (temperature, top_p, max_tokens, reasoning_effort), set ones only."""
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    connect: float
-    read: float
-    """Longest silence while waiting for the answer to start (reasoning models think for minutes)."""
-    idle: float
-    """Longest pause once the answer has started."""
-
-
 @dataclass
 class RetryPolicy:
     max_retries: int = 3
@@ -90,17 +70,6 @@ def tls_context() -> ssl.SSLContext:
     context = ssl.create_default_context()
     context.load_verify_locations(certifi.where())
     return context
-
-
-def estimate_tokens(text_chars: int) -> int:
-    # About four characters per token for English and French text: good enough for a label
-    # that says "estimated".
-    return max(1, round(text_chars / 4)) if text_chars else 0
-
-
-def _first_bytes(raw: bytes, key: str | None) -> str:
-    text = " ".join(raw[:400].decode("utf-8", "replace").split())
-    return redact(text, key)[:120]
 
 
 class ChatClient:
@@ -138,7 +107,7 @@ class ChatClient:
                 self._http.detach()  # made in another loop: let it go without touching its sockets
             self._http = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, ssl=self._tls),
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout.connect, sock_read=self.timeout.read),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout.connect, sock_read=max(self.timeout.read, self.timeout.idle)),  # a backstop: both are timed in reading.py
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
             self._http_loop = loop
@@ -182,8 +151,9 @@ class ChatClient:
         """Stream one answer as events. Never raises for a provider failure: yields Failure."""
         limit = request.endpoint.provider.max_concurrent
         if limit is None:
-            async for event in self._stream(request):
-                yield event
+            async with aclosing(self._stream(request)) as events:
+                async for event in events:
+                    yield event
             return
         gate_key = request.endpoint.base_url
         self.http()  # gates live in the running loop
@@ -197,8 +167,9 @@ class ChatClient:
         finally:
             self._waiting[gate_key] -= 1
         try:
-            async for event in self._stream(request):
-                yield event
+            async with aclosing(self._stream(request)) as events:  # closed, and its request ended, before the gate opens
+                async for event in events:
+                    yield event
         finally:
             gate.release()
 
@@ -210,15 +181,18 @@ class ChatClient:
         dropped = False
         while True:
             outcome: Any = None
-            async for item in self._attempt(request, self.build_body(request), started):
-                if type(item) is Status:
-                    yield item
-                else:
-                    outcome = item
+            # aclosing: a page that goes away ends the request now, not when the collector gets to it.
+            async with aclosing(self._attempt(request, self.build_body(request), started)) as attempt:
+                async for item in attempt:
+                    if type(item) is Status:
+                        yield item
+                    else:
+                        outcome = item
             if type(outcome) is _Opened:
                 try:
-                    async for event in self._read_stream(request, outcome.response, started):
-                        yield event
+                    async with aclosing(reading.read_events(request, outcome.response, started, self.timeout)) as events:
+                        async for event in events:
+                            yield event
                 finally:
                     outcome.response.release()  # closes the connection if the stream was not read to its end
                 return
@@ -254,9 +228,12 @@ class ChatClient:
         handed_over = False
         try:
             while not post.done():
-                done, _ = await asyncio.wait((post,), timeout=TICK_S)
+                done, _ = await asyncio.wait((post,), timeout=reading.TICK_S)
                 if not done:
-                    yield self._waiting_status(endpoint, loop.time() - started, answering=False)
+                    if loop.time() - started >= self.timeout.read:
+                        yield reading.read_timeout(self.timeout, endpoint.provider.label, started=False)
+                        return
+                    yield reading.waiting_status(endpoint, loop.time() - started, answering=False)
             response = post.result()
             if response.status < 400:
                 handed_over = True
@@ -276,7 +253,7 @@ class ChatClient:
                    else "dns" if isinstance(exc, aiohttp.ClientConnectorDNSError) else "refused")
             yield _Retryable(self._connect_failure(endpoint, why))
         except TimeoutError:  # aiohttp's socket read timeout is one
-            yield self._read_timeout(endpoint.provider.label, started=False)
+            yield reading.read_timeout(self.timeout, endpoint.provider.label, started=False)
         except aiohttp.ClientError as exc:
             yield self._connect_failure(endpoint, "other", error=type(exc).__name__)
         finally:
@@ -311,191 +288,9 @@ class ChatClient:
         base = self.retry.backoff_s * (2**attempt)
         return random.uniform(0.5 * base, 1.5 * base)
 
-    def _waiting_status(self, endpoint: Endpoint, silent_s: float, *, answering: bool) -> Status:
-        return Status("waiting", {"provider": endpoint.provider.label, "seconds": int(silent_s),
-                                  "why": "paused" if answering else "first"})
-
-    def _read_timeout(self, label: str, *, started: bool) -> Failure:
-        if started:
-            return Failure("timeout", {"provider": label, "why": "idle", "seconds": self.timeout.idle,
-                                       "setting": "CAUSERIE_IDLE_TIMEOUT"})
-        return Failure("timeout", {"provider": label, "why": "first", "seconds": self.timeout.read,
-                                   "setting": "CAUSERIE_READ_TIMEOUT"})
-
     def _connect_failure(self, endpoint: Endpoint, why: str, **extra: Any) -> Failure:
         p = endpoint.provider
         where = f"set {p.base_url_env} to its address" if p.base_url_env else "check that it is running"
         return Failure("connect", {"provider": p.label, "base_url": endpoint.base_url, "why": why,
                                    "seconds": self.timeout.connect, "where_hint": where, **extra})
 
-    def _not_compatible(self, endpoint: Endpoint, response: aiohttp.ClientResponse, head: bytes) -> Failure:
-        p = endpoint.provider
-        return Failure("not_compatible", {
-            "provider": p.label, "base_url": endpoint.base_url, "status": response.status,
-            "content_type": response.headers.get("content-type") or "no content type",
-            "first_bytes": _first_bytes(head, endpoint.api_key),
-            "where_hint": f"set {p.base_url_env} to the right address" if p.base_url_env else None,
-        })
-
-    async def _whole_json(self, endpoint: Endpoint, response: aiohttp.ClientResponse) -> dict | Failure:
-        """A server that ignored `stream` and answered one JSON completion (or an error)."""
-        raw = await response.read()
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            return self._not_compatible(endpoint, response, raw)
-        if isinstance(data, dict) and "error" in data:
-            detail = redact(provider_message(raw), endpoint.api_key)
-            return Failure("stream_error", {"provider": endpoint.provider.label, "why": "whole", "detail": detail})
-        if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
-            return self._not_compatible(endpoint, response, raw)
-        return data
-
-    def _ending(self, request: ChatRequest, parser: ChunkParser) -> list[Event]:
-        """What closes a stream that was read to its end: usage (estimated if none came), then
-        Finish, or the Failure that says why the answer is not whole."""
-        label = request.endpoint.provider.label
-        events = parser.flush()
-        if parser.usage is None:
-            prompt_chars = sum(len(m["content"]) if isinstance(m.get("content"), str) else 0 for m in request.messages)
-            events.append(Usage(estimate_tokens(prompt_chars), estimate_tokens(parser.answer_chars + parser.reasoning_chars),
-                                None, None, estimated=True))
-        if parser.finish_reason is None:
-            events.append(Failure("cut_off", {"provider": label, "why": "no_finish"}))
-        elif parser.answer_chars == 0 and parser.finish_reason != "tool_calls":
-            events.append(Failure("empty", {"provider": label, "finish_reason": parser.finish_reason}))
-        else:
-            # A tool call with no text is an answer too: its thinking and usage are kept, and the
-            # reader says that a tool was asked for.
-            events.append(Finish(parser.finish_reason))
-        return events
-
-    async def _read_stream(self, request: ChatRequest, response: aiohttp.ClientResponse,
-                           started: float) -> AsyncIterator[Event]:
-        """Events from the stream's bytes, and "waiting" statuses while no token comes. A pause
-        longer than the idle limit once the answer has started ends it (a Failure)."""
-        endpoint = request.endpoint
-        label = endpoint.provider.label
-        parser = ChunkParser(completion_excludes_reasoning=endpoint.provider.completion_excludes_reasoning)
-        if "text/event-stream" not in response.headers.get("content-type", ""):
-            try:
-                whole = await self._whole_json(endpoint, response)
-            except aiohttp.ClientError:
-                whole = Failure("cut_off", {"provider": label, "why": "connection"})
-            for event in [whole] if type(whole) is Failure else [*parser.feed(whole), *self._ending(request, parser)]:
-                yield event
-            return
-        content = response.content
-        loop = asyncio.get_running_loop()
-        decoder = SSEDecoder()
-        head = b""
-        chunks = 0
-        progress_at, progress = started, 0
-        alarm = _Alarm(loop)
-        try:
-            while True:
-                data = content.read_nowait(-1)
-                if not data:
-                    if content.at_eof():
-                        break
-                    data = await alarm.read(content)
-                    if not data and content.at_eof():
-                        break
-                if data:
-                    if chunks == 0 and len(head) < 200:
-                        head += data[:200]
-                    for payload in decoder.feed(data):
-                        if not payload:
-                            continue
-                        if payload == b"[DONE]":
-                            for event in self._ending(request, parser):
-                                yield event
-                            return
-                        try:
-                            chunk = orjson.loads(payload)
-                        except orjson.JSONDecodeError:
-                            yield Failure("invalid_stream", {"provider": label})
-                            return
-                        if not isinstance(chunk, dict):
-                            continue
-                        chunks += 1
-                        if "error" in chunk and not chunk.get("choices"):
-                            detail = redact(provider_message(payload), endpoint.api_key)
-                            yield Failure("stream_error", {"provider": label, "detail": detail})
-                            return
-                        for event in parser.feed(chunk):
-                            yield event
-                if alarm.due:  # about once a second: has the model gone quiet?
-                    alarm.due = False
-                    now = loop.time()
-                    if (so_far := parser.answer_chars + parser.reasoning_chars) != progress:
-                        progress_at, progress = now, so_far
-                    silent = now - progress_at
-                    if progress and silent >= self.timeout.idle:
-                        yield self._read_timeout(label, started=True)
-                        return
-                    if silent >= (PAUSE_SHOWN_S if progress else TICK_S):
-                        yield self._waiting_status(endpoint, silent, answering=bool(progress))
-        except TimeoutError:  # aiohttp's socket read timeout is one
-            yield self._read_timeout(label, started=False)
-            return
-        except aiohttp.ClientError:
-            yield Failure("cut_off", {"provider": label, "why": "connection"})
-            return
-        finally:
-            alarm.close()
-        for payload in decoder.close():  # an event the server left unterminated (some do)
-            if payload and payload != b"[DONE]":
-                try:
-                    chunk = orjson.loads(payload)
-                except orjson.JSONDecodeError:
-                    continue
-                if isinstance(chunk, dict):
-                    chunks += 1
-                    for event in parser.feed(chunk):
-                        yield event
-        if chunks == 0:
-            yield self._not_compatible(endpoint, response, head)
-            return
-        for event in self._ending(request, parser):
-            yield event
-
-
-class _Alarm:
-    """Rings every TICK_S seconds while a stream is read, so that silence can be shown and timed.
-
-    One timer a second per stream, not one per read: `asyncio.timeout` around each read cost a
-    quarter of the wire's CPU (bench/wire.py). When it rings while the reader waits for bytes, it
-    wakes the reader the way asyncio.timeout does, by cancelling its task and taking the
-    cancellation back (`uncancel`); a real cancellation (Stop) arriving too still goes through.
-    """
-
-    __slots__ = ("loop", "task", "handle", "waiting", "woken", "due")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.task = asyncio.current_task()
-        self.waiting = self.woken = self.due = False
-        self.handle = loop.call_later(TICK_S, self._ring)
-
-    def _ring(self) -> None:
-        self.due = True
-        if self.waiting and self.task is not None and not self.woken:
-            self.woken = True
-            self.task.cancel()
-        self.handle = self.loop.call_later(TICK_S, self._ring)
-
-    async def read(self, content: aiohttp.StreamReader) -> bytes:
-        """The next bytes, or b"" when the alarm rang first."""
-        self.waiting = True
-        try:
-            return await content.readany()
-        except asyncio.CancelledError:
-            if not self.woken or self.task is None or self.task.uncancel() > 0:
-                raise
-            return b""
-        finally:
-            self.waiting = self.woken = False
-
-    def close(self) -> None:
-        self.handle.cancel()

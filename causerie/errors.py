@@ -32,6 +32,13 @@ _UNSUPPORTED_WORDS = (
     "unsupported", "not supported", "does not support", "doesn't support", "unknown", "unrecognized",
     "unrecognised", "extra_forbidden", "extra inputs", "not permitted", "not allowed", "is not available",
 )
+# ... and how they say the value is wrong: these win ("Unsupported value: 'reasoning_effort' does not
+# support 'minimal'" is about the value, not the parameter).
+_VALUE_WORDS = (
+    "unsupported value", "invalid value", "supported values", "must be", "between", "range", "expected",
+    "greater than", "less than", "maximum", "minimum", "invalid_value", "unsupported_value", "too large",
+    "too small", "at most", "at least",
+)
 
 
 def redact(text: str, key: str | None = None) -> str:
@@ -81,7 +88,8 @@ def rejected_parameter(status: int, message: str, sent: dict) -> Rejection | Non
     lowered = lowered.replace("maxtokens", "max_tokens").replace("topp", "top_p")
     for name in _PARAMETERS:
         if name in sent and re.search(rf"(?<![a-z_]){re.escape(name)}(?![a-z_])", lowered):
-            return Rejection(name, any(word in lowered for word in _UNSUPPORTED_WORDS))
+            about_value = any(word in lowered for word in _VALUE_WORDS)
+            return Rejection(name, not about_value and any(word in lowered for word in _UNSUPPORTED_WORDS))
     return None
 
 

@@ -62,21 +62,31 @@ def _unset(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _from_text(value: Any) -> Any:
-    """A number typed as text ("0.7", the page's boxes) is that number; other values stay as they are."""
+def _from_text(value: Any, *, decimal_comma: bool) -> Any:
+    """A number typed as text ("0.7", the page's boxes) is that number; other values stay as they
+    are. A decimal comma ("0,7", as French keyboards type it) only where a fraction is expected: in
+    a count, "1,000" is refused rather than read as 1."""
     if isinstance(value, str):
+        text = value.strip().replace(",", ".") if decimal_comma else value.strip()
         try:
-            return float(value.strip().replace(",", "."))  # "0,7" as French keyboards type it
+            return float(text)
         except ValueError:
             return value
     return value
 
 
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
 def _number(name: str, value: Any, low: float, high: float) -> float | None:
     if _unset(value):
         return None
-    value = _from_text(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    value = _from_text(value, decimal_comma=True)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
         raise _wrong(name, f"a number from {low:g} to {high:g}, or null for the model's default", value)
     if not low <= value <= high:
         raise InvalidOptions(Failure("invalid_value", {"why": "range", "param": name, "minimum": low,
@@ -87,8 +97,8 @@ def _number(name: str, value: Any, low: float, high: float) -> float | None:
 def _count(name: str, value: Any) -> int | None:
     if _unset(value):
         return None
-    value = _from_text(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value != int(value):
+    value = _from_text(value, decimal_comma=False)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value) or value != int(value):
         raise _wrong(name, "a whole number of at least 1, or null for the model's default", value)
     if value < 1:
         raise InvalidOptions(Failure("invalid_value", {"why": "at_least", "param": name, "minimum": 1,

@@ -89,7 +89,7 @@ LANGUAGES: dict[str, tuple[dict[str, str], dict[str, str], dict[str, str]]] = {
 
 def _derived(params: Mapping[str, Any]) -> dict[str, Any]:
     """Optional sentence parts, made from the parameters so that templates stay flat."""
-    values = {"provider": "The provider", "status": "?", **params}
+    values = {"provider": "The provider", "status": "?", **{k: v for k, v in params.items() if v is not None}}
     detail = params.get("detail")
     values["said"] = f' The provider said: "{detail}"' if detail else ""
     models = params.get("models") or ()

@@ -44,6 +44,15 @@ def run(client, ep, model="model-a", messages=None, **params):
     return run_async(go())
 
 
+async def settled(scripted, seconds: float = 2.0) -> str:
+    """How the scripted server's last stream ended, once it has (or "open" after `seconds`)."""
+    for _ in range(int(seconds / 0.02)):
+        if scripted.last_outcome() != "open":
+            break
+        await asyncio.sleep(0.02)
+    return scripted.last_outcome()
+
+
 def answer_of(events):
     answer = Answer()
     for e in events:
@@ -406,10 +415,7 @@ def test_closing_the_stream_closes_the_upstream_request(scripted):
             if len(got) == 5:
                 break
         await stream.aclose()
-        for _ in range(100):
-            if scripted.last_outcome() != "open":
-                break
-            await asyncio.sleep(0.02)
+        await settled(scripted)
         await client.aclose()
         return got
 

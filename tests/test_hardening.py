@@ -4,13 +4,12 @@ Each test here failed on the code before the fix it checks."""
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import time
 
 import pytest
 
-from causerie import client as client_module
+from causerie import reading
 from causerie.answer import Answer
 from causerie.client import ChatClient, ChatRequest, RetryPolicy
 from causerie.errors import retry_after_seconds
@@ -24,7 +23,7 @@ from causerie.ui.render import footer_text, render
 
 from conftest import run_async
 from scripted_server import Reply, delta, sse, text_stream
-from test_client import KEY, answer_of, endpoint, make_client, run
+from test_client import KEY, answer_of, endpoint, make_client, run, settled
 
 OPENAI_TOO_HOT = {"error": {"message": "Invalid 'temperature': decimal above maximum value. Expected a value <= 1, "
                             "but got 1.5 instead.", "type": "invalid_request_error", "param": "temperature"}}
@@ -119,7 +118,7 @@ def test_api_history_may_use_openai_text_parts():
 # -- 3. a stall is shown while it lasts and bounded once the answer has started ----------------
 
 def test_silence_before_the_first_token_shows_the_time_waited(scripted, monkeypatch):
-    monkeypatch.setattr(client_module, "TICK_S", 0.3)
+    monkeypatch.setattr(reading, "TICK_S", 0.3)
     scripted.queue(Reply(chunks=text_stream("Late", " answer"), first_delay=1.4))
     events = run(make_client(), endpoint(scripted))
     waits = [e for e in events if isinstance(e, Status)]
@@ -130,8 +129,8 @@ def test_silence_before_the_first_token_shows_the_time_waited(scripted, monkeypa
 
 
 def test_a_pause_longer_than_the_idle_limit_ends_the_answer_and_keeps_it(scripted, monkeypatch):
-    monkeypatch.setattr(client_module, "TICK_S", 0.25)  # the same logic, four times faster
-    monkeypatch.setattr(client_module, "PAUSE_SHOWN_S", 0.75)
+    monkeypatch.setattr(reading, "TICK_S", 0.25)  # the same logic, four times faster
+    monkeypatch.setattr(reading, "PAUSE_SHOWN_S", 0.75)
     scripted.queue(Reply(chunks=[*sse(delta("Started"), done=False), *text_stream(" never")], delay=4))
     started = time.monotonic()
     events = run(make_client(idle_timeout=1.5), endpoint(scripted))
@@ -151,10 +150,7 @@ def test_stop_while_waiting_for_the_first_token_closes_upstream(scripted):
         stream = client.stream(ChatRequest(endpoint(scripted), "model-a", [{"role": "user", "content": "q"}]))
         first = await anext(stream)  # the first "waiting" status, after a second
         await stream.aclose()
-        for _ in range(100):
-            if scripted.last_outcome() != "open":
-                break
-            await asyncio.sleep(0.02)
+        await settled(scripted)
         await client.aclose()
         return first
 
@@ -265,3 +261,37 @@ def test_failures_are_worded_from_their_kind_and_parameters():
                                   "where_hint": "set OLLAMA_BASE_URL to its address"})
     assert failure.message.startswith("Could not connect to Ollama at http://x/v1 (connection refused)")
     assert "OLLAMA_BASE_URL" in failure.message
+
+
+# -- found in review ----------------------------------------------------------------------------
+
+def test_an_unsupported_value_is_about_the_value_and_not_remembered(scripted):
+    client = make_client()
+    scripted.queue(Reply.error(400, {"error": {"message": "Unsupported value: 'reasoning_effort' does not support 'minimal' "
+                                               "with this model. Supported values are: 'low', 'medium', and 'high'.",
+                                               "param": "reasoning_effort", "code": "unsupported_value"}}))
+    failure = run(client, endpoint(scripted), model="o-thing", reasoning_effort="minimal")[-1]
+    assert failure.kind == "invalid_value" and failure.params["param"] == "reasoning_effort"
+    run(client, endpoint(scripted), model="o-thing", reasoning_effort="high")
+    assert scripted.requests[-1]["body"]["reasoning_effort"] == "high"
+
+
+def test_numbers_typed_as_text():
+    assert generation_params(temperature="0,7", top_p=" 0.5 ", max_tokens="200") == GenerationParams(0.7, 0.5, 200)
+    for wrong in ("1,000", "2.5", "lots"):
+        with pytest.raises(InvalidOptions, match="max_tokens"):
+            generation_params(max_tokens=wrong)
+    with pytest.raises(InvalidOptions, match="temperature"):
+        generation_params(temperature=10**400)
+
+
+def test_a_keyless_server_rejecting_a_key_gets_a_hint_not_none(scripted):
+    scripted.queue(Reply.error(401, {"error": {"message": "no"}}))
+    failure = run(make_client(), endpoint(scripted, "ollama", key=None))[-1]
+    assert failure.kind == "auth" and "None" not in failure.message and "API key settings" in failure.message
+
+
+def test_the_first_token_limit_holds_even_when_the_idle_limit_is_longer(scripted):
+    scripted.queue(Reply(chunks=text_stream("late"), first_delay=3))
+    failure = run(make_client(read_timeout=1.2, idle_timeout=100), endpoint(scripted))[-1]
+    assert failure.kind == "timeout" and "CAUSERIE_READ_TIMEOUT" in failure.message

@@ -44,7 +44,7 @@ ANSWER_GUARD_HEAD = """<script>
     if (inMessage(event.target)) { event.preventDefault(); event.stopImmediatePropagation(); }
   }, true);
   document.addEventListener('click', (event) => {
-    const link = event.target instanceof Element ? event.target.closest('a[href]') : null;
+    const link = event.target instanceof Element ? event.target.closest('a[href], area[href]') : null;
     if (link && inMessage(link) && !link.getAttribute('href').startsWith('#')) {
       link.target = '_blank';
       link.rel = 'noopener noreferrer';

@@ -110,8 +110,13 @@ class ChatHandlers:
         if start is None:
             yield chat, gr.skip()
             return
+        if edited is not None and not edited.strip():
+            yield chat, gr.skip()  # an edit that empties the question changes nothing
+            return
         question = chat[start] if edited is None else chat_message("user", edited)
-        async for update in self._answer([*chat[:start], question], values):
+        shown = [*chat[:start], question]
+        yield shown, gr.skip()  # the old answer goes at once, before the provider answers
+        async for update in self._answer(shown, values):
             yield update
 
     async def retry(self, values: dict, event: gr.RetryData) -> AsyncIterator[tuple]:
