@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .wording import words
+
 
 @dataclass(frozen=True, slots=True)
 class Start:
@@ -65,9 +67,7 @@ class Status:
 
     @property
     def message(self) -> str:
-        from .wording import status_text
-
-        return status_text(self)
+        return words("status", self.kind, self.params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +84,8 @@ class Failure:
     not_found, rate_limited, server, connect, timeout, bad_request, invalid_value, bad_argument,
     stream_error, invalid_stream, not_compatible, cut_off, empty, not_ready, no_model, local,
     internal); `params` hold what the words need (provider, model, HTTP status, the provider's own
-    text with keys removed, ...). `message` is the English wording; `wording.failure_text` words
-    it in another language. Never holds a key."""
+    text with keys removed, ...). `message` is the English wording; `wording.words` words it in
+    another language. Never holds a key."""
 
     kind: str
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -93,9 +93,7 @@ class Failure:
 
     @property
     def message(self) -> str:
-        from .wording import failure_text
-
-        return failure_text(self)
+        return words("failure", self.kind, self.params)
 
 
 Event = Start | TextDelta | ReasoningDelta | Usage | Status | Finish | Failure

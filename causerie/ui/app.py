@@ -11,7 +11,7 @@ import gradio as gr
 from ..answer import SessionTotals
 from ..providers import PROVIDERS
 from ..service import ChatService
-from ..settings import NOTHING_READY
+from ..wording import words
 from .api import register_api
 from .chat import ChatHandlers, PageSettings
 
@@ -218,7 +218,7 @@ def _not_ready_table(service: ChatService) -> str:
     ]
     if not rows:
         return "Every provider is set up."
-    intro = "" if service.ready_providers() else f"**{NOTHING_READY}**\n\n"
+    intro = "" if service.ready_providers() else f"**{words('failure', 'not_ready', {'why': 'nothing'})}**\n\n"
     return intro + "| Provider | To use it |\n|---|---|\n" + "\n".join(rows)
 
 

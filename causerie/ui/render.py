@@ -11,7 +11,7 @@ update of every answer (tests/test_ui_parts.py checks that the form is the one G
 from __future__ import annotations
 
 from ..answer import Answer
-from ..wording import notice_text
+from ..wording import words
 from .history import UI_ONLY_PREFIX
 
 
@@ -58,10 +58,10 @@ def render(answer: Answer) -> list[dict]:
     if answer.status is not None:
         messages.append(message("assistant", f"⏳ {answer.status.message}", {"id": f"{UI_ONLY_PREFIX}status"}))
     if answer.failure is not None:
-        kept = notice_text("partial_kept") if answer.text else ""
+        kept = words("notice", "partial_kept") if answer.text else ""
         messages.append(message("assistant", f"⚠️ {answer.failure.message}{kept}", {"id": f"{UI_ONLY_PREFIX}notice"}))
     elif answer.asked_for_tool:
-        messages.append(message("assistant", f"ℹ️ {notice_text('tool_calls')}", {"id": f"{UI_ONLY_PREFIX}notice"}))
+        messages.append(message("assistant", f"ℹ️ {words('notice', 'tool_calls')}", {"id": f"{UI_ONLY_PREFIX}notice"}))
     if answer.finished_at is not None and answer.provider_label:
         messages.append(message("assistant", f"<sub>{footer_text(answer)}</sub>", {"id": f"{UI_ONLY_PREFIX}footer"}))
     return messages
