@@ -7,9 +7,9 @@ CPU per token as this client, parsing included (`python bench/wire.py`), and the
 what delays the next person's first token. Raw responses also let us read every provider's error
 body as it is.
 
-`_stream` is the retry loop; `_attempt` is one try, which ends in an `Opened` stream, a
-`Retryable` failure, an `Unsupported` parameter or a final Failure. An opened stream is read by
-`reading.read_events`.
+`_stream` is the retry loop; `_attempt` is one try, which ends in an opened stream or in a
+`Verdict` (errors.py): the failure, and whether to try again or drop an unsupported parameter.
+An opened stream is read by `reading.read_events`.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ import certifi
 import orjson
 
 from . import reading
-from .errors import classify_http_error, provider_message, redact, rejected_parameter, retry_after_seconds
+from .errors import Verdict, classify_http_error, provider_message, redact, retry_after_seconds
 from .events import Event, Failure, Status
 from .providers import Endpoint
 from .proxies import proxy_options
-from .reading import ChatRequest, Timeouts, estimate_tokens
+from .reading import ChatRequest, Timeouts
 
-__all__ = ["ChatClient", "ChatRequest", "RetryPolicy", "Timeouts", "estimate_tokens", "tls_context"]
+__all__ = ["ChatClient", "ChatRequest", "RetryPolicy", "tls_context"]
 
 # When a model rejects a parameter, what to send instead (None: just drop it).
 _REPLACEMENTS = {"max_tokens": "max_completion_tokens"}
@@ -50,18 +50,6 @@ class RetryPolicy:
 @dataclass(frozen=True)
 class _Opened:
     response: aiohttp.ClientResponse
-
-
-@dataclass(frozen=True)
-class _Retryable:
-    failure: Failure
-    retry_after: str | None = None
-
-
-@dataclass(frozen=True)
-class _Unsupported:
-    param: str
-    message: str
 
 
 def tls_context() -> ssl.SSLContext:
@@ -148,30 +136,35 @@ class ChatClient:
     # -- the stream -----------------------------------------------------------------------
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
-        """Stream one answer as events. Never raises for a provider failure: yields Failure."""
-        limit = request.endpoint.provider.max_concurrent
-        if limit is None:
+        """Stream one answer as events. Never raises for a provider failure: yields Failure.
+        A provider with `max_concurrent` answers that many at once; the others wait their turn."""
+        gate = self._gate(request.endpoint)
+        if gate is not None:
+            gate_key = request.endpoint.base_url
+            if gate.locked():
+                ahead = self._waiting.get(gate_key, 0) + 1
+                yield Status("queued", {"provider": request.endpoint.provider.label, "ahead": ahead})
+            self._waiting[gate_key] = self._waiting.get(gate_key, 0) + 1
+            try:
+                await gate.acquire()
+            finally:
+                self._waiting[gate_key] -= 1
+        try:
+            # aclosing: the request ends now, not when the collector gets to it, when the reader
+            # stops early (Stop, a page that went away), and before the gate opens for the next.
             async with aclosing(self._stream(request)) as events:
                 async for event in events:
                     yield event
-            return
-        gate_key = request.endpoint.base_url
+        finally:
+            if gate is not None:
+                gate.release()
+
+    def _gate(self, endpoint: Endpoint) -> asyncio.Semaphore | None:
+        limit = endpoint.provider.max_concurrent
+        if limit is None:
+            return None
         self.http()  # gates live in the running loop
-        gate = self._gates.setdefault(gate_key, asyncio.Semaphore(limit))
-        if gate.locked():
-            ahead = self._waiting.get(gate_key, 0) + 1
-            yield Status("queued", {"provider": request.endpoint.provider.label, "ahead": ahead})
-        self._waiting[gate_key] = self._waiting.get(gate_key, 0) + 1
-        try:
-            await gate.acquire()
-        finally:
-            self._waiting[gate_key] -= 1
-        try:
-            async with aclosing(self._stream(request)) as events:  # closed, and its request ended, before the gate opens
-                async for event in events:
-                    yield event
-        finally:
-            gate.release()
+        return self._gates.setdefault(endpoint.base_url, asyncio.Semaphore(limit))
 
     async def _stream(self, request: ChatRequest) -> AsyncIterator[Event]:
         """The retry loop around `_attempt`: retries happen only before the answer starts."""
@@ -180,8 +173,7 @@ class ChatClient:
         retries = 0
         dropped = False
         while True:
-            outcome: Any = None
-            # aclosing: a page that goes away ends the request now, not when the collector gets to it.
+            outcome: _Opened | Verdict | None = None
             async with aclosing(self._attempt(request, self.build_body(request), started)) as attempt:
                 async for item in attempt:
                     if type(item) is Status:
@@ -196,11 +188,11 @@ class ChatClient:
                 finally:
                     outcome.response.release()  # closes the connection if the stream was not read to its end
                 return
-            if type(outcome) is _Unsupported and not dropped:
+            if outcome.unsupported and not dropped:
                 dropped = True  # once: a second rejected parameter is reported, not looped on
-                self._remember_unsupported(request, outcome.param, outcome.message)
+                self._remember_unsupported(request, outcome.unsupported, outcome.failure.params["detail"])
                 continue
-            if type(outcome) is _Retryable and retries < self.retry.max_retries:
+            if outcome.retryable and retries < self.retry.max_retries:
                 wait = self._backoff(retries, outcome.retry_after)
                 if wait is not None:
                     retries += 1
@@ -209,14 +201,12 @@ class ChatClient:
                                         "attempt": retries, "max_retries": self.retry.max_retries})
                     await asyncio.sleep(wait)
                     continue
-            if type(outcome) is _Unsupported:
-                yield Failure("bad_request", {"provider": label, "status": 400, "detail": outcome.message}, 400)
-            else:
-                yield outcome.failure if type(outcome) is _Retryable else outcome
+            yield outcome.failure
             return
 
-    async def _attempt(self, request: ChatRequest, body: dict[str, Any], started: float) -> AsyncIterator[Any]:
-        """One try: "waiting" statuses while the provider has not answered, then one outcome."""
+    async def _attempt(self, request: ChatRequest, body: dict[str, Any], started: float) -> AsyncIterator[Status | _Opened | Verdict]:
+        """One try: "waiting" statuses while the provider has not answered, then an opened stream
+        or the verdict on why there is none."""
         endpoint = request.endpoint
         headers = endpoint.headers()
         headers["Accept"] = "text/event-stream"
@@ -231,7 +221,7 @@ class ChatClient:
                 done, _ = await asyncio.wait((post,), timeout=reading.TICK_S)
                 if not done:
                     if loop.time() - started >= self.timeout.read:
-                        yield reading.read_timeout(self.timeout, endpoint.provider.label, started=False)
+                        yield Verdict(reading.read_timeout(self.timeout, endpoint.provider.label, started=False))
                         return
                     yield reading.waiting_status(endpoint, loop.time() - started, answering=False)
             response = post.result()
@@ -241,40 +231,29 @@ class ChatClient:
                 return
             raw = await response.read()
             response.release()
-            yield self._http_outcome(request, body, response, raw)
+            known = self.known_models(endpoint) if (self.known_models and response.status == 404) else None
+            yield classify_http_error(endpoint, request.model, response.status,
+                                      redact(provider_message(raw), endpoint.api_key), sent=body,
+                                      known_models=known, retry_after=response.headers.get("retry-after"))
         except aiohttp.ClientSSLError as exc:  # not retried: it would fail the same way
             why = "cert" if isinstance(exc, aiohttp.ClientConnectorCertificateError) else "tls"
-            yield self._connect_failure(endpoint, why)
+            yield Verdict(self._connect_failure(endpoint, why))
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.ServerDisconnectedError) as exc:
             # ServerDisconnectedError before any answer: most often a kept-alive connection the
             # server had just closed; nothing was answered, so trying again is safe.
             why = ("timeout" if isinstance(exc, aiohttp.ConnectionTimeoutError)
                    else "disconnected" if isinstance(exc, aiohttp.ServerDisconnectedError)
                    else "dns" if isinstance(exc, aiohttp.ClientConnectorDNSError) else "refused")
-            yield _Retryable(self._connect_failure(endpoint, why))
+            yield Verdict(self._connect_failure(endpoint, why), retryable=True)
         except TimeoutError:  # aiohttp's socket read timeout is one
-            yield reading.read_timeout(self.timeout, endpoint.provider.label, started=False)
+            yield Verdict(reading.read_timeout(self.timeout, endpoint.provider.label, started=False))
         except aiohttp.ClientError as exc:
-            yield self._connect_failure(endpoint, "other", error=type(exc).__name__)
+            yield Verdict(self._connect_failure(endpoint, "other", error=type(exc).__name__))
         finally:
             if not post.done():
                 post.cancel()
             elif not handed_over and not post.cancelled() and post.exception() is None:
                 post.result().release()
-
-    def _http_outcome(self, request: ChatRequest, body: dict[str, Any], response: aiohttp.ClientResponse,
-                      raw: bytes) -> Any:
-        endpoint = request.endpoint
-        message = redact(provider_message(raw), endpoint.api_key)
-        rejection = rejected_parameter(response.status, message, body)
-        if rejection is not None and rejection.unsupported:
-            return _Unsupported(rejection.param, message)
-        known = self.known_models(endpoint) if (self.known_models and response.status == 404) else None
-        verdict = classify_http_error(endpoint, request.model, response.status, raw, known_models=known,
-                                      rejection=rejection)
-        if verdict.retryable:
-            return _Retryable(verdict.failure, response.headers.get("retry-after"))
-        return verdict.failure
 
     def _backoff(self, attempt: int, retry_after: str | None) -> float | None:
         """Seconds before the next try, jittered so that many people turned away by one 429 do not

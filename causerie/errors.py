@@ -99,23 +99,33 @@ def is_credits_exhausted(message: str) -> bool:
 
 
 @dataclass(frozen=True)
-class HttpVerdict:
+class Verdict:
+    """How a try ended without a stream: the failure to report, and whether trying again may help."""
+
     failure: Failure
-    retryable: bool
+    retryable: bool = False
+    retry_after: str | None = None
+    """The provider's Retry-After, when it sent one."""
+    unsupported: str | None = None
+    """A parameter the model does not take: send the request again without it (once; if another
+    comes back, `failure` is reported)."""
 
 
 def classify_http_error(
-    endpoint: Endpoint, model: str, status: int, body: bytes, *, known_models: list[str] | None = None,
-    rejection: Rejection | None = None,
-) -> HttpVerdict:
+    endpoint: Endpoint, model: str, status: int, detail: str, *, sent: dict,
+    known_models: list[str] | None = None, retry_after: str | None = None,
+) -> Verdict:
+    """`detail` is the provider's own message, keys already removed (`redact(provider_message(body))`)."""
     p = endpoint.provider
-    detail = redact(provider_message(body), endpoint.api_key)
     params = {"provider": p.label, "status": status, "detail": detail}
     lowered = detail.lower()
+    rejection = rejected_parameter(status, detail, sent)
 
-    def failure(kind: str, retryable: bool = False, **extra) -> HttpVerdict:
-        return HttpVerdict(Failure(kind, {**params, **extra}, status), retryable)
+    def failure(kind: str, retryable: bool = False, **extra) -> Verdict:
+        return Verdict(Failure(kind, {**params, **extra}, status), retryable, retry_after if retryable else None)
 
+    if rejection is not None and rejection.unsupported:
+        return Verdict(Failure("bad_request", params, status), unsupported=rejection.param)
     if status in (401, 403) or (status == 400 and ("api key" in lowered or "api-key" in lowered)):
         if status == 403 and is_credits_exhausted(detail):
             return failure("credits")
@@ -133,7 +143,7 @@ def classify_http_error(
         return failure("server", status in (502, 503, 504, 529))
     if status == 413:
         return failure("bad_request", why="too_large")
-    if rejection is not None and not rejection.unsupported:
+    if rejection is not None:
         return failure("invalid_value", why="provider", param=rejection.param)
     return failure("bad_request")
 

@@ -295,3 +295,11 @@ def test_the_first_token_limit_holds_even_when_the_idle_limit_is_longer(scripted
     scripted.queue(Reply(chunks=text_stream("late"), first_delay=3))
     failure = run(make_client(read_timeout=1.2, idle_timeout=100), endpoint(scripted))[-1]
     assert failure.kind == "timeout" and "CAUSERIE_READ_TIMEOUT" in failure.message
+
+
+def test_a_second_unsupported_parameter_is_reported_with_the_status_the_provider_sent(scripted):
+    extra = {"detail": [{"type": "extra_forbidden", "loc": ["body", "top_p"], "msg": "Extra inputs are not permitted"}]}
+    again = {"detail": [{"type": "extra_forbidden", "loc": ["body", "temperature"], "msg": "Extra inputs are not permitted"}]}
+    scripted.queue(Reply.error(422, extra), Reply.error(422, again))
+    failure = run(make_client(), endpoint(scripted, "mistral"), top_p=0.5, temperature=0.5)[-1]
+    assert failure.kind == "bad_request" and failure.status == 422 and "HTTP 422" in failure.message
