@@ -223,7 +223,7 @@ class ChatClient:
                     if loop.time() - started >= self.timeout.read:
                         yield Verdict(reading.read_timeout(self.timeout, endpoint.provider.label, started=False))
                         return
-                    yield reading.waiting_status(endpoint, loop.time() - started, answering=False)
+                    yield reading.waiting_status(endpoint.provider.label, loop.time() - started, answering=False)
             response = post.result()
             if response.status < 400:
                 handed_over = True

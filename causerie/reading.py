@@ -69,8 +69,8 @@ def _first_bytes(raw: bytes, key: str | None) -> str:
     return text[:120]
 
 
-def waiting_status(endpoint: Endpoint, silent_s: float, *, answering: bool) -> Status:
-    return Status("waiting", {"provider": endpoint.provider.label, "seconds": int(silent_s),
+def waiting_status(label: str, silent_s: float, *, answering: bool) -> Status:
+    return Status("waiting", {"provider": label, "seconds": int(silent_s),
                               "why": "paused" if answering else "first"})
 
 
@@ -156,16 +156,14 @@ async def read_events(request: ChatRequest, response: aiohttp.ClientResponse, st
     try:
         while True:
             data = content.read_nowait(-1)
-            if not data:
-                if content.at_eof():
-                    break
+            if not data and not content.at_eof():
                 data = await alarm.read(content)
-                if not data and content.at_eof():
-                    break
-            if data:
+            ended = not data and content.at_eof()
+            if data or ended:
                 if chunks == 0 and len(head) < 200:
                     head += data[:200]
-                for payload in decoder.feed(data):
+                # At the end, an event the server left unterminated (some do) is read the same way.
+                for payload in decoder.close() if ended else decoder.feed(data):
                     if not payload:
                         continue
                     if payload == b"[DONE]":
@@ -186,6 +184,8 @@ async def read_events(request: ChatRequest, response: aiohttp.ClientResponse, st
                         return
                     for event in parser.feed(chunk):
                         yield event
+                if ended:
+                    break
             if alarm.due:  # about once a second: has the model gone quiet?
                 alarm.due = False
                 now = loop.time()
@@ -196,7 +196,7 @@ async def read_events(request: ChatRequest, response: aiohttp.ClientResponse, st
                     yield read_timeout(timeouts, label, started=bool(progress))
                     return
                 if silent >= (PAUSE_SHOWN_S if progress else TICK_S):
-                    yield waiting_status(endpoint, silent, answering=bool(progress))
+                    yield waiting_status(label, silent, answering=bool(progress))
     except TimeoutError:  # aiohttp's socket read timeout is one
         yield read_timeout(timeouts, label, started=bool(parser.answer_chars or parser.reasoning_chars))
         return
@@ -205,16 +205,6 @@ async def read_events(request: ChatRequest, response: aiohttp.ClientResponse, st
         return
     finally:
         alarm.close()
-    for payload in decoder.close():  # an event the server left unterminated (some do)
-        if payload and payload != b"[DONE]":
-            try:
-                chunk = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(chunk, dict):
-                chunks += 1
-                for event in parser.feed(chunk):
-                    yield event
     if chunks == 0:
         yield not_compatible(endpoint, response, head)
         return
