@@ -82,28 +82,21 @@ def _finite(value: Any) -> bool:
         return False
 
 
-def _number(name: str, value: Any, low: float, high: float) -> float | None:
+def _number(name: str, value: Any, low: float, high: float | None = None, *, whole: bool = False) -> float | int | None:
+    """A checked number, None when unset: between `low` and `high` (no upper bound when None),
+    and a whole number when `whole`."""
     if _unset(value):
         return None
-    value = _from_text(value, decimal_comma=True)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
-        raise _wrong(name, f"a number from {low:g} to {high:g}, or null for the model's default", value)
-    if not low <= value <= high:
-        raise InvalidOptions(Failure("invalid_value", {"why": "range", "param": name, "minimum": low,
+    value = _from_text(value, decimal_comma=not whole)
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value)
+            or (whole and value != int(value))):
+        expected = (f"a whole number of at least {low:g}" if whole else f"a number from {low:g} to {high:g}")
+        raise _wrong(name, expected + ", or null for the model's default", value)
+    if value < low or (high is not None and value > high):
+        why = "range" if high is not None else "at_least"
+        raise InvalidOptions(Failure("invalid_value", {"why": why, "param": name, "minimum": low,
                                                        "maximum": high, "value": value}))
-    return float(value)
-
-
-def _count(name: str, value: Any) -> int | None:
-    if _unset(value):
-        return None
-    value = _from_text(value, decimal_comma=False)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value) or value != int(value):
-        raise _wrong(name, "a whole number of at least 1, or null for the model's default", value)
-    if value < 1:
-        raise InvalidOptions(Failure("invalid_value", {"why": "at_least", "param": name, "minimum": 1,
-                                                       "value": value}))
-    return int(value)
+    return int(value) if whole else float(value)
 
 
 def optional_text(name: str, value: Any) -> str | None:
@@ -122,7 +115,7 @@ def generation_params(*, temperature: Any = None, top_p: Any = None, max_tokens:
     return GenerationParams(
         temperature=_number("temperature", temperature, *TEMPERATURE_RANGE),
         top_p=_number("top_p", top_p, *TOP_P_RANGE),
-        max_tokens=_count("max_tokens", max_tokens),
+        max_tokens=_number("max_tokens", max_tokens, 1, whole=True),
         reasoning_effort=effort.strip() if effort and effort.strip() else None,
     )
 
@@ -153,9 +146,8 @@ def plain_history(value: Any) -> list[dict[str, str]]:
             raise _wrong(f"{where}.role", "'user', 'assistant' or 'system'", role)
         if isinstance(content, (list, tuple)):
             parts = [p.get("text") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
-            if len(parts) != len(content) or not all(isinstance(p, str) for p in parts):
-                raise _wrong(f"{where}.content", "a string or a list of {type: 'text', text} parts", content)
-            content = "\n".join(parts)
+            if len(parts) == len(content) and all(isinstance(p, str) for p in parts):
+                content = "\n".join(parts)
         if not isinstance(content, str):
             raise _wrong(f"{where}.content", "a string or a list of {type: 'text', text} parts", content)
         if role != "system":
