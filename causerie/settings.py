@@ -16,7 +16,14 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from . import local_model
+from .history_settings import HistorySettings, HistorySettingsError, load_history_settings
 from .providers import PROVIDERS, Endpoint, Provider, get_provider
+
+
+def _history_for_this_run() -> HistorySettings:
+    import secrets
+
+    return HistorySettings(secret=secrets.token_urlsafe(32), secret_kept="this run")
 
 
 class SettingsError(ValueError):
@@ -93,6 +100,10 @@ class Settings:
     local_model_available: bool = False
     open_browser: bool = False
     """Open the chat in the browser when the app starts (on a laptop, not on a Space)."""
+    on_space: bool = False
+    oauth: bool = False
+    """Hugging Face login is on (a Space with `hf_oauth: true`)."""
+    history: HistorySettings = field(default_factory=_history_for_this_run)
 
     def is_ready(self, provider: Provider) -> bool:
         if provider.managed:
@@ -162,7 +173,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     keys = {p.id: env[p.key_env].strip() for p in PROVIDERS if p.key_env and env.get(p.key_env, "").strip()}
     base_urls = {p.id: url for p in PROVIDERS if p.base_url_env and (url := _base_url(env, p.base_url_env))}
 
+    on_space = bool(env.get("SPACE_ID") or env.get("SYSTEM") == "spaces")
+    oauth = bool(env.get("OAUTH_CLIENT_ID"))
+    try:
+        history = load_history_settings(env, on_space=on_space, oauth=oauth)
+    except HistorySettingsError as exc:
+        raise SettingsError(str(exc)) from None
     settings = Settings(
+        on_space=on_space,
+        oauth=oauth,
+        history=history,
         keys=keys,
         base_urls=base_urls,
         default_model=env.get("DEFAULT_MODEL", "").strip() or None,

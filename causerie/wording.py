@@ -81,8 +81,30 @@ NOTICES_EN: dict[str, str] = {
     "partial_kept": " (the partial answer above is kept)",
 }
 
+# About saved conversations: shown as a line under the list of chats, and as a toast.
+HISTORY_EN: dict[str, str] = {
+    "history_dropped": "To stay within {count} conversations and {mb} MB, the oldest were removed: {titles}. "
+                       "Export the ones you want to keep before that happens (⬇ All).",
+    "history_nearly_full": "{count} of at most {max} conversations ({size} of {mb} MB) are kept. Beyond that the "
+                           "oldest are removed: export or delete some.",
+    "history_too_large": "This conversation is too long to keep ({size} MB; the limit is {limit} MB): it stays on "
+                         "this page only. Export it to keep it.",
+    "history_unreadable": "Your saved conversations could not be read (the server's HISTORY_SECRET may have "
+                          "changed, or the stored value is damaged), so the list starts fresh.",
+    "store_unreachable": "The server's conversation store cannot be reached: this is kept in this browser for "
+                         "now, and the store is tried again at the next save.",
+    "store_off": "The server's conversation store could not be opened at start ({why}): conversations are kept "
+                 "in each browser.",
+    "secret_for_this_run": "HISTORY_SECRET is not set: conversations saved in browsers become unreadable when "
+                           "this Space restarts. The owner should set it in the Space's secrets ({make}).",
+    "imported": "Imported {count} conversation(s){skipped}.",
+    "import_failed": "Nothing imported: {why}.",
+    "import_too_large": "Nothing imported: the file is {size} MB; at most {limit} MB is read.",
+    "not_set_up": "This conversation used {provider}, which is not set up here: it continues with {now}.",
+}
+
 LANGUAGES: dict[str, dict[str, dict[str, str]]] = {
-    "en": {"failure": FAILURES_EN, "status": STATUSES_EN, "notice": NOTICES_EN},
+    "en": {"failure": FAILURES_EN, "status": STATUSES_EN, "notice": NOTICES_EN, "history": HISTORY_EN},
 }
 
 

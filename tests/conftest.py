@@ -114,3 +114,27 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL cluster of the tests' own (Debian's postgresql package; .ci/run installs it).
+    Off CI, a machine without it skips these tests with the fix."""
+    from postgres_server import PostgresServer, binaries
+
+    if binaries() is None:
+        if os.environ.get("CI"):
+            raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql (.ci/run does)")
+        pytest.skip("PostgreSQL not found: apt-get install postgresql (CI installs it)")
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty database of each kind the store supports, as a person would write its URL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'causerie.db'}"
+    server = request.getfixturevalue("postgres")
+    return server.new_database(f"t_{os.urandom(6).hex()}")

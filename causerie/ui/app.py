@@ -9,11 +9,15 @@ from typing import Any
 import gradio as gr
 
 from ..answer import SessionTotals
+from ..library import Notice
 from ..providers import PROVIDERS
 from ..service import ChatService
+from ..shelves import Keeper, keeper_for
 from ..wording import words
 from .api import register_api
-from .chat import ChatHandlers, PageSettings
+from .chat import ChatHandlers
+from .conversations import CONFIRM_DELETE_JS, DOWNLOAD_JS, ConversationHandlers, ConversationView, HistoryPanel
+from .panel import PageSettings, effort_update
 
 LATEX_DELIMITERS = [
     {"left": "$$", "right": "$$", "display": True},
@@ -55,12 +59,10 @@ ANSWER_GUARD_HEAD = """<script>
 
 CSS = """
 #session-totals { font-size: 0.9em; opacity: 0.85; }
+#conversation-list label { width: 100%; }
+#conversation-list .wrap { flex-direction: column; gap: 2px; }
+#history-notice { font-size: 0.85em; }
 """
-
-
-def _effort_update(service: ChatService, provider_id: str | None, model: str | None) -> dict:
-    levels = service.info(provider_id or "", (model or "").strip()).reasoning_effort if provider_id else ()
-    return gr.update(choices=[("model default", "")] + [(level, level) for level in levels], value="", visible=bool(levels))
 
 
 def _skip_missing_matplotlib() -> None:
@@ -70,9 +72,11 @@ def _skip_missing_matplotlib() -> None:
         sys.modules["matplotlib"] = None  # type: ignore[assignment]
 
 
-def build_demo(service: ChatService) -> gr.Blocks:
+def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notices: list[Notice] | None = None) -> gr.Blocks:
     _skip_missing_matplotlib()
     settings = service.settings
+    if keeper is None:
+        keeper, startup_notices = keeper_for(settings.history, on_space=settings.on_space)
     ready = service.ready_providers()
     default = service.default_provider()
     presets = service.presets
@@ -89,7 +93,7 @@ def build_demo(service: ChatService) -> gr.Blocks:
         if not provider_id:
             return gr.update(), gr.update()
         choices, pick = await listed(provider_id)
-        return gr.update(choices=choices, value=pick), _effort_update(service, provider_id, pick)
+        return gr.update(choices=choices, value=pick), effort_update(service, provider_id, pick)
 
     async def on_page_load(provider_id):
         """The model list, and the suggested model for KEEP_CHOSEN_MODEL_JS to apply or not."""
@@ -108,7 +112,10 @@ def build_demo(service: ChatService) -> gr.Blocks:
 
     with gr.Blocks(title="Causerie", fill_height=True) as demo:
         totals_state = gr.State(SessionTotals())
-        with gr.Sidebar(label="Settings", open=True):
+        view_state = gr.State(ConversationView())
+        with gr.Sidebar(label="Conversations", open=True, position="left", elem_id="conversations"):
+            panel, history_buttons = _history_panel(keeper)
+        with gr.Sidebar(label="Settings", open=True, position="right", elem_id="settings"):
             gr.Markdown("### Causerie")
             provider_box = gr.Dropdown(
                 choices=[(p.label, p.id) for p in ready], value=default.id if default else None,
@@ -153,17 +160,24 @@ def build_demo(service: ChatService) -> gr.Blocks:
             submit_btn=True, stop_btn=False, autofocus=True,
         )
         page_settings = PageSettings(provider=provider_box, model=model_box, reasoning_effort=effort_box,
-                                     system_prompt=system_box, temperature=temperature_box, top_p=top_p_box,
-                                     max_tokens=max_tokens_box)
-        _wire_chat(service, page_settings, chatbot, textbox, totals_state, totals_box)
+                                     preset=preset_box, system_prompt=system_box, temperature=temperature_box,
+                                     top_p=top_p_box, max_tokens=max_tokens_box)
+        history = ConversationHandlers(service, keeper, page_settings, chatbot, view_state, panel, startup_notices or [])
+        _wire_chat(service, page_settings, chatbot, textbox, totals_state, totals_box, view_state, history)
         events = {"api_visibility": "private", "queue": False}
-        provider_box.change(on_provider_change, provider_box, [model_box, effort_box], **events)
+        # `.input`, not `.change`: opening a conversation sets these too, and must not reset the
+        # model or overwrite the prompt it restores.
+        provider_box.input(on_provider_change, provider_box, [model_box, effort_box], **events)
         opened_with = gr.Textbox(initial_model, visible=False)
         listed_pick = gr.Textbox(visible=False)
-        demo.load(on_page_load, provider_box, [model_box, listed_pick], **events).then(
+        restored = history.outputs(chatbot)
+        demo.load(history.on_load, history.inputs(), restored, **events).then(
+            lambda model: "" if model != initial_model else initial_model, model_box, opened_with, **events).then(
+            on_page_load, provider_box, [model_box, listed_pick], **events).then(
             None, [model_box, opened_with, listed_pick], model_box, js=KEEP_CHOSEN_MODEL_JS, **events)
-        model_box.change(lambda p, m: _effort_update(service, p, m), [provider_box, model_box], effort_box, **events)
-        preset_box.change(on_preset_change, preset_box, [system_box, temperature_box, top_p_box, max_tokens_box], **events)
+        model_box.change(lambda p, m, e: effort_update(service, p, m, e), [provider_box, model_box, effort_box], effort_box, **events)
+        preset_box.input(on_preset_change, preset_box, [system_box, temperature_box, top_p_box, max_tokens_box], **events)
+        _wire_history(history, panel, history_buttons, restored)
         register_api(service, default_preset.prompt if default_preset else None)
     # api_open=False: the API goes through the queue (and its limits), never around it.
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_max_size,
@@ -171,8 +185,50 @@ def build_demo(service: ChatService) -> gr.Blocks:
     return demo
 
 
+def _history_panel(keeper: Keeper) -> tuple[HistoryPanel, dict]:
+    gr.Markdown("### Conversations")
+    new = gr.Button("＋ New chat", elem_id="new-chat", size="sm", variant="primary")
+    search = gr.Textbox(placeholder="Search titles and text…", show_label=False, elem_id="conversation-search",
+                        container=False, max_lines=1)
+    listing = gr.Radio(choices=[], show_label=False, elem_id="conversation-list", container=False)
+    notice = gr.Markdown("", elem_id="history-notice")
+    with gr.Accordion("This conversation", open=False, elem_id="conversation-tools"):
+        title = gr.Textbox(label="Title", elem_id="conversation-title", max_lines=1,
+                           info="Press Enter to rename.")
+        delete = gr.Button("Delete", elem_id="delete-conversation", size="sm", variant="stop")
+        with gr.Row():
+            markdown = gr.Button("⬇ Markdown", elem_id="export-markdown", size="sm")
+            as_json = gr.Button("⬇ JSON", elem_id="export-json", size="sm")
+        with gr.Row():
+            every = gr.Button("⬇ All (JSON)", elem_id="export-all", size="sm")
+            importer = gr.UploadButton("⬆ Import", file_types=[".json"], elem_id="import-conversations", size="sm")
+    store = gr.BrowserState(None, storage_key="causerie-conversations", secret=keeper.sealer.browser_secret)
+    panel = HistoryPanel(store=store, listing=listing, search=search, title=title, notice=notice,
+                         download=gr.Textbox(visible=False, elem_id="export-payload"), importer=importer,
+                         confirmed=gr.Textbox(visible=False))
+    return panel, {"new": new, "delete": delete, "markdown": markdown, "json": as_json, "all": every}
+
+
+def _wire_history(history: ConversationHandlers, panel: HistoryPanel, buttons: dict, restored: set) -> None:
+    """The list's events go through the queue, like answers: an answer's update made before the
+    person switched conversation reaches the page before the switch does, never after it."""
+    queued = {"api_visibility": "private", "concurrency_limit": None}
+    panel.listing.input(history.on_select, history.inputs(panel.listing), restored, **queued)
+    buttons["new"].click(history.on_new, history.inputs(), restored, **queued)
+    buttons["delete"].click(None, panel.listing, panel.confirmed, js=CONFIRM_DELETE_JS, queue=False).then(
+        history.on_delete, history.inputs(panel.confirmed), restored, **queued)
+    panel.title.submit(history.on_rename, history.inputs(panel.title), restored, **queued)
+    panel.search.change(history.on_search, history.inputs(), restored, trigger_mode="always_last", **queued)
+    exports = {"markdown": history.export_markdown, "json": history.export_json, "all": history.export_all}
+    for kind, export in exports.items():
+        buttons[kind].click(export, history.inputs(history.chatbot), panel.download, **queued).then(
+            None, panel.download, None, js=DOWNLOAD_JS, queue=False)
+    panel.importer.upload(history.on_import, history.inputs(panel.importer), restored, **queued)
+
+
 def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Chatbot, textbox: gr.Textbox,
-               totals_state: gr.State, totals_box: gr.Markdown) -> None:
+               totals_state: gr.State, totals_box: gr.Markdown, view_state: gr.State,
+               history: ConversationHandlers) -> None:
     """Submit, Retry and Edit stream an answer; Stop cancels it; Undo and Clear are instant.
 
     On submit, the browser itself shows the question, moves it into a hidden box and empties the
@@ -188,7 +244,7 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
                 "preprocess": False, "postprocess": False}
     outputs = [chatbot, totals_state]
     pending = gr.Textbox(visible=False, elem_id="chat-message")
-    handlers = ChatHandlers(service, page_settings, chatbot=chatbot, pending=pending, totals=totals_state)
+    handlers = ChatHandlers(service, page_settings, chatbot=chatbot, pending=pending, totals=totals_state, view=view_state)
 
     def busy():
         return gr.Textbox(submit_btn=False, stop_btn=True)
@@ -204,11 +260,21 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
     ]
     for trigger in (textbox.submit, chatbot.retry, chatbot.edit):
         trigger(busy, None, textbox, **quick)
+    # Saving goes through the queue after the answer's last update, and reads the answer from the
+    # view (the chat on screen may be another conversation by then).
+    saving = {"api_visibility": "private", "concurrency_limit": None}
+    saved = history.outputs()
     for stream in streams:
-        stream.then(idle, None, textbox, **quick).then(SessionTotals.summary, totals_state, totals_box, **quick)
-    textbox.stop(None, None, None, cancels=streams, api_visibility="private")
-    chatbot.undo(handlers.undo, chatbot, [chatbot, textbox], **quick)
-    chatbot.clear(lambda: [], None, chatbot, cancels=streams, api_visibility="private")
+        stream.then(idle, None, textbox, **quick).then(SessionTotals.summary, totals_state, totals_box, **quick).then(
+            history.save_finished, history.inputs(), saved, **saving)
+    textbox.stop(None, None, None, cancels=streams, api_visibility="private").then(
+        history.save_stopped, history.inputs(), saved, **saving)
+    chatbot.undo(handlers.undo, chatbot, [chatbot, textbox], **quick).then(
+        history.save_shown, history.inputs(chatbot), saved, **saving)
+    # The bin keeps the conversation in the list (delete is there) and opens a new one.
+    chatbot.clear(None, None, None, cancels=streams, api_visibility="private").then(
+        history.save_stopped, history.inputs(), saved, **saving).then(
+        history.on_new, history.inputs(), history.outputs(chatbot), **saving)
 
 
 def _not_ready_table(service: ChatService) -> str:
@@ -223,5 +289,9 @@ def _not_ready_table(service: ChatService) -> str:
 
 
 def launch_options(service: ChatService) -> dict[str, Any]:
-    return {"max_threads": service.settings.max_threads, "css": CSS, "head": ANSWER_GUARD_HEAD, "footer_links": ["api"],
-            "inbrowser": service.settings.open_browser}
+    options = {"max_threads": service.settings.max_threads, "css": CSS, "head": ANSWER_GUARD_HEAD,
+               "footer_links": ["api"], "inbrowser": service.settings.open_browser}
+    if users := service.settings.history.auth_users:
+        options["auth"] = list(users.items())
+        options["auth_message"] = "Sign in to see your conversations."
+    return options

@@ -12,46 +12,18 @@ become one ChatOptions (`PageSettings.options`), checked like the API's argument
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
 from ..answer import Answer, SessionTotals
-from ..options import ChatOptions, InvalidOptions, generation_params
+from ..options import InvalidOptions
 from ..service import ChatService
+from .conversations import ConversationView
 from .history import content_text, plain_turns
+from .panel import PageSettings
 from .render import message as chat_message
 from .render import render
-
-
-@dataclass(frozen=True)
-class PageSettings:
-    """The settings panel's components."""
-
-    provider: Any
-    model: Any
-    reasoning_effort: Any
-    system_prompt: Any
-    temperature: Any
-    top_p: Any
-    max_tokens: Any
-
-    def components(self) -> set:
-        return {self.provider, self.model, self.reasoning_effort, self.system_prompt, self.temperature,
-                self.top_p, self.max_tokens}
-
-    def options(self, values: Mapping[Any, Any]) -> ChatOptions:
-        """The panel's values as options; a value out of range raises InvalidOptions. An empty
-        box means the model's own default."""
-        return ChatOptions(
-            provider_id=values[self.provider] or None,
-            model=(values[self.model] or "").strip() or None,
-            system_prompt=values[self.system_prompt],
-            params=generation_params(temperature=values[self.temperature], top_p=values[self.top_p],
-                                     max_tokens=values[self.max_tokens],
-                                     reasoning_effort=values[self.reasoning_effort]),
-        )
 
 
 def _turn_start(history: list[dict], index: Any) -> int | None:
@@ -67,29 +39,44 @@ def _turn_start(history: list[dict], index: Any) -> int | None:
 
 
 class ChatHandlers:
-    def __init__(self, service: ChatService, settings: PageSettings, chatbot: Any, pending: Any, totals: Any) -> None:
+    def __init__(self, service: ChatService, settings: PageSettings, chatbot: Any, pending: Any, totals: Any,
+                 view: Any) -> None:
         self.service = service
         self.settings = settings
-        self.chatbot, self.pending, self.totals = chatbot, pending, totals
+        self.chatbot, self.pending, self.totals, self.view = chatbot, pending, totals, view
 
     def inputs(self, *extra: Any) -> set:
-        return {self.chatbot, self.totals, *self.settings.components(), *extra}
+        return {self.chatbot, self.totals, self.view, *self.settings.components(), *extra}
 
     async def _answer(self, shown: list, values: Mapping[Any, Any]) -> AsyncIterator[tuple]:
-        """Answer the question that `shown` ends with; yields the chat as the answer grows."""
+        """Answer the question that `shown` ends with; yields the chat as the answer grows.
+
+        The answer belongs to the conversation on screen when it started. If the person opens
+        another meanwhile, the answer goes on without being shown (its updates are skipped) and is
+        kept in the view, for the save that follows and for showing it again if they come back.
+        """
         totals: SessionTotals = values[self.totals]
+        view: ConversationView = values[self.view]
+        conversation_id, kept_settings = view.shown, self.settings.stored(values)
         try:
             options = self.settings.options(values)
         except InvalidOptions as exc:
             refused = Answer()
             refused.apply(exc.failure)
-            yield shown + render(refused), gr.skip()
+            chat = shown + render(refused)
+            view.finished[conversation_id] = (chat, kept_settings)
+            yield chat, gr.skip()
             return
         answer = None
         async for answer in self.service.answers(options, plain_turns(shown)):
             if answer.finished_at is None:
-                yield shown + render(answer), gr.skip()
-        yield shown + render(answer), totals.plus(answer)
+                chat = shown + render(answer)
+                view.live[conversation_id] = (chat, kept_settings)
+                yield (chat if view.is_shown(conversation_id) else gr.skip()), gr.skip()
+        chat = shown + render(answer)
+        view.live.pop(conversation_id, None)
+        view.finished[conversation_id] = (chat, kept_settings)
+        yield (chat if view.is_shown(conversation_id) else gr.skip()), totals.plus(answer)
 
     async def submit(self, values: dict) -> AsyncIterator[tuple]:
         message, chat = values[self.pending], list(values[self.chatbot] or [])

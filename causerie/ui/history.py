@@ -53,3 +53,52 @@ def plain_turns(chat: Iterable[Any] | None) -> list[dict[str, str]]:
         if text.strip():
             turns.append({"role": role, "content": text})
     return turns
+
+
+def _kind(message: Mapping[str, Any]) -> str:
+    metadata = message.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        metadata = getattr(metadata, "__dict__", {}) or {}
+    if metadata.get("title"):
+        return "thought"
+    ident = str(metadata.get("id") or "")
+    return ident[len(UI_ONLY_PREFIX):] if ident.startswith(UI_ONLY_PREFIX) else "text"
+
+
+_ORDER = ("thinking", "content", "notice", "footer")
+
+
+def _footer_text(text: str) -> str:
+    return text.removeprefix("<sub>").removesuffix("</sub>")
+
+
+def saved_messages(chat: Iterable[Any] | None) -> list[dict]:
+    """The page's chat as a conversation's messages: an answer's thought, notice and footer
+    become fields of the answer; a status line (an answer still waiting) is not kept."""
+    saved: list[dict] = []
+    answer: dict | None = None
+    for raw in chat or ():
+        message = raw if isinstance(raw, Mapping) else getattr(raw, "__dict__", {})
+        role, text = message.get("role"), content_text(message.get("content"))
+        if role == "user":
+            answer = None
+            saved.append({"role": "user", "content": text})
+            continue
+        if role != "assistant":
+            continue
+        kind = _kind(message)
+        if kind == "status":
+            continue
+        field_name = {"thought": "thinking", "notice": "notice", "footer": "footer"}.get(kind, "content")
+        # An answer's parts come in this order; one out of order starts the next answer.
+        if answer is None or any(_ORDER.index(name) >= _ORDER.index(field_name) for name in answer if name in _ORDER):
+            answer = {"role": "assistant"}
+            saved.append(answer)
+        if field_name == "footer":
+            text = _footer_text(text)
+        answer[field_name] = text
+        if kind == "thought" and isinstance(duration := (message.get("metadata") or {}).get("duration"), (int, float)):
+            answer["thinking_seconds"] = float(duration)
+    for item in saved:
+        item.setdefault("content", "")
+    return saved

@@ -45,14 +45,35 @@ def message(role: str, text: str, metadata: dict | None = None) -> dict:
     return {"role": role, "metadata": metadata, "content": [{"text": text, "type": "text"}], "options": None}
 
 
+def _thought(text: str, thinking: bool, seconds: float | None) -> dict:
+    metadata = {"title": "Thinking", "id": f"{UI_ONLY_PREFIX}thought", "status": "pending" if thinking else "done"}
+    if seconds is not None:
+        metadata["duration"] = round(seconds, 1)
+    return message("assistant", text, metadata)
+
+
+def page_messages(saved: list[dict]) -> list[dict]:
+    """A conversation's saved messages as the page shows them (the inverse of saved_messages)."""
+    shown: list[dict] = []
+    for item in saved:
+        if item.get("role") == "user":
+            shown.append(message("user", item.get("content", "")))
+            continue
+        if item.get("thinking"):
+            shown.append(_thought(item["thinking"], False, item.get("thinking_seconds")))
+        if item.get("content"):
+            shown.append(message("assistant", item["content"]))
+        if item.get("notice"):
+            shown.append(message("assistant", item["notice"], {"id": f"{UI_ONLY_PREFIX}notice"}))
+        if item.get("footer"):
+            shown.append(message("assistant", f"<sub>{item['footer']}</sub>", {"id": f"{UI_ONLY_PREFIX}footer"}))
+    return shown
+
+
 def render(answer: Answer) -> list[dict]:
     messages: list[dict] = []
     if answer.reasoning:
-        thought = {"title": "Thinking", "id": f"{UI_ONLY_PREFIX}thought",
-                   "status": "pending" if answer.thinking else "done"}
-        if (seconds := answer.thinking_s) is not None:
-            thought["duration"] = round(seconds, 1)
-        messages.append(message("assistant", answer.reasoning, thought))
+        messages.append(_thought(answer.reasoning, answer.thinking, answer.thinking_s))
     if answer.text:
         messages.append(message("assistant", answer.text))
     if answer.status is not None:

@@ -1,0 +1,131 @@
+"""The settings of saved conversations: the secret that seals them in browsers, the caps, the
+server store's URL and who may sign in. Read once at start, like every other setting."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .library import Limits
+from .store.urls import async_url
+
+log = logging.getLogger(__name__)
+MIN_SECRET_CHARS = 16
+MAKE_SECRET = "python -c \"import secrets; print(secrets.token_urlsafe(32))\""
+USER_NAME = re.compile(r"^[A-Za-z0-9_.@+-]{1,100}$")
+
+
+class HistorySettingsError(ValueError):
+    """A history setting is wrong; the message names it and says how to fix it."""
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    secret: str = field(repr=False)
+    secret_kept: str
+    """Where the secret comes from: "environment", "file" (made once, kept locally) or "this run"
+    (a Space without HISTORY_SECRET: browsers' chats become unreadable when it restarts)."""
+    limits: Limits = Limits()
+    database_url: str | None = field(default=None, repr=False)
+    """The async SQLAlchemy URL (it may hold a password)."""
+    auth_users: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """User name → password, from AUTH_USERS."""
+
+    @property
+    def warn_secret(self) -> bool:
+        return self.secret_kept == "this run"
+
+
+def data_dir(env: Mapping[str, str]) -> Path:
+    if raw := env.get("CAUSERIE_DATA_DIR", "").strip():
+        return Path(raw).expanduser()
+    base = env.get("XDG_DATA_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "causerie"
+
+
+def _kept_secret(folder: Path) -> str | None:
+    """The secret made on an earlier start, or a new one written (owner-only) for the next."""
+    path = folder / "history-secret"
+    try:
+        if path.is_file():
+            kept = path.read_text().strip()
+            if len(kept) >= MIN_SECRET_CHARS:
+                return kept
+        folder.mkdir(parents=True, exist_ok=True)
+        made = secrets.token_urlsafe(32)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(made + "\n")
+        return made
+    except OSError as exc:
+        log.warning("could not keep a history secret in %s (%s): set HISTORY_SECRET so chats survive restarts", folder, exc.strerror)
+        return None
+
+
+def _secret(env: Mapping[str, str], on_space: bool) -> tuple[str, str]:
+    raw = env.get("HISTORY_SECRET", "").strip()
+    if raw:
+        if len(raw) < MIN_SECRET_CHARS:
+            raise HistorySettingsError(f"HISTORY_SECRET must be at least {MIN_SECRET_CHARS} characters; make one with {MAKE_SECRET}.")
+        return raw, "environment"
+    if not on_space and (kept := _kept_secret(data_dir(env))):
+        return kept, "file"
+    return secrets.token_urlsafe(32), "this run"
+
+
+def _auth_users(env: Mapping[str, str]) -> dict[str, str]:
+    raw = env.get("AUTH_USERS", "").strip()
+    users: dict[str, str] = {}
+    for position, entry in enumerate(filter(None, (e.strip() for e in raw.split(","))), start=1):
+        name, colon, password = entry.partition(":")
+        if not colon or not USER_NAME.match(name.strip()) or not password:
+            # The entry is not repeated: it holds a password.
+            raise HistorySettingsError(f"AUTH_USERS entry {position} must be name:password (names use letters, digits and . _ @ + -), as in alice:long-password,bob:another.")
+        users[name.strip()] = password
+    return users
+
+
+def _count(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise HistorySettingsError(f"{name} must be a number, got {raw!r}.") from None
+    if value < minimum:
+        raise HistorySettingsError(f"{name} must be at least {minimum:g}, got {raw!r}.")
+    return value
+
+
+def _database_url(env: Mapping[str, str], on_space: bool, signing_in: bool) -> str | None:
+    raw = env.get("DATABASE_URL", "").strip()
+    if not raw and signing_in and not on_space:
+        # People sign in on this machine: keep their chats in a SQLite file beside the secret.
+        raw = "sqlite:///" + str(data_dir(env) / "causerie.db")
+    if not raw:
+        return None
+    try:
+        url = async_url(raw)
+    except ValueError as exc:
+        raise HistorySettingsError(str(exc)) from None
+    if url.startswith("sqlite") and (folder := Path(url.split("///", 1)[-1]).parent) and not folder.exists():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HistorySettingsError(f"DATABASE_URL: cannot create the folder {folder} ({exc.strerror}).") from None
+    return url
+
+
+def load_history_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool) -> HistorySettings:
+    users = _auth_users(env)
+    secret, kept = _secret(env, on_space)
+    limits = Limits(max_conversations=int(_count(env, "CAUSERIE_HISTORY_MAX_CONVERSATIONS", 200, 1)),
+                    max_bytes=int(_count(env, "CAUSERIE_HISTORY_MAX_MB", 2, 0.01) * 1_000_000))
+    return HistorySettings(secret=secret, secret_kept=kept, limits=limits,
+                           database_url=_database_url(env, on_space, bool(users) or oauth), auth_users=users)

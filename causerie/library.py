@@ -1,0 +1,121 @@
+"""One person's conversations as a collection: most recent first, searched, capped.
+
+The browser's list and the server store apply the same caps the same way (`make_room`): when a
+save would go over the number or the size allowed, the oldest other conversations go, and the
+person is told which, by title. Nearing the caps, they are told before anything goes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .conversations import Conversation, read_one
+
+NEARLY_FULL = 0.9
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_conversations: int = 200
+    max_bytes: int = 2_000_000
+    """Of JSON, all conversations together: a browser keeps about 5 MB per site."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    id: str
+    title: str
+    updated_at: float
+    size: int
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the person should know about their saved conversations; worded in wording.py."""
+
+    kind: str
+    params: dict[str, Any]
+
+
+def size_of(conversation: Conversation) -> int:
+    return len(json.dumps(conversation.to_dict(), ensure_ascii=False).encode())
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f}"
+
+
+def make_room(kept: Iterable[Summary], saving: Summary, limits: Limits) -> tuple[list[str], list[Notice]]:
+    """Which conversations to drop so that `saving` fits, and what to tell the person. A
+    conversation too large on its own is not saved (nothing else is dropped for it)."""
+    if saving.size > limits.max_bytes:
+        return [], [Notice("history_too_large", {"size": _megabytes(saving.size), "limit": _megabytes(limits.max_bytes)})]
+    others = sorted((s for s in kept if s.id != saving.id), key=lambda s: s.updated_at)
+    count, total = len(others) + 1, sum(s.size for s in others) + saving.size
+    dropped: list[Summary] = []
+    while others and (count > limits.max_conversations or total > limits.max_bytes):
+        oldest = others.pop(0)
+        dropped.append(oldest)
+        count, total = count - 1, total - oldest.size
+    notices = []
+    if dropped:
+        notices.append(Notice("history_dropped", {"titles": ", ".join(f"“{s.title}”" for s in dropped),
+                                                  "count": limits.max_conversations, "mb": _megabytes(limits.max_bytes)}))
+    elif count >= NEARLY_FULL * limits.max_conversations or total >= NEARLY_FULL * limits.max_bytes:
+        notices.append(Notice("history_nearly_full", {"count": count, "max": limits.max_conversations,
+                                                      "size": _megabytes(total), "mb": _megabytes(limits.max_bytes)}))
+    return [s.id for s in dropped], notices
+
+
+def matches(text: str, query: str) -> bool:
+    words = query.casefold().split()
+    folded = text.casefold()
+    return all(word in folded for word in words)
+
+
+class Library:
+    """The conversations a browser keeps (the server store has the same operations in SQL)."""
+
+    def __init__(self, conversations: Iterable[Conversation] = ()) -> None:
+        self._by_id = {c.id: c for c in conversations}
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def get(self, conversation_id: str) -> Conversation | None:
+        return self._by_id.get(conversation_id)
+
+    def all(self) -> list[Conversation]:
+        return sorted(self._by_id.values(), key=lambda c: c.updated_at, reverse=True)
+
+    def summaries(self, query: str = "") -> list[Summary]:
+        return [Summary(c.id, c.shown_title, c.updated_at, 0) for c in self.all() if not query or matches(c.text(), query)]
+
+    def put(self, conversation: Conversation, limits: Limits) -> list[Notice]:
+        kept = [Summary(c.id, c.shown_title, c.updated_at, size_of(c)) for c in self._by_id.values()]
+        saving = Summary(conversation.id, conversation.shown_title, conversation.updated_at, size_of(conversation))
+        dropped, notices = make_room(kept, saving, limits)
+        if any(n.kind == "history_too_large" for n in notices):
+            return notices
+        for conversation_id in dropped:
+            del self._by_id[conversation_id]
+        self._by_id[conversation.id] = conversation
+        return notices
+
+    def delete(self, conversation_id: str) -> None:
+        self._by_id.pop(conversation_id, None)
+
+    def to_json(self) -> str:
+        return json.dumps({"version": 1, "conversations": [c.to_dict() for c in self._by_id.values()]},
+                          ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Library:
+        """Raises ValueError when the text is not a saved library."""
+        data = json.loads(text)
+        if not isinstance(data, dict) or not isinstance(data.get("conversations"), list):
+            raise ValueError("not a list of conversations")
+        return cls(read_one(item) for item in data["conversations"])

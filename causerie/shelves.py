@@ -1,0 +1,151 @@
+"""Where one person's conversations are kept for one request: their browser, or the server store.
+
+A BrowserShelf opens the sealed value the browser sent, works on it in memory and hands back the
+new sealed value. A ServerShelf works on the store under the signed-in person's name and leaves
+the browser's value alone. Both answer the same calls, so the page's handlers need not care which.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from .conversations import Conversation
+from .library import Library, Limits, Notice, Summary
+from .sealing import Sealer, Unreadable
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only when a store is configured
+    from .history_settings import HistorySettings
+    from .store.conversation_store import ConversationStore
+
+log = logging.getLogger(__name__)
+
+
+class BrowserShelf:
+    """`sealed` is what the browser holds: None (nothing yet) or {"sealed": token}."""
+
+    def __init__(self, sealed: object, sealer: Sealer, limits: Limits) -> None:
+        self._sealer, self.limits = sealer, limits
+        self.notices: list[Notice] = []
+        self.changed = False
+        self.library = Library()
+        token = sealed.get("sealed") if isinstance(sealed, dict) else None
+        if token is None:
+            if sealed not in (None, "", {}):
+                self.notices.append(Notice("history_unreadable", {}))
+            return
+        try:
+            self.library = Library.from_json(sealer.open(token))
+        except (Unreadable, ValueError) as exc:
+            log.warning("a browser's saved conversations could not be opened (%s); starting a fresh list", exc)
+            self.notices.append(Notice("history_unreadable", {}))
+            self.changed = True  # the unreadable value is replaced at the next save
+
+    @property
+    def server_side(self) -> bool:
+        return False
+
+    async def summaries(self, query: str = "") -> list[Summary]:
+        return self.library.summaries(query)
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        return self.library.get(conversation_id)
+
+    async def all(self) -> list[Conversation]:
+        return self.library.all()
+
+    async def put(self, conversation: Conversation) -> list[Notice]:
+        notices = self.library.put(conversation, self.limits)
+        self.changed = True
+        return notices
+
+    async def delete(self, conversation_id: str) -> None:
+        self.library.delete(conversation_id)
+        self.changed = True
+
+    def sealed(self) -> dict | None:
+        """The browser's new value, or None when nothing changed."""
+        return {"sealed": self._sealer.seal(self.library.to_json())} if self.changed else None
+
+
+class ServerShelf:
+    def __init__(self, store: ConversationStore, owner: str) -> None:
+        self._store, self.owner = store, owner
+        self.notices: list[Notice] = []
+
+    @property
+    def server_side(self) -> bool:
+        return True
+
+    async def summaries(self, query: str = "") -> list[Summary]:
+        return await self._store.summaries(self.owner, query)
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        return await self._store.get(self.owner, conversation_id)
+
+    async def all(self) -> list[Conversation]:
+        return await self._store.all(self.owner)
+
+    async def put(self, conversation: Conversation) -> list[Notice]:
+        return await self._store.put(self.owner, conversation)
+
+    async def delete(self, conversation_id: str) -> None:
+        await self._store.delete(self.owner, conversation_id)
+
+    def sealed(self) -> dict | None:
+        return None
+
+
+Shelf = BrowserShelf | ServerShelf
+
+
+class Keeper:
+    """Hands each request the shelf it should use: the server store for a signed-in person when
+    there is one, else the browser's own value."""
+
+    def __init__(self, sealer: Sealer, limits: Limits, store: ConversationStore | None = None) -> None:
+        self.sealer, self.limits, self.store = sealer, limits, store
+
+    def browser(self, sealed: object) -> BrowserShelf:
+        return BrowserShelf(sealed, self.sealer, self.limits)
+
+    def shelf(self, sealed: object, owner: str | None) -> Shelf:
+        if self.store is not None and owner:
+            return ServerShelf(self.store, owner)
+        return self.browser(sealed)
+
+
+def open_keeper(sealer: Sealer, limits: Limits, database_url: str | None, *, timeout: float = 15.0) -> tuple[Keeper, str | None]:
+    """The keeper for this run, and why the server store is off when one was configured but
+    could not be used (the app then carries on with browsers' storage)."""
+    if not database_url:
+        return Keeper(sealer, limits), None
+    from .store.conversation_store import ConversationStore
+    from .store.migrate import upgrade_now
+    from .store.urls import shown_url
+
+    try:
+        upgrade_now(database_url, timeout)
+    except Exception as exc:  # any failure to reach or migrate the store: say so, carry on
+        why = f"{type(exc).__name__}: {exc}".replace(database_url, shown_url(database_url))[:300]
+        log.warning("the conversation store %s cannot be used (%s); conversations are kept in browsers",
+                    shown_url(database_url), why)
+        return Keeper(sealer, limits), why
+    log.info("conversations of signed-in people are kept in %s", shown_url(database_url))
+    return Keeper(sealer, limits, ConversationStore(database_url, limits)), None
+
+
+def keeper_for(history: HistorySettings, *, on_space: bool) -> tuple[Keeper, list[Notice]]:
+    """The keeper this run's settings ask for, and what the page should say about it at once."""
+    from .history_settings import MAKE_SECRET
+
+    keeper, store_off = open_keeper(Sealer(history.secret), history.limits, history.database_url)
+    notices = []
+    if history.warn_secret:
+        where = "the Space's secrets" if on_space else ".env"
+        log.warning("HISTORY_SECRET is not set: chats saved in browsers become unreadable at the next restart; set it in %s", where)
+        if on_space:
+            notices.append(Notice("secret_for_this_run", {"make": MAKE_SECRET}))
+    if store_off:
+        notices.append(Notice("store_off", {"why": store_off}))
+    return keeper, notices

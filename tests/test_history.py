@@ -1,0 +1,297 @@
+"""Saved conversations as plain Python: their file formats, the caps, sealing, the page's form,
+and the server store on SQLite and on a real PostgreSQL (one person never reaches another's)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from causerie.answer import Answer
+from causerie.conversations import Conversation, UnreadableFile, bundle_json, read_import, to_markdown
+from causerie.events import Failure, Finish, ReasoningDelta, Start, TextDelta, Usage
+from causerie.history_settings import HistorySettingsError, load_history_settings
+from causerie.library import Library, Limits, size_of
+from causerie.sealing import Sealer, Unreadable
+from causerie.shelves import BrowserShelf, keeper_for, open_keeper
+from causerie.store.urls import async_url
+from causerie.ui.history import saved_messages
+from causerie.ui.render import message, page_messages, render
+
+from conftest import run_async
+
+SETTINGS = {"provider": "xai", "model": "grok-4", "preset": "general-en", "system_prompt": "Be brief.",
+            "temperature": "0.3", "top_p": "", "max_tokens": "500", "reasoning_effort": "high"}
+
+
+def conversation(cid: str = "c1", question: str = "Why is the sky blue?", at: float = 1000.0) -> Conversation:
+    return Conversation(id=cid, settings=dict(SETTINGS), created_at=at, updated_at=at, messages=(
+        {"role": "user", "content": question},
+        {"role": "assistant", "content": "Rayleigh scattering.", "thinking": "Short light scatters more.",
+         "thinking_seconds": 1.5, "footer": "xAI · grok-4 · 0.40 s to first token"},
+        {"role": "user", "content": "Et en français ?"},
+        {"role": "assistant", "content": "La diffusion Rayleigh.", "notice": "⚠️ Stopped at the limit."},
+    ))
+
+
+# -- files ----------------------------------------------------------------------------------------
+
+def test_json_export_then_import_gives_back_the_same_conversation():
+    original = conversation()
+    (back,) = read_import(original.to_json())
+    assert back == original
+    assert back.messages[1]["thinking"] == "Short light scatters more." and back.settings == SETTINGS
+
+
+def test_renamed_title_survives_and_bundle_of_all_round_trips():
+    renamed = Conversation(**{**conversation().__dict__, "title": "Sky colour"})
+    other = conversation("c2", "Write a letter to my landlord", at=2000.0)
+    back = read_import(bundle_json([renamed, other]))
+    assert back == [renamed, other]
+    assert back[0].shown_title == "Sky colour" and back[1].shown_title == "Write a letter to my landlord"
+
+
+def test_plain_openai_messages_import_with_system_prompt_and_text_parts():
+    plain = [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": [{"type": "text", "text": "Hello"}, {"type": "image_url", "image_url": {"url": "x"}}]},
+        {"role": "assistant", "content": "Hi.", "reasoning_content": "They greet me."},
+        {"role": "tool", "content": "ignored", "tool_call_id": "1"},
+        {"role": "user", "content": "Bye"},
+    ]
+    (imported,) = read_import(json.dumps(plain))
+    assert imported.settings == {"system_prompt": "You are terse."}
+    assert imported.messages == (
+        {"role": "user", "content": "Hello"},
+        {"role": "assistant", "content": "Hi.", "thinking": "They greet me."},
+        {"role": "user", "content": "Bye"},
+    )
+    assert imported.shown_title == "Hello" and len(imported.id) == 32
+
+
+@pytest.mark.parametrize("data, expected", [
+    ("not json", "not JSON"),
+    ("[]", "empty"),
+    ('{"hello": 1}', "Causerie export"),
+    ('[{"role": "wizard", "content": "x"}]', "message 1 needs a role"),
+    ('[{"role": "user", "content": 5}]', "text or a list of text parts"),
+    ('{"format": "causerie.conversations", "conversations": []}', "no conversation"),
+])
+def test_unreadable_imports_say_what_was_expected(data, expected):
+    with pytest.raises(UnreadableFile, match=expected):
+        read_import(data)
+
+
+def test_an_imported_id_that_could_reach_elsewhere_is_replaced():
+    data = conversation().to_dict() | {"id": "../../etc/passwd"}
+    (imported,) = read_import(json.dumps(data))
+    assert imported.id != data["id"] and imported.id.isalnum()
+
+
+def test_markdown_export_reads_as_a_document():
+    text = to_markdown(conversation())
+    assert text.startswith("# Why is the sky blue?\n")
+    assert "*provider: xai · model: grok-4 · preset: general-en · temperature: 0.3 · max tokens: 500 · reasoning effort: high*" in text
+    assert "> Be brief." in text and "## You" in text and "## grok-4" in text
+    assert "<details><summary>Thinking</summary>" in text and "La diffusion Rayleigh." in text
+
+
+# -- the page's chat and the saved form -----------------------------------------------------------
+
+def _answer(*events) -> Answer:
+    answer = Answer()
+    for event in events:
+        answer.apply(event)
+    return answer
+
+
+def test_page_chat_to_saved_messages_and_back_is_lossless():
+    thought_answer = _answer(Start("xai", "xAI", "grok-4"), ReasoningDelta("Hmm."), TextDelta("Blue."),
+                             Usage(prompt_tokens=5, completion_tokens=2), Finish("stop"))
+    failed = _answer(Start("xai", "xAI", "grok-4"), TextDelta("Half"), Failure("network", {}))
+    page = [message("user", "Q1"), *render(thought_answer), message("user", "Q2"), *render(failed)]
+    saved = saved_messages(page)
+    assert [m["role"] for m in saved] == ["user", "assistant", "user", "assistant"]
+    assert saved[1]["thinking"] == "Hmm." and saved[1]["content"] == "Blue." and "grok-4" in saved[1]["footer"]
+    assert saved[3]["content"] == "Half" and saved[3]["notice"].startswith("⚠️")
+    assert saved_messages(page_messages(saved)) == saved
+
+
+def test_two_answers_in_a_row_stay_two_and_waiting_lines_are_not_kept():
+    page = [message("user", "Q"), message("assistant", "A1"), message("assistant", "A2"),
+            message("assistant", "⏳ Waiting…", {"id": "causerie-status"})]
+    assert saved_messages(page) == [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A1"},
+                                    {"role": "assistant", "content": "A2"}]
+
+
+# -- caps -----------------------------------------------------------------------------------------
+
+def test_over_the_count_the_oldest_goes_and_the_person_is_told_which():
+    library, limits = Library(), Limits(max_conversations=3, max_bytes=10_000_000)
+    for number in range(3):
+        library.put(conversation(f"c{number}", f"Question {number}", at=1000 + number), limits)
+    notices = library.put(conversation("c3", "Question 3", at=2000), limits)
+    assert [c.id for c in library.all()] == ["c3", "c2", "c1"]
+    assert notices[0].kind == "history_dropped" and "Question 0" in notices[0].params["titles"]
+
+
+def test_nearly_full_is_said_before_anything_goes():
+    library, limits = Library(), Limits(max_conversations=10, max_bytes=10_000_000)
+    kinds = [[n.kind for n in library.put(conversation(f"c{i}", at=1000 + i), limits)] for i in range(10)]
+    assert kinds[:8] == [[]] * 8 and kinds[8] == ["history_nearly_full"] and len(library) == 10
+
+
+def test_a_conversation_too_large_alone_is_refused_and_nothing_else_goes():
+    small = conversation("small")
+    library, limits = Library([small]), Limits(max_bytes=size_of(small) + 100)
+    big = conversation("big", "x" * 5000)
+    notices = library.put(big, limits)
+    assert [n.kind for n in notices] == ["history_too_large"] and library.get("small") and not library.get("big")
+
+
+def test_search_looks_through_titles_and_text_case_insensitively():
+    library = Library([conversation("c1", "Letter to the Préfecture"), conversation("c2", "Python script")])
+    assert [s.id for s in library.summaries("préfecture")] == ["c1"]
+    assert [s.id for s in library.summaries("RAYLEIGH script")] == ["c2"]
+    assert library.summaries("nothing-like-this") == []
+
+
+# -- sealing --------------------------------------------------------------------------------------
+
+def test_sealed_value_opens_only_with_its_secret_and_reveals_nothing():
+    sealer = Sealer("a-long-enough-secret-1")
+    library = Library([conversation()])
+    sealed = {"sealed": sealer.seal(library.to_json())}
+    assert "Rayleigh" not in json.dumps(sealed)
+    assert BrowserShelf(sealed, sealer, Limits()).library.get("c1") == conversation()
+    shelf = BrowserShelf(sealed, Sealer("another-secret-entirely"), Limits())
+    assert len(shelf.library) == 0 and [n.kind for n in shelf.notices] == ["history_unreadable"]
+    assert shelf.sealed() is not None  # the unreadable value is replaced at once, not kept broken
+
+
+@pytest.mark.parametrize("value", [{"sealed": "garbage"}, {"sealed": 5}, "a string", [1, 2]])
+def test_a_damaged_browser_value_starts_fresh_and_says_so(value):
+    shelf = BrowserShelf(value, Sealer("a-long-enough-secret-1"), Limits())
+    assert len(shelf.library) == 0 and [n.kind for n in shelf.notices] == ["history_unreadable"]
+
+
+def test_a_tampered_value_is_refused():
+    sealer = Sealer("a-long-enough-secret-1")
+    token = sealer.seal(Library([conversation()]).to_json())
+    with pytest.raises(Unreadable):
+        sealer.open(token[:-8] + ("A" * 8 if not token.endswith("A" * 8) else "B" * 8))
+
+
+def test_no_value_yet_is_an_empty_list_without_a_notice():
+    shelf = BrowserShelf(None, Sealer("a-long-enough-secret-1"), Limits())
+    assert len(shelf.library) == 0 and shelf.notices == [] and shelf.sealed() is None
+
+
+# -- settings -------------------------------------------------------------------------------------
+
+def test_secret_is_made_once_and_kept_locally(tmp_path):
+    env = {"CAUSERIE_DATA_DIR": str(tmp_path)}
+    first = load_history_settings(env, on_space=False, oauth=False)
+    second = load_history_settings(env, on_space=False, oauth=False)
+    assert first.secret == second.secret and first.secret_kept == "file"
+    assert (tmp_path / "history-secret").stat().st_mode & 0o077 == 0
+    assert first.secret not in repr(first)
+
+
+def test_on_a_space_without_secret_the_owner_is_warned(tmp_path, caplog):
+    history = load_history_settings({"CAUSERIE_DATA_DIR": str(tmp_path)}, on_space=True, oauth=False)
+    assert history.warn_secret and not (tmp_path / "history-secret").exists()
+    keeper, notices = keeper_for(history, on_space=True)
+    assert [n.kind for n in notices] == ["secret_for_this_run"]
+    assert "HISTORY_SECRET is not set" in caplog.text
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"HISTORY_SECRET": "short"}, "HISTORY_SECRET must be at least 16"),
+    ({"AUTH_USERS": "alice"}, "AUTH_USERS entry 1"),
+    ({"AUTH_USERS": "alice:pw,bob:"}, "AUTH_USERS entry 2"),
+    ({"DATABASE_URL": "mysql://x/y"}, "'mysql' is not supported"),
+    ({"DATABASE_URL": "sqlite://"}, "give SQLite a file"),
+    ({"CAUSERIE_HISTORY_MAX_CONVERSATIONS": "0"}, "at least 1"),
+])
+def test_wrong_history_settings_name_the_variable(env, named, tmp_path):
+    with pytest.raises(HistorySettingsError, match=named) as caught:
+        load_history_settings({"CAUSERIE_DATA_DIR": str(tmp_path), **env}, on_space=False, oauth=False)
+    assert "pw" not in str(caught.value)
+
+
+def test_signing_in_locally_defaults_to_a_sqlite_file(tmp_path):
+    history = load_history_settings({"CAUSERIE_DATA_DIR": str(tmp_path), "AUTH_USERS": "alice:pw1"}, on_space=False, oauth=False)
+    assert history.database_url == f"sqlite+aiosqlite:///{tmp_path / 'causerie.db'}"
+    assert history.auth_users == {"alice": "pw1"}
+    assert async_url("postgres://u:p@h/db") == "postgresql+asyncpg://u:p@h/db"
+
+
+# -- the server store, on SQLite and PostgreSQL ---------------------------------------------------
+
+def _keeper(url: str, limits: Limits = Limits()):
+    keeper, why = open_keeper(Sealer("a-long-enough-secret-1"), limits, async_url(url))
+    assert why is None and keeper.store is not None
+    return keeper
+
+
+def test_store_keeps_conversations_per_person_and_never_crosses(database_url):
+    keeper = _keeper(database_url)
+
+    async def scenario():
+        store = keeper.store
+        try:
+            await store.put("user:alice", conversation("shared-id", "Alice's secret plan"))
+            await store.put("user:bob", conversation("bob-1", "Bob's question", at=3000))
+            # Bob saves a conversation with the id Alice uses: it is his own, hers is untouched.
+            await store.put("user:bob", conversation("shared-id", "Bob overwrites?", at=4000))
+            alice = await store.get("user:alice", "shared-id")
+            assert alice.messages[0]["content"] == "Alice's secret plan"
+            assert [s.id for s in await store.summaries("user:bob")] == ["shared-id", "bob-1"]
+            assert await store.get("user:bob", "shared-id") != alice
+            assert await store.summaries("user:bob", "secret plan") == []
+            assert await store.get("user:mallory", "shared-id") is None
+            await store.delete("user:bob", "shared-id")
+            assert await store.get("user:alice", "shared-id") == alice
+            assert [s.title for s in await store.summaries("user:alice", "SECRET")] == ["Alice's secret plan"]
+            assert [c.id for c in await store.all("user:alice")] == ["shared-id"]
+        finally:
+            await store.close()
+
+    run_async(scenario())
+
+
+def test_store_round_trips_a_conversation_exactly_and_applies_the_caps(database_url):
+    keeper = _keeper(database_url, Limits(max_conversations=2, max_bytes=10_000_000))
+
+    async def scenario():
+        store = keeper.store
+        try:
+            original = Conversation(**{**conversation("c1", "Première question, é à ü", at=1000).__dict__, "title": "Renamed"})
+            await store.put("hf:alice", original)
+            assert await store.get("hf:alice", "c1") == original
+            await store.put("hf:alice", conversation("c2", at=2000))
+            notices = await store.put("hf:alice", conversation("c3", at=3000))
+            assert notices[0].kind == "history_dropped" and "Renamed" in notices[0].params["titles"]
+            assert [s.id for s in await store.summaries("hf:alice")] == ["c3", "c2"]
+            assert [s.id for s in await store.summaries("hf:alice", "PREMIÈRE")] == []
+            assert [s.id for s in await store.summaries("hf:alice", "rayleigh")] == ["c3", "c2"]
+        finally:
+            await store.close()
+
+    run_async(scenario())
+
+
+def test_migrations_run_again_harmlessly(database_url):
+    url = async_url(database_url)
+    for _ in range(2):
+        keeper, why = open_keeper(Sealer("a-long-enough-secret-1"), Limits(), url)
+        assert why is None
+        run_async(keeper.store.close())
+
+
+def test_an_unreachable_store_does_not_stop_the_app(caplog):
+    keeper, why = open_keeper(Sealer("a-long-enough-secret-1"), Limits(),
+                              "postgresql+asyncpg://nobody:hunter2@127.0.0.1:9/none", timeout=3)
+    assert keeper.store is None and why
+    assert "hunter2" not in why and "hunter2" not in caplog.text
