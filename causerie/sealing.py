@@ -14,6 +14,9 @@ import zlib
 
 from cryptography.fernet import Fernet, InvalidToken
 
+BROWSER_STATE_SECRET = "causerie-browser-state"
+"""BrowserState's own secret, which Gradio sends to every page: a constant, so that its layer
+opens across restarts and secret changes, and only the sealing below decides what is readable."""
 MAX_OPENED_BYTES = 64_000_000
 """A sealed value that inflates beyond this is refused (a zip bomb in localStorage)."""
 
@@ -29,8 +32,6 @@ def _key(secret: str, purpose: str) -> bytes:
 class Sealer:
     def __init__(self, secret: str) -> None:
         self._fernet = Fernet(_key(secret, "history"))
-        # BrowserState's own (public) secret: stable across restarts, derived so it reveals nothing.
-        self.browser_secret = _key(secret, "browser-state").decode()[:32]
 
     def __repr__(self) -> str:
         return "Sealer(<secret>)"

@@ -64,7 +64,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 class RunningApp:
-    def __init__(self, env: dict, **settings_overrides):
+    def __init__(self, env: dict, *, port: int | None = None, **settings_overrides):
         from dataclasses import replace
 
         from causerie.service import ChatService
@@ -76,7 +76,7 @@ class RunningApp:
         settings = replace(load_settings(env), **settings_overrides)
         self.service = ChatService(settings)
         self.demo = build_demo(self.service)
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         options = launch_options(self.service)
         self.demo.launch(server_name="127.0.0.1", server_port=self.port, prevent_thread_lock=True, quiet=True, **options)

@@ -47,6 +47,9 @@ class PostgresServer:
         return self
 
     def stop(self) -> None:
+        """Stop it (a second call does nothing) and remove its files."""
+        if not self.folder.exists():
+            return
         try:
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "stop")
         finally:

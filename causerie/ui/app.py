@@ -11,6 +11,7 @@ import gradio as gr
 from ..answer import SessionTotals
 from ..library import Notice
 from ..providers import PROVIDERS
+from ..sealing import BROWSER_STATE_SECRET
 from ..service import ChatService
 from ..shelves import Keeper, keeper_for
 from ..wording import words
@@ -56,6 +57,11 @@ ANSWER_GUARD_HEAD = """<script>
   }, true);
 })();
 </script>"""
+
+STORAGE_KEY = "causerie-conversations"
+# Whether the browser holds saved conversations at all: if it does and BrowserState still arrives
+# empty, its value could not be opened, and the person is told rather than shown an empty list.
+HAD_STORE_JS = f"() => !!localStorage.getItem('{STORAGE_KEY}')"
 
 CSS = """
 #session-totals { font-size: 0.9em; opacity: 0.85; }
@@ -171,7 +177,8 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         opened_with = gr.Textbox(initial_model, visible=False)
         listed_pick = gr.Textbox(visible=False)
         restored = history.outputs(chatbot)
-        demo.load(history.on_load, history.inputs(), restored, **events).then(
+        demo.load(None, None, panel.had_store, js=HAD_STORE_JS, **events).then(
+            history.on_load, history.inputs(panel.had_store), restored, **events).then(
             lambda model: "" if model != initial_model else initial_model, model_box, opened_with, **events).then(
             on_page_load, provider_box, [model_box, listed_pick], **events).then(
             None, [model_box, opened_with, listed_pick], model_box, js=KEEP_CHOSEN_MODEL_JS, **events)
@@ -202,10 +209,10 @@ def _history_panel(keeper: Keeper) -> tuple[HistoryPanel, dict]:
         with gr.Row():
             every = gr.Button("⬇ All (JSON)", elem_id="export-all", size="sm")
             importer = gr.UploadButton("⬆ Import", file_types=[".json"], elem_id="import-conversations", size="sm")
-    store = gr.BrowserState(None, storage_key="causerie-conversations", secret=keeper.sealer.browser_secret)
+    store = gr.BrowserState(None, storage_key=STORAGE_KEY, secret=BROWSER_STATE_SECRET)
     panel = HistoryPanel(store=store, listing=listing, search=search, title=title, notice=notice,
                          download=gr.Textbox(visible=False, elem_id="export-payload"), importer=importer,
-                         confirmed=gr.Textbox(visible=False))
+                         confirmed=gr.Textbox(visible=False), had_store=gr.Checkbox(False, visible=False))
     return panel, {"new": new, "delete": delete, "markdown": markdown, "json": as_json, "all": every}
 
 

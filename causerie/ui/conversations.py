@@ -84,6 +84,8 @@ class HistoryPanel:
     importer: Any
     confirmed: Any
     """A hidden box: the conversation CONFIRM_DELETE_JS was told to delete, or "" when cancelled."""
+    had_store: Any
+    """A hidden box: whether the browser held a saved value before the page opened it."""
 
 
 class ConversationHandlers:
@@ -178,6 +180,8 @@ class ConversationHandlers:
             opened = await shelf.get(recent[0].id) if recent else None
             updates = await self._open(shelf, values[self.view], opened)
             updates["notices"] = self.startup_notices + updates["notices"]
+            if values[self.panel.had_store] and values[self.panel.store] is None and not shelf.server_side:
+                updates["notices"].append(Notice("history_unreadable", {}))
             return updates
 
         return await self._on_shelf(values, request, work)

@@ -1,0 +1,304 @@
+"""Conversations in a real Chromium: they outlive a reload and a server restart, follow their
+settings, keep going when the person switches mid-answer, export and import losslessly, and, for
+a signed-in person, follow them to another browser through SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from conftest import RunningApp
+from scripted_server import Reply, delta, sse, text_stream
+
+pytestmark = pytest.mark.browser
+SECRET = "a-test-history-secret-of-some-length"
+STORAGE_KEY = "causerie-conversations"
+
+
+def start_app(scripted, tmp_path, port: int | None = None, **env: str) -> RunningApp:
+    return RunningApp({"OPENAI_BASE_URL": scripted.base_url, "HISTORY_SECRET": SECRET,
+                       "CAUSERIE_DATA_DIR": str(tmp_path), **env}, port=port)
+
+
+@pytest.fixture
+def history_app(scripted, tmp_path):
+    running = start_app(scripted, tmp_path)
+    yield running
+    running.close()
+
+
+def open_page(page: Page, url: str) -> Page:
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(url)
+    page.wait_for_selector("#chat-input textarea")
+    return page
+
+
+def ask(page: Page, text: str, *, wait: bool = True) -> None:
+    """Ask, and unless told not to, wait for the answer's footer."""
+    footers = page.locator("#chatbot sub")
+    before = footers.count()
+    box = page.locator("#chat-input textarea")
+    box.fill(text)
+    box.press("Enter")
+    if wait:
+        expect(footers).to_have_count(before + 1, timeout=10000)
+
+
+def new_chat(page: Page) -> None:
+    page.locator("#new-chat").click()
+    expect(page.get_by_test_id("user")).to_have_count(0, timeout=5000)
+
+
+def listed(page: Page):
+    return page.locator("#conversation-list label")
+
+
+def wait_listed(page: Page, title: str) -> None:
+    expect(page.locator("#conversation-list")).to_contain_text(title, timeout=10000)
+
+
+def settle(page: Page) -> None:
+    """The save after an answer has reached the browser's storage."""
+    deadline = time.monotonic() + 10
+    while not page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+
+
+def set_settings(page: Page, system_prompt: str, temperature: str) -> None:
+    page.locator("#system-prompt textarea").fill(system_prompt)
+    page.locator("#settings").get_by_text("Parameters").click()
+    page.locator("#temperature textarea, #temperature input").first.fill(temperature)
+
+
+def test_a_chat_survives_reload_with_its_settings_and_is_sealed(history_app, scripted, page: Page):
+    scripted.default = Reply(chunks=text_stream("Rayleigh ", "scattering."))
+    open_page(page, history_app.url)
+    set_settings(page, "Answer in one word.", "0.3")
+    ask(page, "Why is the sky blue?")
+    wait_listed(page, "Why is the sky blue?")
+    settle(page)
+    stored = page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')")
+    assert "sky" not in stored and "Rayleigh" not in stored  # sealed, not plain text
+
+    page.reload()
+    page.wait_for_selector("#chat-input textarea")
+    expect(page.locator("#chatbot")).to_contain_text("Rayleigh scattering.", timeout=10000)
+    expect(page.get_by_test_id("user").first).to_contain_text("Why is the sky blue?")
+    expect(page.locator("#chatbot")).to_contain_text("OpenAI · ")
+    expect(page.locator("#system-prompt textarea")).to_have_value("Answer in one word.")
+    page.locator("#settings").get_by_text("Parameters").click()
+    expect(page.locator("#temperature textarea, #temperature input").first).to_have_value("0.3")
+    wait_listed(page, "Why is the sky blue?")
+
+    # The conversation goes on from where it was, with its settings.
+    scripted.default = Reply(chunks=text_stream("Blue."))
+    ask(page, "And at sunset?")
+    sent = scripted.requests[-1]["body"]
+    assert sent["temperature"] == 0.3 and sent["messages"][0]["content"] == "Answer in one word."
+    assert [m["content"] for m in sent["messages"][1:]] == ["Why is the sky blue?", "Rayleigh scattering.", "And at sunset?"]
+
+
+def test_a_chat_survives_a_server_restart_with_the_same_secret(scripted, tmp_path, page: Page):
+    scripted.default = Reply(chunks=text_stream("Kept ", "across restarts."))
+    first = start_app(scripted, tmp_path)
+    port = first.port
+    try:
+        open_page(page, first.url)
+        ask(page, "Remember me")
+        wait_listed(page, "Remember me")
+        settle(page)
+    finally:
+        first.close()
+    second = start_app(scripted, tmp_path, port=port)
+    try:
+        page.reload()
+        page.wait_for_selector("#chat-input textarea")
+        expect(page.locator("#chatbot")).to_contain_text("Kept across restarts.", timeout=10000)
+        wait_listed(page, "Remember me")
+    finally:
+        second.close()
+    # Another secret cannot read it: the page says so and starts a fresh list instead of breaking.
+    third = start_app(scripted, tmp_path, port=port, HISTORY_SECRET="an-entirely-different-secret")
+    try:
+        page.reload()
+        page.wait_for_selector("#chat-input textarea")
+        expect(page.locator("#history-notice")).to_contain_text("could not be read", timeout=10000)
+        expect(listed(page)).to_have_count(0)
+        scripted.default = Reply(chunks=text_stream("Fresh start."))
+        ask(page, "New beginning")
+        wait_listed(page, "New beginning")
+    finally:
+        third.close()
+
+
+def test_switching_mid_answer_stops_nothing_and_loses_nothing(history_app, scripted, page: Page):
+    open_page(page, history_app.url)
+    scripted.default = Reply(chunks=text_stream("First answer."))
+    ask(page, "Quick one")
+    wait_listed(page, "Quick one")
+
+    scripted.default = Reply(chunks=text_stream(*[f"w{i} " for i in range(60)]), delay=0.05)
+    new_chat(page)
+    ask(page, "Slow one", wait=False)
+    expect(page.get_by_test_id("bot").first).to_contain_text("w2", timeout=5000)
+    page.locator("#conversation-list").get_by_text("Quick one").click()
+    expect(page.locator("#chatbot")).to_contain_text("First answer.", timeout=5000)
+    # While the other answer goes on, nothing of it shows here.
+    for _ in range(10):
+        assert "w3" not in page.locator("#chatbot").inner_text()
+        time.sleep(0.1)
+    deadline = time.monotonic() + 10
+    while scripted.last_outcome() == "open" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert scripted.last_outcome() == "completed"  # the switch stopped nothing
+    wait_listed(page, "Slow one")
+    page.locator("#conversation-list").get_by_text("Slow one").click()
+    expect(page.locator("#chatbot")).to_contain_text("w59", timeout=5000)
+    expect(page.locator("#chatbot")).to_contain_text("OpenAI · ")
+
+    # Stop still works, and what was stopped is kept.
+    scripted.default = Reply(chunks=sse(*[delta(f"t{i} ") for i in range(300)], delta(finish="stop")), delay=0.03)
+    ask(page, "Stop me", wait=False)
+    expect(page.get_by_test_id("bot").last).to_contain_text("t3", timeout=5000)
+    page.get_by_test_id("stop-button").click()
+    time.sleep(0.5)
+    partial = page.get_by_test_id("bot").last.inner_text()
+    settle(page)
+    page.reload()
+    page.wait_for_selector("#chat-input textarea")
+    page.locator("#conversation-list").get_by_text("Slow one").click()
+    expect(page.locator("#chatbot")).to_contain_text("Stop me", timeout=5000)
+    assert partial.strip().split()[0] in page.locator("#chatbot").inner_text()
+
+
+def test_export_then_import_gives_back_the_same_conversation(history_app, scripted, page: Page, browser: Browser, tmp_path):
+    scripted.default = Reply(chunks=sse(delta(reasoning_content="Light scatters."), delta("Rayleigh."), delta(finish="stop")))
+    open_page(page, history_app.url)
+    set_settings(page, "Be precise.", "0.7")
+    ask(page, "Why is the sky blue?")
+    wait_listed(page, "Why is the sky blue?")
+    settle(page)
+    page.locator("#conversation-tools").get_by_text("This conversation").click()
+    with page.expect_download() as got:
+        page.locator("#export-json").click()
+    exported = json.loads(open(got.value.path()).read())
+    assert exported["messages"][1]["thinking"] == "Light scatters." and exported["messages"][1]["content"] == "Rayleigh."
+    assert exported["settings"]["system_prompt"] == "Be precise." and exported["settings"]["temperature"] == "0.7"
+    assert exported["settings"]["provider"] == "openai" and exported["settings"]["model"] == "model-a"
+    with page.expect_download() as got_md:
+        page.locator("#export-markdown").click()
+    assert got_md.value.suggested_filename.endswith(".md")
+    assert "## You" in open(got_md.value.path()).read()
+
+    saved = tmp_path / "export.json"
+    saved.write_text(json.dumps(exported))
+    fresh = open_page(browser.new_context().new_page(), history_app.url)
+    expect(listed(fresh)).to_have_count(0)
+    fresh.locator("#conversation-tools").get_by_text("This conversation").click()
+    fresh.locator("#import-conversations input[type=file], input[type=file]").first.set_input_files(str(saved))
+    expect(fresh.locator("#chatbot")).to_contain_text("Rayleigh.", timeout=10000)
+    expect(fresh.locator("#chatbot")).to_contain_text("Thinking")  # folded; its text is checked in the export below
+    expect(fresh.locator("#system-prompt textarea")).to_have_value("Be precise.")
+    wait_listed(fresh, "Why is the sky blue?")
+    with fresh.expect_download() as again:
+        fresh.locator("#export-json").click()
+    assert json.loads(open(again.value.path()).read()) == exported
+
+
+def test_rename_search_and_delete(history_app, scripted, page: Page):
+    open_page(page, history_app.url)
+    for question in ("Letter to my landlord", "Python script to rename files"):
+        scripted.default = Reply(chunks=text_stream(f"Answer about {question.split()[0]}."))
+        new_chat(page)
+        ask(page, question)
+        wait_listed(page, question)
+    expect(listed(page)).to_have_count(2)
+    assert listed(page).first.inner_text().strip() == "Python script to rename files"  # most recent first
+
+    page.locator("#conversation-search input, #conversation-search textarea").first.fill("landlord")
+    expect(listed(page)).to_have_count(1)
+    page.locator("#conversation-search input, #conversation-search textarea").first.fill("answer about python")
+    expect(listed(page)).to_have_count(1)
+    expect(listed(page).first).to_contain_text("Python script")
+    page.locator("#conversation-search input, #conversation-search textarea").first.fill("")
+    expect(listed(page)).to_have_count(2)
+
+    page.locator("#conversation-tools").get_by_text("This conversation").click()
+    title = page.locator("#conversation-title input, #conversation-title textarea").first
+    title.fill("Renaming script")
+    title.press("Enter")
+    wait_listed(page, "Renaming script")
+    page.locator("#delete-conversation").click()  # the confirm dialog is accepted
+    expect(listed(page)).to_have_count(1)
+    expect(page.locator("#chatbot")).to_contain_text("Letter to my landlord", timeout=5000)
+    page.reload()
+    page.wait_for_selector("#chat-input textarea")
+    expect(listed(page)).to_have_count(1)
+    wait_listed(page, "Letter to my landlord")
+
+
+def sign_in(browser: Browser, url: str, user: str, password: str) -> Page:
+    """A browser of its own (its own storage), signed in through Gradio's login form."""
+    page = browser.new_context().new_page()
+    page.goto(url)
+    page.get_by_label("username").fill(user)
+    page.get_by_label("password").fill(password)
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_selector("#chat-input textarea", timeout=15000)
+    return page
+
+
+def test_a_signed_in_person_sees_the_same_chats_from_two_browsers(scripted, tmp_path, browser: Browser, database_url):
+    running = start_app(scripted, tmp_path, AUTH_USERS="alice:alice-password,bob:bob-password", DATABASE_URL=database_url)
+    try:
+        scripted.default = Reply(chunks=text_stream("Saved on the server."))
+        laptop = sign_in(browser, running.url, "alice", "alice-password")
+        ask(laptop, "Alice's question")
+        wait_listed(laptop, "Alice's question")
+        # Kept on the server, not in this browser.
+        time.sleep(0.5)
+        assert laptop.evaluate(f"localStorage.getItem('{STORAGE_KEY}')") is None
+
+        phone = sign_in(browser, running.url, "alice", "alice-password")
+        wait_listed(phone, "Alice's question")
+        expect(phone.locator("#chatbot")).to_contain_text("Saved on the server.", timeout=10000)
+        scripted.default = Reply(chunks=text_stream("Second device answer."))
+        ask(phone, "From the phone")
+        laptop.reload()
+        expect(laptop.locator("#chatbot")).to_contain_text("Second device answer.", timeout=15000)
+
+        other = sign_in(browser, running.url, "bob", "bob-password")
+        expect(listed(other)).to_have_count(0)
+        assert "Alice" not in other.locator("#chatbot").inner_text()
+    finally:
+        running.close()
+
+
+def test_when_the_store_goes_down_the_chat_is_kept_in_the_browser(scripted, tmp_path, browser: Browser):
+    from postgres_server import PostgresServer, binaries
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL not found: apt-get install postgresql")
+    server = PostgresServer().start()
+    running = start_app(scripted, tmp_path, AUTH_USERS="alice:alice-password", DATABASE_URL=server.url)
+    try:
+        scripted.default = Reply(chunks=text_stream("Stored."))
+        page = sign_in(browser, running.url, "alice", "alice-password")
+        ask(page, "Before the outage")
+        wait_listed(page, "Before the outage")
+        server.stop()
+        scripted.default = Reply(chunks=text_stream("Still answered."))
+        new_chat(page)
+        ask(page, "During the outage")
+        expect(page.locator("#history-notice")).to_contain_text("cannot be reached", timeout=15000)
+        settle(page)  # kept in this browser instead
+        assert page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')")
+        expect(page.locator("#chatbot")).to_contain_text("Still answered.")
+    finally:
+        running.close()
+        server.stop()
