@@ -27,7 +27,12 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class UnreadableFile(ValueError):
-    """An import that is not a conversation; the message says what was expected."""
+    """An import that is not a conversation: `why` (not_json, empty, not_ours, bad_message) and
+    its parameters, worded in wording.py."""
+
+    def __init__(self, why: str, **params: Any) -> None:
+        super().__init__(why, params)
+        self.why, self.params = why, params
 
 
 def new_id() -> str:
@@ -75,7 +80,7 @@ class Conversation:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
 
-def _text(content: Any) -> str:
+def _text(content: Any, position: int = 0) -> str:
     """Text of an OpenAI content value: a string or a list of parts (text parts kept)."""
     if content is None:
         return ""
@@ -83,15 +88,15 @@ def _text(content: Any) -> str:
         return content
     if isinstance(content, list):
         return "\n".join(p["text"] for p in content if isinstance(p, Mapping) and isinstance(p.get("text"), str))
-    raise UnreadableFile("a message's content must be text or a list of text parts")
+    raise UnreadableFile("bad_message", position=position + 1)
 
 
 def _message(raw: Any, position: int) -> dict | None:
     if not isinstance(raw, Mapping) or raw.get("role") not in ("user", "assistant", "system", "tool", "developer"):
-        raise UnreadableFile(f"message {position + 1} needs a role (user, assistant or system) and a content")
+        raise UnreadableFile("bad_message", position=position + 1)
     if raw["role"] in ("tool", "developer"):
         return None
-    message = {"role": raw["role"], "content": _text(raw.get("content"))}
+    message = {"role": raw["role"], "content": _text(raw.get("content"), position)}
     if raw["role"] == "assistant":
         for name in ANSWER_EXTRAS:
             value = raw.get(name)
@@ -139,25 +144,25 @@ def read_import(data: bytes | str) -> list[Conversation]:
     Raises UnreadableFile with what was expected."""
     try:
         parsed = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UnreadableFile(f"the file is not JSON ({exc})") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise UnreadableFile("not_json") from None
     if isinstance(parsed, list):
         if not parsed:
-            raise UnreadableFile("the message list is empty")
+            raise UnreadableFile("empty")
         return [_from_messages(parsed, {})]
     if not isinstance(parsed, Mapping):
-        raise UnreadableFile("expected a Causerie export or a list of {role, content} messages")
+        raise UnreadableFile("not_ours")
     if parsed.get("format") == BUNDLE_FORMAT and isinstance(parsed.get("conversations"), list):
         found = [read_one(item) for item in parsed["conversations"]]
         if not found:
-            raise UnreadableFile("the export holds no conversation")
+            raise UnreadableFile("empty")
         return found
     return [read_one(parsed)]
 
 
 def read_one(parsed: Any) -> Conversation:
     if not isinstance(parsed, Mapping) or not isinstance(parsed.get("messages"), list):
-        raise UnreadableFile("expected a Causerie export (with a list of messages) or a list of {role, content} messages")
+        raise UnreadableFile("not_ours")
     return _from_messages(parsed["messages"], parsed)
 
 

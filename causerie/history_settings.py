@@ -7,12 +7,12 @@ import logging
 import os
 import re
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .library import Limits
-from .store.urls import async_url
 
 log = logging.getLogger(__name__)
 MIN_SECRET_CHARS = 16
@@ -52,13 +52,18 @@ def _kept_secret(folder: Path) -> str | None:
     """The secret made on an earlier start, or a new one written (owner-only) for the next."""
     path = folder / "history-secret"
     try:
-        if path.is_file():
-            kept = path.read_text().strip()
-            if len(kept) >= MIN_SECRET_CHARS:
-                return kept
         folder.mkdir(parents=True, exist_ok=True)
+        try:
+            # O_EXCL: of several processes starting at once, one makes it and the others read it.
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            for _ in range(50):  # the maker may not have written it yet
+                kept = path.read_text().strip()
+                if len(kept) >= MIN_SECRET_CHARS:
+                    return kept
+                time.sleep(0.02)
+            raise OSError(0, f"{path} holds no usable secret: delete it or set HISTORY_SECRET") from None
         made = secrets.token_urlsafe(32)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(made + "\n")
         return made
@@ -110,6 +115,8 @@ def _database_url(env: Mapping[str, str], on_space: bool, signing_in: bool) -> s
         raw = "sqlite:///" + str(data_dir(env) / "causerie.db")
     if not raw:
         return None
+    from .store.urls import async_url  # SQLAlchemy is loaded only when a store is configured
+
     try:
         url = async_url(raw)
     except ValueError as exc:

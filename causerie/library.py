@@ -8,6 +8,7 @@ person is told which, by title. Nearing the caps, they are told before anything 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -15,13 +16,14 @@ from typing import Any
 from .conversations import Conversation, read_one
 
 NEARLY_FULL = 0.9
+MAX_TOMBSTONES = 1000
 
 
 @dataclass(frozen=True)
 class Limits:
     max_conversations: int = 200
     max_bytes: int = 2_000_000
-    """Of JSON, all conversations together: a browser keeps about 5 MB per site."""
+    """Characters of text, all conversations together: a browser keeps about 5 million per site."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,11 @@ class Notice:
 
 
 def size_of(conversation: Conversation) -> int:
-    return len(json.dumps(conversation.to_dict(), ensure_ascii=False).encode())
+    """Characters of text (what a browser's storage counts), plus a little per message; cheap
+    enough to run over every kept conversation at each save."""
+    texts = [conversation.title, *conversation.settings.values()]
+    texts += [value for message in conversation.messages for value in message.values() if isinstance(value, str)]
+    return sum(map(len, texts)) + 40 * len(conversation.messages) + 200
 
 
 def _megabytes(size: int) -> str:
@@ -77,10 +83,16 @@ def matches(text: str, query: str) -> bool:
 
 
 class Library:
-    """The conversations a browser keeps (the server store has the same operations in SQL)."""
+    """The conversations a browser keeps (the server store has the same operations in SQL).
 
-    def __init__(self, conversations: Iterable[Conversation] = ()) -> None:
+    Two tabs of one browser each hold a copy; `merge` brings two copies together, conversation
+    by conversation (the one changed last wins), and remembers deletions (tombstones) so that a
+    conversation deleted in one tab does not come back from the other.
+    """
+
+    def __init__(self, conversations: Iterable[Conversation] = (), deleted: dict[str, float] | None = None) -> None:
         self._by_id = {c.id: c for c in conversations}
+        self._deleted = dict(deleted or {})
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -101,16 +113,33 @@ class Library:
         if any(n.kind == "history_too_large" for n in notices):
             return notices
         for conversation_id in dropped:
-            del self._by_id[conversation_id]
+            self.delete(conversation_id, at=conversation.updated_at)
+        self._deleted.pop(conversation.id, None)
         self._by_id[conversation.id] = conversation
         return notices
 
-    def delete(self, conversation_id: str) -> None:
+    def delete(self, conversation_id: str, at: float | None = None) -> None:
         self._by_id.pop(conversation_id, None)
+        self._deleted[conversation_id] = time.time() if at is None else at
+        if len(self._deleted) > MAX_TOMBSTONES:
+            for old in sorted(self._deleted, key=self._deleted.__getitem__)[: len(self._deleted) - MAX_TOMBSTONES]:
+                del self._deleted[old]
+
+    def merge(self, other: Library) -> None:
+        for conversation_id, at in other._deleted.items():
+            self._deleted[conversation_id] = max(at, self._deleted.get(conversation_id, 0.0))
+        for conversation in other._by_id.values():
+            mine = self._by_id.get(conversation.id)
+            if mine is None or conversation.updated_at > mine.updated_at:
+                self._by_id[conversation.id] = conversation
+        for conversation_id, at in self._deleted.items():
+            kept = self._by_id.get(conversation_id)
+            if kept is not None and kept.updated_at <= at:
+                del self._by_id[conversation_id]
 
     def to_json(self) -> str:
-        return json.dumps({"version": 1, "conversations": [c.to_dict() for c in self._by_id.values()]},
-                          ensure_ascii=False, separators=(",", ":"))
+        return json.dumps({"version": 1, "conversations": [c.to_dict() for c in self._by_id.values()],
+                           "deleted": self._deleted}, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Library:
@@ -118,4 +147,6 @@ class Library:
         data = json.loads(text)
         if not isinstance(data, dict) or not isinstance(data.get("conversations"), list):
             raise ValueError("not a list of conversations")
-        return cls(read_one(item) for item in data["conversations"])
+        deleted = data.get("deleted") if isinstance(data.get("deleted"), dict) else {}
+        return cls((read_one(item) for item in data["conversations"]),
+                   {k: float(v) for k, v in deleted.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})

@@ -3,7 +3,10 @@ authenticated with a key derived from HISTORY_SECRET (Fernet: AES-CBC and HMAC-S
 
 Gradio's BrowserState encrypts too, but in the browser, with a secret it sends to every page: it
 keeps the value from being read as plain text, not from whoever loads the page. Sealing here means
-a copied localStorage is unreadable without the server's secret, and a tampered one is refused.
+a copy of the browser's storage (a backup, a synced or stolen profile) cannot be read offline, and
+a tampered value is refused. It does not stop someone who has the copy *and* can reach this
+server from having the server open it (it opens any value sent to it, as it must for the page):
+on a shared computer, people should use a private window or sign in.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ the browser's value alone. Both answer the same calls, so the page's handlers ne
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .conversations import Conversation
@@ -19,27 +20,48 @@ if TYPE_CHECKING:  # SQLAlchemy is imported only when a store is configured
     from .store.conversation_store import ConversationStore
 
 log = logging.getLogger(__name__)
+MAX_UNOPENED_CHARS = 2_500_000
 
 
 class BrowserShelf:
-    """`sealed` is what the browser holds: None (nothing yet) or {"sealed": token}."""
+    """Conversations kept in the browser. It may hold several copies (the page's, and the one
+    another tab has saved since): they are merged. A value this secret cannot open is never
+    thrown away: it rides along, unopened, in the next value, and is merged back in once the
+    server has the secret that opens it again."""
 
-    def __init__(self, sealed: object, sealer: Sealer, limits: Limits) -> None:
+    def __init__(self, values: Iterable[object], sealer: Sealer, limits: Limits) -> None:
         self._sealer, self.limits = sealer, limits
         self.notices: list[Notice] = []
         self.changed = False
         self.library = Library()
-        token = sealed.get("sealed") if isinstance(sealed, dict) else None
-        if token is None:
-            if sealed not in (None, "", {}):
-                self.notices.append(Notice("history_unreadable", {}))
+        self._unopened: str | None = None
+        for value in values:
+            self._take(value)
+
+    def _take(self, value: object) -> None:
+        if value in (None, "", {}):
             return
-        try:
-            self.library = Library.from_json(sealer.open(token))
-        except (Unreadable, ValueError) as exc:
-            log.warning("a browser's saved conversations could not be opened (%s); starting a fresh list", exc)
+        tokens = [value.get(name) for name in ("sealed", "unopened")] if isinstance(value, dict) else [None]
+        if not any(isinstance(t, str) for t in tokens):
+            self._unreadable("not a sealed value")
+            return
+        for position, token in enumerate(tokens):
+            if not isinstance(token, str):
+                continue
+            try:
+                self.library.merge(Library.from_json(self._sealer.open(token)))
+                if position == 1:
+                    self.changed = True  # the secret that opens it is back: keep it opened
+            except (Unreadable, ValueError, RecursionError) as exc:
+                if position == 0:
+                    self._unreadable(str(exc))
+                if len(token) <= MAX_UNOPENED_CHARS:
+                    self._unopened = self._unopened or token
+
+    def _unreadable(self, why: str) -> None:
+        log.warning("a browser's saved conversations could not be opened (%s); they are kept unopened", why)
+        if not any(n.kind == "history_unreadable" for n in self.notices):
             self.notices.append(Notice("history_unreadable", {}))
-            self.changed = True  # the unreadable value is replaced at the next save
 
     @property
     def server_side(self) -> bool:
@@ -65,7 +87,12 @@ class BrowserShelf:
 
     def sealed(self) -> dict | None:
         """The browser's new value, or None when nothing changed."""
-        return {"sealed": self._sealer.seal(self.library.to_json())} if self.changed else None
+        if not self.changed:
+            return None
+        value = {"sealed": self._sealer.seal(self.library.to_json())}
+        if self._unopened:
+            value["unopened"] = self._unopened
+        return value
 
 
 class ServerShelf:
@@ -96,7 +123,42 @@ class ServerShelf:
         return None
 
 
-Shelf = BrowserShelf | ServerShelf
+class PageShelf:
+    """A signed-in person's conversations while the store is down: kept with the page (never in
+    the browser, which another person may share), and saved to the store once it is back."""
+
+    def __init__(self, unsaved: dict[str, Conversation], limits: Limits) -> None:
+        self._unsaved, self.limits = unsaved, limits
+        self.library = Library(unsaved.values())
+        self.notices: list[Notice] = [Notice("store_unreachable", {})]
+
+    @property
+    def server_side(self) -> bool:
+        return True
+
+    async def summaries(self, query: str = "") -> list[Summary]:
+        return self.library.summaries(query)
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        return self.library.get(conversation_id)
+
+    async def all(self) -> list[Conversation]:
+        return self.library.all()
+
+    async def put(self, conversation: Conversation) -> list[Notice]:
+        notices = self.library.put(conversation, self.limits)
+        self._unsaved[conversation.id] = conversation
+        return notices
+
+    async def delete(self, conversation_id: str) -> None:
+        self.library.delete(conversation_id)
+        self._unsaved.pop(conversation_id, None)
+
+    def sealed(self) -> dict | None:
+        return None
+
+
+Shelf = BrowserShelf | ServerShelf | PageShelf
 
 
 class Keeper:
@@ -106,13 +168,8 @@ class Keeper:
     def __init__(self, sealer: Sealer, limits: Limits, store: ConversationStore | None = None) -> None:
         self.sealer, self.limits, self.store = sealer, limits, store
 
-    def browser(self, sealed: object) -> BrowserShelf:
-        return BrowserShelf(sealed, self.sealer, self.limits)
-
-    def shelf(self, sealed: object, owner: str | None) -> Shelf:
-        if self.store is not None and owner:
-            return ServerShelf(self.store, owner)
-        return self.browser(sealed)
+    def browser(self, *values: object) -> BrowserShelf:
+        return BrowserShelf(values, self.sealer, self.limits)
 
 
 def open_keeper(sealer: Sealer, limits: Limits, database_url: str | None, *, timeout: float = 15.0) -> tuple[Keeper, str | None]:
@@ -147,5 +204,5 @@ def keeper_for(history: HistorySettings, *, on_space: bool) -> tuple[Keeper, lis
         if on_space:
             notices.append(Notice("secret_for_this_run", {"make": MAKE_SECRET}))
     if store_off:
-        notices.append(Notice("store_off", {"why": store_off}))
+        notices.append(Notice("store_off", {}))  # why is in the log: hosts and paths are not for visitors
     return keeper, notices

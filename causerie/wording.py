@@ -91,14 +91,20 @@ HISTORY_EN: dict[str, str] = {
                          "this page only. Export it to keep it.",
     "history_unreadable": "Your saved conversations could not be read (the server's HISTORY_SECRET may have "
                           "changed, or the stored value is damaged), so the list starts fresh.",
-    "store_unreachable": "The server's conversation store cannot be reached: this is kept in this browser for "
-                         "now, and the store is tried again at the next save.",
-    "store_off": "The server's conversation store could not be opened at start ({why}): conversations are kept "
-                 "in each browser.",
+    "store_unreachable": "The server's conversation store cannot be reached: what you do now is kept on this "
+                         "page only (keep it open or export it) and saved to the store when it is back.",
+    "store_off": "The server's conversation store could not be opened at start: conversations are kept in each "
+                 "browser. The server's log says why.",
     "secret_for_this_run": "HISTORY_SECRET is not set: conversations saved in browsers become unreadable when "
                            "this Space restarts. The owner should set it in the Space's secrets ({make}).",
     "imported": "Imported {count} conversation(s){skipped}.",
     "import_failed": "Nothing imported: {why}.",
+    "import_failed.not_json": "Nothing imported: the file is not JSON.",
+    "import_failed.empty": "Nothing imported: the file holds no message.",
+    "import_failed.not_ours": "Nothing imported: expected a Causerie export, or a list of {{role, content}} messages.",
+    "import_failed.bad_message": "Nothing imported: message {position} needs a role (user, assistant or system) "
+                                 "and a text content.",
+    "import_failed.too_many": "Nothing imported: the file holds {count} conversations; at most {limit} are kept.",
     "import_too_large": "Nothing imported: the file is {size} MB; at most {limit} MB is read.",
     "not_set_up": "This conversation used {provider}, which is not set up here: it continues with {now}.",
 }

@@ -35,7 +35,8 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")
         data = str(self.folder / "data")
-        self._run(str(self.bin / "initdb"), "-D", data, "-U", "causerie", "--auth=trust", "-E", "UTF8", "--no-sync")
+        if not (self.folder / "data").exists():
+            self._run(str(self.bin / "initdb"), "-D", data, "-U", "causerie", "--auth=trust", "-E", "UTF8", "--no-sync")
         self._run(str(self.bin / "pg_ctl"), "-D", data, "-l", str(self.folder / "log"), "-w", "-t", "30", "start",
                   "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off")
         deadline = time.monotonic() + 30
@@ -45,6 +46,10 @@ class PostgresServer:
                 raise RuntimeError("PostgreSQL did not start")
             time.sleep(0.2)
         return self
+
+    def halt(self) -> None:
+        """Stop it, keeping its data: `start` brings it back on the same port."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "stop")
 
     def stop(self) -> None:
         """Stop it (a second call does nothing) and remove its files."""

@@ -23,6 +23,8 @@ def chat(app, scripted, page: Page):
 
 
 def send(page: Page, text: str) -> None:
+    """Type and send, once the previous answer has fully ended (until then Enter sends nothing)."""
+    expect(page.get_by_test_id("stop-button")).to_have_count(0, timeout=10000)
     box = page.locator("#chat-input textarea")
     box.fill(text)
     box.press("Enter")

@@ -41,6 +41,7 @@ def ask(page: Page, text: str, *, wait: bool = True) -> None:
     """Ask, and unless told not to, wait for the answer's footer."""
     footers = page.locator("#chatbot sub")
     before = footers.count()
+    expect(page.get_by_test_id("stop-button")).to_have_count(0, timeout=10000)
     box = page.locator("#chat-input textarea")
     box.fill(text)
     box.press("Enter")
@@ -176,6 +177,33 @@ def test_switching_mid_answer_stops_nothing_and_loses_nothing(history_app, scrip
     assert partial.strip().split()[0] in page.locator("#chatbot").inner_text()
 
 
+def test_two_tabs_of_one_browser_keep_each_others_chats(history_app, scripted, page: Page):
+    """Each tab's BrowserState read localStorage when it opened; saves merge what is there now."""
+    first = open_page(page, history_app.url)
+    second = open_page(page.context.new_page(), history_app.url)
+    scripted.default = Reply(chunks=text_stream("From the first tab."))
+    ask(first, "First tab question")
+    wait_listed(first, "First tab question")
+    settle(first)
+    scripted.default = Reply(chunks=text_stream("From the second tab."))
+    ask(second, "Second tab question")
+    wait_listed(second, "Second tab question")
+    wait_listed(second, "First tab question")  # merged in at its save
+    first.locator("#conversation-list").get_by_text("First tab question").click()
+    first.locator("#conversation-tools").get_by_text("This conversation").click()
+    first.locator("#delete-conversation").click()
+    expect(listed(first)).to_have_count(1, timeout=5000)
+    # The second tab still shows it; its next save must not bring it back.
+    scripted.default = Reply(chunks=text_stream("Again."))
+    ask(second, "One more")
+    time.sleep(0.5)
+    for tab in (first, second):
+        tab.reload()
+        tab.wait_for_selector("#chat-input textarea")
+        wait_listed(tab, "Second tab question")
+        expect(tab.locator("#conversation-list")).not_to_contain_text("First tab question")
+
+
 def test_export_then_import_gives_back_the_same_conversation(history_app, scripted, page: Page, browser: Browser, tmp_path):
     scripted.default = Reply(chunks=sse(delta(reasoning_content="Light scatters."), delta("Rayleigh."), delta(finish="stop")))
     open_page(page, history_app.url)
@@ -279,7 +307,7 @@ def test_a_signed_in_person_sees_the_same_chats_from_two_browsers(scripted, tmp_
         running.close()
 
 
-def test_when_the_store_goes_down_the_chat_is_kept_in_the_browser(scripted, tmp_path, browser: Browser):
+def test_when_the_store_goes_down_the_chat_stays_on_the_page_and_reaches_the_store_later(scripted, tmp_path, browser: Browser):
     from postgres_server import PostgresServer, binaries
 
     if binaries() is None:
@@ -291,14 +319,22 @@ def test_when_the_store_goes_down_the_chat_is_kept_in_the_browser(scripted, tmp_
         page = sign_in(browser, running.url, "alice", "alice-password")
         ask(page, "Before the outage")
         wait_listed(page, "Before the outage")
-        server.stop()
+        server.halt()
         scripted.default = Reply(chunks=text_stream("Still answered."))
         new_chat(page)
         ask(page, "During the outage")
         expect(page.locator("#history-notice")).to_contain_text("cannot be reached", timeout=15000)
-        settle(page)  # kept in this browser instead
-        assert page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')")
-        expect(page.locator("#chatbot")).to_contain_text("Still answered.")
+        wait_listed(page, "During the outage")  # kept with the page
+        time.sleep(0.5)
+        # Never in the browser, which another person may share.
+        assert page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')") is None
+        server.start()
+        scripted.default = Reply(chunks=text_stream("Back."))
+        ask(page, "After the outage")
+        expect(page.locator("#history-notice")).not_to_contain_text("cannot be reached", timeout=15000)
+        elsewhere = sign_in(browser, running.url, "alice", "alice-password")
+        wait_listed(elsewhere, "During the outage")
+        wait_listed(elsewhere, "Before the outage")
     finally:
         running.close()
         server.stop()

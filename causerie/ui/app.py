@@ -11,14 +11,16 @@ import gradio as gr
 from ..answer import SessionTotals
 from ..library import Notice
 from ..providers import PROVIDERS
-from ..sealing import BROWSER_STATE_SECRET
 from ..service import ChatService
 from ..shelves import Keeper, keeper_for
 from ..wording import words
 from .api import register_api
 from .chat import ChatHandlers
-from .conversations import CONFIRM_DELETE_JS, DOWNLOAD_JS, ConversationHandlers, ConversationView, HistoryPanel
+from .conversations import ConversationHandlers
+from .history_page import build_panel, wire_load, wire_panel, wire_saves
 from .panel import PageSettings, effort_update
+from .transfer import MAX_IMPORT_BYTES
+from .view import ConversationView
 
 LATEX_DELIMITERS = [
     {"left": "$$", "right": "$$", "display": True},
@@ -28,9 +30,14 @@ LATEX_DELIMITERS = [
 ]
 
 # Runs in the browser on submit: the question shows and the textbox empties with no round trip.
-SHOW_QUESTION_JS = """(message, history) => message.trim()
+# While an answer is being written (the Stop button shows), Enter sends nothing: the text stays in
+# the box for when it ends, rather than showing a question that no answer would follow.
+SHOW_QUESTION_JS = """(message, history) => {
+  if (document.querySelector('#chat-input [data-testid="stop-button"]')) return ['', message, history];
+  return message.trim()
     ? [message, '', [...(history || []), {role: 'user', content: [{type: 'text', text: message}], metadata: null, options: null}]]
-    : [message, '', history]"""
+    : [message, '', history];
+}"""
 
 # After the page's model list arrives: the best listed model replaces the one the page opened
 # with, unless the person has picked or typed another meanwhile (the list may take seconds).
@@ -57,11 +64,6 @@ ANSWER_GUARD_HEAD = """<script>
   }, true);
 })();
 </script>"""
-
-STORAGE_KEY = "causerie-conversations"
-# Whether the browser holds saved conversations at all: if it does and BrowserState still arrives
-# empty, its value could not be opened, and the person is told rather than shown an empty list.
-HAD_STORE_JS = f"() => !!localStorage.getItem('{STORAGE_KEY}')"
 
 CSS = """
 #session-totals { font-size: 0.9em; opacity: 0.85; }
@@ -120,7 +122,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         totals_state = gr.State(SessionTotals())
         view_state = gr.State(ConversationView())
         with gr.Sidebar(label="Conversations", open=True, position="left", elem_id="conversations"):
-            panel, history_buttons = _history_panel(keeper)
+            panel, history_buttons = build_panel(keeper, login=settings.oauth)
         with gr.Sidebar(label="Settings", open=True, position="right", elem_id="settings"):
             gr.Markdown("### Causerie")
             provider_box = gr.Dropdown(
@@ -176,61 +178,18 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         provider_box.input(on_provider_change, provider_box, [model_box, effort_box], **events)
         opened_with = gr.Textbox(initial_model, visible=False)
         listed_pick = gr.Textbox(visible=False)
-        restored = history.outputs(chatbot)
-        demo.load(None, None, panel.had_store, js=HAD_STORE_JS, **events).then(
-            history.on_load, history.inputs(panel.had_store), restored, **events).then(
+        wire_load(history, demo).then(
             lambda model: "" if model != initial_model else initial_model, model_box, opened_with, **events).then(
             on_page_load, provider_box, [model_box, listed_pick], **events).then(
             None, [model_box, opened_with, listed_pick], model_box, js=KEEP_CHOSEN_MODEL_JS, **events)
         model_box.change(lambda p, m, e: effort_update(service, p, m, e), [provider_box, model_box, effort_box], effort_box, **events)
         preset_box.input(on_preset_change, preset_box, [system_box, temperature_box, top_p_box, max_tokens_box], **events)
-        _wire_history(history, panel, history_buttons, restored)
+        wire_panel(history, panel, history_buttons)
         register_api(service, default_preset.prompt if default_preset else None)
     # api_open=False: the API goes through the queue (and its limits), never around it.
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_max_size,
                status_update_rate=1, api_open=False)
     return demo
-
-
-def _history_panel(keeper: Keeper) -> tuple[HistoryPanel, dict]:
-    gr.Markdown("### Conversations")
-    new = gr.Button("＋ New chat", elem_id="new-chat", size="sm", variant="primary")
-    search = gr.Textbox(placeholder="Search titles and text…", show_label=False, elem_id="conversation-search",
-                        container=False, max_lines=1)
-    listing = gr.Radio(choices=[], show_label=False, elem_id="conversation-list", container=False)
-    notice = gr.Markdown("", elem_id="history-notice")
-    with gr.Accordion("This conversation", open=False, elem_id="conversation-tools"):
-        title = gr.Textbox(label="Title", elem_id="conversation-title", max_lines=1,
-                           info="Press Enter to rename.")
-        delete = gr.Button("Delete", elem_id="delete-conversation", size="sm", variant="stop")
-        with gr.Row():
-            markdown = gr.Button("⬇ Markdown", elem_id="export-markdown", size="sm")
-            as_json = gr.Button("⬇ JSON", elem_id="export-json", size="sm")
-        with gr.Row():
-            every = gr.Button("⬇ All (JSON)", elem_id="export-all", size="sm")
-            importer = gr.UploadButton("⬆ Import", file_types=[".json"], elem_id="import-conversations", size="sm")
-    store = gr.BrowserState(None, storage_key=STORAGE_KEY, secret=BROWSER_STATE_SECRET)
-    panel = HistoryPanel(store=store, listing=listing, search=search, title=title, notice=notice,
-                         download=gr.Textbox(visible=False, elem_id="export-payload"), importer=importer,
-                         confirmed=gr.Textbox(visible=False), had_store=gr.Checkbox(False, visible=False))
-    return panel, {"new": new, "delete": delete, "markdown": markdown, "json": as_json, "all": every}
-
-
-def _wire_history(history: ConversationHandlers, panel: HistoryPanel, buttons: dict, restored: set) -> None:
-    """The list's events go through the queue, like answers: an answer's update made before the
-    person switched conversation reaches the page before the switch does, never after it."""
-    queued = {"api_visibility": "private", "concurrency_limit": None}
-    panel.listing.input(history.on_select, history.inputs(panel.listing), restored, **queued)
-    buttons["new"].click(history.on_new, history.inputs(), restored, **queued)
-    buttons["delete"].click(None, panel.listing, panel.confirmed, js=CONFIRM_DELETE_JS, queue=False).then(
-        history.on_delete, history.inputs(panel.confirmed), restored, **queued)
-    panel.title.submit(history.on_rename, history.inputs(panel.title), restored, **queued)
-    panel.search.change(history.on_search, history.inputs(), restored, trigger_mode="always_last", **queued)
-    exports = {"markdown": history.export_markdown, "json": history.export_json, "all": history.export_all}
-    for kind, export in exports.items():
-        buttons[kind].click(export, history.inputs(history.chatbot), panel.download, **queued).then(
-            None, panel.download, None, js=DOWNLOAD_JS, queue=False)
-    panel.importer.upload(history.on_import, history.inputs(panel.importer), restored, **queued)
 
 
 def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Chatbot, textbox: gr.Textbox,
@@ -251,7 +210,8 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
                 "preprocess": False, "postprocess": False}
     outputs = [chatbot, totals_state]
     pending = gr.Textbox(visible=False, elem_id="chat-message")
-    handlers = ChatHandlers(service, page_settings, chatbot=chatbot, pending=pending, totals=totals_state, view=view_state)
+    handlers = ChatHandlers(service, page_settings, chatbot=chatbot, pending=pending, totals=totals_state,
+                            view=view_state, current=history.panel.current)
 
     def busy():
         return gr.Textbox(submit_btn=False, stop_btn=True)
@@ -259,29 +219,24 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
     def idle():
         return gr.Textbox(submit_btn=True, stop_btn=False)
 
+    # The page runs a trigger's listeners in the order they were added, each once the one before
+    # has been sent off. Submit: the question is taken (SHOW_QUESTION_JS, which sends nothing while
+    # Stop shows) before Stop is shown. Retry and Edit: Stop is shown first; added after the
+    # answer, it came only once the answer had ended, and then stayed.
+    submitted = textbox.submit(None, [textbox, chatbot], [pending, textbox, chatbot], js=SHOW_QUESTION_JS, **quick)
+    for trigger in (textbox.submit, chatbot.retry, chatbot.edit):
+        trigger(busy, None, textbox, **quick)
     streams = [
-        textbox.submit(None, [textbox, chatbot], [pending, textbox, chatbot], js=SHOW_QUESTION_JS, **quick).then(
-            handlers.submit, handlers.inputs(pending), outputs, **streamed),
+        submitted.then(handlers.submit, handlers.inputs(pending), outputs, **streamed),
         chatbot.retry(handlers.retry, handlers.inputs(), outputs, **streamed),
         chatbot.edit(handlers.edit, handlers.inputs(), outputs, **streamed),
     ]
-    for trigger in (textbox.submit, chatbot.retry, chatbot.edit):
-        trigger(busy, None, textbox, **quick)
-    # Saving goes through the queue after the answer's last update, and reads the answer from the
-    # view (the chat on screen may be another conversation by then).
-    saving = {"api_visibility": "private", "concurrency_limit": None}
-    saved = history.outputs()
-    for stream in streams:
-        stream.then(idle, None, textbox, **quick).then(SessionTotals.summary, totals_state, totals_box, **quick).then(
-            history.save_finished, history.inputs(), saved, **saving)
-    textbox.stop(None, None, None, cancels=streams, api_visibility="private").then(
-        history.save_stopped, history.inputs(), saved, **saving)
-    chatbot.undo(handlers.undo, chatbot, [chatbot, textbox], **quick).then(
-        history.save_shown, history.inputs(chatbot), saved, **saving)
-    # The bin keeps the conversation in the list (delete is there) and opens a new one.
-    chatbot.clear(None, None, None, cancels=streams, api_visibility="private").then(
-        history.save_stopped, history.inputs(), saved, **saving).then(
-        history.on_new, history.inputs(), history.outputs(chatbot), **saving)
+    ended = [stream.then(idle, None, textbox, **quick).then(SessionTotals.summary, totals_state, totals_box, **quick)
+             for stream in streams]
+    stop = textbox.stop(None, None, None, cancels=streams, api_visibility="private")
+    undo = chatbot.undo(handlers.undo, chatbot, [chatbot, textbox], **quick)
+    clear = chatbot.clear(None, None, None, cancels=streams, api_visibility="private")
+    wire_saves(history, ended, stop, undo, clear)
 
 
 def _not_ready_table(service: ChatService) -> str:
@@ -297,7 +252,7 @@ def _not_ready_table(service: ChatService) -> str:
 
 def launch_options(service: ChatService) -> dict[str, Any]:
     options = {"max_threads": service.settings.max_threads, "css": CSS, "head": ANSWER_GUARD_HEAD,
-               "footer_links": ["api"], "inbrowser": service.settings.open_browser}
+               "footer_links": ["api"], "inbrowser": service.settings.open_browser, "max_file_size": MAX_IMPORT_BYTES}
     if users := service.settings.history.auth_users:
         options["auth"] = list(users.items())
         options["auth_message"] = "Sign in to see your conversations."

@@ -17,13 +17,14 @@ from typing import Any
 import gradio as gr
 
 from ..answer import Answer, SessionTotals
+from ..conversations import new_id
 from ..options import InvalidOptions
 from ..service import ChatService
-from .conversations import ConversationView
 from .history import content_text, plain_turns
 from .panel import PageSettings
 from .render import message as chat_message
 from .render import render
+from .view import ConversationView
 
 
 def _turn_start(history: list[dict], index: Any) -> int | None:
@@ -40,13 +41,13 @@ def _turn_start(history: list[dict], index: Any) -> int | None:
 
 class ChatHandlers:
     def __init__(self, service: ChatService, settings: PageSettings, chatbot: Any, pending: Any, totals: Any,
-                 view: Any) -> None:
+                 view: Any, current: Any) -> None:
         self.service = service
         self.settings = settings
-        self.chatbot, self.pending, self.totals, self.view = chatbot, pending, totals, view
+        self.chatbot, self.pending, self.totals, self.view, self.current = chatbot, pending, totals, view, current
 
     def inputs(self, *extra: Any) -> set:
-        return {self.chatbot, self.totals, self.view, *self.settings.components(), *extra}
+        return {self.chatbot, self.totals, self.view, self.current, *self.settings.components(), *extra}
 
     async def _answer(self, shown: list, values: Mapping[Any, Any]) -> AsyncIterator[tuple]:
         """Answer the question that `shown` ends with; yields the chat as the answer grows.
@@ -57,25 +58,29 @@ class ChatHandlers:
         """
         totals: SessionTotals = values[self.totals]
         view: ConversationView = values[self.view]
-        conversation_id, kept_settings = view.shown, self.settings.stored(values)
+        # The conversation on screen when the question was sent (the page's own note of it), not
+        # the one on screen now: the answer may have waited in the queue while the person moved.
+        conversation_id = values.get(self.current) or view.shown or new_id()
+        view.shown = view.shown or conversation_id
+        kept_settings = self.settings.stored(values)
+        number = view.begin(conversation_id)
         try:
             options = self.settings.options(values)
         except InvalidOptions as exc:
             refused = Answer()
             refused.apply(exc.failure)
             chat = shown + render(refused)
-            view.finished[conversation_id] = (chat, kept_settings)
+            view.finish(number, conversation_id, chat, kept_settings)
             yield chat, gr.skip()
             return
         answer = None
         async for answer in self.service.answers(options, plain_turns(shown)):
             if answer.finished_at is None:
                 chat = shown + render(answer)
-                view.live[conversation_id] = (chat, kept_settings)
+                view.update(number, conversation_id, chat, kept_settings)
                 yield (chat if view.is_shown(conversation_id) else gr.skip()), gr.skip()
         chat = shown + render(answer)
-        view.live.pop(conversation_id, None)
-        view.finished[conversation_id] = (chat, kept_settings)
+        view.finish(number, conversation_id, chat, kept_settings)
         yield (chat if view.is_shown(conversation_id) else gr.skip()), totals.plus(answer)
 
     async def submit(self, values: dict) -> AsyncIterator[tuple]:

@@ -1,61 +1,38 @@
-"""The list of conversations beside the chat: open, new, rename, delete, search, export, import.
+"""The list of conversations beside the chat: open, new, rename, delete, search, and the saves.
 
-Where they are kept is the Keeper's choice (the browser's sealed value, or the server store for a
-signed-in person); these handlers only turn its answers into page updates. A conversation is
-saved when an answer ends (from ConversationView, never by reading the chat a stream may be
-writing), and when the person leaves it (its settings only).
+Where they are kept is decided per event (`_on_shelf`): the server store for a signed-in person,
+else the browser. Answers are saved from the page's ConversationView when they end or are
+stopped, never by reading the chat, which by then may show another conversation. Every change
+runs under the view's lock, on the newest copy of the browser's value (the one another tab may
+have written since, the one this page wrote last, and the one the page opened with, merged).
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gradio as gr
 
-from ..conversations import Conversation, UnreadableFile, bundle_json, file_stem, new_id, read_import, to_markdown
+from ..conversations import Conversation, new_id
 from ..library import Notice
+from ..sealing import BROWSER_STATE_SECRET
 from ..service import ChatService
-from ..shelves import Keeper, Shelf
+from ..shelves import Keeper, PageShelf, ServerShelf, Shelf
 from ..store.errors import StoreError
 from ..wording import words
+from .browser_state import open_browser_layer
 from .history import saved_messages
 from .panel import effort_update
 from .render import page_messages
+from .view import ConversationView
 
 log = logging.getLogger(__name__)
-MAX_IMPORT_BYTES = 20_000_000
 
-# Runs in the browser after an export: the file is made there from the text the server sent.
-DOWNLOAD_JS = """(payload) => {
-  if (!payload) return;
-  const {name, type, text} = JSON.parse(payload);
-  const link = document.createElement('a');
-  link.href = URL.createObjectURL(new Blob([text], {type}));
-  link.download = name;
-  document.body.appendChild(link); link.click(); link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-}"""
-
-CONFIRM_DELETE_JS = """(shown) => confirm('Delete this conversation? This cannot be undone.') ? shown : ''"""
-
-
-@dataclass
-class ConversationView:
-    """One page's state (a gr.State, changed in place): the conversation on screen, and the chats
-    of answers still being written or ended but not yet saved, by conversation id, with the
-    settings they were asked with."""
-
-    shown: str = ""
-    live: dict[str, tuple[list, dict]] = field(default_factory=dict)
-    finished: dict[str, tuple[list, dict]] = field(default_factory=dict)
-
-    def is_shown(self, conversation_id: str) -> bool:
-        return self.shown == conversation_id
+CONFIRM_DELETE_JS = """(shown) => (shown && confirm('Delete this conversation? This cannot be undone.')) ? shown : ''"""
 
 
 def owner_of(request: gr.Request | None) -> str | None:
@@ -68,6 +45,9 @@ def owner_of(request: gr.Request | None) -> str | None:
         info = request.request.session.get("oauth_info") or {}
     except (AssertionError, AttributeError):  # no session middleware: Hugging Face login is off
         return None
+    expires_at = info.get("expires_at")
+    if isinstance(expires_at, (int, float)) and expires_at < time.time():
+        return None  # an expired login is no login
     name = (info.get("userinfo") or {}).get("preferred_username")
     return f"hf:{name}" if name else None
 
@@ -75,6 +55,12 @@ def owner_of(request: gr.Request | None) -> str | None:
 @dataclass(frozen=True)
 class HistoryPanel:
     store: Any
+    """The gr.BrowserState."""
+    fresh: Any
+    """A hidden box: what localStorage holds right now (READ_STORE_JS), another tab's saves included."""
+    current: Any
+    """A hidden box: the conversation on screen, as the page last heard; an answer belongs to the
+    one on screen when its question was sent."""
     listing: Any
     search: Any
     title: Any
@@ -84,8 +70,6 @@ class HistoryPanel:
     importer: Any
     confirmed: Any
     """A hidden box: the conversation CONFIRM_DELETE_JS was told to delete, or "" when cancelled."""
-    had_store: Any
-    """A hidden box: whether the browser held a saved value before the page opened it."""
 
 
 class ConversationHandlers:
@@ -95,38 +79,68 @@ class ConversationHandlers:
         self.chatbot, self.view, self.panel = chatbot, view, panel
         self.startup_notices = startup_notices
 
-    # -- plumbing -----------------------------------------------------------------------------
-
     def inputs(self, *extra: Any) -> set:
-        return {self.view, self.panel.store, self.panel.search, *self.settings.components(), *extra}
+        p = self.panel
+        return {self.view, p.store, p.fresh, p.search, *self.settings.components(), *extra}
 
-    async def _on_shelf(self, values: Mapping, request: gr.Request | None,
-                        work: Callable[[Shelf], Awaitable[dict]]) -> dict:
-        """Run `work` on this person's shelf; if the server store fails, on the browser's instead.
-        Adds the new sealed value, the list and what the person should be told."""
-        shelf = self.keeper.shelf(values[self.panel.store], owner_of(request))
-        try:
-            updates = await work(shelf)
-        except StoreError:
-            shelf = self.keeper.browser(values[self.panel.store])
-            shelf.notices.append(Notice("store_unreachable", {}))
-            updates = await work(shelf)
-        notices = shelf.notices + updates.pop("notices", [])
-        sealed = shelf.sealed()
-        if sealed is not None:
-            updates[self.panel.store] = sealed
-        try:
-            summaries = await shelf.summaries(values.get(self.panel.search) or "")
-        except StoreError:
-            summaries, notices = [], notices + [Notice("store_unreachable", {})]
+    def outputs(self, *extra: Any) -> set:
+        """What an event of the list may change."""
+        p = self.panel
+        return {p.store, p.current, p.listing, p.title, p.notice, *self.settings.components(), *extra}
+
+    # -- where, and the updates every event returns ---------------------------------------------
+
+    async def shelf_for(self, values: Mapping, owner: str | None) -> Shelf:
         view: ConversationView = values[self.view]
+        if self.keeper.store is not None and owner:
+            if not view.unsaved:
+                return ServerShelf(self.keeper.store, owner)
+            try:  # the store is back: what was kept on the page goes to it first
+                for conversation in list(view.unsaved.values()):
+                    await self.keeper.store.put(owner, conversation)
+                    del view.unsaved[conversation.id]
+                return ServerShelf(self.keeper.store, owner)
+            except StoreError:
+                return PageShelf(view.unsaved, self.keeper.limits)
+        raw = values.get(self.panel.fresh) or ""
+        fresh = open_browser_layer(raw, BROWSER_STATE_SECRET)
+        shelf = self.keeper.browser(fresh, view.sealed, values.get(self.panel.store))
+        if raw and fresh is None and view.sealed is None:
+            # Stored, yet not even BrowserState's own layer opens: the value is damaged.
+            shelf.notices.append(Notice("history_unreadable", {}))
+        return shelf
+
+    async def on_shelf(self, values: Mapping, request: gr.Request | None,
+                        work: Callable[[Shelf], Awaitable[dict]], *, toast: bool = True) -> dict:
+        """Run `work` on this person's shelf (on the page's, if the store fails meanwhile), then add
+        the new browser value, the list, and what the person should be told: under the list, and
+        as a toast unless the event runs outside the queue, where there are none."""
+        view: ConversationView = values[self.view]
+        owner = owner_of(request)
+        async with view.lock():
+            shelf = await self.shelf_for(values, owner)
+            try:
+                updates = await work(shelf)
+            except StoreError:
+                shelf = PageShelf(view.unsaved, self.keeper.limits)
+                updates = await work(shelf)
+            notices = shelf.notices + updates.pop("notices", [])
+            sealed = shelf.sealed()
+            if sealed is not None:
+                view.sealed = updates[self.panel.store] = sealed
+            try:
+                summaries = await shelf.summaries(values.get(self.panel.search) or "")
+            except StoreError:
+                summaries = await PageShelf(view.unsaved, self.keeper.limits).summaries()
         ids = {s.id for s in summaries}
         updates[self.panel.listing] = gr.update(choices=[(s.title, s.id) for s in summaries],
                                                 value=view.shown if view.shown in ids else None)
-        shown = [words("history", n.kind, n.params) for n in notices]
-        for line in shown:
+        updates[self.panel.current] = view.shown
+        latest = {n.kind: n for n in notices}  # one line a kind: the last (an import may drop many)
+        lines = [words("history", n.kind, n.params) for n in latest.values()]
+        for line in lines if toast else ():
             gr.Warning(line)
-        updates.setdefault(self.panel.notice, "\n\n".join(f"⚠️ {line}" for line in shown))
+        updates.setdefault(self.panel.notice, "\n\n".join(f"⚠️ {line}" for line in lines))
         return updates
 
     async def _settings_updates(self, saved: Mapping[str, str], notices: list[Notice]) -> dict:
@@ -150,15 +164,14 @@ class ConversationHandlers:
             notices.append(Notice("not_set_up", {"provider": provider, "now": current.label if current else "nothing"}))
         return updates
 
-    async def _open(self, shelf: Shelf, view: ConversationView, conversation: Conversation | None) -> dict:
+    async def open(self, view: ConversationView, conversation: Conversation | None) -> dict:
         """Show a conversation (a new one when None): its chat, title and settings."""
         notices: list[Notice] = []
         if conversation is None:
             view.shown = new_id()
             return {self.chatbot: [], self.panel.title: "", "notices": notices}
         view.shown = conversation.id
-        live = view.live.get(conversation.id)
-        chat = live[0] if live else page_messages(list(conversation.messages))
+        chat = view.live_chat(conversation.id) or page_messages(list(conversation.messages))
         updates = await self._settings_updates(conversation.settings, notices)
         return {self.chatbot: chat, self.panel.title: conversation.shown_title, "notices": notices, **updates}
 
@@ -170,21 +183,22 @@ class ConversationHandlers:
         kept = await shelf.get(view.shown)
         settings = self.settings.stored(values)
         if kept is not None and dict(kept.settings) != settings:
-            await shelf.put(kept.with_messages(kept.messages, settings, now=kept.updated_at))
+            # A hair newer (so that another tab's copy does not win) but not moved up the list.
+            await shelf.put(kept.with_messages(kept.messages, settings, now=kept.updated_at + 0.001))
 
-    # -- events -------------------------------------------------------------------------------
+    async def _most_recent(self, shelf: Shelf) -> Conversation | None:
+        recent = await shelf.summaries()
+        return await shelf.get(recent[0].id) if recent else None
+
+    # -- events ---------------------------------------------------------------------------------
 
     async def on_load(self, values: dict, request: gr.Request) -> dict:
         async def work(shelf: Shelf) -> dict:
-            recent = await shelf.summaries()
-            opened = await shelf.get(recent[0].id) if recent else None
-            updates = await self._open(shelf, values[self.view], opened)
+            updates = await self.open(values[self.view], await self._most_recent(shelf))
             updates["notices"] = self.startup_notices + updates["notices"]
-            if values[self.panel.had_store] and values[self.panel.store] is None and not shelf.server_side:
-                updates["notices"].append(Notice("history_unreadable", {}))
             return updates
 
-        return await self._on_shelf(values, request, work)
+        return await self.on_shelf(values, request, work, toast=False)
 
     async def on_select(self, values: dict, request: gr.Request) -> dict:
         chosen = values[self.panel.listing]
@@ -194,28 +208,27 @@ class ConversationHandlers:
             if not chosen or chosen == view.shown:
                 return {}
             await self._keep_settings(shelf, values)
-            return await self._open(shelf, view, await shelf.get(chosen))
+            return await self.open(view, await shelf.get(chosen))
 
-        return await self._on_shelf(values, request, work)
+        return await self.on_shelf(values, request, work)
 
     async def on_new(self, values: dict, request: gr.Request) -> dict:
         async def work(shelf: Shelf) -> dict:
             await self._keep_settings(shelf, values)
-            return await self._open(shelf, values[self.view], None)
+            return await self.open(values[self.view], None)
 
-        return await self._on_shelf(values, request, work)
+        return await self.on_shelf(values, request, work)
 
     async def on_rename(self, values: dict, request: gr.Request) -> dict:
         title = " ".join((values[self.panel.title] or "").split())[:200]
 
         async def work(shelf: Shelf) -> dict:
-            view: ConversationView = values[self.view]
-            kept = await shelf.get(view.shown)
+            kept = await shelf.get(values[self.view].shown)
             if kept is None or title == kept.shown_title:
                 return {}
-            return {"notices": await shelf.put(replace(kept, title=title))}
+            return {"notices": await shelf.put(replace(kept, title=title, updated_at=time.time()))}
 
-        return await self._on_shelf(values, request, work)
+        return await self.on_shelf(values, request, work)
 
     async def on_delete(self, values: dict, request: gr.Request) -> dict:
         confirmed = values[self.panel.confirmed]
@@ -224,52 +237,47 @@ class ConversationHandlers:
             view: ConversationView = values[self.view]
             if not confirmed or confirmed != view.shown:
                 return {}
-            await shelf.delete(view.shown)
-            view.live.pop(view.shown, None)
-            view.finished.pop(view.shown, None)
-            recent = await shelf.summaries()
-            return await self._open(shelf, view, await shelf.get(recent[0].id) if recent else None)
+            await shelf.delete(confirmed)
+            view.forget(confirmed)
+            return await self.open(view, await self._most_recent(shelf))
 
-        return await self._on_shelf(values, request, work)
+        return await self.on_shelf(values, request, work)
 
     async def on_search(self, values: dict, request: gr.Request) -> dict:
         async def work(shelf: Shelf) -> dict:
             return {self.panel.notice: gr.skip()}
 
-        return await self._on_shelf(values, request, work)
+        return await self.on_shelf(values, request, work)
 
     async def save_stopped(self, values: dict, request: gr.Request) -> dict:
-        """After Stop: the stopped answers are kept as far as they went."""
-        view: ConversationView = values[self.view]
-        view.finished.update(view.live)
-        view.live.clear()
+        """After Stop (or the bin): the stopped answers are kept as far as they went."""
+        values[self.view].stop_all()
         return await self.save_finished(values, request)
 
     async def save_finished(self, values: dict, request: gr.Request) -> dict:
-        """After answers end: save each one into its own conversation."""
+        """After answers end: save each into its own conversation."""
         view: ConversationView = values[self.view]
-        pending, view.finished = view.finished, {}
+        pending = view.take_finished()
+        if not pending:
+            return {self.panel.notice: gr.skip()}  # an empty dict would read as one output
 
         async def work(shelf: Shelf) -> dict:
             notices: list[Notice] = []
-            for conversation_id, (chat, settings) in pending.items():
+            for conversation_id, answer in pending.items():
                 kept = await shelf.get(conversation_id) or Conversation(id=conversation_id)
-                notices += await shelf.put(kept.with_messages(saved_messages(chat), settings))
-            return {"notices": notices, self.panel.title: await self._title(shelf, view)}
+                notices += await shelf.put(kept.with_messages(saved_messages(answer.chat), answer.settings))
+            shown = await shelf.get(view.shown)
+            return {"notices": notices, self.panel.title: shown.shown_title if shown else gr.skip()}
 
-        if not pending:
-            return {}
-        return await self._on_shelf(values, request, work)
+        return await self.on_shelf(values, request, work)
 
-    async def _title(self, shelf: Shelf, view: ConversationView) -> Any:
-        kept = await shelf.get(view.shown)
-        return kept.shown_title if kept else gr.skip()
-
-    def _shown_conversation(self, values: Mapping, kept: Conversation | None) -> Conversation:
+    def shown_conversation(self, values: Mapping, kept: Conversation | None) -> Conversation:
+        """The conversation on screen as it is now: its chat and the panel's settings."""
         view: ConversationView = values[self.view]
-        base = kept or Conversation(id=view.shown)
-        return base.with_messages(saved_messages(values[self.chatbot]), self.settings.stored(values),
-                                  now=base.updated_at or None)
+        messages, settings = tuple(saved_messages(values[self.chatbot])), self.settings.stored(values)
+        if kept is not None and kept.messages == messages and dict(kept.settings) == settings:
+            return kept  # unchanged since it was saved: the same conversation, dates included
+        return (kept or Conversation(id=view.shown)).with_messages(messages, settings)
 
     async def save_shown(self, values: dict, request: gr.Request) -> dict:
         """After an undo: the chat on screen is the conversation."""
@@ -278,62 +286,9 @@ class ConversationHandlers:
             if view.shown in view.live:
                 return {}
             kept = await shelf.get(view.shown)
-            current = self._shown_conversation(values, kept)
-            if not current.messages and kept is None:
+            current = self.shown_conversation(values, kept)
+            if kept is None and not current.messages:
                 return {}
-            return {"notices": await shelf.put(current.with_messages(current.messages, current.settings))}
+            return {"notices": await shelf.put(current)}
 
-        return await self._on_shelf(values, request, work)
-
-    async def export_markdown(self, values: dict, request: gr.Request) -> str:
-        return await self._export(values, request, "markdown")
-
-    async def export_json(self, values: dict, request: gr.Request) -> str:
-        return await self._export(values, request, "json")
-
-    async def export_all(self, values: dict, request: gr.Request) -> str:
-        return await self._export(values, request, "all")
-
-    def outputs(self, *extra: Any) -> set:
-        """What opening a conversation may change."""
-        p = self.panel
-        return {p.store, p.listing, p.title, p.notice, *self.settings.components(), *extra}
-
-    async def _export(self, values: dict, request: gr.Request, kind: str) -> str:
-        shelf = self.keeper.shelf(values[self.panel.store], owner_of(request))
-        try:
-            if kind == "all":
-                text = bundle_json(await shelf.all())
-                return json.dumps({"name": "causerie-conversations.json", "type": "application/json", "text": text})
-            current = self._shown_conversation(values, await shelf.get(values[self.view].shown))
-        except StoreError:
-            gr.Warning(words("history", "store_unreachable"))
-            return ""
-        if kind == "markdown":
-            return json.dumps({"name": f"{file_stem(current)}.md", "type": "text/markdown", "text": to_markdown(current)})
-        return json.dumps({"name": f"{file_stem(current)}.json", "type": "application/json", "text": current.to_json()})
-
-    async def on_import(self, values: dict, request: gr.Request) -> dict:
-        upload = values[self.panel.importer]
-        path = upload if isinstance(upload, str) else getattr(upload, "name", None) or (upload or {}).get("path")
-
-        async def work(shelf: Shelf) -> dict:
-            try:
-                size = Path(path).stat().st_size
-                if size > MAX_IMPORT_BYTES:
-                    return {"notices": [Notice("import_too_large", {"size": f"{size / 1e6:.1f}", "limit": MAX_IMPORT_BYTES // 1_000_000})]}
-                found = read_import(Path(path).read_bytes())
-            except (OSError, UnreadableFile) as exc:
-                return {"notices": [Notice("import_failed", {"why": str(exc)})]}
-            notices: list[Notice] = []
-            first = None
-            for conversation in found:
-                if await shelf.get(conversation.id) is not None:  # never overwrite a kept one
-                    conversation = replace(conversation, id=new_id())
-                notices += await shelf.put(conversation)
-                first = first or conversation
-            opened = await self._open(shelf, values[self.view], first)
-            opened["notices"] = [Notice("imported", {"count": len(found), "skipped": ""}), *notices, *opened["notices"]]
-            return opened
-
-        return await self._on_shelf(values, request, work)
+        return await self.on_shelf(values, request, work)

@@ -1,0 +1,96 @@
+"""The conversations sidebar: its components, and the wiring of its events and of the saves.
+
+Each event that changes the kept conversations first reads what localStorage holds right now
+(READ_STORE_JS, in the browser: no round trip), so that another tab's saves are merged, not undone.
+The list's events go through the queue, like answers: an answer's update made before the person
+switched conversation reaches the page before the switch does, never after it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from ..sealing import BROWSER_STATE_SECRET
+from ..shelves import Keeper
+from .browser_state import READ_STORE_JS
+from .conversations import CONFIRM_DELETE_JS, ConversationHandlers, HistoryPanel
+from .transfer import DOWNLOAD_JS, Transfers
+
+STORAGE_KEY = "causerie-conversations"
+QUEUED = {"api_visibility": "private", "concurrency_limit": None}
+QUICK = {"api_visibility": "private", "queue": False}
+
+
+def build_panel(keeper: Keeper, *, login: bool) -> tuple[HistoryPanel, dict]:
+    """The sidebar's components (call inside the sidebar), and its buttons by name."""
+    if login:  # a Space with `hf_oauth: true`: signing in keeps chats on the server
+        gr.LoginButton(size="sm")
+    gr.Markdown("### Conversations")
+    new = gr.Button("＋ New chat", elem_id="new-chat", size="sm", variant="primary")
+    search = gr.Textbox(placeholder="Search titles and text…", show_label=False, elem_id="conversation-search",
+                        container=False, max_lines=1)
+    listing = gr.Radio(choices=[], show_label=False, elem_id="conversation-list", container=False)
+    notice = gr.Markdown("", elem_id="history-notice")
+    with gr.Accordion("This conversation", open=False, elem_id="conversation-tools"):
+        title = gr.Textbox(label="Title", elem_id="conversation-title", max_lines=1, info="Press Enter to rename.")
+        delete = gr.Button("Delete", elem_id="delete-conversation", size="sm", variant="stop")
+        with gr.Row():
+            markdown = gr.Button("⬇ Markdown", elem_id="export-markdown", size="sm")
+            as_json = gr.Button("⬇ JSON", elem_id="export-json", size="sm")
+        with gr.Row():
+            every = gr.Button("⬇ All (JSON)", elem_id="export-all", size="sm")
+            importer = gr.UploadButton("⬆ Import", file_types=[".json"], elem_id="import-conversations", size="sm")
+    panel = HistoryPanel(
+        store=gr.BrowserState(None, storage_key=STORAGE_KEY, secret=BROWSER_STATE_SECRET),
+        fresh=gr.Textbox(visible=False), current=gr.Textbox(visible=False, elem_id="conversation-id"),
+        listing=listing, search=search, title=title, notice=notice,
+        download=gr.Textbox(visible=False), importer=importer, confirmed=gr.Textbox(visible=False))
+    return panel, {"new": new, "delete": delete, "markdown": markdown, "json": as_json, "all": every}
+
+
+def after_reading_store(panel: HistoryPanel, trigger: Any, fn: Any, inputs: Any, outputs: Any, **options: Any) -> Any:
+    """`trigger(...)` runs `fn`, once the browser has put what localStorage holds now into
+    panel.fresh. `trigger` is an event listener (`button.click`) or a step's `.then`."""
+    return trigger(None, None, panel.fresh, js=READ_STORE_JS.format(key=STORAGE_KEY), **QUICK).then(
+        fn, inputs, outputs, **options)
+
+
+def wire_panel(history: ConversationHandlers, panel: HistoryPanel, buttons: dict) -> None:
+    shown = history.outputs(history.chatbot)
+    transfers = Transfers(history)
+
+    def run(trigger: Any, fn: Any, *extra: Any, outputs: Any = shown, **options: Any) -> Any:
+        return after_reading_store(panel, trigger, fn, history.inputs(*extra), outputs, **{**QUEUED, **options})
+
+    run(panel.listing.input, history.on_select, panel.listing)
+    run(buttons["new"].click, history.on_new)
+    confirm = buttons["delete"].click(None, panel.current, panel.confirmed, js=CONFIRM_DELETE_JS, **QUICK)
+    run(confirm.then, history.on_delete, panel.confirmed)
+    run(panel.title.submit, history.on_rename, panel.title)
+    run(panel.search.change, history.on_search, trigger_mode="always_last")
+    for name, export in (("markdown", transfers.export_markdown), ("json", transfers.export_json),
+                         ("all", transfers.export_all)):
+        run(buttons[name].click, export, history.chatbot, outputs=panel.download).then(
+            None, panel.download, None, js=DOWNLOAD_JS, **QUICK)
+    run(panel.importer.upload, transfers.on_import, panel.importer)
+
+
+def wire_saves(history: ConversationHandlers, streams: list, stop: Any, undo: Any, clear: Any) -> None:
+    """Saving goes through the queue after an answer's last update, and reads the answer from the
+    page's view (the chat on screen may be another conversation by then)."""
+    panel, saved = history.panel, history.outputs()
+    for stream in streams:
+        after_reading_store(panel, stream.then, history.save_finished, history.inputs(), saved, **QUEUED)
+    after_reading_store(panel, stop.then, history.save_stopped, history.inputs(), saved, **QUEUED)
+    after_reading_store(panel, undo.then, history.save_shown, history.inputs(history.chatbot), saved, **QUEUED)
+    # The bin keeps the conversation in the list (delete is there) and opens a new one.
+    cleared = after_reading_store(panel, clear.then, history.save_stopped, history.inputs(), saved, **QUEUED)
+    after_reading_store(panel, cleared.then, history.on_new, history.inputs(), history.outputs(history.chatbot), **QUEUED)
+
+
+def wire_load(history: ConversationHandlers, demo: gr.Blocks) -> Any:
+    """Open the most recent conversation when the page opens; returns the step to chain after."""
+    return after_reading_store(history.panel, demo.load, history.on_load, history.inputs(),
+                               history.outputs(history.chatbot), **QUICK)

@@ -1,0 +1,83 @@
+"""What one page knows between its events (a gr.State, changed in place by its handlers): the
+conversation on screen, the answers being written and by which conversation, and the newest
+value this page gave the browser to keep."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..conversations import Conversation
+
+
+@dataclass
+class Pending:
+    """An answer's chat, as the page shows it, and the settings it was asked with."""
+
+    chat: list
+    settings: dict
+
+
+@dataclass
+class ConversationView:
+    shown: str = ""
+    live: dict[str, tuple[int, Pending]] = field(default_factory=dict)
+    """Answers being written, by conversation: (answer number, its chat so far)."""
+    finished: dict[str, Pending] = field(default_factory=dict)
+    """Answers ended or stopped and not yet saved."""
+    ended: set[int] = field(default_factory=set)
+    """Answers stopped: an update they make while closing is not kept."""
+    deleted: set[str] = field(default_factory=set)
+    """Conversations deleted on this page: an answer still running there is not saved."""
+    sealed: Any = None
+    """The newest value this page gave the browser to keep (its reply may not have arrived)."""
+    unsaved: dict[str, Conversation] = field(default_factory=dict)
+    """A signed-in person's conversations the store refused: tried again at the next save."""
+    answers: int = 0
+    _lock: asyncio.Lock | None = None
+
+    def lock(self) -> asyncio.Lock:
+        """One change of the kept conversations at a time on this page."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    def is_shown(self, conversation_id: str) -> bool:
+        return self.shown == conversation_id
+
+    def begin(self, conversation_id: str) -> int:
+        self.answers += 1
+        self.deleted.discard(conversation_id)
+        return self.answers
+
+    def update(self, number: int, conversation_id: str, chat: list, settings: dict) -> None:
+        if number not in self.ended and conversation_id not in self.deleted:
+            self.live[conversation_id] = (number, Pending(chat, settings))
+
+    def finish(self, number: int, conversation_id: str, chat: list, settings: dict) -> None:
+        if self.live.get(conversation_id, (None,))[0] == number:
+            del self.live[conversation_id]
+        if number not in self.ended and conversation_id not in self.deleted:
+            self.finished[conversation_id] = Pending(chat, settings)
+
+    def stop_all(self) -> None:
+        """Stop pressed: every answer being written is kept as far as it went."""
+        for conversation_id, (number, pending) in self.live.items():
+            self.ended.add(number)
+            self.finished[conversation_id] = pending
+        self.live.clear()
+
+    def take_finished(self) -> dict[str, Pending]:
+        pending, self.finished = self.finished, {}
+        return pending
+
+    def forget(self, conversation_id: str) -> None:
+        self.deleted.add(conversation_id)
+        self.live.pop(conversation_id, None)
+        self.finished.pop(conversation_id, None)
+        self.unsaved.pop(conversation_id, None)
+
+    def live_chat(self, conversation_id: str) -> list | None:
+        entry = self.live.get(conversation_id)
+        return entry[1].chat if entry else None

@@ -1,0 +1,96 @@
+"""The conversation list's handlers and the page's view, as plain Python: the races a browser
+makes likely (saves close together, an answer ending in a conversation no longer shown, a delete
+or a Stop while an answer is being written), without a browser."""
+
+from __future__ import annotations
+
+from causerie.conversations import Conversation
+from causerie.library import Limits
+from causerie.sealing import Sealer
+from causerie.service import ChatService
+from causerie.settings import Settings
+from causerie.shelves import BrowserShelf, Keeper
+from causerie.ui.conversations import ConversationHandlers, HistoryPanel
+from causerie.ui.panel import PageSettings
+from causerie.ui.render import message
+from causerie.ui.view import ConversationView
+
+from conftest import run_async
+
+SEALER = Sealer("a-long-enough-secret-for-tests")
+NAMES = ("provider", "model", "reasoning_effort", "preset", "system_prompt", "temperature", "top_p", "max_tokens")
+
+
+def handlers() -> ConversationHandlers:
+    """Handlers over plain strings as components: the dicts Gradio passes are keyed by them."""
+    settings = PageSettings(**{name: name for name in NAMES})
+    panel = HistoryPanel(**{name: name for name in HistoryPanel.__dataclass_fields__})
+    return ConversationHandlers(ChatService(Settings()), Keeper(SEALER, Limits()), settings, "chatbot", "view", panel, [])
+
+
+def values(view: ConversationView, store=None, **extra) -> dict:
+    return {"view": view, "store": store, "fresh": "", "search": "", "chatbot": [],
+            **{name: "" for name in NAMES}, **extra}
+
+
+def chat(question: str, answer: str) -> list:
+    return [message("user", question), message("assistant", answer)]
+
+
+def opened(sealed) -> BrowserShelf:
+    return BrowserShelf([sealed], SEALER, Limits())
+
+
+def test_two_saves_made_from_the_same_stale_browser_value_keep_both():
+    h, view = handlers(), ConversationView(shown="x")
+    view.finish(view.begin("x"), "x", chat("In X", "Answer X"), {})
+    run_async(h.save_finished(values(view, store=None), None))
+    view.finish(view.begin("y"), "y", chat("In Y", "Answer Y"), {})
+    # The browser has not yet stored the first save's value: the second event carries the old one.
+    updates = run_async(h.save_finished(values(view, store=None), None))
+    kept = opened(updates["store"]).library
+    assert {c.id for c in kept.all()} == {"x", "y"}
+
+
+def test_an_answer_is_saved_in_its_own_conversation_when_another_is_shown():
+    h, view = handlers(), ConversationView(shown="a")
+    number = view.begin("a")
+    view.shown = "b"  # the person opened another conversation meanwhile
+    view.finish(number, "a", chat("Asked in A", "Answered in A"), {"model": "m"})
+    updates = run_async(h.save_finished(values(view), None))
+    kept = opened(updates["store"]).library
+    assert kept.get("a").messages[0]["content"] == "Asked in A" and kept.get("b") is None
+    assert updates["listing"]["value"] is None  # B is not saved yet: nothing in the list is selected
+
+
+def test_a_conversation_deleted_during_its_answer_does_not_come_back():
+    view = ConversationView(shown="a")
+    number = view.begin("a")
+    view.update(number, "a", chat("Q", "partial"), {})
+    view.forget("a")
+    view.update(number, "a", chat("Q", "more"), {})
+    view.finish(number, "a", chat("Q", "all"), {})
+    assert view.live == {} and view.take_finished() == {}
+
+
+def test_an_update_an_answer_makes_while_being_stopped_is_not_kept():
+    view = ConversationView(shown="a")
+    number = view.begin("a")
+    view.update(number, "a", chat("Q", "partial"), {})
+    view.stop_all()
+    view.update(number, "a", chat("Q", "partial and late"), {})  # the stream closing
+    view.finish(number, "a", chat("Q", "partial and late"), {})
+    finished = view.take_finished()
+    assert finished["a"].chat[-1]["content"][0]["text"] == "partial" and view.live == {}
+    # A new answer in the same conversation is kept as usual.
+    again = view.begin("a")
+    view.finish(again, "a", chat("Q2", "A2"), {})
+    assert "a" in view.take_finished()
+
+
+def test_opening_a_conversation_mid_answer_shows_the_answer_so_far():
+    h, view = handlers(), ConversationView(shown="b")
+    number = view.begin("a")
+    view.update(number, "a", chat("Q", "so far"), {})
+    updates = run_async(h.open(view, Conversation(id="a", messages=({"role": "user", "content": "Q"},))))
+    assert updates["chatbot"][-1]["content"][0]["text"] == "so far" and view.shown == "a"
