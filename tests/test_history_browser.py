@@ -149,10 +149,17 @@ def test_switching_mid_answer_stops_nothing_and_loses_nothing(history_app, scrip
     expect(page.get_by_test_id("bot").first).to_contain_text("w2", timeout=5000)
     page.locator("#conversation-list").get_by_text("Quick one").click()
     expect(page.locator("#chatbot")).to_contain_text("First answer.", timeout=5000)
-    # While the other answer goes on, nothing of it shows here.
+    # While the other answer goes on, nothing of it shows here, and Enter sends nothing: the text
+    # waits in the box.
+    box = page.locator("#chat-input textarea")
+    box.fill("Too early")
+    box.press("Enter")
     for _ in range(10):
         assert "w3" not in page.locator("#chatbot").inner_text()
         time.sleep(0.1)
+    expect(box).to_have_value("Too early")
+    assert "Too early" not in page.locator("#chatbot").inner_text()
+    box.fill("")
     deadline = time.monotonic() + 10
     while scripted.last_outcome() == "open" and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -62,6 +62,10 @@ ANSWER_GUARD_HEAD = """<script>
       link.rel = 'noopener noreferrer';
     }
   }, true);
+  // An answer being written is saved when it ends: leaving before then asks first.
+  window.addEventListener('beforeunload', (event) => {
+    if (document.querySelector('#chat-input [data-testid="stop-button"]')) { event.preventDefault(); event.returnValue = ''; }
+  });
 })();
 </script>"""
 
