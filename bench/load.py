@@ -156,7 +156,11 @@ async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any])
                 out.append(comp["props"].get("value") if kind not in ("state", "browserstate") else None)
         return out
 
-    loads = [d for d in deps if any(t[1] == "load" for t in d["targets"]) and d.get("backend_fn")]
+    # The page's load events and the steps chained after them (`.then`), in order.
+    loads = [d for d in deps if any(t[1] == "load" for t in d["targets"])]
+    for dep in loads:
+        loads += [d for d in deps if d.get("trigger_after") == dep["id"] and d not in loads]
+    loads = [d for d in loads if d.get("backend_fn")]
     return GradioPlan(
         url,
         [(d["id"], data_for(d)) for d in loads if not d.get("queue", True)],

@@ -31,9 +31,11 @@ def history_app(scripted, tmp_path):
 
 
 def open_page(page: Page, url: str) -> Page:
+    """Open the page, once its load step is done (the scripted server's model list is in)."""
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(url)
     page.wait_for_selector("#chat-input textarea")
+    expect(page.locator("#model input")).to_have_value("model-a", timeout=10000)
     return page
 
 

@@ -17,8 +17,9 @@ from ..wording import words
 from .api import register_api
 from .chat import ChatHandlers
 from .conversations import ConversationHandlers
-from .history_page import build_panel, wire_load, wire_panel, wire_saves
+from .history_page import after_reading_store, build_panel, wire_panel, wire_saves
 from .panel import PageSettings, effort_update
+from .session_cost import reuse_api_schemas
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
 
@@ -107,13 +108,6 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         choices, pick = await listed(provider_id)
         return gr.update(choices=choices, value=pick), effort_update(service, provider_id, pick)
 
-    async def on_page_load(provider_id):
-        """The model list, and the suggested model for KEEP_CHOSEN_MODEL_JS to apply or not."""
-        if not provider_id:
-            return gr.update(), ""
-        choices, pick = await listed(provider_id)
-        return gr.update(choices=choices), pick
-
     def on_preset_change(preset_id):
         preset = presets.get(preset_id)
         if preset is None:
@@ -182,14 +176,28 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         provider_box.input(on_provider_change, provider_box, [model_box, effort_box], **events)
         opened_with = gr.Textbox(initial_model, visible=False)
         listed_pick = gr.Textbox(visible=False)
-        wire_load(history, demo).then(
-            lambda model: "" if model != initial_model else initial_model, model_box, opened_with, **events).then(
-            on_page_load, provider_box, [model_box, listed_pick], **events).then(
+
+        async def on_open(values: dict, request: gr.Request) -> dict:
+            """One step when the page opens: the most recent conversation, and the provider's model
+            list with the model it suggests (for KEEP_CHOSEN_MODEL_JS), unless the conversation
+            chose its model."""
+            updates = await history.on_load(values, request)
+            provider_id = updates.get(provider_box, values[provider_box])
+            # A restored conversation sets its model as an update (with that provider's list);
+            # otherwise the box holds its own value and the list's suggestion may replace it.
+            if isinstance(updates.get(model_box), dict) or not provider_id:
+                return {**updates, listed_pick: ""}
+            choices, pick = await listed(provider_id)
+            return {**updates, model_box: gr.update(choices=choices), listed_pick: pick}
+
+        after_reading_store(panel, demo.load, on_open, history.inputs(), history.outputs(listed_pick),
+                            **events, postprocess=False).then(
             None, [model_box, opened_with, listed_pick], model_box, js=KEEP_CHOSEN_MODEL_JS, **events)
         model_box.change(lambda p, m, e: effort_update(service, p, m, e), [provider_box, model_box, effort_box], effort_box, **events)
         preset_box.input(on_preset_change, preset_box, [system_box, temperature_box, top_p_box, max_tokens_box], **events)
         wire_panel(history, panel, history_buttons)
         register_api(service, default_preset.prompt if default_preset else None)
+    reuse_api_schemas(demo)
     # api_open=False: the API goes through the queue (and its limits), never around it.
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_max_size,
                status_update_rate=1, api_open=False)

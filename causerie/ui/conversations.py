@@ -81,12 +81,25 @@ class ConversationHandlers:
 
     def inputs(self, *extra: Any) -> set:
         p = self.panel
-        return {self.view, p.store, p.fresh, p.search, *self.settings.components(), *extra}
+        return {self.view, p.store, p.fresh, p.search, p.current, p.title, p.listing, *self.settings.components(), *extra}
+
+    def list_outputs(self) -> set:
+        """What a save, a rename or a search changes: the list, what is said of it, and the page's
+        note of which conversation is on screen."""
+        p = self.panel
+        return {p.store, p.listing, p.title, p.notice, p.current}
 
     def outputs(self, *extra: Any) -> set:
-        """What an event of the list may change."""
-        p = self.panel
-        return {p.store, p.current, p.listing, p.title, p.notice, *self.settings.components(), *extra}
+        """What opening a conversation changes: the chat and the settings too."""
+        return {*self.list_outputs(), self.chatbot, *self.settings.components(), *extra}
+
+    def _unchanged(self, values: Mapping, updates: dict) -> None:
+        """When a conversation is opened, every setting it leaves alone gets its current value
+        (these events run without post-processing, so that costs nothing): Gradio turns an
+        output left out into an update, and builds a new component for each, on every call."""
+        for component in (*self.settings.components(), self.panel.current, self.panel.title):
+            if component not in updates and component in values:
+                updates[component] = values[component]
 
     # -- where, and the updates every event returns ---------------------------------------------
 
@@ -111,10 +124,12 @@ class ConversationHandlers:
         return shelf
 
     async def on_shelf(self, values: Mapping, request: gr.Request | None,
-                        work: Callable[[Shelf], Awaitable[dict]], *, toast: bool = True) -> dict:
+                        work: Callable[[Shelf], Awaitable[dict]], *, opening: bool = False,
+                        chat: bool = False) -> dict:
         """Run `work` on this person's shelf (on the page's, if the store fails meanwhile), then add
         the new browser value, the list, and what the person should be told: under the list, and
-        as a toast unless the event runs outside the queue, where there are none."""
+        as a toast, except when the page opens (outside the queue, where there are no toasts;
+        and on an empty list nothing is sent that the page does not already show)."""
         view: ConversationView = values[self.view]
         owner = owner_of(request)
         async with view.lock():
@@ -133,14 +148,20 @@ class ConversationHandlers:
             except StoreError:
                 summaries = await PageShelf(view.unsaved, self.keeper.limits).summaries()
         ids = {s.id for s in summaries}
-        updates[self.panel.listing] = gr.update(choices=[(s.title, s.id) for s in summaries],
-                                                value=view.shown if view.shown in ids else None)
-        updates[self.panel.current] = view.shown
+        if summaries or not opening:
+            updates[self.panel.listing] = gr.update(choices=[(s.title, s.id) for s in summaries],
+                                                    value=view.shown if view.shown in ids else None)
+        if summaries or not opening:
+            updates[self.panel.current] = view.shown  # (an empty box means view.shown to an answer)
         latest = {n.kind: n for n in notices}  # one line a kind: the last (an import may drop many)
         lines = [words("history", n.kind, n.params) for n in latest.values()]
-        for line in lines if toast else ():
+        for line in lines if not opening else ():
             gr.Warning(line)
         updates.setdefault(self.panel.notice, "\n\n".join(f"⚠️ {line}" for line in lines))
+        if chat:
+            self._unchanged(values, updates)
+        else:  # only what list_outputs() holds
+            updates = {k: v for k, v in updates.items() if k in self.list_outputs()}
         return updates
 
     async def _settings_updates(self, saved: Mapping[str, str], notices: list[Notice]) -> dict:
@@ -194,11 +215,15 @@ class ConversationHandlers:
 
     async def on_load(self, values: dict, request: gr.Request) -> dict:
         async def work(shelf: Shelf) -> dict:
-            updates = await self.open(values[self.view], await self._most_recent(shelf))
+            recent = await self._most_recent(shelf)
+            if recent is None:  # a new visitor: the page is already as it should be
+                values[self.view].shown = new_id()
+                return {"notices": list(self.startup_notices), self.chatbot: []}
+            updates = await self.open(values[self.view], recent)
             updates["notices"] = self.startup_notices + updates["notices"]
             return updates
 
-        return await self.on_shelf(values, request, work, toast=False)
+        return await self.on_shelf(values, request, work, opening=True, chat=True)
 
     async def on_select(self, values: dict, request: gr.Request) -> dict:
         chosen = values[self.panel.listing]
@@ -210,14 +235,14 @@ class ConversationHandlers:
             await self._keep_settings(shelf, values)
             return await self.open(view, await shelf.get(chosen))
 
-        return await self.on_shelf(values, request, work)
+        return await self.on_shelf(values, request, work, chat=True)
 
     async def on_new(self, values: dict, request: gr.Request) -> dict:
         async def work(shelf: Shelf) -> dict:
             await self._keep_settings(shelf, values)
             return await self.open(values[self.view], None)
 
-        return await self.on_shelf(values, request, work)
+        return await self.on_shelf(values, request, work, chat=True)
 
     async def on_rename(self, values: dict, request: gr.Request) -> dict:
         title = " ".join((values[self.panel.title] or "").split())[:200]
@@ -241,7 +266,7 @@ class ConversationHandlers:
             view.forget(confirmed)
             return await self.open(view, await self._most_recent(shelf))
 
-        return await self.on_shelf(values, request, work)
+        return await self.on_shelf(values, request, work, chat=True)
 
     async def on_search(self, values: dict, request: gr.Request) -> dict:
         async def work(shelf: Shelf) -> dict:

@@ -19,8 +19,9 @@ from .conversations import CONFIRM_DELETE_JS, ConversationHandlers, HistoryPanel
 from .transfer import DOWNLOAD_JS, Transfers
 
 STORAGE_KEY = "causerie-conversations"
-QUEUED = {"api_visibility": "private", "concurrency_limit": None}
-QUICK = {"api_visibility": "private", "queue": False}
+# The list's handlers return values in the form the page takes (see ConversationHandlers._unchanged).
+QUEUED = {"api_visibility": "private", "concurrency_limit": None, "postprocess": False}
+QUICK = {"api_visibility": "private", "queue": False, "postprocess": False}
 
 
 def build_panel(keeper: Keeper, *, login: bool) -> tuple[HistoryPanel, dict]:
@@ -58,7 +59,7 @@ def after_reading_store(panel: HistoryPanel, trigger: Any, fn: Any, inputs: Any,
 
 
 def wire_panel(history: ConversationHandlers, panel: HistoryPanel, buttons: dict) -> None:
-    shown = history.outputs(history.chatbot)
+    shown = history.outputs()
     transfers = Transfers(history)
 
     def run(trigger: Any, fn: Any, *extra: Any, outputs: Any = shown, **options: Any) -> Any:
@@ -68,8 +69,8 @@ def wire_panel(history: ConversationHandlers, panel: HistoryPanel, buttons: dict
     run(buttons["new"].click, history.on_new)
     confirm = buttons["delete"].click(None, panel.current, panel.confirmed, js=CONFIRM_DELETE_JS, **QUICK)
     run(confirm.then, history.on_delete, panel.confirmed)
-    run(panel.title.submit, history.on_rename, panel.title)
-    run(panel.search.change, history.on_search, trigger_mode="always_last")
+    run(panel.title.submit, history.on_rename, outputs=history.list_outputs())
+    run(panel.search.change, history.on_search, outputs=history.list_outputs(), trigger_mode="always_last")
     for name, export in (("markdown", transfers.export_markdown), ("json", transfers.export_json),
                          ("all", transfers.export_all)):
         run(buttons[name].click, export, history.chatbot, outputs=panel.download).then(
@@ -80,17 +81,11 @@ def wire_panel(history: ConversationHandlers, panel: HistoryPanel, buttons: dict
 def wire_saves(history: ConversationHandlers, streams: list, stop: Any, undo: Any, clear: Any) -> None:
     """Saving goes through the queue after an answer's last update, and reads the answer from the
     page's view (the chat on screen may be another conversation by then)."""
-    panel, saved = history.panel, history.outputs()
+    panel, saved = history.panel, history.list_outputs()
     for stream in streams:
         after_reading_store(panel, stream.then, history.save_finished, history.inputs(), saved, **QUEUED)
     after_reading_store(panel, stop.then, history.save_stopped, history.inputs(), saved, **QUEUED)
     after_reading_store(panel, undo.then, history.save_shown, history.inputs(history.chatbot), saved, **QUEUED)
     # The bin keeps the conversation in the list (delete is there) and opens a new one.
     cleared = after_reading_store(panel, clear.then, history.save_stopped, history.inputs(), saved, **QUEUED)
-    after_reading_store(panel, cleared.then, history.on_new, history.inputs(), history.outputs(history.chatbot), **QUEUED)
-
-
-def wire_load(history: ConversationHandlers, demo: gr.Blocks) -> Any:
-    """Open the most recent conversation when the page opens; returns the step to chain after."""
-    return after_reading_store(history.panel, demo.load, history.on_load, history.inputs(),
-                               history.outputs(history.chatbot), **QUICK)
+    after_reading_store(panel, cleared.then, history.on_new, history.inputs(), history.outputs(), **QUEUED)

@@ -94,4 +94,4 @@ class Transfers:
             opened["notices"] = [Notice("imported", {"count": len(found), "skipped": ""}), *notices, *opened["notices"]]
             return opened
 
-        return await history.on_shelf(values, request, work)
+        return await history.on_shelf(values, request, work, chat=True)
