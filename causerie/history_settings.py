@@ -13,15 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .library import Limits
+from .setting_values import SettingsError, number
 
 log = logging.getLogger(__name__)
 MIN_SECRET_CHARS = 16
 MAKE_SECRET = "python -c \"import secrets; print(secrets.token_urlsafe(32))\""
 USER_NAME = re.compile(r"^[A-Za-z0-9_.@+-]{1,100}$")
-
-
-class HistorySettingsError(ValueError):
-    """A history setting is wrong; the message names it and says how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +73,7 @@ def _secret(env: Mapping[str, str], on_space: bool) -> tuple[str, str]:
     raw = env.get("HISTORY_SECRET", "").strip()
     if raw:
         if len(raw) < MIN_SECRET_CHARS:
-            raise HistorySettingsError(f"HISTORY_SECRET must be at least {MIN_SECRET_CHARS} characters; make one with {MAKE_SECRET}.")
+            raise SettingsError(f"HISTORY_SECRET must be at least {MIN_SECRET_CHARS} characters; make one with {MAKE_SECRET}.")
         return raw, "environment"
     if not on_space and (kept := _kept_secret(data_dir(env))):
         return kept, "file"
@@ -90,22 +87,9 @@ def _auth_users(env: Mapping[str, str]) -> dict[str, str]:
         name, colon, password = entry.partition(":")
         if not colon or not USER_NAME.match(name.strip()) or not password:
             # The entry is not repeated: it holds a password.
-            raise HistorySettingsError(f"AUTH_USERS entry {position} must be name:password (names use letters, digits and . _ @ + -), as in alice:long-password,bob:another.")
+            raise SettingsError(f"AUTH_USERS entry {position} must be name:password (names use letters, digits and . _ @ + -), as in alice:long-password,bob:another.")
         users[name.strip()] = password
     return users
-
-
-def _count(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise HistorySettingsError(f"{name} must be a number, got {raw!r}.") from None
-    if value < minimum:
-        raise HistorySettingsError(f"{name} must be at least {minimum:g}, got {raw!r}.")
-    return value
 
 
 def _database_url(env: Mapping[str, str], on_space: bool, signing_in: bool) -> str | None:
@@ -120,19 +104,19 @@ def _database_url(env: Mapping[str, str], on_space: bool, signing_in: bool) -> s
     try:
         url = async_url(raw)
     except ValueError as exc:
-        raise HistorySettingsError(str(exc)) from None
+        raise SettingsError(str(exc)) from None
     if url.startswith("sqlite") and (folder := Path(url.split("///", 1)[-1]).parent) and not folder.exists():
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise HistorySettingsError(f"DATABASE_URL: cannot create the folder {folder} ({exc.strerror}).") from None
+            raise SettingsError(f"DATABASE_URL: cannot create the folder {folder} ({exc.strerror}).") from None
     return url
 
 
 def load_history_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool) -> HistorySettings:
     users = _auth_users(env)
     secret, kept = _secret(env, on_space)
-    limits = Limits(max_conversations=int(_count(env, "CAUSERIE_HISTORY_MAX_CONVERSATIONS", 200, 1)),
-                    max_bytes=int(_count(env, "CAUSERIE_HISTORY_MAX_MB", 2, 0.01) * 1_000_000))
+    limits = Limits(max_conversations=int(number(env, "CAUSERIE_HISTORY_MAX_CONVERSATIONS", 200, minimum=1)),
+                    max_bytes=int(number(env, "CAUSERIE_HISTORY_MAX_MB", 2, minimum=0.01) * 1_000_000))
     return HistorySettings(secret=secret, secret_kept=kept, limits=limits,
                            database_url=_database_url(env, on_space, bool(users) or oauth), auth_users=users)

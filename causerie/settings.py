@@ -16,8 +16,11 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from . import local_model
-from .history_settings import HistorySettings, HistorySettingsError, load_history_settings
+from .history_settings import HistorySettings, load_history_settings
 from .providers import PROVIDERS, Endpoint, Provider, get_provider
+from .setting_values import SettingsError, number
+
+__all__ = ["Settings", "SettingsError", "load_settings", "read_environment"]
 
 
 def _history_for_this_run() -> HistorySettings:
@@ -26,25 +29,8 @@ def _history_for_this_run() -> HistorySettings:
     return HistorySettings(secret=secrets.token_urlsafe(32), secret_kept="this run")
 
 
-class SettingsError(ValueError):
-    """A setting is missing or wrong; the message says which variable and what to do."""
-
-
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}. Fix it in .env or unset it.") from None
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum:g}, got {raw!r}.")
-    return value
-
-
 def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
-    value = _number(env, name, default, minimum=minimum)
+    value = number(env, name, default, minimum=minimum)
     if value != int(value):
         raise SettingsError(f"{name} must be a whole number, got {env[name]!r}.")
     return int(value)
@@ -175,10 +161,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     on_space = bool(env.get("SPACE_ID") or env.get("SYSTEM") == "spaces")
     oauth = bool(env.get("OAUTH_CLIENT_ID"))
-    try:
-        history = load_history_settings(env, on_space=on_space, oauth=oauth)
-    except HistorySettingsError as exc:
-        raise SettingsError(str(exc)) from None
+    history = load_history_settings(env, on_space=on_space, oauth=oauth)
     settings = Settings(
         on_space=on_space,
         oauth=oauth,
@@ -187,11 +170,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         base_urls=base_urls,
         default_model=env.get("DEFAULT_MODEL", "").strip() or None,
         default_prompt=env.get("DEFAULT_PROMPT", "").strip() or "general-en",
-        connect_timeout=_number(env, "CAUSERIE_CONNECT_TIMEOUT", 10.0, minimum=0.1),
-        read_timeout=_number(env, "CAUSERIE_READ_TIMEOUT", 600.0, minimum=1),
-        idle_timeout=_number(env, "CAUSERIE_IDLE_TIMEOUT", 120.0, minimum=1),
+        connect_timeout=number(env, "CAUSERIE_CONNECT_TIMEOUT", 10.0, minimum=0.1),
+        read_timeout=number(env, "CAUSERIE_READ_TIMEOUT", 600.0, minimum=1),
+        idle_timeout=number(env, "CAUSERIE_IDLE_TIMEOUT", 120.0, minimum=1),
         max_retries=_integer(env, "CAUSERIE_MAX_RETRIES", 3),
-        discovery_timeout=_number(env, "CAUSERIE_DISCOVERY_TIMEOUT", 5.0, minimum=0.1),
+        discovery_timeout=number(env, "CAUSERIE_DISCOVERY_TIMEOUT", 5.0, minimum=0.1),
         concurrency_limit=concurrency,
         queue_max_size=_integer(env, "CAUSERIE_QUEUE_SIZE", 500, minimum=1),
         max_threads=_integer(env, "CAUSERIE_MAX_THREADS", concurrency, minimum=1),

@@ -23,7 +23,38 @@ log = logging.getLogger(__name__)
 MAX_UNOPENED_CHARS = 2_500_000
 
 
-class BrowserShelf:
+class _InMemoryShelf:
+    """A shelf whose conversations are a Library in memory (the browser's, or the page's)."""
+
+    library: Library
+    limits: Limits
+
+    async def summaries(self, query: str = "") -> list[Summary]:
+        return self.library.summaries(query)
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        return self.library.get(conversation_id)
+
+    async def all(self) -> list[Conversation]:
+        return self.library.all()
+
+    async def put(self, conversation: Conversation) -> list[Notice]:
+        notices = self.library.put(conversation, self.limits)
+        self._kept(conversation)
+        return notices
+
+    async def delete(self, conversation_id: str) -> None:
+        self.library.delete(conversation_id)
+        self._dropped(conversation_id)
+
+    def _kept(self, conversation: Conversation) -> None:
+        raise NotImplementedError
+
+    def _dropped(self, conversation_id: str) -> None:
+        raise NotImplementedError
+
+
+class BrowserShelf(_InMemoryShelf):
     """Conversations kept in the browser. It may hold several copies (the page's, and the one
     another tab has saved since): they are merged. A value this secret cannot open is never
     thrown away: it rides along, unopened, in the next value, and is merged back in once the
@@ -67,22 +98,10 @@ class BrowserShelf:
     def server_side(self) -> bool:
         return False
 
-    async def summaries(self, query: str = "") -> list[Summary]:
-        return self.library.summaries(query)
-
-    async def get(self, conversation_id: str) -> Conversation | None:
-        return self.library.get(conversation_id)
-
-    async def all(self) -> list[Conversation]:
-        return self.library.all()
-
-    async def put(self, conversation: Conversation) -> list[Notice]:
-        notices = self.library.put(conversation, self.limits)
+    def _kept(self, conversation: Conversation) -> None:
         self.changed = True
-        return notices
 
-    async def delete(self, conversation_id: str) -> None:
-        self.library.delete(conversation_id)
+    def _dropped(self, conversation_id: str) -> None:
         self.changed = True
 
     def sealed(self) -> dict | None:
@@ -123,7 +142,7 @@ class ServerShelf:
         return None
 
 
-class PageShelf:
+class PageShelf(_InMemoryShelf):
     """A signed-in person's conversations while the store is down: kept with the page (never in
     the browser, which another person may share), and saved to the store once it is back."""
 
@@ -136,22 +155,10 @@ class PageShelf:
     def server_side(self) -> bool:
         return True
 
-    async def summaries(self, query: str = "") -> list[Summary]:
-        return self.library.summaries(query)
-
-    async def get(self, conversation_id: str) -> Conversation | None:
-        return self.library.get(conversation_id)
-
-    async def all(self) -> list[Conversation]:
-        return self.library.all()
-
-    async def put(self, conversation: Conversation) -> list[Notice]:
-        notices = self.library.put(conversation, self.limits)
+    def _kept(self, conversation: Conversation) -> None:
         self._unsaved[conversation.id] = conversation
-        return notices
 
-    async def delete(self, conversation_id: str) -> None:
-        self.library.delete(conversation_id)
+    def _dropped(self, conversation_id: str) -> None:
         self._unsaved.pop(conversation_id, None)
 
     def sealed(self) -> dict | None:

@@ -10,9 +10,10 @@ import pytest
 from causerie.answer import Answer
 from causerie.conversations import Conversation, UnreadableFile, bundle_json, read_import, to_markdown
 from causerie.events import Failure, Finish, ReasoningDelta, Start, TextDelta, Usage
-from causerie.history_settings import HistorySettingsError, load_history_settings
+from causerie.history_settings import load_history_settings
 from causerie.library import Library, Limits, size_of
 from causerie.sealing import Sealer, Unreadable
+from causerie.settings import SettingsError
 from causerie.shelves import BrowserShelf, keeper_for, open_keeper
 from causerie.store.urls import async_url
 from causerie.ui.history import saved_messages
@@ -248,7 +249,7 @@ def test_on_a_space_without_secret_the_owner_is_warned(tmp_path, caplog):
     ({"CAUSERIE_HISTORY_MAX_CONVERSATIONS": "0"}, "at least 1"),
 ])
 def test_wrong_history_settings_name_the_variable(env, named, tmp_path):
-    with pytest.raises(HistorySettingsError, match=named) as caught:
+    with pytest.raises(SettingsError, match=named) as caught:
         load_history_settings({"CAUSERIE_DATA_DIR": str(tmp_path), **env}, on_space=False, oauth=False)
     assert "pw" not in str(caught.value)
 
@@ -360,7 +361,7 @@ def test_the_migrations_build_exactly_the_schema_the_code_uses(database_url):
 def test_the_owner_is_the_signed_in_name_by_how_they_signed_in():
     from types import SimpleNamespace
 
-    from causerie.ui.conversations import owner_of
+    from causerie.ui.view import owner_of
 
     def request(username=None, session=None):
         inner = SimpleNamespace(session=session) if session is not None else SimpleNamespace()

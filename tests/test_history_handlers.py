@@ -10,10 +10,10 @@ from causerie.sealing import Sealer
 from causerie.service import ChatService
 from causerie.settings import Settings
 from causerie.shelves import BrowserShelf, Keeper
-from causerie.ui.conversations import ConversationHandlers, HistoryPanel
+from causerie.ui.conversations import ConversationHandlers
 from causerie.ui.panel import PageSettings
 from causerie.ui.render import message
-from causerie.ui.view import ConversationView
+from causerie.ui.view import ConversationView, HistoryPanel
 
 from conftest import run_async
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -28,48 +28,11 @@ from .browser_state import open_browser_layer
 from .history import saved_messages
 from .panel import effort_update
 from .render import page_messages
-from .view import ConversationView
+from .view import ConversationView, HistoryPanel, owner_of
 
 log = logging.getLogger(__name__)
 
 CONFIRM_DELETE_JS = """(shown) => (shown && confirm('Delete this conversation? This cannot be undone.')) ? shown : ''"""
-
-
-def owner_of(request: gr.Request | None) -> str | None:
-    """Who is signed in: a basic-auth name (AUTH_USERS) or a Hugging Face login, or None."""
-    if request is None:
-        return None
-    if request.username:
-        return f"user:{request.username}"
-    try:
-        info = request.request.session.get("oauth_info") or {}
-    except (AssertionError, AttributeError):  # no session middleware: Hugging Face login is off
-        return None
-    expires_at = info.get("expires_at")
-    if isinstance(expires_at, (int, float)) and expires_at < time.time():
-        return None  # an expired login is no login
-    name = (info.get("userinfo") or {}).get("preferred_username")
-    return f"hf:{name}" if name else None
-
-
-@dataclass(frozen=True)
-class HistoryPanel:
-    store: Any
-    """The gr.BrowserState."""
-    fresh: Any
-    """A hidden box: what localStorage holds right now (READ_STORE_JS), another tab's saves included."""
-    current: Any
-    """A hidden box: the conversation on screen, as the page last heard; an answer belongs to the
-    one on screen when its question was sent."""
-    listing: Any
-    search: Any
-    title: Any
-    notice: Any
-    download: Any
-    """A hidden box: an export's file, as JSON, for DOWNLOAD_JS."""
-    importer: Any
-    confirmed: Any
-    """A hidden box: the conversation CONFIRM_DELETE_JS was told to delete, or "" when cancelled."""
 
 
 class ConversationHandlers:

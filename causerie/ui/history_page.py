@@ -15,8 +15,9 @@ import gradio as gr
 from ..sealing import BROWSER_STATE_SECRET
 from ..shelves import Keeper
 from .browser_state import READ_STORE_JS
-from .conversations import CONFIRM_DELETE_JS, ConversationHandlers, HistoryPanel
+from .conversations import CONFIRM_DELETE_JS, ConversationHandlers
 from .transfer import DOWNLOAD_JS, Transfers
+from .view import HistoryPanel
 
 STORAGE_KEY = "causerie-conversations"
 # The list's handlers return values in the form the page takes (see ConversationHandlers._unchanged).

@@ -17,7 +17,8 @@ from ..conversations import UnreadableFile, bundle_json, file_stem, new_id, read
 from ..library import Notice
 from ..store.errors import StoreError
 from ..wording import words
-from .conversations import ConversationHandlers, owner_of
+from .conversations import ConversationHandlers
+from .view import owner_of
 
 MAX_IMPORT_BYTES = 20_000_000
 """Also Gradio's upload limit (launch_options): a larger file is refused before it is stored."""

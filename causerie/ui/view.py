@@ -1,12 +1,16 @@
-"""What one page knows between its events (a gr.State, changed in place by its handlers): the
+"""Who is on a page (owner_of), the components of its conversation list (HistoryPanel), and what
+one page knows between its events (a gr.State, changed in place by its handlers): the
 conversation on screen, the answers being written and by which conversation, and the newest
 value this page gave the browser to keep."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
+
+import gradio as gr
 
 from ..conversations import Conversation
 
@@ -81,3 +85,40 @@ class ConversationView:
     def live_chat(self, conversation_id: str) -> list | None:
         entry = self.live.get(conversation_id)
         return entry[1].chat if entry else None
+
+
+def owner_of(request: gr.Request | None) -> str | None:
+    """Who is signed in: a basic-auth name (AUTH_USERS) or a Hugging Face login, or None."""
+    if request is None:
+        return None
+    if request.username:
+        return f"user:{request.username}"
+    try:
+        info = request.request.session.get("oauth_info") or {}
+    except (AssertionError, AttributeError):  # no session middleware: Hugging Face login is off
+        return None
+    expires_at = info.get("expires_at")
+    if isinstance(expires_at, (int, float)) and expires_at < time.time():
+        return None  # an expired login is no login
+    name = (info.get("userinfo") or {}).get("preferred_username")
+    return f"hf:{name}" if name else None
+
+
+@dataclass(frozen=True)
+class HistoryPanel:
+    store: Any
+    """The gr.BrowserState."""
+    fresh: Any
+    """A hidden box: what localStorage holds right now (READ_STORE_JS), another tab's saves included."""
+    current: Any
+    """A hidden box: the conversation on screen, as the page last heard; an answer belongs to the
+    one on screen when its question was sent."""
+    listing: Any
+    search: Any
+    title: Any
+    notice: Any
+    download: Any
+    """A hidden box: an export's file, as JSON, for DOWNLOAD_JS."""
+    importer: Any
+    confirmed: Any
+    """A hidden box: the conversation CONFIRM_DELETE_JS was told to delete, or "" when cancelled."""
