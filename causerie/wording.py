@@ -90,7 +90,8 @@ HISTORY_EN: dict[str, str] = {
     "history_too_large": "This conversation is too long to keep ({size} MB; the limit is {limit} MB): it stays on "
                          "this page only. Export it to keep it.",
     "history_unreadable": "Your saved conversations could not be read (the server's HISTORY_SECRET may have "
-                          "changed, or the stored value is damaged), so the list starts fresh.",
+                          "changed, or the stored value is damaged). They are kept aside, unread, and come back "
+                          "if the old secret does; new conversations are saved as usual.",
     "store_unreachable": "The server's conversation store cannot be reached: what you do now is kept on this "
                          "page only (keep it open or export it) and saved to the store when it is back.",
     "store_off": "The server's conversation store could not be opened at start: conversations are kept in each "
@@ -104,7 +105,8 @@ HISTORY_EN: dict[str, str] = {
     "import_failed.not_ours": "Nothing imported: expected a Causerie export, or a list of {{role, content}} messages.",
     "import_failed.bad_message": "Nothing imported: message {position} needs a role (user, assistant or system) "
                                  "and a text content.",
-    "import_failed.too_many": "Nothing imported: the file holds {count} conversations; at most {limit} are kept.",
+    "import_failed.too_many": "Nothing imported: the file holds {count} conversation(s) and {kept} are kept "
+                              "already; at most {limit} are. Export and delete some first.",
     "import_too_large": "Nothing imported: the file is {size} MB; at most {limit} MB is read.",
     "not_set_up": "This conversation used {provider}, which is not set up here: it continues with {now}.",
 }

@@ -29,7 +29,7 @@ def handlers() -> ConversationHandlers:
 
 
 def values(view: ConversationView, store=None, **extra) -> dict:
-    return {"view": view, "store": store, "fresh": "", "search": "", "chatbot": [],
+    return {"view": view, "store": store, "fresh": "", "search": "", "chatbot": [], "title": "", "current": "", "listing": None,
             **{name: "" for name in NAMES}, **extra}
 
 
@@ -94,3 +94,55 @@ def test_opening_a_conversation_mid_answer_shows_the_answer_so_far():
     view.update(number, "a", chat("Q", "so far"), {})
     updates = run_async(h.open(view, Conversation(id="a", messages=({"role": "user", "content": "Q"},))))
     assert updates["chatbot"][-1]["content"][0]["text"] == "so far" and view.shown == "a"
+
+
+def test_a_question_sent_before_the_page_has_opened_never_replaces_a_saved_conversation():
+    h, first = handlers(), ConversationView()
+    run_async(h.on_load(values(first), None))
+    first.finish(first.begin(first.shown), first.shown, chat("Old question", "Old answer"), {})
+    store = run_async(h.save_finished(values(first, current=first.shown), None))["store"]
+    # A new page opens on that conversation; the person asks before the page has shown it.
+    page = ConversationView()
+    run_async(h.on_load(values(page, store=store), None))
+    asked_in = page.conversation_for("")
+    assert asked_in != page.shown
+    page.finish(page.begin(asked_in), asked_in, chat("Quick question", "Quick answer"), {})
+    kept = opened(run_async(h.save_finished(values(page, store=store), None))["store"]).library
+    assert kept.get(page.shown).messages[0]["content"] == "Old question"
+    assert kept.get(asked_in).messages[0]["content"] == "Quick question"
+
+
+def test_an_answer_ending_does_not_overwrite_a_title_being_typed():
+    h, view = handlers(), ConversationView(shown="a")
+    view.finish(view.begin("a"), "a", chat("Question", "Answer"), {})
+    assert "title" not in run_async(h.save_finished(values(view, title="My rena"), None))
+    view.finish(view.begin("a"), "a", chat("Question", "Answer"), {})
+    assert run_async(h.save_finished(values(view, title=""), None))["title"] == "Question"
+
+
+def test_an_import_that_would_push_out_kept_conversations_is_refused_first(tmp_path):
+    import json
+
+    from causerie.library import Library
+
+    h, view = handlers(), ConversationView(shown="x")
+    h.keeper.limits = Limits(max_conversations=3)
+    store = {"sealed": SEALER.seal(Library([Conversation(id=f"k{i}", updated_at=i + 1.0, created_at=1.0,
+                                                         messages=({"role": "user", "content": f"Kept {i}"},))
+                                            for i in range(2)]).to_json())}
+    upload = tmp_path / "two.json"
+    upload.write_text(json.dumps({"format": "causerie.conversations", "conversations": [
+        {"messages": [{"role": "user", "content": "New 1"}]}, {"messages": [{"role": "user", "content": "New 2"}]}]}))
+    from causerie.ui.transfer import Transfers
+
+    updates = run_async(Transfers(h).on_import(values(view, store=store, importer=str(upload)), None))
+    assert "Nothing imported" in updates["notice"] and "2 are kept already" in updates["notice"]
+    assert "store" not in updates  # nothing changed, nothing dropped
+
+
+def test_an_unreadable_value_is_said_once_a_page():
+    h, view = handlers(), ConversationView(shown="a")
+    damaged = {"sealed": "not-a-token"}
+    first = run_async(h.on_rename(values(view, store=damaged), None))
+    again = run_async(h.on_rename(values(view, store=damaged), None))
+    assert "could not be read" in first["notice"] and again["notice"] == ""

@@ -228,8 +228,10 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
     def busy():
         return gr.Textbox(submit_btn=False, stop_btn=True)
 
-    def idle():
-        return gr.Textbox(submit_btn=True, stop_btn=False)
+    def idle(view: ConversationView):
+        """Send shown again, unless another answer of this page is still being written (a Retry's,
+        say, while an Enter that sent nothing ends)."""
+        return gr.skip() if view.live else gr.Textbox(submit_btn=True, stop_btn=False)
 
     # The page runs a trigger's listeners in the order they were added, each once the one before
     # has been sent off. Submit: the question is taken (SHOW_QUESTION_JS, which sends nothing while
@@ -243,12 +245,13 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
         chatbot.retry(handlers.retry, handlers.inputs(), outputs, **streamed),
         chatbot.edit(handlers.edit, handlers.inputs(), outputs, **streamed),
     ]
-    ended = [stream.then(idle, None, textbox, **quick).then(SessionTotals.summary, totals_state, totals_box, **quick)
+    ended = [stream.then(idle, view_state, textbox, **quick).then(SessionTotals.summary, totals_state, totals_box, **quick)
              for stream in streams]
     stop = textbox.stop(None, None, None, cancels=streams, api_visibility="private")
     undo = chatbot.undo(handlers.undo, chatbot, [chatbot, textbox], **quick)
     clear = chatbot.clear(None, None, None, cancels=streams, api_visibility="private")
-    wire_saves(history, ended, stop, undo, clear)
+    stopped = wire_saves(history, ended, stop, undo, clear)
+    stopped.then(idle, view_state, textbox, **quick)  # once the stopped answers are put away
 
 
 def _not_ready_table(service: ChatService) -> str:

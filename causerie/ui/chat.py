@@ -17,7 +17,6 @@ from typing import Any
 import gradio as gr
 
 from ..answer import Answer, SessionTotals
-from ..conversations import new_id
 from ..options import InvalidOptions
 from ..service import ChatService
 from .history import content_text, plain_turns
@@ -60,8 +59,7 @@ class ChatHandlers:
         view: ConversationView = values[self.view]
         # The conversation on screen when the question was sent (the page's own note of it), not
         # the one on screen now: the answer may have waited in the queue while the person moved.
-        conversation_id = values.get(self.current) or view.shown or new_id()
-        view.shown = view.shown or conversation_id
+        conversation_id = view.conversation_for(values.get(self.current))
         kept_settings = self.settings.stored(values)
         number = view.begin(conversation_id)
         try:

@@ -114,17 +114,19 @@ class ConversationHandlers:
         if summaries or not opening:
             updates[self.panel.listing] = gr.update(choices=[(s.title, s.id) for s in summaries],
                                                     value=view.shown if view.shown in ids else None)
-        if summaries or not opening:
-            updates[self.panel.current] = view.shown  # (an empty box means view.shown to an answer)
+        updates[self.panel.current] = view.shown
+        if view.warned_unreadable:  # said once a page: the page's own copy stays unreadable until a save
+            notices = [n for n in notices if n.kind != "history_unreadable"]
+        view.warned_unreadable = view.warned_unreadable or any(n.kind == "history_unreadable" for n in notices)
         latest = {n.kind: n for n in notices}  # one line a kind: the last (an import may drop many)
         lines = [words("history", n.kind, n.params) for n in latest.values()]
         for line in lines if not opening else ():
             gr.Warning(line)
         updates.setdefault(self.panel.notice, "\n\n".join(f"⚠️ {line}" for line in lines))
-        if chat:
-            self._unchanged(values, updates)
-        else:  # only what list_outputs() holds
+        if not chat:  # only what list_outputs() holds
             updates = {k: v for k, v in updates.items() if k in self.list_outputs()}
+        elif not opening:  # (while the page opens, the person may be changing settings: left alone)
+            self._unchanged(values, updates)
         return updates
 
     async def _settings_updates(self, saved: Mapping[str, str], notices: list[Notice]) -> dict:
@@ -153,6 +155,7 @@ class ConversationHandlers:
         notices: list[Notice] = []
         if conversation is None:
             view.shown = new_id()
+            view.unsaved_new.add(view.shown)
             return {self.chatbot: [], self.panel.title: "", "notices": notices}
         view.shown = conversation.id
         chat = view.live_chat(conversation.id) or page_messages(list(conversation.messages))
@@ -180,8 +183,10 @@ class ConversationHandlers:
         async def work(shelf: Shelf) -> dict:
             recent = await self._most_recent(shelf)
             if recent is None:  # a new visitor: the page is already as it should be
-                values[self.view].shown = new_id()
-                return {"notices": list(self.startup_notices), self.chatbot: []}
+                view = values[self.view]
+                view.shown = view.shown or new_id()
+                view.unsaved_new.add(view.shown)
+                return {"notices": list(self.startup_notices)}
             updates = await self.open(values[self.view], recent)
             updates["notices"] = self.startup_notices + updates["notices"]
             return updates
@@ -252,10 +257,15 @@ class ConversationHandlers:
         async def work(shelf: Shelf) -> dict:
             notices: list[Notice] = []
             for conversation_id, answer in pending.items():
+                if conversation_id in view.deleted:
+                    continue
                 kept = await shelf.get(conversation_id) or Conversation(id=conversation_id)
                 notices += await shelf.put(kept.with_messages(saved_messages(answer.chat), answer.settings))
+                view.unsaved_new.discard(conversation_id)
             shown = await shelf.get(view.shown)
-            return {"notices": notices, self.panel.title: shown.shown_title if shown else gr.skip()}
+            if shown is None or values.get(self.panel.title):  # never over a title being typed
+                return {"notices": notices}
+            return {"notices": notices, self.panel.title: shown.shown_title}
 
         return await self.on_shelf(values, request, work)
 

@@ -79,14 +79,16 @@ def wire_panel(history: ConversationHandlers, panel: HistoryPanel, buttons: dict
     run(panel.importer.upload, transfers.on_import, panel.importer)
 
 
-def wire_saves(history: ConversationHandlers, streams: list, stop: Any, undo: Any, clear: Any) -> None:
+def wire_saves(history: ConversationHandlers, streams: list, stop: Any, undo: Any, clear: Any) -> Any:
     """Saving goes through the queue after an answer's last update, and reads the answer from the
-    page's view (the chat on screen may be another conversation by then)."""
+    page's view (the chat on screen may be another conversation by then). Returns the step that
+    saves after Stop."""
     panel, saved = history.panel, history.list_outputs()
     for stream in streams:
         after_reading_store(panel, stream.then, history.save_finished, history.inputs(), saved, **QUEUED)
-    after_reading_store(panel, stop.then, history.save_stopped, history.inputs(), saved, **QUEUED)
+    stopped = after_reading_store(panel, stop.then, history.save_stopped, history.inputs(), saved, **QUEUED)
     after_reading_store(panel, undo.then, history.save_shown, history.inputs(history.chatbot), saved, **QUEUED)
     # The bin keeps the conversation in the list (delete is there) and opens a new one.
     cleared = after_reading_store(panel, clear.then, history.save_stopped, history.inputs(), saved, **QUEUED)
     after_reading_store(panel, cleared.then, history.on_new, history.inputs(), history.outputs(), **QUEUED)
+    return stopped

@@ -82,8 +82,10 @@ class Transfers:
                 return {"notices": [Notice("import_failed", {"why": exc.why, **exc.params})]}
             except (OSError, TypeError):
                 return {"notices": [Notice("import_failed", {"why": "not_ours"})]}
-            if len(found) > limit:
-                return {"notices": [Notice("import_failed", {"why": "too_many", "count": len(found), "limit": limit})]}
+            kept = len(await shelf.summaries())
+            if kept + len(found) > limit:  # said before anything is dropped, not after
+                return {"notices": [Notice("import_failed", {"why": "too_many", "count": len(found), "kept": kept,
+                                                             "limit": limit})]}
             notices: list[Notice] = []
             first = None
             for conversation in found:

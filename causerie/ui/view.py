@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..conversations import Conversation
+from ..conversations import Conversation, new_id
 
 
 @dataclass
@@ -39,7 +39,21 @@ class ConversationView:
     unsaved: dict[str, Conversation] = field(default_factory=dict)
     """A signed-in person's conversations the store refused: tried again at the next save."""
     answers: int = 0
+    unsaved_new: set[str] = field(default_factory=set)
+    """Conversations begun on this page (New chat, or a first visit) and not saved yet."""
+    warned_unreadable: bool = False
     _lock: asyncio.Lock | None = None
+
+    def conversation_for(self, noted: str | None) -> str:
+        """Which conversation a question belongs to: the page's own note of the one on screen;
+        with none yet (the page has not finished opening), the new one it opened on, or else a
+        new one, never a saved conversation the page had not shown yet."""
+        if noted:
+            return noted
+        if not self.shown:
+            self.shown = new_id()
+            self.unsaved_new.add(self.shown)
+        return self.shown if self.shown in self.unsaved_new else new_id()
 
     def lock(self) -> asyncio.Lock:
         """One change of the kept conversations at a time on this page."""
