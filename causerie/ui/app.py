@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 from typing import Any
 
 import gradio as gr
@@ -39,6 +40,8 @@ SHOW_QUESTION_JS = """(message, history) => {
     ? [message, '', [...(history || []), {role: 'user', content: [{type: 'text', text: message}], metadata: null, options: null}]]
     : [message, '', history];
 }"""
+
+ECHO_WITHIN_S = 0.05
 
 # After the page's model list arrives: the best listed model replaces the one the page opened
 # with, unless the person has picked or typed another meanwhile (the list may take seconds).
@@ -181,14 +184,21 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
             """One step when the page opens: the most recent conversation, and the provider's model
             list with the model it suggests (for KEEP_CHOSEN_MODEL_JS), unless the conversation
             chose its model."""
+            started = time.monotonic()
             updates = await history.on_load(values, request)
             provider_id = updates.get(provider_box, values[provider_box])
             # A restored conversation sets its model as an update (with that provider's list);
             # otherwise the box holds its own value and the list's suggestion may replace it.
             if isinstance(updates.get(model_box), dict) or not provider_id:
-                return {**updates, listed_pick: ""}
-            choices, pick = await listed(provider_id)
-            return {**updates, model_box: gr.update(choices=choices), listed_pick: pick}
+                updates[listed_pick] = ""
+            else:
+                choices, pick = await listed(provider_id)
+                updates.update({model_box: gr.update(choices=choices), listed_pick: pick})
+            # Settings left alone get their current value (cheap; see keep_unchanged) only if this
+            # was quick: during a slow model list the person may have changed one meanwhile.
+            if time.monotonic() - started < ECHO_WITHIN_S:
+                history.keep_unchanged(values, updates)
+            return updates
 
         after_reading_store(panel, demo.load, on_open, history.inputs(), history.outputs(listed_pick),
                             **events, postprocess=False).then(

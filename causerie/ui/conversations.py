@@ -56,7 +56,7 @@ class ConversationHandlers:
         """What opening a conversation changes: the chat and the settings too."""
         return {*self.list_outputs(), self.chatbot, *self.settings.components(), *extra}
 
-    def _unchanged(self, values: Mapping, updates: dict) -> None:
+    def keep_unchanged(self, values: Mapping, updates: dict) -> None:
         """When a conversation is opened, every setting it leaves alone gets its current value
         (these events run without post-processing, so that costs nothing): Gradio turns an
         output left out into an update, and builds a new component for each, on every call."""
@@ -125,8 +125,8 @@ class ConversationHandlers:
         updates.setdefault(self.panel.notice, "\n\n".join(f"⚠️ {line}" for line in lines))
         if not chat:  # only what list_outputs() holds
             updates = {k: v for k, v in updates.items() if k in self.list_outputs()}
-        elif not opening:  # (while the page opens, the person may be changing settings: left alone)
-            self._unchanged(values, updates)
+        elif not opening:  # (on_open decides, by how long the page took to open)
+            self.keep_unchanged(values, updates)
         return updates
 
     async def _settings_updates(self, saved: Mapping[str, str], notices: list[Notice]) -> dict:
