@@ -94,10 +94,6 @@ class BrowserShelf(_InMemoryShelf):
         if not any(n.kind == "history_unreadable" for n in self.notices):
             self.notices.append(Notice("history_unreadable", {}))
 
-    @property
-    def server_side(self) -> bool:
-        return False
-
     def _kept(self, conversation: Conversation) -> None:
         self.changed = True
 
@@ -118,10 +114,6 @@ class ServerShelf:
     def __init__(self, store: ConversationStore, owner: str) -> None:
         self._store, self.owner = store, owner
         self.notices: list[Notice] = []
-
-    @property
-    def server_side(self) -> bool:
-        return True
 
     async def summaries(self, query: str = "") -> list[Summary]:
         return await self._store.summaries(self.owner, query)
@@ -150,10 +142,6 @@ class PageShelf(_InMemoryShelf):
         self._unsaved, self.limits = unsaved, limits
         self.library = Library(unsaved.values())
         self.notices: list[Notice] = [Notice("store_unreachable", {})]
-
-    @property
-    def server_side(self) -> bool:
-        return True
 
     def _kept(self, conversation: Conversation) -> None:
         self._unsaved[conversation.id] = conversation

@@ -98,7 +98,7 @@ HISTORY_EN: dict[str, str] = {
                  "browser. The server's log says why.",
     "secret_for_this_run": "HISTORY_SECRET is not set: conversations saved in browsers become unreadable when "
                            "this Space restarts. The owner should set it in the Space's secrets ({make}).",
-    "imported": "Imported {count} conversation(s){skipped}.",
+    "imported": "Imported {count} conversation(s).",
     "import_failed": "Nothing imported: {why}.",
     "import_failed.not_json": "Nothing imported: the file is not JSON.",
     "import_failed.empty": "Nothing imported: the file holds no message.",

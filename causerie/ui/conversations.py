@@ -1,6 +1,6 @@
 """The list of conversations beside the chat: open, new, rename, delete, search, and the saves.
 
-Where they are kept is decided per event (`_on_shelf`): the server store for a signed-in person,
+Where they are kept is decided per event (`on_shelf`): the server store for a signed-in person,
 else the browser. Answers are saved from the page's ConversationView when they end or are
 stopped, never by reading the chat, which by then may show another conversation. Every change
 runs under the view's lock, on the newest copy of the browser's value (the one another tab may

@@ -20,7 +20,7 @@ from .transfer import DOWNLOAD_JS, Transfers
 from .view import HistoryPanel
 
 STORAGE_KEY = "causerie-conversations"
-# The list's handlers return values in the form the page takes (see ConversationHandlers._unchanged).
+# The list's handlers return values in the form the page takes (see ConversationHandlers.keep_unchanged).
 QUEUED = {"api_visibility": "private", "concurrency_limit": None, "postprocess": False}
 QUICK = {"api_visibility": "private", "queue": False, "postprocess": False}
 

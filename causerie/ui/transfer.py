@@ -94,7 +94,7 @@ class Transfers:
                 notices += await shelf.put(conversation)
                 first = first or conversation
             opened = await history.open(values[history.view], first)
-            opened["notices"] = [Notice("imported", {"count": len(found), "skipped": ""}), *notices, *opened["notices"]]
+            opened["notices"] = [Notice("imported", {"count": len(found)}), *notices, *opened["notices"]]
             return opened
 
         return await history.on_shelf(values, request, work, chat=True)
