@@ -17,7 +17,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..conversations import Conversation, new_id
+from ..conversations import Conversation
 from ..library import Notice
 from ..sealing import BROWSER_STATE_SECRET
 from ..service import ChatService
@@ -154,8 +154,7 @@ class ConversationHandlers:
         """Show a conversation (a new one when None): its chat, title and settings."""
         notices: list[Notice] = []
         if conversation is None:
-            view.shown = new_id()
-            view.unsaved_new.add(view.shown)
+            view.start_new(again=True)
             return {self.chatbot: [], self.panel.title: "", "notices": notices}
         view.shown = conversation.id
         chat = view.live_chat(conversation.id) or page_messages(list(conversation.messages))
@@ -183,9 +182,7 @@ class ConversationHandlers:
         async def work(shelf: Shelf) -> dict:
             recent = await self._most_recent(shelf)
             if recent is None:  # a new visitor: the page is already as it should be
-                view = values[self.view]
-                view.shown = view.shown or new_id()
-                view.unsaved_new.add(view.shown)
+                values[self.view].start_new()
                 return {"notices": list(self.startup_notices)}
             updates = await self.open(values[self.view], recent)
             updates["notices"] = self.startup_notices + updates["notices"]

@@ -51,9 +51,16 @@ class ConversationView:
         if noted:
             return noted
         if not self.shown:
+            self.start_new()
+        return self.shown if self.shown in self.unsaved_new else new_id()
+
+    def start_new(self, *, again: bool = False) -> str:
+        """Show a new, not yet saved conversation: the one shown if it is that already, unless
+        `again` (New chat)."""
+        if again or self.shown not in self.unsaved_new:
             self.shown = new_id()
             self.unsaved_new.add(self.shown)
-        return self.shown if self.shown in self.unsaved_new else new_id()
+        return self.shown
 
     def lock(self) -> asyncio.Lock:
         """One change of the kept conversations at a time on this page."""
