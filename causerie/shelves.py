@@ -166,6 +166,23 @@ class Keeper:
     def browser(self, *values: object) -> BrowserShelf:
         return BrowserShelf(values, self.sealer, self.limits)
 
+    def page(self, unsaved: dict[str, Conversation]) -> PageShelf:
+        return PageShelf(unsaved, self.limits)
+
+    async def signed_in(self, owner: str, unsaved: dict[str, Conversation]) -> ServerShelf | PageShelf:
+        """A signed-in person's shelf (needs a store): the store, once what their page kept while
+        it was down (`unsaved`, emptied as it goes) is in it; the page's while it is still down."""
+        assert self.store is not None
+        from .store.errors import StoreError
+
+        try:
+            for conversation in list(unsaved.values()):
+                await self.store.put(owner, conversation)
+                del unsaved[conversation.id]
+        except StoreError:
+            return self.page(unsaved)
+        return ServerShelf(self.store, owner)
+
 
 def open_keeper(sealer: Sealer, limits: Limits, database_url: str | None, *, timeout: float = 15.0) -> tuple[Keeper, str | None]:
     """The keeper for this run, and why the server store is off when one was configured but

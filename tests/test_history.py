@@ -374,3 +374,37 @@ def test_the_owner_is_the_signed_in_name_by_how_they_signed_in():
     expired = {"oauth_info": {"userinfo": {"preferred_username": "alice"}, "expires_at": 1}}
     assert owner_of(request(session=expired)) is None
     assert owner_of(request()) is None and owner_of(None) is None
+
+
+def test_a_signed_in_shelf_is_the_page_while_the_store_is_down_and_flushes_when_back():
+    from causerie.shelves import PageShelf, ServerShelf
+
+    from postgres_server import PostgresServer, binaries
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL not found: apt-get install postgresql")
+    server = PostgresServer().start()
+    try:
+        keeper = _keeper(server.url)
+        unsaved = {"kept": conversation("kept", "Written while the store was down")}
+
+        async def down():
+            shelf = await keeper.signed_in("user:alice", unsaved)
+            await keeper.store.close()  # its pooled connections die with the server
+            return shelf
+
+        server.halt()
+        assert isinstance(run_async(down()), PageShelf) and list(unsaved) == ["kept"]
+        server.start()
+
+        async def back():
+            try:
+                shelf = await keeper.signed_in("user:alice", unsaved)
+                return shelf, await keeper.store.get("user:alice", "kept")
+            finally:
+                await keeper.store.close()
+
+        shelf, stored = run_async(back())
+        assert isinstance(shelf, ServerShelf) and unsaved == {} and stored == conversation("kept", "Written while the store was down")
+    finally:
+        server.stop()

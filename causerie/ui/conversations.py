@@ -21,7 +21,7 @@ from ..conversations import Conversation
 from ..library import Notice
 from ..sealing import BROWSER_STATE_SECRET
 from ..service import ChatService
-from ..shelves import Keeper, PageShelf, ServerShelf, Shelf
+from ..shelves import Keeper, Shelf
 from ..store.errors import StoreError
 from ..wording import words
 from .browser_state import open_browser_layer
@@ -69,15 +69,7 @@ class ConversationHandlers:
     async def shelf_for(self, values: Mapping, owner: str | None) -> Shelf:
         view: ConversationView = values[self.view]
         if self.keeper.store is not None and owner:
-            if not view.unsaved:
-                return ServerShelf(self.keeper.store, owner)
-            try:  # the store is back: what was kept on the page goes to it first
-                for conversation in list(view.unsaved.values()):
-                    await self.keeper.store.put(owner, conversation)
-                    del view.unsaved[conversation.id]
-                return ServerShelf(self.keeper.store, owner)
-            except StoreError:
-                return PageShelf(view.unsaved, self.keeper.limits)
+            return await self.keeper.signed_in(owner, view.unsaved)
         raw = values.get(self.panel.fresh) or ""
         fresh = open_browser_layer(raw, BROWSER_STATE_SECRET)
         shelf = self.keeper.browser(fresh, view.sealed, values.get(self.panel.store))
@@ -100,7 +92,7 @@ class ConversationHandlers:
             try:
                 updates = await work(shelf)
             except StoreError:
-                shelf = PageShelf(view.unsaved, self.keeper.limits)
+                shelf = self.keeper.page(view.unsaved)
                 updates = await work(shelf)
             notices = shelf.notices + updates.pop("notices", [])
             sealed = shelf.sealed()
@@ -109,7 +101,7 @@ class ConversationHandlers:
             try:
                 summaries = await shelf.summaries(values.get(self.panel.search) or "")
             except StoreError:
-                summaries = await PageShelf(view.unsaved, self.keeper.limits).summaries()
+                summaries = await self.keeper.page(view.unsaved).summaries()
         ids = {s.id for s in summaries}
         if summaries or not opening:
             updates[self.panel.listing] = gr.update(choices=[(s.title, s.id) for s in summaries],
