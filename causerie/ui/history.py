@@ -32,14 +32,23 @@ def _field(message: Any, name: str) -> Any:
     return message.get(name) if isinstance(message, Mapping) else getattr(message, name, None)
 
 
-def is_ui_only(message: Any) -> bool:
-    """Thoughts (a metadata title) and Causerie's own footers and notices stay in the browser."""
+def _metadata(message: Any) -> Mapping[str, Any]:
     metadata = _field(message, "metadata") or {}
-    if not isinstance(metadata, Mapping):
-        metadata = getattr(metadata, "__dict__", {}) or {}
+    return metadata if isinstance(metadata, Mapping) else getattr(metadata, "__dict__", {}) or {}
+
+
+def _kind(message: Any) -> str:
+    """"thought" (a metadata title), Causerie's own "footer", "notice" or "status", or "text"."""
+    metadata = _metadata(message)
     if metadata.get("title"):
-        return True
-    return str(metadata.get("id") or "").startswith(UI_ONLY_PREFIX)
+        return "thought"
+    ident = str(metadata.get("id") or "")
+    return ident[len(UI_ONLY_PREFIX):] if ident.startswith(UI_ONLY_PREFIX) else "text"
+
+
+def is_ui_only(message: Any) -> bool:
+    """Thoughts and Causerie's own footers and notices stay in the browser."""
+    return _kind(message) != "text"
 
 
 def plain_turns(chat: Iterable[Any] | None) -> list[dict[str, str]]:
@@ -55,16 +64,6 @@ def plain_turns(chat: Iterable[Any] | None) -> list[dict[str, str]]:
     return turns
 
 
-def _kind(message: Mapping[str, Any]) -> str:
-    metadata = message.get("metadata") or {}
-    if not isinstance(metadata, Mapping):
-        metadata = getattr(metadata, "__dict__", {}) or {}
-    if metadata.get("title"):
-        return "thought"
-    ident = str(metadata.get("id") or "")
-    return ident[len(UI_ONLY_PREFIX):] if ident.startswith(UI_ONLY_PREFIX) else "text"
-
-
 _ORDER = ("thinking", "content", "notice", "footer")
 
 
@@ -77,9 +76,8 @@ def saved_messages(chat: Iterable[Any] | None) -> list[dict]:
     become fields of the answer; a status line (an answer still waiting) is not kept."""
     saved: list[dict] = []
     answer: dict | None = None
-    for raw in chat or ():
-        message = raw if isinstance(raw, Mapping) else getattr(raw, "__dict__", {})
-        role, text = message.get("role"), content_text(message.get("content"))
+    for message in chat or ():
+        role, text = _field(message, "role"), content_text(_field(message, "content"))
         if role == "user":
             answer = None
             saved.append({"role": "user", "content": text})
@@ -97,7 +95,7 @@ def saved_messages(chat: Iterable[Any] | None) -> list[dict]:
         if field_name == "footer":
             text = _footer_text(text)
         answer[field_name] = text
-        if kind == "thought" and isinstance(duration := (message.get("metadata") or {}).get("duration"), (int, float)):
+        if kind == "thought" and isinstance(duration := _metadata(message).get("duration"), (int, float)):
             answer["thinking_seconds"] = float(duration)
     for item in saved:
         item.setdefault("content", "")
