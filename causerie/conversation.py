@@ -8,7 +8,7 @@ failed with nothing kept, then the next one) are sent as one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 
 def build_messages(system_prompt: str | None, turns: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
@@ -24,3 +24,10 @@ def build_messages(system_prompt: str | None, turns: Iterable[Mapping[str, str]]
         else:
             messages.append({"role": role, "content": text})
     return messages
+
+
+def text_of_parts(parts: Sequence) -> tuple[str, bool]:
+    """An OpenAI content list's text parts ({type: "text", text}) joined by newlines, and whether
+    every part was one (the API takes text only; an import keeps the text and leaves the rest)."""
+    texts = [p["text"] for p in parts if isinstance(p, Mapping) and p.get("type") == "text" and isinstance(p.get("text"), str)]
+    return "\n".join(texts), len(texts) == len(parts)

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .conversation import text_of_parts
+
 FORMAT = "causerie.conversation"
 BUNDLE_FORMAT = "causerie.conversations"
 VERSION = 1
@@ -87,7 +89,7 @@ def _text(content: Any, position: int = 0) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "\n".join(p["text"] for p in content if isinstance(p, Mapping) and isinstance(p.get("text"), str))
+        return text_of_parts(content)[0]
     raise UnreadableFile("bad_message", position=position + 1)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .conversation import text_of_parts
 from .events import Failure
 
 TEMPERATURE_RANGE = (0.0, 2.0)
@@ -145,9 +146,8 @@ def plain_history(value: Any) -> list[dict[str, str]]:
         if role not in ROLES:
             raise _wrong(f"{where}.role", "'user', 'assistant' or 'system'", role)
         if isinstance(content, (list, tuple)):
-            parts = [p.get("text") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
-            if len(parts) == len(content) and all(isinstance(p, str) for p in parts):
-                content = "\n".join(parts)
+            text, only_text = text_of_parts(content)
+            content = text if only_text else content
         if not isinstance(content, str):
             raise _wrong(f"{where}.content", "a string or a list of {type: 'text', text} parts", content)
         if role != "system":
