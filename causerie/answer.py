@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .events import Event, Failure, Finish, ReasoningDelta, Start, Status, TextDelta, Usage
+from .events import Event, Failure, Finish, Notice, ReasoningDelta, Start, Status, TextDelta, Usage
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ class Answer:
     finish_reason: str | None = None
     failure: Failure | None = None
     status: Status | None = None
+    notices: tuple[Notice, ...] = ()
     started_at: float = field(default_factory=time.perf_counter)
     first_token_at: float | None = None
     answer_started_at: float | None = None
@@ -73,6 +74,8 @@ class Answer:
             self.usage = event
         elif kind is Status:
             self.status = event
+        elif kind is Notice:
+            self.notices += (event,)
         elif kind is Finish:
             self.finish_reason = event.reason
             self.status = None
@@ -152,6 +155,7 @@ class Answer:
             "cost_usd": self.cost_usd,
             "cost_source": usage.cost_source if usage else None,
             "finish_reason": self.finish_reason,
+            "notices": [notice.message for notice in self.notices],
         }
 
 

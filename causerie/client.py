@@ -27,6 +27,7 @@ import certifi
 import orjson
 
 from . import reading
+from .egress import RefusedAddress, guarded_socket, refusal
 from .errors import Verdict, classify_http_error, provider_message, redact, retry_after_seconds
 from .events import Event, Failure, Status
 from .providers import Endpoint
@@ -71,6 +72,7 @@ class ChatClient:
         idle_timeout: float = 120.0,
         retry: RetryPolicy | None = None,
         known_models: Any = None,
+        allowed_networks: tuple = (),
     ) -> None:
         self.timeout = Timeouts(connect=connect_timeout, read=read_timeout, idle=idle_timeout)
         self.retry = retry or RetryPolicy()
@@ -79,33 +81,46 @@ class ChatClient:
         self._tls = tls_context()
         self._http: aiohttp.ClientSession | None = None
         self._http_loop: asyncio.AbstractEventLoop | None = None
+        self._guarded: aiohttp.ClientSession | None = None
+        self._allowed_networks = allowed_networks
         self._gates: dict[str, asyncio.Semaphore] = {}
         self._waiting: dict[str, int] = {}
 
     # -- plumbing -------------------------------------------------------------------------
 
-    def http(self) -> aiohttp.ClientSession:
-        """The shared pool, made in the running loop (connections cannot cross loops).
+    def http(self, *, public_only: bool = False) -> aiohttp.ClientSession:
+        """The shared pool, made in the running loop (connections cannot cross loops); with
+        `public_only`, the pool for visitors' own endpoints in public mode, whose every connection
+        is to a public address (egress.guarded_socket).
 
         No cookie jar: a cookie one provider sets for one person's request must never ride along
         with someone else's. Proxies are chosen per request by `proxies.proxy_options`."""
         loop = asyncio.get_running_loop()
         if self._http is None or self._http_loop is not loop:
-            if self._http is not None and not self._http.closed:
-                self._http.detach()  # made in another loop: let it go without touching its sockets
-            self._http = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, ssl=self._tls),
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout.connect, sock_read=max(self.timeout.read, self.timeout.idle)),  # a backstop: both are timed in reading.py
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
+            for old in (self._http, self._guarded):
+                if old is not None and not old.closed:
+                    old.detach()  # made in another loop: let it go without touching its sockets
+            self._http, self._guarded = self._session(), None
             self._http_loop = loop
             self._gates.clear()
+        if public_only:
+            if self._guarded is None:
+                self._guarded = self._session(socket_factory=guarded_socket(self._allowed_networks))
+            return self._guarded
         return self._http
 
+    def _session(self, **connector: Any) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, ssl=self._tls, **connector),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout.connect, sock_read=max(self.timeout.read, self.timeout.idle)),  # a backstop: both are timed in reading.py
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
+        for session in (self._http, self._guarded):
+            if session is not None:
+                await session.close()
+        self._http = self._guarded = None
 
     def _remember_unsupported(self, request: ChatRequest, param: str, message: str) -> None:
         """A model that does not take `param` at this endpoint: later requests leave it out (or
@@ -212,9 +227,10 @@ class ChatClient:
         headers["Accept"] = "text/event-stream"
         headers["Content-Type"] = "application/json"
         loop = asyncio.get_running_loop()
-        post = asyncio.ensure_future(self.http().post(
+        # Redirects are never followed: the key goes to the address it was set for, and nowhere else.
+        post = asyncio.ensure_future(self.http(public_only=endpoint.public_only).post(
             endpoint.chat_url, data=orjson.dumps(body), headers=headers, allow_redirects=False,
-            **proxy_options(endpoint.chat_url)))
+            **({} if endpoint.public_only else proxy_options(endpoint.chat_url))))
         handed_over = False
         try:
             while not post.done():
@@ -225,6 +241,13 @@ class ChatClient:
                         return
                     yield reading.waiting_status(endpoint.provider.label, loop.time() - started, answering=False)
             response = post.result()
+            if 300 <= response.status < 400:
+                location = response.headers.get("location", "?")
+                response.release()
+                yield Verdict(Failure("redirected", {"provider": endpoint.provider.label, "base_url": endpoint.base_url,
+                                                     "status": response.status, "location": redact(location[:200], endpoint.api_key)},
+                                      response.status))
+                return
             if response.status < 400:
                 handed_over = True
                 yield _Opened(response)
@@ -239,6 +262,12 @@ class ChatClient:
             why = "cert" if isinstance(exc, aiohttp.ClientConnectorCertificateError) else "tls"
             yield Verdict(self._connect_failure(endpoint, why))
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.ServerDisconnectedError) as exc:
+            if isinstance(exc, aiohttp.ClientConnectorError) and "refused by Causerie" in str(exc.os_error):
+                # A visitor's endpoint whose address changed to a private one since it was checked.
+                refused = exc.os_error if isinstance(exc.os_error, RefusedAddress) else None
+                yield Verdict(refusal(endpoint.base_url, refused.address if refused else exc.host,
+                                      refused.why if refused else "not a public internet address"))
+                return
             # ServerDisconnectedError before any answer: most often a kept-alive connection the
             # server had just closed; nothing was answered, so trying again is safe.
             why = ("timeout" if isinstance(exc, aiohttp.ConnectionTimeoutError)

@@ -31,3 +31,25 @@ def text_of_parts(parts: Sequence) -> tuple[str, bool]:
     every part was one (the API takes text only; an import keeps the text and leaves the rest)."""
     texts = [p["text"] for p in parts if isinstance(p, Mapping) and p.get("type") == "text" and isinstance(p.get("text"), str)]
     return "\n".join(texts), len(texts) == len(parts)
+
+
+def within(messages: list[dict[str, str]], limit: int) -> tuple[list[dict[str, str]], int] | None:
+    """The messages cut to at most `limit` characters of content (0: no limit) by leaving out the
+    oldest turns, and how many were left out. The system prompt and the last question always stay,
+    and what is sent starts with a question; None when those alone are over the limit."""
+    if not limit:
+        return messages, 0
+    sizes = [len(m["content"]) for m in messages]
+    total = sum(sizes)
+    if total <= limit:
+        return messages, 0
+    head = 1 if messages and messages[0]["role"] == "system" else 0
+    start = head
+    while total > limit and start < len(messages) - 1:
+        total -= sizes[start]
+        start += 1
+    while start < len(messages) - 1 and messages[start]["role"] != "user":
+        start += 1  # an answer without its question would read as the model's own opening
+    if total > limit:
+        return None
+    return messages[:head] + messages[start:], start - head

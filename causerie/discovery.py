@@ -73,7 +73,7 @@ class ModelCatalog:
         self._inflight[key] = future
         models: list[str] = []
         try:
-            models = await self._fetch(http, endpoint)
+            models = await self._listed(http, endpoint, share=True)
         finally:
             ttl = self.ttl_s if models else self.failure_ttl_s
             self._cache[key] = (time.monotonic() + ttl, models)
@@ -81,7 +81,12 @@ class ModelCatalog:
             future.set_result(models)
         return models
 
-    async def _fetch(self, http: aiohttp.ClientSession, endpoint: Endpoint) -> list[str]:
+    async def fetch(self, http: aiohttp.ClientSession, endpoint: Endpoint) -> list[str]:
+        """The list asked afresh and kept by nobody: for one person's own key or endpoint, whose
+        answer must not reach anyone else (nor the shared prices)."""
+        return await self._listed(http, endpoint, share=False)
+
+    async def _listed(self, http: aiohttp.ClientSession, endpoint: Endpoint, *, share: bool) -> list[str]:
         urls = [endpoint.models_url]
         plain = endpoint.base_url.rstrip("/") + "/models"
         if plain not in urls:
@@ -97,7 +102,7 @@ class ModelCatalog:
             except (TimeoutError, aiohttp.ClientError, orjson.JSONDecodeError) as exc:
                 log.info("Model list from %s failed: %s", endpoint.provider.label, type(exc).__name__)
                 continue
-            if self.on_payload is not None:
+            if share and self.on_payload is not None:
                 self.on_payload(endpoint, payload)
             return parse_model_list(payload)
         return []

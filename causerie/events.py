@@ -71,6 +71,19 @@ class Status:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the person should know about this answer once it is written (the oldest turns
+    were left out, say); shown under it. `kind` names it, `params` fill it in."""
+
+    kind: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return words("notice", self.kind, self.params)
+
+
+@dataclass(frozen=True, slots=True)
 class Finish:
     """The stream ended normally; `reason` is the provider's finish_reason ("stop", "length",
     "tool_calls", ...)."""
@@ -83,7 +96,8 @@ class Failure:
     """The answer failed. `kind` is a short stable name for code and tests (auth, credits,
     not_found, rate_limited, server, connect, timeout, bad_request, invalid_value, bad_argument,
     stream_error, invalid_stream, not_compatible, cut_off, empty, not_ready, no_model, local,
-    internal); `params` hold what the words need (provider, model, HTTP status, the provider's own
+    internal, and the server's own refusals: login_required, too_long, limited, endpoint_refused,
+    redirected); `params` hold what the words need (provider, model, HTTP status, the provider's own
     text with keys removed, ...). `message` is the English wording; `wording.words` words it in
     another language. Never holds a key."""
 
@@ -96,4 +110,4 @@ class Failure:
         return words("failure", self.kind, self.params)
 
 
-Event = Start | TextDelta | ReasoningDelta | Usage | Status | Finish | Failure
+Event = Start | TextDelta | ReasoningDelta | Usage | Status | Notice | Finish | Failure

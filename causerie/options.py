@@ -52,6 +52,10 @@ class ChatOptions:
     model: str | None = None
     system_prompt: str | None = None
     params: GenerationParams = field(default_factory=GenerationParams)
+    api_key: str | None = field(default=None, repr=False)
+    """The person's own key for this provider: used for this answer only, never kept or shown."""
+    base_url: str | None = None
+    """The person's own endpoint for this provider's wire (allowed or not by the server's settings)."""
 
 
 def _wrong(argument: str, expected: str, got: Any) -> InvalidOptions:
@@ -155,14 +159,24 @@ def plain_history(value: Any) -> list[dict[str, str]]:
     return turns
 
 
+def stripped(name: str, value: Any) -> str | None:
+    """An optional string argument, None when empty."""
+    return (optional_text(name, value) or "").strip() or None
+
+
 def api_options(*, system_prompt: Any, default_system_prompt: str | None, provider: Any, model: Any,
-                temperature: Any, top_p: Any, max_tokens: Any, reasoning_effort: Any) -> ChatOptions:
+                temperature: Any, top_p: Any, max_tokens: Any, reasoning_effort: Any, api_key: Any = None,
+                base_url: Any = None) -> ChatOptions:
     """The API's arguments, checked one by one; the first wrong one is refused by name."""
     prompt = optional_text("system_prompt", system_prompt)
+    if api_key is not None and not isinstance(api_key, str):
+        raise _wrong("api_key", "a string or null", "a value of type " + type(api_key).__name__)  # never echoed
     return ChatOptions(
-        provider_id=(optional_text("provider", provider) or "").strip() or None,
-        model=(optional_text("model", model) or "").strip() or None,
+        provider_id=stripped("provider", provider),
+        model=stripped("model", model),
         system_prompt=default_system_prompt if prompt is None else prompt,
         params=generation_params(temperature=temperature, top_p=top_p, max_tokens=max_tokens,
                                  reasoning_effort=reasoning_effort),
+        api_key=(api_key or "").strip() or None,
+        base_url=stripped("base_url", base_url),
     )

@@ -119,6 +119,15 @@ class Endpoint:
     provider: Provider
     base_url: str
     api_key: str | None = field(default=None, repr=False)
+    key_from: str = "server"
+    """Whose key this is: "server" (the environment's), "visitor" (typed on the page or given to the
+    API), "login" (a visitor's Hugging Face login token) or "none"."""
+    public_only: bool = False
+    """A visitor's own base URL in public mode: connect to public internet addresses only (egress.py)."""
+
+    @property
+    def server_pays(self) -> bool:
+        return self.key_from == "server" and bool(self.api_key)
 
     @property
     def chat_url(self) -> str:

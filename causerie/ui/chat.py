@@ -24,6 +24,7 @@ from .panel import PageSettings
 from .render import message as chat_message
 from .render import render
 from .view import ConversationView
+from .visitors import visitor_of
 
 
 def _turn_start(history: list[dict], index: Any) -> int | None:
@@ -46,9 +47,10 @@ class ChatHandlers:
         self.chatbot, self.pending, self.totals, self.view, self.current = chatbot, pending, totals, view, current
 
     def inputs(self, *extra: Any) -> set:
-        return {self.chatbot, self.totals, self.view, self.current, *self.settings.components(), *extra}
+        return {self.chatbot, self.totals, self.view, self.current, *self.settings.components(),
+                *self.settings.access(), *extra}
 
-    async def _answer(self, shown: list, values: Mapping[Any, Any]) -> AsyncIterator[tuple]:
+    async def _answer(self, shown: list, values: Mapping[Any, Any], request: gr.Request | None) -> AsyncIterator[tuple]:
         """Answer the question that `shown` ends with; yields the chat as the answer grows.
 
         The answer belongs to the conversation on screen when it started. If the person opens
@@ -72,7 +74,8 @@ class ChatHandlers:
             yield chat, gr.skip()
             return
         answer = None
-        async for answer in self.service.answers(options, plain_turns(shown)):
+        visitor = visitor_of(request, self.service.settings)
+        async for answer in self.service.answers(options, plain_turns(shown), visitor):
             if answer.finished_at is None:
                 chat = shown + render(answer)
                 view.update(number, conversation_id, chat, kept_settings)
@@ -81,7 +84,7 @@ class ChatHandlers:
         view.finish(number, conversation_id, chat, kept_settings)
         yield (chat if view.is_shown(conversation_id) else gr.skip()), totals.plus(answer)
 
-    async def submit(self, values: dict) -> AsyncIterator[tuple]:
+    async def submit(self, values: dict, request: gr.Request) -> AsyncIterator[tuple]:
         message, chat = values[self.pending], list(values[self.chatbot] or [])
         if not (message or "").strip():
             yield chat, gr.skip()
@@ -90,10 +93,11 @@ class ChatHandlers:
         last = chat[-1] if chat else None
         if last is None or last.get("role") != "user" or content_text(last.get("content")) != message:
             chat.append(chat_message("user", message))
-        async for update in self._answer(chat, values):
+        async for update in self._answer(chat, values, request):
             yield update
 
-    async def _again(self, values: Mapping[Any, Any], index: Any, edited: str | None) -> AsyncIterator[tuple]:
+    async def _again(self, values: Mapping[Any, Any], index: Any, edited: str | None,
+                     request: gr.Request | None) -> AsyncIterator[tuple]:
         """Answer again from the user message at `index` (as it is, or with its text edited)."""
         chat = list(values[self.chatbot] or [])
         start = _turn_start(chat, index)
@@ -106,15 +110,15 @@ class ChatHandlers:
         question = chat[start] if edited is None else chat_message("user", edited)
         shown = [*chat[:start], question]
         yield shown, gr.skip()  # the old answer goes at once, before the provider answers
-        async for update in self._answer(shown, values):
+        async for update in self._answer(shown, values, request):
             yield update
 
-    async def retry(self, values: dict, event: gr.RetryData) -> AsyncIterator[tuple]:
-        async for update in self._again(values, event.index, None):
+    async def retry(self, values: dict, event: gr.RetryData, request: gr.Request) -> AsyncIterator[tuple]:
+        async for update in self._again(values, event.index, None, request):
             yield update
 
-    async def edit(self, values: dict, event: gr.EditData) -> AsyncIterator[tuple]:
-        async for update in self._again(values, event.index, content_text(event.value)):
+    async def edit(self, values: dict, event: gr.EditData, request: gr.Request) -> AsyncIterator[tuple]:
+        async for update in self._again(values, event.index, content_text(event.value), request):
             yield update
 
     @staticmethod

@@ -17,6 +17,7 @@ from typing import Any
 
 import gradio as gr
 
+from ..access import offered_providers
 from ..conversations import Conversation
 from ..library import Notice
 from ..sealing import BROWSER_STATE_SECRET
@@ -131,7 +132,7 @@ class ConversationHandlers:
         if saved.get("preset") in self.service.presets:
             updates[s.preset] = saved["preset"]
         provider = saved.get("provider") or ""
-        if provider and provider in {p.id for p in self.service.ready_providers()}:
+        if provider and provider in {p.id for p in offered_providers(self.service.settings)}:
             model = saved.get("model") or self.service.initial_model(provider)
             listed = await self.service.models(provider)
             updates[s.provider] = provider

@@ -78,11 +78,16 @@ def render(answer: Answer) -> list[dict]:
         messages.append(message("assistant", answer.text))
     if answer.status is not None:
         messages.append(message("assistant", f"⏳ {answer.status.message}", {"id": f"{UI_ONLY_PREFIX}status"}))
+    # One notice line under an answer (a saved answer keeps one): what the person should know, then
+    # why it failed.
+    notes = [f"ℹ️ {notice.message}" for notice in answer.notices]
     if answer.failure is not None:
         kept = words("notice", "partial_kept") if answer.text else ""
-        messages.append(message("assistant", f"⚠️ {answer.failure.message}{kept}", {"id": f"{UI_ONLY_PREFIX}notice"}))
+        notes.append(f"⚠️ {answer.failure.message}{kept}")
     elif answer.asked_for_tool:
-        messages.append(message("assistant", f"ℹ️ {words('notice', 'tool_calls')}", {"id": f"{UI_ONLY_PREFIX}notice"}))
+        notes.append(f"ℹ️ {words('notice', 'tool_calls')}")
+    if notes:
+        messages.append(message("assistant", "\n\n".join(notes), {"id": f"{UI_ONLY_PREFIX}notice"}))
     if answer.finished_at is not None and answer.provider_label:
         messages.append(message("assistant", f"<sub>{footer_text(answer)}</sub>", {"id": f"{UI_ONLY_PREFIX}footer"}))
     return messages

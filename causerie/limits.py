@@ -1,0 +1,105 @@
+"""Who is asking, and how much they may ask: per-visitor rate and token limits.
+
+A `Visitor` is built at the edge (the page or the API) from the request; the service counts each
+answer against every one of its names (its session or signed-in account, and its IP address), so
+opening a new session does not reset an address's count. Counts live in this process's memory,
+bounded in size; several processes each count their own share.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from .events import Failure
+
+MAX_TRACKED = 50_000
+"""Names counted at once, at most; beyond it the least recently seen are forgotten."""
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """The person an answer is for. `hf_token` is their Hugging Face login token, when signed in."""
+
+    session: str | None = None
+    ip: str | None = None
+    user: str | None = None
+    """A signed-in name (user:… or hf:…), counted instead of the session."""
+    hf_token: str | None = field(default=None, repr=False)
+
+    def names(self) -> tuple[str, ...]:
+        who = self.user or (f"session:{self.session}" if self.session else None)
+        return tuple(name for name in (who, f"ip:{self.ip}" if self.ip else None) if name)
+
+
+class _Windows:
+    """Per name, (time, amount) entries younger than `span_s`, oldest first; bounded in names."""
+
+    def __init__(self, span_s: float) -> None:
+        self.span_s = span_s
+        self._entries: dict[str, deque] = {}
+
+    def _fresh(self, name: str, now: float) -> deque | None:
+        entries = self._entries.get(name)
+        if entries is None:
+            return None
+        while entries and entries[0][0] <= now - self.span_s:
+            entries.popleft()
+        if not entries:
+            del self._entries[name]
+            return None
+        self._entries[name] = self._entries.pop(name)  # most recently seen last
+        return entries
+
+    def total(self, name: str, now: float) -> tuple[float, float]:
+        """(amount in the window, seconds until its oldest entry leaves it)."""
+        entries = self._fresh(name, now)
+        if not entries:
+            return 0, 0.0
+        return sum(amount for _, amount in entries), entries[0][0] + self.span_s - now
+
+    def add(self, name: str, amount: float, now: float) -> None:
+        entries = self._fresh(name, now)
+        if entries is None:
+            while len(self._entries) >= MAX_TRACKED:
+                del self._entries[next(iter(self._entries))]
+            entries = self._entries[name] = deque()
+        entries.append((now, amount))
+
+
+class Allowance:
+    """RATE_LIMIT_PER_MINUTE questions and TOKENS_PER_HOUR tokens, per name; 0 turns either off."""
+
+    def __init__(self, per_minute: int, tokens_per_hour: int, clock=time.monotonic) -> None:
+        self.per_minute, self.tokens_per_hour, self.clock = per_minute, tokens_per_hour, clock
+        self._questions = _Windows(60.0)
+        self._tokens = _Windows(3600.0)
+
+    def admit(self, visitor: Visitor, *, server_pays: bool) -> Failure | None:
+        """Counts one question for the visitor, or says why it is refused and for how long.
+        The token budget is the owner's money: it applies only when the server's key pays."""
+        now = self.clock()
+        names = visitor.names()
+        if self.per_minute:
+            for name in names:
+                count, wait = self._questions.total(name, now)
+                if count >= self.per_minute:
+                    return Failure("limited", {"why": "rate", "limit": self.per_minute, "seconds": max(1, round(wait)),
+                                               "setting": "RATE_LIMIT_PER_MINUTE"})
+        if self.tokens_per_hour and server_pays:
+            for name in names:
+                spent, wait = self._tokens.total(name, now)
+                if spent >= self.tokens_per_hour:
+                    return Failure("limited", {"why": "tokens", "limit": self.tokens_per_hour,
+                                               "minutes": max(1, round(wait / 60)), "setting": "TOKENS_PER_HOUR"})
+        if self.per_minute:
+            for name in names:
+                self._questions.add(name, 1, now)
+        return None
+
+    def spend(self, visitor: Visitor, tokens: int) -> None:
+        if self.tokens_per_hour and tokens > 0:
+            now = self.clock()
+            for name in visitor.names():
+                self._tokens.add(name, tokens, now)

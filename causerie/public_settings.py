@@ -1,0 +1,102 @@
+"""The settings that make a public deployment safe: who may chat, with whose key, to which
+endpoints, and how much. Read once at start, like every other setting.
+
+Public mode is on on a Hugging Face Space (SPACE_ID) or with PUBLIC_MODE=1. Its defaults protect
+the owner: custom endpoints off, limits on. On a person's own machine the limits are off unless set.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .setting_values import SettingsError, number
+
+NETWORKS_EXAMPLE = "10.0.0.0/8,192.168.1.20/32"
+
+
+@dataclass(frozen=True)
+class PublicSettings:
+    public: bool = False
+    """Strangers may reach this server: visitors' endpoints are checked, limits are on by default."""
+    require_user_key: bool = False
+    """Visitors bring their own keys; the server's keys are not used (REQUIRE_USER_KEY=1)."""
+    require_login: bool = False
+    """Only signed-in people (Hugging Face login or AUTH_USERS) may chat (REQUIRE_LOGIN=1)."""
+    allow_custom_endpoints: bool = True
+    """A person may send their questions to a base URL of their own (never with a server key)."""
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    """Private networks a visitor's endpoint may still reach in public mode (ALLOWED_PRIVATE_NETWORKS)."""
+    max_input_chars: int = 0
+    """The longest message taken, in characters; 0: no limit."""
+    max_context_chars: int = 0
+    """The most conversation sent upstream, in characters; the oldest turns beyond it are left out."""
+    max_tokens_cap: int = 0
+    """The largest max_tokens an answer paid with a server key may ask for (and what it gets when
+    it asks for none); 0: no cap."""
+    rate_per_minute: int = 0
+    """Questions per minute per session and per IP address; 0: no limit."""
+    tokens_per_hour: int = 0
+    """Tokens (in and out) per hour per session and per IP address, on the server's keys; 0: none."""
+    log_content: bool = False
+    """Put questions and answers in the log's line per answer (LOG_CONTENT=1): for debugging only."""
+    proxy_hops: int = 0
+    """Proxies in front of the app that append to X-Forwarded-For: the visitor's address is that
+    many entries from its end (TRUSTED_PROXY_HOPS; 1 on a Space, else 0: the connection's peer)."""
+    oauth_billing: bool = True
+    """A visitor signed in with Hugging Face is billed for the Hugging Face router through their own
+    login token, not the owner's HF_TOKEN (HF_BILL_VISITORS=0 turns this off)."""
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (true or false), got {raw!r}.")
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    value = number(env, name, default, minimum=0)
+    if value != int(value):
+        raise SettingsError(f"{name} must be a whole number (0 for no limit), got {env[name]!r}.")
+    return int(value)
+
+
+def _networks(env: Mapping[str, str]) -> tuple:
+    raw = env.get("ALLOWED_PRIVATE_NETWORKS", "").strip()
+    networks = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(f"ALLOWED_PRIVATE_NETWORKS: {item!r} is not a network; write them like "
+                                f"{NETWORKS_EXAMPLE}.") from None
+    return tuple(networks)
+
+
+def load_public_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool, basic_auth: bool) -> PublicSettings:
+    public = _flag(env, "PUBLIC_MODE", on_space)
+    require_login = _flag(env, "REQUIRE_LOGIN", False)
+    if require_login and not (oauth or basic_auth):
+        raise SettingsError("REQUIRE_LOGIN=1 needs a way to sign in: add `hf_oauth: true` to the Space's README "
+                            "front matter (Hugging Face login), or set AUTH_USERS=name:password.")
+    return PublicSettings(
+        public=public,
+        require_user_key=_flag(env, "REQUIRE_USER_KEY", False),
+        require_login=require_login,
+        allow_custom_endpoints=_flag(env, "ALLOW_CUSTOM_ENDPOINTS", not public),
+        allowed_networks=_networks(env),
+        max_input_chars=_count(env, "MAX_INPUT_CHARS", 30_000 if public else 0),
+        max_context_chars=_count(env, "MAX_CONTEXT_CHARS", 200_000 if public else 0),
+        max_tokens_cap=_count(env, "MAX_TOKENS_CAP", 8192 if public else 0),
+        rate_per_minute=_count(env, "RATE_LIMIT_PER_MINUTE", 10 if public else 0),
+        tokens_per_hour=_count(env, "TOKENS_PER_HOUR", 200_000 if public else 0),
+        log_content=_flag(env, "LOG_CONTENT", False),
+        proxy_hops=_count(env, "TRUSTED_PROXY_HOPS", 1 if on_space else 0),
+        oauth_billing=_flag(env, "HF_BILL_VISITORS", True),
+    )

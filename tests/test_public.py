@@ -1,0 +1,286 @@
+"""Public-Space safety, in the core: whose key goes where, endpoints refused in public mode,
+limits and the log line. Every request is real HTTP to scripted servers on loopback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+
+import pytest
+
+from causerie.conversation import within
+from causerie.events import Failure, Notice
+from causerie.limits import Allowance, Visitor
+from causerie.options import ChatOptions, GenerationParams
+from causerie.providers import Endpoint, get_provider
+from causerie.reading import ChatRequest
+from causerie.service import ChatService
+from causerie.settings import SettingsError, load_settings
+
+from conftest import run_async
+from scripted_server import Reply, ScriptedServer, text_stream
+
+SERVER_KEY = "sk-server-owner-1234567890"
+VISITOR_KEY = "sk-visitor-own-0987654321"
+QUESTION = [{"role": "user", "content": "Hello?"}]
+
+
+@pytest.fixture(scope="module")
+def elsewhere():
+    """A visitor's own server, on another loopback address (allowed by ALLOWED_PRIVATE_NETWORKS
+    where a test needs it to stand for a public one)."""
+    server = ScriptedServer(host="127.0.0.2").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def visitor_server(elsewhere):
+    elsewhere.reset()
+    return elsewhere
+
+
+def service_for(env: dict) -> ChatService:
+    return ChatService(load_settings(env))
+
+
+def ask(service: ChatService, options: ChatOptions, turns=QUESTION, visitor: Visitor | None = None) -> list:
+    async def go():
+        try:
+            return [e async for e in service.stream_answer(options, turns, visitor)]
+        finally:
+            await service.aclose()
+    return run_async(go())
+
+
+def failure_of(events: list) -> Failure | None:
+    return next((e for e in events if type(e) is Failure), None)
+
+
+def all_headers(*servers: ScriptedServer) -> str:
+    return json.dumps([r["headers"] for s in servers for r in s.requests])
+
+
+# -- whose key goes where -------------------------------------------------------------------
+
+@pytest.mark.parametrize("public", [False, True])
+def test_a_server_key_is_never_sent_to_a_visitors_base_url(scripted, visitor_server, public):
+    service = service_for({"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": scripted.base_url,
+                           "PUBLIC_MODE": "1" if public else "0", "ALLOW_CUSTOM_ENDPOINTS": "1",
+                           "ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/32"})
+    events = ask(service, ChatOptions("openai", "model-a", base_url=visitor_server.base_url))
+    assert failure_of(events) is None
+    chat = visitor_server.requests[-1]
+    assert "authorization" not in chat["headers"]  # no key of the visitor's: none at all
+    events = ask(service, ChatOptions("openai", "model-a", base_url=visitor_server.base_url, api_key=VISITOR_KEY))
+    assert visitor_server.requests[-1]["headers"]["authorization"] == f"Bearer {VISITOR_KEY}"
+    # Its model list, and a pick when no model is named, go out without the server's key too.
+    assert run_async(service.models("openai", ChatOptions(base_url=visitor_server.base_url))) == ["model-a", "model-b"]
+    ask(service, ChatOptions("openai", base_url=visitor_server.base_url))
+    assert SERVER_KEY not in all_headers(visitor_server)
+    assert not scripted.requests  # nothing went to the server's own endpoint either
+    # The server's endpoint gets the server's key; a visitor's key replaces it there.
+    ask(service, ChatOptions("openai", "model-a"))
+    assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {SERVER_KEY}"
+    ask(service, ChatOptions("openai", "model-a", api_key=VISITOR_KEY))
+    assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {VISITOR_KEY}"
+
+
+def test_in_public_mode_custom_endpoints_are_off_unless_allowed(scripted, visitor_server):
+    service = service_for({"OPENAI_BASE_URL": scripted.base_url, "PUBLIC_MODE": "1"})
+    failure = failure_of(ask(service, ChatOptions("openai", "m", base_url=visitor_server.base_url)))
+    assert failure.kind == "endpoint_refused" and "ALLOW_CUSTOM_ENDPOINTS=1" in failure.message
+    assert not visitor_server.requests and not scripted.requests
+    # The provider's own address typed in the box is not a custom endpoint.
+    assert failure_of(ask(service, ChatOptions("openai", "m", base_url=scripted.base_url + "/"))) is None
+
+
+def test_a_provider_without_a_server_key_is_usable_with_the_visitors_key(scripted):
+    service = service_for({"XAI_BASE_URL": scripted.base_url, "REQUIRE_USER_KEY": "1", "XAI_API_KEY": SERVER_KEY})
+    assert service.settings.keys == {}  # REQUIRE_USER_KEY: the server's keys are not even loaded
+    events = ask(service, ChatOptions("openrouter", "m"))
+    assert failure_of(events).kind == "not_ready" and "needs an API key" in failure_of(events).message
+    # xAI's base URL is the owner's (a keyless server): usable, and a visitor's key goes there.
+    ask(service, ChatOptions("xai", "m", api_key=VISITOR_KEY))
+    assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {VISITOR_KEY}"
+    assert SERVER_KEY not in all_headers(scripted)
+
+
+def test_hugging_face_router_is_billed_to_the_signed_in_visitor(scripted):
+    service = service_for({"HF_TOKEN": SERVER_KEY, "HF_BASE_URL": scripted.base_url})
+    signed_in = Visitor(session="s1", user="hf:alice", hf_token="hf_alice_login_token")
+    ask(service, ChatOptions("huggingface", "m"), visitor=signed_in)
+    assert scripted.requests[-1]["headers"]["authorization"] == "Bearer hf_alice_login_token"
+    ask(service, ChatOptions("huggingface", "m"), visitor=Visitor(session="s2"))
+    assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {SERVER_KEY}"
+    off = service_for({"HF_TOKEN": SERVER_KEY, "HF_BASE_URL": scripted.base_url, "HF_BILL_VISITORS": "0"})
+    ask(off, ChatOptions("huggingface", "m"), visitor=signed_in)
+    assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {SERVER_KEY}"
+
+
+def test_a_rejected_visitor_key_is_neither_echoed_nor_logged(scripted, caplog):
+    caplog.set_level(logging.DEBUG)
+    scripted.queue(Reply.error(401, {"error": {"message": f"Incorrect API key provided: {VISITOR_KEY}. "
+                                                          f"You passed sk-vis***4321."}}))
+    service = service_for({"OPENAI_BASE_URL": scripted.base_url})
+    failure = failure_of(ask(service, ChatOptions("openai", "m", api_key=VISITOR_KEY)))
+    assert failure.kind == "auth" and "Your API key" in failure.message
+    assert VISITOR_KEY not in failure.message and "sk-vis" not in failure.message
+    assert VISITOR_KEY not in repr(ChatOptions(api_key=VISITOR_KEY)) and VISITOR_KEY not in repr(Visitor(hf_token=VISITOR_KEY))
+    assert VISITOR_KEY not in caplog.text and "sk-vis" not in caplog.text
+
+
+# -- endpoints refused in public mode -------------------------------------------------------
+
+def _loopback_name() -> str:
+    """A host name this machine resolves (through its resolver, /etc/hosts included) to a
+    loopback or private address: its own name."""
+    name = socket.gethostname()
+    socket.getaddrinfo(name, None)  # resolvable, or the test cannot say anything
+    return name
+
+
+TARGETS = ["127.0.0.1", "[::1]", "10.1.2.3", "169.254.169.254", "localhost", "LOCALHOST.", "0.0.0.0",
+           "[::ffff:127.0.0.1]", "2130706433", "172.16.0.1", "192.168.1.1", "[fd00:ec2::254]", "[fe80::1]", "100.64.0.1"]
+
+
+@pytest.mark.parametrize("host", TARGETS + ["own-name"])
+def test_public_mode_refuses_endpoints_on_the_servers_network(scripted, host):
+    host = _loopback_name() if host == "own-name" else host
+    service = service_for({"OPENAI_BASE_URL": scripted.base_url, "PUBLIC_MODE": "1", "ALLOW_CUSTOM_ENDPOINTS": "1"})
+    started = time.monotonic()
+    events = ask(service, ChatOptions("openai", "m", base_url=f"http://{host}:{scripted.port}/v1/other"))
+    took = time.monotonic() - started
+    failure = failure_of(events)
+    assert failure is not None and failure.kind == "endpoint_refused", events
+    assert "was refused" in failure.message and took < 1.0
+    assert not scripted.requests  # the loopback server behind those addresses heard nothing
+    # The model list of such an endpoint is not fetched either.
+    assert run_async(service.models("openai", ChatOptions(base_url=f"http://{host}:{scripted.port}/v1/other"))) == []
+    assert not scripted.requests
+
+
+def test_every_connection_is_checked_not_only_the_first_lookup(scripted):
+    """The connection pool of visitors' endpoints refuses a private address whatever the check
+    before it said (a name re-pointed at 127.0.0.1 between the two)."""
+    service = service_for({"OPENAI_BASE_URL": scripted.base_url, "PUBLIC_MODE": "1"})
+    endpoint = Endpoint(get_provider("openai"), scripted.base_url, VISITOR_KEY, key_from="visitor", public_only=True)
+
+    async def go():
+        try:
+            return [e async for e in service.client.stream(ChatRequest(endpoint, "m", QUESTION, {}))]
+        finally:
+            await service.aclose()
+    failure = failure_of(run_async(go()))
+    assert failure.kind == "endpoint_refused" and "loopback" in failure.message
+    assert not scripted.requests
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_a_redirect_is_never_followed(scripted, visitor_server, trusted):
+    """Not from a visitor's endpoint, nor from the owner's: a key goes to its own address only."""
+    target = f"http://127.0.0.1:{scripted.port}/v1/chat/completions"  # stands for the metadata service
+    if trusted:
+        server, options = visitor_server, ChatOptions("openai", "m")
+        env = {"OPENAI_BASE_URL": visitor_server.base_url, "OPENAI_API_KEY": SERVER_KEY, "PUBLIC_MODE": "1"}
+    else:
+        server, options = visitor_server, ChatOptions("openai", "m", base_url=visitor_server.base_url, api_key=VISITOR_KEY)
+        env = {"OPENAI_BASE_URL": scripted.base_url, "PUBLIC_MODE": "1", "ALLOW_CUSTOM_ENDPOINTS": "1",
+               "ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/32"}
+    server.queue(Reply(status=307, body=b"", headers={"location": target}))
+    started = time.monotonic()
+    failure = failure_of(ask(service_for(env), options))
+    assert failure.kind == "redirected" and target in failure.message and time.monotonic() - started < 1.0
+    assert len(server.requests) == 1 and not scripted.requests
+
+
+# -- limits ---------------------------------------------------------------------------------
+
+def test_a_long_message_is_refused_before_anything_is_sent(scripted):
+    service = service_for({"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": SERVER_KEY, "PUBLIC_MODE": "1"})
+    started = time.monotonic()
+    failure = failure_of(ask(service, ChatOptions("openai", "m"), [{"role": "user", "content": "x" * 1_000_000}]))
+    assert failure.kind == "too_long" and "1,000,000" in failure.message and "30,000" in failure.message
+    assert time.monotonic() - started < 1.0 and not scripted.requests
+
+
+def test_the_oldest_turns_are_left_out_and_the_person_told(scripted):
+    service = service_for({"OPENAI_BASE_URL": scripted.base_url, "MAX_CONTEXT_CHARS": "1000"})
+    turns = [{"role": role, "content": f"{n}:" + "y" * 198} for n in range(10) for role in ("user", "assistant")]
+    events = ask(service, ChatOptions("openai", "m", system_prompt="Be brief."), [*turns, {"role": "user", "content": "last"}])
+    sent = scripted.requests[-1]["body"]["messages"]
+    assert sent[0] == {"role": "system", "content": "Be brief."} and sent[1]["role"] == "user"
+    assert sent[-1]["content"] == "last" and sum(len(m["content"]) for m in sent) <= 1000
+    assert sent[-2]["content"].startswith("9:")  # the most recent turns are the ones kept
+    notice = next(e for e in events if type(e) is Notice)
+    assert notice.kind == "trimmed" and f"{21 - len(sent) + 1}" in notice.message and "MAX_CONTEXT_CHARS" in notice.message
+    assert within([{"role": "user", "content": "z" * 2000}], 1000) is None
+
+
+def test_max_tokens_is_capped_when_the_server_pays(scripted):
+    env = {"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": SERVER_KEY, "MAX_TOKENS_CAP": "500"}
+    service = service_for(env)
+    ask(service, ChatOptions("openai", "m"))
+    assert scripted.requests[-1]["body"]["max_tokens"] == 500
+    failure = failure_of(ask(service, ChatOptions("openai", "m", params=GenerationParams(max_tokens=4000))))
+    assert failure.kind == "invalid_value" and "at most 500" in failure.message and "MAX_TOKENS_CAP" in failure.message
+    ask(service, ChatOptions("openai", "m", api_key=VISITOR_KEY, params=GenerationParams(max_tokens=4000)))
+    assert scripted.requests[-1]["body"]["max_tokens"] == 4000  # their own key, their own money
+
+
+def test_rate_limit_trips_and_recovers():
+    now = [1000.0]
+    allowance = Allowance(per_minute=2, tokens_per_hour=0, clock=lambda: now[0])
+    alice, alice_again = Visitor(session="a", ip="203.0.113.5"), Visitor(session="b", ip="203.0.113.5")
+    bob = Visitor(session="c", ip="198.51.100.7")
+    assert allowance.admit(alice, server_pays=True) is None
+    now[0] += 10
+    assert allowance.admit(alice_again, server_pays=True) is None  # another session, same address
+    refused = allowance.admit(alice, server_pays=True)
+    assert refused.kind == "limited" and "2 questions in the last minute" in refused.message and "50 s" in refused.message
+    assert allowance.admit(bob, server_pays=True) is None  # someone else is not held back
+    now[0] += 50.5
+    assert allowance.admit(alice, server_pays=True) is None  # the first question left the window
+
+
+def test_tokens_per_hour_count_what_the_server_pays_for(scripted):
+    scripted.default = Reply(chunks=text_stream("Hi", usage={"prompt_tokens": 600, "completion_tokens": 500}))
+    service = service_for({"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": SERVER_KEY, "TOKENS_PER_HOUR": "1000"})
+    me = Visitor(session="s", ip="203.0.113.9")
+    assert failure_of(ask(service, ChatOptions("openai", "m"), visitor=me)) is None
+    failure = failure_of(ask(service, ChatOptions("openai", "m"), visitor=me))
+    assert failure.kind == "limited" and "1,000 tokens an hour" in failure.message and "own API key" in failure.message
+    assert failure_of(ask(service, ChatOptions("openai", "m", api_key=VISITOR_KEY), visitor=me)) is None
+    assert len(scripted.requests) == 2
+
+
+# -- settings and the log line ----------------------------------------------------------------
+
+def test_public_mode_defaults_and_bad_values():
+    space = load_settings({"SPACE_ID": "someone/causerie"}).public
+    assert space.public and not space.allow_custom_endpoints and space.rate_per_minute and space.max_input_chars
+    assert space.proxy_hops == 1
+    local = load_settings({}).public
+    assert not local.public and local.allow_custom_endpoints and not local.rate_per_minute and not local.max_input_chars
+    for env, named in [({"REQUIRE_LOGIN": "1"}, "hf_oauth: true"), ({"RATE_LIMIT_PER_MINUTE": "-1"}, "RATE_LIMIT_PER_MINUTE"),
+                       ({"PUBLIC_MODE": "maybe"}, "PUBLIC_MODE"), ({"ALLOWED_PRIVATE_NETWORKS": "10.0.0.0/33"}, "ALLOWED_PRIVATE")]:
+        with pytest.raises(SettingsError, match=named):
+            load_settings(env)
+
+
+@pytest.mark.parametrize("log_content", [False, True])
+def test_one_log_line_per_answer_without_content_unless_asked(scripted, caplog, log_content):
+    caplog.set_level(logging.INFO, logger="causerie.answers")
+    env = {"OPENAI_BASE_URL": scripted.base_url, "LOG_CONTENT": "1" if log_content else "0"}
+    ask(service_for(env), ChatOptions("openai", "model-a", api_key=VISITOR_KEY),
+        visitor=Visitor(session="sess-1", ip="203.0.113.77"))
+    lines = [r.getMessage() for r in caplog.records if r.name == "causerie.answers"]
+    assert len(lines) == 1
+    line = json.loads(lines[0])
+    assert {"id", "provider", "model", "status", "ttft_s", "total_s", "prompt_tokens", "completion_tokens"} <= set(line)
+    assert line["status"] == "ok" and line["provider"] == "openai" and line["key"] == "visitor"
+    for secret in (VISITOR_KEY, "203.0.113.77", "sess-1"):
+        assert secret not in caplog.text
+    assert ("Hello?" in lines[0] and "Hello there!" in lines[0]) is log_content
