@@ -214,9 +214,12 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         provider_box.change(None, provider_box, [key_box, key_for], js=KEY_FOR_PROVIDER_JS, **events)
         provider_box.input(None, provider_box, [key_box, key_for], js=KEY_FOR_PROVIDER_JS, **events).then(
             on_provider_change, access, [model_box, effort_box], **events)
+        # `.change` catches a pasted key too (Gradio's `.input` misses it in a password box). The
+        # models are listed again once the person leaves the box or presses Enter.
+        key_box.change(None, [key_box, provider_box], key_for, js=REMEMBER_KEY_JS, **events)
         for box in (key_box, base_url_box):
-            box.input(None, [key_box, provider_box], key_for, js=REMEMBER_KEY_JS, **events).then(
-                on_provider_change, access, [model_box, effort_box], trigger_mode="always_last", **events)
+            for trigger in (box.blur, box.submit):
+                trigger(on_provider_change, access, [model_box, effort_box], trigger_mode="always_last", **events)
         opened_with = gr.Textbox(initial_model, visible=False)
         listed_pick = gr.Textbox(visible=False)
 
