@@ -175,15 +175,16 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
                 top_p_box = gr.Textbox("", label="Top p (0 to 1)", placeholder="model default", elem_id="top-p")
                 max_tokens_box = gr.Textbox("", label="Max tokens", placeholder="model default", elem_id="max-tokens")
             with gr.Accordion("Your API key", open=not ready or settings.public.require_user_key, elem_id="your-key"):
+                # The note is the box's `info`, not a Markdown of its own: every component costs
+                # each new visitor's page a little (bench/NOTES.md).
                 key_box = gr.Textbox("", type="password", label="API key for the chosen provider",
-                                     placeholder="used for your questions only, kept on this page only",
+                                     placeholder="used for your questions only", info=_key_note(settings),
                                      elem_id="user-key", max_lines=1)
                 base_url_box = gr.Textbox("", label="Base URL", placeholder="the provider's own address",
                                           elem_id="base-url", max_lines=1,
                                           visible=settings.public.allow_custom_endpoints,
                                           info="Any OpenAI-compatible server, e.g. https://example.com/v1.")
                 key_for = gr.Textbox(default.id if default else "", visible=False)
-                gr.Markdown(_key_note(settings), elem_id="key-note")
             totals_box = gr.Markdown(SessionTotals().summary(), elem_id="session-totals")
             if not settings.public.public:
                 with gr.Accordion("Other providers", open=not ready):
@@ -322,11 +323,11 @@ def _key_note(settings: Settings) -> str:
     if settings.public.require_user_key:
         lead = "This server answers with your own key only."
     elif settings.public.public:
-        lead = "Providers marked *your key* need one; with yours, the server's limits on tokens do not apply."
+        lead = "Providers marked (your key) need one; with yours, the server's limits on tokens do not apply."
     else:
-        lead = "Providers marked *your key* need one; a key given here is used instead of the server's."
-    return (f"<sub>{lead} The key is sent with each question to the provider's own address, and kept "
-            "nowhere but this page: reload it, and it is gone.</sub>")
+        lead = "Providers marked (your key) need one; a key given here is used instead of the server's."
+    return (f"{lead} The key is sent with each question to the provider's own address, and kept "
+            "nowhere but this page: reload it, and it is gone.")
 
 
 def launch_options(service: ChatService) -> dict[str, Any]:
