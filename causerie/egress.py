@@ -29,6 +29,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 RESOLVE_TIMEOUT_S = 2.0
 # Cloud metadata services outside the link-local range (AWS's IPv6 one, Alibaba's).
 METADATA = (ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200"))
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
 
@@ -44,12 +45,14 @@ def why_refused(address: Address, allowed: Iterable[Network] = ()) -> str | None
     """Why connecting to `address` is refused in public mode ("loopback", "private", ...), or None."""
     if isinstance(address, ipaddress.IPv6Address):
         embedded = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
+        if embedded is None and any(address in net for net in NAT64):  # an IPv4 address through NAT64
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:
             address = embedded
+    if address in METADATA or str(address) == "169.254.169.254":
+        return "a cloud metadata address"  # whatever networks the owner allowed
     if any(address in network for network in allowed):
         return None
-    if address in METADATA or str(address) == "169.254.169.254":
-        return "a cloud metadata address"
     if address.is_loopback:
         return "a loopback address"
     if address.is_link_local:
@@ -73,7 +76,11 @@ async def check_url(url: str, allowed: Iterable[Network] = ()) -> Failure | None
     Quick either way: an address or a local name is judged without any lookup, and a lookup that
     takes longer than RESOLVE_TIMEOUT_S is a refusal."""
     allowed = tuple(allowed)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # "http://[::1", a port that is not one
+        return Failure("endpoint_refused", {"why": "scheme", "base_url": url})
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return Failure("endpoint_refused", {"why": "scheme", "base_url": url})
     host = parts.hostname.rstrip(".").lower()
@@ -88,7 +95,7 @@ async def check_url(url: str, allowed: Iterable[Network] = ()) -> Failure | None
         return refusal(url, host, why) if why else None
     try:
         infos = await asyncio.wait_for(
-            asyncio.get_running_loop().getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM),
+            asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM),
             RESOLVE_TIMEOUT_S)
     except (OSError, TimeoutError, UnicodeError):
         return Failure("endpoint_refused", {"why": "unresolved", "base_url": url, "host": host})

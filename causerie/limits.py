@@ -8,6 +8,7 @@ bounded in size; several processes each count their own share.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -29,8 +30,23 @@ class Visitor:
     hf_token: str | None = field(default=None, repr=False)
 
     def names(self) -> tuple[str, ...]:
-        who = self.user or (f"session:{self.session}" if self.session else None)
-        return tuple(name for name in (who, f"ip:{self.ip}" if self.ip else None) if name)
+        """What the limits count: a signed-in person as themselves (wherever they are: a campus
+        shares one address); anyone else by session and by address (an IPv6 address by its /64,
+        which one machine can hop around in)."""
+        if self.user:
+            return (self.user,)
+        return tuple(name for name in (f"session:{self.session}" if self.session else None,
+                                       f"ip:{_network_of(self.ip)}" if self.ip else None) if name)
+
+
+def _network_of(ip: str) -> str:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address.ipv4_mapped or address) if isinstance(address, ipaddress.IPv6Address) else str(address)
 
 
 class _Windows:
@@ -68,17 +84,39 @@ class _Windows:
         entries.append((now, amount))
 
 
+LISTS_PER_QUESTION = 3
+"""Model lists a visitor may have fetched with their own key or endpoint, per question allowed."""
+
+
 class Allowance:
-    """RATE_LIMIT_PER_MINUTE questions and TOKENS_PER_HOUR tokens, per name; 0 turns either off."""
+    """RATE_LIMIT_PER_MINUTE questions and TOKENS_PER_HOUR tokens, per name; 0 turns either off.
+
+    An answer's tokens are reserved when it is admitted (its prompt and the most it may write) and
+    settled when it ends: answers started together cannot overrun the budget between them."""
 
     def __init__(self, per_minute: int, tokens_per_hour: int, clock=time.monotonic) -> None:
         self.per_minute, self.tokens_per_hour, self.clock = per_minute, tokens_per_hour, clock
         self._questions = _Windows(60.0)
+        self._lists = _Windows(60.0)
         self._tokens = _Windows(3600.0)
 
-    def admit(self, visitor: Visitor, *, server_pays: bool) -> Failure | None:
+    def may_list(self, visitor: Visitor) -> bool:
+        """Whether to fetch a model list with the visitor's own key or endpoint (each is a request
+        from this server to an address they chose): counted, at most LISTS_PER_QUESTION times the
+        questions allowed a minute."""
+        if not self.per_minute:
+            return True
+        now, names = self.clock(), visitor.names()
+        if any(self._lists.total(name, now)[0] >= LISTS_PER_QUESTION * self.per_minute for name in names):
+            return False
+        for name in names:
+            self._lists.add(name, 1, now)
+        return True
+
+    def admit(self, visitor: Visitor, *, owner_pays: bool, reserve: int = 0) -> Failure | None:
         """Counts one question for the visitor, or says why it is refused and for how long.
-        The token budget is the owner's money: it applies only when the server's key pays."""
+        The token budget is the owner's money: it applies only when the owner pays, and `reserve`
+        tokens are set aside for the answer until `settle`."""
         now = self.clock()
         names = visitor.names()
         if self.per_minute:
@@ -87,19 +125,22 @@ class Allowance:
                 if count >= self.per_minute:
                     return Failure("limited", {"why": "rate", "limit": self.per_minute, "seconds": max(1, round(wait)),
                                                "setting": "RATE_LIMIT_PER_MINUTE"})
-        if self.tokens_per_hour and server_pays:
+        if self.tokens_per_hour and owner_pays:
             for name in names:
                 spent, wait = self._tokens.total(name, now)
                 if spent >= self.tokens_per_hour:
                     return Failure("limited", {"why": "tokens", "limit": self.tokens_per_hour,
                                                "minutes": max(1, round(wait / 60)), "setting": "TOKENS_PER_HOUR"})
-        if self.per_minute:
-            for name in names:
+        for name in names:
+            if self.per_minute:
                 self._questions.add(name, 1, now)
+            if self.tokens_per_hour and owner_pays and reserve:
+                self._tokens.add(name, reserve, now)
         return None
 
-    def spend(self, visitor: Visitor, tokens: int) -> None:
-        if self.tokens_per_hour and tokens > 0:
+    def settle(self, visitor: Visitor, reserved: int, spent: int) -> None:
+        """An answer admitted with `reserved` tokens set aside has ended, having cost `spent`."""
+        if self.tokens_per_hour and spent != reserved:
             now = self.clock()
             for name in visitor.names():
-                self._tokens.add(name, tokens, now)
+                self._tokens.add(name, spent - reserved, now)

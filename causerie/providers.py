@@ -124,10 +124,9 @@ class Endpoint:
     API), "login" (a visitor's Hugging Face login token) or "none"."""
     public_only: bool = False
     """A visitor's own base URL in public mode: connect to public internet addresses only (egress.py)."""
-
-    @property
-    def server_pays(self) -> bool:
-        return self.key_from == "server" and bool(self.api_key)
+    owner_pays: bool = False
+    """The server's owner pays for what is asked here (their key, or their own server): the limits
+    on spending apply (MAX_TOKENS_CAP, TOKENS_PER_HOUR)."""
 
     @property
     def chat_url(self) -> str:

@@ -1,8 +1,9 @@
 """The settings that make a public deployment safe: who may chat, with whose key, to which
 endpoints, and how much. Read once at start, like every other setting.
 
-Public mode is on on a Hugging Face Space (SPACE_ID) or with PUBLIC_MODE=1. Its defaults protect
-the owner: custom endpoints off, limits on. On a person's own machine the limits are off unless set.
+Public mode is on on a Hugging Face Space (SPACE_ID), when the app listens beyond loopback
+(GRADIO_SERVER_NAME=0.0.0.0), or with PUBLIC_MODE=1. Its defaults protect the owner: custom
+endpoints off, limits on. On a person's own machine the limits are off unless set.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ class PublicSettings:
     proxy_hops: int = 0
     """Proxies in front of the app that append to X-Forwarded-For: the visitor's address is that
     many entries from its end (TRUSTED_PROXY_HOPS; 1 on a Space, else 0: the connection's peer)."""
-    oauth_billing: bool = True
+    oauth_billing: bool | None = None
     """A visitor signed in with Hugging Face is billed for the Hugging Face router through their own
-    login token, not the owner's HF_TOKEN (HF_BILL_VISITORS=0 turns this off)."""
+    login token, not the owner's HF_TOKEN. None: when the router is Hugging Face's own address;
+    HF_BILL_VISITORS=0 never, =1 also at an HF_BASE_URL the owner set."""
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -79,8 +81,20 @@ def _networks(env: Mapping[str, str]) -> tuple:
     return tuple(networks)
 
 
+def _listens_beyond_loopback(env: Mapping[str, str]) -> bool:
+    """Gradio listens on 127.0.0.1 unless GRADIO_SERVER_NAME says otherwise (0.0.0.0 in a
+    container, say): then others can reach the app, and it is public unless PUBLIC_MODE=0."""
+    name = env.get("GRADIO_SERVER_NAME", "").strip().lower()
+    if not name or name in ("localhost", "::1"):
+        return False
+    try:
+        return not ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return True
+
+
 def load_public_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool, basic_auth: bool) -> PublicSettings:
-    public = _flag(env, "PUBLIC_MODE", on_space)
+    public = _flag(env, "PUBLIC_MODE", on_space or _listens_beyond_loopback(env))
     require_login = _flag(env, "REQUIRE_LOGIN", False)
     if require_login and not (oauth or basic_auth):
         raise SettingsError("REQUIRE_LOGIN=1 needs a way to sign in: add `hf_oauth: true` to the Space's README "
@@ -98,5 +112,5 @@ def load_public_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool,
         tokens_per_hour=_count(env, "TOKENS_PER_HOUR", 200_000 if public else 0),
         log_content=_flag(env, "LOG_CONTENT", False),
         proxy_hops=_count(env, "TRUSTED_PROXY_HOPS", 1 if on_space else 0),
-        oauth_billing=_flag(env, "HF_BILL_VISITORS", True),
+        oauth_billing=_flag(env, "HF_BILL_VISITORS", True) if env.get("HF_BILL_VISITORS", "").strip() else None,
     )

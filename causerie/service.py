@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,18 +38,28 @@ class _Prepared:
     info: ModelInfo
     left_out: int
     """Oldest messages not sent (MAX_CONTEXT_CHARS)."""
+    reserved: int
+    """Tokens set aside for this answer in the visitor's budget (settled when it ends)."""
+    cap: int
+    """MAX_TOKENS_CAP when the owner pays, else 0: the answer is stopped beyond it."""
 
 
 def _custom_endpoint(settings: Settings, endpoint: Endpoint) -> bool:
     return endpoint.base_url != settings.endpoint(endpoint.provider.id).base_url and not endpoint.provider.managed
 
 
+CHARS_PER_TOKEN = 4
+"""For estimates where no count is known (English and French text run at about four)."""
+
+
 def _tokens_spent(usage: Usage | None, request: ChatRequest, answer_chars: int) -> int:
-    """Tokens an answer cost: as reported, else estimated at four characters a token (an answer
-    stopped early has no usage, and its tokens were still paid for)."""
+    """Tokens an answer cost: as reported; else, for an answer that had begun (one stopped early
+    has no usage, and was still paid for), estimated; else none (a refusal, an outage)."""
     if usage is not None and (usage.prompt_tokens or usage.completion_tokens):
         return (usage.prompt_tokens or 0) + (usage.completion_tokens or 0)
-    return (sum(len(m["content"]) for m in request.messages) + answer_chars) // 4
+    if not answer_chars:
+        return 0
+    return (sum(len(m["content"]) for m in request.messages) + answer_chars) // CHARS_PER_TOKEN
 
 
 class ChatService:
@@ -117,11 +128,14 @@ class ChatService:
         endpoint = choose_endpoint(self.settings, provider, options or ChatOptions(), visitor)
         if type(endpoint) is Failure:
             return []
-        return await self._models_at(endpoint)
+        return await self._models_at(endpoint, visitor)
 
-    async def _models_at(self, endpoint: Endpoint) -> list[str]:
+    async def _models_at(self, endpoint: Endpoint, visitor: Visitor | None = None) -> list[str]:
         if endpoint.key_from in ("server", "none") and not _custom_endpoint(self.settings, endpoint):
             return await self.catalog.models(self.client.http(), endpoint)
+        # A request to an address or with a key the visitor chose: counted, and checked in public mode.
+        if not self.allowance.may_list(visitor or Visitor()):
+            return []
         if endpoint.public_only and await check_url(endpoint.base_url, self.settings.public.allowed_networks):
             return []
         return await self.catalog.fetch(self.client.http(public_only=endpoint.public_only), endpoint)
@@ -173,31 +187,41 @@ class ChatService:
         endpoint = choose_endpoint(self.settings, provider, options, visitor, local_base_url=local_url)
         if type(endpoint) is Failure:
             return endpoint
-        if endpoint.public_only and (refused := await check_url(endpoint.base_url, public.allowed_networks)):
-            return refused
         messages = within(build_messages(options.system_prompt, turns), public.max_context_chars)
         if messages is None:
             return Failure("too_long", {"why": "context", "chars": len(question) + len(options.system_prompt or ""),
                                         "limit": public.max_context_chars})
         body = options.params.to_body()
-        cap = public.max_tokens_cap if endpoint.server_pays else 0
-        if cap and body.setdefault("max_tokens", cap) > cap:
+        # The cap is not sent when the person set no max_tokens (a model that writes less would
+        # refuse it): the answer is stopped there instead (stream_answer).
+        cap = public.max_tokens_cap if endpoint.owner_pays else 0
+        if cap and body.get("max_tokens", 0) > cap:
             return Failure("invalid_value", {"why": "at_most", "param": "max_tokens", "maximum": cap,
                                              "value": body["max_tokens"], "setting": "MAX_TOKENS_CAP"})
-        if refused := self.allowance.admit(visitor, server_pays=endpoint.server_pays):
+        reserve = sum(len(m["content"]) for m in messages[0]) // CHARS_PER_TOKEN + (body.get("max_tokens") or cap)
+        if refused := self.allowance.admit(visitor, owner_pays=endpoint.owner_pays, reserve=reserve):
+            return refused
+        # Counted before the address check: looking a name up is work a visitor must not repeat at will.
+        if endpoint.public_only and (refused := await check_url(endpoint.base_url, public.allowed_networks)):
+            self.allowance.settle(visitor, reserve, 0)
             return refused
         model = options.model or ""
         if not model:
-            model = self._configured_model(provider.id) or pick_default_model(provider, await self._models_at(endpoint)) or ""
-        if not model:
-            return Failure("no_model", {"provider": provider.label})
+            model = (self._configured_model(provider.id)
+                     or pick_default_model(provider, await self._models_at(endpoint, visitor)) or "")
         info = self.info(provider.id, model)
         effort = options.params.reasoning_effort
-        if effort and info.reasoning_effort and effort not in info.reasoning_effort:
-            return Failure("invalid_value", {"why": "choice", "param": "reasoning_effort", "model": model,
-                                             "allowed": ", ".join(info.reasoning_effort), "value": effort})
+        refused = None
+        if not model:
+            refused = Failure("no_model", {"provider": provider.label})
+        elif effort and info.reasoning_effort and effort not in info.reasoning_effort:
+            refused = Failure("invalid_value", {"why": "choice", "param": "reasoning_effort", "model": model,
+                                                "allowed": ", ".join(info.reasoning_effort), "value": effort})
+        if refused is not None:
+            self.allowance.settle(visitor, reserve, 0)
+            return refused
         sent, left_out = messages
-        return _Prepared(ChatRequest(endpoint, model, sent, body), info, left_out)
+        return _Prepared(ChatRequest(endpoint, model, sent, body), info, left_out, reserve, cap)
 
     async def stream_answer(self, options: ChatOptions, turns: Iterable[Mapping[str, str]],
                             visitor: Visitor | None = None) -> AsyncIterator[Event]:
@@ -231,26 +255,39 @@ class ChatService:
             if prepared.left_out:
                 yield Notice("trimmed", {"count": prepared.left_out, "limit": self.settings.public.max_context_chars})
             priced, kept = prepared.info.priced, record.answer
+            most_chars = prepared.cap * CHARS_PER_TOKEN
             self.active_streams += 1
             try:
-                async for event in self.client.stream(request):
-                    kind = type(event)
-                    if kind is TextDelta or kind is ReasoningDelta:
-                        spent_chars += len(event.text)
-                        if record.first_token is None:
-                            record.first_token = time.perf_counter()
-                        if kept is not None and kind is TextDelta:
-                            kept.append(event.text)
-                    elif kind is Usage:
-                        event = record.usage = priced(event)
-                    elif kind is Failure or kind is Finish:
-                        record.ended(event)
-                    yield event
+                async with aclosing(self.client.stream(request)) as events:
+                    async for event in events:
+                        kind = type(event)
+                        if kind is TextDelta or kind is ReasoningDelta:
+                            spent_chars += len(event.text)
+                            if record.first_token is None:
+                                record.first_token = time.perf_counter()
+                            if kept is not None and kind is TextDelta:
+                                kept.append(event.text)
+                            if most_chars and spent_chars > most_chars:  # MAX_TOKENS_CAP, not sent upstream
+                                yield event
+                                yield Notice("capped", {"limit": prepared.cap})
+                                event = Finish("length")
+                                record.ended(event)
+                                yield event
+                                return
+                        elif kind is Usage:
+                            event = record.usage = priced(event)
+                        elif kind is Failure or kind is Finish:
+                            record.ended(event)
+                        yield event
             finally:
                 self.active_streams -= 1
+        except Exception:
+            record.status = "internal"
+            raise
         finally:
-            if type(prepared) is _Prepared and prepared.request.endpoint.server_pays:
-                self.allowance.spend(visitor, _tokens_spent(record.usage, prepared.request, spent_chars))
+            if type(prepared) is _Prepared:
+                spent = _tokens_spent(record.usage, prepared.request, spent_chars)
+                self.allowance.settle(visitor, prepared.reserved, spent)
             record.write()
 
     def answers(self, options: ChatOptions, turns: Iterable[Mapping[str, str]],

@@ -78,7 +78,7 @@ FAILURES_EN: dict[str, str] = {
                                    "box to use {provider}'s own address.",
     "endpoint_refused.address": "The base URL {base_url} was refused: {host} is {reason}, which this public "
                                 "server does not connect to for its visitors. Use a public address.",
-    "endpoint_refused.scheme": "The base URL {base_url!r} is not an http:// or https:// address.",
+    "endpoint_refused.scheme": "The base URL {base_url!r} is not a valid http:// or https:// address.",
     "endpoint_refused.unresolved": "The address of {host} ({base_url}) could not be found. Check the base URL.",
     "redirected": "{provider} at {base_url} answered with a redirect (HTTP {status}) to {location}. Redirects are "
                   "not followed, so that a key only ever goes to the address it was set for: if you trust the "
@@ -102,6 +102,8 @@ NOTICES_EN: dict[str, str] = {
     "tool_calls": "The model asked to call a tool instead of answering in text; Causerie does not run tools "
                   "in this chat. Ask again, or pick another model.",
     "partial_kept": " (the partial answer above is kept)",
+    "capped": "The answer was stopped at about {limit:,} tokens, the most this server pays for in one answer "
+              "(MAX_TOKENS_CAP).",
     "trimmed": "The {count} oldest message(s) of this conversation were not sent: this server sends at most "
                "{limit:,} characters of it (MAX_CONTEXT_CHARS). Start a new chat to have everything in view.",
 }

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from causerie.conversation import within
-from causerie.events import Failure, Notice
+from causerie.events import Failure, Finish, Notice
 from causerie.limits import Allowance, Visitor
 from causerie.options import ChatOptions, GenerationParams
 from causerie.providers import Endpoint, get_provider
@@ -109,8 +109,12 @@ def test_a_provider_without_a_server_key_is_usable_with_the_visitors_key(scripte
 
 
 def test_hugging_face_router_is_billed_to_the_signed_in_visitor(scripted):
-    service = service_for({"HF_TOKEN": SERVER_KEY, "HF_BASE_URL": scripted.base_url})
     signed_in = Visitor(session="s1", user="hf:alice", hf_token="hf_alice_login_token")
+    # A login token goes to Hugging Face's own router; at another address only if the owner says so.
+    unsaid = service_for({"HF_TOKEN": SERVER_KEY, "HF_BASE_URL": scripted.base_url})
+    ask(unsaid, ChatOptions("huggingface", "m"), visitor=signed_in)
+    assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {SERVER_KEY}"
+    service = service_for({"HF_TOKEN": SERVER_KEY, "HF_BASE_URL": scripted.base_url, "HF_BILL_VISITORS": "1"})
     ask(service, ChatOptions("huggingface", "m"), visitor=signed_in)
     assert scripted.requests[-1]["headers"]["authorization"] == "Bearer hf_alice_login_token"
     ask(service, ChatOptions("huggingface", "m"), visitor=Visitor(session="s2"))
@@ -118,6 +122,16 @@ def test_hugging_face_router_is_billed_to_the_signed_in_visitor(scripted):
     off = service_for({"HF_TOKEN": SERVER_KEY, "HF_BASE_URL": scripted.base_url, "HF_BILL_VISITORS": "0"})
     ask(off, ChatOptions("huggingface", "m"), visitor=signed_in)
     assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {SERVER_KEY}"
+
+
+def test_a_visitor_key_does_not_open_the_owners_local_servers(scripted):
+    """A key is for the providers that take one: with it, a local server the owner did not set up
+    (Ollama's default address, on this machine) is still not set up, and nothing is sent."""
+    service = service_for({"OPENAI_BASE_URL": scripted.base_url, "PUBLIC_MODE": "1"})
+    for provider in ("ollama", "llamacpp", "vllm", "lmstudio"):
+        failure = failure_of(ask(service, ChatOptions(provider, "m", api_key=VISITOR_KEY)))
+        assert failure.kind == "not_ready" and "not set up" in failure.message
+        assert run_async(service.models(provider, ChatOptions(api_key=VISITOR_KEY))) == []
 
 
 def test_a_rejected_visitor_key_is_neither_echoed_nor_logged(scripted, caplog):
@@ -143,7 +157,8 @@ def _loopback_name() -> str:
 
 
 TARGETS = ["127.0.0.1", "[::1]", "10.1.2.3", "169.254.169.254", "localhost", "LOCALHOST.", "0.0.0.0",
-           "[::ffff:127.0.0.1]", "2130706433", "172.16.0.1", "192.168.1.1", "[fd00:ec2::254]", "[fe80::1]", "100.64.0.1"]
+           "[::ffff:127.0.0.1]", "2130706433", "172.16.0.1", "192.168.1.1", "[fd00:ec2::254]", "[fe80::1]", "100.64.0.1",
+           "[64:ff9b::a9fe:a9fe]", "[2002:7f00:1::]", "[::1"]
 
 
 @pytest.mark.parametrize("host", TARGETS + ["own-name"])
@@ -155,11 +170,22 @@ def test_public_mode_refuses_endpoints_on_the_servers_network(scripted, host):
     took = time.monotonic() - started
     failure = failure_of(events)
     assert failure is not None and failure.kind == "endpoint_refused", events
-    assert "was refused" in failure.message and took < 1.0
+    assert ("not a valid" if host == "[::1" else "was refused") in failure.message and took < 1.0
     assert not scripted.requests  # the loopback server behind those addresses heard nothing
     # The model list of such an endpoint is not fetched either.
     assert run_async(service.models("openai", ChatOptions(base_url=f"http://{host}:{scripted.port}/v1/other"))) == []
     assert not scripted.requests
+
+
+def test_allowed_private_networks_never_include_a_metadata_service():
+    from ipaddress import ip_address, ip_network
+
+    from causerie.egress import why_refused
+    allowed = [ip_network("100.64.0.0/10"), ip_network("169.254.0.0/16")]
+    assert why_refused(ip_address("100.64.1.2"), allowed) is None
+    assert why_refused(ip_address("100.100.100.200"), allowed) == "a cloud metadata address"
+    assert why_refused(ip_address("169.254.169.254"), allowed) == "a cloud metadata address"
+    assert why_refused(ip_address("93.184.216.34")) is None
 
 
 def test_every_connection_is_checked_not_only_the_first_lookup(scripted):
@@ -219,15 +245,31 @@ def test_the_oldest_turns_are_left_out_and_the_person_told(scripted):
     assert within([{"role": "user", "content": "z" * 2000}], 1000) is None
 
 
-def test_max_tokens_is_capped_when_the_server_pays(scripted):
-    env = {"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": SERVER_KEY, "MAX_TOKENS_CAP": "500"}
+@pytest.mark.parametrize("owner_key", [SERVER_KEY, None])
+def test_max_tokens_is_capped_when_the_owner_pays(scripted, owner_key):
+    """With the server's key, or on the owner's own keyless server. The cap is not sent (a model
+    that writes less would refuse it): an answer that runs past it is stopped there."""
+    env = {"OPENAI_BASE_URL": scripted.base_url, "MAX_TOKENS_CAP": "5", **({"OPENAI_API_KEY": owner_key} if owner_key else {})}
     service = service_for(env)
-    ask(service, ChatOptions("openai", "m"))
-    assert scripted.requests[-1]["body"]["max_tokens"] == 500
+    scripted.queue(Reply(chunks=text_stream(*["word "] * 40), delay=0.01))
+    events = ask(service, ChatOptions("openai", "m"))
+    assert "max_tokens" not in scripted.requests[-1]["body"]
+    text = "".join(e.text for e in events if type(e).__name__ == "TextDelta")
+    assert 20 < len(text) <= 30 and scripted.last_outcome() == "disconnected"  # upstream closed at once
+    assert any(type(e) is Notice and e.kind == "capped" and "MAX_TOKENS_CAP" in e.message for e in events)
+    assert events[-1] == Finish("length")
     failure = failure_of(ask(service, ChatOptions("openai", "m", params=GenerationParams(max_tokens=4000))))
-    assert failure.kind == "invalid_value" and "at most 500" in failure.message and "MAX_TOKENS_CAP" in failure.message
-    ask(service, ChatOptions("openai", "m", api_key=VISITOR_KEY, params=GenerationParams(max_tokens=4000)))
+    assert failure.kind == "invalid_value" and "at most 5" in failure.message and "MAX_TOKENS_CAP" in failure.message
+    ask(service, ChatOptions("openai", "m", params=GenerationParams(max_tokens=3)))
+    assert scripted.requests[-1]["body"]["max_tokens"] == 3
+
+
+def test_a_visitors_own_key_is_not_capped(scripted):
+    service = service_for({"OPENAI_BASE_URL": scripted.base_url, "MAX_TOKENS_CAP": "5"})
+    scripted.queue(Reply(chunks=text_stream(*["word "] * 40)))
+    events = ask(service, ChatOptions("openai", "m", api_key=VISITOR_KEY, params=GenerationParams(max_tokens=4000)))
     assert scripted.requests[-1]["body"]["max_tokens"] == 4000  # their own key, their own money
+    assert events[-1] == Finish("stop")
 
 
 def test_rate_limit_trips_and_recovers():
@@ -235,14 +277,30 @@ def test_rate_limit_trips_and_recovers():
     allowance = Allowance(per_minute=2, tokens_per_hour=0, clock=lambda: now[0])
     alice, alice_again = Visitor(session="a", ip="203.0.113.5"), Visitor(session="b", ip="203.0.113.5")
     bob = Visitor(session="c", ip="198.51.100.7")
-    assert allowance.admit(alice, server_pays=True) is None
+    assert allowance.admit(alice, owner_pays=True) is None
     now[0] += 10
-    assert allowance.admit(alice_again, server_pays=True) is None  # another session, same address
-    refused = allowance.admit(alice, server_pays=True)
+    assert allowance.admit(alice_again, owner_pays=True) is None  # another session, same address
+    refused = allowance.admit(alice, owner_pays=True)
     assert refused.kind == "limited" and "2 questions in the last minute" in refused.message and "50 s" in refused.message
-    assert allowance.admit(bob, server_pays=True) is None  # someone else is not held back
+    assert allowance.admit(bob, owner_pays=True) is None  # someone else is not held back
     now[0] += 50.5
-    assert allowance.admit(alice, server_pays=True) is None  # the first question left the window
+    assert allowance.admit(alice, owner_pays=True) is None  # the first question left the window
+    # Signed in, a person is counted as themselves, not with everyone behind their address.
+    carol = Visitor(session="d", ip="203.0.113.5", user="hf:carol")
+    assert allowance.admit(carol, owner_pays=True) is None and allowance.admit(carol, owner_pays=True) is None
+    # An IPv6 address counts by its /64.
+    assert Visitor(ip="2001:db8:1:2::1").names() == Visitor(ip="2001:db8:1:2:ffff::9").names()
+
+
+def test_tokens_are_reserved_when_an_answer_starts():
+    allowance = Allowance(per_minute=0, tokens_per_hour=1000)
+    me = Visitor(session="s")
+    assert allowance.admit(me, owner_pays=True, reserve=600) is None
+    assert allowance.admit(me, owner_pays=True, reserve=600) is None  # 600 of 1000 spent so far
+    assert allowance.admit(me, owner_pays=True, reserve=100).kind == "limited"  # 1200 reserved
+    allowance.settle(me, 600, 0)  # an answer that failed before it began cost nothing
+    allowance.settle(me, 600, 150)
+    assert allowance.admit(me, owner_pays=True, reserve=100) is None
 
 
 def test_tokens_per_hour_count_what_the_server_pays_for(scripted):
@@ -264,6 +322,10 @@ def test_public_mode_defaults_and_bad_values():
     assert space.proxy_hops == 1
     local = load_settings({}).public
     assert not local.public and local.allow_custom_endpoints and not local.rate_per_minute and not local.max_input_chars
+    # Listening beyond loopback (a container's 0.0.0.0) is public unless said otherwise.
+    assert load_settings({"GRADIO_SERVER_NAME": "0.0.0.0"}).public.public
+    assert not load_settings({"GRADIO_SERVER_NAME": "0.0.0.0", "PUBLIC_MODE": "0"}).public.public
+    assert not load_settings({"GRADIO_SERVER_NAME": "127.0.0.1"}).public.public
     for env, named in [({"REQUIRE_LOGIN": "1"}, "hf_oauth: true"), ({"RATE_LIMIT_PER_MINUTE": "-1"}, "RATE_LIMIT_PER_MINUTE"),
                        ({"PUBLIC_MODE": "maybe"}, "PUBLIC_MODE"), ({"ALLOWED_PRIVATE_NETWORKS": "10.0.0.0/33"}, "ALLOWED_PRIVATE")]:
         with pytest.raises(SettingsError, match=named):

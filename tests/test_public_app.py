@@ -66,7 +66,8 @@ def space_with_login(scripted, tmp_path, monkeypatch):
     monkeypatch.setenv("SYSTEM", "spaces")
     monkeypatch.setenv("SPACE_ID", "tester/causerie")
     app = RunningApp({"SPACE_ID": "tester/causerie", "OAUTH_CLIENT_ID": "client-id", "REQUIRE_LOGIN": "1",
-                      "HF_TOKEN": SERVER_KEY, "HF_BASE_URL": scripted.base_url, "CAUSERIE_DATA_DIR": str(tmp_path),
+                      "HF_TOKEN": SERVER_KEY, "HF_BASE_URL": scripted.base_url, "HF_BILL_VISITORS": "1",
+                      "CAUSERIE_DATA_DIR": str(tmp_path),
                       "HISTORY_SECRET": "s" * 32})
     yield app
     app.close()

@@ -48,10 +48,13 @@ SHOW_QUESTION_JS = """(message, history) => {
 
 ECHO_WITHIN_S = 0.05
 
-# The person's keys, one per provider, in this page's memory only (gone on reload). The key box
-# shows the chosen provider's key, and a hidden box says which provider it is for.
-KEY_FOR_PROVIDER_JS = "(provider) => [(window.causerieKeys || {})[provider] || '', provider]"
-REMEMBER_KEY_JS = "(key, provider) => { (window.causerieKeys ||= {})[provider] = key; return provider; }"
+# The person's keys and base URLs, one each per provider, in this page's memory only (gone on
+# reload). The boxes show the chosen provider's, and a hidden box says which provider they are for.
+KEY_FOR_PROVIDER_JS = """(provider) => {
+  const kept = (window.causerieKeys || {})[provider] || {};
+  return [kept.key || '', kept.url || '', provider];
+}"""
+REMEMBER_KEY_JS = "(key, url, provider) => { (window.causerieKeys ||= {})[provider] = {key, url}; return provider; }"
 
 # After the page's model list arrives: the best listed model replaces the one the page opened
 # with, unless the person has picked or typed another meanwhile (the list may take seconds).
@@ -122,9 +125,18 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         if not provider_id:
             return gr.update(), gr.update()
         key = (api_key or "").strip() if key_for == provider_id else ""  # a key goes to its own provider only
-        options = ChatOptions(provider_id, api_key=key or None, base_url=(base_url or "").strip() or None)
+        options = ChatOptions(provider_id, api_key=key or None,
+                              base_url=(base_url or "").strip() or None if key_for == provider_id else None)
         choices, pick = await listed(provider_id, options, visitor_of(request, settings))
         return gr.update(choices=choices, value=pick), effort_update(service, provider_id, pick)
+
+    async def on_access_change(provider_id, api_key, key_for, base_url, model, effort, request: gr.Request):
+        """The models listed again for a key or base URL just given; the chosen one stays if listed."""
+        if not provider_id:
+            return gr.update(), gr.update()
+        listing, _ = await on_provider_change(provider_id, api_key, key_for, base_url, request)
+        keep = model if model in listing["choices"] else listing["value"]
+        return gr.update(choices=listing["choices"], value=keep), effort_update(service, provider_id, keep, effort or "")
 
     def on_preset_change(preset_id):
         preset = presets.get(preset_id)
@@ -212,15 +224,17 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         # key (kept in the page's memory, never on the server), and lists its models with it.
         # On `.change` too: opening a conversation may change the provider.
         access = [provider_box, key_box, key_for, base_url_box]
-        provider_box.change(None, provider_box, [key_box, key_for], js=KEY_FOR_PROVIDER_JS, **events)
-        provider_box.input(None, provider_box, [key_box, key_for], js=KEY_FOR_PROVIDER_JS, **events).then(
+        kept_for = [key_box, base_url_box, key_for]
+        provider_box.change(None, provider_box, kept_for, js=KEY_FOR_PROVIDER_JS, **events)
+        provider_box.input(None, provider_box, kept_for, js=KEY_FOR_PROVIDER_JS, **events).then(
             on_provider_change, access, [model_box, effort_box], **events)
         # `.change` catches a pasted key too (Gradio's `.input` misses it in a password box). The
         # models are listed again once the person leaves the box or presses Enter.
-        key_box.change(None, [key_box, provider_box], key_for, js=REMEMBER_KEY_JS, **events)
         for box in (key_box, base_url_box):
+            box.change(None, [key_box, base_url_box, provider_box], key_for, js=REMEMBER_KEY_JS, **events)
             for trigger in (box.blur, box.submit):
-                trigger(on_provider_change, access, [model_box, effort_box], trigger_mode="always_last", **events)
+                trigger(on_access_change, [*access, model_box, effort_box], [model_box, effort_box],
+                        trigger_mode="always_last", **events)
         opened_with = gr.Textbox(initial_model, visible=False)
         listed_pick = gr.Textbox(visible=False)
 

@@ -53,8 +53,9 @@ class PageSettings:
             params=generation_params(temperature=values[self.temperature], top_p=values[self.top_p],
                                      max_tokens=values[self.max_tokens],
                                      reasoning_effort=values[self.reasoning_effort]),
+            # The key and base URL were given for the provider in `key_for`: they go to no other.
             api_key=key if key and values.get(self.key_for) == provider_id else None,
-            base_url=(values.get(self.base_url) or "").strip() or None,
+            base_url=(values.get(self.base_url) or "").strip() or None if values.get(self.key_for) == provider_id else None,
         )
 
     def stored(self, values: Mapping[Any, Any]) -> dict[str, str]:
