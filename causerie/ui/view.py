@@ -114,15 +114,21 @@ def owner_of(request: gr.Request | None) -> str | None:
         return None
     if request.username:
         return f"user:{request.username}"
+    name = (hf_login(request).get("userinfo") or {}).get("preferred_username")
+    return f"hf:{name}" if name else None
+
+
+def hf_login(request: gr.Request) -> dict:
+    """The Hugging Face login in the request's session (Gradio's OAuth), or {}: an expired login
+    is no login."""
     try:
         info = request.request.session.get("oauth_info") or {}
     except (AssertionError, AttributeError):  # no session middleware: Hugging Face login is off
-        return None
+        return {}
     expires_at = info.get("expires_at")
     if isinstance(expires_at, (int, float)) and expires_at < time.time():
-        return None  # an expired login is no login
-    name = (info.get("userinfo") or {}).get("preferred_username")
-    return f"hf:{name}" if name else None
+        return {}
+    return info
 
 
 @dataclass(frozen=True)

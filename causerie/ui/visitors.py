@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import gradio as gr
 
 from ..limits import Visitor
 from ..settings import Settings
-from .view import owner_of
+from .view import hf_login, owner_of
 
 
 def client_ip(request: gr.Request, proxy_hops: int) -> str | None:
@@ -25,15 +24,8 @@ def client_ip(request: gr.Request, proxy_hops: int) -> str | None:
 
 
 def login_token(request: gr.Request) -> str | None:
-    """The Hugging Face login token of a signed-in visitor (an expired one is none)."""
-    try:
-        info = request.request.session.get("oauth_info") or {}
-    except (AssertionError, AttributeError):  # no session middleware: Hugging Face login is off
-        return None
-    expires_at = info.get("expires_at")
-    if isinstance(expires_at, (int, float)) and expires_at < time.time():
-        return None
-    token = info.get("access_token")
+    """The Hugging Face login token of a signed-in visitor."""
+    token = hf_login(request).get("access_token")
     return token if isinstance(token, str) and token else None
 
 
