@@ -142,3 +142,11 @@ def database_url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'causerie.db'}"
     server = request.getfixturevalue("postgres")
     return server.new_database(f"t_{os.urandom(6).hex()}")
+
+
+def open_accordion(page, opener) -> None:
+    """Click an accordion open, then let Gradio draw what it holds: one frame after an accordion
+    first opens, Gradio writes its boxes' last server values back into them, over anything typed
+    sooner."""
+    opener.click()
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")

@@ -7,6 +7,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
+from conftest import open_accordion
 from scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
@@ -158,7 +159,7 @@ def test_silence_shows_the_time_waited_then_the_answer(chat, scripted):
 
 
 def test_parameters_left_empty_send_nothing_and_a_value_out_of_range_is_refused(chat, scripted):
-    chat.get_by_text("Parameters").click()
+    open_accordion(chat, chat.get_by_text("Parameters"))
     box = chat.locator("#temperature textarea")
     expect(box).to_be_visible()
     send(chat, "Defaults?")

@@ -10,7 +10,7 @@ import time
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from conftest import RunningApp
+from conftest import RunningApp, open_accordion
 from scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
@@ -54,6 +54,10 @@ def ask(page: Page, text: str, *, wait: bool = True) -> None:
 def new_chat(page: Page) -> None:
     page.locator("#new-chat").click()
     expect(page.get_by_test_id("user")).to_have_count(0, timeout=5000)
+
+
+def open_tools(page: Page) -> None:
+    open_accordion(page, page.locator("#conversation-tools").get_by_text("This conversation"))
 
 
 def listed(page: Page):
@@ -199,7 +203,7 @@ def test_two_tabs_of_one_browser_keep_each_others_chats(history_app, scripted, p
     wait_listed(second, "Second tab question")
     wait_listed(second, "First tab question")  # merged in at its save
     first.locator("#conversation-list").get_by_text("First tab question").click()
-    first.locator("#conversation-tools").get_by_text("This conversation").click()
+    open_tools(first)
     first.locator("#delete-conversation").click()
     expect(listed(first)).to_have_count(1, timeout=5000)
     # The second tab still shows it; its next save must not bring it back.
@@ -220,7 +224,7 @@ def test_export_then_import_gives_back_the_same_conversation(history_app, script
     ask(page, "Why is the sky blue?")
     wait_listed(page, "Why is the sky blue?")
     settle(page)
-    page.locator("#conversation-tools").get_by_text("This conversation").click()
+    open_tools(page)
     with page.expect_download() as got:
         page.locator("#export-json").click()
     exported = json.loads(open(got.value.path()).read())
@@ -236,7 +240,7 @@ def test_export_then_import_gives_back_the_same_conversation(history_app, script
     saved.write_text(json.dumps(exported))
     fresh = open_page(browser.new_context().new_page(), history_app.url)
     expect(listed(fresh)).to_have_count(0)
-    fresh.locator("#conversation-tools").get_by_text("This conversation").click()
+    open_tools(fresh)
     fresh.locator("#import-conversations input[type=file], input[type=file]").first.set_input_files(str(saved))
     expect(fresh.locator("#chatbot")).to_contain_text("Rayleigh.", timeout=10000)
     expect(fresh.locator("#chatbot")).to_contain_text("Thinking")  # folded; its text is checked in the export below
@@ -265,9 +269,10 @@ def test_rename_search_and_delete(history_app, scripted, page: Page):
     page.locator("#conversation-search input, #conversation-search textarea").first.fill("")
     expect(listed(page)).to_have_count(2)
 
-    page.locator("#conversation-tools").get_by_text("This conversation").click()
+    open_tools(page)
     title = page.locator("#conversation-title input, #conversation-title textarea").first
     title.fill("Renaming script")
+    expect(title).to_have_value("Renaming script")
     title.press("Enter")
     wait_listed(page, "Renaming script")
     page.locator("#delete-conversation").click()  # the confirm dialog is accepted

@@ -7,6 +7,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from test_history_browser import ask, open_page, start_app
 
+from conftest import open_accordion
+
 pytestmark = pytest.mark.browser
 VISITOR_KEY = "sk-visitor-own-0987654321"
 
@@ -21,7 +23,7 @@ def test_a_visitors_key_stays_in_their_page_and_goes_to_their_provider_only(scri
     app = start_app(scripted, tmp_path)
     try:
         alice = open_page(browser.new_context().new_page(), app.url)
-        alice.get_by_role("button", name="Your API key").click()
+        open_accordion(alice, alice.get_by_role("button", name="Your API key"))
         alice.locator("#user-key input").fill(VISITOR_KEY)  # as a paste does
         alice.locator("#chat-input textarea").click()
         # Her model list, fetched with her key once she leaves the box, replaces the shared one.
@@ -43,7 +45,7 @@ def test_a_visitors_key_stays_in_their_page_and_goes_to_their_provider_only(scri
 
         # Bob, in another browser: no key, the shared model list, none of her chats.
         bob = open_page(browser.new_context().new_page(), app.url)
-        bob.get_by_role("button", name="Your API key").click()
+        open_accordion(bob, bob.get_by_role("button", name="Your API key"))
         expect(bob.locator("#user-key input")).to_have_value("")
         expect(bob.locator("#conversation-list")).not_to_contain_text("Hello with my key")
         ask(bob, "Hello without a key")
@@ -59,7 +61,7 @@ def test_a_visitors_key_stays_in_their_page_and_goes_to_their_provider_only(scri
         # Her key is kept by her page only: a reload forgets it.
         alice.reload()
         alice.wait_for_selector("#chat-input textarea")
-        alice.get_by_role("button", name="Your API key").click()
+        open_accordion(alice, alice.get_by_role("button", name="Your API key"))
         expect(alice.locator("#user-key input")).to_have_value("")
         assert VISITOR_KEY not in caplog.text
     finally:
