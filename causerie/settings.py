@@ -92,6 +92,9 @@ class Settings:
     """Hugging Face login is on (a Space with `hf_oauth: true`)."""
     history: HistorySettings = field(default_factory=_history_for_this_run)
     public: PublicSettings = field(default_factory=PublicSettings)
+    answer_grace_s: float = 300.0
+    """How long an answer goes on with no page watching it (a reload, a phone locked) before it is
+    stopped; a page that comes back meanwhile gets it (runs.py)."""
 
     def is_ready(self, provider: Provider) -> bool:
         if provider.managed:
@@ -191,6 +194,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         local_model_path=local_model_path,
         local_model_available=local_model_path is not None,
         open_browser=_open_browser(env),
+        answer_grace_s=number(env, "ANSWER_GRACE_SECONDS", 300.0, minimum=0),
     )
 
     wanted = env.get("DEFAULT_PROVIDER", "").strip().lower()

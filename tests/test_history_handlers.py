@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from causerie.conversations import Conversation
 from causerie.library import Limits
+from causerie.runs import AnswerRuns
 from causerie.sealing import Sealer
 from causerie.service import ChatService
 from causerie.settings import Settings
@@ -25,7 +26,8 @@ def handlers() -> ConversationHandlers:
     """Handlers over plain strings as components: the dicts Gradio passes are keyed by them."""
     settings = PageSettings(**{name: name for name in NAMES})
     panel = HistoryPanel(**{name: name for name in HistoryPanel.__dataclass_fields__})
-    return ConversationHandlers(ChatService(Settings()), Keeper(SEALER, Limits()), settings, "chatbot", "view", panel, [])
+    return ConversationHandlers(ChatService(Settings()), Keeper(SEALER, Limits()), settings, "chatbot", "view", panel, [],
+                                AnswerRuns(grace_s=60))
 
 
 def values(view: ConversationView, store=None, **extra) -> dict:

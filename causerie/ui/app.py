@@ -15,6 +15,7 @@ from ..library import Notice
 from ..limits import Visitor
 from ..options import ChatOptions
 from ..providers import PROVIDERS, get_provider, pick_default_model
+from ..runs import AnswerRuns
 from ..service import ChatService
 from ..settings import Settings
 from ..shelves import Keeper, keeper_for
@@ -22,7 +23,7 @@ from ..wording import words
 from .api import register_api
 from .chat import ChatHandlers
 from .conversations import ConversationHandlers
-from .history_page import after_reading_store, build_panel, wire_panel, wire_saves
+from .history_page import NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
 from .panel import PageSettings, effort_update
 from .session_cost import reuse_api_schemas
 from .transfer import MAX_IMPORT_BYTES
@@ -79,10 +80,6 @@ ANSWER_GUARD_HEAD = """<script>
       link.rel = 'noopener noreferrer';
     }
   }, true);
-  // An answer being written is saved when it ends: leaving before then asks first.
-  window.addEventListener('beforeunload', (event) => {
-    if (document.querySelector('#chat-input [data-testid="stop-button"]')) { event.preventDefault(); event.returnValue = ''; }
-  });
 })();
 </script>"""
 
@@ -215,7 +212,10 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
                                      preset=preset_box, system_prompt=system_box, temperature=temperature_box,
                                      top_p=top_p_box, max_tokens=max_tokens_box, api_key=key_box,
                                      key_for=key_for, base_url=base_url_box)
-        history = ConversationHandlers(service, keeper, page_settings, chatbot, view_state, panel, startup_notices or [])
+        # Answers run on their own, so that a page that goes away and comes back finds them (runs.py).
+        runs = AnswerRuns(grace_s=settings.answer_grace_s, max_runs=2 * settings.concurrency_limit)
+        history = ConversationHandlers(service, keeper, page_settings, chatbot, view_state, panel,
+                                       startup_notices or [], runs)
         _wire_chat(service, page_settings, chatbot, textbox, totals_state, totals_box, view_state, history)
         events = {"api_visibility": "private", "queue": False}
         # `.input`, not `.change`: opening a conversation sets these too, and must not reset the
@@ -244,6 +244,8 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
             chose its model."""
             started = time.monotonic()
             updates = await history.on_load(values, request)
+            history.resumable(values, request, updates)
+            updates.setdefault(panel.resume, values.get(panel.resume) or "")  # unchanged: no resume step
             provider_id = updates.get(provider_box, values[provider_box])
             # A restored conversation sets its model as an update (with that provider's list);
             # otherwise the box holds its own value and the list's suggestion may replace it.
@@ -258,8 +260,8 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
                 history.keep_unchanged(values, updates)
             return updates
 
-        after_reading_store(panel, demo.load, on_open, history.inputs(), history.outputs(listed_pick),
-                            **events, postprocess=False).then(
+        after_opening(panel, demo.load, on_open, history.inputs(panel.resume), history.outputs(listed_pick, panel.resume),
+                      **events, postprocess=False).then(
             None, [model_box, opened_with, listed_pick], model_box, js=KEEP_CHOSEN_MODEL_JS, **events)
         model_box.change(lambda p, m, e: effort_update(service, p, m, e), [provider_box, model_box, effort_box], effort_box, **events)
         preset_box.input(on_preset_change, preset_box, [system_box, temperature_box, top_p_box, max_tokens_box], **events)
@@ -290,8 +292,9 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
                 "preprocess": False, "postprocess": False}
     outputs = [chatbot, totals_state]
     pending = gr.Textbox(visible=False, elem_id="chat-message")
+    panel = history.panel
     handlers = ChatHandlers(service, page_settings, chatbot=chatbot, pending=pending, totals=totals_state,
-                            view=view_state, current=history.panel.current)
+                            view=view_state, current=panel.current, runs=history.runs)
 
     def busy():
         return gr.Textbox(submit_btn=False, stop_btn=True)
@@ -307,11 +310,15 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
     # answer, it came only once the answer had ended, and then stayed.
     submitted = textbox.submit(None, [textbox, chatbot], [pending, textbox, chatbot], js=SHOW_QUESTION_JS, **quick)
     for trigger in (textbox.submit, chatbot.retry, chatbot.edit):
+        trigger(None, panel.current, None, js=NOTE_LIVE_JS, **quick)
+    for trigger in (textbox.submit, chatbot.retry, chatbot.edit, panel.resume.change):
         trigger(busy, None, textbox, **quick)
     streams = [
         submitted.then(handlers.submit, handlers.inputs(pending), outputs, **streamed),
         chatbot.retry(handlers.retry, handlers.inputs(), outputs, **streamed),
         chatbot.edit(handlers.edit, handlers.inputs(), outputs, **streamed),
+        # The page opened on an answer still being written: follow it (set by on_open).
+        panel.resume.change(handlers.resume, handlers.inputs(), outputs, **streamed),
     ]
     ended = [stream.then(idle, view_state, textbox, **quick).then(SessionTotals.summary, totals_state, totals_box, **quick)
              for stream in streams]

@@ -17,13 +17,15 @@ from typing import Any
 import gradio as gr
 
 from ..answer import Answer, SessionTotals
+from ..events import Failure
 from ..options import InvalidOptions
+from ..runs import AnswerRun, AnswerRuns, RunsFull
 from ..service import ChatService
 from .history import content_text, plain_turns
 from .panel import PageSettings
 from .render import message as chat_message
 from .render import render
-from .view import ConversationView
+from .view import ConversationView, owner_of
 from .visitors import visitor_of
 
 
@@ -41,10 +43,11 @@ def _turn_start(history: list[dict], index: Any) -> int | None:
 
 class ChatHandlers:
     def __init__(self, service: ChatService, settings: PageSettings, chatbot: Any, pending: Any, totals: Any,
-                 view: Any, current: Any) -> None:
+                 view: Any, current: Any, runs: AnswerRuns) -> None:
         self.service = service
         self.settings = settings
         self.chatbot, self.pending, self.totals, self.view, self.current = chatbot, pending, totals, view, current
+        self.runs = runs
 
     def inputs(self, *extra: Any) -> set:
         return {self.chatbot, self.totals, self.view, self.current, *self.settings.components(),
@@ -57,7 +60,6 @@ class ChatHandlers:
         another meanwhile, the answer goes on without being shown (its updates are skipped) and is
         kept in the view, for the save that follows and for showing it again if they come back.
         """
-        totals: SessionTotals = values[self.totals]
         view: ConversationView = values[self.view]
         # The conversation on screen when the question was sent (the page's own note of it), not
         # the one on screen now: the answer may have waited in the queue while the person moved.
@@ -73,16 +75,49 @@ class ChatHandlers:
             view.finish(number, conversation_id, chat, kept_settings)
             yield chat, gr.skip()
             return
-        answer = None
         visitor = visitor_of(request, self.service.settings)
-        async for answer in self.service.answers(options, plain_turns(shown), visitor):
-            if answer.finished_at is None:
+        answers = self.service.answers(options, plain_turns(shown), visitor)
+        try:
+            run = self.runs.start(conversation_id, owner_of(request), answers, context=(shown, kept_settings))
+        except RunsFull:
+            await answers.aclose()
+            refused = Answer()
+            refused.apply(Failure("busy", {"count": self.runs.max_runs}))
+            chat = shown + render(refused)
+            view.finish(number, conversation_id, chat, kept_settings)
+            yield chat, gr.skip()
+            return
+        async for update in self._follow(run, shown, number, values):
+            yield update
+
+    async def _follow(self, run: AnswerRun, shown: list, number: int, values: Mapping[Any, Any]) -> AsyncIterator[tuple]:
+        """Show an answer that runs on its own (runs.py) as it grows. If this page goes away, the
+        answer goes on; if it ends here, this page saves it (the chain after the stream)."""
+        view: ConversationView = values[self.view]
+        conversation_id, kept_settings = run.conversation_id, run.context[1]
+        answer = None
+        async for answer in run.follow():
+            if answer.finished_at is None and not run.done:
                 chat = shown + render(answer)
                 view.update(number, conversation_id, chat, kept_settings)
                 yield (chat if view.is_shown(conversation_id) else gr.skip()), gr.skip()
-        chat = shown + render(answer)
+        chat = shown + render(answer) if answer is not None else shown
         view.finish(number, conversation_id, chat, kept_settings)
-        yield (chat if view.is_shown(conversation_id) else gr.skip()), totals.plus(answer)
+        self.runs.release(conversation_id, run)
+        totals: SessionTotals = values[self.totals]
+        yield (chat if view.is_shown(conversation_id) else gr.skip()), totals.plus(answer) if answer else gr.skip()
+
+    async def resume(self, values: dict, request: gr.Request) -> AsyncIterator[tuple]:
+        """The page came back (a reload, a second tab) to a conversation whose answer is still
+        being written, or was written while no page watched: show it so far, then as it goes on."""
+        view: ConversationView = values[self.view]
+        run = self.runs.get(view.shown, owner_of(request))
+        if run is None:
+            yield gr.skip(), gr.skip()
+            return
+        number = view.begin(run.conversation_id)
+        async for update in self._follow(run, run.context[0], number, values):
+            yield update
 
     async def submit(self, values: dict, request: gr.Request) -> AsyncIterator[tuple]:
         message, chat = values[self.pending], list(values[self.chatbot] or [])

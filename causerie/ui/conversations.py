@@ -9,6 +9,7 @@ have written since, the one this page wrote last, and the one the page opened wi
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -20,6 +21,7 @@ import gradio as gr
 from ..access import offered_providers
 from ..conversations import Conversation
 from ..library import Notice
+from ..runs import AnswerRuns
 from ..sealing import BROWSER_STATE_SECRET
 from ..service import ChatService
 from ..shelves import Keeper, Shelf
@@ -28,7 +30,7 @@ from ..wording import words
 from .browser_state import open_browser_layer
 from .history import saved_messages
 from .panel import effort_update
-from .render import page_messages
+from .render import page_messages, render
 from .view import ConversationView, HistoryPanel, owner_of
 
 log = logging.getLogger(__name__)
@@ -38,8 +40,8 @@ CONFIRM_DELETE_JS = """(shown) => (shown && confirm('Delete this conversation? T
 
 class ConversationHandlers:
     def __init__(self, service: ChatService, keeper: Keeper, settings: Any, chatbot: Any, view: Any,
-                 panel: HistoryPanel, startup_notices: list[Notice]) -> None:
-        self.service, self.keeper, self.settings = service, keeper, settings
+                 panel: HistoryPanel, startup_notices: list[Notice], runs: AnswerRuns) -> None:
+        self.service, self.keeper, self.settings, self.runs = service, keeper, settings, runs
         self.chatbot, self.view, self.panel = chatbot, view, panel
         self.startup_notices = startup_notices
 
@@ -233,9 +235,38 @@ class ConversationHandlers:
         return await self.on_shelf(values, request, work)
 
     async def save_stopped(self, values: dict, request: gr.Request) -> dict:
-        """After Stop (or the bin): the stopped answers are kept as far as they went."""
-        values[self.view].stop_all()
+        """After Stop (or the bin): the answers this page was showing end now (their providers'
+        streams closed: runs.py) and are kept as far as they went."""
+        owner = owner_of(request)
+        for conversation_id in values[self.view].stop_all():
+            self.runs.stop(conversation_id, owner)
         return await self.save_finished(values, request)
+
+    def resumable(self, values: Mapping, request: gr.Request, updates: dict) -> None:
+        """When the page opens: if one of the conversations this browser noted as being answered
+        (RESUME_JS: localStorage) has an answer running here, or one that ended with no page to
+        save it, show that conversation (its chat so far) and let the resume step follow it."""
+        try:
+            noted = json.loads(values.get(self.panel.live) or "[]")
+        except ValueError:
+            noted = []
+        owner = owner_of(request)
+        for conversation_id in reversed([n for n in noted if isinstance(n, str)][-20:]):
+            run = self.runs.get(conversation_id, owner)
+            if run is None:
+                continue
+            view: ConversationView = values[self.view]
+            view.shown = conversation_id
+            view.unsaved_new.add(conversation_id)  # until the answer's save, it may be in no list
+            shown, settings = run.context
+            s = self.settings
+            updates.update({self.chatbot: shown + (render(run.answer) if run.answer else []), self.panel.title: "",
+                            self.panel.current: conversation_id, self.panel.resume: f"{conversation_id} {time.time()}",
+                            s.system_prompt: settings.get("system_prompt", ""), s.provider: settings.get("provider") or None,
+                            s.model: gr.update(choices=[settings.get("model", "")], value=settings.get("model", "")),
+                            s.temperature: settings.get("temperature", ""),
+                            s.top_p: settings.get("top_p", ""), s.max_tokens: settings.get("max_tokens", "")})
+            return
 
     async def save_finished(self, values: dict, request: gr.Request) -> dict:
         """After answers end: save each into its own conversation."""

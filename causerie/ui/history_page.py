@@ -20,6 +20,19 @@ from .transfer import DOWNLOAD_JS, Transfers
 from .view import HistoryPanel
 
 STORAGE_KEY = "causerie-conversations"
+LIVE_KEY = "causerie-live"
+LIVE_NOTED = 10
+# When a question is sent: this browser notes its conversation (the last few), so that a page
+# opened later (a reload, another tab) can ask whether its answer is still running.
+NOTE_LIVE_JS = """(current) => {
+  if (!current) return;
+  let noted = [];
+  try { noted = JSON.parse(localStorage.getItem('KEY') || '[]'); } catch (error) {}
+  noted = noted.filter((id) => id !== current).concat([current]).slice(-COUNT);
+  localStorage.setItem('KEY', JSON.stringify(noted));
+}""".replace("KEY", LIVE_KEY).replace("COUNT", str(LIVE_NOTED))
+# As the page opens: the kept conversations and the noted ones, in one step.
+READ_STORE_AND_LIVE_JS = f"() => [localStorage.getItem('{STORAGE_KEY}') || '', localStorage.getItem('{LIVE_KEY}') || '[]']"
 # The list's handlers return values in the form the page takes (see ConversationHandlers.keep_unchanged).
 QUEUED = {"api_visibility": "private", "concurrency_limit": None, "postprocess": False}
 QUICK = {"api_visibility": "private", "queue": False, "postprocess": False}
@@ -48,7 +61,8 @@ def build_panel(keeper: Keeper, *, login: bool) -> tuple[HistoryPanel, dict]:
         store=gr.BrowserState(None, storage_key=STORAGE_KEY, secret=BROWSER_STATE_SECRET),
         fresh=gr.Textbox(visible=False), current=gr.Textbox(visible=False, elem_id="conversation-id"),
         listing=listing, search=search, title=title, notice=notice,
-        download=gr.Textbox(visible=False), importer=importer, confirmed=gr.Textbox(visible=False))
+        download=gr.Textbox(visible=False), importer=importer, confirmed=gr.Textbox(visible=False),
+        live=gr.Textbox(visible=False), resume=gr.Textbox(visible=False))
     return panel, {"new": new, "delete": delete, "markdown": markdown, "json": as_json, "all": every}
 
 
@@ -57,6 +71,13 @@ def after_reading_store(panel: HistoryPanel, trigger: Any, fn: Any, inputs: Any,
     panel.fresh. `trigger` is an event listener (`button.click`) or a step's `.then`."""
     return trigger(None, None, panel.fresh, js=READ_STORE_JS.format(key=STORAGE_KEY), **QUICK).then(
         fn, inputs, outputs, **options)
+
+
+def after_opening(panel: HistoryPanel, load: Any, fn: Any, inputs: Any, outputs: Any, **options: Any) -> Any:
+    """The page's opening step `fn`, once the browser has given the kept conversations and the
+    ones noted as being answered."""
+    return load(None, None, [panel.fresh, panel.live], js=READ_STORE_AND_LIVE_JS, **QUICK).then(
+        fn, {*inputs, panel.live}, outputs, **options)
 
 
 def wire_panel(history: ConversationHandlers, panel: HistoryPanel, buttons: dict) -> None:

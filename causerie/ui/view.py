@@ -86,12 +86,15 @@ class ConversationView:
         if number not in self.ended and conversation_id not in self.deleted:
             self.finished[conversation_id] = Pending(chat, settings)
 
-    def stop_all(self) -> None:
-        """Stop pressed: every answer being written is kept as far as it went."""
+    def stop_all(self) -> list[str]:
+        """Stop pressed: every answer being written is kept as far as it went. Returns their
+        conversations."""
+        stopped = list(self.live)
         for conversation_id, (number, pending) in self.live.items():
             self.ended.add(number)
             self.finished[conversation_id] = pending
         self.live.clear()
+        return stopped
 
     def take_finished(self) -> dict[str, Pending]:
         pending, self.finished = self.finished, {}
@@ -149,3 +152,9 @@ class HistoryPanel:
     importer: Any
     confirmed: Any
     """A hidden box: the conversation CONFIRM_DELETE_JS was told to delete, or "" when cancelled."""
+    live: Any = None
+    """A hidden box, read as the page opens: the conversations this browser last asked something in
+    (localStorage, NOTE_LIVE_JS), whose answers may still be running here."""
+    resume: Any = None
+    """A hidden box the page's opening sets when it shows an answer still running: its change
+    starts the step that follows that answer."""
