@@ -244,8 +244,8 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
             chose its model."""
             started = time.monotonic()
             updates = await history.on_load(values, request)
+            # (Left out unless resuming: the page fires `.change` for any value sent, even the same.)
             history.resumable(values, request, updates)
-            updates.setdefault(panel.resume, values.get(panel.resume) or "")  # unchanged: no resume step
             provider_id = updates.get(provider_box, values[provider_box])
             # A restored conversation sets its model as an update (with that provider's list);
             # otherwise the box holds its own value and the list's suggestion may replace it.
