@@ -6,10 +6,9 @@ come back to it: `follow()` yields the answer so far, then every change, to the 
 away is not a Stop: with nobody watching, the answer goes on for `grace_s` seconds, then is
 stopped (and the provider's stream closed). `stop()` ends it at once, whoever asks.
 
-`AnswerRuns` holds the runs of this process by conversation id. Conversation ids are random and
-known only to the browser (or signed-in account) that holds the conversation; a run also records
-its owner, and is found only by the same owner. Finished runs are kept until a page has saved
-them (`release`) or for `keep_s` seconds; at most `max_runs` are held at once.
+`AnswerRuns` holds the runs of this process by owner and conversation id. Finished runs are kept
+until a page has saved them (`discard`) or for `keep_s` seconds; at most `max_runs` are held at
+once, and `per_owner` are being written for one owner.
 """
 
 from __future__ import annotations
@@ -97,45 +96,59 @@ class AnswerRun:
 
 
 class RunsFull(Exception):
-    """Every slot holds an answer still being written."""
+    """No room for another answer: `per_owner` is True when this owner has too many running."""
+
+    def __init__(self, limit: int, per_owner: bool) -> None:
+        super().__init__(limit)
+        self.limit, self.per_owner = limit, per_owner
 
 
 class AnswerRuns:
-    """This process's answers, by conversation id. Not a module global: the app makes one."""
+    """This process's answers, by owner and conversation id. Not a module global: the app makes one.
 
-    def __init__(self, *, grace_s: float, max_runs: int = 400, keep_s: float = 3600.0) -> None:
-        self.grace_s, self.max_runs, self.keep_s = grace_s, max_runs, keep_s
-        self._runs: dict[str, AnswerRun] = {}
+    The owner is a signed-in person's name, or a secret kept by one browser (a visitor's page makes
+    it): a conversation id alone, which an exported file carries, opens nothing."""
+
+    def __init__(self, *, grace_s: float, max_runs: int = 400, per_owner: int = 4, keep_s: float = 3600.0) -> None:
+        self.grace_s, self.max_runs, self.per_owner, self.keep_s = grace_s, max_runs, per_owner, keep_s
+        self._runs: dict[tuple[str | None, str], AnswerRun] = {}
 
     def start(self, conversation_id: str, owner: str | None, answers: AsyncIterator[Answer],
               context: Any = None) -> AnswerRun:
-        """Run an answer for a conversation; one already running there is stopped first. Raises
-        RunsFull when `max_runs` answers are being written."""
+        """Run an answer for a conversation; the owner's earlier one there is stopped. Raises
+        RunsFull when there is no room (checked before anything is stopped): `max_runs` answers in
+        all, `per_owner` being written for one owner."""
         self._prune()
-        if (earlier := self._runs.pop(conversation_id, None)) is not None:
-            earlier.stop()
-        if len(self._runs) >= self.max_runs:
-            finished = [key for key, run in self._runs.items() if run.done]
+        key = (owner, conversation_id)
+        earlier = self._runs.get(key)
+        if owner is not None and sum(
+                1 for (who, _), run in self._runs.items() if who == owner and not run.done and run is not earlier
+        ) >= self.per_owner:
+            raise RunsFull(self.per_owner, True)
+        if earlier is None and len(self._runs) >= self.max_runs:
+            finished = [k for k, run in self._runs.items() if run.done]
             if not finished:
-                raise RunsFull
-            del self._runs[min(finished, key=lambda key: self._runs[key].ended_at or 0)]
+                raise RunsFull(self.max_runs, False)
+            del self._runs[min(finished, key=lambda k: self._runs[k].ended_at or 0)]
+        if earlier is not None:
+            earlier.stop()
         run = AnswerRun(conversation_id, owner, answers, grace_s=self.grace_s, context=context)
-        self._runs[conversation_id] = run
+        self._runs[key] = run
         return run
 
     def get(self, conversation_id: str, owner: str | None) -> AnswerRun | None:
         """The conversation's run, for its owner only (None for anyone else)."""
-        run = self._runs.get(conversation_id)
-        return run if run is not None and run.owner == owner else None
+        return self._runs.get((owner, conversation_id))
 
     def stop(self, conversation_id: str, owner: str | None) -> None:
         if (run := self.get(conversation_id, owner)) is not None:
             run.stop()
 
-    def release(self, conversation_id: str, run: AnswerRun) -> None:
-        """A page has the whole answer (and saves it): the run is no longer kept."""
-        if self._runs.get(conversation_id) is run and run.done:
-            del self._runs[conversation_id]
+    def discard(self, conversation_id: str, owner: str | None) -> None:
+        """The answer is saved (or its conversation deleted): stopped if still running, and no
+        longer kept."""
+        if (run := self._runs.pop((owner, conversation_id), None)) is not None:
+            run.stop()
 
     def _prune(self) -> None:
         now = time.monotonic()

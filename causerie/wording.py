@@ -63,7 +63,9 @@ FAILURES_EN: dict[str, str] = {
     "not_ready.not_set_up": "{provider} is not set up: {how}.",
     "not_ready.needs_key": "{provider} needs an API key: paste yours under \"Your API key\" in the settings"
                            "{get_one}{or_set}.",
-    "busy": "This server is writing {count} answers already, the most it keeps at once. Try again in a moment.",
+    "busy.all": "This server is writing {count} answers already, the most it keeps at once. Try again in a moment.",
+    "busy.yours": "{count} of your answers are being written already (in this browser's other conversations or "
+                  "tabs), the most at once. Wait for one to end, or stop it.",
     "login_required": "This server answers signed-in people only. Sign in (the button above the list of "
                       "conversations), then ask again.",
     "too_long": "The message is {chars:,} characters long; this server takes at most {limit:,} "

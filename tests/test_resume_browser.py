@@ -117,3 +117,38 @@ def test_a_page_gone_longer_than_the_grace_time_ends_the_answer(scripted, tmp_pa
         assert scripted.last_outcome() == "disconnected"
     finally:
         app.close()
+
+
+def test_stop_before_the_first_word_closes_the_providers_stream(resume_app, scripted, page: Page):
+    scripted.default = Reply(chunks=text_stream(*WORDS), first_delay=3.0)
+    open_page(page, resume_app.url)
+    send(page, "Think first")
+    expect(page.get_by_test_id("stop-button")).to_be_visible(timeout=5000)
+    time.sleep(0.3)
+    page.get_by_test_id("stop-button").click()
+    deadline = time.monotonic() + 3
+    while scripted.last_outcome() != "disconnected" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert scripted.last_outcome() == "disconnected"
+    page.reload()  # and a stopped answer does not come back
+    page.wait_for_selector("#chat-input textarea")
+    expect(page.get_by_test_id("stop-button")).to_have_count(0)
+
+
+def test_a_tab_already_open_follows_the_answer_when_it_opens_that_conversation(resume_app, scripted, page: Page):
+    open_page(page, resume_app.url)
+    send(page, "First question")
+    expect(page.locator("#chatbot sub")).to_contain_text("OpenAI", timeout=10000)
+    other = page.context.new_page()
+    open_page(other, resume_app.url)
+    other.locator("#new-chat").click()
+    long_answer(scripted)
+    send(page, "Tell me a long story")
+    wait_for_part(page)
+    other.locator("#conversation-list label").filter(has_text="First question").click()
+    wait_for_part(other, "w15")
+    expect(other.get_by_test_id("stop-button")).to_be_visible()
+    expect(other.locator("#chatbot")).to_contain_text("w39", timeout=15000)
+    expect(other.get_by_test_id("stop-button")).to_have_count(0, timeout=5000)
+    assert WHOLE in other.locator("#chatbot").inner_text().replace("\n", " ")
+    assert len([r for r in scripted.requests if r["path"] == "/v1/chat/completions"]) == 2

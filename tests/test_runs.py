@@ -90,11 +90,30 @@ def test_runs_are_bounded_and_released_once_saved(scripted):
         slow_story(scripted, delay=0.2)
         with pytest.raises(RunsFull):
             runs.start("d", None, service.answers(ChatOptions("openai", "m"), TURNS))
-        for key in ("b", "c"):
-            runs.stop(key, None)
+        runs.discard("b", None)  # saved (or deleted): stopped if need be, and let go
         await asyncio.sleep(0.1)
-        run = runs.get("b", None)
-        runs.release("b", run)
-        return kept, runs.get("b", None), len(runs)
-    kept, released, left = run_async(_with_service(scripted, body))
-    assert kept == (None, 2) and released is None and left == 1
+        return kept, runs.get("b", None), len(runs), runs.get("c", None).done
+    kept, released, left, c_done = run_async(_with_service(scripted, body))
+    assert kept == (None, 2) and released is None and left == 1 and not c_done
+    assert scripted.requests and scripted.last_outcome() in ("open", "completed", "disconnected")
+
+
+def test_one_owner_may_have_a_few_answers_running_and_owners_never_meet(scripted):
+    async def body(service):
+        runs = AnswerRuns(grace_s=30, per_owner=2)
+        for n in range(2):
+            slow_story(scripted, delay=0.2)
+            runs.start(f"c{n}", "browser:alice", service.answers(ChatOptions("openai", "m"), TURNS))
+        slow_story(scripted, delay=0.2)
+        with pytest.raises(RunsFull) as full:
+            runs.start("c2", "browser:alice", service.answers(ChatOptions("openai", "m"), TURNS))
+        # The same conversation id under another owner is another run: it stops nothing of alice's.
+        slow_story(scripted, delay=0.2)
+        bobs = runs.start("c0", "browser:bob", service.answers(ChatOptions("openai", "m"), TURNS))
+        await asyncio.sleep(0.1)
+        alices = runs.get("c0", "browser:alice")
+        state = (full.value.per_owner, alices.done, bobs.done, runs.get("c0", "browser:bob") is bobs)
+        for who, key in (("browser:alice", "c0"), ("browser:alice", "c1"), ("browser:bob", "c0")):
+            runs.discard(key, who)
+        return state
+    assert run_async(_with_service(scripted, body)) == (True, False, False, True)

@@ -245,7 +245,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
             started = time.monotonic()
             updates = await history.on_load(values, request)
             # (Left out unless resuming: the page fires `.change` for any value sent, even the same.)
-            history.resumable(values, request, updates)
+            await history.resumable(values, request, updates)
             provider_id = updates.get(provider_box, values[provider_box])
             # A restored conversation sets its model as an update (with that provider's list);
             # otherwise the box holds its own value and the list's suggestion may replace it.
@@ -294,7 +294,7 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
     pending = gr.Textbox(visible=False, elem_id="chat-message")
     panel = history.panel
     handlers = ChatHandlers(service, page_settings, chatbot=chatbot, pending=pending, totals=totals_state,
-                            view=view_state, current=panel.current, runs=history.runs)
+                            view=view_state, panel=panel, runs=history.runs)
 
     def busy():
         return gr.Textbox(submit_btn=False, stop_btn=True)

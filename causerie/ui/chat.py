@@ -12,6 +12,7 @@ become one ChatOptions (`PageSettings.options`), checked like the API's argument
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
 from typing import Any
 
 import gradio as gr
@@ -25,7 +26,7 @@ from .history import content_text, plain_turns
 from .panel import PageSettings
 from .render import message as chat_message
 from .render import render
-from .view import ConversationView, owner_of
+from .view import ConversationView, HistoryPanel, run_owner
 from .visitors import visitor_of
 
 
@@ -43,15 +44,15 @@ def _turn_start(history: list[dict], index: Any) -> int | None:
 
 class ChatHandlers:
     def __init__(self, service: ChatService, settings: PageSettings, chatbot: Any, pending: Any, totals: Any,
-                 view: Any, current: Any, runs: AnswerRuns) -> None:
+                 view: Any, panel: HistoryPanel, runs: AnswerRuns) -> None:
         self.service = service
         self.settings = settings
-        self.chatbot, self.pending, self.totals, self.view, self.current = chatbot, pending, totals, view, current
-        self.runs = runs
+        self.chatbot, self.pending, self.totals, self.view = chatbot, pending, totals, view
+        self.panel, self.current, self.runs = panel, panel.current, runs
 
     def inputs(self, *extra: Any) -> set:
-        return {self.chatbot, self.totals, self.view, self.current, *self.settings.components(),
-                *self.settings.access(), *extra}
+        return {self.chatbot, self.totals, self.view, self.current, self.panel.browser, self.panel.resume,
+                *self.settings.components(), *self.settings.access(), *extra}
 
     async def _answer(self, shown: list, values: Mapping[Any, Any], request: gr.Request | None) -> AsyncIterator[tuple]:
         """Answer the question that `shown` ends with; yields the chat as the answer grows.
@@ -78,46 +79,52 @@ class ChatHandlers:
         visitor = visitor_of(request, self.service.settings)
         answers = self.service.answers(options, plain_turns(shown), visitor)
         try:
-            run = self.runs.start(conversation_id, owner_of(request), answers, context=(shown, kept_settings))
-        except RunsFull:
+            run = self.runs.start(conversation_id, run_owner(request, values.get(self.panel.browser)), answers,
+                                  context=(shown, kept_settings))
+        except RunsFull as full:
             await answers.aclose()
             refused = Answer()
-            refused.apply(Failure("busy", {"count": self.runs.max_runs}))
+            refused.apply(Failure("busy", {"why": "yours" if full.per_owner else "all", "count": full.limit}))
             chat = shown + render(refused)
             view.finish(number, conversation_id, chat, kept_settings)
             yield chat, gr.skip()
             return
-        async for update in self._follow(run, shown, number, values):
-            yield update
+        async with aclosing(self._follow(run, shown, number, values)) as updates:
+            async for update in updates:
+                yield update
 
     async def _follow(self, run: AnswerRun, shown: list, number: int, values: Mapping[Any, Any]) -> AsyncIterator[tuple]:
         """Show an answer that runs on its own (runs.py) as it grows. If this page goes away, the
-        answer goes on; if it ends here, this page saves it (the chain after the stream)."""
+        answer goes on; if it ends here, this page saves it (the chain after the stream), and the
+        save lets the run go."""
         view: ConversationView = values[self.view]
         conversation_id, kept_settings = run.conversation_id, run.context[1]
+        view.update(number, conversation_id, shown, kept_settings)  # followed from now: Stop stops it
         answer = None
-        async for answer in run.follow():
-            if answer.finished_at is None and not run.done:
-                chat = shown + render(answer)
-                view.update(number, conversation_id, chat, kept_settings)
-                yield (chat if view.is_shown(conversation_id) else gr.skip()), gr.skip()
+        async with aclosing(run.follow()) as answers:
+            async for answer in answers:
+                if answer.finished_at is None and not run.done:
+                    chat = shown + render(answer)
+                    view.update(number, conversation_id, chat, kept_settings)
+                    yield (chat if view.is_shown(conversation_id) else gr.skip()), gr.skip()
         chat = shown + render(answer) if answer is not None else shown
         view.finish(number, conversation_id, chat, kept_settings)
-        self.runs.release(conversation_id, run)
         totals: SessionTotals = values[self.totals]
         yield (chat if view.is_shown(conversation_id) else gr.skip()), totals.plus(answer) if answer else gr.skip()
 
     async def resume(self, values: dict, request: gr.Request) -> AsyncIterator[tuple]:
-        """The page came back (a reload, a second tab) to a conversation whose answer is still
-        being written, or was written while no page watched: show it so far, then as it goes on."""
+        """The page came back (a reload, a second tab, opening the conversation) to an answer still
+        being written, or written while no page watched: show it so far, then as it goes on."""
         view: ConversationView = values[self.view]
-        run = self.runs.get(view.shown, owner_of(request))
-        if run is None:
+        conversation_id = (values.get(self.panel.resume) or "").split(" ")[0]
+        run = self.runs.get(conversation_id, run_owner(request, values.get(self.panel.browser)))
+        if run is None or conversation_id in view.live:
             yield gr.skip(), gr.skip()
             return
-        number = view.begin(run.conversation_id)
-        async for update in self._follow(run, run.context[0], number, values):
-            yield update
+        number = view.begin(conversation_id)
+        async with aclosing(self._follow(run, run.context[0], number, values)) as updates:
+            async for update in updates:
+                yield update
 
     async def submit(self, values: dict, request: gr.Request) -> AsyncIterator[tuple]:
         message, chat = values[self.pending], list(values[self.chatbot] or [])

@@ -21,7 +21,7 @@ import gradio as gr
 from ..access import offered_providers
 from ..conversations import Conversation
 from ..library import Notice
-from ..runs import AnswerRuns
+from ..runs import AnswerRun, AnswerRuns
 from ..sealing import BROWSER_STATE_SECRET
 from ..service import ChatService
 from ..shelves import Keeper, Shelf
@@ -31,7 +31,7 @@ from .browser_state import open_browser_layer
 from .history import saved_messages
 from .panel import effort_update
 from .render import page_messages, render
-from .view import ConversationView, HistoryPanel, owner_of
+from .view import ConversationView, HistoryPanel, owner_of, run_owner
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,8 @@ class ConversationHandlers:
 
     def inputs(self, *extra: Any) -> set:
         p = self.panel
-        return {self.view, p.store, p.fresh, p.search, p.current, p.title, p.listing, *self.settings.components(), *extra}
+        return {self.view, p.store, p.fresh, p.search, p.current, p.title, p.listing, p.browser,
+                *self.settings.components(), *extra}
 
     def list_outputs(self) -> set:
         """What a save, a rename or a search changes: the list, what is said of it, and the page's
@@ -57,7 +58,7 @@ class ConversationHandlers:
 
     def outputs(self, *extra: Any) -> set:
         """What opening a conversation changes: the chat and the settings too."""
-        return {*self.list_outputs(), self.chatbot, *self.settings.components(), *extra}
+        return {*self.list_outputs(), self.chatbot, self.panel.resume, *self.settings.components(), *extra}
 
     def keep_unchanged(self, values: Mapping, updates: dict) -> None:
         """When a conversation is opened, every setting it leaves alone gets its current value
@@ -193,7 +194,12 @@ class ConversationHandlers:
             if not chosen or chosen == view.shown:
                 return {}
             await self._keep_settings(shelf, values)
-            return await self.open(view, await shelf.get(chosen))
+            updates = await self.open(view, await shelf.get(chosen))
+            # An answer this page does not follow (another tab's, one from before a reload): follow it.
+            run = self.runs.get(chosen, run_owner(request, values.get(self.panel.browser)))
+            if run is not None and chosen not in view.live:
+                await self._show_run(run, updates)
+            return updates
 
         return await self.on_shelf(values, request, work, chat=True)
 
@@ -224,6 +230,7 @@ class ConversationHandlers:
                 return {}
             await shelf.delete(confirmed)
             view.forget(confirmed)
+            self.runs.discard(confirmed, run_owner(request, values.get(self.panel.browser)))
             return await self.open(view, await self._most_recent(shelf))
 
         return await self.on_shelf(values, request, work, chat=True)
@@ -237,36 +244,39 @@ class ConversationHandlers:
     async def save_stopped(self, values: dict, request: gr.Request) -> dict:
         """After Stop (or the bin): the answers this page was showing end now (their providers'
         streams closed: runs.py) and are kept as far as they went."""
-        owner = owner_of(request)
+        owner = run_owner(request, values.get(self.panel.browser))
         for conversation_id in values[self.view].stop_all():
             self.runs.stop(conversation_id, owner)
         return await self.save_finished(values, request)
 
-    def resumable(self, values: Mapping, request: gr.Request, updates: dict) -> None:
+    async def resumable(self, values: Mapping, request: gr.Request, updates: dict) -> None:
         """When the page opens: if one of the conversations this browser noted as being answered
-        (RESUME_JS: localStorage) has an answer running here, or one that ended with no page to
-        save it, show that conversation (its chat so far) and let the resume step follow it."""
+        (NOTE_LIVE_JS) has an answer running here, or one that ended with no page to save it, show
+        that conversation (its chat so far) and let the resume step follow it."""
         try:
             noted = json.loads(values.get(self.panel.live) or "[]")
         except ValueError:
             noted = []
-        owner = owner_of(request)
-        for conversation_id in reversed([n for n in noted if isinstance(n, str)][-20:]):
+        owner = run_owner(request, values.get(self.panel.browser))
+        for conversation_id in reversed([n for n in noted if isinstance(n, str)][-20:] if isinstance(noted, list) else []):
             run = self.runs.get(conversation_id, owner)
             if run is None:
                 continue
             view: ConversationView = values[self.view]
             view.shown = conversation_id
             view.unsaved_new.add(conversation_id)  # until the answer's save, it may be in no list
-            shown, settings = run.context
-            s = self.settings
-            updates.update({self.chatbot: shown + (render(run.answer) if run.answer else []), self.panel.title: "",
-                            self.panel.current: conversation_id, self.panel.resume: f"{conversation_id} {time.time()}",
-                            s.system_prompt: settings.get("system_prompt", ""), s.provider: settings.get("provider") or None,
-                            s.model: gr.update(choices=[settings.get("model", "")], value=settings.get("model", "")),
-                            s.temperature: settings.get("temperature", ""),
-                            s.top_p: settings.get("top_p", ""), s.max_tokens: settings.get("max_tokens", "")})
+            updates.update({self.panel.title: "", self.panel.current: conversation_id})
+            await self._show_run(run, updates)
             return
+
+    async def _show_run(self, run: AnswerRun, updates: dict) -> None:
+        """Show a running answer's conversation as far as it went, with its settings; the resume
+        box's change starts the step that follows it."""
+        shown, settings = run.context
+        notices: list[Notice] = []
+        updates.update(await self._settings_updates(settings, notices))
+        updates.update({self.chatbot: shown + (render(run.answer) if run.answer else []),
+                        self.panel.resume: f"{run.conversation_id} {time.time()}"})
 
     async def save_finished(self, values: dict, request: gr.Request) -> dict:
         """After answers end: save each into its own conversation."""
@@ -274,6 +284,8 @@ class ConversationHandlers:
         pending = view.take_finished()
         if not pending:
             return {self.panel.notice: gr.skip()}  # an empty dict would read as one output
+
+        owner = run_owner(request, values.get(self.panel.browser))
 
         async def work(shelf: Shelf) -> dict:
             notices: list[Notice] = []
@@ -283,6 +295,7 @@ class ConversationHandlers:
                 kept = await shelf.get(conversation_id) or Conversation(id=conversation_id)
                 notices += await shelf.put(kept.with_messages(saved_messages(answer.chat), answer.settings))
                 view.unsaved_new.discard(conversation_id)
+                self.runs.discard(conversation_id, owner)  # saved: the run is let go
             shown = await shelf.get(view.shown)
             if shown is None or values.get(self.panel.title):  # never over a title being typed
                 return {"notices": notices}

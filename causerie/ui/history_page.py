@@ -28,11 +28,21 @@ NOTE_LIVE_JS = """(current) => {
   if (!current) return;
   let noted = [];
   try { noted = JSON.parse(localStorage.getItem('KEY') || '[]'); } catch (error) {}
+  if (!Array.isArray(noted)) noted = [];
   noted = noted.filter((id) => id !== current).concat([current]).slice(-COUNT);
   localStorage.setItem('KEY', JSON.stringify(noted));
 }""".replace("KEY", LIVE_KEY).replace("COUNT", str(LIVE_NOTED))
-# As the page opens: the kept conversations and the noted ones, in one step.
-READ_STORE_AND_LIVE_JS = f"() => [localStorage.getItem('{STORAGE_KEY}') || '', localStorage.getItem('{LIVE_KEY}') || '[]']"
+BROWSER_KEY = "causerie-browser"
+# As the page opens, in one step: the kept conversations, the noted ones, and this browser's secret
+# (made the first time): whose running answers these are, for a visitor who is not signed in.
+READ_STORE_AND_LIVE_JS = """() => {
+  let secret = localStorage.getItem('BROWSER');
+  if (!secret) {
+    secret = Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, '0')).join('');
+    localStorage.setItem('BROWSER', secret);
+  }
+  return [localStorage.getItem('STORE') || '', localStorage.getItem('LIVE') || '[]', secret];
+}""".replace("BROWSER", BROWSER_KEY).replace("STORE", STORAGE_KEY).replace("LIVE", LIVE_KEY)
 # The list's handlers return values in the form the page takes (see ConversationHandlers.keep_unchanged).
 QUEUED = {"api_visibility": "private", "concurrency_limit": None, "postprocess": False}
 QUICK = {"api_visibility": "private", "queue": False, "postprocess": False}
@@ -62,7 +72,7 @@ def build_panel(keeper: Keeper, *, login: bool) -> tuple[HistoryPanel, dict]:
         fresh=gr.Textbox(visible=False), current=gr.Textbox(visible=False, elem_id="conversation-id"),
         listing=listing, search=search, title=title, notice=notice,
         download=gr.Textbox(visible=False), importer=importer, confirmed=gr.Textbox(visible=False),
-        live=gr.Textbox(visible=False), resume=gr.Textbox(visible=False))
+        live=gr.Textbox(visible=False), resume=gr.Textbox(visible=False), browser=gr.Textbox(visible=False))
     return panel, {"new": new, "delete": delete, "markdown": markdown, "json": as_json, "all": every}
 
 
@@ -76,7 +86,7 @@ def after_reading_store(panel: HistoryPanel, trigger: Any, fn: Any, inputs: Any,
 def after_opening(panel: HistoryPanel, load: Any, fn: Any, inputs: Any, outputs: Any, **options: Any) -> Any:
     """The page's opening step `fn`, once the browser has given the kept conversations and the
     ones noted as being answered."""
-    return load(None, None, [panel.fresh, panel.live], js=READ_STORE_AND_LIVE_JS, **QUICK).then(
+    return load(None, None, [panel.fresh, panel.live, panel.browser], js=READ_STORE_AND_LIVE_JS, **QUICK).then(
         fn, {*inputs, panel.live}, outputs, **options)
 
 

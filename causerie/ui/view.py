@@ -121,6 +121,16 @@ def owner_of(request: gr.Request | None) -> str | None:
     return f"hf:{name}" if name else None
 
 
+def run_owner(request: gr.Request | None, browser_secret: Any) -> str:
+    """Whose a running answer is: the signed-in person, else this browser (its secret), else,
+    with neither, this page's session alone."""
+    if owner := owner_of(request):
+        return owner
+    if isinstance(browser_secret, str) and 16 <= len(browser_secret) <= 100:
+        return f"browser:{browser_secret}"
+    return f"session:{request.session_hash if request else ''}"
+
+
 def hf_login(request: gr.Request) -> dict:
     """The Hugging Face login in the request's session (Gradio's OAuth), or {}: an expired login
     is no login."""
@@ -156,5 +166,8 @@ class HistoryPanel:
     """A hidden box, read as the page opens: the conversations this browser last asked something in
     (localStorage, NOTE_LIVE_JS), whose answers may still be running here."""
     resume: Any = None
-    """A hidden box the page's opening sets when it shows an answer still running: its change
-    starts the step that follows that answer."""
+    """A hidden box set when the page shows an answer still running that it does not follow yet
+    (as it opens, or opening that conversation): its change starts the step that follows it."""
+    browser: Any = None
+    """A hidden box: this browser's own secret (localStorage, made by the page): whose answers
+    these are, for a visitor who is not signed in."""
