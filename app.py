@@ -18,6 +18,7 @@ try:
 except SettingsError as exc:
     sys.exit(f"Causerie cannot start: {exc}")
 
+logging.getLogger("causerie").info(service.settings.public.summary())
 demo = build_demo(service)
 gc.freeze()  # start-up objects (Gradio's, the app's) are never garbage: later collections skip them
 

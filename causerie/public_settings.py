@@ -51,6 +51,20 @@ class PublicSettings:
     HF_BILL_VISITORS=0 never, =1 also at an HF_BASE_URL the owner set."""
 
 
+    def summary(self) -> str:
+        """One line for the start-up log: the mode and the limits in force (no secret in it)."""
+        if not self.public:
+            return "Public mode off (PUBLIC_MODE=1 turns it on): no limits unless set."
+        limits = ", ".join(f"{name}={value}" for name, value in (
+            ("MAX_INPUT_CHARS", self.max_input_chars), ("MAX_CONTEXT_CHARS", self.max_context_chars),
+            ("MAX_TOKENS_CAP", self.max_tokens_cap), ("RATE_LIMIT_PER_MINUTE", self.rate_per_minute),
+            ("TOKENS_PER_HOUR", self.tokens_per_hour)))
+        keys = "visitors' keys only" if self.require_user_key else "server keys used"
+        login = "login required" if self.require_login else "no login required"
+        endpoints = "allowed" if self.allow_custom_endpoints else "off"
+        return f"Public mode on: custom endpoints {endpoints}, {keys}, {login}; {limits} (0: none)."
+
+
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:

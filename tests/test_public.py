@@ -320,6 +320,7 @@ def test_public_mode_defaults_and_bad_values():
     space = load_settings({"SPACE_ID": "someone/causerie"}).public
     assert space.public and not space.allow_custom_endpoints and space.rate_per_minute and space.max_input_chars
     assert space.proxy_hops == 1
+    assert "custom endpoints off" in space.summary() and "RATE_LIMIT_PER_MINUTE=10" in space.summary()
     local = load_settings({}).public
     assert not local.public and local.allow_custom_endpoints and not local.rate_per_minute and not local.max_input_chars
     # Listening beyond loopback (a container's 0.0.0.0) is public unless said otherwise.
