@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -15,6 +16,12 @@ import causerie.ui  # noqa: E402,F401  (first: Gradio is imported as the app imp
 from causerie.providers import PROVIDERS  # noqa: E402
 
 from scripted_server import ScriptedServer  # noqa: E402
+
+# Keys for tests, made afresh each run, so that no key-shaped string is ever committed. They carry
+# the prefixes providers use, so that the redaction that recognises key shapes is exercised.
+SERVER_KEY = "sk-" + secrets.token_hex(12)
+VISITOR_KEY = "sk-" + secrets.token_hex(12)
+LOGIN_TOKEN = "hf_" + secrets.token_hex(12)
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 import aiohttp
 import pytest
@@ -87,9 +88,10 @@ def test_settings_repr_hides_keys():
 
 
 def test_redact_removes_key_and_masked_keys():
-    text = "Incorrect API key provided: xai-abcdefghijkl and sk-ab***wxyz and the-key-itself"
+    shaped = "xai-" + secrets.token_hex(8)  # made here: no key-shaped string is committed
+    text = f"Incorrect API key provided: {shaped} and sk-ab***wxyz and the-key-itself"
     cleaned = redact(text, "the-key-itself")
-    assert "abcdefghijkl" not in cleaned and "wxyz" not in cleaned and "the-key-itself" not in cleaned
+    assert shaped[4:] not in cleaned and "wxyz" not in cleaned and "the-key-itself" not in cleaned
 
 
 # -- providers -------------------------------------------------------------------------------

@@ -19,11 +19,9 @@ from causerie.reading import ChatRequest
 from causerie.service import ChatService
 from causerie.settings import SettingsError, load_settings
 
-from conftest import run_async
+from conftest import LOGIN_TOKEN, SERVER_KEY, VISITOR_KEY, run_async
 from scripted_server import Reply, ScriptedServer, text_stream
 
-SERVER_KEY = "sk-server-owner-1234567890"
-VISITOR_KEY = "sk-visitor-own-0987654321"
 QUESTION = [{"role": "user", "content": "Hello?"}]
 
 
@@ -109,14 +107,14 @@ def test_a_provider_without_a_server_key_is_usable_with_the_visitors_key(scripte
 
 
 def test_hugging_face_router_is_billed_to_the_signed_in_visitor(scripted):
-    signed_in = Visitor(session="s1", user="hf:alice", hf_token="hf_alice_login_token")
+    signed_in = Visitor(session="s1", user="hf:alice", hf_token=LOGIN_TOKEN)
     # A login token goes to Hugging Face's own router; at another address only if the owner says so.
     unsaid = service_for({"HF_TOKEN": SERVER_KEY, "HF_BASE_URL": scripted.base_url})
     ask(unsaid, ChatOptions("huggingface", "m"), visitor=signed_in)
     assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {SERVER_KEY}"
     service = service_for({"HF_TOKEN": SERVER_KEY, "HF_BASE_URL": scripted.base_url, "HF_BILL_VISITORS": "1"})
     ask(service, ChatOptions("huggingface", "m"), visitor=signed_in)
-    assert scripted.requests[-1]["headers"]["authorization"] == "Bearer hf_alice_login_token"
+    assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {LOGIN_TOKEN}"
     ask(service, ChatOptions("huggingface", "m"), visitor=Visitor(session="s2"))
     assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {SERVER_KEY}"
     off = service_for({"HF_TOKEN": SERVER_KEY, "HF_BASE_URL": scripted.base_url, "HF_BILL_VISITORS": "0"})
@@ -137,13 +135,13 @@ def test_a_visitor_key_does_not_open_the_owners_local_servers(scripted):
 def test_a_rejected_visitor_key_is_neither_echoed_nor_logged(scripted, caplog):
     caplog.set_level(logging.DEBUG)
     scripted.queue(Reply.error(401, {"error": {"message": f"Incorrect API key provided: {VISITOR_KEY}. "
-                                                          f"You passed sk-vis***4321."}}))
+                                                          f"You passed {VISITOR_KEY[:6]}***{VISITOR_KEY[-4:]}."}}))
     service = service_for({"OPENAI_BASE_URL": scripted.base_url})
     failure = failure_of(ask(service, ChatOptions("openai", "m", api_key=VISITOR_KEY)))
     assert failure.kind == "auth" and "Your API key" in failure.message
-    assert VISITOR_KEY not in failure.message and "sk-vis" not in failure.message
+    assert VISITOR_KEY not in failure.message and VISITOR_KEY[:6] not in failure.message
     assert VISITOR_KEY not in repr(ChatOptions(api_key=VISITOR_KEY)) and VISITOR_KEY not in repr(Visitor(hf_token=VISITOR_KEY))
-    assert VISITOR_KEY not in caplog.text and "sk-vis" not in caplog.text
+    assert VISITOR_KEY not in caplog.text and VISITOR_KEY[:6] not in caplog.text
 
 
 # -- endpoints refused in public mode -------------------------------------------------------

@@ -13,10 +13,8 @@ import httpx
 import pytest
 from itsdangerous import TimestampSigner
 
-from conftest import RunningApp
+from conftest import LOGIN_TOKEN, SERVER_KEY, VISITOR_KEY, RunningApp
 
-SERVER_KEY = "sk-server-owner-1234567890"
-VISITOR_KEY = "sk-visitor-own-0987654321"
 OAUTH_SECRET = "oauth-client-secret-for-tests"
 
 
@@ -82,12 +80,12 @@ def test_login_required_refuses_anonymous_api_calls_and_bills_the_visitor(space_
     with pytest.raises(Exception, match="signed-in people only"):
         Client(app.url, verbose=False).predict("Hello?", api_name="/chat")
     assert not scripted.requests
-    login = {"oauth_info": {"access_token": "hf_alice_login_token", "expires_at": int(time.time()) + 3600,
+    login = {"oauth_info": {"access_token": LOGIN_TOKEN, "expires_at": int(time.time()) + 3600,
                             "userinfo": {"preferred_username": "alice"}}}
     alice = Client(app.url, verbose=False, httpx_kwargs={"cookies": {"session": session_cookie(login)}})
     assert alice.predict("Hello?", api_name="/chat") == "Hello there!"
     # The Hugging Face router is billed to alice's own account, not the owner's HF_TOKEN.
-    assert scripted.requests[-1]["headers"]["authorization"] == "Bearer hf_alice_login_token"
+    assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {LOGIN_TOKEN}"
     expired = {"oauth_info": {**login["oauth_info"], "expires_at": 1}}
     with pytest.raises(Exception, match="signed-in people only"):
         Client(app.url, verbose=False, httpx_kwargs={"cookies": {"session": session_cookie(expired)}}).predict(

@@ -7,10 +7,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from test_history_browser import ask, open_page, start_app
 
-from conftest import open_accordion
+from conftest import VISITOR_KEY, open_accordion
 
 pytestmark = pytest.mark.browser
-VISITOR_KEY = "sk-visitor-own-0987654321"
 
 
 def pick_provider(page: Page, label: str) -> None:
