@@ -40,7 +40,7 @@ def _custom(settings: Settings, provider: Provider, base_url: str | None) -> str
     if not base_url or provider.managed:
         return None
     wanted = base_url.rstrip("/")
-    configured = settings.base_urls.get(provider.id, provider.base_url).rstrip("/")
+    configured = settings.base_url(provider).rstrip("/")
     return None if wanted == configured else wanted
 
 
@@ -65,7 +65,7 @@ def choose_endpoint(settings: Settings, provider: Provider, options: ChatOptions
                         public_only=settings.public.public)
     if provider.managed:
         return Endpoint(provider, local_base_url or "", None, key_from="none", owner_pays=True)
-    base_url = settings.base_urls.get(provider.id, provider.base_url)
+    base_url = settings.base_url(provider)
     if options.api_key and takes_visitor_key(provider):
         return Endpoint(provider, base_url, options.api_key, key_from="visitor")
     hf_token = visitor.hf_token if visitor else None

@@ -41,14 +41,20 @@ class RefusedAddress(ConnectionRefusedError):
         self.address, self.why = address, why
 
 
-def why_refused(address: Address, allowed: Iterable[Network] = ()) -> str | None:
-    """Why connecting to `address` is refused in public mode ("loopback", "private", ...), or None."""
+def plain_address(address: Address) -> Address:
+    """The IPv4 address an IPv6 one carries (IPv4-mapped, 6to4, Teredo, NAT64), else itself."""
     if isinstance(address, ipaddress.IPv6Address):
         embedded = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
-        if embedded is None and any(address in net for net in NAT64):  # an IPv4 address through NAT64
+        if embedded is None and any(address in net for net in NAT64):
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:
-            address = embedded
+            return embedded
+    return address
+
+
+def why_refused(address: Address, allowed: Iterable[Network] = ()) -> str | None:
+    """Why connecting to `address` is refused in public mode ("loopback", "private", ...), or None."""
+    address = plain_address(address)
     if address in METADATA or str(address) == "169.254.169.254":
         return "a cloud metadata address"  # whatever networks the owner allowed
     if any(address in network for network in allowed):

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from .egress import plain_address
 from .events import Failure
 
 MAX_TRACKED = 50_000
@@ -40,13 +41,15 @@ class Visitor:
 
 
 def _network_of(ip: str) -> str:
+    """An address as the limits count it: an IPv6 one by its /64, an IPv4 one carried in IPv6 as
+    itself."""
     try:
-        address = ipaddress.ip_address(ip)
+        address = plain_address(ipaddress.ip_address(ip))
     except ValueError:
         return ip
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+    if isinstance(address, ipaddress.IPv6Address):
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address.ipv4_mapped or address) if isinstance(address, ipaddress.IPv6Address) else str(address)
+    return str(address)
 
 
 class _Windows:

@@ -44,10 +44,6 @@ class _Prepared:
     """MAX_TOKENS_CAP when the owner pays, else 0: the answer is stopped beyond it."""
 
 
-def _custom_endpoint(settings: Settings, endpoint: Endpoint) -> bool:
-    return endpoint.base_url != settings.endpoint(endpoint.provider.id).base_url and not endpoint.provider.managed
-
-
 CHARS_PER_TOKEN = 4
 """For estimates where no count is known (English and French text run at about four)."""
 
@@ -131,7 +127,7 @@ class ChatService:
         return await self._models_at(endpoint, visitor)
 
     async def _models_at(self, endpoint: Endpoint, visitor: Visitor | None = None) -> list[str]:
-        if endpoint.key_from in ("server", "none") and not _custom_endpoint(self.settings, endpoint):
+        if endpoint.owner_pays:  # the owner's endpoint, with the owner's key or none: the shared list
             return await self.catalog.models(self.client.http(), endpoint)
         # A request to an address or with a key the visitor chose: counted, and checked in public mode.
         if not self.allowance.may_list(visitor or Visitor()):
@@ -139,6 +135,16 @@ class ChatService:
         if endpoint.public_only and await check_url(endpoint.base_url, self.settings.public.allowed_networks):
             return []
         return await self.catalog.fetch(self.client.http(public_only=endpoint.public_only), endpoint)
+
+    async def model_choices(self, provider_id: str, options: ChatOptions | None = None,
+                            visitor: Visitor | None = None) -> tuple[list[str], str]:
+        """The models to offer for a provider, and the one to suggest. With the person's own key or
+        endpoint, their list, and a suggestion from it."""
+        models = await self.models(provider_id, options, visitor)
+        pick = self.initial_model(provider_id)
+        if models and options and (options.api_key or options.base_url) and pick not in models:
+            pick = pick_default_model(get_provider(provider_id), models) or ""
+        return models or ([pick] if pick else []), pick
 
     def _configured_model(self, provider_id: str) -> str | None:
         """DEFAULT_MODEL, which belongs to the default provider."""

@@ -115,10 +115,14 @@ class Settings:
             return f"set {provider.base_url_env} (default {provider.base_url})"
         return f"set {provider.key_env} in .env or the Space's secrets"
 
+    def base_url(self, provider: Provider) -> str:
+        """The provider's address as configured: its base URL variable, else its own."""
+        return self.base_urls.get(provider.id, provider.base_url)
+
     def endpoint(self, provider_id: str, *, local_base_url: str | None = None) -> Endpoint:
         """The server-configured endpoint for a provider (its own key only goes to its own URL)."""
         provider = get_provider(provider_id)
-        base_url = local_base_url if provider.managed else self.base_urls.get(provider.id, provider.base_url)
+        base_url = local_base_url if provider.managed else self.base_url(provider)
         return Endpoint(provider, base_url or "", self.keys.get(provider.id))
 
     def choose_default_provider(self) -> Provider | None:

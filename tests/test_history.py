@@ -361,7 +361,7 @@ def test_the_migrations_build_exactly_the_schema_the_code_uses(database_url):
 def test_the_owner_is_the_signed_in_name_by_how_they_signed_in():
     from types import SimpleNamespace
 
-    from causerie.ui.view import owner_of
+    from causerie.ui.visitors import owner_of
 
     def request(username=None, session=None):
         inner = SimpleNamespace(session=session) if session is not None else SimpleNamespace()

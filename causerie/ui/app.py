@@ -12,9 +12,7 @@ import gradio as gr
 from ..access import offered_providers
 from ..answer import SessionTotals
 from ..library import Notice
-from ..limits import Visitor
-from ..options import ChatOptions
-from ..providers import PROVIDERS, get_provider, pick_default_model
+from ..providers import PROVIDERS
 from ..runs import AnswerRuns
 from ..service import ChatService
 from ..settings import Settings
@@ -24,11 +22,10 @@ from .api import register_api
 from .chat import ChatHandlers
 from .conversations import ConversationHandlers
 from .history_page import NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
-from .panel import PageSettings, effort_update
+from .panel import PageSettings, effort_update, wire_access
 from .session_cost import reuse_api_schemas
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
-from .visitors import visitor_of
 
 LATEX_DELIMITERS = [
     {"left": "$$", "right": "$$", "display": True},
@@ -48,14 +45,6 @@ SHOW_QUESTION_JS = """(message, history) => {
 }"""
 
 ECHO_WITHIN_S = 0.05
-
-# The person's keys and base URLs, one each per provider, in this page's memory only (gone on
-# reload). The boxes show the chosen provider's, and a hidden box says which provider they are for.
-KEY_FOR_PROVIDER_JS = """(provider) => {
-  const kept = (window.causerieKeys || {})[provider] || {};
-  return [kept.key || '', kept.url || '', provider];
-}"""
-REMEMBER_KEY_JS = "(key, url, provider) => { (window.causerieKeys ||= {})[provider] = {key, url}; return provider; }"
 
 # After the page's model list arrives: the best listed model replaces the one the page opened
 # with, unless the person has picked or typed another meanwhile (the list may take seconds).
@@ -109,32 +98,6 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
     default_preset = presets.get(settings.default_prompt) or next(iter(presets.values()), None)
     preset_order = sorted(presets.values(), key=lambda p: (p.id != (default_preset.id if default_preset else ""), p.language, p.id))
 
-    async def listed(provider_id, options: ChatOptions | None = None, visitor: Visitor | None = None) -> tuple[list[str], str]:
-        """The provider's models for the dropdown, and the one it suggests (with the person's own
-        key or endpoint, the list they get; it goes to their page only)."""
-        models = await service.models(provider_id, options, visitor)
-        pick = service.initial_model(provider_id)
-        if models and options and (options.api_key or options.base_url) and pick not in models:
-            pick = pick_default_model(get_provider(provider_id), models) or ""
-        return models or ([pick] if pick else []), pick
-
-    async def on_provider_change(provider_id, api_key, key_for, base_url, request: gr.Request):
-        if not provider_id:
-            return gr.update(), gr.update()
-        key = (api_key or "").strip() if key_for == provider_id else ""  # a key goes to its own provider only
-        options = ChatOptions(provider_id, api_key=key or None,
-                              base_url=(base_url or "").strip() or None if key_for == provider_id else None)
-        choices, pick = await listed(provider_id, options, visitor_of(request, settings))
-        return gr.update(choices=choices, value=pick), effort_update(service, provider_id, pick)
-
-    async def on_access_change(provider_id, api_key, key_for, base_url, model, effort, request: gr.Request):
-        """The models listed again for a key or base URL just given; the chosen one stays if listed."""
-        if not provider_id:
-            return gr.update(), gr.update()
-        listing, _ = await on_provider_change(provider_id, api_key, key_for, base_url, request)
-        keep = model if model in listing["choices"] else listing["value"]
-        return gr.update(choices=listing["choices"], value=keep), effort_update(service, provider_id, keep, effort or "")
-
     def on_preset_change(preset_id):
         preset = presets.get(preset_id)
         if preset is None:
@@ -144,8 +107,6 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         return preset.prompt, *("" if value is None else f"{value:g}" for value in shown)
 
     offered = offered_providers(settings)
-    if default is None and offered and settings.public.require_user_key:
-        default = offered[0]
 
     with gr.Blocks(title="Causerie", fill_height=True, analytics_enabled=False) as demo:
         totals_state = gr.State(SessionTotals())
@@ -220,21 +181,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         events = {"api_visibility": "private", "queue": False}
         # `.input`, not `.change`: opening a conversation sets these too, and must not reset the
         # model or overwrite the prompt it restores.
-        # A key belongs to the provider it was typed for: switching provider shows that provider's
-        # key (kept in the page's memory, never on the server), and lists its models with it.
-        # On `.change` too: opening a conversation may change the provider.
-        access = [provider_box, key_box, key_for, base_url_box]
-        kept_for = [key_box, base_url_box, key_for]
-        provider_box.change(None, provider_box, kept_for, js=KEY_FOR_PROVIDER_JS, **events)
-        provider_box.input(None, provider_box, kept_for, js=KEY_FOR_PROVIDER_JS, **events).then(
-            on_provider_change, access, [model_box, effort_box], **events)
-        # `.change` catches a pasted key too (Gradio's `.input` misses it in a password box). The
-        # models are listed again once the person leaves the box or presses Enter.
-        for box in (key_box, base_url_box):
-            box.change(None, [key_box, base_url_box, provider_box], key_for, js=REMEMBER_KEY_JS, **events)
-            for trigger in (box.blur, box.submit):
-                trigger(on_access_change, [*access, model_box, effort_box], [model_box, effort_box],
-                        trigger_mode="always_last", **events)
+        wire_access(service, page_settings, events)
         opened_with = gr.Textbox(initial_model, visible=False)
         listed_pick = gr.Textbox(visible=False)
 
@@ -252,7 +199,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
             if isinstance(updates.get(model_box), dict) or not provider_id:
                 updates[listed_pick] = ""
             else:
-                choices, pick = await listed(provider_id)
+                choices, pick = await service.model_choices(provider_id)
                 updates.update({model_box: gr.update(choices=choices), listed_pick: pick})
             # Settings left alone get their current value (cheap; see keep_unchanged) only if this
             # was quick: during a slow model list the person may have changed one meanwhile.

@@ -26,8 +26,8 @@ from .history import content_text, plain_turns
 from .panel import PageSettings
 from .render import message as chat_message
 from .render import render
-from .view import ConversationView, HistoryPanel, run_owner
-from .visitors import visitor_of
+from .view import ConversationView, HistoryPanel
+from .visitors import run_owner, visitor_of
 
 
 def _turn_start(history: list[dict], index: Any) -> int | None:

@@ -9,7 +9,6 @@ have written since, the one this page wrote last, and the one the page opened wi
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -31,7 +30,8 @@ from .browser_state import open_browser_layer
 from .history import saved_messages
 from .panel import effort_update
 from .render import page_messages, render
-from .view import ConversationView, HistoryPanel, owner_of, run_owner
+from .view import ConversationView, HistoryPanel, noted_conversations
+from .visitors import owner_of, run_owner
 
 log = logging.getLogger(__name__)
 
@@ -253,21 +253,14 @@ class ConversationHandlers:
         """When the page opens: if one of the conversations this browser noted as being answered
         (NOTE_LIVE_JS) has an answer running here, or one that ended with no page to save it, show
         that conversation (its chat so far) and let the resume step follow it."""
-        try:
-            noted = json.loads(values.get(self.panel.live) or "[]")
-        except ValueError:
-            noted = []
         owner = run_owner(request, values.get(self.panel.browser))
-        for conversation_id in reversed([n for n in noted if isinstance(n, str)][-20:] if isinstance(noted, list) else []):
+        for conversation_id in noted_conversations(values.get(self.panel.live)):
             run = self.runs.get(conversation_id, owner)
-            if run is None:
-                continue
-            view: ConversationView = values[self.view]
-            view.shown = conversation_id
-            view.unsaved_new.add(conversation_id)  # until the answer's save, it may be in no list
-            updates.update({self.panel.title: "", self.panel.current: conversation_id})
-            await self._show_run(run, updates)
-            return
+            if run is not None:
+                values[self.view].show_running(conversation_id)
+                updates.update({self.panel.title: "", self.panel.current: conversation_id})
+                await self._show_run(run, updates)
+                return
 
     async def _show_run(self, run: AnswerRun, updates: dict) -> None:
         """Show a running answer's conversation as far as it went, with its settings; the resume

@@ -17,11 +17,10 @@ from ..shelves import Keeper
 from .browser_state import READ_STORE_JS
 from .conversations import CONFIRM_DELETE_JS, ConversationHandlers
 from .transfer import DOWNLOAD_JS, Transfers
-from .view import HistoryPanel
+from .view import LIVE_NOTED, HistoryPanel
 
 STORAGE_KEY = "causerie-conversations"
 LIVE_KEY = "causerie-live"
-LIVE_NOTED = 10
 # When a question is sent: this browser notes its conversation (the last few), so that a page
 # opened later (a reload, another tab) can ask whether its answer is still running.
 NOTE_LIVE_JS = """(current) => {

@@ -12,6 +12,7 @@ import gradio as gr
 from ..conversations import SETTING_NAMES
 from ..options import ChatOptions, generation_params
 from ..service import ChatService
+from .visitors import visitor_of
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class PageSettings:
         """The panel's values as options; a value out of range raises InvalidOptions. An empty
         box means the model's own default."""
         provider_id = values[self.provider] or None
-        key = (values.get(self.api_key) or "").strip() or None
+        api_key, base_url = own_access(provider_id, values.get(self.api_key), values.get(self.key_for),
+                                       values.get(self.base_url))
         return ChatOptions(
             provider_id=provider_id,
             model=(values[self.model] or "").strip() or None,
@@ -53,9 +55,8 @@ class PageSettings:
             params=generation_params(temperature=values[self.temperature], top_p=values[self.top_p],
                                      max_tokens=values[self.max_tokens],
                                      reasoning_effort=values[self.reasoning_effort]),
-            # The key and base URL were given for the provider in `key_for`: they go to no other.
-            api_key=key if key and values.get(self.key_for) == provider_id else None,
-            base_url=(values.get(self.base_url) or "").strip() or None if values.get(self.key_for) == provider_id else None,
+            api_key=api_key,
+            base_url=base_url,
         )
 
     def stored(self, values: Mapping[Any, Any]) -> dict[str, str]:
@@ -69,3 +70,58 @@ def effort_update(service: ChatService, provider_id: str | None, model: str | No
     levels = service.info(provider_id or "", (model or "").strip()).reasoning_effort if provider_id else ()
     return gr.update(choices=[("model default", "")] + [(level, level) for level in levels],
                      value=value if value in levels else "", visible=bool(levels))
+
+
+def own_access(provider_id: str | None, api_key: Any, key_for: Any, base_url: Any) -> tuple[str | None, str | None]:
+    """The person's own key and base URL, for the provider they were given for (`key_for`) only:
+    given for another, they go nowhere."""
+    if not provider_id or key_for != provider_id:
+        return None, None
+    return (api_key or "").strip() or None, (base_url or "").strip() or None
+
+
+# The person's keys and base URLs, one each per provider, in this page's memory only (gone on
+# reload). The boxes show the chosen provider's, and a hidden box says which provider they are for.
+KEY_FOR_PROVIDER_JS = """(provider) => {
+  const kept = (window.causerieKeys || {})[provider] || {};
+  return [kept.key || '', kept.url || '', provider];
+}"""
+REMEMBER_KEY_JS = "(key, url, provider) => { (window.causerieKeys ||= {})[provider] = {key, url}; return provider; }"
+
+
+def wire_access(service: ChatService, page: PageSettings, events: dict) -> None:
+    """The provider box, and the person's own key and base URL: a key belongs to the provider it
+    was typed for; switching provider shows that provider's key and lists its models with it."""
+
+    async def choices(provider_id, api_key, key_for, base_url, request) -> tuple[list[str], str]:
+        api_key, base_url = own_access(provider_id, api_key, key_for, base_url)
+        options = ChatOptions(provider_id, api_key=api_key, base_url=base_url)
+        return await service.model_choices(provider_id, options, visitor_of(request, service.settings))
+
+    async def on_provider_change(provider_id, api_key, key_for, base_url, request: gr.Request):
+        if not provider_id:
+            return gr.update(), gr.update()
+        models, pick = await choices(provider_id, api_key, key_for, base_url, request)
+        return gr.update(choices=models, value=pick), effort_update(service, provider_id, pick)
+
+    async def on_access_change(provider_id, api_key, key_for, base_url, model, effort, request: gr.Request):
+        """The models listed again for a key or base URL just given; the chosen one stays if listed."""
+        if not provider_id:
+            return gr.update(), gr.update()
+        models, pick = await choices(provider_id, api_key, key_for, base_url, request)
+        keep = model if model in models else pick
+        return gr.update(choices=models, value=keep), effort_update(service, provider_id, keep, effort or "")
+
+    access = [page.provider, page.api_key, page.key_for, page.base_url]
+    kept_for = [page.api_key, page.base_url, page.key_for]
+    listing = [page.model, page.reasoning_effort]
+    # On `.change` too: opening a conversation may change the provider.
+    page.provider.change(None, page.provider, kept_for, js=KEY_FOR_PROVIDER_JS, **events)
+    page.provider.input(None, page.provider, kept_for, js=KEY_FOR_PROVIDER_JS, **events).then(
+        on_provider_change, access, listing, **events)
+    # `.change` catches a pasted key too (Gradio's `.input` misses it in a password box). The
+    # models are listed again once the person leaves the box or presses Enter.
+    for box in (page.api_key, page.base_url):
+        box.change(None, [page.api_key, page.base_url, page.provider], page.key_for, js=REMEMBER_KEY_JS, **events)
+        for trigger in (box.blur, box.submit):
+            trigger(on_access_change, [*access, *listing], listing, trigger_mode="always_last", **events)

@@ -18,7 +18,7 @@ from ..library import Notice
 from ..store.errors import StoreError
 from ..wording import words
 from .conversations import ConversationHandlers
-from .view import owner_of
+from .visitors import owner_of
 
 MAX_IMPORT_BYTES = 20_000_000
 """Also Gradio's upload limit (launch_options): a larger file is refused before it is stored."""

@@ -1,16 +1,13 @@
-"""Who is on a page (owner_of), the components of its conversation list (HistoryPanel), and what
-one page knows between its events (a gr.State, changed in place by its handlers): the
+"""The components of a page's conversation list (HistoryPanel), and what one page knows between its events (a gr.State, changed in place by its handlers): the
 conversation on screen, the answers being written and by which conversation, and the newest
 value this page gave the browser to keep."""
 
 from __future__ import annotations
 
 import asyncio
-import time
+import json
 from dataclasses import dataclass, field
 from typing import Any
-
-import gradio as gr
 
 from ..conversations import Conversation, new_id
 
@@ -62,6 +59,12 @@ class ConversationView:
             self.unsaved_new.add(self.shown)
         return self.shown
 
+    def show_running(self, conversation_id: str) -> None:
+        """Show a conversation whose answer is running on its own (runs.py): until that answer's
+        save, it may be in no list, so a question asked meanwhile belongs to it."""
+        self.shown = conversation_id
+        self.unsaved_new.add(conversation_id)
+
     def lock(self) -> asyncio.Lock:
         """One change of the kept conversations at a time on this page."""
         if self._lock is None:
@@ -111,37 +114,18 @@ class ConversationView:
         return entry[1].chat if entry else None
 
 
-def owner_of(request: gr.Request | None) -> str | None:
-    """Who is signed in: a basic-auth name (AUTH_USERS) or a Hugging Face login, or None."""
-    if request is None:
-        return None
-    if request.username:
-        return f"user:{request.username}"
-    name = (hf_login(request).get("userinfo") or {}).get("preferred_username")
-    return f"hf:{name}" if name else None
+LIVE_NOTED = 10
+"""Conversations a browser notes as asked in (HistoryPanel.live), at most."""
 
 
-def run_owner(request: gr.Request | None, browser_secret: Any) -> str:
-    """Whose a running answer is: the signed-in person, else this browser (its secret), else,
-    with neither, this page's session alone."""
-    if owner := owner_of(request):
-        return owner
-    if isinstance(browser_secret, str) and 16 <= len(browser_secret) <= 100:
-        return f"browser:{browser_secret}"
-    return f"session:{request.session_hash if request else ''}"
-
-
-def hf_login(request: gr.Request) -> dict:
-    """The Hugging Face login in the request's session (Gradio's OAuth), or {}: an expired login
-    is no login."""
+def noted_conversations(raw: Any) -> list[str]:
+    """The conversation ids a page sent as noted (HistoryPanel.live: JSON the browser keeps), most
+    recent first; anything else in it is ignored."""
     try:
-        info = request.request.session.get("oauth_info") or {}
-    except (AssertionError, AttributeError):  # no session middleware: Hugging Face login is off
-        return {}
-    expires_at = info.get("expires_at")
-    if isinstance(expires_at, (int, float)) and expires_at < time.time():
-        return {}
-    return info
+        noted = json.loads(raw or "[]")
+    except (TypeError, ValueError):
+        return []
+    return [n for n in reversed(noted) if isinstance(n, str)][:LIVE_NOTED] if isinstance(noted, list) else []
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,48 @@
-"""Who is asking, read from Gradio's request: their session, address and login (limits.Visitor)."""
+"""Who is asking, read from Gradio's request: who is signed in (owner_of), whose running answers
+these are (run_owner), and their session, address and login for the limits (visitor_of)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import gradio as gr
 
 from ..limits import Visitor
 from ..settings import Settings
-from .view import hf_login, owner_of
+
+
+def owner_of(request: gr.Request | None) -> str | None:
+    """Who is signed in: a basic-auth name (AUTH_USERS) or a Hugging Face login, or None."""
+    if request is None:
+        return None
+    if request.username:
+        return f"user:{request.username}"
+    name = (hf_login(request).get("userinfo") or {}).get("preferred_username")
+    return f"hf:{name}" if name else None
+
+
+def run_owner(request: gr.Request | None, browser_secret: Any) -> str:
+    """Whose a running answer is: the signed-in person, else this browser (its secret), else,
+    with neither, this page's session alone."""
+    if owner := owner_of(request):
+        return owner
+    if isinstance(browser_secret, str) and 16 <= len(browser_secret) <= 100:
+        return f"browser:{browser_secret}"
+    return f"session:{request.session_hash if request else ''}"
+
+
+def hf_login(request: gr.Request) -> dict:
+    """The Hugging Face login in the request's session (Gradio's OAuth), or {}: an expired login
+    is no login."""
+    try:
+        info = request.request.session.get("oauth_info") or {}
+    except (AssertionError, AttributeError):  # no session middleware: Hugging Face login is off
+        return {}
+    expires_at = info.get("expires_at")
+    if isinstance(expires_at, (int, float)) and expires_at < time.time():
+        return {}
+    return info
 
 
 def client_ip(request: gr.Request, proxy_hops: int) -> str | None:
