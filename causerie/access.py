@@ -17,7 +17,7 @@ from .events import Failure
 from .limits import Visitor
 from .options import ChatOptions
 from .providers import PROVIDERS, Endpoint, Provider
-from .settings import Settings
+from .settings import Settings, setup_params
 
 HF_ROUTER = "huggingface"
 
@@ -79,4 +79,4 @@ def choose_endpoint(settings: Settings, provider: Provider, options: ChatOptions
         owner_can_set = not (settings.public.public or settings.public.require_user_key)
         return Failure("not_ready", {"why": "needs_key", "provider": provider.label, "docs_url": provider.docs_url,
                                      "key_env": provider.key_env if owner_can_set else None})
-    return Failure("not_ready", {"why": "not_set_up", "provider": provider.label, "how": settings.what_to_set(provider)})
+    return Failure("not_ready", {"why": "not_set_up", "provider": provider.label, **setup_params(provider)})

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .events import Event, Failure, Finish, Notice, ReasoningDelta, Start, Status, TextDelta, Usage
+from .wording import DEFAULT_LANGUAGE, number, words
 
 log = logging.getLogger(__name__)
 
@@ -215,15 +216,17 @@ class SessionTotals:
         else:
             self.cost_usd += usage.cost_usd
 
-    def summary(self) -> str:
+    def summary(self, language: str = DEFAULT_LANGUAGE) -> str:
+        def say(kind: str, **params) -> str:
+            return words("page", kind, params, language)
+
         if not self.answers:
-            return "No answers yet in this session."
-        approx = "≈ " if self.estimated else ""
-        text = (f"{self.answers} answer{'s' if self.answers != 1 else ''} · {approx}{self.prompt_tokens:,} tokens in · "
-                f"{approx}{self.completion_tokens:,} out")
+            return say("totals.none")
+        text = say("totals", why="one" if self.answers == 1 else None, answers=self.answers, approx="≈ " if self.estimated else "",
+                   prompt=number(self.prompt_tokens, language), completion=number(self.completion_tokens, language))
         if self.unpriced == self.answers:
-            return text + " · no price known"
-        text += f" · ${self.cost_usd:.4f}"
+            return text + say("totals_unpriced")
+        text += say("totals_cost", cost=f"${self.cost_usd:.4f}")
         if self.unpriced:
-            text += f" (+{self.unpriced} without a known price)"
+            text += say("totals_some_unpriced", count=self.unpriced)
         return text

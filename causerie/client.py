@@ -298,7 +298,6 @@ class ChatClient:
 
     def _connect_failure(self, endpoint: Endpoint, why: str, **extra: Any) -> Failure:
         p = endpoint.provider
-        where = f"set {p.base_url_env} to its address" if p.base_url_env else "check that it is running"
         return Failure("connect", {"provider": p.label, "base_url": endpoint.base_url, "why": why,
-                                   "seconds": self.timeout.connect, "where_hint": where, **extra})
+                                   "seconds": self.timeout.connect, "base_url_env": p.base_url_env, **extra})
 

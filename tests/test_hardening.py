@@ -258,7 +258,7 @@ def test_a_429_with_a_date_is_waited_for_then_succeeds(scripted):
 
 def test_failures_are_worded_from_their_kind_and_parameters():
     failure = Failure("connect", {"provider": "Ollama", "base_url": "http://x/v1", "why": "refused",
-                                  "where_hint": "set OLLAMA_BASE_URL to its address"})
+                                  "base_url_env": "OLLAMA_BASE_URL"})
     assert failure.message.startswith("Could not connect to Ollama at http://x/v1 (connection refused)")
     assert "OLLAMA_BASE_URL" in failure.message
 

@@ -26,6 +26,7 @@ from .panel import PageSettings, effort_update, wire_access
 from .session_cost import reuse_api_schemas
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
+from .visitors import page_language
 
 LATEX_DELIMITERS = [
     {"left": "$$", "right": "$$", "display": True},
@@ -267,13 +268,17 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
         # The page opened on an answer still being written: follow it (set by on_open).
         panel.resume.change(handlers.resume, handlers.inputs(), outputs, **streamed),
     ]
-    ended = [stream.then(idle, view_state, textbox, **quick).then(SessionTotals.summary, totals_state, totals_box, **quick)
+    ended = [stream.then(idle, view_state, textbox, **quick).then(totals_line, totals_state, totals_box, **quick)
              for stream in streams]
     stop = textbox.stop(None, None, None, cancels=streams, api_visibility="private")
     undo = chatbot.undo(handlers.undo, chatbot, [chatbot, textbox], **quick)
     clear = chatbot.clear(None, None, None, cancels=streams, api_visibility="private")
     stopped = wire_saves(history, ended, stop, undo, clear)
     stopped.then(idle, view_state, textbox, **quick)  # once the stopped answers are put away
+
+
+def totals_line(totals: SessionTotals, request: gr.Request) -> str:
+    return totals.summary(page_language(request))
 
 
 def _not_ready_table(service: ChatService) -> str:

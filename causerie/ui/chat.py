@@ -27,7 +27,7 @@ from .panel import PageSettings
 from .render import message as chat_message
 from .render import render
 from .view import ConversationView, HistoryPanel
-from .visitors import run_owner, visitor_of
+from .visitors import page_language, run_owner, visitor_of
 
 
 def _turn_start(history: list[dict], index: Any) -> int | None:
@@ -67,12 +67,13 @@ class ChatHandlers:
         conversation_id = view.conversation_for(values.get(self.current))
         kept_settings = self.settings.stored(values)
         number = view.begin(conversation_id)
+        language = page_language(request)
         try:
             options = self.settings.options(values)
         except InvalidOptions as exc:
             refused = Answer()
             refused.apply(exc.failure)
-            chat = shown + render(refused)
+            chat = shown + render(refused, language)
             view.finish(number, conversation_id, chat, kept_settings)
             yield chat, gr.skip()
             return
@@ -85,15 +86,16 @@ class ChatHandlers:
             await answers.aclose()
             refused = Answer()
             refused.apply(Failure("busy", {"why": "yours" if full.per_owner else "all", "count": full.limit}))
-            chat = shown + render(refused)
+            chat = shown + render(refused, language)
             view.finish(number, conversation_id, chat, kept_settings)
             yield chat, gr.skip()
             return
-        async with aclosing(self._follow(run, shown, number, values)) as updates:
+        async with aclosing(self._follow(run, shown, number, values, language)) as updates:
             async for update in updates:
                 yield update
 
-    async def _follow(self, run: AnswerRun, shown: list, number: int, values: Mapping[Any, Any]) -> AsyncIterator[tuple]:
+    async def _follow(self, run: AnswerRun, shown: list, number: int, values: Mapping[Any, Any],
+                      language: str) -> AsyncIterator[tuple]:
         """Show an answer that runs on its own (runs.py) as it grows. If this page goes away, the
         answer goes on; if it ends here, this page saves it (the chain after the stream), and the
         save lets the run go."""
@@ -104,10 +106,10 @@ class ChatHandlers:
         async with aclosing(run.follow()) as answers:
             async for answer in answers:
                 if answer.finished_at is None and not run.done:
-                    chat = shown + render(answer)
+                    chat = shown + render(answer, language)
                     view.update(number, conversation_id, chat, kept_settings)
                     yield (chat if view.is_shown(conversation_id) else gr.skip()), gr.skip()
-        chat = shown + render(answer) if answer is not None else shown
+        chat = shown + render(answer, language) if answer is not None else shown
         view.finish(number, conversation_id, chat, kept_settings)
         totals: SessionTotals = values[self.totals]
         yield (chat if view.is_shown(conversation_id) else gr.skip()), totals.plus(answer) if answer else gr.skip()
@@ -122,7 +124,7 @@ class ChatHandlers:
             yield gr.skip(), gr.skip()
             return
         number = view.begin(conversation_id)
-        async with aclosing(self._follow(run, run.context[0], number, values)) as updates:
+        async with aclosing(self._follow(run, run.context[0], number, values, page_language(request))) as updates:
             async for update in updates:
                 yield update
 

@@ -31,7 +31,7 @@ from .history import saved_messages
 from .panel import effort_update
 from .render import page_messages, render
 from .view import ConversationView, HistoryPanel, noted_conversations
-from .visitors import owner_of, run_owner
+from .visitors import owner_of, page_language, run_owner
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class ConversationHandlers:
             notices = [n for n in notices if n.kind != "history_unreadable"]
         view.warned_unreadable = view.warned_unreadable or any(n.kind == "history_unreadable" for n in notices)
         latest = {n.kind: n for n in notices}  # one line a kind: the last (an import may drop many)
-        lines = [words("history", n.kind, n.params) for n in latest.values()]
+        lines = [words("history", n.kind, n.params, page_language(request)) for n in latest.values()]
         for line in lines if not opening else ():
             gr.Warning(line)
         updates.setdefault(self.panel.notice, "\n\n".join(f"⚠️ {line}" for line in lines))
@@ -198,7 +198,7 @@ class ConversationHandlers:
             # An answer this page does not follow (another tab's, one from before a reload): follow it.
             run = self.runs.get(chosen, run_owner(request, values.get(self.panel.browser)))
             if run is not None and chosen not in view.live:
-                await self._show_run(run, updates)
+                await self._show_run(run, updates, page_language(request))
             return updates
 
         return await self.on_shelf(values, request, work, chat=True)
@@ -259,16 +259,16 @@ class ConversationHandlers:
             if run is not None:
                 values[self.view].show_running(conversation_id)
                 updates.update({self.panel.title: "", self.panel.current: conversation_id})
-                await self._show_run(run, updates)
+                await self._show_run(run, updates, page_language(request))
                 return
 
-    async def _show_run(self, run: AnswerRun, updates: dict) -> None:
+    async def _show_run(self, run: AnswerRun, updates: dict, language: str) -> None:
         """Show a running answer's conversation as far as it went, with its settings; the resume
         box's change starts the step that follows it."""
         shown, settings = run.context
         notices: list[Notice] = []
         updates.update(await self._settings_updates(settings, notices))
-        updates.update({self.chatbot: shown + (render(run.answer) if run.answer else []),
+        updates.update({self.chatbot: shown + (render(run.answer, language) if run.answer else []),
                         self.panel.resume: f"{run.conversation_id} {time.time()}"})
 
     async def save_finished(self, values: dict, request: gr.Request) -> dict:

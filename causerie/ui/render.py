@@ -11,32 +11,34 @@ update of every answer (tests/test_ui_parts.py checks that the form is the one G
 from __future__ import annotations
 
 from ..answer import Answer
-from ..wording import words
+from ..wording import DEFAULT_LANGUAGE, number, words
 from .history import UI_ONLY_PREFIX
 
 
-def _number(value: float | int | None) -> str:
-    return f"{value:,}" if isinstance(value, int) else "?"
+def _number(value: float | int | None, language: str) -> str:
+    return number(value, language) if isinstance(value, int) else "?"
 
 
-def footer_text(answer: Answer) -> str:
+def footer_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
+    def say(kind: str, **params) -> str:
+        return words("page", kind, params, language)
+
     parts = [f"{answer.provider_label} · {answer.model}" if answer.model else answer.provider_label]
     if answer.ttft_s is not None:
-        parts.append(f"{answer.ttft_s:.2f} s to first token")
+        parts.append(say("ttft", seconds=answer.ttft_s))
     if answer.tokens_per_s:
-        parts.append(f"{answer.tokens_per_s:.0f} tokens/s")
+        parts.append(say("speed", rate=answer.tokens_per_s))
     usage = answer.usage
     if usage is not None:
-        tokens = f"{_number(usage.prompt_tokens)} in · {_number(usage.completion_tokens)} out"
+        tokens = say("tokens", prompt=_number(usage.prompt_tokens, language), completion=_number(usage.completion_tokens, language))
         if usage.reasoning_tokens:
-            tokens += f" ({_number(usage.reasoning_tokens)} thinking)"
-        parts.append(("≈ " if usage.estimated else "") + tokens + (" (estimated)" if usage.estimated else ""))
+            tokens += say("reasoning_tokens", count=_number(usage.reasoning_tokens, language))
+        parts.append(("≈ " if usage.estimated else "") + tokens + (say("estimated") if usage.estimated else ""))
     if answer.cost_usd is not None:
         cost = f"${answer.cost_usd:.4f}" if answer.cost_usd >= 0.0001 else "< $0.0001"
-        source = usage.cost_source if usage else None
-        parts.append(cost + (" billed" if source == "provider" else " at list price" if source == "price_table" else ""))
+        parts.append(say("cost", cost=cost, why=usage.cost_source if usage else None))
     if answer.finish_reason == "length":
-        parts.append("stopped at the max tokens limit")
+        parts.append(say("length"))
     return " · ".join(parts)
 
 
@@ -45,8 +47,8 @@ def message(role: str, text: str, metadata: dict | None = None) -> dict:
     return {"role": role, "metadata": metadata, "content": [{"text": text, "type": "text"}], "options": None}
 
 
-def _thought(text: str, thinking: bool, seconds: float | None) -> dict:
-    metadata = {"title": "Thinking", "id": f"{UI_ONLY_PREFIX}thought", "status": "pending" if thinking else "done"}
+def _thought(text: str, thinking: bool, seconds: float | None, language: str = DEFAULT_LANGUAGE) -> dict:
+    metadata = {"title": words("page", "thinking", None, language), "id": f"{UI_ONLY_PREFIX}thought", "status": "pending" if thinking else "done"}
     if seconds is not None:
         metadata["duration"] = round(seconds, 1)
     return message("assistant", text, metadata)
@@ -70,24 +72,25 @@ def page_messages(saved: list[dict]) -> list[dict]:
     return shown
 
 
-def render(answer: Answer) -> list[dict]:
+def render(answer: Answer, language: str = DEFAULT_LANGUAGE) -> list[dict]:
+    """The answer as chat messages, worded in `language` (the page's)."""
     messages: list[dict] = []
     if answer.reasoning:
-        messages.append(_thought(answer.reasoning, answer.thinking, answer.thinking_s))
+        messages.append(_thought(answer.reasoning, answer.thinking, answer.thinking_s, language))
     if answer.text:
         messages.append(message("assistant", answer.text))
     if answer.status is not None:
-        messages.append(message("assistant", f"⏳ {answer.status.message}", {"id": f"{UI_ONLY_PREFIX}status"}))
+        messages.append(message("assistant", f"⏳ {answer.status.said_in(language)}", {"id": f"{UI_ONLY_PREFIX}status"}))
     # One notice line under an answer (a saved answer keeps one): what the person should know, then
     # why it failed.
     notes = [f"ℹ️ {notice.message}" for notice in answer.notices]
     if answer.failure is not None:
-        kept = words("notice", "partial_kept") if answer.text else ""
-        notes.append(f"⚠️ {answer.failure.message}{kept}")
+        kept = words("notice", "partial_kept", None, language) if answer.text else ""
+        notes.append(f"⚠️ {answer.failure.said_in(language)}{kept}")
     elif answer.asked_for_tool:
-        notes.append(f"ℹ️ {words('notice', 'tool_calls')}")
+        notes.append(f"ℹ️ {words('notice', 'tool_calls', None, language)}")
     if notes:
         messages.append(message("assistant", "\n\n".join(notes), {"id": f"{UI_ONLY_PREFIX}notice"}))
     if answer.finished_at is not None and answer.provider_label:
-        messages.append(message("assistant", f"<sub>{footer_text(answer)}</sub>", {"id": f"{UI_ONLY_PREFIX}footer"}))
+        messages.append(message("assistant", f"<sub>{footer_text(answer, language)}</sub>", {"id": f"{UI_ONLY_PREFIX}footer"}))
     return messages

@@ -18,7 +18,7 @@ from ..library import Notice
 from ..store.errors import StoreError
 from ..wording import words
 from .conversations import ConversationHandlers
-from .visitors import owner_of
+from .visitors import owner_of, page_language
 
 MAX_IMPORT_BYTES = 20_000_000
 """Also Gradio's upload limit (launch_options): a larger file is refused before it is stored."""
@@ -52,7 +52,7 @@ class Transfers:
                     return _file("causerie-conversations.json", "application/json", bundle_json(await shelf.all()))
                 current = history.shown_conversation(values, await shelf.get(view.shown))
         except StoreError:
-            gr.Warning(words("history", "store_unreachable"))
+            gr.Warning(words("history", "store_unreachable", None, page_language(request)))
             return ""
         if kind == "markdown":
             return _file(f"{file_stem(current)}.md", "text/markdown", to_markdown(current))

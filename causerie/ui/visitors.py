@@ -10,6 +10,13 @@ import gradio as gr
 
 from ..limits import Visitor
 from ..settings import Settings
+from ..wording import language_of
+
+
+def page_language(request: gr.Request | None) -> str:
+    """The language to word things in for this page: the browser's (Accept-Language), as the
+    page's own labels follow it (gr.I18n), else English."""
+    return language_of(request.headers.get("accept-language") if request is not None else None)
 
 
 def owner_of(request: gr.Request | None) -> str | None:
