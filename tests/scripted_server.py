@@ -8,6 +8,7 @@ and a stream the client abandoned is noted, so tests can check what went over th
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import threading
@@ -144,6 +145,9 @@ class ScriptedServer:
         body = await request.json()
         record = {"path": "/v1/chat/completions", "headers": dict(request.headers), "body": body, "outcome": "open"}
         self.requests.append(record)
+        if (wrong := _bad_image(body)) is not None:  # as a vision API does: a part it cannot read is a 400
+            return JSONResponse({"error": {"message": f"Invalid image_url: {wrong}", "type": "invalid_request_error"}},
+                                status_code=400)
         reply = self.replies.popleft() if self.replies else self.default
         if reply.body is not None:
             return Response(reply.body, status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
@@ -166,6 +170,39 @@ class ScriptedServer:
                 raise
 
         return StreamingResponse(pieces(), status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
+
+
+IMAGE_MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
+
+
+def image_parts(body: dict) -> list[bytes]:
+    """The images a chat request carries, decoded from their data URLs."""
+    found = []
+    for message in body.get("messages") or ():
+        for part in message.get("content") if isinstance(message.get("content"), list) else ():
+            if part.get("type") == "image_url":
+                found.append(base64.b64decode(part["image_url"]["url"].split(",", 1)[1]))
+    return found
+
+
+def _bad_image(body: dict) -> str | None:
+    """What is wrong with an `image_url` part (a data URL of a JPEG or PNG, as xAI takes), or None."""
+    for message in body.get("messages") or ():
+        for part in message.get("content") if isinstance(message.get("content"), list) else ():
+            if part.get("type") != "image_url":
+                continue
+            url = (part.get("image_url") or {}).get("url") or ""
+            head, _, data = url.partition(",")
+            mime = head.removeprefix("data:").removesuffix(";base64")
+            if not head.startswith("data:") or not head.endswith(";base64") or mime not in IMAGE_MAGIC:
+                return f"not a base64 data URL of a JPEG or PNG ({head[:40]!r})"
+            try:
+                raw = base64.b64decode(data, validate=True)
+            except ValueError:
+                return "not valid base64"
+            if not raw.startswith(IMAGE_MAGIC[mime]):
+                return f"the data is not a {mime}"
+    return None
 
 
 def _free_port(host: str = "127.0.0.1") -> int:

@@ -1,0 +1,162 @@
+"""Attachments in the core: images, text files and PDFs read from the upload folder and sent as a
+vision API takes them; refusals named. Real HTTP to the scripted server, which checks the
+`image_url` parts as a provider does."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from causerie.events import Failure
+from causerie.options import ChatOptions
+from causerie.service import ChatService
+from causerie.settings import load_settings, upload_folder
+
+from conftest import SERVER_KEY, run_async
+from scripted_server import image_parts
+
+
+def make_pdf(text: str) -> bytes:
+    """A one-page PDF whose page says `text` (Helvetica), with a correct cross-reference table."""
+    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = io.BytesIO(), []
+    out.write(b"%PDF-1.4\n")
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def image_bytes(size: tuple[int, int], kind: str, mode: str = "RGB") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, (200, 30, 30) if mode == "RGB" else (200, 30, 30, 128)).save(buffer, kind)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def uploads(tmp_path):
+    folder = tmp_path / "gradio"
+    folder.mkdir()
+    return folder
+
+
+def service_for(scripted, uploads: Path, **env) -> ChatService:
+    return ChatService(load_settings({"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": scripted.base_url,
+                                      "GRADIO_TEMP_DIR": str(uploads), **env}))
+
+
+def put(uploads: Path, name: str, data: bytes) -> dict:
+    path = uploads / "abc123" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(data)
+    return {"path": str(path), "name": name}
+
+
+def ask(service: ChatService, turns: list, model: str = "model-a") -> list:
+    async def go():
+        try:
+            return [e async for e in service.stream_answer(ChatOptions("openai", model), turns)]
+        finally:
+            await service.aclose()
+    return run_async(go())
+
+
+def failure_of(events):
+    return next((e for e in events if type(e) is Failure), None)
+
+
+def test_the_upload_folder_is_gradios():
+    from gradio.utils import get_upload_folder
+    assert upload_folder({}) == Path(get_upload_folder())
+
+
+def test_images_are_sent_as_image_url_parts_downscaled_and_as_jpeg_or_png(scripted, uploads):
+    service = service_for(scripted, uploads)
+    files = [put(uploads, "wide.png", image_bytes((3000, 1000), "PNG")),
+             put(uploads, "photo.webp", image_bytes((400, 300), "WEBP")),
+             put(uploads, "alpha.webp", image_bytes((64, 64), "WEBP", "RGBA")),
+             put(uploads, "small.jpg", image_bytes((100, 100), "JPEG"))]
+    events = ask(service, [{"role": "user", "content": "What is in these?", "files": files}])
+    assert failure_of(events) is None  # the scripted server answers 400 to an image it cannot read
+    body = scripted.requests[-1]["body"]
+    content = body["messages"][-1]["content"]
+    assert content[0] == {"type": "text", "text": "What is in these?"}
+    assert [p["type"] for p in content[1:]] == ["image_url"] * 4
+    sizes = [Image.open(io.BytesIO(raw)).size for raw in image_parts(body)]
+    formats = [Image.open(io.BytesIO(raw)).format for raw in image_parts(body)]
+    assert sizes == [(2048, 683), (400, 300), (64, 64), (100, 100)]
+    assert formats == ["JPEG", "JPEG", "PNG", "JPEG"]  # webp is not taken everywhere; alpha stays PNG
+
+
+def test_text_files_and_pdfs_are_added_to_the_question_with_their_names(scripted, uploads):
+    service = service_for(scripted, uploads)
+    files = [put(uploads, "notes.md", "# Plan\n- un\n- été\n".encode()),
+             put(uploads, "data.csv", "a,b\ncafé,2\n".encode("cp1252")),
+             put(uploads, "report.pdf", make_pdf("Bonjour du PDF"))]
+    assert failure_of(ask(service, [{"role": "user", "content": "Summarise.", "files": files}])) is None
+    sent = scripted.requests[-1]["body"]["messages"][-1]["content"]
+    assert isinstance(sent, str)
+    assert sent.startswith("Summarise.\n\nAttached file notes.md:\n```\n# Plan\n- un\n- été\n```")
+    assert "Attached file data.csv:\n```\na,b\ncafé,2\n```" in sent
+    assert "Attached file report.pdf:\n```\n[page 1]\nBonjour du PDF\n```" in sent
+
+
+@pytest.mark.parametrize("name, data, why", [
+    ("tool.exe", b"MZ\x90\x00", "type"),
+    ("fake.png", b"not an image at all", "unreadable"),
+    ("binary.txt", b"\x00\x01\x02 text", "unreadable"),
+    ("empty.pdf", b"%PDF-1.4\n%%EOF", "unreadable"),
+    ("big.txt", b"a" * 2_000_000, "size"),
+])
+def test_what_cannot_be_attached_is_refused_by_name_and_nothing_is_sent(scripted, uploads, name, data, why):
+    service = service_for(scripted, uploads, MAX_ATTACHMENT_MB="1")
+    failure = failure_of(ask(service, [{"role": "user", "content": "Look", "files": [put(uploads, name, data)]}]))
+    assert failure is not None and failure.kind == "attachment" and failure.params["why"] == why
+    assert name in failure.message
+    assert scripted.requests == []
+
+
+def test_a_path_outside_the_upload_folder_is_never_read(scripted, uploads, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the owner's secret")
+    service = service_for(scripted, uploads)
+    for path in (str(secret), str(uploads / ".." / "secret.txt"), "/etc/passwd"):
+        failure = failure_of(ask(service, [{"role": "user", "content": "Hi", "files": [{"path": path, "name": "notes.txt"}]}]))
+        assert failure is not None and failure.params["why"] == "gone"
+    assert scripted.requests == []
+    link = uploads / "link.txt"
+    link.symlink_to(secret)
+    failure = failure_of(ask(service, [{"role": "user", "content": "Hi", "files": [{"path": str(link), "name": "link.txt"}]}]))
+    assert failure is not None and failure.params["why"] == "gone"
+
+
+def test_an_image_for_a_text_only_model_is_refused_and_an_earlier_missing_file_is_named(scripted, uploads):
+    service = service_for(scripted, uploads)
+    service.model_info.merge_xai_language_models([])  # (no-op: the record below is the file's kind)
+    from causerie.model_info import ModelInfo
+    service.model_info._records[("openai", "text-only")] = ModelInfo(vision=False)
+    picture = put(uploads, "cat.png", image_bytes((50, 50), "PNG"))
+    failure = failure_of(ask(service, [{"role": "user", "content": "Who?", "files": [picture]}], model="text-only"))
+    assert failure.kind == "attachment" and failure.params["why"] == "text_only"
+    assert "text-only (OpenAI) reads text only: the image cat.png was not sent" in failure.message
+    assert scripted.requests == []
+    turns = [{"role": "user", "content": "Read this", "files": [{"path": str(uploads / "gone.txt"), "name": "gone.txt"}]},
+             {"role": "assistant", "content": "Done."}, {"role": "user", "content": "And now?"}]
+    assert failure_of(ask(service, turns)) is None
+    first = scripted.requests[-1]["body"]["messages"][0]["content"]
+    assert first == "Read this\n\n(Attached file gone.txt: no longer available.)"
