@@ -9,7 +9,7 @@ import sys
 
 from causerie.service import ChatService
 from causerie.settings import SettingsError, load_settings
-from causerie.ui import build_demo, launch_options
+from causerie.ui import Labels, build_demo, launch_options
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -19,10 +19,11 @@ except SettingsError as exc:
     sys.exit(f"Causerie cannot start: {exc}")
 
 logging.getLogger("causerie").info(service.settings.public.summary())
-demo = build_demo(service)
+labels = Labels()
+demo = build_demo(service, labels=labels)
 gc.freeze()  # start-up objects (Gradio's, the app's) are never garbage: later collections skip them
 
 if __name__ == "__main__":
     # SIGTERM (a Space stopping, `kill`) exits through atexit, which stops the local model server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    demo.launch(**launch_options(service))
+    demo.launch(**launch_options(service, labels))

@@ -1,7 +1,8 @@
 """A saved conversation, and the files it travels in: our JSON, plain OpenAI messages, Markdown.
 
 A conversation's messages are plain records, not the page's chat: `{"role", "content"}` plus, on
-an answer, optional `thinking`, `thinking_seconds`, `notice` and `footer`. So the `messages` of
+a question, optional `files` (attachments), and on an answer, optional `thinking`,
+`thinking_seconds`, `notice` and `footer`. So the `messages` of
 our JSON are also a valid OpenAI message list, and a plain OpenAI list imports as a conversation.
 Settings are the page's values as strings (an empty one means the model's default).
 """
@@ -99,6 +100,8 @@ def _message(raw: Any, position: int) -> dict | None:
     if raw["role"] in ("tool", "developer"):
         return None
     message = {"role": raw["role"], "content": _text(raw.get("content"), position)}
+    if raw["role"] == "user" and (files := _files(raw.get("files"))):
+        message["files"] = files
     if raw["role"] == "assistant":
         for name in ANSWER_EXTRAS:
             value = raw.get(name)
@@ -111,6 +114,19 @@ def _message(raw: Any, position: int) -> dict | None:
         if "thinking" not in message and isinstance(reasoning, str) and reasoning:
             message["thinking"] = reasoning
     return message
+
+
+FILE_FIELDS = ("path", "url", "orig_name", "mime_type")
+
+
+def _files(raw: Any) -> list[dict]:
+    """A question's attached files: where the server keeps each (read from the upload folder only,
+    attachments.py) and how the page shows it; anything else is dropped."""
+    if not isinstance(raw, list):
+        return []
+    files = [{name: item[name] for name in FILE_FIELDS if isinstance(item.get(name), str)}
+             for item in raw[:20] if isinstance(item, Mapping)]
+    return [f for f in files if f.get("path")]
 
 
 def _from_messages(raw_messages: list, base: Mapping[str, Any]) -> Conversation:
@@ -185,6 +201,8 @@ def to_markdown(conversation: Conversation) -> str:
     for message in conversation.messages:
         if message["role"] == "user":
             lines += ["## You", "", message["content"], ""]
+            lines += [f"📎 {f.get('orig_name') or f['path'].rsplit('/', 1)[-1]}" for f in message.get("files", ())]
+            lines += [""] if message.get("files") else []
             continue
         lines += ["## " + (s.get("model") or "Assistant"), ""]
         if message.get("thinking"):

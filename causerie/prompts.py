@@ -28,6 +28,8 @@ class Preset:
     description: str = ""
     language: str = "en"
     settings: dict[str, float | int] = field(default_factory=dict)
+    example: str = ""
+    """A question this preset is good for, offered in the empty chat."""
 
     @property
     def label(self) -> str:
@@ -73,7 +75,9 @@ def parse_preset(preset_id: str, text: str) -> Preset:
             except (TypeError, ValueError):
                 raise PresetError(f"its {key} is not a number") from None
     language = str(meta.get("language") or "en").lower()
-    return Preset(preset_id, name.strip(), prompt, str(meta.get("description") or "").strip(), language, settings)
+    example = meta.get("example")
+    return Preset(preset_id, name.strip(), prompt, str(meta.get("description") or "").strip(), language, settings,
+                  example.strip() if isinstance(example, str) else "")
 
 
 def load_presets(directory: Path = PROMPTS_DIR) -> dict[str, Preset]:

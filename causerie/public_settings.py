@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .setting_values import SettingsError, number
+from .setting_values import SettingsError, flag, number
 
 NETWORKS_EXAMPLE = "10.0.0.0/8,192.168.1.20/32"
 
@@ -65,17 +65,6 @@ class PublicSettings:
         return f"Public mode on: custom endpoints {endpoints}, {keys}, {login}; {limits} (0: none)."
 
 
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{name} must be 1 or 0 (true or false), got {raw!r}.")
-
-
 def _count(env: Mapping[str, str], name: str, default: int) -> int:
     value = number(env, name, default, minimum=0)
     if value != int(value):
@@ -108,23 +97,23 @@ def _listens_beyond_loopback(env: Mapping[str, str]) -> bool:
 
 
 def load_public_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool, basic_auth: bool) -> PublicSettings:
-    public = _flag(env, "PUBLIC_MODE", on_space or _listens_beyond_loopback(env))
-    require_login = _flag(env, "REQUIRE_LOGIN", False)
+    public = flag(env, "PUBLIC_MODE", on_space or _listens_beyond_loopback(env))
+    require_login = flag(env, "REQUIRE_LOGIN", False)
     if require_login and not (oauth or basic_auth):
         raise SettingsError("REQUIRE_LOGIN=1 needs a way to sign in: add `hf_oauth: true` to the Space's README "
                             "front matter (Hugging Face login), or set AUTH_USERS=name:password.")
     return PublicSettings(
         public=public,
-        require_user_key=_flag(env, "REQUIRE_USER_KEY", False),
+        require_user_key=flag(env, "REQUIRE_USER_KEY", False),
         require_login=require_login,
-        allow_custom_endpoints=_flag(env, "ALLOW_CUSTOM_ENDPOINTS", not public),
+        allow_custom_endpoints=flag(env, "ALLOW_CUSTOM_ENDPOINTS", not public),
         allowed_networks=_networks(env),
         max_input_chars=_count(env, "MAX_INPUT_CHARS", 30_000 if public else 0),
         max_context_chars=_count(env, "MAX_CONTEXT_CHARS", 200_000 if public else 0),
         max_tokens_cap=_count(env, "MAX_TOKENS_CAP", 8192 if public else 0),
         rate_per_minute=_count(env, "RATE_LIMIT_PER_MINUTE", 10 if public else 0),
         tokens_per_hour=_count(env, "TOKENS_PER_HOUR", 200_000 if public else 0),
-        log_content=_flag(env, "LOG_CONTENT", False),
+        log_content=flag(env, "LOG_CONTENT", False),
         proxy_hops=_count(env, "TRUSTED_PROXY_HOPS", 1 if on_space else 0),
-        oauth_billing=_flag(env, "HF_BILL_VISITORS", True) if env.get("HF_BILL_VISITORS", "").strip() else None,
+        oauth_billing=flag(env, "HF_BILL_VISITORS", True) if env.get("HF_BILL_VISITORS", "").strip() else None,
     )

@@ -20,3 +20,14 @@ def number(env: Mapping[str, str], name: str, default: float, *, minimum: float 
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum:g}, got {raw!r}.")
     return value
+
+
+def flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (true or false), got {raw!r}.")

@@ -20,7 +20,7 @@ from . import local_model
 from .history_settings import HistorySettings, load_history_settings
 from .providers import PROVIDERS, Endpoint, Provider, get_provider
 from .public_settings import PublicSettings, load_public_settings
-from .setting_values import SettingsError, number
+from .setting_values import SettingsError, flag, number
 from .wording import DEFAULT_LANGUAGE, words
 
 __all__ = ["Settings", "SettingsError", "load_settings", "read_environment"]
@@ -110,6 +110,9 @@ class Settings:
     """The largest file read from an attachment (MAX_ATTACHMENT_MB)."""
     upload_dir: Path = field(default_factory=lambda: upload_folder({}))
     """Where the page's uploads are (Gradio's upload folder): attachments are read from there only."""
+    embed: bool = False
+    """EMBED=1: the page shows the chat alone (for a site that embeds it); `?embed=1` does the same
+    for one page."""
     answer_grace_s: float = 300.0
     """How long an answer goes on with no page watching it (a reload, a phone locked) before it is
     stopped; a page that comes back meanwhile gets it (runs.py)."""
@@ -215,6 +218,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         answer_grace_s=number(env, "ANSWER_GRACE_SECONDS", 300.0, minimum=0),
         max_attachment_mb=number(env, "MAX_ATTACHMENT_MB", 10.0, minimum=0.01),
         upload_dir=upload_folder(env),
+        embed=flag(env, "EMBED", False),
     )
 
     wanted = env.get("DEFAULT_PROVIDER", "").strip().lower()

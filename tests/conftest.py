@@ -80,16 +80,17 @@ class RunningApp:
 
         from causerie.service import ChatService
         from causerie.settings import load_settings
-        from causerie.ui import build_demo, launch_options
+        from causerie.ui import Labels, build_demo, launch_options
 
         from scripted_server import _free_port
 
         settings = replace(load_settings(env), **settings_overrides)
         self.service = ChatService(settings)
-        self.demo = build_demo(self.service)
+        labels = Labels()
+        self.demo = build_demo(self.service, labels=labels)
         self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        options = launch_options(self.service)
+        options = launch_options(self.service, labels)
         self.demo.launch(server_name="127.0.0.1", server_port=self.port, prevent_thread_lock=True, quiet=True, **options)
 
     def client(self):

@@ -25,7 +25,7 @@ def chat(app, scripted, page: Page):
 
 def send(page: Page, text: str) -> None:
     """Type and send, once the previous answer has fully ended (until then Enter sends nothing)."""
-    expect(page.get_by_test_id("stop-button")).to_have_count(0, timeout=10000)
+    expect(page.locator("#chat-input .stop-button")).to_have_count(0, timeout=10000)
     box = page.locator("#chat-input textarea")
     box.fill(text)
     box.press("Enter")
@@ -52,7 +52,7 @@ def test_stop_closes_upstream_and_keeps_partial_answer(chat, scripted):
     scripted.default = Reply(chunks=sse(*[delta(f"tok{i} ") for i in range(300)], delta(finish="stop")), delay=0.03)
     send(chat, "Long answer please")
     expect(bot(chat).first).to_contain_text("tok3", timeout=5000)
-    chat.get_by_test_id("stop-button").click()
+    chat.locator("#chat-input .stop-button").click()
     deadline = time.monotonic() + 5
     while scripted.last_outcome() == "open" and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -105,7 +105,7 @@ def test_retry_undo_edit_and_clear(chat, scripted):
     chat.get_by_role("button", name="Edit").last.click()
     editor = chat.locator("#chatbot textarea")
     editor.fill("Edited question")
-    chat.get_by_role("button", name="Submit").last.click()
+    chat.locator("#chatbot").get_by_role("button", name="Submit").click()
     expect(chat.locator("#chatbot")).to_contain_text("Answer to edited", timeout=5000)
     assert scripted.requests[-1]["body"]["messages"][-1] == {"role": "user", "content": "Edited question"}
 

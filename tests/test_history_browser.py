@@ -43,7 +43,7 @@ def ask(page: Page, text: str, *, wait: bool = True) -> None:
     """Ask, and unless told not to, wait for the answer's footer."""
     footers = page.locator("#chatbot sub")
     before = footers.count()
-    expect(page.get_by_test_id("stop-button")).to_have_count(0, timeout=10000)
+    expect(page.locator("#chat-input .stop-button")).to_have_count(0, timeout=10000)
     box = page.locator("#chat-input textarea")
     box.fill(text)
     box.press("Enter")
@@ -179,7 +179,7 @@ def test_switching_mid_answer_stops_nothing_and_loses_nothing(history_app, scrip
     scripted.default = Reply(chunks=sse(*[delta(f"t{i} ") for i in range(300)], delta(finish="stop")), delay=0.03)
     ask(page, "Stop me", wait=False)
     expect(page.get_by_test_id("bot").last).to_contain_text("t3", timeout=5000)
-    page.get_by_test_id("stop-button").click()
+    page.locator("#chat-input .stop-button").click()
     time.sleep(0.5)
     partial = page.get_by_test_id("bot").last.inner_text()
     settle(page)

@@ -49,7 +49,7 @@ def test_a_long_answer_survives_a_reload_whole_and_in_order(resume_app, scripted
     page.reload()
     # The reloaded page shows the answer so far, then as it goes on, with the Stop button.
     expect(page.locator("#chatbot")).to_contain_text("Tell me a long story", timeout=10000)
-    expect(page.get_by_test_id("stop-button")).to_be_visible(timeout=5000)
+    expect(page.locator("#chat-input .stop-button")).to_be_visible(timeout=5000)
     expect(page.locator("#chatbot sub")).to_contain_text("OpenAI", timeout=15000)  # the footer, at the end
     assert answer_text(page).strip() == WHOLE  # every word, in order, none twice
     assert scripted.last_outcome() == "completed"  # the provider saw no disconnect
@@ -66,12 +66,12 @@ def test_stop_after_a_reload_closes_the_providers_stream(resume_app, scripted, p
     wait_for_part(page, "w2")
     page.reload()
     wait_for_part(page, "w5")
-    page.get_by_test_id("stop-button").click()
+    page.locator("#chat-input .stop-button").click()
     deadline = time.monotonic() + 3
     while scripted.last_outcome() != "disconnected" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert scripted.last_outcome() == "disconnected"
-    expect(page.get_by_test_id("stop-button")).to_have_count(0, timeout=5000)
+    expect(page.locator("#chat-input .stop-button")).to_have_count(0, timeout=5000)
     assert "w39" not in answer_text(page)
 
 
@@ -96,7 +96,7 @@ def test_another_browser_cannot_see_or_stop_the_answer(resume_app, scripted, pag
     wait_for_part(page)
     stranger = open_page(browser.new_context().new_page(), resume_app.url)
     expect(stranger.locator("#chatbot")).not_to_contain_text("long story")
-    expect(stranger.get_by_test_id("stop-button")).to_have_count(0)
+    expect(stranger.locator("#chat-input .stop-button")).to_have_count(0)
     expect(page.locator("#chatbot sub")).to_contain_text("OpenAI", timeout=15000)
     assert scripted.last_outcome() == "completed"
 
@@ -123,16 +123,16 @@ def test_stop_before_the_first_word_closes_the_providers_stream(resume_app, scri
     scripted.default = Reply(chunks=text_stream(*WORDS), first_delay=3.0)
     open_page(page, resume_app.url)
     send(page, "Think first")
-    expect(page.get_by_test_id("stop-button")).to_be_visible(timeout=5000)
+    expect(page.locator("#chat-input .stop-button")).to_be_visible(timeout=5000)
     time.sleep(0.3)
-    page.get_by_test_id("stop-button").click()
+    page.locator("#chat-input .stop-button").click()
     deadline = time.monotonic() + 3
     while scripted.last_outcome() != "disconnected" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert scripted.last_outcome() == "disconnected"
     page.reload()  # and a stopped answer does not come back
     page.wait_for_selector("#chat-input textarea")
-    expect(page.get_by_test_id("stop-button")).to_have_count(0)
+    expect(page.locator("#chat-input .stop-button")).to_have_count(0)
 
 
 def test_a_tab_already_open_follows_the_answer_when_it_opens_that_conversation(resume_app, scripted, page: Page):
@@ -147,8 +147,8 @@ def test_a_tab_already_open_follows_the_answer_when_it_opens_that_conversation(r
     wait_for_part(page)
     other.locator("#conversation-list label").filter(has_text="First question").click()
     wait_for_part(other, "w15")
-    expect(other.get_by_test_id("stop-button")).to_be_visible()
+    expect(other.locator("#chat-input .stop-button")).to_be_visible()
     expect(other.locator("#chatbot")).to_contain_text("w39", timeout=15000)
-    expect(other.get_by_test_id("stop-button")).to_have_count(0, timeout=5000)
+    expect(other.locator("#chat-input .stop-button")).to_have_count(0, timeout=5000)
     assert WHOLE in other.locator("#chatbot").inner_text().replace("\n", " ")
     assert len([r for r in scripted.requests if r["path"] == "/v1/chat/completions"]) == 2

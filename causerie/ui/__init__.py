@@ -5,5 +5,6 @@ from .gradio_import import skip_stub_regeneration
 skip_stub_regeneration()  # before anything here imports gradio
 
 from .app import build_demo, launch_options  # noqa: E402
+from .labels import Labels  # noqa: E402
 
-__all__ = ["build_demo", "launch_options"]
+__all__ = ["Labels", "build_demo", "launch_options"]

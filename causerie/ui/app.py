@@ -5,13 +5,16 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from ..access import offered_providers
 from ..answer import SessionTotals
+from ..attachments import ACCEPTED_SUFFIXES
 from ..library import Notice
+from ..prompts import Preset
 from ..providers import PROVIDERS
 from ..runs import AnswerRuns
 from ..service import ChatService
@@ -22,12 +25,14 @@ from .api import register_api
 from .chat import ChatHandlers
 from .conversations import ConversationHandlers
 from .history_page import NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
+from .labels import Labels
 from .panel import PageSettings, effort_update, wire_access
 from .session_cost import reuse_api_schemas
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
 from .visitors import page_language
 
+FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
 LATEX_DELIMITERS = [
     {"left": "$$", "right": "$$", "display": True},
     {"left": "\\[", "right": "\\]", "display": True},
@@ -38,11 +43,15 @@ LATEX_DELIMITERS = [
 # Runs in the browser on submit: the question shows and the textbox empties with no round trip.
 # While an answer is being written (the Stop button shows), Enter sends nothing: the text stays in
 # the box for when it ends, rather than showing a question that no answer would follow.
-SHOW_QUESTION_JS = """(message, history) => {
-  if (document.querySelector('#chat-input [data-testid="stop-button"]')) return ['', message, history];
-  return message.trim()
-    ? [message, '', [...(history || []), {role: 'user', content: [{type: 'text', text: message}], metadata: null, options: null}]]
-    : [message, '', history];
+# The box's value is {text, files}; an attached file shows in the question as a `file` part.
+SHOW_QUESTION_JS = """(value, history) => {
+  const message = {text: (value && value.text) || '', files: (value && value.files) || []};
+  const empty = {text: '', files: []};
+  if (document.querySelector('#chat-input .stop-button, #chat-input [data-testid="stop-button"]')) return [empty, message, history];
+  if (!message.text.trim() && !message.files.length) return [empty, message, history];
+  const content = [...(message.text ? [{type: 'text', text: message.text}] : []),
+                   ...message.files.map((file) => ({type: 'file', file, alt_text: null}))];
+  return [message, empty, [...(history || []), {role: 'user', content, metadata: null, options: null}]];
 }"""
 
 ECHO_WITHIN_S = 0.05
@@ -73,7 +82,23 @@ ANSWER_GUARD_HEAD = """<script>
 })();
 </script>"""
 
+# Embedded (`?embed=1`, or the element `<gradio-app>` with an `embed` attribute): the chat alone.
+# On a phone, the sidebars (which would each cover the whole screen) start folded away.
+PAGE_JS = """() => {
+  const inElement = document.querySelector('#chatbot')?.closest('gradio-app');
+  if (new URLSearchParams(location.search).get('embed') === '1' || (inElement && inElement.hasAttribute('embed'))) {
+    document.documentElement.classList.add('causerie-embed');
+  }
+  if (window.matchMedia('(max-width: 768px)').matches) {
+    for (const id of ['settings', 'conversations']) {
+      const button = document.querySelector(`#${id}.open .toggle-button, .sidebar.open#${id} .toggle-button`);
+      if (button) button.click();
+    }
+  }
+}"""
+
 CSS = """
+.causerie-embed #conversations, .causerie-embed #settings, .causerie-embed footer { display: none !important; }
 #session-totals { font-size: 0.9em; opacity: 0.85; }
 #conversation-list label { width: 100%; }
 #conversation-list .wrap { flex-direction: column; gap: 2px; }
@@ -88,8 +113,11 @@ def _skip_missing_matplotlib() -> None:
         sys.modules["matplotlib"] = None  # type: ignore[assignment]
 
 
-def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notices: list[Notice] | None = None) -> gr.Blocks:
+def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notices: list[Notice] | None = None,
+               labels: Labels | None = None) -> gr.Blocks:
+    """The app. Its words are `labels`' keys: pass the same Labels to launch_options."""
     _skip_missing_matplotlib()
+    say = labels if labels is not None else Labels()
     settings = service.settings
     if keeper is None:
         keeper, startup_notices = keeper_for(settings.history, on_space=settings.on_space)
@@ -112,63 +140,69 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
     with gr.Blocks(title="Causerie", fill_height=True, analytics_enabled=False) as demo:
         totals_state = gr.State(SessionTotals())
         view_state = gr.State(ConversationView())
-        with gr.Sidebar(label="Conversations", open=True, position="left", elem_id="conversations"):
-            panel, history_buttons = build_panel(keeper, login=settings.oauth)
-        with gr.Sidebar(label="Settings", open=True, position="right", elem_id="settings"):
+        with gr.Sidebar(label=say("conversations"), open=True, position="left", elem_id="conversations"):
+            panel, history_buttons = build_panel(keeper, say, login=settings.oauth)
+        with gr.Sidebar(label=say("settings"), open=True, position="right", elem_id="settings"):
             gr.Markdown("### Causerie")
             provider_box = gr.Dropdown(
-                choices=[(p.label if p in ready else f"{p.label} (your key)", p.id) for p in offered],
-                value=default.id if default else None, label="Provider", elem_id="provider",
+                choices=[(p.label if p in ready else say.add(f"provider.{p.id}", *(f"{p.label} {suffix}" for suffix in
+                                                                                  say.pair("your_key_suffix"))), p.id)
+                         for p in offered],
+                value=default.id if default else None, label=say("provider"), elem_id="provider",
             )
             initial_model = service.initial_model(default.id) if default else ""
             model_box = gr.Dropdown(
                 choices=[initial_model] if initial_model else [], value=initial_model or None,
-                label="Model", allow_custom_value=True, filterable=True, elem_id="model",
-                info="Pick one, or type any model id.",
+                label=say("model"), allow_custom_value=True, filterable=True, elem_id="model",
+                info=say("model_info"),
             )
             levels = service.info(default.id, initial_model).reasoning_effort if default else ()
             effort_box = gr.Dropdown(
-                choices=[("model default", "")] + [(lv, lv) for lv in levels], value="", label="Reasoning effort",
+                choices=[(say("model_default"), "")] + [(lv, lv) for lv in levels], value="", label=say("reasoning_effort"),
                 visible=bool(levels), elem_id="reasoning-effort",
             )
             preset_box = gr.Dropdown(
                 choices=[(p.label, p.id) for p in preset_order],
-                value=default_preset.id if default_preset else None, label="Preset", elem_id="preset",
+                value=default_preset.id if default_preset else None, label=say("preset"), elem_id="preset",
             )
             system_box = gr.Textbox(
-                value=default_preset.prompt if default_preset else "", label="System prompt",
+                value=default_preset.prompt if default_preset else "", label=say("system_prompt"),
                 lines=4, max_lines=12, elem_id="system-prompt",
             )
-            with gr.Accordion("Parameters", open=False):
+            with gr.Accordion(say("parameters"), open=False):
                 # Text boxes, not gr.Number: a Number box has no empty value (it sends 0 once the
                 # panel is opened), and empty must mean the model's own default.
-                temperature_box = gr.Textbox("", label="Temperature (0 to 2)", placeholder="model default", elem_id="temperature")
-                top_p_box = gr.Textbox("", label="Top p (0 to 1)", placeholder="model default", elem_id="top-p")
-                max_tokens_box = gr.Textbox("", label="Max tokens", placeholder="model default", elem_id="max-tokens")
-            with gr.Accordion("Your API key", open=not ready or settings.public.require_user_key, elem_id="your-key"):
+                temperature_box = gr.Textbox("", label=say("temperature"), placeholder=say("model_default"), elem_id="temperature")
+                top_p_box = gr.Textbox("", label=say("top_p"), placeholder=say("model_default"), elem_id="top-p")
+                max_tokens_box = gr.Textbox("", label=say("max_tokens"), placeholder=say("model_default"), elem_id="max-tokens")
+            with gr.Accordion(say("your_key"), open=not ready or settings.public.require_user_key, elem_id="your-key"):
                 # The note is the box's `info`, not a Markdown of its own: every component costs
                 # each new visitor's page a little (bench/NOTES.md).
-                key_box = gr.Textbox("", type="password", label="API key for the chosen provider",
-                                     placeholder="used for your questions only", info=_key_note(settings),
+                key_box = gr.Textbox("", type="password", label=say("key_box"),
+                                     placeholder=say("key_placeholder"), info=_key_note(settings, say),
                                      elem_id="user-key", max_lines=1)
-                base_url_box = gr.Textbox("", label="Base URL", placeholder="the provider's own address",
+                base_url_box = gr.Textbox("", label=say("base_url"), placeholder=say("base_url_placeholder"),
                                           elem_id="base-url", max_lines=1,
                                           visible=settings.public.allow_custom_endpoints,
-                                          info="Any OpenAI-compatible server, e.g. https://example.com/v1.")
+                                          info=say("base_url_info"))
                 key_for = gr.Textbox(default.id if default else "", visible=False)
-            totals_box = gr.Markdown(SessionTotals().summary(), elem_id="session-totals")
+            totals_box = gr.Markdown(say("no_answers_yet"), elem_id="session-totals")
             if not settings.public.public:
-                with gr.Accordion("Other providers", open=not ready):
-                    gr.Markdown(_not_ready_table(service))
+                with gr.Accordion(say("other_providers"), open=not ready):
+                    gr.Markdown(say.add("providers_table", *(_not_ready_table(service, say, language)
+                                                             for language in ("en", "fr"))))
 
         chatbot = gr.Chatbot(
             elem_id="chatbot", buttons=["copy", "copy_all"], latex_delimiters=LATEX_DELIMITERS,
             sanitize_html=True, editable="user", scale=1, height="72vh", show_label=False,
-            placeholder="Ask anything. Answers stream in; Stop ends them.", feedback_options=None,
+            placeholder=say("chat_placeholder"), feedback_options=None,
+            examples=example_questions(preset_order),
         )
-        textbox = gr.Textbox(
-            elem_id="chat-input", placeholder="Type a message…", show_label=False, lines=1, max_lines=10,
-            submit_btn=True, stop_btn=False, autofocus=True,
+        # Enter sends, Shift+Enter starts a new line; files are attached with the clip or dropped in.
+        textbox = gr.MultimodalTextbox(
+            elem_id="chat-input", placeholder=say("input_placeholder"), show_label=False, lines=1, max_lines=10,
+            submit_btn=True, stop_btn=False, autofocus=True, file_types=ACCEPTED_SUFFIXES, file_count="multiple",
+            sources=["upload"],
         )
         page_settings = PageSettings(provider=provider_box, model=model_box, reasoning_effort=effort_box,
                                      preset=preset_box, system_prompt=system_box, temperature=temperature_box,
@@ -186,6 +220,19 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         opened_with = gr.Textbox(initial_model, visible=False)
         listed_pick = gr.Textbox(visible=False)
 
+        def in_page_language(updates: dict, language: str) -> None:
+            """A page in another language than the default preset's lists its own language's
+            presets first and opens on the same preset in it (unless a conversation set one)."""
+            if preset_box in updates or not default_preset or language == default_preset.language:
+                return
+            ordered = sorted(preset_order, key=lambda p: p.language != language)
+            mine = same_preset_in(presets, default_preset, language)
+            updates[preset_box] = gr.update(choices=[(p.label, p.id) for p in ordered],
+                                            value=mine.id if mine else default_preset.id)
+            if mine:
+                updates.update(zip((system_box, temperature_box, top_p_box, max_tokens_box), on_preset_change(mine.id),
+                                   strict=True))
+
         async def on_open(values: dict, request: gr.Request) -> dict:
             """One step when the page opens: the most recent conversation, and the provider's model
             list with the model it suggests (for KEEP_CHOSEN_MODEL_JS), unless the conversation
@@ -194,6 +241,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
             updates = await history.on_load(values, request)
             # (Left out unless resuming: the page fires `.change` for any value sent, even the same.)
             await history.resumable(values, request, updates)
+            in_page_language(updates, page_language(request))
             provider_id = updates.get(provider_box, values[provider_box])
             # A restored conversation sets its model as an update (with that provider's list);
             # otherwise the box holds its own value and the list's suggestion may replace it.
@@ -212,7 +260,19 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
                       **events, postprocess=False).then(
             None, [model_box, opened_with, listed_pick], model_box, js=KEEP_CHOSEN_MODEL_JS, **events)
         model_box.change(lambda p, m, e: effort_update(service, p, m, e), [provider_box, model_box, effort_box], effort_box, **events)
-        preset_box.input(on_preset_change, preset_box, [system_box, temperature_box, top_p_box, max_tokens_box], **events)
+        preset_fields = [system_box, temperature_box, top_p_box, max_tokens_box]
+        preset_box.input(on_preset_change, preset_box, preset_fields, **events)
+        offered_examples = examples_of(preset_order)
+
+        def on_example(event: gr.SelectData):
+            """An example question goes into the box (to send as it is, or change first), and its
+            preset is chosen, so that the answer comes in the style it was written for."""
+            if not isinstance(event.index, int) or not 0 <= event.index < len(offered_examples):
+                return (gr.skip(),) * 6
+            preset = offered_examples[event.index]
+            return {"text": preset.example, "files": []}, preset.id, *on_preset_change(preset.id)
+
+        chatbot.example_select(on_example, None, [textbox, preset_box, *preset_fields], **events)
         wire_panel(history, panel, history_buttons)
         register_api(service, default_preset.prompt if default_preset else None)
     reuse_api_schemas(demo)
@@ -239,18 +299,18 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
     streamed = {"api_visibility": "private", "concurrency_limit": service.settings.concurrency_limit,
                 "preprocess": False, "postprocess": False}
     outputs = [chatbot, totals_state]
-    pending = gr.Textbox(visible=False, elem_id="chat-message")
+    pending = gr.MultimodalTextbox(visible=False, elem_id="chat-message")
     panel = history.panel
     handlers = ChatHandlers(service, page_settings, chatbot=chatbot, pending=pending, totals=totals_state,
                             view=view_state, panel=panel, runs=history.runs)
 
     def busy():
-        return gr.Textbox(submit_btn=False, stop_btn=True)
+        return gr.MultimodalTextbox(submit_btn=False, stop_btn=True)
 
     def idle(view: ConversationView):
         """Send shown again, unless another answer of this page is still being written (a Retry's,
         say, while an Enter that sent nothing ends)."""
-        return gr.skip() if view.live else gr.Textbox(submit_btn=True, stop_btn=False)
+        return gr.skip() if view.live else gr.MultimodalTextbox(submit_btn=True, stop_btn=False)
 
     # The page runs a trigger's listeners in the order they were added, each once the one before
     # has been sent off. Submit: the question is taken (SHOW_QUESTION_JS, which sends nothing while
@@ -281,34 +341,61 @@ def totals_line(totals: SessionTotals, request: gr.Request) -> str:
     return totals.summary(page_language(request))
 
 
-def _not_ready_table(service: ChatService) -> str:
+def examples_of(presets: list[Preset]) -> list[Preset]:
+    """The presets whose example questions the empty chat offers: English ones, then French ones
+    (the page shows those of its language: examples_css)."""
+    return sorted((p for p in presets if p.example), key=lambda p: p.language != "en")
+
+
+def example_questions(presets: list[Preset]) -> list[dict]:
+    return [{"text": p.example} for p in examples_of(presets)]
+
+
+def examples_css(presets: list[Preset]) -> str:
+    """Gradio does not translate example questions; every language's are in the page, and the
+    page's language (Gradio sets <html lang>) shows its own."""
+    english = sum(p.language == "en" for p in examples_of(presets))
+    return (f'html[lang^="fr"] #chatbot .examples .example:nth-child(-n+{english}) {{ display: none; }}\n'
+            f'html:not([lang^="fr"]) #chatbot .examples .example:nth-child(n+{english + 1}) {{ display: none; }}\n')
+
+
+def same_preset_in(presets: dict[str, Preset], preset: Preset, language: str) -> Preset | None:
+    """The preset written for the same use in another language (general-en and general-fr)."""
+    stem = preset.id.rsplit("-", 1)[0]
+    return next((p for p in presets.values() if p.language == language and p.id.rsplit("-", 1)[0] == stem), None)
+
+
+def _not_ready_table(service: ChatService, say: Labels, language: str) -> str:
+    english = language == "en"
+    get_key = say.pair("get_a_key")[0 if english else 1]
     rows = [
-        f"| {p.label} | {service.settings.what_to_set(p)}{f' ([get a key]({p.docs_url}))' if p.docs_url else ''} |"
+        f"| {p.label} | {service.settings.what_to_set(p, language)}{f' ([{get_key}]({p.docs_url}))' if p.docs_url else ''} |"
         for p in PROVIDERS if not service.settings.is_ready(p)
     ]
     if not rows:
-        return "Every provider is set up."
-    intro = "" if service.ready_providers() else f"**{words('failure', 'not_ready', {'why': 'nothing'})}**\n\n"
-    return intro + "| Provider | To use it |\n|---|---|\n" + "\n".join(rows)
+        return say.pair("every_provider_ready")[0 if english else 1]
+    intro = "" if service.ready_providers() else f"**{words('failure', 'not_ready', {'why': 'nothing'}, language)}**\n\n"
+    heads = [say.pair(key)[0 if english else 1] for key in ("table_provider", "table_to_use")]
+    return intro + f"| {heads[0]} | {heads[1]} |\n|---|---|\n" + "\n".join(rows)
 
 
-def _key_note(settings: Settings) -> str:
-    if settings.public.require_user_key:
-        lead = "This server answers with your own key only."
-    elif settings.public.public:
-        lead = "Providers marked (your key) need one; with yours, the server's limits on tokens do not apply."
-    else:
-        lead = "Providers marked (your key) need one; a key given here is used instead of the server's."
-    return (f"{lead} The key is sent with each question to the provider's own address, and kept "
-            "nowhere but this page: reload it, and it is gone.")
+def _key_note(settings: Settings, say: Labels) -> Any:
+    lead = ("key_note.own_only" if settings.public.require_user_key else
+            "key_note.public" if settings.public.public else "key_note.local")
+    return say.add("key_note", *(f"{first} {then}" for first, then in zip(say.pair(lead), say.pair("key_note.kept"), strict=True)))
 
 
-def launch_options(service: ChatService) -> dict[str, Any]:
+def launch_options(service: ChatService, labels: Labels | None = None) -> dict[str, Any]:
+    """`demo.launch`'s options; `labels` are the ones build_demo was given (their words)."""
+    css = CSS + examples_css(list(service.presets.values()))
+    if service.settings.embed:
+        css += "#conversations, #settings, footer { display: none !important; }\n"
     # No run history: Gradio's "Runs" page would keep every question (and key box) in localStorage.
-    options = {"max_threads": service.settings.max_threads, "css": CSS, "head": ANSWER_GUARD_HEAD,
+    options = {"max_threads": service.settings.max_threads, "css": css, "head": ANSWER_GUARD_HEAD,
+               "i18n": (labels or Labels()).i18n(), "favicon_path": FAVICON,
                "footer_links": ["api"], "inbrowser": service.settings.open_browser, "max_file_size": MAX_IMPORT_BYTES,
                "run_history": False}
     if users := service.settings.history.auth_users:
         options["auth"] = list(users.items())
-        options["auth_message"] = "Sign in to see your conversations."
+        options["auth_message"] = "Sign in to see your conversations. / Connectez-vous pour voir vos conversations."
     return options

@@ -22,7 +22,7 @@ from ..events import Failure
 from ..options import InvalidOptions
 from ..runs import AnswerRun, AnswerRuns, RunsFull
 from ..service import ChatService
-from .history import content_text, plain_turns
+from .history import content_files, content_text, plain_turns
 from .panel import PageSettings
 from .render import message as chat_message
 from .render import render
@@ -129,14 +129,16 @@ class ChatHandlers:
                 yield update
 
     async def submit(self, values: dict, request: gr.Request) -> AsyncIterator[tuple]:
-        message, chat = values[self.pending], list(values[self.chatbot] or [])
-        if not (message or "").strip():
+        pending, chat = values[self.pending] or {}, list(values[self.chatbot] or [])
+        text, files = pending.get("text") or "", pending.get("files") or []
+        if not text.strip() and not files:
             yield chat, gr.skip()
             return
         # The browser already shows the question (SHOW_QUESTION_JS): the chat it sends ends with it.
         last = chat[-1] if chat else None
-        if last is None or last.get("role") != "user" or content_text(last.get("content")) != message:
-            chat.append(chat_message("user", message))
+        if (last is None or last.get("role") != "user" or content_text(last.get("content")) != text
+                or len(content_files(last.get("content"))) != len(files)):
+            chat.append(chat_message("user", text, files=files))
         async for update in self._answer(chat, values, request):
             yield update
 
@@ -151,7 +153,8 @@ class ChatHandlers:
         if edited is not None and not edited.strip():
             yield chat, gr.skip()  # an edit that empties the question changes nothing
             return
-        question = chat[start] if edited is None else chat_message("user", edited)
+        # An edit changes the words; the files attached to the question stay.
+        question = chat[start] if edited is None else chat_message("user", edited, files=content_files(chat[start]["content"]))
         shown = [*chat[:start], question]
         yield shown, gr.skip()  # the old answer goes at once, before the provider answers
         async for update in self._answer(shown, values, request):
@@ -166,8 +169,10 @@ class ChatHandlers:
             yield update
 
     @staticmethod
-    def undo(history: list, event: gr.UndoData) -> tuple[list, str]:
+    def undo(history: list, event: gr.UndoData) -> tuple[list, dict]:
+        """The question goes back into the box, with its attached files."""
         start = _turn_start(history, event.index)
         if start is None:
             return history, gr.skip()
-        return list(history[:start]), content_text(history[start]["content"])
+        content = history[start]["content"]
+        return list(history[:start]), {"text": content_text(content), "files": content_files(content)}

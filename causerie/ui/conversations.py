@@ -35,7 +35,8 @@ from .visitors import owner_of, page_language, run_owner
 
 log = logging.getLogger(__name__)
 
-CONFIRM_DELETE_JS = """(shown) => (shown && confirm('Delete this conversation? This cannot be undone.')) ? shown : ''"""
+CONFIRM_DELETE_JS = """(shown) => (shown && confirm(navigator.language.startsWith('fr')
+  ? 'Supprimer cette conversation ? Ce n\\'est pas réversible.' : 'Delete this conversation? This cannot be undone.')) ? shown : ''"""
 
 
 class ConversationHandlers:

@@ -51,16 +51,37 @@ def is_ui_only(message: Any) -> bool:
     return _kind(message) != "text"
 
 
-def plain_turns(chat: Iterable[Any] | None) -> list[dict[str, str]]:
-    """The user and assistant turns of the page's chat, as plain strings."""
-    turns: list[dict[str, str]] = []
+def content_files(content: Any) -> list[dict]:
+    """The files attached to a message (its `file` parts), as the page holds them: path (on the
+    server), url, orig_name, mime_type."""
+    parts = content if isinstance(content, (list, tuple)) else [content]
+    files = []
+    for part in parts:
+        file = part.get("file") if isinstance(part, Mapping) and part.get("type") == "file" else None
+        if hasattr(file, "model_dump"):  # Gradio's FileData, when Gradio has preprocessed the chat
+            file = file.model_dump()
+        if isinstance(file, Mapping) and isinstance(file.get("path"), str):
+            files.append(dict(file))
+    return files
+
+
+def file_refs(files: Iterable[Mapping[str, Any]]) -> list[dict]:
+    """Attached files as the core reads them (attachments.py): path and name."""
+    return [{"path": f.get("path"), "name": f.get("orig_name") or f.get("name")} for f in files]
+
+
+def plain_turns(chat: Iterable[Any] | None) -> list[dict[str, Any]]:
+    """The user and assistant turns of the page's chat, as plain strings; a question's attached
+    files go with it as `files`."""
+    turns: list[dict[str, Any]] = []
     for message in chat or ():
         role = _field(message, "role")
         if role not in ("user", "assistant") or is_ui_only(message):
             continue
-        text = content_text(_field(message, "content"))
-        if text.strip():
-            turns.append({"role": role, "content": text})
+        content = _field(message, "content")
+        text, files = content_text(content), content_files(content) if role == "user" else []
+        if text.strip() or files:
+            turns.append({"role": role, "content": text, **({"files": file_refs(files)} if files else {})})
     return turns
 
 
@@ -80,7 +101,8 @@ def saved_messages(chat: Iterable[Any] | None) -> list[dict]:
         role, text = _field(message, "role"), content_text(_field(message, "content"))
         if role == "user":
             answer = None
-            saved.append({"role": "user", "content": text})
+            files = content_files(_field(message, "content"))
+            saved.append({"role": "user", "content": text, **({"files": files} if files else {})})
             continue
         if role != "assistant":
             continue

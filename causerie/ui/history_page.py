@@ -16,6 +16,7 @@ from ..sealing import BROWSER_STATE_SECRET
 from ..shelves import Keeper
 from .browser_state import READ_STORE_JS
 from .conversations import CONFIRM_DELETE_JS, ConversationHandlers
+from .labels import Labels
 from .transfer import DOWNLOAD_JS, Transfers
 from .view import LIVE_NOTED, HistoryPanel
 
@@ -47,25 +48,25 @@ QUEUED = {"api_visibility": "private", "concurrency_limit": None, "postprocess":
 QUICK = {"api_visibility": "private", "queue": False, "postprocess": False}
 
 
-def build_panel(keeper: Keeper, *, login: bool) -> tuple[HistoryPanel, dict]:
+def build_panel(keeper: Keeper, say: Labels, *, login: bool) -> tuple[HistoryPanel, dict]:
     """The sidebar's components (call inside the sidebar), and its buttons by name."""
     if login:  # a Space with `hf_oauth: true`: signing in keeps chats on the server
         gr.LoginButton(size="sm")
-    gr.Markdown("### Conversations")
-    new = gr.Button("＋ New chat", elem_id="new-chat", size="sm", variant="primary")
-    search = gr.Textbox(placeholder="Search titles and text…", show_label=False, elem_id="conversation-search",
+    gr.Markdown("### " + say("conversations"))
+    new = gr.Button(say("new_chat"), elem_id="new-chat", size="sm", variant="primary")
+    search = gr.Textbox(placeholder=say("search"), show_label=False, elem_id="conversation-search",
                         container=False, max_lines=1)
     listing = gr.Radio(choices=[], show_label=False, elem_id="conversation-list", container=False)
     notice = gr.Markdown("", elem_id="history-notice")
-    with gr.Accordion("This conversation", open=False, elem_id="conversation-tools"):
-        title = gr.Textbox(label="Title", elem_id="conversation-title", max_lines=1, info="Press Enter to rename.")
-        delete = gr.Button("Delete", elem_id="delete-conversation", size="sm", variant="stop")
+    with gr.Accordion(say("this_conversation"), open=False, elem_id="conversation-tools"):
+        title = gr.Textbox(label=say("title"), elem_id="conversation-title", max_lines=1, info=say("title_info"))
+        delete = gr.Button(say("delete"), elem_id="delete-conversation", size="sm", variant="stop")
         with gr.Row():
             markdown = gr.Button("⬇ Markdown", elem_id="export-markdown", size="sm")
             as_json = gr.Button("⬇ JSON", elem_id="export-json", size="sm")
         with gr.Row():
-            every = gr.Button("⬇ All (JSON)", elem_id="export-all", size="sm")
-            importer = gr.UploadButton("⬆ Import", file_types=[".json"], elem_id="import-conversations", size="sm")
+            every = gr.Button(say("export_all"), elem_id="export-all", size="sm")
+            importer = gr.UploadButton(say("import"), file_types=[".json"], elem_id="import-conversations", size="sm")
     panel = HistoryPanel(
         store=gr.BrowserState(None, storage_key=STORAGE_KEY, secret=BROWSER_STATE_SECRET),
         fresh=gr.Textbox(visible=False), current=gr.Textbox(visible=False, elem_id="conversation-id"),

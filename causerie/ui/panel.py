@@ -12,6 +12,7 @@ import gradio as gr
 from ..conversations import SETTING_NAMES
 from ..options import ChatOptions, generation_params
 from ..service import ChatService
+from .labels import text
 from .visitors import visitor_of
 
 
@@ -68,7 +69,7 @@ class PageSettings:
 def effort_update(service: ChatService, provider_id: str | None, model: str | None, value: str = "") -> dict:
     """The reasoning-effort choices for a model; `value` is kept when the model lists it."""
     levels = service.info(provider_id or "", (model or "").strip()).reasoning_effort if provider_id else ()
-    return gr.update(choices=[("model default", "")] + [(level, level) for level in levels],
+    return gr.update(choices=[(text("model_default"), "")] + [(level, level) for level in levels],
                      value=value if value in levels else "", visible=bool(levels))
 
 

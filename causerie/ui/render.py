@@ -42,9 +42,12 @@ def footer_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
     return " · ".join(parts)
 
 
-def message(role: str, text: str, metadata: dict | None = None) -> dict:
-    """One chat message as the Chatbot component sends it to the browser."""
-    return {"role": role, "metadata": metadata, "content": [{"text": text, "type": "text"}], "options": None}
+def message(role: str, text: str, metadata: dict | None = None, files: list[dict] | None = None) -> dict:
+    """One chat message as the Chatbot component sends it to the browser; a question's attached
+    files (as the page's upload box gives them) follow its text."""
+    parts = [{"text": text, "type": "text"}] if text or not files else []
+    parts += [{"file": file, "type": "file", "alt_text": None} for file in files or ()]
+    return {"role": role, "metadata": metadata, "content": parts, "options": None}
 
 
 def _thought(text: str, thinking: bool, seconds: float | None, language: str = DEFAULT_LANGUAGE) -> dict:
@@ -59,7 +62,7 @@ def page_messages(saved: list[dict]) -> list[dict]:
     shown: list[dict] = []
     for item in saved:
         if item.get("role") == "user":
-            shown.append(message("user", item.get("content", "")))
+            shown.append(message("user", item.get("content", ""), files=item.get("files")))
             continue
         if item.get("thinking"):
             shown.append(_thought(item["thinking"], False, item.get("thinking_seconds")))

@@ -1,0 +1,98 @@
+"""The page's own words (labels, buttons, placeholders, notes) in English and French.
+
+The page shows them in the browser's language (gr.I18n: the browser picks the table, by
+navigator.language); what the server words at run time (answers' notices and failures, footers,
+totals, history notices) follows the same browser's Accept-Language (visitors.page_language and
+wording.py). A text made when the app is built (the key note, the table of providers) is added
+under a key of its own with `Labels.add`.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+from gradio.i18n import I18nData
+
+# key: (English, French)
+TEXTS: dict[str, tuple[str, str]] = {
+    "conversations": ("Conversations", "Conversations"),
+    "settings": ("Settings", "Réglages"),
+    "provider": ("Provider", "Fournisseur"),
+    "model": ("Model", "Modèle"),
+    "model_info": ("Pick one, or type any model id.", "Choisissez-en un, ou tapez l'identifiant d'un modèle."),
+    "reasoning_effort": ("Reasoning effort", "Effort de réflexion"),
+    "model_default": ("model default", "valeur du modèle"),
+    "preset": ("Preset", "Préréglage"),
+    "system_prompt": ("System prompt", "Prompt système"),
+    "parameters": ("Parameters", "Paramètres"),
+    "temperature": ("Temperature (0 to 2)", "Température (0 à 2)"),
+    "top_p": ("Top p (0 to 1)", "Top p (0 à 1)"),
+    "max_tokens": ("Max tokens", "Tokens maximum"),
+    "your_key": ("Your API key", "Votre clé d'API"),
+    "key_box": ("API key for the chosen provider", "Clé d'API du fournisseur choisi"),
+    "key_placeholder": ("used for your questions only", "utilisée pour vos questions seulement"),
+    "base_url": ("Base URL", "URL de base"),
+    "base_url_placeholder": ("the provider's own address", "l'adresse du fournisseur"),
+    "base_url_info": ("Any OpenAI-compatible server, e.g. https://example.com/v1.",
+                      "Tout serveur compatible OpenAI, par exemple https://example.com/v1."),
+    "other_providers": ("Other providers", "Autres fournisseurs"),
+    "no_answers_yet": ("No answers yet in this session.", "Aucune réponse pour l'instant dans cette session."),
+    "chat_placeholder": ("Ask anything. Answers stream in; Stop ends them.",
+                         "Demandez ce que vous voulez. Les réponses s'affichent au fil de l'eau ; Stop les arrête."),
+    "input_placeholder": ("Type a message… (Shift+Enter: new line)", "Écrivez un message… (Maj+Entrée : nouvelle ligne)"),
+    "new_chat": ("＋ New chat", "＋ Nouvelle conversation"),
+    "search": ("Search titles and text…", "Chercher dans les titres et le texte…"),
+    "this_conversation": ("This conversation", "Cette conversation"),
+    "title": ("Title", "Titre"),
+    "title_info": ("Press Enter to rename.", "Appuyez sur Entrée pour renommer."),
+    "delete": ("Delete", "Supprimer"),
+    "export_all": ("⬇ All (JSON)", "⬇ Tout (JSON)"),
+    "import": ("⬆ Import", "⬆ Importer"),
+    "every_provider_ready": ("Every provider is set up.", "Tous les fournisseurs sont configurés."),
+    "table_provider": ("Provider", "Fournisseur"),
+    "table_to_use": ("To use it", "Pour l'utiliser"),
+    "get_a_key": ("get a key", "obtenir une clé"),
+    "your_key_suffix": ("(your key)", "(votre clé)"),
+    "key_note.own_only": ("This server answers with your own key only.",
+                          "Ce serveur ne répond qu'avec votre propre clé."),
+    "key_note.public": ("Providers marked (your key) need one; with yours, the server's limits on tokens do not apply.",
+                        "Les fournisseurs marqués (votre clé) en demandent une ; avec la vôtre, les limites de tokens "
+                        "du serveur ne s'appliquent pas."),
+    "key_note.local": ("Providers marked (your key) need one; a key given here is used instead of the server's.",
+                       "Les fournisseurs marqués (votre clé) en demandent une ; une clé donnée ici remplace celle du "
+                       "serveur."),
+    "key_note.kept": ("The key is sent with each question to the provider's own address, and kept nowhere but this "
+                      "page: reload it, and it is gone.",
+                      "La clé est envoyée avec chaque question à l'adresse du fournisseur, et n'est gardée nulle part "
+                      "ailleurs que dans cette page : rechargez-la, et elle disparaît."),
+    "examples": ("Try one of these:", "Essayez par exemple :"),
+}
+
+
+def text(key: str) -> I18nData:
+    """One of TEXTS, for a component or an update made outside build_demo."""
+    if key not in TEXTS:
+        raise KeyError(f"no words for {key!r}")
+    return I18nData(key)
+
+
+class Labels:
+    """The words of one app: TEXTS, plus what was made when the app was built (`add`)."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, key: str) -> I18nData:
+        if key not in TEXTS and key not in self._made:
+            raise KeyError(f"no words for {key!r}")
+        return I18nData(key)
+
+    def pair(self, key: str) -> tuple[str, str]:
+        return TEXTS.get(key) or self._made[key]
+
+    def add(self, key: str, english: str, french: str) -> I18nData:
+        self._made[key] = (english, french)
+        return I18nData(key)
+
+    def i18n(self) -> gr.I18n:
+        both = {**TEXTS, **self._made}
+        return gr.I18n(en={k: en for k, (en, _) in both.items()}, fr={k: fr for k, (_, fr) in both.items()})
