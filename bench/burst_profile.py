@@ -83,7 +83,7 @@ async def burst(args, out: str) -> None:
         try:
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
             async with httpx.AsyncClient(limits=limits, timeout=120) as http:
-                plan = await gradio_plan(http, app.url, {"provider": "openai", "model": "paced", "chat-message": QUESTION})
+                plan = await gradio_plan(http, app.url, {"provider": "openai", "model": "paced", "chat-message": {"text": QUESTION, "files": []}})
                 await run_users("warm-up", 2, lambda go: gradio_user(http, plan, go))
                 loop = asyncio.get_running_loop()
                 pid = app.process.pid

@@ -115,7 +115,7 @@ async def measure_against(paced_url: str, args) -> dict:
         async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(120, connect=10)) as http:
             plans = {
                 "causerie": await gradio_plan(http, apps["causerie"].url,
-                                              {"provider": "openai", "model": "paced", "chat-message": QUESTION}),
+                                              {"provider": "openai", "model": "paced", "chat-message": {"text": QUESTION, "files": []}}),
                 "load_chat": await gradio_plan(http, apps["load_chat"].url, {}),
             }
             sdk_user = sdk_user_factory(paced_url)

@@ -31,8 +31,10 @@ SETTING_VARS = [v for p in PROVIDERS for v in (p.key_env, p.base_url_env) if v] 
     "SPACE_ID", "SYSTEM", "PUBLIC_MODE", "REQUIRE_USER_KEY", "REQUIRE_LOGIN", "ALLOW_CUSTOM_ENDPOINTS",
     "ALLOWED_PRIVATE_NETWORKS", "MAX_INPUT_CHARS", "MAX_CONTEXT_CHARS", "MAX_TOKENS_CAP", "RATE_LIMIT_PER_MINUTE",
     "TOKENS_PER_HOUR", "LOG_CONTENT", "TRUSTED_PROXY_HOPS", "HF_BILL_VISITORS", "AUTH_USERS",
-    "OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET", "ANSWER_GRACE_SECONDS",
+    "OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET", "ANSWER_GRACE_SECONDS", "EMBED", "MAX_ATTACHMENT_MB",
 ]
+SCREENSHOTS = ROOT / "test-results"
+"""Where a failing browser test leaves a screenshot of each page it had open (CI keeps the folder)."""
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +118,25 @@ def app(_scripted):
 def api(app):
     """One gradio_client for the module's app (each new Client fetches the app's config)."""
     return app.client()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A browser test that fails leaves a screenshot of every page it had open, in test-results/."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or "browser" not in item.keywords:
+        return
+    browser = item.funcargs.get("browser")
+    pages = [page for context in browser.contexts for page in context.pages] if browser is not None else []
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for number, page in enumerate(pages):
+        path = SCREENSHOTS / f"{item.name.replace('/', '_')}-{number}.png"
+        try:
+            page.screenshot(path=str(path), full_page=True, timeout=5000)
+            report.sections.append(("screenshot", str(path.relative_to(ROOT))))
+        except Exception as exc:  # a page already closed or crashed: the report says so, no more
+            report.sections.append(("screenshot", f"not taken: {type(exc).__name__}"))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -82,16 +82,18 @@ ANSWER_GUARD_HEAD = """<script>
 })();
 </script>"""
 
-# Embedded (`?embed=1`, or the element `<gradio-app>` with an `embed` attribute): the chat alone.
-# On a phone, the sidebars (which would each cover the whole screen) start folded away.
+# Embedded (EMBED=1, `?embed=1`, or a `<gradio-app causerie-embed>` element, which passes no query
+# on): the chat alone, its sidebars folded (so that the chat takes their room) and hidden. (Gradio's
+# own page is a <gradio-app> too, with attributes of its own.) On a phone, the sidebars (which would
+# each cover the whole screen) start folded away.
 PAGE_JS = """() => {
   const inElement = document.querySelector('#chatbot')?.closest('gradio-app');
-  if (new URLSearchParams(location.search).get('embed') === '1' || (inElement && inElement.hasAttribute('embed'))) {
-    document.documentElement.classList.add('causerie-embed');
-  }
-  if (window.matchMedia('(max-width: 768px)').matches) {
+  const embed = EMBED || new URLSearchParams(location.search).get('embed') === '1'
+    || (inElement && inElement.hasAttribute('causerie-embed'));
+  if (embed) document.documentElement.classList.add('causerie-embed');
+  if (embed || window.matchMedia('(max-width: 768px)').matches) {
     for (const id of ['settings', 'conversations']) {
-      const button = document.querySelector(`#${id}.open .toggle-button, .sidebar.open#${id} .toggle-button`);
+      const button = document.querySelector(`#${id}.open .toggle-button`);
       if (button) button.click();
     }
   }
@@ -259,6 +261,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         after_opening(panel, demo.load, on_open, history.inputs(panel.resume), history.outputs(listed_pick, panel.resume),
                       **events, postprocess=False).then(
             None, [model_box, opened_with, listed_pick], model_box, js=KEEP_CHOSEN_MODEL_JS, **events)
+        demo.load(None, None, None, js=PAGE_JS.replace("EMBED", "true" if settings.embed else "false"), **events)
         model_box.change(lambda p, m, e: effort_update(service, p, m, e), [provider_box, model_box, effort_box], effort_box, **events)
         preset_fields = [system_box, temperature_box, top_p_box, max_tokens_box]
         preset_box.input(on_preset_change, preset_box, preset_fields, **events)
@@ -388,8 +391,6 @@ def _key_note(settings: Settings, say: Labels) -> Any:
 def launch_options(service: ChatService, labels: Labels | None = None) -> dict[str, Any]:
     """`demo.launch`'s options; `labels` are the ones build_demo was given (their words)."""
     css = CSS + examples_css(list(service.presets.values()))
-    if service.settings.embed:
-        css += "#conversations, #settings, footer { display: none !important; }\n"
     # No run history: Gradio's "Runs" page would keep every question (and key box) in localStorage.
     options = {"max_threads": service.settings.max_threads, "css": css, "head": ANSWER_GUARD_HEAD,
                "i18n": (labels or Labels()).i18n(), "favicon_path": FAVICON,

@@ -130,6 +130,8 @@ class ChatHandlers:
 
     async def submit(self, values: dict, request: gr.Request) -> AsyncIterator[tuple]:
         pending, chat = values[self.pending] or {}, list(values[self.chatbot] or [])
+        if isinstance(pending, str):  # (a client that sends the question alone)
+            pending = {"text": pending}
         text, files = pending.get("text") or "", pending.get("files") or []
         if not text.strip() and not files:
             yield chat, gr.skip()

@@ -39,7 +39,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "chat_placeholder": ("Ask anything. Answers stream in; Stop ends them.",
                          "Demandez ce que vous voulez. Les réponses s'affichent au fil de l'eau ; Stop les arrête."),
     "input_placeholder": ("Type a message… (Shift+Enter: new line)", "Écrivez un message… (Maj+Entrée : nouvelle ligne)"),
-    "new_chat": ("＋ New chat", "＋ Nouvelle conversation"),
+    "new_chat": ("+ New chat", "+ Nouvelle conversation"),
     "search": ("Search titles and text…", "Chercher dans les titres et le texte…"),
     "this_conversation": ("This conversation", "Cette conversation"),
     "title": ("Title", "Titre"),

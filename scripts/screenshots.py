@@ -1,0 +1,84 @@
+"""Take the README's screenshots of the app, in English and in French: `python scripts/screenshots.py`.
+
+The app runs against the tests' scripted OpenAI-compatible server (a canned answer per language,
+streamed as a provider streams it), in Debian's Chromium (`apt-get install chromium`), with the
+browser's language set to each in turn. Writes docs/screenshot-en.png and docs/screenshot-fr.png
+(and a phone-sized one of each with --phone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from conftest import CHROMIUM_ARGS, RunningApp  # noqa: E402
+from scripted_server import Reply, ScriptedServer, text_stream  # noqa: E402
+
+ANSWERS = {
+    "en": ["Rayleigh scattering makes the sky blue: air molecules scatter short wavelengths far more than long ones.",
+           "\n\nThe scattered intensity goes as\n\n$$I \\propto \\frac{1}{\\lambda^4},$$\n\n",
+           "so blue light ($\\lambda \\approx 450$ nm) is scattered about ",
+           "$(700/450)^4 \\approx 5.8$ times more than red light ($\\lambda \\approx 700$ nm)."],
+    "fr": ["La diffusion de Rayleigh rend le ciel bleu : les molécules de l'air diffusent bien plus les courtes "
+           "longueurs d'onde que les longues.",
+           "\n\nL'intensité diffusée varie comme\n\n$$I \\propto \\frac{1}{\\lambda^4},$$\n\n",
+           "donc la lumière bleue ($\\lambda \\approx 450$ nm) est diffusée environ ",
+           "$(700/450)^4 \\approx 5{,}8$ fois plus que la rouge ($\\lambda \\approx 700$ nm)."],
+}
+LOCALES = {"en": "en-US", "fr": "fr-FR"}
+
+
+def shoot(out: Path, phone: bool) -> list[Path]:
+    scripted = ScriptedServer().start()
+    scripted.models = {"object": "list", "data": [{"id": "grok-4.3"}]}
+    app = RunningApp({"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": "screenshot-key"})
+    written = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            for language, locale in LOCALES.items():
+                for size, suffix in [((1280, 800), "")] + ([((390, 844), "-phone")] if phone else []):
+                    context = browser.new_context(locale=locale, viewport={"width": size[0], "height": size[1]},
+                                                  device_scale_factor=1 if not suffix else 2)
+                    page = context.new_page()
+                    page.goto(app.url)
+                    page.wait_for_selector("#chat-input textarea")
+                    example = page.locator("#chatbot .examples .example:visible", has_text="Rayleigh")
+                    expect(example).to_be_visible(timeout=10000)
+                    example.click()
+                    scripted.queue(Reply(chunks=text_stream(*ANSWERS[language],
+                                                            usage={"prompt_tokens": 412, "completion_tokens": 96}),
+                                         delay=0.05))
+                    page.locator("#chat-input textarea").press("Enter")
+                    expect(page.locator("#chatbot")).to_contain_text("5", timeout=15000)
+                    expect(page.locator("#chat-input .stop-button")).to_have_count(0, timeout=15000)
+                    page.wait_for_timeout(500)  # the formula's rendering
+                    target = out / f"screenshot-{language}{suffix}.png"
+                    page.screenshot(path=str(target))
+                    written.append(target)
+                    context.close()
+            browser.close()
+    finally:
+        app.close()
+        scripted.stop()
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where to write them (default docs/)")
+    parser.add_argument("--phone", action="store_true", help="also take phone-sized ones (390 px wide)")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for path in shoot(args.out, args.phone):
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+if __name__ == "__main__":
+    main()
