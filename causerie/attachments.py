@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,11 @@ from .events import Failure
 log = logging.getLogger(__name__)
 
 MAX_IMAGE_SIDE = 2048          # px, the long side; larger images are downscaled (providers do it anyway)
+MAX_IMAGE_PIXELS = 50_000_000  # larger images are refused before they are decoded (a 50 MP photo is 7,000 × 7,000 px)
+MAX_IMAGE_BYTES = 4_000_000    # an image kept as it was is re-encoded above this (providers cap an image at 5-20 MB)
+MAX_PDF_PAGES = 500            # pages read from a PDF; text past the question's limit is not extracted either
 MAX_FILES = 10                 # per question
+REMEMBERED_BYTES = 64_000_000  # what the reader keeps of recent files (their text and images), in all
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 TEXT_SUFFIXES = {
     ".txt", ".md", ".markdown", ".csv", ".tsv", ".json", ".jsonl", ".yaml", ".yml", ".toml", ".xml", ".html", ".htm",
@@ -51,17 +56,20 @@ class Attached:
 
 
 class AttachmentReader:
-    """Reads attached files from `root` (the upload folder) for the answers of one app."""
+    """Reads attached files from `root` (the upload folder) for the answers of one app. Files of
+    earlier turns are read again each turn: the last REMEMBERED_BYTES of what was read are kept."""
 
-    def __init__(self, root: Path, max_bytes: int, remember: int = 64) -> None:
+    def __init__(self, root: Path, max_bytes: int, remember_bytes: int = REMEMBERED_BYTES) -> None:
         self.root = root.resolve()
         self.max_bytes = max_bytes
         self._recent: OrderedDict[tuple[str, int, int], Attached] = OrderedDict()
-        self._remember = remember
+        self._remember_bytes = remember_bytes
+        self._kept_bytes = 0
+        self._lock = threading.Lock()  # read() runs in worker threads
 
-    def read(self, ref: Mapping[str, Any]) -> Attached | Failure:
-        """One file, or why it cannot be attached. Blocking (files, Pillow, pypdf): call it in a
-        thread."""
+    def read(self, ref: Mapping[str, Any], max_chars: int = 0) -> Attached | Failure:
+        """One file, or why it cannot be attached; a PDF's text stops being extracted past
+        `max_chars` (0: no limit). Blocking (files, Pillow, pypdf): call it in a thread."""
         name = str(ref.get("name") or Path(str(ref.get("path") or "file")).name)[:200]
         path = self._inside_root(ref.get("path"))
         if path is None:
@@ -74,21 +82,35 @@ class AttachmentReader:
             return Failure("attachment", {"why": "size", "name": name, "size_mb": stat.st_size / 1e6,
                                           "limit_mb": self.max_bytes / 1e6})
         key = (str(path), stat.st_size, stat.st_mtime_ns)
-        if (known := self._recent.get(key)) is not None:
-            self._recent.move_to_end(key)
+        with self._lock:
+            known = self._recent.get(key)
+            if known is not None:
+                self._recent.move_to_end(key)
+        if known is not None:
             return known if known.name == name else Attached(name, known.kind, known.text, known.image_url)
         data = path.read_bytes()
         if suffix in IMAGE_SUFFIXES:
             made = _image(name, data)
         elif suffix in PDF_SUFFIXES:
-            made = _pdf(name, data)
+            made = _pdf(name, data, max_chars)
         else:
             made = _text(name, data)
         if isinstance(made, Attached):
-            self._recent[key] = made
-            while len(self._recent) > self._remember:
-                self._recent.popitem(last=False)
+            self._remember(key, made)
         return made
+
+    def _remember(self, key: tuple[str, int, int], made: Attached) -> None:
+        size = len(made.text) + len(made.image_url)
+        if size > self._remember_bytes // 4:
+            return
+        with self._lock:
+            if key in self._recent:
+                return
+            self._recent[key] = made
+            self._kept_bytes += size
+            while self._kept_bytes > self._remember_bytes:
+                _, dropped = self._recent.popitem(last=False)
+                self._kept_bytes -= len(dropped.text) + len(dropped.image_url)
 
     def _inside_root(self, raw: Any) -> Path | None:
         """The file, if it is a file inside the upload folder; None otherwise (gone, or never ours)."""
@@ -104,27 +126,37 @@ class AttachmentReader:
 
 
 def _image(name: str, data: bytes) -> Attached | Failure:
-    from PIL import Image, UnidentifiedImageError
+    """A JPEG or PNG every vision API takes: kept as it is when it is small, upright and carries
+    no metadata (a phone's photo carries its place); else turned upright, downscaled to
+    MAX_IMAGE_SIDE and re-encoded without metadata."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            if image.format not in ("JPEG", "PNG", "WEBP"):
+            kind = "JPEG" if image.format == "MPO" else image.format  # MPO: a phone's JPEG with extra pictures
+            if kind not in ("JPEG", "PNG", "WEBP"):
                 return Failure("attachment", {"why": "type", "name": name, "kind": image.format or "image"})
-            keep = image.format in ("JPEG", "PNG") and max(image.size) <= MAX_IMAGE_SIDE
-            if keep:
-                out, mime = data, f"image/{image.format.lower()}"
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                return Failure("attachment", {"why": "pixels", "name": name, "width": width, "height": height,
+                                              "limit_mp": MAX_IMAGE_PIXELS // 1_000_000})
+            if kind in ("JPEG", "PNG") and max(image.size) <= MAX_IMAGE_SIDE and len(data) <= MAX_IMAGE_BYTES \
+                    and not image.getexif() and image.format != "MPO":
+                return Attached(name, "image", image_url=f"data:image/{kind.lower()};base64,{base64.b64encode(data).decode()}")
+            if kind == "JPEG":
+                image.draft("RGB", (MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))  # decodes at a fraction of the size, when it can
+            upright = ImageOps.exif_transpose(image)
+            upright.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
+            alpha = upright.mode in ("RGBA", "LA", "PA") or (upright.mode == "P" and "transparency" in upright.info)
+            buffer = io.BytesIO()
+            if alpha:
+                upright.convert("RGBA").save(buffer, "PNG")
             else:
-                if max(image.size) > MAX_IMAGE_SIDE:
-                    image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
-                alpha = image.mode in ("RGBA", "LA", "P") and image.format != "JPEG"
-                converted = image.convert("RGBA" if alpha else "RGB")
-                buffer = io.BytesIO()
-                converted.save(buffer, "PNG" if alpha else "JPEG", **({} if alpha else {"quality": 88}))
-                out, mime = buffer.getvalue(), "image/png" if alpha else "image/jpeg"
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+                upright.convert("RGB").save(buffer, "JPEG", quality=88)
+            mime = "image/png" if alpha else "image/jpeg"
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return Failure("attachment", {"why": "unreadable", "name": name, "problem": "not_image"})
-    return Attached(name, "image", image_url=f"data:{mime};base64,{base64.b64encode(out).decode()}")
+    return Attached(name, "image", image_url=f"data:{mime};base64,{base64.b64encode(buffer.getvalue()).decode()}")
 
 
 def _text(name: str, data: bytes) -> Attached | Failure:
@@ -138,7 +170,7 @@ def _text(name: str, data: bytes) -> Attached | Failure:
     return Attached(name, "text", text=data.decode("latin-1"))
 
 
-def _pdf(name: str, data: bytes) -> Attached | Failure:
+def _pdf(name: str, data: bytes, max_chars: int = 0) -> Attached | Failure:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -146,7 +178,12 @@ def _pdf(name: str, data: bytes) -> Attached | Failure:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             return Failure("attachment", {"why": "unreadable", "name": name, "problem": "pdf_locked"})
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        pages, chars = [], 0
+        for number, page in enumerate(reader.pages):
+            if number >= MAX_PDF_PAGES or (max_chars and chars > max_chars):
+                break  # what is past the limit would be refused anyway: not worth the CPU
+            pages.append((page.extract_text() or "").strip())
+            chars += len(pages[-1])
     except (PyPdfError, OSError, ValueError, KeyError, TypeError) as exc:
         log.info("A PDF could not be read: %s", type(exc).__name__)
         return Failure("attachment", {"why": "unreadable", "name": name, "problem": "pdf_damaged"})
@@ -177,6 +214,21 @@ def text_of(content: str | Sequence[Mapping[str, Any]]) -> str:
     if isinstance(content, str):
         return content
     return "\n".join(part.get("text") or "" for part in content if part.get("type") == "text")
+
+
+def without_images(messages: list[dict], note: str) -> list[dict]:
+    """The messages with their images left out, `note` said in their place (for a model that
+    reads text only, when the images are in earlier turns)."""
+    result = []
+    for message in messages:
+        content = message["content"]
+        if isinstance(content, list) and any(part.get("type") == "image_url" for part in content):
+            text = text_of(content)
+            dropped = sum(part.get("type") == "image_url" for part in content)
+            content = f"{text}\n\n({dropped} {note})".strip()
+            message = {**message, "content": content}
+        result.append(message)
+    return result
 
 
 def content_chars(content: str | Sequence[Mapping[str, Any]]) -> int:

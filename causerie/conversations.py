@@ -116,7 +116,7 @@ def _message(raw: Any, position: int) -> dict | None:
     return message
 
 
-FILE_FIELDS = ("path", "url", "orig_name", "mime_type")
+FILE_FIELDS = ("path", "orig_name", "mime_type", "size")
 
 
 def _files(raw: Any) -> list[dict]:
@@ -124,9 +124,9 @@ def _files(raw: Any) -> list[dict]:
     attachments.py) and how the page shows it; anything else is dropped."""
     if not isinstance(raw, list):
         return []
-    files = [{name: item[name] for name in FILE_FIELDS if isinstance(item.get(name), str)}
+    files = [{name: item[name] for name in FILE_FIELDS if isinstance(item.get(name), str | int)}
              for item in raw[:20] if isinstance(item, Mapping)]
-    return [f for f in files if f.get("path")]
+    return [f for f in files if isinstance(f.get("path"), str)]
 
 
 def _from_messages(raw_messages: list, base: Mapping[str, Any]) -> Conversation:
@@ -201,7 +201,7 @@ def to_markdown(conversation: Conversation) -> str:
     for message in conversation.messages:
         if message["role"] == "user":
             lines += ["## You", "", message["content"], ""]
-            lines += [f"📎 {f.get('orig_name') or f['path'].rsplit('/', 1)[-1]}" for f in message.get("files", ())]
+            lines += [f"- 📎 {f.get('orig_name') or f['path'].rsplit('/', 1)[-1]}" for f in message.get("files", ())]
             lines += [""] if message.get("files") else []
             continue
         lines += ["## " + (s.get("model") or "Assistant"), ""]

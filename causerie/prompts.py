@@ -1,7 +1,7 @@
 """System-prompt presets: prompts/*.md, YAML front matter then the prompt itself.
 
-Front matter: name (required), description, language (en/fr), and optional default settings
-(temperature, top_p, max_tokens). The preset id is the file name. A file that cannot be read is
+Front matter: name (required), description, language (en/fr), an example question (offered in
+the empty chat), and optional default settings (temperature, top_p, max_tokens). The preset id is the file name. A file that cannot be read is
 skipped with a warning that names it, so one broken file never takes the others down.
 """
 

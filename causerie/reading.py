@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from .attachments import content_chars
 from .errors import provider_message, redact
 from .events import Event, Failure, Finish, Status, Usage
 from .providers import Endpoint
@@ -115,7 +116,7 @@ def _ending(request: ChatRequest, parser: ChunkParser) -> list[Event]:
     label = request.endpoint.provider.label
     events = parser.flush()
     if parser.usage is None:
-        prompt_chars = sum(len(m["content"]) if isinstance(m.get("content"), str) else 0 for m in request.messages)
+        prompt_chars = sum(content_chars(m["content"]) for m in request.messages)
         events.append(Usage(estimate_tokens(prompt_chars), estimate_tokens(parser.answer_chars + parser.reasoning_chars),
                             None, None, estimated=True))
     if parser.finish_reason is None:

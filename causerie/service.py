@@ -7,8 +7,10 @@ model, key and base URL travel with each call, and one model's answer is one eve
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 from .access import choose_endpoint
 from .answer import Answer, coalesced
 from .answer_log import AnswerRecord
-from .attachments import MAX_FILES, AttachmentReader, content_chars, text_of, with_files
+from .attachments import MAX_FILES, AttachmentReader, content_chars, text_of, with_files, without_images
 from .client import ChatClient, ChatRequest, RetryPolicy
 from .conversation import build_messages, within
 from .discovery import ModelCatalog
@@ -56,7 +58,7 @@ def _tokens_spent(usage: Usage | None, request: ChatRequest, answer_chars: int) 
         return (usage.prompt_tokens or 0) + (usage.completion_tokens or 0)
     if not answer_chars:
         return 0
-    return (sum(len(m["content"]) for m in request.messages) + answer_chars) // CHARS_PER_TOKEN
+    return (sum(content_chars(m["content"]) for m in request.messages) + answer_chars) // CHARS_PER_TOKEN
 
 
 class ChatService:
@@ -81,6 +83,7 @@ class ChatService:
         self.local = LocalModelServer(settings.local_model_path) if settings.local_model_path else None
         self.allowance = Allowance(settings.public.rate_per_minute, settings.public.tokens_per_hour)
         self.attachments = AttachmentReader(settings.upload_dir, int(settings.max_attachment_mb * 1_000_000))
+        self._file_readers = ThreadPoolExecutor(2, thread_name_prefix="attachments")
         self.active_streams = 0
         """Answers streaming right now, across all sessions: sets how often the UI is updated."""
 
@@ -177,21 +180,18 @@ class ChatService:
             return Failure("not_ready", {"why": "unknown", "provider_id": provider_id, "known": ", ".join(PROVIDERS_BY_ID)})
         return provider
 
-    async def _prepare(self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, str]],
+    async def _prepare(self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]],
                        visitor: Visitor) -> _Prepared | Failure:
         """Once per answer, before anything is sent: who may ask, where it goes, with whose key,
         which model, and what of the conversation is sent. The cheap refusals come first; a
-        refused question does not count against the person's limits."""
+        refused question does not count against the person's limits. Attached files are read once
+        the question is counted (reading them is work a visitor must not repeat at will)."""
         public = self.settings.public
         if public.require_login and not visitor.user:
             return Failure("login_required")
-        attached = await self._attach(turns)
-        if type(attached) is Failure:
-            return attached
-        turns, images = attached
-        question = text_of(turns[-1]["content"]) if turns else ""
-        if public.max_input_chars and len(question) > public.max_input_chars:
-            return Failure("too_long", {"chars": len(question), "limit": public.max_input_chars})
+        typed = turns[-1]["content"] if turns else ""
+        if public.max_input_chars and len(typed) > public.max_input_chars:
+            return Failure("too_long", {"chars": len(typed), "limit": public.max_input_chars})
         try:
             local_url = await self._local_base_url() if provider.managed else None
         except LocalModelError as exc:
@@ -199,10 +199,6 @@ class ChatService:
         endpoint = choose_endpoint(self.settings, provider, options, visitor, local_base_url=local_url)
         if type(endpoint) is Failure:
             return endpoint
-        messages = within(build_messages(options.system_prompt, turns), public.max_context_chars)
-        if messages is None:
-            return Failure("too_long", {"why": "context", "chars": len(question) + len(options.system_prompt or ""),
-                                        "limit": public.max_context_chars})
         body = options.params.to_body()
         # The cap is not sent when the person set no max_tokens (a model that writes less would
         # refuse it): the answer is stopped there instead (stream_answer).
@@ -210,12 +206,47 @@ class ChatService:
         if cap and body.get("max_tokens", 0) > cap:
             return Failure("invalid_value", {"why": "at_most", "param": "max_tokens", "maximum": cap,
                                              "value": body["max_tokens"], "setting": "MAX_TOKENS_CAP"})
-        reserve = sum(content_chars(m["content"]) for m in messages[0]) // CHARS_PER_TOKEN + (body.get("max_tokens") or cap)
+        answer_tokens = body.get("max_tokens") or cap
+        # Reserved on what is known before reading the files (their size on disk), set right after.
+        reserve = (sum(len(t["content"]) for t in turns) + self._files_size(turns)) // CHARS_PER_TOKEN + answer_tokens
         if refused := self.allowance.admit(visitor, owner_pays=endpoint.owner_pays, reserve=reserve):
             return refused
-        # Counted before the address check: looking a name up is work a visitor must not repeat at will.
-        if endpoint.public_only and (refused := await check_url(endpoint.base_url, public.allowed_networks)):
+        prepared = await self._read_and_check(provider, options, turns, visitor, endpoint, body)
+        if type(prepared) is Failure:
             self.allowance.settle(visitor, reserve, 0)
+            return prepared
+        request, info, left_out = prepared
+        actual = sum(content_chars(m["content"]) for m in request.messages) // CHARS_PER_TOKEN + answer_tokens
+        self.allowance.settle(visitor, reserve, actual)  # the reservation becomes what the request holds
+        return _Prepared(request, info, left_out, actual, cap)
+
+    def _files_size(self, turns: list[Mapping[str, Any]]) -> int:
+        size = 0
+        for turn in turns:
+            for ref in turn.get("files") or ():
+                try:
+                    size += min(os.stat(str(ref.get("path"))).st_size, self.attachments.max_bytes)
+                except (OSError, ValueError, TypeError):
+                    continue
+        return size
+
+    async def _read_and_check(self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]],
+                              visitor: Visitor, endpoint: Endpoint, body: dict) -> tuple[ChatRequest, ModelInfo, int] | Failure:
+        """The rest of _prepare, once the question is counted: the files, the sizes, the address,
+        the model and what it takes."""
+        public = self.settings.public
+        attached = await self._attach(turns)
+        if type(attached) is Failure:
+            return attached
+        turns, images = attached
+        question = text_of(turns[-1]["content"]) if turns else ""
+        if public.max_input_chars and len(question) > public.max_input_chars:
+            return Failure("too_long", {"why": "with_files", "chars": len(question), "limit": public.max_input_chars})
+        messages = within(build_messages(options.system_prompt, turns), public.max_context_chars)
+        if messages is None:
+            return Failure("too_long", {"why": "context", "chars": len(question) + len(options.system_prompt or ""),
+                                        "limit": public.max_context_chars})
+        if endpoint.public_only and (refused := await check_url(endpoint.base_url, public.allowed_networks)):
             return refused
         model = options.model or ""
         if not model:
@@ -223,31 +254,32 @@ class ChatService:
                      or pick_default_model(provider, await self._models_at(endpoint, visitor)) or "")
         info = self.info(provider.id, model)
         effort = options.params.reasoning_effort
-        refused = None
         if not model:
-            refused = Failure("no_model", {"provider": provider.label})
-        elif images and info.vision is False:
-            refused = Failure("attachment", {"why": "text_only", "name": images[0], "model": model,
-                                             "provider": provider.label})
-        elif effort and info.reasoning_effort and effort not in info.reasoning_effort:
-            refused = Failure("invalid_value", {"why": "choice", "param": "reasoning_effort", "model": model,
-                                                "allowed": ", ".join(info.reasoning_effort), "value": effort})
-        if refused is not None:
-            self.allowance.settle(visitor, reserve, 0)
-            return refused
+            return Failure("no_model", {"provider": provider.label})
+        if images and info.vision is False:
+            return Failure("attachment", {"why": "text_only", "name": images[0], "model": model, "provider": provider.label})
+        if effort and info.reasoning_effort and effort not in info.reasoning_effort:
+            return Failure("invalid_value", {"why": "choice", "param": "reasoning_effort", "model": model,
+                                             "allowed": ", ".join(info.reasoning_effort), "value": effort})
         sent, left_out = messages
-        return _Prepared(ChatRequest(endpoint, model, sent, body), info, left_out, reserve, cap)
+        if info.vision is False:  # images of earlier turns: left out, said in their place
+            sent = without_images(sent, "image(s) not sent: this model reads text only")
+        return ChatRequest(endpoint, model, sent, body), info, left_out
+
 
     async def _attach(self, turns: list[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], list[str]] | Failure:
         """The turns with their attached files read in (attachments.py), and the names of the
-        images among them. A file of the question that cannot be attached is a Failure; one of an
-        earlier turn (gone since a restart, say) is left out, its name said in its place."""
+        question's images. A file of the question that cannot be attached is a Failure; one of an
+        earlier turn (gone since a restart, say) is left out, its name said in its place. Files
+        are read by two threads at most, whoever asks: the rest wait their turn."""
         if not any(turn.get("files") for turn in turns):
             return turns, []
         if len(turns[-1].get("files") or ()) > MAX_FILES:
             return Failure("attachment", {"why": "too_many", "count": len(turns[-1]["files"]), "limit": MAX_FILES})
         refs = [(index, ref) for index, turn in enumerate(turns) for ref in turn.get("files") or ()]
-        read = await asyncio.to_thread(lambda: [self.attachments.read(ref) for _, ref in refs])
+        limit = self.settings.public.max_input_chars
+        read = await asyncio.get_running_loop().run_in_executor(
+            self._file_readers, lambda: [self.attachments.read(ref, limit) for _, ref in refs])
         last = len(turns) - 1
         by_turn: dict[int, list] = {}
         for (index, _), item in zip(refs, read, strict=True):
@@ -264,7 +296,7 @@ class ChatService:
             kept = [item for item in items if type(item) is not Failure]
             missing = [str(item.params.get("name")) for item in items if type(item) is Failure]
             question = turn["content"] + "".join(f"\n\n(Attached file {name}: no longer available.)" for name in missing)
-            images += [item.name for item in kept if item.kind == "image"]
+            images += [item.name for item in kept if item.kind == "image" and index == last]
             result.append({"role": turn["role"], "content": with_files(question, kept)})
         return result, images
 

@@ -64,10 +64,11 @@ def _base_url(env: Mapping[str, str], name: str) -> str | None:
     return raw.rstrip("/")
 
 
-def upload_folder(env: Mapping[str, str]) -> Path:
-    """Gradio's upload folder, as Gradio finds it (GRADIO_TEMP_DIR, else the system's temporary
-    folder's `gradio`); tests/test_attachments.py checks they agree."""
-    return Path(env.get("GRADIO_TEMP_DIR") or os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+def upload_folder() -> Path:
+    """Gradio's upload folder, as Gradio finds it: GRADIO_TEMP_DIR from the real environment (not
+    .env, which Gradio does not read), else the system's temporary folder's `gradio`;
+    tests/test_attachments.py checks they agree."""
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
 
 
 def setup_params(provider: Provider) -> dict[str, str | None]:
@@ -108,7 +109,7 @@ class Settings:
     public: PublicSettings = field(default_factory=PublicSettings)
     max_attachment_mb: float = 10.0
     """The largest file read from an attachment (MAX_ATTACHMENT_MB)."""
-    upload_dir: Path = field(default_factory=lambda: upload_folder({}))
+    upload_dir: Path = field(default_factory=upload_folder)
     """Where the page's uploads are (Gradio's upload folder): attachments are read from there only."""
     embed: bool = False
     """EMBED=1: the page shows the chat alone (for a site that embeds it); `?embed=1` does the same
@@ -217,7 +218,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         open_browser=_open_browser(env),
         answer_grace_s=number(env, "ANSWER_GRACE_SECONDS", 300.0, minimum=0),
         max_attachment_mb=number(env, "MAX_ATTACHMENT_MB", 10.0, minimum=0.01),
-        upload_dir=upload_folder(env),
+        upload_dir=upload_folder(),
         embed=flag(env, "EMBED", False),
     )
 

@@ -8,6 +8,7 @@ events.py included, can word things through it.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,6 +73,8 @@ FAILURES_EN: dict[str, str] = {
                       "conversations), then ask again.",
     "too_long": "The message is {chars:,} characters long; this server takes at most {limit:,} "
                 "(MAX_INPUT_CHARS). Shorten it, or send it in parts.",
+    "too_long.with_files": "The message and the text of its attached files are {chars:,} characters long; this "
+                           "server takes at most {limit:,} (MAX_INPUT_CHARS). Attach less, or a shorter file.",
     "too_long.context": "The system prompt and this message together are {chars:,} characters long; this server "
                         "sends at most {limit:,} (MAX_CONTEXT_CHARS). Shorten one of them.",
     "limited.rate": "You have asked {limit} questions in the last minute, the most this server allows "
@@ -98,7 +101,9 @@ FAILURES_EN: dict[str, str] = {
                           "pages as images instead, to a model that reads them.",
     "attachment.too_many": "{count} files are attached; at most {limit} are read with one question. Send them in "
                            "several questions.",
-    "attachment.gone": "{name} is no longer on this server (it has restarted since): attach it again.",
+    "attachment.gone": "{name} is no longer on this server (it may have restarted since): attach it again.",
+    "attachment.pixels": "{name} was not attached: it is {width:,} × {height:,} pixels, and images of at most "
+                         "{limit_mp} megapixels are read. Send a smaller copy.",
     "attachment.text_only": "{model} ({provider}) reads text only: the image {name} was not sent. Pick a model that "
                             "reads images, or remove it.",
     "local": "{detail}",
@@ -216,34 +221,52 @@ DEFAULT_LANGUAGE = "en"
 
 
 def language_of(accept_language: str | None) -> str:
-    """The first of the browser's languages (an Accept-Language header) that Causerie speaks, else
-    English. The page's labels follow the browser's first language the same way (gr.I18n)."""
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        base = tag.split("-")[0]
-        if base in LANGUAGES:
-            return base
-        if tag == "*":
-            break
-    return DEFAULT_LANGUAGE
+    """The browser's first language (an Accept-Language header) if Causerie speaks it, else
+    English: as the page's labels choose theirs (gr.I18n reads navigator.language, the same one)."""
+    first = (accept_language or "").split(",")[0].split(";")[0].strip().lower().split("-")[0]
+    return first if first in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def number(value: int | float, language: str = DEFAULT_LANGUAGE) -> str:
     """A whole number with its thousands marked as the language marks them (1,234 or 1 234)."""
-    text = f"{value:,}"
-    return text.replace(",", "\u202f") if language == "fr" else text
+    return _Formatter(language).format_field(value, ",")
+
+
+class _Formatter(string.Formatter):
+    """Numbers as the language writes them: 1,234.5 in English, 1 234,5 in French."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        text = super().format_field(value, format_spec)
+        if self.language == "fr" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            text = text.replace(",", "\u202f").replace(".", ",")
+        return text
+
+
+_BEFORE = {" :": "\u00a0:", " ;": "\u202f;", " ?": "\u202f?", " !": "\u202f!", "« ": "«\u00a0", " »": "\u00a0»"}
+
+
+def typeset(text: str, language: str) -> str:
+    """French punctuation's spaces made non-breaking (no colon alone at the start of a line)."""
+    if language != "fr":
+        return text
+    for plain, fixed in _BEFORE.items():
+        text = text.replace(plain, fixed)
+    return text
 
 
 def _part(language: str, name: str, values: Mapping[str, Any]) -> str:
-    return LANGUAGES[language]["part"][name].format(**values)
+    """A piece of a sentence; an unknown code is said as it is rather than losing the sentence."""
+    template = LANGUAGES[language]["part"].get(name)
+    return name.rpartition(".")[2] if template is None else _Formatter(language).format(template, **values)
 
 
 def _derived(params: Mapping[str, Any], language: str) -> dict[str, Any]:
-    """Optional sentence parts, made from the parameters so that templates stay flat. In French,
-    whole numbers come written already (French templates take them without a format)."""
+    """Optional sentence parts, made from the parameters so that templates stay flat."""
     values = {"provider": _part(language, "provider", {}), "status": "?",
-              **{k: number(v, language) if language != "en" and type(v) is int else v
-                 for k, v in params.items() if v is not None}}
+              **{k: v for k, v in params.items() if v is not None}}
     given = {k: v for k, v in values.items() if v is not None}
     models = params.get("models") or ()
     parts = {
@@ -281,6 +304,6 @@ def words(section: str, kind: str, params: Mapping[str, Any] | None = None, lang
     if template is None:
         return kind
     try:
-        return template.format(**_derived(params, language))
+        return typeset(_Formatter(language).format(template, **_derived(params, language)), language)
     except (KeyError, ValueError, IndexError):
         return template  # a parameter is missing: better unfilled words than none

@@ -7,7 +7,7 @@ FAILURES_FR: dict[str, str] = {
     "auth": "{provider} a refusé la clé d'API (HTTP {status}) : {key_hint}.{said}",
     "credits": "{provider} a refusé la requête : le compte n'a plus de crédits ou a dépassé sa limite de dépenses "
                "(HTTP {status}).{said} Ajoutez des crédits ou relevez la limite dans la console du fournisseur.",
-    "not_found": "{provider} ne connaît pas le modèle {model!r} (HTTP {status}). Choisissez un autre modèle.{listed}",
+    "not_found": "{provider} ne connaît pas le modèle « {model} » (HTTP {status}). Choisissez un autre modèle.{listed}",
     "rate_limited": "{provider} limite le débit de ces requêtes (HTTP {status}). Attendez une minute et réessayez, "
                     "ou choisissez un autre fournisseur.",
     "server": "{provider} a eu une erreur serveur (HTTP {status}). Réessayez dans un instant.{said}",
@@ -18,8 +18,8 @@ FAILURES_FR: dict[str, str] = {
                               "Paramètres, ou laissez-la vide pour la valeur par défaut du modèle.",
     "invalid_value.range": "{param} doit être un nombre de {minimum:g} à {maximum:g} ; reçu : {value}.",
     "invalid_value.at_least": "{param} doit être un nombre entier d'au moins {minimum} ; reçu : {value}.",
-    "invalid_value.at_most": "{param} vaut au plus {maximum} sur ce serveur ({setting}) ; reçu : {value}.",
-    "invalid_value.choice": "{param} pour {model} doit être l'une de ces valeurs : {allowed} ; reçu : {value!r}.",
+    "invalid_value.at_most": "{param} vaut au plus {maximum:,} sur ce serveur ({setting}) ; reçu : {value}.",
+    "invalid_value.choice": "{param} pour {model} doit être l'une de ces valeurs : {allowed} ; reçu : « {value} ».",
     "bad_argument": "L'argument {argument!r} doit être {expected} ; reçu : {got}.",
     "connect.tls": "{provider} à {base_url} n'a pas pu établir de connexion sécurisée (TLS) : rien n'a été envoyé. "
                    "Vérifiez l'URL de base (https ou http ?).",
@@ -58,17 +58,19 @@ FAILURES_FR: dict[str, str] = {
     "not_ready.needs_key": "{provider} demande une clé d'API : collez la vôtre sous « Votre clé d'API » dans les "
                            "réglages{get_one}{or_set}.",
     "busy.all": "Ce serveur écrit déjà {count} réponses, le maximum qu'il tient à la fois. Réessayez dans un instant.",
-    "busy.yours": "{count} de vos réponses sont déjà en cours d'écriture (dans d'autres conversations ou onglets de "
-                  "ce navigateur), le maximum à la fois. Attendez qu'une se termine, ou arrêtez-la.",
+    "busy.yours": "Vous avez déjà {count} réponses en cours d'écriture (dans d'autres conversations ou onglets de ce "
+                  "navigateur), le maximum à la fois. Attendez qu'une se termine, ou arrêtez-la.",
     "login_required": "Ce serveur ne répond qu'aux personnes connectées. Connectez-vous (le bouton au-dessus de la "
                       "liste des conversations), puis reposez la question.",
-    "too_long": "Le message fait {chars} caractères ; ce serveur en accepte au plus {limit} (MAX_INPUT_CHARS). "
+    "too_long": "Le message fait {chars:,} caractères ; ce serveur en accepte au plus {limit:,} (MAX_INPUT_CHARS). "
                 "Raccourcissez-le, ou envoyez-le en plusieurs fois.",
-    "too_long.context": "Le prompt système et ce message font ensemble {chars} caractères ; ce serveur en envoie au "
-                        "plus {limit} (MAX_CONTEXT_CHARS). Raccourcissez l'un des deux.",
+    "too_long.with_files": "Le message et le texte de ses fichiers joints font {chars:,} caractères ; ce serveur en "
+                           "accepte au plus {limit:,} (MAX_INPUT_CHARS). Joignez moins de fichiers, ou un plus court.",
+    "too_long.context": "Le prompt système et ce message font ensemble {chars:,} caractères ; ce serveur en envoie au "
+                        "plus {limit:,} (MAX_CONTEXT_CHARS). Raccourcissez l'un des deux.",
     "limited.rate": "Vous avez posé {limit} questions dans la dernière minute, le maximum permis par ce serveur "
                     "(RATE_LIMIT_PER_MINUTE). Réessayez dans {seconds} s.",
-    "limited.tokens": "Vous avez utilisé l'allocation de ce serveur, {limit} tokens par heure (TOKENS_PER_HOUR). "
+    "limited.tokens": "Vous avez utilisé le quota de ce serveur, {limit:,} tokens par heure (TOKENS_PER_HOUR). "
                       "Réessayez dans environ {minutes} min, ou utilisez votre propre clé d'API (sous « Votre clé "
                       "d'API »).",
     "endpoint_refused.custom_off": "Ce serveur n'envoie pas de questions à une URL de base choisie par ses visiteurs "
@@ -91,7 +93,9 @@ FAILURES_FR: dict[str, str] = {
                           "scannées). Joignez plutôt les pages en images, à un modèle qui les lit.",
     "attachment.too_many": "{count} fichiers sont joints ; au plus {limit} sont lus avec une question. Envoyez-les en "
                            "plusieurs questions.",
-    "attachment.gone": "{name} n'est plus sur ce serveur (il a redémarré depuis) : joignez-le de nouveau.",
+    "attachment.gone": "{name} n'est plus sur ce serveur (il a peut-être redémarré depuis) : joignez-le de nouveau.",
+    "attachment.pixels": "{name} n'a pas été joint : l'image fait {width:,} × {height:,} pixels, et les images d'au "
+                         "plus {limit_mp} mégapixels sont lues. Envoyez-en une copie plus petite.",
     "attachment.text_only": "{model} ({provider}) ne lit que du texte : l'image {name} n'a pas été envoyée. "
                             "Choisissez un modèle qui lit les images, ou retirez-la.",
     "local": "{detail}",
@@ -112,10 +116,10 @@ NOTICES_FR: dict[str, str] = {
     "tool_calls": "Le modèle a demandé d'appeler un outil au lieu de répondre en texte ; Causerie n'exécute pas "
                   "d'outils dans cette conversation. Reposez la question, ou choisissez un autre modèle.",
     "partial_kept": " (la réponse partielle ci-dessus est conservée)",
-    "capped": "La réponse a été arrêtée vers {limit} tokens, le maximum que ce serveur paie pour une réponse "
+    "capped": "La réponse a été arrêtée vers {limit:,} tokens, le maximum que ce serveur paie pour une réponse "
               "(MAX_TOKENS_CAP).",
     "trimmed": "Les {count} plus anciens messages de cette conversation n'ont pas été envoyés : ce serveur en envoie "
-               "au plus {limit} caractères (MAX_CONTEXT_CHARS). Commencez une nouvelle conversation pour tout garder "
+               "au plus {limit:,} caractères (MAX_CONTEXT_CHARS). Commencez une nouvelle conversation pour tout garder "
                "en vue.",
 }
 

@@ -5,6 +5,7 @@ vision API takes them; refusals named. Real HTTP to the scripted server, which c
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from PIL import Image
 from sample_files import image_bytes, make_pdf
 
 from causerie.events import Failure
+from causerie.limits import Visitor
+from causerie.model_info import ModelInfo
 from causerie.options import ChatOptions
 from causerie.service import ChatService
 from causerie.settings import load_settings, upload_folder
@@ -28,8 +31,8 @@ def uploads(tmp_path):
 
 
 def service_for(scripted, uploads: Path, **env) -> ChatService:
-    return ChatService(load_settings({"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": scripted.base_url,
-                                      "GRADIO_TEMP_DIR": str(uploads), **env}))
+    settings = load_settings({"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": scripted.base_url, **env})
+    return ChatService(replace(settings, upload_dir=uploads))
 
 
 def put(uploads: Path, name: str, data: bytes) -> dict:
@@ -42,7 +45,7 @@ def put(uploads: Path, name: str, data: bytes) -> dict:
 def ask(service: ChatService, turns: list, model: str = "model-a") -> list:
     async def go():
         try:
-            return [e async for e in service.stream_answer(ChatOptions("openai", model), turns)]
+            return [e async for e in service.stream_answer(ChatOptions("openai", model), turns, Visitor(session="s1"))]
         finally:
             await service.aclose()
     return run_async(go())
@@ -54,7 +57,7 @@ def failure_of(events):
 
 def test_the_upload_folder_is_gradios():
     from gradio.utils import get_upload_folder
-    assert upload_folder({}) == Path(get_upload_folder())
+    assert upload_folder() == Path(get_upload_folder())
 
 
 def test_images_are_sent_as_image_url_parts_downscaled_and_as_jpeg_or_png(scripted, uploads):
@@ -119,8 +122,6 @@ def test_a_path_outside_the_upload_folder_is_never_read(scripted, uploads, tmp_p
 
 def test_an_image_for_a_text_only_model_is_refused_and_an_earlier_missing_file_is_named(scripted, uploads):
     service = service_for(scripted, uploads)
-    service.model_info.merge_xai_language_models([])  # (no-op: the record below is the file's kind)
-    from causerie.model_info import ModelInfo
     service.model_info._records[("openai", "text-only")] = ModelInfo(vision=False)
     picture = put(uploads, "cat.png", image_bytes((50, 50), "PNG"))
     failure = failure_of(ask(service, [{"role": "user", "content": "Who?", "files": [picture]}], model="text-only"))
@@ -132,3 +133,57 @@ def test_an_image_for_a_text_only_model_is_refused_and_an_earlier_missing_file_i
     assert failure_of(ask(service, turns)) is None
     first = scripted.requests[-1]["body"]["messages"][0]["content"]
     assert first == "Read this\n\n(Attached file gone.txt: no longer available.)"
+
+
+def test_a_text_only_model_still_answers_after_an_image_of_an_earlier_turn(scripted, uploads):
+    service = service_for(scripted, uploads)
+    service.model_info._records[("openai", "text-only")] = ModelInfo(vision=False)
+    turns = [{"role": "user", "content": "Look", "files": [put(uploads, "cat.png", image_bytes((50, 50), "PNG"))]},
+             {"role": "assistant", "content": "A cat."}, {"role": "user", "content": "Tell me more."}]
+    assert failure_of(ask(service, turns, model="text-only")) is None
+    assert scripted.requests[-1]["body"]["messages"][0]["content"] == \
+        "Look\n\n(1 image(s) not sent: this model reads text only)"
+
+
+def test_photos_come_upright_without_their_metadata_and_huge_images_are_refused_unread(scripted, uploads):
+    from PIL import Image
+
+    photo = Image.new("RGB", (300, 100), (10, 200, 10))
+    exif = photo.getexif()
+    exif[0x0112] = 6  # orientation: the camera was turned; the picture is 100 wide, 300 high
+    exif[0x010F] = "PhoneMaker"
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", exif=exif)
+    service = service_for(scripted, uploads)
+    assert failure_of(ask(service, [{"role": "user", "content": "Which way up?",
+                                     "files": [put(uploads, "photo.jpg", buffer.getvalue())]}])) is None
+    sent = Image.open(io.BytesIO(image_parts(scripted.requests[-1]["body"])[0]))
+    assert sent.size == (100, 300) and not sent.getexif()
+    huge = Image.new("1", (9000, 9000))  # 81 MP, a few KB as a PNG: refused before it is decoded
+    buffer = io.BytesIO()
+    huge.save(buffer, "PNG")
+    failure = failure_of(ask(service, [{"role": "user", "content": "And this?",
+                                        "files": [put(uploads, "huge.png", buffer.getvalue())]}]))
+    assert failure.params["why"] == "pixels" and "9,000 × 9,000 pixels" in failure.message
+    assert len(scripted.requests) == 1
+
+
+def test_reading_files_counts_against_the_rate_limit_first(scripted, uploads):
+    service = service_for(scripted, uploads, PUBLIC_MODE="1", RATE_LIMIT_PER_MINUTE="2", MAX_INPUT_CHARS="1000")
+    big = put(uploads, "big.txt", b"word " * 1000)
+    for _ in range(2):
+        failure = failure_of(ask(service, [{"role": "user", "content": "Read", "files": [big]}]))
+        assert failure.kind == "too_long" and failure.params["why"] == "with_files"
+        assert "the text of its attached files are 5,0" in failure.message
+    assert failure_of(ask(service, [{"role": "user", "content": "Read", "files": [big]}])).kind == "limited"
+    assert scripted.requests == []
+
+
+def test_recently_read_files_are_kept_within_a_byte_budget(uploads):
+    from causerie.attachments import AttachmentReader
+
+    reader = AttachmentReader(uploads, 10_000_000, remember_bytes=4_000)
+    refs = [put(uploads, f"note{n}.txt", b"x" * 900) for n in range(10)]
+    for ref in refs:
+        assert reader.read(ref).text == "x" * 900
+    assert reader._kept_bytes <= 4_000 and len(reader._recent) == 4

@@ -80,7 +80,7 @@ def test_a_french_browser_sees_french_everywhere_errors_included(app, scripted, 
     expect(page.locator("#preset")).to_contain_text("Préréglage")
     expect(page.locator("#preset input")).to_have_value("Assistant général (FR)", timeout=10000)
     expect(page.locator("#system-prompt textarea")).to_have_value(starts("Tu es Causerie"))
-    expect(page.locator("#chat-input textarea")).to_have_attribute("placeholder", "Écrivez un message… (Maj+Entrée : nouvelle ligne)")
+    expect(page.locator("#chat-input textarea")).to_have_attribute("placeholder", "Écrivez un message… (Maj+Entrée\u00a0: nouvelle ligne)")
     expect(page.locator("#new-chat")).to_have_text("+ Nouvelle conversation")
     expect(page.locator("#session-totals")).to_have_text("Aucune réponse pour l'instant dans cette session.")
     examples = page.locator("#chatbot .examples .example:visible")
@@ -154,6 +154,25 @@ def test_an_image_reaches_a_vision_model_and_survives_retry_and_edit(app, script
     answered(page, scripted, 5)
     assert sent_image().size == (2048, 1024)
     assert chat_requests(scripted)[-1]["body"]["messages"][-1]["content"][0]["text"] == "What colour, exactly?"
+
+
+def test_a_conversation_with_a_picture_goes_on_after_a_reload(app, scripted, page: Page, tmp_path):
+    picture = tmp_path / "green.png"
+    Image.new("RGB", (64, 64), (0, 160, 0)).save(picture)
+    opened(page, app.url)
+    attach(page, picture)
+    send(page, "What is this?")
+    answered(page, scripted, 1)
+    expect(page.locator("#conversation-list label")).to_have_count(1, timeout=10000)  # saved
+    page.wait_for_timeout(300)
+    page.reload()
+    page.wait_for_selector("#chat-input textarea")
+    expect(page.locator("#chatbot [data-testid='user'] img")).to_have_count(1, timeout=10000)  # shown again
+    send(page, "And its colour?")
+    answered(page, scripted, 2)
+    body = chat_requests(scripted)[-1]["body"]
+    assert len(image_parts(body)) == 1
+    assert body["messages"][-1]["content"] == "And its colour?"
 
 
 def test_text_files_and_pdfs_reach_the_provider_and_an_image_for_a_text_only_model_is_refused(app, scripted, page: Page, tmp_path):
@@ -264,7 +283,7 @@ def other_site(app):
     pages = {
         "iframe.html": f'<h1>My site</h1><iframe id="chat" src="{app.url}?embed=1" width="800" height="700"></iframe>',
         "element.html": f'<h1>My site</h1><script type="module" src="{app.url}assets/{entry}"></script>'
-                        f'<gradio-app src="{app.url}" causerie-embed></gradio-app>',
+                        f'<gradio-app src="{app.url}" causerie-embed></gradio-app><footer id="mine">My footer</footer>',
     }
     root = Path(tempfile.mkdtemp())
     for name, html in pages.items():
@@ -292,6 +311,7 @@ def test_the_chat_works_embedded_in_another_site(app, scripted, page: Page, othe
     box = page.locator("gradio-app #chat-input textarea")
     box.wait_for(timeout=20000)
     expect(page.locator("gradio-app #settings")).to_be_hidden()
+    expect(page.locator("#mine")).to_be_visible()  # the embed hides the app's footer, not the site's
     box.fill("Hello from an element")
     box.press("Enter")
     expect(page.locator("gradio-app").get_by_test_id("bot").last).to_contain_text("to first token", timeout=10000)
@@ -312,3 +332,13 @@ def test_embed_set_by_the_owner_shows_the_chat_alone(scripted, page: Page):
         answered(page, scripted, 1)
     finally:
         embedded.close()
+
+
+@pytest.mark.parametrize("scheme, dark", [("dark", True), ("light", False)])
+def test_light_and_dark_follow_the_system(app, browser: Browser, scheme, dark):
+    context = browser.new_context(color_scheme=scheme)
+    page = opened(context.new_page(), app.url)
+    background = page.evaluate("() => getComputedStyle(document.querySelector('gradio-app') || document.body).backgroundColor")
+    red, green, blue = (int(v) for v in re.findall(r"\d+", background)[:3])
+    assert (red + green + blue < 3 * 128) == dark, background
+    context.close()

@@ -100,7 +100,8 @@ PAGE_JS = """() => {
 }"""
 
 CSS = """
-.causerie-embed #conversations, .causerie-embed #settings, .causerie-embed footer { display: none !important; }
+.causerie-embed .gradio-container #conversations, .causerie-embed .gradio-container #settings,
+.causerie-embed .gradio-container footer { display: none !important; }
 #session-totals { font-size: 0.9em; opacity: 0.85; }
 #conversation-list label { width: 100%; }
 #conversation-list .wrap { flex-direction: column; gap: 2px; }
@@ -394,7 +395,7 @@ def launch_options(service: ChatService, labels: Labels | None = None) -> dict[s
     # No run history: Gradio's "Runs" page would keep every question (and key box) in localStorage.
     options = {"max_threads": service.settings.max_threads, "css": css, "head": ANSWER_GUARD_HEAD,
                "i18n": (labels or Labels()).i18n(), "favicon_path": FAVICON,
-               "footer_links": ["api"], "inbrowser": service.settings.open_browser, "max_file_size": MAX_IMPORT_BYTES,
+               "footer_links": ["api"], "inbrowser": service.settings.open_browser, "max_file_size": max(MAX_IMPORT_BYTES, int(service.settings.max_attachment_mb * 1_000_000)),
                "run_history": False}
     if users := service.settings.history.auth_users:
         options["auth"] = list(users.items())

@@ -91,6 +91,7 @@ class ConversationHandlers:
         as a toast, except when the page opens (outside the queue, where there are no toasts;
         and on an empty list nothing is sent that the page does not already show)."""
         view: ConversationView = values[self.view]
+        view.language = page_language(request)
         owner = owner_of(request)
         async with view.lock():
             shelf = await self.shelf_for(values, owner)
@@ -144,7 +145,7 @@ class ConversationHandlers:
             updates[s.reasoning_effort] = effort_update(self.service, provider, model, saved.get("reasoning_effort", ""))
         elif provider:
             current = self.service.default_provider()
-            notices.append(Notice("not_set_up", {"provider": provider, "now": current.label if current else "nothing"}))
+            notices.append(Notice("not_set_up", {"provider": provider, "now": current.label if current else "—"}))
         return updates
 
     async def open(self, view: ConversationView, conversation: Conversation | None) -> dict:
@@ -154,7 +155,7 @@ class ConversationHandlers:
             view.start_new(again=True)
             return {self.chatbot: [], self.panel.title: "", "notices": notices}
         view.shown = conversation.id
-        chat = view.live_chat(conversation.id) or page_messages(list(conversation.messages))
+        chat = view.live_chat(conversation.id) or page_messages(list(conversation.messages), view.language)
         updates = await self._settings_updates(conversation.settings, notices)
         return {self.chatbot: chat, self.panel.title: conversation.shown_title, "notices": notices, **updates}
 

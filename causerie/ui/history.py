@@ -101,7 +101,8 @@ def saved_messages(chat: Iterable[Any] | None) -> list[dict]:
         role, text = _field(message, "role"), content_text(_field(message, "content"))
         if role == "user":
             answer = None
-            files = content_files(_field(message, "content"))
+            files = [{k: f[k] for k in ("path", "orig_name", "mime_type", "size") if f.get(k) is not None}
+                     for f in content_files(_field(message, "content"))]
             saved.append({"role": "user", "content": text, **({"files": files} if files else {})})
             continue
         if role != "assistant":

@@ -12,6 +12,8 @@ from __future__ import annotations
 import gradio as gr
 from gradio.i18n import I18nData
 
+from ..wording import typeset
+
 # key: (English, French)
 TEXTS: dict[str, tuple[str, str]] = {
     "conversations": ("Conversations", "Conversations"),
@@ -20,13 +22,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "model": ("Model", "Modèle"),
     "model_info": ("Pick one, or type any model id.", "Choisissez-en un, ou tapez l'identifiant d'un modèle."),
     "reasoning_effort": ("Reasoning effort", "Effort de réflexion"),
-    "model_default": ("model default", "valeur du modèle"),
+    "model_default": ("model default", "valeur par défaut du modèle"),
     "preset": ("Preset", "Préréglage"),
     "system_prompt": ("System prompt", "Prompt système"),
     "parameters": ("Parameters", "Paramètres"),
     "temperature": ("Temperature (0 to 2)", "Température (0 à 2)"),
     "top_p": ("Top p (0 to 1)", "Top p (0 à 1)"),
-    "max_tokens": ("Max tokens", "Tokens maximum"),
+    "max_tokens": ("Max tokens", "Nombre maximal de tokens"),
     "your_key": ("Your API key", "Votre clé d'API"),
     "key_box": ("API key for the chosen provider", "Clé d'API du fournisseur choisi"),
     "key_placeholder": ("used for your questions only", "utilisée pour vos questions seulement"),
@@ -64,7 +66,6 @@ TEXTS: dict[str, tuple[str, str]] = {
                       "page: reload it, and it is gone.",
                       "La clé est envoyée avec chaque question à l'adresse du fournisseur, et n'est gardée nulle part "
                       "ailleurs que dans cette page : rechargez-la, et elle disparaît."),
-    "examples": ("Try one of these:", "Essayez par exemple :"),
 }
 
 
@@ -95,4 +96,4 @@ class Labels:
 
     def i18n(self) -> gr.I18n:
         both = {**TEXTS, **self._made}
-        return gr.I18n(en={k: en for k, (en, _) in both.items()}, fr={k: fr for k, (_, fr) in both.items()})
+        return gr.I18n(en={k: en for k, (en, _) in both.items()}, fr={k: typeset(fr, "fr") for k, (_, fr) in both.items()})

@@ -46,8 +46,14 @@ def message(role: str, text: str, metadata: dict | None = None, files: list[dict
     """One chat message as the Chatbot component sends it to the browser; a question's attached
     files (as the page's upload box gives them) follow its text."""
     parts = [{"text": text, "type": "text"}] if text or not files else []
-    parts += [{"file": file, "type": "file", "alt_text": None} for file in files or ()]
+    parts += [{"file": _file_data(file), "type": "file", "alt_text": None} for file in files or ()]
     return {"role": role, "metadata": metadata, "content": parts, "options": None}
+
+
+def _file_data(file: dict) -> dict:
+    """A file as Gradio's FileData: its `meta` marks it (Gradio refuses a file part without), and
+    its address is the app's own (a saved one may come from another host)."""
+    return {**file, "url": f"/gradio_api/file={file['path']}", "meta": {"_type": "gradio.FileData"}}
 
 
 def _thought(text: str, thinking: bool, seconds: float | None, language: str = DEFAULT_LANGUAGE) -> dict:
@@ -57,7 +63,7 @@ def _thought(text: str, thinking: bool, seconds: float | None, language: str = D
     return message("assistant", text, metadata)
 
 
-def page_messages(saved: list[dict]) -> list[dict]:
+def page_messages(saved: list[dict], language: str = DEFAULT_LANGUAGE) -> list[dict]:
     """A conversation's saved messages as the page shows them (the inverse of saved_messages)."""
     shown: list[dict] = []
     for item in saved:
@@ -65,7 +71,7 @@ def page_messages(saved: list[dict]) -> list[dict]:
             shown.append(message("user", item.get("content", ""), files=item.get("files")))
             continue
         if item.get("thinking"):
-            shown.append(_thought(item["thinking"], False, item.get("thinking_seconds")))
+            shown.append(_thought(item["thinking"], False, item.get("thinking_seconds"), language))
         if item.get("content"):
             shown.append(message("assistant", item["content"]))
         if item.get("notice"):

@@ -39,6 +39,8 @@ class ConversationView:
     unsaved_new: set[str] = field(default_factory=set)
     """Conversations begun on this page (New chat, or a first visit) and not saved yet."""
     warned_unreadable: bool = False
+    language: str = "en"
+    """The page's language (its browser's), for what the server words when it shows a conversation."""
     _lock: asyncio.Lock | None = None
 
     def conversation_for(self, noted: str | None) -> str:
