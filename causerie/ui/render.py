@@ -11,7 +11,7 @@ update of every answer (tests/test_ui_parts.py checks that the form is the one G
 from __future__ import annotations
 
 from ..answer import Answer
-from ..wording import DEFAULT_LANGUAGE, number, words
+from ..wording import DEFAULT_LANGUAGE, LANGUAGES, number, words
 from .history import UI_ONLY_PREFIX
 
 
@@ -57,7 +57,8 @@ def _file_data(file: dict) -> dict:
 
 
 def _thought(text: str, thinking: bool, seconds: float | None, language: str = DEFAULT_LANGUAGE) -> dict:
-    metadata = {"title": words("page", "thinking", None, language), "id": f"{UI_ONLY_PREFIX}thought", "status": "pending" if thinking else "done"}
+    # (Looked up, not worded: this runs on every update of an answer that thinks.)
+    metadata = {"title": LANGUAGES.get(language, LANGUAGES[DEFAULT_LANGUAGE])["page"]["thinking"], "id": f"{UI_ONLY_PREFIX}thought", "status": "pending" if thinking else "done"}
     if seconds is not None:
         metadata["duration"] = round(seconds, 1)
     return message("assistant", text, metadata)
