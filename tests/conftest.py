@@ -173,6 +173,17 @@ def database_url(request, tmp_path):
     return server.new_database(f"t_{os.urandom(6).hex()}")
 
 
+def send(page, text: str) -> None:
+    """Type a question and send it, once the previous answer has fully ended (until then Enter
+    sends nothing)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#chat-input .stop-button")).to_have_count(0, timeout=10000)
+    box = page.locator("#chat-input textarea")
+    box.fill(text)
+    box.press("Enter")
+
+
 def open_accordion(page, opener) -> None:
     """Click an accordion open, then let Gradio draw what it holds: one frame after an accordion
     first opens, Gradio writes its boxes' last server values back into them, over anything typed

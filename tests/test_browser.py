@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import open_accordion
+from conftest import open_accordion, send
 from scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
@@ -21,14 +21,6 @@ def chat(app, scripted, page: Page):
     page.wait_for_selector("#chat-input textarea")
     page.dialogs = dialogs
     return page
-
-
-def send(page: Page, text: str) -> None:
-    """Type and send, once the previous answer has fully ended (until then Enter sends nothing)."""
-    expect(page.locator("#chat-input .stop-button")).to_have_count(0, timeout=10000)
-    box = page.locator("#chat-input textarea")
-    box.fill(text)
-    box.press("Enter")
 
 
 def bot(page: Page):

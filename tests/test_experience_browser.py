@@ -21,7 +21,7 @@ from sample_files import make_pdf
 from causerie.model_info import ModelInfo
 from causerie.ui.app import FAVICON as FAVICON_PATH
 
-from conftest import open_accordion
+from conftest import open_accordion, send
 from scripted_server import Reply, _free_port, image_parts, text_stream
 
 pytestmark = pytest.mark.browser
@@ -39,13 +39,6 @@ def opened(page: Page, url: str) -> Page:
     page.goto(url)
     page.wait_for_selector("#chat-input textarea")
     return page
-
-
-def send(page: Page, text: str) -> None:
-    expect(page.locator("#chat-input .stop-button")).to_have_count(0, timeout=10000)
-    box = page.locator("#chat-input textarea")
-    box.fill(text)
-    box.press("Enter")
 
 
 def attach(page: Page, *paths: Path) -> None:

@@ -10,7 +10,7 @@ import time
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from conftest import RunningApp, open_accordion
+from conftest import RunningApp, open_accordion, send
 from scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
@@ -43,10 +43,7 @@ def ask(page: Page, text: str, *, wait: bool = True) -> None:
     """Ask, and unless told not to, wait for the answer's footer."""
     footers = page.locator("#chatbot sub")
     before = footers.count()
-    expect(page.locator("#chat-input .stop-button")).to_have_count(0, timeout=10000)
-    box = page.locator("#chat-input textarea")
-    box.fill(text)
-    box.press("Enter")
+    send(page, text)
     if wait:
         expect(footers).to_have_count(before + 1, timeout=10000)
 
