@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .events import Event, Failure, Finish, Notice, ReasoningDelta, Start, Status, TextDelta, Usage
+from .events import Citation, Event, Failure, Finish, Notice, ReasoningDelta, Start, Status, TextDelta, Usage
 from .wording import DEFAULT_LANGUAGE, number, words
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,8 @@ class Answer:
     failure: Failure | None = None
     status: Status | None = None
     notices: tuple[Notice, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    """The sources a search tool found and the answer used, each once."""
     started_at: float = field(default_factory=time.perf_counter)
     first_token_at: float | None = None
     answer_started_at: float | None = None
@@ -77,6 +79,9 @@ class Answer:
             self.status = event
         elif kind is Notice:
             self.notices += (event,)
+        elif kind is Citation:
+            if all(event.url != known.url for known in self.citations):  # once each, in order of use
+                self.citations += (event,)
         elif kind is Finish:
             self.finish_reason = event.reason
             self.status = None
@@ -157,6 +162,7 @@ class Answer:
             "cost_source": usage.cost_source if usage else None,
             "finish_reason": self.finish_reason,
             "notices": [notice.message for notice in self.notices],
+            "citations": [{"url": c.url, "title": c.title} for c in self.citations],
         }
 
 

@@ -226,6 +226,8 @@ class ChatClient:
         headers = endpoint.headers()
         headers["Accept"] = "text/event-stream"
         headers["Content-Type"] = "application/json"
+        if request.conversation_id and (name := endpoint.provider.conversation_header):
+            headers[name] = request.conversation_id  # the provider's prompt cache, per conversation
         loop = asyncio.get_running_loop()
         # Redirects are never followed: the key goes to the address it was set for, and nowhere else.
         post = asyncio.ensure_future(self.http(public_only=endpoint.public_only).post(

@@ -90,6 +90,14 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class Citation:
+    """A source the answer used (a provider's search tool: a `url_citation`); `title` may be empty."""
+
+    url: str
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Finish:
     """The stream ended normally; `reason` is the provider's finish_reason ("stop", "length",
     "tool_calls", ...)."""
@@ -119,4 +127,4 @@ class Failure:
         return words("failure", self.kind, self.params, language)
 
 
-Event = Start | TextDelta | ReasoningDelta | Usage | Status | Notice | Finish | Failure
+Event = Start | TextDelta | ReasoningDelta | Usage | Status | Notice | Citation | Finish | Failure

@@ -32,6 +32,8 @@ class ModelInfo:
     output: float | None = None
     reasoning_effort: tuple[str, ...] = ()
     vision: bool | None = None
+    tools: tuple[str, ...] | None = None
+    """The provider's server-side tools this model takes, when known (None: all its provider's)."""
 
     @property
     def has_price(self) -> bool:
@@ -66,6 +68,7 @@ def _record(raw: Any, where: str) -> ModelInfo | None:
             output=None if raw.get("output") is None else float(raw["output"]),
             reasoning_effort=tuple(str(e) for e in efforts),
             vision=raw.get("vision"),
+            tools=None if raw.get("tools") is None else tuple(str(t) for t in raw["tools"]),
         )
     except (TypeError, ValueError):
         log.warning("models.yaml: %s has a price that is not a number; skipped.", where)

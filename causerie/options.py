@@ -8,7 +8,9 @@ wrong type, `invalid_value` for one out of range). Adding a setting is adding a 
 
 from __future__ import annotations
 
+import datetime
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +58,69 @@ class ChatOptions:
     """The person's own key for this provider: used for this answer only, never kept or shown."""
     base_url: str | None = None
     """The person's own endpoint for this provider's wire (allowed or not by the server's settings)."""
+    tools: tuple[str, ...] = ()
+    """The provider's own server-side tools to let the model use (TOOLS): they go through its
+    Responses API."""
+    search: SearchOptions = field(default_factory=lambda: SearchOptions())
+    conversation_id: str | None = None
+    """Sent to providers that cache prompts by conversation (xAI), so a long chat's repeated
+    beginning costs less."""
+
+
+TOOLS = ("web_search", "x_search", "code_execution")
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """What the search tools look at: X handles to include or leave out, and a date range
+    (YYYY-MM-DD), all optional."""
+
+    x_handles: tuple[str, ...] = ()
+    excluded_x_handles: tuple[str, ...] = ()
+    from_date: str | None = None
+    to_date: str | None = None
+
+
+def checked_tools(value: Any) -> tuple[str, ...]:
+    """A list of tool names, each one of TOOLS."""
+    if value is None or value == "":
+        return ()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise _wrong("tools", f"a list of tool names ({', '.join(TOOLS)})", value)
+    for name in value:
+        if name not in TOOLS:
+            raise InvalidOptions(Failure("tool", {"why": "unknown", "tool": name, "known": ", ".join(TOOLS)}))
+    return tuple(dict.fromkeys(value))
+
+
+def search_options(x_handles: Any = "", excluded_x_handles: Any = "", from_date: Any = "", to_date: Any = "") -> SearchOptions:
+    """Handles as a text of names separated by commas or spaces (an @ is dropped), dates as YYYY-MM-DD."""
+    def handles(name: str, raw: Any) -> tuple[str, ...]:
+        if raw is None or raw == "":
+            return ()
+        if isinstance(raw, (list, tuple)):
+            raw = " ".join(str(v) for v in raw)
+        if not isinstance(raw, str):
+            raise _wrong(name, "X handles separated by commas", raw)
+        found = tuple(h.lstrip("@") for h in re.split(r"[\s,]+", raw) if h.strip("@"))
+        for handle in found:
+            if not re.fullmatch(r"[A-Za-z0-9_]{1,15}", handle):
+                raise _wrong(name, "X handles (letters, digits and _, at most 15)", handle)
+        return found[:10]
+
+    def day(name: str, raw: Any) -> str | None:
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        try:
+            return datetime.date.fromisoformat(str(raw).strip()).isoformat()
+        except ValueError:
+            raise _wrong(name, "a date as YYYY-MM-DD", raw) from None
+
+    result = SearchOptions(handles("x_handles", x_handles), handles("excluded_x_handles", excluded_x_handles),
+                           day("from_date", from_date), day("to_date", to_date))
+    if result.from_date and result.to_date and result.from_date > result.to_date:
+        raise _wrong("from_date", f"on or before to_date ({result.to_date})", result.from_date)
+    return result
 
 
 def _wrong(argument: str, expected: str, got: Any) -> InvalidOptions:

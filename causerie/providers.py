@@ -35,6 +35,10 @@ class Provider:
     """xAI counts reasoning tokens apart from completion_tokens; OpenAI counts them inside."""
     extra_headers: tuple[tuple[str, str], ...] = ()
     docs_url: str = ""
+    responses_tools: tuple[str, ...] = ()
+    """Server-side tools its Responses API (POST /responses) runs for the model (responses.py)."""
+    conversation_header: str | None = None
+    """A header naming the conversation, for the provider's prompt cache (xAI: x-grok-conv-id)."""
 
 
 PROVIDERS: tuple[Provider, ...] = (
@@ -43,11 +47,12 @@ PROVIDERS: tuple[Provider, ...] = (
         preferred_models=("grok-4.3", "grok-4-fast-non-reasoning", "grok-4-fast", "grok-4", "grok-3-mini"),
         completion_excludes_reasoning=True, models_path="/language-models",
         prices_in_models_list=True, docs_url="https://console.x.ai",
+        responses_tools=("web_search", "x_search", "code_execution"), conversation_header="x-grok-conv-id",
     ),
     Provider(
         "openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_API_KEY", "OPENAI_BASE_URL",
         preferred_models=("gpt-5-mini", "gpt-4.1-mini", "gpt-4o-mini"),
-        docs_url="https://platform.openai.com/api-keys",
+        docs_url="https://platform.openai.com/api-keys", responses_tools=("web_search",),
     ),
     Provider(
         "groq", "Groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", "GROQ_BASE_URL",

@@ -40,6 +40,11 @@ class ChatRequest:
     messages: list[dict[str, Any]]
     params: Mapping[str, Any] = field(default_factory=dict)
     """Optional parameters to send (temperature, top_p, max_tokens, reasoning_effort), set ones only."""
+    tools: tuple[str, ...] = ()
+    """Server-side tools (responses.py); none: Chat Completions."""
+    search: Any = None
+    """The search tools' options (options.SearchOptions)."""
+    conversation_id: str | None = None
 
 
 @dataclass(frozen=True)

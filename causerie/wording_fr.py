@@ -83,6 +83,11 @@ FAILURES_FR: dict[str, str] = {
     "redirected": "{provider} à {base_url} a répondu par une redirection (HTTP {status}) vers {location}. Les "
                   "redirections ne sont pas suivies, pour qu'une clé n'aille qu'à l'adresse prévue : si vous vous "
                   "fiez à la nouvelle adresse, prenez-la comme URL de base.",
+    "tool.unknown": "Il n'y a pas d'outil « {tool} » ; les outils sont {known}.",
+    "tool.unavailable": "{provider} n'offre pas {tool} avec {model} (il offre : {offered}). Désactivez la recherche, "
+                        "ou choisissez un fournisseur ou un modèle qui l'a.",
+    "tool.custom_endpoint": "La recherche ({tool}) ne va qu'à l'adresse de {provider}, pas à une URL de base donnée "
+                            "ici. Videz la case URL de base, ou désactivez la recherche.",
     "no_model": "{provider} ne liste aucun modèle pour l'instant. Tapez un identifiant de modèle dans la case Modèle.",
     "attachment.type": "{name} n'a pas été joint : les fichiers de ce type ({kind}) ne sont pas pris en charge. "
                        "Joignez des images (jpg, png, webp), des fichiers texte (txt, md, csv, json, code) ou des PDF.",
@@ -110,6 +115,9 @@ STATUSES_FR: dict[str, str] = {
     "starting_local": "Démarrage du modèle local…",
     "waiting.first": "En attente de la réponse de {provider}… {seconds} s",
     "waiting.paused": "{provider} fait une pause… {seconds} s",
+    "searching.web": "Recherche sur le web{query_said}…",
+    "searching.x": "Recherche sur X{query_said}…",
+    "searching.code": "Exécution de code…",
 }
 
 NOTICES_FR: dict[str, str] = {
@@ -166,6 +174,10 @@ PAGE_FR: dict[str, str] = {
     "cost.price_table": "{cost} au prix catalogue",
     "cost": "{cost}",
     "length": "arrêtée à la limite de tokens",
+    "sources.one": "1 source",
+    "sources": "{count} sources",
+    "sources_title": "Sources",
+    "cached": " (dont {count} en cache)",
     "totals.none": "Aucune réponse pour l'instant dans cette session.",
     "totals.one": "1 réponse · {approx}{prompt} tokens en entrée · {approx}{completion} en sortie",
     "totals": "{answers} réponses · {approx}{prompt} tokens en entrée · {approx}{completion} en sortie",
@@ -198,6 +210,7 @@ PARTS_FR: dict[str, str] = {
     "problem.not_text": "ce n'est pas un fichier texte",
     "problem.pdf_locked": "le PDF est protégé par un mot de passe",
     "problem.pdf_damaged": "le PDF n'a pas pu être lu",
+    "query_said": " : « {query} »",
     "how": "{how}",
     "how.managed": "installez requirements-local.txt (le modèle hors ligne fourni)",
     "how.local": "définissez {base_url_env} (par défaut {base_url})",

@@ -67,6 +67,13 @@ class Reply:
         return cls(chunks=[(FIXTURES / f"{name}.sse").read_bytes()], **kw)
 
     @classmethod
+    def responses_fixture(cls, name: str, **kw: Any) -> Reply:
+        """A recorded Responses API stream, one chunk per event (so `delay` and `break_after`
+        count events)."""
+        raw = (FIXTURES.parent / "responses" / f"{name}.sse").read_text(encoding="utf-8")
+        return cls(chunks=[block.strip().encode() + b"\n\n" for block in raw.split("\n\n") if block.strip()], **kw)
+
+    @classmethod
     def error(cls, status: int, payload: Any, **kw: Any) -> Reply:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         return cls(status=status, body=body, content_type="application/json", **kw)
@@ -87,6 +94,7 @@ class ScriptedServer:
         self.base_url = f"http://{host}:{self.port}/v1"
         app = Starlette(routes=[
             Route("/v1/chat/completions", self._chat, methods=["POST"]),
+            Route("/v1/responses", self._chat, methods=["POST"]),
             Route("/v1/models", self._models, methods=["GET"]),
             Route("/v1/language-models", self._language_models, methods=["GET"]),
         ])
@@ -111,7 +119,7 @@ class ScriptedServer:
 
     def last_outcome(self) -> str:
         """How the last chat stream ended on the server: open, completed or disconnected."""
-        chats = [r for r in self.requests if r["path"] == "/v1/chat/completions"]
+        chats = [r for r in self.requests if r["path"] in ("/v1/chat/completions", "/v1/responses")]
         return chats[-1]["outcome"] if chats else "none"
 
     def start(self) -> ScriptedServer:
@@ -143,7 +151,7 @@ class ScriptedServer:
 
     async def _chat(self, request: Request) -> Response:
         body = await request.json()
-        record = {"path": "/v1/chat/completions", "headers": dict(request.headers), "body": body, "outcome": "open"}
+        record = {"path": request.url.path, "headers": dict(request.headers), "body": body, "outcome": "open"}
         self.requests.append(record)
         if (wrong := _bad_image(body)) is not None:  # as a vision API does: a part it cannot read is a 400
             return JSONResponse({"error": {"message": f"Invalid image_url: {wrong}", "type": "invalid_request_error"}},

@@ -85,7 +85,7 @@ def plain_turns(chat: Iterable[Any] | None) -> list[dict[str, Any]]:
     return turns
 
 
-_ORDER = ("thinking", "content", "notice", "footer")
+_ORDER = ("thinking", "content", "sources", "notice", "footer")
 
 
 def _footer_text(text: str) -> str:
@@ -110,7 +110,7 @@ def saved_messages(chat: Iterable[Any] | None) -> list[dict]:
         kind = _kind(message)
         if kind == "status":
             continue
-        field_name = {"thought": "thinking", "notice": "notice", "footer": "footer"}.get(kind, "content")
+        field_name = {"thought": "thinking", "sources": "sources", "notice": "notice", "footer": "footer"}.get(kind, "content")
         # An answer's parts come in this order; one out of order starts the next answer.
         if answer is None or any(_ORDER.index(name) >= _ORDER.index(field_name) for name in answer if name in _ORDER):
             answer = {"role": "assistant"}

@@ -10,6 +10,8 @@ update of every answer (tests/test_ui_parts.py checks that the form is the one G
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from ..answer import Answer
 from ..wording import DEFAULT_LANGUAGE, LANGUAGES, number, words
 from .history import UI_ONLY_PREFIX
@@ -30,16 +32,32 @@ def footer_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
         parts.append(say("speed", rate=answer.tokens_per_s))
     usage = answer.usage
     if usage is not None:
-        tokens = say("tokens", prompt=_number(usage.prompt_tokens, language), completion=_number(usage.completion_tokens, language))
+        prompt = _number(usage.prompt_tokens, language)
+        if usage.cached_tokens:  # a provider's prompt cache: billed less
+            prompt += say("cached", count=_number(usage.cached_tokens, language))
+        tokens = say("tokens", prompt=prompt, completion=_number(usage.completion_tokens, language))
         if usage.reasoning_tokens:
             tokens += say("reasoning_tokens", count=_number(usage.reasoning_tokens, language))
         parts.append(("≈ " if usage.estimated else "") + tokens + (say("estimated") if usage.estimated else ""))
     if answer.cost_usd is not None:
         cost = f"${answer.cost_usd:.4f}" if answer.cost_usd >= 0.0001 else "< $0.0001"
         parts.append(say("cost", cost=cost, why=usage.cost_source if usage else None))
+    if answer.citations:
+        count = len(answer.citations)
+        parts.append(say("sources", count=count, why="one" if count == 1 else None))
     if answer.finish_reason == "length":
         parts.append(say("length"))
     return " · ".join(parts)
+
+
+def sources_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
+    """The sources an answer used, as numbered links (a title where the provider gave one, else
+    the address's site)."""
+    lines = [f"**{words('page', 'sources_title', None, language)}**", ""]
+    for rank, citation in enumerate(answer.citations, 1):
+        shown = (citation.title or urlsplit(citation.url).netloc or citation.url).replace("[", "(").replace("]", ")")
+        lines.append(f"{rank}. [{shown}]({citation.url.replace(')', '%29').replace(' ', '%20')})")
+    return "\n".join(lines)
 
 
 def message(role: str, text: str, metadata: dict | None = None, files: list[dict] | None = None) -> dict:
@@ -75,6 +93,8 @@ def page_messages(saved: list[dict], language: str = DEFAULT_LANGUAGE) -> list[d
             shown.append(_thought(item["thinking"], False, item.get("thinking_seconds"), language))
         if item.get("content"):
             shown.append(message("assistant", item["content"]))
+        if item.get("sources"):
+            shown.append(message("assistant", item["sources"], {"id": f"{UI_ONLY_PREFIX}sources"}))
         if item.get("notice"):
             shown.append(message("assistant", item["notice"], {"id": f"{UI_ONLY_PREFIX}notice"}))
         if item.get("footer"):
@@ -89,6 +109,8 @@ def render(answer: Answer, language: str = DEFAULT_LANGUAGE) -> list[dict]:
         messages.append(_thought(answer.reasoning, answer.thinking, answer.thinking_s, language))
     if answer.text:
         messages.append(message("assistant", answer.text))
+    if answer.citations and answer.finished_at is not None:
+        messages.append(message("assistant", sources_text(answer, language), {"id": f"{UI_ONLY_PREFIX}sources"}))
     if answer.status is not None:
         messages.append(message("assistant", f"⏳ {answer.status.said_in(language)}", {"id": f"{UI_ONLY_PREFIX}status"}))
     # One notice line under an answer (a saved answer keeps one): what the person should know, then

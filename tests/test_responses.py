@@ -1,0 +1,172 @@
+"""The Responses path (server-side search tools), against xAI's recorded streams replayed by the
+scripted server over real HTTP: exact text, thinking, sources and usage; the request's shape;
+failures and Stop mid-search; which tools are offered where."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from causerie.answer import Answer
+from causerie.events import Failure, Status
+from causerie.limits import Visitor
+from causerie.options import ChatOptions, InvalidOptions, SearchOptions, checked_tools, search_options
+from causerie.service import ChatService
+from causerie.settings import load_settings
+from causerie.ui.render import footer_text, render
+
+from conftest import SERVER_KEY, run_async
+from scripted_server import Reply
+
+RECORDINGS = Path(__file__).parent / "fixtures" / "responses"
+
+
+def recorded(name: str) -> list[dict]:
+    """The recording's events, read straight from the file (what the test expects)."""
+    events = []
+    for block in (RECORDINGS / f"{name}.sse").read_text(encoding="utf-8").split("\n\n"):
+        data = "".join(line[6:] for line in block.splitlines() if line.startswith("data: "))
+        if data:
+            events.append(json.loads(data))
+    return events
+
+
+def service_for(scripted) -> ChatService:
+    return ChatService(load_settings({"XAI_API_KEY": SERVER_KEY, "XAI_BASE_URL": scripted.base_url}))
+
+
+def ask(service: ChatService, options: ChatOptions, question: str = "What is xAI?") -> list:
+    async def go():
+        try:
+            return [e async for e in service.stream_answer(options, [{"role": "user", "content": question}],
+                                                           Visitor(session="s"))]
+        finally:
+            await service.aclose()
+    return run_async(go())
+
+
+def answer_of(events) -> Answer:
+    answer = Answer()
+    for event in events:
+        answer.apply(event)
+    return answer
+
+
+SEARCH = ChatOptions("xai", "grok-4.3", tools=("web_search",), conversation_id="conv-123")
+
+
+@pytest.mark.parametrize("name", ["xai-responses-text", "xai-responses-reasoning", "xai-responses-web-search"])
+def test_a_replayed_recording_gives_its_exact_text_thinking_sources_and_usage(scripted, name):
+    scripted.queue(Reply.responses_fixture(name))
+    events = ask(service_for(scripted), SEARCH)
+    source = recorded(name)
+    answer = answer_of(events)
+    assert answer.failure is None and answer.finish_reason == "stop"
+    assert answer.text == "".join(e["delta"] for e in source if e["type"] == "response.output_text.delta")
+    assert answer.reasoning == "".join(e["delta"] for e in source if e["type"] == "response.reasoning_summary_text.delta")
+    urls = [e["annotation"]["url"] for e in source if e["type"] == "response.output_text.annotation.added"]
+    assert [c.url for c in answer.citations] == list(dict.fromkeys(urls))
+    usage = source[-1]["response"]["usage"]
+    assert answer.usage.prompt_tokens == usage["input_tokens"] and answer.usage.completion_tokens == usage["output_tokens"]
+    assert answer.usage.cached_tokens == usage["input_tokens_details"]["cached_tokens"]
+    assert answer.usage.reasoning_tokens == usage["output_tokens_details"]["reasoning_tokens"]
+    assert scripted.requests[-1]["path"] == "/v1/responses"
+
+
+def test_a_web_search_says_what_it_searches_then_lists_its_sources(scripted):
+    scripted.queue(Reply.responses_fixture("xai-responses-web-search"))
+    events = ask(service_for(scripted), SEARCH)
+    searching = [e for e in events if type(e) is Status and e.kind == "searching"]
+    assert searching and searching[0].message == 'Searching the web for "what is xAI"…'
+    assert events.index(searching[0]) < next(i for i, e in enumerate(events) if type(e).__name__ == "TextDelta")
+    answer = answer_of(events)
+    shown = "\n".join(part["text"] for message in render(answer) for part in message["content"])
+    assert "**Sources**\n\n1. [en.wikipedia.org](https://en.wikipedia.org/wiki/XAI_%28company%29)" in shown
+    assert f"{len(answer.citations)} sources" in footer_text(answer)
+    assert "1,875 (1,578 cached) in" in footer_text(answer)
+    assert answer.details()["citations"][0] == {"url": "https://en.wikipedia.org/wiki/XAI_%28company%29", "title": ""}
+
+
+def test_the_request_sends_the_conversation_tools_and_cache_key_and_nothing_kept(scripted):
+    scripted.queue(Reply.responses_fixture("xai-responses-text"))
+    options = ChatOptions("xai", "grok-4.3", system_prompt="Be brief.", tools=("web_search", "x_search"),
+                          search=search_options("@elonmusk, xai", "spam_bot", "2026-01-01", "2026-02-01"),
+                          conversation_id="conv-123")
+    ask(service_for(scripted), options)
+    body = scripted.requests[-1]["body"]
+    assert body["input"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is xAI?"}]
+    assert body["tools"] == [{"type": "web_search"}, {"type": "x_search", "allowed_x_handles": ["elonmusk", "xai"],
+                                                      "excluded_x_handles": ["spam_bot"], "from_date": "2026-01-01",
+                                                      "to_date": "2026-02-01"}]
+    assert body["store"] is False and body["stream"] is True and body["prompt_cache_key"] == "conv-123"
+    assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {SERVER_KEY}"
+
+
+def test_plain_chat_stays_on_chat_completions_with_the_conversation_header(scripted):
+    ask(service_for(scripted), ChatOptions("xai", "grok-4.3", conversation_id="conv-9"))
+    assert scripted.requests[-1]["path"] == "/v1/chat/completions"
+    assert scripted.requests[-1]["headers"]["x-grok-conv-id"] == "conv-9"
+
+
+def test_a_stream_broken_mid_search_keeps_what_came_and_says_so(scripted):
+    scripted.queue(Reply.responses_fixture("xai-responses-web-search", break_after=4))
+    answer = answer_of(ask(service_for(scripted), SEARCH))
+    assert answer.failure is not None and answer.failure.kind == "cut_off"
+    assert "broke in the middle of the answer" in answer.failure.message
+
+
+def test_a_provider_error_is_worded_and_the_key_never_echoed(scripted):
+    scripted.queue(Reply.error(401, {"code": "unauthorized", "error": f"Incorrect API key {SERVER_KEY}"}))
+    failure = next(e for e in ask(service_for(scripted), SEARCH) if type(e) is Failure)
+    assert failure.kind == "auth" and "XAI_API_KEY" in failure.message
+    assert SERVER_KEY not in failure.message
+
+
+def test_stop_during_a_search_closes_the_providers_stream(scripted):
+    scripted.queue(Reply.responses_fixture("xai-responses-web-search", delay=0.2))
+    service = service_for(scripted)
+
+    async def go():
+        stream = service.stream_answer(SEARCH, [{"role": "user", "content": "What is xAI?"}], Visitor(session="s"))
+        try:
+            async for event in stream:
+                if type(event) is Status and event.kind == "searching":
+                    break  # Stop, while the model searches
+        finally:
+            await stream.aclose()
+        for _ in range(50):
+            if scripted.last_outcome() != "open":
+                break
+            await asyncio.sleep(0.1)
+        await service.aclose()
+
+    run_async(go())
+    assert scripted.last_outcome() == "disconnected"
+
+
+def test_tools_are_checked_by_name_and_where_they_are_offered(scripted):
+    with pytest.raises(InvalidOptions, match="There is no tool 'web'; the tools are web_search, x_search, code_execution"):
+        checked_tools(["web"])
+    assert checked_tools(["x_search", "x_search"]) == ("x_search",)
+    with pytest.raises(InvalidOptions, match="from_date"):
+        search_options(from_date="2026-03-01", to_date="2026-01-01")
+    with pytest.raises(InvalidOptions, match="x_handles"):
+        search_options(x_handles="not a handle!")
+    assert search_options(x_handles="@a_b c") == SearchOptions(x_handles=("a_b", "c"))
+    service = ChatService(load_settings({"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": scripted.base_url}))
+    failure = next(e for e in ask(service, ChatOptions("openai", "gpt-x", tools=("x_search",))) if type(e) is Failure)
+    assert failure.message == ("OpenAI does not offer x_search with gpt-x (it offers: web_search). Turn Search off, "
+                               "or pick a provider or model that has it.")
+    assert scripted.requests == []
+
+
+def test_a_completed_usage_with_ticks_is_the_billed_cost(scripted):
+    events = recorded("xai-responses-text")
+    events[-1]["response"]["usage"]["cost_in_usd_ticks"] = 12_345_000
+    chunks = [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events]
+    scripted.queue(Reply(chunks=chunks))
+    answer = answer_of(ask(service_for(scripted), SEARCH))
+    assert answer.cost_usd == pytest.approx(0.0012345) and answer.usage.cost_source == "provider"
