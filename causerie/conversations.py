@@ -23,7 +23,7 @@ FORMAT = "causerie.conversation"
 BUNDLE_FORMAT = "causerie.conversations"
 VERSION = 1
 SETTING_NAMES = ("provider", "model", "preset", "system_prompt", "temperature", "top_p", "max_tokens",
-                 "reasoning_effort")
+                 "reasoning_effort", "search")
 ANSWER_EXTRAS = ("thinking", "thinking_seconds", "sources", "notice", "footer")
 TITLE_CHARS = 60
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -231,7 +231,8 @@ def stripped(name: str, value: Any) -> str | None:
 
 def api_options(*, system_prompt: Any, default_system_prompt: str | None, provider: Any, model: Any,
                 temperature: Any, top_p: Any, max_tokens: Any, reasoning_effort: Any, api_key: Any = None,
-                base_url: Any = None) -> ChatOptions:
+                base_url: Any = None, tools: Any = None, x_handles: Any = None, excluded_x_handles: Any = None,
+                from_date: Any = None, to_date: Any = None) -> ChatOptions:
     """The API's arguments, checked one by one; the first wrong one is refused by name."""
     prompt = optional_text("system_prompt", system_prompt)
     if api_key is not None and not isinstance(api_key, str):
@@ -244,4 +245,6 @@ def api_options(*, system_prompt: Any, default_system_prompt: str | None, provid
                                  reasoning_effort=reasoning_effort),
         api_key=(api_key or "").strip() or None,
         base_url=stripped("base_url", base_url),
+        tools=checked_tools(tools),
+        search=search_options(x_handles, excluded_x_handles, from_date, to_date),
     )

@@ -44,7 +44,8 @@ class Provider:
 PROVIDERS: tuple[Provider, ...] = (
     Provider(
         "xai", "xAI (Grok)", "https://api.x.ai/v1", "XAI_API_KEY", "XAI_BASE_URL",
-        preferred_models=("grok-4.3", "grok-4-fast-non-reasoning", "grok-4-fast", "grok-4", "grok-3-mini"),
+        # (grok-4-0709, grok-4-fast-*, grok-4-1-fast-*, grok-code-fast-1 and grok-3 were retired on 2026-05-15.)
+        preferred_models=("grok-4.3", "grok-4.5", "grok-4.6", "grok-4.7", "grok-3-mini"),
         completion_excludes_reasoning=True, models_path="/language-models",
         prices_in_models_list=True, docs_url="https://console.x.ai",
         responses_tools=("web_search", "x_search", "code_execution"), conversation_header="x-grok-conv-id",

@@ -61,6 +61,8 @@ class Reply:
     first_delay: float = 0.0
     break_after: int | None = None
     """Drop the connection (no clean end) after this many chunks."""
+    pauses: dict[int, float] = field(default_factory=dict)
+    """Seconds to wait before sending the chunk of this index (a model searching, say)."""
 
     @classmethod
     def fixture(cls, name: str, **kw: Any) -> Reply:
@@ -170,6 +172,8 @@ class ScriptedServer:
                         raise ConnectionAbortedError("scripted break")
                     if sent and reply.delay:
                         await asyncio.sleep(reply.delay)
+                    if sent in reply.pauses:
+                        await asyncio.sleep(reply.pauses[sent])
                     yield piece
                     sent += 1
                 record["outcome"] = "completed"

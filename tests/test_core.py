@@ -107,7 +107,7 @@ def test_provider_table_is_data_with_unique_ids_and_keys():
 
 def test_pick_default_model_prefers_the_list_then_first():
     xai = get_provider("xai")
-    assert pick_default_model(xai, ["grok-3", "grok-4-fast-non-reasoning"]) == "grok-4-fast-non-reasoning"
+    assert pick_default_model(xai, ["grok-3-mini", "grok-4.6"]) == "grok-4.6"
     assert pick_default_model(xai, ["grok-4.3-latest", "zzz"]) == "grok-4.3-latest"
     assert pick_default_model(xai, ["something-else"]) == "something-else"
     assert pick_default_model(xai, []) is None

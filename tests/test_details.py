@@ -19,6 +19,10 @@ def test_shipped_models_file_loads_prices_and_efforts():
     table = ModelInfoTable.load()
     assert table.get("xai", "grok-3-mini").reasoning_effort == ("low", "high")
     assert table.get("xai", "grok-4").reasoning_effort == ()
+    assert table.get("xai", "grok-4.3").reasoning_effort == ("none", "low", "medium", "high")
+    assert table.get("xai", "grok-4.7").reasoning_effort[-1] == "xhigh" and table.get("xai", "grok-4.7").has_price
+    for retired in ("grok-4-0709", "grok-4-fast-reasoning", "grok-4-fast-non-reasoning", "grok-code-fast-1", "grok-3"):
+        assert table.get("xai", retired) == ModelInfo(), retired
     assert table.get("openai", "gpt-4o-mini").has_price
     assert table.get("nobody", "nothing") == ModelInfo()
 

@@ -335,3 +335,30 @@ def test_light_and_dark_follow_the_system(app, browser: Browser, scheme, dark):
     red, green, blue = (int(v) for v in re.findall(r"\d+", background)[:3])
     assert (red + green + blue < 3 * 128) == dark, background
     context.close()
+
+
+def test_search_says_what_it_looks_for_and_lists_numbered_sources(app, scripted, page: Page):
+    scripted.queue(Reply.responses_fixture("xai-responses-web-search", pauses={4: 1.5}))  # the search takes a while
+    opened(page, app.url)
+    page.locator("#search input").click()
+    page.get_by_role("option", name="the web").click()
+    send(page, "What is xAI?")
+    expect(page.locator("#chatbot")).to_contain_text('Searching the web for "what is xAI"…', timeout=10000)
+    ended(page)
+    request = scripted.requests[-1]
+    assert request["path"] == "/v1/responses" and request["body"]["tools"] == [{"type": "web_search"}]
+    sources = page.locator("#chatbot ol a")
+    expect(sources.first).to_have_attribute("href", "https://en.wikipedia.org/wiki/XAI_%28company%29")
+    count = sources.count()
+    assert count >= 2
+    expect(page.get_by_test_id("bot").last).to_contain_text(f"{count} sources")
+    # The same conversation goes on with the same cache key, its history sent as input items.
+    scripted.queue(Reply.responses_fixture("xai-responses-text"))
+    send(page, "And Grok?")
+    answered_path = "/v1/responses"
+    deadline = time.monotonic() + 10
+    while len([r for r in scripted.requests if r["path"] == answered_path]) < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    again = scripted.requests[-1]["body"]
+    assert again["prompt_cache_key"] == request["body"]["prompt_cache_key"] != ""
+    assert [item["role"] for item in again["input"]] == ["system", "user", "assistant", "user"]

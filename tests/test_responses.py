@@ -84,7 +84,7 @@ def test_a_web_search_says_what_it_searches_then_lists_its_sources(scripted):
     assert events.index(searching[0]) < next(i for i, e in enumerate(events) if type(e).__name__ == "TextDelta")
     answer = answer_of(events)
     shown = "\n".join(part["text"] for message in render(answer) for part in message["content"])
-    assert "**Sources**\n\n1. [en.wikipedia.org](https://en.wikipedia.org/wiki/XAI_%28company%29)" in shown
+    assert "**Sources**\n\n1. [en.wikipedia.org/wiki/XAI_%28company%29](https://en.wikipedia.org/wiki/XAI_%28company%29)" in shown
     assert f"{len(answer.citations)} sources" in footer_text(answer)
     assert "1,875 (1,578 cached) in" in footer_text(answer)
     assert answer.details()["citations"][0] == {"url": "https://en.wikipedia.org/wiki/XAI_%28company%29", "title": ""}

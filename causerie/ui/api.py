@@ -17,7 +17,8 @@ from ..service import ChatService
 from .visitors import visitor_of
 
 ARGUMENTS = ("message", "history", "system_prompt", "provider", "model", "temperature", "max_tokens",
-             "reasoning_effort", "top_p", "api_key", "base_url")
+             "reasoning_effort", "top_p", "api_key", "base_url", "tools", "x_handles", "excluded_x_handles",
+             "from_date", "to_date")
 """What /chat and /chat_details take, in their positional order (new arguments go last)."""
 
 
@@ -56,11 +57,19 @@ def register_api(service: ChatService, default_system_prompt: str | None) -> Non
         top_p: float | None = None,
         api_key: str | None = None,
         base_url: str | None = None,
+        tools: list[str] | None = None,
+        x_handles: str | None = None,
+        excluded_x_handles: str | None = None,
+        from_date: str | None = None,
+        to_date: str | None = None,
         request: gr.Request = None,
     ) -> AsyncIterator[str]:
         """Ask a model; streams the answer as it grows, and ends with the whole answer. `api_key`:
         your own key for the provider (used for this call only); `base_url`: your own
-        OpenAI-compatible endpoint, where the server allows one."""
+        OpenAI-compatible endpoint, where the server allows one; `tools`: the provider's own
+        server-side tools ("web_search", "x_search", "code_execution"), with `x_handles`,
+        `excluded_x_handles` (names separated by commas), `from_date` and `to_date` (YYYY-MM-DD)
+        for the searches."""
         arguments = {name: value for name, value in locals().items() if name in ARGUMENTS}
         sent, answer = "", None
         async for answer in ask(arguments, request):
@@ -83,10 +92,16 @@ def register_api(service: ChatService, default_system_prompt: str | None) -> Non
         top_p: float | None = None,
         api_key: str | None = None,
         base_url: str | None = None,
+        tools: list[str] | None = None,
+        x_handles: str | None = None,
+        excluded_x_handles: str | None = None,
+        from_date: str | None = None,
+        to_date: str | None = None,
         request: gr.Request = None,
     ) -> dict:
-        """Ask a model; returns the answer with its reasoning, usage, timings, cost, finish reason
-        and notices. `api_key` and `base_url` as for /chat."""
+        """Ask a model; returns the answer with its reasoning, usage, timings, cost, finish reason,
+        notices and citations (the sources its searches used, as {url, title}). The other
+        arguments as for /chat."""
         arguments = {name: value for name, value in locals().items() if name in ARGUMENTS}
         answer = None
         async for answer in ask(arguments, request):  # noqa: B007 (the last one is the whole answer)

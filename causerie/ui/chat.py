@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -52,7 +53,7 @@ class ChatHandlers:
 
     def inputs(self, *extra: Any) -> set:
         return {self.chatbot, self.totals, self.view, self.current, self.panel.browser, self.panel.resume,
-                *self.settings.components(), *self.settings.access(), *extra}
+                *self.settings.components(), *self.settings.access(), *self.settings.search_fields(), *extra}
 
     async def _answer(self, shown: list, values: Mapping[Any, Any], request: gr.Request | None) -> AsyncIterator[tuple]:
         """Answer the question that `shown` ends with; yields the chat as the answer grows.
@@ -69,7 +70,7 @@ class ChatHandlers:
         number = view.begin(conversation_id)
         language = page_language(request)
         try:
-            options = self.settings.options(values)
+            options = replace(self.settings.options(values), conversation_id=conversation_id)
         except InvalidOptions as exc:
             refused = Answer()
             refused.apply(exc.failure)

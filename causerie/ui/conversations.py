@@ -28,7 +28,7 @@ from ..store.errors import StoreError
 from ..wording import words
 from .browser_state import open_browser_layer
 from .history import saved_messages
-from .panel import effort_update
+from .panel import effort_update, search_update
 from .render import page_messages, render
 from .view import ConversationView, HistoryPanel, noted_conversations
 from .visitors import owner_of, page_language, run_owner
@@ -143,6 +143,8 @@ class ConversationHandlers:
             updates[s.provider] = provider
             updates[s.model] = gr.update(choices=listed if model in listed else [model, *listed], value=model)
             updates[s.reasoning_effort] = effort_update(self.service, provider, model, saved.get("reasoning_effort", ""))
+            if s.search is not None:
+                updates[s.search] = search_update(provider, saved.get("search", ""))[0]
         elif provider:
             current = self.service.default_provider()
             notices.append(Notice("not_set_up", {"provider": provider, "now": current.label if current else "—"}))

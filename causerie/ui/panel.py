@@ -10,7 +10,8 @@ from typing import Any
 import gradio as gr
 
 from ..conversations import SETTING_NAMES
-from ..options import ChatOptions, generation_params
+from ..options import ChatOptions, generation_params, search_options
+from ..providers import PROVIDERS_BY_ID
 from ..service import ChatService
 from .labels import text
 from .visitors import visitor_of
@@ -34,10 +35,22 @@ class PageSettings:
     """A hidden box: the provider the key box's key was typed for (a key goes to that one only)."""
     base_url: Any = None
     """The person's own base URL, when the server allows one."""
+    search: Any = None
+    """Search: "" (off), "web", "x" or "both" (the provider's own search tools)."""
+    search_options: Any = None
+    """The accordion of the search options below, shown where X search is offered."""
+    x_handles: Any = None
+    excluded_x_handles: Any = None
+    from_date: Any = None
+    to_date: Any = None
+
+    def search_fields(self) -> set:
+        """The search options: inputs of an answer, not kept with a conversation."""
+        return {box for box in (self.x_handles, self.excluded_x_handles, self.from_date, self.to_date) if box is not None}
 
     def components(self) -> set:
         """What a conversation keeps (and restores)."""
-        return {getattr(self, name) for name in SETTING_NAMES}
+        return {box for name in SETTING_NAMES if (box := getattr(self, name)) is not None}
 
     def access(self) -> set:
         """The person's own key and base URL: inputs of an answer, nothing else."""
@@ -58,12 +71,29 @@ class PageSettings:
                                      reasoning_effort=values[self.reasoning_effort]),
             api_key=api_key,
             base_url=base_url,
+            tools=SEARCH_TOOLS.get(values.get(self.search) or "", ()),
+            search=search_options(*(values.get(box) for box in (self.x_handles, self.excluded_x_handles,
+                                                                self.from_date, self.to_date))),
         )
 
     def stored(self, values: Mapping[Any, Any]) -> dict[str, str]:
         """The panel's values as a conversation keeps them: strings, empty for unset."""
         return {name: "" if (value := values.get(getattr(self, name))) is None else str(value).strip()
                 if name != "system_prompt" else str(value) for name in SETTING_NAMES}
+
+
+SEARCH_TOOLS = {"web": ("web_search",), "x": ("x_search",), "both": ("web_search", "x_search")}
+
+
+def search_update(provider_id: str | None, value: str = "") -> tuple[dict, dict]:
+    """The Search choices for a provider's own tools (hidden where it has none; `value` kept when
+    offered), and whether the X search options show."""
+    provider = PROVIDERS_BY_ID.get(provider_id or "")
+    tools = provider.responses_tools if provider else ()
+    offered = [key for key, needs in SEARCH_TOOLS.items() if all(tool in tools for tool in needs)]
+    choices = [(text("search.off"), "")] + [(text(f"search.{key}"), key) for key in offered]
+    return (gr.update(choices=choices, value=value if value in offered else "", visible=bool(offered)),
+            gr.update(visible="x" in offered))
 
 
 def effort_update(service: ChatService, provider_id: str | None, model: str | None, value: str = "") -> dict:
@@ -104,6 +134,10 @@ def wire_access(service: ChatService, page: PageSettings, events: dict) -> None:
             return gr.update(), gr.update()
         models, pick = await choices(provider_id, api_key, key_for, base_url, request)
         return gr.update(choices=models, value=pick), effort_update(service, provider_id, pick)
+
+    if page.search is not None:
+        # On `.change`: a conversation opened may change the provider too.
+        page.provider.change(search_update, [page.provider, page.search], [page.search, page.search_options], **events)
 
     async def on_access_change(provider_id, api_key, key_for, base_url, model, effort, request: gr.Request):
         """The models listed again for a key or base URL just given; the chosen one stays if listed."""

@@ -52,10 +52,12 @@ def footer_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
 
 def sources_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
     """The sources an answer used, as numbered links (a title where the provider gave one, else
-    the address's site)."""
+    the address without its scheme, shortened)."""
     lines = [f"**{words('page', 'sources_title', None, language)}**", ""]
     for rank, citation in enumerate(answer.citations, 1):
-        shown = (citation.title or urlsplit(citation.url).netloc or citation.url).replace("[", "(").replace("]", ")")
+        parts = urlsplit(citation.url)
+        address = (parts.netloc + parts.path).rstrip("/") or citation.url
+        shown = (citation.title or (address if len(address) <= 60 else address[:59] + "…")).replace("[", "(").replace("]", ")")
         lines.append(f"{rank}. [{shown}]({citation.url.replace(')', '%29').replace(' ', '%20')})")
     return "\n".join(lines)
 
