@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from causerie.client import ChatClient, ChatRequest  # noqa: E402
 from causerie.events import TextDelta  # noqa: E402
 from causerie.providers import Endpoint, get_provider  # noqa: E402
+from causerie.responses import ResponsesClient  # noqa: E402
 
 from paced_server import running  # noqa: E402  (bench/, this script's folder, is on the path)
 
@@ -74,7 +75,20 @@ async def openai_sdk(base_url: str, users: int) -> int:
         return sum(await asyncio.gather(*(one() for _ in range(users))))
 
 
+async def causerie_responses(base_url: str, users: int) -> int:
+    """The Responses path (search tools): the openai SDK's typed events, turned into Causerie's."""
+    client = ResponsesClient(connect_timeout=10, read_timeout=60)
+    endpoint = Endpoint(get_provider("openai"), base_url, None)
+    request = ChatRequest(endpoint, "paced", MESSAGES, tools=("web_search",))
+
+    async def one() -> int:
+        return sum([type(e) is TextDelta async for e in client.stream(request)])
+
+    return sum(await asyncio.gather(*(one() for _ in range(users))))
+
+
 READERS = {"Causerie's client (aiohttp, own SSE decoder)": causerie_client,
+           "Causerie's Responses path (openai SDK, typed events)": causerie_responses,
            "httpx + httpx-sse + orjson": httpx_sse_orjson,
            "openai SDK (httpx, pydantic per chunk)": openai_sdk}
 

@@ -151,6 +151,7 @@ class Answer:
                 "completion_tokens": usage.completion_tokens if usage else None,
                 "reasoning_tokens": usage.reasoning_tokens if usage else None,
                 "cached_tokens": usage.cached_tokens if usage else None,
+                "tool_calls": usage.tool_calls if usage else None,
                 "estimated": usage.estimated if usage else True,
             },
             "timings": {

@@ -55,6 +55,9 @@ class Usage:
     cost_source: str | None = None
     """Where cost_usd comes from: "provider" (what the account was charged, as the provider
     reported it) or "price_table" (tokens times the listed price, models.yaml or discovery)."""
+    tool_calls: int | None = None
+    """Server-side tool calls (searches) the provider ran for this answer; their price is in a
+    billed cost (xAI's ticks) when the provider reports one."""
 
 
 @dataclass(frozen=True, slots=True)

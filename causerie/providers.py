@@ -39,6 +39,9 @@ class Provider:
     """Server-side tools its Responses API (POST /responses) runs for the model (responses.py)."""
     conversation_header: str | None = None
     """A header naming the conversation, for the provider's prompt cache (xAI: x-grok-conv-id)."""
+    encrypted_reasoning: bool = False
+    """Its Responses API returns the model's reasoning encrypted (with store: false) and wants it
+    back on the next turn (xAI)."""
 
 
 PROVIDERS: tuple[Provider, ...] = (
@@ -49,6 +52,7 @@ PROVIDERS: tuple[Provider, ...] = (
         completion_excludes_reasoning=True, models_path="/language-models",
         prices_in_models_list=True, docs_url="https://console.x.ai",
         responses_tools=("web_search", "x_search", "code_execution"), conversation_header="x-grok-conv-id",
+        encrypted_reasoning=True,
     ),
     Provider(
         "openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_API_KEY", "OPENAI_BASE_URL",

@@ -11,8 +11,11 @@ so that a long chat's repeated beginning is billed as cached input.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -31,10 +34,16 @@ TOOL_ITEMS = {"web_search_call": "web", "x_search_call": "x", "code_interpreter_
 TOOL_BY_NAME = {"web_search": "web", "x_search": "x", "code_execution": "code", "code_interpreter": "code"}
 
 
-def responses_body(request: ChatRequest) -> dict[str, Any]:
-    """The request body: the conversation as input items, the tools with their options, the
-    generation parameters under the Responses API's names."""
-    body: dict[str, Any] = {"model": request.model, "input": [_item(m) for m in request.messages],
+def responses_body(request: ChatRequest, reasoning: ReasoningMemory | None = None) -> dict[str, Any]:
+    """The request body: the conversation as input items (an earlier answer preceded by its
+    encrypted reasoning, where it is remembered), the tools with their options, the generation
+    parameters under the Responses API's names."""
+    items: list[dict[str, Any]] = []
+    for message in request.messages:
+        if reasoning is not None and message["role"] == "assistant" and isinstance(message["content"], str):
+            items += reasoning.recall(request.conversation_id, message["content"])
+        items.append(_item(message))
+    body: dict[str, Any] = {"model": request.model, "input": items,
                             "tools": [_tool(name, request.search) for name in request.tools],
                             "stream": True, "store": False}
     params = request.params
@@ -47,7 +56,53 @@ def responses_body(request: ChatRequest) -> dict[str, Any]:
         body["reasoning"] = {"effort": params["reasoning_effort"]}
     if request.conversation_id:
         body["prompt_cache_key"] = request.conversation_id
+    if request.endpoint.provider.encrypted_reasoning:
+        body["include"] = ["reasoning.encrypted_content"]
     return body
+
+
+class ReasoningMemory:
+    """The encrypted reasoning of recent answers, by conversation and answer text: sent back
+    before that answer on the conversation's next turn, as xAI asks when nothing is stored at the
+    provider. Kept in this process only (a restart forgets it; the conversation goes on without)."""
+
+    def __init__(self, most_bytes: int = 32_000_000) -> None:
+        self._kept: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
+        self._most_bytes = most_bytes
+        self._bytes = 0
+
+    @staticmethod
+    def _size(items: list[dict[str, Any]]) -> int:
+        return sum(len(item.get("encrypted_content") or "") + 200 for item in items)
+
+    @staticmethod
+    def _key(conversation_id: str, answer: str) -> tuple[str, str]:
+        return conversation_id, hashlib.sha256(answer.strip().encode()).hexdigest()
+
+    def keep(self, conversation_id: str | None, answer: str, items: list[dict[str, Any]]) -> None:
+        if not conversation_id or not items or not answer.strip():
+            return
+        key = self._key(conversation_id, answer)
+        if (old := self._kept.pop(key, None)) is not None:
+            self._bytes -= self._size(old)
+        self._kept[key] = items
+        self._bytes += self._size(items)
+        while self._bytes > self._most_bytes and len(self._kept) > 1:
+            _, dropped = self._kept.popitem(last=False)
+            self._bytes -= self._size(dropped)
+
+    def recall(self, conversation_id: str | None, answer: str) -> list[dict[str, Any]]:
+        if not conversation_id:
+            return []
+        return list(self._kept.get(self._key(conversation_id, answer), ()))
+
+
+def _reasoning_items(response: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The output's reasoning items that carry encrypted content, as input items."""
+    return [{"type": "reasoning", "id": item.get("id"), "summary": item.get("summary") or [],
+             "encrypted_content": item["encrypted_content"]}
+            for item in response.get("output") or () if isinstance(item, Mapping) and item.get("type") == "reasoning"
+            and isinstance(item.get("encrypted_content"), str)]
 
 
 def _item(message: Mapping[str, Any]) -> dict[str, Any]:
@@ -79,6 +134,25 @@ class ResponsesClient:
 
     def __init__(self, *, connect_timeout: float, read_timeout: float) -> None:
         self.timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+        self.reasoning = ReasoningMemory()
+        self._http: httpx.AsyncClient | None = None
+        self._loop: Any = None
+
+    def _pool(self) -> httpx.AsyncClient:
+        """One connection pool for every answer of this event loop (making a client costs a TLS
+        context: ~10 ms of CPU each). Redirects are never followed: a key goes where it was set
+        for; the SDK is given each answer's key, and holds it no longer than the answer."""
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._loop is not loop or self._http.is_closed:
+            self._http = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False,
+                                           limits=httpx.Limits(max_connections=None, max_keepalive_connections=50))
+            self._loop = loop
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None and not self._http.is_closed and self._loop is asyncio.get_running_loop():
+            await self._http.aclose()
+        self._http = None
 
     def _client(self, request: ChatRequest, http: httpx.AsyncClient) -> Any:
         from openai import AsyncOpenAI  # the SDK is imported when a tool is first asked for
@@ -92,47 +166,52 @@ class ResponsesClient:
         import openai
 
         endpoint, label = request.endpoint, request.endpoint.provider.label
-        body = responses_body(request)
+        body = responses_body(request, self.reasoning)
         opened = started = completed = False
-        # Redirects are never followed (a key goes where it was set for); one client per answer,
-        # closed with it, so a visitor's key is held nowhere after.
-        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False) as http:
-            client = self._client(request, http)
-            stream = None
-            try:
-                stream = await client.responses.create(**{k: v for k, v in body.items() if k != "stream"}, stream=True)
-                async for event in stream:
-                    opened = True
-                    for out in _events(event, label):
-                        if type(out) is TextDelta or type(out) is ReasoningDelta:
-                            started = True
-                        elif type(out) is Finish:
-                            completed = True
-                        yield out
-                    if completed:
-                        return
-            except openai.APIStatusError as exc:
-                detail = redact(provider_message(_body_text(exc)), endpoint.api_key)
-                verdict = classify_http_error(endpoint, request.model, exc.status_code, detail, sent=body)
-                yield verdict.failure
-                return
-            except openai.APITimeoutError:
-                yield Failure("timeout", {"provider": label, "why": "idle" if started else "first",
-                                          "seconds": self.timeout.read, "setting": "CAUSERIE_READ_TIMEOUT"})
-                return
-            except (openai.APIConnectionError, httpx.HTTPError) as exc:
-                if opened:  # the answer (or a search) had begun
-                    yield Failure("cut_off", {"provider": label, "why": "connection"})
-                else:
-                    yield Failure("connect", {"provider": label, "base_url": endpoint.base_url, "why": "other",
-                                              "error": type(exc.__cause__ or exc).__name__,
-                                              "base_url_env": endpoint.provider.base_url_env})
-                return
-            finally:
-                if stream is not None:
-                    await stream.close()  # Stop, a failure or the end: the provider's stream is closed
-            if not completed:
-                yield Failure("cut_off", {"provider": label, "why": "no_finish"})
+        text: list[str] = []
+        client = self._client(request, self._pool())
+        stream = None
+        try:
+            # (prompt_cache_key as an extra field: older SDKs do not name it.)
+            sent = {k: v for k, v in body.items() if k not in ("stream", "prompt_cache_key")}
+            extra = {"prompt_cache_key": body["prompt_cache_key"]} if "prompt_cache_key" in body else None
+            stream = await client.responses.create(**sent, stream=True, extra_body=extra)
+            async for event in stream:
+                opened = True
+                for out in _events(event, label):
+                    if type(out) is TextDelta or type(out) is ReasoningDelta:
+                        started = True
+                        if type(out) is TextDelta:
+                            text.append(out.text)
+                    elif type(out) is Finish:
+                        completed = True
+                        self.reasoning.keep(request.conversation_id, "".join(text),
+                                            _reasoning_items(_plain(getattr(event, "response", None))))
+                    yield out
+                if completed:
+                    return
+        except openai.APIStatusError as exc:
+            detail = redact(provider_message(_body_text(exc)), endpoint.api_key)
+            verdict = classify_http_error(endpoint, request.model, exc.status_code, detail, sent=body)
+            yield verdict.failure
+            return
+        except openai.APITimeoutError:
+            yield Failure("timeout", {"provider": label, "why": "idle" if started else "first",
+                                      "seconds": self.timeout.read, "setting": "CAUSERIE_READ_TIMEOUT"})
+            return
+        except (openai.APIConnectionError, httpx.HTTPError) as exc:
+            if opened:  # the answer (or a search) had begun
+                yield Failure("cut_off", {"provider": label, "why": "connection"})
+            else:
+                yield Failure("connect", {"provider": label, "base_url": endpoint.base_url, "why": "other",
+                                          "error": type(exc.__cause__ or exc).__name__,
+                                          "base_url_env": endpoint.provider.base_url_env})
+            return
+        finally:
+            if stream is not None:
+                await stream.close()  # Stop, a failure or the end: the provider's stream is closed
+        if not completed:
+            yield Failure("cut_off", {"provider": label, "why": "no_finish"})
 
 
 def _body_text(exc: Any) -> str:
@@ -212,4 +291,5 @@ def _usage(usage: Mapping[str, Any]) -> Usage:
     return Usage(prompt_tokens=count(usage.get("input_tokens")), completion_tokens=count(usage.get("output_tokens")),
                  reasoning_tokens=count(outputs.get("reasoning_tokens")) if isinstance(outputs, Mapping) else None,
                  cached_tokens=count(inputs.get("cached_tokens")) if isinstance(inputs, Mapping) else None,
-                 cost_usd=ticks / XAI_TICKS_PER_USD if isinstance(ticks, (int, float)) else None)
+                 cost_usd=ticks / XAI_TICKS_PER_USD if isinstance(ticks, (int, float)) else None,
+                 tool_calls=count(usage.get("num_server_side_tools_used")))

@@ -397,5 +397,6 @@ class ChatService:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        await self.responses.aclose()
         if self.local:
             self.local.stop()

@@ -180,6 +180,8 @@ PAGE_EN: dict[str, str] = {
     "cost.price_table": "{cost} at list price",
     "cost": "{cost}",
     "length": "stopped at the max tokens limit",
+    "searches.one": "1 search",
+    "searches": "{count} searches",
     "sources.one": "1 source",
     "sources": "{count} sources",
     "sources_title": "Sources",

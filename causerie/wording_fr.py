@@ -174,6 +174,8 @@ PAGE_FR: dict[str, str] = {
     "cost.price_table": "{cost} au prix catalogue",
     "cost": "{cost}",
     "length": "arrêtée à la limite de tokens",
+    "searches.one": "1 recherche",
+    "searches": "{count} recherches",
     "sources.one": "1 source",
     "sources": "{count} sources",
     "sources_title": "Sources",

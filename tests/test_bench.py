@@ -33,7 +33,7 @@ def test_wire_comparison_reads_every_stream_with_every_reader():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ") and "reader" not in line]
-    assert [row.split("|")[1].strip().split(" ")[0] for row in rows] == ["Causerie's", "httpx", "openai"]
+    assert [row.split("|")[1].strip().split(" ")[0] for row in rows] == ["Causerie's", "Causerie's", "httpx", "openai"]
 
 
 @pytest.mark.bench

@@ -86,7 +86,7 @@ def test_a_web_search_says_what_it_searches_then_lists_its_sources(scripted):
     shown = "\n".join(part["text"] for message in render(answer) for part in message["content"])
     assert "**Sources**\n\n1. [en.wikipedia.org/wiki/XAI_%28company%29](https://en.wikipedia.org/wiki/XAI_%28company%29)" in shown
     assert f"{len(answer.citations)} sources" in footer_text(answer)
-    assert "1,875 (1,578 cached) in" in footer_text(answer)
+    assert "1,875 (1,578 cached) in" in footer_text(answer) and "1 search" in footer_text(answer)
     assert answer.details()["citations"][0] == {"url": "https://en.wikipedia.org/wiki/XAI_%28company%29", "title": ""}
 
 
@@ -170,3 +170,42 @@ def test_a_completed_usage_with_ticks_is_the_billed_cost(scripted):
     scripted.queue(Reply(chunks=chunks))
     answer = answer_of(ask(service_for(scripted), SEARCH))
     assert answer.cost_usd == pytest.approx(0.0012345) and answer.usage.cost_source == "provider"
+
+
+def test_encrypted_reasoning_goes_back_before_its_answer_on_the_next_turn(scripted):
+    events = recorded("xai-responses-reasoning")
+    completed = events[-1]["response"]
+    reasoning_item = next(item for item in completed["output"] if item["type"] == "reasoning")
+    reasoning_item["encrypted_content"] = "opaque-blob-for-the-provider"
+    chunks = [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events]
+    scripted.queue(Reply(chunks=chunks), Reply.responses_fixture("xai-responses-text"))
+    service = service_for(scripted)
+    options = ChatOptions("xai", "grok-4.3", tools=("web_search",), conversation_id="conv-r")
+
+    async def go():
+        first = [e async for e in service.stream_answer(options, [{"role": "user", "content": "Sonoran food?"}], Visitor())]
+        text = answer_of(first).text
+        turns = [{"role": "user", "content": "Sonoran food?"}, {"role": "assistant", "content": text},
+                 {"role": "user", "content": "And the drinks?"}]
+        [e async for e in service.stream_answer(options, turns, Visitor())]
+        await service.aclose()
+
+    run_async(go())
+    first_body, second_body = (r["body"] for r in scripted.requests[-2:])
+    assert first_body["include"] == ["reasoning.encrypted_content"] and first_body["store"] is False
+    kinds = [item.get("type") or item["role"] for item in second_body["input"]]
+    assert kinds == ["user", "reasoning", "assistant", "user"]
+    assert second_body["input"][1]["encrypted_content"] == "opaque-blob-for-the-provider"
+    assert second_body["input"][1]["id"] == reasoning_item["id"]
+
+
+def test_the_api_takes_tools_and_returns_citations(api, scripted):
+    scripted.queue(Reply.responses_fixture("xai-responses-web-search"))
+    result = api.predict("What is xAI?", provider="openai", model="gpt-x", tools=["web_search"],
+                         api_name="/chat_details")
+    assert result["citations"][0] == {"url": "https://en.wikipedia.org/wiki/XAI_%28company%29", "title": ""}
+    assert result["usage"]["tool_calls"] == 1 and result["answer"].startswith("xAI is an American")
+    assert scripted.requests[-1]["body"]["tools"] == [{"type": "web_search"}]
+    for tools, said in ((["web"], "There is no tool 'web'"), (["x_search"], "OpenAI does not offer x_search")):
+        with pytest.raises(Exception, match=said):
+            api.predict("Hi", provider="openai", model="gpt-x", tools=tools, api_name="/chat")
