@@ -18,12 +18,14 @@ import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from .errors import classify_http_error, provider_message, redact
 from .events import Citation, Event, Failure, Finish, ReasoningDelta, Status, TextDelta, Usage
 from .model_info import XAI_TICKS_PER_USD
+from .proxies import proxy_for
 from .reading import ChatRequest
 
 log = logging.getLogger(__name__)
@@ -135,24 +137,33 @@ class ResponsesClient:
     def __init__(self, *, connect_timeout: float, read_timeout: float) -> None:
         self.timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self.reasoning = ReasoningMemory()
-        self._http: httpx.AsyncClient | None = None
+        self._pools: dict[str | None, httpx.AsyncClient] = {}
         self._loop: Any = None
 
-    def _pool(self) -> httpx.AsyncClient:
-        """One connection pool for every answer of this event loop (making a client costs a TLS
-        context: ~10 ms of CPU each). Redirects are never followed: a key goes where it was set
-        for; the SDK is given each answer's key, and holds it no longer than the answer."""
+    def _pool(self, url: str) -> httpx.AsyncClient:
+        """One connection pool per proxy for every answer of this event loop (making a client costs
+        a TLS context: ~10 ms of CPU each). The proxy is the chat wire's (proxies.py: the
+        environment's, never for loopback, never ~/.netrc). Redirects are never followed: a key
+        goes where it was set for; the SDK is given each answer's key, and holds it no longer than
+        the answer."""
         loop = asyncio.get_running_loop()
-        if self._http is None or self._loop is not loop or self._http.is_closed:
-            self._http = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False,
-                                           limits=httpx.Limits(max_connections=None, max_keepalive_connections=50))
-            self._loop = loop
-        return self._http
+        if self._loop is not loop:
+            self._pools, self._loop = {}, loop
+        target = urlsplit(url)
+        proxy, auth = proxy_for(target.scheme, target.hostname or "")
+        pool = self._pools.get(proxy)
+        if pool is None or pool.is_closed:
+            via = httpx.Proxy(proxy, auth=(auth.login, auth.password) if auth else None) if proxy else None
+            pool = self._pools[proxy] = httpx.AsyncClient(
+                timeout=self.timeout, follow_redirects=False, trust_env=False, proxy=via,
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=50))
+        return pool
 
     async def aclose(self) -> None:
-        if self._http is not None and not self._http.is_closed and self._loop is asyncio.get_running_loop():
-            await self._http.aclose()
-        self._http = None
+        if self._loop is asyncio.get_running_loop():
+            for pool in self._pools.values():
+                await pool.aclose()
+        self._pools = {}
 
     def _client(self, request: ChatRequest, http: httpx.AsyncClient) -> Any:
         from openai import AsyncOpenAI  # the SDK is imported when a tool is first asked for
@@ -169,7 +180,7 @@ class ResponsesClient:
         body = responses_body(request, self.reasoning)
         opened = started = completed = False
         text: list[str] = []
-        client = self._client(request, self._pool())
+        client = self._client(request, self._pool(endpoint.base_url))
         stream = None
         try:
             # (prompt_cache_key as an extra field: older SDKs do not name it.)
