@@ -106,7 +106,9 @@ def search_options(x_handles: Any = "", excluded_x_handles: Any = "", from_date:
         for handle in found:
             if not re.fullmatch(r"[A-Za-z0-9_]{1,15}", handle):
                 raise _wrong(name, "X handles (letters, digits and _, at most 15)", handle)
-        return found[:10]
+        if len(found) > 10:
+            raise _wrong(name, "at most 10 X handles", f"{len(found)} handles")
+        return found
 
     def day(name: str, raw: Any) -> str | None:
         if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -118,6 +120,9 @@ def search_options(x_handles: Any = "", excluded_x_handles: Any = "", from_date:
 
     result = SearchOptions(handles("x_handles", x_handles), handles("excluded_x_handles", excluded_x_handles),
                            day("from_date", from_date), day("to_date", to_date))
+    if result.x_handles and result.excluded_x_handles:  # xAI takes one list or the other
+        raise _wrong("excluded_x_handles", "empty when x_handles is given (X search takes one list or the other)",
+                     " ".join(result.excluded_x_handles))
     if result.from_date and result.to_date and result.from_date > result.to_date:
         raise _wrong("from_date", f"on or before to_date ({result.to_date})", result.from_date)
     return result

@@ -43,7 +43,7 @@ def responses_body(request: ChatRequest, reasoning: ReasoningMemory | None = Non
     items: list[dict[str, Any]] = []
     for message in request.messages:
         if reasoning is not None and message["role"] == "assistant" and isinstance(message["content"], str):
-            items += reasoning.recall(request.conversation_id, message["content"])
+            items += reasoning.recall(request, message["content"])
         items.append(_item(message))
     body: dict[str, Any] = {"model": request.model, "input": items,
                             "tools": [_tool(name, request.search) for name in request.tools],
@@ -78,13 +78,18 @@ class ReasoningMemory:
         return sum(len(item.get("encrypted_content") or "") + 200 for item in items)
 
     @staticmethod
-    def _key(conversation_id: str, answer: str) -> tuple[str, str]:
-        return conversation_id, hashlib.sha256(answer.strip().encode()).hexdigest()
+    def _key(request: ChatRequest, answer: str) -> tuple[str, str]:
+        """Where reasoning may go back to: the same conversation, provider, address, model and
+        key (an account's blob means nothing to another, and must not reach it)."""
+        endpoint = request.endpoint
+        where = "\n".join((request.conversation_id or "", endpoint.provider.id, endpoint.base_url, request.model,
+                           endpoint.api_key or "", answer.strip()))
+        return request.conversation_id or "", hashlib.sha256(where.encode()).hexdigest()
 
-    def keep(self, conversation_id: str | None, answer: str, items: list[dict[str, Any]]) -> None:
-        if not conversation_id or not items or not answer.strip():
+    def keep(self, request: ChatRequest, answer: str, items: list[dict[str, Any]]) -> None:
+        if not request.conversation_id or not items or not answer.strip():
             return
-        key = self._key(conversation_id, answer)
+        key = self._key(request, answer)
         if (old := self._kept.pop(key, None)) is not None:
             self._bytes -= self._size(old)
         self._kept[key] = items
@@ -93,10 +98,10 @@ class ReasoningMemory:
             _, dropped = self._kept.popitem(last=False)
             self._bytes -= self._size(dropped)
 
-    def recall(self, conversation_id: str | None, answer: str) -> list[dict[str, Any]]:
-        if not conversation_id:
+    def recall(self, request: ChatRequest, answer: str) -> list[dict[str, Any]]:
+        if not request.conversation_id or not request.endpoint.provider.encrypted_reasoning:
             return []
-        return list(self._kept.get(self._key(conversation_id, answer), ()))
+        return list(self._kept.get(self._key(request, answer), ()))
 
 
 def _reasoning_items(response: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -134,8 +139,9 @@ def _tool(name: str, search: Any) -> dict[str, Any]:
 class ResponsesClient:
     """Streams answers through the openai SDK's `responses.create(stream=True)`."""
 
-    def __init__(self, *, connect_timeout: float, read_timeout: float) -> None:
+    def __init__(self, *, connect_timeout: float, read_timeout: float, idle_timeout: float = 120.0) -> None:
         self.timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+        self.idle_s = idle_timeout
         self.reasoning = ReasoningMemory()
         self._pools: dict[str | None, httpx.AsyncClient] = {}
         self._loop: Any = None
@@ -156,7 +162,8 @@ class ResponsesClient:
             via = httpx.Proxy(proxy, auth=(auth.login, auth.password) if auth else None) if proxy else None
             pool = self._pools[proxy] = httpx.AsyncClient(
                 timeout=self.timeout, follow_redirects=False, trust_env=False, proxy=via,
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=50))
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=50),
+                event_hooks={"request": [_only_our_headers]})
         return pool
 
     async def aclose(self) -> None:
@@ -170,8 +177,10 @@ class ResponsesClient:
 
         endpoint = request.endpoint
         headers = dict(endpoint.provider.extra_headers)
+        # No retries of the SDK's own (a retry would be silent: the chat wire says when it retries),
+        # and no organisation, project or custom headers from the server's OPENAI_* environment.
         return AsyncOpenAI(api_key=endpoint.api_key or "none", base_url=endpoint.base_url, http_client=http,
-                           max_retries=1, default_headers=headers)
+                           max_retries=0, default_headers=headers, organization=None, project=None)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
         import openai
@@ -187,28 +196,48 @@ class ResponsesClient:
             sent = {k: v for k, v in body.items() if k not in ("stream", "prompt_cache_key")}
             extra = {"prompt_cache_key": body["prompt_cache_key"]} if "prompt_cache_key" in body else None
             stream = await client.responses.create(**sent, stream=True, extra_body=extra)
-            async for event in stream:
+            events = stream.__aiter__()
+            while True:
+                try:
+                    # Once the answer has begun, a pause longer than CAUSERIE_IDLE_TIMEOUT ends it.
+                    async with asyncio.timeout(self.idle_s if started else None):
+                        event = await events.__anext__()
+                except StopAsyncIteration:
+                    break
                 opened = True
-                for out in _events(event, label):
+                for out in _events(event, label, endpoint.api_key):
+                    if type(out) is Failure:
+                        yield out
+                        return  # the provider's own reason; nothing after it
                     if type(out) is TextDelta or type(out) is ReasoningDelta:
                         started = True
                         if type(out) is TextDelta:
                             text.append(out.text)
                     elif type(out) is Finish:
                         completed = True
-                        self.reasoning.keep(request.conversation_id, "".join(text),
+                        self.reasoning.keep(request, "".join(text),
                                             _reasoning_items(_plain(getattr(event, "response", None))))
                     yield out
                 if completed:
                     return
         except openai.APIStatusError as exc:
+            status = exc.status_code
+            if 300 <= status < 400:  # never followed: the key goes to the address it was set for
+                location = redact(exc.response.headers.get("location", "?"), endpoint.api_key)
+                yield Failure("redirected", {"provider": label, "base_url": endpoint.base_url, "status": status,
+                                             "location": location[:200]})
+                return
             detail = redact(provider_message(_body_text(exc)), endpoint.api_key)
-            verdict = classify_http_error(endpoint, request.model, exc.status_code, detail, sent=body)
+            verdict = classify_http_error(endpoint, request.model, status, detail, sent=body)
             yield verdict.failure
             return
-        except openai.APITimeoutError:
+        except (openai.APITimeoutError, TimeoutError):
             yield Failure("timeout", {"provider": label, "why": "idle" if started else "first",
-                                      "seconds": self.timeout.read, "setting": "CAUSERIE_READ_TIMEOUT"})
+                                      "seconds": self.idle_s if started else self.timeout.read,
+                                      "setting": "CAUSERIE_IDLE_TIMEOUT" if started else "CAUSERIE_READ_TIMEOUT"})
+            return
+        except ValueError:  # an event that is not JSON
+            yield Failure("invalid_stream", {"provider": label})
             return
         except (openai.APIConnectionError, httpx.HTTPError) as exc:
             if opened:  # the answer (or a search) had begun
@@ -218,11 +247,28 @@ class ResponsesClient:
                                           "error": type(exc.__cause__ or exc).__name__,
                                           "base_url_env": endpoint.provider.base_url_env})
             return
+        except openai.APIError as exc:  # an `error` event in the stream (xAI's flat error shape)
+            detail = redact(provider_message(_body_text(exc)) or str(getattr(exc, "message", "")), endpoint.api_key)
+            yield Failure("stream_error", {"provider": label, "why": None if started else "whole", "detail": detail[:300]})
+            return
         finally:
             if stream is not None:
                 await stream.close()  # Stop, a failure or the end: the provider's stream is closed
         if not completed:
             yield Failure("cut_off", {"provider": label, "why": "no_finish"})
+
+
+_SENT_HEADERS = {"authorization", "content-type", "accept", "content-length", "host", "user-agent",
+                 "x-title", "accept-encoding", "connection"}
+
+
+async def _only_our_headers(request: httpx.Request) -> None:
+    """What the chat wire sends, no more: the SDK adds headers describing this machine
+    (X-Stainless-*) and whatever OPENAI_* variables of the server's environment say, which must
+    not reach another provider or a visitor's server."""
+    for name in list(request.headers):
+        if name.lower() not in _SENT_HEADERS:
+            del request.headers[name]
 
 
 def _body_text(exc: Any) -> str:
@@ -232,7 +278,7 @@ def _body_text(exc: Any) -> str:
     return str(body or getattr(exc, "message", "") or "")
 
 
-def _events(event: Any, label: str) -> list[Event]:
+def _events(event: Any, label: str, key: str | None = None) -> list[Event]:
     """Causerie's events for one of the SDK's typed stream events."""
     kind = getattr(event, "type", "")
     if kind == "response.output_text.delta":
@@ -241,27 +287,32 @@ def _events(event: Any, label: str) -> list[Event]:
         return [ReasoningDelta(event.delta)] if event.delta else []
     if kind == "response.output_text.annotation.added":
         annotation = _plain(event.annotation)
-        if annotation.get("type") == "url_citation" and isinstance(annotation.get("url"), str):
-            return [Citation(annotation["url"], str(annotation.get("title") or ""))]
+        url = annotation.get("url")
+        if annotation.get("type") == "url_citation" and isinstance(url, str) and url.startswith(("https://", "http://")):
+            title = " ".join(str(annotation.get("title") or "").split())[:200]  # one line
+            return [Citation(url, title)]
         return []
-    if kind == "response.output_item.added":
+    if kind == "response.output_item.added" or kind == "response.output_item.done":
         item = _plain(event.item)
         tool = TOOL_ITEMS.get(item.get("type")) or (TOOL_BY_NAME.get(item.get("name")) if item.get("type") == "function_call"
                                                     and item.get("name") in TOOL_BY_NAME else None)
-        if tool:
-            return [Status("searching", {"why": tool, "provider": label, "query": _query(item)})]
+        query = _query(item)
+        if tool and (kind.endswith("added") or query):  # (OpenAI names the query when the search is done)
+            return [Status("searching", {"why": tool, "provider": label, "query": query})]
         return []
     if kind == "response.completed" or kind == "response.incomplete":
         response = _plain(event.response)
         events: list[Event] = []
         if isinstance(usage := response.get("usage"), Mapping):
             events.append(_usage(usage))
-        events.append(Finish("length" if kind == "response.incomplete" else "stop"))
+        reason = (response.get("incomplete_details") or {}).get("reason") if kind == "response.incomplete" else None
+        events.append(Finish("stop" if kind == "response.completed" else
+                             "content_filter" if reason == "content_filter" else "length"))
         return events
     if kind in ("response.failed", "error"):
         source = _plain(getattr(event, "response", None) or event)
         error = source.get("error") if isinstance(source.get("error"), Mapping) else source
-        detail = str(error.get("message") or error.get("code") or "the response failed")
+        detail = redact(str(error.get("message") or error.get("code") or "the response failed"), key)
         return [Failure("stream_error", {"provider": label, "detail": detail[:300]})]
     return []
 

@@ -52,12 +52,13 @@ CHARS_PER_TOKEN = 4
 """For estimates where no count is known (English and French text run at about four)."""
 
 
-def _tokens_spent(usage: Usage | None, request: ChatRequest, answer_chars: int) -> int:
+def _tokens_spent(usage: Usage | None, request: ChatRequest, answer_chars: int, searched: bool = False) -> int:
     """Tokens an answer cost: as reported; else, for an answer that had begun (one stopped early
-    has no usage, and was still paid for), estimated; else none (a refusal, an outage)."""
+    has no usage, and was still paid for; a search stopped before any word was too), estimated;
+    else none (a refusal, an outage)."""
     if usage is not None and (usage.prompt_tokens or usage.completion_tokens):
         return (usage.prompt_tokens or 0) + (usage.completion_tokens or 0)
-    if not answer_chars:
+    if not answer_chars and not searched:
         return 0
     return (sum(content_chars(m["content"]) for m in request.messages) + answer_chars) // CHARS_PER_TOKEN
 
@@ -69,7 +70,7 @@ def _tools_refused(tools: tuple[str, ...], provider: Provider, model: str, info:
         offered = provider.responses_tools if info.tools is None else info.tools
         if tool not in provider.responses_tools or tool not in offered:
             return Failure("tool", {"why": "unavailable", "tool": tool, "provider": provider.label, "model": model,
-                                    "offered": ", ".join(offered) or "none"})
+                                    "offered": ", ".join(offered) or "—"})
     if tools and endpoint.public_only:  # (the egress guard is on the Chat Completions wire only)
         return Failure("tool", {"why": "custom_endpoint", "tool": tools[0], "provider": provider.label})
     return None
@@ -98,7 +99,8 @@ class ChatService:
         self.allowance = Allowance(settings.public.rate_per_minute, settings.public.tokens_per_hour)
         self.attachments = AttachmentReader(settings.upload_dir, int(settings.max_attachment_mb * 1_000_000))
         self._file_readers = ThreadPoolExecutor(2, thread_name_prefix="attachments")
-        self.responses = ResponsesClient(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout)
+        self.responses = ResponsesClient(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+                                         idle_timeout=settings.idle_timeout)
         self.active_streams = 0
         """Answers streaming right now, across all sessions: sets how often the UI is updated."""
 
@@ -328,7 +330,7 @@ class ChatService:
         record = AnswerRecord(options.provider_id, options.model)
         if self.settings.public.log_content:
             record.question, record.answer = (turns[-1]["content"] if turns else ""), []
-        spent_chars = 0
+        spent_chars, searched = 0, False
         prepared: _Prepared | Failure | None = None
         try:
             provider = self._ready_provider(options.provider_id)
@@ -374,6 +376,8 @@ class ChatService:
                                 return
                         elif kind is Usage:
                             event = record.usage = priced(event)
+                        elif kind is Status and event.kind == "searching":
+                            searched = True
                         elif kind is Failure or kind is Finish:
                             record.ended(event)
                         yield event
@@ -384,7 +388,7 @@ class ChatService:
             raise
         finally:
             if type(prepared) is _Prepared:
-                spent = _tokens_spent(record.usage, prepared.request, spent_chars)
+                spent = _tokens_spent(record.usage, prepared.request, spent_chars, searched)
                 self.allowance.settle(visitor, prepared.reserved, spent)
             record.write()
 

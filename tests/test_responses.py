@@ -93,14 +93,13 @@ def test_a_web_search_says_what_it_searches_then_lists_its_sources(scripted):
 def test_the_request_sends_the_conversation_tools_and_cache_key_and_nothing_kept(scripted):
     scripted.queue(Reply.responses_fixture("xai-responses-text"))
     options = ChatOptions("xai", "grok-4.3", system_prompt="Be brief.", tools=("web_search", "x_search"),
-                          search=search_options("@elonmusk, xai", "spam_bot", "2026-01-01", "2026-02-01"),
+                          search=search_options("@elonmusk, xai", "", "2026-01-01", "2026-02-01"),
                           conversation_id="conv-123")
     ask(service_for(scripted), options)
     body = scripted.requests[-1]["body"]
     assert body["input"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is xAI?"}]
     assert body["tools"] == [{"type": "web_search"}, {"type": "x_search", "allowed_x_handles": ["elonmusk", "xai"],
-                                                      "excluded_x_handles": ["spam_bot"], "from_date": "2026-01-01",
-                                                      "to_date": "2026-02-01"}]
+                                                      "from_date": "2026-01-01", "to_date": "2026-02-01"}]
     assert body["store"] is False and body["stream"] is True and body["prompt_cache_key"] == "conv-123"
     assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {SERVER_KEY}"
 
@@ -137,14 +136,15 @@ def test_stop_during_a_search_closes_the_providers_stream(scripted):
                     break  # Stop, while the model searches
         finally:
             await stream.aclose()
-        for _ in range(50):
+        for _ in range(20):
             if scripted.last_outcome() != "open":
                 break
             await asyncio.sleep(0.1)
+        outcome = scripted.last_outcome()  # before the service's pool is closed, which would end it anyway
         await service.aclose()
+        return outcome
 
-    run_async(go())
-    assert scripted.last_outcome() == "disconnected"
+    assert run_async(go()) == "disconnected"
 
 
 def test_tools_are_checked_by_name_and_where_they_are_offered(scripted):
@@ -155,6 +155,10 @@ def test_tools_are_checked_by_name_and_where_they_are_offered(scripted):
         search_options(from_date="2026-03-01", to_date="2026-01-01")
     with pytest.raises(InvalidOptions, match="x_handles"):
         search_options(x_handles="not a handle!")
+    with pytest.raises(InvalidOptions, match="excluded_x_handles.*one list or the other"):
+        search_options(x_handles="xai", excluded_x_handles="spam")
+    with pytest.raises(InvalidOptions, match="at most 10"):
+        search_options(x_handles=" ".join(f"h{n}" for n in range(11)))
     assert search_options(x_handles="@a_b c") == SearchOptions(x_handles=("a_b", "c"))
     service = ChatService(load_settings({"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": scripted.base_url}))
     failure = next(e for e in ask(service, ChatOptions("openai", "gpt-x", tools=("x_search",))) if type(e) is Failure)
@@ -209,3 +213,74 @@ def test_the_api_takes_tools_and_returns_citations(api, scripted):
     for tools, said in ((["web"], "There is no tool 'web'"), (["x_search"], "OpenAI does not offer x_search")):
         with pytest.raises(Exception, match=said):
             api.predict("Hi", provider="openai", model="gpt-x", tools=tools, api_name="/chat")
+
+
+def sse_events(*events: dict) -> list[bytes]:
+    return [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events]
+
+
+CREATED = {"type": "response.created", "sequence_number": 0,
+           "response": {"id": "r", "object": "response", "created_at": 0, "model": "m", "output": [], "status": "in_progress",
+                        "tools": [], "parallel_tool_calls": True, "tool_choice": "auto"}}
+DELTA = {"type": "response.output_text.delta", "sequence_number": 1, "item_id": "m", "output_index": 0,
+         "content_index": 0, "logprobs": [], "delta": "Partial "}
+
+
+@pytest.mark.parametrize("failing, said", [
+    ({"type": "error", "sequence_number": 2, "code": "server_error", "message": f"boom with {SERVER_KEY}"}, "boom with"),
+    ({"type": "response.failed", "sequence_number": 2, "response": {**CREATED["response"], "status": "failed",
+      "error": {"code": "x", "message": f"failed, key {SERVER_KEY}"}}}, "failed, key"),
+])
+def test_an_error_in_the_stream_is_the_providers_words_without_the_key(scripted, failing, said):
+    scripted.queue(Reply(chunks=sse_events(CREATED, DELTA, failing)))
+    answer = answer_of(ask(service_for(scripted), SEARCH))
+    assert answer.text == "Partial " and answer.failure.kind == "stream_error"
+    assert said in answer.failure.message and SERVER_KEY not in answer.failure.message
+
+
+def test_a_flat_error_a_broken_event_and_a_redirect_are_worded(scripted):
+    flat = f'data: {{"code": "bad", "error": "flat error {SERVER_KEY}"}}\n\n'.encode()
+    scripted.queue(Reply(chunks=[*sse_events(CREATED), flat]), Reply(chunks=[*sse_events(CREATED), b"data: {not json\n\n"]),
+                   Reply(status=307, body=b"", headers={"location": "http://169.254.169.254/latest"}))
+    service = service_for(scripted)
+    kinds = [next(e for e in ask(service, SEARCH) if type(e) is Failure) for _ in range(3)]
+    assert [f.kind for f in kinds] == ["stream_error", "invalid_stream", "redirected"]
+    assert SERVER_KEY not in kinds[0].message and "169.254.169.254" in kinds[2].message
+
+
+def test_only_the_chat_wires_headers_go_out(scripted, monkeypatch):
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-secret")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-secret")
+    scripted.queue(Reply.responses_fixture("xai-responses-text"))
+    ask(service_for(scripted), SEARCH)
+    headers = scripted.requests[-1]["headers"]
+    assert "openai-organization" not in headers and "openai-project" not in headers
+    assert not [name for name in headers if name.startswith("x-stainless")]
+    assert headers["authorization"] == f"Bearer {SERVER_KEY}"
+
+
+def test_a_pause_past_the_idle_limit_ends_a_begun_answer(scripted):
+    from dataclasses import replace
+
+    scripted.queue(Reply(chunks=sse_events(CREATED, DELTA, {**DELTA, "delta": "more"}), pauses={2: 3.0}))
+    service = ChatService(replace(load_settings({"XAI_API_KEY": SERVER_KEY, "XAI_BASE_URL": scripted.base_url}),
+                                  idle_timeout=0.5))
+    answer = answer_of(ask(service, SEARCH))
+    assert answer.text == "Partial " and answer.failure.kind == "timeout"
+    assert "CAUSERIE_IDLE_TIMEOUT" in answer.failure.message
+
+
+def test_the_pages_search_choice_becomes_tools_and_x_options_are_read_for_x_only():
+    from causerie.ui.panel import PageSettings
+
+    names = ("provider", "model", "reasoning_effort", "preset", "system_prompt", "temperature", "top_p", "max_tokens",
+             "search", "x_accounts", "from_date", "to_date")
+    page = PageSettings(**{name: name for name in names})
+    values = {name: "" for name in names} | {"provider": "xai", "search": "web", "x_accounts": "not valid!!"}
+    assert page.options(values).tools == ("web_search",)  # a bad X option never stops a web search
+    values |= {"search": "both", "x_accounts": "@xai, nasa", "from_date": "2026-01-01"}
+    options = page.options(values)
+    assert options.tools == ("web_search", "x_search")
+    assert options.search == SearchOptions(x_handles=("xai", "nasa"), from_date="2026-01-01")
+    values |= {"search": "x", "x_accounts": "-@spambot -other"}
+    assert page.options(values).search.excluded_x_handles == ("spambot", "other")

@@ -171,13 +171,11 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
             )
             with gr.Accordion(say("search_options"), open=False, visible=options_shown["visible"],
                               elem_id="search-options") as search_accordion:
-                x_handles_box = gr.Textbox("", label=say("x_handles"), placeholder=say("handles_placeholder"),
-                                           elem_id="x-handles", max_lines=1)
-                excluded_box = gr.Textbox("", label=say("excluded_x_handles"), placeholder=say("handles_placeholder"),
-                                          elem_id="excluded-x-handles", max_lines=1)
-                with gr.Row():
-                    from_box = gr.Textbox("", label=say("from_date"), elem_id="from-date", max_lines=1)
-                    to_box = gr.Textbox("", label=say("to_date"), elem_id="to-date", max_lines=1)
+                # (Few boxes: each one costs every new page a little; bench/NOTES.md.)
+                accounts_box = gr.Textbox("", label=say("x_accounts"), placeholder=say("handles_placeholder"),
+                                          elem_id="x-accounts", max_lines=1)
+                from_box = gr.Textbox("", label=say("from_date"), elem_id="from-date", max_lines=1)
+                to_box = gr.Textbox("", label=say("to_date"), elem_id="to-date", max_lines=1)
             preset_box = gr.Dropdown(
                 choices=[(p.label, p.id) for p in preset_order],
                 value=default_preset.id if default_preset else None, label=say("preset"), elem_id="preset",
@@ -225,8 +223,8 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
                                      preset=preset_box, system_prompt=system_box, temperature=temperature_box,
                                      top_p=top_p_box, max_tokens=max_tokens_box, api_key=key_box,
                                      key_for=key_for, base_url=base_url_box, search=search_box,
-                                     search_options=search_accordion, x_handles=x_handles_box,
-                                     excluded_x_handles=excluded_box, from_date=from_box, to_date=to_box)
+                                     search_options=search_accordion, x_accounts=accounts_box,
+                                     from_date=from_box, to_date=to_box)
         # Answers run on their own, so that a page that goes away and comes back finds them (runs.py).
         runs = AnswerRuns(grace_s=settings.answer_grace_s, max_runs=2 * settings.concurrency_limit)
         history = ConversationHandlers(service, keeper, page_settings, chatbot, view_state, panel,

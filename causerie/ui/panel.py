@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from ..conversations import SETTING_NAMES
-from ..options import ChatOptions, generation_params, search_options
+from ..options import ChatOptions, SearchOptions, generation_params, search_options
 from ..providers import PROVIDERS_BY_ID
 from ..service import ChatService
 from .labels import text
@@ -39,14 +39,14 @@ class PageSettings:
     """Search: "" (off), "web", "x" or "both" (the provider's own search tools)."""
     search_options: Any = None
     """The accordion of the search options below, shown where X search is offered."""
-    x_handles: Any = None
-    excluded_x_handles: Any = None
+    x_accounts: Any = None
+    """X accounts to search (`@xai @nasa`), or to leave out (`-@spam`)."""
     from_date: Any = None
     to_date: Any = None
 
     def search_fields(self) -> set:
         """The search options: inputs of an answer, not kept with a conversation."""
-        return {box for box in (self.x_handles, self.excluded_x_handles, self.from_date, self.to_date) if box is not None}
+        return {box for box in (self.x_accounts, self.from_date, self.to_date) if box is not None}
 
     def components(self) -> set:
         """What a conversation keeps (and restores)."""
@@ -71,10 +71,16 @@ class PageSettings:
                                      reasoning_effort=values[self.reasoning_effort]),
             api_key=api_key,
             base_url=base_url,
-            tools=SEARCH_TOOLS.get(values.get(self.search) or "", ()),
-            search=search_options(*(values.get(box) for box in (self.x_handles, self.excluded_x_handles,
-                                                                self.from_date, self.to_date))),
+            tools=(tools := SEARCH_TOOLS.get(values.get(self.search) or "", ())),
+            # Read only for X search: options left in the boxes never stop a plain question.
+            search=self._x_search(values) if "x_search" in tools else SearchOptions(),
         )
+
+    def _x_search(self, values: Mapping[Any, Any]) -> SearchOptions:
+        accounts = str(values.get(self.x_accounts) or "").replace(",", " ").split()
+        left_out = [name[1:] for name in accounts if name.startswith("-")]
+        return search_options(" ".join(n for n in accounts if not n.startswith("-")), " ".join(left_out),
+                              values.get(self.from_date), values.get(self.to_date))
 
     def stored(self, values: Mapping[Any, Any]) -> dict[str, str]:
         """The panel's values as a conversation keeps them: strings, empty for unset."""
