@@ -362,3 +362,18 @@ def test_search_says_what_it_looks_for_and_lists_numbered_sources(app, scripted,
     again = scripted.requests[-1]["body"]
     assert again["prompt_cache_key"] == request["body"]["prompt_cache_key"] != ""
     assert [item["role"] for item in again["input"]] == ["system", "user", "assistant", "user"]
+
+
+def test_the_search_choice_follows_the_provider(app, page: Page):
+    opened(page, app.url)
+    expect(page.locator("#search")).to_be_visible()  # OpenAI: the web
+    expect(page.locator("#search-options")).to_be_hidden()  # (X options: for X search only)
+    for label, shown, x in (("xAI (Grok) (your key)", True, True), ("Groq (your key)", False, False)):
+        page.locator("#provider input").click()
+        page.get_by_role("option", name=label).click()
+        expect(page.locator("#search")).to_be_visible() if shown else expect(page.locator("#search")).to_be_hidden()
+        expect(page.locator("#search-options")).to_be_visible() if x else expect(page.locator("#search-options")).to_be_hidden()
+        if x:
+            page.locator("#search input").click()
+            expect(page.get_by_role("option", name="the web and X")).to_be_visible()
+            page.keyboard.press("Escape")

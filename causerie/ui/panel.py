@@ -142,8 +142,9 @@ def wire_access(service: ChatService, page: PageSettings, events: dict) -> None:
         return gr.update(choices=models, value=pick), effort_update(service, provider_id, pick)
 
     if page.search is not None:
-        # On `.change`: a conversation opened may change the provider too.
-        page.provider.change(search_update, [page.provider, page.search], [page.search, page.search_options], **events)
+        # On `.input` (a conversation opened sets Search itself: _settings_updates). Not `.change`:
+        # the page fires it whenever the server sends the provider's value, on every page opened.
+        page.provider.input(search_update, [page.provider, page.search], [page.search, page.search_options], **events)
 
     async def on_access_change(provider_id, api_key, key_for, base_url, model, effort, request: gr.Request):
         """The models listed again for a key or base URL just given; the chosen one stays if listed."""
