@@ -274,13 +274,15 @@ def test_the_pages_search_choice_becomes_tools_and_x_options_are_read_for_x_only
     from causerie.ui.panel import PageSettings
 
     names = ("provider", "model", "reasoning_effort", "preset", "system_prompt", "temperature", "top_p", "max_tokens",
-             "search", "x_accounts", "from_date", "to_date")
+             "search", "x_options")
     page = PageSettings(**{name: name for name in names})
-    values = {name: "" for name in names} | {"provider": "xai", "search": "web", "x_accounts": "not valid!!"}
+    values = {name: "" for name in names} | {"provider": "xai", "search": "web", "x_options": "not valid!!"}
     assert page.options(values).tools == ("web_search",)  # a bad X option never stops a web search
-    values |= {"search": "both", "x_accounts": "@xai, nasa", "from_date": "2026-01-01"}
+    values |= {"search": "both", "x_options": "@xai, nasa since:2026-01-01"}
     options = page.options(values)
     assert options.tools == ("web_search", "x_search")
     assert options.search == SearchOptions(x_handles=("xai", "nasa"), from_date="2026-01-01")
-    values |= {"search": "x", "x_accounts": "-@spambot -other"}
-    assert page.options(values).search.excluded_x_handles == ("spambot", "other")
+    values |= {"search": "x", "x_options": "-@spambot -other until:2026-03-01"}
+    assert page.options(values).search == SearchOptions(excluded_x_handles=("spambot", "other"), to_date="2026-03-01")
+    with pytest.raises(InvalidOptions, match="a date as YYYY-MM-DD"):
+        page.options(values | {"x_options": "since:yesterday"})

@@ -169,13 +169,10 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
                 choices=search_shown["choices"], value="", label=say("search_label"), info=say("search_info"),
                 visible=search_shown["visible"], elem_id="search",
             )
-            with gr.Accordion(say("search_options"), open=False, visible=options_shown["visible"],
-                              elem_id="search-options") as search_accordion:
-                # (Few boxes: each one costs every new page a little; bench/NOTES.md.)
-                accounts_box = gr.Textbox("", label=say("x_accounts"), placeholder=say("handles_placeholder"),
-                                          elem_id="x-accounts", max_lines=1)
-                from_box = gr.Textbox("", label=say("from_date"), elem_id="from-date", max_lines=1)
-                to_box = gr.Textbox("", label=say("to_date"), elem_id="to-date", max_lines=1)
+            # X search's options in one box, in X's own search syntax: each block costs every new
+            # page a little (bench/NOTES.md).
+            x_options_box = gr.Textbox("", label=say("x_options"), placeholder=say("x_options_placeholder"),
+                                       elem_id="x-search", max_lines=1, visible=options_shown["visible"])
             preset_box = gr.Dropdown(
                 choices=[(p.label, p.id) for p in preset_order],
                 value=default_preset.id if default_preset else None, label=say("preset"), elem_id="preset",
@@ -223,8 +220,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
                                      preset=preset_box, system_prompt=system_box, temperature=temperature_box,
                                      top_p=top_p_box, max_tokens=max_tokens_box, api_key=key_box,
                                      key_for=key_for, base_url=base_url_box, search=search_box,
-                                     search_options=search_accordion, x_accounts=accounts_box,
-                                     from_date=from_box, to_date=to_box)
+                                     x_options=x_options_box)
         # Answers run on their own, so that a page that goes away and comes back finds them (runs.py).
         runs = AnswerRuns(grace_s=settings.answer_grace_s, max_runs=2 * settings.concurrency_limit)
         history = ConversationHandlers(service, keeper, page_settings, chatbot, view_state, panel,

@@ -37,16 +37,13 @@ class PageSettings:
     """The person's own base URL, when the server allows one."""
     search: Any = None
     """Search: "" (off), "web", "x" or "both" (the provider's own search tools)."""
-    search_options: Any = None
-    """The accordion of the search options below, shown where X search is offered."""
-    x_accounts: Any = None
-    """X accounts to search (`@xai @nasa`), or to leave out (`-@spam`)."""
-    from_date: Any = None
-    to_date: Any = None
+    x_options: Any = None
+    """X search's options in X's own syntax: `@xai @nasa` (only these), `-@spam` (not these),
+    `since:2026-01-01 until:2026-02-01`. Shown where X search is offered."""
 
     def search_fields(self) -> set:
         """The search options: inputs of an answer, not kept with a conversation."""
-        return {box for box in (self.x_accounts, self.from_date, self.to_date) if box is not None}
+        return {self.x_options} if self.x_options is not None else set()
 
     def components(self) -> set:
         """What a conversation keeps (and restores)."""
@@ -77,10 +74,13 @@ class PageSettings:
         )
 
     def _x_search(self, values: Mapping[Any, Any]) -> SearchOptions:
-        accounts = str(values.get(self.x_accounts) or "").replace(",", " ").split()
-        left_out = [name[1:] for name in accounts if name.startswith("-")]
-        return search_options(" ".join(n for n in accounts if not n.startswith("-")), " ".join(left_out),
-                              values.get(self.from_date), values.get(self.to_date))
+        words = str(values.get(self.x_options) or "").replace(",", " ").split()
+        since = [w.partition(":")[2] for w in words if w.lower().startswith("since:")]
+        until = [w.partition(":")[2] for w in words if w.lower().startswith("until:")]
+        accounts = [w for w in words if not w.lower().startswith(("since:", "until:"))]
+        return search_options(" ".join(w for w in accounts if not w.startswith("-")),
+                              " ".join(w[1:] for w in accounts if w.startswith("-")),
+                              since[-1] if since else None, until[-1] if until else None)
 
     def stored(self, values: Mapping[Any, Any]) -> dict[str, str]:
         """The panel's values as a conversation keeps them: strings, empty for unset."""
@@ -144,7 +144,7 @@ def wire_access(service: ChatService, page: PageSettings, events: dict) -> None:
     if page.search is not None:
         # On `.input` (a conversation opened sets Search itself: _settings_updates). Not `.change`:
         # the page fires it whenever the server sends the provider's value, on every page opened.
-        page.provider.input(search_update, [page.provider, page.search], [page.search, page.search_options], **events)
+        page.provider.input(search_update, [page.provider, page.search], [page.search, page.x_options], **events)
 
     async def on_access_change(provider_id, api_key, key_for, base_url, model, effort, request: gr.Request):
         """The models listed again for a key or base URL just given; the chosen one stays if listed."""
