@@ -111,6 +111,9 @@ class Settings:
     """The largest file read from an attachment (MAX_ATTACHMENT_MB)."""
     upload_dir: Path = field(default_factory=upload_folder)
     """Where the page's uploads are (Gradio's upload folder): attachments are read from there only."""
+    uploads_keep_hours: float = 0.0
+    """Attached files older than this are deleted (checked hourly); 0 keeps them until the machine
+    cleans its temporary folder. UPLOADS_KEEP_HOURS; 24 by default in public mode."""
     embed: bool = False
     """EMBED=1: the page shows the chat alone (for a site that embeds it); `?embed=1` does the same
     for one page."""
@@ -220,6 +223,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_attachment_mb=number(env, "MAX_ATTACHMENT_MB", 10.0, minimum=0.01),
         upload_dir=upload_folder(),
         embed=flag(env, "EMBED", False),
+        uploads_keep_hours=number(env, "UPLOADS_KEEP_HOURS", 24.0 if public.public else 0.0, minimum=0),
     )
 
     wanted = env.get("DEFAULT_PROVIDER", "").strip().lower()

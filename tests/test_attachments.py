@@ -187,3 +187,15 @@ def test_recently_read_files_are_kept_within_a_byte_budget(uploads):
     for ref in refs:
         assert reader.read(ref).text == "x" * 900
     assert reader._kept_bytes <= 4_000 and len(reader._recent) == 4
+
+
+def test_uploads_are_cleaned_up_after_a_day_in_public_mode_and_kept_locally():
+    from causerie.shelves import keeper_for
+    from causerie.ui import build_demo
+
+    for env, expected in (({}, None), ({"PUBLIC_MODE": "1"}, (3600, 86400)),
+                          ({"PUBLIC_MODE": "1", "UPLOADS_KEEP_HOURS": "0.5"}, (1800, 1800))):
+        settings = load_settings({"OPENAI_API_KEY": SERVER_KEY, "HISTORY_SECRET": "x" * 32, **env})
+        service = ChatService(settings)
+        keeper, notices = keeper_for(settings.history, on_space=False)
+        assert build_demo(service, keeper, notices).delete_cache == expected

@@ -140,7 +140,10 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
 
     offered = offered_providers(settings)
 
-    with gr.Blocks(title="Causerie", fill_height=True, analytics_enabled=False) as demo:
+    # Visitors' uploads are not kept forever on a public server (Gradio's cache clean-up covers them).
+    keep_s = int(settings.uploads_keep_hours * 3600)
+    with gr.Blocks(title="Causerie", fill_height=True, analytics_enabled=False,
+                   delete_cache=(min(3600, keep_s), keep_s) if keep_s else None) as demo:
         totals_state = gr.State(SessionTotals())
         view_state = gr.State(ConversationView())
         with gr.Sidebar(label=say("conversations"), open=True, position="left", elem_id="conversations"):
