@@ -14,14 +14,13 @@ from __future__ import annotations
 import base64
 import io
 import logging
-import threading
-from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .events import Failure
+from .recent import Recent
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +61,8 @@ class AttachmentReader:
     def __init__(self, root: Path, max_bytes: int, remember_bytes: int = REMEMBERED_BYTES) -> None:
         self.root = root.resolve()
         self.max_bytes = max_bytes
-        self._recent: OrderedDict[tuple[str, int, int], Attached] = OrderedDict()
-        self._remember_bytes = remember_bytes
-        self._kept_bytes = 0
-        self._lock = threading.Lock()  # read() runs in worker threads
+        self._recent: Recent[Attached] = Recent(remember_bytes, lambda a: len(a.text) + len(a.image_url),
+                                                largest=remember_bytes // 4)
 
     def read(self, ref: Mapping[str, Any], max_chars: int = 0) -> Attached | Failure:
         """One file, or why it cannot be attached; a PDF's text stops being extracted past
@@ -82,11 +79,7 @@ class AttachmentReader:
             return Failure("attachment", {"why": "size", "name": name, "size_mb": stat.st_size / 1e6,
                                           "limit_mb": self.max_bytes / 1e6})
         key = (str(path), stat.st_size, stat.st_mtime_ns)
-        with self._lock:
-            known = self._recent.get(key)
-            if known is not None:
-                self._recent.move_to_end(key)
-        if known is not None:
+        if (known := self._recent.get(key)) is not None:
             return known if known.name == name else Attached(name, known.kind, known.text, known.image_url)
         data = path.read_bytes()
         if suffix in IMAGE_SUFFIXES:
@@ -96,21 +89,14 @@ class AttachmentReader:
         else:
             made = _text(name, data)
         if isinstance(made, Attached):
-            self._remember(key, made)
+            self._recent.put(key, made)
         return made
 
-    def _remember(self, key: tuple[str, int, int], made: Attached) -> None:
-        size = len(made.text) + len(made.image_url)
-        if size > self._remember_bytes // 4:
-            return
-        with self._lock:
-            if key in self._recent:
-                return
-            self._recent[key] = made
-            self._kept_bytes += size
-            while self._kept_bytes > self._remember_bytes:
-                _, dropped = self._recent.popitem(last=False)
-                self._kept_bytes -= len(dropped.text) + len(dropped.image_url)
+    def size_on_disk(self, refs: Iterable[Mapping[str, Any]]) -> int:
+        """How many bytes these files take, counting only files of the upload folder, each at
+        most max_bytes (what reserving tokens for them may assume before reading them)."""
+        paths = (self._inside_root(ref.get("path")) for ref in refs)
+        return sum(min(path.stat().st_size, self.max_bytes) for path in paths if path is not None)
 
     def _inside_root(self, raw: Any) -> Path | None:
         """The file, if it is a file inside the upload folder; None otherwise (gone, or never ours)."""

@@ -15,7 +15,6 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from .events import Citation, Event, Failure, Finish, ReasoningDelta, Status, Te
 from .model_info import XAI_TICKS_PER_USD
 from .proxies import proxy_for
 from .reading import ChatRequest
+from .recent import Recent
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +69,8 @@ class ReasoningMemory:
     provider. Kept in this process only (a restart forgets it; the conversation goes on without)."""
 
     def __init__(self, most_bytes: int = 32_000_000) -> None:
-        self._kept: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
-        self._most_bytes = most_bytes
-        self._bytes = 0
-
-    @staticmethod
-    def _size(items: list[dict[str, Any]]) -> int:
-        return sum(len(item.get("encrypted_content") or "") + 200 for item in items)
+        self._kept: Recent[list[dict[str, Any]]] = Recent(
+            most_bytes, lambda items: sum(len(item.get("encrypted_content") or "") + 200 for item in items))
 
     @staticmethod
     def _key(request: ChatRequest, answer: str) -> tuple[str, str]:
@@ -89,19 +84,12 @@ class ReasoningMemory:
     def keep(self, request: ChatRequest, answer: str, items: list[dict[str, Any]]) -> None:
         if not request.conversation_id or not items or not answer.strip():
             return
-        key = self._key(request, answer)
-        if (old := self._kept.pop(key, None)) is not None:
-            self._bytes -= self._size(old)
-        self._kept[key] = items
-        self._bytes += self._size(items)
-        while self._bytes > self._most_bytes and len(self._kept) > 1:
-            _, dropped = self._kept.popitem(last=False)
-            self._bytes -= self._size(dropped)
+        self._kept.put(self._key(request, answer), items)
 
     def recall(self, request: ChatRequest, answer: str) -> list[dict[str, Any]]:
         if not request.conversation_id or not request.endpoint.provider.encrypted_reasoning:
             return []
-        return list(self._kept.get(self._key(request, answer), ()))
+        return list(self._kept.get(self._key(request, answer)) or ())
 
 
 def _reasoning_items(response: Mapping[str, Any]) -> list[dict[str, Any]]:

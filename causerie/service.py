@@ -7,7 +7,6 @@ model, key and base URL travel with each call, and one model's answer is one eve
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -225,7 +224,8 @@ class ChatService:
                                              "value": body["max_tokens"], "setting": "MAX_TOKENS_CAP"})
         answer_tokens = body.get("max_tokens") or cap
         # Reserved on what is known before reading the files (their size on disk), set right after.
-        reserve = (sum(len(t["content"]) for t in turns) + self._files_size(turns)) // CHARS_PER_TOKEN + answer_tokens
+        files = self.attachments.size_on_disk(ref for turn in turns for ref in turn.get("files") or ())
+        reserve = (sum(len(t["content"]) for t in turns) + files) // CHARS_PER_TOKEN + answer_tokens
         if refused := self.allowance.admit(visitor, owner_pays=endpoint.owner_pays, reserve=reserve):
             return refused
         prepared = await self._read_and_check(provider, options, turns, visitor, endpoint, body)
@@ -236,16 +236,6 @@ class ChatService:
         actual = sum(content_chars(m["content"]) for m in request.messages) // CHARS_PER_TOKEN + answer_tokens
         self.allowance.settle(visitor, reserve, actual)  # the reservation becomes what the request holds
         return _Prepared(request, info, left_out, actual, cap)
-
-    def _files_size(self, turns: list[Mapping[str, Any]]) -> int:
-        size = 0
-        for turn in turns:
-            for ref in turn.get("files") or ():
-                try:
-                    size += min(os.stat(str(ref.get("path"))).st_size, self.attachments.max_bytes)
-                except (OSError, ValueError, TypeError):
-                    continue
-        return size
 
     async def _read_and_check(self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]],
                               visitor: Visitor, endpoint: Endpoint, body: dict) -> tuple[ChatRequest, ModelInfo, int] | Failure:

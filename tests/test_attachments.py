@@ -186,7 +186,7 @@ def test_recently_read_files_are_kept_within_a_byte_budget(uploads):
     refs = [put(uploads, f"note{n}.txt", b"x" * 900) for n in range(10)]
     for ref in refs:
         assert reader.read(ref).text == "x" * 900
-    assert reader._kept_bytes <= 4_000 and len(reader._recent) == 4
+    assert reader._recent.bytes <= 4_000 and len(reader._recent) == 4
 
 
 def test_uploads_are_cleaned_up_after_a_day_in_public_mode_and_kept_locally():
