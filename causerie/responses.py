@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 # The output items a tool call shows up as, and what the chat says meanwhile.
 TOOL_ITEMS = {"web_search_call": "web", "x_search_call": "x", "code_interpreter_call": "code",
               "code_execution_call": "code"}
-TOOL_BY_NAME = {"web_search": "web", "x_search": "x", "code_execution": "code", "code_interpreter": "code"}
 
 
 def responses_body(request: ChatRequest, reasoning: ReasoningMemory | None = None) -> dict[str, Any]:
@@ -282,8 +281,7 @@ def _events(event: Any, label: str, key: str | None = None) -> list[Event]:
         return []
     if kind == "response.output_item.added" or kind == "response.output_item.done":
         item = _plain(event.item)
-        tool = TOOL_ITEMS.get(item.get("type")) or (TOOL_BY_NAME.get(item.get("name")) if item.get("type") == "function_call"
-                                                    and item.get("name") in TOOL_BY_NAME else None)
+        tool = TOOL_ITEMS.get(item.get("type"))
         query = _query(item)
         if tool and (kind.endswith("added") or query):  # (OpenAI names the query when the search is done)
             return [Status("searching", {"why": tool, "provider": label, "query": query})]

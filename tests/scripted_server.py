@@ -187,33 +187,32 @@ class ScriptedServer:
 IMAGE_MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 
 
+def _image_urls(body: dict) -> list[str]:
+    """The `image_url` parts' URLs of a chat request, in order."""
+    return [(part.get("image_url") or {}).get("url") or ""
+            for message in body.get("messages") or ()
+            for part in (message.get("content") if isinstance(message.get("content"), list) else ())
+            if part.get("type") == "image_url"]
+
+
 def image_parts(body: dict) -> list[bytes]:
     """The images a chat request carries, decoded from their data URLs."""
-    found = []
-    for message in body.get("messages") or ():
-        for part in message.get("content") if isinstance(message.get("content"), list) else ():
-            if part.get("type") == "image_url":
-                found.append(base64.b64decode(part["image_url"]["url"].split(",", 1)[1]))
-    return found
+    return [base64.b64decode(url.split(",", 1)[1]) for url in _image_urls(body)]
 
 
 def _bad_image(body: dict) -> str | None:
     """What is wrong with an `image_url` part (a data URL of a JPEG or PNG, as xAI takes), or None."""
-    for message in body.get("messages") or ():
-        for part in message.get("content") if isinstance(message.get("content"), list) else ():
-            if part.get("type") != "image_url":
-                continue
-            url = (part.get("image_url") or {}).get("url") or ""
-            head, _, data = url.partition(",")
-            mime = head.removeprefix("data:").removesuffix(";base64")
-            if not head.startswith("data:") or not head.endswith(";base64") or mime not in IMAGE_MAGIC:
-                return f"not a base64 data URL of a JPEG or PNG ({head[:40]!r})"
-            try:
-                raw = base64.b64decode(data, validate=True)
-            except ValueError:
-                return "not valid base64"
-            if not raw.startswith(IMAGE_MAGIC[mime]):
-                return f"the data is not a {mime}"
+    for url in _image_urls(body):
+        head, _, data = url.partition(",")
+        mime = head.removeprefix("data:").removesuffix(";base64")
+        if not head.startswith("data:") or not head.endswith(";base64") or mime not in IMAGE_MAGIC:
+            return f"not a base64 data URL of a JPEG or PNG ({head[:40]!r})"
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except ValueError:
+            return "not valid base64"
+        if not raw.startswith(IMAGE_MAGIC[mime]):
+            return f"the data is not a {mime}"
     return None
 
 

@@ -34,6 +34,11 @@ def recorded(name: str) -> list[dict]:
     return events
 
 
+def sse_events(*events: dict) -> list[bytes]:
+    """Responses API events, framed as xAI frames them."""
+    return [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events]
+
+
 def service_for(scripted) -> ChatService:
     return ChatService(load_settings({"XAI_API_KEY": SERVER_KEY, "XAI_BASE_URL": scripted.base_url}))
 
@@ -170,8 +175,7 @@ def test_tools_are_checked_by_name_and_where_they_are_offered(scripted):
 def test_a_completed_usage_with_ticks_is_the_billed_cost(scripted):
     events = recorded("xai-responses-text")
     events[-1]["response"]["usage"]["cost_in_usd_ticks"] = 12_345_000
-    chunks = [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events]
-    scripted.queue(Reply(chunks=chunks))
+    scripted.queue(Reply(chunks=sse_events(*events)))
     answer = answer_of(ask(service_for(scripted), SEARCH))
     assert answer.cost_usd == pytest.approx(0.0012345) and answer.usage.cost_source == "provider"
 
@@ -181,8 +185,7 @@ def test_encrypted_reasoning_goes_back_before_its_answer_on_the_next_turn(script
     completed = events[-1]["response"]
     reasoning_item = next(item for item in completed["output"] if item["type"] == "reasoning")
     reasoning_item["encrypted_content"] = "opaque-blob-for-the-provider"
-    chunks = [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events]
-    scripted.queue(Reply(chunks=chunks), Reply.responses_fixture("xai-responses-text"))
+    scripted.queue(Reply(chunks=sse_events(*events)), Reply.responses_fixture("xai-responses-text"))
     service = service_for(scripted)
     options = ChatOptions("xai", "grok-4.3", tools=("web_search",), conversation_id="conv-r")
 
@@ -213,10 +216,6 @@ def test_the_api_takes_tools_and_returns_citations(api, scripted):
     for tools, said in ((["web"], "There is no tool 'web'"), (["x_search"], "OpenAI does not offer x_search")):
         with pytest.raises(Exception, match=said):
             api.predict("Hi", provider="openai", model="gpt-x", tools=tools, api_name="/chat")
-
-
-def sse_events(*events: dict) -> list[bytes]:
-    return [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events]
 
 
 CREATED = {"type": "response.created", "sequence_number": 0,

@@ -69,14 +69,18 @@ class ChatHandlers:
         kept_settings = self.settings.stored(values)
         number = view.begin(conversation_id)
         language = page_language(request)
+        def refused(failure: Failure) -> tuple:
+            """The question, and why it gets no answer, as the chat's last update."""
+            answer = Answer()
+            answer.apply(failure)
+            chat = shown + render(answer, language)
+            view.finish(number, conversation_id, chat, kept_settings)
+            return chat, gr.skip()
+
         try:
             options = replace(self.settings.options(values), conversation_id=conversation_id)
         except InvalidOptions as exc:
-            refused = Answer()
-            refused.apply(exc.failure)
-            chat = shown + render(refused, language)
-            view.finish(number, conversation_id, chat, kept_settings)
-            yield chat, gr.skip()
+            yield refused(exc.failure)
             return
         visitor = visitor_of(request, self.service.settings)
         answers = self.service.answers(options, plain_turns(shown), visitor)
@@ -85,11 +89,7 @@ class ChatHandlers:
                                   context=(shown, kept_settings))
         except RunsFull as full:
             await answers.aclose()
-            refused = Answer()
-            refused.apply(Failure("busy", {"why": "yours" if full.per_owner else "all", "count": full.limit}))
-            chat = shown + render(refused, language)
-            view.finish(number, conversation_id, chat, kept_settings)
-            yield chat, gr.skip()
+            yield refused(Failure("busy", {"why": "yours" if full.per_owner else "all", "count": full.limit}))
             return
         async with aclosing(self._follow(run, shown, number, values, language)) as updates:
             async for update in updates:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..conversations import FILE_FIELDS
+
 # Messages the page adds around an answer (thought, footer, notice, status) carry this metadata id prefix.
 UI_ONLY_PREFIX = "causerie-"
 
@@ -101,7 +103,7 @@ def saved_messages(chat: Iterable[Any] | None) -> list[dict]:
         role, text = _field(message, "role"), content_text(_field(message, "content"))
         if role == "user":
             answer = None
-            files = [{k: f[k] for k in ("path", "orig_name", "mime_type", "size") if f.get(k) is not None}
+            files = [{k: f[k] for k in FILE_FIELDS if f.get(k) is not None}
                      for f in content_files(_field(message, "content"))]
             saved.append({"role": "user", "content": text, **({"files": files} if files else {})})
             continue
