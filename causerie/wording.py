@@ -282,20 +282,19 @@ def _derived(params: Mapping[str, Any], language: str) -> dict[str, Any]:
     """Optional sentence parts, made from the parameters so that templates stay flat."""
     values = {"provider": _part(language, "provider", {}), "status": "?",
               **{k: v for k, v in params.items() if v is not None}}
-    given = {k: v for k, v in values.items() if v is not None}
     models = params.get("models") or ()
     parts = {
-        "said": params.get("detail") and _part(language, "said", given),
+        "said": params.get("detail") and _part(language, "said", values),
         "listed": models and _part(language, "listed", {"models": ", ".join(models[:8]) + ("…" if len(models) > 8 else "")}),
-        "where_hint": _part(language, "where_hint" if params.get("base_url_env") else "where_hint.none", given),
-        "where_hint_sentence": params.get("base_url_env") and _part(language, "where_hint_sentence", given),
-        "key_hint": _part(language, hint, given) if (hint := _key_hint(params)) else None,
-        "get_one": params.get("docs_url") and _part(language, "get_one", given),
-        "or_set": params.get("key_env") and _part(language, "or_set", given),
-        "reason": params.get("reason") and _part(language, f"reason.{params['reason']}", given),
-        "problem": params.get("problem") and _part(language, f"problem.{params['problem']}", given),
-        "query_said": params.get("query") and _part(language, "query_said", given),
-        "how": params.get("setup") and _part(language, f"how.{params['setup']}", given),
+        "where_hint": _part(language, "where_hint" if params.get("base_url_env") else "where_hint.none", values),
+        "where_hint_sentence": params.get("base_url_env") and _part(language, "where_hint_sentence", values),
+        "key_hint": _part(language, hint, values) if (hint := _key_hint(params)) else None,
+        "get_one": params.get("docs_url") and _part(language, "get_one", values),
+        "or_set": params.get("key_env") and _part(language, "or_set", values),
+        "reason": params.get("reason") and _part(language, f"reason.{params['reason']}", values),
+        "problem": params.get("problem") and _part(language, f"problem.{params['problem']}", values),
+        "query_said": params.get("query") and _part(language, "query_said", values),
+        "how": params.get("setup") and _part(language, f"how.{params['setup']}", values),
     }
     values.update({name: text or "" for name, text in parts.items()})
     return values
