@@ -32,6 +32,8 @@ class HistorySettings:
     """The async SQLAlchemy URL (it may hold a password)."""
     auth_users: Mapping[str, str] = field(default_factory=dict, repr=False)
     """User name → password, from AUTH_USERS."""
+    votes_url: str = field(default="", repr=False)
+    """Where compare mode's votes go: DATABASE_URL, else a SQLite file in the data folder."""
 
     @property
     def warn_secret(self) -> bool:
@@ -92,11 +94,16 @@ def _auth_users(env: Mapping[str, str]) -> dict[str, str]:
     return users
 
 
+def _default_database(env: Mapping[str, str]) -> str:
+    """A SQLite file beside the secret (made when first used)."""
+    return "sqlite+aiosqlite:///" + str(data_dir(env) / "causerie.db")
+
+
 def _database_url(env: Mapping[str, str], on_space: bool, signing_in: bool) -> str | None:
     raw = env.get("DATABASE_URL", "").strip()
     if not raw and signing_in and not on_space:
         # People sign in on this machine: keep their chats in a SQLite file beside the secret.
-        raw = "sqlite:///" + str(data_dir(env) / "causerie.db")
+        raw = _default_database(env)
     if not raw:
         return None
     from .store.urls import async_url  # SQLAlchemy is loaded only when a store is configured
@@ -118,5 +125,6 @@ def load_history_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool
     secret, kept = _secret(env, on_space)
     limits = Limits(max_conversations=int(number(env, "CAUSERIE_HISTORY_MAX_CONVERSATIONS", 200, minimum=1)),
                     max_bytes=int(number(env, "CAUSERIE_HISTORY_MAX_MB", 2, minimum=0.01) * 1_000_000))
-    return HistorySettings(secret=secret, secret_kept=kept, limits=limits,
-                           database_url=_database_url(env, on_space, bool(users) or oauth), auth_users=users)
+    database_url = _database_url(env, on_space, bool(users) or oauth)
+    return HistorySettings(secret=secret, secret_kept=kept, limits=limits, database_url=database_url, auth_users=users,
+                           votes_url=database_url or _default_database(env))

@@ -192,6 +192,19 @@ PAGE_EN: dict[str, str] = {
     "totals_cost": " · {cost}",
     "totals_unpriced": " · no price known",
     "totals_some_unpriced": " (+{count} without a known price)",
+    "compare.pick_two": "Pick at least two different models (provider:model) to compare.",
+    "compare.too_many": "At most {limit} models are compared at once.",
+    "compare.vote_now": "Which answer is better? Your vote reveals the names.",
+    "compare.vote_now.open": "Which answer is better?",
+    "compare.no_vote": "No vote on this question: {letters} did not answer in full.",
+    "compare.voted": "Vote kept. {names}",
+    "compare.voted_already": "This question has its vote already.",
+    "compare.vote_lost": "The vote could not be kept (the votes' database did not answer); the answers stay.",
+    "compare.was": "{letter} was {model}",
+    "leaderboard.empty": "No votes yet: compare models and vote, and they are ranked here.",
+    "leaderboard.count": "{votes} votes · {model_count} models",
+    "leaderboard.count.one": "1 vote · {model_count} models",
+    "leaderboard.unavailable": "The leaderboard is unavailable: the votes' database did not answer.",
 }
 
 # Pieces of the sentences above, used when their parameter is there (see _derived).

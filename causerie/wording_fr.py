@@ -186,6 +186,19 @@ PAGE_FR: dict[str, str] = {
     "totals_cost": " · {cost}",
     "totals_unpriced": " · prix inconnu",
     "totals_some_unpriced": " (+{count} sans prix connu)",
+    "compare.pick_two": "Choisissez au moins deux modèles différents (fournisseur:modèle) à comparer.",
+    "compare.too_many": "On compare au plus {limit} modèles à la fois.",
+    "compare.vote_now": "Quelle réponse est la meilleure ? Votre vote révèle les noms.",
+    "compare.vote_now.open": "Quelle réponse est la meilleure ?",
+    "compare.no_vote": "Pas de vote pour cette question : {letters} n'a pas répondu en entier.",
+    "compare.voted": "Vote enregistré. {names}",
+    "compare.voted_already": "Cette question a déjà son vote.",
+    "compare.vote_lost": "Le vote n'a pas pu être enregistré (la base des votes n'a pas répondu) ; les réponses restent.",
+    "compare.was": "{letter} était {model}",
+    "leaderboard.empty": "Aucun vote pour l'instant : comparez des modèles et votez, ils seront classés ici.",
+    "leaderboard.count": "{votes} votes · {model_count} modèles",
+    "leaderboard.count.one": "1 vote · {model_count} modèles",
+    "leaderboard.unavailable": "Le classement est indisponible : la base des votes n'a pas répondu.",
 }
 
 PARTS_FR: dict[str, str] = {

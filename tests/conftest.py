@@ -4,6 +4,7 @@ import asyncio
 import os
 import secrets
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,9 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
 
 
+DATA_DIR = tempfile.mkdtemp(prefix="causerie-tests-")
+
+
 class RunningApp:
     def __init__(self, env: dict, *, port: int | None = None, **settings_overrides):
         from dataclasses import replace
@@ -86,6 +90,8 @@ class RunningApp:
 
         from scripted_server import _free_port
 
+        # Votes and the kept secret go to the test run's own folder, not the home folder.
+        env = {"CAUSERIE_DATA_DIR": DATA_DIR, **env}
         settings = replace(load_settings(env), **settings_overrides)
         self.service = ChatService(settings)
         labels = Labels()

@@ -84,6 +84,9 @@ class Reply:
 class ScriptedServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.replies: deque[Reply] = deque()
+        self.replies_by_model: dict[str, deque[Reply]] = {}
+        """Replies for requests naming a given model (requests that run at once, as compare
+        mode's, arrive in any order)."""
         self.default: Reply = Reply(chunks=text_stream("Hello", " there", "!"))
         self.requests: list[dict[str, Any]] = []
         self.models: Any = {"object": "list", "data": [{"id": "model-a"}, {"id": "model-b"}]}
@@ -109,8 +112,12 @@ class ScriptedServer:
     def queue(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
+    def queue_for(self, model: str, *replies: Reply) -> None:
+        self.replies_by_model.setdefault(model, deque()).extend(replies)
+
     def reset(self) -> None:
         self.replies.clear()
+        self.replies_by_model.clear()
         self.requests.clear()
         self.default = Reply(chunks=text_stream("Hello", " there", "!"))
         self.models = {"object": "list", "data": [{"id": "model-a"}, {"id": "model-b"}]}
@@ -158,7 +165,8 @@ class ScriptedServer:
         if (wrong := _bad_image(body)) is not None:  # as a vision API does: a part it cannot read is a 400
             return JSONResponse({"error": {"message": f"Invalid image_url: {wrong}", "type": "invalid_request_error"}},
                                 status_code=400)
-        reply = self.replies.popleft() if self.replies else self.default
+        for_model = self.replies_by_model.get(body.get("model"))
+        reply = for_model.popleft() if for_model else self.replies.popleft() if self.replies else self.default
         if reply.body is not None:
             return Response(reply.body, status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
 

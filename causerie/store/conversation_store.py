@@ -1,5 +1,4 @@
-"""Conversations of signed-in people, on the server: SQLite or PostgreSQL through SQLAlchemy's
-async engine (aiosqlite, asyncpg), so no query blocks the event loop.
+"""Conversations of signed-in people, on the server (database.py: SQLite or PostgreSQL).
 
 Every query names its owner: the primary key is (owner, id), and no method takes an id alone.
 Any database error comes out as StoreError, for the page to fall back on the browser's storage.
@@ -7,23 +6,13 @@ Any database error comes out as StoreError, for the page to fall back on the bro
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..conversations import Conversation, read_one
 from ..library import Limits, Notice, Summary, make_room, size_of
-from .errors import StoreError
+from .database import Database
 from .schema import conversations as table
-from .urls import shown_url
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 def _row_to_conversation(row: sa.Row) -> Conversation:
@@ -34,25 +23,13 @@ def _row_to_conversation(row: sa.Row) -> Conversation:
 class ConversationStore:
     def __init__(self, url: str, limits: Limits, *, timeout: float = 10.0) -> None:
         self.limits = limits
-        self.url_shown = shown_url(url)
-        connect_args = {"timeout": timeout} if url.startswith("sqlite") else {"timeout": timeout, "command_timeout": timeout}
-        # Connections are made on first use, on the loop that serves the app.
-        self._engine = create_async_engine(url, pool_pre_ping=True, connect_args=connect_args)
-        self._insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
+        self._database = Database(url, timeout=timeout, what="conversation store")
+        self.url_shown = self._database.url_shown
+        self._insert = self._database.insert
+        self._run = self._database.run
 
     async def close(self) -> None:
-        await self._engine.dispose()
-
-    async def _run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        try:
-            async with self._engine.begin() as connection:
-                return await work(connection)
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            log.warning("conversation store %s failed: %s", self.url_shown, type(exc).__name__)
-            raise StoreError(type(exc).__name__) from None
-        except ValueError as exc:  # a stored row that no longer reads as a conversation
-            log.warning("conversation store %s holds an unreadable row: %s", self.url_shown, exc)
-            raise StoreError("unreadable row") from None
+        await self._database.close()
 
     async def summaries(self, owner: str, query: str = "") -> list[Summary]:
         async def work(connection: AsyncConnection) -> list[Summary]:

@@ -22,3 +22,19 @@ conversations = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Index("conversations_by_owner_recent", "owner", "updated_at"),
 )
+
+votes = sa.Table(
+    "votes", metadata,
+    # One vote per compared question: the id is the question's (made by the server when it asked).
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    # The models as they were shown (A, B, ...), "provider:model" each, one per line: votes on the
+    # same models in the same order are counted together (GROUP BY).
+    sa.Column("models", sa.Text, nullable=False),
+    # "tie", "bad" (all were bad), or the shown position of the best ("0" for A).
+    sa.Column("outcome", sa.String(8), nullable=False),
+    # The preset's kind (letters, science, code...: its id without the language), "" for none.
+    sa.Column("preset", sa.String(100), nullable=False),
+    sa.Column("blind", sa.Boolean, nullable=False),
+    sa.Index("votes_by_preset", "preset"),
+)

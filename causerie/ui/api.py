@@ -1,4 +1,5 @@
-"""The programmatic endpoints, /chat and /chat_details: API-only, independent of the page.
+"""The programmatic endpoints, /chat, /chat_details, /compare and /leaderboard: API-only,
+independent of the page.
 
 Every argument is checked here, at the edge (options.py), and refused by name before any
 provider is called. The page and the API take the same settings.
@@ -6,19 +7,25 @@ provider is called. The page and the API take the same settings.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
 import gradio as gr
 
 from ..answer import Answer
-from ..options import InvalidOptions, api_options, plain_history, question
+from ..compare import MAX_SIDES, compare_once, split_ref
+from ..events import Failure
+from ..options import InvalidOptions, api_options, plain_history, question, stripped
 from ..service import ChatService
+from ..votes import BallotBox, VotesUnavailable, preset_kind
+from ..wording import words
+from .leaderboard_page import rows
 from .visitors import visitor_of
 
 ARGUMENTS = ("message", "history", "system_prompt", "provider", "model", "temperature", "max_tokens",
              "reasoning_effort", "top_p", "api_key", "base_url", "tools", "x_handles", "excluded_x_handles",
-             "from_date", "to_date")
+             "from_date", "to_date", "models")
 """What /chat and /chat_details take, in their positional order (new arguments go last)."""
 
 
@@ -33,7 +40,7 @@ def _raise_failure(answer: Answer | None) -> None:
         raise _error(answer.failure.message)
 
 
-def register_api(service: ChatService, default_system_prompt: str | None) -> None:
+def register_api(service: ChatService, default_system_prompt: str | None, ballots: BallotBox | None = None) -> None:
     """Call inside the Blocks context. Both endpoints take the same arguments; gr.api reads each
     function's own signature, so each spells them out and hands them to `ask` by name."""
 
@@ -109,6 +116,70 @@ def register_api(service: ChatService, default_system_prompt: str | None) -> Non
         _raise_failure(answer)
         return answer.details()
 
+    async def compare(
+        message: str,
+        models: list[str],
+        history: list[dict] | None = None,
+        system_prompt: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        reasoning_effort: str | None = None,
+        top_p: float | None = None,
+        tools: list[str] | None = None,
+        x_handles: str | None = None,
+        excluded_x_handles: str | None = None,
+        from_date: str | None = None,
+        to_date: str | None = None,
+        request: gr.Request = None,
+    ) -> list[dict]:
+        """Ask several models the same question at once (`models`: 1 to 4 "provider:model"
+        strings, as in "xai:grok-4.3"); returns one object per model, in the order given: model,
+        answer, error (null, or why that model gave no whole answer), timings, usage, cost_usd.
+        The other arguments as for /chat (the server's keys only: a key is for one provider)."""
+        arguments = {name: value for name, value in locals().items() if name in ARGUMENTS}
+        try:
+            refs = compared_models(arguments.pop("models"))
+            turns = [*plain_history(arguments.pop("history")), {"role": "user", "content": question(arguments.pop("message"))}]
+            base = api_options(default_system_prompt=default_system_prompt, provider=None, model=None, **arguments)
+        except InvalidOptions as exc:
+            raise _error(exc.failure.message) from None
+        sides = [split if type(split := split_ref(ref, f"models[{i}]")) is Failure
+                 else dataclasses.replace(base, provider_id=split[0], model=split[1]) for i, ref in enumerate(refs)]
+        answers = await compare_once(service, sides, turns, visitor_of(request, service.settings))
+        return [compared(ref, answer) for ref, answer in zip(refs, answers, strict=True)]
+
+    async def leaderboard(preset: str | None = None) -> list[dict]:
+        """Compare mode's leaderboard: models ranked by Bradley–Terry rating, with 95 % intervals
+        and vote counts; `preset` keeps one kind of preset's votes ("letters", "science", "code"…)."""
+        if ballots is None:
+            return []
+        try:
+            standings, _ = await ballots.standings(preset_kind(stripped("preset", preset)))
+        except InvalidOptions as exc:
+            raise _error(exc.failure.message) from None
+        except VotesUnavailable:
+            raise _error(words("page", "leaderboard.unavailable")) from None
+        return rows(standings)
+
     limit = service.settings.concurrency_limit
     gr.api(chat, api_name="chat", concurrency_limit=limit)
     gr.api(chat_details, api_name="chat_details", concurrency_limit=limit)
+    gr.api(compare, api_name="compare", concurrency_limit=limit)
+    gr.api(leaderboard, api_name="leaderboard", concurrency_limit=limit)
+
+
+def compared_models(value: Any) -> list[str]:
+    """/compare's `models`: a list of 1 to MAX_SIDES strings (each checked when it is asked)."""
+    if (not isinstance(value, (list, tuple)) or not value or len(value) > MAX_SIDES
+            or not all(isinstance(v, str) for v in value)):
+        raise InvalidOptions(Failure("bad_argument", {"argument": "models", "got": repr(value)[:80],
+                                                      "expected": f'a list of 1 to {MAX_SIDES} "provider:model" strings'}))
+    return list(value)
+
+
+def compared(ref: str, answer: Answer) -> dict:
+    """One model's entry in /compare's answer."""
+    details = answer.details()
+    return {"model": ref, "answer": details["answer"], "error": answer.failure.message if answer.failure else None,
+            "timings": details["timings"], "usage": details["usage"], "cost_usd": details["cost_usd"],
+            "finish_reason": details["finish_reason"]}

@@ -20,9 +20,11 @@ from ..runs import AnswerRuns
 from ..service import ChatService
 from ..settings import Settings
 from ..shelves import Keeper, keeper_for
+from ..votes import BallotBox
 from ..wording import words
 from .api import register_api
 from .chat import ChatHandlers
+from .compare_page import build_tabs, wire_tabs
 from .conversations import ConversationHandlers
 from .history_page import NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
 from .labels import Labels
@@ -101,7 +103,8 @@ PAGE_JS = """() => {
 
 CSS = """
 .causerie-embed .gradio-container #conversations, .causerie-embed .gradio-container #settings,
-.causerie-embed .gradio-container footer { display: none !important; }
+.causerie-embed .gradio-container footer,
+.causerie-embed .gradio-container #main-tabs > .tab-wrapper { display: none !important; }
 #session-totals { font-size: 0.9em; opacity: 0.85; }
 #conversation-list label { width: 100%; }
 #conversation-list .wrap { flex-direction: column; gap: 2px; }
@@ -207,18 +210,21 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
                     gr.Markdown(say.add("providers_table", *(_not_ready_table(service, say, language)
                                                              for language in ("en", "fr"))))
 
-        chatbot = gr.Chatbot(
-            elem_id="chatbot", buttons=["copy", "copy_all"], latex_delimiters=LATEX_DELIMITERS,
-            sanitize_html=True, editable="user", scale=1, height="72vh", show_label=False,
-            placeholder=say("chat_placeholder"), feedback_options=None,
-            examples=example_questions(preset_order),
-        )
-        # Enter sends, Shift+Enter starts a new line; files are attached with the clip or dropped in.
-        textbox = gr.MultimodalTextbox(
-            elem_id="chat-input", placeholder=say("input_placeholder"), show_label=False, lines=1, max_lines=10,
-            submit_btn=True, stop_btn=False, autofocus=True, file_types=ACCEPTED_SUFFIXES, file_count="multiple",
-            sources=["upload"],
-        )
+        with gr.Tabs(elem_id="main-tabs"):
+            with gr.Tab(say("tab_chat"), id="chat", elem_id="chat-tab"):
+                chatbot = gr.Chatbot(
+                    elem_id="chatbot", buttons=["copy", "copy_all"], latex_delimiters=LATEX_DELIMITERS,
+                    sanitize_html=True, editable="user", scale=1, height="72vh", show_label=False,
+                    placeholder=say("chat_placeholder"), feedback_options=None,
+                    examples=example_questions(preset_order),
+                )
+                # Enter sends, Shift+Enter starts a new line; files are attached with the clip or dropped in.
+                textbox = gr.MultimodalTextbox(
+                    elem_id="chat-input", placeholder=say("input_placeholder"), show_label=False, lines=1, max_lines=10,
+                    submit_btn=True, stop_btn=False, autofocus=True, file_types=ACCEPTED_SUFFIXES, file_count="multiple",
+                    sources=["upload"],
+                )
+            tabs = build_tabs(say, preset_order)
         page_settings = PageSettings(provider=provider_box, model=model_box, reasoning_effort=effort_box,
                                      preset=preset_box, system_prompt=system_box, temperature=temperature_box,
                                      top_p=top_p_box, max_tokens=max_tokens_box, api_key=key_box,
@@ -291,7 +297,9 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
 
         chatbot.example_select(on_example, None, [textbox, preset_box, *preset_fields], **events)
         wire_panel(history, panel, history_buttons)
-        register_api(service, default_preset.prompt if default_preset else None)
+        ballots = BallotBox(settings.history.votes_url)
+        wire_tabs(service, ballots, tabs, page_settings, events)
+        register_api(service, default_preset.prompt if default_preset else None, ballots)
     reuse_api_schemas(demo)
     # api_open=False: the API goes through the queue (and its limits), never around it.
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_max_size,

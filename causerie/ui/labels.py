@@ -73,6 +73,35 @@ TEXTS: dict[str, tuple[str, str]] = {
     "key_note.local": ("Providers marked (your key) need one; a key given here is used instead of the server's.",
                        "Les fournisseurs marqués (votre clé) en demandent une ; une clé donnée ici remplace celle du "
                        "serveur."),
+    "tab_chat": ("Chat", "Discussion"),
+    "tab_compare": ("Compare", "Comparer"),
+    "tab_leaderboard": ("Leaderboard", "Classement"),
+    "compare_intro": ("One question to several models at once. Pick two to four; the prompt and parameters are "
+                      "the settings panel's. In blind mode the models are A, B… until you vote.",
+                      "Une même question à plusieurs modèles à la fois. Choisissez-en deux à quatre ; le prompt et les "
+                      "paramètres sont ceux des réglages. En aveugle, les modèles s'appellent A, B… jusqu'à votre vote."),
+    **{f"compare_model_{i}": (f"Model {letter}", f"Modèle {letter}") for i, letter in enumerate("ABCD")},
+    "compare_model_info": ("provider:model; leave C and D empty for two", "fournisseur:modèle ; C et D vides pour deux"),
+    "compare_blind": ("Blind: hide the names until I vote", "À l'aveugle : cacher les noms jusqu'à mon vote"),
+    "compare_input": ("Ask all of them… (Enter sends)", "Posez votre question à tous… (Entrée envoie)"),
+    "compare_stop": ("Stop", "Arrêter"),
+    "compare_new": ("New comparison", "Nouvelle comparaison"),
+    "vote_0": ("A is better", "A est meilleur"),
+    "vote_1": ("B is better", "B est meilleur"),
+    "vote_2": ("C is better", "C est meilleur"),
+    "vote_3": ("D is better", "D est meilleur"),
+    "vote_tie": ("Tie", "Égalité"),
+    "vote_bad": ("Both are bad", "Les deux sont mauvais"),
+    "vote_bad_all": ("All are bad", "Tous sont mauvais"),
+    "leaderboard_preset": ("Preset", "Préréglage"),
+    "leaderboard_all": ("All presets", "Tous les préréglages"),
+    "leaderboard_csv": ("⬇ CSV", "⬇ CSV"),
+    "leaderboard_about": ("Bradley–Terry ratings from the votes of Compare (Elo scale: 400 points ahead means winning "
+                          "ten times out of eleven), with 95 % intervals from 200 resamplings of the votes. A tie or "
+                          "\"bad\" counts half a win to each.",
+                          "Classement de Bradley–Terry d'après les votes de Comparer (échelle Elo : 400 points d'avance, "
+                          "c'est gagner dix fois sur onze), avec des intervalles à 95 % tirés de 200 rééchantillonnages "
+                          "des votes. Une égalité ou « mauvais » compte une demi-victoire pour chacun."),
     "key_note.kept": ("The key is sent with each question to the provider's own address, and kept nowhere but this "
                       "page: reload it, and it is gone.",
                       "La clé est envoyée avec chaque question à l'adresse du fournisseur, et n'est gardée nulle part "

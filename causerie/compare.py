@@ -1,0 +1,157 @@
+"""Compare mode: one question to several models at once, their answers streamed side by side.
+
+Each side is an ordinary answer (ChatService.stream_answer: the same limits, wire, events and
+log line as the chat); this module only runs them together and keeps each side's conversation.
+Nothing here imports Gradio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
+
+from .answer import Answer
+from .events import Event, Failure, Status
+from .limits import Visitor
+from .options import ChatOptions
+from .service import ChatService
+
+log = logging.getLogger(__name__)
+MIN_SIDES, MAX_SIDES = 2, 4
+LETTERS = "ABCD"
+
+
+def model_ref(provider_id: str, model: str) -> str:
+    return f"{provider_id}:{model}"
+
+
+def split_ref(ref: Any, argument: str = "models") -> tuple[str, str] | Failure:
+    """"provider:model" as (provider id, model); the model may hold colons of its own
+    ("openrouter:meta-llama/llama-3-8b-instruct:free")."""
+    provider_id, colon, model = ref.partition(":") if isinstance(ref, str) else ("", "", "")
+    if not colon or not provider_id.strip() or not model.strip():
+        return Failure("bad_argument", {"argument": argument, "expected": '"provider:model", as in "xai:grok-4.3"',
+                                        "got": repr(ref)[:80]})
+    return provider_id.strip(), model.strip()
+
+
+async def side_by_side(service: ChatService, sides: Sequence[ChatOptions | Failure],
+                       turns: Sequence[Sequence[Mapping[str, Any]]], visitor: Visitor | None = None,
+                       interval_s: Callable[[], float] | None = None) -> AsyncIterator[tuple[Answer, ...]]:
+    """Every side's answer at once, each to its own turns. Yields all the answers as they grow: at
+    each side's first token and status, then at most every `interval_s()` seconds, and once all
+    have ended. A side given as a Failure has that failure for its answer; one side failing leaves
+    the others running. Closing the iterator (Stop) closes every side's stream."""
+    interval_s = interval_s or service.update_interval_s
+    answers = tuple(Answer(provider_label=o.provider_id or "", model=o.model or "") if type(o) is ChatOptions
+                    else Answer() for o in sides)
+    queue: asyncio.Queue[tuple[int, Event | None]] = asyncio.Queue()
+
+    async def pump(index: int, options: ChatOptions) -> None:
+        try:
+            async with aclosing(service.stream_answer(options, turns[index], visitor)) as events:
+                async for event in events:
+                    queue.put_nowait((index, event))
+        except Exception:
+            log.exception("Unexpected error while comparing")
+            queue.put_nowait((index, Failure("internal")))
+        finally:
+            queue.put_nowait((index, None))
+
+    tasks = []
+    for index, options in enumerate(sides):
+        if type(options) is ChatOptions:
+            tasks.append(asyncio.create_task(pump(index, options)))
+        else:
+            answers[index].apply(options)
+    running, next_update = len(tasks), 0.0
+    try:
+        while running:
+            index, event = await queue.get()
+            if event is None:
+                running -= 1
+                continue
+            answer = answers[index]
+            first = answer.first_token_at is None
+            answer.apply(event)
+            now = time.perf_counter()
+            if now >= next_update or type(event) is Status or (first and answer.first_token_at is not None):
+                next_update = now + interval_s()
+                yield answers
+        yield answers
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def compare_once(service: ChatService, sides: Sequence[ChatOptions | Failure],
+                       turns: Sequence[Mapping[str, Any]], visitor: Visitor | None = None) -> tuple[Answer, ...]:
+    """The same question (and earlier turns) to every side; their whole answers."""
+    answers: tuple[Answer, ...] = ()
+    async with aclosing(side_by_side(service, sides, [turns] * len(sides), visitor, lambda: 3600.0)) as updates:
+        async for answers in updates:  # noqa: B007 (the last one holds the whole answers)
+            pass
+    return answers
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One person's comparison, across questions: which models (in the order shown), each side's
+    own conversation, and the vote on the last question. Replaced, never changed in place."""
+
+    models: tuple[str, ...] = ()
+    """"provider:model" of each side, in the order shown (A, B, ...)."""
+    turns: tuple[tuple[Mapping[str, Any], ...], ...] = ()
+    """Each side's conversation so far, as plain {role, content} turns."""
+    blind: bool = True
+    preset: str = ""
+    question_id: str = ""
+    """The last question's (made when it was asked): a vote is for it, once."""
+    answered: bool = False
+    """Every side's answer to the last question ended (stopped answers are not voted on)."""
+    voted: bool = False
+    revealed: bool = False
+
+    @classmethod
+    def start(cls, models: Sequence[str], *, blind: bool, preset: str = "", shuffle: random.Random | None = None) -> Comparison:
+        """A new comparison; blind ones show the models in a random order, so that A is not always
+        the first one picked."""
+        order = list(models)
+        if blind:
+            (shuffle or random.SystemRandom()).shuffle(order)
+        return cls(tuple(order), tuple(() for _ in order), blind=blind, preset=preset, revealed=not blind)
+
+    def label(self, index: int) -> str:
+        return self.models[index] if self.revealed else LETTERS[index]
+
+    def asked(self, question: str) -> Comparison:
+        """A new question to every side (each side's earlier turns are sent with it)."""
+        return dataclasses.replace(self, turns=tuple((*side, {"role": "user", "content": question}) for side in self.turns),
+                                   question_id=secrets.token_hex(16), answered=False, voted=False)
+
+    def with_answers(self, answers: Sequence[Answer], *, ended: bool) -> Comparison:
+        """Each side's answer added to its conversation (a partial one too); a side that wrote
+        nothing loses the question, so that its next request does not hold it unanswered.
+        `ended`: every side answered in full, so the question may be voted on."""
+        turns = tuple((*side, {"role": "assistant", "content": answer.text}) if answer.text else side[:-1]
+                      for side, answer in zip(self.turns, answers, strict=True))
+        return dataclasses.replace(self, turns=turns, answered=ended)
+
+    @property
+    def may_vote(self) -> bool:
+        return bool(self.question_id) and self.answered and not self.voted
+
+    def voted_for(self) -> Comparison:
+        return dataclasses.replace(self, voted=True, revealed=True)
+
+    def question_turns(self, index: int) -> list[Mapping[str, Any]]:
+        return list(self.turns[index])

@@ -1,0 +1,258 @@
+"""The Compare tab: one question to two to four models, side by side, and a vote on the answers.
+
+The models are picked here as "provider:model"; the prompt, parameters and the person's own key
+are the settings panel's (a key goes only to the provider it was typed for). Reasoning effort and
+search are the chat's own settings and are not sent to the compared models. Each side keeps its
+own conversation (compare.Comparison, in a State), so follow-up questions continue it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from ..answer import Answer
+from ..compare import LETTERS, MAX_SIDES, MIN_SIDES, Comparison, model_ref, side_by_side, split_ref
+from ..events import Failure
+from ..options import ChatOptions, InvalidOptions
+from ..prompts import Preset
+from ..service import ChatService
+from ..votes import BallotBox, Vote, VotesUnavailable, preset_kind
+from ..wording import words
+from .labels import Labels, text
+from .leaderboard_page import LeaderboardHandlers, LeaderboardPage, build_leaderboard, wire_leaderboard
+from .panel import PageSettings, own_access
+from .render import message, render
+from .visitors import page_language, visitor_of
+
+VOTES = (*(str(i) for i in range(MAX_SIDES)), "tie", "bad")
+"""The vote buttons' outcomes, in order: one per side, then tie and "all bad"."""
+
+
+@dataclass(frozen=True)
+class ComparePage:
+    models: tuple[Any, ...]
+    blind: Any
+    chats: tuple[Any, ...]
+    columns: tuple[Any, ...]
+    question: Any
+    pending: Any
+    """The question being answered: moved out of the box by the browser, which empties the box."""
+    vote_buttons: tuple[Any, ...]
+    note: Any
+    stop: Any
+    new: Any
+    state: Any
+
+
+def build_compare(say: Labels) -> ComparePage:
+    """The tab's components (call inside its gr.Tab)."""
+    gr.Markdown(say("compare_intro"))
+    with gr.Row():
+        models = tuple(gr.Dropdown([], value=None, label=say(f"compare_model_{i}"), allow_custom_value=True,
+                                   filterable=True, elem_id=f"compare-model-{i}", min_width=200,
+                                   info=say("compare_model_info") if i == 0 else None)
+                       for i in range(MAX_SIDES))
+    blind = gr.Checkbox(True, label=say("compare_blind"), elem_id="compare-blind")
+    chats, columns = [], []
+    with gr.Row(equal_height=True):
+        for i in range(MAX_SIDES):
+            # Side by side on a wide screen; on a phone (narrower than two min widths) they stack.
+            with gr.Column(min_width=320, visible=i < MIN_SIDES, elem_id=f"compare-side-{i}") as column:
+                chats.append(gr.Chatbot(label=LETTERS[i], elem_id=f"compare-chat-{i}", height="55vh", buttons=["copy"],
+                                        sanitize_html=True, feedback_options=None))
+            columns.append(column)
+    question = gr.Textbox(placeholder=say("compare_input"), show_label=False, submit_btn=True,
+                          elem_id="compare-input", max_lines=8)
+    pending = gr.Textbox(visible=False)
+    with gr.Row():
+        buttons = tuple(gr.Button(say(f"vote_{outcome}"), visible=False, elem_id=f"vote-{outcome}", size="sm")
+                        for outcome in VOTES)
+    note = gr.Markdown("", elem_id="compare-note")
+    with gr.Row():
+        stop = gr.Button(say("compare_stop"), size="sm", elem_id="compare-stop", variant="stop")
+        new = gr.Button(say("compare_new"), size="sm", elem_id="compare-new")
+    return ComparePage(models, blind, tuple(chats), tuple(columns), question, pending, buttons, note, stop, new,
+                       gr.State(Comparison()))
+
+
+def _say(language: str, kind: str, **params: Any) -> str:
+    return words("page", kind, params, language)
+
+
+def _chat_label(comparison: Comparison, index: int) -> str:
+    return LETTERS[index] if not comparison.revealed else f"{LETTERS[index]} · {comparison.models[index]}"
+
+
+class CompareHandlers:
+    def __init__(self, service: ChatService, ballots: BallotBox, page: ComparePage, settings: PageSettings) -> None:
+        self.service, self.ballots, self.page, self.settings = service, ballots, page, settings
+
+    def inputs(self) -> set:
+        page = self.page
+        return {*page.models, page.blind, *page.chats, page.pending, page.state,
+                *self.settings.components(), *self.settings.access()}
+
+    def outputs(self) -> set:
+        page = self.page
+        return {*page.chats, *page.columns, *page.vote_buttons, page.note, page.state}
+
+    def _sides(self, comparison: Comparison, values: Mapping[Any, Any]) -> list[ChatOptions | Failure]:
+        """Each side's options: the panel's prompt and parameters, its own provider and model."""
+        try:
+            base = self.settings.options(values)
+        except InvalidOptions as exc:
+            return [exc.failure] * len(comparison.models)
+        base = dataclasses.replace(base, params=dataclasses.replace(base.params, reasoning_effort=None), tools=())
+        sides: list[ChatOptions | Failure] = []
+        for ref in comparison.models:
+            split = split_ref(ref)
+            if type(split) is Failure:
+                sides.append(split)
+                continue
+            provider_id, model = split
+            api_key, base_url = own_access(provider_id, values.get(self.settings.api_key),
+                                           values.get(self.settings.key_for), values.get(self.settings.base_url))
+            sides.append(dataclasses.replace(base, provider_id=provider_id, model=model, api_key=api_key, base_url=base_url))
+        return sides
+
+    def _layout(self, comparison: Comparison) -> dict:
+        """Which sides show, under which names."""
+        count = len(comparison.models)
+        updates = {column: gr.update(visible=i < count) for i, column in enumerate(self.page.columns)}
+        updates.update({chat: gr.update(label=_chat_label(comparison, i)) for i, chat in enumerate(self.page.chats[:count])})
+        return updates
+
+    def _vote_buttons(self, comparison: Comparison) -> dict:
+        count, shown = len(comparison.models), comparison.may_vote
+        updates = {}
+        for outcome, button in zip(VOTES, self.page.vote_buttons, strict=True):
+            visible = shown and (not outcome.isdigit() or int(outcome) < count)
+            updates[button] = (gr.update(visible=visible, value=text("vote_bad" if count == 2 else "vote_bad_all"))
+                               if outcome == "bad" else gr.update(visible=visible))
+        return updates
+
+    async def ask(self, values: dict, request: gr.Request) -> AsyncIterator[dict]:
+        page, language = self.page, page_language(request)
+        question = (values[page.pending] or "").strip()
+        if not question:
+            yield {}
+            return
+        picked = list(dict.fromkeys(ref.strip() for box in page.models if (ref := values[box]) and ref.strip()))
+        if len(picked) < MIN_SIDES:
+            yield {page.note: _say(language, "compare.pick_two")}
+            return
+        comparison: Comparison = values[page.state]
+        chats = [list(values[chat] or []) for chat in page.chats]
+        if set(comparison.models) != set(picked) or comparison.blind != bool(values[page.blind]):
+            comparison = Comparison.start(picked, blind=bool(values[page.blind]),
+                                          preset=preset_kind(values.get(self.settings.preset)))
+            chats = [[] for _ in page.chats]
+        comparison = comparison.asked(question)
+        count = len(comparison.models)
+        shown = [chats[i] + [message("user", question)] for i in range(count)]
+        sides = self._sides(comparison, values)
+        visitor = visitor_of(request, self.service.settings)
+        turns = [comparison.question_turns(i) for i in range(count)]
+        first = {**self._layout(comparison), **self._vote_buttons(comparison), page.note: ""}
+        answers: tuple[Answer, ...] = ()
+        async with aclosing(side_by_side(self.service, sides, turns, visitor)) as updates:
+            async for answers in updates:
+                yield {**first, **self._chats(comparison, shown, answers, language),
+                       page.state: comparison.with_answers(answers, ended=False)}
+                first = {}
+        failed = [LETTERS[i] for i, answer in enumerate(answers) if answer.failure is not None]
+        comparison = comparison.with_answers(answers, ended=not failed)
+        note = (_say(language, "compare.no_vote", letters=", ".join(failed)) if failed else
+                _say(language, "compare.vote_now", why=None if comparison.blind and not comparison.revealed else "open"))
+        yield {**self._chats(comparison, shown, answers, language), **self._vote_buttons(comparison),
+               page.note: note, page.state: comparison}
+
+    def _chats(self, comparison: Comparison, shown: list[list], answers: tuple[Answer, ...], language: str) -> dict:
+        updates = {}
+        for i, answer in enumerate(answers):
+            if not comparison.revealed:  # the footer names no provider or model until the vote
+                answer = dataclasses.replace(answer, provider_label=LETTERS[i], model="")
+            updates[self.page.chats[i]] = shown[i] + render(answer, language)
+        return updates
+
+    async def vote(self, outcome: str, values: dict, request: gr.Request) -> dict:
+        page, language = self.page, page_language(request)
+        comparison: Comparison = values[page.state]
+        if not comparison.may_vote:
+            return {page.note: _say(language, "compare.voted_already"), **self._vote_buttons(comparison)}
+        vote = Vote(comparison.question_id, comparison.models, outcome, comparison.preset, comparison.blind)
+        try:
+            kept = await self.ballots.record(vote)
+        except VotesUnavailable:
+            return {page.note: _say(language, "compare.vote_lost")}
+        comparison = comparison.voted_for()
+        names = "; ".join(_say(language, "compare.was", letter=LETTERS[i], model=ref) for i, ref in enumerate(comparison.models))
+        note = _say(language, "compare.voted", names=names) if kept else _say(language, "compare.voted_already")
+        return {page.note: note, page.state: comparison, **self._layout(comparison), **self._vote_buttons(comparison)}
+
+    def new(self) -> dict:
+        page = self.page
+        return {**{chat: [] for chat in page.chats}, **{button: gr.update(visible=False) for button in page.vote_buttons},
+                page.note: "", page.state: Comparison()}
+
+    async def model_choices(self, values: dict) -> dict:
+        """Every ready provider's models as "provider:model"; the first two boxes get a pick each
+        when empty (two providers' suggested models, or one provider's first two)."""
+        ready = self.service.ready_providers()
+        listed = await asyncio.gather(*(self.service.model_choices(p.id) for p in ready))
+        refs, picks = [], []
+        for provider, (models, pick) in zip(ready, listed, strict=True):
+            refs += [model_ref(provider.id, m) for m in models]
+            if pick:
+                picks.append(model_ref(provider.id, pick))
+        picks += [ref for ref in refs if ref not in picks]
+        updates = {}
+        for i, box in enumerate(self.page.models):
+            value = values[box] or (picks[i] if i < MIN_SIDES and i < len(picks) else None)
+            updates[box] = gr.update(choices=refs, value=value)
+        return updates
+
+
+@dataclass(frozen=True)
+class Tabs:
+    compare: ComparePage
+    compare_tab: Any
+    leaderboard: LeaderboardPage
+    leaderboard_tab: Any
+
+
+def build_tabs(say: Labels, presets: list[Preset]) -> Tabs:
+    """The Compare and Leaderboard tabs (call inside gr.Tabs, after the chat's tab)."""
+    with gr.Tab(say("tab_compare"), id="compare", elem_id="compare-tab") as compare_tab:
+        compare = build_compare(say)
+    with gr.Tab(say("tab_leaderboard"), id="leaderboard", elem_id="leaderboard-tab") as leaderboard_tab:
+        leaderboard = build_leaderboard(say, presets)
+    return Tabs(compare, compare_tab, leaderboard, leaderboard_tab)
+
+
+def wire_tabs(service: ChatService, ballots: BallotBox, tabs: Tabs, settings: PageSettings, events: dict) -> None:
+    _wire_compare(CompareHandlers(service, ballots, tabs.compare, settings), tabs.compare_tab, events,
+                  service.settings.concurrency_limit)
+    wire_leaderboard(LeaderboardHandlers(ballots, tabs.leaderboard), tabs.leaderboard_tab, events)
+
+
+def _wire_compare(handlers: CompareHandlers, tab: Any, events: dict, concurrency_limit: int) -> None:
+    page = handlers.page
+    streamed = {"api_visibility": "private", "concurrency_limit": concurrency_limit, "postprocess": False}
+    asked = page.question.submit(None, page.question, [page.pending, page.question], js="(q) => [q, '']", **events).then(
+        handlers.ask, handlers.inputs(), handlers.outputs(), **streamed)
+    page.stop.click(None, None, None, cancels=[asked], api_visibility="private")
+    for outcome, button in zip(VOTES, page.vote_buttons, strict=True):
+        async def vote(values: dict, request: gr.Request, outcome: str = outcome) -> dict:
+            return await handlers.vote(outcome, values, request)
+
+        button.click(vote, {page.state}, handlers.outputs(), **events)
+    page.new.click(handlers.new, None, handlers.outputs(), cancels=[asked], **events)
+    tab.select(handlers.model_choices, set(page.models), set(page.models), **events)

@@ -1,0 +1,103 @@
+"""The Leaderboard tab: the models ranked by Compare's votes (rating.py), filtered by preset,
+and the same table as a CSV file."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..prompts import Preset
+from ..rating import Standing
+from ..votes import BallotBox, VotesUnavailable, preset_kind
+from ..wording import number, words
+from .labels import Labels
+from .visitors import page_language
+
+COLUMNS = ("rank", "model", "rating", "ci_low", "ci_high", "votes", "wins", "ties", "losses")
+HEADERS = {"en": ("#", "Model", "Rating", "95 % interval", "Votes", "Wins", "Ties", "Losses"),
+           "fr": ("#", "Modèle", "Score", "Intervalle à 95 %", "Votes", "Victoires", "Égalités", "Défaites")}
+WIDTHS = ["6%", "30%", "10%", "18%", "9%", "9%", "9%", "9%"]
+
+
+@dataclass(frozen=True)
+class LeaderboardPage:
+    preset: Any
+    table: Any
+    summary: Any
+    download: Any
+
+
+def preset_kinds(presets: list[Preset]) -> list[tuple[str, str]]:
+    """(label, kind) for the filter: each kind once, named in every language it is written in."""
+    names: dict[str, list[str]] = {}
+    for preset in presets:
+        names.setdefault(preset_kind(preset.id), [])
+        if preset.name not in names[preset_kind(preset.id)]:
+            names[preset_kind(preset.id)].append(preset.name)
+    return [(" / ".join(found), kind) for kind, found in names.items()]
+
+
+def build_leaderboard(say: Labels, presets: list[Preset]) -> LeaderboardPage:
+    gr.Markdown(say("leaderboard_about"))
+    with gr.Row():
+        preset = gr.Dropdown([(say("leaderboard_all"), ""), *preset_kinds(presets)], value="",
+                             label=say("leaderboard_preset"), elem_id="leaderboard-preset", scale=3)
+        download = gr.DownloadButton(say("leaderboard_csv"), value=None, elem_id="leaderboard-csv", scale=1, size="sm")
+    summary = gr.Markdown("", elem_id="leaderboard-summary")
+    table = gr.Dataframe(headers=list(HEADERS["en"]), value=None, interactive=False, elem_id="leaderboard",
+                         wrap=True, column_widths=WIDTHS)
+    return LeaderboardPage(preset, table, summary, download)
+
+
+def rows(standings: list[Standing]) -> list[dict[str, Any]]:
+    """The leaderboard as records (the CSV's rows, and the /leaderboard API's)."""
+    return [{"rank": rank, "model": s.model, "rating": round(s.rating, 1), "ci_low": round(s.low, 1),
+             "ci_high": round(s.high, 1), "votes": s.votes, "wins": s.wins, "ties": s.ties, "losses": s.losses}
+            for rank, s in enumerate(standings, 1)]
+
+
+def write_csv(records: list[dict[str, Any]], folder: Path, kind: str) -> Path:
+    path = folder / f"leaderboard{'-' + kind if kind else ''}.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(records)
+    return path
+
+
+class LeaderboardHandlers:
+    def __init__(self, ballots: BallotBox, page: LeaderboardPage) -> None:
+        self.ballots, self.page = ballots, page
+        self._folder = Path(tempfile.mkdtemp(prefix="causerie-leaderboard-"))
+
+    def outputs(self) -> list:
+        return [self.page.table, self.page.summary, self.page.download]
+
+    async def show(self, kind: str | None, request: gr.Request) -> tuple:
+        language = page_language(request)
+        heads = list(HEADERS.get(language, HEADERS["en"]))
+        try:
+            standings, votes = await self.ballots.standings(kind or None)
+        except VotesUnavailable:
+            return gr.update(value=None, headers=heads), words("page", "leaderboard.unavailable", None, language), gr.update(value=None)
+        if not standings:
+            return gr.update(value=None, headers=heads), words("page", "leaderboard.empty", None, language), gr.update(value=None)
+        records = rows(standings)
+        table = [[r["rank"], r["model"], number(round(r["rating"]), language),
+                  f"{number(round(r['ci_low']), language)} – {number(round(r['ci_high']), language)}",
+                  r["votes"], r["wins"], r["ties"], r["losses"]] for r in records]
+        summary = words("page", "leaderboard.count", {"votes": number(votes, language), "model_count": len(standings),
+                                                      "why": "one" if votes == 1 else None}, language)
+        path = write_csv(records, self._folder, kind or "")
+        return gr.update(value=table, headers=heads), summary, gr.update(value=str(path))
+
+
+def wire_leaderboard(handlers: LeaderboardHandlers, tab: Any, events: dict) -> None:
+    page = handlers.page
+    tab.select(handlers.show, page.preset, handlers.outputs(), **events)
+    page.preset.input(handlers.show, page.preset, handlers.outputs(), **events)
