@@ -3,13 +3,15 @@
 The app runs against the tests' scripted OpenAI-compatible server (a canned answer per language,
 streamed as a provider streams it), in Debian's Chromium (`apt-get install chromium`), with the
 browser's language set to each in turn. Writes docs/screenshot-en.png and docs/screenshot-fr.png
-(and a phone-sized one of each with --phone).
+(and a phone-sized one of each with --phone), and docs/screenshot-compare.png: a blind comparison
+of two models, after the vote.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,12 +34,43 @@ ANSWERS = {
            "$(700/450)^4 \\approx 5{,}8$ fois plus que la rouge ($\\lambda \\approx 700$ nm)."],
 }
 LOCALES = {"en": "en-US", "fr": "fr-FR"}
+COMPARED = {
+    "grok-4.3": "Dear Mr Martin,\n\nThe heating in my flat has not worked for two weeks. Could you have it repaired "
+                "this week? I am at home every morning.\n\nKind regards,\nAnna",
+    "gpt-5": "Dear Mr Martin,\n\nI am writing about the heating, which broke down on 3 November. As the nights are "
+             "getting colder, I would be grateful if a repair could be arranged soon.\n\nYours sincerely,\nAnna",
+}
+
+
+def shoot_compare(browser, app: RunningApp, scripted: ScriptedServer, out: Path) -> Path:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(app.url)
+    page.wait_for_selector("#chat-input textarea")
+    page.get_by_role("tab", name="Compare").click()
+    for index, model in enumerate(COMPARED):
+        box = page.locator(f"#compare-model-{index} input")
+        box.fill(f"openai:{model}")
+        box.press("Enter")
+        words = [word + " " for word in COMPARED[model].split(" ")]
+        scripted.queue_for(model, Reply(chunks=text_stream(*words, usage={"prompt_tokens": 61, "completion_tokens": len(words)}),
+                                        delay=0.01))
+    question = page.locator("#compare-input textarea")
+    question.fill("Write a short letter to my landlord asking to fix the heating.")
+    question.press("Enter")
+    expect(page.locator("#vote-0")).to_be_visible(timeout=15000)
+    page.locator("#vote-0").click()
+    expect(page.locator("#compare-note")).to_contain_text("Vote kept", timeout=10000)
+    target = out / "screenshot-compare.png"
+    page.screenshot(path=str(target))
+    page.close()
+    return target
 
 
 def shoot(out: Path, phone: bool) -> list[Path]:
     scripted = ScriptedServer().start()
     scripted.models = {"object": "list", "data": [{"id": "grok-4.3"}]}
-    app = RunningApp({"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": "screenshot-key"})
+    app = RunningApp({"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": "screenshot-key",
+                      "CAUSERIE_DATA_DIR": tempfile.mkdtemp(prefix="causerie-screenshots-")})
     written = []
     try:
         with sync_playwright() as playwright:
@@ -63,6 +96,7 @@ def shoot(out: Path, phone: bool) -> list[Path]:
                     page.screenshot(path=str(target))
                     written.append(target)
                     context.close()
+            written.append(shoot_compare(browser, app, scripted, out))
             browser.close()
     finally:
         app.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -31,10 +32,10 @@ def queue_answers(scripted, rounds: int = 1) -> None:
             scripted.queue_for(model, Reply(chunks=text_stream(*re.findall(r"\S+\s*", ANSWERS[model])), delay=delay))
 
 
-def open_compare(page: Page, url: str) -> None:
+def open_compare(page: Page, url: str, tab: str = "Compare") -> None:
     page.goto(url)
     page.wait_for_selector("#chat-input textarea")
-    page.get_by_role("tab", name="Compare").click()
+    page.get_by_role("tab", name=tab).click()
     # The first two boxes get a model each once the tab opens (the offline model may be one): the
     # test picks its own.
     expect(page.locator("#compare-model-0 input")).to_have_value(re.compile("^openai:model-"), timeout=10000)
@@ -113,3 +114,27 @@ def test_answers_stack_on_a_phone(compare_app, scripted, browser):
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     finally:
         page.close()
+
+
+def test_stop_stops_every_side_in_french_too(compare_app, scripted, browser):
+    for model in ("model-a", "model-b"):
+        scripted.queue_for(model, Reply(chunks=text_stream(*[f"mot{n} " for n in range(60)]), delay=0.2))
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    try:
+        open_compare(page, compare_app.url, tab="Comparer")
+        expect(page.locator("#compare-input textarea")).to_have_attribute("placeholder", re.compile("Posez votre question"))
+        ask(page, "Bonjour ?")
+        for index in (0, 1):
+            expect(page.locator(f"#compare-chat-{index} [data-testid='bot']").first).to_contain_text("mot2", timeout=15000)
+        page.locator("#compare-stop").click()
+        chats = lambda: [r for r in scripted.requests if r["path"] == "/v1/chat/completions"]  # noqa: E731
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(r["outcome"] == "open" for r in chats()):
+            time.sleep(0.05)
+        assert [r["outcome"] for r in chats()] == ["disconnected", "disconnected"]
+        expect(page.locator("#vote-0")).to_be_hidden()  # a stopped question is not voted on
+        page.get_by_role("tab", name="Classement").click()
+        expect(page.locator("#leaderboard-summary")).to_contain_text("Aucun vote pour l'instant", timeout=10000)
+    finally:
+        context.close()

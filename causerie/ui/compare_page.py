@@ -31,6 +31,9 @@ from .panel import PageSettings, own_access
 from .render import message, render
 from .visitors import page_language, visitor_of
 
+# The conversations' sidebar belongs to the chat: folded when Compare opens, to make the sides room.
+FOLD_CONVERSATIONS_JS = "() => { document.querySelector('#conversations.open .toggle-button')?.click(); }"
+
 VOTES = (*(str(i) for i in range(MAX_SIDES)), "tie", "bad")
 """The vote buttons' outcomes, in order: one per side, then tie and "all bad"."""
 
@@ -56,15 +59,14 @@ def build_compare(say: Labels) -> ComparePage:
     gr.Markdown(say("compare_intro"))
     with gr.Row():
         models = tuple(gr.Dropdown([], value=None, label=say(f"compare_model_{i}"), allow_custom_value=True,
-                                   filterable=True, elem_id=f"compare-model-{i}", min_width=200,
-                                   info=say("compare_model_info") if i == 0 else None)
+                                   filterable=True, elem_id=f"compare-model-{i}", min_width=200)
                        for i in range(MAX_SIDES))
     blind = gr.Checkbox(True, label=say("compare_blind"), elem_id="compare-blind")
     chats, columns = [], []
     with gr.Row(equal_height=True):
         for i in range(MAX_SIDES):
             # Side by side on a wide screen; on a phone (narrower than two min widths) they stack.
-            with gr.Column(min_width=320, visible=i < MIN_SIDES, elem_id=f"compare-side-{i}") as column:
+            with gr.Column(min_width=240, visible=i < MIN_SIDES, elem_id=f"compare-side-{i}") as column:
                 chats.append(gr.Chatbot(label=LETTERS[i], elem_id=f"compare-chat-{i}", height="55vh", buttons=["copy"],
                                         sanitize_html=True, feedback_options=None))
             columns.append(column)
@@ -76,7 +78,7 @@ def build_compare(say: Labels) -> ComparePage:
                         for outcome in VOTES)
     note = gr.Markdown("", elem_id="compare-note")
     with gr.Row():
-        stop = gr.Button(say("compare_stop"), size="sm", elem_id="compare-stop", variant="stop")
+        stop = gr.Button(say("compare_stop"), size="sm", elem_id="compare-stop")
         new = gr.Button(say("compare_new"), size="sm", elem_id="compare-new")
     return ComparePage(models, blind, tuple(chats), tuple(columns), question, pending, buttons, note, stop, new,
                        gr.State(Comparison()))
@@ -255,4 +257,7 @@ def _wire_compare(handlers: CompareHandlers, tab: Any, events: dict, concurrency
 
         button.click(vote, {page.state}, handlers.outputs(), **events)
     page.new.click(handlers.new, None, handlers.outputs(), cancels=[asked], **events)
+    for chat in page.chats:  # a side's own Clear button: the sides go together, so all start again
+        chat.clear(handlers.new, None, handlers.outputs(), cancels=[asked], **events)
     tab.select(handlers.model_choices, set(page.models), set(page.models), **events)
+    tab.select(None, None, None, js=FOLD_CONVERSATIONS_JS, **events)

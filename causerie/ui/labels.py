@@ -76,12 +76,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "tab_chat": ("Chat", "Discussion"),
     "tab_compare": ("Compare", "Comparer"),
     "tab_leaderboard": ("Leaderboard", "Classement"),
-    "compare_intro": ("One question to several models at once. Pick two to four; the prompt and parameters are "
-                      "the settings panel's. In blind mode the models are A, B… until you vote.",
-                      "Une même question à plusieurs modèles à la fois. Choisissez-en deux à quatre ; le prompt et les "
-                      "paramètres sont ceux des réglages. En aveugle, les modèles s'appellent A, B… jusqu'à votre vote."),
+    "compare_intro": ("One question to several models at once. Pick two to four (provider:model; C and D may stay "
+                      "empty); the prompt and parameters are the settings panel's. In blind mode the models are A, "
+                      "B… until you vote.",
+                      "Une même question à plusieurs modèles à la fois. Choisissez-en deux à quatre (fournisseur:modèle ; "
+                      "C et D peuvent rester vides) ; le prompt et les paramètres sont ceux des réglages. En aveugle, "
+                      "les modèles s'appellent A, B… jusqu'à votre vote."),
     **{f"compare_model_{i}": (f"Model {letter}", f"Modèle {letter}") for i, letter in enumerate("ABCD")},
-    "compare_model_info": ("provider:model; leave C and D empty for two", "fournisseur:modèle ; C et D vides pour deux"),
     "compare_blind": ("Blind: hide the names until I vote", "À l'aveugle : cacher les noms jusqu'à mon vote"),
     "compare_input": ("Ask all of them… (Enter sends)", "Posez votre question à tous… (Entrée envoie)"),
     "compare_stop": ("Stop", "Arrêter"),

@@ -1,0 +1,222 @@
+"""Compare mode as plain Python and through the API: the rating maths against hand-worked
+examples, the votes' store on SQLite and PostgreSQL, answers side by side from the scripted server
+(two speeds and one failing), Stop, and /compare."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+
+import pytest
+
+from causerie.answer import Answer
+from causerie.compare import Comparison, compare_once, side_by_side, split_ref
+from causerie.events import Failure, TextDelta
+from causerie.options import ChatOptions
+from causerie.rating import Tally, games, leaderboard
+from causerie.service import ChatService
+from causerie.settings import load_settings
+from causerie.store.urls import async_url
+from causerie.votes import BallotBox, Vote, preset_kind
+
+from conftest import run_async
+from scripted_server import Reply, text_stream
+
+TURNS = [{"role": "user", "content": "Which is faster?"}]
+
+
+def by_model(standings) -> dict:
+    return {s.model: s for s in standings}
+
+
+# -- the rating -----------------------------------------------------------------------------
+
+
+def test_bradley_terry_matches_a_hand_worked_example():
+    """Strengths 4 : 2 : 1 and games in exactly those ratios (A–B 2:1, B–C 2:1, A–C 4:1) satisfy
+    the likelihood equations (A: 6 wins = 3·4/6 + 5·4/5; B: 3 = 3·2/6 + 3·2/3; C: 2 = 5·1/5 + 3·1/3),
+    so the ratings are 400·log10 of 4, 2 and 1, centred on 1000: 1120.41, 1000, 879.59."""
+    tallies = [Tally(("A", "B"), "0", 2), Tally(("A", "B"), "1", 1), Tally(("B", "C"), "0", 2),
+               Tally(("C", "B"), "0", 1), Tally(("A", "C"), "0", 4), Tally(("C", "A"), "0", 1)]
+    ranked = leaderboard(tallies, prior=0, rounds=0)
+    assert [s.model for s in ranked] == ["A", "B", "C"]
+    assert [round(s.rating, 2) for s in ranked] == [1120.41, 1000.0, 879.59]
+    a = by_model(ranked)["A"]
+    assert (a.votes, a.wins, a.ties, a.losses) == (8, 6, 0, 2)
+
+
+def test_the_prior_keeps_an_unbeaten_model_finite():
+    """A beat B three times; with the prior's one tie (half a win each) that is 3.5 to 0.5:
+    strengths 7 : 1, 400·log10(7) = 338.04 points apart."""
+    ranked = by_model(leaderboard([Tally(("A", "B"), "0", 3)], prior=1, rounds=0))
+    assert math.isclose(ranked["A"].rating - ranked["B"].rating, 400 * math.log10(7), abs_tol=1e-6)
+    assert math.isclose(ranked["A"].rating + ranked["B"].rating, 2000, abs_tol=1e-6)
+
+
+def test_ties_and_all_bad_are_half_a_win_each_and_a_best_of_three_beats_both_others():
+    even = by_model(leaderboard([Tally(("A", "B"), "tie", 2), Tally(("B", "A"), "bad", 1)], rounds=0))
+    assert math.isclose(even["A"].rating, 1000, abs_tol=1e-6) and even["A"].ties == 3
+    assert sorted(games(Tally(("A", "B", "C"), "1", 1))) == [("B", "A", 1.0), ("B", "C", 1.0)]
+    assert sorted(games(Tally(("A", "B", "C"), "tie", 1))) == [("A", "B", 0.5), ("A", "C", 0.5), ("B", "C", 0.5)]
+
+
+def test_bootstrap_intervals_hold_the_rating_repeat_and_narrow_with_more_votes():
+    few = [Tally(("A", "B"), "0", 6), Tally(("A", "B"), "1", 4), Tally(("B", "C"), "0", 6), Tally(("B", "C"), "1", 4)]
+    many = [Tally(t.models, t.outcome, t.count * 20) for t in few]
+    first, again = leaderboard(few), leaderboard(few)
+    assert first == again  # seeded: the same votes show the same table
+    for standing in first:
+        assert standing.low <= standing.rating <= standing.high
+    width = {s.model: s.high - s.low for s in first}
+    assert all(s.high - s.low < width[s.model] / 2 for s in leaderboard(many))
+
+
+def test_a_vote_names_an_outcome_its_models_have():
+    with pytest.raises(ValueError):
+        Vote("q", ("a:x", "b:y"), "2")
+    with pytest.raises(ValueError):
+        Vote("q", ("a:x",), "tie")
+    assert preset_kind("letters-fr") == "letters" and preset_kind(None) == ""
+
+
+# -- the votes' store -------------------------------------------------------------------------
+
+
+def test_votes_are_kept_once_per_question_and_counted_by_preset(database_url):
+    async def body():
+        box = BallotBox(async_url(database_url))
+        try:
+            kept = [await box.record(Vote("q1", ("xai:grok", "openai:gpt"), "0", preset="letters")),
+                    await box.record(Vote("q1", ("xai:grok", "openai:gpt"), "1", preset="letters")),
+                    await box.record(Vote("q2", ("xai:grok", "openai:gpt"), "0", preset="code")),
+                    await box.record(Vote("q3", ("openai:gpt", "xai:grok"), "tie", preset="code"))]
+            return kept, await box.tallies(), await box.tallies("letters"), await box.standings("code")
+        finally:
+            await box.close()
+
+    kept, everything, letters, (code, code_votes) = run_async(body())
+    assert kept == [True, False, True, True]  # the second vote on q1 changed nothing
+    assert sorted(everything, key=lambda t: (t.models, t.outcome)) == [
+        Tally(("openai:gpt", "xai:grok"), "tie", 1), Tally(("xai:grok", "openai:gpt"), "0", 2)]
+    assert letters == [Tally(("xai:grok", "openai:gpt"), "0", 1)]
+    assert code_votes == 2 and code[0].model == "xai:grok" and (code[0].wins, code[0].ties) == (1, 1)
+
+
+# -- side by side ------------------------------------------------------------------------------
+
+
+async def _with_service(scripted, body):
+    service = ChatService(load_settings({"OPENAI_BASE_URL": scripted.base_url}))
+    try:
+        return await body(service)
+    finally:
+        await service.aclose()
+
+
+def sides(*models: str) -> list[ChatOptions]:
+    return [ChatOptions("openai", model) for model in models]
+
+
+def queue_race(scripted) -> None:
+    scripted.queue_for("fast", Reply(chunks=text_stream(*[f"f{n} " for n in range(5)]), delay=0.02))
+    scripted.queue_for("slow", Reply(chunks=text_stream(*[f"s{n} " for n in range(5)]), delay=0.25))
+    scripted.queue_for("broken", Reply.error(500, {"error": {"message": "upstream exploded"}}))
+
+
+def test_answers_run_at_once_and_one_failing_leaves_the_others(scripted):
+    queue_race(scripted)
+
+    async def body(service):
+        seen, started = [], time.perf_counter()
+        async for answers in side_by_side(service, sides("fast", "slow", "broken"), [TURNS] * 3, interval_s=lambda: 0.05):
+            seen.append(tuple((a.text, a.finished_at is not None) for a in answers))
+        return seen, answers, time.perf_counter() - started
+
+    seen, answers, took = run_async(_with_service(scripted, body))
+    fast, slow, broken = answers
+    assert fast.text == "f0 f1 f2 f3 f4 " and slow.text == "s0 s1 s2 s3 s4 " and not fast.failure and not slow.failure
+    assert broken.failure is not None and broken.failure.kind == "server" and broken.text == ""
+    assert fast.finished_at < slow.finished_at
+    # Shown while the slow one was still writing: the fast one whole.
+    assert any(fast_done and not slow_done for (_, fast_done), (_, slow_done), _ in seen)
+    # Together, not one after the other: the slow one alone takes 1.5 s (six pauses of 0.25 s
+    # between its seven frames), the fast one 0.12 s.
+    assert took < 1.5 + 0.4
+    assert [r["body"]["model"] for r in scripted.requests if r["path"] == "/v1/chat/completions"].count("fast") == 1
+
+
+def test_stop_closes_every_sides_stream(scripted):
+    for model in ("m1", "m2"):
+        scripted.queue_for(model, Reply(chunks=text_stream(*[f"w{n} " for n in range(40)]), delay=0.1))
+
+    async def body(service):
+        async for answers in side_by_side(service, sides("m1", "m2"), [TURNS] * 2, interval_s=lambda: 0.01):
+            if all(a.text for a in answers):
+                break  # Stop: the page's generator is closed, and so this one
+        await asyncio.sleep(0.3)
+        return [r["outcome"] for r in scripted.requests if r["path"] == "/v1/chat/completions"]
+
+    assert run_async(_with_service(scripted, body)) == ["disconnected", "disconnected"]
+
+
+def test_a_side_given_as_a_failure_keeps_it_and_the_others_answer(scripted):
+    async def body(service):
+        return await compare_once(service, [split_ref("no colon"), ChatOptions("nosuch", "m"), *sides("ok")], TURNS)
+
+    bad, unknown, ok = run_async(_with_service(scripted, body))
+    assert bad.failure.kind == "bad_argument" and "provider:model" in bad.failure.message
+    assert unknown.failure.kind == "not_ready" and "nosuch" in unknown.failure.message
+    assert ok.text == "Hello there!"
+
+
+def test_each_side_keeps_its_own_conversation_and_a_vote_is_once_per_whole_answer():
+    comparison = Comparison.start(["a:1", "b:2", "c:3"], blind=True, preset="code", shuffle=random.Random(3))
+    assert sorted(comparison.models) == ["a:1", "b:2", "c:3"] and not comparison.revealed
+    assert comparison.label(0) == "A"
+
+    def answer(text: str, failed: bool = False) -> Answer:
+        made = Answer()
+        if text:
+            made.apply(TextDelta(text))
+        if failed:
+            made.apply(Failure("server"))
+        return made
+
+    first = comparison.asked("Q1")
+    answered = first.with_answers([answer("x1"), answer("y1"), answer("", failed=True)], ended=False)
+    assert answered.turns[0] == ({"role": "user", "content": "Q1"}, {"role": "assistant", "content": "x1"})
+    assert answered.turns[2] == ()  # nothing written: the question is not left unanswered in its history
+    assert not answered.may_vote
+    whole = first.with_answers([answer("x1"), answer("y1"), answer("z1")], ended=True)
+    assert whole.may_vote and not whole.voted_for().may_vote and whole.voted_for().label(0) == whole.models[0]
+    second = whole.voted_for().asked("Q2")
+    assert second.question_id != whole.question_id and len(second.turns[1]) == 3 and not second.may_vote
+
+
+# -- /compare ------------------------------------------------------------------------------------
+
+
+def test_compare_api_answers_every_model_in_about_the_time_of_the_slowest(api, scripted):
+    queue_race(scripted)
+    started = time.perf_counter()
+    result = api.predict("Which is faster?", ["openai:fast", "openai:slow", "openai:broken", "nosuch:x"],
+                         api_name="/compare")
+    took = time.perf_counter() - started
+    assert [entry["model"] for entry in result] == ["openai:fast", "openai:slow", "openai:broken", "nosuch:x"]
+    fast, slow, broken, unknown = result
+    assert fast["answer"] == "f0 f1 f2 f3 f4 " and fast["error"] is None and fast["timings"]["ttft_s"] is not None
+    assert slow["answer"] == "s0 s1 s2 s3 s4 " and slow["timings"]["total_s"] > fast["timings"]["total_s"]
+    assert "upstream exploded" in broken["error"] and broken["answer"] == ""
+    assert "Unknown provider 'nosuch'" in unknown["error"]
+    assert set(fast) == {"model", "answer", "error", "timings", "usage", "cost_usd", "finish_reason"}
+    assert took < slow["timings"]["total_s"] + 1.0
+
+
+def test_compare_api_refuses_a_wrong_models_argument_by_name(api):
+    from gradio_client.exceptions import AppError
+
+    for wrong in ([], "openai:a", ["a:1"] * 5, [1, 2]):
+        with pytest.raises(AppError, match="'models' must be a list of 1 to 4"):
+            api.predict("Hi", wrong, api_name="/compare")
