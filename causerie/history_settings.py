@@ -126,5 +126,8 @@ def load_history_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool
     limits = Limits(max_conversations=int(number(env, "CAUSERIE_HISTORY_MAX_CONVERSATIONS", 200, minimum=1)),
                     max_bytes=int(number(env, "CAUSERIE_HISTORY_MAX_MB", 2, minimum=0.01) * 1_000_000))
     database_url = _database_url(env, on_space, bool(users) or oauth)
+    if on_space and not database_url and not env.get("CAUSERIE_DATA_DIR", "").strip():
+        log.warning("Compare's votes are kept in a SQLite file on the Space's own disk, which a restart empties: "
+                    "set DATABASE_URL, or CAUSERIE_DATA_DIR=/data with the Space's persistent storage")
     return HistorySettings(secret=secret, secret_kept=kept, limits=limits, database_url=database_url, auth_users=users,
                            votes_url=database_url or _default_database(env))
