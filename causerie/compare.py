@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .answer import Answer
-from .events import Event, Failure, Status
+from .events import Event, Failure, Finish, Status
 from .limits import Visitor
 from .options import ChatOptions
 from .service import ChatService
@@ -37,7 +37,8 @@ def split_ref(ref: Any, argument: str = "models") -> tuple[str, str] | Failure:
     """"provider:model" as (provider id, model); the model may hold colons of its own
     ("openrouter:meta-llama/llama-3-8b-instruct:free")."""
     provider_id, colon, model = ref.partition(":") if isinstance(ref, str) else ("", "", "")
-    if not colon or not provider_id.strip() or not model.strip():
+    # No spaces or line breaks inside: model ids have none, and votes keep one per line.
+    if not colon or not provider_id.strip() or not model.strip() or any(c.isspace() for c in model.strip()):
         return Failure("bad_argument", {"argument": argument, "expected": '"provider:model", as in "xai:grok-4.3"',
                                         "got": repr(ref)[:80]})
     return provider_id.strip(), model.strip()
@@ -83,7 +84,11 @@ async def side_by_side(service: ChatService, sides: Sequence[ChatOptions | Failu
             first = answer.first_token_at is None
             answer.apply(event)
             now = time.perf_counter()
-            if now >= next_update or type(event) is Status or (first and answer.first_token_at is not None):
+            kind = type(event)
+            # At once: a side's first token, a status, and a side's end (its last words would
+            # otherwise wait for another side's next event).
+            if (now >= next_update or kind is Status or kind is Finish or kind is Failure
+                    or (first and answer.first_token_at is not None)):
                 next_update = now + interval_s()
                 yield answers
         yield answers
@@ -114,12 +119,16 @@ class Comparison:
     """Each side's conversation so far, as plain {role, content} turns."""
     blind: bool = True
     preset: str = ""
+    """The kind of preset the last question was asked with (rating.preset_kind)."""
     question_id: str = ""
     """The last question's (made when it was asked): a vote is for it, once."""
     answered: bool = False
-    """Every side's answer to the last question ended (stopped answers are not voted on)."""
+    """Every side answered the last question in full, from the provider's own address (a stopped,
+    failed or self-served answer is not voted on)."""
     voted: bool = False
     revealed: bool = False
+    """The names show: from the start when not blind, else after the vote. Votes are taken only
+    before (names sway them)."""
 
     @classmethod
     def start(cls, models: Sequence[str], *, blind: bool, preset: str = "", shuffle: random.Random | None = None) -> Comparison:
@@ -130,25 +139,22 @@ class Comparison:
             (shuffle or random.SystemRandom()).shuffle(order)
         return cls(tuple(order), tuple(() for _ in order), blind=blind, preset=preset, revealed=not blind)
 
-    def label(self, index: int) -> str:
-        return self.models[index] if self.revealed else LETTERS[index]
-
-    def asked(self, question: str) -> Comparison:
+    def asked(self, question: str, preset: str = "") -> Comparison:
         """A new question to every side (each side's earlier turns are sent with it)."""
         return dataclasses.replace(self, turns=tuple((*side, {"role": "user", "content": question}) for side in self.turns),
-                                   question_id=secrets.token_hex(16), answered=False, voted=False)
+                                   question_id=secrets.token_hex(16), answered=False, voted=False, preset=preset)
 
     def with_answers(self, answers: Sequence[Answer], *, ended: bool) -> Comparison:
         """Each side's answer added to its conversation (a partial one too); a side that wrote
         nothing loses the question, so that its next request does not hold it unanswered.
-        `ended`: every side answered in full, so the question may be voted on."""
+        `ended`: every side answered in full from its provider's own address."""
         turns = tuple((*side, {"role": "assistant", "content": answer.text}) if answer.text else side[:-1]
                       for side, answer in zip(self.turns, answers, strict=True))
         return dataclasses.replace(self, turns=turns, answered=ended)
 
     @property
     def may_vote(self) -> bool:
-        return bool(self.question_id) and self.answered and not self.voted
+        return bool(self.question_id) and self.answered and not self.voted and not self.revealed
 
     def voted_for(self) -> Comparison:
         return dataclasses.replace(self, voted=True, revealed=True)

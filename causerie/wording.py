@@ -15,6 +15,7 @@ from typing import Any
 from .wording_fr import FAILURES_FR, HISTORY_FR, NOTICES_FR, PAGE_FR, PARTS_FR, STATUSES_FR
 
 FAILURES_EN: dict[str, str] = {
+    "blind": "{letter} could not answer this question.",
     "auth": "{provider} rejected the API key (HTTP {status}): {key_hint}.{said}",
     "credits": "{provider} refused the request: the account is out of credits or over its spending limit "
                "(HTTP {status}).{said} Add credits or raise the limit in the provider's console.",
@@ -117,6 +118,7 @@ FAILURES_EN: dict[str, str] = {
 }
 
 STATUSES_EN: dict[str, str] = {
+    "blind": "Waiting for the answer…",
     "retrying": "{provider} answered HTTP {status}; trying again in {seconds:.0f} s ({attempt}/{max_retries}).",
     "reconnecting": "Could not reach {provider}; trying again in {seconds:.1f} s ({attempt}/{max_retries}).",
     "queued": "Waiting for {provider}: it answers one person at a time, {ahead} ahead of you.",
@@ -193,10 +195,11 @@ PAGE_EN: dict[str, str] = {
     "totals_unpriced": " · no price known",
     "totals_some_unpriced": " (+{count} without a known price)",
     "compare.pick_two": "Pick at least two different models (provider:model) to compare.",
-    "compare.too_many": "At most {limit} models are compared at once.",
     "compare.vote_now": "Which answer is better? Your vote reveals the names.",
     "compare.vote_now.open": "Which answer is better?",
     "compare.no_vote": "No vote on this question: {letters} did not answer in full.",
+    "compare.no_vote.own_endpoint": "No vote on this question: an answer came from your own base URL, not the provider's.",
+    "compare.shown": "The names show: votes are taken in blind comparisons only (New comparison, with Blind ticked).",
     "compare.voted": "Vote kept. {names}",
     "compare.voted_already": "This question has its vote already.",
     "compare.vote_lost": "The vote could not be kept (the votes' database did not answer); the answers stay.",
@@ -204,6 +207,7 @@ PAGE_EN: dict[str, str] = {
     "leaderboard.empty": "No votes yet: compare models and vote, and they are ranked here.",
     "leaderboard.count": "{votes} votes · {model_count} models",
     "leaderboard.count.one": "1 vote · {model_count} models",
+    "leaderboard.apart": " · {count} more not yet compared with these, even through others",
     "leaderboard.unavailable": "The leaderboard is unavailable: the votes' database did not answer.",
 }
 

@@ -4,6 +4,7 @@ parameters as the English tables in wording.py (tests/test_wording.py checks bot
 from __future__ import annotations
 
 FAILURES_FR: dict[str, str] = {
+    "blind": "{letter} n'a pas pu répondre à cette question.",
     "auth": "{provider} a refusé la clé d'API (HTTP {status}) : {key_hint}.{said}",
     "credits": "{provider} a refusé la requête : le compte n'a plus de crédits ou a dépassé sa limite de dépenses "
                "(HTTP {status}).{said} Ajoutez des crédits ou relevez la limite dans la console du fournisseur.",
@@ -109,6 +110,7 @@ FAILURES_FR: dict[str, str] = {
 }
 
 STATUSES_FR: dict[str, str] = {
+    "blind": "En attente de la réponse…",
     "retrying": "{provider} a répondu HTTP {status} ; nouvel essai dans {seconds:.0f} s ({attempt}/{max_retries}).",
     "reconnecting": "{provider} est injoignable ; nouvel essai dans {seconds:.1f} s ({attempt}/{max_retries}).",
     "queued": "En attente de {provider} : il répond à une personne à la fois, {ahead} avant vous.",
@@ -187,10 +189,11 @@ PAGE_FR: dict[str, str] = {
     "totals_unpriced": " · prix inconnu",
     "totals_some_unpriced": " (+{count} sans prix connu)",
     "compare.pick_two": "Choisissez au moins deux modèles différents (fournisseur:modèle) à comparer.",
-    "compare.too_many": "On compare au plus {limit} modèles à la fois.",
     "compare.vote_now": "Quelle réponse est la meilleure ? Votre vote révèle les noms.",
     "compare.vote_now.open": "Quelle réponse est la meilleure ?",
     "compare.no_vote": "Pas de vote pour cette question : {letters} n'a pas répondu en entier.",
+    "compare.no_vote.own_endpoint": "Pas de vote pour cette question : une réponse venait de votre propre URL de base, pas du fournisseur.",
+    "compare.shown": "Les noms sont visibles : on ne vote qu'à l'aveugle (Nouvelle comparaison, avec « À l'aveugle » coché).",
     "compare.voted": "Vote enregistré. {names}",
     "compare.voted_already": "Cette question a déjà son vote.",
     "compare.vote_lost": "Le vote n'a pas pu être enregistré (la base des votes n'a pas répondu) ; les réponses restent.",
@@ -198,6 +201,7 @@ PAGE_FR: dict[str, str] = {
     "leaderboard.empty": "Aucun vote pour l'instant : comparez des modèles et votez, ils seront classés ici.",
     "leaderboard.count": "{votes} votes · {model_count} modèles",
     "leaderboard.count.one": "1 vote · {model_count} modèles",
+    "leaderboard.apart": " · {count} autres pas encore comparés à ceux-ci, même par d'autres",
     "leaderboard.unavailable": "Le classement est indisponible : la base des votes n'a pas répondu.",
 }
 

@@ -25,11 +25,12 @@ def compare_app(scripted, tmp_path):
     running.close()
 
 
-def queue_answers(scripted, rounds: int = 1) -> None:
-    """model-a answers fast, model-b slowly, word by word."""
+def queue_answers(scripted, rounds: int = 1, first_delay: float = 0.0) -> None:
+    """model-a answers fast, model-b slowly (after `first_delay` of silence), word by word."""
     for _ in range(rounds):
         for model, delay in (("model-a", 0.02), ("model-b", 0.3)):
-            scripted.queue_for(model, Reply(chunks=text_stream(*re.findall(r"\S+\s*", ANSWERS[model])), delay=delay))
+            scripted.queue_for(model, Reply(chunks=text_stream(*re.findall(r"\S+\s*", ANSWERS[model])), delay=delay,
+                                            first_delay=first_delay if model == "model-b" else 0.0))
 
 
 def open_compare(page: Page, url: str, tab: str = "Compare") -> None:
@@ -57,9 +58,13 @@ def side_text(page: Page, index: int) -> str:
 
 
 def test_blind_vote_reveals_the_models_and_moves_the_leaderboard(compare_app, scripted, page: Page):
-    queue_answers(scripted, rounds=2)
+    queue_answers(scripted, rounds=2, first_delay=1.6)
     open_compare(page, compare_app.url)
     ask(page, "Which is faster?")
+    # A silent model is waited for without its provider's name ("Waiting for OpenAI…" in the chat).
+    sides = page.locator("#compare-side-0, #compare-side-1")
+    expect(sides.filter(has_text="Waiting for the answer")).to_have_count(1, timeout=10000)
+    assert "OpenAI" not in page.locator("#compare-tab").inner_text()
     for index in (0, 1):
         expect(page.locator(f"#compare-chat-{index} [data-testid='bot']").first).to_contain_text(
             re.compile("Alpha answers first|Beta takes its time"), timeout=15000)
@@ -79,9 +84,10 @@ def test_blind_vote_reveals_the_models_and_moves_the_leaderboard(compare_app, sc
     expect(page.locator("#vote-0")).to_be_hidden()  # one vote per question
     expect(page.locator("#compare-chat-0 [data-testid='block-label']")).to_contain_text("openai:model-")
 
-    # A follow-up goes on with each side's own conversation.
+    # A follow-up goes on with each side's own conversation; no vote now that the names show.
     ask(page, "And now?")
-    expect(page.locator("#vote-0")).to_be_visible(timeout=15000)
+    expect(page.locator("#compare-note")).to_contain_text("The names show", timeout=15000)
+    expect(page.locator("#vote-0")).to_be_hidden()
     asked = [r["body"] for r in scripted.requests if r["path"] == "/v1/chat/completions"]
     assert len(asked) == 4
     for body in asked[2:]:

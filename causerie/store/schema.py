@@ -25,7 +25,7 @@ conversations = sa.Table(
 
 votes = sa.Table(
     "votes", metadata,
-    # One vote per compared question: the id is the question's (made by the server when it asked).
+    # Votes are taken blind only (before the names show). One vote per compared question: the id is the question's (made by the server when it asked).
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("created_at", sa.Float, nullable=False),
     # The models as they were shown (A, B, ...), "provider:model" each, one per line: votes on the
@@ -35,6 +35,5 @@ votes = sa.Table(
     sa.Column("outcome", sa.String(8), nullable=False),
     # The preset's kind (letters, science, code...: its id without the language), "" for none.
     sa.Column("preset", sa.String(100), nullable=False),
-    sa.Column("blind", sa.Boolean, nullable=False),
     sa.Index("votes_by_preset", "preset"),
 )

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..rating import Tally
-from ..votes import Vote
+from ..rating import Tally, Vote
 from .database import Database
 from .schema import votes as table
 
@@ -23,7 +22,7 @@ class VoteStore:
         async def work(connection: AsyncConnection) -> bool:
             insert = self._database.insert(table).values(
                 id=vote.question_id, created_at=vote.created_at, models="\n".join(vote.models),
-                outcome=vote.outcome, preset=vote.preset, blind=vote.blind)
+                outcome=vote.outcome, preset=vote.preset)
             result = await connection.execute(insert.on_conflict_do_nothing(index_elements=["id"]))
             return result.rowcount == 1
 

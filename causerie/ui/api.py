@@ -17,8 +17,9 @@ from ..answer import Answer
 from ..compare import MAX_SIDES, compare_once, split_ref
 from ..events import Failure
 from ..options import InvalidOptions, api_options, plain_history, question, stripped
+from ..rating import preset_kind
 from ..service import ChatService
-from ..votes import BallotBox, VotesUnavailable, preset_kind
+from ..votes import BallotBox, VotesUnavailable
 from ..wording import words
 from .leaderboard_page import rows
 from .visitors import visitor_of
@@ -26,7 +27,8 @@ from .visitors import visitor_of
 ARGUMENTS = ("message", "history", "system_prompt", "provider", "model", "temperature", "max_tokens",
              "reasoning_effort", "top_p", "api_key", "base_url", "tools", "x_handles", "excluded_x_handles",
              "from_date", "to_date", "models")
-"""What /chat and /chat_details take, in their positional order (new arguments go last)."""
+"""The arguments the endpoints take by name and pass on (each endpoint's signature gives its
+positional order: new arguments go last)."""
 
 
 def _error(message: str) -> gr.Error:
@@ -154,18 +156,18 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
         if ballots is None:
             return []
         try:
-            standings, _ = await ballots.standings(preset_kind(stripped("preset", preset)))
+            board = await ballots.board(preset_kind(stripped("preset", preset)))
         except InvalidOptions as exc:
             raise _error(exc.failure.message) from None
         except VotesUnavailable:
             raise _error(words("page", "leaderboard.unavailable")) from None
-        return rows(standings)
+        return rows(board.standings)
 
     limit = service.settings.concurrency_limit
     gr.api(chat, api_name="chat", concurrency_limit=limit)
     gr.api(chat_details, api_name="chat_details", concurrency_limit=limit)
     gr.api(compare, api_name="compare", concurrency_limit=limit)
-    gr.api(leaderboard, api_name="leaderboard", concurrency_limit=limit)
+    gr.api(leaderboard, api_name="leaderboard", concurrency_limit=1, concurrency_id="leaderboard")
 
 
 def compared_models(value: Any) -> list[str]:

@@ -19,11 +19,12 @@ import gradio as gr
 
 from ..answer import Answer
 from ..compare import LETTERS, MAX_SIDES, MIN_SIDES, Comparison, model_ref, side_by_side, split_ref
-from ..events import Failure
+from ..events import Failure, Status
 from ..options import ChatOptions, InvalidOptions
 from ..prompts import Preset
+from ..rating import Vote, preset_kind
 from ..service import ChatService
-from ..votes import BallotBox, Vote, VotesUnavailable, preset_kind
+from ..votes import BallotBox, VotesUnavailable
 from ..wording import words
 from .labels import Labels, text
 from .leaderboard_page import LeaderboardHandlers, LeaderboardPage, build_leaderboard, wire_leaderboard
@@ -88,6 +89,15 @@ def _say(language: str, kind: str, **params: Any) -> str:
     return words("page", kind, params, language)
 
 
+def _blind(answer: Answer, letter: str) -> Answer:
+    """The answer as a blind comparison shows it: named by its letter, with nothing that names or
+    hints at its provider or model (waiting and failure messages name the provider; the cost and
+    the token counts hint at the model)."""
+    return dataclasses.replace(answer, provider_label=letter, model="", usage=None,
+                               status=Status("blind") if answer.status is not None else None,
+                               failure=Failure("blind", {"letter": letter}) if answer.failure is not None else None)
+
+
 def _chat_label(comparison: Comparison, index: int) -> str:
     return LETTERS[index] if not comparison.revealed else f"{LETTERS[index]} · {comparison.models[index]}"
 
@@ -103,7 +113,7 @@ class CompareHandlers:
 
     def outputs(self) -> set:
         page = self.page
-        return {*page.chats, *page.columns, *page.vote_buttons, page.note, page.state}
+        return {*page.chats, *page.columns, *page.vote_buttons, page.note, page.state, page.question}
 
     def _sides(self, comparison: Comparison, values: Mapping[Any, Any]) -> list[ChatOptions | Failure]:
         """Each side's options: the panel's prompt and parameters, its own provider and model."""
@@ -147,16 +157,15 @@ class CompareHandlers:
             yield {}
             return
         picked = list(dict.fromkeys(ref.strip() for box in page.models if (ref := values[box]) and ref.strip()))
-        if len(picked) < MIN_SIDES:
-            yield {page.note: _say(language, "compare.pick_two")}
+        if len(picked) < MIN_SIDES:  # (the question goes back into the box)
+            yield {page.note: _say(language, "compare.pick_two"), page.question: question}
             return
         comparison: Comparison = values[page.state]
         chats = [list(values[chat] or []) for chat in page.chats]
         if set(comparison.models) != set(picked) or comparison.blind != bool(values[page.blind]):
-            comparison = Comparison.start(picked, blind=bool(values[page.blind]),
-                                          preset=preset_kind(values.get(self.settings.preset)))
+            comparison = Comparison.start(picked, blind=bool(values[page.blind]))
             chats = [[] for _ in page.chats]
-        comparison = comparison.asked(question)
+        comparison = comparison.asked(question, preset_kind(values.get(self.settings.preset)))
         count = len(comparison.models)
         shown = [chats[i] + [message("user", question)] for i in range(count)]
         sides = self._sides(comparison, values)
@@ -170,17 +179,20 @@ class CompareHandlers:
                        page.state: comparison.with_answers(answers, ended=False)}
                 first = {}
         failed = [LETTERS[i] for i, answer in enumerate(answers) if answer.failure is not None]
-        comparison = comparison.with_answers(answers, ended=not failed)
+        # An answer from the visitor's own base URL could be anyone's under any name: no vote.
+        own = any(type(side) is ChatOptions and side.base_url for side in sides)
+        comparison = comparison.with_answers(answers, ended=not failed and not own)
         note = (_say(language, "compare.no_vote", letters=", ".join(failed)) if failed else
-                _say(language, "compare.vote_now", why=None if comparison.blind and not comparison.revealed else "open"))
+                _say(language, "compare.no_vote", why="own_endpoint") if own else
+                _say(language, "compare.shown") if comparison.revealed else _say(language, "compare.vote_now"))
         yield {**self._chats(comparison, shown, answers, language), **self._vote_buttons(comparison),
                page.note: note, page.state: comparison}
 
     def _chats(self, comparison: Comparison, shown: list[list], answers: tuple[Answer, ...], language: str) -> dict:
         updates = {}
         for i, answer in enumerate(answers):
-            if not comparison.revealed:  # the footer names no provider or model until the vote
-                answer = dataclasses.replace(answer, provider_label=LETTERS[i], model="")
+            if not comparison.revealed:
+                answer = _blind(answer, LETTERS[i])
             updates[self.page.chats[i]] = shown[i] + render(answer, language)
         return updates
 
@@ -189,7 +201,7 @@ class CompareHandlers:
         comparison: Comparison = values[page.state]
         if not comparison.may_vote:
             return {page.note: _say(language, "compare.voted_already"), **self._vote_buttons(comparison)}
-        vote = Vote(comparison.question_id, comparison.models, outcome, comparison.preset, comparison.blind)
+        vote = Vote(comparison.question_id, comparison.models, outcome, comparison.preset)
         try:
             kept = await self.ballots.record(vote)
         except VotesUnavailable:
@@ -242,7 +254,7 @@ def build_tabs(say: Labels, presets: list[Preset]) -> Tabs:
 def wire_tabs(service: ChatService, ballots: BallotBox, tabs: Tabs, settings: PageSettings, events: dict) -> None:
     _wire_compare(CompareHandlers(service, ballots, tabs.compare, settings), tabs.compare_tab, events,
                   service.settings.concurrency_limit)
-    wire_leaderboard(LeaderboardHandlers(ballots, tabs.leaderboard), tabs.leaderboard_tab, events)
+    wire_leaderboard(LeaderboardHandlers(ballots, tabs.leaderboard), tabs.leaderboard_tab)
 
 
 def _wire_compare(handlers: CompareHandlers, tab: Any, events: dict, concurrency_limit: int) -> None:

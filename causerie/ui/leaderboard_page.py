@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,8 @@ from typing import Any
 import gradio as gr
 
 from ..prompts import Preset
-from ..rating import Standing
-from ..votes import BallotBox, VotesUnavailable, preset_kind
+from ..rating import Standing, preset_kind
+from ..votes import BallotBox, VotesUnavailable
 from ..wording import number, words
 from .labels import Labels
 from .visitors import page_language
@@ -61,13 +62,27 @@ def rows(standings: list[Standing]) -> list[dict[str, Any]]:
             for rank, s in enumerate(standings, 1)]
 
 
+KEEP_CSV_S = 600
+
+
+def _cell(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula (a model named "=cmd…") is quoted."""
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+
+
 def write_csv(records: list[dict[str, Any]], folder: Path, kind: str) -> Path:
-    path = folder / f"leaderboard{'-' + kind if kind else ''}.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    """A file of its own for each call (Gradio copies it for the download): another visitor's
+    call never rewrites one being downloaded. Files older than ten minutes go."""
+    now = time.time()
+    for old in folder.glob("leaderboard-*.csv"):
+        if now - old.stat().st_mtime > KEEP_CSV_S:
+            old.unlink(missing_ok=True)
+    descriptor, name = tempfile.mkstemp(prefix=f"leaderboard-{kind or 'all'}-", suffix=".csv", dir=folder)
+    with open(descriptor, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(records)
-    return path
+        writer.writerows({key: _cell(value) for key, value in record.items()} for record in records)
+    return Path(name)
 
 
 class LeaderboardHandlers:
@@ -82,9 +97,10 @@ class LeaderboardHandlers:
         language = page_language(request)
         heads = list(HEADERS.get(language, HEADERS["en"]))
         try:
-            standings, votes = await self.ballots.standings(kind or None)
+            board = await self.ballots.board(kind or None)
         except VotesUnavailable:
             return gr.update(value=None, headers=heads), words("page", "leaderboard.unavailable", None, language), gr.update(value=None)
+        standings, votes = board.standings, board.votes
         if not standings:
             return gr.update(value=None, headers=heads), words("page", "leaderboard.empty", None, language), gr.update(value=None)
         records = rows(standings)
@@ -93,11 +109,15 @@ class LeaderboardHandlers:
                   r["votes"], r["wins"], r["ties"], r["losses"]] for r in records]
         summary = words("page", "leaderboard.count", {"votes": number(votes, language), "model_count": len(standings),
                                                       "why": "one" if votes == 1 else None}, language)
+        if board.apart:
+            summary += words("page", "leaderboard.apart", {"count": board.apart}, language)
         path = write_csv(records, self._folder, kind or "")
         return gr.update(value=table, headers=heads), summary, gr.update(value=str(path))
 
 
-def wire_leaderboard(handlers: LeaderboardHandlers, tab: Any, events: dict) -> None:
+def wire_leaderboard(handlers: LeaderboardHandlers, tab: Any) -> None:
     page = handlers.page
-    tab.select(handlers.show, page.preset, handlers.outputs(), **events)
-    page.preset.input(handlers.show, page.preset, handlers.outputs(), **events)
+    # Queued, one at a time: a leaderboard not computed in the last seconds costs a few hundred fits.
+    queued = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "leaderboard"}
+    tab.select(handlers.show, page.preset, handlers.outputs(), **queued)
+    page.preset.input(handlers.show, page.preset, handlers.outputs(), **queued)

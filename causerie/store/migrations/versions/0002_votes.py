@@ -21,7 +21,6 @@ def upgrade() -> None:
         sa.Column("models", sa.Text, nullable=False),
         sa.Column("outcome", sa.String(8), nullable=False),
         sa.Column("preset", sa.String(100), nullable=False),
-        sa.Column("blind", sa.Boolean, nullable=False),
     )
     op.create_index("votes_by_preset", "votes", ["preset"])
 
