@@ -43,3 +43,24 @@ def test_the_app_imports_gradio_without_rewriting_its_type_stubs():
             "print(meta.create_or_modify_pyi.__name__, be.create_or_modify_pyi.__name__, gr.Chatbot.__name__)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["_leave_stubs_alone", "_leave_stubs_alone", "Chatbot"], done.stderr[-2000:]
+
+
+def test_sessions_make_block_configs_on_demand_and_a_deep_link_gets_the_same_ones():
+    """configs_on_demand: a new session makes no block configs; the ones a deep link reads are
+    those Gradio made at the session's start, with the blocks an event updated as updated."""
+    from gradio.state_holder import SessionState
+
+    from causerie.service import ChatService
+    from causerie.settings import load_settings
+    from causerie.ui import Labels, build_demo
+
+    demo = build_demo(ChatService(load_settings({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})), labels=Labels())
+    textbox = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "system-prompt")
+    lazy, eager = SessionState(demo), SessionState.__new__(SessionState)
+    SessionState._eager_init(eager, demo)
+    eager._page_blocks = demo.blocks
+    assert lazy.config_values == {} and len(eager.config_values) == len(demo.blocks)
+    for state in (lazy, eager):  # an event sets a block's value, as Gradio's postprocessing does
+        state._update_value_in_config(textbox._id, "changed")
+    assert list(lazy.components) == list(eager.components)
+    assert any(c.get("props", {}).get("value") == "changed" for c in lazy.components)
