@@ -45,9 +45,10 @@ def test_the_app_imports_gradio_without_rewriting_its_type_stubs():
     assert done.stdout.split() == ["_leave_stubs_alone", "_leave_stubs_alone", "Chatbot"], done.stderr[-2000:]
 
 
-def test_sessions_make_block_configs_on_demand_and_a_deep_link_gets_the_same_ones():
-    """configs_on_demand: a new session makes no block configs; the ones a deep link reads are
-    those Gradio made at the session's start, with the blocks an event updated as updated."""
+def test_sessions_keep_no_copies_of_the_pages_configs():
+    """no_config_copies: a session keeps its State values and the components its events
+    replaced, and no config of the page's blocks (Gradio's are for deep links, which the app
+    does not offer); one is still made for a deep link if asked."""
     from gradio.state_holder import SessionState
 
     from causerie.service import ChatService
@@ -56,11 +57,15 @@ def test_sessions_make_block_configs_on_demand_and_a_deep_link_gets_the_same_one
 
     demo = build_demo(ChatService(load_settings({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})), labels=Labels())
     textbox = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "system-prompt")
-    lazy, eager = SessionState(demo), SessionState.__new__(SessionState)
-    SessionState._eager_init(eager, demo)
-    eager._page_blocks = demo.blocks
-    assert lazy.config_values == {} and len(eager.config_values) == len(demo.blocks)
-    for state in (lazy, eager):  # an event sets a block's value, as Gradio's postprocessing does
-        state._update_value_in_config(textbox._id, "changed")
-    assert list(lazy.components) == list(eager.components)
-    assert any(c.get("props", {}).get("value") == "changed" for c in lazy.components)
+    state_block = next(b for b in demo.blocks.values() if isinstance(b, gr.State))
+    session = SessionState(demo)
+    session._update_value_in_config(textbox._id, "the whole chat, say")  # as Gradio does per input and output
+    session[textbox._id] = gr.Textbox("changed", elem_id="system-prompt", render=False)  # an update
+    session._update_config(textbox._id)
+    session[state_block._id] = "a value"
+    assert session.config_values == {}
+    assert session[state_block._id] == "a value" and state_block._id in session._state_ttl  # still expires
+    assert session[textbox._id].value == "changed"
+    configs = list(session.components)
+    assert len(configs) == len(demo.blocks)
+    assert any(c.get("props", {}).get("value") == "changed" for c in configs)

@@ -9,6 +9,7 @@ before, see bench/NOTES.md for after. The schema is computed once per component,
 
 from __future__ import annotations
 
+import datetime
 import functools
 
 import gradio as gr
@@ -33,18 +34,20 @@ class _ConfigOnly:
         self.default_config, self.blocks = default_config, {}
 
 
-def configs_on_demand() -> None:
-    """Gradio's SessionState makes, when each new session starts, a config of every block of the
-    page (`config_values`), kept for the session's life (up to 10,000 sessions): for deep links,
-    which this app does not use, and for blocks an event updated, which it keeps up to date
-    itself. Measured with this page (151 blocks): 7 ms of CPU and about 200 KB of memory per
-    session. Here a session starts with none; a block's config is made when an event updates it,
-    as before, and the others only if a deep link is asked for (the same configs as before:
-    tests/test_ui_parts.py compares them)."""
+def no_config_copies() -> None:
+    """Gradio's SessionState keeps, for each session, a config of every block of the page, made
+    when the session starts and remade (or given the new value) whenever an event reads or sets a
+    block (`config_values`). Its one reader is deep links (gr.DeepLinkButton), which this app does
+    not offer. Measured with this page (151 blocks): 7 ms of CPU and about 200 KB of memory per
+    new session, then a config per input and per update of every answer, and each session's chat
+    held in it until Gradio drops the session (up to 10,000 sessions later). Here a session keeps
+    only what it must: its State values and the components its events replaced. A deep link, if
+    one were asked for, gets each block's config as the session's blocks stand, made then."""
     from gradio import state_holder
+    from gradio.components import State
 
     session = state_holder.SessionState
-    if getattr(session, "_configs_on_demand", False):
+    if getattr(session, "_no_config_copies", False):
         return
     original_init = session.__init__
 
@@ -52,14 +55,22 @@ def configs_on_demand() -> None:
         original_init(self, _ConfigOnly(blocks.default_config))
         self._page_blocks = blocks.blocks
 
+    def __setitem__(self, key: int, value) -> None:
+        block = self.blocks_config.blocks.get(key)
+        if isinstance(block, State):
+            self._state_ttl[key] = (block.time_to_live, datetime.datetime.now())
+            self.state_data[key] = value
+        else:
+            self.blocks_config.blocks[key] = value
+
     def components(self):
         for key, block in self.blocks_config.blocks.items():
-            if key in self._page_blocks:
-                config = self.config_values.get(key) or self.blocks_config.config_for_block(key, [], block)
-                if config:
-                    yield config
+            if key in self._page_blocks and (config := self.blocks_config.config_for_block(key, [], block)):
+                yield config
 
     session.__init__ = __init__
+    session.__setitem__ = __setitem__
+    session._update_config = lambda self, key: None
+    session._update_value_in_config = lambda self, key, value: None
     session.components = property(components)
-    session._configs_on_demand = True
-    session._eager_init = original_init
+    session._no_config_copies = True

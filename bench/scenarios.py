@@ -1,0 +1,133 @@
+"""The benchmark's scenarios beyond one fresh question per user (run by bench/run.py):
+
+- long chat: 20 users at once, each with a fresh chat, then each with 100 earlier turns (200
+  messages, about 280 KB) in it, in turn, twice: CPU per answer and TTFT of each;
+- many sessions, open loop: a new visitor every 1/40 s (each opens the page and asks one question),
+  4,000 of them: RSS, TTFT and CPU per answer for each thousand;
+- two processes behind nginx (when nginx is installed): 100 users through the balancer against
+  100 on one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from load import QUESTION, GradioPlan, RunResult, UserResult, gradio_user, run_users
+
+TICKS = os.sysconf("SC_CLK_TCK")
+TURN_WORDS = ("The sky looks blue because air scatters short wavelengths of sunlight more than long ones; "
+              "the effect is named after Lord Rayleigh, who worked out its dependence on wavelength. ") * 5
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def long_history(turns: int) -> list[dict[str, Any]]:
+    """A chat of `turns` earlier questions and answers, as the page sends it (about 1.4 KB a
+    message; no "tokN " in it, which the generator counts as streamed tokens)."""
+    def part(text: str) -> list[dict[str, Any]]:
+        return [{"type": "text", "text": text}]
+
+    chat = []
+    for n in range(turns):
+        chat.append({"role": "user", "content": part(f"Question {n}: why is the sky blue? " + TURN_WORDS[:300]),
+                     "metadata": None, "options": None})
+        chat.append({"role": "assistant", "content": part(f"Answer {n}. " + TURN_WORDS[:1400]), "metadata": None,
+                     "options": None})
+    return chat
+
+
+def with_history(plan: GradioPlan, chat: list[dict[str, Any]], chatbot_index: int) -> GradioPlan:
+    """The same submit, from a page whose chat already holds `chat` (the question shown after it,
+    as the page's own JavaScript step shows it)."""
+    data = list(plan.chat_data)
+    data[chatbot_index] = [*chat, {"role": "user", "content": [{"type": "text", "text": QUESTION}], "metadata": None,
+                                   "options": None}]
+    return replace(plan, chat_data=data)
+
+
+async def per_answer(pid: int, run: Callable[[], Any]) -> tuple[RunResult, float]:
+    before = cpu_seconds(pid)
+    result = await run()
+    return result, (cpu_seconds(pid) - before) / max(1, len(result.results))
+
+
+async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, chatbot_index: int, pid: int,
+                    users: int = 20, turns: int = 100, rounds: int = 2) -> dict:
+    """Fresh and long chats in turn, `rounds` times each; the median round of each."""
+    plans = {"fresh": plan, "long": with_history(plan, long_history(turns), chatbot_index)}
+    measured: dict[str, list[tuple[float, float, float | None]]] = {"fresh": [], "long": []}
+    for _ in range(rounds):
+        for name, chosen in plans.items():
+            run, cpu = await per_answer(pid, lambda name=name, chosen=chosen: run_users(
+                name, users, lambda go: gradio_user(http, chosen, go)))
+            summary = run.summary()
+            measured[name].append((cpu, summary["ttft_p50"], summary["error_count"]))
+            await asyncio.sleep(0.5)
+    out = {}
+    for name, samples in measured.items():
+        samples.sort()
+        cpu, ttft, errors = samples[len(samples) // 2]
+        out[name] = {"cpu_ms_per_answer": cpu * 1000, "ttft_p50": ttft, "errors": errors,
+                     "cpu_ms_samples": [round(s[0] * 1000, 1) for s in measured[name]]}
+    out["users"], out["turns"] = users, turns
+    out["history_kb"] = len(str(long_history(turns))) / 1000
+    return out
+
+
+async def open_loop(http: httpx.AsyncClient, plan: GradioPlan, pid: int, rate: float, visitors: int,
+                    every: int = 1000) -> list[dict]:
+    """A new visitor every 1/rate s, whatever the app's pace (open loop); per `every` visitors, in
+    order of arrival: TTFT p50/p95, CPU per answer, RSS once they are all answered."""
+    go = asyncio.Event()
+    go.set()
+    results: list[UserResult | None] = [None] * visitors
+    started = time.perf_counter()
+    marks: list[dict] = []
+
+    async def visitor(number: int) -> None:
+        try:
+            results[number] = await gradio_user(http, plan, go)
+        except Exception as exc:  # noqa: BLE001 (a failed visitor is counted, not fatal)
+            results[number] = UserResult(error=f"{type(exc).__name__}: {exc}"[:200])
+
+    tasks: list[asyncio.Task] = []
+    marks_done: list[asyncio.Task] = []
+    cpu_mark = [cpu_seconds(pid)]
+
+    async def mark(block: list[asyncio.Task], first: int) -> None:
+        """Once a thousand visitors are answered (arrivals go on meanwhile)."""
+        await asyncio.gather(*block)
+        cpu_now = cpu_seconds(pid)
+        summary = RunResult("open loop", every, [r for r in results[first:first + every] if r]).summary()
+        marks.append({"visitors": first + every, "rss_mb": rss_mb(pid), "ttft_p50": summary["ttft_p50"],
+                      "ttft_p95": summary["ttft_p95"], "errors": summary["error_count"],
+                      "cpu_ms_per_answer": (cpu_now - cpu_mark[0]) / every * 1000})
+        cpu_mark[0] = cpu_now
+
+    for number in range(visitors):
+        delay = started + number / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(visitor(number)))
+        if (number + 1) % every == 0:
+            marks_done.append(asyncio.create_task(mark(tasks[number + 1 - every:], number + 1 - every)))
+    await asyncio.gather(*tasks, *marks_done)
+    return sorted(marks, key=lambda m: m["visitors"])
