@@ -1,0 +1,184 @@
+"""Several Causerie processes behind nginx, on loopback, configured by deploy/nginx.conf (its
+ports swapped for free ones): for tests/test_scale_out.py and bench/run.py's two-process scenario.
+
+Also a visitor that behaves as a browser behind the balancer does: one cookie jar, the page's load
+steps, then one question through the queue (join, then its data stream).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from load import GradioPlan
+
+ROOT = Path(__file__).resolve().parents[1]
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+TOKEN = re.compile(r"tok(\d+) ")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
+
+
+def _wait_for(url: str, process: subprocess.Popen, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited: {(process.stderr.read() or b'').decode()[-2000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start")
+
+
+class Cluster:
+    """`processes` Causerie processes (python app.py, `env` added to each) and nginx in front,
+    as deploy/nginx.conf has it. `url` is the balancer's; `backends` are the processes' ports."""
+
+    def __init__(self, env: dict[str, str], processes: int = 2) -> None:
+        binary = nginx_binary()
+        if binary is None:
+            raise RuntimeError("nginx is not installed: apt-get install nginx")
+        self.folder = Path(tempfile.mkdtemp(prefix="causerie-cluster-"))
+        self.backends = [free_port() for _ in range(processes)]
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.apps: list[subprocess.Popen] = []
+        self.nginx: subprocess.Popen | None = None
+        try:
+            for port in self.backends:
+                app_env = {**os.environ, **env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+                           "CAUSERIE_OPEN_BROWSER": "false", "CAUSERIE_ENV_FILE": "", "GRADIO_ANALYTICS_ENABLED": "False"}
+                self.apps.append(subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=app_env,
+                                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            for port, app in zip(self.backends, self.apps, strict=True):
+                _wait_for(f"http://127.0.0.1:{port}/", app, f"Causerie on port {port}")
+            conf = self.folder / "nginx.conf"
+            conf.write_text(self.config())
+            self.nginx = subprocess.Popen(
+                [binary, "-p", str(self.folder), "-c", str(conf),
+                 "-g", f"daemon off; pid {self.folder / 'nginx.pid'}; error_log {self.folder / 'error.log'} warn;"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            _wait_for(self.url, self.nginx, "nginx")
+        except BaseException:
+            self.stop()
+            raise
+
+    def config(self) -> str:
+        """deploy/nginx.conf on this cluster's ports, its temporary files in this cluster's folder,
+        and each response saying which process served it (for the tests)."""
+        text = NGINX_CONF.read_text()
+        servers = "".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;\n" for port in self.backends)
+        text = re.sub(r"(        server 127\.0\.0\.1:\d+ [^\n]*\n)+", servers, text)
+        text = text.replace("listen 8080;", f"listen 127.0.0.1:{self.port};")
+        temp = "".join(f"    {name}_temp_path {self.folder / name};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        text = text.replace("http {\n", "http {\n" + temp, 1)
+        return text.replace("            add_header Set-Cookie", "            add_header X-Backend $upstream_addr always;\n"
+                                                                "            add_header Set-Cookie", 1)
+
+    def kill(self, index: int) -> None:
+        """The process dies at once, as a crashed or killed one does."""
+        self.apps[index].send_signal(signal.SIGKILL)
+        self.apps[index].wait(10)
+
+    def pids(self) -> list[int]:
+        return [app.pid for app in self.apps]
+
+    def stop(self) -> None:
+        for process in [*self.apps, *([self.nginx] if self.nginx else [])]:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@dataclass
+class Visit:
+    backend: str = ""
+    """host:port of the process that served the question (nginx's X-Backend)."""
+    tokens: int = 0
+    ttft_s: float | None = None
+    total_s: float | None = None
+    completed: bool = False
+    error: str | None = None
+    messages: list[str] = field(default_factory=list)
+
+
+async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], None] | None = None,
+                go: asyncio.Event | None = None) -> Visit:
+    """One browser-like visitor through the balancer, with its own cookies (`http`): open the page
+    (GET / and its load steps), then ask (the submit's quick steps, the queue's join, then its data
+    stream to the end). `ready` and `go` hold the question until everyone's page is open."""
+    result = Visit()
+    session = uuid.uuid4().hex[:11]
+    base = plan.url
+    seen: set[int] = set()
+
+    async def predict(fn_index: int, data: list) -> None:
+        (await http.post(base + "gradio_api/run/predict", json={
+            "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None,
+            "trigger_id": plan.trigger_id})).raise_for_status()
+
+    try:
+        (await http.get(base)).raise_for_status()
+        for fn_index, data in plan.load_steps:
+            await predict(fn_index, data)
+        if ready is not None:
+            ready()
+        if go is not None:
+            await go.wait()
+        clock = time.perf_counter()
+        for fn_index, data in plan.quick_steps:
+            await predict(fn_index, data)
+        joined = await http.post(base + "gradio_api/queue/join", json={
+            "data": plan.chat_data, "fn_index": plan.chat_fn, "session_hash": session, "event_data": None,
+            "trigger_id": plan.trigger_id})
+        joined.raise_for_status()
+        result.backend = joined.headers.get("x-backend", "")
+        async with http.stream("GET", base + "gradio_api/queue/data", params={"session_hash": session}) as stream:
+            async for line in stream.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                before = len(seen)
+                seen.update(int(n) for n in TOKEN.findall(line))
+                if result.ttft_s is None and len(seen) > before:
+                    result.ttft_s = time.perf_counter() - clock
+                if '"process_completed"' in line:
+                    result.completed = '"success":true' in line.replace(" ", "")
+                    if not result.completed:
+                        result.messages.append(line[:300])
+                    break
+        result.total_s = time.perf_counter() - clock
+        if not result.completed:
+            result.error = "the stream ended before the answer"
+    except (httpx.HTTPError, OSError) as exc:
+        result.error = f"{type(exc).__name__}: {exc}"[:200]
+    result.tokens = len(seen)
+    return result

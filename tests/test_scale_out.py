@@ -1,0 +1,109 @@
+"""Two Causerie processes behind nginx (deploy/nginx.conf), sharing one PostgreSQL: 100 people at
+once are all answered, spread over both; one process killed mid-answer: its people's answers end
+with an error at once, the others finish untouched, and its people go on, on the other process,
+once they reload. Votes recorded anywhere show in both processes' leaderboards."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import httpx
+import pytest
+
+from causerie.rating import Vote
+from causerie.store.urls import async_url
+from causerie.votes import BallotBox
+
+from conftest import ROOT, run_async
+
+sys.path.insert(0, str(ROOT / "bench"))
+from cluster import Cluster, nginx_binary, visit  # noqa: E402
+
+from load import QUESTION, gradio_plan  # noqa: E402
+from paced_server import running  # noqa: E402
+
+PEOPLE = 100
+
+
+@pytest.fixture
+def cluster(postgres, tmp_path):
+    if nginx_binary() is None:
+        if os.environ.get("CI"):
+            raise RuntimeError("nginx is not installed: apt-get install nginx (.ci/run does)")
+        pytest.skip("nginx not found: apt-get install nginx (CI installs it)")
+    database = postgres.new_database(f"t_{os.urandom(6).hex()}")
+    # Answers of 3 s (60 tokens at 20 a second): long enough to kill a process in the middle.
+    with running(tokens=60, rate=20, ttft=0.1) as paced_url:
+        running_cluster = Cluster({"OPENAI_BASE_URL": paced_url, "DEFAULT_PROVIDER": "openai", "DEFAULT_MODEL": "paced",
+                                   "DATABASE_URL": database, "HISTORY_SECRET": "s" * 32,
+                                   "CAUSERIE_DATA_DIR": str(tmp_path), "GRADIO_TEMP_DIR": str(tmp_path / "uploads")})
+        try:
+            yield running_cluster, database
+        finally:
+            running_cluster.stop()
+
+
+async def _people(cluster: Cluster, count: int, kill_after_first_tokens: int | None = None) -> list:
+    """`count` people, each with its own cookies, open the page, then ask at once. With
+    `kill_after_first_tokens`, the first process is killed once every answer has begun."""
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    async with httpx.AsyncClient(timeout=30) as probe:
+        plan = await gradio_plan(probe, cluster.url, {"provider": "openai", "model": "paced",
+                                                      "chat-message": {"text": QUESTION, "files": []}})
+    clients = [httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30, connect=10)) for _ in range(count)]
+    opened, go = [], asyncio.Event()
+    try:
+        tasks = [asyncio.create_task(visit(client, plan, ready=lambda: opened.append(1), go=go)) for client in clients]
+        while len(opened) < count and not all(t.done() for t in tasks):
+            await asyncio.sleep(0.05)
+        go.set()
+        if kill_after_first_tokens is not None:
+            await asyncio.sleep(kill_after_first_tokens)
+            cluster.kill(0)
+        return await asyncio.wait_for(asyncio.gather(*tasks), 60)
+    finally:
+        await asyncio.gather(*(client.aclose() for client in clients))
+
+
+def test_a_hundred_people_are_all_answered_across_both_processes(cluster):
+    running_cluster, _ = cluster
+    visits = run_async(_people(running_cluster, PEOPLE))
+    assert [v.error for v in visits if v.error] == []
+    assert all(v.completed and v.tokens == 60 for v in visits)
+    served = {v.backend for v in visits}
+    assert served == {f"127.0.0.1:{port}" for port in running_cluster.backends}  # both took some
+
+
+def test_a_killed_process_fails_its_people_clearly_and_leaves_the_others_untouched(cluster):
+    running_cluster, _ = cluster
+    killed = f"127.0.0.1:{running_cluster.backends[0]}"
+    visits = run_async(_people(running_cluster, PEOPLE, kill_after_first_tokens=1.5))
+    theirs = [v for v in visits if v.backend == killed]
+    others = [v for v in visits if v.backend != killed]
+    assert theirs and others
+    assert all(v.completed and v.tokens == 60 and v.error is None for v in others)
+    # Cut off mid-answer, told so (the stream ends without the answer), not left waiting.
+    assert all(not v.completed and v.error and 0 < v.tokens < 60 for v in theirs), [(v.completed, v.error, v.tokens) for v in theirs][:5]
+    # Reloading, they are answered by the process still running.
+    again = run_async(_people(running_cluster, 5))
+    assert all(v.completed and v.backend != killed for v in again)
+
+
+def test_votes_are_shared_by_the_processes_through_postgresql(cluster):
+    running_cluster, database = cluster
+
+    async def record():
+        box = BallotBox(async_url(database))
+        try:
+            await box.record(Vote("q1", ("openai:paced", "xai:grok-4.3"), "1", preset="science"))
+        finally:
+            await box.close()
+
+    run_async(record())
+    from gradio_client import Client
+
+    for port in running_cluster.backends:
+        board = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(api_name="/leaderboard")
+        assert [row["model"] for row in board] == ["xai:grok-4.3", "openai:paced"]
