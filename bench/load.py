@@ -123,6 +123,8 @@ class GradioPlan:
     chat_fn: int
     chat_data: list[Any]
     trigger_id: int | None
+    chat_inputs: list[str] = field(default_factory=list)
+    """The chat function's inputs, by elem_id (or kind), in order."""
 
 
 async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any]) -> GradioPlan:
@@ -166,6 +168,7 @@ async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any])
         [(d["id"], data_for(d)) for d in loads if not d.get("queue", True)],
         [(d["id"], data_for(d)) for d in chain[:-1] if d.get("backend_fn")],
         chat["id"], data_for(chat), start["targets"][0][0],
+        [components[cid]["props"].get("elem_id") or components[cid]["type"] for cid in chat["inputs"]],
     )
 
 

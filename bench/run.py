@@ -23,6 +23,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scenarios import long_chat, open_loop, two_processes  # noqa: E402
+
 from load import QUESTION, direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
 from paced_server import running  # noqa: E402
 
@@ -129,7 +131,7 @@ async def measure_against(paced_url: str, args) -> dict:
             for name in pid_of:  # warm up: first requests import and initialise lazily
                 await run_users(name, 2, users_of[name])
             rows = []
-            for users in args.users:
+            for users in args.users if "headline" in args.scenarios else ():
                 for name, user in users_of.items():
                     pid = pid_of.get(name)
                     cpu_before = cpu_seconds(pid) if pid else None
@@ -146,8 +148,10 @@ async def measure_against(paced_url: str, args) -> dict:
                     rows.append(row)
                     print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
                     await asyncio.sleep(0.5)
+            extra = await scenarios(http, plans["causerie"], apps["causerie"], paced_url, args)
         return {
             "rows": rows,
+            "scenarios": extra,
             "startup_s": {name: statistics.median(samples) for name, samples in starts.items()},
             "startup_samples_s": starts,
             "peak_rss_mb": {name: peak_rss_mb(app.process.pid) for name, app in apps.items()},
@@ -155,6 +159,23 @@ async def measure_against(paced_url: str, args) -> dict:
     finally:
         for app in apps.values():
             app.stop()
+
+
+async def scenarios(http: httpx.AsyncClient, plan, app: App, paced_url: str, args) -> dict:
+    """bench/scenarios.py's, on the running app (the two-process one starts its own)."""
+    out: dict = {}
+    pid = app.process.pid
+    if "long" in args.scenarios:
+        chatbot = plan.chat_inputs.index("chatbot")
+        out["long_chat"] = await long_chat(http, plan, chatbot, pid)
+        print(json.dumps({"long_chat": out["long_chat"]}), flush=True)
+    if "sessions" in args.scenarios:
+        out["many_sessions"] = {"rate": args.rate_per_s, "marks": await open_loop(http, plan, pid, args.rate_per_s, args.visitors)}
+        print(json.dumps(out["many_sessions"]), flush=True)
+    if "cluster" in args.scenarios:
+        out["two_processes"] = await two_processes(paced_url, args)
+        print(json.dumps(out["two_processes"]), flush=True)
+    return out
 
 
 def fmt(value, unit="", digits=3):
@@ -247,6 +268,10 @@ def main() -> None:
     parser.add_argument("--ttft", type=float, default=0.1)
     parser.add_argument("--single-repeats", type=int, default=10)
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--scenarios", nargs="+", default=["headline", "long", "sessions", "cluster"],
+                        choices=["headline", "long", "sessions", "cluster"], help="which to play (default: all)")
+    parser.add_argument("--rate-per-s", type=float, default=40.0, help="new visitors a second, many-sessions scenario")
+    parser.add_argument("--visitors", type=int, default=4000, help="visitors in the many-sessions scenario")
     args = parser.parse_args()
     try:  # the generator's own loop: uvloop when present keeps its CPU share small
         import uvloop
@@ -254,7 +279,7 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
-    data = asyncio.run(asyncio.wait_for(measure(args), timeout=280))
+    data = asyncio.run(asyncio.wait_for(measure(args), timeout=1200))
     (BENCH / "out").mkdir(exist_ok=True)
     (BENCH / "out" / "results.json").write_text(json.dumps(data, indent=1))
     if not args.no_write:

@@ -11,6 +11,9 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import functools
+import json
 import os
 import time
 from collections.abc import Callable
@@ -24,7 +27,7 @@ from load import QUESTION, GradioPlan, RunResult, UserResult, gradio_user, run_u
 
 TICKS = os.sysconf("SC_CLK_TCK")
 TURN_WORDS = ("The sky looks blue because air scatters short wavelengths of sunlight more than long ones; "
-              "the effect is named after Lord Rayleigh, who worked out its dependence on wavelength. ") * 5
+              "the effect is named after Lord Rayleigh, who worked out its dependence on wavelength. ") * 16
 
 
 def cpu_seconds(pid: int) -> float:
@@ -40,8 +43,8 @@ def rss_mb(pid: int) -> float:
 
 
 def long_history(turns: int) -> list[dict[str, Any]]:
-    """A chat of `turns` earlier questions and answers, as the page sends it (about 1.4 KB a
-    message; no "tokN " in it, which the generator counts as streamed tokens)."""
+    """A chat of `turns` earlier questions and answers, as the page sends it (about 2.8 KB a
+    turn; no "tokN " in it, which the generator counts as streamed tokens)."""
     def part(text: str) -> list[dict[str, Any]]:
         return [{"type": "text", "text": text}]
 
@@ -49,7 +52,7 @@ def long_history(turns: int) -> list[dict[str, Any]]:
     for n in range(turns):
         chat.append({"role": "user", "content": part(f"Question {n}: why is the sky blue? " + TURN_WORDS[:300]),
                      "metadata": None, "options": None})
-        chat.append({"role": "assistant", "content": part(f"Answer {n}. " + TURN_WORDS[:1400]), "metadata": None,
+        chat.append({"role": "assistant", "content": part(f"Answer {n}. " + TURN_WORDS[:2400]), "metadata": None,
                      "options": None})
     return chat
 
@@ -88,7 +91,7 @@ async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, chatbot_index: in
         out[name] = {"cpu_ms_per_answer": cpu * 1000, "ttft_p50": ttft, "errors": errors,
                      "cpu_ms_samples": [round(s[0] * 1000, 1) for s in measured[name]]}
     out["users"], out["turns"] = users, turns
-    out["history_kb"] = len(str(long_history(turns))) / 1000
+    out["history_kb"] = len(json.dumps(long_history(turns))) / 1000
     return out
 
 
@@ -131,3 +134,49 @@ async def open_loop(http: httpx.AsyncClient, plan: GradioPlan, pid: int, rate: f
             marks_done.append(asyncio.create_task(mark(tasks[number + 1 - every:], number + 1 - every)))
     await asyncio.gather(*tasks, *marks_done)
     return sorted(marks, key=lambda m: m["visitors"])
+
+
+async def two_processes(paced_url: str, args, users: int = 200) -> dict:
+    """`users` at once through nginx to one process, then to two (deploy/nginx.conf; each
+    visitor with its own cookies, as browsers): TTFT, completion, errors and each process's CPU."""
+    from cluster import Cluster, nginx_binary, visit
+
+    from load import gradio_plan
+
+    if nginx_binary() is None:
+        return {"skipped": "nginx is not installed (apt-get install nginx)"}
+    env = {"OPENAI_BASE_URL": paced_url, "DEFAULT_PROVIDER": "openai", "DEFAULT_MODEL": "paced"}
+    out = {"users": users}
+    for processes in (1, 2):
+        cluster = Cluster(env, processes)
+        try:
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+            async with httpx.AsyncClient(timeout=30) as probe:
+                plan = await gradio_plan(probe, cluster.url, {"provider": "openai", "model": "paced",
+                                                              "chat-message": {"text": QUESTION, "files": []}})
+            clients = [httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(120, connect=10)) for _ in range(users)]
+            try:
+                for warm in clients[:2]:  # first requests import and initialise lazily
+                    await visit(warm, plan)
+                opened, go = [], asyncio.Event()
+                tasks = [asyncio.create_task(visit(c, plan, ready=functools.partial(opened.append, 1), go=go))
+                         for c in clients]
+                while len(opened) < users and not all(t.done() for t in tasks):
+                    await asyncio.sleep(0.05)
+                cpu_before = [cpu_seconds(pid) for pid in cluster.pids()]
+                go.set()
+                visits = await asyncio.gather(*tasks)
+                cpu = [cpu_seconds(pid) - before for pid, before in zip(cluster.pids(), cpu_before, strict=True)]
+            finally:
+                await asyncio.gather(*(c.aclose() for c in clients))
+        finally:
+            cluster.stop()
+        run = RunResult(f"{processes} behind nginx", users,
+                        [UserResult(ttft_s=v.ttft_s, total_s=v.total_s, tokens=v.tokens, error=v.error) for v in visits])
+        summary = run.summary()
+        out[str(processes)] = {"ttft_p50": summary["ttft_p50"], "ttft_p95": summary["ttft_p95"],
+                               "total_p50": summary["total_p50"], "errors": summary["error_count"],
+                               "tokens": summary["tokens"], "expected_tokens": args.tokens * users,
+                               "cpu_s": [round(c, 2) for c in cpu],
+                               "answers_per_process": sorted(collections.Counter(v.backend for v in visits).values())}
+    return out

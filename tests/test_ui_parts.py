@@ -69,3 +69,23 @@ def test_sessions_keep_no_copies_of_the_pages_configs():
     configs = list(session.components)
     assert len(configs) == len(demo.blocks)
     assert any(c.get("props", {}).get("value") == "changed" for c in configs)
+
+
+def test_streamed_diffs_from_the_first_change_are_gradios_own():
+    import random
+
+    from gradio import utils
+
+    from causerie.ui.session_cost import diff_from_first_change
+
+    diff_from_first_change()
+    fast, whole = utils.diff, utils.diff.__closure__[0].cell_contents
+    rng = random.Random(7)
+    history = [message("user" if n % 2 == 0 else "assistant", f"turn {n}") for n in range(30)]
+    for _ in range(300):
+        old = history[:rng.randint(0, 30)] + [message("assistant", "partial " * rng.randint(0, 3))]
+        cut = rng.randint(0, len(old))
+        new = old[:cut] + [message("assistant", "partial " * rng.randint(0, 5) + "more", rng.choice([None, {"id": "x"}]))
+                           for _ in range(rng.randint(0, 3))]
+        assert fast(old, new) == whole(old, new), (cut, len(old), len(new))
+    assert fast("a", "ab") == whole("a", "ab") and fast({"a": 1}, {"a": 2}) == whole({"a": 1}, {"a": 2})

@@ -29,7 +29,7 @@ from .conversations import ConversationHandlers
 from .history_page import NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
 from .labels import Labels
 from .panel import PageSettings, effort_update, search_update, wire_access
-from .session_cost import no_config_copies, reuse_api_schemas
+from .session_cost import diff_from_first_change, no_config_copies, reuse_api_schemas
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
 from .visitors import page_language
@@ -302,6 +302,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         register_api(service, default_preset.prompt if default_preset else None, ballots)
     reuse_api_schemas(demo)
     no_config_copies()
+    diff_from_first_change()
     # api_open=False: the API goes through the queue (and its limits), never around it.
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_max_size,
                status_update_rate=1, api_open=False)

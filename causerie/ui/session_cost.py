@@ -74,3 +74,31 @@ def no_config_copies() -> None:
     session._update_value_in_config = lambda self, key, value: None
     session.components = property(components)
     session._no_config_copies = True
+
+
+def diff_from_first_change() -> None:
+    """Gradio sends each streamed update as a diff from the last one (gradio.utils.diff), which
+    walks the whole value, one Python call per message of the chat: its cost grew with the chat's
+    length, per update. An update's chat begins with the very message objects of the last one
+    (the earlier turns), so the walk starts where they stop being the same objects: the same
+    edits (tests/test_ui_parts.py compares them), without the walk over the history."""
+    from gradio import utils
+
+    if getattr(utils.diff, "_from_first_change", False):
+        return
+    whole = utils.diff
+
+    def diff(old, new):
+        if type(old) is list and type(new) is list:
+            shared, start = min(len(old), len(new)), 0
+            while start < shared and old[start] is new[start]:
+                start += 1
+            if start:
+                edits = whole(old[start:], new[start:])
+                for edit in edits:  # each edit's path starts with its index in the list
+                    edit[1][0] += start
+                return edits
+        return whole(old, new)
+
+    diff._from_first_change = True
+    utils.diff = diff
