@@ -1,6 +1,6 @@
 """Where the app's CPU goes when many people ask at once (how bench/NOTES.md was written):
 
-    python bench/burst_profile.py [--users 100] [--window 0.7] [--top 25]
+    python bench/burst_profile.py [--users 100] [--window 0.7] [--top 25] [--turns 100]
 
 Starts the paced server and Causerie as bench/run.py does, but with a profiler waiting inside the
 app's event-loop thread (py-spy cannot keep up with the app's worker threads at this scale). After
@@ -84,6 +84,10 @@ async def burst(args, out: str) -> None:
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
             async with httpx.AsyncClient(limits=limits, timeout=120) as http:
                 plan = await gradio_plan(http, app.url, {"provider": "openai", "model": "paced", "chat-message": {"text": QUESTION, "files": []}})
+                if args.turns:  # a long chat: the page's chat already holds that many turns
+                    from scenarios import long_history, with_history
+
+                    plan = with_history(plan, long_history(args.turns), plan.chat_inputs.index("chatbot"))
                 await run_users("warm-up", 2, lambda go: gradio_user(http, plan, go))
                 loop = asyncio.get_running_loop()
                 pid = app.process.pid
@@ -111,6 +115,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--window", type=float, default=0.7, help="seconds of the burst to profile")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--turns", type=int, default=0, help="earlier turns in each chat (a long chat)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "burst.pstat")

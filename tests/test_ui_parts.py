@@ -76,7 +76,7 @@ def test_streamed_diffs_from_the_first_change_are_gradios_own():
 
     from gradio import utils
 
-    from causerie.ui.session_cost import diff_from_first_change
+    from causerie.ui.gradio_costs import diff_from_first_change
 
     diff_from_first_change()
     fast, whole = utils.diff, utils.diff.__closure__[0].cell_contents
@@ -89,3 +89,17 @@ def test_streamed_diffs_from_the_first_change_are_gradios_own():
                            for _ in range(rng.randint(0, 3))]
         assert fast(old, new) == whole(old, new), (cut, len(old), len(new))
     assert fast("a", "ab") == whole("a", "ab") and fast({"a": 1}, {"a": 2}) == whole({"a": 1}, {"a": 2})
+
+
+def test_values_without_files_are_passed_on_and_files_are_still_given_their_url():
+    from gradio import processing_utils
+
+    from causerie.ui.gradio_costs import no_walk_without_files
+
+    no_walk_without_files()
+    chat = [message("user" if n % 2 == 0 else "assistant", f"turn {n}") for n in range(40)]
+    assert processing_utils.add_root_url(chat, "http://host", None) is chat  # nothing to do: not copied
+    with_file = [*chat, message("user", "see", files=[{"path": "/tmp/x.png", "orig_name": "x.png", "mime_type": "image/png",
+                                                       "size": 3}])]
+    walked = processing_utils.add_root_url(with_file, "http://host", None)
+    assert walked[-1]["content"][-1]["file"]["url"] == "http://host/gradio_api/file=/tmp/x.png"

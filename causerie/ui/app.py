@@ -26,10 +26,10 @@ from .api import register_api
 from .chat import ChatHandlers
 from .compare_page import build_tabs, wire_tabs
 from .conversations import ConversationHandlers
+from .gradio_costs import diff_from_first_change, no_config_copies, no_walk_without_files, reuse_api_schemas
 from .history_page import NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
 from .labels import Labels
 from .panel import PageSettings, effort_update, search_update, wire_access
-from .session_cost import diff_from_first_change, no_config_copies, reuse_api_schemas
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
 from .visitors import page_language
@@ -303,6 +303,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
     reuse_api_schemas(demo)
     no_config_copies()
     diff_from_first_change()
+    no_walk_without_files()
     # api_open=False: the API goes through the queue (and its limits), never around it.
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_max_size,
                status_update_rate=1, api_open=False)

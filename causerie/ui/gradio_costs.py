@@ -1,10 +1,6 @@
-"""Less of Gradio's work per new session.
-
-Gradio builds a config of every block of the page for each new session (and again for each
-component an event updates). Each config includes the component's API schema, which several
-components (UploadButton, Chatbot…) make anew with pydantic every time, though it never changes
-for a given component. Measured with 100 page opens on this page: 19 ms of app CPU per open
-before, see bench/NOTES.md for after. The schema is computed once per component, then reused.
+"""Less of Gradio's work per new session and per streamed update, each measured (bench/NOTES.md)
+and each checked to give what Gradio's own code gives (tests/test_ui_parts.py). Gradio is pinned
+below 7 (requirements.txt); these replace parts of its internals, so an upgrade is checked here.
 """
 
 from __future__ import annotations
@@ -13,11 +9,15 @@ import datetime
 import functools
 
 import gradio as gr
+import orjson
 
 SCHEMA_METHODS = ("api_info", "api_info_as_input", "api_info_as_output")
 
 
 def reuse_api_schemas(demo: gr.Blocks) -> None:
+    """A component's config includes its API schema, which several components (UploadButton,
+    Chatbot…) make anew with pydantic every time, though it never changes for a given component
+    (19 ms of CPU per page open at first). Computed once per component, then reused."""
     for block in demo.blocks.values():
         for name in SCHEMA_METHODS:
             method = getattr(block, name, None)
@@ -102,3 +102,39 @@ def diff_from_first_change() -> None:
 
     diff._from_first_change = True
     utils.diff = diff
+
+
+FILE_MARK = b"gradio.FileData"
+"""What every file object Gradio looks for carries (its meta's _type)."""
+
+
+def no_walk_without_files() -> None:
+    """Before sending any output, Gradio walks the whole value twice looking for files (to move
+    them to its cache, and to give them the app's root URL), one Python call per node, and copies
+    it as it goes: with a long chat, most of the app's CPU per update (measured: 80 % with 100
+    earlier turns). A chat that holds no file has no "gradio.FileData" in it: one C-level
+    serialisation tells, and the value is passed on as it is (the same objects, which also lets
+    the streamed diff skip the unchanged history). Anything else is walked as before."""
+    from gradio_client import utils as client_utils
+
+    if getattr(client_utils.traverse, "_no_walk_without_files", False):
+        return
+    walk, async_walk = client_utils.traverse, client_utils.async_traverse
+    file_checks = (client_utils.is_file_obj_with_meta, client_utils.is_file_obj_with_url)
+
+    def holds_no_file(value, is_root) -> bool:
+        if is_root not in file_checks or type(value) is not list or len(value) < 16:
+            return False
+        try:
+            return FILE_MARK not in orjson.dumps(value)
+        except TypeError:  # not plain JSON: walked
+            return False
+
+    def traverse(json_obj, func, is_root):
+        return json_obj if holds_no_file(json_obj, is_root) else walk(json_obj, func, is_root)
+
+    async def async_traverse(json_obj, func, is_root):
+        return json_obj if holds_no_file(json_obj, is_root) else await async_walk(json_obj, func, is_root)
+
+    traverse._no_walk_without_files = True
+    client_utils.traverse, client_utils.async_traverse = traverse, async_traverse
