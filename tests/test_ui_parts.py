@@ -7,10 +7,11 @@ import subprocess
 import sys
 
 import gradio as gr
+import orjson
 
 from causerie.answer import Answer
 from causerie.events import Failure, Finish, ReasoningDelta, Status, TextDelta, Usage
-from causerie.ui.render import message, render
+from causerie.ui.render import message, render, shown_chat
 
 from conftest import ROOT
 
@@ -97,9 +98,12 @@ def test_values_without_files_are_passed_on_and_files_are_still_given_their_url(
     from causerie.ui.gradio_costs import no_walk_without_files
 
     no_walk_without_files()
-    chat = [message("user" if n % 2 == 0 else "assistant", f"turn {n}") for n in range(40)]
+    plain = [message("user" if n % 2 == 0 else "assistant", f"turn {n}") for n in range(40)]
+    chat = shown_chat(plain, has_files=False)
     assert processing_utils.add_root_url(chat, "http://host", None) is chat  # nothing to do: not copied
-    with_file = [*chat, message("user", "see", files=[{"path": "/tmp/x.png", "orig_name": "x.png", "mime_type": "image/png",
-                                                       "size": 3}])]
-    walked = processing_utils.add_root_url(with_file, "http://host", None)
+    assert processing_utils.add_root_url(plain, "http://host", None) is not plain  # unmarked: walked
+    with_file = [*plain, message("user", "see", files=[{"path": "/tmp/x.png", "orig_name": "x.png", "mime_type": "image/png",
+                                                        "size": 3}])]
+    walked = processing_utils.add_root_url(shown_chat(with_file, has_files=True), "http://host", None)
     assert walked[-1]["content"][-1]["file"]["url"] == "http://host/gradio_api/file=/tmp/x.png"
+    assert orjson.loads(orjson.dumps(chat)) == plain  # sent as the plain list it is

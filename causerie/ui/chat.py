@@ -26,7 +26,7 @@ from ..service import ChatService
 from .history import content_files, content_text, plain_turns
 from .panel import PageSettings
 from .render import message as chat_message
-from .render import render
+from .render import render, shown_chat
 from .view import ConversationView, HistoryPanel
 from .visitors import page_language, run_owner, visitor_of
 
@@ -104,13 +104,15 @@ class ChatHandlers:
         conversation_id, kept_settings = run.conversation_id, run.context[1]
         view.update(number, conversation_id, shown, kept_settings)  # followed from now: Stop stops it
         answer = None
+        # Looked for once per answer (an answer's own messages never hold files).
+        has_files = any(content_files(item.get("content")) for item in shown if item.get("role") == "user")
         async with aclosing(run.follow()) as answers:
             async for answer in answers:
                 if answer.finished_at is None and not run.done:
-                    chat = shown + render(answer, language)
+                    chat = shown_chat(shown + render(answer, language), has_files)
                     view.update(number, conversation_id, chat, kept_settings)
                     yield (chat if view.is_shown(conversation_id) else gr.skip()), gr.skip()
-        chat = shown + render(answer, language) if answer is not None else shown
+        chat = shown_chat(shown + render(answer, language), has_files) if answer is not None else shown
         view.finish(number, conversation_id, chat, kept_settings)
         totals: SessionTotals = values[self.totals]
         yield (chat if view.is_shown(conversation_id) else gr.skip()), totals.plus(answer) if answer else gr.skip()

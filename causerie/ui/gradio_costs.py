@@ -9,7 +9,6 @@ import datetime
 import functools
 
 import gradio as gr
-import orjson
 
 SCHEMA_METHODS = ("api_info", "api_info_as_input", "api_info_as_output")
 
@@ -104,17 +103,13 @@ def diff_from_first_change() -> None:
     utils.diff = diff
 
 
-FILE_MARK = b"gradio.FileData"
-"""What every file object Gradio looks for carries (its meta's _type)."""
-
-
 def no_walk_without_files() -> None:
     """Before sending any output, Gradio walks the whole value twice looking for files (to move
     them to its cache, and to give them the app's root URL), one Python call per node, and copies
     it as it goes: with a long chat, most of the app's CPU per update (measured: 80 % with 100
-    earlier turns). A chat that holds no file has no "gradio.FileData" in it: one C-level
-    serialisation tells, and the value is passed on as it is (the same objects, which also lets
-    the streamed diff skip the unchanged history). Anything else is walked as before."""
+    earlier turns). The chat handlers mark a chat that holds no file (render.FileFree, known from
+    its questions once per answer); it is passed on as it is (the same objects, which also lets the
+    streamed diff skip the unchanged history). Anything else is walked as before."""
     from gradio_client import utils as client_utils
 
     if getattr(client_utils.traverse, "_no_walk_without_files", False):
@@ -123,12 +118,7 @@ def no_walk_without_files() -> None:
     file_checks = (client_utils.is_file_obj_with_meta, client_utils.is_file_obj_with_url)
 
     def holds_no_file(value, is_root) -> bool:
-        if is_root not in file_checks or type(value) is not list or len(value) < 16:
-            return False
-        try:
-            return FILE_MARK not in orjson.dumps(value)
-        except TypeError:  # not plain JSON: walked
-            return False
+        return getattr(value, "holds_no_file", False) and is_root in file_checks
 
     def traverse(json_obj, func, is_root):
         return json_obj if holds_no_file(json_obj, is_root) else walk(json_obj, func, is_root)

@@ -64,6 +64,18 @@ def sources_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
     return "\n".join(lines)
 
 
+class FileFree(list):
+    """A chat as sent to the page, known to hold no attached file: Gradio need not walk it looking
+    for files (gradio_costs.no_walk_without_files), which it would on every streamed update."""
+
+    holds_no_file = True
+
+
+def shown_chat(messages: list[dict], has_files: bool) -> list[dict]:
+    """The chat as an update sends it: marked FileFree when none of its messages has a file."""
+    return messages if has_files else FileFree(messages)
+
+
 def message(role: str, text: str, metadata: dict | None = None, files: list[dict] | None = None) -> dict:
     """One chat message as the Chatbot component sends it to the browser; a question's attached
     files (as the page's upload box gives them) follow its text."""
