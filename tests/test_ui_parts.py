@@ -101,9 +101,9 @@ def test_values_without_files_are_passed_on_and_files_are_still_given_their_url(
     plain = [message("user" if n % 2 == 0 else "assistant", f"turn {n}") for n in range(40)]
     chat = shown_chat(plain, has_files=False)
     assert processing_utils.add_root_url(chat, "http://host", None) is chat  # nothing to do: not copied
-    assert processing_utils.add_root_url(plain, "http://host", None) is not plain  # unmarked: walked
+    assert processing_utils.add_root_url(plain, "http://host", None) is plain  # unmarked: no file's mark in it
     with_file = [*plain, message("user", "see", files=[{"path": "/tmp/x.png", "orig_name": "x.png", "mime_type": "image/png",
                                                         "size": 3}])]
-    walked = processing_utils.add_root_url(shown_chat(with_file, has_files=True), "http://host", None)
+    walked = processing_utils.add_root_url(with_file, "http://host", None)
     assert walked[-1]["content"][-1]["file"]["url"] == "http://host/gradio_api/file=/tmp/x.png"
     assert orjson.loads(orjson.dumps(chat)) == plain  # sent as the plain list it is

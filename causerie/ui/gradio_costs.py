@@ -9,6 +9,7 @@ import datetime
 import functools
 
 import gradio as gr
+import orjson
 
 SCHEMA_METHODS = ("api_info", "api_info_as_input", "api_info_as_output")
 
@@ -103,13 +104,19 @@ def diff_from_first_change() -> None:
     utils.diff = diff
 
 
+FILE_MARK = b"gradio.FileData"
+
+
 def no_walk_without_files() -> None:
     """Before sending any output, Gradio walks the whole value twice looking for files (to move
     them to its cache, and to give them the app's root URL), one Python call per node, and copies
     it as it goes: with a long chat, most of the app's CPU per update (measured: 80 % with 100
     earlier turns). The chat handlers mark a chat that holds no file (render.FileFree, known from
     its questions once per answer); it is passed on as it is (the same objects, which also lets the
-    streamed diff skip the unchanged history). Anything else is walked as before."""
+    streamed diff skip the unchanged history). An unmarked list as long as a chat (the chat an
+    answer is asked with, walked once to check its files are uploads) is walked only if a file's
+    mark ("gradio.FileData", which every file object Gradio looks for has) is in it: one C-level
+    serialisation tells. Anything else is walked as before."""
     from gradio_client import utils as client_utils
 
     if getattr(client_utils.traverse, "_no_walk_without_files", False):
@@ -118,7 +125,16 @@ def no_walk_without_files() -> None:
     file_checks = (client_utils.is_file_obj_with_meta, client_utils.is_file_obj_with_url)
 
     def holds_no_file(value, is_root) -> bool:
-        return getattr(value, "holds_no_file", False) and is_root in file_checks
+        if is_root not in file_checks or not isinstance(value, list):
+            return False
+        if getattr(value, "holds_no_file", False):
+            return True
+        if len(value) < 16:
+            return False
+        try:
+            return FILE_MARK not in orjson.dumps(value)
+        except TypeError:  # not plain JSON: walked
+            return False
 
     def traverse(json_obj, func, is_root):
         return json_obj if holds_no_file(json_obj, is_root) else walk(json_obj, func, is_root)

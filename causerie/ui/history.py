@@ -77,6 +77,10 @@ def plain_turns(chat: Iterable[Any] | None) -> list[dict[str, Any]]:
     files go with it as `files`."""
     turns: list[dict[str, Any]] = []
     for message in chat or ():
+        if (text := _plain_text(message)) is not None:  # the common case, quickly (long chats)
+            if text.strip():
+                turns.append({"role": message["role"], "content": text})
+            continue
         role = _field(message, "role")
         if role not in ("user", "assistant") or is_ui_only(message):
             continue
@@ -85,6 +89,18 @@ def plain_turns(chat: Iterable[Any] | None) -> list[dict[str, Any]]:
         if text.strip() or files:
             turns.append({"role": role, "content": text, **({"files": file_refs(files)} if files else {})})
     return turns
+
+
+def _plain_text(message: Any) -> str | None:
+    """A question's or answer's text when the message is the page's usual plain one (a dict, no
+    metadata, one text part); None for anything else (plain_turns then looks closer)."""
+    if type(message) is not dict or message.get("metadata") or message.get("role") not in ("user", "assistant"):
+        return None
+    content = message.get("content")
+    if type(content) is list and len(content) == 1 and type(part := content[0]) is dict and part.get("type") == "text":
+        text = part.get("text")
+        return text if type(text) is str else None
+    return None
 
 
 _ORDER = ("thinking", "content", "sources", "notice", "footer")
