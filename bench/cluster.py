@@ -41,11 +41,12 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
 
 
-def _wait_for(url: str, process: subprocess.Popen, what: str, timeout: float = 60) -> None:
+def _wait_for(url: str, process: subprocess.Popen, what: str, log, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{what} exited: {(process.stderr.read() or b'').decode()[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"{what} exited: {log.read().decode()[-2000:]}")
         try:
             if httpx.get(url, timeout=1).status_code == 200:
                 return
@@ -68,22 +69,28 @@ class Cluster:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.apps: list[subprocess.Popen] = []
+        self.logs: list = []
         self.nginx: subprocess.Popen | None = None
         try:
             for port in self.backends:
                 app_env = {**os.environ, **env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
                            "CAUSERIE_OPEN_BROWSER": "false", "CAUSERIE_ENV_FILE": "", "GRADIO_ANALYTICS_ENABLED": "False"}
+                # Logs to files: a pipe nobody reads fills up, and the process then waits on it.
+                log = tempfile.TemporaryFile()
+                self.logs.append(log)
                 self.apps.append(subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=app_env,
-                                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-            for port, app in zip(self.backends, self.apps, strict=True):
-                _wait_for(f"http://127.0.0.1:{port}/", app, f"Causerie on port {port}")
+                                                  stdout=subprocess.DEVNULL, stderr=log))
+            for port, app, log in zip(self.backends, self.apps, self.logs, strict=True):
+                _wait_for(f"http://127.0.0.1:{port}/", app, f"Causerie on port {port}", log)
+            nginx_log = tempfile.TemporaryFile()
+            self.logs.append(nginx_log)
             conf = self.folder / "nginx.conf"
             conf.write_text(self.config())
             self.nginx = subprocess.Popen(
                 [binary, "-p", str(self.folder), "-c", str(conf),
                  "-g", f"daemon off; pid {self.folder / 'nginx.pid'}; error_log {self.folder / 'error.log'} warn;"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            _wait_for(self.url, self.nginx, "nginx")
+                stdout=subprocess.DEVNULL, stderr=nginx_log)
+            _wait_for(self.url, self.nginx, "nginx", nginx_log)
         except BaseException:
             self.stop()
             raise

@@ -17,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -62,14 +63,18 @@ class App:
         for key in [k for k in env if k.endswith(("_API_KEY", "_TOKEN"))]:
             env.pop(key)
         self.started = time.perf_counter()
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Its log (a line per answer) goes to a file: a pipe nobody reads fills up after a few
+        # hundred answers, and the app then waits on it forever.
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
         self.startup_s = self._wait_ready()
 
     def _wait_ready(self) -> float:
         deadline = time.perf_counter() + 60
         while time.perf_counter() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.process.stderr.read().decode()[-2000:]}")
+                self.log.seek(0)
+                raise RuntimeError(f"{self.name} exited: {self.log.read().decode()[-2000:]}")
             try:
                 if httpx.get(self.url, timeout=0.5).status_code == 200:
                     return time.perf_counter() - self.started

@@ -110,7 +110,7 @@ class ChatService:
         answers streaming on two cores, 25 updates a second each would starve the event loop, and
         three a second still reads as a smooth stream.
         """
-        return min(0.4, 0.04 + 0.003 * max(0, self.active_streams - 1))
+        return min(0.4, 0.05 + 0.008 * max(0, self.active_streams - 1))
 
     # -- providers and models -------------------------------------------------------------
 
