@@ -234,6 +234,7 @@ def write_results(data: dict, args) -> None:
     for name in data["startup_s"]:
         each = ", ".join(f"{x:.2f}" for x in data["startup_samples_s"][name])
         lines.append(f"| {name} | {data['startup_s'][name]:.2f} s ({each}) | {data['peak_rss_mb'][name]:.0f} MB |")
+    lines += scenario_lines(data.get("scenarios") or {})
     lines += ["", "## Targets", "", *targets(by, data), ""]
     notes = BENCH / "NOTES.md"
     if notes.exists():
@@ -241,11 +242,65 @@ def write_results(data: dict, args) -> None:
     (BENCH / "RESULTS.md").write_text("\n".join(lines))
 
 
+def scenario_lines(extra: dict) -> list[str]:
+    lines = []
+    if long := extra.get("long_chat"):
+        fresh, old = long["fresh"], long["long"]
+        lines += ["", f"## Long chats ({long['users']} users at once; median of {len(fresh['cpu_ms_samples'])} rounds each, in turn)", "",
+                  "| chat | app CPU per answer (each round) | TTFT p50 | errors |", "|---|---|---|---|",
+                  f"| fresh | {fresh['cpu_ms_per_answer']:.1f} ms ({', '.join(map(str, fresh['cpu_ms_samples']))}) "
+                  f"| {fmt(fresh['ttft_p50'], ' s')} | {fresh['errors']} |",
+                  f"| {long['turns']} earlier turns ({long['history_kb']:.0f} KB) | {old['cpu_ms_per_answer']:.1f} ms "
+                  f"({', '.join(map(str, old['cpu_ms_samples']))}) | {fmt(old['ttft_p50'], ' s')} | {old['errors']} |"]
+    if sessions := extra.get("many_sessions"):
+        lines += ["", f"## Many sessions (open loop: a new visitor every 1/{sessions['rate']:g} s, each a new session asking one question)", "",
+                  "| visitors so far | app RSS | TTFT p50 | TTFT p95 | app CPU per answer | errors |", "|---|---|---|---|---|---|"]
+        for mark in sessions["marks"]:
+            lines.append(f"| {mark['visitors']} | {mark['rss_mb']:.0f} MB | {fmt(mark['ttft_p50'], ' s')} | {fmt(mark['ttft_p95'], ' s')} "
+                         f"| {mark['cpu_ms_per_answer']:.1f} ms | {mark['errors']} |")
+    if cluster := extra.get("two_processes"):
+        lines += ["", f"## Processes behind nginx ({cluster.get('users', '?')} users at once, deploy/nginx.conf)", ""]
+        if "skipped" in cluster:
+            lines.append(f"Skipped: {cluster['skipped']}.")
+        else:
+            lines += ["| processes | TTFT p50 | TTFT p95 | completion p50 | tokens / expected | errors | CPU s per process | answers per process |",
+                      "|---|---|---|---|---|---|---|---|"]
+            for count in ("1", "2"):
+                row = cluster[count]
+                lines.append(f"| {count} | {fmt(row['ttft_p50'], ' s')} | {fmt(row['ttft_p95'], ' s')} | {fmt(row['total_p50'], ' s')} "
+                             f"| {row['tokens']} / {row['expected_tokens']} | {row['errors']} | {', '.join(map(str, row['cpu_s']))} "
+                             f"| {', '.join(map(str, row['answers_per_process']))} |")
+    return lines
+
+
 def targets(by: dict, data: dict) -> list[str]:
     out = []
 
     def check(label, ok, detail):
         out.append(f"- {'met' if ok else '**missed**'}: {label} ({detail})")
+
+    extra = data.get("scenarios") or {}
+    if long := extra.get("long_chat"):
+        fresh, old = long["fresh"], long["long"]
+        ratio = old["cpu_ms_per_answer"] / fresh["cpu_ms_per_answer"]
+        check(f"long chats: CPU per answer with {long['turns']} earlier turns at most 1.3× a fresh chat's", ratio <= 1.3,
+              f"{ratio:.2f}×")
+        gap = (old["ttft_p50"] - fresh["ttft_p50"]) * 1000
+        check(f"long chats: TTFT at {long['users']} users within 30 ms of a fresh chat's", gap <= 30, f"+{gap:.0f} ms")
+        check(f"CPU per answer of a fresh chat at most 12 ms ({long['users']} users at once)", fresh["cpu_ms_per_answer"] <= 12,
+              f"{fresh['cpu_ms_per_answer']:.1f} ms")
+    if (marks := (extra.get("many_sessions") or {}).get("marks")) and len(marks) >= 4:
+        growth = marks[3]["rss_mb"] - marks[0]["rss_mb"]
+        check("many sessions: RSS grows at most 40 MB from the first to the fourth thousand", growth <= 40, f"+{growth:.0f} MB")
+        worst = max(m["ttft_p95"] or 99 for m in marks)
+        check("many sessions: TTFT p95 under 0.3 s in every thousand", worst < 0.3, f"worst {worst:.3f} s")
+        cpu = max(m["cpu_ms_per_answer"] for m in marks[1:])
+        check("many sessions (40 a second): CPU per answer at most 12 ms after the first thousand", cpu <= 12,
+              f"at most {cpu:.1f} ms")
+    if (cluster := extra.get("two_processes")) and "2" in cluster:
+        row = cluster["2"]
+        check("two processes behind nginx: every answer whole", row["errors"] == 0 and row["tokens"] == row["expected_tokens"],
+              f"{row['tokens']} / {row['expected_tokens']}, {row['errors']} errors")
 
     c100, l100, lc100 = by.get(("Causerie", 100)), by.get(("limit (plain HTTP)", 100)), by.get(("gr.load_chat", 100))
     c1, l1 = by.get(("Causerie", 1)), by.get(("limit (plain HTTP)", 1))

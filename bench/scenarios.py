@@ -73,7 +73,7 @@ async def per_answer(pid: int, run: Callable[[], Any]) -> tuple[RunResult, float
 
 
 async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, chatbot_index: int, pid: int,
-                    users: int = 20, turns: int = 100, rounds: int = 2) -> dict:
+                    users: int = 20, turns: int = 100, rounds: int = 3) -> dict:
     """Fresh and long chats in turn, `rounds` times each; the median round of each."""
     plans = {"fresh": plan, "long": with_history(plan, long_history(turns), chatbot_index)}
     measured: dict[str, list[tuple[float, float, float | None]]] = {"fresh": [], "long": []}

@@ -104,11 +104,13 @@ class ChatService:
         """Answers streaming right now, across all sessions: sets how often the UI is updated."""
 
     def update_interval_s(self) -> float:
-        """Seconds between UI updates of one answer: 40 ms alone, longer when many stream at once.
+        """Seconds between UI updates of one answer: 50 ms alone, longer when many stream at once
+        (0.2 s at 20, 0.4 s from 45 on).
 
-        Every update makes Gradio post-process and diff the whole chat in a worker thread; with 100
-        answers streaming on two cores, 25 updates a second each would starve the event loop, and
-        three a second still reads as a smooth stream.
+        Every update costs Gradio a round of processing and a message; with many answers streaming
+        on two cores, 20 updates a second each would starve the event loop, and three to five a
+        second still read as a stream (measured: 2 ms of CPU less per answer at 20 users than with
+        the earlier 40 ms + 3 ms per stream; bench/NOTES.md).
         """
         return min(0.4, 0.05 + 0.008 * max(0, self.active_streams - 1))
 
