@@ -153,13 +153,15 @@ async def measure_against(paced_url: str, args) -> dict:
                     rows.append(row)
                     print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
                     await asyncio.sleep(0.5)
+            # The peak before the scenarios: the many-sessions one holds thousands of sessions.
+            peak = {name: peak_rss_mb(app.process.pid) for name, app in apps.items()}
             extra = await scenarios(http, plans["causerie"], apps["causerie"], paced_url, args)
         return {
             "rows": rows,
             "scenarios": extra,
             "startup_s": {name: statistics.median(samples) for name, samples in starts.items()},
             "startup_samples_s": starts,
-            "peak_rss_mb": {name: peak_rss_mb(app.process.pid) for name, app in apps.items()},
+            "peak_rss_mb": peak,
         }
     finally:
         for app in apps.values():
@@ -230,7 +232,7 @@ def write_results(data: dict, args) -> None:
                      f"{fmt(r['total_p50'], ' s')} | {fmt(r['total_p95'], ' s')} | {r['tokens']} / {r['expected_tokens']} | "
                      f"{r['error_count']} | {fmt(r.get('cpu_s'), '', 2)} | {fmt(r.get('cpu_s_per_1k_tokens'), '', 3)} |")
     lines += ["", "## Startup and memory", "",
-              "| app | start to first HTTP 200, median of 3 (each start) | peak RSS |", "|---|---|---|"]
+              "| app | start to first HTTP 200, median of 3 (each start) | peak RSS (the runs above) |", "|---|---|---|"]
     for name in data["startup_s"]:
         each = ", ".join(f"{x:.2f}" for x in data["startup_samples_s"][name])
         lines.append(f"| {name} | {data['startup_s'][name]:.2f} s ({each}) | {data['peak_rss_mb'][name]:.0f} MB |")
