@@ -99,7 +99,7 @@ class Cluster:
         """deploy/nginx.conf on this cluster's ports, its temporary files in this cluster's folder,
         and each response saying which process served it (for the tests)."""
         text = NGINX_CONF.read_text()
-        servers = "".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;\n" for port in self.backends)
+        servers = "".join(f"        server 127.0.0.1:{port} max_fails=3 fail_timeout=10s;\n" for port in self.backends)
         text = re.sub(r"(        server 127\.0\.0\.1:\d+ [^\n]*\n)+", servers, text)
         text = text.replace("listen 8080;", f"listen 127.0.0.1:{self.port};")
         temp = "".join(f"    {name}_temp_path {self.folder / name};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
@@ -139,11 +139,13 @@ class Visit:
 
 
 async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], None] | None = None,
-                go: asyncio.Event | None = None) -> Visit:
+                go: asyncio.Event | None = None, first_token: Callable[[], None] | None = None) -> Visit:
     """One browser-like visitor through the balancer, with its own cookies (`http`): open the page
     (GET / and its load steps), then ask (the submit's quick steps, the queue's join, then its data
-    stream to the end). `ready` and `go` hold the question until everyone's page is open."""
+    stream to the end). `ready` (called whatever happens) and `go` hold the question until
+    everyone's page is open; `first_token` is called when the answer's first token comes."""
     result = Visit()
+    readied = False
     session = uuid.uuid4().hex[:11]
     base = plan.url
     seen: set[int] = set()
@@ -157,6 +159,7 @@ async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], N
         (await http.get(base)).raise_for_status()
         for fn_index, data in plan.load_steps:
             await predict(fn_index, data)
+        readied = True
         if ready is not None:
             ready()
         if go is not None:
@@ -177,6 +180,8 @@ async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], N
                 seen.update(int(n) for n in TOKEN.findall(line))
                 if result.ttft_s is None and len(seen) > before:
                     result.ttft_s = time.perf_counter() - clock
+                    if first_token is not None:
+                        first_token()
                 if '"process_completed"' in line:
                     result.completed = '"success":true' in line.replace(" ", "")
                     if not result.completed:
@@ -187,5 +192,8 @@ async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], N
             result.error = "the stream ended before the answer"
     except (httpx.HTTPError, OSError) as exc:
         result.error = f"{type(exc).__name__}: {exc}"[:200]
+    finally:
+        if not readied and ready is not None:  # the others do not wait for a page that never opened
+            ready()
     result.tokens = len(seen)
     return result

@@ -6,8 +6,10 @@ once they reload. Votes recorded anywhere show in both processes' leaderboards."
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
+import time
 
 import httpx
 import pytest
@@ -45,31 +47,46 @@ def cluster(postgres, tmp_path):
             running_cluster.stop()
 
 
-async def _people(cluster: Cluster, count: int, kill_after_first_tokens: int | None = None) -> list:
-    """`count` people, each with its own cookies, open the page, then ask at once. With
-    `kill_after_first_tokens`, the first process is killed once every answer has begun."""
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+async def _people(cluster: Cluster, clients: list[httpx.AsyncClient], kill_when_all_answering: bool = False) -> list:
+    """People, each with its own cookies (`clients`), open the page, then ask at once. With
+    `kill_when_all_answering`, the first process is killed once every answer has begun."""
     async with httpx.AsyncClient(timeout=30) as probe:
         plan = await gradio_plan(probe, cluster.url, {"provider": "openai", "model": "paced",
                                                       "chat-message": {"text": QUESTION, "files": []}})
-    clients = [httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30, connect=10)) for _ in range(count)]
-    opened, go = [], asyncio.Event()
-    try:
-        tasks = [asyncio.create_task(visit(client, plan, ready=lambda: opened.append(1), go=go)) for client in clients]
-        while len(opened) < count and not all(t.done() for t in tasks):
-            await asyncio.sleep(0.05)
-        go.set()
-        if kill_after_first_tokens is not None:
-            await asyncio.sleep(kill_after_first_tokens)
-            cluster.kill(0)
-        return await asyncio.wait_for(asyncio.gather(*tasks), 60)
-    finally:
-        await asyncio.gather(*(client.aclose() for client in clients))
+    opened, answering, go = [], [], asyncio.Event()
+    tasks = [asyncio.create_task(visit(client, plan, ready=functools.partial(opened.append, 1), go=go,
+                                       first_token=functools.partial(answering.append, 1))) for client in clients]
+    while len(opened) < len(clients):
+        await asyncio.sleep(0.05)
+    go.set()
+    if kill_when_all_answering:
+        deadline = time.monotonic() + 20
+        while len(answering) < len(clients) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        cluster.kill(0)
+    return await asyncio.wait_for(asyncio.gather(*tasks), 60)
+
+
+def _clients(count: int) -> list[httpx.AsyncClient]:
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    return [httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30, connect=10)) for _ in range(count)]
+
+
+async def _close(clients: list[httpx.AsyncClient]) -> None:
+    await asyncio.gather(*(client.aclose() for client in clients))
 
 
 def test_a_hundred_people_are_all_answered_across_both_processes(cluster):
     running_cluster, _ = cluster
-    visits = run_async(_people(running_cluster, PEOPLE))
+
+    async def go():
+        clients = _clients(PEOPLE)
+        try:
+            return await _people(running_cluster, clients)
+        finally:
+            await _close(clients)
+
+    visits = run_async(go())
     assert [v.error for v in visits if v.error] == []
     assert all(v.completed and v.tokens == 60 for v in visits)
     served = {v.backend for v in visits}
@@ -79,7 +96,18 @@ def test_a_hundred_people_are_all_answered_across_both_processes(cluster):
 def test_a_killed_process_fails_its_people_clearly_and_leaves_the_others_untouched(cluster):
     running_cluster, _ = cluster
     killed = f"127.0.0.1:{running_cluster.backends[0]}"
-    visits = run_async(_people(running_cluster, PEOPLE, kill_after_first_tokens=1.5))
+
+    async def go():
+        clients = _clients(PEOPLE)
+        try:
+            visits = await _people(running_cluster, clients, kill_when_all_answering=True)
+            # The same people (the same cookies) open the page again and ask again.
+            theirs = [client for client, v in zip(clients, visits, strict=True) if v.backend == killed]
+            return visits, await _people(running_cluster, theirs)
+        finally:
+            await _close(clients)
+
+    visits, again = run_async(go())
     theirs = [v for v in visits if v.backend == killed]
     others = [v for v in visits if v.backend != killed]
     assert theirs and others
@@ -87,8 +115,7 @@ def test_a_killed_process_fails_its_people_clearly_and_leaves_the_others_untouch
     # Cut off mid-answer, told so (the stream ends without the answer), not left waiting.
     assert all(not v.completed and v.error and 0 < v.tokens < 60 for v in theirs), [(v.completed, v.error, v.tokens) for v in theirs][:5]
     # Reloading, they are answered by the process still running.
-    again = run_async(_people(running_cluster, 5))
-    assert all(v.completed and v.backend != killed for v in again)
+    assert all(v.completed and v.tokens == 60 and v.backend != killed for v in again)
 
 
 def test_votes_are_shared_by_the_processes_through_postgresql(cluster):

@@ -25,8 +25,8 @@ from ..runs import AnswerRun, AnswerRuns, RunsFull
 from ..service import ChatService
 from .history import content_files, content_text, plain_turns
 from .panel import PageSettings
+from .render import holds_files, render, shown_chat
 from .render import message as chat_message
-from .render import render, shown_chat
 from .view import ConversationView, HistoryPanel
 from .visitors import page_language, run_owner, visitor_of
 
@@ -104,8 +104,8 @@ class ChatHandlers:
         conversation_id, kept_settings = run.conversation_id, run.context[1]
         view.update(number, conversation_id, shown, kept_settings)  # followed from now: Stop stops it
         answer = None
-        # Looked for once per answer (an answer's own messages never hold files).
-        has_files = any(content_files(item.get("content")) for item in shown if item.get("role") == "user")
+        # Looked for once per answer, as Gradio would find them (anywhere in the chat).
+        has_files = holds_files(shown)
         async with aclosing(run.follow()) as answers:
             async for answer in answers:
                 if answer.finished_at is None and not run.done:

@@ -9,7 +9,8 @@ import datetime
 import functools
 
 import gradio as gr
-import orjson
+
+from .render import holds_files
 
 SCHEMA_METHODS = ("api_info", "api_info_as_input", "api_info_as_output")
 
@@ -42,7 +43,8 @@ def no_config_copies() -> None:
     new session, then a config per input and per update of every answer, and each session's chat
     held in it until Gradio drops the session (up to 10,000 sessions later). Here a session keeps
     only what it must: its State values and the components its events replaced. A deep link, if
-    one were asked for, gets each block's config as the session's blocks stand, made then."""
+    one were asked for, would get the blocks as built (with any props an event replaced), not the
+    values the session's inputs and outputs held: the app offers none."""
     from gradio import state_holder
     from gradio.components import State
 
@@ -89,7 +91,7 @@ def diff_from_first_change() -> None:
     whole = utils.diff
 
     def diff(old, new):
-        if type(old) is list and type(new) is list:
+        if isinstance(old, list) and type(new) is type(old):  # (a chat may be a list subclass: render.FileFree)
             shared, start = min(len(old), len(new)), 0
             while start < shared and old[start] is new[start]:
                 start += 1
@@ -102,9 +104,6 @@ def diff_from_first_change() -> None:
 
     diff._from_first_change = True
     utils.diff = diff
-
-
-FILE_MARK = b"gradio.FileData"
 
 
 def no_walk_without_files() -> None:
@@ -131,10 +130,7 @@ def no_walk_without_files() -> None:
             return True
         if len(value) < 16:
             return False
-        try:
-            return FILE_MARK not in orjson.dumps(value)
-        except TypeError:  # not plain JSON: walked
-            return False
+        return not holds_files(value)
 
     def traverse(json_obj, func, is_root):
         return json_obj if holds_no_file(json_obj, is_root) else walk(json_obj, func, is_root)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import orjson
+
 from ..answer import Answer
 from ..wording import DEFAULT_LANGUAGE, LANGUAGES, number, words
 from .history import UI_ONLY_PREFIX
@@ -69,6 +71,19 @@ class FileFree(list):
     for files (gradio_costs.no_walk_without_files), which it would on every streamed update."""
 
     holds_no_file = True
+
+
+FILE_MARK = b"gradio.FileData"
+"""What every file object Gradio looks for carries (its meta's _type)."""
+
+
+def holds_files(messages: list[dict]) -> bool:
+    """Whether Gradio would find a file anywhere in these messages (one C-level serialisation;
+    anything that is not plain JSON counts as holding one)."""
+    try:
+        return FILE_MARK in orjson.dumps(messages)
+    except TypeError:
+        return True
 
 
 def shown_chat(messages: list[dict], has_files: bool) -> list[dict]:
