@@ -60,6 +60,18 @@ def scripted(_scripted):
     return _scripted
 
 
+async def with_service(scripted, body):
+    """`await body(service)` with a ChatService answering from the scripted server, closed after."""
+    from causerie.service import ChatService
+    from causerie.settings import load_settings
+
+    service = ChatService(load_settings({"OPENAI_BASE_URL": scripted.base_url}))
+    try:
+        return await body(service)
+    finally:
+        await service.aclose()
+
+
 def run_async(coroutine):
     """Run a coroutine to the end in a fresh loop on its own thread.
 

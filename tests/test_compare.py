@@ -17,12 +17,10 @@ from causerie.compare import Comparison, compare_once, side_by_side, split_ref
 from causerie.events import Failure, TextDelta
 from causerie.options import ChatOptions
 from causerie.rating import Tally, Vote, games, leaderboard, preset_kind
-from causerie.service import ChatService
-from causerie.settings import load_settings
 from causerie.store.urls import async_url
 from causerie.votes import BallotBox
 
-from conftest import run_async
+from conftest import run_async, with_service
 from scripted_server import Reply, text_stream
 
 TURNS = [{"role": "user", "content": "Which is faster?"}]
@@ -138,14 +136,6 @@ def test_votes_are_kept_once_per_question_and_counted_by_preset(database_url):
 # -- side by side ------------------------------------------------------------------------------
 
 
-async def _with_service(scripted, body):
-    service = ChatService(load_settings({"OPENAI_BASE_URL": scripted.base_url}))
-    try:
-        return await body(service)
-    finally:
-        await service.aclose()
-
-
 def sides(*models: str) -> list[ChatOptions]:
     return [ChatOptions("openai", model) for model in models]
 
@@ -165,7 +155,7 @@ def test_answers_run_at_once_and_one_failing_leaves_the_others(scripted):
             seen.append(tuple((a.text, a.finished_at is not None) for a in answers))
         return seen, answers
 
-    seen, answers = run_async(_with_service(scripted, body))
+    seen, answers = run_async(with_service(scripted, body))
     fast, slow, broken = answers
     assert fast.text == "f0 f1 f2 f3 f4 " and slow.text == "s0 s1 s2 s3 s4 " and not fast.failure and not slow.failure
     assert broken.failure is not None and broken.failure.kind == "server" and broken.text == ""
@@ -190,14 +180,14 @@ def test_stop_closes_every_sides_stream(scripted):
             await asyncio.sleep(0.02)
         return [r["outcome"] for r in scripted.requests if r["path"] == "/v1/chat/completions"]
 
-    assert run_async(_with_service(scripted, body)) == ["disconnected", "disconnected"]
+    assert run_async(with_service(scripted, body)) == ["disconnected", "disconnected"]
 
 
 def test_a_side_given_as_a_failure_keeps_it_and_the_others_answer(scripted):
     async def body(service):
         return await compare_once(service, [split_ref("no colon"), ChatOptions("nosuch", "m"), *sides("ok")], TURNS)
 
-    bad, unknown, ok = run_async(_with_service(scripted, body))
+    bad, unknown, ok = run_async(with_service(scripted, body))
     assert bad.failure.kind == "bad_argument" and "provider:model" in bad.failure.message
     assert unknown.failure.kind == "not_ready" and "nosuch" in unknown.failure.message
     assert ok.text == "Hello there!"

@@ -9,10 +9,8 @@ import pytest
 
 from causerie.options import ChatOptions
 from causerie.runs import AnswerRuns, RunsFull
-from causerie.service import ChatService
-from causerie.settings import load_settings
 
-from conftest import run_async
+from conftest import run_async, with_service
 from scripted_server import Reply, text_stream
 
 TURNS = [{"role": "user", "content": "Tell me a long story"}]
@@ -21,14 +19,6 @@ WORDS = [f"w{n} " for n in range(30)]
 
 def slow_story(scripted, delay=0.03):
     scripted.queue(Reply(chunks=text_stream(*WORDS), delay=delay))
-
-
-async def _with_service(scripted, body):
-    service = ChatService(load_settings({"OPENAI_BASE_URL": scripted.base_url}))
-    try:
-        return await body(service)
-    finally:
-        await service.aclose()
 
 
 def test_a_follower_leaving_does_not_stop_the_answer_and_a_new_one_gets_it_all(scripted):
@@ -47,7 +37,7 @@ def test_a_follower_leaving_does_not_stop_the_answer_and_a_new_one_gets_it_all(s
         again = runs.get("c1", None)
         texts = [answer.text async for answer in again.follow()]
         return seen, texts, run
-    seen, texts, run = run_async(_with_service(scripted, body))
+    seen, texts, run = run_async(with_service(scripted, body))
     assert texts[-1] == "".join(WORDS) and texts[0].startswith(seen[-1])  # so far, then the rest
     assert run.done and not run.stopped and scripted.last_outcome() == "completed"
 
@@ -71,7 +61,7 @@ def test_stop_closes_the_providers_stream_and_the_grace_time_ends_an_unwatched_a
         runs.stop("c2", "user:alice")
         await asyncio.sleep(0.1)
         return graced, not_theirs, second
-    graced, not_theirs, second = run_async(_with_service(scripted, body))
+    graced, not_theirs, second = run_async(with_service(scripted, body))
     assert graced[0] and graced[1] and graced[2] == "disconnected"
     assert not_theirs == (False, None, None)
     assert second.done and second.stopped and scripted.last_outcome() == "disconnected"
@@ -93,7 +83,7 @@ def test_runs_are_bounded_and_released_once_saved(scripted):
         runs.discard("b", None)  # saved (or deleted): stopped if need be, and let go
         await asyncio.sleep(0.1)
         return kept, runs.get("b", None), len(runs), runs.get("c", None).done
-    kept, released, left, c_done = run_async(_with_service(scripted, body))
+    kept, released, left, c_done = run_async(with_service(scripted, body))
     assert kept == (None, 2) and released is None and left == 1 and not c_done
     assert scripted.requests and scripted.last_outcome() in ("open", "completed", "disconnected")
 
@@ -116,4 +106,4 @@ def test_one_owner_may_have_a_few_answers_running_and_owners_never_meet(scripted
         for who, key in (("browser:alice", "c0"), ("browser:alice", "c1"), ("browser:bob", "c0")):
             runs.discard(key, who)
         return state
-    assert run_async(_with_service(scripted, body)) == (True, False, False, True)
+    assert run_async(with_service(scripted, body)) == (True, False, False, True)
