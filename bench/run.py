@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procs import cpu_seconds, free_port, memory_mb  # noqa: E402
 from scenarios import long_chat, open_loop, two_processes  # noqa: E402
 
 from load import QUESTION, direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
@@ -31,25 +31,6 @@ from paced_server import running  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class App:
@@ -154,7 +135,7 @@ async def measure_against(paced_url: str, args) -> dict:
                     print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
                     await asyncio.sleep(0.5)
             # The peak before the scenarios: the many-sessions one holds thousands of sessions.
-            peak = {name: peak_rss_mb(app.process.pid) for name, app in apps.items()}
+            peak = {name: memory_mb(app.process.pid, "VmHWM") for name, app in apps.items()}
             extra = await scenarios(http, plans["causerie"], apps["causerie"], paced_url, args)
         return {
             "rows": rows,

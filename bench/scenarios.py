@@ -14,32 +14,18 @@ import asyncio
 import collections
 import functools
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import httpx
+from procs import cpu_seconds, memory_mb
 
 from load import QUESTION, GradioPlan, RunResult, UserResult, gradio_user, run_users
 
-TICKS = os.sysconf("SC_CLK_TCK")
 TURN_WORDS = ("The sky looks blue because air scatters short wavelengths of sunlight more than long ones; "
               "the effect is named after Lord Rayleigh, who worked out its dependence on wavelength. ") * 16
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def long_history(turns: int) -> list[dict[str, Any]]:
@@ -120,7 +106,7 @@ async def open_loop(http: httpx.AsyncClient, plan: GradioPlan, pid: int, rate: f
         await asyncio.gather(*block)
         cpu_now = cpu_seconds(pid)
         summary = RunResult("open loop", every, [r for r in results[first:first + every] if r]).summary()
-        marks.append({"visitors": first + every, "rss_mb": rss_mb(pid), "ttft_p50": summary["ttft_p50"],
+        marks.append({"visitors": first + every, "rss_mb": memory_mb(pid), "ttft_p50": summary["ttft_p50"],
                       "ttft_p95": summary["ttft_p95"], "errors": summary["error_count"],
                       "cpu_ms_per_answer": (cpu_now - cpu_mark[0]) / every * 1000})
         cpu_mark[0] = cpu_now
