@@ -44,6 +44,36 @@ def split_ref(ref: Any, argument: str = "models") -> tuple[str, str] | Failure:
     return provider_id.strip(), model.strip()
 
 
+def side_options(base: ChatOptions, refs: Sequence[str], argument: str = "models",
+                 access: Callable[[str], tuple[str | None, str | None]] | None = None) -> list[ChatOptions | Failure]:
+    """Each model's options: `base` with its provider and model, and the person's own key and base
+    URL for that provider (`access`, given its id). A reference that is not "provider:model" is
+    its Failure, naming `argument` (formatted with the side's index: "models[{}]")."""
+    sides: list[ChatOptions | Failure] = []
+    for index, ref in enumerate(refs):
+        split = split_ref(ref, argument.format(index))
+        if type(split) is Failure:
+            sides.append(split)
+            continue
+        provider_id, model = split
+        api_key, base_url = access(provider_id) if access else (None, None)
+        sides.append(dataclasses.replace(base, provider_id=provider_id, model=model, api_key=api_key, base_url=base_url))
+    return sides
+
+
+async def offered_models(service: ChatService) -> tuple[list[str], list[str]]:
+    """Every ready provider's models as "provider:model", and the ones to suggest first: each
+    provider's own pick, then the rest in order."""
+    ready = service.ready_providers()
+    listed = await asyncio.gather(*(service.model_choices(p.id) for p in ready))
+    refs, picks = [], []
+    for provider, (models, pick) in zip(ready, listed, strict=True):
+        refs += [model_ref(provider.id, m) for m in models]
+        if pick:
+            picks.append(model_ref(provider.id, pick))
+    return refs, picks + [ref for ref in refs if ref not in picks]
+
+
 async def side_by_side(service: ChatService, sides: Sequence[ChatOptions | Failure],
                        turns: Sequence[Sequence[Mapping[str, Any]]], visitor: Visitor | None = None,
                        interval_s: Callable[[], float] | None = None) -> AsyncIterator[tuple[Answer, ...]]:

@@ -7,14 +7,13 @@ provider is called. The page and the API take the same settings.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
 import gradio as gr
 
 from ..answer import Answer
-from ..compare import MAX_SIDES, compare_once, split_ref
+from ..compare import MAX_SIDES, compare_once, side_options
 from ..events import Failure
 from ..options import InvalidOptions, api_options, plain_history, question, stripped
 from ..rating import preset_kind
@@ -145,8 +144,7 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
             base = api_options(default_system_prompt=default_system_prompt, provider=None, model=None, **arguments)
         except InvalidOptions as exc:
             raise _error(exc.failure.message) from None
-        sides = [split if type(split := split_ref(ref, f"models[{i}]")) is Failure
-                 else dataclasses.replace(base, provider_id=split[0], model=split[1]) for i, ref in enumerate(refs)]
+        sides = side_options(base, refs, argument="models[{}]")
         answers = await compare_once(service, sides, turns, visitor_of(request, service.settings))
         return [compared(ref, answer) for ref, answer in zip(refs, answers, strict=True)]
 

@@ -8,7 +8,6 @@ own conversation (compare.Comparison, in a State), so follow-up questions contin
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
@@ -18,7 +17,7 @@ from typing import Any
 import gradio as gr
 
 from ..answer import Answer
-from ..compare import LETTERS, MAX_SIDES, MIN_SIDES, Comparison, model_ref, side_by_side, split_ref
+from ..compare import LETTERS, MAX_SIDES, MIN_SIDES, Comparison, offered_models, side_by_side, side_options
 from ..events import Failure, Status
 from ..options import ChatOptions, InvalidOptions
 from ..prompts import Preset
@@ -122,17 +121,9 @@ class CompareHandlers:
         except InvalidOptions as exc:
             return [exc.failure] * len(comparison.models)
         base = dataclasses.replace(base, params=dataclasses.replace(base.params, reasoning_effort=None), tools=())
-        sides: list[ChatOptions | Failure] = []
-        for ref in comparison.models:
-            split = split_ref(ref)
-            if type(split) is Failure:
-                sides.append(split)
-                continue
-            provider_id, model = split
-            api_key, base_url = own_access(provider_id, values.get(self.settings.api_key),
-                                           values.get(self.settings.key_for), values.get(self.settings.base_url))
-            sides.append(dataclasses.replace(base, provider_id=provider_id, model=model, api_key=api_key, base_url=base_url))
-        return sides
+        settings = self.settings
+        return side_options(base, comparison.models, access=lambda provider_id: own_access(
+            provider_id, values.get(settings.api_key), values.get(settings.key_for), values.get(settings.base_url)))
 
     def _layout(self, comparison: Comparison) -> dict:
         """Which sides show, under which names."""
@@ -219,14 +210,7 @@ class CompareHandlers:
     async def model_choices(self, values: dict) -> dict:
         """Every ready provider's models as "provider:model"; the first two boxes get a pick each
         when empty (two providers' suggested models, or one provider's first two)."""
-        ready = self.service.ready_providers()
-        listed = await asyncio.gather(*(self.service.model_choices(p.id) for p in ready))
-        refs, picks = [], []
-        for provider, (models, pick) in zip(ready, listed, strict=True):
-            refs += [model_ref(provider.id, m) for m in models]
-            if pick:
-                picks.append(model_ref(provider.id, pick))
-        picks += [ref for ref in refs if ref not in picks]
+        refs, picks = await offered_models(self.service)
         updates = {}
         for i, box in enumerate(self.page.models):
             value = values[box] or (picks[i] if i < MIN_SIDES and i < len(picks) else None)
