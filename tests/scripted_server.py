@@ -131,6 +131,16 @@ class ScriptedServer:
         chats = [r for r in self.requests if r["path"] in ("/v1/chat/completions", "/v1/responses")]
         return chats[-1]["outcome"] if chats else "none"
 
+    def settled_outcome(self, seconds: float = 5.0) -> str:
+        """The last chat stream's outcome once it is no longer open (or "open" after `seconds`).
+
+        The server sees a client's disconnect a moment after the client closed: read at once, a
+        closed stream can still look open."""
+        deadline = time.monotonic() + seconds
+        while self.last_outcome() == "open" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.last_outcome()
+
     def start(self) -> ScriptedServer:
         self._thread.start()
         deadline = time.monotonic() + 10

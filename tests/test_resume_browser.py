@@ -111,10 +111,7 @@ def test_a_page_gone_longer_than_the_grace_time_ends_the_answer(scripted, tmp_pa
         page.close()
         time.sleep(0.5)
         assert scripted.last_outcome() == "open"  # not a Stop: it goes on for the grace time
-        deadline = time.monotonic() + 4
-        while scripted.last_outcome() == "open" and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert scripted.last_outcome() == "disconnected"
+        assert scripted.settled_outcome(4) == "disconnected"
     finally:
         app.close()
 

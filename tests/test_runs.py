@@ -64,7 +64,7 @@ def test_stop_closes_the_providers_stream_and_the_grace_time_ends_an_unwatched_a
     graced, not_theirs, second = run_async(with_service(scripted, body))
     assert graced[0] and graced[1] and graced[2] == "disconnected"
     assert not_theirs == (False, None, None)
-    assert second.done and second.stopped and scripted.last_outcome() == "disconnected"
+    assert second.done and second.stopped and scripted.settled_outcome() == "disconnected"
 
 
 def test_runs_are_bounded_and_released_once_saved(scripted):
