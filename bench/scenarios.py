@@ -52,29 +52,33 @@ def with_history(plan: GradioPlan, chat: list[dict[str, Any]], chatbot_index: in
     return replace(plan, chat_data=data)
 
 
-async def per_answer(pid: int, run: Callable[[], Any]) -> tuple[RunResult, float]:
-    before = cpu_seconds(pid)
-    result = await run()
-    return result, (cpu_seconds(pid) - before) / max(1, len(result.results))
+async def per_answer(pid: int, run: Callable[[Callable[[], None]], Any]) -> tuple[RunResult, float, float]:
+    """Run `run(on_go)`; the app's CPU per user in all, and the part spent before the go (opening
+    the page)."""
+    before, at_go = cpu_seconds(pid), []
+    result = await run(lambda: at_go.append(cpu_seconds(pid)))
+    users = max(1, len(result.results))
+    return result, (cpu_seconds(pid) - before) / users, ((at_go or [before])[0] - before) / users
 
 
 async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, chatbot_index: int, pid: int,
                     users: int = 20, turns: int = 100, rounds: int = 3) -> dict:
     """Fresh and long chats in turn, `rounds` times each; the median round of each."""
     plans = {"fresh": plan, "long": with_history(plan, long_history(turns), chatbot_index)}
-    measured: dict[str, list[tuple[float, float, float | None]]] = {"fresh": [], "long": []}
+    measured: dict[str, list[tuple[float, float, float | None, float]]] = {"fresh": [], "long": []}
     for _ in range(rounds):
         for name, chosen in plans.items():
-            run, cpu = await per_answer(pid, lambda name=name, chosen=chosen: run_users(
-                name, users, lambda go: gradio_user(http, chosen, go)))
+            run, cpu, page_cpu = await per_answer(pid, lambda on_go, name=name, chosen=chosen: run_users(
+                name, users, lambda go: gradio_user(http, chosen, go), on_go=on_go))
             summary = run.summary()
-            measured[name].append((cpu, summary["ttft_p50"], summary["error_count"]))
+            measured[name].append((cpu, summary["ttft_p50"], summary["error_count"], page_cpu))
             await asyncio.sleep(0.5)
     out = {}
     for name, samples in measured.items():
         samples.sort()
-        cpu, ttft, errors = samples[len(samples) // 2]
+        cpu, ttft, errors, page_cpu = samples[len(samples) // 2]
         out[name] = {"cpu_ms_per_answer": cpu * 1000, "ttft_p50": ttft, "errors": errors,
+                     "page_open_cpu_ms": page_cpu * 1000,
                      "cpu_ms_samples": [round(s[0] * 1000, 1) for s in measured[name]]}
     out["users"], out["turns"] = users, turns
     out["history_kb"] = len(json.dumps(long_history(turns))) / 1000

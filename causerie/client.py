@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import random
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +73,7 @@ class ChatClient:
         retry: RetryPolicy | None = None,
         known_models: Any = None,
         allowed_networks: tuple = (),
+        gather_s: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self.timeout = Timeouts(connect=connect_timeout, read=read_timeout, idle=idle_timeout)
         self.retry = retry or RetryPolicy()
@@ -85,6 +86,8 @@ class ChatClient:
         self._allowed_networks = allowed_networks
         self._gates: dict[str, asyncio.Semaphore] = {}
         self._waiting: dict[str, int] = {}
+        self.gather_s = gather_s
+        """Seconds a started stream's bytes may gather between reads (reading.read_events)."""
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -197,7 +200,7 @@ class ChatClient:
                         outcome = item
             if type(outcome) is _Opened:
                 try:
-                    async with aclosing(reading.read_events(request, outcome.response, started, self.timeout)) as events:
+                    async with aclosing(reading.read_events(request, outcome.response, started, self.timeout, self.gather_s)) as events:
                         async for event in events:
                             yield event
                 finally:

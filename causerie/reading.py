@@ -9,7 +9,7 @@ is no OpenAI-compatible answer (an HTML page, some other JSON) is said to be one
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ from .attachments import content_chars
 from .errors import provider_message, redact
 from .events import Event, Failure, Finish, Status, Usage
 from .providers import Endpoint
-from .wire import ChunkParser, SSEDecoder
+from .wire import ChunkParser, SSEDecoder, joined
 
 # While nothing comes, a "waiting" status every TICK_S seconds: from the start before the first
 # token, and after PAUSE_SHOWN_S seconds of silence once the answer has started (token gaps of a
@@ -136,9 +136,13 @@ def _ending(request: ChatRequest, parser: ChunkParser) -> list[Event]:
 
 
 async def read_events(request: ChatRequest, response: aiohttp.ClientResponse, started: float,
-                      timeouts: Timeouts) -> AsyncIterator[Event]:
+                      timeouts: Timeouts, gather_s: Callable[[], float] = lambda: 0.0) -> AsyncIterator[Event]:
     """Events from the stream's bytes, and "waiting" statuses while no token comes. A pause
-    longer than the idle limit once the answer has started ends it (a Failure)."""
+    longer than the idle limit once the answer has started ends it (a Failure).
+
+    Once the answer has started, the stream's bytes may gather for `gather_s()` seconds between
+    reads (see `_gather`): what arrived meanwhile is read at once, and the pieces of text it holds
+    come out as one event (`wire.joined`)."""
     endpoint = request.endpoint
     label = endpoint.provider.label
     parser = ChunkParser(completion_excludes_reasoning=endpoint.provider.completion_excludes_reasoning)
@@ -163,33 +167,39 @@ async def read_events(request: ChatRequest, response: aiohttp.ClientResponse, st
         while True:
             data = content.read_nowait(-1)
             if not data and not content.at_eof():
+                if (parser.answer_chars or parser.reasoning_chars) and (pause := gather_s()) > 0:
+                    await _gather(response, pause)
                 data = await alarm.read(content)
             ended = not data and content.at_eof()
             if data or ended:
                 if chunks == 0 and len(head) < 200:
                     head += data[:200]
+                batch: list[Event] = []
                 # At the end, an event the server left unterminated (some do) is read the same way.
                 for payload in decoder.close() if ended else decoder.feed(data):
                     if not payload:
                         continue
                     if payload == b"[DONE]":
-                        for event in _ending(request, parser):
+                        for event in joined(batch) + _ending(request, parser):
                             yield event
                         return
                     try:
                         chunk = orjson.loads(payload)
                     except orjson.JSONDecodeError:
-                        yield Failure("invalid_stream", {"provider": label})
-                        return
+                        batch.append(Failure("invalid_stream", {"provider": label}))
+                        break
                     if not isinstance(chunk, dict):
                         continue
                     chunks += 1
                     if "error" in chunk and not chunk.get("choices"):
                         detail = redact(provider_message(payload), endpoint.api_key)
-                        yield Failure("stream_error", {"provider": label, "detail": detail})
-                        return
-                    for event in parser.feed(chunk):
-                        yield event
+                        batch.append(Failure("stream_error", {"provider": label, "detail": detail}))
+                        break
+                    batch += parser.feed(chunk)
+                for event in joined(batch):
+                    yield event
+                if batch and type(batch[-1]) is Failure:
+                    return
                 if ended:
                     break
             if alarm.due:  # about once a second: has the model gone quiet?
@@ -216,6 +226,23 @@ async def read_events(request: ChatRequest, response: aiohttp.ClientResponse, st
         return
     for event in _ending(request, parser):
         yield event
+
+
+async def _gather(response: aiohttp.ClientResponse, seconds: float) -> None:
+    """Let the stream's bytes gather for `seconds`: the connection is not read meanwhile, so the
+    tokens that arrive wait in the socket and are taken in one read after, not one wake-up and
+    one parse step each. Through aiohttp's own flow control (the protocol's pause and resume),
+    which also holds its read timeout meanwhile."""
+    connection = response.connection
+    protocol = connection.protocol if connection is not None else None
+    if protocol is None or protocol.transport is None:
+        await asyncio.sleep(seconds)
+        return
+    protocol.pause_reading()
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        protocol.resume_reading()
 
 
 class _Alarm:

@@ -93,6 +93,7 @@ class ChatService:
             retry=RetryPolicy(max_retries=settings.max_retries),
             known_models=self.catalog.cached,
             allowed_networks=settings.public.allowed_networks,
+            gather_s=self.gather_s,
         )
         self.local = LocalModelServer(settings.local_model_path) if settings.local_model_path else None
         self.allowance = Allowance(settings.public.rate_per_minute, settings.public.tokens_per_hour)
@@ -113,6 +114,16 @@ class ChatService:
         the earlier 40 ms + 3 ms per stream; bench/NOTES.md).
         """
         return min(0.4, 0.05 + 0.008 * max(0, self.active_streams - 1))
+
+    def gather_s(self) -> float:
+        """Seconds a started answer's tokens may gather between reads of its stream: none while
+        it streams alone, half the time between UI updates when others stream too (at most
+        0.1 s). Every read is a wake-up and a step up through each layer; at 20 answers at once,
+        reading each token as it came was about a third of the app's CPU (bench/NOTES.md). The
+        page shows nothing sooner either way: it is updated at most every update_interval_s."""
+        if self.active_streams <= 1:
+            return 0.0
+        return min(0.1, self.update_interval_s() / 2)
 
     # -- providers and models -------------------------------------------------------------
 

@@ -131,6 +131,29 @@ class ThinkTagSplitter:
         return [TextDelta(text)] if text else []
 
 
+def joined(events: list[Event]) -> list[Event]:
+    """Pieces of answer (or of thinking) that follow each other, as one piece: what one read of the
+    stream brought comes out as one event, and every layer above it handles one event, not one per
+    token. Nothing else is merged or reordered; a retroactive piece of thinking stays its own."""
+    if len(events) < 2:
+        return events
+    out: list[Event] = []
+    texts: list[str] = []
+    for event in events:
+        kind = type(event)
+        if (texts and kind is type(out[-1]) and (kind is TextDelta or kind is ReasoningDelta)
+                and not getattr(event, "retroactive", False) and not getattr(out[-1], "retroactive", False)):
+            texts.append(event.text)
+            continue
+        if len(texts) > 1:
+            out[-1] = type(out[-1])("".join(texts))
+        out.append(event)
+        texts = [event.text] if kind is TextDelta or kind is ReasoningDelta else []
+    if len(texts) > 1:
+        out[-1] = type(out[-1])("".join(texts))
+    return out
+
+
 def _part_text(value: Any) -> str:
     """Text of a content part's payload: a string, or Mistral's list of text parts."""
     if isinstance(value, str):

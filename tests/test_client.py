@@ -12,9 +12,10 @@ import pytest
 
 from causerie.answer import Answer
 from causerie.client import ChatClient, ChatRequest, RetryPolicy
-from causerie.events import Finish, Status
+from causerie import reading
+from causerie.events import Failure, Finish, ReasoningDelta, Status, TextDelta
 from causerie.providers import Endpoint, get_provider
-from causerie.wire import SSEDecoder
+from causerie.wire import SSEDecoder, joined
 
 from conftest import run_async
 from scripted_server import Reply, delta, sse, text_stream
@@ -546,3 +547,63 @@ def test_a_netrc_default_entry_never_replaces_or_clashes_with_the_key(tmp_path, 
     events = run(make_client(), endpoint(scripted))
     assert isinstance(events[-1], Finish)
     assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {KEY}"
+
+
+# -- reading in gathered pieces (when other answers stream too) ---------------------------------
+
+
+def test_joined_makes_one_piece_of_what_follows_each_other_and_nothing_else():
+    events = [ReasoningDelta("a"), ReasoningDelta("b"), TextDelta("c"), TextDelta("d"), TextDelta("e"), Finish("stop")]
+    assert joined(events) == [ReasoningDelta("ab"), TextDelta("cde"), Finish("stop")]
+    moved = [TextDelta("a"), ReasoningDelta("b", retroactive=True), TextDelta("c"), TextDelta("d")]
+    assert joined(moved) == [TextDelta("a"), ReasoningDelta("b", retroactive=True), TextDelta("cd")]
+    assert joined([TextDelta("x")]) == [TextDelta("x")] and joined([]) == []
+
+
+def test_tokens_that_arrive_while_the_stream_gathers_are_read_as_one_piece(scripted):
+    """With `gather_s` set, the first token comes at once, then each read takes what gathered:
+    40 tokens 10 ms apart, gathered 80 ms at a time, come in a handful of events, none lost."""
+    words = [f"w{i} " for i in range(40)]
+    scripted.queue(Reply(chunks=text_stream(*words), delay=0.01))
+    events = run(make_client(gather_s=lambda: 0.08), endpoint(scripted))
+    pieces = [e.text for e in events if type(e) is TextDelta]
+    assert "".join(pieces) == "".join(words) and type(events[-1]) is Finish
+    assert pieces[0] == "w0 "  # the first token is not held back
+    assert 3 <= len(pieces) <= 12, pieces  # about 400 ms / 80 ms, not 40
+    scripted.queue(Reply(chunks=text_stream(*words), delay=0.01))
+    plain = run(make_client(), endpoint(scripted))
+    assert len([e for e in plain if type(e) is TextDelta]) >= 30  # alone, each token as it comes
+
+
+def test_stop_while_the_stream_gathers_closes_upstream_at_once(scripted):
+    scripted.queue(Reply(chunks=sse(*[delta(f"w{i} ") for i in range(200)], delta(finish="stop")), delay=0.01))
+    client = make_client(gather_s=lambda: 5.0)  # the reader is held long after the first token
+    request = ChatRequest(endpoint(scripted), "model-a", [{"role": "user", "content": "long"}])
+
+    async def go():
+        stream = client.stream(request)
+        first = await anext(stream)
+        while type(first) is not TextDelta:
+            first = await anext(stream)
+        reader = asyncio.ensure_future(anext(stream))  # now gathering for 5 s
+        await asyncio.sleep(0.2)
+        held = time.monotonic()
+        reader.cancel()  # Stop: the cancellation goes through the reader, which closes the request
+        with pytest.raises(asyncio.CancelledError):
+            await reader
+        await stream.aclose()
+        outcome = await settled(scripted)
+        await client.aclose()
+        return first, time.monotonic() - held, outcome
+
+    first, took, outcome = run_async(go())
+    assert first == TextDelta("w0 ") and outcome == "disconnected" and took < 2
+
+
+def test_silence_is_still_timed_while_the_stream_gathers(scripted, monkeypatch):
+    monkeypatch.setattr(reading, "TICK_S", 0.25)
+    scripted.queue(Reply(chunks=[*sse(delta("Started"), delta(" and"), done=False), *text_stream(" never")],
+                         pauses={2: 4.0}, delay=0.01))
+    events = run(make_client(idle_timeout=1.0, gather_s=lambda: 0.1), endpoint(scripted))
+    answer = answer_of(events)
+    assert answer.text == "Started and" and type(answer.failure) is Failure and answer.failure.kind == "timeout"
