@@ -125,6 +125,9 @@ class GradioPlan:
     trigger_id: int | None
     chat_inputs: list[str] = field(default_factory=list)
     """The chat function's inputs, by elem_id (or kind), in order."""
+    heartbeat: bool = False
+    """Whether the page keeps a heartbeat stream open (Gradio's `connect_heartbeat`): while it is
+    open the session is the page's; when it closes, Gradio marks the session closed."""
 
 
 async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any]) -> GradioPlan:
@@ -169,6 +172,7 @@ async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any])
         [(d["id"], data_for(d)) for d in chain[:-1] if d.get("backend_fn")],
         chat["id"], data_for(chat), start["targets"][0][0],
         [components[cid]["props"].get("elem_id") or components[cid]["type"] for cid in chat["inputs"]],
+        bool(config.get("connect_heartbeat")),
     )
 
 
@@ -179,27 +183,43 @@ async def _predict(http: httpx.AsyncClient, plan: GradioPlan, session: str, fn_i
 
 
 async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan, go: asyncio.Event) -> UserResult:
-    """Open the page (its load events), wait for everyone, then ask and stream the answer."""
+    """Open the page (its heartbeat and load events), wait for everyone, then ask and stream the
+    answer, and leave (the heartbeat closes, as when a tab is closed)."""
     result, seen = UserResult(), set()
     session = uuid.uuid4().hex[:11]
     opened = time.perf_counter()
-    for fn_index, data in plan.load_steps:
-        await _predict(http, plan, session, fn_index, data)
-    result.page_open_s = time.perf_counter() - opened
-    await go.wait()
-    started = time.perf_counter()
-    for fn_index, data in plan.quick_steps:
-        await _predict(http, plan, session, fn_index, data)
-    status, body = await post_json(plan.url, "gradio_api/queue/join", {
-        "data": plan.chat_data, "fn_index": plan.chat_fn, "session_hash": session, "event_data": None,
-        "trigger_id": plan.trigger_id})
-    if status != 200:
-        result.error = f"join HTTP {status}: {body[:100]!r}"
+    heartbeat = await open_heartbeat(plan.url, session) if plan.heartbeat else None
+    try:
+        for fn_index, data in plan.load_steps:
+            await _predict(http, plan, session, fn_index, data)
+        result.page_open_s = time.perf_counter() - opened
+        await go.wait()
+        started = time.perf_counter()
+        for fn_index, data in plan.quick_steps:
+            await _predict(http, plan, session, fn_index, data)
+        status, body = await post_json(plan.url, "gradio_api/queue/join", {
+            "data": plan.chat_data, "fn_index": plan.chat_fn, "session_hash": session, "event_data": None,
+            "trigger_id": plan.trigger_id})
+        if status != 200:
+            result.error = f"join HTTP {status}: {body[:100]!r}"
+            return result
+        await read_data_stream(plan.url, session, seen, result, started)
+        result.total_s = time.perf_counter() - started
+        result.tokens = len(seen)
         return result
-    await read_data_stream(plan.url, session, seen, result, started)
-    result.total_s = time.perf_counter() - started
-    result.tokens = len(seen)
-    return result
+    finally:
+        if heartbeat is not None:
+            heartbeat.close()
+
+
+async def open_heartbeat(url: str, session: str) -> asyncio.StreamWriter:
+    """The page's heartbeat stream (GET /gradio_api/heartbeat/<session>), opened as the browser
+    opens it; closing the returned writer is the page going away."""
+    host, port, host_port = _host_port(url)
+    _, writer = await asyncio.open_connection(host, port)
+    writer.write(f"GET /gradio_api/heartbeat/{session} HTTP/1.1\r\nHost: {host_port}\r\n"
+                 "Accept: text/event-stream\r\n\r\n".encode())
+    return writer
 
 
 def _host_port(url: str) -> tuple[str, int, str]:
