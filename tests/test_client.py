@@ -10,9 +10,9 @@ import time
 
 import pytest
 
+from causerie import reading
 from causerie.answer import Answer
 from causerie.client import ChatClient, ChatRequest, RetryPolicy
-from causerie import reading
 from causerie.events import Failure, Finish, ReasoningDelta, Status, TextDelta
 from causerie.providers import Endpoint, get_provider
 from causerie.wire import SSEDecoder, joined

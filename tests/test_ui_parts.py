@@ -109,3 +109,94 @@ def test_values_without_files_are_passed_on_and_files_are_still_given_their_url(
     walked = processing_utils.add_root_url(with_file, "http://host", None)
     assert walked[-1]["content"][-1]["file"]["url"] == "http://host/gradio_api/file=/tmp/x.png"
     assert orjson.loads(orjson.dumps(chat)) == plain  # sent as the plain list it is
+
+
+def _closure(fn, name):
+    return fn.__closure__[fn.__code__.co_freevars.index(name)].cell_contents
+
+
+def test_outputs_left_alone_are_sent_as_gradio_sends_them_without_building_components():
+    """skips_without_building: a handler without post-processing that leaves outputs alone (left
+    out of a dict, or gr.skip()) sends what Gradio's own code sends, and its session keeps the
+    page's blocks instead of one new component per output left alone."""
+    from gradio.blocks import Blocks
+    from gradio.state_holder import SessionState
+
+    from causerie.ui.gradio_costs import no_config_copies, skips_without_building
+    from conftest import run_async
+
+    no_config_copies()
+    skips_without_building()
+    fast = Blocks.postprocess_data
+    whole = _closure(fast, "original")
+    with gr.Blocks() as demo:
+        box, pick, chat, state = gr.Textbox("a"), gr.Dropdown(["x", "y"], value="x"), gr.Chatbot(), gr.State(1)
+        box.submit(lambda: None, None, [box, pick, chat, state], postprocess=False)
+    block_fn = list(demo.fns.values())[-1]
+    chats = [message("user", "hi")]
+    for predictions in ({pick: gr.update(choices=["x", "z"])}, {chat: chats, state: 2},
+                        (gr.skip(), "b", gr.skip(), gr.skip()), gr.skip()):
+        sessions = SessionState(demo), SessionState(demo)
+        got = run_async(fast(demo, block_fn, predictions, sessions[0]))
+        expected = run_async(whole(demo, block_fn, predictions, sessions[1]))
+        assert got == expected, predictions
+        assert sessions[0][box._id] is box or predictions[0] == "b"  # not rebuilt when left alone
+        assert sessions[1][box._id] is not box  # (Gradio's own code rebuilds it)
+        assert sessions[0].get(state._id) == sessions[1].get(state._id)
+
+
+def test_a_closed_sessions_state_is_released_after_a_while_unless_an_event_is_pending():
+    import datetime
+
+    from gradio.state_holder import StateHolder
+
+    from causerie.ui.gradio_costs import CLOSED_SESSION_KEPT_S, release_closed_sessions
+
+    release_closed_sessions()
+    with gr.Blocks() as demo:
+        gr.State(1)
+    demo.queue()
+    holder = StateHolder()
+    holder.set_blocks(demo)
+    long_ago = datetime.datetime.now() - datetime.timedelta(seconds=CLOSED_SESSION_KEPT_S + 1)
+    for name in ("gone", "recent", "open", "busy"):
+        holder[name].is_closed = name != "open"
+        if name != "recent":
+            holder.time_last_used[name] = long_ago
+        demo._queue.pending_event_ids_session[name] = {"event"} if name == "busy" else set()
+    holder.delete_all_expired_state()
+    assert set(holder.session_data) == {"recent", "open", "busy"} and "gone" not in holder.time_last_used
+    assert "gone" not in demo._queue.pending_event_ids_session and "busy" in demo._queue.pending_event_ids_session
+
+
+def test_plain_chats_are_given_back_as_gradios_chatbot_model_gives_them():
+    """plain_messages gives what Gradio's check gives for plain text chats, and leaves every
+    other chat (thoughts, files, options, odd shapes) to Gradio's model."""
+    import random
+
+    from causerie.ui.gradio_costs import plain_messages
+
+    model = gr.Chatbot().data_model
+
+    def gradios(chat):
+        return model.model_validate(chat, context={"validate_meta": True}).model_dump()
+
+    rng = random.Random(3)
+    plain = [message("user" if n % 2 == 0 else "assistant", f"turn {n}") for n in range(20)]
+    for _ in range(100):
+        chat = [dict(m) for m in plain[:rng.randint(0, 20)]]
+        for m in chat:
+            if rng.random() < 0.2:
+                del m["metadata"]  # the page may leave it out
+        assert plain_messages(chat) == gradios(chat)
+    others = [
+        [{"role": "assistant", "content": [{"type": "text", "text": "x"}], "metadata": {"title": "Thinking"}}],
+        [{"role": "user", "content": [{"type": "text", "text": "x", "extra": 1}]}],
+        [{"role": "user", "content": [{"text": "x"}]}],
+        [{"role": "user", "content": "x"}],
+        [{"role": "user", "content": [{"type": "file", "file": {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}}]}],
+        [{"role": "user", "content": [{"type": "text", "text": "x"}], "options": [{"value": "a"}]}],
+        [{"role": 1, "content": []}], "not a list", [["a", "b"]],
+    ]
+    for chat in others:
+        assert plain_messages(chat) is None, chat

@@ -26,7 +26,15 @@ from .api import register_api
 from .chat import ChatHandlers
 from .compare_page import build_tabs, wire_tabs
 from .conversations import ConversationHandlers
-from .gradio_costs import diff_from_first_change, no_config_copies, no_walk_without_files, reuse_api_schemas
+from .gradio_costs import (
+    diff_from_first_change,
+    no_config_copies,
+    no_walk_without_files,
+    plain_chats_unchecked,
+    release_closed_sessions,
+    reuse_api_schemas,
+    skips_without_building,
+)
 from .history_page import NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
 from .labels import Labels
 from .panel import PageSettings, effort_update, search_update, wire_access
@@ -302,6 +310,9 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         register_api(service, default_preset.prompt if default_preset else None, ballots)
     reuse_api_schemas(demo)
     no_config_copies()
+    release_closed_sessions()
+    skips_without_building()
+    plain_chats_unchecked()
     diff_from_first_change()
     no_walk_without_files()
     # api_open=False: the API goes through the queue (and its limits), never around it.

@@ -78,6 +78,150 @@ def no_config_copies() -> None:
     session._no_config_copies = True
 
 
+SKIPPED = {"__type__": "update"}
+
+
+def skips_without_building() -> None:
+    """An output a handler leaves alone (`gr.skip()`, or left out of a dict return) is an update
+    with no props; Gradio still builds a new component for it from the block's arguments (a
+    pydantic schema, `inspect.signature`…), keeps it in the session, and sends the empty update.
+    The page's opening step leaves four of its outputs alone for a new visitor: four components
+    built per page opened and held per session. For handlers that skip post-processing (this
+    app's), such an output is sent as the same empty update without building anything."""
+    from gradio.blocks import Blocks, convert_component_dict_to_list
+
+    if getattr(Blocks.postprocess_data, "_skips_without_building", False):
+        return
+    original = Blocks.postprocess_data
+
+    async def postprocess_data(self, block_fn, predictions, state):
+        outputs = block_fn.outputs
+        if block_fn.postprocess or block_fn.batch or len(outputs) < 2:
+            return await original(self, block_fn, predictions, state)
+        if isinstance(predictions, dict):
+            values = ([dict(SKIPPED) for _ in outputs] if predictions == SKIPPED
+                      else convert_component_dict_to_list(list(outputs), predictions))
+        else:
+            values = predictions
+        if not isinstance(values, (list, tuple)):
+            return await original(self, block_fn, predictions, state)
+        left = [i for i, (value, block) in enumerate(zip(values, outputs, strict=False))
+                if value == SKIPPED and type(value) is dict and not block.stateful]
+        if not left:
+            return await original(self, block_fn, values, state)
+        values = list(values)
+        for i in left:
+            values[i] = None  # passed on as it is (no post-processing), then replaced
+        output = await original(self, block_fn, values, state)
+        for i in left:
+            output[i] = dict(SKIPPED)
+        return output
+
+    postprocess_data._skips_without_building = True
+    Blocks.postprocess_data = postprocess_data
+
+
+_MESSAGE_KEYS = frozenset(("role", "content", "metadata", "options"))
+_TEXT_PART_KEYS = frozenset(("type", "text"))
+
+
+def plain_messages(value) -> list[dict] | None:
+    """A chat as Gradio's Chatbot data model would give it back after checking it, when every
+    message is plain text (no file, no thought's metadata, no options); otherwise None, and
+    Gradio's own model checks it (files are checked there: where they may be read from)."""
+    if type(value) is not list:
+        return None
+    out = []
+    for message in value:
+        if (type(message) is not dict or not message.keys() <= _MESSAGE_KEYS or type(message.get("role")) is not str
+                or message.get("metadata") is not None or message.get("options") is not None
+                or type(parts := message.get("content")) is not list):
+            return None
+        for part in parts:
+            if type(part) is not dict or part.keys() != _TEXT_PART_KEYS or part["type"] != "text" or type(part["text"]) is not str:
+                return None
+        out.append({"role": message["role"], "metadata": None, "content": parts, "options": None})
+    return out
+
+
+def plain_chats_unchecked() -> None:
+    """Gradio checks a chat sent by the page against the Chatbot's pydantic model and dumps it
+    back, even for a handler that takes the plain value: 1.1 ms for a chat of 100 turns, paid
+    before the answer starts (the long chat's largest fixed cost). For handlers without
+    pre-processing, a chat of plain text messages is checked here instead (`plain_messages`,
+    which gives the same value back, tests/test_ui_parts.py); anything else goes to Gradio's."""
+    from gradio.blocks import Blocks
+    from gradio.components import Chatbot
+
+    if getattr(Blocks.preprocess_data, "_plain_chats_unchecked", False):
+        return
+    original = Blocks.preprocess_data
+
+    async def preprocess_data(self, block_fn, inputs, state, explicit_call: bool = False):
+        if block_fn.preprocess or type(inputs) is not list:
+            return await original(self, block_fn, inputs, state, explicit_call)
+        plain = {}
+        for i, block in enumerate(block_fn.inputs[:len(inputs)]):
+            if (isinstance(block, Chatbot) and i not in block_fn.component_prop_inputs
+                    and (messages := plain_messages(inputs[i])) is not None):
+                plain[i] = messages
+        if not plain:
+            return await original(self, block_fn, inputs, state, explicit_call)
+        inputs = list(inputs)
+        for i in plain:
+            inputs[i] = None  # nothing for Gradio to check
+        processed = await original(self, block_fn, inputs, state, explicit_call)
+        for i, messages in plain.items():
+            processed[i] = messages
+        return processed
+
+    preprocess_data._plain_chats_unchecked = True
+    Blocks.preprocess_data = preprocess_data
+
+
+CLOSED_SESSION_KEPT_S = 30.0
+
+
+def release_closed_sessions(kept_s: float = CLOSED_SESSION_KEPT_S) -> None:
+    """Gradio keeps every session's state (its copy of the page's block table, the components its
+    events replaced, its State values) until 10,000 newer sessions have pushed it out: on a busy
+    Space, hours or days after the page closed, and its once-a-second sweep of expired State
+    visits every one of them. A page's closing is known (its heartbeat stream ends: Gradio marks
+    the session closed), and then only the State values are dropped, an hour later.
+
+    Here a closed session with no event still queued or running is dropped whole `kept_s` seconds
+    after its last use, with its entries in Gradio's queue. The time is for a page whose
+    connection drops and comes back (a new page is a new session anyway); if it comes back later
+    than that, it starts a fresh session state, as a new page does. The release runs in Gradio's
+    own sweep, once a second, on the event loop."""
+    from gradio import state_holder
+
+    holder = state_holder.StateHolder
+    if getattr(holder, "_releases_closed", False):
+        return
+    sweep = holder.delete_all_expired_state
+
+    def delete_all_expired_state(self) -> None:
+        queue = getattr(getattr(self, "blocks", None), "_queue", None)
+        busy = queue.pending_event_ids_session if queue is not None else {}
+        now = datetime.datetime.now()
+        gone = [session_id for session_id, state in list(self.session_data.items())
+                if state.is_closed and not busy.get(session_id)
+                and (now - self.time_last_used.get(session_id, now)).total_seconds() >= kept_s]
+        for session_id in gone:
+            self.delete_state(session_id)  # State values' delete callbacks, as Gradio runs them
+            with self.lock:
+                self.session_data.pop(session_id, None)
+                self.time_last_used.pop(session_id, None)
+            if queue is not None:
+                queue.pending_messages_per_session.pop(session_id, None)
+                queue.pending_event_ids_session.pop(session_id, None)
+        sweep(self)
+
+    holder.delete_all_expired_state = delete_all_expired_state
+    holder._releases_closed = True
+
+
 def diff_from_first_change() -> None:
     """Gradio sends each streamed update as a diff from the last one (gradio.utils.diff), which
     walks the whole value, one Python call per message of the chat: its cost grew with the chat's
