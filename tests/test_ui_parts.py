@@ -123,6 +123,7 @@ def test_outputs_left_alone_are_sent_as_gradio_sends_them_without_building_compo
     from gradio.state_holder import SessionState
 
     from causerie.ui.gradio_costs import no_config_copies, skips_without_building
+
     from conftest import run_async
 
     no_config_copies()
