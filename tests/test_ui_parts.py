@@ -201,3 +201,40 @@ def test_plain_chats_are_given_back_as_gradios_chatbot_model_gives_them():
     ]
     for chat in others:
         assert plain_messages(chat) is None, chat
+
+
+def test_the_queue_waits_for_work_instead_of_polling_and_still_runs_every_job():
+    """queue_wakes_on_work: with nothing to do, the queue's loop looks a few times a second, not a
+    thousand; jobs pushed then (three, one at a time) all run, in turn."""
+    import time
+
+    from gradio import queueing
+    from gradio_client import Client
+
+    from causerie.ui.gradio_costs import QUEUE_POLL_S, queue_wakes_on_work
+
+    queue_wakes_on_work()
+    looks = []
+    length = queueing.Queue.__len__
+
+    def counted(self):
+        looks.append(1)
+        return length(self)
+
+    with gr.Blocks() as demo:
+        box = gr.Textbox()
+        box.submit(lambda text: time.sleep(0.2) or text.upper(), box, box, api_name="shout", concurrency_limit=1)
+    demo.queue()
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    try:
+        queueing.Queue.__len__ = counted
+        time.sleep(1.0)
+        idle_looks = len(looks)
+        queueing.Queue.__len__ = length
+        client = Client(demo.local_url, verbose=False)
+        jobs = [client.submit(word, api_name="/shout") for word in ("a", "b", "c")]
+        assert [job.result(timeout=10) for job in jobs] == ["A", "B", "C"]
+    finally:
+        queueing.Queue.__len__ = length
+        demo.close()
+    assert idle_looks <= 3 / QUEUE_POLL_S, idle_looks  # Gradio's own loop: about 1,000 in that second

@@ -31,6 +31,7 @@ from .gradio_costs import (
     no_config_copies,
     no_walk_without_files,
     plain_chats_unchecked,
+    queue_wakes_on_work,
     release_closed_sessions,
     reuse_api_schemas,
     skips_without_building,
@@ -313,6 +314,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
     release_closed_sessions()
     skips_without_building()
     plain_chats_unchecked()
+    queue_wakes_on_work()
     diff_from_first_change()
     no_walk_without_files()
     # api_open=False: the API goes through the queue (and its limits), never around it.

@@ -179,6 +179,86 @@ def plain_chats_unchecked() -> None:
     Blocks.preprocess_data = preprocess_data
 
 
+QUEUE_POLL_S = 0.05
+
+
+def queue_wakes_on_work() -> None:
+    """Gradio's queue looks for work to start every millisecond (`sleep_when_free`), whether or
+    not anything came: 24 ms of CPU a second with the app idle, and under load a millisecond
+    poll beside every answer (about a fifth of a fresh answer's CPU at 20 users). Here its loop
+    waits instead until a question joins the queue or a running job ends (the only two changes
+    that can make one startable), and looks anyway every QUEUE_POLL_S. What it does once woken is
+    Gradio's loop as it is (gradio/queueing.py, Queue.start_processing)."""
+    import asyncio
+    import time
+
+    from gradio import queueing
+
+    queue_class = queueing.Queue
+    if getattr(queue_class.start_processing, "_wakes_on_work", False):
+        return
+    push, process_events = queue_class.push, queue_class.process_events
+
+    def wake(queue) -> None:
+        if (work := getattr(queue, "_work", None)) is not None:
+            work.set()
+
+    async def push_and_wake(self, *args, **kwargs):
+        try:
+            return await push(self, *args, **kwargs)
+        finally:
+            wake(self)
+
+    async def process_events_and_wake(self, *args, **kwargs):
+        try:
+            return await process_events(self, *args, **kwargs)
+        finally:
+            wake(self)
+
+    async def until_work(self) -> None:
+        try:
+            await asyncio.wait_for(self._work.wait(), QUEUE_POLL_S)
+        except TimeoutError:
+            pass
+        self._work.clear()
+
+    async def start_processing(self) -> None:
+        self._work = asyncio.Event()
+        try:
+            while not self.stopped:
+                if len(self) == 0 or None not in self.active_jobs:
+                    await until_work(self)
+                    continue
+                async with self.delete_lock:  # (Gradio's loop from here on)
+                    event_batch = self.get_events()
+                if not event_batch:
+                    await until_work(self)
+                    continue
+                events, batch, concurrency_id = event_batch
+                self.active_jobs[self.active_jobs.index(None)] = events
+                event_queue = self.event_queue_per_concurrency_id[concurrency_id]
+                event_queue.current_concurrency += 1
+                start_time = time.time()
+                fn = events[0].fn
+                event_queue.start_times_per_fn[fn].add(start_time)
+                for event in events:
+                    if (analytics := self.event_analytics.get(event._id)) is not None:
+                        analytics["status"] = "processing"
+                task = queueing.run_coro_in_background(self.process_events, events, batch, start_time, fn)
+                queueing.set_task_name(task, events[0].session_hash, fn._id, events[0]._id, batch)
+                self._asyncio_tasks.add(task)
+                task.add_done_callback(self._asyncio_tasks.discard)
+                if self.live_updates:
+                    self.broadcast_estimations(concurrency_id)
+        finally:
+            self.stopped = True
+            self._cancel_asyncio_tasks()
+
+    start_processing._wakes_on_work = True
+    queue_class.push, queue_class.process_events = push_and_wake, process_events_and_wake
+    queue_class.start_processing = start_processing
+
+
 CLOSED_SESSION_KEPT_S = 30.0
 
 
