@@ -229,20 +229,23 @@ async def read_events(request: ChatRequest, response: aiohttp.ClientResponse, st
 
 
 async def _gather(response: aiohttp.ClientResponse, seconds: float) -> None:
-    """Let the stream's bytes gather for `seconds`: the connection is not read meanwhile, so the
-    tokens that arrive wait in the socket and are taken in one read after, not one wake-up and
-    one parse step each. Through aiohttp's own flow control (the protocol's pause and resume),
-    which also holds its read timeout meanwhile."""
+    """Let the stream's bytes gather for `seconds`: the socket is not read meanwhile, so the
+    tokens that arrive wait in it and are taken in one read after, not one wake-up and one parse
+    step each. Only the transport is paused (asyncio's own flow control), never aiohttp's
+    parser, and only if aiohttp is not holding it paused itself; it is resumed however the wait
+    ends (a Stop cancels it). aiohttp's read timeout runs on meanwhile: it is the idle limit or
+    longer, far above a gather's tenth of a second."""
     connection = response.connection
-    protocol = connection.protocol if connection is not None else None
-    if protocol is None or protocol.transport is None:
-        await asyncio.sleep(seconds)
-        return
-    protocol.pause_reading()
+    transport = connection.transport if connection is not None else None
+    paused = False
     try:
+        if transport is not None and not transport.is_closing() and transport.is_reading():
+            transport.pause_reading()
+            paused = True
         await asyncio.sleep(seconds)
     finally:
-        protocol.resume_reading()
+        if paused and not transport.is_closing():
+            transport.resume_reading()
 
 
 class _Alarm:

@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .access import choose_endpoint
@@ -371,6 +371,10 @@ class ChatService:
                             if kept is not None and kind is TextDelta:
                                 kept.append(event.text)
                             if most_chars and spent_chars > most_chars:  # MAX_TOKENS_CAP, not sent upstream
+                                # Cut at the cap: one event may hold many tokens (reading.read_events).
+                                event = replace(event, text=event.text[:len(event.text) - (spent_chars - most_chars)])
+                                if kept is not None and kind is TextDelta:
+                                    kept[-1] = event.text
                                 yield event
                                 yield Notice("capped", {"limit": prepared.cap})
                                 event = Finish("length")

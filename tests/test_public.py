@@ -253,8 +253,18 @@ def test_max_tokens_is_capped_when_the_owner_pays(scripted, owner_key):
     events = ask(service, ChatOptions("openai", "m"))
     assert "max_tokens" not in scripted.requests[-1]["body"]
     text = "".join(e.text for e in events if type(e).__name__ == "TextDelta")
-    assert 20 < len(text) <= 30 and scripted.settled_outcome() == "disconnected"  # upstream closed at once
+    assert text == "word " * 4 and scripted.settled_outcome() == "disconnected"  # cut at 5 tokens' characters; upstream closed at once
     assert any(type(e) is Notice and e.kind == "capped" and "MAX_TOKENS_CAP" in e.message for e in events)
+    assert events[-1] == Finish("length")
+
+
+def test_the_cap_cuts_inside_a_piece_that_holds_many_tokens(scripted):
+    """A read that brought many tokens at once is one piece of text (reading.read_events): the
+    answer is still cut where the cap falls, not after the whole piece."""
+    service = service_for({"OPENAI_BASE_URL": scripted.base_url, "MAX_TOKENS_CAP": "5"})
+    scripted.queue(Reply(chunks=text_stream(*["word "] * 40)))  # all at once
+    events = ask(service, ChatOptions("openai", "m"))
+    assert "".join(e.text for e in events if type(e).__name__ == "TextDelta") == "word " * 4
     assert events[-1] == Finish("length")
     failure = failure_of(ask(service, ChatOptions("openai", "m", params=GenerationParams(max_tokens=4000))))
     assert failure.kind == "invalid_value" and "at most 5" in failure.message and "MAX_TOKENS_CAP" in failure.message

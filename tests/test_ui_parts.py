@@ -118,7 +118,9 @@ def _closure(fn, name):
 def test_outputs_left_alone_are_sent_as_gradio_sends_them_without_building_components():
     """skips_without_building: a handler without post-processing that leaves outputs alone (left
     out of a dict, or gr.skip()) sends what Gradio's own code sends, and its session keeps the
-    page's blocks instead of one new component per output left alone."""
+    page's blocks instead of one new component per output left alone; what Gradio refuses, it
+    still refuses."""
+    import pytest
     from gradio.blocks import Blocks
     from gradio.state_holder import SessionState
 
@@ -135,39 +137,82 @@ def test_outputs_left_alone_are_sent_as_gradio_sends_them_without_building_compo
         box.submit(lambda: None, None, [box, pick, chat, state], postprocess=False)
     block_fn = list(demo.fns.values())[-1]
     chats = [message("user", "hi")]
-    for predictions in ({pick: gr.update(choices=["x", "z"])}, {chat: chats, state: 2},
-                        (gr.skip(), "b", gr.skip(), gr.skip()), gr.skip()):
+    cases = [  # what the handler returns, and which of box, pick, chat it leaves alone
+        ({pick: gr.update(choices=["x", "z"])}, {box, chat}),
+        ({chat: chats, state: 2}, {box, pick}),
+        ((gr.skip(), "b", gr.skip(), gr.skip()), {box, chat}),
+        (gr.skip(), {box, pick, chat}),
+    ]
+    for predictions, left_alone in cases:
         sessions = SessionState(demo), SessionState(demo)
         got = run_async(fast(demo, block_fn, predictions, sessions[0]))
         expected = run_async(whole(demo, block_fn, predictions, sessions[1]))
         assert got == expected, predictions
-        assert sessions[0][box._id] is box or predictions[0] == "b"  # not rebuilt when left alone
-        assert sessions[1][box._id] is not box  # (Gradio's own code rebuilds it)
+        for block in left_alone:
+            assert sessions[0][block._id] is block and sessions[1][block._id] is not block  # Gradio rebuilds it
         assert sessions[0].get(state._id) == sessions[1].get(state._id)
+    with pytest.raises(ValueError):  # as Gradio: an empty dict is not enough values
+        run_async(fast(demo, block_fn, {}, SessionState(demo)))
 
 
-def test_a_closed_sessions_state_is_released_after_a_while_unless_an_event_is_pending():
+def test_plain_chats_reach_the_handler_as_gradio_gives_them():
+    """plain_chats_unchecked: the handler gets, for every input, what Gradio's own code gives it
+    (a State's value, the chat, a chat with a file still checked by Gradio)."""
+    from gradio.blocks import Blocks
+    from gradio.state_holder import SessionState
+
+    from causerie.ui.gradio_costs import no_config_copies, plain_chats_unchecked
+
+    from conftest import run_async
+
+    no_config_copies()
+    plain_chats_unchecked()
+    fast = Blocks.preprocess_data
+    whole = _closure(fast, "original")
+    with gr.Blocks() as demo:
+        state, chat, box = gr.State("kept"), gr.Chatbot(), gr.Textbox()
+        box.submit(lambda *values: None, [state, chat, box], None, preprocess=False)
+    block_fn = list(demo.fns.values())[-1]
+    plain = [message("user", "hi"), message("assistant", "hello")]
+    for chat_value in (plain, [], None, [{"role": "user", "content": [{"type": "text", "text": "x"}], "metadata": {"title": "t"}}]):
+        inputs = [None, chat_value, "text"]
+        got = run_async(fast(demo, block_fn, list(inputs), SessionState(demo)))
+        expected = run_async(whole(demo, block_fn, list(inputs), SessionState(demo)))
+        assert got == expected, chat_value
+
+
+def test_beyond_the_most_recent_closed_sessions_the_oldest_unused_ones_are_released():
+    """release_closed_sessions: past CLOSED_SESSIONS_KEPT closed sessions, the oldest closes go
+    first, with their queue entries; a session used since its close was seen, one with an event
+    queued or running, and one still open are kept."""
     import datetime
 
     from gradio.state_holder import StateHolder
 
-    from causerie.ui.gradio_costs import CLOSED_SESSION_KEPT_S, release_closed_sessions
+    from causerie.ui.gradio_costs import CLOSED_SESSIONS_KEPT, release_closed_sessions
 
     release_closed_sessions()
     with gr.Blocks() as demo:
         gr.State(1)
     demo.queue()
+    queue = demo._queue
     holder = StateHolder()
     holder.set_blocks(demo)
-    long_ago = datetime.datetime.now() - datetime.timedelta(seconds=CLOSED_SESSION_KEPT_S + 1)
-    for name in ("gone", "recent", "open", "busy"):
+    for name in ("gone", "used", "busy", "open"):
         holder[name].is_closed = name != "open"
-        if name != "recent":
-            holder.time_last_used[name] = long_ago
-        demo._queue.pending_event_ids_session[name] = {"event"} if name == "busy" else set()
+        queue.pending_event_ids_session[name] = set()
+    queue.pending_event_ids_session["busy"] = {"running"}
+    queue.event_ids_to_events["running"] = object()
+    holder.delete_all_expired_state()  # their closes are seen
+    holder.time_last_used["used"] = datetime.datetime.now() + datetime.timedelta(seconds=1)  # then used again
+    for number in range(CLOSED_SESSIONS_KEPT):
+        holder[f"later-{number}"].is_closed = True
     holder.delete_all_expired_state()
-    assert set(holder.session_data) == {"recent", "open", "busy"} and "gone" not in holder.time_last_used
-    assert "gone" not in demo._queue.pending_event_ids_session and "busy" in demo._queue.pending_event_ids_session
+    kept = set(holder.session_data)
+    assert "gone" not in kept and "gone" not in holder.time_last_used and "gone" not in queue.pending_event_ids_session
+    assert {"used", "busy", "open", "later-1", f"later-{CLOSED_SESSIONS_KEPT - 1}"} <= kept
+    assert "later-0" not in kept  # the next oldest close, in place of the busy one
+    assert len(kept) == CLOSED_SESSIONS_KEPT + 2  # the kept closes (the busy one among them), the open and the used one
 
 
 def test_plain_chats_are_given_back_as_gradios_chatbot_model_gives_them():

@@ -145,7 +145,7 @@ class CompareHandlers:
         page, language = self.page, page_language(request)
         question = (values[page.pending] or "").strip()
         if not question:
-            yield {}
+            yield gr.skip()  # (every output left as it is)
             return
         picked = list(dict.fromkeys(ref.strip() for box in page.models if (ref := values[box]) and ref.strip()))
         if len(picked) < MIN_SIDES:  # (the question goes back into the box)

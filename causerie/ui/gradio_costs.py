@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import logging
 
 import gradio as gr
 
@@ -98,7 +99,7 @@ def skips_without_building() -> None:
         outputs = block_fn.outputs
         if block_fn.postprocess or block_fn.batch or len(outputs) < 2:
             return await original(self, block_fn, predictions, state)
-        if isinstance(predictions, dict):
+        if type(predictions) is dict and predictions:  # ({} goes to Gradio, which refuses it)
             values = ([dict(SKIPPED) for _ in outputs] if predictions == SKIPPED
                       else convert_component_dict_to_list(list(outputs), predictions))
         else:
@@ -106,7 +107,7 @@ def skips_without_building() -> None:
         if not isinstance(values, (list, tuple)):
             return await original(self, block_fn, predictions, state)
         left = [i for i, (value, block) in enumerate(zip(values, outputs, strict=False))
-                if value == SKIPPED and type(value) is dict and not block.stateful]
+                if type(value) is dict and value == SKIPPED and not block.stateful]
         if not left:
             return await original(self, block_fn, values, state)
         values = list(values)
@@ -180,6 +181,18 @@ def plain_chats_unchecked() -> None:
 
 
 QUEUE_POLL_S = 0.05
+GRADIO_START_PROCESSING_DIGEST = "d65be5a5cbed97d7"
+"""Of the source of gradio.queueing.Queue.start_processing that queue_wakes_on_work rewrites."""
+
+
+def _source_digest(function) -> str:
+    import hashlib
+    import inspect
+
+    try:
+        return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+    except (OSError, TypeError):  # no source to read
+        return ""
 
 
 def queue_wakes_on_work() -> None:
@@ -196,6 +209,10 @@ def queue_wakes_on_work() -> None:
 
     queue_class = queueing.Queue
     if getattr(queue_class.start_processing, "_wakes_on_work", False):
+        return
+    if _source_digest(queue_class.start_processing) != GRADIO_START_PROCESSING_DIGEST:
+        # Another Gradio: its loop may do more than the one rewritten below. Left as it is.
+        logging.getLogger(__name__).warning("Gradio's queue loop has changed; it keeps its own polling")
         return
     push, process_events = queue_class.push, queue_class.process_events
 
@@ -259,43 +276,64 @@ def queue_wakes_on_work() -> None:
     queue_class.start_processing = start_processing
 
 
-CLOSED_SESSION_KEPT_S = 30.0
+CLOSED_SESSIONS_KEPT = 1000
 
 
-def release_closed_sessions(kept_s: float = CLOSED_SESSION_KEPT_S) -> None:
+def release_closed_sessions(kept: int = CLOSED_SESSIONS_KEPT) -> None:
     """Gradio keeps every session's state (its copy of the page's block table, the components its
-    events replaced, its State values) until 10,000 newer sessions have pushed it out: on a busy
-    Space, hours or days after the page closed, and its once-a-second sweep of expired State
-    visits every one of them. A page's closing is known (its heartbeat stream ends: Gradio marks
-    the session closed), and then only the State values are dropped, an hour later.
+    events replaced, its State values) until 10,000 newer sessions have pushed it out, closed or
+    not: on a busy Space, hours after the page closed, and its once-a-second sweep visits each.
+    It knows when a page closes (its heartbeat stream ends: the session is marked closed).
 
-    Here a closed session with no event still queued or running is dropped whole `kept_s` seconds
-    after its last use, with its entries in Gradio's queue. The time is for a page whose
-    connection drops and comes back (a new page is a new session anyway); if it comes back later
-    than that, it starts a fresh session state, as a new page does. The release runs in Gradio's
-    own sweep, once a second, on the event loop."""
+    Here Gradio's eviction starts with closed sessions: beyond the `kept` most recently closed,
+    a closed session is dropped whole (with its entries in Gradio's queue), oldest close first,
+    provided it has not been used since its close was seen and has no event queued or running.
+    A quiet Space keeps its closed sessions as Gradio does; a busy one holds about `kept` of
+    them (1,000: about 25 MB), however many visitors come and go.
+
+    The heartbeat does not come back after a dropped connection, so a page that lost it (a
+    laptop asleep, a phone in a pocket) looks closed while idle. If it was dropped meanwhile,
+    its next event starts a fresh session state, as after Gradio's own eviction: the chat on
+    screen and everything saved stay; what only the session held (answers the store refused,
+    kept to save again; an open comparison's votes) does not. Runs in Gradio's own sweep, on the
+    event loop; a failure to release one session is logged and leaves the others to go."""
+    from collections import OrderedDict
+
     from gradio import state_holder
 
     holder = state_holder.StateHolder
     if getattr(holder, "_releases_closed", False):
         return
     sweep = holder.delete_all_expired_state
+    log = logging.getLogger(__name__)
 
     def delete_all_expired_state(self) -> None:
+        closed = self.__dict__.setdefault("_closed", OrderedDict())  # session id -> its last use when seen closed
+        used = self.time_last_used
+        for session_id, state in list(self.session_data.items()):
+            if state.is_closed and session_id not in closed:
+                closed[session_id] = used.get(session_id)
         queue = getattr(getattr(self, "blocks", None), "_queue", None)
-        busy = queue.pending_event_ids_session if queue is not None else {}
-        now = datetime.datetime.now()
-        gone = [session_id for session_id, state in list(self.session_data.items())
-                if state.is_closed and not busy.get(session_id)
-                and (now - self.time_last_used.get(session_id, now)).total_seconds() >= kept_s]
-        for session_id in gone:
-            self.delete_state(session_id)  # State values' delete callbacks, as Gradio runs them
-            with self.lock:
-                self.session_data.pop(session_id, None)
-                self.time_last_used.pop(session_id, None)
-            if queue is not None:
-                queue.pending_messages_per_session.pop(session_id, None)
-                queue.pending_event_ids_session.pop(session_id, None)
+        for session_id, last_use in list(closed.items()):
+            if len(closed) <= kept:
+                break
+            if session_id not in self.session_data or used.get(session_id) != last_use:
+                del closed[session_id]  # gone already, or used since (seen closed again next time)
+                continue
+            if queue is not None and any(event_id in queue.event_ids_to_events
+                                         for event_id in queue.pending_event_ids_session.get(session_id, ())):
+                continue  # an event of this page is queued or running
+            del closed[session_id]
+            try:
+                self.delete_state(session_id)  # State values' delete callbacks, as Gradio runs them
+                with self.lock:
+                    self.session_data.pop(session_id, None)
+                    used.pop(session_id, None)
+                if queue is not None:
+                    queue.pending_messages_per_session.pop(session_id, None)
+                    queue.pending_event_ids_session.pop(session_id, None)
+            except Exception:
+                log.exception("A closed session could not be released")
         sweep(self)
 
     holder.delete_all_expired_state = delete_all_expired_state
