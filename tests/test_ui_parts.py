@@ -80,7 +80,7 @@ def test_streamed_diffs_from_the_first_change_are_gradios_own():
     from causerie.ui.gradio_costs import diff_from_first_change
 
     diff_from_first_change()
-    fast, whole = utils.diff, utils.diff.__closure__[0].cell_contents
+    fast, whole = utils.diff, utils.diff.__wrapped__
     rng = random.Random(7)
     history = [message("user" if n % 2 == 0 else "assistant", f"turn {n}") for n in range(30)]
     for number in range(300):
@@ -111,10 +111,6 @@ def test_values_without_files_are_passed_on_and_files_are_still_given_their_url(
     assert orjson.loads(orjson.dumps(chat)) == plain  # sent as the plain list it is
 
 
-def _closure(fn, name):
-    return fn.__closure__[fn.__code__.co_freevars.index(name)].cell_contents
-
-
 def test_outputs_left_alone_are_sent_as_gradio_sends_them_without_building_components():
     """skips_without_building: a handler without post-processing that leaves outputs alone (left
     out of a dict, or gr.skip()) sends what Gradio's own code sends, and its session keeps the
@@ -131,7 +127,7 @@ def test_outputs_left_alone_are_sent_as_gradio_sends_them_without_building_compo
     no_config_copies()
     skips_without_building()
     fast = Blocks.postprocess_data
-    whole = _closure(fast, "original")
+    whole = fast.__wrapped__
     with gr.Blocks() as demo:
         box, pick, chat, state = gr.Textbox("a"), gr.Dropdown(["x", "y"], value="x"), gr.Chatbot(), gr.State(1)
         box.submit(lambda: None, None, [box, pick, chat, state], postprocess=False)
@@ -168,7 +164,7 @@ def test_plain_chats_reach_the_handler_as_gradio_gives_them():
     no_config_copies()
     plain_chats_unchecked()
     fast = Blocks.preprocess_data
-    whole = _closure(fast, "original")
+    whole = fast.__wrapped__
     with gr.Blocks() as demo:
         state, chat, box = gr.State("kept"), gr.Chatbot(), gr.Textbox()
         box.submit(lambda *values: None, [state, chat, box], None, preprocess=False)

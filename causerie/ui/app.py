@@ -26,16 +26,7 @@ from .api import register_api
 from .chat import ChatHandlers
 from .compare_page import build_tabs, wire_tabs
 from .conversations import ConversationHandlers
-from .gradio_costs import (
-    diff_from_first_change,
-    no_config_copies,
-    no_walk_without_files,
-    plain_chats_unchecked,
-    queue_wakes_on_work,
-    release_closed_sessions,
-    reuse_api_schemas,
-    skips_without_building,
-)
+from .gradio_costs import cut_costs
 from .history_page import NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
 from .labels import Labels
 from .panel import PageSettings, effort_update, search_update, wire_access
@@ -309,14 +300,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         ballots = BallotBox(settings.history.votes_url)
         wire_tabs(service, ballots, tabs, page_settings, events)
         register_api(service, default_preset.prompt if default_preset else None, ballots)
-    reuse_api_schemas(demo)
-    no_config_copies()
-    release_closed_sessions()
-    skips_without_building()
-    plain_chats_unchecked()
-    queue_wakes_on_work()
-    diff_from_first_change()
-    no_walk_without_files()
+    cut_costs(demo)  # less of Gradio's work per session and per update (ui/gradio_costs.py)
     # api_open=False: the API goes through the queue (and its limits), never around it.
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_max_size,
                status_update_rate=1, api_open=False)

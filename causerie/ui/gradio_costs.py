@@ -16,6 +16,20 @@ from .render import holds_files
 SCHEMA_METHODS = ("api_info", "api_info_as_input", "api_info_as_output")
 
 
+def cut_costs(demo: gr.Blocks) -> None:
+    """Every replacement below, for this page (build_demo calls it once the page is built). Each
+    replaced function keeps Gradio's as `__wrapped__` (functools.wraps), which the tests compare
+    it with."""
+    reuse_api_schemas(demo)
+    no_config_copies()
+    release_closed_sessions()
+    skips_without_building()
+    plain_chats_unchecked()
+    queue_wakes_on_work()
+    diff_from_first_change()
+    no_walk_without_files()
+
+
 def reuse_api_schemas(demo: gr.Blocks) -> None:
     """A component's config includes its API schema, which several components (UploadButton,
     Chatbot…) make anew with pydantic every time, though it never changes for a given component
@@ -95,6 +109,7 @@ def skips_without_building() -> None:
         return
     original = Blocks.postprocess_data
 
+    @functools.wraps(original)
     async def postprocess_data(self, block_fn, predictions, state):
         outputs = block_fn.outputs
         if block_fn.postprocess or block_fn.batch or len(outputs) < 2:
@@ -158,6 +173,7 @@ def plain_chats_unchecked() -> None:
         return
     original = Blocks.preprocess_data
 
+    @functools.wraps(original)
     async def preprocess_data(self, block_fn, inputs, state, explicit_call: bool = False):
         if block_fn.preprocess or type(inputs) is not list:
             return await original(self, block_fn, inputs, state, explicit_call)
@@ -307,6 +323,7 @@ def release_closed_sessions(kept: int = CLOSED_SESSIONS_KEPT) -> None:
     sweep = holder.delete_all_expired_state
     log = logging.getLogger(__name__)
 
+    @functools.wraps(sweep)
     def delete_all_expired_state(self) -> None:
         closed = self.__dict__.setdefault("_closed", OrderedDict())  # session id -> its last use when seen closed
         used = self.time_last_used
@@ -352,6 +369,7 @@ def diff_from_first_change() -> None:
         return
     whole = utils.diff
 
+    @functools.wraps(whole)
     def diff(old, new):
         if isinstance(old, list) and type(new) is type(old):  # (a chat may be a list subclass: render.FileFree)
             shared, start = min(len(old), len(new)), 0
