@@ -10,6 +10,7 @@ or under `x_groq.usage`. Chunks with empty `choices` and `None` deltas are norma
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Any
 
 from .events import Event, ReasoningDelta, TextDelta, Usage
@@ -137,21 +138,16 @@ def joined(events: list[Event]) -> list[Event]:
     token. Nothing else is merged or reordered; a retroactive piece of thinking stays its own."""
     if len(events) < 2:
         return events
-    out: list[Event] = []
-    texts: list[str] = []
-    for event in events:
-        kind = type(event)
-        if (texts and kind is type(out[-1]) and (kind is TextDelta or kind is ReasoningDelta)
-                and not getattr(event, "retroactive", False) and not getattr(out[-1], "retroactive", False)):
-            texts.append(event.text)
-            continue
-        if len(texts) > 1:
-            out[-1] = type(out[-1])("".join(texts))
-        out.append(event)
-        texts = [event.text] if kind is TextDelta or kind is ReasoningDelta else []
-    if len(texts) > 1:
-        out[-1] = type(out[-1])("".join(texts))
-    return out
+    return [run[0] if len(run := list(group)) == 1 else kind("".join(e.text for e in run))
+            for kind, group in groupby(events, _piece_kind)]
+
+
+def _piece_kind(event: Event) -> Any:
+    """What joined() groups by: the kind of a piece of text, or the event itself (alone)."""
+    kind = type(event)
+    if kind is TextDelta or (kind is ReasoningDelta and not event.retroactive):
+        return kind
+    return id(event)
 
 
 def _part_text(value: Any) -> str:
