@@ -215,27 +215,25 @@ async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan, go: asyncio.Eve
 async def open_heartbeat(url: str, session: str) -> asyncio.StreamWriter:
     """The page's heartbeat stream (GET /gradio_api/heartbeat/<session>), opened as the browser
     opens it; closing the returned writer is the page going away."""
-    host, port, host_port = _host_port(url)
-    _, writer = await asyncio.open_connection(host, port)
-    writer.write(f"GET /gradio_api/heartbeat/{session} HTTP/1.1\r\nHost: {host_port}\r\n"
-                 "Accept: text/event-stream\r\n\r\n".encode())
+    _, writer = await _send(url, f"GET /gradio_api/heartbeat/{session}", "Accept: text/event-stream\r\n")
     return writer
 
 
-def _host_port(url: str) -> tuple[str, int, str]:
+async def _send(url: str, request_line: str, headers: str, body: bytes = b"") -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """One HTTP/1.1 request on its own connection, with bare asyncio streams (cheaper than httpx
+    at a burst of 100; the app sees the same request the page sends). `headers` end in CRLF."""
     host_port = url.split("//", 1)[1].split("/", 1)[0]
     host, port = host_port.split(":")
-    return host, int(port), host_port
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(f"{request_line} HTTP/1.1\r\nHost: {host_port}\r\n{headers}\r\n".encode() + body)
+    return reader, writer
 
 
 async def post_json(url: str, path: str, payload: dict) -> tuple[int, bytes]:
-    """One POST on its own connection with bare asyncio streams (cheaper than httpx at a burst
-    of 100; the app sees the same request the page sends)."""
-    host, port, host_port = _host_port(url)
+    """One POST of a JSON body; its status and body."""
     body = orjson.dumps(payload)
-    reader, writer = await asyncio.open_connection(host, port)
-    writer.write(f"POST /{path} HTTP/1.1\r\nHost: {host_port}\r\nContent-Type: application/json\r\n"
-                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+    reader, writer = await _send(url, f"POST /{path}", "Content-Type: application/json\r\n"
+                                 f"Content-Length: {len(body)}\r\nConnection: close\r\n", body)
     try:
         response = await reader.read()
     finally:
@@ -250,10 +248,8 @@ async def read_data_stream(url: str, session: str, seen: set[int], result: UserR
     message made the generator the busiest process on the machine, and distorted what it timed.
     Markers are never cut by HTTP chunk framing (a message is one chunk); a short tail is kept
     across reads in case a read ends inside one."""
-    host, port, host_port = _host_port(url)
-    reader, writer = await asyncio.open_connection(host, port)
-    writer.write(f"GET /gradio_api/queue/data?session_hash={session} HTTP/1.1\r\nHost: {host_port}\r\n"
-                 "Accept: text/event-stream\r\nConnection: close\r\n\r\n".encode())
+    reader, writer = await _send(url, f"GET /gradio_api/queue/data?session_hash={session}",
+                                 "Accept: text/event-stream\r\nConnection: close\r\n")
     tail = b""
     try:
         while True:
