@@ -47,7 +47,7 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
 
     def ask(arguments: dict[str, Any], request: gr.Request | None) -> AsyncIterator[Answer]:
         try:
-            turns = [*plain_history(arguments.pop("history")), {"role": "user", "content": question(arguments.pop("message"))}]
+            turns = _turns(arguments)
             options = api_options(default_system_prompt=default_system_prompt, **arguments)
         except InvalidOptions as exc:
             raise _error(exc.failure.message) from None
@@ -140,7 +140,7 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
         arguments = {name: value for name, value in locals().items() if name in ARGUMENTS}
         try:
             refs = compared_models(arguments.pop("models"))
-            turns = [*plain_history(arguments.pop("history")), {"role": "user", "content": question(arguments.pop("message"))}]
+            turns = _turns(arguments)
             base = api_options(default_system_prompt=default_system_prompt, provider=None, model=None, **arguments)
         except InvalidOptions as exc:
             raise _error(exc.failure.message) from None
@@ -166,6 +166,11 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
     gr.api(chat_details, api_name="chat_details", concurrency_limit=limit)
     gr.api(compare, api_name="compare", concurrency_limit=limit)
     gr.api(leaderboard, api_name="leaderboard", concurrency_limit=1, concurrency_id="leaderboard")
+
+
+def _turns(arguments: dict[str, Any]) -> list[dict[str, Any]]:
+    """The earlier turns and the question, taken out of an endpoint's arguments (checked)."""
+    return [*plain_history(arguments.pop("history")), {"role": "user", "content": question(arguments.pop("message"))}]
 
 
 def compared_models(value: Any) -> list[str]:
