@@ -46,12 +46,8 @@ def run(client, ep, model="model-a", messages=None, **params):
 
 
 async def settled(scripted, seconds: float = 2.0) -> str:
-    """How the scripted server's last stream ended, once it has (or "open" after `seconds`)."""
-    for _ in range(int(seconds / 0.02)):
-        if scripted.last_outcome() != "open":
-            break
-        await asyncio.sleep(0.02)
-    return scripted.last_outcome()
+    """scripted.settled_outcome, waited for without holding up this event loop."""
+    return await asyncio.to_thread(scripted.settled_outcome, seconds)
 
 
 def answer_of(events):

@@ -4,7 +4,6 @@ failures and Stop mid-search; which tools are offered where."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from causerie.ui.render import footer_text, render
 
 from conftest import SERVER_KEY, run_async
 from scripted_server import Reply
+from test_client import settled
 
 RECORDINGS = Path(__file__).parent / "fixtures" / "responses"
 
@@ -141,11 +141,7 @@ def test_stop_during_a_search_closes_the_providers_stream(scripted):
                     break  # Stop, while the model searches
         finally:
             await stream.aclose()
-        for _ in range(20):
-            if scripted.last_outcome() != "open":
-                break
-            await asyncio.sleep(0.1)
-        outcome = scripted.last_outcome()  # before the service's pool is closed, which would end it anyway
+        outcome = await settled(scripted)  # before the service's pool is closed, which would end it anyway
         await service.aclose()
         return outcome
 
