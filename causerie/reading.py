@@ -164,12 +164,18 @@ async def read_events(request: ChatRequest, response: aiohttp.ClientResponse, st
     progress_at, progress = started, 0
     alarm = _Alarm(loop)
     try:
+        dropped = False
         while True:
-            data = content.read_nowait(-1)
-            if not data and not content.at_eof():
-                if (parser.answer_chars or parser.reasoning_chars) and (pause := gather_s()) > 0:
-                    await _gather(response, pause)
-                data = await alarm.read(content)
+            try:
+                data = content.read_nowait(-1)
+                if not data and not content.at_eof():
+                    if (parser.answer_chars or parser.reasoning_chars) and (pause := gather_s()) > 0:
+                        await _gather(response, pause)
+                    data = await alarm.read(content)
+            except aiohttp.ClientError as exc:
+                if isinstance(exc, TimeoutError):
+                    raise
+                data, dropped = held_back(content), True  # read what came before the drop, then say so
             ended = not data and content.at_eof()
             if data or ended:
                 if chunks == 0 and len(head) < 200:
@@ -202,6 +208,9 @@ async def read_events(request: ChatRequest, response: aiohttp.ClientResponse, st
                     return
                 if ended:
                     break
+            if dropped:
+                yield Failure("cut_off", {"provider": label, "why": "connection"})
+                return
             if alarm.due:  # about once a second: has the model gone quiet?
                 alarm.due = False
                 now = loop.time()
@@ -226,6 +235,17 @@ async def read_events(request: ChatRequest, response: aiohttp.ClientResponse, st
         return
     for event in _ending(request, parser):
         yield event
+
+
+def held_back(content: aiohttp.StreamReader) -> bytes:
+    """The bytes a failed stream received before it failed. aiohttp raises the connection's error
+    on the next read even when bytes that came before it wait in its buffer (StreamReader checks
+    the error first): a provider that sends its last tokens and drops the connection in the same
+    moment would otherwise lose them. (aiohttp has no public read past the error.)"""
+    try:
+        return content._read_nowait(-1) if content._buffer else b""
+    except Exception:  # noqa: BLE001 (another aiohttp: nothing to take)
+        return b""
 
 
 async def _gather(response: aiohttp.ClientResponse, seconds: float) -> None:
