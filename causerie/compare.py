@@ -155,24 +155,23 @@ class Comparison:
     answered: bool = False
     """Every side answered the last question in full, from the provider's own address (a stopped,
     failed or self-served answer is not voted on)."""
-    voted: bool = False
     revealed: bool = False
     """The names show: from the start when not blind, else after the vote. Votes are taken only
     before (names sway them)."""
 
     @classmethod
-    def start(cls, models: Sequence[str], *, blind: bool, preset: str = "", shuffle: random.Random | None = None) -> Comparison:
+    def start(cls, models: Sequence[str], *, blind: bool, shuffle: random.Random | None = None) -> Comparison:
         """A new comparison; blind ones show the models in a random order, so that A is not always
         the first one picked."""
         order = list(models)
         if blind:
             (shuffle or random.SystemRandom()).shuffle(order)
-        return cls(tuple(order), tuple(() for _ in order), blind=blind, preset=preset, revealed=not blind)
+        return cls(tuple(order), tuple(() for _ in order), blind=blind, revealed=not blind)
 
     def asked(self, question: str, preset: str = "") -> Comparison:
         """A new question to every side (each side's earlier turns are sent with it)."""
         return dataclasses.replace(self, turns=tuple((*side, {"role": "user", "content": question}) for side in self.turns),
-                                   question_id=secrets.token_hex(16), answered=False, voted=False, preset=preset)
+                                   question_id=secrets.token_hex(16), answered=False, preset=preset)
 
     def with_answers(self, answers: Sequence[Answer], *, ended: bool) -> Comparison:
         """Each side's answer added to its conversation (a partial one too); a side that wrote
@@ -184,10 +183,8 @@ class Comparison:
 
     @property
     def may_vote(self) -> bool:
-        return bool(self.question_id) and self.answered and not self.voted and not self.revealed
+        return bool(self.question_id) and self.answered and not self.revealed
 
     def voted_for(self) -> Comparison:
-        return dataclasses.replace(self, voted=True, revealed=True)
-
-    def question_turns(self, index: int) -> list[Mapping[str, Any]]:
-        return list(self.turns[index])
+        """The vote is in: the names show (and no other vote is taken on this comparison)."""
+        return dataclasses.replace(self, revealed=True)

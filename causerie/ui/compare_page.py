@@ -28,7 +28,7 @@ from ..wording import words
 from .labels import Labels, text
 from .leaderboard_page import LeaderboardHandlers, LeaderboardPage, build_leaderboard, wire_leaderboard
 from .panel import PageSettings, own_access
-from .render import message, render
+from .render import holds_files, message, render, shown_chat
 from .visitors import page_language, visitor_of
 
 # The conversations' sidebar belongs to the chat: folded when Compare opens, to make the sides room.
@@ -159,14 +159,15 @@ class CompareHandlers:
         comparison = comparison.asked(question, preset_kind(values.get(self.settings.preset)))
         count = len(comparison.models)
         shown = [chats[i] + [message("user", question)] for i in range(count)]
+        has_files = [holds_files(side) for side in shown]  # looked for once per question (render.shown_chat)
         sides = self._sides(comparison, values)
         visitor = visitor_of(request, self.service.settings)
-        turns = [comparison.question_turns(i) for i in range(count)]
+        turns = comparison.turns
         first = {**self._layout(comparison), **self._vote_buttons(comparison), page.note: ""}
         answers: tuple[Answer, ...] = ()
         async with aclosing(side_by_side(self.service, sides, turns, visitor)) as updates:
             async for answers in updates:
-                yield {**first, **self._chats(comparison, shown, answers, language),
+                yield {**first, **self._chats(comparison, shown, has_files, answers, language),
                        page.state: comparison.with_answers(answers, ended=False)}
                 first = {}
         failed = [LETTERS[i] for i, answer in enumerate(answers) if answer.failure is not None]
@@ -176,15 +177,16 @@ class CompareHandlers:
         note = (_say(language, "compare.no_vote", letters=", ".join(failed)) if failed else
                 _say(language, "compare.no_vote", why="own_endpoint") if own else
                 _say(language, "compare.shown") if comparison.revealed else _say(language, "compare.vote_now"))
-        yield {**self._chats(comparison, shown, answers, language), **self._vote_buttons(comparison),
+        yield {**self._chats(comparison, shown, has_files, answers, language), **self._vote_buttons(comparison),
                page.note: note, page.state: comparison}
 
-    def _chats(self, comparison: Comparison, shown: list[list], answers: tuple[Answer, ...], language: str) -> dict:
+    def _chats(self, comparison: Comparison, shown: list[list], has_files: list[bool], answers: tuple[Answer, ...],
+               language: str) -> dict:
         updates = {}
         for i, answer in enumerate(answers):
             if not comparison.revealed:
                 answer = _blind(answer, LETTERS[i])
-            updates[self.page.chats[i]] = shown[i] + render(answer, language)
+            updates[self.page.chats[i]] = shown_chat(shown[i] + render(answer, language), has_files[i])
         return updates
 
     async def vote(self, outcome: str, values: dict, request: gr.Request) -> dict:
