@@ -25,8 +25,8 @@ from .options import ChatOptions
 from .service import ChatService
 
 log = logging.getLogger(__name__)
-MIN_SIDES, MAX_SIDES = 2, 4
 LETTERS = "ABCD"
+MIN_SIDES, MAX_SIDES = 2, len(LETTERS)
 
 
 def model_ref(provider_id: str, model: str) -> str:

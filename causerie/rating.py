@@ -49,7 +49,7 @@ class Vote:
 
 def preset_kind(preset_id: str | None) -> str:
     """What a preset is for, whatever its language: "letters" for letters-en and letters-fr."""
-    return (preset_id or "").rsplit("-", 1)[0] if preset_id and "-" in preset_id else (preset_id or "")
+    return (preset_id or "").rsplit("-", 1)[0]
 
 
 @dataclass(frozen=True)

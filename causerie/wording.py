@@ -196,7 +196,6 @@ PAGE_EN: dict[str, str] = {
     "totals_some_unpriced": " (+{count} without a known price)",
     "compare.pick_two": "Pick at least two different models (provider:model) to compare.",
     "compare.vote_now": "Which answer is better? Your vote reveals the names.",
-    "compare.vote_now.open": "Which answer is better?",
     "compare.no_vote": "No vote on this question: {letters} did not answer in full.",
     "compare.no_vote.own_endpoint": "No vote on this question: an answer came from your own base URL, not the provider's.",
     "compare.shown": "The names show: votes are taken in blind comparisons only (New comparison, with Blind ticked).",

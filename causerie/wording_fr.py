@@ -190,7 +190,6 @@ PAGE_FR: dict[str, str] = {
     "totals_some_unpriced": " (+{count} sans prix connu)",
     "compare.pick_two": "Choisissez au moins deux modèles différents (fournisseur:modèle) à comparer.",
     "compare.vote_now": "Quelle réponse est la meilleure ? Votre vote révèle les noms.",
-    "compare.vote_now.open": "Quelle réponse est la meilleure ?",
     "compare.no_vote": "Pas de vote pour cette question : {letters} n'a pas répondu en entier.",
     "compare.no_vote.own_endpoint": "Pas de vote pour cette question : une réponse venait de votre propre URL de base, pas du fournisseur.",
     "compare.shown": "Les noms sont visibles : on ne vote qu'à l'aveugle (Nouvelle comparaison, avec « À l'aveugle » coché).",

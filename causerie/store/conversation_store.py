@@ -24,7 +24,6 @@ class ConversationStore:
     def __init__(self, url: str, limits: Limits, *, timeout: float = 10.0) -> None:
         self.limits = limits
         self._database = Database(url, timeout=timeout, what="conversation store")
-        self.url_shown = self._database.url_shown
         self._insert = self._database.insert
         self._run = self._database.run
 

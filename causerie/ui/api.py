@@ -41,7 +41,7 @@ def _raise_failure(answer: Answer | None) -> None:
         raise _error(answer.failure.message)
 
 
-def register_api(service: ChatService, default_system_prompt: str | None, ballots: BallotBox | None = None) -> None:
+def register_api(service: ChatService, default_system_prompt: str | None, ballots: BallotBox) -> None:
     """Call inside the Blocks context. Both endpoints take the same arguments; gr.api reads each
     function's own signature, so each spells them out and hands them to `ask` by name."""
 
@@ -151,8 +151,6 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
     async def leaderboard(preset: str | None = None) -> list[dict]:
         """Compare mode's leaderboard: models ranked by Bradley–Terry rating, with 95 % intervals
         and vote counts; `preset` keeps one kind of preset's votes ("letters", "science", "code"…)."""
-        if ballots is None:
-            return []
         try:
             board = await ballots.board(preset_kind(stripped("preset", preset)))
         except InvalidOptions as exc:

@@ -21,7 +21,7 @@ from ..compare import LETTERS, MAX_SIDES, MIN_SIDES, Comparison, offered_models,
 from ..events import Failure, Status
 from ..options import ChatOptions, InvalidOptions
 from ..prompts import Preset
-from ..rating import Vote, preset_kind
+from ..rating import OUTCOMES_ALL, Vote, preset_kind
 from ..service import ChatService
 from ..votes import BallotBox, VotesUnavailable
 from ..wording import words
@@ -34,7 +34,7 @@ from .visitors import page_language, visitor_of
 # The conversations' sidebar belongs to the chat: folded when Compare opens, to make the sides room.
 FOLD_CONVERSATIONS_JS = "() => { document.querySelector('#conversations.open .toggle-button')?.click(); }"
 
-VOTES = (*(str(i) for i in range(MAX_SIDES)), "tie", "bad")
+VOTES = (*(str(i) for i in range(MAX_SIDES)), *OUTCOMES_ALL)
 """The vote buttons' outcomes, in order: one per side, then tie and "all bad"."""
 
 

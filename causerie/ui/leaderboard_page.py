@@ -37,9 +37,9 @@ def preset_kinds(presets: list[Preset]) -> list[tuple[str, str]]:
     """(label, kind) for the filter: each kind once, named in every language it is written in."""
     names: dict[str, list[str]] = {}
     for preset in presets:
-        names.setdefault(preset_kind(preset.id), [])
-        if preset.name not in names[preset_kind(preset.id)]:
-            names[preset_kind(preset.id)].append(preset.name)
+        found = names.setdefault(preset_kind(preset.id), [])
+        if preset.name not in found:
+            found.append(preset.name)
     return [(" / ".join(found), kind) for kind, found in names.items()]
 
 
