@@ -106,13 +106,13 @@ def _database_url(env: Mapping[str, str], on_space: bool, signing_in: bool) -> s
         raw = _default_database(env)
     if not raw:
         return None
-    from .store.urls import async_url  # SQLAlchemy is loaded only when a store is configured
+    from .store.urls import async_url, sqlite_folder  # SQLAlchemy is loaded only when a store is configured
 
     try:
         url = async_url(raw)
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
-    if url.startswith("sqlite") and (folder := Path(url.split("///", 1)[-1]).parent) and not folder.exists():
+    if (folder := sqlite_folder(url)) and not folder.exists():
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

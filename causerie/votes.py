@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .rating import Board, Tally, Vote, leaderboard
@@ -27,12 +26,9 @@ RETRY_OPEN_S = 60.0
 """After the database could not be opened, how long before trying again."""
 
 
-class VotesUnavailable(RuntimeError):
-    """The votes' database could not be opened or answered (the log says why)."""
-
-
 class BallotBox:
-    """One per app; the store opens at the first call."""
+    """One per app; the store opens at the first call. Every method raises StoreError when the
+    votes' database could not be opened or answered (the log says why)."""
 
     def __init__(self, url: str) -> None:
         self._url = url
@@ -48,39 +44,31 @@ class BallotBox:
         async with self._opening:
             if self._store is None:
                 if time.monotonic() - self._failed_at < RETRY_OPEN_S:
-                    raise VotesUnavailable("not reachable a moment ago")
+                    raise StoreError("not reachable a moment ago")
                 from .store.migrate import upgrade_now
-                from .store.urls import shown_url
+                from .store.urls import shown_url, sqlite_folder
                 from .store.vote_store import VoteStore
 
                 try:
-                    if self._url.startswith("sqlite"):  # the default file's folder is made on first use
-                        Path(self._url.split("///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
+                    if folder := sqlite_folder(self._url):  # the default file's folder is made on first use
+                        folder.mkdir(parents=True, exist_ok=True)
                     # On a thread of its own: Alembic's work would hold up every answer streaming.
                     await asyncio.to_thread(upgrade_now, self._url, 30)
                 except Exception as exc:  # any driver's error: the page says votes are unavailable
                     self._failed_at = time.monotonic()
                     log.warning("votes: could not open %s: %s", shown_url(self._url), type(exc).__name__)
-                    raise VotesUnavailable(type(exc).__name__) from None
+                    raise StoreError(type(exc).__name__) from None
                 self._store = VoteStore(self._url)
         return self._store
 
     async def record(self, vote: Vote) -> bool:
         """True when kept, False when this question had its vote already."""
-        store = await self._opened()
-        try:
-            kept = await store.record(vote)
-        except StoreError as exc:
-            raise VotesUnavailable(str(exc)) from None
+        kept = await (await self._opened()).record(vote)
         self._boards.clear()  # this process's own votes show at once
         return kept
 
     async def tallies(self, preset: str | None = None) -> list[Tally]:
-        store = await self._opened()
-        try:
-            return await store.tallies(preset or None)
-        except StoreError as exc:
-            raise VotesUnavailable(str(exc)) from None
+        return await (await self._opened()).tallies(preset or None)
 
     async def board(self, preset: str | None = None) -> Board:
         """The leaderboard, as computed at most KEEP_BOARD_S ago."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -23,6 +25,12 @@ def async_url(url: str) -> str:
     if backend == "sqlite" and not parsed.database:
         raise ValueError("DATABASE_URL: give SQLite a file, as in sqlite:///causerie.db (an in-memory database would vanish)")
     return parsed.render_as_string(hide_password=False)
+
+
+def sqlite_folder(url: str) -> Path | None:
+    """The folder a SQLite URL's file goes in (to be made before SQLite opens it); None for
+    another database."""
+    return Path(url.split("///", 1)[-1]).parent if url.startswith("sqlite") else None
 
 
 def shown_url(url: str) -> str:

@@ -18,7 +18,8 @@ from ..events import Failure
 from ..options import InvalidOptions, api_options, plain_history, question, stripped
 from ..rating import preset_kind
 from ..service import ChatService
-from ..votes import BallotBox, VotesUnavailable
+from ..store.errors import StoreError
+from ..votes import BallotBox
 from ..wording import words
 from .leaderboard_page import rows
 from .visitors import visitor_of
@@ -155,7 +156,7 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
             board = await ballots.board(preset_kind(stripped("preset", preset)))
         except InvalidOptions as exc:
             raise _error(exc.failure.message) from None
-        except VotesUnavailable:
+        except StoreError:
             raise _error(words("page", "leaderboard.unavailable")) from None
         return rows(board.standings)
 

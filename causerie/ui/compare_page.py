@@ -23,7 +23,8 @@ from ..options import ChatOptions, InvalidOptions
 from ..prompts import Preset
 from ..rating import OUTCOMES_ALL, Vote, preset_kind
 from ..service import ChatService
-from ..votes import BallotBox, VotesUnavailable
+from ..store.errors import StoreError
+from ..votes import BallotBox
 from ..wording import words
 from .labels import Labels, text
 from .leaderboard_page import LeaderboardHandlers, LeaderboardPage, build_leaderboard, wire_leaderboard
@@ -197,7 +198,7 @@ class CompareHandlers:
         vote = Vote(comparison.question_id, comparison.models, outcome, comparison.preset)
         try:
             kept = await self.ballots.record(vote)
-        except VotesUnavailable:
+        except StoreError:
             return {page.note: _say(language, "compare.vote_lost")}
         comparison = comparison.voted_for()
         names = "; ".join(_say(language, "compare.was", letter=LETTERS[i], model=ref) for i, ref in enumerate(comparison.models))

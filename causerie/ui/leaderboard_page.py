@@ -14,7 +14,8 @@ import gradio as gr
 
 from ..prompts import Preset
 from ..rating import Standing, preset_kind
-from ..votes import BallotBox, VotesUnavailable
+from ..store.errors import StoreError
+from ..votes import BallotBox
 from ..wording import number, words
 from .labels import Labels
 from .visitors import page_language
@@ -98,7 +99,7 @@ class LeaderboardHandlers:
         heads = list(HEADERS.get(language, HEADERS["en"]))
         try:
             board = await self.ballots.board(kind or None)
-        except VotesUnavailable:
+        except StoreError:
             return gr.update(value=None, headers=heads), words("page", "leaderboard.unavailable", None, language), gr.update(value=None)
         standings, votes = board.standings, board.votes
         if not standings:
