@@ -73,7 +73,8 @@ def report(path: str, top: int) -> None:
 async def burst(args, out: str) -> None:
     sys.path.insert(0, str(BENCH))
     import httpx
-    from run import App, causerie_env
+    from procs import App
+    from run import causerie_env
 
     from load import QUESTION, gradio_plan, gradio_user, run_users
     from paced_server import running

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from procs import free_port
+from procs import App, free_port, stop_process, wait_ready
 
 from load import GradioPlan
 
@@ -32,22 +32,7 @@ TOKEN = re.compile(r"tok(\d+) ")
 
 
 def nginx_binary() -> str | None:
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
-
-
-def _wait_for(url: str, process: subprocess.Popen, what: str, log, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"{what} exited: {log.read().decode()[-2000:]}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} did not start")
+    return shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 
 
 class Cluster:
@@ -62,29 +47,21 @@ class Cluster:
         self.backends = [free_port() for _ in range(processes)]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        self.apps: list[subprocess.Popen] = []
-        self.logs: list = []
+        self.apps: list[App] = []
         self.nginx: subprocess.Popen | None = None
         try:
-            for port in self.backends:
-                app_env = {**os.environ, **env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-                           "CAUSERIE_OPEN_BROWSER": "false", "CAUSERIE_ENV_FILE": "", "GRADIO_ANALYTICS_ENABLED": "False"}
-                # Logs to files: a pipe nobody reads fills up, and the process then waits on it.
-                log = tempfile.TemporaryFile()
-                self.logs.append(log)
-                self.apps.append(subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=app_env,
-                                                  stdout=subprocess.DEVNULL, stderr=log))
-            for port, app, log in zip(self.backends, self.apps, self.logs, strict=True):
-                _wait_for(f"http://127.0.0.1:{port}/", app, f"Causerie on port {port}", log)
-            nginx_log = tempfile.TemporaryFile()
-            self.logs.append(nginx_log)
+            for port in self.backends:  # started together, then waited for
+                self.apps.append(App(f"Causerie on port {port}", [sys.executable, "app.py"], env, port=port, wait=False))
+            for app in self.apps:
+                app.wait_ready()
+            nginx_log = tempfile.TemporaryFile()  # (a pipe nobody reads fills up)
             conf = self.folder / "nginx.conf"
             conf.write_text(self.config())
             self.nginx = subprocess.Popen(
                 [binary, "-p", str(self.folder), "-c", str(conf),
                  "-g", f"daemon off; pid {self.folder / 'nginx.pid'}; error_log {self.folder / 'error.log'} warn;"],
                 stdout=subprocess.DEVNULL, stderr=nginx_log)
-            _wait_for(self.url, self.nginx, "nginx", nginx_log)
+            wait_ready(self.url, self.nginx, "nginx", nginx_log)
         except BaseException:
             self.stop()
             raise
@@ -103,20 +80,15 @@ class Cluster:
 
     def kill(self, index: int) -> None:
         """The process dies at once, as a crashed or killed one does."""
-        self.apps[index].send_signal(signal.SIGKILL)
-        self.apps[index].wait(10)
+        self.apps[index].process.send_signal(signal.SIGKILL)
+        self.apps[index].process.wait(10)
 
     def pids(self) -> list[int]:
-        return [app.pid for app in self.apps]
+        return [app.process.pid for app in self.apps]
 
     def stop(self) -> None:
-        for process in [*self.apps, *([self.nginx] if self.nginx else [])]:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        for process in [*(app.process for app in self.apps), *([self.nginx] if self.nginx else [])]:
+            stop_process(process)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

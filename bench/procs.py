@@ -1,10 +1,18 @@
-"""What the benchmark reads of the processes it runs (Linux /proc), and a free loopback port."""
+"""The processes the benchmark runs: starting an app on a free loopback port and waiting until it
+answers, stopping it, and what it reads of them (Linux /proc)."""
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import tempfile
+import time
 from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -26,3 +34,56 @@ def memory_mb(pid: int, field: str = "VmRSS") -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+class App:
+    """An app started with `command` in the repository, `env` added to a clean environment (no
+    provider key or token from the caller's), on a free loopback port (or `port`). Its log (a
+    line per answer) goes to a file: a pipe nobody reads fills up after a few hundred answers, and
+    the app then waits on it forever. With `wait`, returns once the app answers (startup_s)."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], port: int | None = None,
+                 wait: bool = True) -> None:
+        self.name = name
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        env = {**os.environ, **env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(self.port),
+               "GRADIO_ANALYTICS_ENABLED": "False", "CAUSERIE_OPEN_BROWSER": "false",
+               "CAUSERIE_ENV_FILE": ""}
+        for key in [k for k in env if k.endswith(("_API_KEY", "_TOKEN"))]:
+            env.pop(key)
+        self.started = time.perf_counter()
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
+        self.startup_s = self.wait_ready() if wait else None
+
+    def wait_ready(self) -> float:
+        wait_ready(self.url, self.process, self.name, self.log)
+        return time.perf_counter() - self.started
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
+def wait_ready(url: str, process: subprocess.Popen, what: str, log, timeout: float = 60) -> None:
+    """Until `url` answers 200; raises, with the end of `log`, if the process exits first."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"{what} exited: {log.read().decode()[-2000:]}")
+        try:
+            if httpx.get(url, timeout=0.5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.02)
+    raise RuntimeError(f"{what} did not start")
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -14,16 +14,13 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from procs import cpu_seconds, free_port, memory_mb  # noqa: E402
+from procs import App, cpu_seconds, memory_mb  # noqa: E402
 from scenarios import long_chat, open_loop, two_processes  # noqa: E402
 
 from load import QUESTION, direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
@@ -31,44 +28,6 @@ from paced_server import running  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
-
-
-class App:
-    def __init__(self, name: str, command: list[str], env: dict[str, str]) -> None:
-        self.name = name
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        env = {**os.environ, **env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(self.port),
-               "GRADIO_ANALYTICS_ENABLED": "False", "CAUSERIE_OPEN_BROWSER": "false",
-               "CAUSERIE_ENV_FILE": ""}
-        for key in [k for k in env if k.endswith(("_API_KEY", "_TOKEN"))]:
-            env.pop(key)
-        self.started = time.perf_counter()
-        # Its log (a line per answer) goes to a file: a pipe nobody reads fills up after a few
-        # hundred answers, and the app then waits on it forever.
-        self.log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
-        self.startup_s = self._wait_ready()
-
-    def _wait_ready(self) -> float:
-        deadline = time.perf_counter() + 60
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
-                self.log.seek(0)
-                raise RuntimeError(f"{self.name} exited: {self.log.read().decode()[-2000:]}")
-            try:
-                if httpx.get(self.url, timeout=0.5).status_code == 200:
-                    return time.perf_counter() - self.started
-            except httpx.HTTPError:
-                time.sleep(0.02)
-        raise RuntimeError(f"{self.name} did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def start(name: str, command: list[str], env: dict[str, str], times: int = 3) -> tuple[App, list[float]]:
