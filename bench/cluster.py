@@ -8,6 +8,7 @@ steps, then one question through the queue (join, then its data stream).
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 import shutil
@@ -24,7 +25,7 @@ from pathlib import Path
 import httpx
 from procs import App, free_port, stop_process, wait_ready
 
-from load import GradioPlan
+from load import QUESTION, GradioPlan, gradio_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -163,3 +164,40 @@ async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], N
             ready()
     result.tokens = len(seen)
     return result
+
+
+async def page_plan(url: str) -> GradioPlan:
+    """What a visitor's page sends, asking the paced model (the env the cluster is given)."""
+    async with httpx.AsyncClient(timeout=30) as probe:
+        return await gradio_plan(probe, url, {"provider": "openai", "model": "paced",
+                                              "chat-message": {"text": QUESTION, "files": []}})
+
+
+def browsers(count: int, timeout: float = 30) -> list[httpx.AsyncClient]:
+    """`count` visitors' HTTP clients, each with its own cookies (close them with close_all)."""
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    return [httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(timeout, connect=10)) for _ in range(count)]
+
+
+async def close_all(clients: list[httpx.AsyncClient]) -> None:
+    await asyncio.gather(*(client.aclose() for client in clients))
+
+
+async def at_once(plan: GradioPlan, clients: list[httpx.AsyncClient], at_go: Callable[[], None] | None = None,
+                  when_answering: Callable[[], None] | None = None) -> list[Visit]:
+    """Every client opens the page; once all have, `at_go()` is called and they all ask at once.
+    `when_answering()` is called once every answer has begun (or 20 s after the go)."""
+    opened, answering, go = [], [], asyncio.Event()
+    tasks = [asyncio.create_task(visit(client, plan, ready=functools.partial(opened.append, 1), go=go,
+                                       first_token=functools.partial(answering.append, 1))) for client in clients]
+    while len(opened) < len(clients) and not all(task.done() for task in tasks):
+        await asyncio.sleep(0.05)
+    if at_go is not None:
+        at_go()
+    go.set()
+    if when_answering is not None:
+        deadline = time.monotonic() + 20
+        while len(answering) < len(clients) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        when_answering()
+    return await asyncio.gather(*tasks)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import functools
 import json
 import time
 from collections.abc import Callable
@@ -129,9 +128,7 @@ async def open_loop(http: httpx.AsyncClient, plan: GradioPlan, pid: int, rate: f
 async def two_processes(paced_url: str, args, users: int = 200) -> dict:
     """`users` at once through nginx to one process, then to two (deploy/nginx.conf; each
     visitor with its own cookies, as browsers): TTFT, completion, errors and each process's CPU."""
-    from cluster import Cluster, nginx_binary, visit
-
-    from load import gradio_plan
+    from cluster import Cluster, at_once, browsers, close_all, nginx_binary, page_plan, visit
 
     if nginx_binary() is None:
         return {"skipped": "nginx is not installed (apt-get install nginx)"}
@@ -140,25 +137,16 @@ async def two_processes(paced_url: str, args, users: int = 200) -> dict:
     for processes in (1, 2):
         cluster = Cluster(env, processes)
         try:
-            limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-            async with httpx.AsyncClient(timeout=30) as probe:
-                plan = await gradio_plan(probe, cluster.url, {"provider": "openai", "model": "paced",
-                                                              "chat-message": {"text": QUESTION, "files": []}})
-            clients = [httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(120, connect=10)) for _ in range(users)]
+            plan = await page_plan(cluster.url)
+            clients = browsers(users, timeout=120)
             try:
                 for warm in clients[:2]:  # first requests import and initialise lazily
                     await visit(warm, plan)
-                opened, go = [], asyncio.Event()
-                tasks = [asyncio.create_task(visit(c, plan, ready=functools.partial(opened.append, 1), go=go))
-                         for c in clients]
-                while len(opened) < users and not all(t.done() for t in tasks):
-                    await asyncio.sleep(0.05)
-                cpu_before = [cpu_seconds(pid) for pid in cluster.pids()]
-                go.set()
-                visits = await asyncio.gather(*tasks)
-                cpu = [cpu_seconds(pid) - before for pid, before in zip(cluster.pids(), cpu_before, strict=True)]
+                pids, cpu_before = cluster.pids(), []
+                visits = await at_once(plan, clients, at_go=lambda pids=pids, into=cpu_before: into.extend(map(cpu_seconds, pids)))
+                cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
             finally:
-                await asyncio.gather(*(c.aclose() for c in clients))
+                await close_all(clients)
         finally:
             cluster.stop()
         run = RunResult(f"{processes} behind nginx", users,

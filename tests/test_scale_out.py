@@ -9,7 +9,6 @@ import asyncio
 import functools
 import os
 import sys
-import time
 
 import httpx
 import pytest
@@ -21,9 +20,8 @@ from causerie.votes import BallotBox
 from conftest import ROOT, run_async
 
 sys.path.insert(0, str(ROOT / "bench"))
-from cluster import Cluster, nginx_binary, visit  # noqa: E402
+from cluster import Cluster, at_once, browsers, close_all, nginx_binary, page_plan  # noqa: E402
 
-from load import QUESTION, gradio_plan  # noqa: E402
 from paced_server import running  # noqa: E402
 
 PEOPLE = 100
@@ -50,41 +48,20 @@ def cluster(postgres, tmp_path):
 async def _people(cluster: Cluster, clients: list[httpx.AsyncClient], kill_when_all_answering: bool = False) -> list:
     """People, each with its own cookies (`clients`), open the page, then ask at once. With
     `kill_when_all_answering`, the first process is killed once every answer has begun."""
-    async with httpx.AsyncClient(timeout=30) as probe:
-        plan = await gradio_plan(probe, cluster.url, {"provider": "openai", "model": "paced",
-                                                      "chat-message": {"text": QUESTION, "files": []}})
-    opened, answering, go = [], [], asyncio.Event()
-    tasks = [asyncio.create_task(visit(client, plan, ready=functools.partial(opened.append, 1), go=go,
-                                       first_token=functools.partial(answering.append, 1))) for client in clients]
-    while len(opened) < len(clients):
-        await asyncio.sleep(0.05)
-    go.set()
-    if kill_when_all_answering:
-        deadline = time.monotonic() + 20
-        while len(answering) < len(clients) and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        cluster.kill(0)
-    return await asyncio.wait_for(asyncio.gather(*tasks), 60)
-
-
-def _clients(count: int) -> list[httpx.AsyncClient]:
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-    return [httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30, connect=10)) for _ in range(count)]
-
-
-async def _close(clients: list[httpx.AsyncClient]) -> None:
-    await asyncio.gather(*(client.aclose() for client in clients))
+    plan = await page_plan(cluster.url)
+    kill = functools.partial(cluster.kill, 0) if kill_when_all_answering else None
+    return await asyncio.wait_for(at_once(plan, clients, when_answering=kill), 60)
 
 
 def test_a_hundred_people_are_all_answered_across_both_processes(cluster):
     running_cluster, _ = cluster
 
     async def go():
-        clients = _clients(PEOPLE)
+        clients = browsers(PEOPLE)
         try:
             return await _people(running_cluster, clients)
         finally:
-            await _close(clients)
+            await close_all(clients)
 
     visits = run_async(go())
     assert [v.error for v in visits if v.error] == []
@@ -98,14 +75,14 @@ def test_a_killed_process_fails_its_people_clearly_and_leaves_the_others_untouch
     killed = f"127.0.0.1:{running_cluster.backends[0]}"
 
     async def go():
-        clients = _clients(PEOPLE)
+        clients = browsers(PEOPLE)
         try:
             visits = await _people(running_cluster, clients, kill_when_all_answering=True)
             # The same people (the same cookies) open the page again and ask again.
             theirs = [client for client, v in zip(clients, visits, strict=True) if v.backend == killed]
             return visits, await _people(running_cluster, theirs)
         finally:
-            await _close(clients)
+            await close_all(clients)
 
     visits, again = run_async(go())
     theirs = [v for v in visits if v.backend == killed]
