@@ -217,6 +217,7 @@ def test_plain_chats_are_given_back_as_gradios_chatbot_model_gives_them():
     import random
 
     from causerie.ui.gradio_costs import plain_messages
+    from causerie.ui.render import FileFree
 
     model = gr.Chatbot().data_model
 
@@ -231,6 +232,8 @@ def test_plain_chats_are_given_back_as_gradios_chatbot_model_gives_them():
             if rng.random() < 0.2:
                 del m["metadata"]  # the page may leave it out
         assert plain_messages(chat) == gradios(chat)
+        assert type(plain_messages(chat)) is FileFree  # plain text only: no file in it
+        assert all(given is sent for given, sent in zip(plain_messages(chat), chat, strict=True) if len(sent) == 4)
     others = [
         [{"role": "assistant", "content": [{"type": "text", "text": "x"}], "metadata": {"title": "Thinking"}}],
         [{"role": "user", "content": [{"type": "text", "text": "x", "extra": 1}]}],
@@ -279,3 +282,78 @@ def test_the_queue_waits_for_work_instead_of_polling_and_still_runs_every_job():
         queueing.Queue.__len__ = length
         demo.close()
     assert idle_looks <= 3 / QUEUE_POLL_S, idle_looks  # Gradio's own loop: about 1,000 in that second
+
+
+def test_bodies_and_messages_with_chats_dump_as_pydantic_dumps_them_without_copying_the_chat():
+    """chats_not_copied: a request body read from JSON, and a data-stream message holding a chat
+    marked FileFree, dump to what pydantic's own model_dump gives (equal, and the same JSON as
+    Gradio serialises it), with the chat itself not copied; anything else is pydantic's dump."""
+    from gradio.data_classes import PredictBody, PredictBodyInternal
+    from gradio.server_messages import ProcessCompletedMessage, ProcessGeneratingMessage, ProcessStartsMessage
+
+    from causerie.ui.gradio_costs import chats_not_copied
+
+    chats_not_copied()
+    chat = [message("user" if n % 2 == 0 else "assistant", f"turn {n}") for n in range(40)]
+    sent = {"data": [chat, "text", 3, None, {"files": [], "text": "q"}], "fn_index": 2, "session_hash": "s",
+            "event_data": {"index": [1, 0], "value": "v"}, "trigger_id": 4}
+    body = PredictBody.model_validate_json(orjson.dumps(sent))
+    dumped, pydantics = body.model_dump(), PredictBody.model_dump.__wrapped__(body)
+    assert dumped == pydantics and orjson.dumps(dumped) == orjson.dumps(pydantics)
+    assert dumped["data"] is not body.data and dumped["data"][0] is body.data[0]  # the list copied, not the chat
+    internal = PredictBodyInternal(**dumped)
+    assert internal.model_dump() == PredictBody.model_dump.__wrapped__(internal)  # (not a body read from JSON)
+    assert body.model_dump(exclude={"data"}) == PredictBody.model_dump.__wrapped__(body, exclude={"data"})
+
+    marked = shown_chat(chat, has_files=False)
+    outputs = [
+        {"data": [marked, {"__type__": "update"}], "is_generating": True, "duration": 0.25, "average_duration": None,
+         "render_config": None, "changed_state_ids": [3]},
+        {"data": [marked, {"total": (1, 2.5)}], "is_generating": False, "iterator": None},
+        {"data": [chat, 1]},  # not marked: pydantic's own dump
+    ]
+    for message_class in (ProcessGeneratingMessage, ProcessCompletedMessage):
+        for output in outputs:
+            sent_message = message_class(output=output, success=True, event_id="e")
+            dumped, pydantics = sent_message.model_dump(), message_class.model_dump.__wrapped__(sent_message)
+            assert dumped == pydantics, output
+            assert orjson.dumps(dumped, default=str) == orjson.dumps(pydantics, default=str)  # as the data stream sends it
+            assert (dumped["output"]["data"][0] is marked) == (output["data"][0] is marked)
+    assert ProcessStartsMessage(eta=1.0).model_dump() == {"msg": "process_starts", "event_id": None, "eta": 1.0}
+
+
+def test_gradios_login_check_runs_on_the_event_loop_and_still_refuses_without_a_login(monkeypatch):
+    """login_checked_in_place: the check Gradio puts before its routes runs without a worker
+    thread, and does what it did: lets anyone through on an app without login, refuses a request
+    without a user on one with login; any other plain dependency still goes to a thread."""
+    import anyio.to_thread
+    import pytest
+    from fastapi import HTTPException
+    from fastapi.dependencies import utils as dependency_utils
+    from gradio.routes import App
+
+    from causerie.ui.gradio_costs import login_checked_in_place
+
+    from conftest import run_async
+
+    login_checked_in_place()
+    with gr.Blocks() as demo:
+        gr.Textbox()
+    app = App.create_app(demo)
+    config = next(r for r in app.routes if getattr(r, "path", None) == "/config")
+    check = next(d.call for d in config.dependant.dependencies if d.call.__name__ == "login_check")
+    hops = []
+    to_thread = anyio.to_thread.run_sync
+
+    async def counted(function, *args, **kwargs):
+        hops.append(function)
+        return await to_thread(function, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    assert run_async(dependency_utils.run_in_threadpool(check, user=None)) is None and hops == []
+    app.auth, demo.auth_message = [("ada", "secret")], None  # (as launch(auth=...) sets them)
+    with pytest.raises(HTTPException) as refused:
+        run_async(dependency_utils.run_in_threadpool(check, user=None))
+    assert refused.value.status_code == 401
+    assert run_async(dependency_utils.run_in_threadpool(check, user="ada")) is None and hops == []
+    assert run_async(dependency_utils.run_in_threadpool(len, "abc")) == 3 and len(hops) == 1

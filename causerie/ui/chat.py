@@ -25,7 +25,7 @@ from ..runs import AnswerRun, AnswerRuns, RunsFull
 from ..service import ChatService
 from .history import content_files, content_text, plain_turns
 from .panel import PageSettings
-from .render import holds_files, render, shown_chat
+from .render import FileFree, holds_files, render, shown_chat
 from .render import message as chat_message
 from .view import ConversationView, HistoryPanel
 from .visitors import page_language, run_owner, visitor_of
@@ -132,7 +132,8 @@ class ChatHandlers:
                 yield update
 
     async def submit(self, values: dict, request: gr.Request) -> AsyncIterator[tuple]:
-        pending, chat = values[self.pending] or {}, list(values[self.chatbot] or [])
+        pending, sent = values[self.pending] or {}, values[self.chatbot] or []
+        chat = list(sent)
         if isinstance(pending, str):  # (a client that sends the question alone)
             pending = {"text": pending}
         text, files = pending.get("text") or "", pending.get("files") or []
@@ -144,6 +145,8 @@ class ChatHandlers:
         if (last is None or last.get("role") != "user" or content_text(last.get("content")) != text
                 or len(content_files(last.get("content"))) != len(files)):
             chat.append(chat_message("user", text, files=files))
+        if isinstance(sent, FileFree) and not files:  # (checked on its way in: plain text only)
+            chat = FileFree(chat)
         async for update in self._answer(chat, values, request):
             yield update
 

@@ -11,7 +11,7 @@ import logging
 
 import gradio as gr
 
-from .render import holds_files
+from .render import FileFree, holds_files
 
 SCHEMA_METHODS = ("api_info", "api_info_as_input", "api_info_as_output")
 
@@ -28,6 +28,8 @@ def cut_costs(demo: gr.Blocks) -> None:
     queue_wakes_on_work()
     diff_from_first_change()
     no_walk_without_files()
+    chats_not_copied()
+    login_checked_in_place()
 
 
 def reuse_api_schemas(demo: gr.Blocks) -> None:
@@ -141,13 +143,15 @@ _MESSAGE_KEYS = frozenset(("role", "content", "metadata", "options"))
 _TEXT_PART_KEYS = frozenset(("type", "text"))
 
 
-def plain_messages(value) -> list[dict] | None:
+def plain_messages(value) -> FileFree | None:
     """A chat as Gradio's Chatbot data model would give it back after checking it, when every
     message is plain text (no file, no thought's metadata, no options); otherwise None, and
-    Gradio's own model checks it (files are checked there: where they may be read from)."""
+    Gradio's own model checks it (files are checked there: where they may be read from). Such a
+    chat holds no file: it comes marked FileFree. A message that already has the model's four
+    keys is given back as it is, not copied (equal to the model's copy of it)."""
     if type(value) is not list:
         return None
-    out = []
+    out = FileFree()
     for message in value:
         if (type(message) is not dict or not message.keys() <= _MESSAGE_KEYS or type(message.get("role")) is not str
                 or message.get("metadata") is not None or message.get("options") is not None
@@ -156,7 +160,8 @@ def plain_messages(value) -> list[dict] | None:
         for part in parts:
             if type(part) is not dict or part.keys() != _TEXT_PART_KEYS or part["type"] != "text" or type(part["text"]) is not str:
                 return None
-        out.append({"role": message["role"], "metadata": None, "content": parts, "options": None})
+        out.append(message if len(message) == len(_MESSAGE_KEYS) else
+                   {"role": message["role"], "metadata": None, "content": parts, "options": None})
     return out
 
 
@@ -202,6 +207,7 @@ GRADIO_START_PROCESSING_DIGEST = "d65be5a5cbed97d7"
 
 
 def _source_digest(function) -> str:
+    """Of a function's (or code object's) source."""
     import hashlib
     import inspect
 
@@ -249,10 +255,15 @@ def queue_wakes_on_work() -> None:
             wake(self)
 
     async def until_work(self) -> None:
-        try:
-            await asyncio.wait_for(self._work.wait(), QUEUE_POLL_S)
-        except TimeoutError:
-            pass
+        """Until woken, or QUEUE_POLL_S. (Not asyncio.wait_for, which on Python 3.11 wraps the
+        wait in a task of its own: one more turn of the busy event loop before a question that
+        joined is started.)"""
+        if not self._work.is_set():
+            timer = asyncio.get_running_loop().call_later(QUEUE_POLL_S, self._work.set)
+            try:
+                await self._work.wait()
+            finally:
+                timer.cancel()
         self._work.clear()
 
     async def start_processing(self) -> None:
@@ -420,3 +431,97 @@ def no_walk_without_files() -> None:
 
     traverse._no_walk_without_files = True
     client_utils.traverse, client_utils.async_traverse = traverse, async_traverse
+
+
+def chats_not_copied() -> None:
+    """Gradio copies, with pydantic's model_dump, the body of every request it queues
+    (`PredictBodyInternal(**body.model_dump(), ...)`: the chat sent with a question among it) and
+    every message of the data stream before serialising it (`orjson.dumps(message.model_dump())`:
+    the whole chat, in an answer's first update and in its completion message). With 100 earlier
+    turns, each copy is 600 new objects, made and collected three times per answer while the
+    burst of questions is being taken in. Here:
+
+    - a request body as FastAPI made it from the JSON sent (a PredictBody) is dumped with its
+      values as they are (the data list copied, as pydantic copies it): values read from JSON,
+      which a dump would copy into equal ones;
+    - a streamed or completed message whose output holds a chat the handlers marked
+      (render.FileFree, made of render.message's plain dicts) keeps that chat as it is in its
+      dump; its other values are dumped by pydantic, as before.
+
+    Anything else, and any call with arguments, is pydantic's own model_dump."""
+    from typing import Any
+
+    from gradio.data_classes import PredictBody
+    from gradio.server_messages import ProcessCompletedMessage, ProcessGeneratingMessage
+    from pydantic import TypeAdapter
+
+    if getattr(PredictBody.model_dump, "_not_copied", False):
+        return
+    anything = TypeAdapter(Any)
+    body_fields = tuple(PredictBody.model_fields)
+    body_dump = PredictBody.model_dump
+
+    @functools.wraps(body_dump)
+    def dump_body(self, **kwargs):
+        if kwargs or type(self) is not PredictBody:
+            return body_dump(self, **kwargs)
+        dumped = {name: getattr(self, name) for name in body_fields}
+        dumped["data"] = list(self.data)
+        return dumped
+
+    def dump_message(message_class):
+        fields, whole = tuple(message_class.model_fields), message_class.model_dump
+
+        @functools.wraps(whole)
+        def dump(self, **kwargs):
+            data = None if kwargs else self.output.get("data")
+            if type(data) is not list or not any(type(value) is FileFree for value in data):
+                return whole(self, **kwargs)
+            dumped = {name: getattr(self, name) for name in fields}
+            dumped["output"] = {key: [item if type(item) is FileFree else anything.dump_python(item) for item in value]
+                                if key == "data" else anything.dump_python(value) for key, value in self.output.items()}
+            return dumped
+
+        return dump
+
+    for message_class in (ProcessGeneratingMessage, ProcessCompletedMessage):
+        message_class.model_dump = dump_message(message_class)
+    dump_body._not_copied = True
+    PredictBody.model_dump = dump_body
+
+
+GRADIO_LOGIN_CHECK_DIGEST = "8c092e2d379113a0"
+"""Of the source of Gradio's login_check (gradio/routes.py, in App.create_app)."""
+
+
+def login_checked_in_place() -> None:
+    """Gradio guards most of its routes (a question's join, the data stream, the page's quick
+    steps, files, the config) with `login_check`, a plain function; FastAPI runs a plain
+    dependency in a worker thread. So every such request waited for a thread and then for the
+    GIL, which a busy event loop hands over only every `sys.getswitchinterval()` (5 ms): at a
+    burst of questions, that was where each one waited longest before it was queued. The check
+    reads two of the app's attributes and the user its other dependency found: it now runs where
+    the request is, on the event loop. Only Gradio's own login_check, and only if its source is
+    the one read here (a digest); any other plain dependency still goes to a thread."""
+    import inspect
+
+    from fastapi.dependencies import utils as dependency_utils
+    from gradio.routes import App
+
+    threadpool = dependency_utils.run_in_threadpool
+    if getattr(threadpool, "_login_checked_in_place", False):
+        return
+    checks = [c for c in App.create_app.__code__.co_consts if inspect.iscode(c) and c.co_name == "login_check"]
+    if len(checks) != 1 or _source_digest(checks[0]) != GRADIO_LOGIN_CHECK_DIGEST:
+        logging.getLogger(__name__).warning("Gradio's login check has changed; it keeps running in a thread")
+        return
+    check = checks[0]
+
+    @functools.wraps(threadpool)
+    async def run_in_threadpool(function, *args, **kwargs):
+        if getattr(function, "__code__", None) is check:
+            return function(*args, **kwargs)
+        return await threadpool(function, *args, **kwargs)
+
+    run_in_threadpool._login_checked_in_place = True
+    dependency_utils.run_in_threadpool = run_in_threadpool

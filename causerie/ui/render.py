@@ -79,7 +79,9 @@ FILE_MARK = b"gradio.FileData"
 
 def holds_files(messages: list[dict]) -> bool:
     """Whether Gradio would find a file anywhere in these messages (one C-level serialisation;
-    anything that is not plain JSON counts as holding one)."""
+    anything that is not plain JSON counts as holding one). A chat marked FileFree holds none."""
+    if isinstance(messages, FileFree):
+        return False
     try:
         return FILE_MARK in orjson.dumps(messages)
     except TypeError:
