@@ -357,3 +357,47 @@ def test_gradios_login_check_runs_on_the_event_loop_and_still_refuses_without_a_
     assert refused.value.status_code == 401
     assert run_async(dependency_utils.run_in_threadpool(check, user="ada")) is None and hops == []
     assert run_async(dependency_utils.run_in_threadpool(len, "abc")) == 3 and len(hops) == 1
+
+
+def test_a_streamed_handler_starts_without_a_worker_thread_and_others_still_get_one(monkeypatch):
+    """generators_started_in_place: Gradio's call of an async generator handler (which only
+    makes the generator) happens in place, and gives what it gave; a plain function still runs
+    in a worker thread, with Gradio's limiter."""
+    import anyio.to_thread
+
+    from causerie.ui.gradio_costs import generators_started_in_place
+
+    from conftest import run_async
+
+    generators_started_in_place()
+
+    async def stream(text):
+        for word in text.split():
+            yield word
+
+    def shout(text):
+        return text.upper()
+
+    with gr.Blocks() as demo:
+        box, out = gr.Textbox(), gr.Textbox()
+        box.submit(stream, box, out)
+        box.change(shout, box, out)
+    streamed, plain = list(demo.fns.values())[-2:]
+    hops = []
+    to_thread = anyio.to_thread.run_sync
+
+    async def counted(function, *args, **kwargs):
+        hops.append(kwargs.get("limiter"))
+        return await to_thread(function, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    async def both_words():
+        first = await demo.call_function(streamed, ["a b"])
+        assert hops == []
+        second = await demo.call_function(streamed, ["a b"], iterator=first["iterator"])
+        return first, second
+
+    first, second = run_async(both_words())
+    assert (first["prediction"], second["prediction"]) == ("a", "b") and first["is_generating"]
+    assert run_async(demo.call_function(plain, ["a"]))["prediction"] == "A"
+    assert hops == [demo.limiter]

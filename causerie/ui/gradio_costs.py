@@ -30,6 +30,7 @@ def cut_costs(demo: gr.Blocks) -> None:
     no_walk_without_files()
     chats_not_copied()
     login_checked_in_place()
+    generators_started_in_place()
 
 
 def reuse_api_schemas(demo: gr.Blocks) -> None:
@@ -525,3 +526,45 @@ def login_checked_in_place() -> None:
 
     run_in_threadpool._login_checked_in_place = True
     dependency_utils.run_in_threadpool = run_in_threadpool
+
+
+class _ToThread:
+    """anyio.to_thread as gradio.blocks sees it (generators_started_in_place)."""
+
+    def __init__(self, to_thread) -> None:
+        self._to_thread = to_thread
+
+    async def run_sync(self, function, *args, **kwargs):
+        import inspect
+
+        if inspect.isasyncgenfunction(function):  # the call makes the generator; none of its code runs
+            return function(*args)
+        return await self._to_thread.run_sync(function, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._to_thread, name)
+
+
+class _Anyio:
+    """anyio as gradio.blocks sees it: the same, but for to_thread (_ToThread)."""
+
+    def __init__(self, anyio) -> None:
+        self._anyio, self.to_thread = anyio, _ToThread(anyio.to_thread)
+
+    def __getattr__(self, name):
+        return getattr(self._anyio, name)
+
+
+def generators_started_in_place() -> None:
+    """Gradio calls an event's function in a worker thread unless it is a coroutine function;
+    an async generator function (every streamed answer's handler) is not one, so the call that
+    only makes the generator went to a thread, and waited there for the GIL, which a busy event
+    loop hands over every `sys.getswitchinterval()` (5 ms): at a burst of questions, each waited
+    that long before its answer began. gradio.blocks now sees an anyio whose to_thread.run_sync
+    makes such a generator where it is called (none of the generator's code runs until it is
+    iterated, on the loop, as before); every other function still goes to a thread."""
+    from gradio import blocks
+
+    if isinstance(blocks.anyio, _Anyio):
+        return
+    blocks.anyio = _Anyio(blocks.anyio)
