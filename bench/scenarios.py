@@ -1,7 +1,7 @@
 """The benchmark's scenarios beyond one fresh question per user (run by bench/run.py):
 
 - long chat: 20 users at once, each with a fresh chat, then each with 100 earlier turns (200
-  messages, about 280 KB) in it, in turn, twice: CPU per answer and TTFT of each;
+  messages, about 280 KB) in it, in turn, five times: CPU per answer and TTFT of each;
 - many sessions, open loop: a new visitor every 1/40 s (each opens the page and asks one question),
   4,000 of them: RSS, TTFT and CPU per answer for each thousand;
 - two processes behind nginx (when nginx is installed): 100 users through the balancer against
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -61,24 +62,26 @@ async def per_answer(pid: int, run: Callable[[Callable[[], None]], Any]) -> tupl
 
 
 async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, chatbot_index: int, pid: int,
-                    users: int = 20, turns: int = 100, rounds: int = 3) -> dict:
-    """Fresh and long chats in turn, `rounds` times each; the median round of each."""
+                    users: int = 20, turns: int = 100, rounds: int = 5) -> dict:
+    """Fresh and long chats in turn, `rounds` times each: for each, the median over the rounds of
+    its CPU per answer and, apart, of its TTFT p50 (the TTFT of the round with the median CPU
+    varied more from run to run), and the errors of all rounds."""
     plans = {"fresh": plan, "long": with_history(plan, long_history(turns), chatbot_index)}
-    measured: dict[str, list[tuple[float, float, float | None, float]]] = {"fresh": [], "long": []}
+    measured: dict[str, list[tuple[float, float, int, float]]] = {"fresh": [], "long": []}
     for _ in range(rounds):
         for name, chosen in plans.items():
             run, cpu, page_cpu = await per_answer(pid, lambda on_go, name=name, chosen=chosen: run_users(
                 name, users, lambda go: gradio_user(http, chosen, go), on_go=on_go))
             summary = run.summary()
-            measured[name].append((cpu, summary["ttft_p50"], summary["error_count"], page_cpu))
+            measured[name].append((cpu, summary["ttft_p50"] or float("nan"), summary["error_count"], page_cpu))
             await asyncio.sleep(0.5)
     out = {}
     for name, samples in measured.items():
-        samples.sort()
-        cpu, ttft, errors, page_cpu = samples[len(samples) // 2]
-        out[name] = {"cpu_ms_per_answer": cpu * 1000, "ttft_p50": ttft, "errors": errors,
-                     "page_open_cpu_ms": page_cpu * 1000,
-                     "cpu_ms_samples": [round(s[0] * 1000, 1) for s in measured[name]]}
+        cpu, ttft, errors, page_cpu = zip(*samples, strict=True)
+        out[name] = {"cpu_ms_per_answer": statistics.median(cpu) * 1000, "ttft_p50": statistics.median(ttft),
+                     "errors": sum(errors), "page_open_cpu_ms": statistics.median(page_cpu) * 1000,
+                     "cpu_ms_samples": [round(c * 1000, 1) for c in cpu],
+                     "ttft_samples": [round(t, 3) for t in ttft]}
     out["users"], out["turns"] = users, turns
     out["history_kb"] = len(json.dumps(long_history(turns))) / 1000
     return out
