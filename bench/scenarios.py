@@ -67,21 +67,23 @@ async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, chatbot_index: in
     its CPU per answer and, apart, of its TTFT p50 (the TTFT of the round with the median CPU
     varied more from run to run), and the errors of all rounds."""
     plans = {"fresh": plan, "long": with_history(plan, long_history(turns), chatbot_index)}
-    measured: dict[str, list[tuple[float, float, int, float]]] = {"fresh": [], "long": []}
+    measured: dict[str, list[tuple[float, float | None, int, float]]] = {"fresh": [], "long": []}
     for _ in range(rounds):
         for name, chosen in plans.items():
             run, cpu, page_cpu = await per_answer(pid, lambda on_go, name=name, chosen=chosen: run_users(
                 name, users, lambda go: gradio_user(http, chosen, go), on_go=on_go))
             summary = run.summary()
-            measured[name].append((cpu, summary["ttft_p50"] or float("nan"), summary["error_count"], page_cpu))
+            measured[name].append((cpu, summary["ttft_p50"], summary["error_count"], page_cpu))
             await asyncio.sleep(0.5)
     out = {}
     for name, samples in measured.items():
         cpu, ttft, errors, page_cpu = zip(*samples, strict=True)
-        out[name] = {"cpu_ms_per_answer": statistics.median(cpu) * 1000, "ttft_p50": statistics.median(ttft),
+        answered = [t for t in ttft if t is not None]  # (a round where nobody got a token has none)
+        out[name] = {"cpu_ms_per_answer": statistics.median(cpu) * 1000,
+                     "ttft_p50": statistics.median(answered) if answered else None,
                      "errors": sum(errors), "page_open_cpu_ms": statistics.median(page_cpu) * 1000,
                      "cpu_ms_samples": [round(c * 1000, 1) for c in cpu],
-                     "ttft_samples": [round(t, 3) for t in ttft]}
+                     "ttft_samples": [None if t is None else round(t, 3) for t in ttft]}
     out["users"], out["turns"] = users, turns
     out["history_kb"] = len(json.dumps(long_history(turns))) / 1000
     return out

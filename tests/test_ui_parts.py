@@ -285,15 +285,19 @@ def test_the_queue_waits_for_work_instead_of_polling_and_still_runs_every_job():
 
 
 def test_bodies_and_messages_with_chats_dump_as_pydantic_dumps_them_without_copying_the_chat():
-    """chats_not_copied: a request body read from JSON, and a data-stream message holding a chat
-    marked FileFree, dump to what pydantic's own model_dump gives (equal, and the same JSON as
-    Gradio serialises it), with the chat itself not copied; anything else is pydantic's dump."""
+    """bodies_not_copied, marked_chats_not_copied: a request body read from JSON, and a
+    data-stream message holding a chat marked FileFree, dump to what pydantic's own model_dump
+    gives (equal, and the same JSON as Gradio serialises it), with the chat itself not copied;
+    anything else is pydantic's dump, and a model whose dump does more than dump its fields is
+    left to pydantic."""
+    import pydantic
     from gradio.data_classes import PredictBody, PredictBodyInternal
     from gradio.server_messages import ProcessCompletedMessage, ProcessGeneratingMessage, ProcessStartsMessage
 
-    from causerie.ui.gradio_costs import chats_not_copied
+    from causerie.ui.gradio_costs import _plain_dumps, bodies_not_copied, marked_chats_not_copied
 
-    chats_not_copied()
+    bodies_not_copied()
+    marked_chats_not_copied()
     chat = [message("user" if n % 2 == 0 else "assistant", f"turn {n}") for n in range(40)]
     sent = {"data": [chat, "text", 3, None, {"files": [], "text": "q"}], "fn_index": 2, "session_hash": "s",
             "event_data": {"index": [1, 0], "value": "v"}, "trigger_id": 4}
@@ -320,6 +324,37 @@ def test_bodies_and_messages_with_chats_dump_as_pydantic_dumps_them_without_copy
             assert orjson.dumps(dumped, default=str) == orjson.dumps(pydantics, default=str)  # as the data stream sends it
             assert (dumped["output"]["data"][0] is marked) == (output["data"][0] is marked)
     assert ProcessStartsMessage(eta=1.0).model_dump() == {"msg": "process_starts", "event_id": None, "eta": 1.0}
+
+    class Computed(pydantic.BaseModel):
+        data: list
+
+        @pydantic.computed_field
+        def size(self) -> int:
+            return len(self.data)
+
+    class Extra(pydantic.BaseModel, extra="allow"):
+        data: list
+
+    assert _plain_dumps(PredictBody, ProcessGeneratingMessage) and not _plain_dumps(Computed) and not _plain_dumps(Extra)
+
+
+def test_a_question_is_added_to_the_chat_once_and_the_plain_chat_mark_kept_only_without_files():
+    """chat.with_question: the chat as the handler answers it; it holds no file (render.FileFree,
+    which Gradio then neither walks nor copies) only when the page's chat was checked plain and no
+    file comes with the question."""
+    from causerie.ui.chat import with_question
+    from causerie.ui.gradio_costs import plain_messages
+    from causerie.ui.render import FileFree, holds_files
+
+    earlier = [message("user", "hi"), message("assistant", "hello")]
+    shown = plain_messages([*earlier, message("user", "why?")])  # the browser shows the question already
+    asked = with_question(shown, "why?", [])
+    assert type(asked) is FileFree and asked == shown and asked is not shown
+    picture = {"path": "/tmp/x.png", "orig_name": "x.png", "mime_type": "image/png", "size": 3}
+    with_file = with_question(plain_messages(earlier), "see", [picture])
+    assert type(with_file) is list and holds_files(with_file) and with_file[-1]["content"][-1]["type"] == "file"
+    unchecked = with_question(list(earlier), "why?", [])
+    assert type(unchecked) is list and unchecked[-1] == message("user", "why?") and len(unchecked) == 3
 
 
 def test_gradios_login_check_runs_on_the_event_loop_and_still_refuses_without_a_login(monkeypatch):
@@ -357,6 +392,13 @@ def test_gradios_login_check_runs_on_the_event_loop_and_still_refuses_without_a_
     assert refused.value.status_code == 401
     assert run_async(dependency_utils.run_in_threadpool(check, user="ada")) is None and hops == []
     assert run_async(dependency_utils.run_in_threadpool(len, "abc")) == 3 and len(hops) == 1
+    # Through FastAPI, as a page's request meets it: refused without a login, with no thread for the check.
+    from fastapi.testclient import TestClient
+
+    hops.clear()
+    with TestClient(app) as client:
+        assert client.get("/gradio_api/queue/data", params={"session_hash": "x"}).status_code == 401
+    assert not [hop for hop in hops if getattr(hop, "func", hop).__name__ == "login_check"]
 
 
 def test_a_streamed_handler_starts_without_a_worker_thread_and_others_still_get_one(monkeypatch):
@@ -387,7 +429,7 @@ def test_a_streamed_handler_starts_without_a_worker_thread_and_others_still_get_
     to_thread = anyio.to_thread.run_sync
 
     async def counted(function, *args, **kwargs):
-        hops.append(kwargs.get("limiter"))
+        hops.append(kwargs.get("limiter"))  # (gradio.blocks' thread calls)
         return await to_thread(function, *args, **kwargs)
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted)

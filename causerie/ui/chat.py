@@ -43,6 +43,19 @@ def _turn_start(history: list[dict], index: Any) -> int | None:
     return start
 
 
+def with_question(sent: list, text: str, files: list) -> list:
+    """The chat the page sent, ending with the question. The browser already shows the question
+    (SHOW_QUESTION_JS), so the chat usually ends with it; a client that sent the chat without it
+    gets it added. Still marked FileFree if the page's chat was (checked on its way in: plain
+    text only) and no file comes with the question."""
+    chat = list(sent)
+    last = chat[-1] if chat else None
+    if (last is None or last.get("role") != "user" or content_text(last.get("content")) != text
+            or len(content_files(last.get("content"))) != len(files)):
+        chat.append(chat_message("user", text, files=files))
+    return FileFree(chat) if isinstance(sent, FileFree) and not files else chat
+
+
 class ChatHandlers:
     def __init__(self, service: ChatService, settings: PageSettings, chatbot: Any, pending: Any, totals: Any,
                  view: Any, panel: HistoryPanel, runs: AnswerRuns) -> None:
@@ -133,21 +146,13 @@ class ChatHandlers:
 
     async def submit(self, values: dict, request: gr.Request) -> AsyncIterator[tuple]:
         pending, sent = values[self.pending] or {}, values[self.chatbot] or []
-        chat = list(sent)
         if isinstance(pending, str):  # (a client that sends the question alone)
             pending = {"text": pending}
         text, files = pending.get("text") or "", pending.get("files") or []
         if not text.strip() and not files:
-            yield chat, gr.skip()
+            yield list(sent), gr.skip()
             return
-        # The browser already shows the question (SHOW_QUESTION_JS): the chat it sends ends with it.
-        last = chat[-1] if chat else None
-        if (last is None or last.get("role") != "user" or content_text(last.get("content")) != text
-                or len(content_files(last.get("content"))) != len(files)):
-            chat.append(chat_message("user", text, files=files))
-        if isinstance(sent, FileFree) and not files:  # (checked on its way in: plain text only)
-            chat = FileFree(chat)
-        async for update in self._answer(chat, values, request):
+        async for update in self._answer(with_question(sent, text, files), values, request):
             yield update
 
     async def _again(self, values: Mapping[Any, Any], index: Any, edited: str | None,

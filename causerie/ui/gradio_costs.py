@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import inspect
 import logging
 
 import gradio as gr
@@ -28,7 +29,8 @@ def cut_costs(demo: gr.Blocks) -> None:
     queue_wakes_on_work()
     diff_from_first_change()
     no_walk_without_files()
-    chats_not_copied()
+    bodies_not_copied()
+    marked_chats_not_copied()
     login_checked_in_place()
     generators_started_in_place()
 
@@ -210,7 +212,6 @@ GRADIO_START_PROCESSING_DIGEST = "d65be5a5cbed97d7"
 def _source_digest(function) -> str:
     """Of a function's (or code object's) source."""
     import hashlib
-    import inspect
 
     try:
         return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
@@ -434,61 +435,79 @@ def no_walk_without_files() -> None:
     client_utils.traverse, client_utils.async_traverse = traverse, async_traverse
 
 
-def chats_not_copied() -> None:
+def _plain_dumps(*model_classes) -> bool:
+    """Whether pydantic's model_dump of these classes is only their fields' values dumped: no
+    computed field, no extra field kept (what the dumps below rely on to give the same dict)."""
+    return all(not cls.model_computed_fields and cls.model_config.get("extra") != "allow" for cls in model_classes)
+
+
+def bodies_not_copied() -> None:
     """Gradio copies, with pydantic's model_dump, the body of every request it queues
-    (`PredictBodyInternal(**body.model_dump(), ...)`: the chat sent with a question among it) and
-    every message of the data stream before serialising it (`orjson.dumps(message.model_dump())`:
-    the whole chat, in an answer's first update and in its completion message). With 100 earlier
-    turns, each copy is 600 new objects, made and collected three times per answer while the
-    burst of questions is being taken in. Here:
-
-    - a request body as FastAPI made it from the JSON sent (a PredictBody) is dumped with its
-      values as they are (the data list copied, as pydantic copies it): values read from JSON,
-      which a dump would copy into equal ones;
-    - a streamed or completed message whose output holds a chat the handlers marked
-      (render.FileFree, made of render.message's plain dicts) keeps that chat as it is in its
-      dump; its other values are dumped by pydantic, as before.
-
-    Anything else, and any call with arguments, is pydantic's own model_dump."""
-    from typing import Any
-
+    (`PredictBodyInternal(**body.model_dump(), ...)`), the chat sent with a question among it:
+    with 100 earlier turns, 600 new objects made and collected while the burst of questions is
+    being taken in. Gradio makes a PredictBody only from a request's JSON (FastAPI's
+    validation; a dump of one), so its values are JSON values, which a dump would copy into equal
+    ones: such a body is now dumped with its values as they are (the data list copied, as pydantic
+    copies it). A subclass's body, and any call with arguments, is pydantic's own dump."""
     from gradio.data_classes import PredictBody
-    from gradio.server_messages import ProcessCompletedMessage, ProcessGeneratingMessage
-    from pydantic import TypeAdapter
 
     if getattr(PredictBody.model_dump, "_not_copied", False):
         return
-    anything = TypeAdapter(Any)
-    body_fields = tuple(PredictBody.model_fields)
-    body_dump = PredictBody.model_dump
+    if not _plain_dumps(PredictBody):
+        logging.getLogger(__name__).warning("Gradio's request body has changed; it keeps being copied")
+        return
+    fields, whole = tuple(PredictBody.model_fields), PredictBody.model_dump
 
-    @functools.wraps(body_dump)
-    def dump_body(self, **kwargs):
+    @functools.wraps(whole)
+    def model_dump(self, **kwargs):
         if kwargs or type(self) is not PredictBody:
-            return body_dump(self, **kwargs)
-        dumped = {name: getattr(self, name) for name in body_fields}
+            return whole(self, **kwargs)
+        dumped = {name: getattr(self, name) for name in fields}
         dumped["data"] = list(self.data)
         return dumped
 
-    def dump_message(message_class):
-        fields, whole = tuple(message_class.model_fields), message_class.model_dump
+    model_dump._not_copied = True
+    PredictBody.model_dump = model_dump
 
-        @functools.wraps(whole)
-        def dump(self, **kwargs):
-            data = None if kwargs else self.output.get("data")
-            if type(data) is not list or not any(type(value) is FileFree for value in data):
-                return whole(self, **kwargs)
-            dumped = {name: getattr(self, name) for name in fields}
-            dumped["output"] = {key: [item if type(item) is FileFree else anything.dump_python(item) for item in value]
-                                if key == "data" else anything.dump_python(value) for key, value in self.output.items()}
-            return dumped
 
-        return dump
+def marked_chats_not_copied() -> None:
+    """Gradio dumps every message of the data stream with pydantic before serialising it, and
+    an answer's first update and its completion message carry the whole chat: two copies of it per
+    answer. A streamed or completed message whose output holds a chat marked FileFree (plain JSON
+    values only: render.FileFree) now keeps that chat as it is in its dump; the message's other
+    values are dumped by pydantic, as before, and any call with arguments is pydantic's own."""
+    from gradio.server_messages import ProcessCompletedMessage, ProcessGeneratingMessage
 
+    if getattr(ProcessGeneratingMessage.model_dump, "_not_copied", False):
+        return
+    if not _plain_dumps(ProcessGeneratingMessage, ProcessCompletedMessage):
+        logging.getLogger(__name__).warning("Gradio's stream messages have changed; their chats keep being copied")
+        return
     for message_class in (ProcessGeneratingMessage, ProcessCompletedMessage):
-        message_class.model_dump = dump_message(message_class)
-    dump_body._not_copied = True
-    PredictBody.model_dump = dump_body
+        message_class.model_dump = _message_dump(message_class)
+
+
+def _message_dump(message_class):
+    from typing import Any
+
+    from pydantic import TypeAdapter
+
+    fields, whole, anything = tuple(message_class.model_fields), message_class.model_dump, TypeAdapter(Any)
+
+    def dumped_output(output: dict) -> dict:
+        """As pydantic dumps the output (a dict of anything), the marked chats in its data kept."""
+        return {key: [item if type(item) is FileFree else anything.dump_python(item) for item in value]
+                if key == "data" else anything.dump_python(value) for key, value in output.items()}
+
+    @functools.wraps(whole)
+    def model_dump(self, **kwargs):
+        data = None if kwargs else self.output.get("data")
+        if type(data) is not list or not any(type(item) is FileFree for item in data):
+            return whole(self, **kwargs)
+        return {**{name: getattr(self, name) for name in fields}, "output": dumped_output(self.output)}
+
+    model_dump._not_copied = True
+    return model_dump
 
 
 GRADIO_LOGIN_CHECK_DIGEST = "8c092e2d379113a0"
@@ -504,8 +523,6 @@ def login_checked_in_place() -> None:
     reads two of the app's attributes and the user its other dependency found: it now runs where
     the request is, on the event loop. Only Gradio's own login_check, and only if its source is
     the one read here (a digest); any other plain dependency still goes to a thread."""
-    import inspect
-
     from fastapi.dependencies import utils as dependency_utils
     from gradio.routes import App
 
@@ -535,10 +552,8 @@ class _ToThread:
         self._to_thread = to_thread
 
     async def run_sync(self, function, *args, **kwargs):
-        import inspect
-
         if inspect.isasyncgenfunction(function):  # the call makes the generator; none of its code runs
-            return function(*args)
+            return function(*args)  # (kwargs: gradio.blocks passes only its thread `limiter`)
         return await self._to_thread.run_sync(function, *args, **kwargs)
 
     def __getattr__(self, name):

@@ -67,8 +67,12 @@ def sources_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
 
 
 class FileFree(list):
-    """A chat as sent to the page, known to hold no attached file: Gradio need not walk it looking
-    for files (gradio_costs.no_walk_without_files), which it would on every streamed update."""
+    """A chat known to hold no attached file, and only plain JSON values (dicts, lists, strings,
+    numbers, None): the chat an update sends to the page (render.message's dicts), or the one the
+    page sent once checked (gradio_costs.plain_messages). Gradio need not walk it looking for files
+    (gradio_costs.no_walk_without_files), which it would on every streamed update, nor copy it to
+    serialise it (gradio_costs.marked_chats_not_copied). Its messages may be the very objects of
+    the page's request: like every chat here, it is never edited in place."""
 
     holds_no_file = True
 
