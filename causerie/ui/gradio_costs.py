@@ -19,8 +19,8 @@ SCHEMA_METHODS = ("api_info", "api_info_as_input", "api_info_as_output")
 
 def cut_costs(demo: gr.Blocks) -> None:
     """Every replacement below, for this page (build_demo calls it once the page is built). Each
-    replaced function keeps Gradio's as `__wrapped__` (functools.wraps), which the tests compare
-    it with."""
+    replaces Gradio's code once per process (functools.cache), however many pages are built, and
+    keeps Gradio's function as `__wrapped__` (functools.wraps), which the tests compare it with."""
     reuse_api_schemas(demo)
     no_config_copies()
     release_closed_sessions()
@@ -55,6 +55,7 @@ class _ConfigOnly:
         self.default_config, self.blocks = default_config, {}
 
 
+@functools.cache
 def no_config_copies() -> None:
     """Gradio's SessionState keeps, for each session, a config of every block of the page, made
     when the session starts and remade (or given the new value) whenever an event reads or sets a
@@ -69,8 +70,6 @@ def no_config_copies() -> None:
     from gradio.components import State
 
     session = state_holder.SessionState
-    if getattr(session, "_no_config_copies", False):
-        return
     original_init = session.__init__
 
     def __init__(self, blocks) -> None:
@@ -95,12 +94,12 @@ def no_config_copies() -> None:
     session._update_config = lambda self, key: None
     session._update_value_in_config = lambda self, key, value: None
     session.components = property(components)
-    session._no_config_copies = True
 
 
 SKIPPED = {"__type__": "update"}
 
 
+@functools.cache
 def skips_without_building() -> None:
     """An output a handler leaves alone (`gr.skip()`, or left out of a dict return) is an update
     with no props; Gradio still builds a new component for it from the block's arguments (a
@@ -110,8 +109,6 @@ def skips_without_building() -> None:
     app's), such an output is sent as the same empty update without building anything."""
     from gradio.blocks import Blocks, convert_component_dict_to_list
 
-    if getattr(Blocks.postprocess_data, "_skips_without_building", False):
-        return
     original = Blocks.postprocess_data
 
     @functools.wraps(original)
@@ -138,7 +135,6 @@ def skips_without_building() -> None:
             output[i] = dict(SKIPPED)
         return output
 
-    postprocess_data._skips_without_building = True
     Blocks.postprocess_data = postprocess_data
 
 
@@ -168,6 +164,7 @@ def plain_messages(value) -> FileFree | None:
     return out
 
 
+@functools.cache
 def plain_chats_unchecked() -> None:
     """Gradio checks a chat sent by the page against the Chatbot's pydantic model and dumps it
     back, even for a handler that takes the plain value: 1.1 ms for a chat of 100 turns, paid
@@ -177,8 +174,6 @@ def plain_chats_unchecked() -> None:
     from gradio.blocks import Blocks
     from gradio.components import Chatbot
 
-    if getattr(Blocks.preprocess_data, "_plain_chats_unchecked", False):
-        return
     original = Blocks.preprocess_data
 
     @functools.wraps(original)
@@ -200,7 +195,6 @@ def plain_chats_unchecked() -> None:
             processed[i] = messages
         return processed
 
-    preprocess_data._plain_chats_unchecked = True
     Blocks.preprocess_data = preprocess_data
 
 
@@ -219,6 +213,7 @@ def _source_digest(function) -> str:
         return ""
 
 
+@functools.cache
 def queue_wakes_on_work() -> None:
     """Gradio's queue looks for work to start every millisecond (`sleep_when_free`), whether or
     not anything came: 24 ms of CPU a second with the app idle, and under load a millisecond
@@ -232,8 +227,6 @@ def queue_wakes_on_work() -> None:
     from gradio import queueing
 
     queue_class = queueing.Queue
-    if getattr(queue_class.start_processing, "_wakes_on_work", False):
-        return
     if _source_digest(queue_class.start_processing) != GRADIO_START_PROCESSING_DIGEST:
         # Another Gradio: its loop may do more than the one rewritten below. Left as it is.
         logging.getLogger(__name__).warning("Gradio's queue loop has changed; it keeps its own polling")
@@ -300,7 +293,6 @@ def queue_wakes_on_work() -> None:
             self.stopped = True
             self._cancel_asyncio_tasks()
 
-    start_processing._wakes_on_work = True
     queue_class.push, queue_class.process_events = push_and_wake, process_events_and_wake
     queue_class.start_processing = start_processing
 
@@ -308,6 +300,7 @@ def queue_wakes_on_work() -> None:
 CLOSED_SESSIONS_KEPT = 1000
 
 
+@functools.cache
 def release_closed_sessions(kept: int = CLOSED_SESSIONS_KEPT) -> None:
     """Gradio keeps every session's state (its copy of the page's block table, the components its
     events replaced, its State values) until 10,000 newer sessions have pushed it out, closed or
@@ -331,8 +324,6 @@ def release_closed_sessions(kept: int = CLOSED_SESSIONS_KEPT) -> None:
     from gradio import state_holder
 
     holder = state_holder.StateHolder
-    if getattr(holder, "_releases_closed", False):
-        return
     sweep = holder.delete_all_expired_state
     log = logging.getLogger(__name__)
 
@@ -367,9 +358,9 @@ def release_closed_sessions(kept: int = CLOSED_SESSIONS_KEPT) -> None:
         sweep(self)
 
     holder.delete_all_expired_state = delete_all_expired_state
-    holder._releases_closed = True
 
 
+@functools.cache
 def diff_from_first_change() -> None:
     """Gradio sends each streamed update as a diff from the last one (gradio.utils.diff), which
     walks the whole value, one Python call per message of the chat: its cost grew with the chat's
@@ -378,8 +369,6 @@ def diff_from_first_change() -> None:
     edits (tests/test_ui_parts.py compares them), without the walk over the history."""
     from gradio import utils
 
-    if getattr(utils.diff, "_from_first_change", False):
-        return
     whole = utils.diff
 
     @functools.wraps(whole)
@@ -395,10 +384,10 @@ def diff_from_first_change() -> None:
                 return edits
         return whole(old, new)
 
-    diff._from_first_change = True
     utils.diff = diff
 
 
+@functools.cache
 def no_walk_without_files() -> None:
     """Before sending any output, Gradio walks the whole value twice looking for files (to move
     them to its cache, and to give them the app's root URL), one Python call per node, and copies
@@ -411,8 +400,6 @@ def no_walk_without_files() -> None:
     serialisation tells. Anything else is walked as before."""
     from gradio_client import utils as client_utils
 
-    if getattr(client_utils.traverse, "_no_walk_without_files", False):
-        return
     walk, async_walk = client_utils.traverse, client_utils.async_traverse
     file_checks = (client_utils.is_file_obj_with_meta, client_utils.is_file_obj_with_url)
 
@@ -431,7 +418,6 @@ def no_walk_without_files() -> None:
     async def async_traverse(json_obj, func, is_root):
         return json_obj if holds_no_file(json_obj, is_root) else await async_walk(json_obj, func, is_root)
 
-    traverse._no_walk_without_files = True
     client_utils.traverse, client_utils.async_traverse = traverse, async_traverse
 
 
@@ -441,6 +427,7 @@ def _plain_dumps(*model_classes) -> bool:
     return all(not cls.model_computed_fields and cls.model_config.get("extra") != "allow" for cls in model_classes)
 
 
+@functools.cache
 def bodies_not_copied() -> None:
     """Gradio copies, with pydantic's model_dump, the body of every request it queues
     (`PredictBodyInternal(**body.model_dump(), ...)`), the chat sent with a question among it:
@@ -451,8 +438,6 @@ def bodies_not_copied() -> None:
     copies it). A subclass's body, and any call with arguments, is pydantic's own dump."""
     from gradio.data_classes import PredictBody
 
-    if getattr(PredictBody.model_dump, "_not_copied", False):
-        return
     if not _plain_dumps(PredictBody):
         logging.getLogger(__name__).warning("Gradio's request body has changed; it keeps being copied")
         return
@@ -466,10 +451,10 @@ def bodies_not_copied() -> None:
         dumped["data"] = list(self.data)
         return dumped
 
-    model_dump._not_copied = True
     PredictBody.model_dump = model_dump
 
 
+@functools.cache
 def marked_chats_not_copied() -> None:
     """Gradio dumps every message of the data stream with pydantic before serialising it, and
     an answer's first update and its completion message carry the whole chat: two copies of it per
@@ -478,8 +463,6 @@ def marked_chats_not_copied() -> None:
     values are dumped by pydantic, as before, and any call with arguments is pydantic's own."""
     from gradio.server_messages import ProcessCompletedMessage, ProcessGeneratingMessage
 
-    if getattr(ProcessGeneratingMessage.model_dump, "_not_copied", False):
-        return
     if not _plain_dumps(ProcessGeneratingMessage, ProcessCompletedMessage):
         logging.getLogger(__name__).warning("Gradio's stream messages have changed; their chats keep being copied")
         return
@@ -506,7 +489,6 @@ def _message_dump(message_class):
             return whole(self, **kwargs)
         return {**{name: getattr(self, name) for name in fields}, "output": dumped_output(self.output)}
 
-    model_dump._not_copied = True
     return model_dump
 
 
@@ -514,6 +496,7 @@ GRADIO_LOGIN_CHECK_DIGEST = "8c092e2d379113a0"
 """Of the source of Gradio's login_check (gradio/routes.py, in App.create_app)."""
 
 
+@functools.cache
 def login_checked_in_place() -> None:
     """Gradio guards most of its routes (a question's join, the data stream, the page's quick
     steps, files, the config) with `login_check`, a plain function; FastAPI runs a plain
@@ -527,8 +510,6 @@ def login_checked_in_place() -> None:
     from gradio.routes import App
 
     threadpool = dependency_utils.run_in_threadpool
-    if getattr(threadpool, "_login_checked_in_place", False):
-        return
     checks = [c for c in App.create_app.__code__.co_consts if inspect.iscode(c) and c.co_name == "login_check"]
     if len(checks) != 1 or _source_digest(checks[0]) != GRADIO_LOGIN_CHECK_DIGEST:
         logging.getLogger(__name__).warning("Gradio's login check has changed; it keeps running in a thread")
@@ -541,7 +522,6 @@ def login_checked_in_place() -> None:
             return function(*args, **kwargs)
         return await threadpool(function, *args, **kwargs)
 
-    run_in_threadpool._login_checked_in_place = True
     dependency_utils.run_in_threadpool = run_in_threadpool
 
 
@@ -570,6 +550,7 @@ class _Anyio:
         return getattr(self._anyio, name)
 
 
+@functools.cache
 def generators_started_in_place() -> None:
     """Gradio calls an event's function in a worker thread unless it is a coroutine function;
     an async generator function (every streamed answer's handler) is not one, so the call that
@@ -580,6 +561,4 @@ def generators_started_in_place() -> None:
     iterated, on the loop, as before); every other function still goes to a thread."""
     from gradio import blocks
 
-    if isinstance(blocks.anyio, _Anyio):
-        return
     blocks.anyio = _Anyio(blocks.anyio)
