@@ -406,11 +406,7 @@ def no_walk_without_files() -> None:
     def holds_no_file(value, is_root) -> bool:
         if is_root not in file_checks or not isinstance(value, list):
             return False
-        if getattr(value, "holds_no_file", False):
-            return True
-        if len(value) < 16:
-            return False
-        return not holds_files(value)
+        return isinstance(value, FileFree) or (len(value) >= 16 and not holds_files(value))
 
     def traverse(json_obj, func, is_root):
         return json_obj if holds_no_file(json_obj, is_root) else walk(json_obj, func, is_root)

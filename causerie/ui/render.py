@@ -74,8 +74,6 @@ class FileFree(list):
     serialise it (gradio_costs.marked_chats_not_copied). Its messages may be the very objects of
     the page's request: like every chat here, it is never edited in place."""
 
-    holds_no_file = True
-
 
 FILE_MARK = b"gradio.FileData"
 """What every file object Gradio looks for carries (its meta's _type)."""
