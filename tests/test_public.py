@@ -256,6 +256,10 @@ def test_max_tokens_is_capped_when_the_owner_pays(scripted, owner_key):
     assert text == "word " * 4 and scripted.settled_outcome() == "disconnected"  # cut at 5 tokens' characters; upstream closed at once
     assert any(type(e) is Notice and e.kind == "capped" and "MAX_TOKENS_CAP" in e.message for e in events)
     assert events[-1] == Finish("length")
+    failure = failure_of(ask(service, ChatOptions("openai", "m", params=GenerationParams(max_tokens=4000))))
+    assert failure.kind == "invalid_value" and "at most 5" in failure.message and "MAX_TOKENS_CAP" in failure.message
+    ask(service, ChatOptions("openai", "m", params=GenerationParams(max_tokens=3)))
+    assert scripted.requests[-1]["body"]["max_tokens"] == 3
 
 
 def test_the_cap_cuts_inside_a_piece_that_holds_many_tokens(scripted):
@@ -266,10 +270,6 @@ def test_the_cap_cuts_inside_a_piece_that_holds_many_tokens(scripted):
     events = ask(service, ChatOptions("openai", "m"))
     assert "".join(e.text for e in events if type(e).__name__ == "TextDelta") == "word " * 4
     assert events[-1] == Finish("length")
-    failure = failure_of(ask(service, ChatOptions("openai", "m", params=GenerationParams(max_tokens=4000))))
-    assert failure.kind == "invalid_value" and "at most 5" in failure.message and "MAX_TOKENS_CAP" in failure.message
-    ask(service, ChatOptions("openai", "m", params=GenerationParams(max_tokens=3)))
-    assert scripted.requests[-1]["body"]["max_tokens"] == 3
 
 
 def test_a_visitors_own_key_is_not_capped(scripted):
