@@ -8,22 +8,22 @@ steps, then one question through the queue (join, then its data stream).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from procs import App, free_port, stop_process, wait_ready
+from procs import App, free_port
 
 from load import QUESTION, GradioPlan, gradio_plan
 
@@ -49,20 +49,17 @@ class Cluster:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.apps: list[App] = []
-        self.nginx: subprocess.Popen | None = None
+        self.nginx: App | None = None
         try:
             for port in self.backends:  # started together, then waited for
                 self.apps.append(App(f"Causerie on port {port}", [sys.executable, "app.py"], env, port=port, wait=False))
             for app in self.apps:
                 app.wait_ready()
-            nginx_log = tempfile.TemporaryFile()  # (a pipe nobody reads fills up)
             conf = self.folder / "nginx.conf"
             conf.write_text(self.config())
-            self.nginx = subprocess.Popen(
-                [binary, "-p", str(self.folder), "-c", str(conf),
-                 "-g", f"daemon off; pid {self.folder / 'nginx.pid'}; error_log {self.folder / 'error.log'} warn;"],
-                stdout=subprocess.DEVNULL, stderr=nginx_log)
-            wait_ready(self.url, self.nginx, "nginx", nginx_log)
+            self.nginx = App("nginx", [binary, "-p", str(self.folder), "-c", str(conf), "-g",
+                                       f"daemon off; pid {self.folder / 'nginx.pid'}; error_log {self.folder / 'error.log'} warn;"],
+                             {}, port=self.port)
         except BaseException:
             self.stop()
             raise
@@ -88,8 +85,8 @@ class Cluster:
         return [app.process.pid for app in self.apps]
 
     def stop(self) -> None:
-        for process in [*(app.process for app in self.apps), *([self.nginx] if self.nginx else [])]:
-            stop_process(process)
+        for app in [*self.apps, *([self.nginx] if self.nginx else [])]:
+            app.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -173,14 +170,15 @@ async def page_plan(url: str) -> GradioPlan:
                                               "chat-message": {"text": QUESTION, "files": []}})
 
 
-def browsers(count: int, timeout: float = 30) -> list[httpx.AsyncClient]:
-    """`count` visitors' HTTP clients, each with its own cookies (close them with close_all)."""
+@contextlib.asynccontextmanager
+async def browsers(count: int, timeout: float = 30) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """`count` visitors' HTTP clients, each with its own cookies, closed at the end of the `with`."""
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-    return [httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(timeout, connect=10)) for _ in range(count)]
-
-
-async def close_all(clients: list[httpx.AsyncClient]) -> None:
-    await asyncio.gather(*(client.aclose() for client in clients))
+    clients = [httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(timeout, connect=10)) for _ in range(count)]
+    try:
+        yield clients
+    finally:
+        await asyncio.gather(*(client.aclose() for client in clients))
 
 
 async def at_once(plan: GradioPlan, clients: list[httpx.AsyncClient], at_go: Callable[[], None] | None = None,

@@ -57,27 +57,24 @@ class App:
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
         self.startup_s = self.wait_ready() if wait else None
 
-    def wait_ready(self) -> float:
-        wait_ready(self.url, self.process, self.name, self.log)
-        return time.perf_counter() - self.started
+    def wait_ready(self, timeout: float = 60) -> float:
+        """Until the app answers 200 (seconds since it was started); raises, with the end of its
+        log, if it exits first."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"{self.name} exited: {self.log.read().decode()[-2000:]}")
+            try:
+                if httpx.get(self.url, timeout=0.5).status_code == 200:
+                    return time.perf_counter() - self.started
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.02)
+        raise RuntimeError(f"{self.name} did not start")
 
     def stop(self) -> None:
         stop_process(self.process)
-
-
-def wait_ready(url: str, process: subprocess.Popen, what: str, log, timeout: float = 60) -> None:
-    """Until `url` answers 200; raises, with the end of `log`, if the process exits first."""
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"{what} exited: {log.read().decode()[-2000:]}")
-        try:
-            if httpx.get(url, timeout=0.5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.02)
-    raise RuntimeError(f"{what} did not start")
 
 
 def stop_process(process: subprocess.Popen) -> None:

@@ -133,7 +133,7 @@ async def open_loop(http: httpx.AsyncClient, plan: GradioPlan, pid: int, rate: f
 async def two_processes(paced_url: str, args, users: int = 200) -> dict:
     """`users` at once through nginx to one process, then to two (deploy/nginx.conf; each
     visitor with its own cookies, as browsers): TTFT, completion, errors and each process's CPU."""
-    from cluster import Cluster, at_once, browsers, close_all, nginx_binary, page_plan, visit
+    from cluster import Cluster, at_once, browsers, nginx_binary, page_plan, visit
 
     if nginx_binary() is None:
         return {"skipped": "nginx is not installed (apt-get install nginx)"}
@@ -143,15 +143,12 @@ async def two_processes(paced_url: str, args, users: int = 200) -> dict:
         cluster = Cluster(env, processes)
         try:
             plan = await page_plan(cluster.url)
-            clients = browsers(users, timeout=120)
-            try:
+            async with browsers(users, timeout=120) as clients:
                 for warm in clients[:2]:  # first requests import and initialise lazily
                     await visit(warm, plan)
                 pids, cpu_before = cluster.pids(), []
                 visits = await at_once(plan, clients, at_go=lambda pids=pids, into=cpu_before: into.extend(map(cpu_seconds, pids)))
                 cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
-            finally:
-                await close_all(clients)
         finally:
             cluster.stop()
         run = RunResult(f"{processes} behind nginx", users,

@@ -20,7 +20,7 @@ from causerie.votes import BallotBox
 from conftest import ROOT, run_async
 
 sys.path.insert(0, str(ROOT / "bench"))
-from cluster import Cluster, at_once, browsers, close_all, nginx_binary, page_plan  # noqa: E402
+from cluster import Cluster, at_once, browsers, nginx_binary, page_plan  # noqa: E402
 
 from paced_server import running  # noqa: E402
 
@@ -57,11 +57,8 @@ def test_a_hundred_people_are_all_answered_across_both_processes(cluster):
     running_cluster, _ = cluster
 
     async def go():
-        clients = browsers(PEOPLE)
-        try:
+        async with browsers(PEOPLE) as clients:
             return await _people(running_cluster, clients)
-        finally:
-            await close_all(clients)
 
     visits = run_async(go())
     assert [v.error for v in visits if v.error] == []
@@ -75,14 +72,11 @@ def test_a_killed_process_fails_its_people_clearly_and_leaves_the_others_untouch
     killed = f"127.0.0.1:{running_cluster.backends[0]}"
 
     async def go():
-        clients = browsers(PEOPLE)
-        try:
+        async with browsers(PEOPLE) as clients:
             visits = await _people(running_cluster, clients, kill_when_all_answering=True)
             # The same people (the same cookies) open the page again and ask again.
             theirs = [client for client, v in zip(clients, visits, strict=True) if v.backend == killed]
             return visits, await _people(running_cluster, theirs)
-        finally:
-            await close_all(clients)
 
     visits, again = run_async(go())
     theirs = [v for v in visits if v.backend == killed]
