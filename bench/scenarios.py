@@ -58,7 +58,7 @@ async def per_answer(pid: int, run: Callable[[Callable[[], None]], Any]) -> tupl
     before, at_go = cpu_seconds(pid), []
     result = await run(lambda: at_go.append(cpu_seconds(pid)))
     users = max(1, len(result.results))
-    return result, (cpu_seconds(pid) - before) / users, ((at_go or [before])[0] - before) / users
+    return result, (cpu_seconds(pid) - before) / users, (at_go[0] - before) / users  # (run_users calls on_go once)
 
 
 async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, chatbot_index: int, pid: int,
