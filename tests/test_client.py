@@ -611,12 +611,10 @@ def test_silence_is_still_timed_while_the_stream_gathers(scripted, monkeypatch):
 
 def test_the_bytes_that_came_before_a_dropped_connection_are_still_read():
     """aiohttp raises a dropped connection's error before handing over the bytes received before
-    it; reading.held_back takes them (the scripted test above lost its partial answer when the
-    tokens and the drop landed in the same moment)."""
+    it; reading.held_back takes them (test_connection_dropped_mid_stream_keeps_partial lost its
+    partial answer when the tokens and the drop landed in the same moment)."""
     import aiohttp
     from aiohttp.base_protocol import BaseProtocol
-
-    from causerie.reading import held_back
 
     async def go():
         loop = asyncio.get_running_loop()
@@ -625,7 +623,7 @@ def test_the_bytes_that_came_before_a_dropped_connection_are_still_read():
         content.set_exception(aiohttp.ClientPayloadError("dropped"))
         with pytest.raises(aiohttp.ClientPayloadError):
             content.read_nowait(-1)
-        return held_back(content), held_back(content)
+        return reading.held_back(content), reading.held_back(content)
 
     first, again = run_async(go())
     assert first == b'data: {"choices": [{"delta": {"content": "Kept"}}]}\n\n' and again == b""

@@ -8,12 +8,29 @@ import sys
 
 import gradio as gr
 import orjson
+import pytest
 
 from causerie.answer import Answer
 from causerie.events import Failure, Finish, ReasoningDelta, Status, TextDelta, Usage
 from causerie.ui.render import message, render, shown_chat
 
-from conftest import ROOT
+from conftest import ROOT, run_async
+
+
+@pytest.fixture
+def thread_calls(monkeypatch) -> list[tuple]:
+    """Every call sent to a worker thread (anyio.to_thread.run_sync) from now on: (function, its
+    keyword arguments); the calls still run."""
+    import anyio.to_thread
+
+    calls, to_thread = [], anyio.to_thread.run_sync
+
+    async def recorded(function, *args, **kwargs):
+        calls.append((function, kwargs))
+        return await to_thread(function, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", recorded)
+    return calls
 
 
 def gradio_form(messages: list[dict]) -> list[dict]:
@@ -116,13 +133,11 @@ def test_outputs_left_alone_are_sent_as_gradio_sends_them_without_building_compo
     out of a dict, or gr.skip()) sends what Gradio's own code sends, and its session keeps the
     page's blocks instead of one new component per output left alone; what Gradio refuses, it
     still refuses."""
-    import pytest
     from gradio.blocks import Blocks
     from gradio.state_holder import SessionState
 
     from causerie.ui.gradio_costs import no_config_copies, skips_without_building
 
-    from conftest import run_async
 
     no_config_copies()
     skips_without_building()
@@ -159,7 +174,6 @@ def test_plain_chats_reach_the_handler_as_gradio_gives_them():
 
     from causerie.ui.gradio_costs import no_config_copies, plain_chats_unchecked
 
-    from conftest import run_async
 
     no_config_copies()
     plain_chats_unchecked()
@@ -247,7 +261,7 @@ def test_plain_chats_are_given_back_as_gradios_chatbot_model_gives_them():
         assert plain_messages(chat) is None, chat
 
 
-def test_the_queue_waits_for_work_instead_of_polling_and_still_runs_every_job():
+def test_the_queue_waits_for_work_instead_of_polling_and_still_runs_every_job(monkeypatch):
     """queue_wakes_on_work: with nothing to do, the queue's loop looks a few times a second, not a
     thousand; jobs pushed then (three, one at a time) all run, in turn."""
     import time
@@ -271,15 +285,15 @@ def test_the_queue_waits_for_work_instead_of_polling_and_still_runs_every_job():
     demo.queue()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
     try:
-        queueing.Queue.__len__ = counted
+        monkeypatch.setattr(queueing.Queue, "__len__", counted)
         time.sleep(1.0)
         idle_looks = len(looks)
-        queueing.Queue.__len__ = length
+        monkeypatch.undo()
         client = Client(demo.local_url, verbose=False)
         jobs = [client.submit(word, api_name="/shout") for word in ("a", "b", "c")]
         assert [job.result(timeout=10) for job in jobs] == ["A", "B", "C"]
     finally:
-        queueing.Queue.__len__ = length
+        monkeypatch.undo()
         demo.close()
     assert idle_looks <= 3 / QUEUE_POLL_S, idle_looks  # Gradio's own loop: about 1,000 in that second
 
@@ -357,19 +371,16 @@ def test_a_question_is_added_to_the_chat_once_and_the_plain_chat_mark_kept_only_
     assert type(unchecked) is list and unchecked[-1] == message("user", "why?") and len(unchecked) == 3
 
 
-def test_gradios_login_check_runs_on_the_event_loop_and_still_refuses_without_a_login(monkeypatch):
+def test_gradios_login_check_runs_on_the_event_loop_and_still_refuses_without_a_login(thread_calls):
     """login_checked_in_place: the check Gradio puts before its routes runs without a worker
     thread, and does what it did: lets anyone through on an app without login, refuses a request
     without a user on one with login; any other plain dependency still goes to a thread."""
-    import anyio.to_thread
-    import pytest
     from fastapi import HTTPException
     from fastapi.dependencies import utils as dependency_utils
     from gradio.routes import App
 
     from causerie.ui.gradio_costs import login_checked_in_place
 
-    from conftest import run_async
 
     login_checked_in_place()
     with gr.Blocks() as demo:
@@ -377,14 +388,7 @@ def test_gradios_login_check_runs_on_the_event_loop_and_still_refuses_without_a_
     app = App.create_app(demo)
     config = next(r for r in app.routes if getattr(r, "path", None) == "/config")
     check = next(d.call for d in config.dependant.dependencies if d.call.__name__ == "login_check")
-    hops = []
-    to_thread = anyio.to_thread.run_sync
-
-    async def counted(function, *args, **kwargs):
-        hops.append(function)
-        return await to_thread(function, *args, **kwargs)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    hops = thread_calls
     assert run_async(dependency_utils.run_in_threadpool(check, user=None)) is None and hops == []
     app.auth, demo.auth_message = [("ada", "secret")], None  # (as launch(auth=...) sets them)
     with pytest.raises(HTTPException) as refused:
@@ -398,18 +402,16 @@ def test_gradios_login_check_runs_on_the_event_loop_and_still_refuses_without_a_
     hops.clear()
     with TestClient(app) as client:
         assert client.get("/gradio_api/queue/data", params={"session_hash": "x"}).status_code == 401
-    assert not [hop for hop in hops if getattr(hop, "func", hop).__name__ == "login_check"]
+    assert not [function for function, _ in hops if getattr(function, "func", function).__name__ == "login_check"]
 
 
-def test_a_streamed_handler_starts_without_a_worker_thread_and_others_still_get_one(monkeypatch):
+def test_a_streamed_handler_starts_without_a_worker_thread_and_others_still_get_one(thread_calls):
     """generators_started_in_place: Gradio's call of an async generator handler (which only
     makes the generator) happens in place, and gives what it gave; a plain function still runs
     in a worker thread, with Gradio's limiter."""
-    import anyio.to_thread
 
     from causerie.ui.gradio_costs import generators_started_in_place
 
-    from conftest import run_async
 
     generators_started_in_place()
 
@@ -425,21 +427,14 @@ def test_a_streamed_handler_starts_without_a_worker_thread_and_others_still_get_
         box.submit(stream, box, out)
         box.change(shout, box, out)
     streamed, plain = list(demo.fns.values())[-2:]
-    hops = []
-    to_thread = anyio.to_thread.run_sync
 
-    async def counted(function, *args, **kwargs):
-        hops.append(kwargs.get("limiter"))  # (gradio.blocks' thread calls)
-        return await to_thread(function, *args, **kwargs)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
     async def both_words():
         first = await demo.call_function(streamed, ["a b"])
-        assert hops == []
+        assert thread_calls == []
         second = await demo.call_function(streamed, ["a b"], iterator=first["iterator"])
         return first, second
 
     first, second = run_async(both_words())
     assert (first["prediction"], second["prediction"]) == ("a", "b") and first["is_generating"]
     assert run_async(demo.call_function(plain, ["a"]))["prediction"] == "A"
-    assert hops == [demo.limiter]
+    assert [kwargs.get("limiter") for _, kwargs in thread_calls] == [demo.limiter]
