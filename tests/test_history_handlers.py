@@ -148,3 +148,36 @@ def test_an_unreadable_value_is_said_once_a_page():
     first = run_async(h.on_rename(values(view, store=damaged), None))
     again = run_async(h.on_rename(values(view, store=damaged), None))
     assert "could not be read" in first["notice"] and again["notice"] == ""
+
+
+def test_the_page_chat_kept_is_the_last_one_given_and_a_question_finds_it_by_its_mark():
+    """ConversationView.shows keeps what the page's chat was last given (a skip leaves it);
+    chat_for_mark finds it from the mark of the page's chat, an empty chat from the empty mark,
+    and nothing from any other mark (the page is then asked for its chat)."""
+    from causerie.ui.render import chat_mark
+
+    h, view = handlers(), ConversationView(shown="a")
+    given = chat("Q", "A")
+    assert view.shows(given) is given and view.shows({"__type__": "update"}) == {"__type__": "update"}
+    assert view.chat_for_mark(chat_mark(chat("Q", "A"))) is given
+    assert view.chat_for_mark(chat_mark([])) == []
+    assert view.chat_for_mark(chat_mark(chat("Q", "Another"))) is None and view.chat_for_mark("") is None
+    # Opening a conversation gives the page its chat.
+    store = None
+    for question in ("first", "second"):
+        view.finish(view.begin(view.shown), view.shown, chat(question, "answer"), {})
+        store = run_async(h.save_finished(values(view, store=store), None))["store"]
+        view.start_new(again=True)
+    page = ConversationView()
+    updates = run_async(h.on_load(values(page, store=store), None))
+    assert page.page_chat is updates["chatbot"] and page.page_chat[0]["content"][0]["text"] == "second"
+
+
+def test_a_chats_mark_counts_messages_questions_parts_and_utf8_bytes():
+    from causerie.ui.render import chat_mark
+
+    picture = {"path": "/tmp/x.png", "orig_name": "x.png", "mime_type": "image/png", "size": 3}
+    assert chat_mark([]) == "0.0.0.0"
+    assert chat_mark([message("user", "café ☕ 😀", files=[picture]), message("assistant", "ok", {"title": "Thinking"})]) == "2.1.3.16"
+    assert chat_mark([{"role": "assistant", "content": "plain"}, None, {"role": "user", "content": {"path": "x"}}]) == "3.1.2.5"
+    assert chat_mark([message("user", "\ud800")]) == "1.1.1.3"  # a lone surrogate: as the browser's TextEncoder counts it

@@ -31,7 +31,7 @@ from .history_page import NOTE_LIVE_JS, after_opening, build_panel, wire_panel, 
 from .labels import Labels
 from .panel import PageSettings, effort_update, search_update, wire_access
 from .transfer import MAX_IMPORT_BYTES
-from .view import ConversationView
+from .view import EMPTY_CHAT_MARK, ConversationView
 from .visitors import page_language
 
 FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
@@ -42,19 +42,37 @@ LATEX_DELIMITERS = [
     {"left": "$", "right": "$", "display": False},
 ]
 
+# The mark of a chat, as render.chat_mark makes it: how many messages, questions and parts, and
+# the UTF-8 bytes of its texts.
+CHAT_MARK_JS = """(chat) => {
+  const encoder = new TextEncoder();
+  let questions = 0, parts = 0, size = 0;
+  for (const item of chat) {
+    if (!item || typeof item !== 'object') continue;
+    if (item.role === 'user') questions++;
+    for (const part of Array.isArray(item.content) ? item.content : [{text: item.content}]) {
+      parts++;
+      if (part && typeof part.text === 'string') size += encoder.encode(part.text).length;
+    }
+  }
+  return `${chat.length}.${questions}.${parts}.${size}`;
+}"""
+
 # Runs in the browser on submit: the question shows and the textbox empties with no round trip.
 # While an answer is being written (the Stop button shows), Enter sends nothing: the text stays in
 # the box for when it ends, rather than showing a question that no answer would follow.
 # The box's value is {text, files}; an attached file shows in the question as a `file` part.
+# The question goes with the mark of the chat before it, not the chat (ChatHandlers.submit).
 SHOW_QUESTION_JS = """(value, history) => {
   const message = {text: (value && value.text) || '', files: (value && value.files) || []};
   const empty = {text: '', files: []};
-  if (document.querySelector('#chat-input .stop-button, #chat-input [data-testid="stop-button"]')) return [empty, message, history];
-  if (!message.text.trim() && !message.files.length) return [empty, message, history];
+  const mark = (CHAT_MARK_JS)(history || []);
+  if (document.querySelector('#chat-input .stop-button, #chat-input [data-testid="stop-button"]')) return [empty, message, history, mark];
+  if (!message.text.trim() && !message.files.length) return [empty, message, history, mark];
   const content = [...(message.text ? [{type: 'text', text: message.text}] : []),
                    ...message.files.map((file) => ({type: 'file', file, alt_text: null}))];
-  return [message, empty, [...(history || []), {role: 'user', content, metadata: null, options: null}]];
-}"""
+  return [message, empty, [...(history || []), {role: 'user', content, metadata: null, options: null}], mark];
+}""".replace("CHAT_MARK_JS", CHAT_MARK_JS)
 
 ECHO_WITHIN_S = 0.05
 
@@ -325,8 +343,12 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
                 "preprocess": False, "postprocess": False}
     outputs = [chatbot, totals_state]
     pending = gr.MultimodalTextbox(visible=False, elem_id="chat-message")
+    # What a question sends in place of the page's chat, and where the server asks for the chat
+    # when that is not enough (ChatHandlers.submit).
+    mark = gr.Textbox(EMPTY_CHAT_MARK, visible=False, elem_id="chat-mark")
+    resend = gr.Textbox("", visible=False, elem_id="chat-resend")
     panel = history.panel
-    handlers = ChatHandlers(service, page_settings, chatbot=chatbot, pending=pending, totals=totals_state,
+    handlers = ChatHandlers(service, page_settings, chatbot=chatbot, pending=pending, mark=mark, totals=totals_state,
                             view=view_state, panel=panel, runs=history.runs)
 
     def busy():
@@ -335,19 +357,20 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
     def idle(view: ConversationView):
         """Send shown again, unless another answer of this page is still being written (a Retry's,
         say, while an Enter that sent nothing ends)."""
-        return gr.skip() if view.live else gr.MultimodalTextbox(submit_btn=True, stop_btn=False)
+        return gr.skip() if view.live or view.awaiting_chat else gr.MultimodalTextbox(submit_btn=True, stop_btn=False)
 
     # The page runs a trigger's listeners in the order they were added, each once the one before
     # has been sent off. Submit: the question is taken (SHOW_QUESTION_JS, which sends nothing while
     # Stop shows) before Stop is shown. Retry and Edit: Stop is shown first; added after the
     # answer, it came only once the answer had ended, and then stayed.
-    submitted = textbox.submit(None, [textbox, chatbot], [pending, textbox, chatbot], js=SHOW_QUESTION_JS, **quick)
+    submitted = textbox.submit(None, [textbox, chatbot], [pending, textbox, chatbot, mark], js=SHOW_QUESTION_JS, **quick)
     for trigger in (textbox.submit, chatbot.retry, chatbot.edit):
         trigger(None, panel.current, None, js=NOTE_LIVE_JS, **quick)
     for trigger in (textbox.submit, chatbot.retry, chatbot.edit, panel.resume.change):
         trigger(busy, None, textbox, **quick)
     streams = [
-        submitted.then(handlers.submit, handlers.inputs(pending), outputs, **streamed),
+        submitted.then(handlers.submit, handlers.inputs(pending, mark, with_chat=False), [*outputs, resend], **streamed),
+        resend.change(handlers.submit_with_chat, handlers.inputs(pending), outputs, **streamed),
         chatbot.retry(handlers.retry, handlers.inputs(), outputs, **streamed),
         chatbot.edit(handlers.edit, handlers.inputs(), outputs, **streamed),
         # The page opened on an answer still being written: follow it (set by on_open).
@@ -356,7 +379,7 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
     ended = [stream.then(idle, view_state, textbox, **quick).then(totals_line, totals_state, totals_box, **quick)
              for stream in streams]
     stop = textbox.stop(None, None, None, cancels=streams, api_visibility="private")
-    undo = chatbot.undo(handlers.undo, chatbot, [chatbot, textbox], **quick)
+    undo = chatbot.undo(handlers.undo, [chatbot, view_state], [chatbot, textbox], **quick)
     clear = chatbot.clear(None, None, None, cancels=streams, api_visibility="private")
     stopped = wire_saves(history, ended, stop, undo, clear)
     stopped.then(idle, view_state, textbox, **quick)  # once the stopped answers are put away

@@ -11,6 +11,8 @@ become one ChatOptions (`PageSettings.options`), checked like the API's argument
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
 from dataclasses import replace
@@ -30,6 +32,8 @@ from .render import message as chat_message
 from .view import ConversationView, HistoryPanel
 from .visitors import page_language, run_owner, visitor_of
 
+log = logging.getLogger(__name__)
+
 
 def _turn_start(history: list[dict], index: Any) -> int | None:
     """Index of the user message an event points at (Gradio may give a (row, part) tuple), or
@@ -48,25 +52,41 @@ def with_question(sent: list, text: str, files: list) -> list:
     (SHOW_QUESTION_JS), so the chat usually ends with it; a client that sent the chat without it
     gets it added. Still marked FileFree if the page's chat was (checked on its way in: plain
     text only) and no file comes with the question."""
-    chat = list(sent)
-    last = chat[-1] if chat else None
+    last = sent[-1] if sent else None
     if (last is None or last.get("role") != "user" or content_text(last.get("content")) != text
             or len(content_files(last.get("content"))) != len(files)):
-        chat.append(chat_message("user", text, files=files))
-    return FileFree(chat) if isinstance(sent, FileFree) and not files else chat
+        return asked(sent, text, files)
+    return FileFree(sent) if isinstance(sent, FileFree) and not files else list(sent)
+
+
+def asked(chat: list, text: str, files: list) -> list:
+    """`chat` and then the question; marked FileFree if `chat` was and no file comes with it."""
+    shown = [*chat, chat_message("user", text, files=files)]
+    return FileFree(shown) if isinstance(chat, FileFree) and not files else shown
+
+
+def _question(pending: Any) -> tuple[str, list]:
+    """The text and files of the question the page moved into its hidden box (SHOW_QUESTION_JS)."""
+    if isinstance(pending, str):  # (a client that sends the question alone)
+        pending = {"text": pending}
+    pending = pending or {}
+    return pending.get("text") or "", pending.get("files") or []
 
 
 class ChatHandlers:
-    def __init__(self, service: ChatService, settings: PageSettings, chatbot: Any, pending: Any, totals: Any,
-                 view: Any, panel: HistoryPanel, runs: AnswerRuns) -> None:
+    def __init__(self, service: ChatService, settings: PageSettings, chatbot: Any, pending: Any, mark: Any,
+                 totals: Any, view: Any, panel: HistoryPanel, runs: AnswerRuns) -> None:
         self.service = service
         self.settings = settings
-        self.chatbot, self.pending, self.totals, self.view = chatbot, pending, totals, view
+        self.chatbot, self.pending, self.mark, self.totals, self.view = chatbot, pending, mark, totals, view
         self.panel, self.current, self.runs = panel, panel.current, runs
 
-    def inputs(self, *extra: Any) -> set:
-        return {self.chatbot, self.totals, self.view, self.current, self.panel.browser, self.panel.resume,
-                *self.settings.components(), *self.settings.access(), *self.settings.search_fields(), *extra}
+    def inputs(self, *extra: Any, with_chat: bool = True) -> set:
+        """A handler's inputs: the page's settings and notes, and its chat unless `with_chat` is
+        False (a question comes with its chat's mark instead: submit)."""
+        return {*((self.chatbot,) if with_chat else ()), self.totals, self.view, self.current, self.panel.browser,
+                self.panel.resume, *self.settings.components(), *self.settings.access(),
+                *self.settings.search_fields(), *extra}
 
     async def _answer(self, shown: list, values: Mapping[Any, Any], request: gr.Request | None) -> AsyncIterator[tuple]:
         """Answer the question that `shown` ends with; yields the chat as the answer grows.
@@ -88,7 +108,7 @@ class ChatHandlers:
             answer.apply(failure)
             chat = shown + render(answer, language)
             view.finish(number, conversation_id, chat, kept_settings)
-            return chat, gr.skip()
+            return view.shows(chat), gr.skip()
 
         try:
             options = replace(self.settings.options(values), conversation_id=conversation_id)
@@ -124,11 +144,11 @@ class ChatHandlers:
                 if answer.finished_at is None and not run.done:
                     chat = shown_chat(shown + render(answer, language), has_files)
                     view.update(number, conversation_id, chat, kept_settings)
-                    yield (chat if view.is_shown(conversation_id) else gr.skip()), gr.skip()
+                    yield (view.shows(chat) if view.is_shown(conversation_id) else gr.skip()), gr.skip()
         chat = shown_chat(shown + render(answer, language), has_files) if answer is not None else shown
         view.finish(number, conversation_id, chat, kept_settings)
         totals: SessionTotals = values[self.totals]
-        yield (chat if view.is_shown(conversation_id) else gr.skip()), totals.plus(answer) if answer else gr.skip()
+        yield (view.shows(chat) if view.is_shown(conversation_id) else gr.skip()), totals.plus(answer) if answer else gr.skip()
 
     async def resume(self, values: dict, request: gr.Request) -> AsyncIterator[tuple]:
         """The page came back (a reload, a second tab, opening the conversation) to an answer still
@@ -145,12 +165,33 @@ class ChatHandlers:
                 yield update
 
     async def submit(self, values: dict, request: gr.Request) -> AsyncIterator[tuple]:
-        pending, sent = values[self.pending] or {}, values[self.chatbot] or []
-        if isinstance(pending, str):  # (a client that sends the question alone)
-            pending = {"text": pending}
-        text, files = pending.get("text") or "", pending.get("files") or []
+        """A question, with the mark of the page's chat (render.chat_mark) in place of the chat: it
+        is answered from the copy of the chat this page was given. When the page's chat is not
+        that copy (the server restarted, the page's requests moved to another process), the page
+        is asked for its chat: a new value in the resend box, whose change sends the question
+        again with it (submit_with_chat). Yields the chat, the session's totals, the resend box."""
+        text, files = _question(values[self.pending])
         if not text.strip() and not files:
-            yield list(sent), gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip()
+            return
+        view: ConversationView = values[self.view]
+        sent = view.chat_for_mark(values[self.mark])
+        if sent is None:
+            log.info("A page's chat is not the one this process gave it: the page is asked for it")
+            view.awaiting_chat = True
+            yield gr.skip(), gr.skip(), uuid.uuid4().hex
+            return
+        async for chat, totals in self._answer(asked(sent, text, files), values, request):
+            yield chat, totals, gr.skip()
+
+    async def submit_with_chat(self, values: dict, request: gr.Request) -> AsyncIterator[tuple]:
+        """A question with the page's whole chat, which ends with it (SHOW_QUESTION_JS): what the
+        page sends when submit asks for it."""
+        values[self.view].awaiting_chat = False
+        text, files = _question(values[self.pending])
+        sent = values[self.chatbot] or []
+        if not text.strip() and not files:
+            yield gr.skip(), gr.skip()
             return
         async for update in self._answer(with_question(sent, text, files), values, request):
             yield update
@@ -158,18 +199,19 @@ class ChatHandlers:
     async def _again(self, values: Mapping[Any, Any], index: Any, edited: str | None,
                      request: gr.Request | None) -> AsyncIterator[tuple]:
         """Answer again from the user message at `index` (as it is, or with its text edited)."""
+        view: ConversationView = values[self.view]
         chat = list(values[self.chatbot] or [])
         start = _turn_start(chat, index)
         if start is None:
-            yield chat, gr.skip()
+            yield view.shows(chat), gr.skip()
             return
         if edited is not None and not edited.strip():
-            yield chat, gr.skip()  # an edit that empties the question changes nothing
+            yield view.shows(chat), gr.skip()  # an edit that empties the question changes nothing
             return
         # An edit changes the words; the files attached to the question stay.
         question = chat[start] if edited is None else chat_message("user", edited, files=content_files(chat[start]["content"]))
         shown = [*chat[:start], question]
-        yield shown, gr.skip()  # the old answer goes at once, before the provider answers
+        yield view.shows(shown), gr.skip()  # the old answer goes at once, before the provider answers
         async for update in self._answer(shown, values, request):
             yield update
 
@@ -182,10 +224,10 @@ class ChatHandlers:
             yield update
 
     @staticmethod
-    def undo(history: list, event: gr.UndoData) -> tuple[list, dict]:
+    def undo(history: list, view: ConversationView, event: gr.UndoData) -> tuple[list, dict]:
         """The question goes back into the box, with its attached files."""
         start = _turn_start(history, event.index)
         if start is None:
-            return history, gr.skip()
+            return view.shows(history), gr.skip()
         content = history[start]["content"]
-        return list(history[:start]), {"text": content_text(content), "files": content_files(content)}
+        return view.shows(list(history[:start])), {"text": content_text(content), "files": content_files(content)}

@@ -122,8 +122,9 @@ class ConversationHandlers:
             gr.Warning(line)
         updates.setdefault(self.panel.notice, "\n\n".join(f"⚠️ {line}" for line in lines))
         if not chat:  # only what list_outputs() holds
-            updates = {k: v for k, v in updates.items() if k in self.list_outputs()}
-        elif not opening:  # (on_open decides, by how long the page took to open)
+            return {k: v for k, v in updates.items() if k in self.list_outputs()}
+        view.shows(updates.get(self.chatbot))  # (none: the page's chat stays as it is)
+        if not opening:  # (on_open decides, by how long the page took to open)
             self.keep_unchanged(values, updates)
         return updates
 
@@ -264,6 +265,7 @@ class ConversationHandlers:
                 values[self.view].show_running(conversation_id)
                 updates.update({self.panel.title: "", self.panel.current: conversation_id})
                 await self._show_run(run, updates, page_language(request))
+                values[self.view].shows(updates[self.chatbot])
                 return
 
     async def _show_run(self, run: AnswerRun, updates: dict, language: str) -> None:

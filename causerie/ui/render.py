@@ -90,6 +90,27 @@ def holds_files(messages: list[dict]) -> bool:
         return True
 
 
+def chat_mark(chat: list[dict]) -> str:
+    """A short mark of a chat as the page holds it: how many messages, questions and parts, and
+    the UTF-8 bytes of its texts. A question sends the mark of the page's chat instead of the chat
+    (CHAT_MARK_JS in ui/app.py computes the same in the browser), and is answered from the copy
+    this page was given (ConversationView.chat_for_mark) when the marks agree. It tells that copy
+    from another chat or an older one, not from an edit that keeps every length: the page's chat
+    changes only through the server's updates, the question the page shows, and its bin."""
+    questions = parts = size = 0
+    for item in chat:
+        if not isinstance(item, dict):
+            continue
+        questions += item.get("role") == "user"
+        content = item.get("content")
+        for part in content if isinstance(content, list) else [{"text": content}]:
+            parts += 1
+            text = part.get("text") if isinstance(part, dict) else None
+            if isinstance(text, str):
+                size += len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    return f"{len(chat)}.{questions}.{parts}.{size}"
+
+
 def shown_chat(messages: list[dict], has_files: bool) -> list[dict]:
     """The chat as an update sends it: marked FileFree when none of its messages has a file."""
     return messages if has_files else FileFree(messages)

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..conversations import Conversation, new_id
+from .render import chat_mark
+
+EMPTY_CHAT_MARK = chat_mark([])
 
 
 @dataclass
@@ -41,6 +44,13 @@ class ConversationView:
     warned_unreadable: bool = False
     language: str = "en"
     """The page's language (its browser's), for what the server words when it shows a conversation."""
+    page_chat: list = field(default_factory=list)
+    """The chat this page was last given (`shows`). A question comes with a mark of the page's chat,
+    not the chat (290 KB after 100 turns, which every question would send and the server parse),
+    and is answered from this copy when the marks agree."""
+    awaiting_chat: bool = False
+    """A question's mark did not match page_chat (the server restarted, say): the page was asked
+    to send its chat, and the answer to it has not started yet."""
     _lock: asyncio.Lock | None = None
 
     def conversation_for(self, noted: str | None) -> str:
@@ -48,6 +58,8 @@ class ConversationView:
         with none yet (the page has not finished opening), the new one it opened on, or else a
         new one, never a saved conversation the page had not shown yet."""
         if noted:
+            if not self.shown:  # the page shows it, but this state is new (its session was let go)
+                self.shown = noted
             return noted
         if not self.shown:
             self.start_new()
@@ -66,6 +78,20 @@ class ConversationView:
         save, it may be in no list, so a question asked meanwhile belongs to it."""
         self.shown = conversation_id
         self.unsaved_new.add(conversation_id)
+
+    def shows(self, value: Any) -> Any:
+        """`value`, an output to the page's chat: kept as the page's chat unless it leaves the chat
+        alone (an update without a value: gr.skip())."""
+        if isinstance(value, list):
+            self.page_chat = value
+        return value
+
+    def chat_for_mark(self, mark: Any) -> list | None:
+        """The page's chat, known from its mark (render.chat_mark): an empty chat (as after the
+        page's bin) or the copy this page was last given; None when neither has that mark."""
+        if mark == EMPTY_CHAT_MARK:
+            return []
+        return self.page_chat if mark == chat_mark(self.page_chat) else None
 
     def lock(self) -> asyncio.Lock:
         """One change of the kept conversations at a time on this page."""
