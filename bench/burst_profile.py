@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import functools
 import os
 import pstats
 import signal
@@ -85,11 +86,12 @@ async def burst(args, out: str) -> None:
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
             async with httpx.AsyncClient(limits=limits, timeout=120) as http:
                 plan = await gradio_plan(http, app.url, {"provider": "openai", "model": "paced", "chat-message": {"text": QUESTION, "files": []}})
-                if args.turns:  # a long chat: the page's chat already holds that many turns
-                    from scenarios import long_history, with_history
+                visitor = functools.partial(gradio_user, http, plan)
+                if args.turns:  # a long chat: the page's chat holds that many turns when it asks
+                    from scenarios import long_chat_user, long_history
 
-                    plan = with_history(plan, long_history(args.turns), plan.chat_inputs.index("chatbot"))
-                await run_users("warm-up", 2, lambda go: gradio_user(http, plan, go))
+                    visitor = long_chat_user(http, plan, long_history(args.turns - 1), [])
+                await run_users("warm-up", 2, visitor)
                 loop = asyncio.get_running_loop()
                 pid = app.process.pid
 
@@ -97,7 +99,7 @@ async def burst(args, out: str) -> None:
                     os.kill(pid, signal.SIGUSR1)
                     loop.call_later(args.window, os.kill, pid, signal.SIGUSR2)
 
-                run = await run_users("Causerie", args.users, lambda go: gradio_user(http, plan, go), on_go=start_profiling)
+                run = await run_users("Causerie", args.users, visitor, on_go=start_profiling)
             deadline = time.monotonic() + 10
             while not os.path.exists(out) and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)

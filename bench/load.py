@@ -128,6 +128,9 @@ class GradioPlan:
     heartbeat: bool = False
     """Whether the page keeps a heartbeat stream open (Gradio's `connect_heartbeat`): while it is
     open the session is the page's; when it closes, Gradio marks the session closed."""
+    resend: tuple[int, list[Any], list[str]] | None = None
+    """Causerie's step that asks with the page's whole chat (run when the server asks for it,
+    ChatHandlers.submit_with_chat): its function, its data, its inputs by elem_id."""
 
 
 async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any]) -> GradioPlan:
@@ -136,6 +139,10 @@ async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any])
     sent; `values` gives, by elem_id, what the page's components hold when the user submits."""
     config = (await http.get(url + "config")).json()
     components = {c["id"]: c for c in config["components"]}
+
+    def elem(cid: int) -> str:
+        return components[cid]["props"].get("elem_id") or components[cid]["type"]
+
     deps = config["dependencies"]
     start = next(d for d in deps if any(
         t[1] == "submit" and components.get(t[0], {}).get("type") in ("textbox", "multimodaltextbox")
@@ -166,13 +173,14 @@ async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any])
     for dep in loads:
         loads += [d for d in deps if d.get("trigger_after") == dep["id"] and d not in loads]
     loads = [d for d in loads if d.get("backend_fn")]
+    resend = next((d for d in deps if any(t[1] == "change" and elem(t[0]) == "chat-resend" for t in d["targets"])), None)
     return GradioPlan(
         url,
         [(d["id"], data_for(d)) for d in loads if not d.get("queue", True)],
         [(d["id"], data_for(d)) for d in chain[:-1] if d.get("backend_fn")],
-        chat["id"], data_for(chat), start["targets"][0][0],
-        [components[cid]["props"].get("elem_id") or components[cid]["type"] for cid in chat["inputs"]],
+        chat["id"], data_for(chat), start["targets"][0][0], [elem(cid) for cid in chat["inputs"]],
         bool(config.get("connect_heartbeat")),
+        resend and (resend["id"], data_for(resend), [elem(cid) for cid in resend["inputs"]]),
     )
 
 
@@ -182,9 +190,12 @@ async def _predict(http: httpx.AsyncClient, plan: GradioPlan, session: str, fn_i
     response.raise_for_status()
 
 
-async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan, go: asyncio.Event) -> UserResult:
+async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan, go: asyncio.Event,
+                      prepare: Callable[[str], Awaitable[list[Any]]] | None = None) -> UserResult:
     """Open the page (its heartbeat and load events), wait for everyone, then ask and stream the
-    answer, and leave (the heartbeat closes, as when a tab is closed)."""
+    answer, and leave (the heartbeat closes, as when a tab is closed). `prepare`, given the
+    session, runs once the page is open, before the wait: what it returns is the chat
+    function's data."""
     result, seen = UserResult(), set()
     session = uuid.uuid4().hex[:11]
     opened = time.perf_counter()
@@ -193,12 +204,13 @@ async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan, go: asyncio.Eve
         for fn_index, data in plan.load_steps:
             await _predict(http, plan, session, fn_index, data)
         result.page_open_s = time.perf_counter() - opened
+        chat_data = await prepare(session) if prepare is not None else plan.chat_data
         await go.wait()
         started = time.perf_counter()
         for fn_index, data in plan.quick_steps:
             await _predict(http, plan, session, fn_index, data)
         status, body = await post_json(plan.url, "gradio_api/queue/join", {
-            "data": plan.chat_data, "fn_index": plan.chat_fn, "session_hash": session, "event_data": None,
+            "data": chat_data, "fn_index": plan.chat_fn, "session_hash": session, "event_data": None,
             "trigger_id": plan.trigger_id})
         if status != 200:
             result.error = f"join HTTP {status}: {body[:100]!r}"
@@ -268,6 +280,32 @@ async def read_data_stream(url: str, session: str, seen: set[int], result: UserR
             tail = window[-24:]
     finally:
         writer.close()
+
+
+async def completed_output(url: str, session: str) -> list[Any]:
+    """Read the session's data stream to the end of its event; the outputs its last message
+    carries (whole values, not diffs)."""
+    reader, writer = await _send(url, f"GET /gradio_api/queue/data?session_hash={session}",
+                                 "Accept: text/event-stream\r\nConnection: close\r\n")
+    buffer = b""
+    try:
+        while b'"process_completed"' not in buffer:
+            data = await reader.read(65536)
+            if not data:
+                raise RuntimeError("the data stream ended before its event did")
+            buffer += data
+        while b"\n\n" not in buffer[buffer.index(b'"process_completed"'):]:  # the rest of that message
+            data = await reader.read(65536)
+            if not data:
+                break
+            buffer += data
+    finally:
+        writer.close()
+    line = next(line for line in buffer.split(b"\n") if b'"process_completed"' in line)
+    message = orjson.loads(line.split(b"data:", 1)[1])
+    if not message.get("success"):
+        raise RuntimeError("the app reported a failure")
+    return message["output"]["data"]
 
 
 async def run_users(target: str, users: int, user: Callable[[asyncio.Event], Awaitable[UserResult]],

@@ -113,8 +113,7 @@ async def scenarios(http: httpx.AsyncClient, plan, app: App, paced_url: str, arg
     out: dict = {}
     pid = app.process.pid
     if "long" in args.scenarios:
-        chatbot = plan.chat_inputs.index("chatbot")
-        out["long_chat"] = await long_chat(http, plan, chatbot, pid)
+        out["long_chat"] = await long_chat(http, plan, pid)
         print(json.dumps({"long_chat": out["long_chat"]}), flush=True)
     if "sessions" in args.scenarios:
         out["many_sessions"] = {"rate": args.rate_per_s, "marks": await open_loop(http, plan, pid, args.rate_per_s, args.visitors)}
@@ -189,11 +188,12 @@ def scenario_lines(extra: dict) -> list[str]:
     if long := extra.get("long_chat"):
         fresh = long["fresh"]
         lines += ["", f"## Long chats ({long['users']} users at once; median of {len(fresh['cpu_ms_samples'])} rounds each, in turn)", "",
-                  "| chat | app CPU per answer, page opened included (each round) | of which opening the page | TTFT p50 (each round) | errors (all rounds) |",
+                  "| chat | app CPU per answer, from the question (each round) | before the question: opening the page, "
+                  "and for the long chat the turn before | TTFT p50 (each round) | errors (all rounds) |",
                   "|---|---|---|---|---|"]
         for label, row in (("fresh", fresh), (f"{long['turns']} earlier turns ({long['history_kb']:.0f} KB)", long["long"])):
             lines.append(f"| {label} | {row['cpu_ms_per_answer']:.1f} ms ({', '.join(map(str, row['cpu_ms_samples']))}) "
-                         f"| {row['page_open_cpu_ms']:.1f} ms | {fmt(row['ttft_p50'], ' s')} "
+                         f"| {row['before_question_cpu_ms']:.1f} ms | {fmt(row['ttft_p50'], ' s')} "
                          f"({', '.join(map(str, row['ttft_samples']))}) | {row['errors']} |")
     if sessions := extra.get("many_sessions"):
         lines += ["", f"## Many sessions (open loop: a new visitor every 1/{sessions['rate']:g} s, each a new session asking one question)", "",
@@ -231,9 +231,9 @@ def targets(by: dict, data: dict) -> list[str]:
         gap = None if None in (old["ttft_p50"], fresh["ttft_p50"]) else (old["ttft_p50"] - fresh["ttft_p50"]) * 1000
         check(f"long chats: TTFT at {long['users']} users within 30 ms of a fresh chat's", gap is not None and gap <= 30,
               "no first token" if gap is None else f"+{gap:.0f} ms")
+        whole = fresh["cpu_ms_per_answer"] + fresh["before_question_cpu_ms"]
         check(f"CPU per answer of a fresh chat at most 12 ms ({long['users']} users at once, page opened included)",
-              fresh["cpu_ms_per_answer"] <= 12, f"{fresh['cpu_ms_per_answer']:.1f} ms, of which "
-              f"{fresh['page_open_cpu_ms']:.1f} ms opening the page")
+              whole <= 12, f"{whole:.1f} ms, of which {fresh['before_question_cpu_ms']:.1f} ms opening the page")
     if (marks := (extra.get("many_sessions") or {}).get("marks")) and len(marks) >= 4:
         growth = marks[3]["rss_mb"] - marks[0]["rss_mb"]
         check("many sessions: RSS grows at most 40 MB from the first to the fourth thousand", growth <= 40, f"+{growth:.0f} MB")

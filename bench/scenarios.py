@@ -1,7 +1,10 @@
 """The benchmark's scenarios beyond one fresh question per user (run by bench/run.py):
 
 - long chat: 20 users at once, each with a fresh chat, then each with 100 earlier turns (200
-  messages, about 280 KB) in it, in turn, five times: CPU per answer and TTFT of each;
+  messages, about 280 KB) in it, in turn, five times: CPU per answer and TTFT of each. A long
+  chat's page asks its 100th question with the 99 turns before it, as a page does when the server
+  asks for its chat (a restart, a session let go), then asks the measured one as pages do: with
+  the mark of its chat, which the server answers from its own copy (ChatHandlers.submit);
 - many sessions, open loop: a new visitor every 1/40 s (each opens the page and asks one question),
   4,000 of them: RSS, TTFT and CPU per answer for each thousand;
 - two processes behind nginx (when nginx is installed): 100 users through the balancer against
@@ -12,17 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import statistics
+import sys
 import time
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from procs import cpu_seconds, memory_mb
 
-from load import QUESTION, GradioPlan, RunResult, UserResult, gradio_user, run_users
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # causerie, for the page's chat mark
+from load import QUESTION, GradioPlan, RunResult, UserResult, completed_output, gradio_user, post_json, run_users
 
 TURN_WORDS = ("The sky looks blue because air scatters short wavelengths of sunlight more than long ones; "
               "the effect is named after Lord Rayleigh, who worked out its dependence on wavelength. ") * 16
@@ -43,49 +48,81 @@ def long_history(turns: int) -> list[dict[str, Any]]:
     return chat
 
 
-def with_history(plan: GradioPlan, chat: list[dict[str, Any]], chatbot_index: int) -> GradioPlan:
-    """The same submit, from a page whose chat already holds `chat` (the question shown after it,
-    as the page's own JavaScript step shows it)."""
-    data = list(plan.chat_data)
-    data[chatbot_index] = [*chat, {"role": "user", "content": [{"type": "text", "text": QUESTION}], "metadata": None,
-                                   "options": None}]
-    return replace(plan, chat_data=data)
+async def asked_with_history(plan: GradioPlan, session: str, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ask, in this session, with `history` before the question, as the page asks when the server
+    asks for its chat (plan.resend); once answered, the chat the page holds, which the server
+    keeps as this page's."""
+    fn_index, data, inputs = plan.resend
+    data = list(data)
+    data[inputs.index("chatbot")] = [*history, {"role": "user", "content": [{"type": "text", "text": QUESTION}],
+                                                "metadata": None, "options": None}]
+    status, body = await post_json(plan.url, "gradio_api/queue/join", {
+        "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": None})
+    if status != 200:
+        raise RuntimeError(f"join HTTP {status}: {body[:100]!r}")
+    return (await completed_output(plan.url, session))[0]
+
+
+READING_S = 2.0
+"""How long a long chat's visitor reads the answer to the turn before before asking again."""
+
+
+def long_chat_user(http: httpx.AsyncClient, plan: GradioPlan, history: list[dict[str, Any]],
+                   sizes: list[int]) -> Callable[[asyncio.Event], Awaitable[UserResult]]:
+    """A visitor whose chat has `history` and one more turn in it when the go comes: the page
+    opens, asks once with that history (the turn that makes it), and at the go asks again as the
+    page does, with the mark of its chat (render.chat_mark). The chat's size goes into `sizes`."""
+    from causerie.ui.render import chat_mark
+
+    async def prepare(session: str) -> list[Any]:
+        chat = await asked_with_history(plan, session, history)
+        sizes.append(len(orjson.dumps(chat)))
+        await asyncio.sleep(READING_S)  # the person reads the answer before asking again
+        data = list(plan.chat_data)
+        data[plan.chat_inputs.index("chat-mark")] = chat_mark(chat)
+        return data
+
+    return lambda go: gradio_user(http, plan, go, prepare)
 
 
 async def per_answer(pid: int, run: Callable[[Callable[[], None]], Any]) -> tuple[RunResult, float, float]:
-    """Run `run(on_go)`; the app's CPU per user in all, and the part spent before the go (opening
-    the page)."""
+    """Run `run(on_go)`; the app's CPU per user from the go to the end, and before the go (opening
+    the page, and whatever a user does before asking)."""
     before, at_go = cpu_seconds(pid), []
     result = await run(lambda: at_go.append(cpu_seconds(pid)))
     users = max(1, len(result.results))
-    return result, (cpu_seconds(pid) - before) / users, (at_go[0] - before) / users  # (run_users calls on_go once)
+    return result, (cpu_seconds(pid) - at_go[0]) / users, (at_go[0] - before) / users  # (run_users calls on_go once)
 
 
-async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, chatbot_index: int, pid: int,
+async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, pid: int,
                     users: int = 20, turns: int = 100, rounds: int = 5) -> dict:
     """Fresh and long chats in turn, `rounds` times each: for each, the median over the rounds of
-    its CPU per answer and, apart, of its TTFT p50 (the TTFT of the round with the median CPU
-    varied more from run to run), and the errors of all rounds."""
-    plans = {"fresh": plan, "long": with_history(plan, long_history(turns), chatbot_index)}
+    its CPU per answer from the question and, apart, of its TTFT p50 (the TTFT of the round with
+    the median CPU varied more from run to run), and the errors of all rounds. A long chat has
+    `turns` earlier turns when the question is asked: the last of them asked once the page is
+    open, before the go."""
+    sizes: list[int] = []
+    history = long_history(turns - 1)
+    visitors = {"fresh": lambda go: gradio_user(http, plan, go), "long": long_chat_user(http, plan, history, sizes)}
     measured: dict[str, list[tuple[float, float | None, int, float]]] = {"fresh": [], "long": []}
     for _ in range(rounds):
-        for name, chosen in plans.items():
-            run, cpu, page_cpu = await per_answer(pid, lambda on_go, name=name, chosen=chosen: run_users(
-                name, users, lambda go: gradio_user(http, chosen, go), on_go=on_go))
+        for name, visitor in visitors.items():
+            run, cpu, before_cpu = await per_answer(pid, lambda on_go, name=name, visitor=visitor: run_users(
+                name, users, visitor, on_go=on_go))
             summary = run.summary()
-            measured[name].append((cpu, summary["ttft_p50"], summary["error_count"], page_cpu))
+            measured[name].append((cpu, summary["ttft_p50"], summary["error_count"], before_cpu))
             await asyncio.sleep(0.5)
     out = {}
     for name, samples in measured.items():
-        cpu, ttft, errors, page_cpu = zip(*samples, strict=True)
+        cpu, ttft, errors, before_cpu = zip(*samples, strict=True)
         answered = [t for t in ttft if t is not None]  # (a round where nobody got a token has none)
         out[name] = {"cpu_ms_per_answer": statistics.median(cpu) * 1000,
                      "ttft_p50": statistics.median(answered) if answered else None,
-                     "errors": sum(errors), "page_open_cpu_ms": statistics.median(page_cpu) * 1000,
+                     "errors": sum(errors), "before_question_cpu_ms": statistics.median(before_cpu) * 1000,
                      "cpu_ms_samples": [round(c * 1000, 1) for c in cpu],
                      "ttft_samples": [None if t is None else round(t, 3) for t in ttft]}
     out["users"], out["turns"] = users, turns
-    out["history_kb"] = len(json.dumps(long_history(turns))) / 1000
+    out["history_kb"] = statistics.median(sizes) / 1000 if sizes else None
     return out
 
 
