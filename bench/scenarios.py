@@ -34,7 +34,7 @@ TURN_WORDS = ("The sky looks blue because air scatters short wavelengths of sunl
 
 
 def long_history(turns: int) -> list[dict[str, Any]]:
-    """A chat of `turns` earlier questions and answers, as the page sends it (about 2.8 KB a
+    """A chat of `turns` earlier questions and answers, as the page holds it (about 2.8 KB a
     turn; no "tokN " in it, which the generator counts as streamed tokens)."""
     def part(text: str) -> list[dict[str, Any]]:
         return [{"type": "text", "text": text}]

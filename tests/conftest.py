@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import sys
@@ -189,6 +190,25 @@ def database_url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'causerie.db'}"
     server = request.getfixturevalue("postgres")
     return server.new_database(f"t_{os.urandom(6).hex()}")
+
+
+PAGE_ASKED = "the page is asked for it"
+"""What ChatHandlers.submit logs when a question's mark is not that of the copy it keeps."""
+
+
+@pytest.fixture(autouse=True)
+def page_never_asked_for_its_chat(request):
+    """In a real browser, a question's mark of the page's chat always matches the server's copy
+    (every way the page's chat changes keeps it in step), unless a test asks for the log itself
+    (`asked`: it makes the server forget)."""
+    if request.node.get_closest_marker("browser") is None or "asked" in request.fixturenames:
+        yield
+        return
+    caplog = request.getfixturevalue("caplog")
+    caplog.set_level(logging.INFO, logger="causerie.ui.chat")
+    yield
+    asked = [r for r in caplog.get_records("call") if PAGE_ASKED in r.getMessage()]
+    assert not asked, "a page was asked for its chat"
 
 
 def send(page, text: str) -> None:

@@ -151,17 +151,26 @@ def test_an_unreadable_value_is_said_once_a_page():
 
 
 def test_the_page_chat_kept_is_the_last_one_given_and_a_question_finds_it_by_its_mark():
-    """ConversationView.shows keeps what the page's chat was last given (a skip leaves it);
-    chat_for_mark finds it from the mark of the page's chat, an empty chat from the empty mark,
-    and nothing from any other mark (the page is then asked for its chat)."""
+    """ConversationView.shows keeps what the page's chat was last given, and in which conversation
+    (a skip leaves it); chat_for_mark finds it from the mark of the page's chat and the
+    conversation the page notes, an empty chat from the empty mark, and nothing otherwise (the
+    page is then asked for its chat): another mark, another conversation noted (the page has not
+    yet shown the one it was given), or a copy forgotten at an edit, or on Stop, a wait for the
+    page's chat ended."""
     from causerie.ui.render import chat_mark
 
     h, view = handlers(), ConversationView(shown="a")
     given = chat("Q", "A")
     assert view.shows(given) is given and view.shows({"__type__": "update"}) == {"__type__": "update"}
-    assert view.chat_for_mark(chat_mark(chat("Q", "A"))) is given
-    assert view.chat_for_mark(chat_mark([])) == []
-    assert view.chat_for_mark(chat_mark(chat("Q", "Another"))) is None and view.chat_for_mark("") is None
+    assert view.chat_for_mark(chat_mark(chat("Q", "A")), "a") is given
+    assert view.chat_for_mark(chat_mark([]), "b") == []
+    assert view.chat_for_mark(chat_mark(chat("Q", "Another")), "a") is None and view.chat_for_mark("", "a") is None
+    assert view.chat_for_mark(chat_mark(given), "b") is None  # the same lengths, but another conversation's
+    view.chat_changed()  # an edit: the page changed its chat itself
+    assert view.chat_for_mark(chat_mark(given), "a") is None
+    view.awaiting_chat = True
+    view.stop_all()
+    assert not view.awaiting_chat
     # Opening a conversation gives the page its chat.
     store = None
     for question in ("first", "second"):
@@ -171,6 +180,7 @@ def test_the_page_chat_kept_is_the_last_one_given_and_a_question_finds_it_by_its
     page = ConversationView()
     updates = run_async(h.on_load(values(page, store=store), None))
     assert page.page_chat is updates["chatbot"] and page.page_chat[0]["content"][0]["text"] == "second"
+    assert page.chat_for_mark(chat_mark(updates["chatbot"]), updates["current"]) is updates["chatbot"]
 
 
 def test_a_chats_mark_counts_messages_questions_parts_and_utf8_bytes():

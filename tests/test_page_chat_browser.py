@@ -1,9 +1,10 @@
 """A question sends the mark of the page's chat, not the chat (ChatHandlers.submit), and is answered
-from the copy of the chat the server gave the page. In a real Chromium: every way the page's chat
-changes keeps that copy in step (each answer sees the right earlier turns, and the page is never
-asked for its chat); and when the server has let the page's session go (as for a page whose
-heartbeat it lost), the page is asked for its chat, sends it, and the answer sees every earlier
-turn."""
+from the copy of the chat the server gave the page. In a real Chromium: the browser marks a chat as
+the server does; asking, Retry, Undo, Edit and the bin keep that copy in step (each answer sees the
+right earlier turns, and the page is never asked for its chat: conftest checks that in every
+browser test, which also open conversations, start new ones, reload and follow running answers);
+and when the server has let the page's session go (as for a page whose heartbeat it lost), the page
+is asked for its chat, sends it, and the answer sees every earlier turn."""
 
 from __future__ import annotations
 
@@ -17,12 +18,10 @@ from causerie.ui.app import CHAT_MARK_JS
 from causerie.ui.history_page import STORAGE_KEY
 from causerie.ui.render import chat_mark, message
 
-from conftest import send
+from conftest import PAGE_ASKED, send
 from scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
-
-ASKED = "the page is asked for it"
 
 
 @pytest.fixture
@@ -34,7 +33,7 @@ def asked(caplog):
 
 def times_asked(caplog) -> int:
     """The times a page was asked for its chat, as the app logs them."""
-    return sum(ASKED in record.getMessage() for record in caplog.records)
+    return sum(PAGE_ASKED in record.getMessage() for record in caplog.records)
 
 
 def history(scripted) -> list[tuple[str, str]]:
@@ -66,7 +65,7 @@ def test_the_browser_marks_a_chat_as_the_server_does(page: Page):
         assert page.evaluate(CHAT_MARK_JS, chat) == chat_mark(chat), chat
 
 
-def test_every_way_the_chat_changes_keeps_the_servers_copy_in_step(app, scripted, page: Page, asked):
+def test_asking_retry_undo_edit_and_the_bin_keep_the_servers_copy_in_step(app, scripted, page: Page, asked):
     page.goto(app.url)
     page.wait_for_selector("#chat-input textarea")
     # Accents, an emoji (two UTF-16 units, four UTF-8 bytes) and a thought shown above the answer.

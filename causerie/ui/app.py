@@ -356,7 +356,8 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
 
     def idle(view: ConversationView):
         """Send shown again, unless another answer of this page is still being written (a Retry's,
-        say, while an Enter that sent nothing ends)."""
+        say, while an Enter that sent nothing ends), or about to be (the page was asked for its
+        chat: ChatHandlers.submit)."""
         return gr.skip() if view.live or view.awaiting_chat else gr.MultimodalTextbox(submit_btn=True, stop_btn=False)
 
     # The page runs a trigger's listeners in the order they were added, each once the one before
@@ -366,6 +367,7 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
     submitted = textbox.submit(None, [textbox, chatbot], [pending, textbox, chatbot, mark], js=SHOW_QUESTION_JS, **quick)
     for trigger in (textbox.submit, chatbot.retry, chatbot.edit):
         trigger(None, panel.current, None, js=NOTE_LIVE_JS, **quick)
+    chatbot.edit(handlers.edited, view_state, None, **quick)
     for trigger in (textbox.submit, chatbot.retry, chatbot.edit, panel.resume.change):
         trigger(busy, None, textbox, **quick)
     streams = [

@@ -175,7 +175,7 @@ class ChatHandlers:
             yield gr.skip(), gr.skip(), gr.skip()
             return
         view: ConversationView = values[self.view]
-        sent = view.chat_for_mark(values[self.mark])
+        sent = view.chat_for_mark(values[self.mark], values.get(self.current))
         if sent is None:
             log.info("A page's chat is not the one this process gave it: the page is asked for it")
             view.awaiting_chat = True
@@ -222,6 +222,12 @@ class ChatHandlers:
     async def edit(self, values: dict, event: gr.EditData, request: gr.Request) -> AsyncIterator[tuple]:
         async for update in self._again(values, event.index, content_text(event.value), request):
             yield update
+
+    @staticmethod
+    def edited(view: ConversationView) -> None:
+        """The page has put the edited question in its chat itself, before the answer to it starts
+        (which may never start: Stop pressed while it waits)."""
+        view.chat_changed()
 
     @staticmethod
     def undo(history: list, view: ConversationView, event: gr.UndoData) -> tuple[list, dict]:

@@ -168,7 +168,8 @@ def plain_messages(value) -> FileFree | None:
 def plain_chats_unchecked() -> None:
     """Gradio checks a chat sent by the page against the Chatbot's pydantic model and dumps it
     back, even for a handler that takes the plain value: 1.1 ms for a chat of 100 turns, paid
-    before the answer starts (the long chat's largest fixed cost). For handlers without
+    before the answer starts (now only for Retry, Edit, and a page asked for its chat: a question
+    sends a mark of the chat, ChatHandlers.submit). For handlers without
     pre-processing, a chat of plain text messages is checked here instead (`plain_messages`,
     which gives the same value back, tests/test_ui_parts.py); anything else goes to Gradio's."""
     from gradio.blocks import Blocks

@@ -95,8 +95,9 @@ def chat_mark(chat: list[dict]) -> str:
     the UTF-8 bytes of its texts. A question sends the mark of the page's chat instead of the chat
     (CHAT_MARK_JS in ui/app.py computes the same in the browser), and is answered from the copy
     this page was given (ConversationView.chat_for_mark) when the marks agree. It tells that copy
-    from another chat or an older one, not from an edit that keeps every length: the page's chat
-    changes only through the server's updates, the question the page shows, and its bin."""
+    from another chat or an older one, not from an edit that keeps every length: the page changes
+    its chat on its own only by showing the question, emptying it (the bin), and editing a
+    question, and the server forgets its copy at an edit (ChatHandlers.edited)."""
     questions = parts = size = 0
     for item in chat:
         if not isinstance(item, dict):

@@ -48,6 +48,8 @@ class ConversationView:
     """The chat this page was last given (`shows`). A question comes with a mark of the page's chat,
     not the chat (290 KB after 100 turns, which every question would send and the server parse),
     and is answered from this copy when the marks agree."""
+    page_chat_in: str = ""
+    """The conversation on screen when the page was given page_chat."""
     awaiting_chat: bool = False
     """A question's mark did not match page_chat (the server restarted, say): the page was asked
     to send its chat, and the answer to it has not started yet."""
@@ -83,15 +85,24 @@ class ConversationView:
         """`value`, an output to the page's chat: kept as the page's chat unless it leaves the chat
         alone (an update without a value: gr.skip())."""
         if isinstance(value, list):
-            self.page_chat = value
+            self.page_chat, self.page_chat_in = value, self.shown
         return value
 
-    def chat_for_mark(self, mark: Any) -> list | None:
-        """The page's chat, known from its mark (render.chat_mark): an empty chat (as after the
-        page's bin) or the copy this page was last given; None when neither has that mark."""
+    def chat_changed(self) -> None:
+        """The page changed its chat itself (an edit, before the answer to it starts): the copy is
+        no longer its chat, until the next `shows`."""
+        self.page_chat, self.page_chat_in = [], ""
+
+    def chat_for_mark(self, mark: Any, noted: str | None) -> list | None:
+        """The page's chat, known from its mark (render.chat_mark) and the conversation the page
+        notes as on screen: an empty chat (as after the page's bin), or the copy this page was last
+        given if it was given in that conversation; None otherwise (the page is asked for its
+        chat)."""
         if mark == EMPTY_CHAT_MARK:
             return []
-        return self.page_chat if mark == chat_mark(self.page_chat) else None
+        if (noted or "") != self.page_chat_in or mark != chat_mark(self.page_chat):
+            return None
+        return self.page_chat
 
     def lock(self) -> asyncio.Lock:
         """One change of the kept conversations at a time on this page."""
@@ -125,6 +136,7 @@ class ConversationView:
             self.ended.add(number)
             self.finished[conversation_id] = pending
         self.live.clear()
+        self.awaiting_chat = False  # (the page's chat, if asked for, may never come: Stop ends the wait)
         return stopped
 
     def take_finished(self) -> dict[str, Pending]:
