@@ -128,6 +128,8 @@ class GradioPlan:
     heartbeat: bool = False
     """Whether the page keeps a heartbeat stream open (Gradio's `connect_heartbeat`): while it is
     open the session is the page's; when it closes, Gradio marks the session closed."""
+    load_outputs: dict[int, list[str]] = field(default_factory=dict)
+    """Each load step's outputs, by elem_id (or kind), in order."""
     resend: tuple[int, list[Any], list[str]] | None = None
     """Causerie's step that asks with the page's whole chat (run when the server asks for it,
     ChatHandlers.submit_with_chat): its function, its data, its inputs by elem_id."""
@@ -180,31 +182,36 @@ async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any])
         [(d["id"], data_for(d)) for d in chain[:-1] if d.get("backend_fn")],
         chat["id"], data_for(chat), start["targets"][0][0], [elem(cid) for cid in chat["inputs"]],
         bool(config.get("connect_heartbeat")),
+        {d["id"]: [elem(cid) for cid in d["outputs"]] for d in loads},
         resend and (resend["id"], data_for(resend), [elem(cid) for cid in resend["inputs"]]),
     )
 
 
-async def _predict(http: httpx.AsyncClient, plan: GradioPlan, session: str, fn_index: int, data: list) -> None:
+async def _predict(http: httpx.AsyncClient, plan: GradioPlan, session: str, fn_index: int, data: list) -> list[Any]:
+    """One quick step; its outputs."""
     response = await http.post(plan.url + "gradio_api/run/predict", json={
         "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": plan.trigger_id})
     response.raise_for_status()
+    return response.json().get("data") or []
 
 
 async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan, go: asyncio.Event,
-                      prepare: Callable[[str], Awaitable[list[Any]]] | None = None) -> UserResult:
+                      prepare: Callable[[str, dict[str, Any]], Awaitable[list[Any]]] | None = None) -> UserResult:
     """Open the page (its heartbeat and load events), wait for everyone, then ask and stream the
     answer, and leave (the heartbeat closes, as when a tab is closed). `prepare`, given the
-    session, runs once the page is open, before the wait: what it returns is the chat
-    function's data."""
+    session and what the page was given as it opened (by elem_id), runs once the page is open,
+    before the wait: what it returns is the chat function's data. An answer with no token in it
+    counts as an error."""
     result, seen = UserResult(), set()
     session = uuid.uuid4().hex[:11]
     opened = time.perf_counter()
     heartbeat = await open_heartbeat(plan.url, session) if plan.heartbeat else None
     try:
+        given: dict[str, Any] = {}
         for fn_index, data in plan.load_steps:
-            await _predict(http, plan, session, fn_index, data)
+            given.update(zip(plan.load_outputs[fn_index], await _predict(http, plan, session, fn_index, data), strict=False))
         result.page_open_s = time.perf_counter() - opened
-        chat_data = await prepare(session) if prepare is not None else plan.chat_data
+        chat_data = await prepare(session, given) if prepare is not None else plan.chat_data
         await go.wait()
         started = time.perf_counter()
         for fn_index, data in plan.quick_steps:
@@ -218,6 +225,8 @@ async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan, go: asyncio.Eve
         await read_data_stream(plan.url, session, seen, result, started)
         result.total_s = time.perf_counter() - started
         result.tokens = len(seen)
+        if not seen and result.error is None:
+            result.error = "no token arrived"
         return result
     finally:
         if heartbeat is not None:

@@ -48,12 +48,14 @@ def long_history(turns: int) -> list[dict[str, Any]]:
     return chat
 
 
-async def asked_with_history(plan: GradioPlan, session: str, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def asked_with_history(plan: GradioPlan, session: str, history: list[dict[str, Any]],
+                             noted: Any) -> list[dict[str, Any]]:
     """Ask, in this session, with `history` before the question, as the page asks when the server
-    asks for its chat (plan.resend); once answered, the chat the page holds, which the server
-    keeps as this page's."""
+    asks for its chat (plan.resend), in the conversation the page notes as on screen; once
+    answered, the chat the page holds, which the server keeps as this page's."""
     fn_index, data, inputs = plan.resend
     data = list(data)
+    data[inputs.index("conversation-id")] = noted
     data[inputs.index("chatbot")] = [*history, {"role": "user", "content": [{"type": "text", "text": QUESTION}],
                                                 "metadata": None, "options": None}]
     status, body = await post_json(plan.url, "gradio_api/queue/join", {
@@ -74,12 +76,14 @@ def long_chat_user(http: httpx.AsyncClient, plan: GradioPlan, history: list[dict
     page does, with the mark of its chat (render.chat_mark). The chat's size goes into `sizes`."""
     from causerie.ui.render import chat_mark
 
-    async def prepare(session: str) -> list[Any]:
-        chat = await asked_with_history(plan, session, history)
+    async def prepare(session: str, given: dict[str, Any]) -> list[Any]:
+        noted = given.get("conversation-id")  # the conversation on screen, as the page opened
+        chat = await asked_with_history(plan, session, history, noted)
         sizes.append(len(orjson.dumps(chat)))
         await asyncio.sleep(READING_S)  # the person reads the answer before asking again
         data = list(plan.chat_data)
         data[plan.chat_inputs.index("chat-mark")] = chat_mark(chat)
+        data[plan.chat_inputs.index("conversation-id")] = noted
         return data
 
     return lambda go: gradio_user(http, plan, go, prepare)
