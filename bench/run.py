@@ -235,7 +235,9 @@ def targets(by: dict, data: dict) -> list[str]:
         gap = None if None in (old["ttft_p50"], fresh["ttft_p50"]) else (old["ttft_p50"] - fresh["ttft_p50"]) * 1000
         check(f"long chats: TTFT at {long['users']} users within 30 ms of a fresh chat's", gap is not None and gap <= 30,
               "no first token" if gap is None else f"+{gap:.0f} ms")
-        whole = fresh["cpu_ms_per_answer"] + fresh["before_question_cpu_ms"]
+        # (To the 0.1 ms shown: CPU is read in 10 ms ticks over 20 answers, and a sum of such
+        # floats can read 12.000000000000002 where 12.0 is meant.)
+        whole = round(fresh["cpu_ms_per_answer"] + fresh["before_question_cpu_ms"], 1)
         check(f"CPU per answer of a fresh chat at most 12 ms ({long['users']} users at once, page opened included)",
               whole <= 12, f"{whole:.1f} ms, of which {fresh['before_question_cpu_ms']:.1f} ms opening the page")
     if (marks := (extra.get("many_sessions") or {}).get("marks")) and len(marks) >= 4:
