@@ -47,6 +47,20 @@ def stored(page: Page) -> str | None:
     return page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')")
 
 
+def settled(page: Page, quiet_s: float = 1.0) -> None:
+    """Wait until what the browser keeps has stopped changing for `quiet_s` (the save after an
+    answer has reached it: it follows the answer's end within a fraction of a second)."""
+    deadline = time.monotonic() + 15
+    last, since = stored(page), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = stored(page)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif last and time.monotonic() - since >= quiet_s:
+            return
+
+
 def ended(page: Page, answer: str) -> None:
     expect(page.locator("#chatbot")).to_contain_text(answer, timeout=10000)
     expect(page.locator("#chat-input .stop-button")).to_have_count(0, timeout=10000)
@@ -107,6 +121,7 @@ def test_asking_retry_undo_edit_and_the_bin_keep_the_servers_copy_in_step(app, s
 
     page.get_by_role("button", name="Clear").click()
     expect(page.get_by_test_id("bot")).to_have_count(0, timeout=5000)
+    settled(page)  # the bin then opens a new conversation (through the queue), which empties the chat again
     scripted.queue(Reply(chunks=text_stream("A new start")))
     send(page, "From nothing")
     ended(page, "A new start")
@@ -135,15 +150,12 @@ def test_a_page_whose_session_the_server_let_go_sends_its_chat_when_asked(app, s
     assert history(scripted) == [("user", "One"), ("assistant", "Before"), ("user", "Two")]
     assert times_asked(asked) == 1
     # The page shows Send again; from now on the server's copy is the page's chat again.
-    kept = stored(page)
     send(page, "Three")
     ended(page, "And on")
     assert history(scripted)[-2:] == [("assistant", "After the server forgot"), ("user", "Three")]
     assert times_asked(asked) == 1
     expect(page.get_by_test_id("user")).to_have_count(3)
     # The conversation on screen is still the one saved with all three questions.
-    deadline = time.monotonic() + 10
-    while stored(page) == kept and time.monotonic() < deadline:
-        time.sleep(0.05)
+    settled(page)
     page.reload()
     expect(page.get_by_test_id("user")).to_have_count(3, timeout=10000)
