@@ -30,8 +30,9 @@ from .gradio_costs import cut_costs
 from .history_page import NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
 from .labels import Labels
 from .panel import PageSettings, effort_update, search_update, wire_access
+from .render import EMPTY_CHAT_MARK
 from .transfer import MAX_IMPORT_BYTES
-from .view import EMPTY_CHAT_MARK, ConversationView
+from .view import ConversationView
 from .visitors import page_language
 
 FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
@@ -367,7 +368,7 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
     submitted = textbox.submit(None, [textbox, chatbot], [pending, textbox, chatbot, mark], js=SHOW_QUESTION_JS, **quick)
     for trigger in (textbox.submit, chatbot.retry, chatbot.edit):
         trigger(None, panel.current, None, js=NOTE_LIVE_JS, **quick)
-    chatbot.edit(handlers.edited, view_state, None, **quick)
+    chatbot.edit(ConversationView.chat_changed, view_state, None, **quick)  # (the page edits its chat itself)
     for trigger in (textbox.submit, chatbot.retry, chatbot.edit, panel.resume.change):
         trigger(busy, None, textbox, **quick)
     streams = [

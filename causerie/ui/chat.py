@@ -224,12 +224,6 @@ class ChatHandlers:
             yield update
 
     @staticmethod
-    def edited(view: ConversationView) -> None:
-        """The page has put the edited question in its chat itself, before the answer to it starts
-        (which may never start: Stop pressed while it waits)."""
-        view.chat_changed()
-
-    @staticmethod
     def undo(history: list, view: ConversationView, event: gr.UndoData) -> tuple[list, dict]:
         """The question goes back into the box, with its attached files."""
         start = _turn_start(history, event.index)

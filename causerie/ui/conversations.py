@@ -122,9 +122,8 @@ class ConversationHandlers:
             gr.Warning(line)
         updates.setdefault(self.panel.notice, "\n\n".join(f"⚠️ {line}" for line in lines))
         if not chat:  # only what list_outputs() holds
-            return {k: v for k, v in updates.items() if k in self.list_outputs()}
-        view.shows(updates.get(self.chatbot))  # (none: the page's chat stays as it is)
-        if not opening:  # (on_open decides, by how long the page took to open)
+            updates = {k: v for k, v in updates.items() if k in self.list_outputs()}
+        elif not opening:  # (on_open decides, by how long the page took to open)
             self.keep_unchanged(values, updates)
         return updates
 
@@ -156,11 +155,11 @@ class ConversationHandlers:
         notices: list[Notice] = []
         if conversation is None:
             view.start_new(again=True)
-            return {self.chatbot: [], self.panel.title: "", "notices": notices}
+            return {self.chatbot: view.shows([]), self.panel.title: "", "notices": notices}
         view.shown = conversation.id
         chat = view.live_chat(conversation.id) or page_messages(list(conversation.messages), view.language)
         updates = await self._settings_updates(conversation.settings, notices)
-        return {self.chatbot: chat, self.panel.title: conversation.shown_title, "notices": notices, **updates}
+        return {self.chatbot: view.shows(chat), self.panel.title: conversation.shown_title, "notices": notices, **updates}
 
     async def _keep_settings(self, shelf: Shelf, values: Mapping) -> None:
         """Before leaving a saved conversation, keep the settings it was left with."""
@@ -203,7 +202,7 @@ class ConversationHandlers:
             # An answer this page does not follow (another tab's, one from before a reload): follow it.
             run = self.runs.get(chosen, run_owner(request, values.get(self.panel.browser)))
             if run is not None and chosen not in view.live:
-                await self._show_run(run, updates, page_language(request))
+                await self._show_run(view, run, updates, page_language(request))
             return updates
 
         return await self.on_shelf(values, request, work, chat=True)
@@ -264,17 +263,16 @@ class ConversationHandlers:
             if run is not None:
                 values[self.view].show_running(conversation_id)
                 updates.update({self.panel.title: "", self.panel.current: conversation_id})
-                await self._show_run(run, updates, page_language(request))
-                values[self.view].shows(updates[self.chatbot])
+                await self._show_run(values[self.view], run, updates, page_language(request))
                 return
 
-    async def _show_run(self, run: AnswerRun, updates: dict, language: str) -> None:
+    async def _show_run(self, view: ConversationView, run: AnswerRun, updates: dict, language: str) -> None:
         """Show a running answer's conversation as far as it went, with its settings; the resume
         box's change starts the step that follows it."""
         shown, settings = run.context
         notices: list[Notice] = []
         updates.update(await self._settings_updates(settings, notices))
-        updates.update({self.chatbot: shown + (render(run.answer, language) if run.answer else []),
+        updates.update({self.chatbot: view.shows(shown + (render(run.answer, language) if run.answer else [])),
                         self.panel.resume: f"{run.conversation_id} {time.time()}"})
 
     async def save_finished(self, values: dict, request: gr.Request) -> dict:

@@ -427,9 +427,9 @@ def _plain_dumps(*model_classes) -> bool:
 @functools.cache
 def bodies_not_copied() -> None:
     """Gradio copies, with pydantic's model_dump, the body of every request it queues
-    (`PredictBodyInternal(**body.model_dump(), ...)`), the chat sent with a question among it:
-    with 100 earlier turns, 600 new objects made and collected while the burst of questions is
-    being taken in. Gradio makes a PredictBody only from a request's JSON (FastAPI's
+    (`PredictBodyInternal(**body.model_dump(), ...)`), and with it any chat the page sends (with
+    Retry and Edit, or when asked for it: ChatHandlers.submit): with 100 earlier turns, 600 new
+    objects made and collected. Gradio makes a PredictBody only from a request's JSON (FastAPI's
     validation; a dump of one), so its values are JSON values, which a dump would copy into equal
     ones: such a body is now dumped with its values as they are (the data list copied, as pydantic
     copies it). A subclass's body, and any call with arguments, is pydantic's own dump."""

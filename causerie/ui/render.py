@@ -97,7 +97,7 @@ def chat_mark(chat: list[dict]) -> str:
     this page was given (ConversationView.chat_for_mark) when the marks agree. It tells that copy
     from another chat or an older one, not from an edit that keeps every length: the page changes
     its chat on its own only by showing the question, emptying it (the bin), and editing a
-    question, and the server forgets its copy at an edit (ChatHandlers.edited)."""
+    question, and the server forgets its copy at an edit (ConversationView.chat_changed)."""
     questions = parts = size = 0
     for item in chat:
         if not isinstance(item, dict):
@@ -110,6 +110,9 @@ def chat_mark(chat: list[dict]) -> str:
             if isinstance(text, str):
                 size += len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
     return f"{len(chat)}.{questions}.{parts}.{size}"
+
+
+EMPTY_CHAT_MARK = chat_mark([])
 
 
 def shown_chat(messages: list[dict], has_files: bool) -> list[dict]:

@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..conversations import Conversation, new_id
-from .render import chat_mark
-
-EMPTY_CHAT_MARK = chat_mark([])
+from .render import EMPTY_CHAT_MARK, chat_mark
 
 
 @dataclass
