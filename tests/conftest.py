@@ -196,19 +196,57 @@ PAGE_ASKED = "the page is asked for it"
 """What ChatHandlers.submit logs when a question's mark is not that of the copy it keeps."""
 
 
+@pytest.fixture
+def asked(caplog):
+    """What the app logs, for times_asked (a test that makes the server forget a page's chat)."""
+    caplog.set_level(logging.INFO, logger="causerie.ui.chat")
+    return caplog
+
+
+def times_asked(caplog) -> int:
+    """The times a page was asked for its chat during the test, as the app logs them."""
+    return sum(PAGE_ASKED in record.getMessage() for record in caplog.get_records("call"))
+
+
 @pytest.fixture(autouse=True)
 def page_never_asked_for_its_chat(request):
     """In a real browser, a question's mark of the page's chat always matches the server's copy
-    (every way the page's chat changes keeps it in step), unless a test asks for the log itself
-    (`asked`: it makes the server forget)."""
+    (every way the page's chat changes keeps it in step), unless the test counts the times itself
+    (`asked`)."""
     if request.node.get_closest_marker("browser") is None or "asked" in request.fixturenames:
         yield
         return
-    caplog = request.getfixturevalue("caplog")
-    caplog.set_level(logging.INFO, logger="causerie.ui.chat")
+    caplog = request.getfixturevalue("asked")
     yield
-    asked = [r for r in caplog.get_records("call") if PAGE_ASKED in r.getMessage()]
-    assert not asked, "a page was asked for its chat"
+    assert times_asked(caplog) == 0, "a page was asked for its chat"
+
+
+def chat_requests(scripted) -> list[dict]:
+    """The chat requests the scripted provider has had, in order."""
+    return [r for r in scripted.requests if r["path"] == "/v1/chat/completions"]
+
+
+def stored(page) -> str | None:
+    """What the browser keeps of its conversations (sealed)."""
+    from causerie.ui.history_page import STORAGE_KEY
+
+    return page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')")
+
+
+def settled(page, quiet_s: float = 1.0) -> None:
+    """Wait until what the browser keeps is there and has stopped changing for `quiet_s` (the save
+    after an answer, or after the bin, has reached it: it follows within a fraction of a second)."""
+    import time
+
+    deadline = time.monotonic() + 15
+    last, since = stored(page), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = stored(page)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif last and time.monotonic() - since >= quiet_s:
+            return
 
 
 def send(page, text: str) -> None:

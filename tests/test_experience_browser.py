@@ -21,7 +21,7 @@ from sample_files import make_pdf
 from causerie.model_info import ModelInfo
 from causerie.ui.app import FAVICON as FAVICON_PATH
 
-from conftest import open_accordion, send
+from conftest import chat_requests, open_accordion, send
 from scripted_server import Reply, _free_port, image_parts, text_stream
 
 pytestmark = pytest.mark.browser
@@ -51,10 +51,6 @@ def attach(page: Page, *paths: Path) -> None:
 def ended(page: Page) -> None:
     expect(page.locator("#chat-input .stop-button")).to_have_count(0, timeout=10000)
     expect(page.get_by_test_id("bot").last).to_contain_text("to first token", timeout=10000)
-
-
-def chat_requests(scripted) -> list[dict]:
-    return [r for r in scripted.requests if r["path"] == "/v1/chat/completions"]
 
 
 def answered(page: Page, scripted, count: int) -> None:

@@ -10,12 +10,11 @@ import time
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from conftest import RunningApp, open_accordion, send
+from conftest import RunningApp, open_accordion, send, settled, stored
 from scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
 SECRET = "a-test-history-secret-of-some-length"
-STORAGE_KEY = "causerie-conversations"
 
 
 def start_app(scripted, tmp_path, port: int | None = None, **env: str) -> RunningApp:
@@ -65,14 +64,6 @@ def wait_listed(page: Page, title: str) -> None:
     expect(page.locator("#conversation-list")).to_contain_text(title, timeout=10000)
 
 
-def settle(page: Page) -> None:
-    """The save after an answer has reached the browser's storage."""
-    deadline = time.monotonic() + 10
-    while not page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)
-
-
 def set_settings(page: Page, system_prompt: str, temperature: str) -> None:
     page.locator("#system-prompt textarea").fill(system_prompt)
     page.locator("#settings").get_by_text("Parameters").click()
@@ -85,9 +76,9 @@ def test_a_chat_survives_reload_with_its_settings_and_is_sealed(history_app, scr
     set_settings(page, "Answer in one word.", "0.3")
     ask(page, "Why is the sky blue?")
     wait_listed(page, "Why is the sky blue?")
-    settle(page)
-    stored = page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')")
-    assert "sky" not in stored and "Rayleigh" not in stored  # sealed, not plain text
+    settled(page)
+    kept = stored(page)
+    assert "sky" not in kept and "Rayleigh" not in kept  # sealed, not plain text
 
     page.reload()
     page.wait_for_selector("#chat-input textarea")
@@ -115,7 +106,7 @@ def test_a_chat_survives_a_server_restart_with_the_same_secret(scripted, tmp_pat
         open_page(page, first.url)
         ask(page, "Remember me")
         wait_listed(page, "Remember me")
-        settle(page)
+        settled(page)
     finally:
         first.close()
     second = start_app(scripted, tmp_path, port=port)
@@ -176,7 +167,7 @@ def test_switching_mid_answer_stops_nothing_and_loses_nothing(history_app, scrip
     page.locator("#chat-input .stop-button").click()
     time.sleep(0.5)
     partial = page.get_by_test_id("bot").last.inner_text()
-    settle(page)
+    settled(page)
     page.reload()
     page.wait_for_selector("#chat-input textarea")
     page.locator("#conversation-list").get_by_text("Slow one").click()
@@ -191,7 +182,7 @@ def test_two_tabs_of_one_browser_keep_each_others_chats(history_app, scripted, p
     scripted.default = Reply(chunks=text_stream("From the first tab."))
     ask(first, "First tab question")
     wait_listed(first, "First tab question")
-    settle(first)
+    settled(first)
     scripted.default = Reply(chunks=text_stream("From the second tab."))
     ask(second, "Second tab question")
     wait_listed(second, "Second tab question")
@@ -217,7 +208,7 @@ def test_export_then_import_gives_back_the_same_conversation(history_app, script
     set_settings(page, "Be precise.", "0.7")
     ask(page, "Why is the sky blue?")
     wait_listed(page, "Why is the sky blue?")
-    settle(page)
+    settled(page)
     open_tools(page)
     with page.expect_download() as got:
         page.locator("#export-json").click()
@@ -298,7 +289,7 @@ def test_a_signed_in_person_sees_the_same_chats_from_two_browsers(scripted, tmp_
         wait_listed(laptop, "Alice's question")
         # Kept on the server, not in this browser.
         time.sleep(0.5)
-        assert laptop.evaluate(f"localStorage.getItem('{STORAGE_KEY}')") is None
+        assert stored(laptop) is None
 
         phone = sign_in(browser, running.url, "alice", "alice-password")
         wait_listed(phone, "Alice's question")
@@ -335,7 +326,7 @@ def test_when_the_store_goes_down_the_chat_stays_on_the_page_and_reaches_the_sto
         wait_listed(page, "During the outage")  # kept with the page
         time.sleep(0.5)
         # Never in the browser, which another person may share.
-        assert page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')") is None
+        assert stored(page) is None
         server.start()
         scripted.default = Reply(chunks=text_stream("Back."))
         ask(page, "After the outage")

@@ -8,57 +8,22 @@ is asked for its chat, sends it, and the answer sees every earlier turn."""
 
 from __future__ import annotations
 
-import logging
-import time
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from causerie.ui.app import CHAT_MARK_JS
-from causerie.ui.history_page import STORAGE_KEY
 from causerie.ui.render import chat_mark, message
 
-from conftest import PAGE_ASKED, send
+from conftest import chat_requests, send, settled, times_asked
 from scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def asked(caplog):
-    """What the app logs, for times_asked."""
-    caplog.set_level(logging.INFO, logger="causerie.ui.chat")
-    return caplog
-
-
-def times_asked(caplog) -> int:
-    """The times a page was asked for its chat, as the app logs them."""
-    return sum(PAGE_ASKED in record.getMessage() for record in caplog.records)
-
-
 def history(scripted) -> list[tuple[str, str]]:
     """The last chat request's messages after the system prompt, as (role, text)."""
-    messages = scripted.requests[-1]["body"]["messages"]
+    messages = chat_requests(scripted)[-1]["body"]["messages"]
     return [(m["role"], m["content"]) for m in messages if m["role"] != "system"]
-
-
-def stored(page: Page) -> str | None:
-    """What the browser keeps of its conversations (sealed)."""
-    return page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')")
-
-
-def settled(page: Page, quiet_s: float = 1.0) -> None:
-    """Wait until what the browser keeps has stopped changing for `quiet_s` (the save after an
-    answer has reached it: it follows the answer's end within a fraction of a second)."""
-    deadline = time.monotonic() + 15
-    last, since = stored(page), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        now = stored(page)
-        if now != last:
-            last, since = now, time.monotonic()
-        elif last and time.monotonic() - since >= quiet_s:
-            return
 
 
 def ended(page: Page, answer: str) -> None:

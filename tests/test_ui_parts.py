@@ -138,7 +138,6 @@ def test_outputs_left_alone_are_sent_as_gradio_sends_them_without_building_compo
 
     from causerie.ui.gradio_costs import no_config_copies, skips_without_building
 
-
     no_config_copies()
     skips_without_building()
     fast = Blocks.postprocess_data
@@ -173,7 +172,6 @@ def test_plain_chats_reach_the_handler_as_gradio_gives_them():
     from gradio.state_holder import SessionState
 
     from causerie.ui.gradio_costs import no_config_copies, plain_chats_unchecked
-
 
     no_config_copies()
     plain_chats_unchecked()
@@ -285,15 +283,14 @@ def test_the_queue_waits_for_work_instead_of_polling_and_still_runs_every_job(mo
     demo.queue()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
     try:
-        monkeypatch.setattr(queueing.Queue, "__len__", counted)
-        time.sleep(1.0)
-        idle_looks = len(looks)
-        monkeypatch.undo()
+        with monkeypatch.context() as patched:  # (only this: the autouse fixtures' patches stay)
+            patched.setattr(queueing.Queue, "__len__", counted)
+            time.sleep(1.0)
+            idle_looks = len(looks)
         client = Client(demo.local_url, verbose=False)
         jobs = [client.submit(word, api_name="/shout") for word in ("a", "b", "c")]
         assert [job.result(timeout=10) for job in jobs] == ["A", "B", "C"]
     finally:
-        monkeypatch.undo()
         demo.close()
     assert idle_looks <= 3 / QUEUE_POLL_S, idle_looks  # Gradio's own loop: about 1,000 in that second
 
@@ -381,28 +378,26 @@ def test_gradios_login_check_runs_on_the_event_loop_and_still_refuses_without_a_
 
     from causerie.ui.gradio_costs import login_checked_in_place
 
-
     login_checked_in_place()
     with gr.Blocks() as demo:
         gr.Textbox()
     app = App.create_app(demo)
     config = next(r for r in app.routes if getattr(r, "path", None) == "/config")
     check = next(d.call for d in config.dependant.dependencies if d.call.__name__ == "login_check")
-    hops = thread_calls
-    assert run_async(dependency_utils.run_in_threadpool(check, user=None)) is None and hops == []
+    assert run_async(dependency_utils.run_in_threadpool(check, user=None)) is None and thread_calls == []
     app.auth, demo.auth_message = [("ada", "secret")], None  # (as launch(auth=...) sets them)
     with pytest.raises(HTTPException) as refused:
         run_async(dependency_utils.run_in_threadpool(check, user=None))
     assert refused.value.status_code == 401
-    assert run_async(dependency_utils.run_in_threadpool(check, user="ada")) is None and hops == []
-    assert run_async(dependency_utils.run_in_threadpool(len, "abc")) == 3 and len(hops) == 1
+    assert run_async(dependency_utils.run_in_threadpool(check, user="ada")) is None and thread_calls == []
+    assert run_async(dependency_utils.run_in_threadpool(len, "abc")) == 3 and len(thread_calls) == 1
     # Through FastAPI, as a page's request meets it: refused without a login, with no thread for the check.
     from fastapi.testclient import TestClient
 
-    hops.clear()
+    thread_calls.clear()
     with TestClient(app) as client:
         assert client.get("/gradio_api/queue/data", params={"session_hash": "x"}).status_code == 401
-    assert not [function for function, _ in hops if getattr(function, "func", function).__name__ == "login_check"]
+    assert not [function for function, _ in thread_calls if getattr(function, "func", function).__name__ == "login_check"]
 
 
 def test_a_streamed_handler_starts_without_a_worker_thread_and_others_still_get_one(thread_calls):
@@ -411,7 +406,6 @@ def test_a_streamed_handler_starts_without_a_worker_thread_and_others_still_get_
     in a worker thread, with Gradio's limiter."""
 
     from causerie.ui.gradio_costs import generators_started_in_place
-
 
     generators_started_in_place()
 
