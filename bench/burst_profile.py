@@ -77,7 +77,7 @@ async def burst(args, out: str) -> None:
     from procs import App
     from run import causerie_env
 
-    from load import QUESTION, gradio_plan, gradio_user, run_users
+    from load import PAGE_VALUES, gradio_plan, gradio_user, run_users
     from paced_server import running
 
     with running() as paced_url:
@@ -85,12 +85,12 @@ async def burst(args, out: str) -> None:
         try:
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
             async with httpx.AsyncClient(limits=limits, timeout=120) as http:
-                plan = await gradio_plan(http, app.url, {"provider": "openai", "model": "paced", "chat-message": {"text": QUESTION, "files": []}})
+                plan = await gradio_plan(http, app.url, PAGE_VALUES)
                 visitor = functools.partial(gradio_user, http, plan)
                 if args.turns:  # a long chat: the page's chat holds that many turns when it asks
                     from scenarios import long_chat_user, long_history
 
-                    visitor = long_chat_user(http, plan, long_history(args.turns - 1), [])
+                    visitor = long_chat_user(http, plan, long_history(args.turns - 1))
                 await run_users("warm-up", 2, visitor)
                 loop = asyncio.get_running_loop()
                 pid = app.process.pid

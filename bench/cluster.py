@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 from procs import App, free_port
 
-from load import QUESTION, GradioPlan, gradio_plan
+from load import PAGE_VALUES, GradioPlan, gradio_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -166,8 +166,7 @@ async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], N
 async def page_plan(url: str) -> GradioPlan:
     """What a visitor's page sends, asking the paced model (the env the cluster is given)."""
     async with httpx.AsyncClient(timeout=30) as probe:
-        return await gradio_plan(probe, url, {"provider": "openai", "model": "paced",
-                                              "chat-message": {"text": QUESTION, "files": []}})
+        return await gradio_plan(probe, url, PAGE_VALUES)
 
 
 @contextlib.asynccontextmanager

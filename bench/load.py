@@ -22,6 +22,8 @@ from httpx_sse import aconnect_sse
 
 TOKEN = re.compile(rb"tok(\d+) ")
 QUESTION = "Hello, please answer."
+PAGE_VALUES = {"provider": "openai", "model": "paced", "chat-message": {"text": QUESTION, "files": []}}
+"""What Causerie's page holds, by elem_id, when a visitor asks the paced model (gradio_plan)."""
 
 
 @dataclass
@@ -216,9 +218,7 @@ async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan, go: asyncio.Eve
         started = time.perf_counter()
         for fn_index, data in plan.quick_steps:
             await _predict(http, plan, session, fn_index, data)
-        status, body = await post_json(plan.url, "gradio_api/queue/join", {
-            "data": chat_data, "fn_index": plan.chat_fn, "session_hash": session, "event_data": None,
-            "trigger_id": plan.trigger_id})
+        status, body = await join(plan, session, plan.chat_fn, chat_data, plan.trigger_id)
         if status != 200:
             result.error = f"join HTTP {status}: {body[:100]!r}"
             return result
@@ -263,14 +263,25 @@ async def post_json(url: str, path: str, payload: dict) -> tuple[int, bytes]:
     return int(head.split(b" ", 2)[1]), rest
 
 
+async def join(plan: GradioPlan, session: str, fn_index: int, data: list[Any], trigger_id: int | None) -> tuple[int, bytes]:
+    """Queue one call of a function for this session (Gradio's join); its status and body."""
+    return await post_json(plan.url, "gradio_api/queue/join", {
+        "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": trigger_id})
+
+
+async def _data_stream(url: str, session: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """The session's queue data stream (Server-Sent Events), opened."""
+    return await _send(url, f"GET /gradio_api/queue/data?session_hash={session}",
+                       "Accept: text/event-stream\r\nConnection: close\r\n")
+
+
 async def read_data_stream(url: str, session: str, seen: set[int], result: UserResult, started: float) -> None:
     """Read the session's queue data stream with bare asyncio streams, only looking for token
     markers and the end message: at 100 users, httpx plus an SSE decoder plus JSON for every
     message made the generator the busiest process on the machine, and distorted what it timed.
     Markers are never cut by HTTP chunk framing (a message is one chunk); a short tail is kept
     across reads in case a read ends inside one."""
-    reader, writer = await _send(url, f"GET /gradio_api/queue/data?session_hash={session}",
-                                 "Accept: text/event-stream\r\nConnection: close\r\n")
+    reader, writer = await _data_stream(url, session)
     tail = b""
     try:
         while True:
@@ -294,8 +305,7 @@ async def read_data_stream(url: str, session: str, seen: set[int], result: UserR
 async def completed_output(url: str, session: str) -> list[Any]:
     """Read the session's data stream to the end of its event; the outputs its last message
     carries (whole values, not diffs)."""
-    reader, writer = await _send(url, f"GET /gradio_api/queue/data?session_hash={session}",
-                                 "Accept: text/event-stream\r\nConnection: close\r\n")
+    reader, writer = await _data_stream(url, session)
     buffer = b""
     try:
         while b'"process_completed"' not in buffer:

@@ -57,10 +57,10 @@ class App:
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
         self.startup_s = self.wait_ready() if wait else None
 
-    def wait_ready(self, timeout: float = 60) -> float:
+    def wait_ready(self) -> float:
         """Until the app answers 200 (seconds since it was started); raises, with the end of its
-        log, if it exits first."""
-        deadline = time.perf_counter() + timeout
+        log, if it exits first or takes more than a minute."""
+        deadline = time.perf_counter() + 60
         while time.perf_counter() < deadline:
             if self.process.poll() is not None:
                 self.log.seek(0)
@@ -74,13 +74,9 @@ class App:
         raise RuntimeError(f"{self.name} did not start")
 
     def stop(self) -> None:
-        stop_process(self.process)
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from procs import App, cpu_seconds, memory_mb  # noqa: E402
 from scenarios import long_chat, open_loop, two_processes  # noqa: E402
 
-from load import QUESTION, direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
+from load import PAGE_VALUES, direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
 from paced_server import running  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,8 +61,7 @@ async def measure_against(paced_url: str, args) -> dict:
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
         async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(120, connect=10)) as http:
             plans = {
-                "causerie": await gradio_plan(http, apps["causerie"].url,
-                                              {"provider": "openai", "model": "paced", "chat-message": {"text": QUESTION, "files": []}}),
+                "causerie": await gradio_plan(http, apps["causerie"].url, PAGE_VALUES),
                 "load_chat": await gradio_plan(http, apps["load_chat"].url, {}),
             }
             sdk_user = sdk_user_factory(paced_url)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import statistics
 import sys
 import time
@@ -27,7 +28,7 @@ import orjson
 from procs import cpu_seconds, memory_mb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # causerie, for the page's chat mark
-from load import QUESTION, GradioPlan, RunResult, UserResult, completed_output, gradio_user, post_json, run_users
+from load import QUESTION, GradioPlan, RunResult, UserResult, completed_output, gradio_user, join, run_users
 
 TURN_WORDS = ("The sky looks blue because air scatters short wavelengths of sunlight more than long ones; "
               "the effect is named after Lord Rayleigh, who worked out its dependence on wavelength. ") * 16
@@ -58,8 +59,7 @@ async def asked_with_history(plan: GradioPlan, session: str, history: list[dict[
     data[inputs.index("conversation-id")] = noted
     data[inputs.index("chatbot")] = [*history, {"role": "user", "content": [{"type": "text", "text": QUESTION}],
                                                 "metadata": None, "options": None}]
-    status, body = await post_json(plan.url, "gradio_api/queue/join", {
-        "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": None})
+    status, body = await join(plan, session, fn_index, data, None)
     if status != 200:
         raise RuntimeError(f"join HTTP {status}: {body[:100]!r}")
     return (await completed_output(plan.url, session))[0]
@@ -70,16 +70,18 @@ READING_S = 2.0
 
 
 def long_chat_user(http: httpx.AsyncClient, plan: GradioPlan, history: list[dict[str, Any]],
-                   sizes: list[int]) -> Callable[[asyncio.Event], Awaitable[UserResult]]:
+                   sizes: list[int] | None = None) -> Callable[[asyncio.Event], Awaitable[UserResult]]:
     """A visitor whose chat has `history` and one more turn in it when the go comes: the page
     opens, asks once with that history (the turn that makes it), and at the go asks again as the
-    page does, with the mark of its chat (render.chat_mark). The chat's size goes into `sizes`."""
+    page does, with the mark of its chat (render.chat_mark). The chat's size goes into `sizes`, if
+    given."""
     from causerie.ui.render import chat_mark
 
     async def prepare(session: str, given: dict[str, Any]) -> list[Any]:
         noted = given.get("conversation-id")  # the conversation on screen, as the page opened
         chat = await asked_with_history(plan, session, history, noted)
-        sizes.append(len(orjson.dumps(chat)))
+        if sizes is not None:
+            sizes.append(len(orjson.dumps(chat)))
         await asyncio.sleep(READING_S)  # the person reads the answer before asking again
         data = list(plan.chat_data)
         data[plan.chat_inputs.index("chat-mark")] = chat_mark(chat)
@@ -107,7 +109,7 @@ async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, pid: int,
     open, before the go."""
     sizes: list[int] = []
     history = long_history(turns - 1)
-    visitors = {"fresh": lambda go: gradio_user(http, plan, go), "long": long_chat_user(http, plan, history, sizes)}
+    visitors = {"fresh": functools.partial(gradio_user, http, plan), "long": long_chat_user(http, plan, history, sizes)}
     measured: dict[str, list[tuple[float, float | None, int, float]]] = {"fresh": [], "long": []}
     for _ in range(rounds):
         for name, visitor in visitors.items():
