@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
@@ -36,8 +37,10 @@ from .reading import ChatRequest, Timeouts
 
 __all__ = ["ChatClient", "ChatRequest", "RetryPolicy", "tls_context"]
 
-# When a model rejects a parameter, what to send instead (None: just drop it).
-_REPLACEMENTS = {"max_tokens": "max_completion_tokens"}
+# When a model rejects a parameter, what to send instead (None: just drop it). The token bound is
+# never dropped while the other name may be taken: it is what caps the owner's bill.
+_REPLACEMENTS = {"max_tokens": "max_completion_tokens", "max_completion_tokens": "max_tokens"}
+_TOKEN_FIELDS = ("max_tokens", "max_completion_tokens")
 # Models whose rejected parameters are remembered, at most (per endpoint and model).
 _REMEMBERED_MODELS = 1024
 @dataclass
@@ -129,7 +132,7 @@ class ChatClient:
         """A model that does not take `param` at this endpoint: later requests leave it out (or
         send its replacement, when the provider names one)."""
         replacement = _REPLACEMENTS.get(param)
-        if replacement and replacement not in message:
+        if replacement and replacement not in message and param != "max_completion_tokens":
             replacement = None
         key = (request.endpoint.base_url, request.model)
         if key not in self._unsupported and len(self._unsupported) >= _REMEMBERED_MODELS:
@@ -143,7 +146,7 @@ class ChatClient:
             body["stream_options"] = {"include_usage": True}
         for name, value in request.params.items():
             if value is not None and value != "":
-                body[name] = value
+                body[provider.max_tokens_field if name == "max_tokens" else name] = value
         for name, replacement in self._unsupported.get((request.endpoint.base_url, request.model), {}).items():
             if name in body:
                 value = body.pop(name)
@@ -189,10 +192,11 @@ class ChatClient:
         label = request.endpoint.provider.label
         started = asyncio.get_running_loop().time()
         retries = 0
-        dropped = False
+        dropped = lowered = False
+        body = self.build_body(request)
         while True:
             outcome: _Opened | Verdict | None = None
-            async with aclosing(self._attempt(request, self.build_body(request), started)) as attempt:
+            async with aclosing(self._attempt(request, body, started)) as attempt:
                 async for item in attempt:
                     if type(item) is Status:
                         yield item
@@ -209,6 +213,11 @@ class ChatClient:
             if outcome.unsupported and not dropped:
                 dropped = True  # once: a second rejected parameter is reported, not looped on
                 self._remember_unsupported(request, outcome.unsupported, outcome.failure.params["detail"])
+                body = self.build_body(request)
+                continue
+            if not lowered and (most := _largest_allowed(outcome, body)) is not None:
+                lowered = True  # once: "at most 4096 tokens" answered by asking for 4096
+                body = {**body, outcome.failure.params["param"]: most}
                 continue
             if outcome.retryable and retries < self.retry.max_retries:
                 wait = self._backoff(retries, outcome.retry_after)
@@ -306,3 +315,16 @@ class ChatClient:
         return Failure("connect", {"provider": p.label, "base_url": endpoint.base_url, "why": why,
                                    "seconds": self.timeout.connect, "base_url_env": p.base_url_env, **extra})
 
+
+
+def _largest_allowed(outcome: Verdict, body: dict[str, Any]) -> int | None:
+    """The most tokens a model takes, when it refused the token bound we sent as too large and said
+    its own ("max_tokens must be less than or equal to 4096"): asking for that instead keeps the
+    answer bounded (MAX_TOKENS_CAP is sent on every answer the owner pays for)."""
+    failure = outcome.failure
+    param = failure.params.get("param")
+    if failure.kind != "invalid_value" or param not in _TOKEN_FIELDS or not isinstance(body.get(param), int):
+        return None
+    numbers = [int(n) for n in re.findall(r"(?<![\w.])(\d{2,9})(?![\w.])", str(failure.params.get("detail") or ""))]
+    allowed = [n for n in numbers if 0 < n < body[param]]
+    return max(allowed) if allowed else None

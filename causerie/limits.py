@@ -129,9 +129,12 @@ class Allowance:
                     return Failure("limited", {"why": "rate", "limit": self.per_minute, "seconds": max(1, round(wait)),
                                                "setting": "RATE_LIMIT_PER_MINUTE"})
         if self.tokens_per_hour and owner_pays:
+            if reserve > self.tokens_per_hour:  # no wait would ever make room for it
+                return Failure("limited", {"why": "tokens_one", "limit": self.tokens_per_hour, "needed": reserve,
+                                           "setting": "TOKENS_PER_HOUR"})
             for name in names:
                 spent, wait = self._tokens.total(name, now)
-                if spent >= self.tokens_per_hour:
+                if spent + reserve > self.tokens_per_hour:  # the prompt and the most it may write must fit
                     return Failure("limited", {"why": "tokens", "limit": self.tokens_per_hour,
                                                "minutes": max(1, round(wait / 60)), "setting": "TOKENS_PER_HOUR"})
         for name in names:

@@ -26,6 +26,10 @@ class Provider:
     """Tried in order against GET /models to pick a default model; else the first listed."""
     usage_in_stream: bool = True
     """Accepts stream_options.include_usage (Mistral answers 422 to it)."""
+    max_tokens_field: str = "max_tokens"
+    """The field that bounds an answer's tokens, reasoning included: OpenAI's reasoning models
+    refuse `max_tokens` and take `max_completion_tokens`, which xAI takes too; Mistral refuses the
+    latter."""
     max_concurrent: int | None = None
     """Requests beyond this wait their turn (a small local server must not thrash)."""
     models_path: str = "/models"
@@ -49,7 +53,7 @@ PROVIDERS: tuple[Provider, ...] = (
         "xai", "xAI (Grok)", "https://api.x.ai/v1", "XAI_API_KEY", "XAI_BASE_URL",
         # (grok-4-0709, grok-4-fast-*, grok-4-1-fast-*, grok-code-fast-1 and grok-3 were retired on 2026-05-15.)
         preferred_models=("grok-4.3", "grok-4.5", "grok-4.6", "grok-4.7", "grok-3-mini"),
-        completion_excludes_reasoning=True, models_path="/language-models",
+        completion_excludes_reasoning=True, models_path="/language-models", max_tokens_field="max_completion_tokens",
         prices_in_models_list=True, docs_url="https://console.x.ai",
         responses_tools=("web_search", "x_search", "code_execution"), conversation_header="x-grok-conv-id",
         encrypted_reasoning=True,
@@ -58,6 +62,7 @@ PROVIDERS: tuple[Provider, ...] = (
         "openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_API_KEY", "OPENAI_BASE_URL",
         preferred_models=("gpt-5-mini", "gpt-4.1-mini", "gpt-4o-mini"),
         docs_url="https://platform.openai.com/api-keys", responses_tools=("web_search",),
+        max_tokens_field="max_completion_tokens",
     ),
     Provider(
         "groq", "Groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", "GROQ_BASE_URL",

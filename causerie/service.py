@@ -229,13 +229,16 @@ class ChatService:
         if type(endpoint) is Failure:
             return endpoint
         body = options.params.to_body()
-        # The cap is not sent when the person set no max_tokens (a model that writes less would
-        # refuse it): the answer is stopped there instead (stream_answer).
+        # When the owner pays, the cap is always sent (in the provider's own field, client.py): a
+        # reasoning model that hides its thinking would otherwise run unbounded. A model that takes
+        # fewer tokens says so and is asked for its own most instead (client._largest_allowed).
         cap = public.max_tokens_cap if endpoint.owner_pays else 0
         if cap and body.get("max_tokens", 0) > cap:
             return Failure("invalid_value", {"why": "at_most", "param": "max_tokens", "maximum": cap,
                                              "value": body["max_tokens"], "setting": "MAX_TOKENS_CAP"})
-        answer_tokens = body.get("max_tokens") or cap
+        if cap:
+            body["max_tokens"] = body.get("max_tokens") or cap
+        answer_tokens = body.get("max_tokens") or 0
         # Reserved on what is known before reading the files (their size on disk), set right after.
         files = self.attachments.size_on_disk(ref for turn in turns for ref in turn.get("files") or ())
         reserve = (sum(len(t["content"]) for t in turns) + files) // CHARS_PER_TOKEN + answer_tokens
@@ -355,7 +358,9 @@ class ChatService:
             if prepared.left_out:
                 yield Notice("trimmed", {"count": prepared.left_out, "limit": self.settings.public.max_context_chars})
             priced, kept = prepared.info.priced, record.answer
-            most_chars = prepared.cap * CHARS_PER_TOKEN
+            # A backstop for a server that ignores the cap it was sent: a margin over the cap, so
+            # that a provider that honours it ends the answer itself, at its own count.
+            most_chars = prepared.cap * CHARS_PER_TOKEN * 3 // 2
             self.active_streams += 1
             try:
                 # Server-side tools go through the provider's Responses API; plain chat through the
@@ -370,7 +375,7 @@ class ChatService:
                                 record.first_token = time.perf_counter()
                             if kept is not None and kind is TextDelta:
                                 kept.append(event.text)
-                            if most_chars and spent_chars > most_chars:  # MAX_TOKENS_CAP, not sent upstream
+                            if most_chars and spent_chars > most_chars:  # MAX_TOKENS_CAP, ignored upstream
                                 # Cut at the cap: one event may hold many tokens (reading.read_events).
                                 event = replace(event, text=event.text[:len(event.text) - (spent_chars - most_chars)])
                                 if kept is not None and kind is TextDelta:

@@ -82,6 +82,10 @@ FAILURES_EN: dict[str, str] = {
                     "(RATE_LIMIT_PER_MINUTE). Try again in {seconds} s.",
     "limited.tokens": "You have used this server's allowance of {limit:,} tokens an hour (TOKENS_PER_HOUR). "
                       "Try again in about {minutes} min, or use your own API key (under \"Your API key\").",
+    "limited.tokens_one": "This question needs about {needed:,} tokens (the conversation sent and the longest "
+                          "answer allowed), more than this server's allowance of {limit:,} tokens an hour "
+                          "(TOKENS_PER_HOUR). Start a new chat, attach less, set a lower Max tokens, or use your "
+                          "own API key (under \"Your API key\").",
     "endpoint_refused.custom_off": "This server does not send questions to a base URL chosen by its visitors "
                                    "(its owner can allow it with ALLOW_CUSTOM_ENDPOINTS=1). Clear the Base URL "
                                    "box to use {provider}'s own address.",
@@ -96,8 +100,8 @@ FAILURES_EN: dict[str, str] = {
     "tool.unknown": "There is no tool {tool!r}; the tools are {known}.",
     "tool.unavailable": "{provider} does not offer {tool} with {model} (it offers: {offered}). Turn Search off, or "
                         "pick a provider or model that has it.",
-    "tool.custom_endpoint": "Search ({tool}) goes to {provider}'s own address only, not to a base URL given here. "
-                            "Clear the Base URL box, or turn Search off.",
+    "tool.custom_endpoint": "On this public server, search ({tool}) goes to {provider}'s own address only, not to a "
+                            "base URL given by a visitor. Clear the Base URL box, or turn Search off.",
     "attachment.type": "{name} was not attached: files of this type ({kind}) are not supported. Attach images (jpg, "
                        "png, webp), text files (txt, md, csv, json, code) or PDFs.",
     "attachment.size": "{name} was not attached: it is {size_mb:.1f} MB, and at most {limit_mb:g} MB is read per file "

@@ -74,6 +74,10 @@ FAILURES_FR: dict[str, str] = {
     "limited.tokens": "Vous avez utilisé le quota de ce serveur, {limit:,} tokens par heure (TOKENS_PER_HOUR). "
                       "Réessayez dans environ {minutes} min, ou utilisez votre propre clé d'API (sous « Votre clé "
                       "d'API »).",
+    "limited.tokens_one": "Cette question demande environ {needed:,} tokens (la conversation envoyée et la plus "
+                          "longue réponse permise), plus que le quota de ce serveur, {limit:,} tokens par heure "
+                          "(TOKENS_PER_HOUR). Commencez une nouvelle conversation, joignez moins de fichiers, "
+                          "baissez « Nombre maximal de tokens » ou utilisez votre propre clé d'API (sous « Votre clé d'API »).",
     "endpoint_refused.custom_off": "Ce serveur n'envoie pas de questions à une URL de base choisie par ses visiteurs "
                                    "(son propriétaire peut le permettre avec ALLOW_CUSTOM_ENDPOINTS=1). Videz la case "
                                    "URL de base pour utiliser l'adresse de {provider}.",
@@ -87,8 +91,9 @@ FAILURES_FR: dict[str, str] = {
     "tool.unknown": "Il n'y a pas d'outil « {tool} » ; les outils sont {known}.",
     "tool.unavailable": "{provider} n'offre pas {tool} avec {model} (il offre : {offered}). Désactivez la recherche, "
                         "ou choisissez un fournisseur ou un modèle qui l'a.",
-    "tool.custom_endpoint": "La recherche ({tool}) ne va qu'à l'adresse de {provider}, pas à une URL de base donnée "
-                            "ici. Videz la case URL de base, ou désactivez la recherche.",
+    "tool.custom_endpoint": "Sur ce serveur public, la recherche ({tool}) ne va qu'à l'adresse de {provider}, pas à "
+                            "une URL de base donnée par un visiteur. Videz la case URL de base, ou désactivez la "
+                            "recherche.",
     "no_model": "{provider} ne liste aucun modèle pour l'instant. Tapez un identifiant de modèle dans la case Modèle.",
     "attachment.type": "{name} n'a pas été joint : les fichiers de ce type ({kind}) ne sont pas pris en charge. "
                        "Joignez des images (jpg, png, webp), des fichiers texte (txt, md, csv, json, code) ou des PDF.",

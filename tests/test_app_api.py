@@ -28,7 +28,7 @@ def test_chat_passes_history_system_prompt_model_and_parameters(app, api, script
     result = api.predict("Now", history, "Be terse.", "openai", "model-b", 0.4, 50, api_name="/chat")
     assert result == "Hello there!"
     body = scripted.requests[-1]["body"]
-    assert body["model"] == "model-b" and body["temperature"] == 0.4 and body["max_tokens"] == 50
+    assert body["model"] == "model-b" and body["temperature"] == 0.4 and body["max_completion_tokens"] == 50
     assert body["messages"] == [
         {"role": "system", "content": "Be terse."}, *history, {"role": "user", "content": "Now"}]
 

@@ -95,6 +95,25 @@ def test_in_public_mode_custom_endpoints_are_off_unless_allowed(scripted, visito
     assert failure_of(ask(service, ChatOptions("openai", "m", base_url=scripted.base_url + "/"))) is None
 
 
+@pytest.mark.parametrize("public", [False, True])
+def test_search_goes_where_the_chat_goes(scripted, visitor_server, public):
+    """As the README says: on one's own machine a base URL given in the page is used for search too
+    (without the server's key); in public mode a visitor's base URL is refused for search by name,
+    before anything is sent."""
+    service = service_for({"XAI_API_KEY": SERVER_KEY, "XAI_BASE_URL": scripted.base_url, "PUBLIC_MODE": "1" if public else "0",
+                           "ALLOW_CUSTOM_ENDPOINTS": "1", "ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/32"})
+    visitor_server.queue(Reply.responses_fixture("xai-responses-text"))
+    events = ask(service, ChatOptions("xai", "grok-4.3", base_url=visitor_server.base_url, api_key=VISITOR_KEY,
+                                      tools=("web_search",)))
+    assert not scripted.requests
+    if public:
+        failure = failure_of(events)
+        assert failure.kind == "tool" and "public server" in failure.message and not visitor_server.requests
+    else:
+        assert failure_of(events) is None and visitor_server.requests[-1]["path"].endswith("/responses")
+        assert visitor_server.requests[-1]["headers"]["authorization"] == f"Bearer {VISITOR_KEY}"
+
+
 def test_a_provider_without_a_server_key_is_usable_with_the_visitors_key(scripted):
     service = service_for({"XAI_BASE_URL": scripted.base_url, "REQUIRE_USER_KEY": "1", "XAI_API_KEY": SERVER_KEY})
     assert service.settings.keys == {}  # REQUIRE_USER_KEY: the server's keys are not even loaded
@@ -245,21 +264,54 @@ def test_the_oldest_turns_are_left_out_and_the_person_told(scripted):
 
 @pytest.mark.parametrize("owner_key", [SERVER_KEY, None])
 def test_max_tokens_is_capped_when_the_owner_pays(scripted, owner_key):
-    """With the server's key, or on the owner's own keyless server. The cap is not sent (a model
-    that writes less would refuse it): an answer that runs past it is stopped there."""
+    """With the server's key, or on the owner's own keyless server, the cap is always sent, in the
+    field the provider takes (OpenAI: max_completion_tokens, which bounds reasoning too); a
+    server that ignores it is stopped by a backstop a little past it."""
     env = {"OPENAI_BASE_URL": scripted.base_url, "MAX_TOKENS_CAP": "5", **({"OPENAI_API_KEY": owner_key} if owner_key else {})}
     service = service_for(env)
     scripted.queue(Reply(chunks=text_stream(*["word "] * 40), delay=0.01))
     events = ask(service, ChatOptions("openai", "m"))
-    assert "max_tokens" not in scripted.requests[-1]["body"]
+    sent = scripted.requests[-1]["body"]
+    assert sent["max_completion_tokens"] == 5 and "max_tokens" not in sent
     text = "".join(e.text for e in events if type(e).__name__ == "TextDelta")
-    assert text == "word " * 4 and scripted.settled_outcome() == "disconnected"  # cut at 5 tokens' characters; upstream closed at once
+    assert text == "word " * 6 and scripted.settled_outcome() == "disconnected"  # ignored: cut at 1.5 × 5 tokens' characters
     assert any(type(e) is Notice and e.kind == "capped" and "MAX_TOKENS_CAP" in e.message for e in events)
     assert events[-1] == Finish("length")
     failure = failure_of(ask(service, ChatOptions("openai", "m", params=GenerationParams(max_tokens=4000))))
     assert failure.kind == "invalid_value" and "at most 5" in failure.message and "MAX_TOKENS_CAP" in failure.message
     ask(service, ChatOptions("openai", "m", params=GenerationParams(max_tokens=3)))
-    assert scripted.requests[-1]["body"]["max_tokens"] == 3
+    assert scripted.requests[-1]["body"]["max_completion_tokens"] == 3
+
+
+def test_a_hidden_reasoning_answer_is_bounded_by_the_cap_sent(scripted):
+    """A reasoning model that streams no thinking wrote 50,002 tokens against a cap of 50, since
+    nothing was sent upstream: now the provider is told, in its own field, on both wires."""
+    for provider, field in (("xai", "max_completion_tokens"), ("mistral", "max_tokens"), ("groq", "max_tokens")):
+        env = {f"{provider.upper()}_API_KEY": SERVER_KEY, f"{provider.upper()}_BASE_URL": scripted.base_url,
+               "MAX_TOKENS_CAP": "50"}
+        ask(service_for(env), ChatOptions(provider, "m"))
+        sent = scripted.requests[-1]["body"]
+        assert sent[field] == 50 and len({"max_tokens", "max_completion_tokens"} & set(sent)) == 1, provider
+    scripted.queue(Reply.responses_fixture("xai-responses-text"))
+    env = {"XAI_API_KEY": SERVER_KEY, "XAI_BASE_URL": scripted.base_url, "MAX_TOKENS_CAP": "50"}
+    ask(service_for(env), ChatOptions("xai", "grok-4.3", tools=("web_search",)))
+    assert scripted.requests[-1]["body"]["max_output_tokens"] == 50
+
+
+def test_a_model_that_takes_fewer_tokens_is_asked_for_its_most(scripted):
+    """The cap goes on every answer the owner pays for, so a model whose most is below it must not
+    fail: it said its own most, and is asked again with it, once."""
+    service = service_for({"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": SERVER_KEY, "MAX_TOKENS_CAP": "8192"})
+    scripted.queue(Reply.error(400, {"error": {"message": "max_completion_tokens must be less than or equal to 4096, "
+                                                          "the maximum value for this model"}}))
+    events = ask(service, ChatOptions("openai", "m"))
+    assert failure_of(events) is None and events[-1] == Finish("stop")
+    assert [r["body"]["max_completion_tokens"] for r in scripted.requests] == [8192, 4096]
+    # A compatible server that does not know max_completion_tokens gets max_tokens, never nothing.
+    scripted.reset()
+    scripted.queue(Reply.error(400, {"error": {"message": "Unrecognized request argument supplied: max_completion_tokens"}}))
+    assert failure_of(ask(service, ChatOptions("openai", "older"))) is None
+    assert scripted.requests[-1]["body"]["max_tokens"] == 8192 and "max_completion_tokens" not in scripted.requests[-1]["body"]
 
 
 def test_the_cap_cuts_inside_a_piece_that_holds_many_tokens(scripted):
@@ -268,7 +320,7 @@ def test_the_cap_cuts_inside_a_piece_that_holds_many_tokens(scripted):
     service = service_for({"OPENAI_BASE_URL": scripted.base_url, "MAX_TOKENS_CAP": "5"})
     scripted.queue(Reply(chunks=text_stream(*["word "] * 40)))  # all at once
     events = ask(service, ChatOptions("openai", "m"))
-    assert "".join(e.text for e in events if type(e).__name__ == "TextDelta") == "word " * 4
+    assert "".join(e.text for e in events if type(e).__name__ == "TextDelta") == "word " * 6
     assert events[-1] == Finish("length")
 
 
@@ -276,7 +328,7 @@ def test_a_visitors_own_key_is_not_capped(scripted):
     service = service_for({"OPENAI_BASE_URL": scripted.base_url, "MAX_TOKENS_CAP": "5"})
     scripted.queue(Reply(chunks=text_stream(*["word "] * 40)))
     events = ask(service, ChatOptions("openai", "m", api_key=VISITOR_KEY, params=GenerationParams(max_tokens=4000)))
-    assert scripted.requests[-1]["body"]["max_tokens"] == 4000  # their own key, their own money
+    assert scripted.requests[-1]["body"]["max_completion_tokens"] == 4000  # their own key, their own money
     assert events[-1] == Finish("stop")
 
 
@@ -304,11 +356,28 @@ def test_tokens_are_reserved_when_an_answer_starts():
     allowance = Allowance(per_minute=0, tokens_per_hour=1000)
     me = Visitor(session="s")
     assert allowance.admit(me, owner_pays=True, reserve=600) is None
-    assert allowance.admit(me, owner_pays=True, reserve=600) is None  # 600 of 1000 spent so far
-    assert allowance.admit(me, owner_pays=True, reserve=100).kind == "limited"  # 1200 reserved
-    allowance.settle(me, 600, 0)  # an answer that failed before it began cost nothing
+    assert allowance.admit(me, owner_pays=True, reserve=300) is None  # 900 of 1000 set aside
+    assert allowance.admit(me, owner_pays=True, reserve=200).kind == "limited"  # would not fit
+    allowance.settle(me, 300, 0)  # an answer that failed before it began cost nothing
     allowance.settle(me, 600, 150)
-    assert allowance.admit(me, owner_pays=True, reserve=100) is None
+    assert allowance.admit(me, owner_pays=True, reserve=800) is None  # 150 + 800
+
+
+def test_a_question_larger_than_the_budget_is_refused_before_it_is_sent(scripted):
+    """A 37,500-token prompt passed a 1,000-token budget: what was left was checked, not what the
+    answer would take. Now the prompt and the cap must fit, and a question that never could is
+    told so (no "try again in…")."""
+    service = service_for({"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": SERVER_KEY,
+                           "TOKENS_PER_HOUR": "1000", "MAX_TOKENS_CAP": "100", "MAX_CONTEXT_CHARS": "0"})
+    failure = failure_of(ask(service, ChatOptions("openai", "m"), [{"role": "user", "content": "x" * 150_000}],
+                             visitor=Visitor(session="s")))
+    assert failure.kind == "limited" and "37,600 tokens" in failure.message and "TOKENS_PER_HOUR" in failure.message
+    assert not scripted.requests
+    me = Visitor(session="t")
+    assert failure_of(ask(service, ChatOptions("openai", "m"), [{"role": "user", "content": "x" * 2400}], visitor=me)) is None
+    failure = failure_of(ask(service, ChatOptions("openai", "m"), [{"role": "user", "content": "x" * 1600}], visitor=me))
+    assert failure.kind == "limited" and "try again in" in failure.message.lower()  # 700 + 500 > 1000
+    assert len(scripted.requests) == 1
 
 
 def test_tokens_per_hour_count_what_the_server_pays_for(scripted):

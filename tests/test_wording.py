@@ -88,7 +88,7 @@ def test_french_numbers_footer_and_totals():
 
 SAMPLES = {"status": 404, "seconds": 12.5, "attempt": 1, "max_retries": 3, "minimum": 0, "maximum": 2, "value": 9,
            "chars": 31234, "limit": 30000, "count": 2, "size_mb": 12.34, "limit_mb": 10, "width": 9000, "height": 9000,
-           "limit_mp": 50, "minutes": 5, "ahead": 1, "position": 3, "kept": 2, "size": 1.5, "mb": 2, "max": 200, "rate": 42}
+           "limit_mp": 50, "minutes": 5, "needed": 37600, "ahead": 1, "position": 3, "kept": 2, "size": 1.5, "mb": 2, "max": 200, "rate": 42}
 
 
 CODES = {"reason": "loopback", "problem": "not_text", "how": None, "key_hint": None}
