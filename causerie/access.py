@@ -77,6 +77,7 @@ def choose_endpoint(settings: Settings, provider: Provider, options: ChatOptions
         return Endpoint(provider, base_url, None, key_from="none", owner_pays=True)
     if takes_visitor_key(provider):
         owner_can_set = not (settings.public.public or settings.public.require_user_key)
-        return Failure("not_ready", {"why": "needs_key", "provider": provider.label, "docs_url": provider.docs_url,
+        return Failure("not_ready", {"why": "needs_key_api" if options.via_api else "needs_key",
+                                     "provider": provider.label, "docs_url": provider.docs_url,
                                      "key_env": provider.key_env if owner_can_set else None})
     return Failure("not_ready", {"why": "not_set_up", "provider": provider.label, **setup_params(provider)})

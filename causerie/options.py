@@ -14,13 +14,21 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .conversation import text_of_parts
 from .events import Failure
 
 TEMPERATURE_RANGE = (0.0, 2.0)
 TOP_P_RANGE = (0.0, 1.0)
+MAX_TOKENS_LIMIT = 10_000_000  # more than any model writes in one answer; beyond it is a mistake
 ROLES = ("user", "assistant", "system")
+# Lengths beyond which a value is a mistake or an attack, not a setting (a 100 KB model id was sent
+# upstream and echoed whole).
+MAX_NAME_CHARS = 256       # a provider or model id
+MAX_KEY_CHARS = 1024       # an API key (JWT-shaped tokens run to about a thousand)
+MAX_URL_CHARS = 2048
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class InvalidOptions(ValueError):
@@ -65,6 +73,8 @@ class ChatOptions:
     conversation_id: str | None = None
     """Sent to providers that cache prompts by conversation (xAI), so a long chat's repeated
     beginning costs less."""
+    via_api: bool = False
+    """Asked through the API, not the page: what to do about a missing key is said in its terms."""
 
 
 TOOLS = ("web_search", "x_search", "code_execution")
@@ -133,6 +143,66 @@ def _wrong(argument: str, expected: str, got: Any) -> InvalidOptions:
     return InvalidOptions(Failure("bad_argument", {"argument": argument, "expected": expected, "got": shown[:80]}))
 
 
+def sendable(name: str, value: str) -> str:
+    """Text as it is, if it can be sent: a lone UTF-16 surrogate (a broken character some pastes
+    carry) cannot be encoded in a request or shown on a page, and is refused by name here, at the
+    edge, rather than failing somewhere later."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidOptions(Failure("bad_text", {"argument": name, "position": exc.start + 1})) from None
+    return value
+
+
+def checked_id(name: str, value: Any, limit: int = MAX_NAME_CHARS) -> str | None:
+    """A provider or model id: a string of at most `limit` characters, without spaces or control
+    characters (it goes into a request, and may be shown)."""
+    text = stripped(name, value)
+    if text is None:
+        return None
+    sendable(name, text)
+    if len(text) > limit or _CONTROL.search(text) or any(c.isspace() for c in text):
+        raise _wrong(name, f"an id of at most {limit} characters, without spaces or control characters",
+                     text[:40] + ("…" if len(text) > 40 else ""))
+    return text
+
+
+def api_key_value(value: Any) -> str | None:
+    """A key as it goes into an Authorization header: visible ASCII only, bounded. Never echoed."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _wrong("api_key", "a string or null", "a value of type " + type(value).__name__)
+    key = value.strip()
+    if not key:
+        return None
+    if len(key) > MAX_KEY_CHARS or not all("!" <= c <= "~" for c in key):
+        raise InvalidOptions(Failure("bad_argument", {
+            "argument": "api_key", "got": "a key with a space, a line break or another character no key has"
+            if len(key) <= MAX_KEY_CHARS else f"{len(key):,} characters",
+            "expected": f"a key as the provider gave it (visible ASCII characters, at most {MAX_KEY_CHARS})"}))
+    return key
+
+
+def base_url_value(value: Any) -> str | None:
+    """An http(s) address that parses, with a host and a valid port, bounded and without spaces."""
+    url = stripped("base_url", value)
+    if url is None:
+        return None
+    sendable("base_url", url)
+    expected = f"an http:// or https:// address of at most {MAX_URL_CHARS} characters"
+    if len(url) > MAX_URL_CHARS or _CONTROL.search(url) or any(c.isspace() for c in url):
+        raise _wrong("base_url", expected, url[:80])
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port out of range or not a number raises here)
+    except ValueError as exc:
+        raise _wrong("base_url", f"{expected} ({exc})", url[:80]) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _wrong("base_url", expected, url[:80])
+    return url
+
+
 def _unset(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -165,12 +235,14 @@ def _number(name: str, value: Any, low: float, high: float | None = None, *, who
     value = _from_text(value, decimal_comma=not whole)
     if (isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value)
             or (whole and value != int(value))):
-        expected = (f"a whole number of at least {low:g}" if whole else f"a number from {low:g} to {high:g}")
+        expected = (f"a whole number from {low:g} to {high:,}" if whole and high is not None
+                    else f"a whole number of at least {low:g}" if whole else f"a number from {low:g} to {high:g}")
         raise _wrong(name, expected + ", or null for the model's default", value)
     if value < low or (high is not None and value > high):
-        why = "range" if high is not None else "at_least"
-        raise InvalidOptions(Failure("invalid_value", {"why": why, "param": name, "minimum": low,
-                                                       "maximum": high, "value": value}))
+        why = ("range_whole" if whole else "range") if high is not None else "at_least"
+        shown = value if len(str(value)) <= 20 else f"{float(value):.3g}"
+        raise InvalidOptions(Failure("invalid_value", {"why": why, "param": name, "minimum": int(low) if whole else low,
+                                                       "maximum": high, "value": shown}))
     return int(value) if whole else float(value)
 
 
@@ -179,18 +251,18 @@ def optional_text(name: str, value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise _wrong(name, "a string or null", value)
-    return value
+    return sendable(name, value)
 
 
 def generation_params(*, temperature: Any = None, top_p: Any = None, max_tokens: Any = None,
                       reasoning_effort: Any = None) -> GenerationParams:
     """Checked parameters: temperature 0-2, top_p 0-1, max_tokens at least 1. The reasoning
     effort is checked against the model's known levels once the model is known (service.py)."""
-    effort = optional_text("reasoning_effort", reasoning_effort)
+    effort = checked_id("reasoning_effort", reasoning_effort, 64)
     return GenerationParams(
         temperature=_number("temperature", temperature, *TEMPERATURE_RANGE),
         top_p=_number("top_p", top_p, *TOP_P_RANGE),
-        max_tokens=_number("max_tokens", max_tokens, 1, whole=True),
+        max_tokens=_number("max_tokens", max_tokens, 1, MAX_TOKENS_LIMIT, whole=True),
         reasoning_effort=effort.strip() if effort and effort.strip() else None,
     )
 
@@ -201,7 +273,7 @@ def question(value: Any) -> str:
         raise _wrong("message", "a string", value)
     if not value.strip():
         raise _wrong("message", "a question with some text in it", value)
-    return value
+    return sendable("message", value)
 
 
 def plain_history(value: Any) -> list[dict[str, str]]:
@@ -224,6 +296,7 @@ def plain_history(value: Any) -> list[dict[str, str]]:
             content = text if only_text else content
         if not isinstance(content, str):
             raise _wrong(f"{where}.content", "a string or a list of {type: 'text', text} parts", content)
+        sendable(f"{where}.content", content)
         if role != "system":
             turns.append({"role": role, "content": content})
     return turns
@@ -240,16 +313,15 @@ def api_options(*, system_prompt: Any, default_system_prompt: str | None, provid
                 from_date: Any = None, to_date: Any = None) -> ChatOptions:
     """The API's arguments, checked one by one; the first wrong one is refused by name."""
     prompt = optional_text("system_prompt", system_prompt)
-    if api_key is not None and not isinstance(api_key, str):
-        raise _wrong("api_key", "a string or null", "a value of type " + type(api_key).__name__)  # never echoed
     return ChatOptions(
-        provider_id=stripped("provider", provider),
-        model=stripped("model", model),
+        provider_id=checked_id("provider", provider, 64),
+        model=checked_id("model", model),
         system_prompt=default_system_prompt if prompt is None else prompt,
         params=generation_params(temperature=temperature, top_p=top_p, max_tokens=max_tokens,
                                  reasoning_effort=reasoning_effort),
-        api_key=(api_key or "").strip() or None,
-        base_url=stripped("base_url", base_url),
+        api_key=api_key_value(api_key),
+        base_url=base_url_value(base_url),
+        via_api=True,
         tools=checked_tools(tools),
         search=search_options(x_handles, excluded_x_handles, from_date, to_date),
     )

@@ -30,9 +30,12 @@ FAILURES_EN: dict[str, str] = {
                               "Parameters, or leave it empty for the model's default.",
     "invalid_value.range": "{param} must be a number from {minimum:g} to {maximum:g}; got {value}.",
     "invalid_value.at_least": "{param} must be a whole number of at least {minimum}; got {value}.",
+    "invalid_value.range_whole": "{param} must be a whole number from {minimum:,} to {maximum:,}; got {value}.",
     "invalid_value.at_most": "{param} must be at most {maximum:,} on this server ({setting}); got {value}.",
     "invalid_value.choice": "{param} for {model} must be one of {allowed}; got {value!r}.",
     "bad_argument": "The argument {argument!r} must be {expected}; got {got}.",
+    "bad_text": "{argument!r} holds a broken character (an unpaired UTF-16 surrogate, at character {position}), "
+                "which cannot be sent. It often comes with a bad copy and paste: type that part again.",
     "connect.tls": "{provider} at {base_url} could not set up a secure (TLS) connection, so nothing was sent. "
                    "Check the base URL (https or http?).",
     "connect.cert": "{provider} at {base_url} did not show a valid TLS certificate, so nothing was sent. "
@@ -67,6 +70,8 @@ FAILURES_EN: dict[str, str] = {
     "not_ready.not_set_up": "{provider} is not set up: {how}.",
     "not_ready.needs_key": "{provider} needs an API key: paste yours under \"Your API key\" in the settings"
                            "{get_one}{or_set}.",
+    "not_ready.needs_key_api": "{provider} needs an API key: pass yours as the api_key argument (on /chat and "
+                               "/chat_details){get_one}{or_set}.",
     "busy.all": "This server is writing {count} answers already, the most it keeps at once. Try again in a moment.",
     "busy.yours": "{count} of your answers are being written already (in this browser's other conversations or "
                   "tabs), the most at once. Wait for one to end, or stop it.",

@@ -19,9 +19,12 @@ FAILURES_FR: dict[str, str] = {
                               "Paramètres, ou laissez-la vide pour la valeur par défaut du modèle.",
     "invalid_value.range": "{param} doit être un nombre de {minimum:g} à {maximum:g} ; reçu : {value}.",
     "invalid_value.at_least": "{param} doit être un nombre entier d'au moins {minimum} ; reçu : {value}.",
+    "invalid_value.range_whole": "{param} doit être un nombre entier de {minimum:,} à {maximum:,} ; reçu : {value}.",
     "invalid_value.at_most": "{param} vaut au plus {maximum:,} sur ce serveur ({setting}) ; reçu : {value}.",
     "invalid_value.choice": "{param} pour {model} doit être l'une de ces valeurs : {allowed} ; reçu : « {value} ».",
     "bad_argument": "L'argument {argument!r} doit être {expected} ; reçu : {got}.",
+    "bad_text": "{argument!r} contient un caractère cassé (un demi-caractère UTF-16 isolé, au caractère {position}), "
+                "qui ne peut pas être envoyé. Cela vient souvent d'un copier-coller abîmé : retapez ce passage.",
     "connect.tls": "{provider} à {base_url} n'a pas pu établir de connexion sécurisée (TLS) : rien n'a été envoyé. "
                    "Vérifiez l'URL de base (https ou http ?).",
     "connect.cert": "{provider} à {base_url} n'a pas présenté de certificat TLS valide : rien n'a été envoyé. "
@@ -58,6 +61,8 @@ FAILURES_FR: dict[str, str] = {
     "not_ready.not_set_up": "{provider} n'est pas configuré : {how}.",
     "not_ready.needs_key": "{provider} demande une clé d'API : collez la vôtre sous « Votre clé d'API » dans les "
                            "réglages{get_one}{or_set}.",
+    "not_ready.needs_key_api": "{provider} demande une clé d'API : passez la vôtre dans l'argument api_key (de /chat "
+                               "et /chat_details){get_one}{or_set}.",
     "busy.all": "Ce serveur écrit déjà {count} réponses, le maximum qu'il tient à la fois. Réessayez dans un instant.",
     "busy.yours": "Vous avez déjà {count} réponses en cours d'écriture (dans d'autres conversations ou onglets de ce "
                   "navigateur), le maximum à la fois. Attendez qu'une se termine, ou arrêtez-la.",

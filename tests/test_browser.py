@@ -163,3 +163,21 @@ def test_parameters_left_empty_send_nothing_and_a_value_out_of_range_is_refused(
     send(chat, "Now?")
     expect(bot(chat).last).to_contain_text("OpenAI", timeout=5000)
     assert scripted.requests[-1]["body"]["temperature"] == 0.3
+
+
+def test_a_broken_character_is_refused_by_name_and_the_browser_stays_usable(chat, scripted):
+    """A lone UTF-16 surrogate pasted into the box hung the answer with a bare "Error", and every
+    later page of that browser showed "Error" on every control (each load resumed the failed run)."""
+    box = chat.locator("#chat-input textarea")
+    box.evaluate("(el, text) => { el.value = text; el.dispatchEvent(new Event('input', {bubbles: true})); }",
+                 "Bonjour \ud83d le monde")
+    box.press("Enter")
+    expect(chat.locator("#chatbot")).to_contain_text("broken character", timeout=5000)
+    expect(chat.locator("#chatbot")).to_contain_text("at character 9")
+    expect(chat.get_by_test_id("user").last).to_contain_text("Bonjour \ufffd le monde")
+    assert not [r for r in scripted.requests if r["path"] == "/v1/chat/completions"]
+    chat.reload()
+    chat.wait_for_selector("#chat-input textarea")
+    send(chat, "Still there?")
+    expect(chat.locator("#chatbot")).to_contain_text("Hello there!", timeout=15000)
+    expect(chat.locator(".error, [data-testid='toast-body']")).to_have_count(0)

@@ -5,6 +5,7 @@ Each test here failed on the code before the fix it checks."""
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 
 import pytest
@@ -21,7 +22,7 @@ from causerie.settings import load_settings
 from causerie.ui.history import content_text
 from causerie.ui.render import footer_text, render
 
-from conftest import run_async
+from conftest import chat_requests, run_async
 from scripted_server import Reply, delta, sse, text_stream
 from test_client import KEY, answer_of, endpoint, make_client, run, settled
 
@@ -56,7 +57,7 @@ def test_an_unsupported_parameter_is_remembered_per_endpoint_and_model(scripted)
     ({"temperature": 9}, "temperature", "from 0 to 2"),
     ({"temperature": -0.1}, "temperature", "from 0 to 2"),
     ({"top_p": 1.5}, "top_p", "from 0 to 1"),
-    ({"max_tokens": 0}, "max_tokens", "at least 1"),
+    ({"max_tokens": 0}, "max_tokens", "from 1 to 10,000,000"),
 ])
 def test_ranges_are_checked_before_sending(given, name, words):
     with pytest.raises(InvalidOptions) as caught:
@@ -94,6 +95,12 @@ def test_a_reasoning_effort_the_model_does_not_list_is_refused_before_sending(sc
     ({"top_p": 3}, "top_p"),
     ({"provider": 12}, "provider"),
     ({"message": "   "}, "message"),
+    ({"max_tokens": 10**30}, "max_tokens must be a whole number from 1 to 10,000,000"),
+    ({"model": "m" * 100_000}, "'model' must be an id of at most 256"),
+    ({"provider": "p" * 100_000}, "'provider' must be an id of at most 64"),
+    ({"base_url": "http://[::1"}, "'base_url' must be an http:// or https:// address"),
+    ({"base_url": "http://example.com:99999/v1"}, "'base_url' must be"),
+    ({"api_key": "sk-abc\nX-Other: 1"}, "'api_key' must be a key as the provider gave it"),
 ])
 def test_bad_api_arguments_are_refused_by_name_without_calling_the_provider(app, api, scripted, arguments, named):
     call = {"message": "Hi", **arguments}
@@ -101,7 +108,38 @@ def test_bad_api_arguments_are_refused_by_name_without_calling_the_provider(app,
         api.predict(**call, api_name="/chat_details")
     text = str(caught.value)
     assert named in text and "upstream Gradio app" not in text and "Something went wrong" not in text
+    assert len(text) < 400 and "X-Other" not in text  # nothing echoed whole, no key
     assert [r for r in scripted.requests if r["path"] == "/v1/chat/completions"] == []
+
+
+def raw_call(app, name: str, data: list) -> str:
+    """One call through Gradio's plain HTTP pair (POST /call/<name>, then GET its events), with the
+    JSON written by hand: a lone surrogate is sent as JSON escapes it ("\\ud83d"), which
+    gradio_client cannot send."""
+    import httpx
+
+    posted = httpx.post(f"{app.url}gradio_api/call/{name}", content=json.dumps({"data": data}),
+                        headers={"content-type": "application/json"}, timeout=30)
+    return httpx.get(f"{app.url}gradio_api/call/{name}/{posted.json()['event_id']}", timeout=30).text
+
+
+def error_of(events: str) -> str | None:
+    data = [line[6:] for line in events.splitlines() if line.startswith("data: ")]
+    return json.loads(data[-1]).get("error") if "event: error" in events else None
+
+
+@pytest.mark.parametrize("name, data, named", [
+    ("chat", ["Bonjour \ud83d", *[None] * 15], "'message' holds a broken character (an unpaired UTF-16 surrogate, at character 9)"),
+    ("chat", ["Hi", [{"role": "user", "content": "x\udc00"}], *[None] * 14], "'history[0].content' holds a broken character"),
+    ("chat", ["Hi", None, "Be \udfff", *[None] * 13], "'system_prompt' holds a broken character"),
+    ("leaderboard", ["\ud800x"], "'preset' holds a broken character"),
+    ("chat", ["Hi", None, None, "xai", *[None] * 12], "pass yours as the api_key argument"),
+])
+def test_text_that_cannot_be_encoded_is_refused_by_name(app, scripted, name, data, named):
+    """A lone surrogate reached the provider request and failed there, or was blamed on the
+    database (the leaderboard); an API call to a provider with no key spoke of the page's settings."""
+    assert named in (error_of(raw_call(app, name, data)) or "")
+    assert not chat_requests(scripted)
 
 
 def test_the_api_takes_top_p_like_the_page(app, api, scripted):

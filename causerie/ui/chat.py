@@ -22,7 +22,7 @@ import gradio as gr
 
 from ..answer import Answer, SessionTotals
 from ..events import Failure
-from ..options import InvalidOptions
+from ..options import InvalidOptions, sendable
 from ..runs import AnswerRun, AnswerRuns, RunsFull
 from ..service import ChatService
 from .history import content_files, content_text, plain_turns
@@ -70,7 +70,19 @@ def _question(pending: Any) -> tuple[str, list]:
     if isinstance(pending, str):  # (a client that sends the question alone)
         pending = {"text": pending}
     pending = pending or {}
-    return pending.get("text") or "", pending.get("files") or []
+    return str(pending.get("text") or ""), pending.get("files") or []
+
+
+def _showable(text: str) -> tuple[str, Failure | None]:
+    """The question as the chat can hold it, and why it cannot be sent, if it cannot. A lone UTF-16
+    surrogate (a broken character from a paste) cannot be encoded: kept in the chat, it made every
+    update and every later page load of that browser fail. It is shown as U+FFFD, and refused by
+    name."""
+    try:
+        sendable("message", text)
+    except InvalidOptions as exc:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"), exc.failure
+    return text, None
 
 
 class ChatHandlers:
@@ -88,7 +100,8 @@ class ChatHandlers:
                 self.panel.resume, *self.settings.components(), *self.settings.access(),
                 *self.settings.search_fields(), *extra}
 
-    async def _answer(self, shown: list, values: Mapping[Any, Any], request: gr.Request | None) -> AsyncIterator[tuple]:
+    async def _answer(self, shown: list, values: Mapping[Any, Any], request: gr.Request | None,
+                      refusal: Failure | None = None) -> AsyncIterator[tuple]:
         """Answer the question that `shown` ends with; yields the chat as the answer grows.
 
         The answer belongs to the conversation on screen when it started. If the person opens
@@ -110,6 +123,9 @@ class ChatHandlers:
             view.finish(number, conversation_id, chat, kept_settings)
             return view.shows(chat), gr.skip()
 
+        if refusal is not None:
+            yield refused(refusal)
+            return
         try:
             options = replace(self.settings.options(values), conversation_id=conversation_id)
         except InvalidOptions as exc:
@@ -181,7 +197,8 @@ class ChatHandlers:
             view.awaiting_chat = True
             yield gr.skip(), gr.skip(), uuid.uuid4().hex
             return
-        async for chat, totals in self._answer(asked(sent, text, files), values, request):
+        text, refusal = _showable(text)
+        async for chat, totals in self._answer(asked(sent, text, files), values, request, refusal):
             yield chat, totals, gr.skip()
 
     async def submit_with_chat(self, values: dict, request: gr.Request) -> AsyncIterator[tuple]:
@@ -193,7 +210,8 @@ class ChatHandlers:
         if not text.strip() and not files:
             yield gr.skip(), gr.skip()
             return
-        async for update in self._answer(with_question(sent, text, files), values, request):
+        text, refusal = _showable(text)
+        async for update in self._answer(with_question(sent, text, files), values, request, refusal):
             yield update
 
     async def _again(self, values: Mapping[Any, Any], index: Any, edited: str | None,
@@ -208,11 +226,12 @@ class ChatHandlers:
         if edited is not None and not edited.strip():
             yield view.shows(chat), gr.skip()  # an edit that empties the question changes nothing
             return
+        edited, refusal = _showable(edited) if edited is not None else (None, None)
         # An edit changes the words; the files attached to the question stay.
         question = chat[start] if edited is None else chat_message("user", edited, files=content_files(chat[start]["content"]))
         shown = [*chat[:start], question]
         yield view.shows(shown), gr.skip()  # the old answer goes at once, before the provider answers
-        async for update in self._answer(shown, values, request):
+        async for update in self._answer(shown, values, request, refusal):
             yield update
 
     async def retry(self, values: dict, event: gr.RetryData, request: gr.Request) -> AsyncIterator[tuple]:

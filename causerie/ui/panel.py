@@ -10,7 +10,16 @@ from typing import Any
 import gradio as gr
 
 from ..conversations import SETTING_NAMES
-from ..options import ChatOptions, SearchOptions, generation_params, search_options
+from ..options import (
+    ChatOptions,
+    SearchOptions,
+    api_key_value,
+    base_url_value,
+    checked_id,
+    generation_params,
+    optional_text,
+    search_options,
+)
 from ..providers import PROVIDERS_BY_ID
 from ..service import ChatService
 from .labels import text
@@ -61,13 +70,13 @@ class PageSettings:
                                        values.get(self.base_url))
         return ChatOptions(
             provider_id=provider_id,
-            model=(values[self.model] or "").strip() or None,
-            system_prompt=values[self.system_prompt],
+            model=checked_id("model", values[self.model]),
+            system_prompt=optional_text("system_prompt", values[self.system_prompt]),
             params=generation_params(temperature=values[self.temperature], top_p=values[self.top_p],
                                      max_tokens=values[self.max_tokens],
                                      reasoning_effort=values[self.reasoning_effort]),
-            api_key=api_key,
-            base_url=base_url,
+            api_key=api_key_value(api_key),
+            base_url=base_url_value(base_url),
             tools=(tools := SEARCH_TOOLS.get(values.get(self.search) or "", ())),
             # Read only for X search: options left in the boxes never stop a plain question.
             search=self._x_search(values) if "x_search" in tools else SearchOptions(),
