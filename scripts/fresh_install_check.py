@@ -1,0 +1,108 @@
+"""Use the app as a fresh install of requirements.txt alone has it (a Space, or the README's first
+command): run this with that environment's Python. It starts the app signed-in mode on SQLite,
+against a provider address given as its argument, and checks the store, the votes, the leaderboard
+and the Responses path, each of which needs a package only the runtime may bring (SQLAlchemy's
+asyncio needs greenlet; the Responses path, the openai SDK).
+
+    python scripts/fresh_install_check.py http://127.0.0.1:PORT/v1   # a scripted provider
+
+Prints one line per check and exits non-zero at the first that fails. Runs nothing from tests/ and
+imports nothing the runtime does not declare (gradio_client comes with gradio)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the app is run from its checkout, as a Space runs it
+USER, PASSWORD = "alice", "fresh-install-check"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def check(name: str, ok: bool, detail: object = "") -> None:
+    print(f"{'ok' if ok else 'FAILED'}: {name}" + (f" ({detail})" if not ok and detail else ""), flush=True)
+    if not ok:
+        raise SystemExit(1)
+
+
+async def store_round_trip(url: str) -> None:
+    """A signed-in person's conversation written and read back, and a vote kept."""
+    from causerie.conversations import Conversation
+    from causerie.library import Limits
+    from causerie.rating import Vote
+    from causerie.store.conversation_store import ConversationStore
+    from causerie.store.urls import async_url
+    from causerie.votes import BallotBox
+
+    store = ConversationStore(async_url(url), Limits())
+    try:
+        await store.put(USER, Conversation("c1", ({"role": "user", "content": "Bonjour"},
+                                                  {"role": "assistant", "content": "Salut"}), created_at=1, updated_at=1))
+        kept = await store.get(USER, "c1")
+        check("the store keeps a signed-in person's conversation", kept is not None and len(kept.messages) == 2)
+    finally:
+        await store.close()
+    ballots = BallotBox(async_url(url))
+    try:
+        check("a vote is kept", await ballots.record(Vote("q1", ("xai:model-a", "xai:model-b"), "0")))
+    finally:
+        await ballots.close()
+
+
+def main(provider_url: str) -> None:
+    from gradio_client import Client
+
+    folder = Path(tempfile.mkdtemp(prefix="causerie-fresh-"))
+    database = f"sqlite:///{folder / 'causerie.db'}"
+    port = free_port()
+    keep = ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT")
+    env = {name: os.environ[name] for name in keep if name in os.environ}
+    env.update({"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "CAUSERIE_DATA_DIR": str(folder),
+                "DATABASE_URL": database, "AUTH_USERS": f"{USER}:{PASSWORD}", "HISTORY_SECRET": "fresh-install-check-secret",
+                "XAI_API_KEY": "not-a-real-key", "XAI_BASE_URL": provider_url, "GRADIO_ANALYTICS_ENABLED": "False"})
+    log = (folder / "app.log").open("wb")
+    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if app.poll() is not None:
+                check("the app starts signed-in mode on SQLite", False, (folder / "app.log").read_text()[-2000:])
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    check("the app starts within 120 s", False, (folder / "app.log").read_text()[-2000:])
+                time.sleep(0.5)
+        check("the app starts signed-in mode on SQLite", True)
+        client = Client(f"http://127.0.0.1:{port}/", auth=(USER, PASSWORD), verbose=False)
+        answer = client.predict("Bonjour", provider="xai", model="model-a", api_name="/chat")
+        check("/chat answers through Chat Completions", bool(answer), answer)
+        details = client.predict("Search, please", provider="xai", model="grok-4.3", tools=["web_search"],
+                                 api_name="/chat_details")
+        check("/chat_details answers through the Responses API", bool(details.get("answer")), details)
+        asyncio.run(store_round_trip(database))
+        board = client.predict(api_name="/leaderboard")
+        check("the leaderboard reads the votes", {row.get("model") for row in board} >= {"xai:model-a"}, board)
+    finally:
+        app.terminate()
+        try:
+            app.wait(20)
+        except subprocess.TimeoutExpired:
+            app.kill()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
