@@ -11,6 +11,7 @@ from base64 import b64encode
 
 import httpx
 import pytest
+from gradio_client import Client
 from itsdangerous import TimestampSigner
 
 from conftest import LOGIN_TOKEN, SERVER_KEY, VISITOR_KEY, RunningApp
@@ -136,3 +137,16 @@ def test_api_limits_trip_and_recover_and_a_visitor_key_leaks_nowhere(public_app,
     answers = [json.loads(r.getMessage()) for r in caplog.records if r.name == "causerie.answers"]
     assert [a["status"] for a in answers] == ["too_long", "ok", "ok", "ok", "limited", "ok", "endpoint_refused"]
     assert "Hello" not in json.dumps(answers)  # no content without LOG_CONTENT
+
+
+def test_a_forwarded_address_counts_only_as_trusted_proxy_hops_say(public_app, scripted):
+    """With TRUSTED_PROXY_HOPS=0 (the default off a Space), uvicorn still rewrote the client address
+    from X-Forwarded-For for loopback peers, so a client with a new header per call was never rate
+    limited. The app's own setting decides: here, no proxy is trusted, and the peer is counted."""
+    assert public_app.service.settings.public.proxy_hops == 0
+    for n in range(3):
+        client = Client(public_app.url, verbose=False, headers={"X-Forwarded-For": f"198.51.100.{n}"})
+        assert client.predict("Hello?", api_name="/chat") == "Hello there!"
+    client = Client(public_app.url, verbose=False, headers={"X-Forwarded-For": "198.51.100.99", "Forwarded": "for=203.0.113.1"})
+    with pytest.raises(Exception, match="RATE_LIMIT_PER_MINUTE"):
+        client.predict("Hello?", api_name="/chat")

@@ -33,7 +33,7 @@ from .panel import PageSettings, effort_update, search_update, wire_access
 from .render import EMPTY_CHAT_MARK
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
-from .visitors import page_language
+from .visitors import distrust_proxy_headers, page_language
 
 FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
 LATEX_DELIMITERS = [
@@ -437,7 +437,9 @@ def _key_note(settings: Settings, say: Labels) -> Any:
 
 
 def launch_options(service: ChatService, labels: Labels | None = None) -> dict[str, Any]:
-    """`demo.launch`'s options; `labels` are the ones build_demo was given (their words)."""
+    """`demo.launch`'s options; `labels` are the ones build_demo was given (their words). Also
+    keeps the server from reading proxy headers the app's own setting did not trust."""
+    distrust_proxy_headers()
     css = CSS + examples_css(list(service.presets.values()))
     # No run history: Gradio's "Runs" page would keep every question (and key box) in localStorage.
     options = {"max_threads": service.settings.max_threads, "css": css, "head": ANSWER_GUARD_HEAD,

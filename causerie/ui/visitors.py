@@ -3,6 +3,7 @@ these are (run_owner), and their session, address and login for the limits (visi
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -62,6 +63,15 @@ def client_ip(request: gr.Request, proxy_hops: int) -> str | None:
             return forwarded[-proxy_hops]
     client: Any = getattr(request, "client", None)
     return getattr(client, "host", None)
+
+
+def distrust_proxy_headers() -> None:
+    """Leave the visitor's address to TRUSTED_PROXY_HOPS (client_ip) alone. uvicorn, which Gradio
+    runs, otherwise replaces the peer's address with X-Forwarded-For's last entry whenever the peer
+    is loopback (its FORWARDED_ALLOW_IPS default): with TRUSTED_PROXY_HOPS=0, one client sending a
+    new header with each call was never rate limited. Set before the server starts (uvicorn reads
+    it into its Config then); nothing else in the app reads it."""
+    os.environ["FORWARDED_ALLOW_IPS"] = ""  # trusts no peer: an empty literal matches no address
 
 
 def login_token(request: gr.Request) -> str | None:
