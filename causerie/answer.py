@@ -48,6 +48,9 @@ class Answer:
     notices: tuple[Notice, ...] = ()
     citations: tuple[Citation, ...] = ()
     """The sources a search tool found and the answer used, each once."""
+    tools_used: dict[str, str] = field(default_factory=dict)
+    """The provider's server-side tools this answer ran: their kind (web, x, code, image, tool), by
+    the output item that ran them."""
     started_at: float = field(default_factory=time.perf_counter)
     first_token_at: float | None = None
     answer_started_at: float | None = None
@@ -77,6 +80,10 @@ class Answer:
             self.usage = event
         elif kind is Status:
             self.status = event
+            if event.kind == "searching":
+                params = event.params
+                used = params.get("item") or f"{params.get('why')}:{params.get('query')}"  # added, then done: once
+                self.tools_used.setdefault(used, params.get("why") or "tool")
         elif kind is Notice:
             self.notices += (event,)
         elif kind is Citation:
@@ -111,7 +118,15 @@ class Answer:
     @property
     def asked_for_tool(self) -> bool:
         """The model ended by asking for a tool call instead of answering in text."""
-        return self.finish_reason == "tool_calls" and not self.text
+        return self.finish_reason == "tool_calls" and not self.text.strip()
+
+    @property
+    def tool_counts(self) -> dict[str, int]:
+        """How many times each kind of server-side tool ran, in the order first used."""
+        counts: dict[str, int] = {}
+        for kind in self.tools_used.values():
+            counts[kind] = counts.get(kind, 0) + 1
+        return counts
 
     @property
     def ttft_s(self) -> float | None:
@@ -152,6 +167,7 @@ class Answer:
                 "reasoning_tokens": usage.reasoning_tokens if usage else None,
                 "cached_tokens": usage.cached_tokens if usage else None,
                 "tool_calls": usage.tool_calls if usage else None,
+                "tools": self.tool_counts,
                 "estimated": usage.estimated if usage else True,
             },
             "timings": {

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .errors import classify_http_error, provider_message, redact
-from .events import Citation, Event, Failure, Finish, ReasoningDelta, Status, TextDelta, Usage
+from .events import Citation, Event, Failure, Finish, Notice, ReasoningDelta, Status, TextDelta, Usage
 from .model_info import XAI_TICKS_PER_USD
 from .proxies import proxy_for
 from .reading import ChatRequest
@@ -32,7 +32,12 @@ log = logging.getLogger(__name__)
 
 # The output items a tool call shows up as, and what the chat says meanwhile.
 TOOL_ITEMS = {"web_search_call": "web", "x_search_call": "x", "code_interpreter_call": "code",
-              "code_execution_call": "code"}
+              "code_execution_call": "code", "image_generation_call": "image"}
+# A server-side tool xAI streams as a custom tool call, by its name's beginning (X search arrives as
+# "x_keyword_search", "x_semantic_search"…, its query in `input`).
+TOOL_NAMES = (("x_", "x"), ("web_", "web"), ("browse_", "web"), ("code_", "code"), ("image_", "image"))
+# Output items that are the answer itself, or are read elsewhere (the reasoning, kept for next turn).
+SHOWN_ITEMS = {"message", "reasoning"}
 
 
 def responses_body(request: ChatRequest, reasoning: ReasoningMemory | None = None) -> dict[str, Any]:
@@ -281,11 +286,17 @@ def _events(event: Any, label: str, key: str | None = None) -> list[Event]:
         return []
     if kind == "response.output_item.added" or kind == "response.output_item.done":
         item = _plain(event.item)
-        tool = TOOL_ITEMS.get(item.get("type"))
+        tool, name = _tool_of(item)
         query = _query(item)
+        found: list[Event] = []
         if tool and (kind.endswith("added") or query):  # (OpenAI names the query when the search is done)
-            return [Status("searching", {"why": tool, "provider": label, "query": query})]
-        return []
+            found.append(Status("searching", {"why": tool, "provider": label, "query": query, "tool": name,
+                                              "item": str(item.get("id") or "")}))
+        if kind.endswith("done") and (tool == "image" or (not tool and item.get("type") not in SHOWN_ITEMS)):
+            # Output this chat cannot show yet is said, never dropped without a word.
+            found.append(Notice("unshown", {"why": "image" if tool == "image" else None,
+                                            "what": str(item.get("type") or "?")[:60]}))
+        return found
     if kind == "response.completed" or kind == "response.incomplete":
         response = _plain(event.response)
         events: list[Event] = []
@@ -313,16 +324,29 @@ def _plain(value: Any) -> dict[str, Any]:
     return dump() if dump else {}
 
 
+def _tool_of(item: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """Which kind of server-side tool an output item is (web, x, code, image, or "tool" for one of
+    another name), and its name; (None, None) for the answer's own items."""
+    kind, name = item.get("type"), item.get("name")
+    name = name[:60] if isinstance(name, str) and name else None
+    if kind in TOOL_ITEMS:
+        return TOOL_ITEMS[kind], name
+    if kind == "custom_tool_call":
+        return next((tool for prefix, tool in TOOL_NAMES if (name or "").startswith(prefix)), "tool"), name
+    return None, None
+
+
 def _query(item: Mapping[str, Any]) -> str | None:
-    """What a search tool looks for: xAI puts it in `arguments` (JSON), OpenAI in `action.query`."""
-    arguments = item.get("arguments")
-    if isinstance(arguments, str):
-        try:
-            arguments = json.loads(arguments)
-        except ValueError:
-            arguments = None
-    if isinstance(arguments, Mapping) and isinstance(arguments.get("query"), str):
-        return arguments["query"][:200]
+    """What a search tool looks for: xAI puts it in `arguments` (JSON; `input` for a custom tool
+    call, as X search streams), OpenAI in `action.query`."""
+    for arguments in (item.get("arguments"), item.get("input")):
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments)
+            except ValueError:
+                arguments = None
+        if isinstance(arguments, Mapping) and isinstance(arguments.get("query"), str):
+            return " ".join(arguments["query"].split())[:200]
     action = item.get("action")
     if isinstance(action, Mapping) and isinstance(action.get("query"), str):
         return action["query"][:200]

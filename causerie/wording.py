@@ -137,12 +137,16 @@ STATUSES_EN: dict[str, str] = {
     "searching.web": "Searching the web{query_said}…",
     "searching.x": "Searching X{query_said}…",
     "searching.code": "Running code…",
+    "searching.image": "Making an image…",
+    "searching.tool": "Using {tool}{query_said}…",
 }
 
 NOTICES_EN: dict[str, str] = {
     "tool_calls": "The model asked to call a tool instead of answering in text; Causerie does not run tools "
                   "in this chat. Ask again, or pick another model.",
     "partial_kept": " (the partial answer above is kept)",
+    "unshown.image": "The model made an image, which this chat cannot show yet: it was not kept.",
+    "unshown": "The answer held a part of a kind this chat does not show ({what}): it was not kept.",
     "capped": "The answer was stopped at about {limit:,} tokens, the most this server pays for in one answer "
               "(MAX_TOKENS_CAP).",
     "trimmed": "The {count} oldest message(s) of this conversation were not sent: this server sends at most "
@@ -191,8 +195,18 @@ PAGE_EN: dict[str, str] = {
     "cost.price_table": "{cost} at list price",
     "cost": "{cost}",
     "length": "stopped at the max tokens limit",
-    "searches.one": "1 search",
-    "searches": "{count} searches",
+    "tools.web.one": "1 web search",
+    "tools.web": "{count} web searches",
+    "tools.x.one": "1 X search",
+    "tools.x": "{count} X searches",
+    "tools.code.one": "1 code run",
+    "tools.code": "{count} code runs",
+    "tools.image.one": "1 image made",
+    "tools.image": "{count} images made",
+    "tools.tool.one": "1 tool call",
+    "tools.tool": "{count} tool calls",
+    "tools.one": "1 tool call",
+    "tools": "{count} tool calls",
     "sources.one": "1 source",
     "sources": "{count} sources",
     "sources_title": "Sources",

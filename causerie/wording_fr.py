@@ -130,12 +130,16 @@ STATUSES_FR: dict[str, str] = {
     "searching.web": "Recherche sur le web{query_said}…",
     "searching.x": "Recherche sur X{query_said}…",
     "searching.code": "Exécution de code…",
+    "searching.image": "Création d'une image…",
+    "searching.tool": "Utilisation de {tool}{query_said}…",
 }
 
 NOTICES_FR: dict[str, str] = {
     "tool_calls": "Le modèle a demandé d'appeler un outil au lieu de répondre en texte ; Causerie n'exécute pas "
                   "d'outils dans cette conversation. Reposez la question, ou choisissez un autre modèle.",
     "partial_kept": " (la réponse partielle ci-dessus est conservée)",
+    "unshown.image": "Le modèle a créé une image, que ce chat ne sait pas encore montrer : elle n'a pas été gardée.",
+    "unshown": "La réponse contenait une partie d'un genre que ce chat ne montre pas ({what}) : elle n'a pas été gardée.",
     "capped": "La réponse a été arrêtée vers {limit:,} tokens, le maximum que ce serveur paie pour une réponse "
               "(MAX_TOKENS_CAP).",
     "trimmed": "Les {count} plus anciens messages de cette conversation n'ont pas été envoyés : ce serveur en envoie "
@@ -186,8 +190,18 @@ PAGE_FR: dict[str, str] = {
     "cost.price_table": "{cost} au prix catalogue",
     "cost": "{cost}",
     "length": "arrêtée à la limite de tokens",
-    "searches.one": "1 recherche",
-    "searches": "{count} recherches",
+    "tools.web.one": "1 recherche sur le web",
+    "tools.web": "{count} recherches sur le web",
+    "tools.x.one": "1 recherche sur X",
+    "tools.x": "{count} recherches sur X",
+    "tools.code.one": "1 exécution de code",
+    "tools.code": "{count} exécutions de code",
+    "tools.image.one": "1 image créée",
+    "tools.image": "{count} images créées",
+    "tools.tool.one": "1 appel d'outil",
+    "tools.tool": "{count} appels d'outils",
+    "tools.one": "1 appel d'outil",
+    "tools": "{count} appels d'outils",
     "sources.one": "1 source",
     "sources": "{count} sources",
     "sources_title": "Sources",

@@ -93,7 +93,7 @@ def test_chat_details_returns_every_field(app, api, scripted):
     result = api.predict("Q", None, None, "openai", "gpt-4o-mini", api_name="/chat_details")
     assert result["answer"] == "The answer." and result["reasoning"] == "Thinking."
     assert result["usage"] == {"prompt_tokens": 100, "completion_tokens": 40, "reasoning_tokens": 30,
-                               "cached_tokens": None, "tool_calls": None, "estimated": False}
+                               "cached_tokens": None, "tool_calls": None, "tools": {}, "estimated": False}
     assert result["finish_reason"] == "stop" and result["model"] == "gpt-4o-mini" and result["provider"] == "OpenAI"
     assert result["cost_usd"] == pytest.approx((100 * 0.15 + 40 * 0.60) / 1e6)
     timings = result["timings"]

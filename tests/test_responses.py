@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from causerie.answer import Answer
-from causerie.events import Failure, Status
+from causerie.events import Failure, Finish, Status, TextDelta
 from causerie.limits import Visitor
 from causerie.options import ChatOptions, InvalidOptions, SearchOptions, checked_tools, search_options
 from causerie.service import ChatService
@@ -91,8 +91,49 @@ def test_a_web_search_says_what_it_searches_then_lists_its_sources(scripted):
     shown = "\n".join(part["text"] for message in render(answer) for part in message["content"])
     assert "**Sources**\n\n1. [en.wikipedia.org/wiki/XAI_%28company%29](https://en.wikipedia.org/wiki/XAI_%28company%29)" in shown
     assert f"{len(answer.citations)} sources" in footer_text(answer)
-    assert "1,875 (1,578 cached) in" in footer_text(answer) and "1 search" in footer_text(answer)
+    assert "1,875 (1,578 cached) in" in footer_text(answer) and "1 web search" in footer_text(answer)
     assert answer.details()["citations"][0] == {"url": "https://en.wikipedia.org/wiki/XAI_%28company%29", "title": ""}
+
+
+def test_each_tool_is_said_by_its_kind_and_query_and_nothing_is_dropped_silently(scripted):
+    """xAI's X search streams as a custom tool call, its query in `input`: it was announced as
+    "Searching the web…" with no query; an image the answer made was dropped without a word and
+    counted as "1 search". Now each tool is said by kind and query, counted by kind, and output
+    this chat cannot show is named."""
+    x_call = {"type": "custom_tool_call", "id": "ctc_1", "call_id": "", "name": "x_keyword_search",
+              "input": json.dumps({"query": "grok  release", "limit": 10}), "status": "completed"}
+    image = {"type": "image_generation_call", "id": "ig_1", "status": "completed", "result": "iVBORw0KGgo="}
+    completed = recorded("xai-responses-text")[-1]
+    completed["response"]["output"] = [x_call, image, completed["response"]["output"][-1]]
+    completed["response"]["usage"]["num_server_side_tools_used"] = 2
+    scripted.queue(Reply(chunks=sse_events(
+        {"type": "response.output_item.added", "output_index": 0, "item": x_call},
+        {"type": "response.output_item.done", "output_index": 0, "item": x_call},
+        {"type": "response.output_item.added", "output_index": 1, "item": {**image, "status": "in_progress"}},
+        {"type": "response.output_item.done", "output_index": 1, "item": image},
+        {"type": "response.output_text.delta", "output_index": 2, "content_index": 0, "item_id": "m", "delta": "Here."},
+        completed), content_type="text/event-stream"))
+    events = ask(service_for(scripted), ChatOptions("xai", "grok-4.3", tools=("x_search",)))
+    searching = [e for e in events if type(e) is Status and e.kind == "searching"]
+    assert searching[0].message == 'Searching X for "grok release"…'
+    assert [e.message for e in searching[2:]] == ["Making an image…"]
+    answer = answer_of(events)
+    assert answer.failure is None and answer.text == "Here."
+    assert [n.kind for n in answer.notices] == ["unshown"] and "made an image" in answer.notices[0].message
+    footer = footer_text(answer)
+    assert "1 X search · 1 image made" in footer and "search ·" not in footer.replace("X search ·", "")
+    assert answer.details()["usage"]["tools"] == {"x": 1, "image": 1}
+    shown = "\n".join(part["text"] for message in render(answer) for part in message["content"])
+    assert "cannot show yet" in shown
+
+
+def test_a_whitespace_answer_that_ends_in_a_tool_call_gets_its_notice():
+    answer = Answer()
+    for event in (TextDelta("\n\n "), Finish("tool_calls")):
+        answer.apply(event)
+    assert answer.asked_for_tool
+    shown = "\n".join(part["text"] for message in render(answer) for part in message["content"])
+    assert "asked to call a tool" in shown
 
 
 def test_the_request_sends_the_conversation_tools_and_cache_key_and_nothing_kept(scripted):

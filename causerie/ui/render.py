@@ -44,8 +44,11 @@ def footer_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
     if answer.cost_usd is not None:
         cost = f"${answer.cost_usd:.4f}" if answer.cost_usd >= 0.0001 else "< $0.0001"
         parts.append(say("cost", cost=cost, why=usage.cost_source if usage else None))
-    if usage is not None and usage.tool_calls:
-        parts.append(say("searches", count=usage.tool_calls, why="one" if usage.tool_calls == 1 else None))
+    if answer.tool_counts:  # each kind by its own name: an image made is no search
+        parts += [say("tools", count=count, why=f"{kind}.one" if count == 1 else kind)
+                  for kind, count in answer.tool_counts.items()]
+    elif usage is not None and usage.tool_calls:  # counted by the provider, kinds unknown
+        parts.append(say("tools", count=usage.tool_calls, why="one" if usage.tool_calls == 1 else None))
     if answer.citations:
         count = len(answer.citations)
         parts.append(say("sources", count=count, why="one" if count == 1 else None))
