@@ -134,6 +134,10 @@ def error_of(events: str) -> str | None:
     ("chat", ["Hi", None, "Be \udfff", *[None] * 13], "'system_prompt' holds a broken character"),
     ("leaderboard", ["\ud800x"], "'preset' holds a broken character"),
     ("chat", ["Hi", None, None, "xai", *[None] * 12], "pass yours as the api_key argument"),
+    # Values left out are null: the first one needed is named (Gradio's refusal said {"error": null}).
+    ("chat", [], "'message' must be a string"),
+    ("chat_details", ["Hi", None, None, "xai"], "pass yours as the api_key argument"),
+    ("compare", ["Hi"], "'models' must be a list of 1 to 4"),
 ])
 def test_text_that_cannot_be_encoded_is_refused_by_name(app, scripted, name, data, named):
     """A lone surrogate reached the provider request and failed there, or was blamed on the

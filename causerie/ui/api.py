@@ -21,6 +21,7 @@ from ..service import ChatService
 from ..store.errors import StoreError
 from ..votes import BallotBox
 from ..wording import words
+from .api_calls import arity
 from .leaderboard_page import rows
 from .visitors import visitor_of
 
@@ -160,11 +161,18 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
             raise _error(words("page", "leaderboard.unavailable")) from None
         return rows(board.standings)
 
+    for name, function in (("chat", chat), ("chat_details", chat_details), ("compare", compare), ("leaderboard", leaderboard)):
+        if arity(function) != API_ARITIES[name]:  # api_calls.py completes calls to this many values
+            raise RuntimeError(f"API_ARITIES[{name!r}] is {API_ARITIES[name]}; /{name} takes {arity(function)}")
     limit = service.settings.concurrency_limit
     gr.api(chat, api_name="chat", concurrency_limit=limit)
     gr.api(chat_details, api_name="chat_details", concurrency_limit=limit)
     gr.api(compare, api_name="compare", concurrency_limit=limit)
     gr.api(leaderboard, api_name="leaderboard", concurrency_limit=1, concurrency_id="leaderboard")
+
+
+API_ARITIES = {"chat": 16, "chat_details": 16, "compare": 13, "leaderboard": 1}
+"""How many values each endpoint takes (register_api checks it against the functions)."""
 
 
 def _turns(arguments: dict[str, Any]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ..access import offered_providers
 from ..answer import SessionTotals
@@ -22,7 +23,8 @@ from ..settings import Settings
 from ..shelves import Keeper, keeper_for
 from ..votes import BallotBox
 from ..wording import words
-from .api import register_api
+from .api import API_ARITIES, register_api
+from .api_calls import CompleteApiArguments
 from .chat import ChatHandlers
 from .compare_page import build_tabs, wire_tabs
 from .conversations import ConversationHandlers
@@ -445,7 +447,10 @@ def launch_options(service: ChatService, labels: Labels | None = None) -> dict[s
     options = {"max_threads": service.settings.max_threads, "css": css, "head": ANSWER_GUARD_HEAD,
                "i18n": (labels or Labels()).i18n(), "favicon_path": FAVICON,
                "footer_links": ["api"], "inbrowser": service.settings.open_browser, "max_file_size": max(MAX_IMPORT_BYTES, int(service.settings.max_attachment_mb * 1_000_000)),
-               "run_history": False}
+               "run_history": False,
+               # A curl call with values missing gets them as null, so the endpoint names what it
+               # lacks (api_calls.py).
+               "app_kwargs": {"middleware": [Middleware(CompleteApiArguments, arities=API_ARITIES)]}}
     if users := service.settings.history.auth_users:
         options["auth"] = list(users.items())
         options["auth_message"] = "Sign in to see your conversations. / Connectez-vous pour voir vos conversations."
