@@ -187,6 +187,7 @@ PAGE_EN: dict[str, str] = {
     "sources.one": "1 source",
     "sources": "{count} sources",
     "sources_title": "Sources",
+    "file_gone": "📎 {name}: no longer available (attach it again to use it)",
     "cached": " ({count} cached)",
     "totals.none": "No answers yet in this session.",
     "totals.one": "1 answer · {approx}{prompt} tokens in · {approx}{completion} out",

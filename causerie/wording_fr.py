@@ -181,6 +181,7 @@ PAGE_FR: dict[str, str] = {
     "sources.one": "1 source",
     "sources": "{count} sources",
     "sources_title": "Sources",
+    "file_gone": "📎 {name} : n'est plus disponible (joignez-le de nouveau pour vous en servir)",
     "cached": " (dont {count} en cache)",
     "totals.none": "Aucune réponse pour l'instant dans cette session.",
     "totals.one": "1 réponse · {approx}{prompt} tokens en entrée · {approx}{completion} en sortie",

@@ -125,6 +125,12 @@ def test_only_an_owners_stamped_upload_reached_without_links_is_kept(tmp_path):
     assert stamps.vetted("browser:a", [mine, {"path": "/etc/passwd"}]) == [{"orig_name": "note.txt"}, {"orig_name": "passwd"}]
 
 
+def test_a_file_shown_no_longer_available_is_named_in_the_question():
+    shown = page_messages([{"role": "user", "content": "Read", "files": [{"orig_name": "a.pdf"}]}], "fr")
+    assert shown[0]["content"] == [{"text": "Read\n\n📎 a.pdf\u00a0: n'est plus disponible (joignez-le de nouveau "
+                                            "pour vous en servir)", "type": "text"}]
+
+
 def test_markdown_export_reads_as_a_document():
     text = to_markdown(conversation())
     assert text.startswith("# Why is the sky blue?\n")
