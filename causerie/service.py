@@ -27,6 +27,7 @@ from .limits import Allowance, Visitor
 from .local_model import LocalModelError, LocalModelServer
 from .model_info import ModelInfo, ModelInfoTable
 from .options import ChatOptions
+from .pdf_text import PdfBudget
 from .prompts import Preset, load_presets
 from .providers import PROVIDERS_BY_ID, Endpoint, Provider, get_provider, pick_default_model
 from .responses import ResponsesClient
@@ -97,7 +98,8 @@ class ChatService:
         )
         self.local = LocalModelServer(settings.local_model_path) if settings.local_model_path else None
         self.allowance = Allowance(settings.public.rate_per_minute, settings.public.tokens_per_hour)
-        self.attachments = AttachmentReader(settings.upload_dir, int(settings.max_attachment_mb * 1_000_000))
+        self.attachments = AttachmentReader(settings.upload_dir, int(settings.max_attachment_mb * 1_000_000),
+                                            pdf_budget=PdfBudget(settings.pdf_read_seconds, 6.0 * settings.pdf_read_seconds))
         self._file_readers = ThreadPoolExecutor(2, thread_name_prefix="attachments")
         self.responses = ResponsesClient(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
                                          idle_timeout=settings.idle_timeout)

@@ -236,6 +236,7 @@ PARTS_EN: dict[str, str] = {
     "problem.not_text": "it is not a text file",
     "problem.pdf_locked": "the PDF is password-protected",
     "problem.pdf_damaged": "the PDF could not be read",
+    "problem.pdf_too_costly": "reading the PDF took too long (it may be built to be costly to read); attach its text instead",
     "query_said": ' for "{query}"',
     "how": "{how}",
     "how.managed": "install requirements-local.txt (the bundled offline model)",

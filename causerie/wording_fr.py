@@ -229,6 +229,7 @@ PARTS_FR: dict[str, str] = {
     "problem.not_text": "ce n'est pas un fichier texte",
     "problem.pdf_locked": "le PDF est protégé par un mot de passe",
     "problem.pdf_damaged": "le PDF n'a pas pu être lu",
+    "problem.pdf_too_costly": "la lecture du PDF a pris trop de temps (il est peut-être fait pour coûter cher à lire) ; joignez plutôt son texte",
     "query_said": " : « {query} »",
     "how": "{how}",
     "how.managed": "installez requirements-local.txt (le modèle hors ligne fourni)",
