@@ -12,10 +12,12 @@ what can, so that asking again does not pay for it again.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,8 @@ ACCEPTED_SUFFIXES = sorted(IMAGE_SUFFIXES | TEXT_SUFFIXES | PDF_SUFFIXES)
 IMAGE_CHARS = 4000
 FAILURE_BYTES = 200
 """What a remembered Failure counts for against REMEMBERED_BYTES."""
+READER_THREADS = 2
+"""Questions whose files are read at once, for everyone (a PDF's own work is in a child process)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,41 @@ class AttachmentReader:
         if not path.is_relative_to(self.root) or not path.is_file():
             return None
         return path
+
+
+class ReadingLanes:
+    """Attached files are read READER_THREADS questions at a time, whoever asks, and each visitor's
+    questions one after another (their lane): a visitor who sends costly files waits for their
+    own and holds one reader at most, so they cannot stall everyone else's files."""
+
+    def __init__(self, reader: AttachmentReader, threads: int = READER_THREADS) -> None:
+        self.reader = reader
+        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="attachments")
+        self._lanes: dict[str, tuple[asyncio.Lock, int]] = {}
+        """A lock and how many questions hold or wait for it, per lane (let go when none do)."""
+
+    async def read(self, lane: str, refs: Sequence[tuple[bool, Mapping[str, Any]]], max_chars: int) -> list[Attached | Failure]:
+        """The files (each with whether it is the question's own), in order; reading stops at the
+        first of the question's own that fails: the question is refused for it."""
+        lock, users = self._lanes.get(lane) or (asyncio.Lock(), 0)
+        self._lanes[lane] = (lock, users + 1)
+        try:
+            async with lock:
+                return await asyncio.get_running_loop().run_in_executor(self._threads, self._read_all, refs, max_chars)
+        finally:
+            lock, users = self._lanes[lane]
+            if users == 1:
+                del self._lanes[lane]
+            else:
+                self._lanes[lane] = (lock, users - 1)
+
+    def _read_all(self, refs: Sequence[tuple[bool, Mapping[str, Any]]], max_chars: int) -> list[Attached | Failure]:
+        read: list[Attached | Failure] = []
+        for own, ref in refs:
+            read.append(self.reader.read(ref, max_chars))
+            if own and isinstance(read[-1], Failure):
+                break
+        return read
 
 
 def _remembered_size(item: Attached | Failure) -> int:
