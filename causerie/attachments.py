@@ -5,21 +5,25 @@ A turn may carry `files`: references ({path, name, mime}) to files the page uplo
 read here, once per answer (recent reads are remembered), from the upload folder only: a path
 anywhere else is refused, whatever the page sent. Images are checked by opening them (Pillow),
 turned into JPEG or PNG (what every vision API takes) and downscaled when larger than
-MAX_IMAGE_SIDE; PDFs' text comes from pypdf. What cannot be attached is a Failure with the file's
-name and the reason.
+MAX_IMAGE_SIDE; PDFs' text comes from pypdf, in a child process within a budget (pdf_text.py).
+What cannot be attached is a Failure with the file's name and the reason; it is remembered like
+what can, so that asking again does not pay for it again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .events import Failure
+from .pdf_text import PdfBudget, pdf_text
 from .recent import Recent
 
 log = logging.getLogger(__name__)
@@ -42,6 +46,10 @@ ACCEPTED_SUFFIXES = sorted(IMAGE_SUFFIXES | TEXT_SUFFIXES | PDF_SUFFIXES)
 # The size an image counts for against MAX_CONTEXT_CHARS (about what a provider bills it as, in
 # characters of text: a 1024 px image is roughly 1,000 tokens).
 IMAGE_CHARS = 4000
+FAILURE_BYTES = 200
+"""What a remembered Failure counts for against REMEMBERED_BYTES."""
+READER_THREADS = 2
+"""Questions whose files are read at once, for everyone (a PDF's own work is in a child process)."""
 
 
 @dataclass(frozen=True)
@@ -58,11 +66,12 @@ class AttachmentReader:
     """Reads attached files from `root` (the upload folder) for the answers of one app. Files of
     earlier turns are read again each turn: the last REMEMBERED_BYTES of what was read are kept."""
 
-    def __init__(self, root: Path, max_bytes: int, remember_bytes: int = REMEMBERED_BYTES) -> None:
+    def __init__(self, root: Path, max_bytes: int, remember_bytes: int = REMEMBERED_BYTES,
+                 pdf_budget: PdfBudget = PdfBudget()) -> None:
         self.root = root.resolve()
         self.max_bytes = max_bytes
-        self._recent: Recent[Attached] = Recent(remember_bytes, lambda a: len(a.text) + len(a.image_url),
-                                                largest=remember_bytes // 4)
+        self.pdf_budget = pdf_budget
+        self._recent: Recent[Attached | Failure] = Recent(remember_bytes, _remembered_size, largest=remember_bytes // 4)
 
     def read(self, ref: Mapping[str, Any], max_chars: int = 0) -> Attached | Failure:
         """One file, or why it cannot be attached; a PDF's text stops being extracted past
@@ -80,16 +89,15 @@ class AttachmentReader:
                                           "limit_mb": self.max_bytes / 1e6})
         key = (str(path), stat.st_size, stat.st_mtime_ns)
         if (known := self._recent.get(key)) is not None:
-            return known if known.name == name else Attached(name, known.kind, known.text, known.image_url)
+            return _named(known, name)
         data = path.read_bytes()
         if suffix in IMAGE_SUFFIXES:
             made = _image(name, data)
         elif suffix in PDF_SUFFIXES:
-            made = _pdf(name, data, max_chars)
+            made = _pdf(name, data, max_chars, self.pdf_budget)
         else:
             made = _text(name, data)
-        if isinstance(made, Attached):
-            self._recent.put(key, made)
+        self._recent.put(key, made)
         return made
 
     def size_on_disk(self, refs: Iterable[Mapping[str, Any]]) -> int:
@@ -109,6 +117,52 @@ class AttachmentReader:
         if not path.is_relative_to(self.root) or not path.is_file():
             return None
         return path
+
+
+class ReadingLanes:
+    """Attached files are read READER_THREADS questions at a time, whoever asks, and each visitor's
+    questions one after another (their lane): a visitor who sends costly files waits for their
+    own and holds one reader at most, so they cannot stall everyone else's files."""
+
+    def __init__(self, reader: AttachmentReader, threads: int = READER_THREADS) -> None:
+        self.reader = reader
+        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="attachments")
+        self._lanes: dict[str, tuple[asyncio.Lock, int]] = {}
+        """A lock and how many questions hold or wait for it, per lane (let go when none do)."""
+
+    async def read(self, lane: str, refs: Sequence[tuple[bool, Mapping[str, Any]]], max_chars: int) -> list[Attached | Failure]:
+        """The files (each with whether it is the question's own), in order; reading stops at the
+        first of the question's own that fails: the question is refused for it."""
+        lock, users = self._lanes.get(lane) or (asyncio.Lock(), 0)
+        self._lanes[lane] = (lock, users + 1)
+        try:
+            async with lock:
+                return await asyncio.get_running_loop().run_in_executor(self._threads, self._read_all, refs, max_chars)
+        finally:
+            lock, users = self._lanes[lane]
+            if users == 1:
+                del self._lanes[lane]
+            else:
+                self._lanes[lane] = (lock, users - 1)
+
+    def _read_all(self, refs: Sequence[tuple[bool, Mapping[str, Any]]], max_chars: int) -> list[Attached | Failure]:
+        read: list[Attached | Failure] = []
+        for own, ref in refs:
+            read.append(self.reader.read(ref, max_chars))
+            if own and isinstance(read[-1], Failure):
+                break
+        return read
+
+
+def _remembered_size(item: Attached | Failure) -> int:
+    return len(item.text) + len(item.image_url) if isinstance(item, Attached) else FAILURE_BYTES
+
+
+def _named(item: Attached | Failure, name: str) -> Attached | Failure:
+    """A remembered reading, under the name the file is attached with this time."""
+    if isinstance(item, Failure):
+        return item if item.params.get("name") == name else Failure(item.kind, {**item.params, "name": name})
+    return item if item.name == name else Attached(name, item.kind, item.text, item.image_url)
 
 
 def _image(name: str, data: bytes) -> Attached | Failure:
@@ -156,24 +210,12 @@ def _text(name: str, data: bytes) -> Attached | Failure:
     return Attached(name, "text", text=data.decode("latin-1"))
 
 
-def _pdf(name: str, data: bytes, max_chars: int = 0) -> Attached | Failure:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            return Failure("attachment", {"why": "unreadable", "name": name, "problem": "pdf_locked"})
-        pages, chars = [], 0
-        for number, page in enumerate(reader.pages):
-            if number >= MAX_PDF_PAGES or (max_chars and chars > max_chars):
-                break  # what is past the limit would be refused anyway: not worth the CPU
-            pages.append((page.extract_text() or "").strip())
-            chars += len(pages[-1])
-    except (PyPdfError, OSError, ValueError, KeyError, TypeError) as exc:
-        log.info("A PDF could not be read: %s", type(exc).__name__)
-        return Failure("attachment", {"why": "unreadable", "name": name, "problem": "pdf_damaged"})
-    text = "\n\n".join(f"[page {n}]\n{page}" for n, page in enumerate(pages, 1) if page)
+def _pdf(name: str, data: bytes, max_chars: int = 0, budget: PdfBudget = PdfBudget()) -> Attached | Failure:
+    read = pdf_text(data, max_chars, MAX_PDF_PAGES, budget)
+    if read.problem is not None:
+        log.info("A PDF could not be read: %s", read.problem)
+        return Failure("attachment", {"why": "unreadable", "name": name, "problem": read.problem})
+    text = "\n\n".join(f"[page {n}]\n{page}" for n, page in enumerate(read.pages, 1) if page)
     if not text:
         return Failure("attachment", {"why": "no_text", "name": name})
     return Attached(name, "pdf", text=text)

@@ -116,17 +116,18 @@ def _message(raw: Any, position: int) -> dict | None:
     return message
 
 
-FILE_FIELDS = ("path", "orig_name", "mime_type", "size")
+FILE_FIELDS = ("path", "orig_name", "mime_type", "size", "stamp")
 
 
 def _files(raw: Any) -> list[dict]:
-    """A question's attached files: where the server keeps each (read from the upload folder only,
-    attachments.py) and how the page shows it; anything else is dropped."""
+    """A question's attached files: where the server keeps each, its stamp (file_stamps.py: an
+    import's paths and stamps are vetted before anything uses them) and how the page shows it;
+    a file with neither path nor name, and anything else, is dropped."""
     if not isinstance(raw, list):
         return []
-    files = [{name: item[name] for name in FILE_FIELDS if isinstance(item.get(name), str | int)}
+    files = [{name: item[name] for name in FILE_FIELDS if type(item.get(name)) is (int if name == "size" else str)}
              for item in raw[:20] if isinstance(item, Mapping)]
-    return [f for f in files if isinstance(f.get("path"), str)]
+    return [f for f in files if "path" in f or "orig_name" in f]
 
 
 def _from_messages(raw_messages: list, base: Mapping[str, Any]) -> Conversation:
@@ -201,7 +202,7 @@ def to_markdown(conversation: Conversation) -> str:
     for message in conversation.messages:
         if message["role"] == "user":
             lines += ["## You", "", message["content"], ""]
-            lines += [f"- 📎 {f.get('orig_name') or f['path'].rsplit('/', 1)[-1]}" for f in message.get("files", ())]
+            lines += [f"- 📎 {f.get('orig_name') or f.get('path', 'file').rsplit('/', 1)[-1]}" for f in message.get("files", ())]
             lines += [""] if message.get("files") else []
             continue
         lines += ["## " + (s.get("model") or "Assistant"), ""]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from .access import choose_endpoint
 from .answer import Answer, coalesced
 from .answer_log import AnswerRecord
-from .attachments import MAX_FILES, AttachmentReader, content_chars, text_of, with_files, without_images
+from .attachments import MAX_FILES, AttachmentReader, ReadingLanes, content_chars, text_of, with_files, without_images
 from .client import ChatClient, ChatRequest, RetryPolicy
 from .conversation import build_messages, within
 from .discovery import ModelCatalog
@@ -27,6 +26,7 @@ from .limits import Allowance, Visitor
 from .local_model import LocalModelError, LocalModelServer
 from .model_info import ModelInfo, ModelInfoTable
 from .options import ChatOptions
+from .pdf_text import PdfBudget
 from .prompts import Preset, load_presets
 from .providers import PROVIDERS_BY_ID, Endpoint, Provider, get_provider, pick_default_model
 from .responses import ResponsesClient
@@ -97,8 +97,9 @@ class ChatService:
         )
         self.local = LocalModelServer(settings.local_model_path) if settings.local_model_path else None
         self.allowance = Allowance(settings.public.rate_per_minute, settings.public.tokens_per_hour)
-        self.attachments = AttachmentReader(settings.upload_dir, int(settings.max_attachment_mb * 1_000_000))
-        self._file_readers = ThreadPoolExecutor(2, thread_name_prefix="attachments")
+        self.attachments = AttachmentReader(settings.upload_dir, int(settings.max_attachment_mb * 1_000_000),
+                                            pdf_budget=PdfBudget(settings.pdf_read_seconds, 6.0 * settings.pdf_read_seconds))
+        self._file_readers = ReadingLanes(self.attachments)
         self.responses = ResponsesClient(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
                                          idle_timeout=settings.idle_timeout)
         self.active_streams = 0
@@ -258,7 +259,7 @@ class ChatService:
         """The rest of _prepare, once the question is counted: the files, the sizes, the address,
         the model and what it takes."""
         public = self.settings.public
-        attached = await self._attach(turns)
+        attached = await self._attach(turns, visitor)
         if type(attached) is Failure:
             return attached
         turns, images = attached
@@ -293,22 +294,24 @@ class ChatService:
                            conversation_id=options.conversation_id), info, left_out
 
 
-    async def _attach(self, turns: list[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], list[str]] | Failure:
+    async def _attach(self, turns: list[Mapping[str, Any]], visitor: Visitor) -> tuple[list[Mapping[str, Any]], list[str]] | Failure:
         """The turns with their attached files read in (attachments.py), and the names of the
         question's images. A file of the question that cannot be attached is a Failure; one of an
         earlier turn (gone since a restart, say) is left out, its name said in its place. Files
-        are read by two threads at most, whoever asks: the rest wait their turn."""
+        are read by two threads at most, whoever asks, each visitor's questions in turn
+        (ReadingLanes: a signed-in person by name, anyone else by address, which a new session
+        does not change)."""
         if not any(turn.get("files") for turn in turns):
             return turns, []
         if len(turns[-1].get("files") or ()) > MAX_FILES:
             return Failure("attachment", {"why": "too_many", "count": len(turns[-1]["files"]), "limit": MAX_FILES})
         refs = [(index, ref) for index, turn in enumerate(turns) for ref in turn.get("files") or ()]
-        limit = self.settings.public.max_input_chars
-        read = await asyncio.get_running_loop().run_in_executor(
-            self._file_readers, lambda: [self.attachments.read(ref, limit) for _, ref in refs])
         last = len(turns) - 1
+        lane = (visitor.names() or ("",))[-1]
+        read = await self._file_readers.read(lane, [(index == last, ref) for index, ref in refs],
+                                             self.settings.public.max_input_chars)
         by_turn: dict[int, list] = {}
-        for (index, _), item in zip(refs, read, strict=True):
+        for (index, _), item in zip(refs, read, strict=False):  # (read stops at the question's first failure)
             if type(item) is Failure and index == last:
                 return item
             by_turn.setdefault(index, []).append(item)

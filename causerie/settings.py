@@ -109,6 +109,8 @@ class Settings:
     public: PublicSettings = field(default_factory=PublicSettings)
     max_attachment_mb: float = 10.0
     """The largest file read from an attachment (MAX_ATTACHMENT_MB)."""
+    pdf_read_seconds: int = 5
+    """The CPU seconds reading one PDF's text may take (PDF_READ_SECONDS; pdf_text.py)."""
     upload_dir: Path = field(default_factory=upload_folder)
     """Where the page's uploads are (Gradio's upload folder): attachments are read from there only."""
     uploads_keep_hours: float = 0.0
@@ -221,6 +223,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         open_browser=_open_browser(env),
         answer_grace_s=number(env, "ANSWER_GRACE_SECONDS", 300.0, minimum=0),
         max_attachment_mb=number(env, "MAX_ATTACHMENT_MB", 10.0, minimum=0.01),
+        pdf_read_seconds=_integer(env, "PDF_READ_SECONDS", 5, minimum=1),
         upload_dir=upload_folder(),
         embed=flag(env, "EMBED", False),
         uploads_keep_hours=number(env, "UPLOADS_KEEP_HOURS", 24.0 if public.public else 0.0, minimum=0),

@@ -34,6 +34,7 @@ SETTING_VARS = [v for p in PROVIDERS for v in (p.key_env, p.base_url_env) if v] 
     "ALLOWED_PRIVATE_NETWORKS", "MAX_INPUT_CHARS", "MAX_CONTEXT_CHARS", "MAX_TOKENS_CAP", "RATE_LIMIT_PER_MINUTE",
     "TOKENS_PER_HOUR", "LOG_CONTENT", "TRUSTED_PROXY_HOPS", "HF_BILL_VISITORS", "AUTH_USERS",
     "OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET", "ANSWER_GRACE_SECONDS", "EMBED", "MAX_ATTACHMENT_MB", "UPLOADS_KEEP_HOURS",
+    "PDF_READ_SECONDS",
 ]
 SCREENSHOTS = ROOT / "test-results"
 """Where a failing browser test leaves a screenshot of each page it had open (CI keeps the folder)."""

@@ -4,13 +4,16 @@ vision API takes them; refusals named. Real HTTP to the scripted server, which c
 
 from __future__ import annotations
 
+import asyncio
 import io
+import resource
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from sample_files import image_bytes, make_pdf
+from sample_files import image_bytes, make_costly_pdf, make_pdf
 
 from causerie.events import Failure
 from causerie.limits import Visitor
@@ -177,6 +180,89 @@ def test_reading_files_counts_against_the_rate_limit_first(scripted, uploads):
         assert "the text of its attached files are 5,0" in failure.message
     assert failure_of(ask(service, [{"role": "user", "content": "Read", "files": [big]}])).kind == "limited"
     assert scripted.requests == []
+
+
+def test_a_pdf_built_to_be_costly_is_refused_within_its_budget_out_of_this_process_and_once(scripted, uploads, monkeypatch):
+    """3 KB whose 8 pages all point at one stream of 1 MB of text operators: 12 s of CPU read in
+    this process before. Read by a child process within PDF_READ_SECONDS of CPU, it is refused as
+    too costly, and this process's CPU barely moves; the question's other file is not read for
+    nothing; asked again, the same refusal comes at once, from memory."""
+    from causerie import attachments
+
+    service = service_for(scripted, uploads, PDF_READ_SECONDS="1")
+    files = [put(uploads, "costly.pdf", make_costly_pdf(8)), put(uploads, "costly2.pdf", make_costly_pdf(8, salt="b"))]
+    assert len((uploads / "abc123" / "costly.pdf").read_bytes()) < 4000
+    real, children = getattr(attachments, "pdf_text", None), []
+
+    def counted(*args):
+        children.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(attachments, "pdf_text", counted, raising=False)
+    cpu = time.process_time()
+    failure = failure_of(ask(service, [{"role": "user", "content": "Summarise", "files": files}]))
+    assert failure is not None and failure.params.get("problem") == "pdf_too_costly", failure
+    assert "costly.pdf was not attached: reading the PDF took too long" in failure.message
+    assert time.process_time() - cpu < 1.0 and len(children) == 1
+    before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    again = failure_of(ask(service, [{"role": "user", "content": "Summarise, please", "files": files}]))
+    assert again.params == failure.params and time.monotonic() - started < 1.0
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime == before.ru_utime and len(children) == 1
+    assert scripted.requests == []
+
+
+def test_one_visitors_costly_pdfs_do_not_hold_up_another_visitors_files(scripted, uploads):
+    """A visitor asks twice at once (two sessions, one address) with PDFs built to be costly; then
+    another visitor asks with a text file. Both of the readers' threads were the first visitor's
+    until their PDFs were read, and the other visitor's file waited; now the first visitor's are
+    read one after the other, and the other visitor's is read meanwhile."""
+    from causerie.limits import Visitor
+
+    service = service_for(scripted, uploads, PDF_READ_SECONDS="2")
+    costly = [put(uploads, f"costly{n}.pdf", make_costly_pdf(8, salt=str(n))) for n in range(2)]
+    small = put(uploads, "notes.txt", b"Bonjour du fichier")
+    reads: list[tuple[str, str]] = []
+    read = service.attachments.read
+
+    def logged(ref, max_chars=0):
+        reads.append(("start", ref["name"]))
+        try:
+            return read(ref, max_chars)
+        finally:
+            reads.append(("end", ref["name"]))
+
+    service.attachments.read = logged
+
+    async def asks(visitor: Visitor, file: dict) -> None:
+        turns = [{"role": "user", "content": "Read", "files": [file]}]
+        async for _ in service.stream_answer(ChatOptions("openai", "model-a"), turns, visitor):
+            pass
+
+    async def go() -> None:
+        try:
+            theirs = [asyncio.create_task(asks(Visitor(session=f"a{n}", ip="203.0.113.7"), costly[n])) for n in range(2)]
+            await asyncio.sleep(0.3)  # both costly questions are being read, or wait to be
+            await asks(Visitor(session="b", ip="198.51.100.9"), small)
+            await asyncio.gather(*theirs)
+        finally:
+            await service.aclose()
+
+    run_async(go())
+    first_costly_ended = min(reads.index(("end", f["name"])) for f in costly)
+    assert reads.index(("end", "notes.txt")) < first_costly_ended, reads
+    assert [event for event, name in reads if name != "notes.txt"] == ["start", "end", "start", "end"], reads
+    assert "Bonjour du fichier" in scripted.requests[0]["body"]["messages"][-1]["content"]
+    assert service._file_readers._lanes == {}
+
+
+def test_inflated_bytes_are_budgeted_per_stream_and_over_the_pages_read():
+    from causerie.attachments import _pdf
+    from causerie.pdf_text import PdfBudget
+
+    one_stream, pages = PdfBudget(stream_bytes=1_000_000), PdfBudget(content_bytes=250_000)
+    assert _pdf("big.pdf", make_costly_pdf(1, inflated=3_000_000), 0, one_stream).params["problem"] == "pdf_too_costly"
+    assert _pdf("many.pdf", make_costly_pdf(3, inflated=100_000), 0, pages).params["problem"] == "pdf_too_costly"
+    assert _pdf("fine.pdf", make_costly_pdf(2, inflated=100_000), 0, pages).kind == "pdf"
 
 
 def test_recently_read_files_are_kept_within_a_byte_budget(uploads):

@@ -94,6 +94,43 @@ def test_an_imported_id_that_could_reach_elsewhere_is_replaced():
     assert imported.id != data["id"] and imported.id.isalnum()
 
 
+def test_only_an_owners_stamped_upload_reached_without_links_is_kept(tmp_path):
+    """A file is kept when its stamp is its owner's and its path an upload's, absolute and
+    normalised, with no link on the way; anything else keeps its name only."""
+    from causerie.file_stamps import FileStamps
+
+    uploads, outside = tmp_path / "gradio", tmp_path / "app"
+    (uploads / "abc").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "app.py").write_text("source")
+    note = uploads / "abc" / "note.txt"
+    note.write_text("mine")
+    (uploads / "link.txt").symlink_to(outside / "app.py")
+    (uploads / "inner.txt").symlink_to(note)
+    (uploads / "linked").symlink_to(uploads / "abc", target_is_directory=True)
+    stamps = FileStamps("a-long-enough-secret-for-tests", uploads)
+    (mine,) = stamps.stamped("browser:a", [{"path": str(note), "orig_name": "note.txt", "stamp": "forged"}])
+    assert mine["stamp"] != "forged" and stamps.kept("browser:a", mine)
+    assert not stamps.kept("browser:b", mine)
+    assert not FileStamps("another-secret-of-enough-length", uploads).kept("browser:a", mine)
+    for raw in (str(outside / "app.py"), str(uploads / "abc" / ".." / "abc" / "note.txt"), "abc/note.txt",
+                str(uploads / "link.txt"), str(uploads / "inner.txt"), str(uploads / "linked" / "note.txt"),
+                str(uploads / "abc"), str(uploads), "https://example.com/note.txt", "file://" + str(note), 7, None):
+        assert stamps.place(raw) is None, raw
+        (made,) = stamps.stamped("browser:a", [{"path": raw, "orig_name": "x.txt"}])
+        assert made == {"orig_name": "x.txt"}
+        assert not stamps.kept("browser:a", {**mine, "path": raw})
+    note.unlink()
+    assert not stamps.kept("browser:a", mine)
+    assert stamps.vetted("browser:a", [mine, {"path": "/etc/passwd"}]) == [{"orig_name": "note.txt"}, {"orig_name": "passwd"}]
+
+
+def test_a_file_shown_no_longer_available_is_named_in_the_question():
+    shown = page_messages([{"role": "user", "content": "Read", "files": [{"orig_name": "a.pdf"}]}], "fr")
+    assert shown[0]["content"] == [{"text": "Read\n\n📎 a.pdf\u00a0: n'est plus disponible (joignez-le de nouveau "
+                                            "pour vous en servir)", "type": "text"}]
+
+
 def test_markdown_export_reads_as_a_document():
     text = to_markdown(conversation())
     assert text.startswith("# Why is the sky blue?\n")

@@ -4,6 +4,9 @@ or a Stop while an answer is being written), without a browser."""
 
 from __future__ import annotations
 
+import json
+import secrets
+
 from causerie.conversations import Conversation
 from causerie.library import Limits
 from causerie.runs import AnswerRuns
@@ -22,12 +25,12 @@ SEALER = Sealer("a-long-enough-secret-for-tests")
 NAMES = ("provider", "model", "reasoning_effort", "preset", "system_prompt", "temperature", "top_p", "max_tokens")
 
 
-def handlers() -> ConversationHandlers:
+def handlers(**settings_values) -> ConversationHandlers:
     """Handlers over plain strings as components: the dicts Gradio passes are keyed by them."""
     settings = PageSettings(**{name: name for name in NAMES})
     panel = HistoryPanel(**{name: name for name in HistoryPanel.__dataclass_fields__})
-    return ConversationHandlers(ChatService(Settings()), Keeper(SEALER, Limits()), settings, "chatbot", "view", panel, [],
-                                AnswerRuns(grace_s=60))
+    return ConversationHandlers(ChatService(Settings(**settings_values)), Keeper(SEALER, Limits()), settings, "chatbot",
+                                "view", panel, [], AnswerRuns(grace_s=60))
 
 
 def values(view: ConversationView, store=None, **extra) -> dict:
@@ -123,8 +126,6 @@ def test_an_answer_ending_does_not_overwrite_a_title_being_typed():
 
 
 def test_an_import_that_would_push_out_kept_conversations_is_refused_first(tmp_path):
-    import json
-
     from causerie.library import Library
 
     h, view = handlers(), ConversationView(shown="x")
@@ -191,3 +192,151 @@ def test_a_chats_mark_counts_messages_questions_parts_and_utf8_bytes():
     assert chat_mark([message("user", "café ☕ 😀", files=[picture]), message("assistant", "ok", {"title": "Thinking"})]) == "2.1.3.16"
     assert chat_mark([{"role": "assistant", "content": "plain"}, None, {"role": "user", "content": {"path": "x"}}]) == "3.1.2.5"
     assert chat_mark([message("user", "\ud800")]) == "1.1.1.3"  # a lone surrogate: as the browser's TextEncoder counts it
+
+
+# -- files from data ------------------------------------------------------------------------------
+
+def test_a_conversations_files_show_to_the_browser_that_attached_them_and_to_no_other(tmp_path):
+    """Saved, a question's upload is stamped for its browser: that browser's page shows it and its
+    export keeps it; the same saved value opened by another browser (a copied profile), or that
+    export imported there, shows it as no longer available and keeps no path."""
+    from causerie.ui.transfer import Transfers
+
+    uploads = tmp_path / "gradio"
+    (uploads / "abc").mkdir(parents=True)
+    note = uploads / "abc" / "note.txt"
+    note.write_text("mine")
+    h, mine, theirs = handlers(upload_dir=uploads), "a" * 32, "b" * 32
+    view = ConversationView(shown="x")
+    asked = [message("user", "Read it", files=[{"path": str(note), "orig_name": "note.txt", "mime_type": "text/plain"}]),
+             message("assistant", "Read.")]
+    view.finish(view.begin("x"), "x", asked, {})
+    store = run_async(h.save_finished(values(view, browser=mine), None))["store"]
+    (saved,) = opened(store).library.get("x").messages[0]["files"]
+    assert saved["path"] == str(note) and len(saved["stamp"]) == 64
+
+    def shown_to(browser: str) -> list:
+        return run_async(h.on_load(values(ConversationView(), store=store, browser=browser), None))["chatbot"]
+
+    assert shown_to(mine)[0]["content"][1]["file"]["path"] == str(note)
+    elsewhere = shown_to(theirs)[0]["content"]
+    assert elsewhere == [{"text": "Read it\n\n📎 note.txt: no longer available (attach it again to use it)", "type": "text"}]
+
+    def exported(browser: str) -> str:
+        return json.loads(run_async(Transfers(h).export_all(values(ConversationView(), store=store, browser=browser), None)))["text"]
+
+    assert str(note) in exported(mine) and str(note) not in exported(theirs)
+    upload = tmp_path / "export.json"
+    upload.write_text(exported(mine))
+    for browser, kept in ((mine, True), (theirs, False)):
+        updates = run_async(Transfers(h).on_import(values(ConversationView(), browser=browser, importer=str(upload)), None))
+        assert (str(note) in json.dumps(updates["chatbot"])) is kept
+        assert (str(note) in opened(updates["store"]).library.to_json()) is kept
+
+
+def page_event(app, name: str, given: dict, session: str) -> dict:
+    """Run the page's queued step whose handler is called `name` as the page runs it (Gradio's
+    queue, over HTTP), with `given` values by component and the rest as the page starts them;
+    its outputs by component, as the page receives them."""
+    import httpx
+
+    step = next(fn for fn in app.demo.fns.values() if getattr(fn.fn, "__name__", "") == name)
+    data = [given[c] if c in given else None if type(c).__name__ in ("State", "BrowserState") else c.value
+            for c in step.inputs]
+    httpx.post(app.url + "gradio_api/queue/join", json={"data": data, "fn_index": step._id, "session_hash": session,
+                                                        "event_data": None, "trigger_id": None}).raise_for_status()
+    with httpx.stream("GET", app.url + f"gradio_api/queue/data?session_hash={session}", timeout=30) as stream:
+        for line in stream.iter_lines():
+            message = json.loads(line[5:]) if line.startswith("data:") else {}
+            if message.get("msg") == "process_completed":
+                assert message["success"], message.get("output")
+                return dict(zip(step.outputs, message["output"]["data"], strict=True))
+    raise AssertionError("the step never completed")
+
+
+def upload(app, name: str, data: bytes) -> str:
+    """A file sent as a page sends it (Gradio's upload route); where Gradio keeps it."""
+    import httpx
+
+    response = httpx.post(app.url + "gradio_api/upload", files=[("files", (name, data))])
+    response.raise_for_status()
+    return response.json()[0]
+
+
+def test_an_import_never_makes_the_page_serve_or_fetch_a_file_of_its_choosing(scripted, tmp_path, monkeypatch):
+    """A crafted conversation points its question's files at the app's source, the SQLite store
+    and the secret beside it, another visitor's upload, and a URL. The page is handed none of
+    them: each is said to be no longer available, no copy is made for Gradio to serve (the
+    address it would have given is refused), and nothing is fetched."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from pathlib import Path
+
+    import httpx
+    from gradio.processing_utils import hash_file
+    from gradio.utils import get_upload_folder
+
+    from conftest import ROOT, RunningApp
+
+    fetched: list[str] = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            fetched.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+            self.wfile.write(b"\x89PNG")
+
+        def log_message(self, *args):
+            pass
+
+    elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
+    monkeypatch.chdir(ROOT)  # the app's folder is its working folder, as on a Space
+    app = RunningApp({"OPENAI_BASE_URL": scripted.base_url, "CAUSERIE_DATA_DIR": str(tmp_path),
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'causerie.db'}"})
+    try:
+        theirs = upload(app, "diary.txt", f"Another visitor's diary {secrets.token_hex(8)}".encode())
+        targets = {"app.py": ROOT / "app.py", "causerie.db": tmp_path / "causerie.db",
+                   "history-secret": tmp_path / "history-secret", "diary.txt": Path(theirs)}
+        assert all(path.is_file() for path in targets.values())
+        # Where Gradio would copy each to serve it (its cache is its upload folder).
+        copies = {name: Path(get_upload_folder()) / hash_file(path) / path.name
+                  for name, path in targets.items() if name != "diary.txt"}
+        for copy in copies.values():
+            copy.unlink(missing_ok=True)
+        url = f"http://127.0.0.1:{elsewhere.server_address[1]}/leak.png"
+        history = next(fn.fn.__self__.history for fn in app.demo.fns.values()
+                       if getattr(fn.fn, "__name__", "") == "on_import")
+        browser = secrets.token_hex(24)
+
+        def imported(files: list[dict]) -> tuple[list, str]:
+            """The page's chat once the crafted conversation is imported, and what its browser keeps."""
+            crafted = {"messages": [{"role": "user", "content": "Look at these", "files": files},
+                                    {"role": "assistant", "content": "Done."}]}
+            sent = upload(app, "crafted.json", json.dumps(crafted).encode())
+            given = {history.panel.importer: {"path": sent, "orig_name": "crafted.json", "meta": {"_type": "gradio.FileData"}},
+                     history.panel.browser: browser}
+            outputs = page_event(app, "on_import", given, secrets.token_hex(6))
+            chat = outputs[history.chatbot]
+            assert chat[0]["content"][0]["text"].startswith("Look at these")
+            assert not [part for message in chat for part in message["content"] if part.get("type") != "text"]
+            return chat, Sealer(app.service.settings.history.secret).open(outputs[history.panel.store]["sealed"])
+
+        chat, kept = imported([{"path": str(path), "orig_name": name, "stamp": "0" * 64} for name, path in targets.items()])
+        shown = json.dumps(chat, ensure_ascii=False)
+        for name, path in targets.items():
+            assert str(path) not in shown and str(path) not in kept
+            assert f"📎 {name}: no longer available" in shown
+        assert "0" * 64 not in shown
+        for copy in copies.values():
+            assert not copy.exists()
+            assert httpx.get(app.url + f"gradio_api/file={copy}").status_code == 403
+        chat, kept = imported([{"path": url, "orig_name": "leak.png", "mime_type": "image/png"}])
+        shown = json.dumps(chat, ensure_ascii=False)
+        assert url not in shown and url not in kept and "📎 leak.png: no longer available" in shown
+        assert fetched == []
+    finally:
+        app.close()
+        elsewhere.shutdown()

@@ -19,6 +19,7 @@ import gradio as gr
 
 from ..access import offered_providers
 from ..conversations import Conversation
+from ..file_stamps import FileStamps
 from ..library import Notice
 from ..runs import AnswerRun, AnswerRuns
 from ..sealing import BROWSER_STATE_SECRET
@@ -45,6 +46,11 @@ class ConversationHandlers:
         self.service, self.keeper, self.settings, self.runs = service, keeper, settings, runs
         self.chatbot, self.view, self.panel = chatbot, view, panel
         self.startup_notices = startup_notices
+        self.files = FileStamps(service.settings.history.secret, service.settings.upload_dir)
+
+    def owner(self, values: Mapping, request: gr.Request | None) -> str:
+        """Whose the page's conversations and files are (visitors.run_owner)."""
+        return run_owner(request, values.get(self.panel.browser))
 
     def inputs(self, *extra: Any) -> set:
         p = self.panel
@@ -150,14 +156,16 @@ class ConversationHandlers:
             notices.append(Notice("not_set_up", {"provider": provider, "now": current.label if current else "—"}))
         return updates
 
-    async def open(self, view: ConversationView, conversation: Conversation | None) -> dict:
-        """Show a conversation (a new one when None): its chat, title and settings."""
+    async def open(self, view: ConversationView, conversation: Conversation | None, owner: str = "") -> dict:
+        """Show a conversation (a new one when None): its chat, title and settings. Its files are
+        shown only when `owner` attached them (file_stamps.py): Gradio serves any path it is given."""
         notices: list[Notice] = []
         if conversation is None:
             view.start_new(again=True)
             return {self.chatbot: view.shows([]), self.panel.title: "", "notices": notices}
         view.shown = conversation.id
-        chat = view.live_chat(conversation.id) or page_messages(list(conversation.messages), view.language)
+        chat = view.live_chat(conversation.id) or page_messages(list(self.files.messages(owner, conversation.messages)),
+                                                                view.language)
         updates = await self._settings_updates(conversation.settings, notices)
         return {self.chatbot: view.shows(chat), self.panel.title: conversation.shown_title, "notices": notices, **updates}
 
@@ -184,7 +192,7 @@ class ConversationHandlers:
             if recent is None:  # a new visitor: the page is already as it should be
                 values[self.view].start_new()
                 return {"notices": list(self.startup_notices)}
-            updates = await self.open(values[self.view], recent)
+            updates = await self.open(values[self.view], recent, self.owner(values, request))
             updates["notices"] = self.startup_notices + updates["notices"]
             return updates
 
@@ -198,9 +206,9 @@ class ConversationHandlers:
             if not chosen or chosen == view.shown:
                 return {}
             await self._keep_settings(shelf, values)
-            updates = await self.open(view, await shelf.get(chosen))
+            updates = await self.open(view, await shelf.get(chosen), self.owner(values, request))
             # An answer this page does not follow (another tab's, one from before a reload): follow it.
-            run = self.runs.get(chosen, run_owner(request, values.get(self.panel.browser)))
+            run = self.runs.get(chosen, self.owner(values, request))
             if run is not None and chosen not in view.live:
                 await self._show_run(view, run, updates, page_language(request))
             return updates
@@ -234,8 +242,8 @@ class ConversationHandlers:
                 return {}
             await shelf.delete(confirmed)
             view.forget(confirmed)
-            self.runs.discard(confirmed, run_owner(request, values.get(self.panel.browser)))
-            return await self.open(view, await self._most_recent(shelf))
+            self.runs.discard(confirmed, self.owner(values, request))
+            return await self.open(view, await self._most_recent(shelf), self.owner(values, request))
 
         return await self.on_shelf(values, request, work, chat=True)
 
@@ -248,7 +256,7 @@ class ConversationHandlers:
     async def save_stopped(self, values: dict, request: gr.Request) -> dict:
         """After Stop (or the bin): the answers this page was showing end now (their providers'
         streams closed: runs.py) and are kept as far as they went."""
-        owner = run_owner(request, values.get(self.panel.browser))
+        owner = self.owner(values, request)
         for conversation_id in values[self.view].stop_all():
             self.runs.stop(conversation_id, owner)
         return await self.save_finished(values, request)
@@ -257,7 +265,7 @@ class ConversationHandlers:
         """When the page opens: if one of the conversations this browser noted as being answered
         (NOTE_LIVE_JS) has an answer running here, or one that ended with no page to save it, show
         that conversation (its chat so far) and let the resume step follow it."""
-        owner = run_owner(request, values.get(self.panel.browser))
+        owner = self.owner(values, request)
         for conversation_id in noted_conversations(values.get(self.panel.live)):
             run = self.runs.get(conversation_id, owner)
             if run is not None:
@@ -282,7 +290,7 @@ class ConversationHandlers:
         if not pending:
             return {self.panel.notice: gr.skip()}  # an empty dict would read as one output
 
-        owner = run_owner(request, values.get(self.panel.browser))
+        owner = self.owner(values, request)
 
         async def work(shelf: Shelf) -> dict:
             notices: list[Notice] = []
@@ -290,7 +298,8 @@ class ConversationHandlers:
                 if conversation_id in view.deleted:
                     continue
                 kept = await shelf.get(conversation_id) or Conversation(id=conversation_id)
-                notices += await shelf.put(kept.with_messages(saved_messages(answer.chat), answer.settings))
+                messages = self.files.messages(owner, saved_messages(answer.chat), stamp=True)
+                notices += await shelf.put(kept.with_messages(messages, answer.settings))
                 view.unsaved_new.discard(conversation_id)
                 self.runs.discard(conversation_id, owner)  # saved: the run is let go
             shown = await shelf.get(view.shown)
@@ -300,10 +309,12 @@ class ConversationHandlers:
 
         return await self.on_shelf(values, request, work)
 
-    def shown_conversation(self, values: Mapping, kept: Conversation | None) -> Conversation:
-        """The conversation on screen as it is now: its chat and the panel's settings."""
+    def shown_conversation(self, values: Mapping, kept: Conversation | None, owner: str) -> Conversation:
+        """The conversation on screen as it is now: its chat (its files stamped: Gradio checked
+        they are uploads) and the panel's settings."""
         view: ConversationView = values[self.view]
-        messages, settings = tuple(saved_messages(values[self.chatbot])), self.settings.stored(values)
+        messages = self.files.messages(owner, saved_messages(values[self.chatbot]), stamp=True)
+        settings = self.settings.stored(values)
         if kept is not None and kept.messages == messages and dict(kept.settings) == settings:
             return kept  # unchanged since it was saved: the same conversation, dates included
         return (kept or Conversation(id=view.shown)).with_messages(messages, settings)
@@ -315,7 +326,7 @@ class ConversationHandlers:
             if view.shown in view.live:
                 return {}
             kept = await shelf.get(view.shown)
-            current = self.shown_conversation(values, kept)
+            current = self.shown_conversation(values, kept, self.owner(values, request))
             if kept is None and not current.messages:
                 return {}
             return {"notices": await shelf.put(current)}

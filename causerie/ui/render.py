@@ -133,8 +133,10 @@ def message(role: str, text: str, metadata: dict | None = None, files: list[dict
 
 def _file_data(file: dict) -> dict:
     """A file as Gradio's FileData: its `meta` marks it (Gradio refuses a file part without), and
-    its address is the app's own (a saved one may come from another host)."""
-    return {**file, "url": f"/gradio_api/file={file['path']}", "meta": {"_type": "gradio.FileData"}}
+    its address is the app's own (a saved one may come from another host). Its stamp stays on
+    the server (file_stamps.py)."""
+    shown = {key: value for key, value in file.items() if key != "stamp"}
+    return {**shown, "url": f"/gradio_api/file={file['path']}", "meta": {"_type": "gradio.FileData"}}
 
 
 def _thought(text: str, thinking: bool, seconds: float | None, language: str = DEFAULT_LANGUAGE) -> dict:
@@ -146,11 +148,12 @@ def _thought(text: str, thinking: bool, seconds: float | None, language: str = D
 
 
 def page_messages(saved: list[dict], language: str = DEFAULT_LANGUAGE) -> list[dict]:
-    """A conversation's saved messages as the page shows them (the inverse of saved_messages)."""
+    """A conversation's saved messages as the page shows them (the inverse of saved_messages).
+    Every path in them is shown: vet them first (ConversationHandlers.open)."""
     shown: list[dict] = []
     for item in saved:
         if item.get("role") == "user":
-            shown.append(message("user", item.get("content", ""), files=item.get("files")))
+            shown.append(_question(item, language))
             continue
         if item.get("thinking"):
             shown.append(_thought(item["thinking"], False, item.get("thinking_seconds"), language))
@@ -163,6 +166,16 @@ def page_messages(saved: list[dict], language: str = DEFAULT_LANGUAGE) -> list[d
         if item.get("footer"):
             shown.append(message("assistant", f"<sub>{item['footer']}</sub>", {"id": f"{UI_ONLY_PREFIX}footer"}))
     return shown
+
+
+def _question(item: dict, language: str) -> dict:
+    """A saved question as the page shows it. A file without a path (file_stamps.py: gone, or
+    never this person's) is named in the text as no longer available: the page gets no path."""
+    files = item.get("files") or ()
+    gone = [words("page", "file_gone", {"name": file.get("orig_name") or "file"}, language)
+            for file in files if "path" not in file]
+    text = "\n\n".join(filter(None, [item.get("content", ""), *gone]))
+    return message("user", text, files=[file for file in files if "path" in file])
 
 
 def render(answer: Answer, language: str = DEFAULT_LANGUAGE) -> list[dict]:

@@ -2,7 +2,8 @@
 
 An export's file is made in the browser (DOWNLOAD_JS) from the text the server sends: nothing is
 written on the server. An import never replaces a conversation the person has: one with the same
-id gets a new id.
+id gets a new id. Both keep a file's path only when it is the person's own upload (file_stamps.py):
+an import's paths are data, and an export is the next import.
 """
 
 from __future__ import annotations
@@ -44,13 +45,14 @@ class Transfers:
 
     async def _export(self, values: dict, request: gr.Request, kind: str) -> str:
         history = self.history
-        view = values[history.view]
+        view, owner = values[history.view], history.owner(values, request)
         try:
             async with view.lock():
                 shelf = await history.shelf_for(values, owner_of(request))
                 if kind == "all":
-                    return _file("causerie-conversations.json", "application/json", bundle_json(await shelf.all()))
-                current = history.shown_conversation(values, await shelf.get(view.shown))
+                    kept = [replace(c, messages=history.files.messages(owner, c.messages)) for c in await shelf.all()]
+                    return _file("causerie-conversations.json", "application/json", bundle_json(kept))
+                current = history.shown_conversation(values, await shelf.get(view.shown), owner)
         except StoreError:
             gr.Warning(words("history", "store_unreachable", None, page_language(request)))
             return ""
@@ -71,6 +73,7 @@ class Transfers:
         history = self.history
         upload = values[history.panel.importer]  # a path in Gradio's upload cache (preprocessed)
         limit = history.keeper.limits.max_conversations
+        owner = history.owner(values, request)
 
         async def work(shelf) -> dict:
             try:
@@ -91,9 +94,11 @@ class Transfers:
             for conversation in found:
                 if await shelf.get(conversation.id) is not None:  # never replace a kept one
                     conversation = replace(conversation, id=new_id())
+                # Only the person's own files (their export, say) keep their paths.
+                conversation = replace(conversation, messages=history.files.messages(owner, conversation.messages))
                 notices += await shelf.put(conversation)
                 first = first or conversation
-            opened = await history.open(values[history.view], first)
+            opened = await history.open(values[history.view], first, owner)
             opened["notices"] = [Notice("imported", {"count": len(found)}), *notices, *opened["notices"]]
             return opened
 
