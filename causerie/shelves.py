@@ -1,33 +1,38 @@
 """Where one person's conversations are kept for one request: their browser, or the server store.
 
-A BrowserShelf opens the sealed value the browser sent, works on it in memory and hands back the
-new sealed value. A ServerShelf works on the store under the signed-in person's name and leaves
-the browser's value alone. Both answer the same calls, so the page's handlers need not care which.
+A BrowserShelf (browser_shelf.py) opens the entries the browser sent, works on them in memory
+and hands back the entries to write. A ServerShelf works on the store under the signed-in
+person's name and leaves the browser alone. A PageShelf keeps a signed-in person's conversations
+with their page while the store is down. All answer the same calls, so the page's handlers need
+not care which.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .browser_shelf import BrowserShelf
 from .conversations import Conversation
 from .library import Library, Limits, Notice, Summary
-from .sealing import Sealer, Unreadable
+from .sealing import Sealer
 
 if TYPE_CHECKING:  # SQLAlchemy is imported only when a store is configured
     from .history_settings import HistorySettings
     from .store.conversation_store import ConversationStore
 
 log = logging.getLogger(__name__)
-MAX_UNOPENED_CHARS = 2_500_000
 
 
-class _InMemoryShelf:
-    """A shelf whose conversations are a Library in memory (the browser's, or the page's)."""
+class PageShelf:
+    """A signed-in person's conversations while the store is down: kept with the page (never in
+    the browser, which another person may share), and saved to the store once it is back."""
 
-    library: Library
-    limits: Limits
+    def __init__(self, unsaved: dict[str, Conversation], limits: Limits) -> None:
+        self._unsaved, self.limits = unsaved, limits
+        self.library = Library(unsaved.values())
+        self.notices: list[Notice] = [Notice("store_unreachable", {})]
 
     async def summaries(self, query: str = "") -> list[Summary]:
         return self.library.summaries(query)
@@ -40,74 +45,15 @@ class _InMemoryShelf:
 
     async def put(self, conversation: Conversation) -> list[Notice]:
         notices = self.library.put(conversation, self.limits)
-        self._kept(conversation)
+        self._unsaved[conversation.id] = conversation
         return notices
 
     async def delete(self, conversation_id: str) -> None:
         self.library.delete(conversation_id)
-        self._dropped(conversation_id)
+        self._unsaved.pop(conversation_id, None)
 
-    def _kept(self, conversation: Conversation) -> None:
-        raise NotImplementedError
-
-    def _dropped(self, conversation_id: str) -> None:
-        raise NotImplementedError
-
-
-class BrowserShelf(_InMemoryShelf):
-    """Conversations kept in the browser. It may hold several copies (the page's, and the one
-    another tab has saved since): they are merged. A value this secret cannot open is never
-    thrown away: it rides along, unopened, in the next value, and is merged back in once the
-    server has the secret that opens it again."""
-
-    def __init__(self, values: Iterable[object], sealer: Sealer, limits: Limits) -> None:
-        self._sealer, self.limits = sealer, limits
-        self.notices: list[Notice] = []
-        self.changed = False
-        self.library = Library()
-        self._unopened: str | None = None
-        for value in values:
-            self._take(value)
-
-    def _take(self, value: object) -> None:
-        if value in (None, "", {}):
-            return
-        tokens = [value.get(name) for name in ("sealed", "unopened")] if isinstance(value, dict) else [None]
-        if not any(isinstance(t, str) for t in tokens):
-            self._unreadable("not a sealed value")
-            return
-        for position, token in enumerate(tokens):
-            if not isinstance(token, str):
-                continue
-            try:
-                self.library.merge(Library.from_json(self._sealer.open(token)))
-                if position == 1:
-                    self.changed = True  # the secret that opens it is back: keep it opened
-            except (Unreadable, ValueError, RecursionError) as exc:
-                if position == 0:
-                    self._unreadable(str(exc))
-                if len(token) <= MAX_UNOPENED_CHARS:
-                    self._unopened = self._unopened or token
-
-    def _unreadable(self, why: str) -> None:
-        log.warning("a browser's saved conversations could not be opened (%s); they are kept unopened", why)
-        if not any(n.kind == "history_unreadable" for n in self.notices):
-            self.notices.append(Notice("history_unreadable", {}))
-
-    def _kept(self, conversation: Conversation) -> None:
-        self.changed = True
-
-    def _dropped(self, conversation_id: str) -> None:
-        self.changed = True
-
-    def sealed(self) -> dict | None:
-        """The browser's new value, or None when nothing changed."""
-        if not self.changed:
-            return None
-        value = {"sealed": self._sealer.seal(self.library.to_json())}
-        if self._unopened:
-            value["unopened"] = self._unopened
-        return value
+    def writes(self) -> dict | None:
+        return None
 
 
 class ServerShelf:
@@ -130,26 +76,7 @@ class ServerShelf:
     async def delete(self, conversation_id: str) -> None:
         await self._store.delete(self.owner, conversation_id)
 
-    def sealed(self) -> dict | None:
-        return None
-
-
-class PageShelf(_InMemoryShelf):
-    """A signed-in person's conversations while the store is down: kept with the page (never in
-    the browser, which another person may share), and saved to the store once it is back."""
-
-    def __init__(self, unsaved: dict[str, Conversation], limits: Limits) -> None:
-        self._unsaved, self.limits = unsaved, limits
-        self.library = Library(unsaved.values())
-        self.notices: list[Notice] = [Notice("store_unreachable", {})]
-
-    def _kept(self, conversation: Conversation) -> None:
-        self._unsaved[conversation.id] = conversation
-
-    def _dropped(self, conversation_id: str) -> None:
-        self._unsaved.pop(conversation_id, None)
-
-    def sealed(self) -> dict | None:
+    def writes(self) -> dict | None:
         return None
 
 
@@ -163,8 +90,8 @@ class Keeper:
     def __init__(self, sealer: Sealer, limits: Limits, store: ConversationStore | None = None) -> None:
         self.sealer, self.limits, self.store = sealer, limits, store
 
-    def browser(self, *values: object) -> BrowserShelf:
-        return BrowserShelf(values, self.sealer, self.limits)
+    def browser(self, entries: Mapping[str, str], legacy: object = None, sent: Library | None = None) -> BrowserShelf:
+        return BrowserShelf(entries, legacy, self.sealer, self.limits, sent)
 
     def page(self, unsaved: dict[str, Conversation]) -> PageShelf:
         return PageShelf(unsaved, self.limits)

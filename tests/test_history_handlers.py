@@ -4,6 +4,8 @@ or a Stop while an answer is being written), without a browser."""
 
 from __future__ import annotations
 
+import json
+
 from causerie.conversations import Conversation
 from causerie.library import Limits
 from causerie.runs import AnswerRuns
@@ -11,11 +13,13 @@ from causerie.sealing import Sealer
 from causerie.service import ChatService
 from causerie.settings import Settings
 from causerie.shelves import BrowserShelf, Keeper
+from causerie.ui.browser_state import read_held
 from causerie.ui.conversations import ConversationHandlers
 from causerie.ui.panel import PageSettings
 from causerie.ui.render import message
 from causerie.ui.view import ConversationView, HistoryPanel
 
+from browser_storage import BrowserStorage
 from conftest import run_async
 
 SEALER = Sealer("a-long-enough-secret-for-tests")
@@ -30,8 +34,9 @@ def handlers() -> ConversationHandlers:
                                 AnswerRuns(grace_s=60))
 
 
-def values(view: ConversationView, store=None, **extra) -> dict:
-    return {"view": view, "store": store, "fresh": "", "search": "", "chatbot": [], "title": "", "current": "", "listing": None,
+def values(view: ConversationView, storage: BrowserStorage | None = None, **extra) -> dict:
+    """What a page sends: `storage` is its browser's, as it holds it now."""
+    return {"view": view, "fresh": storage.held() if storage else "", "search": "", "chatbot": [], "title": "", "current": "", "listing": None,
             **{name: "" for name in NAMES}, **extra}
 
 
@@ -39,19 +44,28 @@ def chat(question: str, answer: str) -> list:
     return [message("user", question), message("assistant", answer)]
 
 
-def opened(sealed) -> BrowserShelf:
-    return BrowserShelf([sealed], SEALER, Limits())
+def opened(storage: BrowserStorage) -> BrowserShelf:
+    held = read_held(storage.held())
+    return BrowserShelf(held.entries, held.legacy, SEALER, Limits())
+
+
+def written(updates: dict, storage: BrowserStorage | None = None) -> BrowserStorage:
+    """`storage` (a new one if None) once the page has written what `updates` say."""
+    storage = storage or BrowserStorage()
+    storage.write(updates.get("writes"))
+    return storage
 
 
 def test_two_saves_made_from_the_same_stale_browser_value_keep_both():
     h, view = handlers(), ConversationView(shown="x")
     view.finish(view.begin("x"), "x", chat("In X", "Answer X"), {})
-    run_async(h.save_finished(values(view, store=None), None))
+    first = run_async(h.save_finished(values(view), None))
     view.finish(view.begin("y"), "y", chat("In Y", "Answer Y"), {})
-    # The browser has not yet stored the first save's value: the second event carries the old one.
-    updates = run_async(h.save_finished(values(view, store=None), None))
-    kept = opened(updates["store"]).library
-    assert {c.id for c in kept.all()} == {"x", "y"}
+    # The browser has not yet written the first save: the second event reads it without it.
+    second = run_async(h.save_finished(values(view), None))
+    assert {c.id for c in opened(written(second)).library.all()} == {"x", "y"}
+    # Whatever order the browser then writes them in, both are kept.
+    assert {c.id for c in opened(written(first, written(second))).library.all()} == {"x", "y"}
 
 
 def test_an_answer_is_saved_in_its_own_conversation_when_another_is_shown():
@@ -60,7 +74,7 @@ def test_an_answer_is_saved_in_its_own_conversation_when_another_is_shown():
     view.shown = "b"  # the person opened another conversation meanwhile
     view.finish(number, "a", chat("Asked in A", "Answered in A"), {"model": "m"})
     updates = run_async(h.save_finished(values(view), None))
-    kept = opened(updates["store"]).library
+    kept = opened(written(updates)).library
     assert kept.get("a").messages[0]["content"] == "Asked in A" and kept.get("b") is None
     assert updates["listing"]["value"] is None  # B is not saved yet: nothing in the list is selected
 
@@ -102,14 +116,14 @@ def test_a_question_sent_before_the_page_has_opened_never_replaces_a_saved_conve
     h, first = handlers(), ConversationView()
     run_async(h.on_load(values(first), None))
     first.finish(first.begin(first.shown), first.shown, chat("Old question", "Old answer"), {})
-    store = run_async(h.save_finished(values(first, current=first.shown), None))["store"]
+    storage = written(run_async(h.save_finished(values(first, current=first.shown), None)))
     # A new page opens on that conversation; the person asks before the page has shown it.
     page = ConversationView()
-    run_async(h.on_load(values(page, store=store), None))
+    run_async(h.on_load(values(page, storage), None))
     asked_in = page.conversation_for("")
     assert asked_in != page.shown
     page.finish(page.begin(asked_in), asked_in, chat("Quick question", "Quick answer"), {})
-    kept = opened(run_async(h.save_finished(values(page, store=store), None))["store"]).library
+    kept = opened(written(run_async(h.save_finished(values(page, storage), None)), storage)).library
     assert kept.get(page.shown).messages[0]["content"] == "Old question"
     assert kept.get(asked_in).messages[0]["content"] == "Quick question"
 
@@ -123,30 +137,28 @@ def test_an_answer_ending_does_not_overwrite_a_title_being_typed():
 
 
 def test_an_import_that_would_push_out_kept_conversations_is_refused_first(tmp_path):
-    import json
-
-    from causerie.library import Library
-
     h, view = handlers(), ConversationView(shown="x")
     h.keeper.limits = Limits(max_conversations=3)
-    store = {"sealed": SEALER.seal(Library([Conversation(id=f"k{i}", updated_at=i + 1.0, created_at=1.0,
-                                                         messages=({"role": "user", "content": f"Kept {i}"},))
-                                            for i in range(2)]).to_json())}
+    storage = BrowserStorage()
+    for i in range(2):
+        kept = Conversation(id=f"k{i}", updated_at=i + 1.0, created_at=1.0, messages=({"role": "user", "content": f"Kept {i}"},))
+        storage.entries[kept.id] = json.dumps({"at": kept.updated_at, "sealed": SEALER.seal(json.dumps(kept.to_dict()))})
     upload = tmp_path / "two.json"
     upload.write_text(json.dumps({"format": "causerie.conversations", "conversations": [
         {"messages": [{"role": "user", "content": "New 1"}]}, {"messages": [{"role": "user", "content": "New 2"}]}]}))
     from causerie.ui.transfer import Transfers
 
-    updates = run_async(Transfers(h).on_import(values(view, store=store, importer=str(upload)), None))
+    updates = run_async(Transfers(h).on_import(values(view, storage, importer=str(upload)), None))
     assert "Nothing imported" in updates["notice"] and "2 are kept already" in updates["notice"]
-    assert "store" not in updates  # nothing changed, nothing dropped
+    assert "writes" not in updates  # nothing changed, nothing dropped
 
 
 def test_an_unreadable_value_is_said_once_a_page():
     h, view = handlers(), ConversationView(shown="a")
-    damaged = {"sealed": "not-a-token"}
-    first = run_async(h.on_rename(values(view, store=damaged), None))
-    again = run_async(h.on_rename(values(view, store=damaged), None))
+    damaged = BrowserStorage()
+    damaged.entries["a"] = '{"at": 1, "sealed": "not-a-token"}'
+    first = run_async(h.on_rename(values(view, damaged), None))
+    again = run_async(h.on_rename(values(view, damaged), None))
     assert "could not be read" in first["notice"] and again["notice"] == ""
 
 
@@ -172,13 +184,13 @@ def test_the_page_chat_kept_is_the_last_one_given_and_a_question_finds_it_by_its
     view.stop_all()
     assert not view.awaiting_chat
     # Opening a conversation gives the page its chat.
-    store = None
+    storage = BrowserStorage()
     for question in ("first", "second"):
         view.finish(view.begin(view.shown), view.shown, chat(question, "answer"), {})
-        store = run_async(h.save_finished(values(view, store=store), None))["store"]
+        written(run_async(h.save_finished(values(view, storage), None)), storage)
         view.start_new(again=True)
     page = ConversationView()
-    updates = run_async(h.on_load(values(page, store=store), None))
+    updates = run_async(h.on_load(values(page, storage), None))
     assert page.page_chat is updates["chatbot"] and page.page_chat[0]["content"][0]["text"] == "second"
     assert page.chat_for_mark(chat_mark(updates["chatbot"]), updates["current"]) is updates["chatbot"]
 
@@ -191,3 +203,22 @@ def test_a_chats_mark_counts_messages_questions_parts_and_utf8_bytes():
     assert chat_mark([message("user", "café ☕ 😀", files=[picture]), message("assistant", "ok", {"title": "Thinking"})]) == "2.1.3.16"
     assert chat_mark([{"role": "assistant", "content": "plain"}, None, {"role": "user", "content": {"path": "x"}}]) == "3.1.2.5"
     assert chat_mark([message("user", "\ud800")]) == "1.1.1.3"  # a lone surrogate: as the browser's TextEncoder counts it
+
+
+def test_two_pages_saving_from_the_same_read_keep_both_in_either_order():
+    """Two tabs' answers end together: both read the browser before either writes."""
+    h = handlers()
+    for first_written in (0, 1):
+        storage, pages, chats = BrowserStorage(), [ConversationView(shown="a"), ConversationView(shown="b")], [[], []]
+        for n in range(3):
+            held = storage.held()
+            updates = []
+            for page, conversation_id, kept in zip(pages, "ab", chats, strict=True):
+                kept += chat(f"{conversation_id}{n}", "answer")
+                page.finish(page.begin(conversation_id), conversation_id, list(kept), {})
+                updates.append(run_async(h.save_finished({**values(page), "fresh": held}, None)))
+            for each in (updates[first_written], updates[1 - first_written]):
+                written(each, storage)
+        kept = opened(storage).library
+        assert [m["content"] for m in kept.get("a").messages[::2]] == ["a0", "a1", "a2"]
+        assert [m["content"] for m in kept.get("b").messages[::2]] == ["b0", "b1", "b2"]
