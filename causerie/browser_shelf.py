@@ -12,7 +12,7 @@ The shelf is built from what the browser holds now, the entries this page gave i
 not have reached it yet), and the single value of earlier versions (read, written out as entries,
 then removed). It works in memory and hands back the entries to write (`writes`). An entry this
 secret cannot open is left where it is, never rewritten or removed: it opens again once the
-server has the secret that sealed it.
+server has the secret that sealed it (HISTORY_SECRET, or one of HISTORY_OLD_SECRETS).
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ class BrowserShelf:
         self._unopened: dict[str, tuple[float, int]] = {}
         """Entries no secret here opens, by conversation: (at, characters). Never written over."""
         self._deleted_here: set[str] = set()
+        self._old_secret: set[str] = set()
+        """Conversations an older secret sealed: sealed again with the current one at the next write."""
         self._legacy_opened = False
         self._legacy_unopened = 0
         self.sent = Library()
@@ -76,7 +78,8 @@ class BrowserShelf:
             deleted[conversation_id] = at
             return
         try:
-            conversation = read_one(json.loads(self._sealer.open(entry.get("sealed"))))
+            text, old = self._sealer.open_noting_age(entry.get("sealed"))
+            conversation = read_one(json.loads(text))
         except (Unreadable, UnreadableFile, ValueError, RecursionError) as exc:
             self._unreadable(conversation_id, at, len(raw), str(exc))
             return
@@ -84,6 +87,8 @@ class BrowserShelf:
             self._unreadable(conversation_id, at, len(raw), "filed under another conversation")
             return
         self._held[conversation_id] = (at, False)
+        if old:
+            self._old_secret.add(conversation_id)
         conversations.append(conversation)
 
     def _take_legacy(self, value: object) -> None:
@@ -104,7 +109,8 @@ class BrowserShelf:
         self._legacy_opened = not self._legacy_unopened
 
     def _unreadable(self, conversation_id: str, at: float, size: int, why: str) -> None:
-        log.warning("a browser's saved conversation could not be opened (%s); it is kept unopened", why)
+        log.warning("a browser's saved conversation could not be opened (%s); it is kept unopened "
+                    "(if HISTORY_SECRET changed, list the previous one in HISTORY_OLD_SECRETS)", why)
         if conversation_id:
             self._unopened[conversation_id] = (at, size)
         if not any(n.kind == "history_unreadable" for n in self.notices):
@@ -142,7 +148,7 @@ class BrowserShelf:
         held = self._held.get(conversation.id)
         if conversation.id in self._unopened:
             return False
-        return held is None or held[1] or held[0] < conversation.updated_at
+        return held is None or held[1] or held[0] < conversation.updated_at or conversation.id in self._old_secret
 
     def writes(self) -> dict | None:
         """The entries the browser should write (WRITE_JS), or None when it holds everything

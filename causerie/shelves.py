@@ -135,7 +135,7 @@ def keeper_for(history: HistorySettings, *, on_space: bool) -> tuple[Keeper, lis
     """The keeper this run's settings ask for, and what the page should say about it at once."""
     from .history_settings import MAKE_SECRET
 
-    keeper, store_off = open_keeper(Sealer(history.secret), history.limits, history.database_url)
+    keeper, store_off = open_keeper(Sealer(history.secret, history.old_secrets), history.limits, history.database_url)
     notices = []
     if history.warn_secret:
         where = "the Space's secrets" if on_space else ".env"

@@ -276,6 +276,62 @@ def test_an_earlier_versions_single_value_opens_and_is_written_out_then_removed(
     assert shelf.writes()["retire"] is False
 
 
+S1, S2, S3 = "the-first-secret-of-all", "the-second-secret-after", "the-third-secret-now-set"
+
+
+def sealed_with(storage: BrowserStorage, conversation_id: str) -> str:
+    """Which of S1, S2, S3 opens an entry."""
+    token = json.loads(storage.entries[conversation_id])["sealed"]
+    for secret in (S1, S2, S3):
+        try:
+            Sealer(secret).open(token)
+            return secret
+        except Unreadable:
+            continue
+    return "none"
+
+
+def test_rotating_the_secret_twice_keeps_everything_open_and_reseals_with_the_newest():
+    storage = saved(Sealer(S1), conversation("one"))
+    saved(Sealer(S2, [S1]), conversation("two", at=2000.0), storage=storage)
+    assert sealed_with(storage, "one") == S2  # opened with S1 at that write, sealed again with S2
+    # Something S1 sealed and no page has written since (another browser profile, a backup).
+    storage.entries["cold"] = saved(Sealer(S1), conversation("cold", at=500.0)).entries["cold"]
+    after = opened(storage, Sealer(S3, [S2, S1]))
+    assert {c.id for c in after.library.all()} == {"one", "two", "cold"} and after.notices == []
+    storage.write(json.dumps(after.writes()))
+    assert {sealed_with(storage, c) for c in ("one", "two", "cold")} == {S3}
+    assert opened(storage, Sealer(S3)).library.get("cold") == conversation("cold", at=500.0)
+
+
+def test_a_value_whose_secret_is_left_out_of_the_list_is_kept_and_comes_back_when_it_is_listed():
+    storage = saved(Sealer(S1), conversation("first"))
+    saved(Sealer(S2, [S1]), conversation("second", at=2000.0), storage=storage)
+    storage.entries["first"] = saved(Sealer(S1), conversation("first")).entries["first"]  # (not rewritten yet)
+    before = storage.entries["first"]
+    forgot = opened(storage, Sealer(S3, [S2]))  # S1 left out by mistake
+    assert forgot.library.get("first") is None and [n.kind for n in forgot.notices] == ["history_unreadable"]
+    run_async(forgot.put(conversation("third", at=3000.0)))
+    storage.write(json.dumps(forgot.writes()))
+    assert storage.entries["first"] == before  # kept as it was, not discarded
+    back = opened(storage, Sealer(S3, [S2, S1]))
+    assert {c.id for c in back.library.all()} == {"first", "second", "third"}
+    storage.write(json.dumps(back.writes()))
+    assert sealed_with(storage, "first") == S3
+
+
+def test_an_earlier_versions_value_keeps_every_unreadable_part_and_opens_with_an_old_secret():
+    # Earlier versions kept one unreadable value beside the new one; here both parts stay.
+    legacy = {"sealed": Sealer(S2).seal(Library([conversation("b")]).to_json()),
+              "unopened": Sealer(S1).seal(Library([conversation("a")]).to_json())}
+    shelf = opened(BrowserStorage(), Sealer(S3), legacy=legacy)
+    run_async(shelf.put(conversation("c", at=3000.0)))
+    assert shelf.writes()["retire"] is False  # neither part opens: the value stays where it is
+    shelf = opened(BrowserStorage(), Sealer(S3, [S2, S1]), legacy=legacy)
+    assert {c.id for c in shelf.library.all()} == {"a", "b"}
+    assert shelf.writes()["retire"] is True
+
+
 @pytest.mark.parametrize("value", [{"sealed": "garbage"}, {"sealed": 5}, "a string", [1, 2]])
 def test_a_damaged_earlier_value_starts_fresh_and_says_so(value):
     shelf = BrowserShelf({}, value, Sealer("a-long-enough-secret-1"), Limits())
@@ -314,6 +370,12 @@ def test_secret_is_made_once_and_kept_locally(tmp_path):
     assert first.secret not in repr(first)
 
 
+def test_earlier_secrets_are_read_in_order_and_never_shown(tmp_path):
+    history = load_history_settings({"CAUSERIE_DATA_DIR": str(tmp_path), "HISTORY_SECRET": S3,
+                                     "HISTORY_OLD_SECRETS": f" {S2}, {S1},{S2}, "}, on_space=False, oauth=False)
+    assert history.old_secrets == (S2, S1) and S1 not in repr(history)
+
+
 def test_on_a_space_without_secret_the_owner_is_warned(tmp_path, caplog):
     history = load_history_settings({"CAUSERIE_DATA_DIR": str(tmp_path)}, on_space=True, oauth=False)
     assert history.warn_secret and not (tmp_path / "history-secret").exists()
@@ -324,6 +386,7 @@ def test_on_a_space_without_secret_the_owner_is_warned(tmp_path, caplog):
 
 @pytest.mark.parametrize("env, named", [
     ({"HISTORY_SECRET": "short"}, "HISTORY_SECRET must be at least 16"),
+    ({"HISTORY_OLD_SECRETS": "a-long-enough-old-secret, pw"}, "HISTORY_OLD_SECRETS entry 2 must be at least 16"),
     ({"AUTH_USERS": "alice"}, "AUTH_USERS entry 1"),
     ({"AUTH_USERS": "alice:pw,bob:"}, "AUTH_USERS entry 2"),
     ({"DATABASE_URL": "mysql://x/y"}, "'mysql' is not supported"),

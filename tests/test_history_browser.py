@@ -129,6 +129,17 @@ def test_a_chat_survives_a_server_restart_with_the_same_secret(scripted, tmp_pat
         wait_listed(page, "New beginning")
     finally:
         third.close()
+    # The secret rotated: with the earlier ones listed, both open again.
+    fourth = start_app(scripted, tmp_path, port=port, HISTORY_SECRET="a-fourth-secret-after-rotation",
+                       HISTORY_OLD_SECRETS=f"an-entirely-different-secret, {SECRET}")
+    try:
+        page.reload()
+        page.wait_for_selector("#chat-input textarea")
+        wait_listed(page, "New beginning")
+        wait_listed(page, "Remember me")
+        expect(page.locator("#history-notice")).not_to_contain_text("could not be read")
+    finally:
+        fourth.close()
 
 
 def test_switching_mid_answer_stops_nothing_and_loses_nothing(history_app, scripted, page: Page):
