@@ -9,6 +9,8 @@ not care which.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -23,6 +25,8 @@ if TYPE_CHECKING:  # SQLAlchemy is imported only when a store is configured
     from .store.conversation_store import ConversationStore
 
 log = logging.getLogger(__name__)
+SAVE_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 10.0)
+"""Seconds before each new try to write what a page kept while the store was down."""
 
 
 class PageShelf:
@@ -89,6 +93,8 @@ class Keeper:
 
     def __init__(self, sealer: Sealer, limits: Limits, store: ConversationStore | None = None) -> None:
         self.sealer, self.limits, self.store = sealer, limits, store
+        self._saving: dict[int, asyncio.Task] = {}
+        """Pages' conversations waiting for the store to come back (save_when_back), by page."""
 
     def browser(self, entries: Mapping[str, str], legacy: object = None, sent: Library | None = None) -> BrowserShelf:
         return BrowserShelf(entries, legacy, self.sealer, self.limits, sent)
@@ -99,16 +105,46 @@ class Keeper:
     async def signed_in(self, owner: str, unsaved: dict[str, Conversation]) -> ServerShelf | PageShelf:
         """A signed-in person's shelf (needs a store): the store, once what their page kept while
         it was down (`unsaved`, emptied as it goes) is in it; the page's while it is still down."""
-        assert self.store is not None
         from .store.errors import StoreError
 
         try:
-            for conversation in list(unsaved.values()):
-                await self.store.put(owner, conversation)
-                del unsaved[conversation.id]
+            await self._write(owner, unsaved)
         except StoreError:
             return self.page(unsaved)
         return ServerShelf(self.store, owner)
+
+    async def _write(self, owner: str, unsaved: dict[str, Conversation]) -> None:
+        assert self.store is not None
+        for conversation in list(unsaved.values()):
+            await self.store.put(owner, conversation)
+            unsaved.pop(conversation.id, None)
+
+    def save_when_back(self, owner: str, unsaved: dict[str, Conversation], lock: asyncio.Lock) -> None:
+        """Write what a page kept while the store was down (`unsaved`) as soon as the store
+        answers again, without waiting for the page's next event, or for the page at all (it
+        may be closed by then): tried again after SAVE_RETRY_DELAYS, then every last one of them,
+        until written. One try at a time per page (its `lock`), whoever makes it."""
+        key = id(unsaved)  # (the task keeps `unsaved` alive, so the id is not reused meanwhile)
+        if not unsaved or key in self._saving:
+            return
+        task = asyncio.get_running_loop().create_task(self._retry(owner, unsaved, lock))
+        self._saving[key] = task
+        task.add_done_callback(lambda _: self._saving.pop(key, None))
+
+    async def _retry(self, owner: str, unsaved: dict[str, Conversation], lock: asyncio.Lock) -> None:
+        from .store.errors import StoreError
+
+        for delay in itertools.chain(SAVE_RETRY_DELAYS, itertools.repeat(SAVE_RETRY_DELAYS[-1])):
+            await asyncio.sleep(delay)
+            async with lock:
+                if not unsaved:
+                    return  # the page's own next event wrote them
+                try:
+                    await self._write(owner, unsaved)
+                except StoreError:
+                    continue
+            log.info("conversations a page kept while the store was down are written to it now")
+            return
 
 
 def open_keeper(sealer: Sealer, limits: Limits, database_url: str | None, *, timeout: float = 15.0) -> tuple[Keeper, str | None]:

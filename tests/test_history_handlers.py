@@ -222,3 +222,43 @@ def test_two_pages_saving_from_the_same_read_keep_both_in_either_order():
         kept = opened(storage).library
         assert [m["content"] for m in kept.get("a").messages[::2]] == ["a0", "a1", "a2"]
         assert [m["content"] for m in kept.get("b").messages[::2]] == ["b0", "b1", "b2"]
+
+
+def test_what_a_page_kept_while_the_store_was_down_is_written_when_it_answers_without_the_page(monkeypatch):
+    import asyncio
+
+    from causerie import shelves
+    from causerie.store.errors import StoreError
+
+    monkeypatch.setattr(shelves, "SAVE_RETRY_DELAYS", (0.01, 0.02))
+
+    class FlakyStore:
+        def __init__(self) -> None:
+            self.down, self.kept, self.tries = True, {}, 0
+
+        async def put(self, owner: str, conversation: Conversation) -> list:
+            self.tries += 1
+            if self.down:
+                raise StoreError("down")
+            self.kept[owner, conversation.id] = conversation
+            return []
+
+    async def outage() -> tuple:
+        store = FlakyStore()
+        keeper, unsaved, lock = Keeper(SEALER, Limits(), store), {"c": Conversation(id="c")}, asyncio.Lock()
+        keeper.save_when_back("user:alice", unsaved, lock)
+        keeper.save_when_back("user:alice", unsaved, lock)
+        assert len(keeper._saving) == 1  # one try at a time per page
+        await asyncio.sleep(0.1)
+        tried_while_down = store.tries
+        store.down = False  # the store answers again; the page does nothing
+        for _ in range(100):
+            if not unsaved:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)
+        return store, unsaved, keeper, tried_while_down
+
+    store, unsaved, keeper, tried_while_down = run_async(outage())
+    assert tried_while_down >= 2 and unsaved == {} and store.kept["user:alice", "c"] == Conversation(id="c")
+    assert keeper._saving == {}

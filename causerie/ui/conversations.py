@@ -107,6 +107,8 @@ class ConversationHandlers:
                 summaries = await shelf.summaries(values.get(self.panel.search) or "")
             except StoreError:
                 summaries = await self.keeper.page(view.unsaved).summaries()
+            if owner and self.keeper.store is not None:
+                self.keeper.save_when_back(owner, view.unsaved, view.lock())
         ids = {s.id for s in summaries}
         if summaries or not opening:
             updates[self.panel.listing] = gr.update(choices=[(s.title, s.id) for s in summaries],

@@ -37,7 +37,8 @@ class ConversationView:
     """What this page last gave the browser to write (the conversations and deletions: the
     browser may not have written them yet when the page's next event reads it)."""
     unsaved: dict[str, Conversation] = field(default_factory=dict)
-    """A signed-in person's conversations the store refused: tried again at the next save."""
+    """A signed-in person's conversations the store refused: written at the page's next event, or
+    sooner, as soon as the store answers (Keeper.save_when_back)."""
     answers: int = 0
     unsaved_new: set[str] = field(default_factory=set)
     """Conversations begun on this page (New chat, or a first visit) and not saved yet."""
