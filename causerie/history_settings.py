@@ -1,5 +1,6 @@
-"""The settings of saved conversations: the secret that seals them in browsers, the caps, the
-server store's URL and who may sign in. Read once at start, like every other setting."""
+"""The settings of saved conversations: the secret that seals them in browsers (and the earlier
+ones that still open what they sealed), the caps, the server store's URL and who may sign in.
+Read once at start, like every other setting."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ class HistorySettings:
     secret_kept: str
     """Where the secret comes from: "environment", "file" (made once, kept locally) or "this run"
     (a Space without HISTORY_SECRET: browsers' chats become unreadable when it restarts)."""
+    old_secrets: tuple[str, ...] = field(default=(), repr=False)
+    """HISTORY_OLD_SECRETS: earlier secrets, which still open what they sealed (never seal)."""
     limits: Limits = Limits()
     database_url: str | None = field(default=None, repr=False)
     """The async SQLAlchemy URL (it may hold a password)."""
@@ -82,6 +85,15 @@ def _secret(env: Mapping[str, str], on_space: bool) -> tuple[str, str]:
     return secrets.token_urlsafe(32), "this run"
 
 
+def _old_secrets(env: Mapping[str, str]) -> tuple[str, ...]:
+    entries = [e.strip() for e in env.get("HISTORY_OLD_SECRETS", "").split(",")]
+    for position, entry in enumerate(filter(None, entries), start=1):
+        if len(entry) < MIN_SECRET_CHARS:  # (not repeated: it is a secret)
+            raise SettingsError(f"HISTORY_OLD_SECRETS entry {position} must be at least {MIN_SECRET_CHARS} characters: "
+                                "list earlier values of HISTORY_SECRET, comma-separated, most recent first.")
+    return tuple(dict.fromkeys(filter(None, entries)))
+
+
 def _auth_users(env: Mapping[str, str]) -> dict[str, str]:
     raw = env.get("AUTH_USERS", "").strip()
     users: dict[str, str] = {}
@@ -123,11 +135,12 @@ def _database_url(env: Mapping[str, str], on_space: bool, signing_in: bool) -> s
 def load_history_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool) -> HistorySettings:
     users = _auth_users(env)
     secret, kept = _secret(env, on_space)
+    old_secrets = _old_secrets(env)
     limits = Limits(max_conversations=int(number(env, "CAUSERIE_HISTORY_MAX_CONVERSATIONS", 200, minimum=1)),
                     max_bytes=int(number(env, "CAUSERIE_HISTORY_MAX_MB", 2, minimum=0.01) * 1_000_000))
     database_url = _database_url(env, on_space, bool(users) or oauth)
     if on_space and not database_url and not env.get("CAUSERIE_DATA_DIR", "").strip():
         log.warning("Compare's votes are kept in a SQLite file on the Space's own disk, which a restart empties: "
                     "set DATABASE_URL, or CAUSERIE_DATA_DIR=/data with the Space's persistent storage")
-    return HistorySettings(secret=secret, secret_kept=kept, limits=limits, database_url=database_url, auth_users=users,
-                           votes_url=database_url or _default_database(env))
+    return HistorySettings(secret=secret, secret_kept=kept, old_secrets=old_secrets, limits=limits,
+                           database_url=database_url, auth_users=users, votes_url=database_url or _default_database(env))

@@ -54,13 +54,15 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f}"
 
 
-def make_room(kept: Iterable[Summary], saving: Summary, limits: Limits) -> tuple[list[str], list[Notice]]:
+def make_room(kept: Iterable[Summary], saving: Summary, limits: Limits,
+              reserved: tuple[int, int] = (0, 0)) -> tuple[list[str], list[Notice]]:
     """Which conversations to drop so that `saving` fits, and what to tell the person. A
-    conversation too large on its own is not saved (nothing else is dropped for it)."""
+    conversation too large on its own is not saved (nothing else is dropped for it). `reserved`
+    (a count and a size) is held beside them and never dropped: conversations kept unopened."""
     if saving.size > limits.max_bytes:
         return [], [Notice("history_too_large", {"size": _megabytes(saving.size), "limit": _megabytes(limits.max_bytes)})]
     others = sorted((s for s in kept if s.id != saving.id), key=lambda s: s.updated_at)
-    count, total = len(others) + 1, sum(s.size for s in others) + saving.size
+    count, total = len(others) + 1 + reserved[0], sum(s.size for s in others) + saving.size + reserved[1]
     dropped: list[Summary] = []
     while others and (count > limits.max_conversations or total > limits.max_bytes):
         oldest = others.pop(0)
@@ -106,10 +108,14 @@ class Library:
     def summaries(self, query: str = "") -> list[Summary]:
         return [Summary(c.id, c.shown_title, c.updated_at, 0) for c in self.all() if not query or matches(c.text(), query)]
 
-    def put(self, conversation: Conversation, limits: Limits) -> list[Notice]:
+    def tombstones(self) -> dict[str, float]:
+        """Deleted conversations and when (a copy)."""
+        return dict(self._deleted)
+
+    def put(self, conversation: Conversation, limits: Limits, reserved: tuple[int, int] = (0, 0)) -> list[Notice]:
         kept = [Summary(c.id, c.shown_title, c.updated_at, size_of(c)) for c in self._by_id.values()]
         saving = Summary(conversation.id, conversation.shown_title, conversation.updated_at, size_of(conversation))
-        dropped, notices = make_room(kept, saving, limits)
+        dropped, notices = make_room(kept, saving, limits, reserved)
         if any(n.kind == "history_too_large" for n in notices):
             return notices
         for conversation_id in dropped:

@@ -1,12 +1,17 @@
 """Conversations kept in a browser are sealed on the server: compressed, then encrypted and
 authenticated with a key derived from HISTORY_SECRET (Fernet: AES-CBC and HMAC-SHA256).
 
-Gradio's BrowserState encrypts too, but in the browser, with a secret it sends to every page: it
-keeps the value from being read as plain text, not from whoever loads the page. Sealing here means
-a copy of the browser's storage (a backup, a synced or stolen profile) cannot be read offline, and
-a tampered value is refused. It does not stop someone who has the copy *and* can reach this
-server from having the server open it (it opens any value sent to it, as it must for the page):
-on a shared computer, people should use a private window or sign in.
+The secret can change without losing anything: the previous ones, listed in HISTORY_OLD_SECRETS,
+still open what they sealed (MultiFernet), and what they opened is sealed again with the current
+one at its next write. A value no secret here opens is never thrown away (browser_shelf.py).
+
+What a browser keeps around a sealed value (its conversation's id and date, in the clear; the
+BrowserState layer of earlier versions, whose secret Gradio sends to every page) protects
+nothing. Sealing here means a copy of the browser's storage (a backup, a synced or stolen
+profile) cannot be read offline, and a tampered value is refused. It does not stop someone who
+has the copy *and* can reach this server from having the server open it (it opens any value sent
+to it, as it must for the page): on a shared computer, people should use a private window or
+sign in.
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
+from collections.abc import Sequence
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 BROWSER_STATE_SECRET = "causerie-browser-state"
-"""BrowserState's own secret, which Gradio sends to every page: a constant, so that its layer
-opens across restarts and secret changes, and only the sealing below decides what is readable."""
+"""The secret of the BrowserState layer earlier versions kept their value in (Gradio sends it to
+every page): a constant, so that only the sealing below decides what is readable."""
 MAX_OPENED_BYTES = 64_000_000
 """A sealed value that inflates beyond this is refused (a zip bomb in localStorage)."""
 
@@ -33,22 +39,36 @@ def _key(secret: str, purpose: str) -> bytes:
 
 
 class Sealer:
-    def __init__(self, secret: str) -> None:
-        self._fernet = Fernet(_key(secret, "history"))
+    """Seals with the current secret; opens with it or any older one given."""
+
+    def __init__(self, secret: str, old_secrets: Sequence[str] = ()) -> None:
+        self._current = Fernet(_key(secret, "history"))
+        olds = [Fernet(_key(old, "history")) for old in old_secrets if old != secret]
+        self._old = MultiFernet(olds) if olds else None
 
     def __repr__(self) -> str:
         return "Sealer(<secret>)"
 
     def seal(self, text: str) -> str:
-        return self._fernet.encrypt(zlib.compress(text.encode(), 6)).decode()
+        return self._current.encrypt(zlib.compress(text.encode(), 6)).decode()
 
     def open(self, token: str) -> str:
+        return self.open_noting_age(token)[0]
+
+    def open_noting_age(self, token: str) -> tuple[str, bool]:
+        """The text, and whether an older secret sealed it (then it should be sealed again)."""
         try:
-            packed = self._fernet.decrypt(token.encode() if isinstance(token, str) else token)
+            raw = token.encode() if isinstance(token, str) else token
+            try:
+                packed, old = self._current.decrypt(raw), False
+            except InvalidToken:
+                if self._old is None:
+                    raise
+                packed, old = self._old.decrypt(raw), True
             inflater = zlib.decompressobj()
             text = inflater.decompress(packed, MAX_OPENED_BYTES)
             if inflater.unconsumed_tail:
                 raise Unreadable("too large once opened")
-            return text.decode()
+            return text.decode(), old
         except (InvalidToken, zlib.error, UnicodeDecodeError, TypeError, AttributeError):
             raise Unreadable("another secret or a damaged value") from None

@@ -1,33 +1,42 @@
 """Where one person's conversations are kept for one request: their browser, or the server store.
 
-A BrowserShelf opens the sealed value the browser sent, works on it in memory and hands back the
-new sealed value. A ServerShelf works on the store under the signed-in person's name and leaves
-the browser's value alone. Both answer the same calls, so the page's handlers need not care which.
+A BrowserShelf (browser_shelf.py) opens the entries the browser sent, works on them in memory
+and hands back the entries to write. A ServerShelf works on the store under the signed-in
+person's name and leaves the browser alone. A PageShelf keeps a signed-in person's conversations
+with their page while the store is down. All answer the same calls, so the page's handlers need
+not care which.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .browser_shelf import BrowserShelf
 from .conversations import Conversation
 from .library import Library, Limits, Notice, Summary
-from .sealing import Sealer, Unreadable
+from .sealing import Sealer
 
 if TYPE_CHECKING:  # SQLAlchemy is imported only when a store is configured
     from .history_settings import HistorySettings
     from .store.conversation_store import ConversationStore
 
 log = logging.getLogger(__name__)
-MAX_UNOPENED_CHARS = 2_500_000
+SAVE_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 10.0)
+"""Seconds before each new try to write what a page kept while the store was down."""
 
 
-class _InMemoryShelf:
-    """A shelf whose conversations are a Library in memory (the browser's, or the page's)."""
+class PageShelf:
+    """A signed-in person's conversations while the store is down: kept with the page (never in
+    the browser, which another person may share), and saved to the store once it is back."""
 
-    library: Library
-    limits: Limits
+    def __init__(self, unsaved: dict[str, Conversation], limits: Limits) -> None:
+        self._unsaved, self.limits = unsaved, limits
+        self.library = Library(unsaved.values())
+        self.notices: list[Notice] = [Notice("store_unreachable", {})]
 
     async def summaries(self, query: str = "") -> list[Summary]:
         return self.library.summaries(query)
@@ -40,74 +49,15 @@ class _InMemoryShelf:
 
     async def put(self, conversation: Conversation) -> list[Notice]:
         notices = self.library.put(conversation, self.limits)
-        self._kept(conversation)
+        self._unsaved[conversation.id] = conversation
         return notices
 
     async def delete(self, conversation_id: str) -> None:
         self.library.delete(conversation_id)
-        self._dropped(conversation_id)
+        self._unsaved.pop(conversation_id, None)
 
-    def _kept(self, conversation: Conversation) -> None:
-        raise NotImplementedError
-
-    def _dropped(self, conversation_id: str) -> None:
-        raise NotImplementedError
-
-
-class BrowserShelf(_InMemoryShelf):
-    """Conversations kept in the browser. It may hold several copies (the page's, and the one
-    another tab has saved since): they are merged. A value this secret cannot open is never
-    thrown away: it rides along, unopened, in the next value, and is merged back in once the
-    server has the secret that opens it again."""
-
-    def __init__(self, values: Iterable[object], sealer: Sealer, limits: Limits) -> None:
-        self._sealer, self.limits = sealer, limits
-        self.notices: list[Notice] = []
-        self.changed = False
-        self.library = Library()
-        self._unopened: str | None = None
-        for value in values:
-            self._take(value)
-
-    def _take(self, value: object) -> None:
-        if value in (None, "", {}):
-            return
-        tokens = [value.get(name) for name in ("sealed", "unopened")] if isinstance(value, dict) else [None]
-        if not any(isinstance(t, str) for t in tokens):
-            self._unreadable("not a sealed value")
-            return
-        for position, token in enumerate(tokens):
-            if not isinstance(token, str):
-                continue
-            try:
-                self.library.merge(Library.from_json(self._sealer.open(token)))
-                if position == 1:
-                    self.changed = True  # the secret that opens it is back: keep it opened
-            except (Unreadable, ValueError, RecursionError) as exc:
-                if position == 0:
-                    self._unreadable(str(exc))
-                if len(token) <= MAX_UNOPENED_CHARS:
-                    self._unopened = self._unopened or token
-
-    def _unreadable(self, why: str) -> None:
-        log.warning("a browser's saved conversations could not be opened (%s); they are kept unopened", why)
-        if not any(n.kind == "history_unreadable" for n in self.notices):
-            self.notices.append(Notice("history_unreadable", {}))
-
-    def _kept(self, conversation: Conversation) -> None:
-        self.changed = True
-
-    def _dropped(self, conversation_id: str) -> None:
-        self.changed = True
-
-    def sealed(self) -> dict | None:
-        """The browser's new value, or None when nothing changed."""
-        if not self.changed:
-            return None
-        value = {"sealed": self._sealer.seal(self.library.to_json())}
-        if self._unopened:
-            value["unopened"] = self._unopened
-        return value
+    def writes(self) -> dict | None:
+        return None
 
 
 class ServerShelf:
@@ -130,26 +80,7 @@ class ServerShelf:
     async def delete(self, conversation_id: str) -> None:
         await self._store.delete(self.owner, conversation_id)
 
-    def sealed(self) -> dict | None:
-        return None
-
-
-class PageShelf(_InMemoryShelf):
-    """A signed-in person's conversations while the store is down: kept with the page (never in
-    the browser, which another person may share), and saved to the store once it is back."""
-
-    def __init__(self, unsaved: dict[str, Conversation], limits: Limits) -> None:
-        self._unsaved, self.limits = unsaved, limits
-        self.library = Library(unsaved.values())
-        self.notices: list[Notice] = [Notice("store_unreachable", {})]
-
-    def _kept(self, conversation: Conversation) -> None:
-        self._unsaved[conversation.id] = conversation
-
-    def _dropped(self, conversation_id: str) -> None:
-        self._unsaved.pop(conversation_id, None)
-
-    def sealed(self) -> dict | None:
+    def writes(self) -> dict | None:
         return None
 
 
@@ -162,9 +93,11 @@ class Keeper:
 
     def __init__(self, sealer: Sealer, limits: Limits, store: ConversationStore | None = None) -> None:
         self.sealer, self.limits, self.store = sealer, limits, store
+        self._saving: dict[int, asyncio.Task] = {}
+        """Pages' conversations waiting for the store to come back (save_when_back), by page."""
 
-    def browser(self, *values: object) -> BrowserShelf:
-        return BrowserShelf(values, self.sealer, self.limits)
+    def browser(self, entries: Mapping[str, str], legacy: object = None, sent: Library | None = None) -> BrowserShelf:
+        return BrowserShelf(entries, legacy, self.sealer, self.limits, sent)
 
     def page(self, unsaved: dict[str, Conversation]) -> PageShelf:
         return PageShelf(unsaved, self.limits)
@@ -172,16 +105,46 @@ class Keeper:
     async def signed_in(self, owner: str, unsaved: dict[str, Conversation]) -> ServerShelf | PageShelf:
         """A signed-in person's shelf (needs a store): the store, once what their page kept while
         it was down (`unsaved`, emptied as it goes) is in it; the page's while it is still down."""
-        assert self.store is not None
         from .store.errors import StoreError
 
         try:
-            for conversation in list(unsaved.values()):
-                await self.store.put(owner, conversation)
-                del unsaved[conversation.id]
+            await self._write(owner, unsaved)
         except StoreError:
             return self.page(unsaved)
         return ServerShelf(self.store, owner)
+
+    async def _write(self, owner: str, unsaved: dict[str, Conversation]) -> None:
+        assert self.store is not None
+        for conversation in list(unsaved.values()):
+            await self.store.put(owner, conversation)
+            unsaved.pop(conversation.id, None)
+
+    def save_when_back(self, owner: str, unsaved: dict[str, Conversation], lock: asyncio.Lock) -> None:
+        """Write what a page kept while the store was down (`unsaved`) as soon as the store
+        answers again, without waiting for the page's next event, or for the page at all (it
+        may be closed by then): tried again after SAVE_RETRY_DELAYS, then every last one of them,
+        until written. One try at a time per page (its `lock`), whoever makes it."""
+        key = id(unsaved)  # (the task keeps `unsaved` alive, so the id is not reused meanwhile)
+        if not unsaved or key in self._saving:
+            return
+        task = asyncio.get_running_loop().create_task(self._retry(owner, unsaved, lock))
+        self._saving[key] = task
+        task.add_done_callback(lambda _: self._saving.pop(key, None))
+
+    async def _retry(self, owner: str, unsaved: dict[str, Conversation], lock: asyncio.Lock) -> None:
+        from .store.errors import StoreError
+
+        for delay in itertools.chain(SAVE_RETRY_DELAYS, itertools.repeat(SAVE_RETRY_DELAYS[-1])):
+            await asyncio.sleep(delay)
+            async with lock:
+                if not unsaved:
+                    return  # the page's own next event wrote them
+                try:
+                    await self._write(owner, unsaved)
+                except StoreError:
+                    continue
+            log.info("conversations a page kept while the store was down are written to it now")
+            return
 
 
 def open_keeper(sealer: Sealer, limits: Limits, database_url: str | None, *, timeout: float = 15.0) -> tuple[Keeper, str | None]:
@@ -208,7 +171,7 @@ def keeper_for(history: HistorySettings, *, on_space: bool) -> tuple[Keeper, lis
     """The keeper this run's settings ask for, and what the page should say about it at once."""
     from .history_settings import MAKE_SECRET
 
-    keeper, store_off = open_keeper(Sealer(history.secret), history.limits, history.database_url)
+    keeper, store_off = open_keeper(Sealer(history.secret, history.old_secrets), history.limits, history.database_url)
     notices = []
     if history.warn_secret:
         where = "the Space's secrets" if on_space else ".env"

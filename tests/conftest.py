@@ -228,10 +228,15 @@ def chat_requests(scripted) -> list[dict]:
 
 
 def stored(page) -> str | None:
-    """What the browser keeps of its conversations (sealed)."""
-    from causerie.ui.history_page import STORAGE_KEY
+    """What the browser keeps of its conversations (sealed entries, and an earlier version's
+    single value), as READ_STORE_JS sends it; None when it keeps none."""
+    import json
 
-    return page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')")
+    from causerie.ui.browser_state import READ_STORE_JS
+
+    held = page.evaluate(f"({READ_STORE_JS})()")
+    parsed = json.loads(held)
+    return held if parsed["entries"] or parsed["legacy"] else None
 
 
 def settled(page, quiet_s: float = 1.0) -> None:

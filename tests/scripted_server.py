@@ -63,6 +63,8 @@ class Reply:
     """Drop the connection (no clean end) after this many chunks."""
     pauses: dict[int, float] = field(default_factory=dict)
     """Seconds to wait before sending the chunk of this index (a model searching, say)."""
+    hold: threading.Event | None = None
+    """Before the last chunk, wait until this is set: streams sharing it end together."""
 
     @classmethod
     def fixture(cls, name: str, **kw: Any) -> Reply:
@@ -89,6 +91,8 @@ class ScriptedServer:
         mode's, arrive in any order)."""
         self.default: Reply = Reply(chunks=text_stream("Hello", " there", "!"))
         self.requests: list[dict[str, Any]] = []
+        self.held = 0
+        """Streams waiting at their reply's `hold`, right now."""
         self.models: Any = {"object": "list", "data": [{"id": "model-a"}, {"id": "model-b"}]}
         self.models_status = 200
         self.models_delay = 0.0
@@ -125,6 +129,7 @@ class ScriptedServer:
         self.models_delay = 0.0
         self.language_models = None
         self.models_by_key = {}
+        self.held = 0
 
     def last_outcome(self) -> str:
         """How the last chat stream ended on the server: open, completed or disconnected."""
@@ -192,6 +197,13 @@ class ScriptedServer:
                         await asyncio.sleep(reply.delay)
                     if sent in reply.pauses:
                         await asyncio.sleep(reply.pauses[sent])
+                    if reply.hold is not None and sent == len(reply.chunks) - 1:
+                        self.held += 1
+                        try:
+                            while not reply.hold.is_set():
+                                await asyncio.sleep(0.002)
+                        finally:
+                            self.held -= 1
                     yield piece
                     sent += 1
                 record["outcome"] = "completed"

@@ -8,17 +8,20 @@ import json
 import pytest
 
 from causerie.answer import Answer
+from causerie.browser_shelf import BrowserShelf
 from causerie.conversations import Conversation, UnreadableFile, bundle_json, read_import, to_markdown
 from causerie.events import Failure, Finish, ReasoningDelta, Start, TextDelta, Usage
 from causerie.history_settings import load_history_settings
 from causerie.library import Library, Limits, size_of
 from causerie.sealing import Sealer, Unreadable
 from causerie.settings import SettingsError
-from causerie.shelves import BrowserShelf, keeper_for, open_keeper
+from causerie.shelves import keeper_for, open_keeper
 from causerie.store.urls import async_url
+from causerie.ui.browser_state import read_held
 from causerie.ui.history import saved_messages
 from causerie.ui.render import message, page_messages, render
 
+from browser_storage import BrowserStorage
 from conftest import run_async
 
 SETTINGS = {"provider": "xai", "model": "grok-4", "preset": "general-en", "system_prompt": "Be brief.",
@@ -216,34 +219,169 @@ def test_search_looks_through_titles_and_text_case_insensitively():
 
 # -- sealing --------------------------------------------------------------------------------------
 
-def test_sealed_value_opens_only_with_its_secret_and_reveals_nothing():
+def saved(sealer: Sealer, *conversations: Conversation, storage: BrowserStorage | None = None) -> BrowserStorage:
+    """A browser's storage once a page has saved these conversations in it."""
+    storage = storage or BrowserStorage()
+    shelf = opened(storage, sealer)
+    for kept in conversations:
+        run_async(shelf.put(kept))
+    storage.write(json.dumps(shelf.writes()))
+    return storage
+
+
+def opened(storage: BrowserStorage, sealer: Sealer, limits: Limits = Limits(), legacy: object = None) -> BrowserShelf:
+    held = read_held(storage.held())
+    return BrowserShelf(held.entries, legacy or held.legacy, sealer, limits)
+
+
+def test_each_conversation_is_sealed_in_its_own_entry_that_opens_only_with_its_secret():
     sealer = Sealer("a-long-enough-secret-1")
-    library = Library([conversation()])
-    sealed = {"sealed": sealer.seal(library.to_json())}
-    assert "Rayleigh" not in json.dumps(sealed)
-    assert BrowserShelf([sealed], sealer, Limits()).library.get("c1") == conversation()
-    shelf = BrowserShelf([sealed], Sealer("another-secret-entirely"), Limits())
+    storage = saved(sealer, conversation("c1"), conversation("c2", at=2000.0))
+    assert set(storage.entries) == {"c1", "c2"} and "Rayleigh" not in json.dumps(storage.entries)
+    assert opened(storage, sealer).library.get("c1") == conversation()
+    shelf = opened(storage, Sealer("another-secret-entirely"))
     assert len(shelf.library) == 0 and [n.kind for n in shelf.notices] == ["history_unreadable"]
 
 
-def test_an_unreadable_value_is_never_thrown_away_and_comes_back_with_its_secret():
+def test_a_save_writes_only_what_changed_and_never_over_a_newer_entry():
+    sealer = Sealer("a-long-enough-secret-1")
+    storage = saved(sealer, conversation("a"), conversation("b"))
+    shelf = opened(storage, sealer)
+    assert shelf.writes() is None  # nothing changed: nothing written
+    run_async(shelf.put(conversation("a", "Changed", at=3000.0)))
+    writes = shelf.writes()
+    assert set(writes["put"]) == {"a"}
+    # Another tab wrote a newer "a" meanwhile: this older one does not replace it.
+    newer = opened(storage, sealer)
+    run_async(newer.put(conversation("a", "Newest", at=4000.0)))
+    storage.write(json.dumps(newer.writes()))
+    storage.write(json.dumps(writes))
+    assert opened(storage, sealer).library.get("a").messages[0]["content"] == "Newest"
+
+
+def test_a_deletion_is_an_entry_that_an_older_copy_does_not_undo():
+    sealer = Sealer("a-long-enough-secret-1")
+    storage = saved(sealer, conversation("gone"))
+    stale = opened(storage, sealer)  # another tab read it before the deletion
+    run_async(stale.put(conversation("gone", at=1500.0)))
+    deleting = opened(storage, sealer)
+    run_async(deleting.delete("gone"))
+    storage.write(json.dumps(deleting.writes()))
+    storage.write(json.dumps(stale.writes()))
+    assert json.loads(storage.entries["gone"])["deleted"] is True
+    assert opened(storage, sealer).library.get("gone") is None
+
+
+def test_an_unreadable_entry_is_never_written_over_or_dropped_and_comes_back_with_its_secret():
     old, new = Sealer("the-secret-before-a-mistake"), Sealer("a-secret-set-by-mistake")
-    sealed = {"sealed": old.seal(Library([conversation("old")]).to_json())}
-    wrong = BrowserShelf([sealed], new, Limits())
-    assert wrong.sealed() is None  # opening the page writes nothing back
-    run_async(wrong.put(conversation("new", at=5000)))
-    written = wrong.sealed()
-    assert written["unopened"] == sealed["sealed"]  # carried along, unopened
-    # The owner puts the old secret back: both conversations are there.
-    fixed = BrowserShelf([written], old, Limits())
-    assert fixed.library.get("old") == conversation("old")
-    assert fixed.changed  # the next write keeps it opened
+    storage = saved(old, conversation("old1"), conversation("old2", at=1500.0))
+    before = dict(storage.entries)
+    wrong = opened(storage, new)
+    assert wrong.writes() is None  # opening the page writes nothing
+    assert [n.kind for n in wrong.notices] == ["history_unreadable"]
+    saved(new, conversation("new", at=5000.0), storage=storage)
+    assert {k: storage.entries[k] for k in before} == before  # both kept, untouched
+    # The owner puts the old secret back: everything is there.
+    fixed = opened(storage, old)
+    assert fixed.library.get("old1") == conversation("old1") and fixed.library.get("old2")
+
+
+def test_what_is_kept_unopened_counts_against_the_caps_but_is_never_dropped():
+    old, new = Sealer("the-secret-before-a-mistake"), Sealer("a-secret-set-by-mistake")
+    storage = saved(old, conversation("unopened"))
+    saved(new, conversation("readable", at=2000.0), storage=storage)
+    shelf = opened(storage, new, Limits(max_conversations=2))
+    notices = run_async(shelf.put(conversation("newest", at=3000.0)))
+    assert [n.kind for n in notices] == ["history_dropped"] and "Why is the sky blue?" in notices[0].params["titles"]
+    storage.write(json.dumps(shelf.writes()))
+    assert set(storage.entries) == {"unopened", "readable", "newest"}
+    assert opened(storage, new).library.get("readable") is None  # deleted: the one that could go
+    assert opened(storage, old).library.get("unopened") == conversation("unopened")
+
+
+def test_an_earlier_versions_single_value_opens_and_is_written_out_then_removed():
+    sealer = Sealer("a-long-enough-secret-1")
+    legacy = {"sealed": sealer.seal(Library([conversation("c1"), conversation("c2", at=2000.0)]).to_json())}
+    shelf = opened(BrowserStorage(), sealer, legacy=legacy)
+    assert {c.id for c in shelf.library.all()} == {"c1", "c2"}
+    writes = shelf.writes()
+    assert writes["retire"] and set(writes["put"]) == {"c1", "c2"}
+    # One another secret cannot open is kept where it is, never removed.
+    shelf = opened(BrowserStorage(), Sealer("another-secret-entirely"), legacy=legacy)
+    assert shelf.writes() is None and [n.kind for n in shelf.notices] == ["history_unreadable"]
+    run_async(shelf.put(conversation("c3", at=3000.0)))
+    assert shelf.writes()["retire"] is False
+
+
+S1, S2, S3 = "the-first-secret-of-all", "the-second-secret-after", "the-third-secret-now-set"
+
+
+def sealed_with(storage: BrowserStorage, conversation_id: str) -> str:
+    """Which of S1, S2, S3 opens an entry."""
+    token = json.loads(storage.entries[conversation_id])["sealed"]
+    for secret in (S1, S2, S3):
+        try:
+            Sealer(secret).open(token)
+            return secret
+        except Unreadable:
+            continue
+    return "none"
+
+
+def test_rotating_the_secret_twice_keeps_everything_open_and_reseals_with_the_newest():
+    storage = saved(Sealer(S1), conversation("one"))
+    saved(Sealer(S2, [S1]), conversation("two", at=2000.0), storage=storage)
+    assert sealed_with(storage, "one") == S2  # opened with S1 at that write, sealed again with S2
+    # Something S1 sealed and no page has written since (another browser profile, a backup).
+    storage.entries["cold"] = saved(Sealer(S1), conversation("cold", at=500.0)).entries["cold"]
+    after = opened(storage, Sealer(S3, [S2, S1]))
+    assert {c.id for c in after.library.all()} == {"one", "two", "cold"} and after.notices == []
+    storage.write(json.dumps(after.writes()))
+    assert {sealed_with(storage, c) for c in ("one", "two", "cold")} == {S3}
+    assert opened(storage, Sealer(S3)).library.get("cold") == conversation("cold", at=500.0)
+
+
+def test_a_value_whose_secret_is_left_out_of_the_list_is_kept_and_comes_back_when_it_is_listed():
+    storage = saved(Sealer(S1), conversation("first"))
+    saved(Sealer(S2, [S1]), conversation("second", at=2000.0), storage=storage)
+    storage.entries["first"] = saved(Sealer(S1), conversation("first")).entries["first"]  # (not rewritten yet)
+    before = storage.entries["first"]
+    forgot = opened(storage, Sealer(S3, [S2]))  # S1 left out by mistake
+    assert forgot.library.get("first") is None and [n.kind for n in forgot.notices] == ["history_unreadable"]
+    run_async(forgot.put(conversation("third", at=3000.0)))
+    storage.write(json.dumps(forgot.writes()))
+    assert storage.entries["first"] == before  # kept as it was, not discarded
+    back = opened(storage, Sealer(S3, [S2, S1]))
+    assert {c.id for c in back.library.all()} == {"first", "second", "third"}
+    storage.write(json.dumps(back.writes()))
+    assert sealed_with(storage, "first") == S3
+
+
+def test_an_earlier_versions_value_keeps_every_unreadable_part_and_opens_with_an_old_secret():
+    # Earlier versions kept one unreadable value beside the new one; here both parts stay.
+    legacy = {"sealed": Sealer(S2).seal(Library([conversation("b")]).to_json()),
+              "unopened": Sealer(S1).seal(Library([conversation("a")]).to_json())}
+    shelf = opened(BrowserStorage(), Sealer(S3), legacy=legacy)
+    run_async(shelf.put(conversation("c", at=3000.0)))
+    assert shelf.writes()["retire"] is False  # neither part opens: the value stays where it is
+    shelf = opened(BrowserStorage(), Sealer(S3, [S2, S1]), legacy=legacy)
+    assert {c.id for c in shelf.library.all()} == {"a", "b"}
+    assert shelf.writes()["retire"] is True
 
 
 @pytest.mark.parametrize("value", [{"sealed": "garbage"}, {"sealed": 5}, "a string", [1, 2]])
-def test_a_damaged_browser_value_starts_fresh_and_says_so(value):
-    shelf = BrowserShelf([value], Sealer("a-long-enough-secret-1"), Limits())
+def test_a_damaged_earlier_value_starts_fresh_and_says_so(value):
+    shelf = BrowserShelf({}, value, Sealer("a-long-enough-secret-1"), Limits())
     assert len(shelf.library) == 0 and [n.kind for n in shelf.notices] == ["history_unreadable"]
+    assert shelf.writes() is None
+
+
+@pytest.mark.parametrize("entry", ["garbage", '{"at": 5, "sealed": "junk"}', '{"sealed": 5}', "[1]"])
+def test_a_damaged_entry_is_said_and_left_alone(entry):
+    shelf = BrowserShelf({"c1": entry}, None, Sealer("a-long-enough-secret-1"), Limits())
+    assert len(shelf.library) == 0 and [n.kind for n in shelf.notices] == ["history_unreadable"]
+    run_async(shelf.put(conversation("c2")))
+    assert set(shelf.writes()["put"]) == {"c2"}
 
 
 def test_a_tampered_value_is_refused():
@@ -254,8 +392,8 @@ def test_a_tampered_value_is_refused():
 
 
 def test_no_value_yet_is_an_empty_list_without_a_notice():
-    shelf = BrowserShelf([None], Sealer("a-long-enough-secret-1"), Limits())
-    assert len(shelf.library) == 0 and shelf.notices == [] and shelf.sealed() is None
+    shelf = opened(BrowserStorage(), Sealer("a-long-enough-secret-1"))
+    assert len(shelf.library) == 0 and shelf.notices == [] and shelf.writes() is None
 
 
 # -- settings -------------------------------------------------------------------------------------
@@ -269,6 +407,12 @@ def test_secret_is_made_once_and_kept_locally(tmp_path):
     assert first.secret not in repr(first)
 
 
+def test_earlier_secrets_are_read_in_order_and_never_shown(tmp_path):
+    history = load_history_settings({"CAUSERIE_DATA_DIR": str(tmp_path), "HISTORY_SECRET": S3,
+                                     "HISTORY_OLD_SECRETS": f" {S2}, {S1},{S2}, "}, on_space=False, oauth=False)
+    assert history.old_secrets == (S2, S1) and S1 not in repr(history)
+
+
 def test_on_a_space_without_secret_the_owner_is_warned(tmp_path, caplog):
     history = load_history_settings({"CAUSERIE_DATA_DIR": str(tmp_path)}, on_space=True, oauth=False)
     assert history.warn_secret and not (tmp_path / "history-secret").exists()
@@ -279,6 +423,7 @@ def test_on_a_space_without_secret_the_owner_is_warned(tmp_path, caplog):
 
 @pytest.mark.parametrize("env, named", [
     ({"HISTORY_SECRET": "short"}, "HISTORY_SECRET must be at least 16"),
+    ({"HISTORY_OLD_SECRETS": "a-long-enough-old-secret, pw"}, "HISTORY_OLD_SECRETS entry 2 must be at least 16"),
     ({"AUTH_USERS": "alice"}, "AUTH_USERS entry 1"),
     ({"AUTH_USERS": "alice:pw,bob:"}, "AUTH_USERS entry 2"),
     ({"DATABASE_URL": "mysql://x/y"}, "'mysql' is not supported"),

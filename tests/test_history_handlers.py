@@ -14,11 +14,13 @@ from causerie.sealing import Sealer
 from causerie.service import ChatService
 from causerie.settings import Settings
 from causerie.shelves import BrowserShelf, Keeper
+from causerie.ui.browser_state import read_held
 from causerie.ui.conversations import ConversationHandlers
 from causerie.ui.panel import PageSettings
 from causerie.ui.render import message
 from causerie.ui.view import ConversationView, HistoryPanel
 
+from browser_storage import BrowserStorage
 from conftest import run_async
 
 SEALER = Sealer("a-long-enough-secret-for-tests")
@@ -33,8 +35,9 @@ def handlers(**settings_values) -> ConversationHandlers:
                                 "view", panel, [], AnswerRuns(grace_s=60))
 
 
-def values(view: ConversationView, store=None, **extra) -> dict:
-    return {"view": view, "store": store, "fresh": "", "search": "", "chatbot": [], "title": "", "current": "", "listing": None,
+def values(view: ConversationView, storage: BrowserStorage | None = None, **extra) -> dict:
+    """What a page sends: `storage` is its browser's, as it holds it now."""
+    return {"view": view, "fresh": storage.held() if storage else "", "search": "", "chatbot": [], "title": "", "current": "", "listing": None,
             **{name: "" for name in NAMES}, **extra}
 
 
@@ -42,19 +45,28 @@ def chat(question: str, answer: str) -> list:
     return [message("user", question), message("assistant", answer)]
 
 
-def opened(sealed) -> BrowserShelf:
-    return BrowserShelf([sealed], SEALER, Limits())
+def opened(storage: BrowserStorage) -> BrowserShelf:
+    held = read_held(storage.held())
+    return BrowserShelf(held.entries, held.legacy, SEALER, Limits())
+
+
+def written(updates: dict, storage: BrowserStorage | None = None) -> BrowserStorage:
+    """`storage` (a new one if None) once the page has written what `updates` say."""
+    storage = storage or BrowserStorage()
+    storage.write(updates.get("writes"))
+    return storage
 
 
 def test_two_saves_made_from_the_same_stale_browser_value_keep_both():
     h, view = handlers(), ConversationView(shown="x")
     view.finish(view.begin("x"), "x", chat("In X", "Answer X"), {})
-    run_async(h.save_finished(values(view, store=None), None))
+    first = run_async(h.save_finished(values(view), None))
     view.finish(view.begin("y"), "y", chat("In Y", "Answer Y"), {})
-    # The browser has not yet stored the first save's value: the second event carries the old one.
-    updates = run_async(h.save_finished(values(view, store=None), None))
-    kept = opened(updates["store"]).library
-    assert {c.id for c in kept.all()} == {"x", "y"}
+    # The browser has not yet written the first save: the second event reads it without it.
+    second = run_async(h.save_finished(values(view), None))
+    assert {c.id for c in opened(written(second)).library.all()} == {"x", "y"}
+    # Whatever order the browser then writes them in, both are kept.
+    assert {c.id for c in opened(written(first, written(second))).library.all()} == {"x", "y"}
 
 
 def test_an_answer_is_saved_in_its_own_conversation_when_another_is_shown():
@@ -63,7 +75,7 @@ def test_an_answer_is_saved_in_its_own_conversation_when_another_is_shown():
     view.shown = "b"  # the person opened another conversation meanwhile
     view.finish(number, "a", chat("Asked in A", "Answered in A"), {"model": "m"})
     updates = run_async(h.save_finished(values(view), None))
-    kept = opened(updates["store"]).library
+    kept = opened(written(updates)).library
     assert kept.get("a").messages[0]["content"] == "Asked in A" and kept.get("b") is None
     assert updates["listing"]["value"] is None  # B is not saved yet: nothing in the list is selected
 
@@ -105,14 +117,14 @@ def test_a_question_sent_before_the_page_has_opened_never_replaces_a_saved_conve
     h, first = handlers(), ConversationView()
     run_async(h.on_load(values(first), None))
     first.finish(first.begin(first.shown), first.shown, chat("Old question", "Old answer"), {})
-    store = run_async(h.save_finished(values(first, current=first.shown), None))["store"]
+    storage = written(run_async(h.save_finished(values(first, current=first.shown), None)))
     # A new page opens on that conversation; the person asks before the page has shown it.
     page = ConversationView()
-    run_async(h.on_load(values(page, store=store), None))
+    run_async(h.on_load(values(page, storage), None))
     asked_in = page.conversation_for("")
     assert asked_in != page.shown
     page.finish(page.begin(asked_in), asked_in, chat("Quick question", "Quick answer"), {})
-    kept = opened(run_async(h.save_finished(values(page, store=store), None))["store"]).library
+    kept = opened(written(run_async(h.save_finished(values(page, storage), None)), storage)).library
     assert kept.get(page.shown).messages[0]["content"] == "Old question"
     assert kept.get(asked_in).messages[0]["content"] == "Quick question"
 
@@ -126,28 +138,28 @@ def test_an_answer_ending_does_not_overwrite_a_title_being_typed():
 
 
 def test_an_import_that_would_push_out_kept_conversations_is_refused_first(tmp_path):
-    from causerie.library import Library
-
     h, view = handlers(), ConversationView(shown="x")
     h.keeper.limits = Limits(max_conversations=3)
-    store = {"sealed": SEALER.seal(Library([Conversation(id=f"k{i}", updated_at=i + 1.0, created_at=1.0,
-                                                         messages=({"role": "user", "content": f"Kept {i}"},))
-                                            for i in range(2)]).to_json())}
+    storage = BrowserStorage()
+    for i in range(2):
+        kept = Conversation(id=f"k{i}", updated_at=i + 1.0, created_at=1.0, messages=({"role": "user", "content": f"Kept {i}"},))
+        storage.entries[kept.id] = json.dumps({"at": kept.updated_at, "sealed": SEALER.seal(json.dumps(kept.to_dict()))})
     upload = tmp_path / "two.json"
     upload.write_text(json.dumps({"format": "causerie.conversations", "conversations": [
         {"messages": [{"role": "user", "content": "New 1"}]}, {"messages": [{"role": "user", "content": "New 2"}]}]}))
     from causerie.ui.transfer import Transfers
 
-    updates = run_async(Transfers(h).on_import(values(view, store=store, importer=str(upload)), None))
+    updates = run_async(Transfers(h).on_import(values(view, storage, importer=str(upload)), None))
     assert "Nothing imported" in updates["notice"] and "2 are kept already" in updates["notice"]
-    assert "store" not in updates  # nothing changed, nothing dropped
+    assert "writes" not in updates  # nothing changed, nothing dropped
 
 
 def test_an_unreadable_value_is_said_once_a_page():
     h, view = handlers(), ConversationView(shown="a")
-    damaged = {"sealed": "not-a-token"}
-    first = run_async(h.on_rename(values(view, store=damaged), None))
-    again = run_async(h.on_rename(values(view, store=damaged), None))
+    damaged = BrowserStorage()
+    damaged.entries["a"] = '{"at": 1, "sealed": "not-a-token"}'
+    first = run_async(h.on_rename(values(view, damaged), None))
+    again = run_async(h.on_rename(values(view, damaged), None))
     assert "could not be read" in first["notice"] and again["notice"] == ""
 
 
@@ -173,13 +185,13 @@ def test_the_page_chat_kept_is_the_last_one_given_and_a_question_finds_it_by_its
     view.stop_all()
     assert not view.awaiting_chat
     # Opening a conversation gives the page its chat.
-    store = None
+    storage = BrowserStorage()
     for question in ("first", "second"):
         view.finish(view.begin(view.shown), view.shown, chat(question, "answer"), {})
-        store = run_async(h.save_finished(values(view, store=store), None))["store"]
+        written(run_async(h.save_finished(values(view, storage), None)), storage)
         view.start_new(again=True)
     page = ConversationView()
-    updates = run_async(h.on_load(values(page, store=store), None))
+    updates = run_async(h.on_load(values(page, storage), None))
     assert page.page_chat is updates["chatbot"] and page.page_chat[0]["content"][0]["text"] == "second"
     assert page.chat_for_mark(chat_mark(updates["chatbot"]), updates["current"]) is updates["chatbot"]
 
@@ -211,19 +223,19 @@ def test_a_conversations_files_show_to_the_browser_that_attached_them_and_to_no_
     asked = [message("user", "Read it", files=[{"path": str(note), "orig_name": "note.txt", "mime_type": "text/plain"}]),
              message("assistant", "Read.")]
     view.finish(view.begin("x"), "x", asked, {})
-    store = run_async(h.save_finished(values(view, browser=mine), None))["store"]
-    (saved,) = opened(store).library.get("x").messages[0]["files"]
+    storage = written(run_async(h.save_finished(values(view, browser=mine), None)))
+    (saved,) = opened(storage).library.get("x").messages[0]["files"]
     assert saved["path"] == str(note) and len(saved["stamp"]) == 64
 
     def shown_to(browser: str) -> list:
-        return run_async(h.on_load(values(ConversationView(), store=store, browser=browser), None))["chatbot"]
+        return run_async(h.on_load(values(ConversationView(), storage, browser=browser), None))["chatbot"]
 
     assert shown_to(mine)[0]["content"][1]["file"]["path"] == str(note)
     elsewhere = shown_to(theirs)[0]["content"]
     assert elsewhere == [{"text": "Read it\n\n📎 note.txt: no longer available (attach it again to use it)", "type": "text"}]
 
     def exported(browser: str) -> str:
-        return json.loads(run_async(Transfers(h).export_all(values(ConversationView(), store=store, browser=browser), None)))["text"]
+        return json.loads(run_async(Transfers(h).export_all(values(ConversationView(), storage, browser=browser), None)))["text"]
 
     assert str(note) in exported(mine) and str(note) not in exported(theirs)
     upload = tmp_path / "export.json"
@@ -231,7 +243,7 @@ def test_a_conversations_files_show_to_the_browser_that_attached_them_and_to_no_
     for browser, kept in ((mine, True), (theirs, False)):
         updates = run_async(Transfers(h).on_import(values(ConversationView(), browser=browser, importer=str(upload)), None))
         assert (str(note) in json.dumps(updates["chatbot"])) is kept
-        assert (str(note) in opened(updates["store"]).library.to_json()) is kept
+        assert (str(note) in opened(written(updates)).library.to_json()) is kept
 
 
 def page_event(app, name: str, given: dict, session: str) -> dict:
@@ -322,7 +334,9 @@ def test_an_import_never_makes_the_page_serve_or_fetch_a_file_of_its_choosing(sc
             chat = outputs[history.chatbot]
             assert chat[0]["content"][0]["text"].startswith("Look at these")
             assert not [part for message in chat for part in message["content"] if part.get("type") != "text"]
-            return chat, Sealer(app.service.settings.history.secret).open(outputs[history.panel.store]["sealed"])
+            sealer = Sealer(app.service.settings.history.secret)
+            entries = json.loads(outputs[history.panel.writes] or '{"put": {}}')["put"].values()
+            return chat, "".join(sealer.open(entry["sealed"]) for entry in entries if "sealed" in entry)
 
         chat, kept = imported([{"path": str(path), "orig_name": name, "stamp": "0" * 64} for name, path in targets.items()])
         shown = json.dumps(chat, ensure_ascii=False)
@@ -340,3 +354,62 @@ def test_an_import_never_makes_the_page_serve_or_fetch_a_file_of_its_choosing(sc
     finally:
         app.close()
         elsewhere.shutdown()
+
+
+def test_two_pages_saving_from_the_same_read_keep_both_in_either_order():
+    """Two tabs' answers end together: both read the browser before either writes."""
+    h = handlers()
+    for first_written in (0, 1):
+        storage, pages, chats = BrowserStorage(), [ConversationView(shown="a"), ConversationView(shown="b")], [[], []]
+        for n in range(3):
+            held = storage.held()
+            updates = []
+            for page, conversation_id, kept in zip(pages, "ab", chats, strict=True):
+                kept += chat(f"{conversation_id}{n}", "answer")
+                page.finish(page.begin(conversation_id), conversation_id, list(kept), {})
+                updates.append(run_async(h.save_finished({**values(page), "fresh": held}, None)))
+            for each in (updates[first_written], updates[1 - first_written]):
+                written(each, storage)
+        kept = opened(storage).library
+        assert [m["content"] for m in kept.get("a").messages[::2]] == ["a0", "a1", "a2"]
+        assert [m["content"] for m in kept.get("b").messages[::2]] == ["b0", "b1", "b2"]
+
+
+def test_what_a_page_kept_while_the_store_was_down_is_written_when_it_answers_without_the_page(monkeypatch):
+    import asyncio
+
+    from causerie import shelves
+    from causerie.store.errors import StoreError
+
+    monkeypatch.setattr(shelves, "SAVE_RETRY_DELAYS", (0.01, 0.02))
+
+    class FlakyStore:
+        def __init__(self) -> None:
+            self.down, self.kept, self.tries = True, {}, 0
+
+        async def put(self, owner: str, conversation: Conversation) -> list:
+            self.tries += 1
+            if self.down:
+                raise StoreError("down")
+            self.kept[owner, conversation.id] = conversation
+            return []
+
+    async def outage() -> tuple:
+        store = FlakyStore()
+        keeper, unsaved, lock = Keeper(SEALER, Limits(), store), {"c": Conversation(id="c")}, asyncio.Lock()
+        keeper.save_when_back("user:alice", unsaved, lock)
+        keeper.save_when_back("user:alice", unsaved, lock)
+        assert len(keeper._saving) == 1  # one try at a time per page
+        await asyncio.sleep(0.1)
+        tried_while_down = store.tries
+        store.down = False  # the store answers again; the page does nothing
+        for _ in range(100):
+            if not unsaved:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)
+        return store, unsaved, keeper, tried_while_down
+
+    store, unsaved, keeper, tried_while_down = run_async(outage())
+    assert tried_while_down >= 2 and unsaved == {} and store.kept["user:alice", "c"] == Conversation(id="c")
+    assert keeper._saving == {}

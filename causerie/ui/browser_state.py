@@ -1,11 +1,19 @@
-"""Reading what gr.BrowserState wrote to localStorage, as the browser holds it right now.
+"""What the browser keeps of a person's conversations: reading it right now, and writing to it.
 
-BrowserState reads localStorage once, when the page opens; a second tab's saves since then are
-invisible to it, and writing its stale value back would undo them. Before each save the page
-therefore sends the raw stored string too (READ_STORE_JS), and this opens BrowserState's layer:
-CryptoJS `AES.encrypt(json, sha256hex(secret))` with a passphrase, i.e. OpenSSL's "Salted__"
-format, a key and IV from EVP_BytesToKey (MD5), AES-256-CBC. That layer's secret is public (Gradio
-sends it to the page); what protects the conversations is the sealing inside (sealing.py).
+A conversation is kept in its own localStorage entry, `ENTRY_PREFIX + id`
+(browser_shelf.py says why and what it holds). Before each change the page sends everything it
+holds right now (READ_STORE_JS, in the browser: no round trip); the server answers with the
+entries to write, and the page writes them (WRITE_JS) as one synchronous step that keeps an entry
+the browser holds newer (another tab's save). Gradio's gr.BrowserState is not used for this: it
+writes the whole value a handler returned, when that reaches the page (a Svelte effect on the
+component's new value, gradio 6.31's BrowserState/Index), so a save read before another tab's
+and arriving after it undoes it, whatever the server merged.
+
+Earlier versions kept one BrowserState value under LEGACY_KEY; it is read (and removed once
+written out as entries). This opens BrowserState's layer: CryptoJS `AES.encrypt(json,
+sha256hex(secret))` with a passphrase, i.e. OpenSSL's "Salted__" format, a key and IV from
+EVP_BytesToKey (MD5), AES-256-CBC. That layer's secret is public (Gradio sends it to the page);
+what protects the conversations is the sealing inside (sealing.py).
 """
 
 from __future__ import annotations
@@ -15,13 +23,74 @@ import binascii
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from ..sealing import BROWSER_STATE_SECRET
+
 log = logging.getLogger(__name__)
-READ_STORE_JS = "() => localStorage.getItem('{key}') || ''"
+LEGACY_KEY = "causerie-conversations"
+ENTRY_PREFIX = "causerie-c:"
+READ_STORE_JS = """() => {
+  const entries = {};
+  for (let i = 0; i < localStorage.length; i++) {
+    const key = localStorage.key(i);
+    if (key && key.startsWith('PREFIX')) entries[key.slice(PREFIX_LENGTH)] = localStorage.getItem(key);
+  }
+  return JSON.stringify({legacy: localStorage.getItem('LEGACY') || '', entries});
+}""".replace("PREFIX_LENGTH", str(len(ENTRY_PREFIX))).replace("PREFIX", ENTRY_PREFIX).replace("LEGACY", LEGACY_KEY)
+# The server's writes (BrowserShelf.writes), in one synchronous step: an entry the browser holds
+# newer stays (a tie goes to a deletion, as in Library.merge); the earlier versions' value goes
+# only once every entry is written. Entries are separate keys, so even browsers that sync
+# localStorage between tabs' processes lazily cannot mix two tabs' saves of different conversations.
+WRITE_JS = """(payload) => {
+  if (!payload) return;
+  let writes;
+  try { writes = JSON.parse(payload); } catch (error) { return; }
+  let complete = true;
+  for (const [id, entry] of Object.entries(writes.put || {})) {
+    const key = 'PREFIX' + id;
+    let held = null;
+    try { held = JSON.parse(localStorage.getItem(key) || 'null'); } catch (error) {}
+    const at = held && typeof held.at === 'number' ? held.at : null;
+    if (entry.forget) {
+      if (at !== null && held.deleted === true && at <= entry.at) localStorage.removeItem(key);
+      continue;
+    }
+    if (at !== null && (at > entry.at || (held.deleted === true && !entry.deleted && at >= entry.at))) continue;
+    try { localStorage.setItem(key, JSON.stringify(entry)); } catch (error) { complete = false; }
+  }
+  if (writes.retire && complete) localStorage.removeItem('LEGACY');
+}""".replace("PREFIX", ENTRY_PREFIX).replace("LEGACY", LEGACY_KEY)
+
+
+@dataclass(frozen=True)
+class Held:
+    """What a page sent of its browser's storage (READ_STORE_JS)."""
+
+    entries: dict[str, str]
+    legacy: Any
+    """The earlier versions' value, BrowserState's layer opened; None when there is none."""
+    damaged: bool
+    """There is an earlier value, and not even BrowserState's layer opens it."""
+
+
+def read_held(raw: str) -> Held:
+    """What READ_STORE_JS sent. A bare string is an earlier value alone (a page loaded before an
+    upgrade sends it so)."""
+    try:
+        sent = json.loads(raw) if raw else {}
+    except (ValueError, RecursionError):
+        sent = {"legacy": raw}
+    if not isinstance(sent, dict):
+        sent = {}
+    entries = sent.get("entries") if isinstance(sent.get("entries"), dict) else {}
+    legacy_raw = sent.get("legacy") if isinstance(sent.get("legacy"), str) else ""
+    legacy = open_browser_layer(legacy_raw, BROWSER_STATE_SECRET)
+    return Held(entries, legacy, bool(legacy_raw) and legacy is None)
 
 
 def _evp_bytes_to_key(password: bytes, salt: bytes, size: int) -> bytes:
@@ -47,5 +116,5 @@ def open_browser_layer(raw: str, secret: str) -> Any | None:
         text = unpadder.update(decryptor.update(body) + decryptor.finalize()) + unpadder.finalize()
         return json.loads(text)
     except (ValueError, binascii.Error, RecursionError):
-        log.info("the browser's stored value could not be opened; using the page's copy")
+        log.info("the browser's earlier stored value could not be opened; it is kept as it is")
         return None

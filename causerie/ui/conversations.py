@@ -3,12 +3,13 @@
 Where they are kept is decided per event (`on_shelf`): the server store for a signed-in person,
 else the browser. Answers are saved from the page's ConversationView when they end or are
 stopped, never by reading the chat, which by then may show another conversation. Every change
-runs under the view's lock, on the newest copy of the browser's value (the one another tab may
-have written since, the one this page wrote last, and the one the page opened with, merged).
+runs under the view's lock, on what the browser holds right now (another tab's saves included)
+and what this page last gave it to write, merged; only the conversations it changes are written.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -20,14 +21,13 @@ import gradio as gr
 from ..access import offered_providers
 from ..conversations import Conversation
 from ..file_stamps import FileStamps
-from ..library import Notice
+from ..library import Library, Notice
 from ..runs import AnswerRun, AnswerRuns
-from ..sealing import BROWSER_STATE_SECRET
 from ..service import ChatService
-from ..shelves import Keeper, Shelf
+from ..shelves import BrowserShelf, Keeper, Shelf
 from ..store.errors import StoreError
 from ..wording import words
-from .browser_state import open_browser_layer
+from .browser_state import read_held
 from .history import saved_messages
 from .panel import effort_update, search_update
 from .render import page_messages, render
@@ -54,14 +54,14 @@ class ConversationHandlers:
 
     def inputs(self, *extra: Any) -> set:
         p = self.panel
-        return {self.view, p.store, p.fresh, p.search, p.current, p.title, p.listing, p.browser,
+        return {self.view, p.fresh, p.search, p.current, p.title, p.listing, p.browser,
                 *self.settings.components(), *extra}
 
     def list_outputs(self) -> set:
         """What a save, a rename or a search changes: the list, what is said of it, and the page's
         note of which conversation is on screen."""
         p = self.panel
-        return {p.store, p.listing, p.title, p.notice, p.current}
+        return {p.writes, p.listing, p.title, p.notice, p.current}
 
     def outputs(self, *extra: Any) -> set:
         """What opening a conversation changes: the chat and the settings too."""
@@ -81,11 +81,9 @@ class ConversationHandlers:
         view: ConversationView = values[self.view]
         if self.keeper.store is not None and owner:
             return await self.keeper.signed_in(owner, view.unsaved)
-        raw = values.get(self.panel.fresh) or ""
-        fresh = open_browser_layer(raw, BROWSER_STATE_SECRET)
-        shelf = self.keeper.browser(fresh, view.sealed, values.get(self.panel.store))
-        if raw and fresh is None and view.sealed is None:
-            # Stored, yet not even BrowserState's own layer opens: the value is damaged.
+        held = read_held(values.get(self.panel.fresh) or "")
+        shelf = self.keeper.browser(held.entries, held.legacy, view.sent)
+        if held.damaged and not any(n.kind == "history_unreadable" for n in shelf.notices):
             shelf.notices.append(Notice("history_unreadable", {}))
         return shelf
 
@@ -107,13 +105,16 @@ class ConversationHandlers:
                 shelf = self.keeper.page(view.unsaved)
                 updates = await work(shelf)
             notices = shelf.notices + updates.pop("notices", [])
-            sealed = shelf.sealed()
-            if sealed is not None:
-                view.sealed = updates[self.panel.store] = sealed
+            writes = shelf.writes()
+            if writes is not None:
+                updates[self.panel.writes] = json.dumps(writes, separators=(",", ":"))
+            view.sent = shelf.sent if isinstance(shelf, BrowserShelf) else Library()
             try:
                 summaries = await shelf.summaries(values.get(self.panel.search) or "")
             except StoreError:
                 summaries = await self.keeper.page(view.unsaved).summaries()
+            if owner and self.keeper.store is not None:
+                self.keeper.save_when_back(owner, view.unsaved, view.lock())
         ids = {s.id for s in summaries}
         if summaries or not opening:
             updates[self.panel.listing] = gr.update(choices=[(s.title, s.id) for s in summaries],

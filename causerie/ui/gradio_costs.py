@@ -317,8 +317,8 @@ def release_closed_sessions(kept: int = CLOSED_SESSIONS_KEPT) -> None:
     The heartbeat does not come back after a dropped connection, so a page that lost it (a
     laptop asleep, a phone in a pocket) looks closed while idle. If it was dropped meanwhile,
     its next event starts a fresh session state, as after Gradio's own eviction: the chat on
-    screen and everything saved stay; what only the session held (answers the store refused,
-    kept to save again; an open comparison's votes) does not. Runs in Gradio's own sweep, on the
+    screen and everything saved stay (answers the store refused too: their retry holds them,
+    Keeper.save_when_back); what only the session held (an open comparison's votes) does not. Runs in Gradio's own sweep, on the
     event loop; a failure to release one session is logged and leaves the others to go."""
     from collections import OrderedDict
 

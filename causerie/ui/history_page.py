@@ -1,7 +1,8 @@
 """The conversations sidebar: its components, and the wiring of its events and of the saves.
 
 Each event that changes the kept conversations first reads what localStorage holds right now
-(READ_STORE_JS, in the browser: no round trip), so that another tab's saves are merged, not undone.
+(READ_STORE_JS, in the browser: no round trip), so that another tab's saves are merged, and the
+entries it changed are written by the page (WRITE_JS), never over another tab's newer ones.
 The list's events go through the queue, like answers: an answer's update made before the person
 switched conversation reaches the page before the switch does, never after it.
 """
@@ -12,15 +13,13 @@ from typing import Any
 
 import gradio as gr
 
-from ..sealing import BROWSER_STATE_SECRET
 from ..shelves import Keeper
-from .browser_state import READ_STORE_JS
+from .browser_state import READ_STORE_JS, WRITE_JS
 from .conversations import CONFIRM_DELETE_JS, ConversationHandlers
 from .labels import Labels
 from .transfer import DOWNLOAD_JS, Transfers
 from .view import LIVE_NOTED, HistoryPanel
 
-STORAGE_KEY = "causerie-conversations"
 LIVE_KEY = "causerie-live"
 # When a question is sent: this browser notes its conversation (the last few), so that a page
 # opened later (a reload, another tab) can ask whether its answer is still running.
@@ -41,8 +40,8 @@ READ_STORE_AND_LIVE_JS = """() => {
     secret = Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, '0')).join('');
     localStorage.setItem('BROWSER', secret);
   }
-  return [localStorage.getItem('STORE') || '', localStorage.getItem('LIVE') || '[]', secret];
-}""".replace("BROWSER", BROWSER_KEY).replace("STORE", STORAGE_KEY).replace("LIVE", LIVE_KEY)
+  return [(READ)(), localStorage.getItem('LIVE') || '[]', secret];
+}""".replace("BROWSER", BROWSER_KEY).replace("READ", READ_STORE_JS).replace("LIVE", LIVE_KEY)
 # The list's handlers return values in the form the page takes (see ConversationHandlers.keep_unchanged).
 QUEUED = {"api_visibility": "private", "concurrency_limit": None, "postprocess": False}
 QUICK = {"api_visibility": "private", "queue": False, "postprocess": False}
@@ -68,7 +67,7 @@ def build_panel(keeper: Keeper, say: Labels, *, login: bool) -> tuple[HistoryPan
             every = gr.Button(say("export_all"), elem_id="export-all", size="sm")
             importer = gr.UploadButton(say("import"), file_types=[".json"], elem_id="import-conversations", size="sm")
     panel = HistoryPanel(
-        store=gr.BrowserState(None, storage_key=STORAGE_KEY, secret=BROWSER_STATE_SECRET),
+        writes=gr.Textbox(visible=False),
         fresh=gr.Textbox(visible=False), current=gr.Textbox(visible=False, elem_id="conversation-id"),
         listing=listing, search=search, title=title, notice=notice,
         download=gr.Textbox(visible=False), importer=importer, confirmed=gr.Textbox(visible=False),
@@ -79,7 +78,7 @@ def build_panel(keeper: Keeper, say: Labels, *, login: bool) -> tuple[HistoryPan
 def after_reading_store(panel: HistoryPanel, trigger: Any, fn: Any, inputs: Any, outputs: Any, **options: Any) -> Any:
     """`trigger(...)` runs `fn`, once the browser has put what localStorage holds now into
     panel.fresh. `trigger` is an event listener (`button.click`) or a step's `.then`."""
-    return trigger(None, None, panel.fresh, js=READ_STORE_JS.format(key=STORAGE_KEY), **QUICK).then(
+    return trigger(None, None, panel.fresh, js=READ_STORE_JS, **QUICK).then(
         fn, inputs, outputs, **options)
 
 
@@ -93,6 +92,7 @@ def after_opening(panel: HistoryPanel, load: Any, fn: Any, inputs: Any, outputs:
 def wire_panel(history: ConversationHandlers, panel: HistoryPanel, buttons: dict) -> None:
     shown = history.outputs()
     transfers = Transfers(history)
+    panel.writes.change(None, panel.writes, None, js=WRITE_JS, trigger_mode="multiple", **QUICK)
 
     def run(trigger: Any, fn: Any, *extra: Any, outputs: Any = shown, **options: Any) -> Any:
         return after_reading_store(panel, trigger, fn, history.inputs(*extra), outputs, **{**QUEUED, **options})

@@ -1,6 +1,6 @@
 """The components of a page's conversation list (HistoryPanel), and what one page knows between its events (a gr.State, changed in place by its handlers): the
-conversation on screen, the answers being written and by which conversation, and the newest
-value this page gave the browser to keep."""
+conversation on screen, the answers being written and by which conversation, and what this page
+last gave the browser to write."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..conversations import Conversation, new_id
+from ..library import Library
 from .render import EMPTY_CHAT_MARK, chat_mark
 
 
@@ -32,10 +33,12 @@ class ConversationView:
     """Answers stopped: an update they make while closing is not kept."""
     deleted: set[str] = field(default_factory=set)
     """Conversations deleted on this page: an answer still running there is not saved."""
-    sealed: Any = None
-    """The newest value this page gave the browser to keep (its reply may not have arrived)."""
+    sent: Library = field(default_factory=Library)
+    """What this page last gave the browser to write (the conversations and deletions: the
+    browser may not have written them yet when the page's next event reads it)."""
     unsaved: dict[str, Conversation] = field(default_factory=dict)
-    """A signed-in person's conversations the store refused: tried again at the next save."""
+    """A signed-in person's conversations the store refused: written at the page's next event, or
+    sooner, as soon as the store answers (Keeper.save_when_back)."""
     answers: int = 0
     unsaved_new: set[str] = field(default_factory=set)
     """Conversations begun on this page (New chat, or a first visit) and not saved yet."""
@@ -168,8 +171,9 @@ def noted_conversations(raw: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class HistoryPanel:
-    store: Any
-    """The gr.BrowserState."""
+    writes: Any
+    """A hidden box: the entries the browser should write (BrowserShelf.writes, as JSON), which
+    the page writes at once when it changes (WRITE_JS)."""
     fresh: Any
     """A hidden box: what localStorage holds right now (READ_STORE_JS), another tab's saves included."""
     current: Any
