@@ -19,6 +19,7 @@ from causerie.ui.conversations import ConversationHandlers
 from causerie.ui.panel import PageSettings
 from causerie.ui.render import message
 from causerie.ui.view import ConversationView, HistoryPanel
+from causerie.ui.visitors import issue_browser_id
 
 from browser_storage import BrowserStorage
 from conftest import run_async
@@ -218,7 +219,8 @@ def test_a_conversations_files_show_to_the_browser_that_attached_them_and_to_no_
     (uploads / "abc").mkdir(parents=True)
     note = uploads / "abc" / "note.txt"
     note.write_text("mine")
-    h, mine, theirs = handlers(upload_dir=uploads), "a" * 32, "b" * 32
+    h = handlers(upload_dir=uploads)
+    mine, theirs = (issue_browser_id(h.service.settings.history.secret) for _ in range(2))
     view = ConversationView(shown="x")
     asked = [message("user", "Read it", files=[{"path": str(note), "orig_name": "note.txt", "mime_type": "text/plain"}]),
              message("assistant", "Read.")]
@@ -321,7 +323,7 @@ def test_an_import_never_makes_the_page_serve_or_fetch_a_file_of_its_choosing(sc
         url = f"http://127.0.0.1:{elsewhere.server_address[1]}/leak.png"
         history = next(fn.fn.__self__.history for fn in app.demo.fns.values()
                        if getattr(fn.fn, "__name__", "") == "on_import")
-        browser = secrets.token_hex(24)
+        browser = issue_browser_id(app.service.settings.history.secret)
 
         def imported(files: list[dict]) -> tuple[list, str]:
             """The page's chat once the crafted conversation is imported, and what its browser keeps."""
@@ -413,3 +415,17 @@ def test_what_a_page_kept_while_the_store_was_down_is_written_when_it_answers_wi
     store, unsaved, keeper, tried_while_down = run_async(outage())
     assert tried_while_down >= 2 and unsaved == {} and store.kept["user:alice", "c"] == Conversation(id="c")
     assert keeper._saving == {}
+
+
+def test_the_answers_per_browser_are_counted_by_an_id_the_server_issued():
+    """The cap of four answers per browser was keyed on a secret the page made: a client with a new
+    one for each call was never capped. Only an id the server issued (and signed) is a browser's;
+    any other value is counted as its session alone."""
+    from causerie.ui.visitors import is_issued, run_owner
+
+    secret = "s" * 32
+    issued = issue_browser_id(secret)
+    assert is_issued(issued, secret) and run_owner(None, issued, secret) == f"browser:{issued}"
+    forged = issued[:33] + ("0" if issued[33] != "0" else "1") + issued[34:]
+    for chosen in ("a" * 48, forged, issued[:32], issue_browser_id("another server's secret"), None, 7):
+        assert not is_issued(chosen, secret) and run_owner(None, chosen, secret) == "session:"

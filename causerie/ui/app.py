@@ -29,13 +29,13 @@ from .chat import ChatHandlers
 from .compare_page import build_tabs, wire_tabs
 from .conversations import ConversationHandlers
 from .gradio_costs import cut_costs
-from .history_page import NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
+from .history_page import KEEP_BROWSER_JS, NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
 from .labels import Labels
 from .panel import PageSettings, effort_update, search_update, wire_access
 from .render import EMPTY_CHAT_MARK
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
-from .visitors import distrust_proxy_headers, page_language
+from .visitors import distrust_proxy_headers, is_issued, issue_browser_id, page_language
 
 FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
 LATEX_DELIMITERS = [
@@ -281,7 +281,13 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
             list with the model it suggests (for KEEP_CHOSEN_MODEL_JS), unless the conversation
             chose its model."""
             started = time.monotonic()
+            if not is_issued(values.get(panel.browser), settings.history.secret):  # a new browser (or a forged id)
+                values[panel.browser] = updates_browser = issue_browser_id(settings.history.secret)
+            else:
+                updates_browser = None
             updates = await history.on_load(values, request)
+            if updates_browser:
+                updates[panel.browser] = updates_browser
             # (Left out unless resuming: the page fires `.change` for any value sent, even the same.)
             await history.resumable(values, request, updates)
             in_page_language(updates, page_language(request))
@@ -301,7 +307,8 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
 
         after_opening(panel, demo.load, on_open, history.inputs(panel.resume), history.outputs(listed_pick, panel.resume),
                       **events, postprocess=False).then(
-            None, [model_box, opened_with, listed_pick], model_box, js=KEEP_CHOSEN_MODEL_JS, **events)
+            None, [model_box, opened_with, listed_pick], model_box, js=KEEP_CHOSEN_MODEL_JS, **events).then(
+            None, panel.browser, None, js=KEEP_BROWSER_JS, **events)
         demo.load(None, None, None, js=PAGE_JS.replace("EMBED", "true" if settings.embed else "false"), **events)
         model_box.change(lambda p, m, e: effort_update(service, p, m, e), [provider_box, model_box, effort_box], effort_box, **events)
         preset_fields = [system_box, temperature_box, top_p_box, max_tokens_box]

@@ -93,6 +93,9 @@ class ChatHandlers:
         self.chatbot, self.pending, self.mark, self.totals, self.view = chatbot, pending, mark, totals, view
         self.panel, self.current, self.runs = panel, panel.current, runs
 
+    def _owner(self, values: Mapping[Any, Any], request: gr.Request | None) -> str:
+        return run_owner(request, values.get(self.panel.browser), self.service.settings.history.secret)
+
     def inputs(self, *extra: Any, with_chat: bool = True) -> set:
         """A handler's inputs: the page's settings and notes, and its chat unless `with_chat` is
         False (a question comes with its chat's mark instead: submit)."""
@@ -134,7 +137,7 @@ class ChatHandlers:
         visitor = visitor_of(request, self.service.settings)
         answers = self.service.answers(options, plain_turns(shown), visitor)
         try:
-            run = self.runs.start(conversation_id, run_owner(request, values.get(self.panel.browser)), answers,
+            run = self.runs.start(conversation_id, self._owner(values, request), answers,
                                   context=(shown, kept_settings))
         except RunsFull as full:
             await answers.aclose()
@@ -171,7 +174,7 @@ class ChatHandlers:
         being written, or written while no page watched: show it so far, then as it goes on."""
         view: ConversationView = values[self.view]
         conversation_id = (values.get(self.panel.resume) or "").split(" ")[0]
-        run = self.runs.get(conversation_id, run_owner(request, values.get(self.panel.browser)))
+        run = self.runs.get(conversation_id, self._owner(values, request))
         if run is None or conversation_id in view.live:
             yield gr.skip(), gr.skip()
             return

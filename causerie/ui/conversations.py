@@ -50,7 +50,7 @@ class ConversationHandlers:
 
     def owner(self, values: Mapping, request: gr.Request | None) -> str:
         """Whose the page's conversations and files are (visitors.run_owner)."""
-        return run_owner(request, values.get(self.panel.browser))
+        return run_owner(request, values.get(self.panel.browser), self.service.settings.history.secret)
 
     def inputs(self, *extra: Any) -> set:
         p = self.panel

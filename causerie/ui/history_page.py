@@ -32,16 +32,14 @@ NOTE_LIVE_JS = """(current) => {
   localStorage.setItem('KEY', JSON.stringify(noted));
 }""".replace("KEY", LIVE_KEY).replace("COUNT", str(LIVE_NOTED))
 BROWSER_KEY = "causerie-browser"
-# As the page opens, in one step: the kept conversations, the noted ones, and this browser's secret
-# (made the first time): whose running answers these are, for a visitor who is not signed in.
+# As the page opens, in one step: the kept conversations, the noted ones, and this browser's id
+# (issued by the server as the page first opens, visitors.issue_browser_id; KEEP_BROWSER_JS keeps
+# it): whose running answers and attached files these are, for a visitor who is not signed in.
 READ_STORE_AND_LIVE_JS = """() => {
-  let secret = localStorage.getItem('BROWSER');
-  if (!secret) {
-    secret = Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, '0')).join('');
-    localStorage.setItem('BROWSER', secret);
-  }
+  const secret = localStorage.getItem('BROWSER') || '';
   return [(READ)(), localStorage.getItem('LIVE') || '[]', secret];
 }""".replace("BROWSER", BROWSER_KEY).replace("READ", READ_STORE_JS).replace("LIVE", LIVE_KEY)
+KEEP_BROWSER_JS = "(id) => { if (id) localStorage.setItem('BROWSER', id); }".replace("BROWSER", BROWSER_KEY)
 # The list's handlers return values in the form the page takes (see ConversationHandlers.keep_unchanged).
 QUEUED = {"api_visibility": "private", "concurrency_limit": None, "postprocess": False}
 QUICK = {"api_visibility": "private", "queue": False, "postprocess": False}
@@ -86,7 +84,7 @@ def after_opening(panel: HistoryPanel, load: Any, fn: Any, inputs: Any, outputs:
     """The page's opening step `fn`, once the browser has given the kept conversations and the
     ones noted as being answered."""
     return load(None, None, [panel.fresh, panel.live, panel.browser], js=READ_STORE_AND_LIVE_JS, **QUICK).then(
-        fn, {*inputs, panel.live}, outputs, **options)
+        fn, {*inputs, panel.live}, {*outputs, panel.browser}, **options)
 
 
 def wire_panel(history: ConversationHandlers, panel: HistoryPanel, buttons: dict) -> None:

@@ -3,7 +3,10 @@ these are (run_owner), and their session, address and login for the limits (visi
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import secrets
 import time
 from typing import Any
 
@@ -30,14 +33,33 @@ def owner_of(request: gr.Request | None) -> str | None:
     return f"hf:{name}" if name else None
 
 
-def run_owner(request: gr.Request | None, browser_secret: Any) -> str:
-    """Whose a running answer is: the signed-in person, else this browser (its secret), else,
-    with neither, this page's session alone."""
+def run_owner(request: gr.Request | None, browser_id: Any, secret: str) -> str:
+    """Whose a running answer (and an attached file) is: the signed-in person, else this browser,
+    by the id the server issued it (issue_browser_id), else, with neither, this page's session
+    alone. An id the server did not sign is no browser's: the cap of answers per browser counts
+    what the server issued, not what a client picks."""
     if owner := owner_of(request):
         return owner
-    if isinstance(browser_secret, str) and 16 <= len(browser_secret) <= 100:
-        return f"browser:{browser_secret}"
+    if is_issued(browser_id, secret):
+        return f"browser:{browser_id}"
     return f"session:{request.session_hash if request else ''}"
+
+
+def _browser_mac(token: str, secret: str) -> str:
+    key = hmac.new(secret.encode(), b"causerie browser id", hashlib.sha256).digest()
+    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def issue_browser_id(secret: str) -> str:
+    """A new browser's id, given as its page first opens and kept in its localStorage."""
+    token = secrets.token_hex(16)
+    return f"{token}.{_browser_mac(token, secret)}"
+
+
+def is_issued(value: Any, secret: str) -> bool:
+    if not isinstance(value, str) or len(value) != 65 or value[32:33] != ".":
+        return False
+    return hmac.compare_digest(value[33:], _browser_mac(value[:32], secret))
 
 
 def hf_login(request: gr.Request) -> dict:
