@@ -15,6 +15,7 @@ from ..access import offered_providers
 from ..answer import SessionTotals
 from ..attachments import ACCEPTED_SUFFIXES
 from ..library import Notice
+from ..page_policy import SecurityHeaders, security_headers
 from ..prompts import Preset
 from ..providers import PROVIDERS
 from ..runs import AnswerRuns
@@ -449,8 +450,11 @@ def launch_options(service: ChatService, labels: Labels | None = None) -> dict[s
                "footer_links": ["api"], "inbrowser": service.settings.open_browser, "max_file_size": max(MAX_IMPORT_BYTES, int(service.settings.max_attachment_mb * 1_000_000)),
                "run_history": False,
                # A curl call with values missing gets them as null, so the endpoint names what it
-               # lacks (api_calls.py).
-               "app_kwargs": {"middleware": [Middleware(CompleteApiArguments, arities=API_ARITIES)]}}
+               # lacks (api_calls.py); every response carries the page's Content-Security-Policy
+               # (page_policy.py). SSR stays off: it would put Gradio's Node server in front, without it.
+               "app_kwargs": {"middleware": [Middleware(CompleteApiArguments, arities=API_ARITIES), Middleware(
+                   SecurityHeaders, headers=security_headers(service.settings.frame_ancestors))]},
+               "ssr_mode": False}
     if users := service.settings.history.auth_users:
         options["auth"] = list(users.items())
         options["auth_message"] = "Sign in to see your conversations. / Connectez-vous pour voir vos conversations."
