@@ -33,18 +33,12 @@ from .gradio_costs import cut_costs
 from .history_page import NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
 from .labels import Labels
 from .panel import PageSettings, effort_update, search_update, wire_access
-from .render import EMPTY_CHAT_MARK
+from .render import EMPTY_CHAT_MARK, LATEX_DELIMITERS
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
 from .visitors import distrust_proxy_headers, page_language
 
 FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
-LATEX_DELIMITERS = [
-    {"left": "$$", "right": "$$", "display": True},
-    {"left": "\\[", "right": "\\]", "display": True},
-    {"left": "\\(", "right": "\\)", "display": False},
-    {"left": "$", "right": "$", "display": False},
-]
 
 # The mark of a chat, as render.chat_mark makes it: how many messages, questions and parts, and
 # the UTF-8 bytes of its texts.
