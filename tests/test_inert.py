@@ -113,7 +113,9 @@ def test_what_the_page_says_around_an_answer_is_inert_too():
     for message in page_messages(saved):
         text = message["content"][0]["text"]
         assert "<img" not in text and "![" not in text and "<video" not in text, text
-    assert page_messages([{"role": "user", "content": "<b>mine</b>"}])[0]["content"][0]["text"] == "<b>mine</b>"
+    gone = page_messages([{"role": "user", "content": "<b>mine</b>", "files": [{"orig_name": "<img src=//evil>.png"}]}])
+    text = gone[0]["content"][0]["text"]  # the question as written; the file it names, as text
+    assert text.startswith("<b>mine</b>") and "&lt;img src=//evil>.png" in text and "<img" not in text
 
 
 def test_a_note_naming_data_escapes_every_tag_and_image():

@@ -16,7 +16,7 @@ import orjson
 
 from ..answer import Answer
 from ..inert import LATEX_DELIMITERS as DELIMITERS
-from ..inert import inert
+from ..inert import inert, inert_text
 from ..wording import DEFAULT_LANGUAGE, LANGUAGES, number, words
 from .history import UI_ONLY_PREFIX
 
@@ -179,9 +179,10 @@ def page_messages(saved: list[dict], language: str = DEFAULT_LANGUAGE) -> list[d
 
 def _question(item: dict, language: str) -> dict:
     """A saved question as the page shows it. A file without a path (file_stamps.py: gone, or
-    never this person's) is named in the text as no longer available: the page gets no path."""
+    never this person's) is named in the text as no longer available: the page gets no path. The
+    question stays as written, not its file's name (a name is data: inert_text)."""
     files = item.get("files") or ()
-    gone = [words("page", "file_gone", {"name": file.get("orig_name") or "file"}, language)
+    gone = [words("page", "file_gone", {"name": inert_text(file.get("orig_name") or "file")}, language)
             for file in files if "path" not in file]
     text = "\n\n".join(filter(None, [item.get("content", ""), *gone]))
     return message("user", text, files=[file for file in files if "path" in file])
