@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 
 from . import local_model
 from .history_settings import HistorySettings, load_history_settings
+from .page_policy import frame_ancestors
 from .providers import PROVIDERS, Endpoint, Provider, get_provider
 from .public_settings import PublicSettings, load_public_settings
 from .setting_values import SettingsError, flag, number
@@ -119,6 +120,8 @@ class Settings:
     embed: bool = False
     """EMBED=1: the page shows the chat alone (for a site that embeds it); `?embed=1` does the same
     for one page."""
+    frame_ancestors: str = "*"
+    """The sites that may show the app in a frame (FRAME_ANCESTORS; the page's Content-Security-Policy)."""
     answer_grace_s: float = 300.0
     """How long an answer goes on with no page watching it (a reload, a phone locked) before it is
     stopped; a page that comes back meanwhile gets it (runs.py)."""
@@ -226,6 +229,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         pdf_read_seconds=_integer(env, "PDF_READ_SECONDS", 5, minimum=1),
         upload_dir=upload_folder(),
         embed=flag(env, "EMBED", False),
+        frame_ancestors=frame_ancestors(env),
         uploads_keep_hours=number(env, "UPLOADS_KEEP_HOURS", 24.0 if public.public else 0.0, minimum=0),
     )
 

@@ -121,18 +121,21 @@ def test_markdown_code_latex_and_harmless_html(chat, scripted):
 
 def test_active_html_in_an_answer_cannot_submit_or_navigate(chat, scripted):
     answer = ("Here:\n\n<form action=\"/\" method=\"get\"><input name=\"q\" value=\"x\">"
-              "<button type=\"submit\">Press me</button></form>\n\n<a href=\"/?away=1\">Go away</a>")
+              "<button type=\"submit\">Press me</button></form>\n\n<a href=\"/?away=1\">Go away</a> or [go there](/?away=2)")
     scripted.queue(Reply(chunks=text_stream(answer)))
-    send(chat, "Show me a form")
+    # The person's own words are shown as written: a form in the question is a form.
+    send(chat, 'Show me a form <form action="/" method="get"><button type="submit">Press mine</button></form>')
     message = bot(chat).first
-    expect(message.get_by_role("button", name="Press me")).to_be_visible(timeout=5000)
+    expect(message).to_contain_text('<button type="submit">Press me</button>', timeout=5000)  # an answer's is text
+    expect(message.get_by_role("button")).to_have_count(0)
     chat.evaluate("window.__still_here = 42")
     url = chat.url
-    message.get_by_role("button", name="Press me").click()
+    chat.get_by_test_id("user").first.get_by_role("button", name="Press mine").click()
     chat.wait_for_timeout(700)
     assert chat.evaluate("window.__still_here") == 42 and chat.url == url
+    expect(message.get_by_role("link", name="Go away")).to_have_count(0)
     with chat.context.expect_page(timeout=5000) as opened:
-        message.get_by_role("link", name="Go away").click()
+        message.get_by_role("link", name="go there").click()
     opened.value.close()
     chat.wait_for_timeout(300)
     assert chat.evaluate("window.__still_here") == 42 and chat.url == url

@@ -15,6 +15,7 @@ from ..access import offered_providers
 from ..answer import SessionTotals
 from ..attachments import ACCEPTED_SUFFIXES
 from ..library import Notice
+from ..page_policy import SecurityHeaders, security_headers
 from ..prompts import Preset
 from ..providers import PROVIDERS
 from ..runs import AnswerRuns
@@ -31,19 +32,14 @@ from .conversations import ConversationHandlers
 from .gradio_costs import cut_costs
 from .history_page import KEEP_BROWSER_JS, NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
 from .labels import Labels
+from .page_guard import ANSWER_GUARD_HEAD, MESSAGE_CSS
 from .panel import PageSettings, effort_update, search_update, wire_access
-from .render import EMPTY_CHAT_MARK
+from .render import EMPTY_CHAT_MARK, LATEX_DELIMITERS
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
 from .visitors import distrust_proxy_headers, is_issued, issue_browser_id, page_language
 
 FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
-LATEX_DELIMITERS = [
-    {"left": "$$", "right": "$$", "display": True},
-    {"left": "\\[", "right": "\\]", "display": True},
-    {"left": "\\(", "right": "\\)", "display": False},
-    {"left": "$", "right": "$", "display": False},
-]
 
 # The mark of a chat, as render.chat_mark makes it: how many messages, questions and parts, and
 # the UTF-8 bytes of its texts.
@@ -82,28 +78,6 @@ ECHO_WITHIN_S = 0.05
 # After the page's model list arrives: the best listed model replaces the one the page opened
 # with, unless the person has picked or typed another meanwhile (the list may take seconds).
 KEEP_CHOSEN_MODEL_JS = """(now, opened_with, pick) => (pick && (!now || now === opened_with)) ? pick : now"""
-
-# Answers are model output: nothing in them may submit, navigate or run anything. Gradio's
-# sanitiser (DOMPurify's defaults) removes scripts and event handlers but keeps forms and links, so
-# a `<form><button>` in an answer would reload the page (and lose the chat) when clicked. In the
-# capture phase, before any default action: a form submit inside a message is cancelled, and a
-# link inside a message opens in a new tab instead of replacing the page.
-ANSWER_GUARD_HEAD = """<script>
-(() => {
-  const inMessage = (node) => node instanceof Element
-    && node.closest('#chatbot [data-testid="bot"], #chatbot [data-testid="user"]');
-  document.addEventListener('submit', (event) => {
-    if (inMessage(event.target)) { event.preventDefault(); event.stopImmediatePropagation(); }
-  }, true);
-  document.addEventListener('click', (event) => {
-    const link = event.target instanceof Element ? event.target.closest('a[href], area[href]') : null;
-    if (link && inMessage(link) && !link.getAttribute('href').startsWith('#')) {
-      link.target = '_blank';
-      link.rel = 'noopener noreferrer';
-    }
-  }, true);
-})();
-</script>"""
 
 # Embedded (EMBED=1, `?embed=1`, or a `<gradio-app causerie-embed>` element, which passes no query
 # on): the chat alone, its sidebars folded (so that the chat takes their room) and hidden. (Gradio's
@@ -451,13 +425,16 @@ def launch_options(service: ChatService, labels: Labels | None = None) -> dict[s
     distrust_proxy_headers()
     css = CSS + examples_css(list(service.presets.values()))
     # No run history: Gradio's "Runs" page would keep every question (and key box) in localStorage.
-    options = {"max_threads": service.settings.max_threads, "css": css, "head": ANSWER_GUARD_HEAD,
+    options = {"max_threads": service.settings.max_threads, "css": css + MESSAGE_CSS, "head": ANSWER_GUARD_HEAD,
                "i18n": (labels or Labels()).i18n(), "favicon_path": FAVICON,
                "footer_links": ["api"], "inbrowser": service.settings.open_browser, "max_file_size": max(MAX_IMPORT_BYTES, int(service.settings.max_attachment_mb * 1_000_000)),
                "run_history": False,
                # A curl call with values missing gets them as null, so the endpoint names what it
-               # lacks (api_calls.py).
-               "app_kwargs": {"middleware": [Middleware(CompleteApiArguments, arities=API_ARITIES)]}}
+               # lacks (api_calls.py); every response carries the page's Content-Security-Policy
+               # (page_policy.py). SSR stays off: it would put Gradio's Node server in front, without it.
+               "app_kwargs": {"middleware": [Middleware(CompleteApiArguments, arities=API_ARITIES), Middleware(
+                   SecurityHeaders, headers=security_headers(service.settings.frame_ancestors))]},
+               "ssr_mode": False}
     if users := service.settings.history.auth_users:
         options["auth"] = list(users.items())
         options["auth_message"] = "Sign in to see your conversations. / Connectez-vous pour voir vos conversations."

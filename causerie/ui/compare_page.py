@@ -19,6 +19,7 @@ import gradio as gr
 from ..answer import Answer
 from ..compare import LETTERS, MAX_SIDES, MIN_SIDES, Comparison, offered_models, side_by_side, side_options
 from ..events import Failure, Status
+from ..inert import inert_text
 from ..options import ChatOptions, InvalidOptions
 from ..prompts import Preset
 from ..rating import OUTCOMES_ALL, Vote, preset_kind
@@ -29,7 +30,7 @@ from ..wording import words
 from .labels import Labels, text
 from .leaderboard_page import LeaderboardHandlers, LeaderboardPage, build_leaderboard, wire_leaderboard
 from .panel import PageSettings, own_access
-from .render import holds_files, message, render, shown_chat
+from .render import LATEX_DELIMITERS, holds_files, message, render, shown_chat
 from .visitors import page_language, visitor_of
 
 # The conversations' sidebar belongs to the chat: folded when Compare opens, to make the sides room.
@@ -69,7 +70,7 @@ def build_compare(say: Labels) -> ComparePage:
             # Side by side on a wide screen; on a phone (narrower than two min widths) they stack.
             with gr.Column(min_width=240, visible=i < MIN_SIDES, elem_id=f"compare-side-{i}") as column:
                 chats.append(gr.Chatbot(label=LETTERS[i], elem_id=f"compare-chat-{i}", height="55vh", buttons=["copy"],
-                                        sanitize_html=True, feedback_options=None))
+                                        sanitize_html=True, feedback_options=None, latex_delimiters=LATEX_DELIMITERS))
             columns.append(column)
     question = gr.Textbox(placeholder=say("compare_input"), show_label=False, submit_btn=True,
                           elem_id="compare-input", max_lines=8)
@@ -86,7 +87,8 @@ def build_compare(say: Labels) -> ComparePage:
 
 
 def _say(language: str, kind: str, **params: Any) -> str:
-    return words("page", kind, params, language)
+    """A note under the sides: Markdown, and it may name models (a provider's list is data)."""
+    return inert_text(words("page", kind, params, language))
 
 
 def _blind(answer: Answer, letter: str) -> Answer:

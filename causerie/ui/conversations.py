@@ -9,6 +9,7 @@ and what this page last gave it to write, merged; only the conversations it chan
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import time
@@ -21,6 +22,7 @@ import gradio as gr
 from ..access import offered_providers
 from ..conversations import Conversation
 from ..file_stamps import FileStamps
+from ..inert import inert_text
 from ..library import Library, Notice
 from ..runs import AnswerRun, AnswerRuns
 from ..service import ChatService
@@ -126,8 +128,8 @@ class ConversationHandlers:
         latest = {n.kind: n for n in notices}  # one line a kind: the last (an import may drop many)
         lines = [words("history", n.kind, n.params, page_language(request)) for n in latest.values()]
         for line in lines if not opening else ():
-            gr.Warning(line)
-        updates.setdefault(self.panel.notice, "\n\n".join(f"⚠️ {line}" for line in lines))
+            gr.Warning(html.escape(line, quote=False))  # (a toast is HTML: titles and file names in it are data)
+        updates.setdefault(self.panel.notice, inert_text("\n\n".join(f"⚠️ {line}" for line in lines)))
         if not chat:  # only what list_outputs() holds
             updates = {k: v for k, v in updates.items() if k in self.list_outputs()}
         elif not opening:  # (on_open decides, by how long the page took to open)

@@ -15,8 +15,13 @@ from urllib.parse import urlsplit
 import orjson
 
 from ..answer import Answer
+from ..inert import LATEX_DELIMITERS as DELIMITERS
+from ..inert import inert, inert_text
 from ..wording import DEFAULT_LANGUAGE, LANGUAGES, number, words
 from .history import UI_ONLY_PREFIX
+
+LATEX_DELIMITERS = [{"left": left, "right": right, "display": left in ("$$", "\\[")} for left, right in DELIMITERS]
+"""Every chat's LaTeX delimiters, as Gradio takes them: inert() reads answers with the same ones."""
 
 
 def _number(value: float | int | None, language: str) -> str:
@@ -125,7 +130,11 @@ def shown_chat(messages: list[dict], has_files: bool) -> list[dict]:
 
 def message(role: str, text: str, metadata: dict | None = None, files: list[dict] | None = None) -> dict:
     """One chat message as the Chatbot component sends it to the browser; a question's attached
-    files (as the page's upload box gives them) follow its text."""
+    files (as the page's upload box gives them) follow its text. What the page shows beside the
+    person's own words (answers, thoughts, sources, notices, footers) is made inert first: it may
+    name or quote anything (inert.py)."""
+    if role != "user":
+        text = inert(text)
     parts = [{"text": text, "type": "text"}] if text or not files else []
     parts += [{"file": _file_data(file), "type": "file", "alt_text": None} for file in files or ()]
     return {"role": role, "metadata": metadata, "content": parts, "options": None}
@@ -170,9 +179,10 @@ def page_messages(saved: list[dict], language: str = DEFAULT_LANGUAGE) -> list[d
 
 def _question(item: dict, language: str) -> dict:
     """A saved question as the page shows it. A file without a path (file_stamps.py: gone, or
-    never this person's) is named in the text as no longer available: the page gets no path."""
+    never this person's) is named in the text as no longer available: the page gets no path. The
+    question stays as written, not its file's name (a name is data: inert_text)."""
     files = item.get("files") or ()
-    gone = [words("page", "file_gone", {"name": file.get("orig_name") or "file"}, language)
+    gone = [words("page", "file_gone", {"name": inert_text(file.get("orig_name") or "file")}, language)
             for file in files if "path" not in file]
     text = "\n\n".join(filter(None, [item.get("content", ""), *gone]))
     return message("user", text, files=[file for file in files if "path" in file])
