@@ -22,7 +22,7 @@ import logging
 from collections.abc import Mapping
 
 from .conversations import ID_PATTERN, Conversation, UnreadableFile, read_one
-from .library import MAX_TOMBSTONES, Library, Limits, Notice, Summary
+from .library import MAX_TOMBSTONES, Library, LibraryReads, Limits, Notice
 from .sealing import Sealer, Unreadable
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def _number(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-class BrowserShelf:
+class BrowserShelf(LibraryReads):
     """One request's view of a browser's conversations; answers the same calls as the other shelves."""
 
     def __init__(self, entries: Mapping[str, str], legacy: object, sealer: Sealer, limits: Limits,
@@ -117,15 +117,6 @@ class BrowserShelf:
             self.notices.append(Notice("history_unreadable", {}))
 
     # -- the calls every shelf answers --------------------------------------------------------------
-
-    async def summaries(self, query: str = "") -> list[Summary]:
-        return self.library.summaries(query)
-
-    async def get(self, conversation_id: str) -> Conversation | None:
-        return self.library.get(conversation_id)
-
-    async def all(self) -> list[Conversation]:
-        return self.library.all()
 
     async def put(self, conversation: Conversation) -> list[Notice]:
         if conversation.id in self._unopened:  # never over what another secret sealed

@@ -156,3 +156,19 @@ class Library:
         deleted = data.get("deleted") if isinstance(data.get("deleted"), dict) else {}
         return cls((read_one(item) for item in data["conversations"]),
                    {k: float(v) for k, v in deleted.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+
+
+class LibraryReads:
+    """A shelf's reads, for a shelf whose conversations are all in its `library` (the browser's,
+    and the page's while the store is away)."""
+
+    library: Library
+
+    async def summaries(self, query: str = "") -> list[Summary]:
+        return self.library.summaries(query)
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        return self.library.get(conversation_id)
+
+    async def all(self) -> list[Conversation]:
+        return self.library.all()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from .browser_shelf import BrowserShelf
 from .conversations import Conversation
-from .library import Library, Limits, Notice, Summary
+from .library import Library, LibraryReads, Limits, Notice, Summary
 from .sealing import Sealer
 
 if TYPE_CHECKING:  # SQLAlchemy is imported only when a store is configured
@@ -29,7 +29,7 @@ SAVE_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 10.0)
 """Seconds before each new try to write what a page kept while the store was down."""
 
 
-class PageShelf:
+class PageShelf(LibraryReads):
     """A signed-in person's conversations while the store is down: kept with the page (never in
     the browser, which another person may share), and saved to the store once it is back."""
 
@@ -37,15 +37,6 @@ class PageShelf:
         self._unsaved, self.limits = unsaved, limits
         self.library = Library(unsaved.values())
         self.notices: list[Notice] = [Notice("store_unreachable", {})]
-
-    async def summaries(self, query: str = "") -> list[Summary]:
-        return self.library.summaries(query)
-
-    async def get(self, conversation_id: str) -> Conversation | None:
-        return self.library.get(conversation_id)
-
-    async def all(self) -> list[Conversation]:
-        return self.library.all()
 
     async def put(self, conversation: Conversation) -> list[Notice]:
         notices = self.library.put(conversation, self.limits)
