@@ -381,9 +381,9 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
     ]
     ended = [stream.then(idle, view_state, textbox, **quick).then(totals_line, totals_state, totals_box, **quick)
              for stream in streams]
-    stop = textbox.stop(None, None, None, cancels=streams, api_visibility="private")
+    stop = textbox.stop(handlers.stop_now, {view_state, panel.browser}, None, cancels=streams, **quick)
     undo = chatbot.undo(handlers.undo, [chatbot, view_state], [chatbot, textbox], **quick)
-    clear = chatbot.clear(None, None, None, cancels=streams, api_visibility="private")
+    clear = chatbot.clear(handlers.stop_now, {view_state, panel.browser}, None, cancels=streams, **quick)
     stopped = wire_saves(history, ended, stop, undo, clear)
     stopped.then(idle, view_state, textbox, **quick)  # once the stopped answers are put away
 
