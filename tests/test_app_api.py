@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -94,3 +95,28 @@ def test_queue_full_says_busy(_scripted):
     finally:
         running.close()
         _scripted.reset()
+
+
+def test_a_cancelled_event_ends_with_a_completion_the_page_can_apply(app, scripted):
+    """Stop cancels the page's stream through Gradio's /cancel, whose completion message had no
+    `data`: the page's client applied that `undefined` to the chat and failed, a bare red "Error"
+    over it unless the cancel's own status came later (gradio_cancel.py). It now carries an empty
+    list: no output changes."""
+    scripted.default = Reply(chunks=text_stream(*[f"t{i} " for i in range(100)]), delay=0.05)
+    fn_index = next(d["id"] for d in app.demo.config["dependencies"] if d.get("api_name") == "chat")
+    joined = httpx.post(app.url + "gradio_api/queue/join", json={
+        "data": ["Go on", *[None] * 15], "fn_index": fn_index, "session_hash": "canceltest",
+        "event_data": None, "trigger_id": None}).json()
+    completed = None
+    with httpx.stream("GET", app.url + "gradio_api/queue/data", params={"session_hash": "canceltest"}, timeout=20) as stream:
+        for line in stream.iter_lines():
+            message = json.loads(line.removeprefix("data: ")) if line.startswith("data: ") else {}
+            if message.get("msg") == "process_generating":
+                httpx.post(app.url + "gradio_api/cancel", json={
+                    "session_hash": "canceltest", "fn_index": fn_index, "event_id": joined["event_id"]})
+            elif message.get("msg") == "process_completed":
+                completed = message
+                break
+    assert completed is not None and completed["success"] and completed["output"] == {"data": []}
+    assert scripted.settled_outcome() == "disconnected"
+

@@ -26,6 +26,7 @@ from .api import register_api
 from .chat import ChatHandlers
 from .compare_page import build_tabs, wire_tabs
 from .conversations import ConversationHandlers
+from .gradio_cancel import cancels_complete_without_error
 from .gradio_costs import cut_costs
 from .history_page import NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
 from .labels import Labels
@@ -320,6 +321,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         wire_tabs(service, ballots, tabs, page_settings, events)
         register_api(service, default_preset.prompt if default_preset else None, ballots)
     cut_costs(demo)  # less of Gradio's work per session and per update (ui/gradio_costs.py)
+    cancels_complete_without_error()  # a Stop never shows Gradio's bare "Error" (ui/gradio_cancel.py)
     # api_open=False: the API goes through the queue (and its limits), never around it.
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_max_size,
                status_update_rate=1, api_open=False)
