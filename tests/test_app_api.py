@@ -120,3 +120,31 @@ def test_a_cancelled_event_ends_with_a_completion_the_page_can_apply(app, script
     assert completed is not None and completed["success"] and completed["output"] == {"data": []}
     assert scripted.settled_outcome() == "disconnected"
 
+
+def test_api_callers_sessions_are_let_go_once_their_calls_are_done(scripted):
+    """Gradio keeps a session state (and queue entries) for every session hash, up to 10,000; an
+    API caller opens no page whose close would let it go. Once its calls are done, it goes
+    (gradio_sessions.py): through gradio_client (one session per client) and curl-style
+    /call/ pairs (one per call)."""
+    running = RunningApp({"OPENAI_BASE_URL": scripted.base_url})
+    try:
+        holder, queue = running.demo.state_holder, running.demo._queue
+
+        def held() -> tuple[int, int, int]:
+            return len(holder.session_data), len(queue.pending_messages_per_session), len(queue.pending_event_ids_session)
+
+        baseline = held()
+        for number in range(3):
+            assert running.client().predict(f"Question {number}", api_name="/chat") == "Hello there!"
+        with httpx.Client(timeout=30) as http:
+            for number in range(10):
+                event = http.post(running.url + "gradio_api/call/chat", json={"data": [f"Call {number}", *[None] * 15]}).json()
+                reply = http.get(running.url + f"gradio_api/call/chat/{event['event_id']}").text
+                assert "event: complete" in reply and "Hello there!" in reply
+        assert held()[0] > baseline[0]  # (each was let go a second after its last use at the soonest)
+        deadline = time.monotonic() + 10
+        while held() != baseline and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert held() == baseline
+    finally:
+        running.close()
