@@ -5,9 +5,10 @@ Gradio makes a session state for every session hash an event comes with, and kee
 tables per session (a message queue, a set of event ids). A page's session is let go once its
 page has closed (gradio_costs.release_closed_sessions, from its heartbeat's end). An API caller
 opens no page: curl on /call/ sends no session hash, so each call is a session of its own;
-gradio_client keeps one per client; an MCP client, one per call. Measured through /chat with a
-new caller every 1/40 s, from the first to the fourth thousand: memory +39 to +48 MB, CPU per
-answer +14 to +25 %, p95 time to first token 0.10 to 0.17 s (bench/NOTES.md).
+gradio_client keeps one per client (with a heartbeat while the client lives). Measured through
+/chat with a new caller every 1/40 s, from the first to the fourth thousand: memory +39 to +48 MB,
+CPU per answer +14 to +25 %, p95 time to first token 0.10 to 0.17 s (`bench/run.py --scenarios
+api-sessions` plays it).
 
 Here, in Gradio's once-a-second sweep, a session whose state a new one would equal (no State
 value, no component an event replaced), with no event queued, running or not yet delivered to
