@@ -6,7 +6,9 @@
   asks for its chat (a restart, a session let go), then asks the measured one as pages do: with
   the mark of its chat, which the server answers from its own copy (ChatHandlers.submit);
 - many sessions, open loop: a new visitor every 1/40 s (each opens the page and asks one question),
-  4,000 of them: RSS, TTFT and CPU per answer for each thousand;
+  4,000 of them: RSS, TTFT and CPU per answer for each thousand; its API-caller variant asks /chat
+  the way curl does (`/gradio_api/call/chat`, then its result), each call a session of its own with
+  no page and no heartbeat;
 - two processes behind nginx (when nginx is installed): 100 users through the balancer against
   100 on one process.
 """
@@ -28,7 +30,19 @@ import orjson
 from procs import cpu_seconds, memory_mb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # causerie, for the page's chat mark
-from load import QUESTION, GradioPlan, RunResult, UserResult, completed_output, gradio_user, join, run_users
+from load import (
+    QUESTION,
+    GradioPlan,
+    RunResult,
+    UserResult,
+    _send,
+    completed_output,
+    count_tokens,
+    gradio_user,
+    join,
+    post_json,
+    run_users,
+)
 
 TURN_WORDS = ("The sky looks blue because air scatters short wavelengths of sunlight more than long ones; "
               "the effect is named after Lord Rayleigh, who worked out its dependence on wavelength. ") * 16
@@ -132,10 +146,48 @@ async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, pid: int,
     return out
 
 
+async def chat_arguments(http: httpx.AsyncClient, url: str) -> int:
+    """How many arguments /chat takes (a call through /call/ must give them all)."""
+    return len((await http.get(url + "gradio_api/info")).json()["named_endpoints"]["/chat"]["parameters"])
+
+
+async def api_caller(url: str, arguments: int, go: asyncio.Event) -> UserResult:
+    """One question as curl asks it: POST /gradio_api/call/chat with no session hash (the call is a
+    session of its own: no page, no heartbeat), then GET its result stream, each on a connection of
+    its own. The stream's messages carry the answer so far."""
+    await go.wait()
+    result, seen = UserResult(), set()
+    started = time.perf_counter()
+    status, body = await post_json(url, "gradio_api/call/chat", {"data": [QUESTION, *[None] * (arguments - 1)]})
+    if status != 200:
+        return UserResult(error=f"call HTTP {status}: {body[:100]!r}")
+    reader, writer = await _send(url, f"GET /gradio_api/call/chat/{orjson.loads(body)['event_id']}",
+                                 "Accept: text/event-stream\r\nConnection: close\r\n")
+    tail = b""
+    try:
+        while data := await reader.read(65536):
+            window = tail + data
+            before = len(seen)
+            count_tokens(seen, window)
+            if result.ttft_s is None and len(seen) > before:
+                result.ttft_s = time.perf_counter() - started
+            if b"event: complete" in window or b"event: error" in window:
+                result.error = "the app reported a failure" if b"event: error" in window else None
+                break
+            tail = window[-24:]
+    finally:
+        writer.close()
+    result.total_s, result.tokens = time.perf_counter() - started, len(seen)
+    if not seen and result.error is None:
+        result.error = "no token arrived"
+    return result
+
+
 async def open_loop(http: httpx.AsyncClient, plan: GradioPlan, pid: int, rate: float, visitors: int,
-                    every: int = 1000) -> list[dict]:
+                    every: int = 1000, visit: Callable[[asyncio.Event], Awaitable[UserResult]] | None = None) -> list[dict]:
     """A new visitor every 1/rate s, whatever the app's pace (open loop); per `every` visitors, in
-    order of arrival: TTFT p50/p95, CPU per answer, RSS once they are all answered."""
+    order of arrival: TTFT p50/p95, CPU per answer, RSS once they are all answered. A visitor
+    opens the page and asks (gradio_user), unless `visit` says otherwise."""
     go = asyncio.Event()
     go.set()
     results: list[UserResult | None] = [None] * visitors
@@ -144,7 +196,7 @@ async def open_loop(http: httpx.AsyncClient, plan: GradioPlan, pid: int, rate: f
 
     async def visitor(number: int) -> None:
         try:
-            results[number] = await gradio_user(http, plan, go)
+            results[number] = await (visit(go) if visit is not None else gradio_user(http, plan, go))
         except Exception as exc:  # noqa: BLE001 (a failed visitor is counted, not fatal)
             results[number] = UserResult(error=f"{type(exc).__name__}: {exc}"[:200])
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,23 +192,94 @@ async def coalesced(
     most every `interval_s()` seconds, and always at the end. Gradio re-processes the whole value on
     every update, so one update per token would cost CPU in proportion to tokens times history.
 
+    A change is never held back for longer than its interval, even when no event follows it (a
+    model that pauses after a few tokens): after the first token, the events are read by a task of
+    their own (_Updates), and a timer makes the held update due. Until then they are read here,
+    with no task between the stream and whoever waits for the first token. An update an event
+    makes due is taken before the next event is read, as when this was one generator: a status is
+    seen before the token after it clears it. Leaving early (aclose, a Stop's cancellation) closes
+    the stream, stopping that task first.
+
     Nothing raises out of here: an unexpected error becomes a Failure on the answer.
     """
-    next_update = 0.0
+    updates, reader = _Updates(answer, interval_s), None
     try:
-        async for event in events:
-            waiting_for_first = answer.first_token_at is None
-            answer.apply(event)
-            if answer.first_token_at is None and type(event) is not Status:
-                continue
-            now = time.perf_counter()
-            if now >= next_update or waiting_for_first or type(event) is Status:
-                next_update = now + interval_s()
-                yield answer
-    except Exception:
-        log.exception("Unexpected error while answering")
-        answer.apply(Failure("internal"))
-    yield answer
+        try:
+            async for event in events:
+                answer.apply(event)
+                if answer.first_token_at is not None:
+                    updates.next_at = updates.loop.time() + interval_s()
+                    yield answer
+                    reader = updates.loop.create_task(updates.read(events))
+                    break
+                if type(event) is Status:
+                    yield answer
+        except Exception:
+            log.exception("Unexpected error while answering")
+            answer.apply(Failure("internal"))
+        while reader is not None:
+            await updates.due.wait()
+            updates.due.clear()
+            if updates.ended:
+                break
+            yield answer
+            updates.taken.set()
+        yield answer
+    finally:
+        if reader is None:
+            if (aclose := getattr(events, "aclose", None)) is not None:
+                await aclose()
+        elif not reader.done():
+            reader.cancel()
+            try:
+                await reader
+            except asyncio.CancelledError:
+                if (task := asyncio.current_task()) is not None and task.cancelling():
+                    raise  # this task is being cancelled too: that goes on
+
+
+class _Updates:
+    """What `coalesced` yields when, once the first token has come: events applied to the answer
+    as they come, and `due` set when an update should go out, by an event or by the timer of a
+    change held back."""
+
+    __slots__ = ("answer", "interval_s", "loop", "due", "taken", "ended", "next_at", "timer")
+
+    def __init__(self, answer: Answer, interval_s: Callable[[], float]) -> None:
+        self.answer, self.interval_s = answer, interval_s
+        self.loop = asyncio.get_running_loop()
+        self.due, self.taken = asyncio.Event(), asyncio.Event()
+        self.ended = False
+        self.next_at = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+
+    async def read(self, events: AsyncIterator[Event]) -> None:
+        answer = self.answer
+        try:
+            async with aclosing(events) as stream:
+                async for event in stream:
+                    answer.apply(event)
+                    if type(event) is Status or self.loop.time() >= self.next_at:
+                        self.send()
+                        await self.taken.wait()
+                    elif self.timer is None:  # held back: sent when its interval is up, whatever comes
+                        self.timer = self.loop.call_at(self.next_at, self.send)
+        except Exception:
+            log.exception("Unexpected error while answering")
+            answer.apply(Failure("internal"))
+        finally:
+            self.ended = True
+            if self.timer is not None:
+                self.timer.cancel()
+            self.due.set()
+
+    def send(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.next_at = self.loop.time() + self.interval_s()
+        self.taken.clear()  # (an update the timer sent was taken with nobody waiting for it)
+        self.due.set()
 
 
 @dataclass

@@ -51,6 +51,8 @@ class AnswerRun:
 
     def _ended(self, task: asyncio.Task) -> None:
         self.stopped = self.stopped or task.cancelled()
+        if self.stopped and self.answer is not None:
+            self.answer.status = None  # a stopped answer waits for nothing: no "paused" line stays
         self.done = True
         self.ended_at = time.monotonic()
         if self._grace is not None:
@@ -89,6 +91,14 @@ class AnswerRun:
         """End the answer now: the provider's stream is closed."""
         if not self.done:
             self.task.cancel()
+
+    async def end(self, timeout_s: float = 5.0) -> Answer | None:
+        """Stop the answer and wait until it has stopped (its stream closed): the answer as far as
+        it went, every event that arrived applied (updates held back included)."""
+        self.stop()
+        if not self.task.done():
+            await asyncio.wait({self.task}, timeout=timeout_s)
+        return self.answer
 
     @property
     def watched(self) -> bool:

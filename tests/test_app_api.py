@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -94,3 +95,56 @@ def test_queue_full_says_busy(_scripted):
     finally:
         running.close()
         _scripted.reset()
+
+
+def test_a_cancelled_event_ends_with_a_completion_the_page_can_apply(app, scripted):
+    """Stop cancels the page's stream through Gradio's /cancel, whose completion message had no
+    `data`: the page's client applied that `undefined` to the chat and failed, a bare red "Error"
+    over it unless the cancel's own status came later (gradio_cancel.py). It now carries an empty
+    list: no output changes."""
+    scripted.default = Reply(chunks=text_stream(*[f"t{i} " for i in range(100)]), delay=0.05)
+    fn_index = next(d["id"] for d in app.demo.config["dependencies"] if d.get("api_name") == "chat")
+    joined = httpx.post(app.url + "gradio_api/queue/join", json={
+        "data": ["Go on", *[None] * 15], "fn_index": fn_index, "session_hash": "canceltest",
+        "event_data": None, "trigger_id": None}).json()
+    completed = None
+    with httpx.stream("GET", app.url + "gradio_api/queue/data", params={"session_hash": "canceltest"}, timeout=20) as stream:
+        for line in stream.iter_lines():
+            message = json.loads(line.removeprefix("data: ")) if line.startswith("data: ") else {}
+            if message.get("msg") == "process_generating":
+                httpx.post(app.url + "gradio_api/cancel", json={
+                    "session_hash": "canceltest", "fn_index": fn_index, "event_id": joined["event_id"]})
+            elif message.get("msg") == "process_completed":
+                completed = message
+                break
+    assert completed is not None and completed["success"] and completed["output"] == {"data": []}
+    assert scripted.settled_outcome() == "disconnected"
+
+
+def test_api_callers_sessions_are_let_go_once_their_calls_are_done(scripted):
+    """Gradio keeps a session state (and queue entries) for every session hash, up to 10,000; an
+    API caller opens no page whose close would let it go. Once its calls are done, it goes
+    (gradio_sessions.py): through gradio_client (one session per client) and curl-style
+    /call/ pairs (one per call)."""
+    running = RunningApp({"OPENAI_BASE_URL": scripted.base_url})
+    try:
+        holder, queue = running.demo.state_holder, running.demo._queue
+
+        def held() -> tuple[int, int, int]:
+            return len(holder.session_data), len(queue.pending_messages_per_session), len(queue.pending_event_ids_session)
+
+        baseline = held()
+        for number in range(3):
+            assert running.client().predict(f"Question {number}", api_name="/chat") == "Hello there!"
+        with httpx.Client(timeout=30) as http:
+            for number in range(10):
+                event = http.post(running.url + "gradio_api/call/chat", json={"data": [f"Call {number}", *[None] * 15]}).json()
+                reply = http.get(running.url + f"gradio_api/call/chat/{event['event_id']}").text
+                assert "event: complete" in reply and "Hello there!" in reply
+        assert held()[0] > baseline[0]  # (each was let go a second after its last use at the soonest)
+        deadline = time.monotonic() + 10
+        while held() != baseline and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert held() == baseline
+    finally:
+        running.close()

@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import open_accordion, send
+from conftest import open_accordion, send, settled
 from scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
@@ -46,6 +46,7 @@ def test_stop_closes_upstream_and_keeps_partial_answer(chat, scripted):
     expect(bot(chat).first).to_contain_text("tok3", timeout=5000)
     chat.locator("#chat-input .stop-button").click()
     assert scripted.settled_outcome() == "disconnected"
+    settled(chat)  # the stopped answer is saved, and shown as saved (what arrived by the Stop)
     partial = bot(chat).first.inner_text()
     assert "tok3" in partial and "tok299" not in partial
     time.sleep(0.5)

@@ -4,11 +4,14 @@ or a Stop while an answer is being written), without a browser."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 
+from causerie import reading
 from causerie.conversations import Conversation
 from causerie.library import Limits
+from causerie.options import ChatOptions
 from causerie.runs import AnswerRuns
 from causerie.sealing import Sealer
 from causerie.service import ChatService
@@ -17,23 +20,24 @@ from causerie.shelves import BrowserShelf, Keeper
 from causerie.ui.browser_state import read_held
 from causerie.ui.conversations import ConversationHandlers
 from causerie.ui.panel import PageSettings
-from causerie.ui.render import message
+from causerie.ui.render import message, render
 from causerie.ui.view import ConversationView, HistoryPanel
 from causerie.ui.visitors import issue_browser_id
 
 from browser_storage import BrowserStorage
-from conftest import run_async
+from conftest import run_async, with_service
+from scripted_server import Reply, text_stream
 
 SEALER = Sealer("a-long-enough-secret-for-tests")
 NAMES = ("provider", "model", "reasoning_effort", "preset", "system_prompt", "temperature", "top_p", "max_tokens")
 
 
-def handlers(**settings_values) -> ConversationHandlers:
+def handlers(service: ChatService | None = None, **settings_values) -> ConversationHandlers:
     """Handlers over plain strings as components: the dicts Gradio passes are keyed by them."""
     settings = PageSettings(**{name: name for name in NAMES})
     panel = HistoryPanel(**{name: name for name in HistoryPanel.__dataclass_fields__})
-    return ConversationHandlers(ChatService(Settings(**settings_values)), Keeper(SEALER, Limits()), settings, "chatbot",
-                                "view", panel, [], AnswerRuns(grace_s=60))
+    return ConversationHandlers(service or ChatService(Settings(**settings_values)), Keeper(SEALER, Limits()), settings,
+                                "chatbot", "view", panel, [], AnswerRuns(grace_s=60))
 
 
 def values(view: ConversationView, storage: BrowserStorage | None = None, **extra) -> dict:
@@ -104,6 +108,35 @@ def test_an_update_an_answer_makes_while_being_stopped_is_not_kept():
     again = view.begin("a")
     view.finish(again, "a", chat("Q2", "A2"), {})
     assert "a" in view.take_finished()
+
+
+def test_a_stop_shows_and_keeps_every_token_that_came_and_no_waiting_line(scripted, monkeypatch):
+    """The page was last shown the first token; the tokens after it were held back (they wait for
+    the update interval), and the model has paused since. Stop keeps them, and shows the page the
+    answer as kept, without a "paused" line."""
+    monkeypatch.setattr(reading, "TICK_S", 0.1)
+    monkeypatch.setattr(reading, "PAUSE_SHOWN_S", 0.2)
+    scripted.queue(Reply(chunks=text_stream("First", " second", " third", " never sent"), delay=0.02, pauses={3: 30.0}))
+    question = [message("user", "Q")]
+
+    async def body(service):
+        service.update_interval_s = lambda: 60.0  # after the first token, every update is held back
+        h, view = handlers(service), ConversationView(shown="a")
+        number = view.begin("a")
+        answers = service.answers(ChatOptions("openai", "m"), [{"role": "user", "content": "Q"}])
+        run = h.runs.start("a", "session:", answers, context=(question, {}))
+        async for answer in run.follow():  # as the page follows it (ChatHandlers._follow)
+            view.update(number, "a", question + render(answer), {})
+            break  # the first token: the page shows it
+        await asyncio.sleep(0.6)  # the next tokens come, held back, and the model pauses
+        return await h.stop_and_show(values(view), None), view.page_chat
+
+    updates, page_chat = run_async(with_service(scripted, body))
+    assert [m["content"][0]["text"] for m in updates["chatbot"]] == ["Q", "First second third"]
+    assert page_chat == updates["chatbot"]  # the server's copy of the page's chat is what it shows
+    kept = opened(written(updates)).library.get("a").messages
+    assert [m["content"] for m in kept] == ["Q", "First second third"]
+    assert scripted.settled_outcome() == "disconnected"
 
 
 def test_opening_a_conversation_mid_answer_shows_the_answer_so_far():

@@ -29,6 +29,7 @@ from .api_calls import CompleteApiArguments
 from .chat import ChatHandlers
 from .compare_page import build_tabs, wire_tabs
 from .conversations import ConversationHandlers
+from .gradio_cancel import cancels_complete_without_error
 from .gradio_costs import cut_costs
 from .history_page import KEEP_BROWSER_JS, NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
 from .labels import Labels
@@ -303,6 +304,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         wire_tabs(service, ballots, tabs, page_settings, events)
         register_api(service, default_preset.prompt if default_preset else None, ballots)
     cut_costs(demo)  # less of Gradio's work per session and per update (ui/gradio_costs.py)
+    cancels_complete_without_error()  # a Stop never shows Gradio's bare "Error" (ui/gradio_cancel.py)
     # api_open=False: the API goes through the queue (and its limits), never around it.
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_max_size,
                status_update_rate=1, api_open=False)
@@ -364,9 +366,9 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
     ]
     ended = [stream.then(idle, view_state, textbox, **quick).then(totals_line, totals_state, totals_box, **quick)
              for stream in streams]
-    stop = textbox.stop(None, None, None, cancels=streams, api_visibility="private")
+    stop = textbox.stop(handlers.stop_now, {view_state, panel.browser}, None, cancels=streams, **quick)
     undo = chatbot.undo(handlers.undo, [chatbot, view_state], [chatbot, textbox], **quick)
-    clear = chatbot.clear(None, None, None, cancels=streams, api_visibility="private")
+    clear = chatbot.clear(handlers.stop_now, {view_state, panel.browser}, None, cancels=streams, **quick)
     stopped = wire_saves(history, ended, stop, undo, clear)
     stopped.then(idle, view_state, textbox, **quick)  # once the stopped answers are put away
 

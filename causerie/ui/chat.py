@@ -169,6 +169,14 @@ class ChatHandlers:
         totals: SessionTotals = values[self.totals]
         yield (view.shows(chat) if view.is_shown(conversation_id) else gr.skip()), totals.plus(answer) if answer else gr.skip()
 
+    async def stop_now(self, values: dict, request: gr.Request) -> None:
+        """Stop (or the bin) pressed: the answers this page shows stop now, as the page cancels its
+        streams, not once the save that follows has come through the queue (stop_answers waits
+        for them there): what is kept and shown is what had arrived by the press."""
+        owner = self._owner(values, request)
+        for conversation_id in list(values[self.view].live):
+            self.runs.stop(conversation_id, owner)
+
     async def resume(self, values: dict, request: gr.Request) -> AsyncIterator[tuple]:
         """The page came back (a reload, a second tab, opening the conversation) to an answer still
         being written, or written while no page watched: show it so far, then as it goes on."""
@@ -253,3 +261,28 @@ class ChatHandlers:
             return view.shows(history), gr.skip()
         content = history[start]["content"]
         return view.shows(list(history[:start])), {"text": content_text(content), "files": content_files(content)}
+
+
+async def stop_answers(view: ConversationView, runs: AnswerRuns, owner: str | None, language: str) -> dict[str, list]:
+    """Stop every answer the page was showing, wait until each has stopped (its stream closed), and
+    keep each as far as it went: every token that arrived (the page's last update may have been
+    held back, or still say that the model paused), no waiting line. Returns their chats.
+
+    The view is changed only once every answer has stopped, with no wait after: a save running
+    meanwhile (the one after the stream) cannot take an answer whose chat is not yet the final one."""
+    running = {conversation_id: run for conversation_id in view.live
+               if (run := runs.get(conversation_id, owner)) is not None}
+    for run in running.values():
+        run.stop()
+    for run in running.values():
+        await run.end()
+    view.stop_all()
+    stopped = {}
+    for conversation_id, run in running.items():
+        if run.answer is None:  # nothing came: the page shows the question, as kept
+            continue
+        before = run.context[0]
+        stopped[conversation_id] = shown_chat(before + render(run.answer, language), holds_files(before))
+        if (pending := view.finished.get(conversation_id)) is not None:
+            pending.chat = stopped[conversation_id]
+    return stopped

@@ -30,6 +30,7 @@ from ..shelves import BrowserShelf, Keeper, Shelf
 from ..store.errors import StoreError
 from ..wording import words
 from .browser_state import read_held
+from .chat import stop_answers
 from .history import saved_messages
 from .panel import effort_update, search_update
 from .render import page_messages, render
@@ -257,12 +258,21 @@ class ConversationHandlers:
         return await self.on_shelf(values, request, work)
 
     async def save_stopped(self, values: dict, request: gr.Request) -> dict:
-        """After Stop (or the bin): the answers this page was showing end now (their providers'
-        streams closed: runs.py) and are kept as far as they went."""
-        owner = self.owner(values, request)
-        for conversation_id in values[self.view].stop_all():
-            self.runs.stop(conversation_id, owner)
+        """After the bin: the answers this page was showing end now, and are kept as far as they
+        went (chat.stop_answers)."""
+        await stop_answers(values[self.view], self.runs, self.owner(values, request),
+                           page_language(request))
         return await self.save_finished(values, request)
+
+    async def stop_and_show(self, values: dict, request: gr.Request) -> dict:
+        """After Stop: as after the bin, and the page is shown the stopped answer as it is saved."""
+        view: ConversationView = values[self.view]
+        stopped = await stop_answers(view, self.runs, self.owner(values, request),
+                                     page_language(request))
+        updates = await self.save_finished(values, request)
+        if view.shown in stopped:
+            updates[self.chatbot] = view.shows(stopped[view.shown])
+        return updates
 
     async def resumable(self, values: Mapping, request: gr.Request, updates: dict) -> None:
         """When the page opens: if one of the conversations this browser noted as being answered

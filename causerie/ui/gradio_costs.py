@@ -12,6 +12,7 @@ import logging
 
 import gradio as gr
 
+from .gradio_sessions import release_finished_api_sessions, release_session
 from .render import FileFree, holds_files
 
 SCHEMA_METHODS = ("api_info", "api_info_as_input", "api_info_as_output")
@@ -24,6 +25,7 @@ def cut_costs(demo: gr.Blocks) -> None:
     reuse_api_schemas(demo)
     no_config_copies()
     release_closed_sessions()
+    release_finished_api_sessions()  # (ui/gradio_sessions.py)
     skips_without_building()
     plain_chats_unchecked()
     queue_wakes_on_work()
@@ -347,13 +349,7 @@ def release_closed_sessions(kept: int = CLOSED_SESSIONS_KEPT) -> None:
                 continue  # an event of this page is queued or running
             del closed[session_id]
             try:
-                self.delete_state(session_id)  # State values' delete callbacks, as Gradio runs them
-                with self.lock:
-                    self.session_data.pop(session_id, None)
-                    used.pop(session_id, None)
-                if queue is not None:
-                    queue.pending_messages_per_session.pop(session_id, None)
-                    queue.pending_event_ids_session.pop(session_id, None)
+                release_session(self, queue, session_id)
             except Exception:
                 log.exception("A closed session could not be released")
         sweep(self)

@@ -115,7 +115,8 @@ def wire_saves(history: ConversationHandlers, streams: list, stop: Any, undo: An
     panel, saved = history.panel, history.list_outputs()
     for stream in streams:
         after_reading_store(panel, stream.then, history.save_finished, history.inputs(), saved, **QUEUED)
-    stopped = after_reading_store(panel, stop.then, history.save_stopped, history.inputs(), saved, **QUEUED)
+    stopped = after_reading_store(panel, stop.then, history.stop_and_show, history.inputs(), {*saved, history.chatbot},
+                                  **QUEUED)
     after_reading_store(panel, undo.then, history.save_shown, history.inputs(history.chatbot), saved, **QUEUED)
     # The bin keeps the conversation in the list (delete is there) and opens a new one.
     cleared = after_reading_store(panel, clear.then, history.save_stopped, history.inputs(), saved, **QUEUED)
