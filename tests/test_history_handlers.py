@@ -8,7 +8,10 @@ import asyncio
 import json
 import secrets
 
+import gradio as gr
+
 from causerie import reading
+from causerie.answer import SessionTotals
 from causerie.conversations import Conversation
 from causerie.library import Limits
 from causerie.options import ChatOptions
@@ -18,6 +21,7 @@ from causerie.service import ChatService
 from causerie.settings import Settings
 from causerie.shelves import BrowserShelf, Keeper
 from causerie.ui.browser_state import read_held
+from causerie.ui.chat import ChatHandlers
 from causerie.ui.conversations import ConversationHandlers
 from causerie.ui.panel import PageSettings
 from causerie.ui.render import message, render
@@ -137,6 +141,37 @@ def test_a_stop_shows_and_keeps_every_token_that_came_and_no_waiting_line(script
     kept = opened(written(updates)).library.get("a").messages
     assert [m["content"] for m in kept] == ["Q", "First second third"]
     assert scripted.settled_outcome() == "disconnected"
+
+
+def test_the_update_after_the_person_opened_another_conversation_gives_the_page_that_chat_again(scripted):
+    """Gradio sends each event's messages when they are ready: the answer's last shown update may
+    reach the page after the switch's, and the answer's updates are skipped from then. The
+    first one after the switch gives the page the chat the switch gave it (the answer's own was
+    there for good in a browser test under load), and nothing after it changes the page."""
+    scripted.queue(Reply(chunks=text_stream(*[f"w{i} " for i in range(6)]), delay=0.05))
+    question, other = [message("user", "Slow one")], chat("Quick one", "First answer.")
+
+    async def body(service):
+        service.update_interval_s = lambda: 0.0
+        panel = HistoryPanel(**{name: name for name in HistoryPanel.__dataclass_fields__})
+        h = ChatHandlers(service, PageSettings(**{name: name for name in NAMES}), "chatbot", "pending", "mark",
+                         "totals", "view", panel, AnswerRuns(grace_s=60))
+        view = ConversationView(shown="a")
+        number = view.begin("a")
+        answers = service.answers(ChatOptions("openai", "m"), [{"role": "user", "content": "Slow one"}])
+        run = h.runs.start("a", "session:", answers, context=(question, {}))
+        outputs = []
+        async for update, _ in h._follow(run, question, number, {"view": view, "totals": SessionTotals()}, "en"):
+            outputs.append(update)
+            if len(outputs) == 2:  # the person opens "b": the switch gives the page its chat
+                view.shown = "b"
+                view.shows(other)
+        return outputs, view.page_chat
+
+    outputs, page_chat = run_async(with_service(scripted, body))
+    assert all(isinstance(update, list) for update in outputs[:2]) and "w0" in str(outputs[1])
+    assert outputs[2] == other and page_chat == other
+    assert len(outputs) > 3 and all(update == gr.skip() for update in outputs[3:])
 
 
 def test_opening_a_conversation_mid_answer_shows_the_answer_so_far():

@@ -158,16 +158,32 @@ class ChatHandlers:
         answer = None
         # Looked for once per answer, as Gradio would find them (anywhere in the chat).
         has_files = holds_files(shown)
+        showing = view.is_shown(conversation_id)
+
+        def output(chat: list) -> Any:
+            """The chat update: this answer while it is on screen. The first update after the person
+            opened another conversation gives the page that one's chat again: the update before
+            may have reached the page after the switch's (Gradio sends each event's messages when
+            they are ready), and would stay there, the answer's updates being skipped from then."""
+            nonlocal showing
+            if view.is_shown(conversation_id):
+                showing = True
+                return view.shows(chat)
+            if showing and view.page_chat_in == view.shown:
+                showing = False
+                return view.page_chat
+            return gr.skip()
+
         async with aclosing(run.follow()) as answers:
             async for answer in answers:
                 if answer.finished_at is None and not run.done:
                     chat = shown_chat(shown + render(answer, language), has_files)
                     view.update(number, conversation_id, chat, kept_settings)
-                    yield (view.shows(chat) if view.is_shown(conversation_id) else gr.skip()), gr.skip()
+                    yield output(chat), gr.skip()
         chat = shown_chat(shown + render(answer, language), has_files) if answer is not None else shown
         view.finish(number, conversation_id, chat, kept_settings)
         totals: SessionTotals = values[self.totals]
-        yield (view.shows(chat) if view.is_shown(conversation_id) else gr.skip()), totals.plus(answer) if answer else gr.skip()
+        yield output(chat), totals.plus(answer) if answer else gr.skip()
 
     async def stop_now(self, values: dict, request: gr.Request) -> None:
         """Stop (or the bin) pressed: the answers this page shows stop now, as the page cancels its
