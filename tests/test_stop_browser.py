@@ -112,3 +112,20 @@ def test_stops_under_load_never_show_an_error(app, scripted, browser: Browser):
             context.close()
         for caller in callers:
             caller.join(timeout=30)
+
+
+def test_the_bin_mid_answer_opens_a_new_chat_ready_to_send_and_keeps_the_stopped_one(app, scripted, page: Page):
+    """The bin cancels the answer as Stop does; the new chat it opens takes a question at once."""
+    scripted.default = Reply(chunks=sse(*[delta(f"t{i} ") for i in range(300)], delta(finish="stop")), delay=0.03)
+    open_chat(page, app.url)
+    send(page, "Bin me")
+    expect(page.get_by_test_id("bot").first).to_contain_text("t3", timeout=5000)
+    page.get_by_role("button", name="Clear").click()
+    assert scripted.settled_outcome() == "disconnected"
+    expect(page.get_by_test_id("user")).to_have_count(0, timeout=10000)
+    expect(page.locator("#chat-input .stop-button")).to_have_count(0, timeout=10000)
+    expect(page.locator("#chat-input .submit-button")).to_have_count(1)
+    expect(page.locator("#conversation-list")).to_contain_text("Bin me", timeout=10000)
+    scripted.default = Reply(chunks=text_stream("Fresh answer."))
+    send(page, "Next one")
+    expect(page.get_by_test_id("bot").first).to_contain_text("Fresh answer.", timeout=10000)
