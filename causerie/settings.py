@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from . import local_model
+from . import local_model, patches
 from .history_settings import HistorySettings, load_history_settings
 from .page_policy import frame_ancestors
 from .providers import PROVIDERS, Endpoint, Provider, get_provider
@@ -38,6 +38,36 @@ def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int = 
     if value != int(value):
         raise SettingsError(f"{name} must be a whole number, got {env[name]!r}.")
     return int(value)
+
+
+SETTING_NAMES = (
+    "DEFAULT_PROVIDER", "DEFAULT_MODEL", "DEFAULT_PROMPT", "LOCAL_MODEL_PATH", "SPACE_ID", "SYSTEM",
+    "PUBLIC_MODE", "REQUIRE_USER_KEY", "REQUIRE_LOGIN", "ALLOW_CUSTOM_ENDPOINTS", "ALLOWED_PRIVATE_NETWORKS",
+    "MAX_INPUT_CHARS", "MAX_CONTEXT_CHARS", "MAX_TOKENS_CAP", "RATE_LIMIT_PER_MINUTE", "TOKENS_PER_HOUR",
+    "LOG_CONTENT", "TRUSTED_PROXY_HOPS", "HF_BILL_VISITORS", "AUTH_USERS", "OAUTH_CLIENT_ID",
+    "ANSWER_GRACE_SECONDS", "EMBED", "FRAME_ANCESTORS", "MAX_ATTACHMENT_MB", "UPLOADS_KEEP_HOURS",
+    "PDF_READ_SECONDS", "HISTORY_SECRET", "HISTORY_OLD_SECRETS", "DATABASE_URL", "CAUSERIE_DATA_DIR",
+    "CAUSERIE_HISTORY_MAX_CONVERSATIONS", "CAUSERIE_HISTORY_MAX_MB", "CAUSERIE_CONCURRENCY",
+    "CAUSERIE_CONNECT_TIMEOUT", "CAUSERIE_READ_TIMEOUT", "CAUSERIE_IDLE_TIMEOUT", "CAUSERIE_MAX_RETRIES",
+    "CAUSERIE_DISCOVERY_TIMEOUT", "CAUSERIE_QUEUE_SIZE", "CAUSERIE_MAX_THREADS", "CAUSERIE_OPEN_BROWSER",
+    "CAUSERIE_ENV_FILE", patches.ENV,
+)
+"""Every variable of this app's settings, but the providers' keys and base URLs (PROVIDERS)."""
+
+MACHINE_NAMES = frozenset({"CI", "DISPLAY", "WAYLAND_DISPLAY", "XDG_DATA_HOME", "GRADIO_SERVER_NAME", "GRADIO_TEMP_DIR"})
+"""Variables read to learn about the machine, not settings of this app."""
+
+
+def setting_names() -> list[str]:
+    """Every variable the settings read (tests clear them all: no developer's setting leaks in)."""
+    return [v for p in PROVIDERS for v in (p.key_env, p.base_url_env) if v] + list(SETTING_NAMES)
+
+
+def _patches(env: Mapping[str, str]) -> frozenset[str]:
+    try:
+        return patches.selected(env.get(patches.ENV))
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _open_browser(env: Mapping[str, str]) -> bool:
@@ -117,6 +147,8 @@ class Settings:
     uploads_keep_hours: float = 0.0
     """Attached files older than this are deleted (checked hourly); 0 keeps them until the machine
     cleans its temporary folder. UPLOADS_KEEP_HOURS; 24 by default in public mode."""
+    patches: frozenset[str] = field(default_factory=lambda: frozenset(patches.names()))
+    """The replacements of Gradio's code this app may apply (CAUSERIE_PATCHES; causerie/patches/)."""
     embed: bool = False
     """EMBED=1: the page shows the chat alone (for a site that embeds it); `?embed=1` does the same
     for one page."""
@@ -231,6 +263,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         embed=flag(env, "EMBED", False),
         frame_ancestors=frame_ancestors(env),
         uploads_keep_hours=number(env, "UPLOADS_KEEP_HOURS", 24.0 if public.public else 0.0, minimum=0),
+        patches=_patches(env),
     )
 
     wanted = env.get("DEFAULT_PROVIDER", "").strip().lower()

@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import causerie.ui  # noqa: E402,F401  (first: Gradio is imported as the app imports it, without rewriting its stubs)
-from causerie.providers import PROVIDERS  # noqa: E402
+from causerie.settings import setting_names  # noqa: E402
 
 from scripted_server import ScriptedServer  # noqa: E402
 
@@ -28,14 +28,7 @@ LOGIN_TOKEN = "hf_" + secrets.token_hex(12)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-SETTING_VARS = [v for p in PROVIDERS for v in (p.key_env, p.base_url_env) if v] + [
-    "DEFAULT_PROVIDER", "DEFAULT_MODEL", "DEFAULT_PROMPT", "LOCAL_MODEL_PATH",
-    "SPACE_ID", "SYSTEM", "PUBLIC_MODE", "REQUIRE_USER_KEY", "REQUIRE_LOGIN", "ALLOW_CUSTOM_ENDPOINTS",
-    "ALLOWED_PRIVATE_NETWORKS", "MAX_INPUT_CHARS", "MAX_CONTEXT_CHARS", "MAX_TOKENS_CAP", "RATE_LIMIT_PER_MINUTE",
-    "TOKENS_PER_HOUR", "LOG_CONTENT", "TRUSTED_PROXY_HOPS", "HF_BILL_VISITORS", "AUTH_USERS",
-    "OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET", "ANSWER_GRACE_SECONDS", "EMBED", "FRAME_ANCESTORS", "MAX_ATTACHMENT_MB",
-    "UPLOADS_KEEP_HOURS", "PDF_READ_SECONDS",
-]
+SETTING_VARS = [*setting_names(), "OAUTH_CLIENT_SECRET"]  # (read by Gradio's login, beside OAUTH_CLIENT_ID)
 SCREENSHOTS = ROOT / "test-results"
 """Where a failing browser test leaves a screenshot of each page it had open (CI keeps the folder)."""
 
@@ -93,6 +86,10 @@ def browser_type_launch_args(browser_type_launch_args):
 
 DATA_DIR = tempfile.mkdtemp(prefix="causerie-tests-")
 
+PATCHES = os.environ.get("CAUSERIE_PATCHES", "")
+"""The patches the apps of this test run apply, as the run was started (tests/test_patches.py runs
+the API and a browser test with `off`); read before any test clears the settings' variables."""
+
 
 class RunningApp:
     def __init__(self, env: dict, *, port: int | None = None, **settings_overrides):
@@ -105,7 +102,7 @@ class RunningApp:
         from scripted_server import _free_port
 
         # Votes and the kept secret go to the test run's own folder, not the home folder.
-        env = {"CAUSERIE_DATA_DIR": DATA_DIR, **env}
+        env = {"CAUSERIE_DATA_DIR": DATA_DIR, "CAUSERIE_PATCHES": PATCHES, **env}
         settings = replace(load_settings(env), **settings_overrides)
         self.service = ChatService(settings)
         labels = Labels()
@@ -160,7 +157,12 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests need Debian's Chromium; off CI a missing one skips them with the fix."""
+    """Browser tests need Debian's Chromium; off CI a missing one skips them with the fix. A test
+    of what a patch does is skipped in a run whose apps apply none (CAUSERIE_PATCHES=off)."""
+    if PATCHES.strip().lower() in ("off", "none"):
+        for item in items:
+            if "patched" in item.keywords:
+                item.add_marker(pytest.mark.skip(reason="checks what a patch does: CAUSERIE_PATCHES=off"))
     if Path("/usr/bin/chromium").exists() or os.environ.get("CI"):
         return
     skip = pytest.mark.skip(reason="Chromium not found: apt-get install chromium (CI installs it)")

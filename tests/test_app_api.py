@@ -97,10 +97,11 @@ def test_queue_full_says_busy(_scripted):
         _scripted.reset()
 
 
+@pytest.mark.patched
 def test_a_cancelled_event_ends_with_a_completion_the_page_can_apply(app, scripted):
     """Stop cancels the page's stream through Gradio's /cancel, whose completion message had no
     `data`: the page's client applied that `undefined` to the chat and failed, a bare red "Error"
-    over it unless the cancel's own status came later (gradio_cancel.py). It now carries an empty
+    over it unless the cancel's own status came later (patches/cancel_completion.py). It now carries an empty
     list: no output changes."""
     scripted.default = Reply(chunks=text_stream(*[f"t{i} " for i in range(100)]), delay=0.05)
     fn_index = next(d["id"] for d in app.demo.config["dependencies"] if d.get("api_name") == "chat")
@@ -121,10 +122,11 @@ def test_a_cancelled_event_ends_with_a_completion_the_page_can_apply(app, script
     assert scripted.settled_outcome() == "disconnected"
 
 
+@pytest.mark.patched
 def test_api_callers_sessions_are_let_go_once_their_calls_are_done(scripted):
     """Gradio keeps a session state (and queue entries) for every session hash, up to 10,000; an
     API caller opens no page whose close would let it go. Once its calls are done, it goes
-    (gradio_sessions.py): through gradio_client (one session per client) and curl-style
+    (patches/finished_api_sessions.py): through gradio_client (one session per client) and curl-style
     /call/ pairs (one per call)."""
     running = RunningApp({"OPENAI_BASE_URL": scripted.base_url})
     try:

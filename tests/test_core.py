@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -264,3 +265,18 @@ def test_env_file_can_be_named_or_turned_off(tmp_path, monkeypatch):
     assert read_environment()["GROQ_API_KEY"] == "from-other-file"
     monkeypatch.setenv("CAUSERIE_ENV_FILE", "")
     assert "GROQ_API_KEY" not in read_environment()
+
+
+def test_every_variable_the_settings_read_is_in_their_list():
+    """The tests clear setting_names() before each test: a variable read but missing from it would
+    let a developer's own setting change what a test sees."""
+    import re
+
+    from causerie.settings import MACHINE_NAMES, setting_names
+
+    package = Path(__file__).resolve().parents[1] / "causerie"
+    read = {name for path in package.rglob("*.py")  # (not one the app sets: environ["X"] = ...)
+            for name, set_here in re.findall(r'(?:env|environ)(?:\.get\(|\[|, )"([A-Z][A-Z0-9_]+)"(\] = )?', path.read_text())
+            if not set_here}
+    assert read, "the pattern finds the variables read"
+    assert read - MACHINE_NAMES <= set(setting_names())

@@ -75,7 +75,7 @@ def test_a_stop_after_the_paused_notice_takes_the_notice_away(app, scripted, pag
 def test_stops_under_load_never_show_an_error(app, scripted, browser: Browser):
     """Pages ask and press Stop at random moments while answers stream through the API. Gradio's
     cancel used to end the stream with a message the page's client could not apply: under load,
-    about one Stop in five left a bare red "Error" over the chat (gradio_cancel.py)."""
+    about one Stop in five left a bare red "Error" over the chat (patches/cancel_completion.py)."""
     scripted.default = Reply(chunks=sse(*[delta(f"tok{i} ") for i in range(1000)], delta(finish="stop")), delay=0.03)
     pick = random.Random(9)
     busy = threading.Event()

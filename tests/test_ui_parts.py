@@ -58,7 +58,7 @@ def test_the_app_imports_gradio_without_rewriting_its_type_stubs():
     # In a fresh interpreter, as `python app.py` starts: the one Gradio function that rewrites
     # .pyi files on import is replaced; every component is still there.
     code = ("import causerie.ui, gradio as gr, gradio.component_meta as meta, gradio.blocks_events as be; "
-            "print(meta.create_or_modify_pyi.__name__, be.create_or_modify_pyi.__name__, gr.Chatbot.__name__)")
+            "print(meta.create_or_modify_pyi.__code__.co_name, be.create_or_modify_pyi.__code__.co_name, gr.Chatbot.__name__)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["_leave_stubs_alone", "_leave_stubs_alone", "Chatbot"], done.stderr[-2000:]
 
@@ -94,7 +94,7 @@ def test_streamed_diffs_from_the_first_change_are_gradios_own():
 
     from gradio import utils
 
-    from causerie.ui.gradio_costs import diff_from_first_change
+    from causerie.patches.stream_diff import diff_from_first_change
 
     diff_from_first_change()
     fast, whole = utils.diff, utils.diff.__wrapped__
@@ -114,7 +114,7 @@ def test_streamed_diffs_from_the_first_change_are_gradios_own():
 def test_values_without_files_are_passed_on_and_files_are_still_given_their_url():
     from gradio import processing_utils
 
-    from causerie.ui.gradio_costs import no_walk_without_files
+    from causerie.patches.file_walk import no_walk_without_files
 
     no_walk_without_files()
     plain = [message("user" if n % 2 == 0 else "assistant", f"turn {n}") for n in range(40)]
@@ -136,7 +136,8 @@ def test_outputs_left_alone_are_sent_as_gradio_sends_them_without_building_compo
     from gradio.blocks import Blocks
     from gradio.state_holder import SessionState
 
-    from causerie.ui.gradio_costs import no_config_copies, skips_without_building
+    from causerie.patches.session_configs import no_config_copies
+    from causerie.patches.skipped_outputs import skips_without_building
 
     no_config_copies()
     skips_without_building()
@@ -171,7 +172,8 @@ def test_plain_chats_reach_the_handler_as_gradio_gives_them():
     from gradio.blocks import Blocks
     from gradio.state_holder import SessionState
 
-    from causerie.ui.gradio_costs import no_config_copies, plain_chats_unchecked
+    from causerie.patches.plain_chats import plain_chats_unchecked
+    from causerie.patches.session_configs import no_config_copies
 
     no_config_copies()
     plain_chats_unchecked()
@@ -197,7 +199,7 @@ def test_beyond_the_most_recent_closed_sessions_the_oldest_unused_ones_are_relea
 
     from gradio.state_holder import StateHolder
 
-    from causerie.ui.gradio_costs import CLOSED_SESSIONS_KEPT, release_closed_sessions
+    from causerie.patches.closed_sessions import CLOSED_SESSIONS_KEPT, release_closed_sessions
 
     release_closed_sessions()
     with gr.Blocks() as demo:
@@ -228,8 +230,8 @@ def test_plain_chats_are_given_back_as_gradios_chatbot_model_gives_them():
     other chat (thoughts, files, options, odd shapes) to Gradio's model."""
     import random
 
-    from causerie.ui.gradio_costs import plain_messages
-    from causerie.ui.render import FileFree
+    from causerie.patches.chat_marks import FileFree
+    from causerie.patches.plain_chats import plain_messages
 
     model = gr.Chatbot().data_model
 
@@ -267,7 +269,7 @@ def test_the_queue_waits_for_work_instead_of_polling_and_still_runs_every_job(mo
     from gradio import queueing
     from gradio_client import Client
 
-    from causerie.ui.gradio_costs import QUEUE_POLL_S, queue_wakes_on_work
+    from causerie.patches.queue_loop import QUEUE_POLL_S, queue_wakes_on_work
 
     queue_wakes_on_work()
     looks = []
@@ -305,7 +307,8 @@ def test_bodies_and_messages_with_chats_dump_as_pydantic_dumps_them_without_copy
     from gradio.data_classes import PredictBody, PredictBodyInternal
     from gradio.server_messages import ProcessCompletedMessage, ProcessGeneratingMessage, ProcessStartsMessage
 
-    from causerie.ui.gradio_costs import _plain_dumps, bodies_not_copied, marked_chats_not_copied
+    from causerie.patches.request_bodies import _plain_dumps, bodies_not_copied
+    from causerie.patches.stream_messages import marked_chats_not_copied
 
     bodies_not_copied()
     marked_chats_not_copied()
@@ -353,9 +356,9 @@ def test_a_question_is_added_to_the_chat_once_and_the_plain_chat_mark_kept_only_
     """chat.with_question: the chat as the handler answers it; it holds no file (render.FileFree,
     which Gradio then neither walks nor copies) only when the page's chat was checked plain and no
     file comes with the question."""
+    from causerie.patches.chat_marks import FileFree, holds_files
+    from causerie.patches.plain_chats import plain_messages
     from causerie.ui.chat import with_question
-    from causerie.ui.gradio_costs import plain_messages
-    from causerie.ui.render import FileFree, holds_files
 
     earlier = [message("user", "hi"), message("assistant", "hello")]
     shown = plain_messages([*earlier, message("user", "why?")])  # the browser shows the question already
@@ -376,7 +379,7 @@ def test_gradios_login_check_runs_on_the_event_loop_and_still_refuses_without_a_
     from fastapi.dependencies import utils as dependency_utils
     from gradio.routes import App
 
-    from causerie.ui.gradio_costs import login_checked_in_place
+    from causerie.patches.login_check import login_checked_in_place
 
     login_checked_in_place()
     with gr.Blocks() as demo:
@@ -405,7 +408,7 @@ def test_a_streamed_handler_starts_without_a_worker_thread_and_others_still_get_
     makes the generator) happens in place, and gives what it gave; a plain function still runs
     in a worker thread, with Gradio's limiter."""
 
-    from causerie.ui.gradio_costs import generators_started_in_place
+    from causerie.patches.generator_start import generators_started_in_place
 
     generators_started_in_place()
 

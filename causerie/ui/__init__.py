@@ -1,8 +1,8 @@
 """The Gradio layer: layout, events and rendering only. No HTTP, no provider logic."""
 
-from .gradio_import import skip_stub_regeneration
+from ..patches.type_stubs import skip_stub_regeneration
 
-skip_stub_regeneration()  # before anything here imports gradio
+skip_stub_regeneration()  # before anything here imports gradio (patches/type_stubs.py)
 
 from .app import build_demo, launch_options  # noqa: E402
 from .labels import Labels  # noqa: E402

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -11,6 +9,7 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
+from .. import patches
 from ..access import offered_providers
 from ..answer import SessionTotals
 from ..attachments import ACCEPTED_SUFFIXES
@@ -29,8 +28,6 @@ from .api_calls import CompleteApiArguments
 from .chat import ChatHandlers
 from .compare_page import build_tabs, wire_tabs
 from .conversations import ConversationHandlers
-from .gradio_cancel import cancels_complete_without_error
-from .gradio_costs import cut_costs
 from .history_page import KEEP_BROWSER_JS, NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
 from .labels import Labels
 from .page_guard import ANSWER_GUARD_HEAD, MESSAGE_CSS
@@ -108,17 +105,9 @@ CSS = """
 """
 
 
-def _skip_missing_matplotlib() -> None:
-    """Gradio tries `import matplotlib` around every streamed update; when it is not installed,
-    each try searches the whole sys.path. A None entry makes the failing import immediate."""
-    if "matplotlib" not in sys.modules and importlib.util.find_spec("matplotlib") is None:
-        sys.modules["matplotlib"] = None  # type: ignore[assignment]
-
-
 def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notices: list[Notice] | None = None,
                labels: Labels | None = None) -> gr.Blocks:
     """The app. Its words are `labels`' keys: pass the same Labels to launch_options."""
-    _skip_missing_matplotlib()
     say = labels if labels is not None else Labels()
     settings = service.settings
     if keeper is None:
@@ -303,8 +292,9 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
         ballots = BallotBox(settings.history.votes_url)
         wire_tabs(service, ballots, tabs, page_settings, events)
         register_api(service, default_preset.prompt if default_preset else None, ballots)
-    cut_costs(demo)  # less of Gradio's work per session and per update (ui/gradio_costs.py)
-    cancels_complete_without_error()  # a Stop never shows Gradio's bare "Error" (ui/gradio_cancel.py)
+    # Less of Gradio's work per session and per update, and a Stop without Gradio's bare "Error":
+    # each patch checks first that Gradio is as it was written for (causerie/patches/).
+    patches.apply(demo, settings.patches)
     # api_open=False: the API goes through the queue (and its limits), never around it.
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_max_size,
                status_update_rate=1, api_open=False)

@@ -23,12 +23,13 @@ import gradio as gr
 from ..answer import Answer, SessionTotals
 from ..events import Failure
 from ..options import InvalidOptions, sendable
+from ..patches.chat_marks import FileFree, holds_files
 from ..runs import AnswerRun, AnswerRuns, RunsFull
 from ..service import ChatService
 from .history import content_files, content_text, plain_turns
 from .panel import PageSettings
-from .render import FileFree, holds_files, render, shown_chat
 from .render import message as chat_message
+from .render import render, shown_chat
 from .view import ConversationView, HistoryPanel
 from .visitors import page_language, run_owner, visitor_of
 

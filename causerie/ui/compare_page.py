@@ -21,6 +21,7 @@ from ..compare import LETTERS, MAX_SIDES, MIN_SIDES, Comparison, offered_models,
 from ..events import Failure, Status
 from ..inert import inert_text
 from ..options import ChatOptions, InvalidOptions
+from ..patches.chat_marks import holds_files
 from ..prompts import Preset
 from ..rating import OUTCOMES_ALL, Vote, preset_kind
 from ..service import ChatService
@@ -30,7 +31,7 @@ from ..wording import words
 from .labels import Labels, text
 from .leaderboard_page import LeaderboardHandlers, LeaderboardPage, build_leaderboard, wire_leaderboard
 from .panel import PageSettings, own_access
-from .render import LATEX_DELIMITERS, holds_files, message, render, shown_chat
+from .render import LATEX_DELIMITERS, message, render, shown_chat
 from .visitors import page_language, visitor_of
 
 # The conversations' sidebar belongs to the chat: folded when Compare opens, to make the sides room.

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import orjson
-
 from ..answer import Answer
 from ..inert import LATEX_DELIMITERS as DELIMITERS
 from ..inert import inert, inert_text
+from ..patches.chat_marks import FileFree
 from ..wording import DEFAULT_LANGUAGE, LANGUAGES, number, words
 from .history import UI_ONLY_PREFIX
 
@@ -72,30 +71,6 @@ def sources_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
         shown = (citation.title or (address if len(address) <= 60 else address[:59] + "…")).replace("[", "(").replace("]", ")")
         lines.append(f"{rank}. [{shown}]({citation.url.replace(')', '%29').replace(' ', '%20')})")
     return "\n".join(lines)
-
-
-class FileFree(list):
-    """A chat known to hold no attached file, and only plain JSON values (dicts, lists, strings,
-    numbers, None): the chat an update sends to the page (render.message's dicts), or the one the
-    page sent once checked (gradio_costs.plain_messages). Gradio need not walk it looking for files
-    (gradio_costs.no_walk_without_files), which it would on every streamed update, nor copy it to
-    serialise it (gradio_costs.marked_chats_not_copied). Its messages may be the very objects of
-    the page's request: like every chat here, it is never edited in place."""
-
-
-FILE_MARK = b"gradio.FileData"
-"""What every file object Gradio looks for carries (its meta's _type)."""
-
-
-def holds_files(messages: list[dict]) -> bool:
-    """Whether Gradio would find a file anywhere in these messages (one C-level serialisation;
-    anything that is not plain JSON counts as holding one). A chat marked FileFree holds none."""
-    if isinstance(messages, FileFree):
-        return False
-    try:
-        return FILE_MARK in orjson.dumps(messages)
-    except TypeError:
-        return True
 
 
 def chat_mark(chat: list[dict]) -> str:
