@@ -7,8 +7,8 @@ import logging
 import signal
 import sys
 
-from causerie.service import ChatService
-from causerie.settings import SettingsError, load_settings
+from causerie.answering.service import ChatService
+from causerie.config.settings import SettingsError, load_settings
 from causerie.ui import Labels, build_demo, launch_options
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -23,10 +23,10 @@ from httpx_sse import aconnect_sse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from causerie.client import ChatClient, ChatRequest  # noqa: E402
+from causerie.endpoints.client import ChatClient, ChatRequest  # noqa: E402
+from causerie.endpoints.providers import Endpoint, get_provider  # noqa: E402
+from causerie.endpoints.responses import ResponsesClient  # noqa: E402
 from causerie.events import TextDelta  # noqa: E402
-from causerie.providers import Endpoint, get_provider  # noqa: E402
-from causerie.responses import ResponsesClient  # noqa: E402
 
 from paced_server import running  # noqa: E402  (bench/, this script's folder, is on the path)
 

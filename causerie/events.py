@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .wording import DEFAULT_LANGUAGE, words
+from .i18n.wording import DEFAULT_LANGUAGE, words
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,14 +39,14 @@ def check(name: str, ok: bool, detail: object = "") -> None:
 
 async def store_round_trip(url: str) -> None:
     """A signed-in person's conversation written and read back, and a vote kept."""
-    from causerie.conversations import Conversation
-    from causerie.library import Limits
-    from causerie.rating import Vote
-    from causerie.store.conversation_store import ConversationStore
-    from causerie.store.urls import async_url
-    from causerie.votes import BallotBox
+    from causerie.compare.rating import Vote
+    from causerie.compare.votes import BallotBox
+    from causerie.config.history_settings import HistoryLimits
+    from causerie.config.store_urls import async_url
+    from causerie.history.conversations import Conversation
+    from causerie.history.store.conversation_store import ConversationStore
 
-    store = ConversationStore(async_url(url), Limits())
+    store = ConversationStore(async_url(url), HistoryLimits())
     try:
         await store.put(USER, Conversation("c1", ({"role": "user", "content": "Bonjour"},
                                                   {"role": "assistant", "content": "Salut"}), created_at=1, updated_at=1))

@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import causerie.ui  # noqa: E402,F401  (first: Gradio is imported as the app imports it, without rewriting its stubs)
-from causerie.settings import setting_names  # noqa: E402
+from causerie.config.settings import setting_names  # noqa: E402
 
 from scripted_server import ScriptedServer  # noqa: E402
 
@@ -57,8 +57,8 @@ def scripted(_scripted):
 
 async def with_service(scripted, body):
     """`await body(service)` with a ChatService answering from the scripted server, closed after."""
-    from causerie.service import ChatService
-    from causerie.settings import load_settings
+    from causerie.answering.service import ChatService
+    from causerie.config.settings import load_settings
 
     service = ChatService(load_settings({"OPENAI_BASE_URL": scripted.base_url}))
     try:
@@ -95,8 +95,8 @@ class RunningApp:
     def __init__(self, env: dict, *, port: int | None = None, **settings_overrides):
         from dataclasses import replace
 
-        from causerie.service import ChatService
-        from causerie.settings import load_settings
+        from causerie.answering.service import ChatService
+        from causerie.config.settings import load_settings
         from causerie.ui import Labels, build_demo, launch_options
 
         from scripted_server import _free_port

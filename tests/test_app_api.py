@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from causerie.prompts import load_presets
+from causerie.answering.prompts import load_presets
 
 from conftest import RunningApp
 from scripted_server import Reply, text_stream

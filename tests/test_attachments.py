@@ -15,12 +15,12 @@ import pytest
 from PIL import Image
 from sample_files import image_bytes, make_costly_pdf, make_pdf
 
+from causerie.answering.limits import Visitor
+from causerie.answering.options import ChatOptions
+from causerie.answering.service import ChatService
+from causerie.config.settings import load_settings, upload_folder
+from causerie.endpoints.model_info import ModelInfo
 from causerie.events import Failure
-from causerie.limits import Visitor
-from causerie.model_info import ModelInfo
-from causerie.options import ChatOptions
-from causerie.service import ChatService
-from causerie.settings import load_settings, upload_folder
 
 from conftest import SERVER_KEY, run_async
 from scripted_server import image_parts
@@ -187,7 +187,7 @@ def test_a_pdf_built_to_be_costly_is_refused_within_its_budget_out_of_this_proce
     this process before. Read by a child process within PDF_READ_SECONDS of CPU, it is refused as
     too costly, and this process's CPU barely moves; the question's other file is not read for
     nothing; asked again, the same refusal comes at once, from memory."""
-    from causerie import attachments
+    from causerie.files import attachments
 
     service = service_for(scripted, uploads, PDF_READ_SECONDS="1")
     files = [put(uploads, "costly.pdf", make_costly_pdf(8)), put(uploads, "costly2.pdf", make_costly_pdf(8, salt="b"))]
@@ -216,7 +216,7 @@ def test_one_visitors_costly_pdfs_do_not_hold_up_another_visitors_files(scripted
     another visitor asks with a text file. Both of the readers' threads were the first visitor's
     until their PDFs were read, and the other visitor's file waited; now the first visitor's are
     read one after the other, and the other visitor's is read meanwhile."""
-    from causerie.limits import Visitor
+    from causerie.answering.limits import Visitor
 
     service = service_for(scripted, uploads, PDF_READ_SECONDS="2")
     costly = [put(uploads, f"costly{n}.pdf", make_costly_pdf(8, salt=str(n))) for n in range(2)]
@@ -256,8 +256,8 @@ def test_one_visitors_costly_pdfs_do_not_hold_up_another_visitors_files(scripted
 
 
 def test_inflated_bytes_are_budgeted_per_stream_and_over_the_pages_read():
-    from causerie.attachments import _pdf
-    from causerie.pdf_text import PdfBudget
+    from causerie.files.attachments import _pdf
+    from causerie.files.pdf_text import PdfBudget
 
     one_stream, pages = PdfBudget(stream_bytes=1_000_000), PdfBudget(content_bytes=250_000)
     assert _pdf("big.pdf", make_costly_pdf(1, inflated=3_000_000), 0, one_stream).params["problem"] == "pdf_too_costly"
@@ -266,7 +266,7 @@ def test_inflated_bytes_are_budgeted_per_stream_and_over_the_pages_read():
 
 
 def test_recently_read_files_are_kept_within_a_byte_budget(uploads):
-    from causerie.attachments import AttachmentReader
+    from causerie.files.attachments import AttachmentReader
 
     reader = AttachmentReader(uploads, 10_000_000, remember_bytes=4_000)
     refs = [put(uploads, f"note{n}.txt", b"x" * 900) for n in range(10)]
@@ -276,7 +276,7 @@ def test_recently_read_files_are_kept_within_a_byte_budget(uploads):
 
 
 def test_uploads_are_cleaned_up_after_a_day_in_public_mode_and_kept_locally():
-    from causerie.shelves import keeper_for
+    from causerie.history.shelves import keeper_for
     from causerie.ui import build_demo
 
     for env, expected in (({}, None), ({"PUBLIC_MODE": "1"}, (3600, 86400)),

@@ -10,12 +10,12 @@ import time
 
 import pytest
 
-from causerie import reading
-from causerie.answer import Answer
-from causerie.client import ChatClient, ChatRequest, RetryPolicy
+from causerie.answering.answer import Answer
+from causerie.endpoints import reading
+from causerie.endpoints.client import ChatClient, ChatRequest, RetryPolicy
+from causerie.endpoints.providers import Endpoint, get_provider
+from causerie.endpoints.wire import SSEDecoder, joined
 from causerie.events import Failure, Finish, ReasoningDelta, Status, TextDelta
-from causerie.providers import Endpoint, get_provider
-from causerie.wire import SSEDecoder, joined
 
 from conftest import run_async
 from scripted_server import Reply, delta, sse, text_stream
@@ -467,7 +467,7 @@ def test_tls_trusts_the_system_store_and_certifi():
 
     import certifi
 
-    from causerie.client import tls_context
+    from causerie.endpoints.client import tls_context
 
     context = tls_context()
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
@@ -506,7 +506,7 @@ def test_a_server_that_hangs_up_before_answering_is_retried_then_reported():
 
 @pytest.fixture
 def proxy_env(monkeypatch):
-    from causerie.proxies import proxy_for
+    from causerie.endpoints.proxies import proxy_for
 
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
@@ -516,7 +516,7 @@ def proxy_env(monkeypatch):
 
 
 def test_proxy_variables_are_read_once_and_loopback_is_never_proxied(proxy_env):
-    from causerie.proxies import proxy_for
+    from causerie.endpoints.proxies import proxy_for
 
     proxy_env.setenv("HTTPS_PROXY", "http://user:secret@proxy.example:3128")
     proxy_env.setenv("NO_PROXY", "internal.example")

@@ -12,13 +12,13 @@ from contextlib import aclosing
 
 import pytest
 
-from causerie.answer import Answer
-from causerie.compare import Comparison, compare_once, side_by_side, split_ref
+from causerie.answering.answer import Answer
+from causerie.answering.options import ChatOptions
+from causerie.compare.compare import Comparison, compare_once, side_by_side, split_ref
+from causerie.compare.rating import Tally, Vote, games, leaderboard, preset_kind
+from causerie.compare.votes import BallotBox
+from causerie.config.store_urls import async_url
 from causerie.events import Failure, TextDelta
-from causerie.options import ChatOptions
-from causerie.rating import Tally, Vote, games, leaderboard, preset_kind
-from causerie.store.urls import async_url
-from causerie.votes import BallotBox
 
 from conftest import run_async, with_service
 from scripted_server import Reply, text_stream

@@ -9,14 +9,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from causerie.answer import Answer
-from causerie.conversation import build_messages
-from causerie.discovery import ModelCatalog, parse_model_list
-from causerie.errors import redact
+from causerie.answering.answer import Answer
+from causerie.answering.conversation import build_messages
+from causerie.answering.prompts import load_presets
+from causerie.config.settings import SettingsError, load_settings, read_environment
+from causerie.endpoints.discovery import ModelCatalog, parse_model_list
+from causerie.endpoints.errors import redact
+from causerie.endpoints.providers import PROVIDERS, Endpoint, get_provider, pick_default_model
 from causerie.events import Failure, Finish, ReasoningDelta, TextDelta, Usage
-from causerie.prompts import load_presets
-from causerie.providers import PROVIDERS, Endpoint, get_provider, pick_default_model
-from causerie.settings import SettingsError, load_settings, read_environment
 from causerie.ui.history import content_text, plain_turns
 from causerie.ui.render import render
 
@@ -272,7 +272,7 @@ def test_every_variable_the_settings_read_is_in_their_list():
     let a developer's own setting change what a test sees."""
     import re
 
-    from causerie.settings import MACHINE_NAMES, setting_names
+    from causerie.config.settings import MACHINE_NAMES, setting_names
 
     package = Path(__file__).resolve().parents[1] / "causerie"
     read = {name for path in package.rglob("*.py")  # (not one the app sets: environ["X"] = ...)

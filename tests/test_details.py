@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from causerie.answering.options import ChatOptions
+from causerie.answering.service import ChatService
+from causerie.config.settings import load_settings
+from causerie.endpoints.model_info import ModelInfo, ModelInfoTable
 from causerie.events import Usage
-from causerie.model_info import ModelInfo, ModelInfoTable
-from causerie.options import ChatOptions
-from causerie.service import ChatService
-from causerie.settings import load_settings
 
 from conftest import RunningApp, run_async
 from scripted_server import Reply, delta, sse, text_stream

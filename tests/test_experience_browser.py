@@ -18,7 +18,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 from sample_files import make_pdf
 
-from causerie.model_info import ModelInfo
+from causerie.endpoints.model_info import ModelInfo
 from causerie.ui.app import FAVICON as FAVICON_PATH
 
 from conftest import chat_requests, open_accordion, send

@@ -10,15 +10,15 @@ import time
 
 import pytest
 
-from causerie import reading
-from causerie.answer import Answer
-from causerie.client import ChatClient, ChatRequest, RetryPolicy
-from causerie.errors import retry_after_seconds
+from causerie.answering.answer import Answer
+from causerie.answering.options import ChatOptions, GenerationParams, InvalidOptions, generation_params, plain_history, question
+from causerie.answering.service import ChatService
+from causerie.config.settings import load_settings
+from causerie.endpoints import reading
+from causerie.endpoints.client import ChatClient, ChatRequest, RetryPolicy
+from causerie.endpoints.errors import retry_after_seconds
+from causerie.endpoints.model_info import ModelInfo, ModelInfoTable
 from causerie.events import Failure, Finish, Status, TextDelta, Usage
-from causerie.model_info import ModelInfo, ModelInfoTable
-from causerie.options import ChatOptions, GenerationParams, InvalidOptions, generation_params, plain_history, question
-from causerie.service import ChatService
-from causerie.settings import load_settings
 from causerie.ui.history import content_text
 from causerie.ui.render import footer_text, render
 

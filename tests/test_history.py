@@ -7,16 +7,16 @@ import json
 
 import pytest
 
-from causerie.answer import Answer
-from causerie.browser_shelf import BrowserShelf
-from causerie.conversations import Conversation, UnreadableFile, bundle_json, read_import, to_markdown
+from causerie.answering.answer import Answer
+from causerie.config.history_settings import HistoryLimits, load_history_settings
+from causerie.config.settings import SettingsError
+from causerie.config.store_urls import async_url
 from causerie.events import Failure, Finish, ReasoningDelta, Start, TextDelta, Usage
-from causerie.history_settings import load_history_settings
-from causerie.library import Library, Limits, size_of
-from causerie.sealing import Sealer, Unreadable
-from causerie.settings import SettingsError
-from causerie.shelves import keeper_for, open_keeper
-from causerie.store.urls import async_url
+from causerie.history.browser_shelf import BrowserShelf
+from causerie.history.conversations import Conversation, UnreadableFile, bundle_json, read_import, to_markdown
+from causerie.history.library import Library, size_of
+from causerie.history.sealing import Sealer, Unreadable
+from causerie.history.shelves import keeper_for, open_keeper
 from causerie.ui.browser_state import read_held
 from causerie.ui.history import saved_messages
 from causerie.ui.render import message, page_messages, render
@@ -83,7 +83,7 @@ def test_plain_openai_messages_import_with_system_prompt_and_text_parts():
     ("[" * 100_000 + "]" * 100_000, "not_json", "not JSON"),
 ])
 def test_unreadable_imports_say_what_was_expected(data, why, said):
-    from causerie.wording import words
+    from causerie.i18n.wording import words
 
     with pytest.raises(UnreadableFile) as caught:
         read_import(data)
@@ -100,7 +100,7 @@ def test_an_imported_id_that_could_reach_elsewhere_is_replaced():
 def test_only_an_owners_stamped_upload_reached_without_links_is_kept(tmp_path):
     """A file is kept when its stamp is its owner's and its path an upload's, absolute and
     normalised, with no link on the way; anything else keeps its name only."""
-    from causerie.file_stamps import FileStamps
+    from causerie.history.file_stamps import FileStamps
 
     uploads, outside = tmp_path / "gradio", tmp_path / "app"
     (uploads / "abc").mkdir(parents=True)
@@ -173,7 +173,7 @@ def test_two_answers_in_a_row_stay_two_and_waiting_lines_are_not_kept():
 # -- caps -----------------------------------------------------------------------------------------
 
 def test_over_the_count_the_oldest_goes_and_the_person_is_told_which():
-    library, limits = Library(), Limits(max_conversations=3, max_bytes=10_000_000)
+    library, limits = Library(), HistoryLimits(max_conversations=3, max_bytes=10_000_000)
     for number in range(3):
         library.put(conversation(f"c{number}", f"Question {number}", at=1000 + number), limits)
     notices = library.put(conversation("c3", "Question 3", at=2000), limits)
@@ -182,21 +182,21 @@ def test_over_the_count_the_oldest_goes_and_the_person_is_told_which():
 
 
 def test_nearly_full_is_said_before_anything_goes():
-    library, limits = Library(), Limits(max_conversations=10, max_bytes=10_000_000)
+    library, limits = Library(), HistoryLimits(max_conversations=10, max_bytes=10_000_000)
     kinds = [[n.kind for n in library.put(conversation(f"c{i}", at=1000 + i), limits)] for i in range(10)]
     assert kinds[:8] == [[]] * 8 and kinds[8] == ["history_nearly_full"] and len(library) == 10
 
 
 def test_a_conversation_too_large_alone_is_refused_and_nothing_else_goes():
     small = conversation("small")
-    library, limits = Library([small]), Limits(max_bytes=size_of(small) + 100)
+    library, limits = Library([small]), HistoryLimits(max_bytes=size_of(small) + 100)
     big = conversation("big", "x" * 5000)
     notices = library.put(big, limits)
     assert [n.kind for n in notices] == ["history_too_large"] and library.get("small") and not library.get("big")
 
 
 def test_two_tabs_copies_merge_and_a_deletion_is_not_undone():
-    limits = Limits()
+    limits = HistoryLimits()
     tab_a, tab_b = Library([conversation("shared", at=1000), conversation("gone", at=1000)]), Library()
     tab_b.merge(tab_a)
     tab_a.put(conversation("only-a", at=2000), limits)
@@ -229,7 +229,7 @@ def saved(sealer: Sealer, *conversations: Conversation, storage: BrowserStorage 
     return storage
 
 
-def opened(storage: BrowserStorage, sealer: Sealer, limits: Limits = Limits(), legacy: object = None) -> BrowserShelf:
+def opened(storage: BrowserStorage, sealer: Sealer, limits: HistoryLimits = HistoryLimits(), legacy: object = None) -> BrowserShelf:
     held = read_held(storage.held())
     return BrowserShelf(held.entries, legacy or held.legacy, sealer, limits)
 
@@ -290,7 +290,7 @@ def test_what_is_kept_unopened_counts_against_the_caps_but_is_never_dropped():
     old, new = Sealer("the-secret-before-a-mistake"), Sealer("a-secret-set-by-mistake")
     storage = saved(old, conversation("unopened"))
     saved(new, conversation("readable", at=2000.0), storage=storage)
-    shelf = opened(storage, new, Limits(max_conversations=2))
+    shelf = opened(storage, new, HistoryLimits(max_conversations=2))
     notices = run_async(shelf.put(conversation("newest", at=3000.0)))
     assert [n.kind for n in notices] == ["history_dropped"] and "Why is the sky blue?" in notices[0].params["titles"]
     storage.write(json.dumps(shelf.writes()))
@@ -371,14 +371,14 @@ def test_an_earlier_versions_value_keeps_every_unreadable_part_and_opens_with_an
 
 @pytest.mark.parametrize("value", [{"sealed": "garbage"}, {"sealed": 5}, "a string", [1, 2]])
 def test_a_damaged_earlier_value_starts_fresh_and_says_so(value):
-    shelf = BrowserShelf({}, value, Sealer("a-long-enough-secret-1"), Limits())
+    shelf = BrowserShelf({}, value, Sealer("a-long-enough-secret-1"), HistoryLimits())
     assert len(shelf.library) == 0 and [n.kind for n in shelf.notices] == ["history_unreadable"]
     assert shelf.writes() is None
 
 
 @pytest.mark.parametrize("entry", ["garbage", '{"at": 5, "sealed": "junk"}', '{"sealed": 5}', "[1]"])
 def test_a_damaged_entry_is_said_and_left_alone(entry):
-    shelf = BrowserShelf({"c1": entry}, None, Sealer("a-long-enough-secret-1"), Limits())
+    shelf = BrowserShelf({"c1": entry}, None, Sealer("a-long-enough-secret-1"), HistoryLimits())
     assert len(shelf.library) == 0 and [n.kind for n in shelf.notices] == ["history_unreadable"]
     run_async(shelf.put(conversation("c2")))
     assert set(shelf.writes()["put"]) == {"c2"}
@@ -445,7 +445,7 @@ def test_signing_in_locally_defaults_to_a_sqlite_file(tmp_path):
 
 # -- the server store, on SQLite and PostgreSQL ---------------------------------------------------
 
-def _keeper(url: str, limits: Limits = Limits()):
+def _keeper(url: str, limits: HistoryLimits = HistoryLimits()):
     keeper, why = open_keeper(Sealer("a-long-enough-secret-1"), limits, async_url(url))
     assert why is None and keeper.store is not None
     return keeper
@@ -478,7 +478,7 @@ def test_store_keeps_conversations_per_person_and_never_crosses(database_url):
 
 
 def test_store_round_trips_a_conversation_exactly_and_applies_the_caps(database_url):
-    keeper = _keeper(database_url, Limits(max_conversations=2, max_bytes=10_000_000))
+    keeper = _keeper(database_url, HistoryLimits(max_conversations=2, max_bytes=10_000_000))
 
     async def scenario():
         store = keeper.store
@@ -501,13 +501,13 @@ def test_store_round_trips_a_conversation_exactly_and_applies_the_caps(database_
 def test_migrations_run_again_harmlessly(database_url):
     url = async_url(database_url)
     for _ in range(2):
-        keeper, why = open_keeper(Sealer("a-long-enough-secret-1"), Limits(), url)
+        keeper, why = open_keeper(Sealer("a-long-enough-secret-1"), HistoryLimits(), url)
         assert why is None
         run_async(keeper.store.close())
 
 
 def test_an_unreachable_store_does_not_stop_the_app(caplog):
-    from causerie.history_settings import HistorySettings
+    from causerie.config.history_settings import HistorySettings
 
     history = HistorySettings(secret="a-long-enough-secret-1", secret_kept="environment",
                               database_url="postgresql+asyncpg://nobody:hunter2@127.0.0.1:9/none")
@@ -523,8 +523,8 @@ def test_the_migrations_build_exactly_the_schema_the_code_uses(database_url):
     from alembic.migration import MigrationContext
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from causerie.store.migrate import upgrade
-    from causerie.store.schema import metadata
+    from causerie.history.store.migrate import upgrade
+    from causerie.history.store.schema import metadata
 
     url = async_url(database_url)
 
@@ -559,7 +559,7 @@ def test_the_owner_is_the_signed_in_name_by_how_they_signed_in():
 
 
 def test_a_signed_in_shelf_is_the_page_while_the_store_is_down_and_flushes_when_back():
-    from causerie.shelves import PageShelf, ServerShelf
+    from causerie.history.shelves import PageShelf, ServerShelf
 
     from postgres_server import PostgresServer, binaries
 

@@ -10,16 +10,16 @@ import secrets
 
 import gradio as gr
 
-from causerie import reading
-from causerie.answer import SessionTotals
-from causerie.conversations import Conversation
-from causerie.library import Limits
-from causerie.options import ChatOptions
-from causerie.runs import AnswerRuns
-from causerie.sealing import Sealer
-from causerie.service import ChatService
-from causerie.settings import Settings
-from causerie.shelves import BrowserShelf, Keeper
+from causerie.answering.answer import SessionTotals
+from causerie.answering.options import ChatOptions
+from causerie.answering.runs import AnswerRuns
+from causerie.answering.service import ChatService
+from causerie.config.history_settings import HistoryLimits
+from causerie.config.settings import Settings
+from causerie.endpoints import reading
+from causerie.history.conversations import Conversation
+from causerie.history.sealing import Sealer
+from causerie.history.shelves import BrowserShelf, Keeper
 from causerie.ui.browser_state import read_held
 from causerie.ui.chat import ChatHandlers
 from causerie.ui.conversations import ConversationHandlers
@@ -40,7 +40,7 @@ def handlers(service: ChatService | None = None, **settings_values) -> Conversat
     """Handlers over plain strings as components: the dicts Gradio passes are keyed by them."""
     settings = PageSettings(**{name: name for name in NAMES})
     panel = HistoryPanel(**{name: name for name in HistoryPanel.__dataclass_fields__})
-    return ConversationHandlers(service or ChatService(Settings(**settings_values)), Keeper(SEALER, Limits()), settings,
+    return ConversationHandlers(service or ChatService(Settings(**settings_values)), Keeper(SEALER, HistoryLimits()), settings,
                                 "chatbot", "view", panel, [], AnswerRuns(grace_s=60))
 
 
@@ -56,7 +56,7 @@ def chat(question: str, answer: str) -> list:
 
 def opened(storage: BrowserStorage) -> BrowserShelf:
     held = read_held(storage.held())
-    return BrowserShelf(held.entries, held.legacy, SEALER, Limits())
+    return BrowserShelf(held.entries, held.legacy, SEALER, HistoryLimits())
 
 
 def written(updates: dict, storage: BrowserStorage | None = None) -> BrowserStorage:
@@ -208,7 +208,7 @@ def test_an_answer_ending_does_not_overwrite_a_title_being_typed():
 
 def test_an_import_that_would_push_out_kept_conversations_is_refused_first(tmp_path):
     h, view = handlers(), ConversationView(shown="x")
-    h.keeper.limits = Limits(max_conversations=3)
+    h.keeper.limits = HistoryLimits(max_conversations=3)
     storage = BrowserStorage()
     for i in range(2):
         kept = Conversation(id=f"k{i}", updated_at=i + 1.0, created_at=1.0, messages=({"role": "user", "content": f"Kept {i}"},))
@@ -448,8 +448,8 @@ def test_two_pages_saving_from_the_same_read_keep_both_in_either_order():
 def test_what_a_page_kept_while_the_store_was_down_is_written_when_it_answers_without_the_page(monkeypatch):
     import asyncio
 
-    from causerie import shelves
-    from causerie.store.errors import StoreError
+    from causerie.history import shelves
+    from causerie.history.store.errors import StoreError
 
     monkeypatch.setattr(shelves, "SAVE_RETRY_DELAYS", (0.01, 0.02))
 
@@ -466,7 +466,7 @@ def test_what_a_page_kept_while_the_store_was_down_is_written_when_it_answers_wi
 
     async def outage() -> tuple:
         store = FlakyStore()
-        keeper, unsaved, lock = Keeper(SEALER, Limits(), store), {"c": Conversation(id="c")}, asyncio.Lock()
+        keeper, unsaved, lock = Keeper(SEALER, HistoryLimits(), store), {"c": Conversation(id="c")}, asyncio.Lock()
         keeper.save_when_back("user:alice", unsaved, lock)
         keeper.save_when_back("user:alice", unsaved, lock)
         assert len(keeper._saving) == 1  # one try at a time per page

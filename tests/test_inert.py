@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from causerie.answer import Answer
+from causerie.answering.answer import Answer
 from causerie.events import Citation, Failure, Finish, TextDelta
 from causerie.inert import inert, inert_text
 from causerie.ui.render import LATEX_DELIMITERS, page_messages, render

@@ -15,11 +15,11 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from causerie import local_model
+from causerie.answering.options import ChatOptions, GenerationParams
+from causerie.answering.service import ChatService
+from causerie.config.settings import SettingsError, load_settings
+from causerie.endpoints import local_model
 from causerie.events import Failure, Finish, TextDelta
-from causerie.options import ChatOptions, GenerationParams
-from causerie.service import ChatService
-from causerie.settings import SettingsError, load_settings
 
 from conftest import ROOT, RunningApp, run_async
 from scripted_server import _free_port

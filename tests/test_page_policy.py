@@ -10,8 +10,8 @@ import re
 import httpx
 import pytest
 
-from causerie.page_policy import content_security_policy
-from causerie.settings import SettingsError, load_settings
+from causerie.config.page_policy import content_security_policy
+from causerie.config.settings import SettingsError, load_settings
 
 from conftest import RunningApp
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from causerie import patches
+from causerie.config.settings import SettingsError, load_settings
 from causerie.patches import Patch
-from causerie.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,14 +10,14 @@ import time
 
 import pytest
 
-from causerie.conversation import within
+from causerie.answering.conversation import within
+from causerie.answering.limits import Allowance, Visitor
+from causerie.answering.options import ChatOptions, GenerationParams
+from causerie.answering.service import ChatService
+from causerie.config.settings import SettingsError, load_settings
+from causerie.endpoints.providers import Endpoint, get_provider
+from causerie.endpoints.reading import ChatRequest
 from causerie.events import Failure, Finish, Notice
-from causerie.limits import Allowance, Visitor
-from causerie.options import ChatOptions, GenerationParams
-from causerie.providers import Endpoint, get_provider
-from causerie.reading import ChatRequest
-from causerie.service import ChatService
-from causerie.settings import SettingsError, load_settings
 
 from conftest import LOGIN_TOKEN, SERVER_KEY, VISITOR_KEY, run_async
 from scripted_server import Reply, ScriptedServer, text_stream
@@ -197,7 +197,7 @@ def test_public_mode_refuses_endpoints_on_the_servers_network(scripted, host):
 def test_allowed_private_networks_never_include_a_metadata_service():
     from ipaddress import ip_address, ip_network
 
-    from causerie.egress import why_refused
+    from causerie.endpoints.egress import why_refused
     allowed = [ip_network("100.64.0.0/10"), ip_network("169.254.0.0/16")]
     assert why_refused(ip_address("100.64.1.2"), allowed) is None
     assert why_refused(ip_address("100.100.100.200"), allowed) == "metadata"

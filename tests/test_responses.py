@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from causerie.answer import Answer
+from causerie.answering.answer import Answer
+from causerie.answering.limits import Visitor
+from causerie.answering.options import ChatOptions, InvalidOptions, SearchOptions, checked_tools, search_options
+from causerie.answering.service import ChatService
+from causerie.config.settings import load_settings
 from causerie.events import Failure, Finish, Status, TextDelta
-from causerie.limits import Visitor
-from causerie.options import ChatOptions, InvalidOptions, SearchOptions, checked_tools, search_options
-from causerie.service import ChatService
-from causerie.settings import load_settings
 from causerie.ui.render import footer_text, render
 
 from conftest import SERVER_KEY, run_async

@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from causerie.options import ChatOptions
-from causerie.runs import AnswerRuns, RunsFull
+from causerie.answering.options import ChatOptions
+from causerie.answering.runs import AnswerRuns, RunsFull
 
 from conftest import run_async, with_service
 from scripted_server import Reply, text_stream

@@ -13,9 +13,9 @@ import sys
 import httpx
 import pytest
 
-from causerie.rating import Vote
-from causerie.store.urls import async_url
-from causerie.votes import BallotBox
+from causerie.compare.rating import Vote
+from causerie.compare.votes import BallotBox
+from causerie.config.store_urls import async_url
 
 from conftest import ROOT, run_async
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from causerie import reading
+from causerie.endpoints import reading
 
 from conftest import send, settled
 from scripted_server import Reply, delta, sse, text_stream

@@ -16,10 +16,11 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from playwright.sync_api import Page, expect
 from test_history_browser import SECRET, history_app, listed, open_page, wait_listed  # noqa: F401
 
-from causerie.browser_shelf import BrowserShelf
-from causerie.conversations import Conversation
-from causerie.library import Library, Limits
-from causerie.sealing import BROWSER_STATE_SECRET, Sealer
+from causerie.config.history_settings import HistoryLimits
+from causerie.history.browser_shelf import BrowserShelf
+from causerie.history.conversations import Conversation
+from causerie.history.library import Library
+from causerie.history.sealing import BROWSER_STATE_SECRET, Sealer
 from causerie.ui.browser_state import ENTRY_PREFIX, LEGACY_KEY, _evp_bytes_to_key, read_held
 
 from conftest import send, settled, stored
@@ -32,7 +33,7 @@ ROUNDS = 12
 def kept(page: Page) -> Library:
     """What the browser keeps, opened as the server opens it."""
     held = read_held(stored(page) or "")
-    return BrowserShelf(held.entries, held.legacy, Sealer(SECRET), Limits()).library
+    return BrowserShelf(held.entries, held.legacy, Sealer(SECRET), HistoryLimits()).library
 
 
 def questions(library: Library) -> set[str]:

@@ -10,7 +10,7 @@ import gradio as gr
 import orjson
 import pytest
 
-from causerie.answer import Answer
+from causerie.answering.answer import Answer
 from causerie.events import Failure, Finish, ReasoningDelta, Status, TextDelta, Usage
 from causerie.ui.render import message, render, shown_chat
 
@@ -69,8 +69,8 @@ def test_sessions_keep_no_copies_of_the_pages_configs():
     does not offer); a deep link would get the blocks as built, with replaced props."""
     from gradio.state_holder import SessionState
 
-    from causerie.service import ChatService
-    from causerie.settings import load_settings
+    from causerie.answering.service import ChatService
+    from causerie.config.settings import load_settings
     from causerie.ui import Labels, build_demo
 
     demo = build_demo(ChatService(load_settings({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})), labels=Labels())

@@ -3,8 +3,8 @@ scripted server."""
 
 from __future__ import annotations
 
-from causerie import reading
-from causerie.options import ChatOptions
+from causerie.answering.options import ChatOptions
+from causerie.endpoints import reading
 
 from conftest import run_async, with_service
 from scripted_server import Reply, text_stream

@@ -7,11 +7,11 @@ import string
 
 import pytest
 
-from causerie.answer import Answer, SessionTotals
+from causerie.answering.answer import Answer, SessionTotals
 from causerie.events import Failure, Finish, Start, TextDelta, Usage
+from causerie.i18n.wording import LANGUAGES, language_of, words
 from causerie.ui.labels import TEXTS, Labels
 from causerie.ui.render import footer_text, render
-from causerie.wording import LANGUAGES, language_of, words
 
 
 def plain(text: str) -> str:

@@ -12,15 +12,15 @@ from typing import Any
 
 import gradio as gr
 
-from ..answer import Answer
-from ..compare import MAX_SIDES, compare_once, side_options
+from ..answering.answer import Answer
+from ..answering.options import InvalidOptions, api_options, plain_history, question, stripped
+from ..answering.service import ChatService
+from ..compare.compare import MAX_SIDES, compare_once, side_options
+from ..compare.rating import preset_kind
+from ..compare.votes import BallotBox
 from ..events import Failure
-from ..options import InvalidOptions, api_options, plain_history, question, stripped
-from ..rating import preset_kind
-from ..service import ChatService
-from ..store.errors import StoreError
-from ..votes import BallotBox
-from ..wording import words
+from ..history.store.errors import StoreError
+from ..i18n.wording import words
 from .api_calls import arity
 from .leaderboard_page import rows
 from .visitors import visitor_of

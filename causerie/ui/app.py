@@ -10,19 +10,19 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from .. import patches
-from ..access import offered_providers
-from ..answer import SessionTotals
-from ..attachments import ACCEPTED_SUFFIXES
-from ..library import Notice
-from ..page_policy import SecurityHeaders, security_headers
-from ..prompts import Preset
-from ..providers import PROVIDERS
-from ..runs import AnswerRuns
-from ..service import ChatService
-from ..settings import Settings
-from ..shelves import Keeper, keeper_for
-from ..votes import BallotBox
-from ..wording import words
+from ..answering.access import offered_providers
+from ..answering.answer import SessionTotals
+from ..answering.prompts import Preset
+from ..answering.runs import AnswerRuns
+from ..answering.service import ChatService
+from ..compare.votes import BallotBox
+from ..config.page_policy import SecurityHeaders, security_headers
+from ..config.settings import Settings
+from ..endpoints.providers import PROVIDERS
+from ..files.attachments import ACCEPTED_SUFFIXES
+from ..history.library import Notice
+from ..history.shelves import Keeper, keeper_for
+from ..i18n.wording import words
 from .api import API_ARITIES, register_api
 from .api_calls import CompleteApiArguments
 from .chat import ChatHandlers

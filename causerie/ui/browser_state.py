@@ -29,7 +29,7 @@ from typing import Any
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from ..sealing import BROWSER_STATE_SECRET
+from ..history.sealing import BROWSER_STATE_SECRET
 
 log = logging.getLogger(__name__)
 LEGACY_KEY = "causerie-conversations"

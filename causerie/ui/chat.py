@@ -20,12 +20,12 @@ from typing import Any
 
 import gradio as gr
 
-from ..answer import Answer, SessionTotals
+from ..answering.answer import Answer, SessionTotals
+from ..answering.options import InvalidOptions, sendable
+from ..answering.runs import AnswerRun, AnswerRuns, RunsFull
+from ..answering.service import ChatService
 from ..events import Failure
-from ..options import InvalidOptions, sendable
 from ..patches.chat_marks import FileFree, holds_files
-from ..runs import AnswerRun, AnswerRuns, RunsFull
-from ..service import ChatService
 from .history import content_files, content_text, plain_turns
 from .panel import PageSettings
 from .render import message as chat_message

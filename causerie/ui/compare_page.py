@@ -16,18 +16,18 @@ from typing import Any
 
 import gradio as gr
 
-from ..answer import Answer
-from ..compare import LETTERS, MAX_SIDES, MIN_SIDES, Comparison, offered_models, side_by_side, side_options
+from ..answering.answer import Answer
+from ..answering.options import ChatOptions, InvalidOptions
+from ..answering.prompts import Preset
+from ..answering.service import ChatService
+from ..compare.compare import LETTERS, MAX_SIDES, MIN_SIDES, Comparison, offered_models, side_by_side, side_options
+from ..compare.rating import OUTCOMES_ALL, Vote, preset_kind
+from ..compare.votes import BallotBox
 from ..events import Failure, Status
+from ..history.store.errors import StoreError
+from ..i18n.wording import words
 from ..inert import inert_text
-from ..options import ChatOptions, InvalidOptions
 from ..patches.chat_marks import holds_files
-from ..prompts import Preset
-from ..rating import OUTCOMES_ALL, Vote, preset_kind
-from ..service import ChatService
-from ..store.errors import StoreError
-from ..votes import BallotBox
-from ..wording import words
 from .labels import Labels, text
 from .leaderboard_page import LeaderboardHandlers, LeaderboardPage, build_leaderboard, wire_leaderboard
 from .panel import PageSettings, own_access

@@ -19,16 +19,16 @@ from typing import Any
 
 import gradio as gr
 
-from ..access import offered_providers
-from ..conversations import Conversation
-from ..file_stamps import FileStamps
+from ..answering.access import offered_providers
+from ..answering.runs import AnswerRun, AnswerRuns
+from ..answering.service import ChatService
+from ..history.conversations import Conversation
+from ..history.file_stamps import FileStamps
+from ..history.library import Library, Notice
+from ..history.shelves import BrowserShelf, Keeper, Shelf
+from ..history.store.errors import StoreError
+from ..i18n.wording import words
 from ..inert import inert_text
-from ..library import Library, Notice
-from ..runs import AnswerRun, AnswerRuns
-from ..service import ChatService
-from ..shelves import BrowserShelf, Keeper, Shelf
-from ..store.errors import StoreError
-from ..wording import words
 from .browser_state import read_held
 from .chat import stop_answers
 from .history import saved_messages

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..conversations import FILE_FIELDS
+from ..history.conversations import FILE_FIELDS
 
 # Messages the page adds around an answer (thought, footer, notice, status) carry this metadata id prefix.
 UI_ONLY_PREFIX = "causerie-"

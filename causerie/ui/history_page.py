@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..shelves import Keeper
+from ..history.shelves import Keeper
 from .browser_state import READ_STORE_JS, WRITE_JS
 from .conversations import CONFIRM_DELETE_JS, ConversationHandlers
 from .labels import Labels

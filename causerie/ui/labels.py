@@ -12,7 +12,7 @@ from __future__ import annotations
 import gradio as gr
 from gradio.i18n import I18nData
 
-from ..wording import typeset
+from ..i18n.wording import typeset
 
 # key: (English, French)
 TEXTS: dict[str, tuple[str, str]] = {

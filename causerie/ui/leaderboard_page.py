@@ -12,11 +12,11 @@ from typing import Any
 
 import gradio as gr
 
-from ..prompts import Preset
-from ..rating import Standing, preset_kind
-from ..store.errors import StoreError
-from ..votes import BallotBox
-from ..wording import number, words
+from ..answering.prompts import Preset
+from ..compare.rating import Standing, preset_kind
+from ..compare.votes import BallotBox
+from ..history.store.errors import StoreError
+from ..i18n.wording import number, words
 from .labels import Labels
 from .visitors import page_language
 

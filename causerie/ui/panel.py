@@ -9,8 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..conversations import SETTING_NAMES
-from ..options import (
+from ..answering.options import (
     ChatOptions,
     SearchOptions,
     api_key_value,
@@ -20,8 +19,9 @@ from ..options import (
     optional_text,
     search_options,
 )
-from ..providers import PROVIDERS_BY_ID
-from ..service import ChatService
+from ..answering.service import ChatService
+from ..endpoints.providers import PROVIDERS_BY_ID
+from ..history.conversations import SETTING_NAMES
 from .labels import text
 from .visitors import visitor_of
 

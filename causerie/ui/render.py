@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ..answer import Answer
+from ..answering.answer import Answer
+from ..i18n.wording import DEFAULT_LANGUAGE, LANGUAGES, number, words
 from ..inert import LATEX_DELIMITERS as DELIMITERS
 from ..inert import inert, inert_text
 from ..patches.chat_marks import FileFree
-from ..wording import DEFAULT_LANGUAGE, LANGUAGES, number, words
 from .history import UI_ONLY_PREFIX
 
 LATEX_DELIMITERS = [{"left": left, "right": right, "display": left in ("$$", "\\[")} for left, right in DELIMITERS]

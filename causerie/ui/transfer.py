@@ -14,10 +14,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..conversations import UnreadableFile, bundle_json, file_stem, new_id, read_import, to_markdown
-from ..library import Notice
-from ..store.errors import StoreError
-from ..wording import words
+from ..history.conversations import UnreadableFile, bundle_json, file_stem, new_id, read_import, to_markdown
+from ..history.library import Notice
+from ..history.store.errors import StoreError
+from ..i18n.wording import words
 from .conversations import ConversationHandlers
 from .visitors import owner_of, page_language
 

@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..conversations import Conversation, new_id
-from ..library import Library
+from ..history.conversations import Conversation, new_id
+from ..history.library import Library
 from .render import EMPTY_CHAT_MARK, chat_mark
 
 

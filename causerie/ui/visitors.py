@@ -12,9 +12,9 @@ from typing import Any
 
 import gradio as gr
 
-from ..limits import Visitor
-from ..settings import Settings
-from ..wording import language_of
+from ..answering.limits import Visitor
+from ..config.settings import Settings
+from ..i18n.wording import language_of
 
 
 def page_language(request: gr.Request | None) -> str:

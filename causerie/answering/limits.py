@@ -1,0 +1,152 @@
+"""Who is asking, and how much they may ask: per-visitor rate and token limits.
+
+A `Visitor` is built at the edge (the page or the API) from the request; the service counts each
+answer against every one of its names (its session or signed-in account, and its IP address), so
+opening a new session does not reset an address's count. Counts live in this process's memory,
+bounded in size; several processes each count their own share.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from ..endpoints.egress import plain_address
+from ..events import Failure
+
+MAX_TRACKED = 50_000
+"""Names counted at once, at most; beyond it the least recently seen are forgotten."""
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """The person an answer is for. `hf_token` is their Hugging Face login token, when signed in."""
+
+    session: str | None = None
+    ip: str | None = None
+    user: str | None = None
+    """A signed-in name (user:… or hf:…), counted instead of the session."""
+    hf_token: str | None = field(default=None, repr=False)
+
+    def names(self) -> tuple[str, ...]:
+        """What the limits count: a signed-in person as themselves (wherever they are: a campus
+        shares one address); anyone else by session and by address (an IPv6 address by its /64,
+        which one machine can hop around in)."""
+        if self.user:
+            return (self.user,)
+        return tuple(name for name in (f"session:{self.session}" if self.session else None,
+                                       f"ip:{_network_of(self.ip)}" if self.ip else None) if name)
+
+
+def _network_of(ip: str) -> str:
+    """An address as the limits count it: an IPv6 one by its /64, an IPv4 one carried in IPv6 as
+    itself."""
+    try:
+        address = plain_address(ipaddress.ip_address(ip))
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+class _Windows:
+    """Per name, (time, amount) entries younger than `span_s`, oldest first; bounded in names."""
+
+    def __init__(self, span_s: float) -> None:
+        self.span_s = span_s
+        self._entries: dict[str, deque] = {}
+
+    def _fresh(self, name: str, now: float) -> deque | None:
+        entries = self._entries.get(name)
+        if entries is None:
+            return None
+        while entries and entries[0][0] <= now - self.span_s:
+            entries.popleft()
+        if not entries:
+            del self._entries[name]
+            return None
+        self._entries[name] = self._entries.pop(name)  # most recently seen last
+        return entries
+
+    def total(self, name: str, now: float) -> tuple[float, float]:
+        """(amount in the window, seconds until its oldest entry leaves it)."""
+        entries = self._fresh(name, now)
+        if not entries:
+            return 0, 0.0
+        return sum(amount for _, amount in entries), entries[0][0] + self.span_s - now
+
+    def add(self, name: str, amount: float, now: float) -> None:
+        entries = self._fresh(name, now)
+        if entries is None:
+            while len(self._entries) >= MAX_TRACKED:
+                del self._entries[next(iter(self._entries))]
+            entries = self._entries[name] = deque()
+        entries.append((now, amount))
+
+
+LISTS_PER_QUESTION = 3
+"""Model lists a visitor may have fetched with their own key or endpoint, per question allowed."""
+
+
+class Allowance:
+    """RATE_LIMIT_PER_MINUTE questions and TOKENS_PER_HOUR tokens, per name; 0 turns either off.
+
+    An answer's tokens are reserved when it is admitted (its prompt and the most it may write) and
+    settled when it ends: answers started together cannot overrun the budget between them."""
+
+    def __init__(self, per_minute: int, tokens_per_hour: int, clock=time.monotonic) -> None:
+        self.per_minute, self.tokens_per_hour, self.clock = per_minute, tokens_per_hour, clock
+        self._questions = _Windows(60.0)
+        self._lists = _Windows(60.0)
+        self._tokens = _Windows(3600.0)
+
+    def may_list(self, visitor: Visitor) -> bool:
+        """Whether to fetch a model list with the visitor's own key or endpoint (each is a request
+        from this server to an address they chose): counted, at most LISTS_PER_QUESTION times the
+        questions allowed a minute."""
+        if not self.per_minute:
+            return True
+        now, names = self.clock(), visitor.names()
+        if any(self._lists.total(name, now)[0] >= LISTS_PER_QUESTION * self.per_minute for name in names):
+            return False
+        for name in names:
+            self._lists.add(name, 1, now)
+        return True
+
+    def admit(self, visitor: Visitor, *, owner_pays: bool, reserve: int = 0) -> Failure | None:
+        """Counts one question for the visitor, or says why it is refused and for how long.
+        The token budget is the owner's money: it applies only when the owner pays, and `reserve`
+        tokens are set aside for the answer until `settle`."""
+        now = self.clock()
+        names = visitor.names()
+        if self.per_minute:
+            for name in names:
+                count, wait = self._questions.total(name, now)
+                if count >= self.per_minute:
+                    return Failure("limited", {"why": "rate", "limit": self.per_minute, "seconds": max(1, round(wait)),
+                                               "setting": "RATE_LIMIT_PER_MINUTE"})
+        if self.tokens_per_hour and owner_pays:
+            if reserve > self.tokens_per_hour:  # no wait would ever make room for it
+                return Failure("limited", {"why": "tokens_one", "limit": self.tokens_per_hour, "needed": reserve,
+                                           "setting": "TOKENS_PER_HOUR"})
+            for name in names:
+                spent, wait = self._tokens.total(name, now)
+                if spent + reserve > self.tokens_per_hour:  # the prompt and the most it may write must fit
+                    return Failure("limited", {"why": "tokens", "limit": self.tokens_per_hour,
+                                               "minutes": max(1, round(wait / 60)), "setting": "TOKENS_PER_HOUR"})
+        for name in names:
+            if self.per_minute:
+                self._questions.add(name, 1, now)
+            if self.tokens_per_hour and owner_pays and reserve:
+                self._tokens.add(name, reserve, now)
+        return None
+
+    def settle(self, visitor: Visitor, reserved: int, spent: int) -> None:
+        """An answer admitted with `reserved` tokens set aside has ended, having cost `spent`."""
+        if self.tokens_per_hour and spent != reserved:
+            now = self.clock()
+            for name in visitor.names():
+                self._tokens.add(name, spent - reserved, now)

