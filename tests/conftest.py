@@ -156,9 +156,17 @@ def pytest_runtest_makereport(item, call):
             report.sections.append(("screenshot", f"not taken: {type(exc).__name__}"))
 
 
+SLOW_KINDS = ("browser", "local_model", "postgres", "cluster", "bench", "fresh_install")
+"""Markers of the tests the fast loop leaves out (`python -m pytest -m "not slow"`): each such
+test is marked slow too."""
+
+
 def pytest_collection_modifyitems(config, items):
     """Browser tests need Debian's Chromium; off CI a missing one skips them with the fix. A test
     of what a patch does is skipped in a run whose apps apply none (CAUSERIE_PATCHES=off)."""
+    for item in items:
+        if any(kind in item.keywords for kind in SLOW_KINDS):
+            item.add_marker(pytest.mark.slow)
     if PATCHES.strip().lower() in ("off", "none"):
         for item in items:
             if "patched" in item.keywords:
@@ -186,7 +194,7 @@ def postgres():
     server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path):
     """An empty database of each kind the store supports, as a person would write its URL."""
     if request.param == "sqlite":

@@ -58,6 +58,7 @@ def test_provider_not_set_up_names_the_variable(app, api):
         api.predict("Hi", None, None, "xai", api_name="/chat")
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_twenty_users_at_once_are_served_together(app, api, scripted):
     # Each answer takes about a second upstream; served one after another they would take 20 s.
     scripted.default = Reply(chunks=text_stream(*[f"t{i} " for i in range(10)]), delay=0.1)
@@ -70,6 +71,7 @@ def test_twenty_users_at_once_are_served_together(app, api, scripted):
     assert elapsed < 6, f"20 concurrent answers took {elapsed:.1f} s: they were not served at once"
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_queue_full_says_busy(_scripted):
     running = RunningApp({"OPENAI_BASE_URL": _scripted.base_url}, concurrency_limit=1, queue_max_size=1)
     try:
@@ -123,6 +125,7 @@ def test_a_cancelled_event_ends_with_a_completion_the_page_can_apply(app, script
 
 
 @pytest.mark.patched
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_api_callers_sessions_are_let_go_once_their_calls_are_done(scripted):
     """Gradio keeps a session state (and queue entries) for every session hash, up to 10,000; an
     API caller opens no page whose close would let it go. Once its calls are done, it goes

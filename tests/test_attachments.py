@@ -182,6 +182,7 @@ def test_reading_files_counts_against_the_rate_limit_first(scripted, uploads):
     assert scripted.requests == []
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_a_pdf_built_to_be_costly_is_refused_within_its_budget_out_of_this_process_and_once(scripted, uploads, monkeypatch):
     """3 KB whose 8 pages all point at one stream of 1 MB of text operators: 12 s of CPU read in
     this process before. Read by a child process within PDF_READ_SECONDS of CPU, it is refused as
@@ -211,6 +212,7 @@ def test_a_pdf_built_to_be_costly_is_refused_within_its_budget_out_of_this_proce
     assert scripted.requests == []
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_one_visitors_costly_pdfs_do_not_hold_up_another_visitors_files(scripted, uploads):
     """A visitor asks twice at once (two sessions, one address) with PDFs built to be costly; then
     another visitor asks with a text file. Both of the readers' threads were the first visitor's
@@ -255,6 +257,7 @@ def test_one_visitors_costly_pdfs_do_not_hold_up_another_visitors_files(scripted
     assert service._file_readers._lanes == {}
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_inflated_bytes_are_budgeted_per_stream_and_over_the_pages_read():
     from causerie.files.attachments import _pdf
     from causerie.files.pdf_text import PdfBudget
@@ -275,6 +278,7 @@ def test_recently_read_files_are_kept_within_a_byte_budget(uploads):
     assert reader._recent.bytes <= 4_000 and len(reader._recent) == 4
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_uploads_are_cleaned_up_after_a_day_in_public_mode_and_kept_locally():
     from causerie.history.shelves import keeper_for
     from causerie.ui import build_demo

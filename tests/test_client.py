@@ -243,6 +243,7 @@ def test_404_suggests_listed_models(scripted):
     assert failure.kind == "not_found" and "'nope'" in failure.message and "model-a" in failure.message
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_429_retries_honouring_retry_after_then_succeeds(scripted):
     scripted.queue(Reply.error(429, {"error": {"message": "Rate limit reached"}}, headers={"retry-after": "1"}), Reply(chunks=text_stream("ok")))
     started = time.monotonic()
@@ -331,6 +332,7 @@ def test_connection_refused_is_retried_then_reported():
     assert events[-1].kind == "connect" and "connection refused" in events[-1].message and "OLLAMA_BASE_URL" in events[-1].message
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_connect_timeout_is_reported():
     # A listening socket whose accept queue is full never completes the handshake.
     listener = socket.socket()
@@ -393,6 +395,7 @@ def test_empty_answer(scripted):
     assert failure.kind == "empty" and "empty answer" in failure.message
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_read_timeout_is_long_but_bounded(scripted):
     scripted.queue(Reply(chunks=text_stream("late"), first_delay=2))
     failure = run(make_client(read_timeout=0.5), endpoint(scripted))[-1]
@@ -557,6 +560,7 @@ def test_joined_makes_one_piece_of_what_follows_each_other_and_nothing_else():
     assert joined([TextDelta("x")]) == [TextDelta("x")] and joined([]) == []
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_tokens_that_arrive_while_the_stream_gathers_are_read_as_one_piece(scripted):
     """With `gather_s` set, the first token comes at once, then each read takes what gathered:
     40 tokens 10 ms apart, gathered 80 ms at a time, come in a handful of events, none lost."""
@@ -601,6 +605,7 @@ def test_stop_while_the_stream_gathers_closes_upstream_at_once(scripted):
     assert first == TextDelta("w0 ") and outcome == "disconnected" and took < 2
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_silence_is_still_timed_while_the_stream_gathers(scripted, monkeypatch):
     monkeypatch.setattr(reading, "TICK_S", 0.25)
     scripted.queue(Reply(chunks=[*sse(delta("Started"), delta(" and"), done=False), *text_stream(" never")],

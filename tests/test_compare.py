@@ -146,6 +146,7 @@ def queue_race(scripted) -> None:
     scripted.queue_for("broken", Reply.error(500, {"error": {"message": "upstream exploded"}}))
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_answers_run_at_once_and_one_failing_leaves_the_others(scripted):
     queue_race(scripted)
 
@@ -226,6 +227,7 @@ def test_each_side_keeps_its_own_conversation_and_a_vote_is_once_per_whole_answe
 # -- /compare ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_compare_api_answers_every_model_in_about_the_time_of_the_slowest(api, scripted):
     queue_race(scripted)
     started = time.perf_counter()

@@ -159,6 +159,7 @@ def test_api_history_may_use_openai_text_parts():
 
 # -- 3. a stall is shown while it lasts and bounded once the answer has started ----------------
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_silence_before_the_first_token_shows_the_time_waited(scripted, monkeypatch):
     monkeypatch.setattr(reading, "TICK_S", 0.3)
     scripted.queue(Reply(chunks=text_stream("Late", " answer"), first_delay=1.4))
@@ -170,6 +171,7 @@ def test_silence_before_the_first_token_shows_the_time_waited(scripted, monkeypa
     assert answer_of(events).text == "Late answer"
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_a_pause_longer_than_the_idle_limit_ends_the_answer_and_keeps_it(scripted, monkeypatch):
     monkeypatch.setattr(reading, "TICK_S", 0.25)  # the same logic, four times faster
     monkeypatch.setattr(reading, "PAUSE_SHOWN_S", 0.75)
@@ -184,6 +186,7 @@ def test_a_pause_longer_than_the_idle_limit_ends_the_answer_and_keeps_it(scripte
     assert pauses and all(p.params["why"] == "paused" for p in pauses)
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_stop_while_waiting_for_the_first_token_closes_upstream(scripted):
     scripted.queue(Reply(chunks=text_stream("late"), first_delay=5))
     client = make_client()
@@ -333,6 +336,7 @@ def test_a_keyless_server_rejecting_a_key_gets_a_hint_not_none(scripted):
     assert failure.kind == "auth" and "None" not in failure.message and "API key settings" in failure.message
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_the_first_token_limit_holds_even_when_the_idle_limit_is_longer(scripted):
     scripted.queue(Reply(chunks=text_stream("late"), first_delay=3))
     failure = run(make_client(read_timeout=1.2, idle_timeout=100), endpoint(scripted))[-1]

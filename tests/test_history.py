@@ -558,6 +558,7 @@ def test_the_owner_is_the_signed_in_name_by_how_they_signed_in():
     assert owner_of(request()) is None and owner_of(None) is None
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_a_signed_in_shelf_is_the_page_while_the_store_is_down_and_flushes_when_back():
     from causerie.history.shelves import PageShelf, ServerShelf
 

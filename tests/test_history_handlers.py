@@ -9,6 +9,7 @@ import json
 import secrets
 
 import gradio as gr
+import pytest
 
 from causerie.answering.answer import SessionTotals
 from causerie.answering.options import ChatOptions
@@ -114,6 +115,7 @@ def test_an_update_an_answer_makes_while_being_stopped_is_not_kept():
     assert "a" in view.take_finished()
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_a_stop_shows_and_keeps_every_token_that_came_and_no_waiting_line(scripted, monkeypatch):
     """The page was last shown the first token; the tokens after it were held back (they wait for
     the update interval), and the model has paused since. Stop keeps them, and shows the page the
@@ -345,6 +347,7 @@ def upload(app, name: str, data: bytes) -> str:
     return response.json()[0]
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_an_import_never_makes_the_page_serve_or_fetch_a_file_of_its_choosing(scripted, tmp_path, monkeypatch):
     """A crafted conversation points its question's files at the app's source, the SQLite store
     and the secret beside it, another visitor's upload, and a URL. The page is handed none of

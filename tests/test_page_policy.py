@@ -38,6 +38,7 @@ def test_every_response_carries_the_policy_and_its_companions(app):
     assert policy["frame-ancestors"] == "*"  # a Space is shown in Hugging Face's page, and may be embedded
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_the_owner_says_who_may_frame_the_app(_scripted):
     running = RunningApp({"OPENAI_BASE_URL": _scripted.base_url, "FRAME_ANCESTORS": "'self'  https://example.com"})
     try:

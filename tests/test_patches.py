@@ -18,6 +18,7 @@ from causerie.patches import Patch
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_every_patch_matches_the_installed_libraries_and_the_check_says_so():
     """The versions installed are the locked ones (requirements.txt): every patch was verified on
     them. After an upgrade, this names each patch that no longer matches."""

@@ -96,6 +96,7 @@ def test_in_public_mode_custom_endpoints_are_off_unless_allowed(scripted, visito
 
 
 @pytest.mark.parametrize("public", [False, True])
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_search_goes_where_the_chat_goes(scripted, visitor_server, public):
     """As the README says: on one's own machine a base URL given in the page is used for search too
     (without the server's key); in public mode a visitor's base URL is refused for search by name,
@@ -262,7 +263,7 @@ def test_the_oldest_turns_are_left_out_and_the_person_told(scripted):
     assert within([{"role": "user", "content": "z" * 2000}], 1000) is None
 
 
-@pytest.mark.parametrize("owner_key", [SERVER_KEY, None])
+@pytest.mark.parametrize("owner_key", [SERVER_KEY, None], ids=["owner_pays", "visitor_pays"])
 def test_max_tokens_is_capped_when_the_owner_pays(scripted, owner_key):
     """With the server's key, or on the owner's own keyless server, the cap is always sent, in the
     field the provider takes (OpenAI: max_completion_tokens, which bounds reasoning too); a

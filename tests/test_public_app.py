@@ -28,6 +28,7 @@ def queue_join(url: str, api_name: str, data: list, **kw) -> httpx.Response:
     return httpx.post(url + "gradio_api/queue/join", json={"data": data, "fn_index": fn_index, "session_hash": "anon"}, **kw)
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_with_auth_users_every_route_refuses_anonymous_calls(scripted, tmp_path):
     app = RunningApp({"OPENAI_BASE_URL": scripted.base_url, "AUTH_USERS": "alice:alice-password",
                       "CAUSERIE_DATA_DIR": str(tmp_path)})
@@ -74,6 +75,7 @@ def space_with_login(scripted, tmp_path, monkeypatch):
 
 # On a Space, Gradio also starts its hot-reload watcher, which needs the `spaces` package of a real one.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_login_required_refuses_anonymous_api_calls_and_bills_the_visitor(space_with_login, scripted):
     from gradio_client import Client
 
@@ -101,6 +103,7 @@ def public_app(scripted):
     app.close()
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_api_limits_trip_and_recover_and_a_visitor_key_leaks_nowhere(public_app, scripted, caplog):
     caplog.set_level(logging.DEBUG)
     app, api = public_app, public_app.client()
@@ -139,6 +142,7 @@ def test_api_limits_trip_and_recover_and_a_visitor_key_leaks_nowhere(public_app,
     assert "Hello" not in json.dumps(answers)  # no content without LOG_CONTENT
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_a_forwarded_address_counts_only_as_trusted_proxy_hops_say(public_app, scripted):
     """With TRUSTED_PROXY_HOPS=0 (the default off a Space), uvicorn still rewrote the client address
     from X-Forwarded-For for loopback peers, so a client with a new header per call was never rate

@@ -21,6 +21,7 @@ def slow_story(scripted, delay=0.03):
     scripted.queue(Reply(chunks=text_stream(*WORDS), delay=delay))
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_a_follower_leaving_does_not_stop_the_answer_and_a_new_one_gets_it_all(scripted):
     slow_story(scripted)
 
@@ -42,6 +43,7 @@ def test_a_follower_leaving_does_not_stop_the_answer_and_a_new_one_gets_it_all(s
     assert run.done and not run.stopped and scripted.last_outcome() == "completed"
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_stop_closes_the_providers_stream_and_the_grace_time_ends_an_unwatched_answer(scripted):
     async def body(service):
         runs = AnswerRuns(grace_s=0.3)

@@ -19,6 +19,8 @@ from causerie.config.store_urls import async_url
 
 from conftest import ROOT, run_async
 
+pytestmark = pytest.mark.cluster
+
 sys.path.insert(0, str(ROOT / "bench"))
 from cluster import Cluster, at_once, browsers, nginx_binary, page_plan  # noqa: E402
 

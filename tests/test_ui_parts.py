@@ -54,6 +54,7 @@ def test_rendered_answers_are_in_the_form_the_chatbot_sends():
         assert shown == gradio_form(shown), answer
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_the_app_imports_gradio_without_rewriting_its_type_stubs():
     # In a fresh interpreter, as `python app.py` starts: the one Gradio function that rewrites
     # .pyi files on import is replaced; every component is still there.
@@ -128,6 +129,7 @@ def test_values_without_files_are_passed_on_and_files_are_still_given_their_url(
     assert orjson.loads(orjson.dumps(chat)) == plain  # sent as the plain list it is
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_outputs_left_alone_are_sent_as_gradio_sends_them_without_building_components():
     """skips_without_building: a handler without post-processing that leaves outputs alone (left
     out of a dict, or gr.skip()) sends what Gradio's own code sends, and its session keeps the
@@ -261,6 +263,7 @@ def test_plain_chats_are_given_back_as_gradios_chatbot_model_gives_them():
         assert plain_messages(chat) is None, chat
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_the_queue_waits_for_work_instead_of_polling_and_still_runs_every_job(monkeypatch):
     """queue_wakes_on_work: with nothing to do, the queue's loop looks a few times a second, not a
     thousand; jobs pushed then (three, one at a time) all run, in turn."""

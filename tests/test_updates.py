@@ -3,6 +3,8 @@ scripted server."""
 
 from __future__ import annotations
 
+import pytest
+
 from causerie.answering.options import ChatOptions
 from causerie.endpoints import reading
 
@@ -12,6 +14,7 @@ from scripted_server import Reply, text_stream
 TURNS = [{"role": "user", "content": "Think it over"}]
 
 
+@pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_the_tokens_before_a_pause_are_shown_before_the_pause_is(scripted, monkeypatch):
     """The first token goes out at once; the next ones are held for the update interval. When the
     model then goes quiet, they go out when that interval is up, not with the "paused" notice
