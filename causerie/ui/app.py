@@ -359,8 +359,8 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
     stop = textbox.stop(handlers.stop_now, {view_state, panel.browser}, None, cancels=streams, **quick)
     undo = chatbot.undo(handlers.undo, [chatbot, view_state], [chatbot, textbox], **quick)
     clear = chatbot.clear(handlers.stop_now, {view_state, panel.browser}, None, cancels=streams, **quick)
-    stopped = wire_saves(history, ended, stop, undo, clear)
-    stopped.then(idle, view_state, textbox, **quick)  # once the stopped answers are put away
+    for put_away in wire_saves(history, ended, stop, undo, clear):  # once the stopped answers are put away
+        put_away.then(idle, view_state, textbox, **quick)
 
 
 def totals_line(totals: SessionTotals, request: gr.Request) -> str:

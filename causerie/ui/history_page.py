@@ -3,8 +3,9 @@
 Each event that changes the kept conversations first reads what localStorage holds right now
 (READ_STORE_JS, in the browser: no round trip), so that another tab's saves are merged, and the
 entries it changed are written by the page (WRITE_JS), never over another tab's newer ones.
-The list's events go through the queue, like answers: an answer's update made before the person
-switched conversation reaches the page before the switch does, never after it.
+The list's events go through the queue, like answers. Gradio sends each event's messages when
+they are ready, so an answer's update may reach the page after a switch's: the answer's next update
+puts the switch's chat back (ChatHandlers._follow). The whole protocol: PROTOCOL.md.
 """
 
 from __future__ import annotations
@@ -108,10 +109,10 @@ def wire_panel(history: ConversationHandlers, panel: HistoryPanel, buttons: dict
     run(panel.importer.upload, transfers.on_import, panel.importer)
 
 
-def wire_saves(history: ConversationHandlers, streams: list, stop: Any, undo: Any, clear: Any) -> Any:
+def wire_saves(history: ConversationHandlers, streams: list, stop: Any, undo: Any, clear: Any) -> tuple[Any, Any]:
     """Saving goes through the queue after an answer's last update, and reads the answer from the
-    page's view (the chat on screen may be another conversation by then). Returns the step that
-    saves after Stop."""
+    page's view (the chat on screen may be another conversation by then). Returns the steps that
+    saves after Stop and the one that opens a new chat after the bin."""
     panel, saved = history.panel, history.list_outputs()
     for stream in streams:
         after_reading_store(panel, stream.then, history.save_finished, history.inputs(), saved, **QUEUED)
@@ -120,5 +121,5 @@ def wire_saves(history: ConversationHandlers, streams: list, stop: Any, undo: An
     after_reading_store(panel, undo.then, history.save_shown, history.inputs(history.chatbot), saved, **QUEUED)
     # The bin keeps the conversation in the list (delete is there) and opens a new one.
     cleared = after_reading_store(panel, clear.then, history.save_stopped, history.inputs(), saved, **QUEUED)
-    after_reading_store(panel, cleared.then, history.on_new, history.inputs(), history.outputs(), **QUEUED)
-    return stopped
+    binned = after_reading_store(panel, cleared.then, history.on_new, history.inputs(), history.outputs(), **QUEUED)
+    return stopped, binned
