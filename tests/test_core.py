@@ -10,15 +10,15 @@ import aiohttp
 import pytest
 
 from causerie.answering.answer import Answer
-from causerie.answering.conversation import build_messages
+from causerie.answering.messages import build_messages
 from causerie.answering.prompts import load_presets
 from causerie.config.settings import SettingsError, load_settings, read_environment
 from causerie.endpoints.discovery import ModelCatalog, parse_model_list
 from causerie.endpoints.errors import redact
 from causerie.endpoints.providers import PROVIDERS, Endpoint, get_provider, pick_default_model
 from causerie.events import Failure, Finish, ReasoningDelta, TextDelta, Usage
-from causerie.ui.history import content_text, plain_turns
 from causerie.ui.render import render
+from causerie.ui.turns import content_text, plain_turns
 
 from conftest import run_async
 

@@ -19,8 +19,8 @@ from causerie.endpoints.client import ChatClient, ChatRequest, RetryPolicy
 from causerie.endpoints.errors import retry_after_seconds
 from causerie.endpoints.model_info import ModelInfo, ModelInfoTable
 from causerie.events import Failure, Finish, Status, TextDelta, Usage
-from causerie.ui.history import content_text
 from causerie.ui.render import footer_text, render
+from causerie.ui.turns import content_text
 
 from conftest import chat_requests, run_async
 from scripted_server import Reply, delta, sse, text_stream

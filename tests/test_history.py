@@ -18,8 +18,8 @@ from causerie.history.library import Library, size_of
 from causerie.history.sealing import Sealer, Unreadable
 from causerie.history.shelves import keeper_for, open_keeper
 from causerie.ui.browser_state import read_held
-from causerie.ui.history import saved_messages
 from causerie.ui.render import message, page_messages, render
+from causerie.ui.turns import saved_messages
 
 from browser_storage import BrowserStorage
 from conftest import run_async

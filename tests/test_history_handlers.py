@@ -23,7 +23,7 @@ from causerie.history.sealing import Sealer
 from causerie.history.shelves import BrowserShelf, Keeper
 from causerie.ui.browser_state import read_held
 from causerie.ui.chat import ChatHandlers
-from causerie.ui.conversations import ConversationHandlers
+from causerie.ui.conversation_list import ConversationHandlers
 from causerie.ui.panel import PageSettings
 from causerie.ui.render import message, render
 from causerie.ui.view import ConversationView, HistoryPanel

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "causerie"
 LAYERS = [
     {"patches"},  # replacements of Gradio's code: nothing of the app
     {"i18n"},  # the words
-    {"events", "recent", "inert"},  # the streaming contract, and two small tools everyone uses
+    {"events", "lru_cache", "inert"},  # the streaming contract, and two small tools everyone uses
     {"files"},  # attachments and their text
     {"endpoints"},  # the wire to providers
     {"config"},  # settings, read once at the edge

@@ -75,14 +75,14 @@ def test_every_patch_says_what_it_replaces_buys_and_where_it_was_verified():
 
 
 @pytest.mark.browser
-def test_with_every_patch_off_the_app_serves_its_api_and_its_page_on_plain_gradio():
+def test_with_every_patch_off_the_app_serves_its_api_and_its_page_on_plain_gradio(tmp_path):
     """The patches make the app cheaper, never correct: with CAUSERIE_PATCHES=off nothing of
     Gradio is replaced, and the API tests and browser tests of Stop, Retry, Undo, Edit and the bin pass."""
     env = {**os.environ, "CAUSERIE_PATCHES": "off"}
     plain = subprocess.run([sys.executable, "-c", """
 import causerie.ui, gradio.utils, gradio.queueing, gradio.state_holder
-from causerie.service import ChatService
-from causerie.settings import load_settings
+from causerie.answering.service import ChatService
+from causerie.config.settings import load_settings
 causerie.ui.build_demo(ChatService(load_settings()))
 replaced = [f for f in (gradio.utils.diff, gradio.queueing.Queue.start_processing, gradio.queueing.Queue.push,
             gradio.state_holder.SessionState.__init__, gradio.state_holder.StateHolder.delete_all_expired_state)
@@ -90,7 +90,8 @@ replaced = [f for f in (gradio.utils.diff, gradio.queueing.Queue.start_processin
 import gradio.component_meta as meta
 assert 'causerie' not in meta.create_or_modify_pyi.__code__.co_filename
 print('replaced:', replaced)
-"""], cwd=ROOT / "tests", env={**env, "CAUSERIE_ENV_FILE": ""}, capture_output=True, text=True, timeout=120)
+"""], cwd=ROOT, env={**env, "CAUSERIE_ENV_FILE": "", "CAUSERIE_DATA_DIR": str(tmp_path)}, capture_output=True, text=True,
+                           timeout=120)
     assert plain.returncode == 0 and "replaced: []" in plain.stdout, plain.stderr[-2000:]
     tests = ["tests/test_app_api.py", "tests/test_browser.py::test_stop_closes_upstream_and_keeps_partial_answer",
              "tests/test_browser.py::test_retry_undo_edit_and_clear"]

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from causerie.answering.conversation import within
-from causerie.answering.limits import Allowance, Visitor
+from causerie.answering.limits import RateLimiter, Visitor
+from causerie.answering.messages import within
 from causerie.answering.options import ChatOptions, GenerationParams
 from causerie.answering.service import ChatService
 from causerie.config.settings import SettingsError, load_settings
@@ -335,7 +335,7 @@ def test_a_visitors_own_key_is_not_capped(scripted):
 
 def test_rate_limit_trips_and_recovers():
     now = [1000.0]
-    allowance = Allowance(per_minute=2, tokens_per_hour=0, clock=lambda: now[0])
+    allowance = RateLimiter(per_minute=2, tokens_per_hour=0, clock=lambda: now[0])
     alice, alice_again = Visitor(session="a", ip="203.0.113.5"), Visitor(session="b", ip="203.0.113.5")
     bob = Visitor(session="c", ip="198.51.100.7")
     assert allowance.admit(alice, owner_pays=True) is None
@@ -354,7 +354,7 @@ def test_rate_limit_trips_and_recovers():
 
 
 def test_tokens_are_reserved_when_an_answer_starts():
-    allowance = Allowance(per_minute=0, tokens_per_hour=1000)
+    allowance = RateLimiter(per_minute=0, tokens_per_hour=1000)
     me = Visitor(session="s")
     assert allowance.admit(me, owner_pays=True, reserve=600) is None
     assert allowance.admit(me, owner_pays=True, reserve=300) is None  # 900 of 1000 set aside

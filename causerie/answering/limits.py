@@ -91,7 +91,7 @@ LISTS_PER_QUESTION = 3
 """Model lists a visitor may have fetched with their own key or endpoint, per question allowed."""
 
 
-class Allowance:
+class RateLimiter:
     """RATE_LIMIT_PER_MINUTE questions and TOKENS_PER_HOUR tokens, per name; 0 turns either off.
 
     An answer's tokens are reserved when it is admitted (its prompt and the most it may write) and

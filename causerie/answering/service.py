@@ -27,8 +27,8 @@ from ..files.pdf_text import PdfBudget
 from .access import choose_endpoint
 from .answer import Answer, coalesced
 from .answer_log import AnswerRecord
-from .conversation import build_messages, within
-from .limits import Allowance, Visitor
+from .limits import RateLimiter, Visitor
+from .messages import build_messages, within
 from .options import ChatOptions
 from .prompts import Preset, load_presets
 
@@ -96,7 +96,7 @@ class ChatService:
             gather_s=self.gather_s,
         )
         self.local = LocalModelServer(settings.local_model_path) if settings.local_model_path else None
-        self.allowance = Allowance(settings.public.rate_per_minute, settings.public.tokens_per_hour)
+        self.allowance = RateLimiter(settings.public.rate_per_minute, settings.public.tokens_per_hour)
         self.attachments = AttachmentReader(settings.upload_dir, int(settings.max_attachment_mb * 1_000_000),
                                             pdf_budget=PdfBudget(settings.pdf_read_seconds, 6.0 * settings.pdf_read_seconds))
         self._file_readers = ReadingLanes(self.attachments)

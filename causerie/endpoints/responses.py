@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..events import Citation, Event, Failure, Finish, Notice, ReasoningDelta, Status, TextDelta, Usage
-from ..recent import Recent
+from ..lru_cache import LRUCache
 from .errors import classify_http_error, provider_message, redact
 from .model_info import XAI_TICKS_PER_USD
 from .proxies import proxy_for
@@ -73,7 +73,7 @@ class ReasoningMemory:
     provider. Kept in this process only (a restart forgets it; the conversation goes on without)."""
 
     def __init__(self, most_bytes: int = 32_000_000) -> None:
-        self._kept: Recent[list[dict[str, Any]]] = Recent(
+        self._kept: LRUCache[list[dict[str, Any]]] = LRUCache(
             most_bytes, lambda items: sum(len(item.get("encrypted_content") or "") + 200 for item in items))
 
     @staticmethod

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..events import Failure
-from ..recent import Recent
+from ..lru_cache import LRUCache
 from .pdf_text import PdfBudget, pdf_text
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class AttachmentReader:
         self.root = root.resolve()
         self.max_bytes = max_bytes
         self.pdf_budget = pdf_budget
-        self._recent: Recent[Attached | Failure] = Recent(remember_bytes, _remembered_size, largest=remember_bytes // 4)
+        self._recent: LRUCache[Attached | Failure] = LRUCache(remember_bytes, _remembered_size, largest=remember_bytes // 4)
 
     def read(self, ref: Mapping[str, Any], max_chars: int = 0) -> Attached | Failure:
         """One file, or why it cannot be attached; a PDF's text stops being extracted past

@@ -11,7 +11,7 @@ pypdf's cap on one stream's inflated bytes; the pages' content streams count aga
 inflated bytes in all; the parent kills it past a wall-clock limit. Past any of them the PDF is
 "too costly to read".
 
-Run as `python -m causerie.pdf_text`: a JSON line of parameters, then the PDF, on stdin; a JSON
+Run as `python -m causerie.files.pdf_text`: a JSON line of parameters, then the PDF, on stdin; a JSON
 object on stdout. A process of its own, not multiprocessing's: those import the app's main module
 again (app.py builds the whole app), and a forked copy of the app would hold its threads' locks.
 """

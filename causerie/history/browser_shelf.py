@@ -23,7 +23,7 @@ from collections.abc import Mapping
 
 from ..config.history_settings import HistoryLimits
 from .conversations import ID_PATTERN, Conversation, UnreadableFile, read_one
-from .library import MAX_TOMBSTONES, Library, LibraryReads, Notice
+from .library import MAX_TOMBSTONES, HistoryNotice, Library, LibraryReads
 from .sealing import Sealer, Unreadable
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class BrowserShelf(LibraryReads):
     def __init__(self, entries: Mapping[str, str], legacy: object, sealer: Sealer, limits: HistoryLimits,
                  sent: Library | None = None) -> None:
         self._sealer, self.limits = sealer, limits
-        self.notices: list[Notice] = []
+        self.notices: list[HistoryNotice] = []
         self._held: dict[str, tuple[float, bool]] = {}
         """What the browser holds, by conversation, that this shelf opened: (at, deleted)."""
         self._unopened: dict[str, tuple[float, int]] = {}
@@ -115,11 +115,11 @@ class BrowserShelf(LibraryReads):
         if conversation_id:
             self._unopened[conversation_id] = (at, size)
         if not any(n.kind == "history_unreadable" for n in self.notices):
-            self.notices.append(Notice("history_unreadable", {}))
+            self.notices.append(HistoryNotice("history_unreadable", {}))
 
     # -- the calls every shelf answers --------------------------------------------------------------
 
-    async def put(self, conversation: Conversation) -> list[Notice]:
+    async def put(self, conversation: Conversation) -> list[HistoryNotice]:
         if conversation.id in self._unopened:  # never over what another secret sealed
             return []
         unopened = list(self._unopened.values())

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..answering.conversation import text_of_parts
+from ..answering.messages import text_of_parts
 
 FORMAT = "causerie.conversation"
 BUNDLE_FORMAT = "causerie.conversations"

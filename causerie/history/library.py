@@ -29,7 +29,7 @@ class Summary:
 
 
 @dataclass(frozen=True)
-class Notice:
+class HistoryNotice:
     """Something the person should know about their saved conversations; worded in wording.py."""
 
     kind: str
@@ -49,12 +49,12 @@ def _megabytes(size: int) -> str:
 
 
 def make_room(kept: Iterable[Summary], saving: Summary, limits: HistoryLimits,
-              reserved: tuple[int, int] = (0, 0)) -> tuple[list[str], list[Notice]]:
+              reserved: tuple[int, int] = (0, 0)) -> tuple[list[str], list[HistoryNotice]]:
     """Which conversations to drop so that `saving` fits, and what to tell the person. A
     conversation too large on its own is not saved (nothing else is dropped for it). `reserved`
     (a count and a size) is held beside them and never dropped: conversations kept unopened."""
     if saving.size > limits.max_bytes:
-        return [], [Notice("history_too_large", {"size": _megabytes(saving.size), "limit": _megabytes(limits.max_bytes)})]
+        return [], [HistoryNotice("history_too_large", {"size": _megabytes(saving.size), "limit": _megabytes(limits.max_bytes)})]
     others = sorted((s for s in kept if s.id != saving.id), key=lambda s: s.updated_at)
     count, total = len(others) + 1 + reserved[0], sum(s.size for s in others) + saving.size + reserved[1]
     dropped: list[Summary] = []
@@ -64,10 +64,10 @@ def make_room(kept: Iterable[Summary], saving: Summary, limits: HistoryLimits,
         count, total = count - 1, total - oldest.size
     notices = []
     if dropped:
-        notices.append(Notice("history_dropped", {"titles": ", ".join(f"“{s.title}”" for s in dropped),
+        notices.append(HistoryNotice("history_dropped", {"titles": ", ".join(f"“{s.title}”" for s in dropped),
                                                   "count": limits.max_conversations, "mb": _megabytes(limits.max_bytes)}))
     elif count >= NEARLY_FULL * limits.max_conversations or total >= NEARLY_FULL * limits.max_bytes:
-        notices.append(Notice("history_nearly_full", {"count": count, "max": limits.max_conversations,
+        notices.append(HistoryNotice("history_nearly_full", {"count": count, "max": limits.max_conversations,
                                                       "size": _megabytes(total), "mb": _megabytes(limits.max_bytes)}))
     return [s.id for s in dropped], notices
 
@@ -106,7 +106,7 @@ class Library:
         """Deleted conversations and when (a copy)."""
         return dict(self._deleted)
 
-    def put(self, conversation: Conversation, limits: HistoryLimits, reserved: tuple[int, int] = (0, 0)) -> list[Notice]:
+    def put(self, conversation: Conversation, limits: HistoryLimits, reserved: tuple[int, int] = (0, 0)) -> list[HistoryNotice]:
         kept = [Summary(c.id, c.shown_title, c.updated_at, size_of(c)) for c in self._by_id.values()]
         saving = Summary(conversation.id, conversation.shown_title, conversation.updated_at, size_of(conversation))
         dropped, notices = make_room(kept, saving, limits, reserved)

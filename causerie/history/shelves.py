@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ..config.history_settings import HistoryLimits
 from .browser_shelf import BrowserShelf
 from .conversations import Conversation
-from .library import Library, LibraryReads, Notice, Summary
+from .library import HistoryNotice, Library, LibraryReads, Summary
 from .sealing import Sealer
 
 if TYPE_CHECKING:  # SQLAlchemy is imported only when a store is configured
@@ -37,9 +37,9 @@ class PageShelf(LibraryReads):
     def __init__(self, unsaved: dict[str, Conversation], limits: HistoryLimits) -> None:
         self._unsaved, self.limits = unsaved, limits
         self.library = Library(unsaved.values())
-        self.notices: list[Notice] = [Notice("store_unreachable", {})]
+        self.notices: list[HistoryNotice] = [HistoryNotice("store_unreachable", {})]
 
-    async def put(self, conversation: Conversation) -> list[Notice]:
+    async def put(self, conversation: Conversation) -> list[HistoryNotice]:
         notices = self.library.put(conversation, self.limits)
         self._unsaved[conversation.id] = conversation
         return notices
@@ -55,7 +55,7 @@ class PageShelf(LibraryReads):
 class ServerShelf:
     def __init__(self, store: ConversationStore, owner: str) -> None:
         self._store, self.owner = store, owner
-        self.notices: list[Notice] = []
+        self.notices: list[HistoryNotice] = []
 
     async def summaries(self, query: str = "") -> list[Summary]:
         return await self._store.summaries(self.owner, query)
@@ -66,7 +66,7 @@ class ServerShelf:
     async def all(self) -> list[Conversation]:
         return await self._store.all(self.owner)
 
-    async def put(self, conversation: Conversation) -> list[Notice]:
+    async def put(self, conversation: Conversation) -> list[HistoryNotice]:
         return await self._store.put(self.owner, conversation)
 
     async def delete(self, conversation_id: str) -> None:
@@ -159,7 +159,7 @@ def open_keeper(sealer: Sealer, limits: HistoryLimits, database_url: str | None,
     return Keeper(sealer, limits, ConversationStore(database_url, limits)), None
 
 
-def keeper_for(history: HistorySettings, *, on_space: bool) -> tuple[Keeper, list[Notice]]:
+def keeper_for(history: HistorySettings, *, on_space: bool) -> tuple[Keeper, list[HistoryNotice]]:
     """The keeper this run's settings ask for, and what the page should say about it at once."""
     from ..config.history_settings import MAKE_SECRET
 
@@ -169,7 +169,7 @@ def keeper_for(history: HistorySettings, *, on_space: bool) -> tuple[Keeper, lis
         where = "the Space's secrets" if on_space else ".env"
         log.warning("HISTORY_SECRET is not set: chats saved in browsers become unreadable at the next restart; set it in %s", where)
         if on_space:
-            notices.append(Notice("secret_for_this_run", {"make": MAKE_SECRET}))
+            notices.append(HistoryNotice("secret_for_this_run", {"make": MAKE_SECRET}))
     if store_off:
-        notices.append(Notice("store_off", {}))  # why is in the log: hosts and paths are not for visitors
+        notices.append(HistoryNotice("store_off", {}))  # why is in the log: hosts and paths are not for visitors
     return keeper, notices

@@ -20,15 +20,15 @@ from ..config.page_policy import SecurityHeaders, security_headers
 from ..config.settings import Settings
 from ..endpoints.providers import PROVIDERS
 from ..files.attachments import ACCEPTED_SUFFIXES
-from ..history.library import Notice
+from ..history.library import HistoryNotice
 from ..history.shelves import Keeper, keeper_for
 from ..i18n.wording import words
 from .api import API_ARITIES, register_api
 from .api_calls import CompleteApiArguments
 from .chat import ChatHandlers
 from .compare_page import build_tabs, wire_tabs
-from .conversations import ConversationHandlers
-from .history_page import KEEP_BROWSER_JS, NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
+from .conversation_list import ConversationHandlers
+from .conversation_list_page import KEEP_BROWSER_JS, NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
 from .labels import Labels
 from .page_guard import ANSWER_GUARD_HEAD, MESSAGE_CSS
 from .panel import PageSettings, effort_update, search_update, wire_access
@@ -105,7 +105,7 @@ CSS = """
 """
 
 
-def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notices: list[Notice] | None = None,
+def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notices: list[HistoryNotice] | None = None,
                labels: Labels | None = None) -> gr.Blocks:
     """The app. Its words are `labels`' keys: pass the same Labels to launch_options."""
     say = labels if labels is not None else Labels()

@@ -26,10 +26,10 @@ from ..answering.runs import AnswerRun, AnswerRuns, RunsFull
 from ..answering.service import ChatService
 from ..events import Failure
 from ..patches.chat_marks import FileFree, holds_files
-from .history import content_files, content_text, plain_turns
 from .panel import PageSettings
 from .render import message as chat_message
 from .render import render, shown_chat
+from .turns import content_files, content_text, plain_turns
 from .view import ConversationView, HistoryPanel
 from .visitors import page_language, run_owner, visitor_of
 

@@ -1,7 +1,7 @@
 """Turning an Answer into chat messages: a thought, the answer, and a footer or a notice.
 
 The thought and Causerie's own footers and notices are marked in their metadata, so that
-conversation.py leaves them out of what is sent upstream.
+answering/messages.py leaves them out of what is sent upstream.
 
 Messages are built in the form the Chatbot sends to the browser (content as a list of parts), so
 the streamed events skip Gradio's post-processing: it would run in a worker thread on every
@@ -17,7 +17,7 @@ from ..i18n.wording import DEFAULT_LANGUAGE, LANGUAGES, number, words
 from ..inert import LATEX_DELIMITERS as DELIMITERS
 from ..inert import inert, inert_text
 from ..patches.chat_marks import FileFree
-from .history import UI_ONLY_PREFIX
+from .turns import UI_ONLY_PREFIX
 
 LATEX_DELIMITERS = [{"left": left, "right": right, "display": left in ("$$", "\\[")} for left, right in DELIMITERS]
 """Every chat's LaTeX delimiters, as Gradio takes them: inert() reads answers with the same ones."""

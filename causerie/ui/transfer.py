@@ -15,10 +15,10 @@ from pathlib import Path
 import gradio as gr
 
 from ..history.conversations import UnreadableFile, bundle_json, file_stem, new_id, read_import, to_markdown
-from ..history.library import Notice
+from ..history.library import HistoryNotice
 from ..history.store.errors import StoreError
 from ..i18n.wording import words
-from .conversations import ConversationHandlers
+from .conversation_list import ConversationHandlers
 from .visitors import owner_of, page_language
 
 MAX_IMPORT_BYTES = 20_000_000
@@ -79,17 +79,17 @@ class Transfers:
             try:
                 size = Path(upload).stat().st_size
                 if size > MAX_IMPORT_BYTES:
-                    return {"notices": [Notice("import_too_large", {"size": f"{size / 1e6:.1f}", "limit": MAX_IMPORT_BYTES // 1_000_000})]}
+                    return {"notices": [HistoryNotice("import_too_large", {"size": f"{size / 1e6:.1f}", "limit": MAX_IMPORT_BYTES // 1_000_000})]}
                 found = read_import(Path(upload).read_bytes())
             except UnreadableFile as exc:
-                return {"notices": [Notice("import_failed", {"why": exc.why, **exc.params})]}
+                return {"notices": [HistoryNotice("import_failed", {"why": exc.why, **exc.params})]}
             except (OSError, TypeError):
-                return {"notices": [Notice("import_failed", {"why": "not_ours"})]}
+                return {"notices": [HistoryNotice("import_failed", {"why": "not_ours"})]}
             kept = len(await shelf.summaries())
             if kept + len(found) > limit:  # said before anything is dropped, not after
-                return {"notices": [Notice("import_failed", {"why": "too_many", "count": len(found), "kept": kept,
+                return {"notices": [HistoryNotice("import_failed", {"why": "too_many", "count": len(found), "kept": kept,
                                                              "limit": limit})]}
-            notices: list[Notice] = []
+            notices: list[HistoryNotice] = []
             first = None
             for conversation in found:
                 if await shelf.get(conversation.id) is not None:  # never replace a kept one
@@ -99,7 +99,7 @@ class Transfers:
                 notices += await shelf.put(conversation)
                 first = first or conversation
             opened = await history.open(values[history.view], first, owner)
-            opened["notices"] = [Notice("imported", {"count": len(found)}), *notices, *opened["notices"]]
+            opened["notices"] = [HistoryNotice("imported", {"count": len(found)}), *notices, *opened["notices"]]
             return opened
 
         return await history.on_shelf(values, request, work, chat=True)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ...config.history_settings import HistoryLimits
 from ..conversations import Conversation, read_one
-from ..library import Notice, Summary, make_room, size_of
+from ..library import HistoryNotice, Summary, make_room, size_of
 from .database import Database
 from .schema import conversations as table
 
@@ -60,10 +60,10 @@ class ConversationStore:
 
         return await self._run(work)
 
-    async def put(self, owner: str, conversation: Conversation) -> list[Notice]:
+    async def put(self, owner: str, conversation: Conversation) -> list[HistoryNotice]:
         size = size_of(conversation)
 
-        async def work(connection: AsyncConnection) -> list[Notice]:
+        async def work(connection: AsyncConnection) -> list[HistoryNotice]:
             kept = (await connection.execute(sa.select(table.c.id, table.c.shown_title, table.c.updated_at, table.c.size)
                                              .where(table.c.owner == owner))).all()
             dropped, notices = make_room([Summary(r.id, r.shown_title, r.updated_at, r.size) for r in kept],

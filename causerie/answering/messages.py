@@ -1,6 +1,6 @@
 """The messages sent upstream, built afresh every turn from plain {role, content} turns.
 
-The page turns its chat (thinking blocks, footers, notices) into plain turns first (ui/history.py);
+The page turns its chat (thinking blocks, footers, notices) into plain turns first (ui/turns.py);
 the API's history is checked into the same shape at the edge (options.plain_history). Upstream gets
 the system prompt, then the turns. Two turns of the same role in a row (a question whose answer
 failed with nothing kept, then the next one) are sent as one.

@@ -24,16 +24,16 @@ from ..answering.runs import AnswerRun, AnswerRuns
 from ..answering.service import ChatService
 from ..history.conversations import Conversation
 from ..history.file_stamps import FileStamps
-from ..history.library import Library, Notice
+from ..history.library import HistoryNotice, Library
 from ..history.shelves import BrowserShelf, Keeper, Shelf
 from ..history.store.errors import StoreError
 from ..i18n.wording import words
 from ..inert import inert_text
 from .browser_state import read_held
 from .chat import stop_answers
-from .history import saved_messages
 from .panel import effort_update, search_update
 from .render import page_messages, render
+from .turns import saved_messages
 from .view import ConversationView, HistoryPanel, noted_conversations
 from .visitors import owner_of, page_language, run_owner
 
@@ -45,7 +45,7 @@ CONFIRM_DELETE_JS = """(shown) => (shown && confirm(navigator.language.startsWit
 
 class ConversationHandlers:
     def __init__(self, service: ChatService, keeper: Keeper, settings: Any, chatbot: Any, view: Any,
-                 panel: HistoryPanel, startup_notices: list[Notice], runs: AnswerRuns) -> None:
+                 panel: HistoryPanel, startup_notices: list[HistoryNotice], runs: AnswerRuns) -> None:
         self.service, self.keeper, self.settings, self.runs = service, keeper, settings, runs
         self.chatbot, self.view, self.panel = chatbot, view, panel
         self.startup_notices = startup_notices
@@ -87,7 +87,7 @@ class ConversationHandlers:
         held = read_held(values.get(self.panel.fresh) or "")
         shelf = self.keeper.browser(held.entries, held.legacy, view.sent)
         if held.damaged and not any(n.kind == "history_unreadable" for n in shelf.notices):
-            shelf.notices.append(Notice("history_unreadable", {}))
+            shelf.notices.append(HistoryNotice("history_unreadable", {}))
         return shelf
 
     async def on_shelf(self, values: Mapping, request: gr.Request | None,
@@ -137,7 +137,7 @@ class ConversationHandlers:
             self.keep_unchanged(values, updates)
         return updates
 
-    async def _settings_updates(self, saved: Mapping[str, str], notices: list[Notice]) -> dict:
+    async def _settings_updates(self, saved: Mapping[str, str], notices: list[HistoryNotice]) -> dict:
         """The page's settings as a conversation kept them (a provider not set up here is left)."""
         if not saved:
             return {}
@@ -157,13 +157,13 @@ class ConversationHandlers:
                 updates[s.search] = search_update(provider, saved.get("search", ""))[0]
         elif provider:
             current = self.service.default_provider()
-            notices.append(Notice("not_set_up", {"provider": provider, "now": current.label if current else "—"}))
+            notices.append(HistoryNotice("not_set_up", {"provider": provider, "now": current.label if current else "—"}))
         return updates
 
     async def open(self, view: ConversationView, conversation: Conversation | None, owner: str = "") -> dict:
         """Show a conversation (a new one when None): its chat, title and settings. Its files are
         shown only when `owner` attached them (file_stamps.py): Gradio serves any path it is given."""
-        notices: list[Notice] = []
+        notices: list[HistoryNotice] = []
         if conversation is None:
             view.start_new(again=True)
             return {self.chatbot: view.shows([]), self.panel.title: "", "notices": notices}
@@ -291,7 +291,7 @@ class ConversationHandlers:
         """Show a running answer's conversation as far as it went, with its settings; the resume
         box's change starts the step that follows it."""
         shown, settings = run.context
-        notices: list[Notice] = []
+        notices: list[HistoryNotice] = []
         updates.update(await self._settings_updates(settings, notices))
         updates.update({self.chatbot: view.shows(shown + (render(run.answer, language) if run.answer else [])),
                         self.panel.resume: f"{run.conversation_id} {time.time()}"})
@@ -306,7 +306,7 @@ class ConversationHandlers:
         owner = self.owner(values, request)
 
         async def work(shelf: Shelf) -> dict:
-            notices: list[Notice] = []
+            notices: list[HistoryNotice] = []
             for conversation_id, answer in pending.items():
                 if conversation_id in view.deleted:
                     continue

@@ -16,7 +16,7 @@ import gradio as gr
 
 from ..history.shelves import Keeper
 from .browser_state import READ_STORE_JS, WRITE_JS
-from .conversations import CONFIRM_DELETE_JS, ConversationHandlers
+from .conversation_list import CONFIRM_DELETE_JS, ConversationHandlers
 from .labels import Labels
 from .transfer import DOWNLOAD_JS, Transfers
 from .view import LIVE_NOTED, HistoryPanel

@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 Value = TypeVar("Value")
 
 
-class Recent(Generic[Value]):
+class LRUCache(Generic[Value]):
     """Values by key, at most `budget` bytes in all (`size` says a value's); a value bigger than
     `largest` is not kept at all."""
 
