@@ -33,66 +33,20 @@ from .labels import Labels
 from .page_guard import ANSWER_GUARD_HEAD, MESSAGE_CSS
 from .panel import PageSettings, effort_update, search_update, wire_access
 from .render import EMPTY_CHAT_MARK, LATEX_DELIMITERS
+from .scripts import script
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
 from .visitors import distrust_proxy_headers, is_issued, issue_browser_id, page_language
 
 FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
 
-# The mark of a chat, as render.chat_mark makes it: how many messages, questions and parts, and
-# the UTF-8 bytes of its texts.
-CHAT_MARK_JS = """(chat) => {
-  const encoder = new TextEncoder();
-  let questions = 0, parts = 0, size = 0;
-  for (const item of chat) {
-    if (!item || typeof item !== 'object') continue;
-    if (item.role === 'user') questions++;
-    for (const part of Array.isArray(item.content) ? item.content : [{text: item.content}]) {
-      parts++;
-      if (part && typeof part.text === 'string') size += encoder.encode(part.text).length;
-    }
-  }
-  return `${chat.length}.${questions}.${parts}.${size}`;
-}"""
-
-# Runs in the browser on submit: the question shows and the textbox empties with no round trip.
-# While an answer is being written (the Stop button shows), Enter sends nothing: the text stays in
-# the box for when it ends, rather than showing a question that no answer would follow.
-# The box's value is {text, files}; an attached file shows in the question as a `file` part.
-# The question goes with the mark of the chat before it, not the chat (ChatHandlers.submit).
-SHOW_QUESTION_JS = """(value, history) => {
-  const message = {text: (value && value.text) || '', files: (value && value.files) || []};
-  const empty = {text: '', files: []};
-  const mark = (CHAT_MARK_JS)(history || []);
-  if (document.querySelector('#chat-input .stop-button, #chat-input [data-testid="stop-button"]')) return [empty, message, history, mark];
-  if (!message.text.trim() && !message.files.length) return [empty, message, history, mark];
-  const content = [...(message.text ? [{type: 'text', text: message.text}] : []),
-                   ...message.files.map((file) => ({type: 'file', file, alt_text: null}))];
-  return [message, empty, [...(history || []), {role: 'user', content, metadata: null, options: null}], mark];
-}""".replace("CHAT_MARK_JS", CHAT_MARK_JS)
+CHAT_MARK_JS = script("chat_mark")
+SHOW_QUESTION_JS = script("show_question", chatMark=CHAT_MARK_JS)
 
 ECHO_WITHIN_S = 0.05
 
-# After the page's model list arrives: the best listed model replaces the one the page opened
-# with, unless the person has picked or typed another meanwhile (the list may take seconds).
-KEEP_CHOSEN_MODEL_JS = """(now, opened_with, pick) => (pick && (!now || now === opened_with)) ? pick : now"""
+KEEP_CHOSEN_MODEL_JS = script("keep_chosen_model")
 
-# Embedded (EMBED=1, `?embed=1`, or a `<gradio-app causerie-embed>` element, which passes no query
-# on): the chat alone, its sidebars folded (so that the chat takes their room) and hidden. (Gradio's
-# own page is a <gradio-app> too, with attributes of its own.) On a phone, the sidebars (which would
-# each cover the whole screen) start folded away.
-PAGE_JS = """() => {
-  const inElement = document.querySelector('#chatbot')?.closest('gradio-app');
-  const embed = EMBED || new URLSearchParams(location.search).get('embed') === '1'
-    || (inElement && inElement.hasAttribute('causerie-embed'));
-  if (embed) document.documentElement.classList.add('causerie-embed');
-  if (embed || window.matchMedia('(max-width: 768px)').matches) {
-    for (const id of ['settings', 'conversations']) {
-      const button = document.querySelector(`#${id}.open .toggle-button`);
-      if (button) button.click();
-    }
-  }
-}"""
 
 CSS = """
 .causerie-embed .gradio-container #conversations, .causerie-embed .gradio-container #settings,
@@ -273,7 +227,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
                       **events, postprocess=False).then(
             None, [model_box, opened_with, listed_pick], model_box, js=KEEP_CHOSEN_MODEL_JS, **events).then(
             None, panel.browser, None, js=KEEP_BROWSER_JS, **events)
-        demo.load(None, None, None, js=PAGE_JS.replace("EMBED", "true" if settings.embed else "false"), **events)
+        demo.load(None, None, None, js=script("page", embedded=settings.embed), **events)
         model_box.change(lambda p, m, e: effort_update(service, p, m, e), [provider_box, model_box, effort_box], effort_box, **events)
         preset_fields = [system_box, temperature_box, top_p_box, max_tokens_box]
         preset_box.input(on_preset_change, preset_box, preset_fields, **events)

@@ -30,41 +30,13 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ..history.sealing import BROWSER_STATE_SECRET
+from .scripts import script
 
 log = logging.getLogger(__name__)
 LEGACY_KEY = "causerie-conversations"
 ENTRY_PREFIX = "causerie-c:"
-READ_STORE_JS = """() => {
-  const entries = {};
-  for (let i = 0; i < localStorage.length; i++) {
-    const key = localStorage.key(i);
-    if (key && key.startsWith('PREFIX')) entries[key.slice(PREFIX_LENGTH)] = localStorage.getItem(key);
-  }
-  return JSON.stringify({legacy: localStorage.getItem('LEGACY') || '', entries});
-}""".replace("PREFIX_LENGTH", str(len(ENTRY_PREFIX))).replace("PREFIX", ENTRY_PREFIX).replace("LEGACY", LEGACY_KEY)
-# The server's writes (BrowserShelf.writes), in one synchronous step: an entry the browser holds
-# newer stays (a tie goes to a deletion, as in Library.merge); the earlier versions' value goes
-# only once every entry is written. Entries are separate keys, so even browsers that sync
-# localStorage between tabs' processes lazily cannot mix two tabs' saves of different conversations.
-WRITE_JS = """(payload) => {
-  if (!payload) return;
-  let writes;
-  try { writes = JSON.parse(payload); } catch (error) { return; }
-  let complete = true;
-  for (const [id, entry] of Object.entries(writes.put || {})) {
-    const key = 'PREFIX' + id;
-    let held = null;
-    try { held = JSON.parse(localStorage.getItem(key) || 'null'); } catch (error) {}
-    const at = held && typeof held.at === 'number' ? held.at : null;
-    if (entry.forget) {
-      if (at !== null && held.deleted === true && at <= entry.at) localStorage.removeItem(key);
-      continue;
-    }
-    if (at !== null && (at > entry.at || (held.deleted === true && !entry.deleted && at >= entry.at))) continue;
-    try { localStorage.setItem(key, JSON.stringify(entry)); } catch (error) { complete = false; }
-  }
-  if (writes.retire && complete) localStorage.removeItem('LEGACY');
-}""".replace("PREFIX", ENTRY_PREFIX).replace("LEGACY", LEGACY_KEY)
+READ_STORE_JS = script("read_store", prefix=ENTRY_PREFIX, legacy=LEGACY_KEY)
+WRITE_JS = script("write_store", prefix=ENTRY_PREFIX, legacy=LEGACY_KEY)
 
 
 @dataclass(frozen=True)

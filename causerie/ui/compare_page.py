@@ -32,10 +32,11 @@ from .labels import Labels, text
 from .leaderboard_page import LeaderboardHandlers, LeaderboardPage, build_leaderboard, wire_leaderboard
 from .panel import PageSettings, own_access
 from .render import LATEX_DELIMITERS, message, render, shown_chat
+from .scripts import script
 from .visitors import page_language, visitor_of
 
 # The conversations' sidebar belongs to the chat: folded when Compare opens, to make the sides room.
-FOLD_CONVERSATIONS_JS = "() => { document.querySelector('#conversations.open .toggle-button')?.click(); }"
+FOLD_CONVERSATIONS_JS = script("fold_conversations")
 
 VOTES = (*(str(i) for i in range(MAX_SIDES)), *OUTCOMES_ALL)
 """The vote buttons' outcomes, in order: one per side, then tie and "all bad"."""

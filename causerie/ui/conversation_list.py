@@ -33,14 +33,14 @@ from .browser_state import read_held
 from .chat import stop_answers
 from .panel import effort_update, search_update
 from .render import page_messages, render
+from .scripts import script
 from .turns import saved_messages
 from .view import ConversationView, HistoryPanel, noted_conversations
 from .visitors import owner_of, page_language, run_owner
 
 log = logging.getLogger(__name__)
 
-CONFIRM_DELETE_JS = """(shown) => (shown && confirm(navigator.language.startsWith('fr')
-  ? 'Supprimer cette conversation ? Ce n\\'est pas réversible.' : 'Delete this conversation? This cannot be undone.')) ? shown : ''"""
+CONFIRM_DELETE_JS = script("confirm_delete")
 
 
 class ConversationHandlers:

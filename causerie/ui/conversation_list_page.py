@@ -18,29 +18,15 @@ from ..history.shelves import Keeper
 from .browser_state import READ_STORE_JS, WRITE_JS
 from .conversation_list import CONFIRM_DELETE_JS, ConversationHandlers
 from .labels import Labels
+from .scripts import script
 from .transfer import DOWNLOAD_JS, Transfers
 from .view import LIVE_NOTED, HistoryPanel
 
 LIVE_KEY = "causerie-live"
-# When a question is sent: this browser notes its conversation (the last few), so that a page
-# opened later (a reload, another tab) can ask whether its answer is still running.
-NOTE_LIVE_JS = """(current) => {
-  if (!current) return;
-  let noted = [];
-  try { noted = JSON.parse(localStorage.getItem('KEY') || '[]'); } catch (error) {}
-  if (!Array.isArray(noted)) noted = [];
-  noted = noted.filter((id) => id !== current).concat([current]).slice(-COUNT);
-  localStorage.setItem('KEY', JSON.stringify(noted));
-}""".replace("KEY", LIVE_KEY).replace("COUNT", str(LIVE_NOTED))
+NOTE_LIVE_JS = script("note_live", key=LIVE_KEY, count=LIVE_NOTED)
 BROWSER_KEY = "causerie-browser"
-# As the page opens, in one step: the kept conversations, the noted ones, and this browser's id
-# (issued by the server as the page first opens, visitors.issue_browser_id; KEEP_BROWSER_JS keeps
-# it): whose running answers and attached files these are, for a visitor who is not signed in.
-READ_STORE_AND_LIVE_JS = """() => {
-  const secret = localStorage.getItem('BROWSER') || '';
-  return [(READ)(), localStorage.getItem('LIVE') || '[]', secret];
-}""".replace("BROWSER", BROWSER_KEY).replace("READ", READ_STORE_JS).replace("LIVE", LIVE_KEY)
-KEEP_BROWSER_JS = "(id) => { if (id) localStorage.setItem('BROWSER', id); }".replace("BROWSER", BROWSER_KEY)
+READ_STORE_AND_LIVE_JS = script("read_store_and_live", readStore=READ_STORE_JS, liveKey=LIVE_KEY, browserKey=BROWSER_KEY)
+KEEP_BROWSER_JS = script("keep_browser", key=BROWSER_KEY)
 # The list's handlers return values in the form the page takes (see ConversationHandlers.keep_unchanged).
 QUEUED = {"api_visibility": "private", "concurrency_limit": None, "postprocess": False}
 QUICK = {"api_visibility": "private", "queue": False, "postprocess": False}

@@ -23,6 +23,7 @@ from ..answering.service import ChatService
 from ..endpoints.providers import PROVIDERS_BY_ID
 from ..history.conversations import SETTING_NAMES
 from .labels import text
+from .scripts import script
 from .visitors import visitor_of
 
 
@@ -126,13 +127,8 @@ def own_access(provider_id: str | None, api_key: Any, key_for: Any, base_url: An
     return (api_key or "").strip() or None, (base_url or "").strip() or None
 
 
-# The person's keys and base URLs, one each per provider, in this page's memory only (gone on
-# reload). The boxes show the chosen provider's, and a hidden box says which provider they are for.
-KEY_FOR_PROVIDER_JS = """(provider) => {
-  const kept = (window.causerieKeys || {})[provider] || {};
-  return [kept.key || '', kept.url || '', provider];
-}"""
-REMEMBER_KEY_JS = "(key, url, provider) => { (window.causerieKeys ||= {})[provider] = {key, url}; return provider; }"
+KEY_FOR_PROVIDER_JS = script("key_for_provider")
+REMEMBER_KEY_JS = script("remember_key")
 
 
 def wire_access(service: ChatService, page: PageSettings, events: dict) -> None:

@@ -19,20 +19,13 @@ from ..history.library import HistoryNotice
 from ..history.store.errors import StoreError
 from ..i18n.wording import words
 from .conversation_list import ConversationHandlers
+from .scripts import script
 from .visitors import owner_of, page_language
 
 MAX_IMPORT_BYTES = 20_000_000
 """Also Gradio's upload limit (launch_options): a larger file is refused before it is stored."""
 
-DOWNLOAD_JS = """(payload) => {
-  if (!payload) return;
-  const {name, type, text} = JSON.parse(payload);
-  const link = document.createElement('a');
-  link.href = URL.createObjectURL(new Blob([text], {type}));
-  link.download = name;
-  document.body.appendChild(link); link.click(); link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-}"""
+DOWNLOAD_JS = script("download")
 
 
 def _file(name: str, kind: str, text: str) -> str:
