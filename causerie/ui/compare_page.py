@@ -30,6 +30,7 @@ from ..inert import inert_text
 from ..patches.chat_marks import holds_files
 from .labels import Labels, text
 from .leaderboard_page import LeaderboardHandlers, LeaderboardPage, build_leaderboard, wire_leaderboard
+from .listeners import streamed
 from .panel import PageSettings, own_access
 from .render import LATEX_DELIMITERS, message, render, shown_chat
 from .scripts import script
@@ -250,9 +251,9 @@ def wire_tabs(service: ChatService, ballots: BallotBox, tabs: Tabs, settings: Pa
 
 def _wire_compare(handlers: CompareHandlers, tab: Any, events: dict, concurrency_limit: int) -> None:
     page = handlers.page
-    streamed = {"api_visibility": "private", "concurrency_limit": concurrency_limit, "postprocess": False}
+    asking = streamed(concurrency_limit, preprocess=True)
     asked = page.question.submit(None, page.question, [page.pending, page.question], js="(q) => [q, '']", **events).then(
-        handlers.ask, handlers.inputs(), handlers.outputs(), **streamed)
+        handlers.ask, handlers.inputs(), handlers.outputs(), **asking)
     page.stop.click(None, None, None, cancels=[asked], api_visibility="private")
     for outcome, button in zip(VOTES, page.vote_buttons, strict=True):
         async def vote(values: dict, request: gr.Request, outcome: str = outcome) -> dict:

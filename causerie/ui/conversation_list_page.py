@@ -18,6 +18,7 @@ from ..history.shelves import Keeper
 from .browser_state import READ_STORE_JS, WRITE_JS
 from .conversation_list import CONFIRM_DELETE_JS, ConversationHandlers
 from .labels import Labels
+from .listeners import QUEUED_PLAIN, QUICK_PLAIN
 from .scripts import script
 from .transfer import DOWNLOAD_JS, Transfers
 from .view import LIVE_NOTED, HistoryPanel
@@ -28,8 +29,7 @@ BROWSER_KEY = "causerie-browser"
 READ_STORE_AND_LIVE_JS = script("read_store_and_live", readStore=READ_STORE_JS, liveKey=LIVE_KEY, browserKey=BROWSER_KEY)
 KEEP_BROWSER_JS = script("keep_browser", key=BROWSER_KEY)
 # The list's handlers return values in the form the page takes (see ConversationHandlers.keep_unchanged).
-QUEUED = {"api_visibility": "private", "concurrency_limit": None, "postprocess": False}
-QUICK = {"api_visibility": "private", "queue": False, "postprocess": False}
+QUEUED, QUICK = QUEUED_PLAIN, QUICK_PLAIN
 
 
 def build_panel(keeper: Keeper, say: Labels, *, login: bool) -> tuple[HistoryPanel, dict]:

@@ -1,0 +1,175 @@
+"""The settings sidebar: provider, model, reasoning effort, search, preset, system prompt,
+parameters, the visitor's own key, and the session's totals; and the presets' wiring (a preset
+fills the prompt and parameters; an example question picks its preset)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from ..answering.access import offered_providers
+from ..answering.prompts import Preset
+from ..answering.service import ChatService
+from ..config.settings import Settings
+from ..endpoints.providers import PROVIDERS
+from ..i18n.wording import words
+from .labels import Labels
+from .listeners import QUICK
+from .panel import PageSettings, search_update
+
+
+class PresetMenu:
+    """The presets as the page offers them: the default first, then by language."""
+
+    def __init__(self, presets: dict[str, Preset], default_id: str) -> None:
+        self.presets = presets
+        self.default = presets.get(default_id) or next(iter(presets.values()), None)
+        default = self.default.id if self.default else ""
+        self.order = sorted(presets.values(), key=lambda p: (p.id != default, p.language, p.id))
+
+    def values(self, preset_id: str) -> tuple:
+        """What choosing a preset puts in the system prompt and the three parameters."""
+        preset = self.presets.get(preset_id)
+        if preset is None:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        s = preset.settings
+        shown = [s.get(name) for name in ("temperature", "top_p", "max_tokens")]
+        return preset.prompt, *("" if value is None else f"{value:g}" for value in shown)
+
+    def in_language(self, language: str) -> Preset | None:
+        """The default preset, as written in `language` (general-en and general-fr)."""
+        return same_preset_in(self.presets, self.default, language) if self.default else None
+
+
+def build_settings(service: ChatService, say: Labels, menu: PresetMenu) -> tuple[PageSettings, gr.Markdown, str]:
+    """The settings sidebar's components (inside a gr.Sidebar): the page's settings, the session's
+    totals box, and the model the page opens with."""
+    settings = service.settings
+    ready = service.ready_providers()
+    default = service.default_provider()
+    gr.Markdown("### Causerie")
+    provider_box = gr.Dropdown(
+        choices=[(p.label if p in ready else say.add(f"provider.{p.id}", *(f"{p.label} {suffix}" for suffix in
+                                                                          say.pair("your_key_suffix"))), p.id)
+                 for p in offered_providers(settings)],
+        value=default.id if default else None, label=say("provider"), elem_id="provider",
+    )
+    initial_model = service.initial_model(default.id) if default else ""
+    model_box = gr.Dropdown(
+        choices=[initial_model] if initial_model else [], value=initial_model or None,
+        label=say("model"), allow_custom_value=True, filterable=True, elem_id="model",
+        info=say("model_info"),
+    )
+    levels = service.info(default.id, initial_model).reasoning_effort if default else ()
+    effort_box = gr.Dropdown(
+        choices=[(say("model_default"), "")] + [(lv, lv) for lv in levels], value="", label=say("reasoning_effort"),
+        visible=bool(levels), elem_id="reasoning-effort",
+    )
+    search_shown, options_shown = search_update(default.id if default else None)
+    search_box = gr.Dropdown(
+        choices=search_shown["choices"], value="", label=say("search_label"), info=say("search_info"),
+        visible=search_shown["visible"], elem_id="search",
+    )
+    # X search's options in one box, in X's own search syntax: each block costs every new
+    # page a little (bench/NOTES.md).
+    x_options_box = gr.Textbox("", label=say("x_options"), placeholder=say("x_options_placeholder"),
+                               elem_id="x-search", max_lines=1, visible=options_shown["visible"])
+    preset_box = gr.Dropdown(
+        choices=[(p.label, p.id) for p in menu.order],
+        value=menu.default.id if menu.default else None, label=say("preset"), elem_id="preset",
+    )
+    system_box = gr.Textbox(
+        value=menu.default.prompt if menu.default else "", label=say("system_prompt"),
+        lines=4, max_lines=12, elem_id="system-prompt",
+    )
+    with gr.Accordion(say("parameters"), open=False):
+        # Text boxes, not gr.Number: a Number box has no empty value (it sends 0 once the
+        # panel is opened), and empty must mean the model's own default.
+        temperature_box = gr.Textbox("", label=say("temperature"), placeholder=say("model_default"), elem_id="temperature")
+        top_p_box = gr.Textbox("", label=say("top_p"), placeholder=say("model_default"), elem_id="top-p")
+        max_tokens_box = gr.Textbox("", label=say("max_tokens"), placeholder=say("model_default"), elem_id="max-tokens")
+    with gr.Accordion(say("your_key"), open=not ready or settings.public.require_user_key, elem_id="your-key"):
+        # The note is the box's `info`, not a Markdown of its own: every component costs
+        # each new visitor's page a little (bench/NOTES.md).
+        key_box = gr.Textbox("", type="password", label=say("key_box"),
+                             placeholder=say("key_placeholder"), info=_key_note(settings, say),
+                             elem_id="user-key", max_lines=1)
+        base_url_box = gr.Textbox("", label=say("base_url"), placeholder=say("base_url_placeholder"),
+                                  elem_id="base-url", max_lines=1,
+                                  visible=settings.public.allow_custom_endpoints,
+                                  info=say("base_url_info"))
+        key_for = gr.Textbox(default.id if default else "", visible=False)
+    totals_box = gr.Markdown(say("no_answers_yet"), elem_id="session-totals")
+    if not settings.public.public:
+        with gr.Accordion(say("other_providers"), open=not ready):
+            gr.Markdown(say.add("providers_table", *(_not_ready_table(service, say, language)
+                                                     for language in ("en", "fr"))))
+    page = PageSettings(provider=provider_box, model=model_box, reasoning_effort=effort_box, preset=preset_box,
+                        system_prompt=system_box, temperature=temperature_box, top_p=top_p_box,
+                        max_tokens=max_tokens_box, api_key=key_box, key_for=key_for, base_url=base_url_box,
+                        search=search_box, x_options=x_options_box)
+    return page, totals_box, initial_model
+
+
+def examples_of(presets: list[Preset]) -> list[Preset]:
+    """The presets whose example questions the empty chat offers: English ones, then French ones
+    (the page shows those of its language: examples_css)."""
+    return sorted((p for p in presets if p.example), key=lambda p: p.language != "en")
+
+
+def example_questions(presets: list[Preset]) -> list[dict]:
+    return [{"text": p.example} for p in examples_of(presets)]
+
+
+def examples_css(presets: list[Preset]) -> str:
+    """Gradio does not translate example questions; every language's are in the page, and the
+    page's language (Gradio sets <html lang>) shows its own."""
+    english = sum(p.language == "en" for p in examples_of(presets))
+    return (f'html[lang^="fr"] #chatbot .examples .example:nth-child(-n+{english}) {{ display: none; }}\n'
+            f'html:not([lang^="fr"]) #chatbot .examples .example:nth-child(n+{english + 1}) {{ display: none; }}\n')
+
+
+def same_preset_in(presets: dict[str, Preset], preset: Preset, language: str) -> Preset | None:
+    """The preset written for the same use in another language (general-en and general-fr)."""
+    stem = preset.id.rsplit("-", 1)[0]
+    return next((p for p in presets.values() if p.language == language and p.id.rsplit("-", 1)[0] == stem), None)
+
+
+def _not_ready_table(service: ChatService, say: Labels, language: str) -> str:
+    english = language == "en"
+    get_key = say.pair("get_a_key")[0 if english else 1]
+    rows = [
+        f"| {p.label} | {service.settings.what_to_set(p, language)}{f' ([{get_key}]({p.docs_url}))' if p.docs_url else ''} |"
+        for p in PROVIDERS if not service.settings.is_ready(p)
+    ]
+    if not rows:
+        return say.pair("every_provider_ready")[0 if english else 1]
+    intro = "" if service.ready_providers() else f"**{words('failure', 'not_ready', {'why': 'nothing'}, language)}**\n\n"
+    heads = [say.pair(key)[0 if english else 1] for key in ("table_provider", "table_to_use")]
+    return intro + f"| {heads[0]} | {heads[1]} |\n|---|---|\n" + "\n".join(rows)
+
+
+def _key_note(settings: Settings, say: Labels) -> Any:
+    lead = ("key_note.own_only" if settings.public.require_user_key else
+            "key_note.public" if settings.public.public else "key_note.local")
+    return say.add("key_note", *(f"{first} {then}" for first, then in zip(say.pair(lead), say.pair("key_note.kept"), strict=True)))
+
+
+def wire_presets(menu: PresetMenu, page: PageSettings, chatbot: gr.Chatbot, textbox: gr.MultimodalTextbox) -> None:
+    """A preset chosen fills the system prompt and parameters; an example question goes into the
+    box and chooses its preset. `.input`, not `.change`: opening a conversation sets the preset
+    too, and must not overwrite the prompt it restores."""
+    fields = [page.system_prompt, page.temperature, page.top_p, page.max_tokens]
+    page.preset.input(menu.values, page.preset, fields, **QUICK)
+    offered = examples_of(menu.order)
+
+    def on_example(event: gr.SelectData):
+        """An example question goes into the box (to send as it is, or change first), and its
+        preset is chosen, so that the answer comes in the style it was written for."""
+        if not isinstance(event.index, int) or not 0 <= event.index < len(offered):
+            return (gr.skip(),) * 6
+        preset = offered[event.index]
+        return {"text": preset.example, "files": []}, preset.id, *menu.values(preset.id)
+
+    chatbot.example_select(on_example, None, [textbox, page.preset, *fields], **QUICK)
