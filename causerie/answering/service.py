@@ -7,6 +7,7 @@ model, key and base URL travel with each call, and one model's answer is one eve
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
@@ -20,11 +21,11 @@ from ..endpoints.egress import check_url
 from ..endpoints.local_model import LocalModelError, LocalModelServer
 from ..endpoints.model_info import ModelInfo, ModelInfoTable
 from ..endpoints.providers import PROVIDERS_BY_ID, Endpoint, Provider, get_provider, pick_default_model
-from ..endpoints.responses import ResponsesClient
+from ..endpoints.responses import ResponsesClient, prepare_event_types
 from ..events import Event, Failure, Finish, Notice, ReasoningDelta, Start, Status, TextDelta, Usage
 from ..files.attachments import MAX_FILES, AttachmentReader, ReadingLanes, content_chars, text_of, with_files, without_images
 from ..files.pdf_text import PdfBudget
-from .access import choose_endpoint
+from .access import choose_endpoint, offered_providers
 from .answer import Answer, coalesced
 from .answer_log import AnswerRecord
 from .limits import RateLimiter, Visitor
@@ -75,6 +76,10 @@ def _tools_refused(tools: tuple[str, ...], provider: Provider, model: str, info:
     return None
 
 
+PREPARE_AFTER_S = 3.0
+"""When the openai SDK's event types are built, after the service is made (prepare_event_types)."""
+
+
 class ChatService:
     def __init__(
         self,
@@ -102,6 +107,11 @@ class ChatService:
         self._file_readers = ReadingLanes(self.attachments)
         self.responses = ResponsesClient(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
                                          idle_timeout=settings.idle_timeout)
+        if any(p.responses_tools for p in offered_providers(settings)):  # (search offered: its first answer is not slowed)
+            # A few seconds on: not in the way of the server's own start (bench: start to first 200).
+            preparing = threading.Timer(PREPARE_AFTER_S, prepare_event_types)
+            preparing.daemon = True
+            preparing.start()
         self.active_streams = 0
         """Answers streaming right now, across all sessions: sets how often the UI is updated."""
 

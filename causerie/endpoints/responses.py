@@ -128,6 +128,39 @@ def _tool(name: str, search: Any) -> dict[str, Any]:
     return tool
 
 
+SAMPLE_EVENTS = (
+    {"type": "response.created", "sequence_number": 0, "response": {"id": "r", "object": "response", "created_at": 0,
+                                                                     "model": "m", "output": [], "status": "in_progress"}},
+    {"type": "response.output_item.added", "sequence_number": 1, "output_index": 0,
+     "item": {"type": "web_search_call", "id": "w", "status": "completed", "name": "web_search",
+              "arguments": "{\"query\": \"q\"}"}},
+    {"type": "response.output_item.added", "sequence_number": 2, "output_index": 1,
+     "item": {"type": "message", "id": "m", "role": "assistant", "status": "in_progress", "content": []}},
+    {"type": "response.output_text.delta", "sequence_number": 3, "item_id": "m", "output_index": 1,
+     "content_index": 0, "delta": "d", "logprobs": []},
+    {"type": "response.completed", "sequence_number": 4, "response": {"id": "r", "object": "response", "created_at": 0,
+                                                                       "model": "m", "output": [], "status": "completed"}},
+)
+"""Events of the kinds a search answer streams, in the shapes xAI sends (tests/fixtures/responses/)."""
+
+
+def prepare_event_types() -> None:
+    """Import the openai SDK and build its stream event types, as its stream will. Done lazily,
+    on the first search answer, on the event loop, that cost every stream of the process a pause:
+    0.6 s to import the SDK, then 0.75 s for the first output item of a shape its types do not
+    describe (xAI's web_search_call), during which a search's "Searching the web" never showed.
+    Run once, in a thread of its own, shortly after the server starts (ChatService). `construct_type` is the SDK's own
+    parser for stream events (a private name: if it is gone, nothing is prepared)."""
+    try:
+        from openai._models import construct_type
+        from openai.types.responses import ResponseStreamEvent
+
+        for sample in SAMPLE_EVENTS:
+            construct_type(type_=ResponseStreamEvent, value=sample)
+    except Exception:  # noqa: BLE001 (another SDK: its first search pays its own cost, as before)
+        log.info("The openai SDK's event types were not prepared ahead of the first search", exc_info=True)
+
+
 class ResponsesClient:
     """Streams answers through the openai SDK's `responses.create(stream=True)`."""
 
