@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import causerie.ui  # noqa: E402,F401  (first: Gradio is imported as the app imports it, without rewriting its stubs)
 from causerie.config.settings import setting_names  # noqa: E402
 
-from scripted_server import ScriptedServer  # noqa: E402
+from support.scripted_server import ScriptedServer  # noqa: E402
 
 # Keys for tests, made afresh each run, so that no key-shaped string is ever committed. They carry
 # the prefixes providers use, so that the redaction that recognises key shapes is exercised.
@@ -99,7 +99,7 @@ class RunningApp:
         from causerie.config.settings import load_settings
         from causerie.ui import Labels, build_demo, launch_options
 
-        from scripted_server import _free_port
+        from support.scripted_server import _free_port
 
         # Votes and the kept secret go to the test run's own folder, not the home folder.
         env = {"CAUSERIE_DATA_DIR": DATA_DIR, "CAUSERIE_PATCHES": PATCHES, **env}
@@ -183,7 +183,7 @@ def pytest_collection_modifyitems(config, items):
 def postgres():
     """A PostgreSQL cluster of the tests' own (Debian's postgresql package; .ci/run installs it).
     Off CI, a machine without it skips these tests with the fix."""
-    from postgres_server import PostgresServer, binaries
+    from support.postgres_server import PostgresServer, binaries
 
     if binaries() is None:
         if os.environ.get("CI"):

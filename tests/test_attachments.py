@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sample_files import image_bytes, make_costly_pdf, make_pdf
 
 from causerie.answering.limits import Visitor
 from causerie.answering.options import ChatOptions
@@ -23,7 +22,8 @@ from causerie.endpoints.model_info import ModelInfo
 from causerie.events import Failure
 
 from conftest import SERVER_KEY, run_async
-from scripted_server import image_parts
+from support.sample_files import image_bytes, make_costly_pdf, make_pdf
+from support.scripted_server import image_parts
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import open_accordion, send, settled
-from scripted_server import Reply, delta, sse, text_stream
+from support.scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
 

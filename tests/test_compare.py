@@ -21,7 +21,7 @@ from causerie.config.store_urls import async_url
 from causerie.events import Failure, TextDelta
 
 from conftest import run_async, with_service
-from scripted_server import Reply, text_stream
+from support.scripted_server import Reply, text_stream
 
 TURNS = [{"role": "user", "content": "Which is faster?"}]
 

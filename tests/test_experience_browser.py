@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
-from sample_files import make_pdf
 
 from causerie.endpoints.model_info import ModelInfo
 from causerie.ui.app import FAVICON as FAVICON_PATH
 
 from conftest import chat_requests, open_accordion, send
-from scripted_server import Reply, _free_port, image_parts, text_stream
+from support.sample_files import make_pdf
+from support.scripted_server import Reply, _free_port, image_parts, text_stream
 
 pytestmark = pytest.mark.browser
 

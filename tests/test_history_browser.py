@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from conftest import RunningApp, open_accordion, send, settled, stored
-from scripted_server import Reply, delta, sse, text_stream
+from support.scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
 SECRET = "a-test-history-secret-of-some-length"
@@ -320,7 +320,7 @@ def test_a_signed_in_person_sees_the_same_chats_from_two_browsers(scripted, tmp_
 def test_when_the_store_goes_down_the_chat_stays_on_the_page_and_reaches_the_store_as_soon_as_it_is_back(scripted, tmp_path, browser: Browser):
     """Written when the store answers, with nothing more done on the page: here it is even closed
     first (before, it was written only at the page's next event, so closing it lost the chat)."""
-    from postgres_server import PostgresServer, binaries
+    from support.postgres_server import PostgresServer, binaries
 
     if binaries() is None:
         pytest.skip("PostgreSQL not found: apt-get install postgresql")

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import RunningApp, open_accordion, send
-from scripted_server import Reply, text_stream
+from support.scripted_server import Reply, text_stream
 
 pytestmark = pytest.mark.browser
 

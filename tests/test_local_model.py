@@ -22,7 +22,7 @@ from causerie.endpoints import local_model
 from causerie.events import Failure, Finish, TextDelta
 
 from conftest import ROOT, RunningApp, run_async
-from scripted_server import _free_port
+from support.scripted_server import _free_port
 
 pytestmark = [
     pytest.mark.local_model,

@@ -15,7 +15,7 @@ from causerie.ui.app import CHAT_MARK_JS
 from causerie.ui.render import chat_mark, message
 
 from conftest import chat_requests, send, settled, times_asked
-from scripted_server import Reply, delta, sse, text_stream
+from support.scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
 

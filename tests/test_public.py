@@ -20,7 +20,7 @@ from causerie.endpoints.reading import ChatRequest
 from causerie.events import Failure, Finish, Notice
 
 from conftest import LOGIN_TOKEN, SERVER_KEY, VISITOR_KEY, run_async
-from scripted_server import Reply, ScriptedServer, text_stream
+from support.scripted_server import Reply, ScriptedServer, text_stream
 
 QUESTION = [{"role": "user", "content": "Hello?"}]
 

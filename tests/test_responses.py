@@ -18,7 +18,7 @@ from causerie.events import Failure, Finish, Status, TextDelta
 from causerie.ui.render import footer_text, render
 
 from conftest import SERVER_KEY, run_async
-from scripted_server import Reply
+from support.scripted_server import Reply
 from test_client import settled
 
 RECORDINGS = Path(__file__).parent / "fixtures" / "responses"

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from test_history_browser import open_page, start_app
 
-from scripted_server import Reply, text_stream
+from support.scripted_server import Reply, text_stream
 
 pytestmark = pytest.mark.browser
 WORDS = [f"w{n} " for n in range(40)]

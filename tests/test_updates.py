@@ -9,7 +9,7 @@ from causerie.answering.options import ChatOptions
 from causerie.endpoints import reading
 
 from conftest import run_async, with_service
-from scripted_server import Reply, text_stream
+from support.scripted_server import Reply, text_stream
 
 TURNS = [{"role": "user", "content": "Think it over"}]
 

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "streams"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "streams"
 
 
 def sse(*chunks: dict | str, done: bool = True) -> list[bytes]:
