@@ -11,7 +11,7 @@ import pytest
 
 from causerie.answering.prompts import load_presets
 
-from conftest import RunningApp
+from support.apps import RunningApp
 from support.scripted_server import Reply, text_stream
 
 

@@ -8,7 +8,7 @@ import sys
 import httpx
 import pytest
 
-from conftest import ROOT, run_async
+from support.apps import ROOT, run_async
 
 sys.path.insert(0, str(ROOT / "bench"))
 from load import direct_user, run_users  # noqa: E402

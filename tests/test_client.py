@@ -17,7 +17,7 @@ from causerie.endpoints.providers import Endpoint, get_provider
 from causerie.endpoints.wire import SSEDecoder, joined
 from causerie.events import Failure, Finish, ReasoningDelta, Status, TextDelta
 
-from conftest import run_async
+from support.apps import run_async
 from support.scripted_server import Reply, delta, sse, text_stream
 
 KEY = "test-key-not-a-secret-0123456789"

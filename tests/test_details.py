@@ -11,7 +11,7 @@ from causerie.config.settings import load_settings
 from causerie.endpoints.model_info import ModelInfo, ModelInfoTable
 from causerie.events import Usage
 
-from conftest import RunningApp, run_async
+from support.apps import RunningApp, run_async
 from support.scripted_server import Reply, delta, sse, text_stream
 
 

@@ -22,8 +22,8 @@ from causerie.events import Failure, Finish, Status, TextDelta, Usage
 from causerie.ui.render import footer_text, render
 from causerie.ui.turns import content_text
 
-from conftest import chat_requests, run_async
-from support.scripted_server import Reply, delta, sse, text_stream
+from support.apps import run_async
+from support.scripted_server import Reply, chat_requests, delta, sse, text_stream
 from test_client import KEY, answer_of, endpoint, make_client, run, settled
 
 OPENAI_TOO_HOT = {"error": {"message": "Invalid 'temperature': decimal above maximum value. Expected a value <= 1, "

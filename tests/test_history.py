@@ -21,7 +21,7 @@ from causerie.ui.browser_state import read_held
 from causerie.ui.render import message, page_messages, render
 from causerie.ui.turns import saved_messages
 
-from conftest import run_async
+from support.apps import run_async
 from support.browser_storage import BrowserStorage
 
 SETTINGS = {"provider": "xai", "model": "grok-4", "preset": "general-en", "system_prompt": "Be brief.",

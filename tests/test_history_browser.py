@@ -10,7 +10,8 @@ import time
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from conftest import RunningApp, open_accordion, send, settled, stored
+from support.apps import RunningApp
+from support.browsers import open_accordion, send, settled, stored
 from support.scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser

@@ -21,7 +21,7 @@ from causerie.config.settings import SettingsError, load_settings
 from causerie.endpoints import local_model
 from causerie.events import Failure, Finish, TextDelta
 
-from conftest import ROOT, RunningApp, run_async
+from support.apps import ROOT, RunningApp, run_async
 from support.scripted_server import _free_port
 
 pytestmark = [

@@ -7,7 +7,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from test_history_browser import ask, open_page, start_app
 
-from conftest import VISITOR_KEY, open_accordion
+from support.browsers import open_accordion
+from support.keys import VISITOR_KEY
 
 pytestmark = pytest.mark.browser
 

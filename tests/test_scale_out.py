@@ -17,7 +17,7 @@ from causerie.compare.rating import Vote
 from causerie.compare.votes import BallotBox
 from causerie.config.store_urls import async_url
 
-from conftest import ROOT, run_async
+from support.apps import ROOT, run_async
 
 pytestmark = pytest.mark.cluster
 

@@ -23,7 +23,7 @@ from causerie.history.library import Library
 from causerie.history.sealing import BROWSER_STATE_SECRET, Sealer
 from causerie.ui.browser_state import ENTRY_PREFIX, LEGACY_KEY, _evp_bytes_to_key, read_held
 
-from conftest import send, settled, stored
+from support.browsers import send, settled, stored
 from support.scripted_server import Reply, text_stream
 
 pytestmark = pytest.mark.browser

@@ -250,3 +250,8 @@ def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def chat_requests(scripted) -> list[dict]:
+    """The chat requests the scripted provider has had, in order."""
+    return [r for r in scripted.requests if r["path"] == "/v1/chat/completions"]
