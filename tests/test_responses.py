@@ -18,9 +18,9 @@ from causerie.events import Failure, Finish, Status, TextDelta
 from causerie.ui.render import footer_text, render
 
 from support.apps import run_async
+from support.clients import settled
 from support.keys import SERVER_KEY
 from support.scripted_server import Reply
-from test_client import settled
 
 RECORDINGS = Path(__file__).parent / "fixtures" / "responses"
 
