@@ -15,6 +15,7 @@ from causerie.config.settings import setting_names  # noqa: E402
 
 from support.apps import PATCHES, ROOT, RunningApp, times_asked  # noqa: E402
 from support.browsers import CHROMIUM_ARGS  # noqa: E402
+from support.history_pages import start_app  # noqa: E402
 from support.scripted_server import ScriptedServer  # noqa: E402
 
 SETTING_VARS = [*setting_names(), "OAUTH_CLIENT_SECRET"]  # (read by Gradio's login, beside OAUTH_CLIENT_ID)
@@ -61,6 +62,13 @@ def app(_scripted):
 def api(app):
     """One gradio_client for the module's app (each new Client fetches the app's config)."""
     return app.client()
+
+
+@pytest.fixture
+def history_app(scripted, tmp_path):
+    running = start_app(scripted, tmp_path)
+    yield running
+    running.close()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -14,7 +14,6 @@ import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from playwright.sync_api import Page, expect
-from test_history_browser import SECRET, history_app, listed, open_page, wait_listed  # noqa: F401
 
 from causerie.config.history_settings import HistoryLimits
 from causerie.history.browser_shelf import BrowserShelf
@@ -24,6 +23,7 @@ from causerie.history.sealing import BROWSER_STATE_SECRET, Sealer
 from causerie.ui.browser_state import ENTRY_PREFIX, LEGACY_KEY, _evp_bytes_to_key, read_held
 
 from support.browsers import send, settled, stored
+from support.history_pages import SECRET, listed, open_page, wait_listed
 from support.scripted_server import Reply, text_stream
 
 pytestmark = pytest.mark.browser
