@@ -11,8 +11,8 @@ import pytest
 
 from causerie.answering.prompts import load_presets
 
-from conftest import RunningApp
-from scripted_server import Reply, text_stream
+from support.apps import RunningApp
+from support.scripted_server import Reply, text_stream
 
 
 def test_chat_streams_accumulated_text_and_returns_the_answer(app, api, scripted):

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sample_files import image_bytes, make_costly_pdf, make_pdf
 
 from causerie.answering.limits import Visitor
 from causerie.answering.options import ChatOptions
@@ -22,8 +21,10 @@ from causerie.config.settings import load_settings, upload_folder
 from causerie.endpoints.model_info import ModelInfo
 from causerie.events import Failure
 
-from conftest import SERVER_KEY, run_async
-from scripted_server import image_parts
+from support.apps import run_async
+from support.keys import SERVER_KEY
+from support.sample_files import image_bytes, make_costly_pdf, make_pdf
+from support.scripted_server import image_parts
 
 
 @pytest.fixture

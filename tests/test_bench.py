@@ -8,11 +8,8 @@ import sys
 import httpx
 import pytest
 
-from conftest import ROOT, run_async
-
-sys.path.insert(0, str(ROOT / "bench"))
-from load import direct_user, run_users  # noqa: E402
-from paced_server import running  # noqa: E402
+from support.apps import ROOT, run_async
+from support.bench import direct_user, run_users, running
 
 
 def test_paced_server_streams_every_token_at_its_pace():

@@ -7,8 +7,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import open_accordion, send, settled
-from scripted_server import Reply, delta, sse, text_stream
+from support.browsers import open_accordion, send, settled
+from support.scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
 

@@ -10,52 +10,15 @@ import time
 
 import pytest
 
-from causerie.answering.answer import Answer
 from causerie.endpoints import reading
 from causerie.endpoints.client import ChatClient, ChatRequest, RetryPolicy
 from causerie.endpoints.providers import Endpoint, get_provider
 from causerie.endpoints.wire import SSEDecoder, joined
 from causerie.events import Failure, Finish, ReasoningDelta, Status, TextDelta
 
-from conftest import run_async
-from scripted_server import Reply, delta, sse, text_stream
-
-KEY = "test-key-not-a-secret-0123456789"
-
-
-def make_client(**kw):
-    kw.setdefault("retry", RetryPolicy(max_retries=2, backoff_s=0.01))
-    kw.setdefault("connect_timeout", 0.5)
-    return ChatClient(**kw)
-
-
-def endpoint(server, provider="openai", key=KEY):
-    return Endpoint(get_provider(provider), server.base_url, key)
-
-
-def run(client, ep, model="model-a", messages=None, **params):
-    request = ChatRequest(ep, model, messages or [{"role": "user", "content": "Hi"}], params)
-
-    async def go():
-        try:
-            return [e async for e in client.stream(request)]
-        finally:
-            await client.aclose()
-
-    return run_async(go())
-
-
-async def settled(scripted, seconds: float = 2.0) -> str:
-    """scripted.settled_outcome, waited for without holding up this event loop."""
-    return await asyncio.to_thread(scripted.settled_outcome, seconds)
-
-
-def answer_of(events):
-    answer = Answer()
-    for e in events:
-        answer.apply(e)
-    return answer
-
+from support.apps import run_async
+from support.clients import KEY, answer_of, endpoint, make_client, run, settled
+from support.scripted_server import Reply, delta, sse, text_stream
 
 # -- recorded streams ------------------------------------------------------------------------
 

@@ -20,8 +20,8 @@ from causerie.compare.votes import BallotBox
 from causerie.config.store_urls import async_url
 from causerie.events import Failure, TextDelta
 
-from conftest import run_async, with_service
-from scripted_server import Reply, text_stream
+from support.apps import run_async, with_service
+from support.scripted_server import Reply, text_stream
 
 TURNS = [{"role": "user", "content": "Which is faster?"}]
 

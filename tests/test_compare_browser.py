@@ -10,8 +10,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import RunningApp
-from scripted_server import Reply, text_stream
+from support.apps import RunningApp
+from support.scripted_server import Reply, text_stream
 
 pytestmark = pytest.mark.browser
 

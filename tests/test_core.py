@@ -20,7 +20,7 @@ from causerie.events import Failure, Finish, ReasoningDelta, TextDelta, Usage
 from causerie.ui.render import render
 from causerie.ui.turns import content_text, plain_turns
 
-from conftest import run_async
+from support.apps import run_async
 
 # -- settings --------------------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ from causerie.config.settings import load_settings
 from causerie.endpoints.model_info import ModelInfo, ModelInfoTable
 from causerie.events import Usage
 
-from conftest import RunningApp, run_async
-from scripted_server import Reply, delta, sse, text_stream
+from support.apps import RunningApp, run_async
+from support.scripted_server import Reply, delta, sse, text_stream
 
 
 def test_shipped_models_file_loads_prices_and_efforts():

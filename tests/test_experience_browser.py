@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
-from sample_files import make_pdf
 
 from causerie.endpoints.model_info import ModelInfo
 from causerie.ui.app import FAVICON as FAVICON_PATH
 
-from conftest import chat_requests, open_accordion, send
-from scripted_server import Reply, _free_port, image_parts, text_stream
+from support.browsers import open_accordion, send
+from support.sample_files import make_pdf
+from support.scripted_server import Reply, _free_port, chat_requests, image_parts, text_stream
 
 pytestmark = pytest.mark.browser
 
@@ -308,7 +308,7 @@ def test_the_chat_works_embedded_in_another_site(app, scripted, page: Page, othe
 
 
 def test_embed_set_by_the_owner_shows_the_chat_alone(scripted, page: Page):
-    from conftest import RunningApp
+    from support.apps import RunningApp
 
     embedded = RunningApp({"OPENAI_BASE_URL": scripted.base_url, "EMBED": "1"})
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scripted_server import Reply, text_stream
+from support.scripted_server import Reply, text_stream
 
 pytestmark = [pytest.mark.fresh_install, pytest.mark.timeout(900)]
 ROOT = Path(__file__).resolve().parent.parent

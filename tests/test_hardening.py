@@ -22,9 +22,9 @@ from causerie.events import Failure, Finish, Status, TextDelta, Usage
 from causerie.ui.render import footer_text, render
 from causerie.ui.turns import content_text
 
-from conftest import chat_requests, run_async
-from scripted_server import Reply, delta, sse, text_stream
-from test_client import KEY, answer_of, endpoint, make_client, run, settled
+from support.apps import run_async
+from support.clients import KEY, answer_of, endpoint, make_client, run, settled
+from support.scripted_server import Reply, chat_requests, delta, sse, text_stream
 
 OPENAI_TOO_HOT = {"error": {"message": "Invalid 'temperature': decimal above maximum value. Expected a value <= 1, "
                             "but got 1.5 instead.", "type": "invalid_request_error", "param": "temperature"}}

@@ -21,8 +21,8 @@ from causerie.ui.browser_state import read_held
 from causerie.ui.render import message, page_messages, render
 from causerie.ui.turns import saved_messages
 
-from browser_storage import BrowserStorage
-from conftest import run_async
+from support.apps import run_async
+from support.browser_storage import BrowserStorage
 
 SETTINGS = {"provider": "xai", "model": "grok-4", "preset": "general-en", "system_prompt": "Be brief.",
             "temperature": "0.3", "top_p": "", "max_tokens": "500", "reasoning_effort": "high"}
@@ -562,7 +562,7 @@ def test_the_owner_is_the_signed_in_name_by_how_they_signed_in():
 def test_a_signed_in_shelf_is_the_page_while_the_store_is_down_and_flushes_when_back():
     from causerie.history.shelves import PageShelf, ServerShelf
 
-    from postgres_server import PostgresServer, binaries
+    from support.postgres_server import PostgresServer, binaries
 
     if binaries() is None:
         pytest.skip("PostgreSQL not found: apt-get install postgresql")

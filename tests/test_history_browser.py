@@ -10,41 +10,11 @@ import time
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from conftest import RunningApp, open_accordion, send, settled, stored
-from scripted_server import Reply, delta, sse, text_stream
+from support.browsers import open_accordion, settled, stored
+from support.history_pages import SECRET, ask, listed, open_page, start_app, wait_listed
+from support.scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
-SECRET = "a-test-history-secret-of-some-length"
-
-
-def start_app(scripted, tmp_path, port: int | None = None, **env: str) -> RunningApp:
-    return RunningApp({"OPENAI_BASE_URL": scripted.base_url, "HISTORY_SECRET": SECRET,
-                       "CAUSERIE_DATA_DIR": str(tmp_path), **env}, port=port)
-
-
-@pytest.fixture
-def history_app(scripted, tmp_path):
-    running = start_app(scripted, tmp_path)
-    yield running
-    running.close()
-
-
-def open_page(page: Page, url: str) -> Page:
-    """Open the page, once its load step is done (the scripted server's model list is in)."""
-    page.on("dialog", lambda dialog: dialog.accept())
-    page.goto(url)
-    page.wait_for_selector("#chat-input textarea")
-    expect(page.locator("#model input")).to_have_value("model-a", timeout=10000)
-    return page
-
-
-def ask(page: Page, text: str, *, wait: bool = True) -> None:
-    """Ask, and unless told not to, wait for the answer's footer."""
-    footers = page.locator("#chatbot sub")
-    before = footers.count()
-    send(page, text)
-    if wait:
-        expect(footers).to_have_count(before + 1, timeout=10000)
 
 
 def new_chat(page: Page) -> None:
@@ -54,14 +24,6 @@ def new_chat(page: Page) -> None:
 
 def open_tools(page: Page) -> None:
     open_accordion(page, page.locator("#conversation-tools").get_by_text("This conversation"))
-
-
-def listed(page: Page):
-    return page.locator("#conversation-list label")
-
-
-def wait_listed(page: Page, title: str) -> None:
-    expect(page.locator("#conversation-list")).to_contain_text(title, timeout=10000)
 
 
 def set_settings(page: Page, system_prompt: str, temperature: str) -> None:
@@ -320,7 +282,7 @@ def test_a_signed_in_person_sees_the_same_chats_from_two_browsers(scripted, tmp_
 def test_when_the_store_goes_down_the_chat_stays_on_the_page_and_reaches_the_store_as_soon_as_it_is_back(scripted, tmp_path, browser: Browser):
     """Written when the store answers, with nothing more done on the page: here it is even closed
     first (before, it was written only at the page's next event, so closing it lost the chat)."""
-    from postgres_server import PostgresServer, binaries
+    from support.postgres_server import PostgresServer, binaries
 
     if binaries() is None:
         pytest.skip("PostgreSQL not found: apt-get install postgresql")

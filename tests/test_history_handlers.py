@@ -29,9 +29,9 @@ from causerie.ui.render import message, render
 from causerie.ui.view import ConversationView, HistoryPanel
 from causerie.ui.visitors import issue_browser_id
 
-from browser_storage import BrowserStorage
-from conftest import run_async, with_service
-from scripted_server import Reply, text_stream
+from support.apps import run_async, with_service
+from support.browser_storage import BrowserStorage
+from support.scripted_server import Reply, text_stream
 
 SEALER = Sealer("a-long-enough-secret-for-tests")
 NAMES = ("provider", "model", "reasoning_effort", "preset", "system_prompt", "temperature", "top_p", "max_tokens")
@@ -361,7 +361,7 @@ def test_an_import_never_makes_the_page_serve_or_fetch_a_file_of_its_choosing(sc
     from gradio.processing_utils import hash_file
     from gradio.utils import get_upload_folder
 
-    from conftest import ROOT, RunningApp
+    from support.apps import ROOT, RunningApp
 
     fetched: list[str] = []
 

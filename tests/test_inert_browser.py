@@ -13,8 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import RunningApp, open_accordion, send
-from scripted_server import Reply, text_stream
+from support.apps import RunningApp
+from support.browsers import open_accordion, send
+from support.scripted_server import Reply, text_stream
 
 pytestmark = pytest.mark.browser
 

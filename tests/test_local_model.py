@@ -21,8 +21,8 @@ from causerie.config.settings import SettingsError, load_settings
 from causerie.endpoints import local_model
 from causerie.events import Failure, Finish, TextDelta
 
-from conftest import ROOT, RunningApp, run_async
-from scripted_server import _free_port
+from support.apps import ROOT, RunningApp, run_async
+from support.scripted_server import _free_port
 
 pytestmark = [
     pytest.mark.local_model,

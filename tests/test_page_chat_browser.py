@@ -14,8 +14,9 @@ from playwright.sync_api import Page, expect
 from causerie.ui.app import CHAT_MARK_JS
 from causerie.ui.render import chat_mark, message
 
-from conftest import chat_requests, send, settled, times_asked
-from scripted_server import Reply, delta, sse, text_stream
+from support.apps import times_asked
+from support.browsers import send, settled
+from support.scripted_server import Reply, chat_requests, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
 

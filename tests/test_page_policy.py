@@ -13,7 +13,7 @@ import pytest
 from causerie.config.page_policy import content_security_policy
 from causerie.config.settings import SettingsError, load_settings
 
-from conftest import RunningApp
+from support.apps import RunningApp
 
 
 def directives(response: httpx.Response) -> dict[str, str]:

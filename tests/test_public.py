@@ -19,8 +19,9 @@ from causerie.endpoints.providers import Endpoint, get_provider
 from causerie.endpoints.reading import ChatRequest
 from causerie.events import Failure, Finish, Notice
 
-from conftest import LOGIN_TOKEN, SERVER_KEY, VISITOR_KEY, run_async
-from scripted_server import Reply, ScriptedServer, text_stream
+from support.apps import run_async
+from support.keys import LOGIN_TOKEN, SERVER_KEY, VISITOR_KEY
+from support.scripted_server import Reply, ScriptedServer, text_stream
 
 QUESTION = [{"role": "user", "content": "Hello?"}]
 

@@ -14,7 +14,8 @@ import pytest
 from gradio_client import Client
 from itsdangerous import TimestampSigner
 
-from conftest import LOGIN_TOKEN, SERVER_KEY, VISITOR_KEY, RunningApp
+from support.apps import RunningApp
+from support.keys import LOGIN_TOKEN, SERVER_KEY, VISITOR_KEY
 
 OAUTH_SECRET = "oauth-client-secret-for-tests"
 

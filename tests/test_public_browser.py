@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from test_history_browser import ask, open_page, start_app
 
-from conftest import VISITOR_KEY, open_accordion
+from support.browsers import open_accordion
+from support.history_pages import ask, open_page, start_app
+from support.keys import VISITOR_KEY
 
 pytestmark = pytest.mark.browser
 

@@ -17,9 +17,10 @@ from causerie.config.settings import load_settings
 from causerie.events import Failure, Finish, Status, TextDelta
 from causerie.ui.render import footer_text, render
 
-from conftest import SERVER_KEY, run_async
-from scripted_server import Reply
-from test_client import settled
+from support.apps import run_async
+from support.clients import settled
+from support.keys import SERVER_KEY
+from support.scripted_server import Reply
 
 RECORDINGS = Path(__file__).parent / "fixtures" / "responses"
 

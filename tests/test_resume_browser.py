@@ -8,9 +8,9 @@ import time
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from test_history_browser import open_page, start_app
 
-from scripted_server import Reply, text_stream
+from support.history_pages import open_page, start_app
+from support.scripted_server import Reply, text_stream
 
 pytestmark = pytest.mark.browser
 WORDS = [f"w{n} " for n in range(40)]

@@ -10,8 +10,8 @@ import pytest
 from causerie.answering.options import ChatOptions
 from causerie.answering.runs import AnswerRuns, RunsFull
 
-from conftest import run_async, with_service
-from scripted_server import Reply, text_stream
+from support.apps import run_async, with_service
+from support.scripted_server import Reply, text_stream
 
 TURNS = [{"role": "user", "content": "Tell me a long story"}]
 WORDS = [f"w{n} " for n in range(30)]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-import sys
 
 import httpx
 import pytest
@@ -17,14 +16,11 @@ from causerie.compare.rating import Vote
 from causerie.compare.votes import BallotBox
 from causerie.config.store_urls import async_url
 
-from conftest import ROOT, run_async
+from support.apps import run_async
+from support.bench import Cluster, at_once, browsers, nginx_binary, page_plan, running
 
 pytestmark = pytest.mark.cluster
 
-sys.path.insert(0, str(ROOT / "bench"))
-from cluster import Cluster, at_once, browsers, nginx_binary, page_plan  # noqa: E402
-
-from paced_server import running  # noqa: E402
 
 PEOPLE = 100
 

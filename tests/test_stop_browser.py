@@ -13,8 +13,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from causerie.endpoints import reading
 
-from conftest import send, settled
-from scripted_server import Reply, delta, sse, text_stream
+from support.browsers import send, settled
+from support.scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,6 @@ import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from playwright.sync_api import Page, expect
-from test_history_browser import SECRET, history_app, listed, open_page, wait_listed  # noqa: F401
 
 from causerie.config.history_settings import HistoryLimits
 from causerie.history.browser_shelf import BrowserShelf
@@ -23,8 +22,9 @@ from causerie.history.library import Library
 from causerie.history.sealing import BROWSER_STATE_SECRET, Sealer
 from causerie.ui.browser_state import ENTRY_PREFIX, LEGACY_KEY, _evp_bytes_to_key, read_held
 
-from conftest import send, settled, stored
-from scripted_server import Reply, text_stream
+from support.browsers import send, settled, stored
+from support.history_pages import SECRET, listed, open_page, wait_listed
+from support.scripted_server import Reply, text_stream
 
 pytestmark = pytest.mark.browser
 ROUNDS = 12
@@ -40,7 +40,7 @@ def questions(library: Library) -> set[str]:
     return {m["content"] for c in library.all() for m in c.messages if m["role"] == "user"}
 
 
-def test_two_tabs_whose_answers_end_together_lose_no_turn(history_app, scripted, page: Page):  # noqa: F811
+def test_two_tabs_whose_answers_end_together_lose_no_turn(history_app, scripted, page: Page):
     """Each round, both tabs' answers are held at their last chunk and let go together, so both
     saves read the browser before either has written: measured before entries per conversation,
     6 and 7 turns of 20 were lost (one tab's newest turn, written over)."""
@@ -86,7 +86,7 @@ def browser_layer(value: object) -> str:
     return base64.b64encode(os.urandom(16)).decode() + ":" + base64.b64encode(sealed).decode()
 
 
-def test_what_an_earlier_version_kept_opens_and_becomes_one_entry_each(history_app, scripted, page: Page):  # noqa: F811
+def test_what_an_earlier_version_kept_opens_and_becomes_one_entry_each(history_app, scripted, page: Page):
     old = [Conversation(id=f"old{i}", messages=({"role": "user", "content": f"Old question {i}"},
                                                  {"role": "assistant", "content": f"Old answer {i}"}),
                         created_at=1000.0 + i, updated_at=1000.0 + i) for i in range(2)]

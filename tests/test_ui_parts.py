@@ -14,7 +14,7 @@ from causerie.answering.answer import Answer
 from causerie.events import Failure, Finish, ReasoningDelta, Status, TextDelta, Usage
 from causerie.ui.render import message, render, shown_chat
 
-from conftest import ROOT, run_async
+from support.apps import ROOT, run_async
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 from causerie.answering.options import ChatOptions
 from causerie.endpoints import reading
 
-from conftest import run_async, with_service
-from scripted_server import Reply, text_stream
+from support.apps import run_async, with_service
+from support.scripted_server import Reply, text_stream
 
 TURNS = [{"role": "user", "content": "Think it over"}]
 

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scripted_server import _free_port
+from support.scripted_server import _free_port
 
 
 def binaries() -> Path | None:

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "streams"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "streams"
 
 
 def sse(*chunks: dict | str, done: bool = True) -> list[bytes]:
@@ -250,3 +250,8 @@ def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def chat_requests(scripted) -> list[dict]:
+    """The chat requests the scripted provider has had, in order."""
+    return [r for r in scripted.requests if r["path"] == "/v1/chat/completions"]
