@@ -19,8 +19,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from conftest import CHROMIUM_ARGS, RunningApp  # noqa: E402
-from scripted_server import Reply, ScriptedServer, text_stream  # noqa: E402
+from support.apps import RunningApp  # noqa: E402
+from support.browsers import CHROMIUM_ARGS  # noqa: E402
+from support.scripted_server import Reply, ScriptedServer, text_stream  # noqa: E402
 
 ANSWERS = {
     "en": ["Rayleigh scattering makes the sky blue: air molecules scatter short wavelengths far more than long ones.",
