@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 from procs import App, free_port
 
-from load import PAGE_VALUES, GradioPlan, gradio_plan
+from load import PAGE_VALUES, USER_TIMEOUT_S, GradioPlan, bounded, gradio_plan, note_stage
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -120,6 +120,7 @@ async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], N
             "trigger_id": plan.trigger_id})).raise_for_status()
 
     try:
+        note_stage("opening the page")
         (await http.get(base)).raise_for_status()
         for fn_index, data in plan.load_steps:
             await predict(fn_index, data)
@@ -129,6 +130,7 @@ async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], N
         if go is not None:
             await go.wait()
         clock = time.perf_counter()
+        note_stage("asking")
         for fn_index, data in plan.quick_steps:
             await predict(fn_index, data)
         joined = await http.post(base + "gradio_api/queue/join", json={
@@ -136,6 +138,7 @@ async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], N
             "trigger_id": plan.trigger_id})
         joined.raise_for_status()
         result.backend = joined.headers.get("x-backend", "")
+        note_stage("reading the answer's data stream")
         async with http.stream("GET", base + "gradio_api/queue/data", params={"session_hash": session}) as stream:
             async for line in stream.aiter_lines():
                 if not line.startswith("data:"):
@@ -181,12 +184,14 @@ async def browsers(count: int, timeout: float = 30) -> AsyncIterator[list[httpx.
 
 
 async def at_once(plan: GradioPlan, clients: list[httpx.AsyncClient], at_go: Callable[[], None] | None = None,
-                  when_answering: Callable[[], None] | None = None) -> list[Visit]:
+                  when_answering: Callable[[], None] | None = None, timeout_s: float = USER_TIMEOUT_S) -> list[Visit]:
     """Every client opens the page; once all have, `at_go()` is called and they all ask at once.
-    `when_answering()` is called once every answer has begun (or 20 s after the go)."""
+    `when_answering()` is called once every answer has begun (or 20 s after the go). A visit not
+    done after `timeout_s` is stopped, its error saying where it stalled."""
     opened, answering, go = [], [], asyncio.Event()
-    tasks = [asyncio.create_task(visit(client, plan, ready=functools.partial(opened.append, 1), go=go,
-                                       first_token=functools.partial(answering.append, 1))) for client in clients]
+    tasks = [asyncio.create_task(bounded(
+        visit(client, plan, ready=functools.partial(opened.append, 1), go=go, first_token=functools.partial(answering.append, 1)),
+        timeout_s, lambda stalled: Visit(error=stalled))) for client in clients]
     while len(opened) < len(clients) and not all(task.done() for task in tasks):
         await asyncio.sleep(0.05)
     if at_go is not None:

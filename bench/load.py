@@ -12,9 +12,10 @@ import asyncio
 import re
 import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -207,21 +208,31 @@ async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan, go: asyncio.Eve
     result, seen = UserResult(), set()
     session = uuid.uuid4().hex[:11]
     opened = time.perf_counter()
+    note_stage("opening the heartbeat")
     heartbeat = await open_heartbeat(plan.url, session) if plan.heartbeat else None
     try:
         given: dict[str, Any] = {}
+        note_stage("running the page's load steps")
         for fn_index, data in plan.load_steps:
             given.update(zip(plan.load_outputs[fn_index], await _predict(http, plan, session, fn_index, data), strict=False))
         result.page_open_s = time.perf_counter() - opened
-        chat_data = await prepare(session, given) if prepare is not None else plan.chat_data
+        if prepare is not None:
+            note_stage("preparing")
+            chat_data = await prepare(session, given)
+        else:
+            chat_data = plan.chat_data
+        note_stage("waiting for the go")
         await go.wait()
         started = time.perf_counter()
+        note_stage("running the submit's quick steps")
         for fn_index, data in plan.quick_steps:
             await _predict(http, plan, session, fn_index, data)
+        note_stage("joining the queue with the question")
         status, body = await join(plan, session, plan.chat_fn, chat_data, plan.trigger_id)
         if status != 200:
             result.error = f"join HTTP {status}: {body[:100]!r}"
             return result
+        note_stage("reading the answer's data stream")
         await read_data_stream(plan.url, session, seen, result, started)
         result.total_s = time.perf_counter() - started
         result.tokens = len(seen)
@@ -327,31 +338,100 @@ async def completed_output(url: str, session: str) -> list[Any]:
     return message["output"]["data"]
 
 
+USER_TIMEOUT_S = 120.0
+"""How long a user of run_users may take to be ready for the go, and then to have its answer:
+beyond it, the user is stopped and counted as an error that says where it was (note_stage). No
+step of a user takes more than a few seconds at the bench's sizes; a benchmark must not hang."""
+
+_stages: weakref.WeakKeyDictionary[asyncio.Task, str] = weakref.WeakKeyDictionary()
+
+
+def note_stage(what: str) -> None:
+    """Say what the running user is doing now: named in its error if it stalls there."""
+    if (task := asyncio.current_task()) is not None:
+        _stages[task] = what
+
+
+def stage_of(task: asyncio.Task) -> str:
+    return _stages.get(task, "starting")
+
+
+T = TypeVar("T")
+
+
+async def bounded(work: Awaitable[T], timeout_s: float, stalled: Callable[[str], T]) -> T:
+    """What `work` gives; if it has not ended after `timeout_s`, it is stopped, and `stalled` is
+    given a message that says where it was (note_stage)."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    if not done:
+        where = stage_of(task)
+        task.cancel()
+        await asyncio.wait({task})
+        return stalled(f"stalled for {timeout_s:g} s while {where}")
+    return task.result()
+
+
+class Go(asyncio.Event):
+    """The go every user of a run waits for, knowing who waits for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: set[asyncio.Task] = set()
+
+    async def wait(self) -> bool:
+        task = asyncio.current_task()
+        self.waiting.add(task)
+        try:
+            return await super().wait()
+        finally:
+            self.waiting.discard(task)
+
+
 async def run_users(target: str, users: int, user: Callable[[asyncio.Event], Awaitable[UserResult]],
-                    repeat: int = 1, on_go: Callable[[], None] | None = None) -> RunResult:
+                    repeat: int = 1, on_go: Callable[[], None] | None = None,
+                    timeout_s: float = USER_TIMEOUT_S) -> RunResult:
     """`users` at once; `repeat` rounds one after another (for stable single-user numbers).
 
-    Each user gets an event: it may prepare (open its page), then awaits it. Once every user has
-    had a moment to prepare, the event is set and the clock of every user starts from there
-    (`on_go` is called just before: bench/burst_profile.py starts its profiler there).
+    Each user gets an event: it may prepare (open its page), then awaits it. Once every user still
+    running waits for it (one that failed while preparing is counted as an error, not waited
+    for), the event is set and the clock of every user starts from there (`on_go` is called just
+    before: bench/burst_profile.py starts its profiler there). A user not waiting `timeout_s`
+    after it started, or not done `timeout_s` after the go, is stopped and counted as an error
+    that says where it stalled (note_stage).
     """
     run = RunResult(target, users)
     started = time.perf_counter()
     for _ in range(repeat):
-        go = asyncio.Event()
+        go = Go()
         tasks = [asyncio.ensure_future(user(go)) for _ in range(users)]
+        stalled: dict[asyncio.Task, str] = {}
+        deadline = time.monotonic() + timeout_s
         await asyncio.sleep(0.05)
-        while any(not t.done() for t in tasks) and not _all_waiting(go, users):
+        while not all(task.done() or task in go.waiting for task in tasks):
+            if time.monotonic() > deadline:
+                for task in tasks:
+                    if not task.done() and task not in go.waiting:
+                        stalled[task] = f"before the go, while {stage_of(task)}"
+                        task.cancel()
+                break
             await asyncio.sleep(0.05)
         if on_go is not None:
             on_go()
         go.set()
-        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
-            run.results.append(outcome if isinstance(outcome, UserResult) else UserResult(error=f"{type(outcome).__name__}: {outcome}"[:200]))
+        _, late = await asyncio.wait(tasks, timeout=timeout_s)
+        for task in late:
+            stalled[task] = f"after the go, while {stage_of(task)}"
+            task.cancel()
+        await asyncio.wait(tasks)
+        for task in tasks:
+            if task in stalled:
+                run.results.append(UserResult(error=f"stalled for {timeout_s:g} s {stalled[task]}"))
+            elif task.cancelled():
+                run.results.append(UserResult(error="cancelled"))
+            elif (exc := task.exception()) is not None:
+                run.results.append(UserResult(error=f"{type(exc).__name__} while {stage_of(task)}: {exc}"[:200]))
+            else:
+                run.results.append(task.result())
     run.wall_s = time.perf_counter() - started
     return run
-
-
-def _all_waiting(go: asyncio.Event, users: int) -> bool:
-    return len(getattr(go, "_waiters", ())) >= users
-

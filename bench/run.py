@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from procs import App, cpu_seconds, memory_mb  # noqa: E402
 from scenarios import api_caller, chat_arguments, long_chat, open_loop, two_processes  # noqa: E402
 
-from load import PAGE_VALUES, direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
+from load import PAGE_VALUES, USER_TIMEOUT_S, direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
 from paced_server import running  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +80,8 @@ async def measure_against(paced_url: str, args) -> dict:
                     pid = pid_of.get(name)
                     cpu_before = cpu_seconds(pid) if pid else None
                     own_before = sum(os.times()[:2])
-                    run = await run_users(name, users, user, repeat=args.single_repeats if users == 1 else 1)
+                    run = await run_users(name, users, user, repeat=args.single_repeats if users == 1 else 1,
+                                          timeout_s=args.user_timeout)
                     row = run.summary()
                     row["wall_s"] = run.wall_s
                     row["generator_cpu_s"] = sum(os.times()[:2]) - own_before
@@ -112,20 +113,22 @@ async def scenarios(http: httpx.AsyncClient, plan, app: App, paced_url: str, arg
     out: dict = {}
     pid = app.process.pid
     if "long" in args.scenarios:
-        out["long_chat"] = await long_chat(http, plan, pid)
+        out["long_chat"] = await long_chat(http, plan, pid, args.long_users, args.long_turns, args.long_rounds,
+                                           args.user_timeout)
         print(json.dumps({"long_chat": out["long_chat"]}), flush=True)
     every = max(1, args.visitors // 4)  # (1,000 for the full run)
     if "sessions" in args.scenarios:
-        out["many_sessions"] = {"rate": args.rate_per_s, "marks": await open_loop(http, plan, pid, args.rate_per_s, args.visitors, every)}
+        out["many_sessions"] = {"rate": args.rate_per_s, "marks": await open_loop(
+            http, plan, pid, args.rate_per_s, args.visitors, every, timeout_s=args.user_timeout)}
         print(json.dumps(out["many_sessions"]), flush=True)
     if "api-sessions" in args.scenarios:
         arguments = await chat_arguments(http, app.url)
         marks = await open_loop(http, plan, pid, args.rate_per_s, args.visitors, every,
-                                lambda go: api_caller(app.url, arguments, go))
+                                lambda go: api_caller(app.url, arguments, go), args.user_timeout)
         out["many_api_callers"] = {"rate": args.rate_per_s, "marks": marks}
         print(json.dumps(out["many_api_callers"]), flush=True)
     if "cluster" in args.scenarios:
-        out["two_processes"] = await two_processes(paced_url, args)
+        out["two_processes"] = await two_processes(paced_url, args, timeout_s=args.user_timeout)
         print(json.dumps(out["two_processes"]), flush=True)
     return out
 
@@ -296,6 +299,11 @@ def main() -> None:
     parser.add_argument("--rate-per-s", type=float, default=40.0, help="new visitors a second, many-sessions scenario")
     parser.add_argument("--visitors", type=int, default=4000,
                         help="visitors (or API callers) in the many-sessions scenarios, measured per quarter")
+    parser.add_argument("--long-users", type=int, default=20, help="users at once, long-chat scenario")
+    parser.add_argument("--long-turns", type=int, default=100, help="earlier turns in a long chat")
+    parser.add_argument("--long-rounds", type=int, default=5, help="rounds of each chat, long-chat scenario")
+    parser.add_argument("--user-timeout", type=float, default=USER_TIMEOUT_S,
+                        help="seconds a user may take to be ready, then to be answered, before it counts as stalled")
     args = parser.parse_args()
     try:  # the generator's own loop: uvloop when present keeps its CPU share small
         import uvloop
