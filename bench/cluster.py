@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 from procs import App, free_port
 
-from load import PAGE_VALUES, USER_TIMEOUT_S, GradioPlan, bounded, gradio_plan, note_stage
+from load import LIMITS, PAGE_VALUES, USER_TIMEOUT_S, GradioPlan, bounded, gradio_plan, note_stage
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -175,8 +175,7 @@ async def page_plan(url: str) -> GradioPlan:
 @contextlib.asynccontextmanager
 async def browsers(count: int, timeout: float = 30) -> AsyncIterator[list[httpx.AsyncClient]]:
     """`count` visitors' HTTP clients, each with its own cookies, closed at the end of the `with`."""
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-    clients = [httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(timeout, connect=10)) for _ in range(count)]
+    clients = [httpx.AsyncClient(limits=LIMITS, timeout=httpx.Timeout(timeout, connect=10)) for _ in range(count)]
     try:
         yield clients
     finally:

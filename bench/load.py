@@ -22,6 +22,13 @@ import orjson
 from httpx_sse import aconnect_sse
 
 TOKEN = re.compile(rb"tok(\d+) ")
+KEEPALIVE_S = 2.0
+"""How long an idle connection of the generator's httpx clients is kept for another request:
+well under the apps' own 5 s (uvicorn's `timeout_keep_alive`, as Gradio starts it). At httpx's
+default, also 5 s, a request sent on a connection idle for just under 5 s met the server closing
+it, and failed with httpx.ReadError (as when a page opened 5 s after the previous run's)."""
+LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=None, keepalive_expiry=KEEPALIVE_S)
+"""The limits of the generator's httpx clients to the apps: as many connections as users."""
 QUESTION = "Hello, please answer."
 PAGE_VALUES = {"provider": "openai", "model": "paced", "chat-message": {"text": QUESTION, "files": []}}
 """What Causerie's page holds, by elem_id, when a visitor asks the paced model (gradio_plan)."""

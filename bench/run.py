@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from procs import App, cpu_seconds, memory_mb  # noqa: E402
 from scenarios import api_caller, chat_arguments, long_chat, open_loop, two_processes  # noqa: E402
 
-from load import PAGE_VALUES, USER_TIMEOUT_S, direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
+from load import LIMITS, PAGE_VALUES, USER_TIMEOUT_S, direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
 from paced_server import running  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,8 +58,7 @@ async def measure_against(paced_url: str, args) -> dict:
         apps["causerie"], starts["causerie"] = start("causerie", [sys.executable, "app.py"], causerie_env(paced_url))
         apps["load_chat"], starts["load_chat"] = start(
             "load_chat", [sys.executable, str(BENCH / "load_chat_app.py")], {"PACED_BASE_URL": paced_url})
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-        async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(120, connect=10)) as http:
+        async with httpx.AsyncClient(limits=LIMITS, timeout=httpx.Timeout(120, connect=10)) as http:
             plans = {
                 "causerie": await gradio_plan(http, apps["causerie"].url, PAGE_VALUES),
                 "load_chat": await gradio_plan(http, apps["load_chat"].url, {}),
