@@ -2,7 +2,8 @@
 ports swapped for free ones): for tests/test_scale_out.py and bench/run.py's two-process scenario.
 
 Also a visitor that behaves as a browser behind the balancer does: one cookie jar, the page's load
-steps, then one question through the queue (join, then its data stream).
+steps (what they give the page, its conversation and browser ids, sent back as the page sends them:
+load.open_page), then one question through the queue (join, then its data stream).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 import httpx
 from procs import App, free_port
 
-from load import LIMITS, PAGE_VALUES, USER_TIMEOUT_S, GradioPlan, bounded, gradio_plan, note_stage
+from load import LIMITS, PAGE_VALUES, USER_TIMEOUT_S, GradioPlan, bounded, gradio_plan, note_stage, open_page
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -114,16 +115,17 @@ async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], N
     base = plan.url
     seen: set[int] = set()
 
-    async def predict(fn_index: int, data: list) -> None:
-        (await http.post(base + "gradio_api/run/predict", json={
+    async def predict(fn_index: int, data: list) -> list:
+        response = await http.post(base + "gradio_api/run/predict", json={
             "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None,
-            "trigger_id": plan.trigger_id})).raise_for_status()
+            "trigger_id": plan.trigger_id})
+        response.raise_for_status()
+        return response.json().get("data") or []
 
     try:
         note_stage("opening the page")
         (await http.get(base)).raise_for_status()
-        for fn_index, data in plan.load_steps:
-            await predict(fn_index, data)
+        held = await open_page(plan, predict)
         readied = True
         if ready is not None:
             ready()
@@ -131,10 +133,10 @@ async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], N
             await go.wait()
         clock = time.perf_counter()
         note_stage("asking")
-        for fn_index, data in plan.quick_steps:
-            await predict(fn_index, data)
+        for fn_index in plan.quick_fns:
+            await predict(fn_index, plan.data(fn_index, held))
         joined = await http.post(base + "gradio_api/queue/join", json={
-            "data": plan.chat_data, "fn_index": plan.chat_fn, "session_hash": session, "event_data": None,
+            "data": plan.data(plan.chat_fn, held), "fn_index": plan.chat_fn, "session_hash": session, "event_data": None,
             "trigger_id": plan.trigger_id})
         joined.raise_for_status()
         result.backend = joined.headers.get("x-backend", "")

@@ -9,6 +9,7 @@ through the queue's join and its data stream (Server-Sent Events).
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 import uuid
@@ -125,35 +126,49 @@ def sdk_user_factory(base_url: str) -> Callable[[], Awaitable[UserResult]]:
 @dataclass
 class GradioPlan:
     """What the page sends: its load events when opened; for one submit, the server-side quick
-    steps of the submit chain, then the streamed chat function."""
+    steps of the submit chain, then the streamed chat function. Each step is sent what the page's
+    components hold then (`data`): what they held before the page opened (`held`), over which go
+    what the load steps gave them (`open_page`), and then what the person chose (`chosen`)."""
 
     url: str
-    load_steps: list[tuple[int, list[Any]]]
-    quick_steps: list[tuple[int, list[Any]]]
+    load_fns: list[int]
+    """The load steps that run on the server, in order."""
+    quick_fns: list[int]
+    """The submit chain's quick steps that run on the server, in order."""
     chat_fn: int
-    chat_data: list[Any]
     trigger_id: int | None
-    chat_inputs: list[str] = field(default_factory=list)
-    """The chat function's inputs, by elem_id (or kind), in order."""
     heartbeat: bool = False
     """Whether the page keeps a heartbeat stream open (Gradio's `connect_heartbeat`): while it is
     open the session is the page's; when it closes, Gradio marks the session closed."""
-    load_outputs: dict[int, list[str]] = field(default_factory=dict)
-    """Each load step's outputs, by elem_id (or kind), in order."""
-    resend: tuple[int, list[Any], list[str]] | None = None
+    resend_fn: int | None = None
     """Causerie's step that asks with the page's whole chat (run when the server asks for it,
-    ChatHandlers.submit_with_chat): its function, its data, its inputs by elem_id."""
+    ChatHandlers.submit_with_chat)."""
+    inputs: dict[int, list[int]] = field(default_factory=dict)
+    """Each step's inputs (component ids), in order."""
+    outputs: dict[int, list[int]] = field(default_factory=dict)
+    """Each load step's outputs (component ids), in order."""
+    held: dict[int, Any] = field(default_factory=dict)
+    """What each component the page sends holds before the page has been given anything."""
+    chosen: dict[int, Any] = field(default_factory=dict)
+    """What the person has put in the page when they ask (the question, the model): over what the
+    load steps gave."""
+    ids: dict[str, int] = field(default_factory=dict)
+    """Component ids by elem_id."""
+
+    def data(self, fn_index: int, held: dict[int, Any]) -> list[Any]:
+        """What the page sends to step `fn_index` when its components hold `held`."""
+        return [held.get(cid) for cid in self.inputs[fn_index]]
 
 
 async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any]) -> GradioPlan:
     """Read /config: the page's load events, and the chat textbox's submit chain up to the queued
     chat function. Steps that run in the browser only (JavaScript, no backend function) are not
-    sent; `values` gives, by elem_id, what the page's components hold when the user submits."""
+    sent: what they would put in components is not put there (Causerie's opening step reads the
+    browser's storage and id that way: a component holding none reads as a new browser's).
+    `values` gives, by elem_id, what the page's components hold when the user submits."""
     config = (await http.get(url + "config")).json()
     components = {c["id"]: c for c in config["components"]}
-
-    def elem(cid: int) -> str:
-        return components[cid]["props"].get("elem_id") or components[cid]["type"]
+    ids = {c["props"]["elem_id"]: cid for cid, c in components.items() if c["props"].get("elem_id")}
 
     deps = config["dependencies"]
     start = next(d for d in deps if any(
@@ -164,37 +179,57 @@ async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any])
         current = next(d for d in deps if d.get("trigger_after") == current["id"])
         chain.append(current)
     chat = chain[-1]
+    question_box = start["targets"][0][0]
 
-    def data_for(dep: dict) -> list[Any]:
-        out = []
-        for cid in dep["inputs"]:
-            comp = components[cid]
-            kind, elem = comp["type"], comp["props"].get("elem_id")
-            if elem in values:
-                out.append(values[elem])
-            elif kind in ("textbox", "multimodaltextbox") and cid == start["targets"][0][0]:
-                out.append({"text": QUESTION, "files": []} if kind == "multimodaltextbox" else QUESTION)
-            elif kind == "chatbot":
-                out.append([])
-            else:
-                out.append(comp["props"].get("value") if kind not in ("state", "browserstate") else None)
-        return out
+    def before(cid: int) -> Any:
+        """What a component holds before the page is given anything, or the person types."""
+        kind = components[cid]["type"]
+        if kind == "chatbot":
+            return []
+        return components[cid]["props"].get("value") if kind not in ("state", "browserstate") else None
+
+    chosen = {cid: values[elem] for elem, cid in ids.items() if elem in values}
+    kind = components[question_box]["type"]
+    chosen.setdefault(question_box, {"text": QUESTION, "files": []} if kind == "multimodaltextbox" else QUESTION)
 
     # The page's load events and the steps chained after them (`.then`), in order.
     loads = [d for d in deps if any(t[1] == "load" for t in d["targets"])]
     for dep in loads:
         loads += [d for d in deps if d.get("trigger_after") == dep["id"] and d not in loads]
-    loads = [d for d in loads if d.get("backend_fn")]
-    resend = next((d for d in deps if any(t[1] == "change" and elem(t[0]) == "chat-resend" for t in d["targets"])), None)
+    loads = [d for d in loads if d.get("backend_fn") and not d.get("queue", True)]
+    quick = [d for d in chain[:-1] if d.get("backend_fn")]
+    resend = next((d for d in deps if any(
+        t[1] == "change" and components[t[0]]["props"].get("elem_id") == "chat-resend" for t in d["targets"])), None)
+    sent = [*loads, *quick, chat, *([resend] if resend else [])]
     return GradioPlan(
-        url,
-        [(d["id"], data_for(d)) for d in loads if not d.get("queue", True)],
-        [(d["id"], data_for(d)) for d in chain[:-1] if d.get("backend_fn")],
-        chat["id"], data_for(chat), start["targets"][0][0], [elem(cid) for cid in chat["inputs"]],
-        bool(config.get("connect_heartbeat")),
-        {d["id"]: [elem(cid) for cid in d["outputs"]] for d in loads},
-        resend and (resend["id"], data_for(resend), [elem(cid) for cid in resend["inputs"]]),
+        url, [d["id"] for d in loads], [d["id"] for d in quick], chat["id"], question_box,
+        bool(config.get("connect_heartbeat")), resend and resend["id"], {d["id"]: list(d["inputs"]) for d in sent},
+        {d["id"]: list(d["outputs"]) for d in loads}, {cid: before(cid) for dep in sent for cid in dep["inputs"]},
+        chosen, ids,
     )
+
+
+def given_value(output: Any) -> tuple[bool, Any]:
+    """A step's output for one component: whether it gives the component a value, and which (an
+    update may carry one, or only other properties: gr.skip() carries none)."""
+    if isinstance(output, dict) and output.get("__type__") == "update":
+        return "value" in output, output.get("value")
+    return True, output
+
+
+async def open_page(plan: GradioPlan, predict: Callable[[int, list[Any]], Awaitable[list[Any]]]) -> dict[int, Any]:
+    """Run the page's load steps as the page does (`predict` sends one and gives its outputs), each
+    sent what the page holds by then; what the page holds once open, by component id (the ids and
+    values the server gave it as it opened: Causerie's conversation id and signed browser id, which
+    the page sends back with every later event), then what the person chose."""
+    held = dict(plan.held)
+    for fn_index in plan.load_fns:
+        for cid, output in zip(plan.outputs[fn_index], await predict(fn_index, plan.data(fn_index, held)), strict=False):
+            gives, value = given_value(output)
+            if gives:
+                held[cid] = value
+    held.update(plan.chosen)
+    return held
 
 
 async def _predict(http: httpx.AsyncClient, plan: GradioPlan, session: str, fn_index: int, data: list) -> list[Any]:
@@ -206,34 +241,32 @@ async def _predict(http: httpx.AsyncClient, plan: GradioPlan, session: str, fn_i
 
 
 async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan, go: asyncio.Event,
-                      prepare: Callable[[str, dict[str, Any]], Awaitable[list[Any]]] | None = None) -> UserResult:
+                      prepare: Callable[[str, dict[int, Any]], Awaitable[list[Any]]] | None = None) -> UserResult:
     """Open the page (its heartbeat and load events), wait for everyone, then ask and stream the
     answer, and leave (the heartbeat closes, as when a tab is closed). `prepare`, given the
-    session and what the page was given as it opened (by elem_id), runs once the page is open,
-    before the wait: what it returns is the chat function's data. An answer with no token in it
-    counts as an error."""
+    session and what the page holds once open (open_page), runs once the page is open, before the
+    wait: what it returns is the chat function's data. An answer with no token in it counts as an
+    error."""
     result, seen = UserResult(), set()
     session = uuid.uuid4().hex[:11]
     opened = time.perf_counter()
     note_stage("opening the heartbeat")
     heartbeat = await open_heartbeat(plan.url, session) if plan.heartbeat else None
     try:
-        given: dict[str, Any] = {}
         note_stage("running the page's load steps")
-        for fn_index, data in plan.load_steps:
-            given.update(zip(plan.load_outputs[fn_index], await _predict(http, plan, session, fn_index, data), strict=False))
+        held = await open_page(plan, functools.partial(_predict, http, plan, session))
         result.page_open_s = time.perf_counter() - opened
         if prepare is not None:
             note_stage("preparing")
-            chat_data = await prepare(session, given)
+            chat_data = await prepare(session, held)
         else:
-            chat_data = plan.chat_data
+            chat_data = plan.data(plan.chat_fn, held)
         note_stage("waiting for the go")
         await go.wait()
         started = time.perf_counter()
         note_stage("running the submit's quick steps")
-        for fn_index, data in plan.quick_steps:
-            await _predict(http, plan, session, fn_index, data)
+        for fn_index in plan.quick_fns:
+            await _predict(http, plan, session, fn_index, plan.data(fn_index, held))
         note_stage("joining the queue with the question")
         status, body = await join(plan, session, plan.chat_fn, chat_data, plan.trigger_id)
         if status != 200:

@@ -67,17 +67,15 @@ def long_history(turns: int) -> list[dict[str, Any]]:
 
 
 async def asked_with_history(plan: GradioPlan, session: str, history: list[dict[str, Any]],
-                             noted: Any) -> list[dict[str, Any]]:
+                             held: dict[int, Any]) -> list[dict[str, Any]]:
     """Ask, in this session, with `history` before the question, as the page asks when the server
-    asks for its chat (plan.resend), in the conversation the page notes as on screen; once
-    answered, the chat the page holds, which the server keeps as this page's."""
-    fn_index, data, inputs = plan.resend
-    data = list(data)
-    data[inputs.index("conversation-id")] = noted
-    data[inputs.index("chatbot")] = [*history, {"role": "user", "content": [{"type": "text", "text": QUESTION}],
-                                                "metadata": None, "options": None}]
+    asks for its chat (plan.resend_fn): the page holding `held` (open_page: its conversation id and
+    browser id among them), its chat that history and the question; once answered, the chat the
+    page holds, which the server keeps as this page's."""
+    shown = [*history, {"role": "user", "content": [{"type": "text", "text": QUESTION}], "metadata": None, "options": None}]
+    data = plan.data(plan.resend_fn, {**held, plan.ids["chatbot"]: shown})
     note_stage("joining the queue with the chat's history (asked_with_history)")
-    status, body = await join(plan, session, fn_index, data, None)
+    status, body = await join(plan, session, plan.resend_fn, data, None)
     if status != 200:
         raise RuntimeError(f"join HTTP {status}: {body[:100]!r}")
     note_stage("reading the data stream of the question asked with the history (asked_with_history)")
@@ -96,17 +94,14 @@ def long_chat_user(http: httpx.AsyncClient, plan: GradioPlan, history: list[dict
     given."""
     from causerie.ui.render import chat_mark
 
-    async def prepare(session: str, given: dict[str, Any]) -> list[Any]:
-        noted = given.get("conversation-id")  # the conversation on screen, as the page opened
-        chat = await asked_with_history(plan, session, history, noted)
+    async def prepare(session: str, held: dict[int, Any]) -> list[Any]:
+        chat = await asked_with_history(plan, session, history, held)
         if sizes is not None:
             sizes.append(len(orjson.dumps(chat)))
         note_stage("reading the answer before asking again")
         await asyncio.sleep(READING_S)  # the person reads the answer before asking again
-        data = list(plan.chat_data)
-        data[plan.chat_inputs.index("chat-mark")] = chat_mark(chat)
-        data[plan.chat_inputs.index("conversation-id")] = noted
-        return data
+        held.update({plan.ids["chatbot"]: chat, plan.ids["chat-mark"]: chat_mark(chat)})  # (SHOW_QUESTION_JS's mark)
+        return plan.data(plan.chat_fn, held)
 
     return lambda go: gradio_user(http, plan, go, prepare)
 
