@@ -15,6 +15,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -53,6 +54,8 @@ async def measure(args) -> dict:
 
 async def measure_against(paced_url: str, args) -> dict:
     apps = {}
+    phases: dict[str, float] = {}  # wall-clock seconds of each part, printed at the end
+    clock = time.perf_counter()
     try:
         starts = {}
         apps["causerie"], starts["causerie"] = start("causerie", [sys.executable, "app.py"], causerie_env(paced_url))
@@ -73,6 +76,7 @@ async def measure_against(paced_url: str, args) -> dict:
             pid_of = {"gr.load_chat": apps["load_chat"].process.pid, "Causerie": apps["causerie"].process.pid}
             for name in pid_of:  # warm up: first requests import and initialise lazily
                 await run_users(name, 2, users_of[name])
+            phases["starting and warming up the apps"], clock = time.perf_counter() - clock, time.perf_counter()
             rows = []
             for users in args.users if "headline" in args.scenarios else ():
                 for name, user in users_of.items():
@@ -92,43 +96,58 @@ async def measure_against(paced_url: str, args) -> dict:
                     rows.append(row)
                     print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
                     await asyncio.sleep(0.5)
+            if rows:
+                phases["headline"] = time.perf_counter() - clock
             # The peak before the scenarios: the many-sessions one holds thousands of sessions.
             peak = {name: memory_mb(app.process.pid, "VmHWM") for name, app in apps.items()}
-            extra = await scenarios(http, plans["causerie"], apps["causerie"], paced_url, args)
+            extra = await scenarios(http, plans["causerie"], apps["causerie"], paced_url, args, phases)
+        print(json.dumps({"wall_s": {name: round(seconds, 1) for name, seconds in phases.items()}}), flush=True)
         return {
             "rows": rows,
             "scenarios": extra,
             "startup_s": {name: statistics.median(samples) for name, samples in starts.items()},
             "startup_samples_s": starts,
             "peak_rss_mb": peak,
+            "wall_s": phases,
         }
     finally:
         for app in apps.values():
             app.stop()
 
 
-async def scenarios(http: httpx.AsyncClient, plan, app: App, paced_url: str, args) -> dict:
-    """bench/scenarios.py's, on the running app (the two-process one starts its own)."""
+async def scenarios(http: httpx.AsyncClient, plan, app: App, paced_url: str, args, phases: dict[str, float]) -> dict:
+    """bench/scenarios.py's, on the running app (the two-process one starts its own); the seconds
+    each took go into `phases`."""
     out: dict = {}
     pid = app.process.pid
+    clock = [time.perf_counter()]
+
+    def took(name: str) -> None:
+        now = time.perf_counter()
+        phases[name], clock[0] = now - clock[0], now
+
     if "long" in args.scenarios:
         out["long_chat"] = await long_chat(http, plan, pid, args.long_users, args.long_turns, args.long_rounds,
                                            args.user_timeout)
         print(json.dumps({"long_chat": out["long_chat"]}), flush=True)
+        took("long")
     every = max(1, args.visitors // 4)  # (1,000 for the full run)
     if "sessions" in args.scenarios:
         out["many_sessions"] = {"rate": args.rate_per_s, "marks": await open_loop(
             http, plan, pid, args.rate_per_s, args.visitors, every, timeout_s=args.user_timeout)}
         print(json.dumps(out["many_sessions"]), flush=True)
+        took("sessions")
     if "api-sessions" in args.scenarios:
         arguments = await chat_arguments(http, app.url)
         marks = await open_loop(http, plan, pid, args.rate_per_s, args.visitors, every,
                                 lambda go: api_caller(app.url, arguments, go), args.user_timeout)
         out["many_api_callers"] = {"rate": args.rate_per_s, "marks": marks}
         print(json.dumps(out["many_api_callers"]), flush=True)
+        took("api-sessions")
     if "cluster" in args.scenarios:
         out["two_processes"] = await two_processes(paced_url, args, timeout_s=args.user_timeout)
         print(json.dumps(out["two_processes"]), flush=True)
+        took("cluster")
     return out
 
 
