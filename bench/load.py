@@ -1,9 +1,13 @@
 """The load generator: N users at once, each asking one question and streaming the answer.
 
-Everything runs in one asyncio loop with httpx, so the generator itself costs little CPU (gradio_client's
+Everything runs in one asyncio loop, so the generator itself costs little CPU (gradio_client's
 thread-per-job polling would distort timings at this scale). A Gradio app is driven the way its page
-drives it: the submit chain's quick steps over /gradio_api/run/predict, then the chat function
-through the queue's join and its data stream (Server-Sent Events).
+drives it: its heartbeat stream, its load steps, the submit chain's quick steps over
+/gradio_api/run/predict, then the chat function through the queue's join and its data stream
+(Server-Sent Events). The /config read, the load steps and the quick steps go over httpx; the
+heartbeat, the join and the data stream over bare asyncio streams, one connection each (`_send`:
+at 100 users, httpx and an SSE decoder made the generator the busiest process on the machine). The
+limit is read with httpx and httpx-sse, the openai SDK with its own client (httpx too).
 """
 
 from __future__ import annotations

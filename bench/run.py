@@ -1,8 +1,16 @@
-"""The benchmark, in one command: `python bench/run.py` (loopback only, about three minutes).
+"""The benchmark, in one command: `python bench/run.py` (loopback only, about nine minutes on two cores).
 
-Starts the paced server, Causerie and gr.load_chat (both pointed at it), then plays 1, 30 and 100
-users against: the paced server with plain HTTP (the limit), the openai SDK, gr.load_chat, and
-Causerie. Writes bench/RESULTS.md and bench/out/results.json.
+Starts the paced server, Causerie and gr.load_chat (both pointed at it; each started three times, for
+its startup time), then plays 1, 30 and 100 users against: the paced server with plain HTTP (the
+limit), the openai SDK, gr.load_chat, and Causerie; then bench/scenarios.py's scenarios on
+Causerie (long chats, many sessions, many API callers, processes behind nginx). Writes
+bench/out/results.json, and bench/RESULTS.md unless --no-write. `--scenarios` plays some only.
+
+Where the nine minutes go, as measured on a 2-core machine (the last line printed gives each
+part's seconds): starting and warming up the apps 25 to 35 s; the headline runs 2.5 to 3 minutes
+(the one-user runs, ten rounds for each of four targets, about 90 s; gr.load_chat's 100-user run
+alone 35 to 52 s); the long chats under a minute; each many-sessions scenario a little over 100 s
+(4,000 arrivals at 40 a second); the two nginx clusters 40 to 60 s.
 """
 
 from __future__ import annotations

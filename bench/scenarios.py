@@ -1,7 +1,7 @@
 """The benchmark's scenarios beyond one fresh question per user (run by bench/run.py):
 
 - long chat: 20 users at once, each with a fresh chat, then each with 100 earlier turns (200
-  messages, about 280 KB) in it, in turn, five times: CPU per answer and TTFT of each. A long
+  messages, about 290 KB) in it, in turn, five times: CPU per answer and TTFT of each. A long
   chat's page asks its 100th question with the 99 turns before it, as a page does when the server
   asks for its chat (a restart, a session let go), then asks the measured one as pages do: with
   the mark of its chat, which the server answers from its own copy (ChatHandlers.submit);
@@ -9,8 +9,8 @@
   4,000 of them: RSS, TTFT and CPU per answer for each thousand; its API-caller variant asks /chat
   the way curl does (`/gradio_api/call/chat`, then its result), each call a session of its own with
   no page and no heartbeat;
-- two processes behind nginx (when nginx is installed): 100 users through the balancer against
-  100 on one process.
+- processes behind nginx (when nginx is installed): 200 users at once through the balancer to one
+  process, then 200 to two.
 """
 
 from __future__ import annotations
