@@ -77,14 +77,13 @@ async def burst(args, out: str) -> None:
     from procs import App
     from run import causerie_env
 
-    from load import PAGE_VALUES, gradio_plan, gradio_user, run_users
+    from load import LIMITS, PAGE_VALUES, gradio_plan, gradio_user, run_users
     from paced_server import running
 
     with running() as paced_url:
         app = App("causerie", [sys.executable, str(Path(__file__).resolve()), "--serve", out], causerie_env(paced_url))
         try:
-            limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-            async with httpx.AsyncClient(limits=limits, timeout=120) as http:
+            async with httpx.AsyncClient(limits=LIMITS, timeout=120) as http:
                 plan = await gradio_plan(http, app.url, PAGE_VALUES)
                 visitor = functools.partial(gradio_user, http, plan)
                 if args.turns:  # a long chat: the page's chat holds that many turns when it asks

@@ -2,7 +2,8 @@
 ports swapped for free ones): for tests/test_scale_out.py and bench/run.py's two-process scenario.
 
 Also a visitor that behaves as a browser behind the balancer does: one cookie jar, the page's load
-steps, then one question through the queue (join, then its data stream).
+steps (what they give the page, its conversation and browser ids, sent back as the page sends them:
+load.open_page), then one question through the queue (join, then its data stream).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 import httpx
 from procs import App, free_port
 
-from load import PAGE_VALUES, GradioPlan, gradio_plan
+from load import LIMITS, PAGE_VALUES, USER_TIMEOUT_S, GradioPlan, bounded, gradio_plan, note_stage, open_page
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -114,28 +115,32 @@ async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], N
     base = plan.url
     seen: set[int] = set()
 
-    async def predict(fn_index: int, data: list) -> None:
-        (await http.post(base + "gradio_api/run/predict", json={
+    async def predict(fn_index: int, data: list) -> list:
+        response = await http.post(base + "gradio_api/run/predict", json={
             "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None,
-            "trigger_id": plan.trigger_id})).raise_for_status()
+            "trigger_id": plan.trigger_id})
+        response.raise_for_status()
+        return response.json().get("data") or []
 
     try:
+        note_stage("opening the page")
         (await http.get(base)).raise_for_status()
-        for fn_index, data in plan.load_steps:
-            await predict(fn_index, data)
+        held = await open_page(plan, predict)
         readied = True
         if ready is not None:
             ready()
         if go is not None:
             await go.wait()
         clock = time.perf_counter()
-        for fn_index, data in plan.quick_steps:
-            await predict(fn_index, data)
+        note_stage("asking")
+        for fn_index in plan.quick_fns:
+            await predict(fn_index, plan.data(fn_index, held))
         joined = await http.post(base + "gradio_api/queue/join", json={
-            "data": plan.chat_data, "fn_index": plan.chat_fn, "session_hash": session, "event_data": None,
+            "data": plan.data(plan.chat_fn, held), "fn_index": plan.chat_fn, "session_hash": session, "event_data": None,
             "trigger_id": plan.trigger_id})
         joined.raise_for_status()
         result.backend = joined.headers.get("x-backend", "")
+        note_stage("reading the answer's data stream")
         async with http.stream("GET", base + "gradio_api/queue/data", params={"session_hash": session}) as stream:
             async for line in stream.aiter_lines():
                 if not line.startswith("data:"):
@@ -172,8 +177,7 @@ async def page_plan(url: str) -> GradioPlan:
 @contextlib.asynccontextmanager
 async def browsers(count: int, timeout: float = 30) -> AsyncIterator[list[httpx.AsyncClient]]:
     """`count` visitors' HTTP clients, each with its own cookies, closed at the end of the `with`."""
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-    clients = [httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(timeout, connect=10)) for _ in range(count)]
+    clients = [httpx.AsyncClient(limits=LIMITS, timeout=httpx.Timeout(timeout, connect=10)) for _ in range(count)]
     try:
         yield clients
     finally:
@@ -181,12 +185,14 @@ async def browsers(count: int, timeout: float = 30) -> AsyncIterator[list[httpx.
 
 
 async def at_once(plan: GradioPlan, clients: list[httpx.AsyncClient], at_go: Callable[[], None] | None = None,
-                  when_answering: Callable[[], None] | None = None) -> list[Visit]:
+                  when_answering: Callable[[], None] | None = None, timeout_s: float = USER_TIMEOUT_S) -> list[Visit]:
     """Every client opens the page; once all have, `at_go()` is called and they all ask at once.
-    `when_answering()` is called once every answer has begun (or 20 s after the go)."""
+    `when_answering()` is called once every answer has begun (or 20 s after the go). A visit not
+    done after `timeout_s` is stopped, its error saying where it stalled."""
     opened, answering, go = [], [], asyncio.Event()
-    tasks = [asyncio.create_task(visit(client, plan, ready=functools.partial(opened.append, 1), go=go,
-                                       first_token=functools.partial(answering.append, 1))) for client in clients]
+    tasks = [asyncio.create_task(bounded(
+        visit(client, plan, ready=functools.partial(opened.append, 1), go=go, first_token=functools.partial(answering.append, 1)),
+        timeout_s, lambda stalled: Visit(error=stalled))) for client in clients]
     while len(opened) < len(clients) and not all(task.done() for task in tasks):
         await asyncio.sleep(0.05)
     if at_go is not None:

@@ -96,9 +96,9 @@ async def serve(port: int, paced: Paced) -> None:
 @contextlib.contextmanager
 def running(tokens: int = 200, rate: float = 100.0, ttft: float = 0.1) -> Iterator[str]:
     """A paced server in its own process for the length of a `with`; gives its base URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from procs import free_port
+
+    port = free_port()
     process = subprocess.Popen([sys.executable, __file__, "--port", str(port), "--tokens", str(tokens),
                                 "--rate", str(rate), "--ttft", str(ttft)])
     try:

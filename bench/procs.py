@@ -4,6 +4,7 @@ answers, stopping it, and what it reads of them (Linux /proc)."""
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import tempfile
@@ -17,8 +18,31 @@ ROOT = Path(__file__).resolve().parents[1]
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+_given_ports: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A loopback port free now, below the kernel's range of ephemeral ports, and not given before
+    by this process. A port from that range (what binding port 0 gives) may be taken as the local
+    port of an outgoing connection (the generator opens thousands, and other programs on the
+    machine some) in the second or two before the app binds it: the app then exits with "Cannot
+    find empty port", as a two-process run once did."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(200):
+        port = random.randrange(max(1024, low - 12000), low)
+        if port in _given_ports:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given_ports.add(port)
+        return port
+    with socket.socket() as s:  # (a machine whose ports below the range are all taken)
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 

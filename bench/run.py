@@ -1,8 +1,16 @@
-"""The benchmark, in one command: `python bench/run.py` (loopback only, about three minutes).
+"""The benchmark, in one command: `python bench/run.py` (loopback only, about nine minutes on two cores).
 
-Starts the paced server, Causerie and gr.load_chat (both pointed at it), then plays 1, 30 and 100
-users against: the paced server with plain HTTP (the limit), the openai SDK, gr.load_chat, and
-Causerie. Writes bench/RESULTS.md and bench/out/results.json.
+Starts the paced server, Causerie and gr.load_chat (both pointed at it; each started three times, for
+its startup time), then plays 1, 30 and 100 users against: the paced server with plain HTTP (the
+limit), the openai SDK, gr.load_chat, and Causerie; then bench/scenarios.py's scenarios on
+Causerie (long chats, many sessions, many API callers, processes behind nginx). Writes
+bench/out/results.json, and bench/RESULTS.md unless --no-write. `--scenarios` plays some only.
+
+Where the nine minutes go, as measured on a 2-core machine (the last line printed gives each
+part's seconds): starting and warming up the apps 25 to 35 s; the headline runs 2.5 to 3 minutes
+(the one-user runs, ten rounds for each of four targets, about 90 s; gr.load_chat's 100-user run
+alone 35 to 52 s); the long chats under a minute; each many-sessions scenario a little over 100 s
+(4,000 arrivals at 40 a second); the two nginx clusters 40 to 60 s.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -23,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from procs import App, cpu_seconds, memory_mb  # noqa: E402
 from scenarios import api_caller, chat_arguments, long_chat, open_loop, two_processes  # noqa: E402
 
-from load import PAGE_VALUES, direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
+from load import LIMITS, PAGE_VALUES, USER_TIMEOUT_S, direct_user, gradio_plan, gradio_user, run_users, sdk_user_factory  # noqa: E402
 from paced_server import running  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,13 +62,14 @@ async def measure(args) -> dict:
 
 async def measure_against(paced_url: str, args) -> dict:
     apps = {}
+    phases: dict[str, float] = {}  # wall-clock seconds of each part, printed at the end
+    clock = time.perf_counter()
     try:
         starts = {}
         apps["causerie"], starts["causerie"] = start("causerie", [sys.executable, "app.py"], causerie_env(paced_url))
         apps["load_chat"], starts["load_chat"] = start(
             "load_chat", [sys.executable, str(BENCH / "load_chat_app.py")], {"PACED_BASE_URL": paced_url})
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-        async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(120, connect=10)) as http:
+        async with httpx.AsyncClient(limits=LIMITS, timeout=httpx.Timeout(120, connect=10)) as http:
             plans = {
                 "causerie": await gradio_plan(http, apps["causerie"].url, PAGE_VALUES),
                 "load_chat": await gradio_plan(http, apps["load_chat"].url, {}),
@@ -74,13 +84,15 @@ async def measure_against(paced_url: str, args) -> dict:
             pid_of = {"gr.load_chat": apps["load_chat"].process.pid, "Causerie": apps["causerie"].process.pid}
             for name in pid_of:  # warm up: first requests import and initialise lazily
                 await run_users(name, 2, users_of[name])
+            phases["starting and warming up the apps"], clock = time.perf_counter() - clock, time.perf_counter()
             rows = []
             for users in args.users if "headline" in args.scenarios else ():
                 for name, user in users_of.items():
                     pid = pid_of.get(name)
                     cpu_before = cpu_seconds(pid) if pid else None
                     own_before = sum(os.times()[:2])
-                    run = await run_users(name, users, user, repeat=args.single_repeats if users == 1 else 1)
+                    run = await run_users(name, users, user, repeat=args.single_repeats if users == 1 else 1,
+                                          timeout_s=args.user_timeout)
                     row = run.summary()
                     row["wall_s"] = run.wall_s
                     row["generator_cpu_s"] = sum(os.times()[:2]) - own_before
@@ -92,41 +104,58 @@ async def measure_against(paced_url: str, args) -> dict:
                     rows.append(row)
                     print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
                     await asyncio.sleep(0.5)
+            if rows:
+                phases["headline"] = time.perf_counter() - clock
             # The peak before the scenarios: the many-sessions one holds thousands of sessions.
             peak = {name: memory_mb(app.process.pid, "VmHWM") for name, app in apps.items()}
-            extra = await scenarios(http, plans["causerie"], apps["causerie"], paced_url, args)
+            extra = await scenarios(http, plans["causerie"], apps["causerie"], paced_url, args, phases)
+        print(json.dumps({"wall_s": {name: round(seconds, 1) for name, seconds in phases.items()}}), flush=True)
         return {
             "rows": rows,
             "scenarios": extra,
             "startup_s": {name: statistics.median(samples) for name, samples in starts.items()},
             "startup_samples_s": starts,
             "peak_rss_mb": peak,
+            "wall_s": phases,
         }
     finally:
         for app in apps.values():
             app.stop()
 
 
-async def scenarios(http: httpx.AsyncClient, plan, app: App, paced_url: str, args) -> dict:
-    """bench/scenarios.py's, on the running app (the two-process one starts its own)."""
+async def scenarios(http: httpx.AsyncClient, plan, app: App, paced_url: str, args, phases: dict[str, float]) -> dict:
+    """bench/scenarios.py's, on the running app (the two-process one starts its own); the seconds
+    each took go into `phases`."""
     out: dict = {}
     pid = app.process.pid
+    clock = [time.perf_counter()]
+
+    def took(name: str) -> None:
+        now = time.perf_counter()
+        phases[name], clock[0] = now - clock[0], now
+
     if "long" in args.scenarios:
-        out["long_chat"] = await long_chat(http, plan, pid)
+        out["long_chat"] = await long_chat(http, plan, pid, args.long_users, args.long_turns, args.long_rounds,
+                                           args.user_timeout)
         print(json.dumps({"long_chat": out["long_chat"]}), flush=True)
+        took("long")
     every = max(1, args.visitors // 4)  # (1,000 for the full run)
     if "sessions" in args.scenarios:
-        out["many_sessions"] = {"rate": args.rate_per_s, "marks": await open_loop(http, plan, pid, args.rate_per_s, args.visitors, every)}
+        out["many_sessions"] = {"rate": args.rate_per_s, "marks": await open_loop(
+            http, plan, pid, args.rate_per_s, args.visitors, every, timeout_s=args.user_timeout)}
         print(json.dumps(out["many_sessions"]), flush=True)
+        took("sessions")
     if "api-sessions" in args.scenarios:
         arguments = await chat_arguments(http, app.url)
         marks = await open_loop(http, plan, pid, args.rate_per_s, args.visitors, every,
-                                lambda go: api_caller(app.url, arguments, go))
+                                lambda go: api_caller(app.url, arguments, go), args.user_timeout)
         out["many_api_callers"] = {"rate": args.rate_per_s, "marks": marks}
         print(json.dumps(out["many_api_callers"]), flush=True)
+        took("api-sessions")
     if "cluster" in args.scenarios:
-        out["two_processes"] = await two_processes(paced_url, args)
+        out["two_processes"] = await two_processes(paced_url, args, timeout_s=args.user_timeout)
         print(json.dumps(out["two_processes"]), flush=True)
+        took("cluster")
     return out
 
 
@@ -296,6 +325,11 @@ def main() -> None:
     parser.add_argument("--rate-per-s", type=float, default=40.0, help="new visitors a second, many-sessions scenario")
     parser.add_argument("--visitors", type=int, default=4000,
                         help="visitors (or API callers) in the many-sessions scenarios, measured per quarter")
+    parser.add_argument("--long-users", type=int, default=20, help="users at once, long-chat scenario")
+    parser.add_argument("--long-turns", type=int, default=100, help="earlier turns in a long chat")
+    parser.add_argument("--long-rounds", type=int, default=5, help="rounds of each chat, long-chat scenario")
+    parser.add_argument("--user-timeout", type=float, default=USER_TIMEOUT_S,
+                        help="seconds a user may take to be ready, then to be answered, before it counts as stalled")
     args = parser.parse_args()
     try:  # the generator's own loop: uvloop when present keeps its CPU share small
         import uvloop

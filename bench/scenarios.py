@@ -1,7 +1,7 @@
 """The benchmark's scenarios beyond one fresh question per user (run by bench/run.py):
 
 - long chat: 20 users at once, each with a fresh chat, then each with 100 earlier turns (200
-  messages, about 280 KB) in it, in turn, five times: CPU per answer and TTFT of each. A long
+  messages, about 290 KB) in it, in turn, five times: CPU per answer and TTFT of each. A long
   chat's page asks its 100th question with the 99 turns before it, as a page does when the server
   asks for its chat (a restart, a session let go), then asks the measured one as pages do: with
   the mark of its chat, which the server answers from its own copy (ChatHandlers.submit);
@@ -9,8 +9,8 @@
   4,000 of them: RSS, TTFT and CPU per answer for each thousand; its API-caller variant asks /chat
   the way curl does (`/gradio_api/call/chat`, then its result), each call a session of its own with
   no page and no heartbeat;
-- two processes behind nginx (when nginx is installed): 100 users through the balancer against
-  100 on one process.
+- processes behind nginx (when nginx is installed): 200 users at once through the balancer to one
+  process, then 200 to two.
 """
 
 from __future__ import annotations
@@ -32,14 +32,17 @@ from procs import cpu_seconds, memory_mb
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # causerie, for the page's chat mark
 from load import (
     QUESTION,
+    USER_TIMEOUT_S,
     GradioPlan,
     RunResult,
     UserResult,
     _send,
+    bounded,
     completed_output,
     count_tokens,
     gradio_user,
     join,
+    note_stage,
     post_json,
     run_users,
 )
@@ -64,18 +67,18 @@ def long_history(turns: int) -> list[dict[str, Any]]:
 
 
 async def asked_with_history(plan: GradioPlan, session: str, history: list[dict[str, Any]],
-                             noted: Any) -> list[dict[str, Any]]:
+                             held: dict[int, Any]) -> list[dict[str, Any]]:
     """Ask, in this session, with `history` before the question, as the page asks when the server
-    asks for its chat (plan.resend), in the conversation the page notes as on screen; once
-    answered, the chat the page holds, which the server keeps as this page's."""
-    fn_index, data, inputs = plan.resend
-    data = list(data)
-    data[inputs.index("conversation-id")] = noted
-    data[inputs.index("chatbot")] = [*history, {"role": "user", "content": [{"type": "text", "text": QUESTION}],
-                                                "metadata": None, "options": None}]
-    status, body = await join(plan, session, fn_index, data, None)
+    asks for its chat (plan.resend_fn): the page holding `held` (open_page: its conversation id and
+    browser id among them), its chat that history and the question; once answered, the chat the
+    page holds, which the server keeps as this page's."""
+    shown = [*history, {"role": "user", "content": [{"type": "text", "text": QUESTION}], "metadata": None, "options": None}]
+    data = plan.data(plan.resend_fn, {**held, plan.ids["chatbot"]: shown})
+    note_stage("joining the queue with the chat's history (asked_with_history)")
+    status, body = await join(plan, session, plan.resend_fn, data, None)
     if status != 200:
         raise RuntimeError(f"join HTTP {status}: {body[:100]!r}")
+    note_stage("reading the data stream of the question asked with the history (asked_with_history)")
     return (await completed_output(plan.url, session))[0]
 
 
@@ -91,16 +94,14 @@ def long_chat_user(http: httpx.AsyncClient, plan: GradioPlan, history: list[dict
     given."""
     from causerie.ui.render import chat_mark
 
-    async def prepare(session: str, given: dict[str, Any]) -> list[Any]:
-        noted = given.get("conversation-id")  # the conversation on screen, as the page opened
-        chat = await asked_with_history(plan, session, history, noted)
+    async def prepare(session: str, held: dict[int, Any]) -> list[Any]:
+        chat = await asked_with_history(plan, session, history, held)
         if sizes is not None:
             sizes.append(len(orjson.dumps(chat)))
+        note_stage("reading the answer before asking again")
         await asyncio.sleep(READING_S)  # the person reads the answer before asking again
-        data = list(plan.chat_data)
-        data[plan.chat_inputs.index("chat-mark")] = chat_mark(chat)
-        data[plan.chat_inputs.index("conversation-id")] = noted
-        return data
+        held.update({plan.ids["chatbot"]: chat, plan.ids["chat-mark"]: chat_mark(chat)})  # (SHOW_QUESTION_JS's mark)
+        return plan.data(plan.chat_fn, held)
 
     return lambda go: gradio_user(http, plan, go, prepare)
 
@@ -115,22 +116,25 @@ async def per_answer(pid: int, run: Callable[[Callable[[], None]], Any]) -> tupl
 
 
 async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, pid: int,
-                    users: int = 20, turns: int = 100, rounds: int = 5) -> dict:
+                    users: int = 20, turns: int = 100, rounds: int = 5, timeout_s: float = USER_TIMEOUT_S) -> dict:
     """Fresh and long chats in turn, `rounds` times each: for each, the median over the rounds of
     its CPU per answer from the question and, apart, of its TTFT p50 (the TTFT of the round with
-    the median CPU varied more from run to run), and the errors of all rounds. A long chat has
+    the median CPU varied more from run to run), and the errors of all rounds (with the first
+    few said). A long chat has
     `turns` earlier turns when the question is asked: the last of them asked once the page is
     open, before the go."""
     sizes: list[int] = []
     history = long_history(turns - 1)
     visitors = {"fresh": functools.partial(gradio_user, http, plan), "long": long_chat_user(http, plan, history, sizes)}
     measured: dict[str, list[tuple[float, float | None, int, float]]] = {"fresh": [], "long": []}
+    said: dict[str, list[str]] = {"fresh": [], "long": []}
     for _ in range(rounds):
         for name, visitor in visitors.items():
             run, cpu, before_cpu = await per_answer(pid, lambda on_go, name=name, visitor=visitor: run_users(
-                name, users, visitor, on_go=on_go))
+                name, users, visitor, on_go=on_go, timeout_s=timeout_s))
             summary = run.summary()
             measured[name].append((cpu, summary["ttft_p50"], summary["error_count"], before_cpu))
+            said[name] = (said[name] + summary["errors"])[:3]
             await asyncio.sleep(0.5)
     out = {}
     for name, samples in measured.items():
@@ -138,7 +142,8 @@ async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, pid: int,
         answered = [t for t in ttft if t is not None]  # (a round where nobody got a token has none)
         out[name] = {"cpu_ms_per_answer": statistics.median(cpu) * 1000,
                      "ttft_p50": statistics.median(answered) if answered else None,
-                     "errors": sum(errors), "before_question_cpu_ms": statistics.median(before_cpu) * 1000,
+                     "errors": sum(errors), "error_examples": said[name],
+                     "before_question_cpu_ms": statistics.median(before_cpu) * 1000,
                      "cpu_ms_samples": [round(c * 1000, 1) for c in cpu],
                      "ttft_samples": [None if t is None else round(t, 3) for t in ttft]}
     out["users"], out["turns"] = users, turns
@@ -158,9 +163,11 @@ async def api_caller(url: str, arguments: int, go: asyncio.Event) -> UserResult:
     await go.wait()
     result, seen = UserResult(), set()
     started = time.perf_counter()
+    note_stage("calling /chat")
     status, body = await post_json(url, "gradio_api/call/chat", {"data": [QUESTION, *[None] * (arguments - 1)]})
     if status != 200:
         return UserResult(error=f"call HTTP {status}: {body[:100]!r}")
+    note_stage("reading the call's result stream")
     reader, writer = await _send(url, f"GET /gradio_api/call/chat/{orjson.loads(body)['event_id']}",
                                  "Accept: text/event-stream\r\nConnection: close\r\n")
     tail = b""
@@ -184,10 +191,12 @@ async def api_caller(url: str, arguments: int, go: asyncio.Event) -> UserResult:
 
 
 async def open_loop(http: httpx.AsyncClient, plan: GradioPlan, pid: int, rate: float, visitors: int,
-                    every: int = 1000, visit: Callable[[asyncio.Event], Awaitable[UserResult]] | None = None) -> list[dict]:
+                    every: int = 1000, visit: Callable[[asyncio.Event], Awaitable[UserResult]] | None = None,
+                    timeout_s: float = USER_TIMEOUT_S) -> list[dict]:
     """A new visitor every 1/rate s, whatever the app's pace (open loop); per `every` visitors, in
     order of arrival: TTFT p50/p95, CPU per answer, RSS once they are all answered. A visitor
-    opens the page and asks (gradio_user), unless `visit` says otherwise."""
+    opens the page and asks (gradio_user), unless `visit` says otherwise; one not done after
+    `timeout_s` is stopped and counted as an error that says where it stalled."""
     go = asyncio.Event()
     go.set()
     results: list[UserResult | None] = [None] * visitors
@@ -196,7 +205,8 @@ async def open_loop(http: httpx.AsyncClient, plan: GradioPlan, pid: int, rate: f
 
     async def visitor(number: int) -> None:
         try:
-            results[number] = await (visit(go) if visit is not None else gradio_user(http, plan, go))
+            results[number] = await bounded(visit(go) if visit is not None else gradio_user(http, plan, go), timeout_s,
+                                            lambda stalled: UserResult(error=stalled))
         except Exception as exc:  # noqa: BLE001 (a failed visitor is counted, not fatal)
             results[number] = UserResult(error=f"{type(exc).__name__}: {exc}"[:200])
 
@@ -225,9 +235,10 @@ async def open_loop(http: httpx.AsyncClient, plan: GradioPlan, pid: int, rate: f
     return sorted(marks, key=lambda m: m["visitors"])
 
 
-async def two_processes(paced_url: str, args, users: int = 200) -> dict:
+async def two_processes(paced_url: str, args, users: int = 200, timeout_s: float = USER_TIMEOUT_S) -> dict:
     """`users` at once through nginx to one process, then to two (deploy/nginx.conf; each
-    visitor with its own cookies, as browsers): TTFT, completion, errors and each process's CPU."""
+    visitor with its own cookies, as browsers): TTFT, completion, errors (the first few said) and
+    each process's CPU. A visitor not done after `timeout_s` counts as an error."""
     from cluster import Cluster, at_once, browsers, nginx_binary, page_plan, visit
 
     if nginx_binary() is None:
@@ -242,7 +253,8 @@ async def two_processes(paced_url: str, args, users: int = 200) -> dict:
                 for warm in clients[:2]:  # first requests import and initialise lazily
                     await visit(warm, plan)
                 pids, cpu_before = cluster.pids(), []
-                visits = await at_once(plan, clients, at_go=lambda pids=pids, into=cpu_before: into.extend(map(cpu_seconds, pids)))
+                visits = await at_once(plan, clients, at_go=lambda pids=pids, into=cpu_before: into.extend(map(cpu_seconds, pids)),
+                                       timeout_s=timeout_s)
                 cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
         finally:
             cluster.stop()
@@ -251,6 +263,7 @@ async def two_processes(paced_url: str, args, users: int = 200) -> dict:
         summary = run.summary()
         out[str(processes)] = {"ttft_p50": summary["ttft_p50"], "ttft_p95": summary["ttft_p95"],
                                "total_p50": summary["total_p50"], "errors": summary["error_count"],
+                               "error_examples": summary["errors"],
                                "tokens": summary["tokens"], "expected_tokens": args.tokens * users,
                                "cpu_s": [round(c, 2) for c in cpu],
                                "answers_per_process": sorted(collections.Counter(v.backend for v in visits).values())}
