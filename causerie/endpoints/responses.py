@@ -12,6 +12,7 @@ so that a long chat's repeated beginning is billed as cached input.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -31,8 +32,13 @@ from .reading import ChatRequest
 log = logging.getLogger(__name__)
 
 # The output items a tool call shows up as, and what the chat says meanwhile.
-TOOL_ITEMS = {"web_search_call": "web", "x_search_call": "x", "code_interpreter_call": "code",
-              "code_execution_call": "code", "image_generation_call": "image"}
+TOOL_ITEMS = {
+    "web_search_call": "web",
+    "x_search_call": "x",
+    "code_interpreter_call": "code",
+    "code_execution_call": "code",
+    "image_generation_call": "image",
+}
 # A server-side tool xAI streams as a custom tool call, by its name's beginning (X search arrives as
 # "x_keyword_search", "x_semantic_search"…, its query in `input`).
 TOOL_NAMES = (("x_", "x"), ("web_", "web"), ("browse_", "web"), ("code_", "code"), ("image_", "image"))
@@ -49,9 +55,13 @@ def responses_body(request: ChatRequest, reasoning: ReasoningMemory | None = Non
         if reasoning is not None and message["role"] == "assistant" and isinstance(message["content"], str):
             items += reasoning.recall(request, message["content"])
         items.append(_item(message))
-    body: dict[str, Any] = {"model": request.model, "input": items,
-                            "tools": [_tool(name, request.search) for name in request.tools],
-                            "stream": True, "store": False}
+    body: dict[str, Any] = {
+        "model": request.model,
+        "input": items,
+        "tools": [_tool(name, request.search) for name in request.tools],
+        "stream": True,
+        "store": False,
+    }
     params = request.params
     for name in ("temperature", "top_p"):
         if name in params:
@@ -74,15 +84,24 @@ class ReasoningMemory:
 
     def __init__(self, most_bytes: int = 32_000_000) -> None:
         self._kept: LRUCache[list[dict[str, Any]]] = LRUCache(
-            most_bytes, lambda items: sum(len(item.get("encrypted_content") or "") + 200 for item in items))
+            most_bytes, lambda items: sum(len(item.get("encrypted_content") or "") + 200 for item in items)
+        )
 
     @staticmethod
     def _key(request: ChatRequest, answer: str) -> tuple[str, str]:
         """Where reasoning may go back to: the same conversation, provider, address, model and
         key (an account's blob means nothing to another, and must not reach it)."""
         endpoint = request.endpoint
-        where = "\n".join((request.conversation_id or "", endpoint.provider.id, endpoint.base_url, request.model,
-                           endpoint.api_key or "", answer.strip()))
+        where = "\n".join(
+            (
+                request.conversation_id or "",
+                endpoint.provider.id,
+                endpoint.base_url,
+                request.model,
+                endpoint.api_key or "",
+                answer.strip(),
+            )
+        )
         return request.conversation_id or "", hashlib.sha256(where.encode()).hexdigest()
 
     def keep(self, request: ChatRequest, answer: str, items: list[dict[str, Any]]) -> None:
@@ -98,17 +117,27 @@ class ReasoningMemory:
 
 def _reasoning_items(response: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The output's reasoning items that carry encrypted content, as input items."""
-    return [{"type": "reasoning", "id": item.get("id"), "summary": item.get("summary") or [],
-             "encrypted_content": item["encrypted_content"]}
-            for item in response.get("output") or () if isinstance(item, Mapping) and item.get("type") == "reasoning"
-            and isinstance(item.get("encrypted_content"), str)]
+    return [
+        {
+            "type": "reasoning",
+            "id": item.get("id"),
+            "summary": item.get("summary") or [],
+            "encrypted_content": item["encrypted_content"],
+        }
+        for item in response.get("output") or ()
+        if isinstance(item, Mapping) and item.get("type") == "reasoning" and isinstance(item.get("encrypted_content"), str)
+    ]
 
 
 def _item(message: Mapping[str, Any]) -> dict[str, Any]:
     content = message["content"]
     if isinstance(content, list):  # a question with images (attachments.with_files)
-        content = [{"type": "input_text", "text": part["text"]} if part.get("type") == "text"
-                   else {"type": "input_image", "image_url": part["image_url"]["url"]} for part in content]
+        content = [
+            {"type": "input_text", "text": part["text"]}
+            if part.get("type") == "text"
+            else {"type": "input_image", "image_url": part["image_url"]["url"]}
+            for part in content
+        ]
     return {"role": message["role"], "content": content}
 
 
@@ -129,17 +158,43 @@ def _tool(name: str, search: Any) -> dict[str, Any]:
 
 
 SAMPLE_EVENTS = (
-    {"type": "response.created", "sequence_number": 0, "response": {"id": "r", "object": "response", "created_at": 0,
-                                                                     "model": "m", "output": [], "status": "in_progress"}},
-    {"type": "response.output_item.added", "sequence_number": 1, "output_index": 0,
-     "item": {"type": "web_search_call", "id": "w", "status": "completed", "name": "web_search",
-              "arguments": "{\"query\": \"q\"}"}},
-    {"type": "response.output_item.added", "sequence_number": 2, "output_index": 1,
-     "item": {"type": "message", "id": "m", "role": "assistant", "status": "in_progress", "content": []}},
-    {"type": "response.output_text.delta", "sequence_number": 3, "item_id": "m", "output_index": 1,
-     "content_index": 0, "delta": "d", "logprobs": []},
-    {"type": "response.completed", "sequence_number": 4, "response": {"id": "r", "object": "response", "created_at": 0,
-                                                                       "model": "m", "output": [], "status": "completed"}},
+    {
+        "type": "response.created",
+        "sequence_number": 0,
+        "response": {"id": "r", "object": "response", "created_at": 0, "model": "m", "output": [], "status": "in_progress"},
+    },
+    {
+        "type": "response.output_item.added",
+        "sequence_number": 1,
+        "output_index": 0,
+        "item": {
+            "type": "web_search_call",
+            "id": "w",
+            "status": "completed",
+            "name": "web_search",
+            "arguments": '{"query": "q"}',
+        },
+    },
+    {
+        "type": "response.output_item.added",
+        "sequence_number": 2,
+        "output_index": 1,
+        "item": {"type": "message", "id": "m", "role": "assistant", "status": "in_progress", "content": []},
+    },
+    {
+        "type": "response.output_text.delta",
+        "sequence_number": 3,
+        "item_id": "m",
+        "output_index": 1,
+        "content_index": 0,
+        "delta": "d",
+        "logprobs": [],
+    },
+    {
+        "type": "response.completed",
+        "sequence_number": 4,
+        "response": {"id": "r", "object": "response", "created_at": 0, "model": "m", "output": [], "status": "completed"},
+    },
 )
 """Events of the kinds a search answer streams, in the shapes xAI sends (tests/fixtures/responses/)."""
 
@@ -159,6 +214,11 @@ def prepare_event_types() -> None:
             construct_type(type_=ResponseStreamEvent, value=sample)
     except Exception:  # noqa: BLE001 (another SDK: its first search pays its own cost, as before)
         log.info("The openai SDK's event types were not prepared ahead of the first search", exc_info=True)
+    # The SDK and its types live as long as the process, as the start-up objects app.py freezes
+    # do: frozen too, the garbage collector never scans them again. Left to it, they made each
+    # full collection longer: at 100 questions at once, time to first token p50 0.41 to 0.48 s
+    # against 0.34 s frozen, or not prepared (bench/NOTES.md, "The SDK's types").
+    gc.freeze()
 
 
 class ResponsesClient:
@@ -186,9 +246,13 @@ class ResponsesClient:
         if pool is None or pool.is_closed:
             via = httpx.Proxy(proxy, auth=(auth.login, auth.password) if auth else None) if proxy else None
             pool = self._pools[proxy] = httpx.AsyncClient(
-                timeout=self.timeout, follow_redirects=False, trust_env=False, proxy=via,
+                timeout=self.timeout,
+                follow_redirects=False,
+                trust_env=False,
+                proxy=via,
                 limits=httpx.Limits(max_connections=None, max_keepalive_connections=50),
-                event_hooks={"request": [_only_our_headers]})
+                event_hooks={"request": [_only_our_headers]},
+            )
         return pool
 
     async def aclose(self) -> None:
@@ -204,8 +268,15 @@ class ResponsesClient:
         headers = dict(endpoint.provider.extra_headers)
         # No retries of the SDK's own (a retry would be silent: the chat wire says when it retries),
         # and no organisation, project or custom headers from the server's OPENAI_* environment.
-        return AsyncOpenAI(api_key=endpoint.api_key or "none", base_url=endpoint.base_url, http_client=http,
-                           max_retries=0, default_headers=headers, organization=None, project=None)
+        return AsyncOpenAI(
+            api_key=endpoint.api_key or "none",
+            base_url=endpoint.base_url,
+            http_client=http,
+            max_retries=0,
+            default_headers=headers,
+            organization=None,
+            project=None,
+        )
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
         import openai
@@ -240,8 +311,7 @@ class ResponsesClient:
                             text.append(out.text)
                     elif type(out) is Finish:
                         completed = True
-                        self.reasoning.keep(request, "".join(text),
-                                            _reasoning_items(_plain(getattr(event, "response", None))))
+                        self.reasoning.keep(request, "".join(text), _reasoning_items(_plain(getattr(event, "response", None))))
                     yield out
                 if completed:
                     return
@@ -249,17 +319,24 @@ class ResponsesClient:
             status = exc.status_code
             if 300 <= status < 400:  # never followed: the key goes to the address it was set for
                 location = redact(exc.response.headers.get("location", "?"), endpoint.api_key)
-                yield Failure("redirected", {"provider": label, "base_url": endpoint.base_url, "status": status,
-                                             "location": location[:200]})
+                yield Failure(
+                    "redirected", {"provider": label, "base_url": endpoint.base_url, "status": status, "location": location[:200]}
+                )
                 return
             detail = redact(provider_message(_body_text(exc)), endpoint.api_key)
             verdict = classify_http_error(endpoint, request.model, status, detail, sent=body)
             yield verdict.failure
             return
         except (openai.APITimeoutError, TimeoutError):
-            yield Failure("timeout", {"provider": label, "why": "idle" if started else "first",
-                                      "seconds": self.idle_s if started else self.timeout.read,
-                                      "setting": "CAUSERIE_IDLE_TIMEOUT" if started else "CAUSERIE_READ_TIMEOUT"})
+            yield Failure(
+                "timeout",
+                {
+                    "provider": label,
+                    "why": "idle" if started else "first",
+                    "seconds": self.idle_s if started else self.timeout.read,
+                    "setting": "CAUSERIE_IDLE_TIMEOUT" if started else "CAUSERIE_READ_TIMEOUT",
+                },
+            )
             return
         except ValueError:  # an event that is not JSON
             yield Failure("invalid_stream", {"provider": label})
@@ -268,9 +345,16 @@ class ResponsesClient:
             if opened:  # the answer (or a search) had begun
                 yield Failure("cut_off", {"provider": label, "why": "connection"})
             else:
-                yield Failure("connect", {"provider": label, "base_url": endpoint.base_url, "why": "other",
-                                          "error": type(exc.__cause__ or exc).__name__,
-                                          "base_url_env": endpoint.provider.base_url_env})
+                yield Failure(
+                    "connect",
+                    {
+                        "provider": label,
+                        "base_url": endpoint.base_url,
+                        "why": "other",
+                        "error": type(exc.__cause__ or exc).__name__,
+                        "base_url_env": endpoint.provider.base_url_env,
+                    },
+                )
             return
         except openai.APIError as exc:  # an `error` event in the stream (xAI's flat error shape)
             detail = redact(provider_message(_body_text(exc)) or str(getattr(exc, "message", "")), endpoint.api_key)
@@ -283,8 +367,17 @@ class ResponsesClient:
             yield Failure("cut_off", {"provider": label, "why": "no_finish"})
 
 
-_SENT_HEADERS = {"authorization", "content-type", "accept", "content-length", "host", "user-agent",
-                 "x-title", "accept-encoding", "connection"}
+_SENT_HEADERS = {
+    "authorization",
+    "content-type",
+    "accept",
+    "content-length",
+    "host",
+    "user-agent",
+    "x-title",
+    "accept-encoding",
+    "connection",
+}
 
 
 async def _only_our_headers(request: httpx.Request) -> None:
@@ -323,12 +416,16 @@ def _events(event: Any, label: str, key: str | None = None) -> list[Event]:
         query = _query(item)
         found: list[Event] = []
         if tool and (kind.endswith("added") or query):  # (OpenAI names the query when the search is done)
-            found.append(Status("searching", {"why": tool, "provider": label, "query": query, "tool": name,
-                                              "item": str(item.get("id") or "")}))
+            found.append(
+                Status(
+                    "searching", {"why": tool, "provider": label, "query": query, "tool": name, "item": str(item.get("id") or "")}
+                )
+            )
         if kind.endswith("done") and (tool == "image" or (not tool and item.get("type") not in SHOWN_ITEMS)):
             # Output this chat cannot show yet is said, never dropped without a word.
-            found.append(Notice("unshown", {"why": "image" if tool == "image" else None,
-                                            "what": str(item.get("type") or "?")[:60]}))
+            found.append(
+                Notice("unshown", {"why": "image" if tool == "image" else None, "what": str(item.get("type") or "?")[:60]})
+            )
         return found
     if kind == "response.completed" or kind == "response.incomplete":
         response = _plain(event.response)
@@ -336,8 +433,9 @@ def _events(event: Any, label: str, key: str | None = None) -> list[Event]:
         if isinstance(usage := response.get("usage"), Mapping):
             events.append(_usage(usage))
         reason = (response.get("incomplete_details") or {}).get("reason") if kind == "response.incomplete" else None
-        events.append(Finish("stop" if kind == "response.completed" else
-                             "content_filter" if reason == "content_filter" else "length"))
+        events.append(
+            Finish("stop" if kind == "response.completed" else "content_filter" if reason == "content_filter" else "length")
+        )
         return events
     if kind in ("response.failed", "error"):
         source = _plain(getattr(event, "response", None) or event)
@@ -393,8 +491,11 @@ def _usage(usage: Mapping[str, Any]) -> Usage:
     inputs = usage.get("input_tokens_details") or {}
     outputs = usage.get("output_tokens_details") or {}
     ticks = usage.get("cost_in_usd_ticks")
-    return Usage(prompt_tokens=count(usage.get("input_tokens")), completion_tokens=count(usage.get("output_tokens")),
-                 reasoning_tokens=count(outputs.get("reasoning_tokens")) if isinstance(outputs, Mapping) else None,
-                 cached_tokens=count(inputs.get("cached_tokens")) if isinstance(inputs, Mapping) else None,
-                 cost_usd=ticks / XAI_TICKS_PER_USD if isinstance(ticks, (int, float)) else None,
-                 tool_calls=count(usage.get("num_server_side_tools_used")))
+    return Usage(
+        prompt_tokens=count(usage.get("input_tokens")),
+        completion_tokens=count(usage.get("output_tokens")),
+        reasoning_tokens=count(outputs.get("reasoning_tokens")) if isinstance(outputs, Mapping) else None,
+        cached_tokens=count(inputs.get("cached_tokens")) if isinstance(inputs, Mapping) else None,
+        cost_usd=ticks / XAI_TICKS_PER_USD if isinstance(ticks, (int, float)) else None,
+        tool_calls=count(usage.get("num_server_side_tools_used")),
+    )
