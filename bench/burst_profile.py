@@ -105,8 +105,10 @@ async def burst(args, out: str) -> None:
         finally:
             app.stop()
     summary = run.summary()
-    print(f"{args.users} users: TTFT p50 {summary['ttft_p50']:.3f} s, tokens {summary['tokens']}, errors {summary['error_count']}"
-          " (the profiler slows the app: these are not benchmark numbers)")
+    print(
+        f"{args.users} users: TTFT p50 {summary['ttft_p50']:.3f} s, tokens {summary['tokens']}, errors {summary['error_count']}"
+        " (the profiler slows the app: these are not benchmark numbers)"
+    )
 
 
 def main() -> None:

@@ -58,9 +58,20 @@ class Cluster:
                 app.wait_ready()
             conf = self.folder / "nginx.conf"
             conf.write_text(self.config())
-            self.nginx = App("nginx", [binary, "-p", str(self.folder), "-c", str(conf), "-g",
-                                       f"daemon off; pid {self.folder / 'nginx.pid'}; error_log {self.folder / 'error.log'} warn;"],
-                             {}, port=self.port)
+            self.nginx = App(
+                "nginx",
+                [
+                    binary,
+                    "-p",
+                    str(self.folder),
+                    "-c",
+                    str(conf),
+                    "-g",
+                    f"daemon off; pid {self.folder / 'nginx.pid'}; error_log {self.folder / 'error.log'} warn;",
+                ],
+                {},
+                port=self.port,
+            )
         except BaseException:
             self.stop()
             raise
@@ -72,10 +83,15 @@ class Cluster:
         servers = "".join(f"        server 127.0.0.1:{port} max_fails=3 fail_timeout=10s;\n" for port in self.backends)
         text = re.sub(r"(        server 127\.0\.0\.1:\d+ [^\n]*\n)+", servers, text)
         text = text.replace("listen 8080;", f"listen 127.0.0.1:{self.port};")
-        temp = "".join(f"    {name}_temp_path {self.folder / name};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        temp = "".join(
+            f"    {name}_temp_path {self.folder / name};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
         text = text.replace("http {\n", "http {\n" + temp, 1)
-        return text.replace("            add_header Set-Cookie", "            add_header X-Backend $upstream_addr always;\n"
-                                                                "            add_header Set-Cookie", 1)
+        return text.replace(
+            "            add_header Set-Cookie",
+            "            add_header X-Backend $upstream_addr always;\n            add_header Set-Cookie",
+            1,
+        )
 
     def kill(self, index: int) -> None:
         """The process dies at once, as a crashed or killed one does."""
@@ -103,8 +119,13 @@ class Visit:
     messages: list[str] = field(default_factory=list)
 
 
-async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], None] | None = None,
-                go: asyncio.Event | None = None, first_token: Callable[[], None] | None = None) -> Visit:
+async def visit(
+    http: httpx.AsyncClient,
+    plan: GradioPlan,
+    ready: Callable[[], None] | None = None,
+    go: asyncio.Event | None = None,
+    first_token: Callable[[], None] | None = None,
+) -> Visit:
     """One browser-like visitor through the balancer, with its own cookies (`http`): open the page
     (GET / and its load steps), then ask (the submit's quick steps, the queue's join, then its data
     stream to the end). `ready` (called whatever happens) and `go` hold the question until
@@ -116,9 +137,10 @@ async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], N
     seen: set[int] = set()
 
     async def predict(fn_index: int, data: list) -> list:
-        response = await http.post(base + "gradio_api/run/predict", json={
-            "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None,
-            "trigger_id": plan.trigger_id})
+        response = await http.post(
+            base + "gradio_api/run/predict",
+            json={"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": plan.trigger_id},
+        )
         response.raise_for_status()
         return response.json().get("data") or []
 
@@ -135,9 +157,16 @@ async def visit(http: httpx.AsyncClient, plan: GradioPlan, ready: Callable[[], N
         note_stage("asking")
         for fn_index in plan.quick_fns:
             await predict(fn_index, plan.data(fn_index, held))
-        joined = await http.post(base + "gradio_api/queue/join", json={
-            "data": plan.data(plan.chat_fn, held), "fn_index": plan.chat_fn, "session_hash": session, "event_data": None,
-            "trigger_id": plan.trigger_id})
+        joined = await http.post(
+            base + "gradio_api/queue/join",
+            json={
+                "data": plan.data(plan.chat_fn, held),
+                "fn_index": plan.chat_fn,
+                "session_hash": session,
+                "event_data": None,
+                "trigger_id": plan.trigger_id,
+            },
+        )
         joined.raise_for_status()
         result.backend = joined.headers.get("x-backend", "")
         note_stage("reading the answer's data stream")
@@ -184,15 +213,33 @@ async def browsers(count: int, timeout: float = 30) -> AsyncIterator[list[httpx.
         await asyncio.gather(*(client.aclose() for client in clients))
 
 
-async def at_once(plan: GradioPlan, clients: list[httpx.AsyncClient], at_go: Callable[[], None] | None = None,
-                  when_answering: Callable[[], None] | None = None, timeout_s: float = USER_TIMEOUT_S) -> list[Visit]:
+async def at_once(
+    plan: GradioPlan,
+    clients: list[httpx.AsyncClient],
+    at_go: Callable[[], None] | None = None,
+    when_answering: Callable[[], None] | None = None,
+    timeout_s: float = USER_TIMEOUT_S,
+) -> list[Visit]:
     """Every client opens the page; once all have, `at_go()` is called and they all ask at once.
     `when_answering()` is called once every answer has begun (or 20 s after the go). A visit not
     done after `timeout_s` is stopped, its error saying where it stalled."""
     opened, answering, go = [], [], asyncio.Event()
-    tasks = [asyncio.create_task(bounded(
-        visit(client, plan, ready=functools.partial(opened.append, 1), go=go, first_token=functools.partial(answering.append, 1)),
-        timeout_s, lambda stalled: Visit(error=stalled))) for client in clients]
+    tasks = [
+        asyncio.create_task(
+            bounded(
+                visit(
+                    client,
+                    plan,
+                    ready=functools.partial(opened.append, 1),
+                    go=go,
+                    first_token=functools.partial(answering.append, 1),
+                ),
+                timeout_s,
+                lambda stalled: Visit(error=stalled),
+            )
+        )
+        for client in clients
+    ]
     while len(opened) < len(clients) and not all(task.done() for task in tasks):
         await asyncio.sleep(0.05)
     if at_go is not None:

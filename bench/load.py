@@ -65,9 +65,13 @@ class RunResult:
         ttft = [r.ttft_s for r in self.results if r.ttft_s is not None]
         total = [r.total_s for r in self.results if r.total_s is not None]
         return {
-            "target": self.target, "users": self.users, "requests": len(self.results),
-            "ttft_p50": self._pct(ttft, 0.5), "ttft_p95": self._pct(ttft, 0.95),
-            "total_p50": self._pct(total, 0.5), "total_p95": self._pct(total, 0.95),
+            "target": self.target,
+            "users": self.users,
+            "requests": len(self.results),
+            "ttft_p50": self._pct(ttft, 0.5),
+            "ttft_p95": self._pct(ttft, 0.95),
+            "total_p50": self._pct(total, 0.5),
+            "total_p95": self._pct(total, 0.95),
             "tokens": sum(r.tokens for r in self.results),
             "page_open_p50": self._pct([r.page_open_s for r in self.results if r.page_open_s is not None], 0.5),
             "errors": [r.error for r in self.results if r.error][:3],
@@ -80,6 +84,7 @@ def count_tokens(seen: set[int], raw: bytes) -> None:
 
 
 # -- the limit: a plain HTTP client reading the provider's stream ---------------------------------
+
 
 async def direct_user(http: httpx.AsyncClient, base_url: str, go: asyncio.Event) -> UserResult:
     await go.wait()
@@ -101,18 +106,24 @@ async def direct_user(http: httpx.AsyncClient, base_url: str, go: asyncio.Event)
 
 # -- the openai SDK -------------------------------------------------------------------------------
 
+
 def sdk_user_factory(base_url: str) -> Callable[[], Awaitable[UserResult]]:
     from openai import AsyncOpenAI
 
-    client = AsyncOpenAI(base_url=base_url, api_key="placeholder", max_retries=0,
-                         http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=None), timeout=60))
+    client = AsyncOpenAI(
+        base_url=base_url,
+        api_key="placeholder",
+        max_retries=0,
+        http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=None), timeout=60),
+    )
 
     async def user(go: asyncio.Event) -> UserResult:
         await go.wait()
         result, tokens = UserResult(), 0
         started = time.perf_counter()
         stream = await client.chat.completions.create(
-            model="paced", messages=[{"role": "user", "content": QUESTION}], stream=True)
+            model="paced", messages=[{"role": "user", "content": QUESTION}], stream=True
+        )
         async for chunk in stream:
             if chunk.choices and chunk.choices[0].delta.content:
                 tokens += 1
@@ -126,6 +137,7 @@ def sdk_user_factory(base_url: str) -> Callable[[], Awaitable[UserResult]]:
 
 
 # -- a Gradio chat app, as its page drives it -------------------------------------------------------
+
 
 @dataclass
 class GradioPlan:
@@ -175,9 +187,14 @@ async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any])
     ids = {c["props"]["elem_id"]: cid for cid, c in components.items() if c["props"].get("elem_id")}
 
     deps = config["dependencies"]
-    start = next(d for d in deps if any(
-        t[1] == "submit" and components.get(t[0], {}).get("type") in ("textbox", "multimodaltextbox")
-        for t in d["targets"]) and (d.get("backend_fn") or d.get("js")))
+    start = next(
+        d
+        for d in deps
+        if any(
+            t[1] == "submit" and components.get(t[0], {}).get("type") in ("textbox", "multimodaltextbox") for t in d["targets"]
+        )
+        and (d.get("backend_fn") or d.get("js"))
+    )
     chain, current = [start], start
     while not current.get("queue", True) or current is start:
         current = next(d for d in deps if d.get("trigger_after") == current["id"])
@@ -202,14 +219,28 @@ async def gradio_plan(http: httpx.AsyncClient, url: str, values: dict[str, Any])
         loads += [d for d in deps if d.get("trigger_after") == dep["id"] and d not in loads]
     loads = [d for d in loads if d.get("backend_fn") and not d.get("queue", True)]
     quick = [d for d in chain[:-1] if d.get("backend_fn")]
-    resend = next((d for d in deps if any(
-        t[1] == "change" and components[t[0]]["props"].get("elem_id") == "chat-resend" for t in d["targets"])), None)
+    resend = next(
+        (
+            d
+            for d in deps
+            if any(t[1] == "change" and components[t[0]]["props"].get("elem_id") == "chat-resend" for t in d["targets"])
+        ),
+        None,
+    )
     sent = [*loads, *quick, chat, *([resend] if resend else [])]
     return GradioPlan(
-        url, [d["id"] for d in loads], [d["id"] for d in quick], chat["id"], question_box,
-        bool(config.get("connect_heartbeat")), resend and resend["id"], {d["id"]: list(d["inputs"]) for d in sent},
-        {d["id"]: list(d["outputs"]) for d in loads}, {cid: before(cid) for dep in sent for cid in dep["inputs"]},
-        chosen, ids,
+        url,
+        [d["id"] for d in loads],
+        [d["id"] for d in quick],
+        chat["id"],
+        question_box,
+        bool(config.get("connect_heartbeat")),
+        resend and resend["id"],
+        {d["id"]: list(d["inputs"]) for d in sent},
+        {d["id"]: list(d["outputs"]) for d in loads},
+        {cid: before(cid) for dep in sent for cid in dep["inputs"]},
+        chosen,
+        ids,
     )
 
 
@@ -238,14 +269,20 @@ async def open_page(plan: GradioPlan, predict: Callable[[int, list[Any]], Awaita
 
 async def _predict(http: httpx.AsyncClient, plan: GradioPlan, session: str, fn_index: int, data: list) -> list[Any]:
     """One quick step; its outputs."""
-    response = await http.post(plan.url + "gradio_api/run/predict", json={
-        "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": plan.trigger_id})
+    response = await http.post(
+        plan.url + "gradio_api/run/predict",
+        json={"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": plan.trigger_id},
+    )
     response.raise_for_status()
     return response.json().get("data") or []
 
 
-async def gradio_user(http: httpx.AsyncClient, plan: GradioPlan, go: asyncio.Event,
-                      prepare: Callable[[str, dict[int, Any]], Awaitable[list[Any]]] | None = None) -> UserResult:
+async def gradio_user(
+    http: httpx.AsyncClient,
+    plan: GradioPlan,
+    go: asyncio.Event,
+    prepare: Callable[[str, dict[int, Any]], Awaitable[list[Any]]] | None = None,
+) -> UserResult:
     """Open the page (its heartbeat and load events), wait for everyone, then ask and stream the
     answer, and leave (the heartbeat closes, as when a tab is closed). `prepare`, given the
     session and what the page holds once open (open_page), runs once the page is open, before the
@@ -295,7 +332,9 @@ async def open_heartbeat(url: str, session: str) -> asyncio.StreamWriter:
     return writer
 
 
-async def _send(url: str, request_line: str, headers: str, body: bytes = b"") -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def _send(
+    url: str, request_line: str, headers: str, body: bytes = b""
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """One HTTP/1.1 request on its own connection, with bare asyncio streams (cheaper than httpx
     at a burst of 100; the app sees the same request the page sends). `headers` end in CRLF."""
     host_port = url.split("//", 1)[1].split("/", 1)[0]
@@ -308,8 +347,9 @@ async def _send(url: str, request_line: str, headers: str, body: bytes = b"") ->
 async def post_json(url: str, path: str, payload: dict) -> tuple[int, bytes]:
     """One POST of a JSON body; its status and body."""
     body = orjson.dumps(payload)
-    reader, writer = await _send(url, f"POST /{path}", "Content-Type: application/json\r\n"
-                                 f"Content-Length: {len(body)}\r\nConnection: close\r\n", body)
+    reader, writer = await _send(
+        url, f"POST /{path}", f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n", body
+    )
     try:
         response = await reader.read()
     finally:
@@ -320,14 +360,18 @@ async def post_json(url: str, path: str, payload: dict) -> tuple[int, bytes]:
 
 async def join(plan: GradioPlan, session: str, fn_index: int, data: list[Any], trigger_id: int | None) -> tuple[int, bytes]:
     """Queue one call of a function for this session (Gradio's join); its status and body."""
-    return await post_json(plan.url, "gradio_api/queue/join", {
-        "data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": trigger_id})
+    return await post_json(
+        plan.url,
+        "gradio_api/queue/join",
+        {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": trigger_id},
+    )
 
 
 async def _data_stream(url: str, session: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """The session's queue data stream (Server-Sent Events), opened."""
-    return await _send(url, f"GET /gradio_api/queue/data?session_hash={session}",
-                       "Accept: text/event-stream\r\nConnection: close\r\n")
+    return await _send(
+        url, f"GET /gradio_api/queue/data?session_hash={session}", "Accept: text/event-stream\r\nConnection: close\r\n"
+    )
 
 
 async def read_data_stream(url: str, session: str, seen: set[int], result: UserResult, started: float) -> None:
@@ -368,7 +412,7 @@ async def completed_output(url: str, session: str) -> list[Any]:
             if not data:
                 raise RuntimeError("the data stream ended before its event did")
             buffer += data
-        while b"\n\n" not in buffer[buffer.index(b'"process_completed"'):]:  # the rest of that message
+        while b"\n\n" not in buffer[buffer.index(b'"process_completed"') :]:  # the rest of that message
             data = await reader.read(65536)
             if not data:
                 break
@@ -432,9 +476,14 @@ class Go(asyncio.Event):
             self.waiting.discard(task)
 
 
-async def run_users(target: str, users: int, user: Callable[[asyncio.Event], Awaitable[UserResult]],
-                    repeat: int = 1, on_go: Callable[[], None] | None = None,
-                    timeout_s: float = USER_TIMEOUT_S) -> RunResult:
+async def run_users(
+    target: str,
+    users: int,
+    user: Callable[[asyncio.Event], Awaitable[UserResult]],
+    repeat: int = 1,
+    on_go: Callable[[], None] | None = None,
+    timeout_s: float = USER_TIMEOUT_S,
+) -> RunResult:
     """`users` at once; `repeat` rounds one after another (for stable single-user numbers).
 
     Each user gets an event: it may prepare (open its page), then awaits it. Once every user still

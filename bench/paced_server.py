@@ -32,20 +32,27 @@ class Paced:
         tail = b'"},"finish_reason":null}]}\n\n'
         self.frames = [chunk_frame(head + f"tok{i} ".encode() + tail) for i in range(tokens)]
         finish = b'data: {"id":"p","object":"chat.completion.chunk","model":"paced","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n'
-        usage = ('data: {"id":"p","object":"chat.completion.chunk","model":"paced","choices":[],"usage":'
-                 f'{{"prompt_tokens":20,"completion_tokens":{tokens},"total_tokens":{tokens + 20}}}}}\n\n').encode()
+        usage = (
+            'data: {"id":"p","object":"chat.completion.chunk","model":"paced","choices":[],"usage":'
+            f'{{"prompt_tokens":20,"completion_tokens":{tokens},"total_tokens":{tokens + 20}}}}}\n\n'
+        ).encode()
         self.end = chunk_frame(finish) + chunk_frame(usage) + chunk_frame(b"data: [DONE]\n\n") + b"0\r\n\r\n"
         # The same answer as a Responses API stream (POST /responses), framed as xAI frames it.
         created = b'event: response.created\ndata: {"type":"response.created","sequence_number":0,"response":{"id":"r","object":"response","created_at":0,"model":"paced","output":[],"status":"in_progress","tools":[],"parallel_tool_calls":true,"tool_choice":"auto"}}\n\n'
-        delta = (b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":1,'
-                 b'"item_id":"m","output_index":0,"content_index":0,"logprobs":[],"delta":"')
-        self.response_frames = [chunk_frame(created)] + [chunk_frame(delta + f"tok{i} ".encode() + b'"}\n\n')
-                                                         for i in range(tokens)]
-        completed = ('event: response.completed\ndata: {"type":"response.completed","sequence_number":2,"response":'
-                     '{"id":"r","object":"response","created_at":0,"model":"paced","output":[],"status":"completed",'
-                     '"tools":[],"parallel_tool_calls":true,"tool_choice":"auto","usage":{"input_tokens":20,'
-                     '"input_tokens_details":{"cached_tokens":0},"output_tokens":' + str(tokens) + ','
-                     '"output_tokens_details":{"reasoning_tokens":0},"total_tokens":' + str(tokens + 20) + '}}}\n\n')
+        delta = (
+            b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":1,'
+            b'"item_id":"m","output_index":0,"content_index":0,"logprobs":[],"delta":"'
+        )
+        self.response_frames = [chunk_frame(created)] + [
+            chunk_frame(delta + f"tok{i} ".encode() + b'"}\n\n') for i in range(tokens)
+        ]
+        completed = (
+            'event: response.completed\ndata: {"type":"response.completed","sequence_number":2,"response":'
+            '{"id":"r","object":"response","created_at":0,"model":"paced","output":[],"status":"completed",'
+            '"tools":[],"parallel_tool_calls":true,"tool_choice":"auto","usage":{"input_tokens":20,'
+            '"input_tokens_details":{"cached_tokens":0},"output_tokens":' + str(tokens) + ","
+            '"output_tokens_details":{"reasoning_tokens":0},"total_tokens":' + str(tokens + 20) + "}}}\n\n"
+        )
         self.response_end = chunk_frame(completed.encode()) + b"0\r\n\r\n"
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -59,8 +66,12 @@ class Paced:
                 if length:
                     await reader.readexactly(length)
                 if method == "GET" and path.endswith("/models"):
-                    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-                                 + str(len(MODELS)).encode() + b"\r\n\r\n" + MODELS)
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                        + str(len(MODELS)).encode()
+                        + b"\r\n\r\n"
+                        + MODELS
+                    )
                 elif method == "POST" and path.endswith("/chat/completions"):
                     await self.stream(writer, self.frames, self.end)
                 elif method == "POST" and path.endswith("/responses"):
@@ -74,8 +85,10 @@ class Paced:
             writer.close()
 
     async def stream(self, writer: asyncio.StreamWriter, frames: list[bytes], end: bytes, first: bytes = b"") -> None:
-        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
-                     b"transfer-encoding: chunked\r\n\r\n" + first)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
+            b"transfer-encoding: chunked\r\n\r\n" + first
+        )
         start = time.monotonic() + self.ttft
         interval = 1.0 / self.rate
         for i, frame in enumerate(frames):
@@ -99,8 +112,9 @@ def running(tokens: int = 200, rate: float = 100.0, ttft: float = 0.1) -> Iterat
     from procs import free_port
 
     port = free_port()
-    process = subprocess.Popen([sys.executable, __file__, "--port", str(port), "--tokens", str(tokens),
-                                "--rate", str(rate), "--ttft", str(ttft)])
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--port", str(port), "--tokens", str(tokens), "--rate", str(rate), "--ttft", str(ttft)]
+    )
     try:
         deadline = time.monotonic() + 10
         while True:

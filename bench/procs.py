@@ -66,14 +66,19 @@ class App:
     line per answer) goes to a file: a pipe nobody reads fills up after a few hundred answers, and
     the app then waits on it forever. With `wait`, returns once the app answers (startup_s)."""
 
-    def __init__(self, name: str, command: list[str], env: dict[str, str], port: int | None = None,
-                 wait: bool = True) -> None:
+    def __init__(self, name: str, command: list[str], env: dict[str, str], port: int | None = None, wait: bool = True) -> None:
         self.name = name
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        env = {**os.environ, **env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(self.port),
-               "GRADIO_ANALYTICS_ENABLED": "False", "CAUSERIE_OPEN_BROWSER": "false",
-               "CAUSERIE_ENV_FILE": ""}
+        env = {
+            **os.environ,
+            **env,
+            "GRADIO_SERVER_NAME": "127.0.0.1",
+            "GRADIO_SERVER_PORT": str(self.port),
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "CAUSERIE_OPEN_BROWSER": "false",
+            "CAUSERIE_ENV_FILE": "",
+        }
         for key in [k for k in env if k.endswith(("_API_KEY", "_TOKEN"))]:
             env.pop(key)
         self.started = time.perf_counter()

@@ -47,27 +47,38 @@ from load import (
     run_users,
 )
 
-TURN_WORDS = ("The sky looks blue because air scatters short wavelengths of sunlight more than long ones; "
-              "the effect is named after Lord Rayleigh, who worked out its dependence on wavelength. ") * 16
+TURN_WORDS = (
+    "The sky looks blue because air scatters short wavelengths of sunlight more than long ones; "
+    "the effect is named after Lord Rayleigh, who worked out its dependence on wavelength. "
+) * 16
 
 
 def long_history(turns: int) -> list[dict[str, Any]]:
     """A chat of `turns` earlier questions and answers, as the page holds it (about 2.8 KB a
     turn; no "tokN " in it, which the generator counts as streamed tokens)."""
+
     def part(text: str) -> list[dict[str, Any]]:
         return [{"type": "text", "text": text}]
 
     chat = []
     for n in range(turns):
-        chat.append({"role": "user", "content": part(f"Question {n}: why is the sky blue? " + TURN_WORDS[:300]),
-                     "metadata": None, "options": None})
-        chat.append({"role": "assistant", "content": part(f"Answer {n}. " + TURN_WORDS[:2400]), "metadata": None,
-                     "options": None})
+        chat.append(
+            {
+                "role": "user",
+                "content": part(f"Question {n}: why is the sky blue? " + TURN_WORDS[:300]),
+                "metadata": None,
+                "options": None,
+            }
+        )
+        chat.append(
+            {"role": "assistant", "content": part(f"Answer {n}. " + TURN_WORDS[:2400]), "metadata": None, "options": None}
+        )
     return chat
 
 
-async def asked_with_history(plan: GradioPlan, session: str, history: list[dict[str, Any]],
-                             held: dict[int, Any]) -> list[dict[str, Any]]:
+async def asked_with_history(
+    plan: GradioPlan, session: str, history: list[dict[str, Any]], held: dict[int, Any]
+) -> list[dict[str, Any]]:
     """Ask, in this session, with `history` before the question, as the page asks when the server
     asks for its chat (plan.resend_fn): the page holding `held` (open_page: its conversation id and
     browser id among them), its chat that history and the question; once answered, the chat the
@@ -86,8 +97,9 @@ READING_S = 2.0
 """How long a long chat's visitor reads the answer to the turn before before asking again."""
 
 
-def long_chat_user(http: httpx.AsyncClient, plan: GradioPlan, history: list[dict[str, Any]],
-                   sizes: list[int] | None = None) -> Callable[[asyncio.Event], Awaitable[UserResult]]:
+def long_chat_user(
+    http: httpx.AsyncClient, plan: GradioPlan, history: list[dict[str, Any]], sizes: list[int] | None = None
+) -> Callable[[asyncio.Event], Awaitable[UserResult]]:
     """A visitor whose chat has `history` and one more turn in it when the go comes: the page
     opens, asks once with that history (the turn that makes it), and at the go asks again as the
     page does, with the mark of its chat (render.chat_mark). The chat's size goes into `sizes`, if
@@ -115,8 +127,15 @@ async def per_answer(pid: int, run: Callable[[Callable[[], None]], Any]) -> tupl
     return result, (cpu_seconds(pid) - at_go[0]) / users, (at_go[0] - before) / users  # (run_users calls on_go once)
 
 
-async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, pid: int,
-                    users: int = 20, turns: int = 100, rounds: int = 5, timeout_s: float = USER_TIMEOUT_S) -> dict:
+async def long_chat(
+    http: httpx.AsyncClient,
+    plan: GradioPlan,
+    pid: int,
+    users: int = 20,
+    turns: int = 100,
+    rounds: int = 5,
+    timeout_s: float = USER_TIMEOUT_S,
+) -> dict:
     """Fresh and long chats in turn, `rounds` times each: for each, the median over the rounds of
     its CPU per answer from the question and, apart, of its TTFT p50 (the TTFT of the round with
     the median CPU varied more from run to run), and the errors of all rounds (with the first
@@ -130,8 +149,9 @@ async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, pid: int,
     said: dict[str, list[str]] = {"fresh": [], "long": []}
     for _ in range(rounds):
         for name, visitor in visitors.items():
-            run, cpu, before_cpu = await per_answer(pid, lambda on_go, name=name, visitor=visitor: run_users(
-                name, users, visitor, on_go=on_go, timeout_s=timeout_s))
+            run, cpu, before_cpu = await per_answer(
+                pid, lambda on_go, name=name, visitor=visitor: run_users(name, users, visitor, on_go=on_go, timeout_s=timeout_s)
+            )
             summary = run.summary()
             measured[name].append((cpu, summary["ttft_p50"], summary["error_count"], before_cpu))
             said[name] = (said[name] + summary["errors"])[:3]
@@ -140,12 +160,15 @@ async def long_chat(http: httpx.AsyncClient, plan: GradioPlan, pid: int,
     for name, samples in measured.items():
         cpu, ttft, errors, before_cpu = zip(*samples, strict=True)
         answered = [t for t in ttft if t is not None]  # (a round where nobody got a token has none)
-        out[name] = {"cpu_ms_per_answer": statistics.median(cpu) * 1000,
-                     "ttft_p50": statistics.median(answered) if answered else None,
-                     "errors": sum(errors), "error_examples": said[name],
-                     "before_question_cpu_ms": statistics.median(before_cpu) * 1000,
-                     "cpu_ms_samples": [round(c * 1000, 1) for c in cpu],
-                     "ttft_samples": [None if t is None else round(t, 3) for t in ttft]}
+        out[name] = {
+            "cpu_ms_per_answer": statistics.median(cpu) * 1000,
+            "ttft_p50": statistics.median(answered) if answered else None,
+            "errors": sum(errors),
+            "error_examples": said[name],
+            "before_question_cpu_ms": statistics.median(before_cpu) * 1000,
+            "cpu_ms_samples": [round(c * 1000, 1) for c in cpu],
+            "ttft_samples": [None if t is None else round(t, 3) for t in ttft],
+        }
     out["users"], out["turns"] = users, turns
     out["history_kb"] = statistics.median(sizes) / 1000 if sizes else None
     return out
@@ -168,8 +191,9 @@ async def api_caller(url: str, arguments: int, go: asyncio.Event) -> UserResult:
     if status != 200:
         return UserResult(error=f"call HTTP {status}: {body[:100]!r}")
     note_stage("reading the call's result stream")
-    reader, writer = await _send(url, f"GET /gradio_api/call/chat/{orjson.loads(body)['event_id']}",
-                                 "Accept: text/event-stream\r\nConnection: close\r\n")
+    reader, writer = await _send(
+        url, f"GET /gradio_api/call/chat/{orjson.loads(body)['event_id']}", "Accept: text/event-stream\r\nConnection: close\r\n"
+    )
     tail = b""
     try:
         while data := await reader.read(65536):
@@ -190,9 +214,16 @@ async def api_caller(url: str, arguments: int, go: asyncio.Event) -> UserResult:
     return result
 
 
-async def open_loop(http: httpx.AsyncClient, plan: GradioPlan, pid: int, rate: float, visitors: int,
-                    every: int = 1000, visit: Callable[[asyncio.Event], Awaitable[UserResult]] | None = None,
-                    timeout_s: float = USER_TIMEOUT_S) -> list[dict]:
+async def open_loop(
+    http: httpx.AsyncClient,
+    plan: GradioPlan,
+    pid: int,
+    rate: float,
+    visitors: int,
+    every: int = 1000,
+    visit: Callable[[asyncio.Event], Awaitable[UserResult]] | None = None,
+    timeout_s: float = USER_TIMEOUT_S,
+) -> list[dict]:
     """A new visitor every 1/rate s, whatever the app's pace (open loop); per `every` visitors, in
     order of arrival: TTFT p50/p95, CPU per answer, RSS once they are all answered. A visitor
     opens the page and asks (gradio_user), unless `visit` says otherwise; one not done after
@@ -205,8 +236,11 @@ async def open_loop(http: httpx.AsyncClient, plan: GradioPlan, pid: int, rate: f
 
     async def visitor(number: int) -> None:
         try:
-            results[number] = await bounded(visit(go) if visit is not None else gradio_user(http, plan, go), timeout_s,
-                                            lambda stalled: UserResult(error=stalled))
+            results[number] = await bounded(
+                visit(go) if visit is not None else gradio_user(http, plan, go),
+                timeout_s,
+                lambda stalled: UserResult(error=stalled),
+            )
         except Exception as exc:  # noqa: BLE001 (a failed visitor is counted, not fatal)
             results[number] = UserResult(error=f"{type(exc).__name__}: {exc}"[:200])
 
@@ -218,10 +252,17 @@ async def open_loop(http: httpx.AsyncClient, plan: GradioPlan, pid: int, rate: f
         """Once a thousand visitors are answered (arrivals go on meanwhile)."""
         await asyncio.gather(*block)
         cpu_now = cpu_seconds(pid)
-        summary = RunResult("open loop", every, [r for r in results[first:first + every] if r]).summary()
-        marks.append({"visitors": first + every, "rss_mb": memory_mb(pid), "ttft_p50": summary["ttft_p50"],
-                      "ttft_p95": summary["ttft_p95"], "errors": summary["error_count"],
-                      "cpu_ms_per_answer": (cpu_now - cpu_mark[0]) / every * 1000})
+        summary = RunResult("open loop", every, [r for r in results[first : first + every] if r]).summary()
+        marks.append(
+            {
+                "visitors": first + every,
+                "rss_mb": memory_mb(pid),
+                "ttft_p50": summary["ttft_p50"],
+                "ttft_p95": summary["ttft_p95"],
+                "errors": summary["error_count"],
+                "cpu_ms_per_answer": (cpu_now - cpu_mark[0]) / every * 1000,
+            }
+        )
         cpu_mark[0] = cpu_now
 
     for number in range(visitors):
@@ -230,7 +271,7 @@ async def open_loop(http: httpx.AsyncClient, plan: GradioPlan, pid: int, rate: f
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(visitor(number)))
         if (number + 1) % every == 0:
-            marks_done.append(asyncio.create_task(mark(tasks[number + 1 - every:], number + 1 - every)))
+            marks_done.append(asyncio.create_task(mark(tasks[number + 1 - every :], number + 1 - every)))
     await asyncio.gather(*tasks, *marks_done)
     return sorted(marks, key=lambda m: m["visitors"])
 
@@ -253,18 +294,30 @@ async def two_processes(paced_url: str, args, users: int = 200, timeout_s: float
                 for warm in clients[:2]:  # first requests import and initialise lazily
                     await visit(warm, plan)
                 pids, cpu_before = cluster.pids(), []
-                visits = await at_once(plan, clients, at_go=lambda pids=pids, into=cpu_before: into.extend(map(cpu_seconds, pids)),
-                                       timeout_s=timeout_s)
+                visits = await at_once(
+                    plan,
+                    clients,
+                    at_go=lambda pids=pids, into=cpu_before: into.extend(map(cpu_seconds, pids)),
+                    timeout_s=timeout_s,
+                )
                 cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
         finally:
             cluster.stop()
-        run = RunResult(f"{processes} behind nginx", users,
-                        [UserResult(ttft_s=v.ttft_s, total_s=v.total_s, tokens=v.tokens, error=v.error) for v in visits])
+        run = RunResult(
+            f"{processes} behind nginx",
+            users,
+            [UserResult(ttft_s=v.ttft_s, total_s=v.total_s, tokens=v.tokens, error=v.error) for v in visits],
+        )
         summary = run.summary()
-        out[str(processes)] = {"ttft_p50": summary["ttft_p50"], "ttft_p95": summary["ttft_p95"],
-                               "total_p50": summary["total_p50"], "errors": summary["error_count"],
-                               "error_examples": summary["errors"],
-                               "tokens": summary["tokens"], "expected_tokens": args.tokens * users,
-                               "cpu_s": [round(c, 2) for c in cpu],
-                               "answers_per_process": sorted(collections.Counter(v.backend for v in visits).values())}
+        out[str(processes)] = {
+            "ttft_p50": summary["ttft_p50"],
+            "ttft_p95": summary["ttft_p95"],
+            "total_p50": summary["total_p50"],
+            "errors": summary["error_count"],
+            "error_examples": summary["errors"],
+            "tokens": summary["tokens"],
+            "expected_tokens": args.tokens * users,
+            "cpu_s": [round(c, 2) for c in cpu],
+            "answers_per_process": sorted(collections.Counter(v.backend for v in visits).values()),
+        }
     return out

@@ -50,6 +50,7 @@ async def httpx_sse_orjson(base_url: str, users: int) -> int:
     """The wire before: httpx with httpx-sse, each chunk parsed with orjson."""
     body = {"model": "paced", "messages": MESSAGES, "stream": True}
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=None), timeout=60) as http:
+
         async def one() -> int:
             tokens = 0
             async with aconnect_sse(http, "POST", base_url + "/chat/completions", json=body) as source:
@@ -66,8 +67,13 @@ async def httpx_sse_orjson(base_url: str, users: int) -> int:
 async def openai_sdk(base_url: str, users: int) -> int:
     from openai import AsyncOpenAI
 
-    async with AsyncOpenAI(base_url=base_url, api_key="placeholder", max_retries=0,
-                           http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=None), timeout=60)) as sdk:
+    async with AsyncOpenAI(
+        base_url=base_url,
+        api_key="placeholder",
+        max_retries=0,
+        http_client=httpx.AsyncClient(limits=httpx.Limits(max_connections=None), timeout=60),
+    ) as sdk:
+
         async def one() -> int:
             stream = await sdk.chat.completions.create(model="paced", messages=MESSAGES, stream=True)
             return sum([bool(c.choices and c.choices[0].delta.content) async for c in stream])
@@ -87,10 +93,12 @@ async def causerie_responses(base_url: str, users: int) -> int:
     return sum(await asyncio.gather(*(one() for _ in range(users))))
 
 
-READERS = {"Causerie's client (aiohttp, own SSE decoder)": causerie_client,
-           "Causerie's Responses path (openai SDK, typed events)": causerie_responses,
-           "httpx + httpx-sse + orjson": httpx_sse_orjson,
-           "openai SDK (httpx, pydantic per chunk)": openai_sdk}
+READERS = {
+    "Causerie's client (aiohttp, own SSE decoder)": causerie_client,
+    "Causerie's Responses path (openai SDK, typed events)": causerie_responses,
+    "httpx + httpx-sse + orjson": httpx_sse_orjson,
+    "openai SDK (httpx, pydantic per chunk)": openai_sdk,
+}
 
 
 def cpu_s() -> float:
@@ -117,6 +125,7 @@ def main() -> None:
     args = parser.parse_args()
     try:
         import uvloop  # the loop the app runs on
+
         uvloop.install()
     except ImportError:
         pass

@@ -48,8 +48,15 @@ async def store_round_trip(url: str) -> None:
 
     store = ConversationStore(async_url(url), HistoryLimits())
     try:
-        await store.put(USER, Conversation("c1", ({"role": "user", "content": "Bonjour"},
-                                                  {"role": "assistant", "content": "Salut"}), created_at=1, updated_at=1))
+        await store.put(
+            USER,
+            Conversation(
+                "c1",
+                ({"role": "user", "content": "Bonjour"}, {"role": "assistant", "content": "Salut"}),
+                created_at=1,
+                updated_at=1,
+            ),
+        )
         kept = await store.get(USER, "c1")
         check("the store keeps a signed-in person's conversation", kept is not None and len(kept.messages) == 2)
     finally:
@@ -69,9 +76,19 @@ def main(provider_url: str) -> None:
     port = free_port()
     keep = ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT")
     env = {name: os.environ[name] for name in keep if name in os.environ}
-    env.update({"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "CAUSERIE_DATA_DIR": str(folder),
-                "DATABASE_URL": database, "AUTH_USERS": f"{USER}:{PASSWORD}", "HISTORY_SECRET": "fresh-install-check-secret",
-                "XAI_API_KEY": "not-a-real-key", "XAI_BASE_URL": provider_url, "GRADIO_ANALYTICS_ENABLED": "False"})
+    env.update(
+        {
+            "GRADIO_SERVER_NAME": "127.0.0.1",
+            "GRADIO_SERVER_PORT": str(port),
+            "CAUSERIE_DATA_DIR": str(folder),
+            "DATABASE_URL": database,
+            "AUTH_USERS": f"{USER}:{PASSWORD}",
+            "HISTORY_SECRET": "fresh-install-check-secret",
+            "XAI_API_KEY": "not-a-real-key",
+            "XAI_BASE_URL": provider_url,
+            "GRADIO_ANALYTICS_ENABLED": "False",
+        }
+    )
     log = (folder / "app.log").open("wb")
     app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -90,8 +107,9 @@ def main(provider_url: str) -> None:
         client = Client(f"http://127.0.0.1:{port}/", auth=(USER, PASSWORD), verbose=False)
         answer = client.predict("Bonjour", provider="xai", model="model-a", api_name="/chat")
         check("/chat answers through Chat Completions", bool(answer), answer)
-        details = client.predict("Search, please", provider="xai", model="grok-4.3", tools=["web_search"],
-                                 api_name="/chat_details")
+        details = client.predict(
+            "Search, please", provider="xai", model="grok-4.3", tools=["web_search"], api_name="/chat_details"
+        )
         check("/chat_details answers through the Responses API", bool(details.get("answer")), details)
         asyncio.run(store_round_trip(database))
         board = client.predict(api_name="/leaderboard")

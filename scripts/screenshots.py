@@ -24,22 +24,26 @@ from support.browsers import CHROMIUM_ARGS  # noqa: E402
 from support.scripted_server import Reply, ScriptedServer, text_stream  # noqa: E402
 
 ANSWERS = {
-    "en": ["Rayleigh scattering makes the sky blue: air molecules scatter short wavelengths far more than long ones.",
-           "\n\nThe scattered intensity goes as\n\n$$I \\propto \\frac{1}{\\lambda^4},$$\n\n",
-           "so blue light ($\\lambda \\approx 450$ nm) is scattered about ",
-           "$(700/450)^4 \\approx 5.8$ times more than red light ($\\lambda \\approx 700$ nm)."],
-    "fr": ["La diffusion de Rayleigh rend le ciel bleu : les molécules de l'air diffusent bien plus les courtes "
-           "longueurs d'onde que les longues.",
-           "\n\nL'intensité diffusée varie comme\n\n$$I \\propto \\frac{1}{\\lambda^4},$$\n\n",
-           "donc la lumière bleue ($\\lambda \\approx 450$ nm) est diffusée environ ",
-           "$(700/450)^4 \\approx 5{,}8$ fois plus que la rouge ($\\lambda \\approx 700$ nm)."],
+    "en": [
+        "Rayleigh scattering makes the sky blue: air molecules scatter short wavelengths far more than long ones.",
+        "\n\nThe scattered intensity goes as\n\n$$I \\propto \\frac{1}{\\lambda^4},$$\n\n",
+        "so blue light ($\\lambda \\approx 450$ nm) is scattered about ",
+        "$(700/450)^4 \\approx 5.8$ times more than red light ($\\lambda \\approx 700$ nm).",
+    ],
+    "fr": [
+        "La diffusion de Rayleigh rend le ciel bleu : les molécules de l'air diffusent bien plus les courtes "
+        "longueurs d'onde que les longues.",
+        "\n\nL'intensité diffusée varie comme\n\n$$I \\propto \\frac{1}{\\lambda^4},$$\n\n",
+        "donc la lumière bleue ($\\lambda \\approx 450$ nm) est diffusée environ ",
+        "$(700/450)^4 \\approx 5{,}8$ fois plus que la rouge ($\\lambda \\approx 700$ nm).",
+    ],
 }
 LOCALES = {"en": "en-US", "fr": "fr-FR"}
 COMPARED = {
     "grok-4.3": "Dear Mr Martin,\n\nThe heating in my flat has not worked for two weeks. Could you have it repaired "
-                "this week? I am at home every morning.\n\nKind regards,\nAnna",
+    "this week? I am at home every morning.\n\nKind regards,\nAnna",
     "gpt-5": "Dear Mr Martin,\n\nI am writing about the heating, which broke down on 3 November. As the nights are "
-             "getting colder, I would be grateful if a repair could be arranged soon.\n\nYours sincerely,\nAnna",
+    "getting colder, I would be grateful if a repair could be arranged soon.\n\nYours sincerely,\nAnna",
 }
 
 
@@ -53,8 +57,9 @@ def shoot_compare(browser, app: RunningApp, scripted: ScriptedServer, out: Path)
         box.fill(f"openai:{model}")
         box.press("Enter")
         words = [word + " " for word in COMPARED[model].split(" ")]
-        scripted.queue_for(model, Reply(chunks=text_stream(*words, usage={"prompt_tokens": 61, "completion_tokens": len(words)}),
-                                        delay=0.01))
+        scripted.queue_for(
+            model, Reply(chunks=text_stream(*words, usage={"prompt_tokens": 61, "completion_tokens": len(words)}), delay=0.01)
+        )
     question = page.locator("#compare-input textarea")
     question.fill("Write a short letter to my landlord asking to fix the heating.")
     question.press("Enter")
@@ -70,25 +75,34 @@ def shoot_compare(browser, app: RunningApp, scripted: ScriptedServer, out: Path)
 def shoot(out: Path, phone: bool) -> list[Path]:
     scripted = ScriptedServer().start()
     scripted.models = {"object": "list", "data": [{"id": "grok-4.3"}]}
-    app = RunningApp({"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": "screenshot-key",
-                      "CAUSERIE_DATA_DIR": tempfile.mkdtemp(prefix="causerie-screenshots-")})
+    app = RunningApp(
+        {
+            "OPENAI_BASE_URL": scripted.base_url,
+            "OPENAI_API_KEY": "screenshot-key",
+            "CAUSERIE_DATA_DIR": tempfile.mkdtemp(prefix="causerie-screenshots-"),
+        }
+    )
     written = []
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             for language, locale in LOCALES.items():
                 for size, suffix in [((1280, 800), "")] + ([((390, 844), "-phone")] if phone else []):
-                    context = browser.new_context(locale=locale, viewport={"width": size[0], "height": size[1]},
-                                                  device_scale_factor=1 if not suffix else 2)
+                    context = browser.new_context(
+                        locale=locale, viewport={"width": size[0], "height": size[1]}, device_scale_factor=1 if not suffix else 2
+                    )
                     page = context.new_page()
                     page.goto(app.url)
                     page.wait_for_selector("#chat-input textarea")
                     example = page.locator("#chatbot .examples .example:visible", has_text="Rayleigh")
                     expect(example).to_be_visible(timeout=10000)
                     example.click()
-                    scripted.queue(Reply(chunks=text_stream(*ANSWERS[language],
-                                                            usage={"prompt_tokens": 412, "completion_tokens": 96}),
-                                         delay=0.05))
+                    scripted.queue(
+                        Reply(
+                            chunks=text_stream(*ANSWERS[language], usage={"prompt_tokens": 412, "completion_tokens": 96}),
+                            delay=0.05,
+                        )
+                    )
                     page.locator("#chat-input textarea").press("Enter")
                     expect(page.locator("#chatbot")).to_contain_text("5", timeout=15000)
                     expect(page.locator("#chat-input .stop-button")).to_have_count(0, timeout=15000)

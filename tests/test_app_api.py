@@ -30,8 +30,7 @@ def test_chat_passes_history_system_prompt_model_and_parameters(app, api, script
     assert result == "Hello there!"
     body = scripted.requests[-1]["body"]
     assert body["model"] == "model-b" and body["temperature"] == 0.4 and body["max_completion_tokens"] == 50
-    assert body["messages"] == [
-        {"role": "system", "content": "Be terse."}, *history, {"role": "user", "content": "Now"}]
+    assert body["messages"] == [{"role": "system", "content": "Be terse."}, *history, {"role": "user", "content": "Now"}]
 
 
 def test_chat_defaults_to_the_default_preset_and_discovered_model(app, api, scripted):
@@ -83,9 +82,16 @@ def test_queue_full_says_busy(_scripted):
         fn_index = next(d["id"] for d in running.demo.config["dependencies"] if d.get("api_name") == "chat")
         refused = None
         for attempt in range(10):
-            response = httpx.post(running.url + "gradio_api/queue/join", json={
-                "data": ["q3", None, None, None, None, None, None, None], "fn_index": fn_index,
-                "session_hash": f"busytest{attempt}", "event_data": None, "trigger_id": None})
+            response = httpx.post(
+                running.url + "gradio_api/queue/join",
+                json={
+                    "data": ["q3", None, None, None, None, None, None, None],
+                    "fn_index": fn_index,
+                    "session_hash": f"busytest{attempt}",
+                    "event_data": None,
+                    "trigger_id": None,
+                },
+            )
             if response.status_code != 200:
                 refused = response
                 break
@@ -107,16 +113,25 @@ def test_a_cancelled_event_ends_with_a_completion_the_page_can_apply(app, script
     list: no output changes."""
     scripted.default = Reply(chunks=text_stream(*[f"t{i} " for i in range(100)]), delay=0.05)
     fn_index = next(d["id"] for d in app.demo.config["dependencies"] if d.get("api_name") == "chat")
-    joined = httpx.post(app.url + "gradio_api/queue/join", json={
-        "data": ["Go on", *[None] * 15], "fn_index": fn_index, "session_hash": "canceltest",
-        "event_data": None, "trigger_id": None}).json()
+    joined = httpx.post(
+        app.url + "gradio_api/queue/join",
+        json={
+            "data": ["Go on", *[None] * 15],
+            "fn_index": fn_index,
+            "session_hash": "canceltest",
+            "event_data": None,
+            "trigger_id": None,
+        },
+    ).json()
     completed = None
     with httpx.stream("GET", app.url + "gradio_api/queue/data", params={"session_hash": "canceltest"}, timeout=20) as stream:
         for line in stream.iter_lines():
             message = json.loads(line.removeprefix("data: ")) if line.startswith("data: ") else {}
             if message.get("msg") == "process_generating":
-                httpx.post(app.url + "gradio_api/cancel", json={
-                    "session_hash": "canceltest", "fn_index": fn_index, "event_id": joined["event_id"]})
+                httpx.post(
+                    app.url + "gradio_api/cancel",
+                    json={"session_hash": "canceltest", "fn_index": fn_index, "event_id": joined["event_id"]},
+                )
             elif message.get("msg") == "process_completed":
                 completed = message
                 break

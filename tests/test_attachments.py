@@ -52,6 +52,7 @@ def ask(service: ChatService, turns: list, model: str = "model-a") -> list:
             return [e async for e in service.stream_answer(ChatOptions("openai", model), turns, Visitor(session="s1"))]
         finally:
             await service.aclose()
+
     return run_async(go())
 
 
@@ -61,15 +62,18 @@ def failure_of(events):
 
 def test_the_upload_folder_is_gradios():
     from gradio.utils import get_upload_folder
+
     assert upload_folder() == Path(get_upload_folder())
 
 
 def test_images_are_sent_as_image_url_parts_downscaled_and_as_jpeg_or_png(scripted, uploads):
     service = service_for(scripted, uploads)
-    files = [put(uploads, "wide.png", image_bytes((3000, 1000), "PNG")),
-             put(uploads, "photo.webp", image_bytes((400, 300), "WEBP")),
-             put(uploads, "alpha.webp", image_bytes((64, 64), "WEBP", "RGBA")),
-             put(uploads, "small.jpg", image_bytes((100, 100), "JPEG"))]
+    files = [
+        put(uploads, "wide.png", image_bytes((3000, 1000), "PNG")),
+        put(uploads, "photo.webp", image_bytes((400, 300), "WEBP")),
+        put(uploads, "alpha.webp", image_bytes((64, 64), "WEBP", "RGBA")),
+        put(uploads, "small.jpg", image_bytes((100, 100), "JPEG")),
+    ]
     events = ask(service, [{"role": "user", "content": "What is in these?", "files": files}])
     assert failure_of(events) is None  # the scripted server answers 400 to an image it cannot read
     body = scripted.requests[-1]["body"]
@@ -84,9 +88,11 @@ def test_images_are_sent_as_image_url_parts_downscaled_and_as_jpeg_or_png(script
 
 def test_text_files_and_pdfs_are_added_to_the_question_with_their_names(scripted, uploads):
     service = service_for(scripted, uploads)
-    files = [put(uploads, "notes.md", "# Plan\n- un\n- été\n".encode()),
-             put(uploads, "data.csv", "a,b\ncafé,2\n".encode("cp1252")),
-             put(uploads, "report.pdf", make_pdf("Bonjour du PDF"))]
+    files = [
+        put(uploads, "notes.md", "# Plan\n- un\n- été\n".encode()),
+        put(uploads, "data.csv", "a,b\ncafé,2\n".encode("cp1252")),
+        put(uploads, "report.pdf", make_pdf("Bonjour du PDF")),
+    ]
     assert failure_of(ask(service, [{"role": "user", "content": "Summarise.", "files": files}])) is None
     sent = scripted.requests[-1]["body"]["messages"][-1]["content"]
     assert isinstance(sent, str)
@@ -95,13 +101,16 @@ def test_text_files_and_pdfs_are_added_to_the_question_with_their_names(scripted
     assert "Attached file report.pdf:\n```\n[page 1]\nBonjour du PDF\n```" in sent
 
 
-@pytest.mark.parametrize("name, data, why", [
-    ("tool.exe", b"MZ\x90\x00", "type"),
-    ("fake.png", b"not an image at all", "unreadable"),
-    ("binary.txt", b"\x00\x01\x02 text", "unreadable"),
-    ("empty.pdf", b"%PDF-1.4\n%%EOF", "unreadable"),
-    ("big.txt", b"a" * 2_000_000, "size"),
-])
+@pytest.mark.parametrize(
+    "name, data, why",
+    [
+        ("tool.exe", b"MZ\x90\x00", "type"),
+        ("fake.png", b"not an image at all", "unreadable"),
+        ("binary.txt", b"\x00\x01\x02 text", "unreadable"),
+        ("empty.pdf", b"%PDF-1.4\n%%EOF", "unreadable"),
+        ("big.txt", b"a" * 2_000_000, "size"),
+    ],
+)
 def test_what_cannot_be_attached_is_refused_by_name_and_nothing_is_sent(scripted, uploads, name, data, why):
     service = service_for(scripted, uploads, MAX_ATTACHMENT_MB="1")
     failure = failure_of(ask(service, [{"role": "user", "content": "Look", "files": [put(uploads, name, data)]}]))
@@ -132,8 +141,11 @@ def test_an_image_for_a_text_only_model_is_refused_and_an_earlier_missing_file_i
     assert failure.kind == "attachment" and failure.params["why"] == "text_only"
     assert "text-only (OpenAI) reads text only: the image cat.png was not sent" in failure.message
     assert scripted.requests == []
-    turns = [{"role": "user", "content": "Read this", "files": [{"path": str(uploads / "gone.txt"), "name": "gone.txt"}]},
-             {"role": "assistant", "content": "Done."}, {"role": "user", "content": "And now?"}]
+    turns = [
+        {"role": "user", "content": "Read this", "files": [{"path": str(uploads / "gone.txt"), "name": "gone.txt"}]},
+        {"role": "assistant", "content": "Done."},
+        {"role": "user", "content": "And now?"},
+    ]
     assert failure_of(ask(service, turns)) is None
     first = scripted.requests[-1]["body"]["messages"][0]["content"]
     assert first == "Read this\n\n(Attached file gone.txt: no longer available.)"
@@ -142,11 +154,13 @@ def test_an_image_for_a_text_only_model_is_refused_and_an_earlier_missing_file_i
 def test_a_text_only_model_still_answers_after_an_image_of_an_earlier_turn(scripted, uploads):
     service = service_for(scripted, uploads)
     service.model_info._records[("openai", "text-only")] = ModelInfo(vision=False)
-    turns = [{"role": "user", "content": "Look", "files": [put(uploads, "cat.png", image_bytes((50, 50), "PNG"))]},
-             {"role": "assistant", "content": "A cat."}, {"role": "user", "content": "Tell me more."}]
+    turns = [
+        {"role": "user", "content": "Look", "files": [put(uploads, "cat.png", image_bytes((50, 50), "PNG"))]},
+        {"role": "assistant", "content": "A cat."},
+        {"role": "user", "content": "Tell me more."},
+    ]
     assert failure_of(ask(service, turns, model="text-only")) is None
-    assert scripted.requests[-1]["body"]["messages"][0]["content"] == \
-        "Look\n\n(1 image(s) not sent: this model reads text only)"
+    assert scripted.requests[-1]["body"]["messages"][0]["content"] == "Look\n\n(1 image(s) not sent: this model reads text only)"
 
 
 def test_photos_come_upright_without_their_metadata_and_huge_images_are_refused_unread(scripted, uploads):
@@ -159,15 +173,20 @@ def test_photos_come_upright_without_their_metadata_and_huge_images_are_refused_
     buffer = io.BytesIO()
     photo.save(buffer, "JPEG", exif=exif)
     service = service_for(scripted, uploads)
-    assert failure_of(ask(service, [{"role": "user", "content": "Which way up?",
-                                     "files": [put(uploads, "photo.jpg", buffer.getvalue())]}])) is None
+    assert (
+        failure_of(
+            ask(service, [{"role": "user", "content": "Which way up?", "files": [put(uploads, "photo.jpg", buffer.getvalue())]}])
+        )
+        is None
+    )
     sent = Image.open(io.BytesIO(image_parts(scripted.requests[-1]["body"])[0]))
     assert sent.size == (100, 300) and not sent.getexif()
     huge = Image.new("1", (9000, 9000))  # 81 MP, a few KB as a PNG: refused before it is decoded
     buffer = io.BytesIO()
     huge.save(buffer, "PNG")
-    failure = failure_of(ask(service, [{"role": "user", "content": "And this?",
-                                        "files": [put(uploads, "huge.png", buffer.getvalue())]}]))
+    failure = failure_of(
+        ask(service, [{"role": "user", "content": "And this?", "files": [put(uploads, "huge.png", buffer.getvalue())]}])
+    )
     assert failure.params["why"] == "pixels" and "9,000 × 9,000 pixels" in failure.message
     assert len(scripted.requests) == 1
 
@@ -284,8 +303,11 @@ def test_uploads_are_cleaned_up_after_a_day_in_public_mode_and_kept_locally():
     from causerie.history.shelves import keeper_for
     from causerie.ui import build_demo
 
-    for env, expected in (({}, None), ({"PUBLIC_MODE": "1"}, (3600, 86400)),
-                          ({"PUBLIC_MODE": "1", "UPLOADS_KEEP_HOURS": "0.5"}, (1800, 1800))):
+    for env, expected in (
+        ({}, None),
+        ({"PUBLIC_MODE": "1"}, (3600, 86400)),
+        ({"PUBLIC_MODE": "1", "UPLOADS_KEEP_HOURS": "0.5"}, (1800, 1800)),
+    ):
         settings = load_settings({"OPENAI_API_KEY": SERVER_KEY, "HISTORY_SECRET": "x" * 32, **env})
         service = ChatService(settings)
         keeper, notices = keeper_for(settings.history, on_space=False)

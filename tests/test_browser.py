@@ -104,9 +104,11 @@ def test_retry_undo_edit_and_clear(chat, scripted):
 
 
 def test_markdown_code_latex_and_harmless_html(chat, scripted):
-    answer = ("**Bold** text.\n\nInline $a^2$, and \\(b_1\\), display:\n\n$$E = mc^2$$\n\n\\[\\int_0^1 x\\,dx\\]\n\n"
-              "```python\nprint('hi')\n```\n\n<script>alert('xss')</script><img src=x onerror=\"alert('img')\">"
-              "<a href=\"javascript:alert('link')\">link</a>")
+    answer = (
+        "**Bold** text.\n\nInline $a^2$, and \\(b_1\\), display:\n\n$$E = mc^2$$\n\n\\[\\int_0^1 x\\,dx\\]\n\n"
+        "```python\nprint('hi')\n```\n\n<script>alert('xss')</script><img src=x onerror=\"alert('img')\">"
+        "<a href=\"javascript:alert('link')\">link</a>"
+    )
     scripted.queue(Reply(chunks=text_stream(answer)))
     send(chat, "Show formatting")
     message = bot(chat).first
@@ -121,8 +123,10 @@ def test_markdown_code_latex_and_harmless_html(chat, scripted):
 
 
 def test_active_html_in_an_answer_cannot_submit_or_navigate(chat, scripted):
-    answer = ("Here:\n\n<form action=\"/\" method=\"get\"><input name=\"q\" value=\"x\">"
-              "<button type=\"submit\">Press me</button></form>\n\n<a href=\"/?away=1\">Go away</a> or [go there](/?away=2)")
+    answer = (
+        'Here:\n\n<form action="/" method="get"><input name="q" value="x">'
+        '<button type="submit">Press me</button></form>\n\n<a href="/?away=1">Go away</a> or [go there](/?away=2)'
+    )
     scripted.queue(Reply(chunks=text_stream(answer)))
     # The person's own words are shown as written: a form in the question is a form.
     send(chat, 'Show me a form <form action="/" method="get"><button type="submit">Press mine</button></form>')
@@ -173,8 +177,9 @@ def test_a_broken_character_is_refused_by_name_and_the_browser_stays_usable(chat
     """A lone UTF-16 surrogate pasted into the box hung the answer with a bare "Error", and every
     later page of that browser showed "Error" on every control (each load resumed the failed run)."""
     box = chat.locator("#chat-input textarea")
-    box.evaluate("(el, text) => { el.value = text; el.dispatchEvent(new Event('input', {bubbles: true})); }",
-                 "Bonjour \ud83d le monde")
+    box.evaluate(
+        "(el, text) => { el.value = text; el.dispatchEvent(new Event('input', {bubbles: true})); }", "Bonjour \ud83d le monde"
+    )
     box.press("Enter")
     expect(chat.locator("#chatbot")).to_contain_text("broken character", timeout=5000)
     expect(chat.locator("#chatbot")).to_contain_text("at character 9")

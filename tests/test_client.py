@@ -22,15 +22,19 @@ from support.scripted_server import Reply, delta, sse, text_stream
 
 # -- recorded streams ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, provider, text, reasoning", [
-    ("xai-grok-4-fast-simple", "xai", "Olá!", ""),
-    ("xai-grok-code-fast-simple", "xai", None, "nonempty"),
-    ("openai-gpt-4o-simple", "openai", None, ""),
-    ("openai-o4-mini-simple", "openai", None, ""),
-    ("groq-kimi-k2-simple", "groq", None, ""),
-    ("huggingface-kimi-k2-simple", "huggingface", None, ""),
-    ("llamacpp-gpt-oss-simple", "llamacpp", "Olá!", "nonempty"),
-])
+
+@pytest.mark.parametrize(
+    "name, provider, text, reasoning",
+    [
+        ("xai-grok-4-fast-simple", "xai", "Olá!", ""),
+        ("xai-grok-code-fast-simple", "xai", None, "nonempty"),
+        ("openai-gpt-4o-simple", "openai", None, ""),
+        ("openai-o4-mini-simple", "openai", None, ""),
+        ("groq-kimi-k2-simple", "groq", None, ""),
+        ("huggingface-kimi-k2-simple", "huggingface", None, ""),
+        ("llamacpp-gpt-oss-simple", "llamacpp", "Olá!", "nonempty"),
+    ],
+)
 def test_recorded_streams_parse(scripted, name, provider, text, reasoning):
     scripted.queue(Reply.fixture(name))
     events = run(make_client(), endpoint(scripted, provider))
@@ -68,6 +72,7 @@ def test_tool_call_without_text_keeps_thinking_usage_and_finish_reason(scripted)
 
 # -- request shape ---------------------------------------------------------------------------
 
+
 def test_only_set_parameters_are_sent_and_key_goes_in_header(scripted):
     run(make_client(), endpoint(scripted), temperature=0.3, top_p=None, max_tokens=None)
     sent = scripted.requests[-1]
@@ -90,32 +95,43 @@ def test_keyless_local_server_gets_no_authorization(scripted):
 
 # -- quirks from the provider notes ----------------------------------------------------------
 
+
 def test_empty_choices_none_delta_and_none_content(scripted):
-    scripted.queue(Reply(chunks=sse(
-        {"choices": []},
-        {"choices": [{"index": 0, "delta": None}]},
-        delta(None, role="assistant"),
-        {"choices": [{"index": 0, "delta": {"content": None}}]},
-        delta("Yes"),
-        delta(finish="stop"),
-    )))
+    scripted.queue(
+        Reply(
+            chunks=sse(
+                {"choices": []},
+                {"choices": [{"index": 0, "delta": None}]},
+                delta(None, role="assistant"),
+                {"choices": [{"index": 0, "delta": {"content": None}}]},
+                delta("Yes"),
+                delta(finish="stop"),
+            )
+        )
+    )
     answer = answer_of(run(make_client(), endpoint(scripted)))
     assert answer.text == "Yes" and answer.finish_reason == "stop"
 
 
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
 def test_reasoning_fields(scripted, field):
-    scripted.queue(Reply(chunks=sse(delta(**{field: "Let me think."}), delta(**{field: " Done."}), delta("42"), delta(finish="stop"))))
+    scripted.queue(
+        Reply(chunks=sse(delta(**{field: "Let me think."}), delta(**{field: " Done."}), delta("42"), delta(finish="stop")))
+    )
     answer = answer_of(run(make_client(), endpoint(scripted)))
     assert (answer.reasoning, answer.text) == ("Let me think. Done.", "42")
 
 
 def test_mistral_list_content_with_thinking_parts(scripted):
-    scripted.queue(Reply(chunks=sse(
-        delta([{"type": "thinking", "thinking": [{"type": "text", "text": "Hmm."}]}]),
-        delta([{"type": "text", "text": "Bonjour"}]),
-        delta(finish="stop"),
-    )))
+    scripted.queue(
+        Reply(
+            chunks=sse(
+                delta([{"type": "thinking", "thinking": [{"type": "text", "text": "Hmm."}]}]),
+                delta([{"type": "text", "text": "Bonjour"}]),
+                delta(finish="stop"),
+            )
+        )
+    )
     answer = answer_of(run(make_client(), endpoint(scripted, "mistral")))
     assert (answer.reasoning, answer.text) == ("Hmm.", "Bonjour")
 
@@ -169,8 +185,10 @@ def test_openrouter_comments_are_ignored(scripted):
 
 
 def test_whole_json_completion_when_server_ignores_stream(scripted):
-    payload = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "Plain"}, "finish_reason": "stop"}],
-               "usage": {"prompt_tokens": 3, "completion_tokens": 1}}
+    payload = {
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Plain"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1},
+    }
     scripted.queue(Reply(status=200, body=json.dumps(payload).encode(), content_type="application/json"))
     answer = answer_of(run(make_client(), endpoint(scripted)))
     assert answer.text == "Plain" and answer.finish_reason == "stop"
@@ -178,8 +196,13 @@ def test_whole_json_completion_when_server_ignores_stream(scripted):
 
 # -- failures ---------------------------------------------------------------------------------
 
+
 def test_401_names_the_variable_and_never_the_key(scripted):
-    scripted.queue(Reply.error(401, {"error": {"message": f"Incorrect API key provided: {KEY[:6]}***{KEY[-4:]}", "type": "invalid_request_error"}}))
+    scripted.queue(
+        Reply.error(
+            401, {"error": {"message": f"Incorrect API key provided: {KEY[:6]}***{KEY[-4:]}", "type": "invalid_request_error"}}
+        )
+    )
     events = run(make_client(), endpoint(scripted, "openai"))
     failure = events[-1]
     assert failure.kind == "auth" and "OPENAI_API_KEY" in failure.message
@@ -188,7 +211,15 @@ def test_401_names_the_variable_and_never_the_key(scripted):
 
 
 def test_xai_flat_400_bad_key_is_auth(scripted):
-    scripted.queue(Reply.error(400, {"code": "Client specified an invalid argument", "error": f"Incorrect API key provided: {KEY}. You can obtain an API key from https://console.x.ai."}))
+    scripted.queue(
+        Reply.error(
+            400,
+            {
+                "code": "Client specified an invalid argument",
+                "error": f"Incorrect API key provided: {KEY}. You can obtain an API key from https://console.x.ai.",
+            },
+        )
+    )
     failure = run(make_client(), endpoint(scripted, "xai"))[-1]
     assert failure.kind == "auth" and "XAI_API_KEY" in failure.message and KEY not in failure.message
 
@@ -208,7 +239,10 @@ def test_404_suggests_listed_models(scripted):
 
 @pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_429_retries_honouring_retry_after_then_succeeds(scripted):
-    scripted.queue(Reply.error(429, {"error": {"message": "Rate limit reached"}}, headers={"retry-after": "1"}), Reply(chunks=text_stream("ok")))
+    scripted.queue(
+        Reply.error(429, {"error": {"message": "Rate limit reached"}}, headers={"retry-after": "1"}),
+        Reply(chunks=text_stream("ok")),
+    )
     started = time.monotonic()
     events = run(make_client(), endpoint(scripted))
     assert time.monotonic() - started >= 0.9
@@ -244,7 +278,9 @@ def test_500_is_not_retried(scripted):
 
 
 def test_gemini_list_error_body(scripted):
-    scripted.queue(Reply.error(400, [{"error": {"code": 400, "message": "Invalid JSON payload received.", "status": "INVALID_ARGUMENT"}}]))
+    scripted.queue(
+        Reply.error(400, [{"error": {"code": 400, "message": "Invalid JSON payload received.", "status": "INVALID_ARGUMENT"}}])
+    )
     failure = run(make_client(), endpoint(scripted, "gemini"))[-1]
     assert failure.kind == "bad_request" and "Invalid JSON payload received." in failure.message
 
@@ -262,15 +298,29 @@ def test_unsupported_parameter_dropped_once_and_remembered(scripted):
 
 
 def test_mistral_422_extra_forbidden(scripted):
-    detail = {"detail": [{"type": "extra_forbidden", "loc": ["body", "top_p_x"], "msg": "Extra inputs are not permitted"},
-                         {"type": "extra_forbidden", "loc": ["body", "top_p"], "msg": "Extra inputs are not permitted"}]}
+    detail = {
+        "detail": [
+            {"type": "extra_forbidden", "loc": ["body", "top_p_x"], "msg": "Extra inputs are not permitted"},
+            {"type": "extra_forbidden", "loc": ["body", "top_p"], "msg": "Extra inputs are not permitted"},
+        ]
+    }
     scripted.queue(Reply.error(422, detail))
     answer = answer_of(run(make_client(), endpoint(scripted, "mistral"), top_p=0.9))
     assert answer.failure is None and "top_p" not in scripted.requests[-1]["body"]
 
 
 def test_max_tokens_renamed_for_reasoning_models(scripted):
-    scripted.queue(Reply.error(400, {"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", "param": "max_tokens"}}))
+    scripted.queue(
+        Reply.error(
+            400,
+            {
+                "error": {
+                    "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+                    "param": "max_tokens",
+                }
+            },
+        )
+    )
     # (OpenAI itself is sent max_completion_tokens from the start: Provider.max_tokens_field.)
     answer = answer_of(run(make_client(), endpoint(scripted, "groq"), model="o4-mini", max_tokens=100))
     assert answer.failure is None
@@ -278,8 +328,10 @@ def test_max_tokens_renamed_for_reasoning_models(scripted):
 
 
 def test_second_unsupported_parameter_is_not_looped(scripted):
-    scripted.queue(Reply.error(400, {"error": {"message": "temperature is not supported"}}),
-                   Reply.error(400, {"error": {"message": "top_p is not supported"}}))
+    scripted.queue(
+        Reply.error(400, {"error": {"message": "temperature is not supported"}}),
+        Reply.error(400, {"error": {"message": "top_p is not supported"}}),
+    )
     failure = run(make_client(), endpoint(scripted), temperature=1.0, top_p=0.5)[-1]
     assert failure.kind == "bad_request" and len(scripted.requests) == 2
 
@@ -321,7 +373,13 @@ def test_connect_timeout_is_reported():
 
 
 def test_error_event_mid_stream_keeps_partial_answer(scripted):
-    scripted.queue(Reply(chunks=sse(delta("Partial "), delta("answer"), {"error": {"message": "Upstream provider crashed", "code": 502}}, done=False)))
+    scripted.queue(
+        Reply(
+            chunks=sse(
+                delta("Partial "), delta("answer"), {"error": {"message": "Upstream provider crashed", "code": 502}}, done=False
+            )
+        )
+    )
     answer = answer_of(run(make_client(), endpoint(scripted, "openrouter")))
     assert answer.text == "Partial answer"
     assert answer.failure.kind == "stream_error" and "Upstream provider crashed" in answer.failure.message
@@ -408,14 +466,16 @@ def test_local_gate_makes_requests_wait_their_turn(scripted):
 
 
 def test_sse_decoder_handles_any_cut_line_endings_comments_and_multiline_data():
-    stream = (b": OPENROUTER PROCESSING\n\ndata: {\"a\":1}\r\n\r\nevent: x\ndata:no-space\n\n"
-              b"data: first\ndata: second\n\nid: 7\n\ndata: [DONE]\r\rdata: tail")
+    stream = (
+        b': OPENROUTER PROCESSING\n\ndata: {"a":1}\r\n\r\nevent: x\ndata:no-space\n\n'
+        b"data: first\ndata: second\n\nid: 7\n\ndata: [DONE]\r\rdata: tail"
+    )
     expected = [b'{"a":1}', b"no-space", b"first\nsecond", b"[DONE]", b"tail"]
     for size in (1, 2, 3, 7, len(stream)):  # every way the network may cut it, CRLF included
         decoder = SSEDecoder()
         got = []
         for i in range(0, len(stream), size):
-            got += decoder.feed(stream[i:i + size])
+            got += decoder.feed(stream[i : i + size])
         assert got + decoder.close() == expected, size
 
 
@@ -571,8 +631,9 @@ def test_stop_while_the_stream_gathers_closes_upstream_at_once(scripted):
 @pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_silence_is_still_timed_while_the_stream_gathers(scripted, monkeypatch):
     monkeypatch.setattr(reading, "TICK_S", 0.25)
-    scripted.queue(Reply(chunks=[*sse(delta("Started"), delta(" and"), done=False), *text_stream(" never")],
-                         pauses={2: 4.0}, delay=0.01))
+    scripted.queue(
+        Reply(chunks=[*sse(delta("Started"), delta(" and"), done=False), *text_stream(" never")], pauses={2: 4.0}, delay=0.01)
+    )
     events = run(make_client(idle_timeout=1.0, gather_s=lambda: 0.1), endpoint(scripted))
     answer = answer_of(events)
     assert answer.text == "Started and" and type(answer.failure) is Failure and answer.failure.kind == "timeout"

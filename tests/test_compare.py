@@ -37,8 +37,14 @@ def test_bradley_terry_matches_a_hand_worked_example():
     """Strengths 4 : 2 : 1 and games in exactly those ratios (A–B 2:1, B–C 2:1, A–C 4:1) satisfy
     the likelihood equations (A: 6 wins = 3·4/6 + 5·4/5; B: 3 = 3·2/6 + 3·2/3; C: 2 = 5·1/5 + 3·1/3),
     so the ratings are 400·log10 of 4, 2 and 1, centred on 1000: 1120.41, 1000, 879.59."""
-    tallies = [Tally(("A", "B"), "0", 2), Tally(("A", "B"), "1", 1), Tally(("B", "C"), "0", 2),
-               Tally(("C", "B"), "0", 1), Tally(("A", "C"), "0", 4), Tally(("C", "A"), "0", 1)]
+    tallies = [
+        Tally(("A", "B"), "0", 2),
+        Tally(("A", "B"), "1", 1),
+        Tally(("B", "C"), "0", 2),
+        Tally(("C", "B"), "0", 1),
+        Tally(("A", "C"), "0", 4),
+        Tally(("C", "A"), "0", 1),
+    ]
     ranked = leaderboard(tallies, prior=0, rounds=0).standings
     assert [s.model for s in ranked] == ["A", "B", "C"]
     assert [round(s.rating, 2) for s in ranked] == [1120.41, 1000.0, 879.59]
@@ -60,7 +66,10 @@ def test_ties_and_all_bad_are_half_a_win_each_and_a_best_of_three_beats_both_oth
     three = by_model(leaderboard([Tally(("A", "B", "C"), "1", 2), Tally(("A", "B", "C"), "tie", 1)], rounds=0))
     # Counted per vote: B won two, each of A and C lost two; all three tied one.
     assert [(three[m].votes, three[m].wins, three[m].ties, three[m].losses) for m in "ABC"] == [
-        (3, 0, 1, 2), (3, 2, 1, 0), (3, 0, 1, 2)]
+        (3, 0, 1, 2),
+        (3, 2, 1, 0),
+        (3, 0, 1, 2),
+    ]
     assert sorted(games(Tally(("A", "B", "C"), "1", 1))) == [("B", "A", 1.0), ("B", "C", 1.0)]
     assert sorted(games(Tally(("A", "B", "C"), "tie", 1))) == [("A", "B", 0.5), ("A", "C", 0.5), ("B", "C", 0.5)]
 
@@ -79,8 +88,9 @@ def test_bootstrap_intervals_hold_the_rating_repeat_and_narrow_with_more_votes()
 def test_a_model_missing_from_a_resample_does_not_pull_the_others_and_unlinked_models_are_apart():
     """C lost once to A; A and B are even over 200 votes. In resamples without C's one vote, C is
     not rated (not a rating of 1000 pulling the mean), so A and B keep their place on the scale."""
-    board = leaderboard([Tally(("A", "B"), "0", 100), Tally(("A", "B"), "1", 100), Tally(("C", "A"), "1", 1),
-                         Tally(("X", "Y"), "0", 5)])
+    board = leaderboard(
+        [Tally(("A", "B"), "0", 100), Tally(("A", "B"), "1", 100), Tally(("C", "A"), "1", 1), Tally(("X", "Y"), "0", 5)]
+    )
     ranked = by_model(board)
     assert set(ranked) == {"A", "B", "C"} and board.apart == 2 and board.votes == 201
     assert ranked["C"].low <= ranked["C"].rating <= ranked["C"].high < ranked["A"].rating
@@ -117,10 +127,12 @@ def test_votes_are_kept_once_per_question_and_counted_by_preset(database_url):
     async def body():
         box = BallotBox(async_url(database_url))
         try:
-            kept = [await box.record(Vote("q1", ("xai:grok", "openai:gpt"), "0", preset="letters")),
-                    await box.record(Vote("q1", ("xai:grok", "openai:gpt"), "1", preset="letters")),
-                    await box.record(Vote("q2", ("xai:grok", "openai:gpt"), "0", preset="code")),
-                    await box.record(Vote("q3", ("openai:gpt", "xai:grok"), "tie", preset="code"))]
+            kept = [
+                await box.record(Vote("q1", ("xai:grok", "openai:gpt"), "0", preset="letters")),
+                await box.record(Vote("q1", ("xai:grok", "openai:gpt"), "1", preset="letters")),
+                await box.record(Vote("q2", ("xai:grok", "openai:gpt"), "0", preset="code")),
+                await box.record(Vote("q3", ("openai:gpt", "xai:grok"), "tie", preset="code")),
+            ]
             return kept, await box.tallies(), await box.tallies("letters"), await box.board("code")
         finally:
             await box.close()
@@ -128,9 +140,13 @@ def test_votes_are_kept_once_per_question_and_counted_by_preset(database_url):
     kept, everything, letters, code = run_async(body())
     assert kept == [True, False, True, True]  # the second vote on q1 changed nothing
     assert sorted(everything, key=lambda t: (t.models, t.outcome)) == [
-        Tally(("openai:gpt", "xai:grok"), "tie", 1), Tally(("xai:grok", "openai:gpt"), "0", 2)]
+        Tally(("openai:gpt", "xai:grok"), "tie", 1),
+        Tally(("xai:grok", "openai:gpt"), "0", 2),
+    ]
     assert letters == [Tally(("xai:grok", "openai:gpt"), "0", 1)]
-    assert code.votes == 2 and code.standings[0].model == "xai:grok" and (code.standings[0].wins, code.standings[0].ties) == (1, 1)
+    assert (
+        code.votes == 2 and code.standings[0].model == "xai:grok" and (code.standings[0].wins, code.standings[0].ties) == (1, 1)
+    )
 
 
 # -- side by side ------------------------------------------------------------------------------
@@ -231,8 +247,7 @@ def test_each_side_keeps_its_own_conversation_and_a_vote_is_once_per_whole_answe
 def test_compare_api_answers_every_model_in_about_the_time_of_the_slowest(api, scripted):
     queue_race(scripted)
     started = time.perf_counter()
-    result = api.predict("Which is faster?", ["openai:fast", "openai:slow", "openai:broken", "nosuch:x"],
-                         api_name="/compare")
+    result = api.predict("Which is faster?", ["openai:fast", "openai:slow", "openai:broken", "nosuch:x"], api_name="/compare")
     took = time.perf_counter() - started
     assert [entry["model"] for entry in result] == ["openai:fast", "openai:slow", "openai:broken", "nosuch:x"]
     fast, slow, broken, unknown = result

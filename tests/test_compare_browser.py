@@ -29,8 +29,14 @@ def queue_answers(scripted, rounds: int = 1, first_delay: float = 0.0) -> None:
     """model-a answers fast, model-b slowly (after `first_delay` of silence), word by word."""
     for _ in range(rounds):
         for model, delay in (("model-a", 0.02), ("model-b", 0.3)):
-            scripted.queue_for(model, Reply(chunks=text_stream(*re.findall(r"\S+\s*", ANSWERS[model])), delay=delay,
-                                            first_delay=first_delay if model == "model-b" else 0.0))
+            scripted.queue_for(
+                model,
+                Reply(
+                    chunks=text_stream(*re.findall(r"\S+\s*", ANSWERS[model])),
+                    delay=delay,
+                    first_delay=first_delay if model == "model-b" else 0.0,
+                ),
+            )
 
 
 def open_compare(page: Page, url: str, tab: str = "Compare") -> None:
@@ -67,7 +73,8 @@ def test_blind_vote_reveals_the_models_and_moves_the_leaderboard(compare_app, sc
     assert "OpenAI" not in page.locator("#compare-tab").inner_text()
     for index in (0, 1):
         expect(page.locator(f"#compare-chat-{index} [data-testid='bot']").first).to_contain_text(
-            re.compile("Alpha answers first|Beta takes its time"), timeout=15000)
+            re.compile("Alpha answers first|Beta takes its time"), timeout=15000
+        )
     expect(page.locator("#vote-0")).to_be_visible(timeout=15000)
     expect(page.locator("#vote-bad")).to_have_text("Both are bad")
     expect(page.locator("#vote-2")).to_be_hidden()
@@ -97,7 +104,9 @@ def test_blind_vote_reveals_the_models_and_moves_the_leaderboard(compare_app, sc
     page.get_by_role("tab", name="Leaderboard").click()
     expect(page.locator("#leaderboard-summary")).to_contain_text("1 vote · 2 models", timeout=15000)
     # One win, plus the prior's one tie: 1.5 to 0.5, three to one, 400 × log10(3) = 191 points apart.
-    expect(page.locator("#leaderboard")).to_contain_text(re.compile(r"1\s+openai:model-a\s+1,095.*2\s+openai:model-b\s+905", re.S))
+    expect(page.locator("#leaderboard")).to_contain_text(
+        re.compile(r"1\s+openai:model-a\s+1,095.*2\s+openai:model-b\s+905", re.S)
+    )
 
     # The same table as CSV.
     with page.expect_download() as download:

@@ -63,12 +63,15 @@ def test_default_provider_without_key_names_the_variable():
         load_settings({"DEFAULT_PROVIDER": "xai"})
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("CAUSERIE_READ_TIMEOUT", "soon", "CAUSERIE_READ_TIMEOUT must be a number"),
-    ("CAUSERIE_MAX_RETRIES", "2.5", "CAUSERIE_MAX_RETRIES must be a whole number"),
-    ("CAUSERIE_CONNECT_TIMEOUT", "0", "CAUSERIE_CONNECT_TIMEOUT must be at least"),
-    ("OPENAI_BASE_URL", "localhost:8080", "OPENAI_BASE_URL must be an http:// or https:// URL"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("CAUSERIE_READ_TIMEOUT", "soon", "CAUSERIE_READ_TIMEOUT must be a number"),
+        ("CAUSERIE_MAX_RETRIES", "2.5", "CAUSERIE_MAX_RETRIES must be a whole number"),
+        ("CAUSERIE_CONNECT_TIMEOUT", "0", "CAUSERIE_CONNECT_TIMEOUT must be at least"),
+        ("OPENAI_BASE_URL", "localhost:8080", "OPENAI_BASE_URL must be an http:// or https:// URL"),
+    ],
+)
 def test_bad_values_name_the_variable(name, value, message):
     with pytest.raises(SettingsError, match=message):
         load_settings({name: value})
@@ -101,8 +104,22 @@ def test_redact_removes_key_and_masked_keys():
 def test_provider_table_is_data_with_unique_ids_and_keys():
     ids = [p.id for p in PROVIDERS]
     assert len(ids) == len(set(ids))
-    assert {"xai", "openai", "groq", "openrouter", "huggingface", "mistral", "deepseek", "together",
-            "gemini", "ollama", "lmstudio", "vllm", "llamacpp", "local"} <= set(ids)
+    assert {
+        "xai",
+        "openai",
+        "groq",
+        "openrouter",
+        "huggingface",
+        "mistral",
+        "deepseek",
+        "together",
+        "gemini",
+        "ollama",
+        "lmstudio",
+        "vllm",
+        "llamacpp",
+        "local",
+    } <= set(ids)
     assert get_provider("xai").key_env == "XAI_API_KEY" and get_provider("huggingface").key_env == "HF_TOKEN"
 
 
@@ -114,11 +131,14 @@ def test_pick_default_model_prefers_the_list_then_first():
     assert pick_default_model(xai, []) is None
 
 
-@pytest.mark.parametrize("payload", [
-    {"object": "list", "data": [{"id": "a"}, {"id": "b"}]},
-    [{"id": "a", "type": "chat"}, {"id": "b"}],
-    {"models": [{"name": "a"}, {"name": "b"}]},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"object": "list", "data": [{"id": "a"}, {"id": "b"}]},
+        [{"id": "a", "type": "chat"}, {"id": "b"}],
+        {"models": [{"name": "a"}, {"name": "b"}]},
+    ],
+)
 def test_model_list_shapes(payload):
     assert parse_model_list(payload) == ["a", "b"]
 
@@ -154,7 +174,12 @@ def test_discovery_of_a_dead_server_returns_empty_quickly():
 
 GRADIO_HISTORY = [
     {"role": "user", "content": [{"type": "text", "text": "Hi"}], "metadata": None, "options": None},
-    {"role": "assistant", "content": [{"type": "text", "text": "Let me think"}], "metadata": {"title": "Thinking", "status": "done"}, "options": []},
+    {
+        "role": "assistant",
+        "content": [{"type": "text", "text": "Let me think"}],
+        "metadata": {"title": "Thinking", "status": "done"},
+        "options": [],
+    },
     {"role": "assistant", "content": [{"type": "text", "text": "Hello!"}], "metadata": None, "options": []},
     {"role": "assistant", "content": "<sub>xAI · grok</sub>", "metadata": {"id": "causerie-footer"}},
     {"role": "user", "content": "Second question"},
@@ -182,8 +207,9 @@ def test_system_prompt_is_on_every_turn_and_history_is_not_edited():
 
 
 def test_no_system_prompt_when_empty_and_api_history_plain():
-    assert build_messages("  ", [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]) == [
-        {"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]
+    assert build_messages(
+        "  ", [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]
+    ) == [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]
 
 
 def test_reasoning_rendered_in_ui_never_goes_back_upstream():
@@ -198,7 +224,9 @@ def test_reasoning_rendered_in_ui_never_goes_back_upstream():
 
 
 def test_system_messages_in_history_are_dropped():
-    assert plain_turns([{"role": "system", "content": "x"}, {"role": "user", "content": "y"}]) == [{"role": "user", "content": "y"}]
+    assert plain_turns([{"role": "system", "content": "x"}, {"role": "user", "content": "y"}]) == [
+        {"role": "user", "content": "y"}
+    ]
 
 
 # -- prompts ---------------------------------------------------------------------------------
@@ -275,8 +303,11 @@ def test_every_variable_the_settings_read_is_in_their_list():
     from causerie.config.settings import MACHINE_NAMES, setting_names
 
     package = Path(__file__).resolve().parents[1] / "causerie"
-    read = {name for path in package.rglob("*.py")  # (not one the app sets: environ["X"] = ...)
-            for name, set_here in re.findall(r'(?:env|environ)(?:\.get\(|\[|, )"([A-Z][A-Z0-9_]+)"(\] = )?', path.read_text())
-            if not set_here}
+    read = {
+        name
+        for path in package.rglob("*.py")  # (not one the app sets: environ["X"] = ...)
+        for name, set_here in re.findall(r'(?:env|environ)(?:\.get\(|\[|, )"([A-Z][A-Z0-9_]+)"(\] = )?', path.read_text())
+        if not set_here
+    }
     assert read, "the pattern finds the variables read"
     assert read - MACHINE_NAMES <= set(setting_names())

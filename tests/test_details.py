@@ -46,12 +46,25 @@ def test_cost_counts_cached_and_output_tokens():
 
 def test_xai_language_models_fill_prices_and_aliases():
     table = ModelInfoTable.load()
-    table.merge_xai_language_models({"models": [{
-        "id": "grok-9", "aliases": ["grok-9-latest"], "input_modalities": ["text", "image"],
-        "prompt_text_token_price": 20000, "cached_prompt_text_token_price": 5000, "completion_text_token_price": 100000}]})
+    table.merge_xai_language_models(
+        {
+            "models": [
+                {
+                    "id": "grok-9",
+                    "aliases": ["grok-9-latest"],
+                    "input_modalities": ["text", "image"],
+                    "prompt_text_token_price": 20000,
+                    "cached_prompt_text_token_price": 5000,
+                    "completion_text_token_price": 100000,
+                }
+            ]
+        }
+    )
     info = table.get("xai", "grok-9-latest")
     assert (info.input, info.cached_input, info.output, info.vision) == (2.0, 0.5, 10.0, True)
-    table.merge_xai_language_models({"models": [{"id": "grok-3-mini", "prompt_text_token_price": 3000, "completion_text_token_price": 5000}]})
+    table.merge_xai_language_models(
+        {"models": [{"id": "grok-3-mini", "prompt_text_token_price": 3000, "completion_text_token_price": 5000}]}
+    )
     assert table.get("xai", "grok-3-mini").reasoning_effort == ("low", "high")  # the file's efforts stay
 
 
@@ -74,8 +87,11 @@ def test_xai_reported_cost_is_used(scripted):
 
 
 def test_xai_discovery_uses_language_models_for_prices(scripted):
-    scripted.language_models = {"models": [{"id": "grok-x", "prompt_text_token_price": 10000,
-                                            "completion_text_token_price": 20000, "input_modalities": ["text"]}]}
+    scripted.language_models = {
+        "models": [
+            {"id": "grok-x", "prompt_text_token_price": 10000, "completion_text_token_price": 20000, "input_modalities": ["text"]}
+        ]
+    }
     service = ChatService(load_settings({"XAI_API_KEY": "test-not-secret", "XAI_BASE_URL": scripted.base_url}))
     assert run_async(service.models("xai")) == ["grok-x"]
     assert service.info("xai", "grok-x").output == 2.0
@@ -85,15 +101,37 @@ def test_xai_discovery_uses_language_models_for_prices(scripted):
 
 
 def test_chat_details_returns_every_field(app, api, scripted):
-    scripted.queue(Reply(chunks=sse(
-        delta(reasoning_content="Think"), delta(reasoning_content="ing."), delta("The "), delta("answer."),
-        delta(finish="stop"),
-        {"choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": 40, "completion_tokens_details": {"reasoning_tokens": 30}}},
-    ), delay=0.02))
+    scripted.queue(
+        Reply(
+            chunks=sse(
+                delta(reasoning_content="Think"),
+                delta(reasoning_content="ing."),
+                delta("The "),
+                delta("answer."),
+                delta(finish="stop"),
+                {
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": 100,
+                        "completion_tokens": 40,
+                        "completion_tokens_details": {"reasoning_tokens": 30},
+                    },
+                },
+            ),
+            delay=0.02,
+        )
+    )
     result = api.predict("Q", None, None, "openai", "gpt-4o-mini", api_name="/chat_details")
     assert result["answer"] == "The answer." and result["reasoning"] == "Thinking."
-    assert result["usage"] == {"prompt_tokens": 100, "completion_tokens": 40, "reasoning_tokens": 30,
-                               "cached_tokens": None, "tool_calls": None, "tools": {}, "estimated": False}
+    assert result["usage"] == {
+        "prompt_tokens": 100,
+        "completion_tokens": 40,
+        "reasoning_tokens": 30,
+        "cached_tokens": None,
+        "tool_calls": None,
+        "tools": {},
+        "estimated": False,
+    }
     assert result["finish_reason"] == "stop" and result["model"] == "gpt-4o-mini" and result["provider"] == "OpenAI"
     assert result["cost_usd"] == pytest.approx((100 * 0.15 + 40 * 0.60) / 1e6)
     timings = result["timings"]
@@ -116,11 +154,18 @@ def test_chat_still_returns_only_text_and_passes_effort(app, api, scripted):
 
 @pytest.mark.browser
 def test_thought_streams_then_collapses_above_answer_with_footer(app, scripted, page: Page):
-    scripted.default = Reply(chunks=sse(
-        *[delta(reasoning_content=f"step {i}. ") for i in range(40)],
-        *[delta(f"word{i} ") for i in range(10)], delta(finish="stop"),
-        {"choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 60, "completion_tokens_details": {"reasoning_tokens": 40}}},
-    ), delay=0.05)
+    scripted.default = Reply(
+        chunks=sse(
+            *[delta(reasoning_content=f"step {i}. ") for i in range(40)],
+            *[delta(f"word{i} ") for i in range(10)],
+            delta(finish="stop"),
+            {
+                "choices": [],
+                "usage": {"prompt_tokens": 12, "completion_tokens": 60, "completion_tokens_details": {"reasoning_tokens": 40}},
+            },
+        ),
+        delay=0.05,
+    )
     page.goto(app.url)
     box = page.locator("#chat-input textarea")
     box.fill("Think first")

@@ -69,7 +69,9 @@ def test_a_french_browser_sees_french_everywhere_errors_included(app, scripted, 
     expect(page.locator("#preset")).to_contain_text("Préréglage")
     expect(page.locator("#preset input")).to_have_value("Assistant général (FR)", timeout=10000)
     expect(page.locator("#system-prompt textarea")).to_have_value(starts("Tu es Causerie"))
-    expect(page.locator("#chat-input textarea")).to_have_attribute("placeholder", "Écrivez un message… (Maj+Entrée\u00a0: nouvelle ligne)")
+    expect(page.locator("#chat-input textarea")).to_have_attribute(
+        "placeholder", "Écrivez un message… (Maj+Entrée\u00a0: nouvelle ligne)"
+    )
     expect(page.locator("#new-chat")).to_have_text("+ Nouvelle conversation")
     expect(page.locator("#session-totals")).to_have_text("Aucune réponse pour l'instant dans cette session.")
     examples = page.locator("#chatbot .examples .example:visible")
@@ -89,7 +91,8 @@ def test_a_french_browser_sees_french_everywhere_errors_included(app, scripted, 
     scripted.queue(Reply.error(401, {"error": {"message": "Incorrect API key provided"}}))
     send(page, "Et maintenant ?")
     expect(page.locator("#chatbot")).to_contain_text(
-        "OpenAI a refusé la clé d'API (HTTP 401) : mettez une clé valide dans OPENAI_API_KEY", timeout=10000)
+        "OpenAI a refusé la clé d'API (HTTP 401) : mettez une clé valide dans OPENAI_API_KEY", timeout=10000
+    )
     expect(page.locator("#chatbot")).to_contain_text("Le fournisseur a dit : « Incorrect API key provided »")
     expect(page.get_by_role("button", name="Réessayer").last).to_be_visible()  # Gradio's own words too
     send(page, "Encore ?")  # the chat box is still usable
@@ -111,6 +114,7 @@ def test_an_image_reaches_a_vision_model_and_survives_retry_and_edit(app, script
         images = image_parts(body)  # the scripted server refused anything a vision API would not read
         assert len(images) == 1
         return Image.open(io.BytesIO(images[0]))
+
     first = sent_image()
     assert first.size == (2048, 1024) and first.format == "JPEG"
     assert chat_requests(scripted)[-1]["body"]["messages"][-1]["content"][0] == {"type": "text", "text": "What colour is this?"}
@@ -164,7 +168,9 @@ def test_a_conversation_with_a_picture_goes_on_after_a_reload(app, scripted, pag
     assert body["messages"][-1]["content"] == "And its colour?"
 
 
-def test_text_files_and_pdfs_reach_the_provider_and_an_image_for_a_text_only_model_is_refused(app, scripted, page: Page, tmp_path):
+def test_text_files_and_pdfs_reach_the_provider_and_an_image_for_a_text_only_model_is_refused(
+    app, scripted, page: Page, tmp_path
+):
     notes, report = tmp_path / "notes.md", tmp_path / "report.pdf"
     notes.write_text("- acheter du pain\n- appeler Léa\n", encoding="utf-8")
     report.write_bytes(make_pdf("Quarterly figures: 42"))
@@ -184,7 +190,8 @@ def test_text_files_and_pdfs_reach_the_provider_and_an_image_for_a_text_only_mod
         attach(page, picture)
         send(page, "And this?")
         expect(page.locator("#chatbot")).to_contain_text(
-            "model-a (OpenAI) reads text only: the image photo.png was not sent", timeout=10000)
+            "model-a (OpenAI) reads text only: the image photo.png was not sent", timeout=10000
+        )
         assert len(chat_requests(scripted)) == 1
     finally:
         del app.service.model_info._records[("openai", "model-a")]
@@ -243,8 +250,7 @@ def test_enter_sends_shift_enter_starts_a_line_and_code_blocks_have_a_copy_butto
 
 
 def test_on_a_phone_the_chat_fits_the_screen_and_the_settings_fold_away(app, scripted, browser: Browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2)
     page = opened(context.new_page(), app.url)
     expect(page.locator("#settings.open")).to_have_count(0, timeout=5000)
     expect(page.locator("#conversations.open")).to_have_count(0)
@@ -272,7 +278,7 @@ def other_site(app):
     pages = {
         "iframe.html": f'<h1>My site</h1><iframe id="chat" src="{app.url}?embed=1" width="800" height="700"></iframe>',
         "element.html": f'<h1>My site</h1><script type="module" src="{app.url}assets/{entry}"></script>'
-                        f'<gradio-app src="{app.url}" causerie-embed></gradio-app><footer id="mine">My footer</footer>',
+        f'<gradio-app src="{app.url}" causerie-embed></gradio-app><footer id="mine">My footer</footer>',
     }
     root = Path(tempfile.mkdtemp())
     for name, html in pages.items():

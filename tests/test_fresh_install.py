@@ -23,11 +23,19 @@ def test_requirements_txt_alone_runs_the_app(tmp_path, scripted):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
-    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                                "-r", str(ROOT / "requirements.txt")], capture_output=True, text=True, timeout=780)
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", str(ROOT / "requirements.txt")],
+        capture_output=True,
+        text=True,
+        timeout=780,
+    )
     assert installed.returncode == 0, installed.stderr[-3000:]
     scripted.queue(Reply(chunks=text_stream("Bonjour !")), Reply.responses_fixture("xai-responses-web-search"))
-    checked = subprocess.run([str(python), str(ROOT / "scripts" / "fresh_install_check.py"), scripted.base_url],
-                             capture_output=True, text=True, timeout=300)
+    checked = subprocess.run(
+        [str(python), str(ROOT / "scripts" / "fresh_install_check.py"), scripted.base_url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr[-3000:]
     assert checked.stdout.count("ok: ") == 6, checked.stdout

@@ -26,11 +26,17 @@ from support.apps import run_async
 from support.clients import KEY, answer_of, endpoint, make_client, run, settled
 from support.scripted_server import Reply, chat_requests, delta, sse, text_stream
 
-OPENAI_TOO_HOT = {"error": {"message": "Invalid 'temperature': decimal above maximum value. Expected a value <= 1, "
-                            "but got 1.5 instead.", "type": "invalid_request_error", "param": "temperature"}}
+OPENAI_TOO_HOT = {
+    "error": {
+        "message": "Invalid 'temperature': decimal above maximum value. Expected a value <= 1, but got 1.5 instead.",
+        "type": "invalid_request_error",
+        "param": "temperature",
+    }
+}
 
 
 # -- 1. an invalid value is the sender's error, never remembered for everyone ------------------
+
 
 def test_an_invalid_value_is_an_error_naming_the_parameter_and_changes_nothing_for_others(scripted):
     client = make_client()
@@ -53,12 +59,15 @@ def test_an_unsupported_parameter_is_remembered_per_endpoint_and_model(scripted)
     assert [("top_p" in b, b["model"]) for b in bodies] == [(True, "m1"), (False, "m1"), (False, "m1"), (True, "m2")]
 
 
-@pytest.mark.parametrize("given, name, words", [
-    ({"temperature": 9}, "temperature", "from 0 to 2"),
-    ({"temperature": -0.1}, "temperature", "from 0 to 2"),
-    ({"top_p": 1.5}, "top_p", "from 0 to 1"),
-    ({"max_tokens": 0}, "max_tokens", "from 1 to 10,000,000"),
-])
+@pytest.mark.parametrize(
+    "given, name, words",
+    [
+        ({"temperature": 9}, "temperature", "from 0 to 2"),
+        ({"temperature": -0.1}, "temperature", "from 0 to 2"),
+        ({"top_p": 1.5}, "top_p", "from 0 to 1"),
+        ({"max_tokens": 0}, "max_tokens", "from 1 to 10,000,000"),
+    ],
+)
 def test_ranges_are_checked_before_sending(given, name, words):
     with pytest.raises(InvalidOptions) as caught:
         generation_params(**given)
@@ -84,24 +93,28 @@ def test_a_reasoning_effort_the_model_does_not_list_is_refused_before_sending(sc
 
 # -- 2. the API's arguments are checked at the edge --------------------------------------------
 
-@pytest.mark.parametrize("arguments, named", [
-    ({"temperature": "abc"}, "temperature"),
-    ({"max_tokens": "many"}, "max_tokens"),
-    ({"max_tokens": 2.5}, "max_tokens"),
-    ({"history": 5}, "history"),
-    ({"history": [{"role": "robot", "content": "x"}]}, "history[0].role"),
-    ({"history": [{"role": "user", "content": 7}]}, "history[0].content"),
-    ({"system_prompt": {"a": 1}}, "system_prompt"),
-    ({"top_p": 3}, "top_p"),
-    ({"provider": 12}, "provider"),
-    ({"message": "   "}, "message"),
-    ({"max_tokens": 10**30}, "max_tokens must be a whole number from 1 to 10,000,000"),
-    ({"model": "m" * 100_000}, "'model' must be an id of at most 256"),
-    ({"provider": "p" * 100_000}, "'provider' must be an id of at most 64"),
-    ({"base_url": "http://[::1"}, "'base_url' must be an http:// or https:// address"),
-    ({"base_url": "http://example.com:99999/v1"}, "'base_url' must be"),
-    ({"api_key": "sk-abc\nX-Other: 1"}, "'api_key' must be a key as the provider gave it"),
-])
+
+@pytest.mark.parametrize(
+    "arguments, named",
+    [
+        ({"temperature": "abc"}, "temperature"),
+        ({"max_tokens": "many"}, "max_tokens"),
+        ({"max_tokens": 2.5}, "max_tokens"),
+        ({"history": 5}, "history"),
+        ({"history": [{"role": "robot", "content": "x"}]}, "history[0].role"),
+        ({"history": [{"role": "user", "content": 7}]}, "history[0].content"),
+        ({"system_prompt": {"a": 1}}, "system_prompt"),
+        ({"top_p": 3}, "top_p"),
+        ({"provider": 12}, "provider"),
+        ({"message": "   "}, "message"),
+        ({"max_tokens": 10**30}, "max_tokens must be a whole number from 1 to 10,000,000"),
+        ({"model": "m" * 100_000}, "'model' must be an id of at most 256"),
+        ({"provider": "p" * 100_000}, "'provider' must be an id of at most 64"),
+        ({"base_url": "http://[::1"}, "'base_url' must be an http:// or https:// address"),
+        ({"base_url": "http://example.com:99999/v1"}, "'base_url' must be"),
+        ({"api_key": "sk-abc\nX-Other: 1"}, "'api_key' must be a key as the provider gave it"),
+    ],
+)
 def test_bad_api_arguments_are_refused_by_name_without_calling_the_provider(app, api, scripted, arguments, named):
     call = {"message": "Hi", **arguments}
     with pytest.raises(Exception) as caught:
@@ -118,8 +131,12 @@ def raw_call(app, name: str, data: list) -> str:
     gradio_client cannot send."""
     import httpx
 
-    posted = httpx.post(f"{app.url}gradio_api/call/{name}", content=json.dumps({"data": data}),
-                        headers={"content-type": "application/json"}, timeout=30)
+    posted = httpx.post(
+        f"{app.url}gradio_api/call/{name}",
+        content=json.dumps({"data": data}),
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
     return httpx.get(f"{app.url}gradio_api/call/{name}/{posted.json()['event_id']}", timeout=30).text
 
 
@@ -128,17 +145,24 @@ def error_of(events: str) -> str | None:
     return json.loads(data[-1]).get("error") if "event: error" in events else None
 
 
-@pytest.mark.parametrize("name, data, named", [
-    ("chat", ["Bonjour \ud83d", *[None] * 15], "'message' holds a broken character (an unpaired UTF-16 surrogate, at character 9)"),
-    ("chat", ["Hi", [{"role": "user", "content": "x\udc00"}], *[None] * 14], "'history[0].content' holds a broken character"),
-    ("chat", ["Hi", None, "Be \udfff", *[None] * 13], "'system_prompt' holds a broken character"),
-    ("leaderboard", ["\ud800x"], "'preset' holds a broken character"),
-    ("chat", ["Hi", None, None, "xai", *[None] * 12], "pass yours as the api_key argument"),
-    # Values left out are null: the first one needed is named (Gradio's refusal said {"error": null}).
-    ("chat", [], "'message' must be a string"),
-    ("chat_details", ["Hi", None, None, "xai"], "pass yours as the api_key argument"),
-    ("compare", ["Hi"], "'models' must be a list of 1 to 4"),
-])
+@pytest.mark.parametrize(
+    "name, data, named",
+    [
+        (
+            "chat",
+            ["Bonjour \ud83d", *[None] * 15],
+            "'message' holds a broken character (an unpaired UTF-16 surrogate, at character 9)",
+        ),
+        ("chat", ["Hi", [{"role": "user", "content": "x\udc00"}], *[None] * 14], "'history[0].content' holds a broken character"),
+        ("chat", ["Hi", None, "Be \udfff", *[None] * 13], "'system_prompt' holds a broken character"),
+        ("leaderboard", ["\ud800x"], "'preset' holds a broken character"),
+        ("chat", ["Hi", None, None, "xai", *[None] * 12], "pass yours as the api_key argument"),
+        # Values left out are null: the first one needed is named (Gradio's refusal said {"error": null}).
+        ("chat", [], "'message' must be a string"),
+        ("chat_details", ["Hi", None, None, "xai"], "pass yours as the api_key argument"),
+        ("compare", ["Hi"], "'models' must be a list of 1 to 4"),
+    ],
+)
 def test_text_that_cannot_be_encoded_is_refused_by_name(app, scripted, name, data, named):
     """A lone surrogate reached the provider request and failed there, or was blamed on the
     database (the leaderboard); an API call to a provider with no key spoke of the page's settings."""
@@ -152,12 +176,17 @@ def test_the_api_takes_top_p_like_the_page(app, api, scripted):
 
 
 def test_api_history_may_use_openai_text_parts():
-    assert plain_history([{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
-                          {"role": "system", "content": "dropped"}]) == [{"role": "user", "content": "a\nb"}]
+    assert plain_history(
+        [
+            {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+            {"role": "system", "content": "dropped"},
+        ]
+    ) == [{"role": "user", "content": "a\nb"}]
     assert question(" ok ") == " ok "
 
 
 # -- 3. a stall is shown while it lasts and bounded once the answer has started ----------------
+
 
 @pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_silence_before_the_first_token_shows_the_time_waited(scripted, monkeypatch):
@@ -205,6 +234,7 @@ def test_stop_while_waiting_for_the_first_token_closes_upstream(scripted):
 
 # -- 4. an answer that ends in a tool call keeps what came ------------------------------------
 
+
 def test_chat_details_keeps_a_tool_call_answer(app, api, scripted):
     scripted.queue(Reply.fixture("xai-grok-3-mini-thinking"))
     result = api.predict("Weather?", api_name="/chat_details")
@@ -223,11 +253,15 @@ def test_a_tool_call_shows_a_notice_not_an_error():
 
 # -- 5. a 200 that is not an OpenAI-compatible answer ----------------------------------------
 
-@pytest.mark.parametrize("body, content_type", [
-    (b"<!DOCTYPE html><html><body>Sign in to continue</body></html>", "text/event-stream"),
-    (b"<!DOCTYPE html><html><body>Sign in to continue</body></html>", "text/html"),
-    (b'{"status": "ok", "service": "Sign in to continue"}', "application/json"),
-])
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (b"<!DOCTYPE html><html><body>Sign in to continue</body></html>", "text/event-stream"),
+        (b"<!DOCTYPE html><html><body>Sign in to continue</body></html>", "text/html"),
+        (b'{"status": "ok", "service": "Sign in to continue"}', "application/json"),
+    ],
+)
 def test_a_page_that_is_not_an_openai_answer_says_so_and_shows_its_start(scripted, body, content_type):
     scripted.queue(Reply(chunks=[body], content_type=content_type))
     failure = run(make_client(), endpoint(scripted))[-1]
@@ -244,16 +278,21 @@ def test_the_first_bytes_shown_never_hold_the_key(scripted):
 
 # -- 7. what the provider says it charged wins over the price table ---------------------------
 
+
 def test_openrouter_reported_cost_is_preferred_and_labelled(scripted):
     usage = {"prompt_tokens": 10, "completion_tokens": 5, "cost": 0.00042}
     scripted.queue(Reply(chunks=text_stream("Hi", usage=usage)))
     table = ModelInfoTable({("openrouter", "some/model"): ModelInfo(input=100.0, output=100.0)})
-    service = ChatService(load_settings({"OPENROUTER_API_KEY": "test-not-secret", "OPENROUTER_BASE_URL": scripted.base_url}),
-                          model_info=table)
+    service = ChatService(
+        load_settings({"OPENROUTER_API_KEY": "test-not-secret", "OPENROUTER_BASE_URL": scripted.base_url}), model_info=table
+    )
 
     async def go():
         try:
-            return [e async for e in service.stream_answer(ChatOptions("openrouter", "some/model"), [{"role": "user", "content": "q"}])]
+            return [
+                e
+                async for e in service.stream_answer(ChatOptions("openrouter", "some/model"), [{"role": "user", "content": "q"}])
+            ]
         finally:
             await service.aclose()
 
@@ -274,6 +313,7 @@ def test_the_price_table_is_used_and_said_when_the_provider_reports_no_cost():
 
 
 # -- 8. retries spread out, and Retry-After may be a date --------------------------------------
+
 
 def test_backoff_is_jittered_so_many_people_do_not_retry_together():
     client = ChatClient(retry=RetryPolicy(backoff_s=0.5))
@@ -301,20 +341,33 @@ def test_a_429_with_a_date_is_waited_for_then_succeeds(scripted):
 
 # -- wording lives in one place ----------------------------------------------------------------
 
+
 def test_failures_are_worded_from_their_kind_and_parameters():
-    failure = Failure("connect", {"provider": "Ollama", "base_url": "http://x/v1", "why": "refused",
-                                  "base_url_env": "OLLAMA_BASE_URL"})
+    failure = Failure(
+        "connect", {"provider": "Ollama", "base_url": "http://x/v1", "why": "refused", "base_url_env": "OLLAMA_BASE_URL"}
+    )
     assert failure.message.startswith("Could not connect to Ollama at http://x/v1 (connection refused)")
     assert "OLLAMA_BASE_URL" in failure.message
 
 
 # -- found in review ----------------------------------------------------------------------------
 
+
 def test_an_unsupported_value_is_about_the_value_and_not_remembered(scripted):
     client = make_client()
-    scripted.queue(Reply.error(400, {"error": {"message": "Unsupported value: 'reasoning_effort' does not support 'minimal' "
-                                               "with this model. Supported values are: 'low', 'medium', and 'high'.",
-                                               "param": "reasoning_effort", "code": "unsupported_value"}}))
+    scripted.queue(
+        Reply.error(
+            400,
+            {
+                "error": {
+                    "message": "Unsupported value: 'reasoning_effort' does not support 'minimal' "
+                    "with this model. Supported values are: 'low', 'medium', and 'high'.",
+                    "param": "reasoning_effort",
+                    "code": "unsupported_value",
+                }
+            },
+        )
+    )
     failure = run(client, endpoint(scripted), model="o-thing", reasoning_effort="minimal")[-1]
     assert failure.kind == "invalid_value" and failure.params["param"] == "reasoning_effort"
     run(client, endpoint(scripted), model="o-thing", reasoning_effort="high")

@@ -24,21 +24,41 @@ from causerie.ui.turns import saved_messages
 from support.apps import run_async
 from support.browser_storage import BrowserStorage
 
-SETTINGS = {"provider": "xai", "model": "grok-4", "preset": "general-en", "system_prompt": "Be brief.",
-            "temperature": "0.3", "top_p": "", "max_tokens": "500", "reasoning_effort": "high"}
+SETTINGS = {
+    "provider": "xai",
+    "model": "grok-4",
+    "preset": "general-en",
+    "system_prompt": "Be brief.",
+    "temperature": "0.3",
+    "top_p": "",
+    "max_tokens": "500",
+    "reasoning_effort": "high",
+}
 
 
 def conversation(cid: str = "c1", question: str = "Why is the sky blue?", at: float = 1000.0) -> Conversation:
-    return Conversation(id=cid, settings=dict(SETTINGS), created_at=at, updated_at=at, messages=(
-        {"role": "user", "content": question},
-        {"role": "assistant", "content": "Rayleigh scattering.", "thinking": "Short light scatters more.",
-         "thinking_seconds": 1.5, "footer": "xAI · grok-4 · 0.40 s to first token"},
-        {"role": "user", "content": "Et en français ?"},
-        {"role": "assistant", "content": "La diffusion Rayleigh.", "notice": "⚠️ Stopped at the limit."},
-    ))
+    return Conversation(
+        id=cid,
+        settings=dict(SETTINGS),
+        created_at=at,
+        updated_at=at,
+        messages=(
+            {"role": "user", "content": question},
+            {
+                "role": "assistant",
+                "content": "Rayleigh scattering.",
+                "thinking": "Short light scatters more.",
+                "thinking_seconds": 1.5,
+                "footer": "xAI · grok-4 · 0.40 s to first token",
+            },
+            {"role": "user", "content": "Et en français ?"},
+            {"role": "assistant", "content": "La diffusion Rayleigh.", "notice": "⚠️ Stopped at the limit."},
+        ),
+    )
 
 
 # -- files ----------------------------------------------------------------------------------------
+
 
 def test_json_export_then_import_gives_back_the_same_conversation():
     original = conversation()
@@ -73,15 +93,18 @@ def test_plain_openai_messages_import_with_system_prompt_and_text_parts():
     assert imported.shown_title == "Hello" and len(imported.id) == 32
 
 
-@pytest.mark.parametrize("data, why, said", [
-    ("not json", "not_json", "not JSON"),
-    ("[]", "empty", "holds no message"),
-    ('{"hello": 1}', "not_ours", "expected a Causerie export, or a list of {role, content} messages"),
-    ('[{"role": "wizard", "content": "x"}]', "bad_message", "message 1 needs a role"),
-    ('[{"role": "user", "content": "ok"}, {"role": "user", "content": 5}]', "bad_message", "message 2 needs a role"),
-    ('{"format": "causerie.conversations", "conversations": []}', "empty", "holds no message"),
-    ("[" * 100_000 + "]" * 100_000, "not_json", "not JSON"),
-])
+@pytest.mark.parametrize(
+    "data, why, said",
+    [
+        ("not json", "not_json", "not JSON"),
+        ("[]", "empty", "holds no message"),
+        ('{"hello": 1}', "not_ours", "expected a Causerie export, or a list of {role, content} messages"),
+        ('[{"role": "wizard", "content": "x"}]', "bad_message", "message 1 needs a role"),
+        ('[{"role": "user", "content": "ok"}, {"role": "user", "content": 5}]', "bad_message", "message 2 needs a role"),
+        ('{"format": "causerie.conversations", "conversations": []}', "empty", "holds no message"),
+        ("[" * 100_000 + "]" * 100_000, "not_json", "not JSON"),
+    ],
+)
 def test_unreadable_imports_say_what_was_expected(data, why, said):
     from causerie.i18n.wording import words
 
@@ -116,9 +139,20 @@ def test_only_an_owners_stamped_upload_reached_without_links_is_kept(tmp_path):
     assert mine["stamp"] != "forged" and stamps.kept("browser:a", mine)
     assert not stamps.kept("browser:b", mine)
     assert not FileStamps("another-secret-of-enough-length", uploads).kept("browser:a", mine)
-    for raw in (str(outside / "app.py"), str(uploads / "abc" / ".." / "abc" / "note.txt"), "abc/note.txt",
-                str(uploads / "link.txt"), str(uploads / "inner.txt"), str(uploads / "linked" / "note.txt"),
-                str(uploads / "abc"), str(uploads), "https://example.com/note.txt", "file://" + str(note), 7, None):
+    for raw in (
+        str(outside / "app.py"),
+        str(uploads / "abc" / ".." / "abc" / "note.txt"),
+        "abc/note.txt",
+        str(uploads / "link.txt"),
+        str(uploads / "inner.txt"),
+        str(uploads / "linked" / "note.txt"),
+        str(uploads / "abc"),
+        str(uploads),
+        "https://example.com/note.txt",
+        "file://" + str(note),
+        7,
+        None,
+    ):
         assert stamps.place(raw) is None, raw
         (made,) = stamps.stamped("browser:a", [{"path": raw, "orig_name": "x.txt"}])
         assert made == {"orig_name": "x.txt"}
@@ -130,19 +164,24 @@ def test_only_an_owners_stamped_upload_reached_without_links_is_kept(tmp_path):
 
 def test_a_file_shown_no_longer_available_is_named_in_the_question():
     shown = page_messages([{"role": "user", "content": "Read", "files": [{"orig_name": "a.pdf"}]}], "fr")
-    assert shown[0]["content"] == [{"text": "Read\n\n📎 a.pdf\u00a0: n'est plus disponible (joignez-le de nouveau "
-                                            "pour vous en servir)", "type": "text"}]
+    assert shown[0]["content"] == [
+        {"text": "Read\n\n📎 a.pdf\u00a0: n'est plus disponible (joignez-le de nouveau pour vous en servir)", "type": "text"}
+    ]
 
 
 def test_markdown_export_reads_as_a_document():
     text = to_markdown(conversation())
     assert text.startswith("# Why is the sky blue?\n")
-    assert "*provider: xai · model: grok-4 · preset: general-en · temperature: 0.3 · max tokens: 500 · reasoning effort: high*" in text
+    assert (
+        "*provider: xai · model: grok-4 · preset: general-en · temperature: 0.3 · max tokens: 500 · reasoning effort: high*"
+        in text
+    )
     assert "> Be brief." in text and "## You" in text and "## grok-4" in text
     assert "<details><summary>Thinking</summary>" in text and "La diffusion Rayleigh." in text
 
 
 # -- the page's chat and the saved form -----------------------------------------------------------
+
 
 def _answer(*events) -> Answer:
     answer = Answer()
@@ -152,8 +191,13 @@ def _answer(*events) -> Answer:
 
 
 def test_page_chat_to_saved_messages_and_back_is_lossless():
-    thought_answer = _answer(Start("xai", "xAI", "grok-4"), ReasoningDelta("Hmm."), TextDelta("Blue."),
-                             Usage(prompt_tokens=5, completion_tokens=2), Finish("stop"))
+    thought_answer = _answer(
+        Start("xai", "xAI", "grok-4"),
+        ReasoningDelta("Hmm."),
+        TextDelta("Blue."),
+        Usage(prompt_tokens=5, completion_tokens=2),
+        Finish("stop"),
+    )
     failed = _answer(Start("xai", "xAI", "grok-4"), TextDelta("Half"), Failure("network", {}))
     page = [message("user", "Q1"), *render(thought_answer), message("user", "Q2"), *render(failed)]
     saved = saved_messages(page)
@@ -164,13 +208,21 @@ def test_page_chat_to_saved_messages_and_back_is_lossless():
 
 
 def test_two_answers_in_a_row_stay_two_and_waiting_lines_are_not_kept():
-    page = [message("user", "Q"), message("assistant", "A1"), message("assistant", "A2"),
-            message("assistant", "⏳ Waiting…", {"id": "causerie-status"})]
-    assert saved_messages(page) == [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A1"},
-                                    {"role": "assistant", "content": "A2"}]
+    page = [
+        message("user", "Q"),
+        message("assistant", "A1"),
+        message("assistant", "A2"),
+        message("assistant", "⏳ Waiting…", {"id": "causerie-status"}),
+    ]
+    assert saved_messages(page) == [
+        {"role": "user", "content": "Q"},
+        {"role": "assistant", "content": "A1"},
+        {"role": "assistant", "content": "A2"},
+    ]
 
 
 # -- caps -----------------------------------------------------------------------------------------
+
 
 def test_over_the_count_the_oldest_goes_and_the_person_is_told_which():
     library, limits = Library(), HistoryLimits(max_conversations=3, max_bytes=10_000_000)
@@ -219,6 +271,7 @@ def test_search_looks_through_titles_and_text_case_insensitively():
 
 # -- sealing --------------------------------------------------------------------------------------
 
+
 def saved(sealer: Sealer, *conversations: Conversation, storage: BrowserStorage | None = None) -> BrowserStorage:
     """A browser's storage once a page has saved these conversations in it."""
     storage = storage or BrowserStorage()
@@ -229,7 +282,9 @@ def saved(sealer: Sealer, *conversations: Conversation, storage: BrowserStorage 
     return storage
 
 
-def opened(storage: BrowserStorage, sealer: Sealer, limits: HistoryLimits = HistoryLimits(), legacy: object = None) -> BrowserShelf:
+def opened(
+    storage: BrowserStorage, sealer: Sealer, limits: HistoryLimits = HistoryLimits(), legacy: object = None
+) -> BrowserShelf:
     held = read_held(storage.held())
     return BrowserShelf(held.entries, legacy or held.legacy, sealer, limits)
 
@@ -359,8 +414,10 @@ def test_a_value_whose_secret_is_left_out_of_the_list_is_kept_and_comes_back_whe
 
 def test_an_earlier_versions_value_keeps_every_unreadable_part_and_opens_with_an_old_secret():
     # Earlier versions kept one unreadable value beside the new one; here both parts stay.
-    legacy = {"sealed": Sealer(S2).seal(Library([conversation("b")]).to_json()),
-              "unopened": Sealer(S1).seal(Library([conversation("a")]).to_json())}
+    legacy = {
+        "sealed": Sealer(S2).seal(Library([conversation("b")]).to_json()),
+        "unopened": Sealer(S1).seal(Library([conversation("a")]).to_json()),
+    }
     shelf = opened(BrowserStorage(), Sealer(S3), legacy=legacy)
     run_async(shelf.put(conversation("c", at=3000.0)))
     assert shelf.writes()["retire"] is False  # neither part opens: the value stays where it is
@@ -398,6 +455,7 @@ def test_no_value_yet_is_an_empty_list_without_a_notice():
 
 # -- settings -------------------------------------------------------------------------------------
 
+
 def test_secret_is_made_once_and_kept_locally(tmp_path):
     env = {"CAUSERIE_DATA_DIR": str(tmp_path)}
     first = load_history_settings(env, on_space=False, oauth=False)
@@ -408,8 +466,11 @@ def test_secret_is_made_once_and_kept_locally(tmp_path):
 
 
 def test_earlier_secrets_are_read_in_order_and_never_shown(tmp_path):
-    history = load_history_settings({"CAUSERIE_DATA_DIR": str(tmp_path), "HISTORY_SECRET": S3,
-                                     "HISTORY_OLD_SECRETS": f" {S2}, {S1},{S2}, "}, on_space=False, oauth=False)
+    history = load_history_settings(
+        {"CAUSERIE_DATA_DIR": str(tmp_path), "HISTORY_SECRET": S3, "HISTORY_OLD_SECRETS": f" {S2}, {S1},{S2}, "},
+        on_space=False,
+        oauth=False,
+    )
     assert history.old_secrets == (S2, S1) and S1 not in repr(history)
 
 
@@ -421,15 +482,18 @@ def test_on_a_space_without_secret_the_owner_is_warned(tmp_path, caplog):
     assert "HISTORY_SECRET is not set" in caplog.text
 
 
-@pytest.mark.parametrize("env, named", [
-    ({"HISTORY_SECRET": "short"}, "HISTORY_SECRET must be at least 16"),
-    ({"HISTORY_OLD_SECRETS": "a-long-enough-old-secret, pw"}, "HISTORY_OLD_SECRETS entry 2 must be at least 16"),
-    ({"AUTH_USERS": "alice"}, "AUTH_USERS entry 1"),
-    ({"AUTH_USERS": "alice:pw,bob:"}, "AUTH_USERS entry 2"),
-    ({"DATABASE_URL": "mysql://x/y"}, "'mysql' is not supported"),
-    ({"DATABASE_URL": "sqlite://"}, "give SQLite a file"),
-    ({"CAUSERIE_HISTORY_MAX_CONVERSATIONS": "0"}, "at least 1"),
-])
+@pytest.mark.parametrize(
+    "env, named",
+    [
+        ({"HISTORY_SECRET": "short"}, "HISTORY_SECRET must be at least 16"),
+        ({"HISTORY_OLD_SECRETS": "a-long-enough-old-secret, pw"}, "HISTORY_OLD_SECRETS entry 2 must be at least 16"),
+        ({"AUTH_USERS": "alice"}, "AUTH_USERS entry 1"),
+        ({"AUTH_USERS": "alice:pw,bob:"}, "AUTH_USERS entry 2"),
+        ({"DATABASE_URL": "mysql://x/y"}, "'mysql' is not supported"),
+        ({"DATABASE_URL": "sqlite://"}, "give SQLite a file"),
+        ({"CAUSERIE_HISTORY_MAX_CONVERSATIONS": "0"}, "at least 1"),
+    ],
+)
 def test_wrong_history_settings_name_the_variable(env, named, tmp_path):
     with pytest.raises(SettingsError, match=named) as caught:
         load_history_settings({"CAUSERIE_DATA_DIR": str(tmp_path), **env}, on_space=False, oauth=False)
@@ -444,6 +508,7 @@ def test_signing_in_locally_defaults_to_a_sqlite_file(tmp_path):
 
 
 # -- the server store, on SQLite and PostgreSQL ---------------------------------------------------
+
 
 def _keeper(url: str, limits: HistoryLimits = HistoryLimits()):
     keeper, why = open_keeper(Sealer("a-long-enough-secret-1"), limits, async_url(url))
@@ -509,8 +574,11 @@ def test_migrations_run_again_harmlessly(database_url):
 def test_an_unreachable_store_does_not_stop_the_app(caplog):
     from causerie.config.history_settings import HistorySettings
 
-    history = HistorySettings(secret="a-long-enough-secret-1", secret_kept="environment",
-                              database_url="postgresql+asyncpg://nobody:hunter2@127.0.0.1:9/none")
+    history = HistorySettings(
+        secret="a-long-enough-secret-1",
+        secret_kept="environment",
+        database_url="postgresql+asyncpg://nobody:hunter2@127.0.0.1:9/none",
+    )
     keeper, notices = keeper_for(history, on_space=False)
     assert keeper.store is None and [n.kind for n in notices] == ["store_off"]
     assert "postgresql+asyncpg://nobody:***@127.0.0.1:9/none" in caplog.text  # which store, for the owner
@@ -588,6 +656,10 @@ def test_a_signed_in_shelf_is_the_page_while_the_store_is_down_and_flushes_when_
                 await keeper.store.close()
 
         shelf, stored = run_async(back())
-        assert isinstance(shelf, ServerShelf) and unsaved == {} and stored == conversation("kept", "Written while the store was down")
+        assert (
+            isinstance(shelf, ServerShelf)
+            and unsaved == {}
+            and stored == conversation("kept", "Written while the store was down")
+        )
     finally:
         server.stop()

@@ -92,8 +92,13 @@ def test_a_chat_survives_a_server_restart_with_the_same_secret(scripted, tmp_pat
     finally:
         third.close()
     # The secret rotated: with the earlier ones listed, both open again.
-    fourth = start_app(scripted, tmp_path, port=port, HISTORY_SECRET="a-fourth-secret-after-rotation",
-                       HISTORY_OLD_SECRETS=f"an-entirely-different-secret, {SECRET}")
+    fourth = start_app(
+        scripted,
+        tmp_path,
+        port=port,
+        HISTORY_SECRET="a-fourth-secret-after-rotation",
+        HISTORY_OLD_SECRETS=f"an-entirely-different-secret, {SECRET}",
+    )
     try:
         page.reload()
         page.wait_for_selector("#chat-input textarea")
@@ -279,7 +284,9 @@ def test_a_signed_in_person_sees_the_same_chats_from_two_browsers(scripted, tmp_
         running.close()
 
 
-def test_when_the_store_goes_down_the_chat_stays_on_the_page_and_reaches_the_store_as_soon_as_it_is_back(scripted, tmp_path, browser: Browser):
+def test_when_the_store_goes_down_the_chat_stays_on_the_page_and_reaches_the_store_as_soon_as_it_is_back(
+    scripted, tmp_path, browser: Browser
+):
     """Written when the store answers, with nothing more done on the page: here it is even closed
     first (before, it was written only at the page's next event, so closing it lost the chat)."""
     from support.postgres_server import PostgresServer, binaries

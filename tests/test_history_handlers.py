@@ -41,14 +41,31 @@ def handlers(service: ChatService | None = None, **settings_values) -> Conversat
     """Handlers over plain strings as components: the dicts Gradio passes are keyed by them."""
     settings = PageSettings(**{name: name for name in NAMES})
     panel = HistoryPanel(**{name: name for name in HistoryPanel.__dataclass_fields__})
-    return ConversationHandlers(service or ChatService(Settings(**settings_values)), Keeper(SEALER, HistoryLimits()), settings,
-                                "chatbot", "view", panel, [], AnswerRuns(grace_s=60))
+    return ConversationHandlers(
+        service or ChatService(Settings(**settings_values)),
+        Keeper(SEALER, HistoryLimits()),
+        settings,
+        "chatbot",
+        "view",
+        panel,
+        [],
+        AnswerRuns(grace_s=60),
+    )
 
 
 def values(view: ConversationView, storage: BrowserStorage | None = None, **extra) -> dict:
     """What a page sends: `storage` is its browser's, as it holds it now."""
-    return {"view": view, "fresh": storage.held() if storage else "", "search": "", "chatbot": [], "title": "", "current": "", "listing": None,
-            **{name: "" for name in NAMES}, **extra}
+    return {
+        "view": view,
+        "fresh": storage.held() if storage else "",
+        "search": "",
+        "chatbot": [],
+        "title": "",
+        "current": "",
+        "listing": None,
+        **{name: "" for name in NAMES},
+        **extra,
+    }
 
 
 def chat(question: str, answer: str) -> list:
@@ -156,8 +173,17 @@ def test_the_update_after_the_person_opened_another_conversation_gives_the_page_
     async def body(service):
         service.update_interval_s = lambda: 0.0
         panel = HistoryPanel(**{name: name for name in HistoryPanel.__dataclass_fields__})
-        h = ChatHandlers(service, PageSettings(**{name: name for name in NAMES}), "chatbot", "pending", "mark",
-                         "totals", "view", panel, AnswerRuns(grace_s=60))
+        h = ChatHandlers(
+            service,
+            PageSettings(**{name: name for name in NAMES}),
+            "chatbot",
+            "pending",
+            "mark",
+            "totals",
+            "view",
+            panel,
+            AnswerRuns(grace_s=60),
+        )
         view = ConversationView(shown="a")
         number = view.begin("a")
         answers = service.answers(ChatOptions("openai", "m"), [{"role": "user", "content": "Slow one"}])
@@ -216,8 +242,17 @@ def test_an_import_that_would_push_out_kept_conversations_is_refused_first(tmp_p
         kept = Conversation(id=f"k{i}", updated_at=i + 1.0, created_at=1.0, messages=({"role": "user", "content": f"Kept {i}"},))
         storage.entries[kept.id] = json.dumps({"at": kept.updated_at, "sealed": SEALER.seal(json.dumps(kept.to_dict()))})
     upload = tmp_path / "two.json"
-    upload.write_text(json.dumps({"format": "causerie.conversations", "conversations": [
-        {"messages": [{"role": "user", "content": "New 1"}]}, {"messages": [{"role": "user", "content": "New 2"}]}]}))
+    upload.write_text(
+        json.dumps(
+            {
+                "format": "causerie.conversations",
+                "conversations": [
+                    {"messages": [{"role": "user", "content": "New 1"}]},
+                    {"messages": [{"role": "user", "content": "New 2"}]},
+                ],
+            }
+        )
+    )
     from causerie.ui.transfer import Transfers
 
     updates = run_async(Transfers(h).on_import(values(view, storage, importer=str(upload)), None))
@@ -272,12 +307,16 @@ def test_a_chats_mark_counts_messages_questions_parts_and_utf8_bytes():
 
     picture = {"path": "/tmp/x.png", "orig_name": "x.png", "mime_type": "image/png", "size": 3}
     assert chat_mark([]) == "0.0.0.0"
-    assert chat_mark([message("user", "café ☕ 😀", files=[picture]), message("assistant", "ok", {"title": "Thinking"})]) == "2.1.3.16"
+    assert (
+        chat_mark([message("user", "café ☕ 😀", files=[picture]), message("assistant", "ok", {"title": "Thinking"})])
+        == "2.1.3.16"
+    )
     assert chat_mark([{"role": "assistant", "content": "plain"}, None, {"role": "user", "content": {"path": "x"}}]) == "3.1.2.5"
     assert chat_mark([message("user", "\ud800")]) == "1.1.1.3"  # a lone surrogate: as the browser's TextEncoder counts it
 
 
 # -- files from data ------------------------------------------------------------------------------
+
 
 def test_a_conversations_files_show_to_the_browser_that_attached_them_and_to_no_other(tmp_path):
     """Saved, a question's upload is stamped for its browser: that browser's page shows it and its
@@ -292,8 +331,10 @@ def test_a_conversations_files_show_to_the_browser_that_attached_them_and_to_no_
     h = handlers(upload_dir=uploads)
     mine, theirs = (issue_browser_id(h.service.settings.history.secret) for _ in range(2))
     view = ConversationView(shown="x")
-    asked = [message("user", "Read it", files=[{"path": str(note), "orig_name": "note.txt", "mime_type": "text/plain"}]),
-             message("assistant", "Read.")]
+    asked = [
+        message("user", "Read it", files=[{"path": str(note), "orig_name": "note.txt", "mime_type": "text/plain"}]),
+        message("assistant", "Read."),
+    ]
     view.finish(view.begin("x"), "x", asked, {})
     storage = written(run_async(h.save_finished(values(view, browser=mine), None)))
     (saved,) = opened(storage).library.get("x").messages[0]["files"]
@@ -325,10 +366,11 @@ def page_event(app, name: str, given: dict, session: str) -> dict:
     import httpx
 
     step = next(fn for fn in app.demo.fns.values() if getattr(fn.fn, "__name__", "") == name)
-    data = [given[c] if c in given else None if type(c).__name__ in ("State", "BrowserState") else c.value
-            for c in step.inputs]
-    httpx.post(app.url + "gradio_api/queue/join", json={"data": data, "fn_index": step._id, "session_hash": session,
-                                                        "event_data": None, "trigger_id": None}).raise_for_status()
+    data = [given[c] if c in given else None if type(c).__name__ in ("State", "BrowserState") else c.value for c in step.inputs]
+    httpx.post(
+        app.url + "gradio_api/queue/join",
+        json={"data": data, "fn_index": step._id, "session_hash": session, "event_data": None, "trigger_id": None},
+    ).raise_for_status()
     with httpx.stream("GET", app.url + f"gradio_api/queue/data?session_hash={session}", timeout=30) as stream:
         for line in stream.iter_lines():
             message = json.loads(line[5:]) if line.startswith("data:") else {}
@@ -379,30 +421,45 @@ def test_an_import_never_makes_the_page_serve_or_fetch_a_file_of_its_choosing(sc
     elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
     monkeypatch.chdir(ROOT)  # the app's folder is its working folder, as on a Space
-    app = RunningApp({"OPENAI_BASE_URL": scripted.base_url, "CAUSERIE_DATA_DIR": str(tmp_path),
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'causerie.db'}"})
+    app = RunningApp(
+        {
+            "OPENAI_BASE_URL": scripted.base_url,
+            "CAUSERIE_DATA_DIR": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'causerie.db'}",
+        }
+    )
     try:
         theirs = upload(app, "diary.txt", f"Another visitor's diary {secrets.token_hex(8)}".encode())
-        targets = {"app.py": ROOT / "app.py", "causerie.db": tmp_path / "causerie.db",
-                   "history-secret": tmp_path / "history-secret", "diary.txt": Path(theirs)}
+        targets = {
+            "app.py": ROOT / "app.py",
+            "causerie.db": tmp_path / "causerie.db",
+            "history-secret": tmp_path / "history-secret",
+            "diary.txt": Path(theirs),
+        }
         assert all(path.is_file() for path in targets.values())
         # Where Gradio would copy each to serve it (its cache is its upload folder).
-        copies = {name: Path(get_upload_folder()) / hash_file(path) / path.name
-                  for name, path in targets.items() if name != "diary.txt"}
+        copies = {
+            name: Path(get_upload_folder()) / hash_file(path) / path.name for name, path in targets.items() if name != "diary.txt"
+        }
         for copy in copies.values():
             copy.unlink(missing_ok=True)
         url = f"http://127.0.0.1:{elsewhere.server_address[1]}/leak.png"
-        history = next(fn.fn.__self__.history for fn in app.demo.fns.values()
-                       if getattr(fn.fn, "__name__", "") == "on_import")
+        history = next(fn.fn.__self__.history for fn in app.demo.fns.values() if getattr(fn.fn, "__name__", "") == "on_import")
         browser = issue_browser_id(app.service.settings.history.secret)
 
         def imported(files: list[dict]) -> tuple[list, str]:
             """The page's chat once the crafted conversation is imported, and what its browser keeps."""
-            crafted = {"messages": [{"role": "user", "content": "Look at these", "files": files},
-                                    {"role": "assistant", "content": "Done."}]}
+            crafted = {
+                "messages": [
+                    {"role": "user", "content": "Look at these", "files": files},
+                    {"role": "assistant", "content": "Done."},
+                ]
+            }
             sent = upload(app, "crafted.json", json.dumps(crafted).encode())
-            given = {history.panel.importer: {"path": sent, "orig_name": "crafted.json", "meta": {"_type": "gradio.FileData"}},
-                     history.panel.browser: browser}
+            given = {
+                history.panel.importer: {"path": sent, "orig_name": "crafted.json", "meta": {"_type": "gradio.FileData"}},
+                history.panel.browser: browser,
+            }
             outputs = page_event(app, "on_import", given, secrets.token_hex(6))
             chat = outputs[history.chatbot]
             assert chat[0]["content"][0]["text"].startswith("Look at these")

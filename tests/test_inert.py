@@ -47,36 +47,42 @@ def test_every_carrier_in_an_answer_is_shown_as_text(carrier):
 
 
 def test_an_image_becomes_a_link_to_it_naming_its_host():
-    assert inert("See ![a chart](https://img.example:8443/c.png \"t\") and ![](http://x.example/y)") == (
-        'See [🖼 img.example:8443: a chart](https://img.example:8443/c.png "t") and [🖼 x.example](http://x.example/y)')
+    assert inert('See ![a chart](https://img.example:8443/c.png "t") and ![](http://x.example/y)') == (
+        'See [🖼 img.example:8443: a chart](https://img.example:8443/c.png "t") and [🖼 x.example](http://x.example/y)'
+    )
     assert inert("!![a](u)") == "&#33;[🖼 a](u)"  # the first mark stays text, without making an image
     assert inert("![ref][1]") == "[🖼 ref][1]"
 
 
 def test_code_and_formulas_show_as_written():
-    text = ("```html\n<form action=\"/x\"><img src=\"a.png\"></form>\n```\n\n"
-            "1. In a list:\n   ```jsx\n   const A = () => <div>{x}</div>;\n   ```\n\n"
-            "| a | b |\n|---|---|\n| x<br>y | $a<b$ |\n\n<sub>small</sub> and <https://ok.example/x>")
+    text = (
+        '```html\n<form action="/x"><img src="a.png"></form>\n```\n\n'
+        "1. In a list:\n   ```jsx\n   const A = () => <div>{x}</div>;\n   ```\n\n"
+        "| a | b |\n|---|---|\n| x<br>y | $a<b$ |\n\n<sub>small</sub> and <https://ok.example/x>"
+    )
     assert inert(text) == text
     # Inline code with a tag in it: a <code> element with the same characters, escaped.
     assert inert("Use `<div>` or `x`") == "Use <code>&#60;div&#62;</code> or `x`"
 
 
 def test_a_diagram_shows_its_code():
-    assert inert("```mermaid\ngraph TD; A[\"<img src=x>\"]\n```") == "``` mermaid\ngraph TD; A[\"<img src=x>\"]\n```"
+    assert inert('```mermaid\ngraph TD; A["<img src=x>"]\n```') == '``` mermaid\ngraph TD; A["<img src=x>"]\n```'
     assert "```mermaid" not in inert("$$ ```mermaid\n<b>")  # (Gradio's diagrams may start mid-line)
 
 
-@pytest.mark.parametrize("text", [
-    "- ```\n  x\n  ```\n  <img src=//evil>",                      # a fence in a list item
-    "- a\n  ```\n<img src=//evil>\n```\n<img src=//evil>",        # a line less indented than its fence
-    "[x]: http://a \"\n```\n\"\n<img src=//evil>\n```",           # a link definition over lines
-    "para\n```$\n<img src=//evil>\n```",                          # a fence line Gradio's LaTeX may cut
-    "$\n```\n$\n<img src=//evil>\n```",                           # a fence inside a formula
-    "```\n    ```\n<img src=//evil>\n```\n<img src=//evil>",      # a closing line only some accept
-    "www.example.com\\<img src=//evil> www.example.com\\![a](//evil)",  # an autolink takes the backslash
-    "a <\\!-- b",                                                 # an escape that makes a comment
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- ```\n  x\n  ```\n  <img src=//evil>",  # a fence in a list item
+        "- a\n  ```\n<img src=//evil>\n```\n<img src=//evil>",  # a line less indented than its fence
+        '[x]: http://a "\n```\n"\n<img src=//evil>\n```',  # a link definition over lines
+        "para\n```$\n<img src=//evil>\n```",  # a fence line Gradio's LaTeX may cut
+        "$\n```\n$\n<img src=//evil>\n```",  # a fence inside a formula
+        "```\n    ```\n<img src=//evil>\n```\n<img src=//evil>",  # a closing line only some accept
+        "www.example.com\\<img src=//evil> www.example.com\\![a](//evil)",  # an autolink takes the backslash
+        "a <\\!-- b",  # an escape that makes a comment
+    ],
+)
 def test_where_the_markdown_could_read_two_ways_tags_are_escaped(text):
     out = inert(text)
     assert "<img" not in out and "<!" not in out and "![" not in out, out
@@ -84,14 +90,47 @@ def test_where_the_markdown_could_read_two_ways_tags_are_escaped(text):
 
 def test_bare_inline_tags_stay_but_never_alone_on_a_line():
     assert inert("a <b>bold</b> word<br>next") == "a <b>bold</b> word<br>next"
-    assert inert("<b>\n```\n<img src=//x>\n```") .startswith("&lt;b>")  # alone it opens an HTML block
+    assert inert("<b>\n```\n<img src=//x>\n```").startswith("&lt;b>")  # alone it opens an HTML block
     assert inert('<b class="x">') == '&lt;b class="x">'
 
 
 def test_inert_twice_is_inert_once():
-    pieces = ["```", "````", "~~~", "  ```", "- ", "1. ", "> ", "\n", "\n\n", "`", "``", "$", "$$", "\\(", "\\)",
-              "<img src=//x>", "<b>", "</b>", "<br>", "![a](//x/y.png)", "![", "[x]: //u \"", "\\", "\\`",
-              "<https://x.y/z>", "<!--", "text", " ", "\t", "|", "\r", "&lt;", "<code>", "```mermaid"]
+    pieces = [
+        "```",
+        "````",
+        "~~~",
+        "  ```",
+        "- ",
+        "1. ",
+        "> ",
+        "\n",
+        "\n\n",
+        "`",
+        "``",
+        "$",
+        "$$",
+        "\\(",
+        "\\)",
+        "<img src=//x>",
+        "<b>",
+        "</b>",
+        "<br>",
+        "![a](//x/y.png)",
+        "![",
+        '[x]: //u "',
+        "\\",
+        "\\`",
+        "<https://x.y/z>",
+        "<!--",
+        "text",
+        " ",
+        "\t",
+        "|",
+        "\r",
+        "&lt;",
+        "<code>",
+        "```mermaid",
+    ]
     rng = random.Random(7)
     for _ in range(3000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
@@ -108,8 +147,15 @@ def test_what_the_page_says_around_an_answer_is_inert_too():
     for message in render(answer):
         text = message["content"][0]["text"]
         assert not TAG.search(text.removeprefix("<sub>").removesuffix("</sub>")) and "![" not in text, text
-    saved = [{"role": "assistant", "content": "ok", "sources": "<img src=//evil>", "notice": "![n](//evil)",
-              "footer": "<video poster=//evil>"}]
+    saved = [
+        {
+            "role": "assistant",
+            "content": "ok",
+            "sources": "<img src=//evil>",
+            "notice": "![n](//evil)",
+            "footer": "<video poster=//evil>",
+        }
+    ]
     for message in page_messages(saved):
         text = message["content"][0]["text"]
         assert "<img" not in text and "![" not in text and "<video" not in text, text

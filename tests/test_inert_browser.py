@@ -52,21 +52,23 @@ def listener():
 
 def carriers(base: str) -> str:
     """One answer with every way an answer could fetch, cover or submit, each in its own block."""
-    return "\n\n".join([
-        f"Look: ![pixel]({base}/markdown-image.png)",
-        f'<img src="{base}/img.png"> <img srcset="{base}/srcset.png 1x">',
-        f'<video poster="{base}/poster.png" autoplay src="{base}/video.mp4"></video>',
-        f'<audio autoplay src="{base}/audio.mp3"></audio>',
-        f'<span style="background-image:url({base}/style-attribute.png)">styled</span>',
-        f"<style>body {{ background: url({base}/style-element.png) }}</style>",
-        '<div style="position:fixed;inset:0;z-index:9999;background:#fff">Sign in again</div>',
-        f'<form action="{base}/form"><button>Send it</button></form>',
-        f'<meta http-equiv="refresh" content="0;url={base}/refresh">',
-        f'<base href="{base}/base/">',
-        f'<table background="{base}/table.png"><tr><td>cell</td></tr></table>',
-        f'<svg><image href="{base}/svg.png"/></svg>',
-        "The end.",
-    ])
+    return "\n\n".join(
+        [
+            f"Look: ![pixel]({base}/markdown-image.png)",
+            f'<img src="{base}/img.png"> <img srcset="{base}/srcset.png 1x">',
+            f'<video poster="{base}/poster.png" autoplay src="{base}/video.mp4"></video>',
+            f'<audio autoplay src="{base}/audio.mp3"></audio>',
+            f'<span style="background-image:url({base}/style-attribute.png)">styled</span>',
+            f"<style>body {{ background: url({base}/style-element.png) }}</style>",
+            '<div style="position:fixed;inset:0;z-index:9999;background:#fff">Sign in again</div>',
+            f'<form action="{base}/form"><button>Send it</button></form>',
+            f'<meta http-equiv="refresh" content="0;url={base}/refresh">',
+            f'<base href="{base}/base/">',
+            f'<table background="{base}/table.png"><tr><td>cell</td></tr></table>',
+            f'<svg><image href="{base}/svg.png"/></svg>',
+            "The end.",
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +155,10 @@ def test_compare_sides_a_question_and_the_leaderboard_submit_nothing_and_cover_n
         box.press("Enter")
         expect(box).to_have_value(ref)
     # The person's own question is shown as written: a form in it, and a box laid over the page.
-    question = (f'<form action="{listener.base}/compare-form"><button>Send it</button></form>'
-                '<div id="cover" style="position:fixed;inset:0;z-index:9999">Sign in again</div> Which?')
+    question = (
+        f'<form action="{listener.base}/compare-form"><button>Send it</button></form>'
+        '<div id="cover" style="position:fixed;inset:0;z-index:9999">Sign in again</div> Which?'
+    )
     box = page.locator("#compare-input textarea")
     box.fill(question)
     box.press("Enter")

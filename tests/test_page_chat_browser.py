@@ -36,8 +36,11 @@ def test_the_browser_marks_a_chat_as_the_server_does(page: Page):
     picture = {"path": "/tmp/x.png", "orig_name": "x.png", "mime_type": "image/png", "size": 3}
     chats = [
         [],
-        [message("user", "Pourquoi le ciel est-il bleu ? 🌍"), message("assistant", "Réfléchi", {"title": "Thinking"}),
-         message("assistant", "Diffusion de Rayleigh : λ⁻⁴ — 光の散乱")],
+        [
+            message("user", "Pourquoi le ciel est-il bleu ? 🌍"),
+            message("assistant", "Réfléchi", {"title": "Thinking"}),
+            message("assistant", "Diffusion de Rayleigh : λ⁻⁴ — 光の散乱"),
+        ],
         [message("user", "", files=[picture]), message("user", "see", files=[picture, picture])],
         [{"role": "assistant", "content": "plain text"}, None, {"role": "user", "content": {"path": "x"}}],
     ]
@@ -49,15 +52,19 @@ def test_asking_retry_undo_edit_and_the_bin_keep_the_servers_copy_in_step(app, s
     page.goto(app.url)
     page.wait_for_selector("#chat-input textarea")
     # Accents, an emoji (two UTF-16 units, four UTF-8 bytes) and a thought shown above the answer.
-    scripted.queue(Reply(chunks=sse(delta(reasoning_content="Je réfléchis…"), delta("Un café ☕, s'il vous plaît 😀"),
-                                    delta(finish="stop"))))
+    scripted.queue(
+        Reply(chunks=sse(delta(reasoning_content="Je réfléchis…"), delta("Un café ☕, s'il vous plaît 😀"), delta(finish="stop")))
+    )
     send(page, "Première question : où est le café ?")
     ended(page, "s'il vous plaît")
     scripted.queue(Reply(chunks=text_stream("Second answer")))
     send(page, "Second")
     ended(page, "Second answer")
-    assert history(scripted) == [("user", "Première question : où est le café ?"),
-                                 ("assistant", "Un café ☕, s'il vous plaît 😀"), ("user", "Second")]
+    assert history(scripted) == [
+        ("user", "Première question : où est le café ?"),
+        ("assistant", "Un café ☕, s'il vous plaît 😀"),
+        ("user", "Second"),
+    ]
 
     scripted.queue(Reply(chunks=text_stream("Second, retried")), Reply(chunks=text_stream("Third answer")))
     page.get_by_role("button", name="Retry").last.click()
@@ -72,8 +79,7 @@ def test_asking_retry_undo_edit_and_the_bin_keep_the_servers_copy_in_step(app, s
     scripted.queue(Reply(chunks=text_stream("After the undo")))
     send(page, "Instead of the third")
     ended(page, "After the undo")
-    assert history(scripted)[2:] == [("user", "Second"), ("assistant", "Second, retried"),
-                                      ("user", "Instead of the third")]
+    assert history(scripted)[2:] == [("user", "Second"), ("assistant", "Second, retried"), ("user", "Instead of the third")]
 
     scripted.queue(Reply(chunks=text_stream("Edited answer")), Reply(chunks=text_stream("After the edit")))
     page.get_by_test_id("user").last.hover()

@@ -24,8 +24,13 @@ def directives(response: httpx.Response) -> dict[str, str]:
 def test_every_response_carries_the_policy_and_its_companions(app):
     page = httpx.get(app.url)
     asset = re.search(r'src="\./(assets/index-[^"]+\.js)"', page.text).group(1)
-    for response in (page, httpx.get(app.url + asset), httpx.get(app.url + "config"),
-                     httpx.get(app.url + "gradio_api/info"), httpx.get(app.url + "no-such-page")):
+    for response in (
+        page,
+        httpx.get(app.url + asset),
+        httpx.get(app.url + "config"),
+        httpx.get(app.url + "gradio_api/info"),
+        httpx.get(app.url + "no-such-page"),
+    ):
         assert directives(response) == directives(page), response.url
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "no-referrer"
@@ -55,7 +60,9 @@ def test_frame_ancestors_takes_csp_sources(value):
     assert f"frame-ancestors {value}" in content_security_policy(value)
 
 
-@pytest.mark.parametrize("value", ["https://a.example; script-src *", "'none' https://a.example", "'self", "<b>", "https://a.example/path"])
+@pytest.mark.parametrize(
+    "value", ["https://a.example; script-src *", "'none' https://a.example", "'self", "<b>", "https://a.example/path"]
+)
 def test_a_frame_ancestors_that_is_not_a_list_of_sources_stops_the_start_naming_it(value):
     with pytest.raises(SettingsError, match="FRAME_ANCESTORS must be"):
         load_settings({"FRAME_ANCESTORS": value})

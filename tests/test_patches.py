@@ -33,22 +33,44 @@ def test_a_patch_whose_target_changed_is_left_out_and_said_once(caplog):
     from gradio import utils
 
     applied = []
-    changed = Patch(name="test_changed", replaces=("gradio.utils:diff",), reads={"gradio.utils:diff": "0" * 16},
-                    verified_on="gradio 0.0", buys="nothing", upstream="none", apply=applied.append)
-    same = Patch(name="test_same", replaces=("gradio.utils:diff",),
-                 reads={"gradio.utils:diff": patches.source_digest("gradio.utils:diff")},
-                 verified_on="gradio 6.31.0", buys="nothing", upstream="none", apply=applied.append)
+    changed = Patch(
+        name="test_changed",
+        replaces=("gradio.utils:diff",),
+        reads={"gradio.utils:diff": "0" * 16},
+        verified_on="gradio 0.0",
+        buys="nothing",
+        upstream="none",
+        apply=applied.append,
+    )
+    same = Patch(
+        name="test_same",
+        replaces=("gradio.utils:diff",),
+        reads={"gradio.utils:diff": patches.source_digest("gradio.utils:diff")},
+        verified_on="gradio 6.31.0",
+        buys="nothing",
+        upstream="none",
+        apply=applied.append,
+    )
     before = utils.diff
     with caplog.at_level(logging.WARNING, logger="causerie.patches"):
         for _ in range(2):
             assert patches.apply("app", {"test_changed", "test_same"}, [changed, same]) == ["test_same"]
     assert applied == ["app", "app"] and utils.diff is before
     said = [r.getMessage() for r in caplog.records if "test_changed" in r.getMessage()]
-    assert said == ["Patch test_changed is not applied: gradio.utils:diff changed since gradio 0.0 "
-                    "(python -m causerie.patches names what changed)"]
+    assert said == [
+        "Patch test_changed is not applied: gradio.utils:diff changed since gradio 0.0 "
+        "(python -m causerie.patches names what changed)"
+    ]
     assert changed.changed() == ["gradio.utils:diff"] and same.changed() == []
-    gone = Patch(name="test_gone", replaces=(), reads={"gradio.utils:no_such_function": "0" * 16}, verified_on="x",
-                 buys="", upstream="", apply=applied.append)
+    gone = Patch(
+        name="test_gone",
+        replaces=(),
+        reads={"gradio.utils:no_such_function": "0" * 16},
+        verified_on="x",
+        buys="",
+        upstream="",
+        apply=applied.append,
+    )
     assert gone.changed() == ["gradio.utils:no_such_function"]
 
 
@@ -56,8 +78,10 @@ def test_causerie_patches_chooses_which_and_an_unknown_name_says_what_to_write()
     every = set(patches.names())
     assert load_settings({"CAUSERIE_ENV_FILE": ""}).patches == every
     assert load_settings({"CAUSERIE_ENV_FILE": "", "CAUSERIE_PATCHES": "off"}).patches == set()
-    assert load_settings({"CAUSERIE_ENV_FILE": "", "CAUSERIE_PATCHES": "-queue_loop, -login_check"}).patches == \
-        every - {"queue_loop", "login_check"}
+    assert load_settings({"CAUSERIE_ENV_FILE": "", "CAUSERIE_PATCHES": "-queue_loop, -login_check"}).patches == every - {
+        "queue_loop",
+        "login_check",
+    }
     assert load_settings({"CAUSERIE_ENV_FILE": "", "CAUSERIE_PATCHES": "stream_diff"}).patches == {"stream_diff"}
     with pytest.raises(SettingsError) as refused:
         load_settings({"CAUSERIE_ENV_FILE": "", "CAUSERIE_PATCHES": "queue_loops"})
@@ -79,7 +103,11 @@ def test_with_every_patch_off_the_app_serves_its_api_and_its_page_on_plain_gradi
     """The patches make the app cheaper, never correct: with CAUSERIE_PATCHES=off nothing of
     Gradio is replaced, and the API tests and browser tests of Stop, Retry, Undo, Edit and the bin pass."""
     env = {**os.environ, "CAUSERIE_PATCHES": "off"}
-    plain = subprocess.run([sys.executable, "-c", """
+    plain = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            """
 import causerie.ui, gradio.utils, gradio.queueing, gradio.state_holder
 from causerie.answering.service import ChatService
 from causerie.config.settings import load_settings
@@ -90,12 +118,27 @@ replaced = [f for f in (gradio.utils.diff, gradio.queueing.Queue.start_processin
 import gradio.component_meta as meta
 assert 'causerie' not in meta.create_or_modify_pyi.__code__.co_filename
 print('replaced:', replaced)
-"""], cwd=ROOT, env={**env, "CAUSERIE_ENV_FILE": "", "CAUSERIE_DATA_DIR": str(tmp_path)}, capture_output=True, text=True,
-                           timeout=120)
+""",
+        ],
+        cwd=ROOT,
+        env={**env, "CAUSERIE_ENV_FILE": "", "CAUSERIE_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert plain.returncode == 0 and "replaced: []" in plain.stdout, plain.stderr[-2000:]
-    tests = ["tests/test_app_api.py", "tests/test_browser.py::test_stop_closes_upstream_and_keeps_partial_answer",
-             "tests/test_browser.py::test_retry_undo_edit_and_clear"]
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=600)
+    tests = [
+        "tests/test_app_api.py",
+        "tests/test_browser.py::test_stop_closes_upstream_and_keeps_partial_answer",
+        "tests/test_browser.py::test_retry_undo_edit_and_clear",
+    ]
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stdout[-4000:]
     assert " passed" in run.stdout.splitlines()[-1] and "2 skipped" in run.stdout.splitlines()[-1]

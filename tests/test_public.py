@@ -51,6 +51,7 @@ def ask(service: ChatService, options: ChatOptions, turns=QUESTION, visitor: Vis
             return [e async for e in service.stream_answer(options, turns, visitor)]
         finally:
             await service.aclose()
+
     return run_async(go())
 
 
@@ -64,11 +65,18 @@ def all_headers(*servers: ScriptedServer) -> str:
 
 # -- whose key goes where -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("public", [False, True])
 def test_a_server_key_is_never_sent_to_a_visitors_base_url(scripted, visitor_server, public):
-    service = service_for({"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": scripted.base_url,
-                           "PUBLIC_MODE": "1" if public else "0", "ALLOW_CUSTOM_ENDPOINTS": "1",
-                           "ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/32"})
+    service = service_for(
+        {
+            "OPENAI_API_KEY": SERVER_KEY,
+            "OPENAI_BASE_URL": scripted.base_url,
+            "PUBLIC_MODE": "1" if public else "0",
+            "ALLOW_CUSTOM_ENDPOINTS": "1",
+            "ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/32",
+        }
+    )
     events = ask(service, ChatOptions("openai", "model-a", base_url=visitor_server.base_url))
     assert failure_of(events) is None
     chat = visitor_server.requests[-1]
@@ -102,11 +110,19 @@ def test_search_goes_where_the_chat_goes(scripted, visitor_server, public):
     """As the README says: on one's own machine a base URL given in the page is used for search too
     (without the server's key); in public mode a visitor's base URL is refused for search by name,
     before anything is sent."""
-    service = service_for({"XAI_API_KEY": SERVER_KEY, "XAI_BASE_URL": scripted.base_url, "PUBLIC_MODE": "1" if public else "0",
-                           "ALLOW_CUSTOM_ENDPOINTS": "1", "ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/32"})
+    service = service_for(
+        {
+            "XAI_API_KEY": SERVER_KEY,
+            "XAI_BASE_URL": scripted.base_url,
+            "PUBLIC_MODE": "1" if public else "0",
+            "ALLOW_CUSTOM_ENDPOINTS": "1",
+            "ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/32",
+        }
+    )
     visitor_server.queue(Reply.responses_fixture("xai-responses-text"))
-    events = ask(service, ChatOptions("xai", "grok-4.3", base_url=visitor_server.base_url, api_key=VISITOR_KEY,
-                                      tools=("web_search",)))
+    events = ask(
+        service, ChatOptions("xai", "grok-4.3", base_url=visitor_server.base_url, api_key=VISITOR_KEY, tools=("web_search",))
+    )
     assert not scripted.requests
     if public:
         failure = failure_of(events)
@@ -155,8 +171,16 @@ def test_a_visitor_key_does_not_open_the_owners_local_servers(scripted):
 
 def test_a_rejected_visitor_key_is_neither_echoed_nor_logged(scripted, caplog):
     caplog.set_level(logging.DEBUG)
-    scripted.queue(Reply.error(401, {"error": {"message": f"Incorrect API key provided: {VISITOR_KEY}. "
-                                                          f"You passed {VISITOR_KEY[:6]}***{VISITOR_KEY[-4:]}."}}))
+    scripted.queue(
+        Reply.error(
+            401,
+            {
+                "error": {
+                    "message": f"Incorrect API key provided: {VISITOR_KEY}. You passed {VISITOR_KEY[:6]}***{VISITOR_KEY[-4:]}."
+                }
+            },
+        )
+    )
     service = service_for({"OPENAI_BASE_URL": scripted.base_url})
     failure = failure_of(ask(service, ChatOptions("openai", "m", api_key=VISITOR_KEY)))
     assert failure.kind == "auth" and "Your API key" in failure.message
@@ -167,6 +191,7 @@ def test_a_rejected_visitor_key_is_neither_echoed_nor_logged(scripted, caplog):
 
 # -- endpoints refused in public mode -------------------------------------------------------
 
+
 def _loopback_name() -> str:
     """A host name this machine resolves (through its resolver, /etc/hosts included) to a
     loopback or private address: its own name."""
@@ -175,9 +200,25 @@ def _loopback_name() -> str:
     return name
 
 
-TARGETS = ["127.0.0.1", "[::1]", "10.1.2.3", "169.254.169.254", "localhost", "LOCALHOST.", "0.0.0.0",
-           "[::ffff:127.0.0.1]", "2130706433", "172.16.0.1", "192.168.1.1", "[fd00:ec2::254]", "[fe80::1]", "100.64.0.1",
-           "[64:ff9b::a9fe:a9fe]", "[2002:7f00:1::]", "[::1"]
+TARGETS = [
+    "127.0.0.1",
+    "[::1]",
+    "10.1.2.3",
+    "169.254.169.254",
+    "localhost",
+    "LOCALHOST.",
+    "0.0.0.0",
+    "[::ffff:127.0.0.1]",
+    "2130706433",
+    "172.16.0.1",
+    "192.168.1.1",
+    "[fd00:ec2::254]",
+    "[fe80::1]",
+    "100.64.0.1",
+    "[64:ff9b::a9fe:a9fe]",
+    "[2002:7f00:1::]",
+    "[::1",
+]
 
 
 @pytest.mark.parametrize("host", TARGETS + ["own-name"])
@@ -200,6 +241,7 @@ def test_allowed_private_networks_never_include_a_metadata_service():
     from ipaddress import ip_address, ip_network
 
     from causerie.endpoints.egress import why_refused
+
     allowed = [ip_network("100.64.0.0/10"), ip_network("169.254.0.0/16")]
     assert why_refused(ip_address("100.64.1.2"), allowed) is None
     assert why_refused(ip_address("100.100.100.200"), allowed) == "metadata"
@@ -218,6 +260,7 @@ def test_every_connection_is_checked_not_only_the_first_lookup(scripted):
             return [e async for e in service.client.stream(ChatRequest(endpoint, "m", QUESTION, {}))]
         finally:
             await service.aclose()
+
     failure = failure_of(run_async(go()))
     assert failure.kind == "endpoint_refused" and "loopback" in failure.message
     assert not scripted.requests
@@ -232,8 +275,12 @@ def test_a_redirect_is_never_followed(scripted, visitor_server, trusted):
         env = {"OPENAI_BASE_URL": visitor_server.base_url, "OPENAI_API_KEY": SERVER_KEY, "PUBLIC_MODE": "1"}
     else:
         server, options = visitor_server, ChatOptions("openai", "m", base_url=visitor_server.base_url, api_key=VISITOR_KEY)
-        env = {"OPENAI_BASE_URL": scripted.base_url, "PUBLIC_MODE": "1", "ALLOW_CUSTOM_ENDPOINTS": "1",
-               "ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/32"}
+        env = {
+            "OPENAI_BASE_URL": scripted.base_url,
+            "PUBLIC_MODE": "1",
+            "ALLOW_CUSTOM_ENDPOINTS": "1",
+            "ALLOWED_PRIVATE_NETWORKS": "127.0.0.2/32",
+        }
     server.queue(Reply(status=307, body=b"", headers={"location": target}))
     started = time.monotonic()
     failure = failure_of(ask(service_for(env), options))
@@ -242,6 +289,7 @@ def test_a_redirect_is_never_followed(scripted, visitor_server, trusted):
 
 
 # -- limits ---------------------------------------------------------------------------------
+
 
 def test_a_long_message_is_refused_before_anything_is_sent(scripted):
     service = service_for({"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": SERVER_KEY, "PUBLIC_MODE": "1"})
@@ -289,8 +337,11 @@ def test_a_hidden_reasoning_answer_is_bounded_by_the_cap_sent(scripted):
     """A reasoning model that streams no thinking wrote 50,002 tokens against a cap of 50, since
     nothing was sent upstream: now the provider is told, in its own field, on both wires."""
     for provider, field in (("xai", "max_completion_tokens"), ("mistral", "max_tokens"), ("groq", "max_tokens")):
-        env = {f"{provider.upper()}_API_KEY": SERVER_KEY, f"{provider.upper()}_BASE_URL": scripted.base_url,
-               "MAX_TOKENS_CAP": "50"}
+        env = {
+            f"{provider.upper()}_API_KEY": SERVER_KEY,
+            f"{provider.upper()}_BASE_URL": scripted.base_url,
+            "MAX_TOKENS_CAP": "50",
+        }
         ask(service_for(env), ChatOptions(provider, "m"))
         sent = scripted.requests[-1]["body"]
         assert sent[field] == 50 and len({"max_tokens", "max_completion_tokens"} & set(sent)) == 1, provider
@@ -304,8 +355,12 @@ def test_a_model_that_takes_fewer_tokens_is_asked_for_its_most(scripted):
     """The cap goes on every answer the owner pays for, so a model whose most is below it must not
     fail: it said its own most, and is asked again with it, once."""
     service = service_for({"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": SERVER_KEY, "MAX_TOKENS_CAP": "8192"})
-    scripted.queue(Reply.error(400, {"error": {"message": "max_completion_tokens must be less than or equal to 4096, "
-                                                          "the maximum value for this model"}}))
+    scripted.queue(
+        Reply.error(
+            400,
+            {"error": {"message": "max_completion_tokens must be less than or equal to 4096, the maximum value for this model"}},
+        )
+    )
     events = ask(service, ChatOptions("openai", "m"))
     assert failure_of(events) is None and events[-1] == Finish("stop")
     assert [r["body"]["max_completion_tokens"] for r in scripted.requests] == [8192, 4096]
@@ -369,10 +424,18 @@ def test_a_question_larger_than_the_budget_is_refused_before_it_is_sent(scripted
     """A 37,500-token prompt passed a 1,000-token budget: what was left was checked, not what the
     answer would take. Now the prompt and the cap must fit, and a question that never could is
     told so (no "try again in…")."""
-    service = service_for({"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": SERVER_KEY,
-                           "TOKENS_PER_HOUR": "1000", "MAX_TOKENS_CAP": "100", "MAX_CONTEXT_CHARS": "0"})
-    failure = failure_of(ask(service, ChatOptions("openai", "m"), [{"role": "user", "content": "x" * 150_000}],
-                             visitor=Visitor(session="s")))
+    service = service_for(
+        {
+            "OPENAI_BASE_URL": scripted.base_url,
+            "OPENAI_API_KEY": SERVER_KEY,
+            "TOKENS_PER_HOUR": "1000",
+            "MAX_TOKENS_CAP": "100",
+            "MAX_CONTEXT_CHARS": "0",
+        }
+    )
+    failure = failure_of(
+        ask(service, ChatOptions("openai", "m"), [{"role": "user", "content": "x" * 150_000}], visitor=Visitor(session="s"))
+    )
     assert failure.kind == "limited" and "37,600 tokens" in failure.message and "TOKENS_PER_HOUR" in failure.message
     assert not scripted.requests
     me = Visitor(session="t")
@@ -395,6 +458,7 @@ def test_tokens_per_hour_count_what_the_server_pays_for(scripted):
 
 # -- settings and the log line ----------------------------------------------------------------
 
+
 def test_public_mode_defaults_and_bad_values():
     space = load_settings({"SPACE_ID": "someone/causerie"}).public
     assert space.public and not space.allow_custom_endpoints and space.rate_per_minute and space.max_input_chars
@@ -406,8 +470,12 @@ def test_public_mode_defaults_and_bad_values():
     assert load_settings({"GRADIO_SERVER_NAME": "0.0.0.0"}).public.public
     assert not load_settings({"GRADIO_SERVER_NAME": "0.0.0.0", "PUBLIC_MODE": "0"}).public.public
     assert not load_settings({"GRADIO_SERVER_NAME": "127.0.0.1"}).public.public
-    for env, named in [({"REQUIRE_LOGIN": "1"}, "hf_oauth: true"), ({"RATE_LIMIT_PER_MINUTE": "-1"}, "RATE_LIMIT_PER_MINUTE"),
-                       ({"PUBLIC_MODE": "maybe"}, "PUBLIC_MODE"), ({"ALLOWED_PRIVATE_NETWORKS": "10.0.0.0/33"}, "ALLOWED_PRIVATE")]:
+    for env, named in [
+        ({"REQUIRE_LOGIN": "1"}, "hf_oauth: true"),
+        ({"RATE_LIMIT_PER_MINUTE": "-1"}, "RATE_LIMIT_PER_MINUTE"),
+        ({"PUBLIC_MODE": "maybe"}, "PUBLIC_MODE"),
+        ({"ALLOWED_PRIVATE_NETWORKS": "10.0.0.0/33"}, "ALLOWED_PRIVATE"),
+    ]:
         with pytest.raises(SettingsError, match=named):
             load_settings(env)
 
@@ -416,8 +484,11 @@ def test_public_mode_defaults_and_bad_values():
 def test_one_log_line_per_answer_without_content_unless_asked(scripted, caplog, log_content):
     caplog.set_level(logging.INFO, logger="causerie.answers")
     env = {"OPENAI_BASE_URL": scripted.base_url, "LOG_CONTENT": "1" if log_content else "0"}
-    ask(service_for(env), ChatOptions("openai", "model-a", api_key=VISITOR_KEY),
-        visitor=Visitor(session="sess-1", ip="203.0.113.77"))
+    ask(
+        service_for(env),
+        ChatOptions("openai", "model-a", api_key=VISITOR_KEY),
+        visitor=Visitor(session="sess-1", ip="203.0.113.77"),
+    )
     lines = [r.getMessage() for r in caplog.records if r.name == "causerie.answers"]
     assert len(lines) == 1
     line = json.loads(lines[0])

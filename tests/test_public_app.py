@@ -31,11 +31,18 @@ def queue_join(url: str, api_name: str, data: list, **kw) -> httpx.Response:
 
 @pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_with_auth_users_every_route_refuses_anonymous_calls(scripted, tmp_path):
-    app = RunningApp({"OPENAI_BASE_URL": scripted.base_url, "AUTH_USERS": "alice:alice-password",
-                      "CAUSERIE_DATA_DIR": str(tmp_path)})
+    app = RunningApp(
+        {"OPENAI_BASE_URL": scripted.base_url, "AUTH_USERS": "alice:alice-password", "CAUSERIE_DATA_DIR": str(tmp_path)}
+    )
     try:
-        for path in ("config", "gradio_api/info", "gradio_api/call/chat", "gradio_api/queue/join", "gradio_api/upload",
-                     "gradio_api/run/chat"):
+        for path in (
+            "config",
+            "gradio_api/info",
+            "gradio_api/call/chat",
+            "gradio_api/queue/join",
+            "gradio_api/upload",
+            "gradio_api/run/chat",
+        ):
             method = httpx.get if path in ("config", "gradio_api/info") else httpx.post
             response = method(app.url + path, **({} if method is httpx.get else {"json": {"data": ["hi"]}}))
             assert response.status_code in (401, 403), (path, response.status_code)
@@ -61,15 +68,27 @@ def space_with_login(scripted, tmp_path, monkeypatch):
     OAuth variables when it is imported: they are set on its module here)."""
     import gradio.oauth
 
-    for name, value in {"OAUTH_CLIENT_ID": "client-id", "OAUTH_CLIENT_SECRET": OAUTH_SECRET,
-                        "OAUTH_SCOPES": "openid profile inference-api", "OPENID_PROVIDER_URL": "http://127.0.0.1:9"}.items():
+    for name, value in {
+        "OAUTH_CLIENT_ID": "client-id",
+        "OAUTH_CLIENT_SECRET": OAUTH_SECRET,
+        "OAUTH_SCOPES": "openid profile inference-api",
+        "OPENID_PROVIDER_URL": "http://127.0.0.1:9",
+    }.items():
         monkeypatch.setattr(gradio.oauth, name, value)
     monkeypatch.setenv("SYSTEM", "spaces")
     monkeypatch.setenv("SPACE_ID", "tester/causerie")
-    app = RunningApp({"SPACE_ID": "tester/causerie", "OAUTH_CLIENT_ID": "client-id", "REQUIRE_LOGIN": "1",
-                      "HF_TOKEN": SERVER_KEY, "HF_BASE_URL": scripted.base_url, "HF_BILL_VISITORS": "1",
-                      "CAUSERIE_DATA_DIR": str(tmp_path),
-                      "HISTORY_SECRET": "s" * 32})
+    app = RunningApp(
+        {
+            "SPACE_ID": "tester/causerie",
+            "OAUTH_CLIENT_ID": "client-id",
+            "REQUIRE_LOGIN": "1",
+            "HF_TOKEN": SERVER_KEY,
+            "HF_BASE_URL": scripted.base_url,
+            "HF_BILL_VISITORS": "1",
+            "CAUSERIE_DATA_DIR": str(tmp_path),
+            "HISTORY_SECRET": "s" * 32,
+        }
+    )
     yield app
     app.close()
 
@@ -84,8 +103,13 @@ def test_login_required_refuses_anonymous_api_calls_and_bills_the_visitor(space_
     with pytest.raises(Exception, match="signed-in people only"):
         Client(app.url, verbose=False).predict("Hello?", api_name="/chat")
     assert not scripted.requests
-    login = {"oauth_info": {"access_token": LOGIN_TOKEN, "expires_at": int(time.time()) + 3600,
-                            "userinfo": {"preferred_username": "alice"}}}
+    login = {
+        "oauth_info": {
+            "access_token": LOGIN_TOKEN,
+            "expires_at": int(time.time()) + 3600,
+            "userinfo": {"preferred_username": "alice"},
+        }
+    }
     alice = Client(app.url, verbose=False, httpx_kwargs={"cookies": {"session": session_cookie(login)}})
     assert alice.predict("Hello?", api_name="/chat") == "Hello there!"
     # The Hugging Face router is billed to alice's own account, not the owner's HF_TOKEN.
@@ -93,13 +117,15 @@ def test_login_required_refuses_anonymous_api_calls_and_bills_the_visitor(space_
     expired = {"oauth_info": {**login["oauth_info"], "expires_at": 1}}
     with pytest.raises(Exception, match="signed-in people only"):
         Client(app.url, verbose=False, httpx_kwargs={"cookies": {"session": session_cookie(expired)}}).predict(
-            "Hello?", api_name="/chat")
+            "Hello?", api_name="/chat"
+        )
 
 
 @pytest.fixture
 def public_app(scripted):
-    app = RunningApp({"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": SERVER_KEY, "PUBLIC_MODE": "1",
-                      "RATE_LIMIT_PER_MINUTE": "3"})
+    app = RunningApp(
+        {"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": SERVER_KEY, "PUBLIC_MODE": "1", "RATE_LIMIT_PER_MINUTE": "3"}
+    )
     yield app
     app.close()
 
@@ -118,8 +144,10 @@ def test_api_limits_trip_and_recover_and_a_visitor_key_leaks_nowhere(public_app,
     # The app carries on, and the refused message did not count against the limit.
     assert api.predict("Hello?", api_name="/chat") == "Hello there!"
     assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {SERVER_KEY}"
-    assert api.predict("Hello?", None, None, "openai", "model-a", None, None, None, None, VISITOR_KEY,
-                       api_name="/chat") == "Hello there!"
+    assert (
+        api.predict("Hello?", None, None, "openai", "model-a", None, None, None, None, VISITOR_KEY, api_name="/chat")
+        == "Hello there!"
+    )
     assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {VISITOR_KEY}"
     details = api.predict("Again?", api_name="/chat_details")
     assert details["answer"] == "Hello there!" and details["notices"] == []
@@ -131,8 +159,7 @@ def test_api_limits_trip_and_recover_and_a_visitor_key_leaks_nowhere(public_app,
     assert api.predict("And now?", api_name="/chat") == "Hello there!"
     # A custom endpoint is refused in public mode; the key given with it is not echoed.
     with pytest.raises(Exception, match="ALLOW_CUSTOM_ENDPOINTS") as refused:
-        api.predict("Hi", None, None, "openai", "m", None, None, None, None, VISITOR_KEY, "http://10.0.0.1/v1",
-                    api_name="/chat")
+        api.predict("Hi", None, None, "openai", "m", None, None, None, None, VISITOR_KEY, "http://10.0.0.1/v1", api_name="/chat")
     assert VISITOR_KEY not in str(refused.value)
     # Nowhere else either: not in the page, its config, the API's description or any log line.
     for path in ("", "config", "gradio_api/info"):

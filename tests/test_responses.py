@@ -47,10 +47,12 @@ def service_for(scripted) -> ChatService:
 def ask(service: ChatService, options: ChatOptions, question: str = "What is xAI?") -> list:
     async def go():
         try:
-            return [e async for e in service.stream_answer(options, [{"role": "user", "content": question}],
-                                                           Visitor(session="s"))]
+            return [
+                e async for e in service.stream_answer(options, [{"role": "user", "content": question}], Visitor(session="s"))
+            ]
         finally:
             await service.aclose()
+
     return run_async(go())
 
 
@@ -101,19 +103,31 @@ def test_each_tool_is_said_by_its_kind_and_query_and_nothing_is_dropped_silently
     "Searching the web…" with no query; an image the answer made was dropped without a word and
     counted as "1 search". Now each tool is said by kind and query, counted by kind, and output
     this chat cannot show is named."""
-    x_call = {"type": "custom_tool_call", "id": "ctc_1", "call_id": "", "name": "x_keyword_search",
-              "input": json.dumps({"query": "grok  release", "limit": 10}), "status": "completed"}
+    x_call = {
+        "type": "custom_tool_call",
+        "id": "ctc_1",
+        "call_id": "",
+        "name": "x_keyword_search",
+        "input": json.dumps({"query": "grok  release", "limit": 10}),
+        "status": "completed",
+    }
     image = {"type": "image_generation_call", "id": "ig_1", "status": "completed", "result": "iVBORw0KGgo="}
     completed = recorded("xai-responses-text")[-1]
     completed["response"]["output"] = [x_call, image, completed["response"]["output"][-1]]
     completed["response"]["usage"]["num_server_side_tools_used"] = 2
-    scripted.queue(Reply(chunks=sse_events(
-        {"type": "response.output_item.added", "output_index": 0, "item": x_call},
-        {"type": "response.output_item.done", "output_index": 0, "item": x_call},
-        {"type": "response.output_item.added", "output_index": 1, "item": {**image, "status": "in_progress"}},
-        {"type": "response.output_item.done", "output_index": 1, "item": image},
-        {"type": "response.output_text.delta", "output_index": 2, "content_index": 0, "item_id": "m", "delta": "Here."},
-        completed), content_type="text/event-stream"))
+    scripted.queue(
+        Reply(
+            chunks=sse_events(
+                {"type": "response.output_item.added", "output_index": 0, "item": x_call},
+                {"type": "response.output_item.done", "output_index": 0, "item": x_call},
+                {"type": "response.output_item.added", "output_index": 1, "item": {**image, "status": "in_progress"}},
+                {"type": "response.output_item.done", "output_index": 1, "item": image},
+                {"type": "response.output_text.delta", "output_index": 2, "content_index": 0, "item_id": "m", "delta": "Here."},
+                completed,
+            ),
+            content_type="text/event-stream",
+        )
+    )
     events = ask(service_for(scripted), ChatOptions("xai", "grok-4.3", tools=("x_search",)))
     searching = [e for e in events if type(e) is Status and e.kind == "searching"]
     assert searching[0].message == 'Searching X for "grok release"…'
@@ -139,14 +153,21 @@ def test_a_whitespace_answer_that_ends_in_a_tool_call_gets_its_notice():
 
 def test_the_request_sends_the_conversation_tools_and_cache_key_and_nothing_kept(scripted):
     scripted.queue(Reply.responses_fixture("xai-responses-text"))
-    options = ChatOptions("xai", "grok-4.3", system_prompt="Be brief.", tools=("web_search", "x_search"),
-                          search=search_options("@elonmusk, xai", "", "2026-01-01", "2026-02-01"),
-                          conversation_id="conv-123")
+    options = ChatOptions(
+        "xai",
+        "grok-4.3",
+        system_prompt="Be brief.",
+        tools=("web_search", "x_search"),
+        search=search_options("@elonmusk, xai", "", "2026-01-01", "2026-02-01"),
+        conversation_id="conv-123",
+    )
     ask(service_for(scripted), options)
     body = scripted.requests[-1]["body"]
     assert body["input"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is xAI?"}]
-    assert body["tools"] == [{"type": "web_search"}, {"type": "x_search", "allowed_x_handles": ["elonmusk", "xai"],
-                                                      "from_date": "2026-01-01", "to_date": "2026-02-01"}]
+    assert body["tools"] == [
+        {"type": "web_search"},
+        {"type": "x_search", "allowed_x_handles": ["elonmusk", "xai"], "from_date": "2026-01-01", "to_date": "2026-02-01"},
+    ]
     assert body["store"] is False and body["stream"] is True and body["prompt_cache_key"] == "conv-123"
     assert scripted.requests[-1]["headers"]["authorization"] == f"Bearer {SERVER_KEY}"
 
@@ -205,8 +226,10 @@ def test_tools_are_checked_by_name_and_where_they_are_offered(scripted):
     assert search_options(x_handles="@a_b c") == SearchOptions(x_handles=("a_b", "c"))
     service = ChatService(load_settings({"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": scripted.base_url}))
     failure = next(e for e in ask(service, ChatOptions("openai", "gpt-x", tools=("x_search",))) if type(e) is Failure)
-    assert failure.message == ("OpenAI does not offer x_search with gpt-x (it offers: web_search). Turn Search off, "
-                               "or pick a provider or model that has it.")
+    assert failure.message == (
+        "OpenAI does not offer x_search with gpt-x (it offers: web_search). Turn Search off, "
+        "or pick a provider or model that has it."
+    )
     assert scripted.requests == []
 
 
@@ -230,8 +253,11 @@ def test_encrypted_reasoning_goes_back_before_its_answer_on_the_next_turn(script
     async def go():
         first = [e async for e in service.stream_answer(options, [{"role": "user", "content": "Sonoran food?"}], Visitor())]
         text = answer_of(first).text
-        turns = [{"role": "user", "content": "Sonoran food?"}, {"role": "assistant", "content": text},
-                 {"role": "user", "content": "And the drinks?"}]
+        turns = [
+            {"role": "user", "content": "Sonoran food?"},
+            {"role": "assistant", "content": text},
+            {"role": "user", "content": "And the drinks?"},
+        ]
         [e async for e in service.stream_answer(options, turns, Visitor())]
         await service.aclose()
 
@@ -246,8 +272,7 @@ def test_encrypted_reasoning_goes_back_before_its_answer_on_the_next_turn(script
 
 def test_the_api_takes_tools_and_returns_citations(api, scripted):
     scripted.queue(Reply.responses_fixture("xai-responses-web-search"))
-    result = api.predict("What is xAI?", provider="openai", model="gpt-x", tools=["web_search"],
-                         api_name="/chat_details")
+    result = api.predict("What is xAI?", provider="openai", model="gpt-x", tools=["web_search"], api_name="/chat_details")
     assert result["citations"][0] == {"url": "https://en.wikipedia.org/wiki/XAI_%28company%29", "title": ""}
     assert result["usage"]["tool_calls"] == 1 and result["answer"].startswith("xAI is an American")
     assert scripted.requests[-1]["body"]["tools"] == [{"type": "web_search"}]
@@ -256,18 +281,50 @@ def test_the_api_takes_tools_and_returns_citations(api, scripted):
             api.predict("Hi", provider="openai", model="gpt-x", tools=tools, api_name="/chat")
 
 
-CREATED = {"type": "response.created", "sequence_number": 0,
-           "response": {"id": "r", "object": "response", "created_at": 0, "model": "m", "output": [], "status": "in_progress",
-                        "tools": [], "parallel_tool_calls": True, "tool_choice": "auto"}}
-DELTA = {"type": "response.output_text.delta", "sequence_number": 1, "item_id": "m", "output_index": 0,
-         "content_index": 0, "logprobs": [], "delta": "Partial "}
+CREATED = {
+    "type": "response.created",
+    "sequence_number": 0,
+    "response": {
+        "id": "r",
+        "object": "response",
+        "created_at": 0,
+        "model": "m",
+        "output": [],
+        "status": "in_progress",
+        "tools": [],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+    },
+}
+DELTA = {
+    "type": "response.output_text.delta",
+    "sequence_number": 1,
+    "item_id": "m",
+    "output_index": 0,
+    "content_index": 0,
+    "logprobs": [],
+    "delta": "Partial ",
+}
 
 
-@pytest.mark.parametrize("failing, said", [
-    ({"type": "error", "sequence_number": 2, "code": "server_error", "message": f"boom with {SERVER_KEY}"}, "boom with"),
-    ({"type": "response.failed", "sequence_number": 2, "response": {**CREATED["response"], "status": "failed",
-      "error": {"code": "x", "message": f"failed, key {SERVER_KEY}"}}}, "failed, key"),
-])
+@pytest.mark.parametrize(
+    "failing, said",
+    [
+        ({"type": "error", "sequence_number": 2, "code": "server_error", "message": f"boom with {SERVER_KEY}"}, "boom with"),
+        (
+            {
+                "type": "response.failed",
+                "sequence_number": 2,
+                "response": {
+                    **CREATED["response"],
+                    "status": "failed",
+                    "error": {"code": "x", "message": f"failed, key {SERVER_KEY}"},
+                },
+            },
+            "failed, key",
+        ),
+    ],
+)
 def test_an_error_in_the_stream_is_the_providers_words_without_the_key(scripted, failing, said):
     scripted.queue(Reply(chunks=sse_events(CREATED, DELTA, failing)))
     answer = answer_of(ask(service_for(scripted), SEARCH))
@@ -277,8 +334,11 @@ def test_an_error_in_the_stream_is_the_providers_words_without_the_key(scripted,
 
 def test_a_flat_error_a_broken_event_and_a_redirect_are_worded(scripted):
     flat = f'data: {{"code": "bad", "error": "flat error {SERVER_KEY}"}}\n\n'.encode()
-    scripted.queue(Reply(chunks=[*sse_events(CREATED), flat]), Reply(chunks=[*sse_events(CREATED), b"data: {not json\n\n"]),
-                   Reply(status=307, body=b"", headers={"location": "http://169.254.169.254/latest"}))
+    scripted.queue(
+        Reply(chunks=[*sse_events(CREATED), flat]),
+        Reply(chunks=[*sse_events(CREATED), b"data: {not json\n\n"]),
+        Reply(status=307, body=b"", headers={"location": "http://169.254.169.254/latest"}),
+    )
     service = service_for(scripted)
     kinds = [next(e for e in ask(service, SEARCH) if type(e) is Failure) for _ in range(3)]
     assert [f.kind for f in kinds] == ["stream_error", "invalid_stream", "redirected"]
@@ -300,8 +360,9 @@ def test_a_pause_past_the_idle_limit_ends_a_begun_answer(scripted):
     from dataclasses import replace
 
     scripted.queue(Reply(chunks=sse_events(CREATED, DELTA, {**DELTA, "delta": "more"}), pauses={2: 3.0}))
-    service = ChatService(replace(load_settings({"XAI_API_KEY": SERVER_KEY, "XAI_BASE_URL": scripted.base_url}),
-                                  idle_timeout=0.5))
+    service = ChatService(
+        replace(load_settings({"XAI_API_KEY": SERVER_KEY, "XAI_BASE_URL": scripted.base_url}), idle_timeout=0.5)
+    )
     answer = answer_of(ask(service, SEARCH))
     assert answer.text == "Partial " and answer.failure.kind == "timeout"
     assert "CAUSERIE_IDLE_TIMEOUT" in answer.failure.message
@@ -310,8 +371,18 @@ def test_a_pause_past_the_idle_limit_ends_a_begun_answer(scripted):
 def test_the_pages_search_choice_becomes_tools_and_x_options_are_read_for_x_only():
     from causerie.ui.panel import PageSettings
 
-    names = ("provider", "model", "reasoning_effort", "preset", "system_prompt", "temperature", "top_p", "max_tokens",
-             "search", "x_options")
+    names = (
+        "provider",
+        "model",
+        "reasoning_effort",
+        "preset",
+        "system_prompt",
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "search",
+        "x_options",
+    )
     page = PageSettings(**{name: name for name in names})
     values = {name: "" for name in names} | {"provider": "xai", "search": "web", "x_options": "not valid!!"}
     assert page.options(values).tools == ("web_search",)  # a bad X option never stops a web search

@@ -38,6 +38,7 @@ def test_a_follower_leaving_does_not_stop_the_answer_and_a_new_one_gets_it_all(s
         again = runs.get("c1", None)
         texts = [answer.text async for answer in again.follow()]
         return seen, texts, run
+
     seen, texts, run = run_async(with_service(scripted, body))
     assert texts[-1] == "".join(WORDS) and texts[0].startswith(seen[-1])  # so far, then the rest
     assert run.done and not run.stopped and scripted.last_outcome() == "completed"
@@ -63,6 +64,7 @@ def test_stop_closes_the_providers_stream_and_the_grace_time_ends_an_unwatched_a
         runs.stop("c2", "user:alice")
         await asyncio.sleep(0.1)
         return graced, not_theirs, second
+
     graced, not_theirs, second = run_async(with_service(scripted, body))
     assert graced[0] and graced[1] and graced[2] == "disconnected"
     assert not_theirs == (False, None, None)
@@ -85,6 +87,7 @@ def test_runs_are_bounded_and_released_once_saved(scripted):
         runs.discard("b", None)  # saved (or deleted): stopped if need be, and let go
         await asyncio.sleep(0.1)
         return kept, runs.get("b", None), len(runs), runs.get("c", None).done
+
     kept, released, left, c_done = run_async(with_service(scripted, body))
     assert kept == (None, 2) and released is None and left == 1 and not c_done
     assert scripted.requests and scripted.last_outcome() in ("open", "completed", "disconnected")
@@ -108,4 +111,5 @@ def test_one_owner_may_have_a_few_answers_running_and_owners_never_meet(scripted
         for who, key in (("browser:alice", "c0"), ("browser:alice", "c1"), ("browser:bob", "c0")):
             runs.discard(key, who)
         return state
+
     assert run_async(with_service(scripted, body)) == (True, False, False, True)

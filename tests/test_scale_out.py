@@ -34,9 +34,17 @@ def cluster(postgres, tmp_path):
     database = postgres.new_database(f"t_{os.urandom(6).hex()}")
     # Answers of 3 s (60 tokens at 20 a second): long enough to kill a process in the middle.
     with running(tokens=60, rate=20, ttft=0.1) as paced_url:
-        running_cluster = Cluster({"OPENAI_BASE_URL": paced_url, "DEFAULT_PROVIDER": "openai", "DEFAULT_MODEL": "paced",
-                                   "DATABASE_URL": database, "HISTORY_SECRET": "s" * 32,
-                                   "CAUSERIE_DATA_DIR": str(tmp_path), "GRADIO_TEMP_DIR": str(tmp_path / "uploads")})
+        running_cluster = Cluster(
+            {
+                "OPENAI_BASE_URL": paced_url,
+                "DEFAULT_PROVIDER": "openai",
+                "DEFAULT_MODEL": "paced",
+                "DATABASE_URL": database,
+                "HISTORY_SECRET": "s" * 32,
+                "CAUSERIE_DATA_DIR": str(tmp_path),
+                "GRADIO_TEMP_DIR": str(tmp_path / "uploads"),
+            }
+        )
         try:
             yield running_cluster, database
         finally:
@@ -82,7 +90,9 @@ def test_a_killed_process_fails_its_people_clearly_and_leaves_the_others_untouch
     assert theirs and others
     assert all(v.completed and v.tokens == 60 and v.error is None for v in others)
     # Cut off mid-answer, told so (the stream ends without the answer), not left waiting.
-    assert all(not v.completed and v.error and 0 < v.tokens < 60 for v in theirs), [(v.completed, v.error, v.tokens) for v in theirs][:5]
+    assert all(not v.completed and v.error and 0 < v.tokens < 60 for v in theirs), [
+        (v.completed, v.error, v.tokens) for v in theirs
+    ][:5]
     # Reloading, they are answered by the process still running.
     assert all(v.completed and v.tokens == 60 and v.backend != killed for v in again)
 

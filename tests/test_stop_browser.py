@@ -51,8 +51,7 @@ def stopped_and_reloaded(page: Page, scripted) -> tuple[list[str], list[str]]:
 def test_a_stop_while_the_model_pauses_shows_and_keeps_every_token_that_came(app, scripted, page: Page):
     """The tokens before a pause show within the update interval, and a Stop in the seconds before
     the "paused" notice keeps and shows them all."""
-    scripted.default = Reply(chunks=text_stream("First", " second", " third", " never sent"), delay=0.02,
-                             pauses={3: 30.0})
+    scripted.default = Reply(chunks=text_stream("First", " second", " third", " never sent"), delay=0.02, pauses={3: 30.0})
     open_chat(page, app.url)
     send(page, "Take your time")
     expect(page.get_by_test_id("bot").first).to_contain_text("First second third", timeout=5000)

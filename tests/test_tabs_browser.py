@@ -87,9 +87,15 @@ def browser_layer(value: object) -> str:
 
 
 def test_what_an_earlier_version_kept_opens_and_becomes_one_entry_each(history_app, scripted, page: Page):
-    old = [Conversation(id=f"old{i}", messages=({"role": "user", "content": f"Old question {i}"},
-                                                 {"role": "assistant", "content": f"Old answer {i}"}),
-                        created_at=1000.0 + i, updated_at=1000.0 + i) for i in range(2)]
+    old = [
+        Conversation(
+            id=f"old{i}",
+            messages=({"role": "user", "content": f"Old question {i}"}, {"role": "assistant", "content": f"Old answer {i}"}),
+            created_at=1000.0 + i,
+            updated_at=1000.0 + i,
+        )
+        for i in range(2)
+    ]
     value = browser_layer({"sealed": Sealer(SECRET).seal(Library(old).to_json())})
     page.goto(history_app.url)
     page.evaluate("([key, value]) => localStorage.setItem(key, value)", [LEGACY_KEY, value])

@@ -58,8 +58,10 @@ def test_rendered_answers_are_in_the_form_the_chatbot_sends():
 def test_the_app_imports_gradio_without_rewriting_its_type_stubs():
     # In a fresh interpreter, as `python app.py` starts: the one Gradio function that rewrites
     # .pyi files on import is replaced; every component is still there.
-    code = ("import causerie.ui, gradio as gr, gradio.component_meta as meta, gradio.blocks_events as be; "
-            "print(meta.create_or_modify_pyi.__code__.co_name, be.create_or_modify_pyi.__code__.co_name, gr.Chatbot.__name__)")
+    code = (
+        "import causerie.ui, gradio as gr, gradio.component_meta as meta, gradio.blocks_events as be; "
+        "print(meta.create_or_modify_pyi.__code__.co_name, be.create_or_modify_pyi.__code__.co_name, gr.Chatbot.__name__)"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["_leave_stubs_alone", "_leave_stubs_alone", "Chatbot"], done.stderr[-2000:]
 
@@ -102,10 +104,12 @@ def test_streamed_diffs_from_the_first_change_are_gradios_own():
     rng = random.Random(7)
     history = [message("user" if n % 2 == 0 else "assistant", f"turn {n}") for n in range(30)]
     for number in range(300):
-        old = history[:rng.randint(0, 30)] + [message("assistant", "partial " * rng.randint(0, 3))]
+        old = history[: rng.randint(0, 30)] + [message("assistant", "partial " * rng.randint(0, 3))]
         cut = rng.randint(0, len(old))
-        new = old[:cut] + [message("assistant", "partial " * rng.randint(0, 5) + "more", rng.choice([None, {"id": "x"}]))
-                           for _ in range(rng.randint(0, 3))]
+        new = old[:cut] + [
+            message("assistant", "partial " * rng.randint(0, 5) + "more", rng.choice([None, {"id": "x"}]))
+            for _ in range(rng.randint(0, 3))
+        ]
         if number % 2:  # as the chat handlers send them
             old, new = shown_chat(old, False), shown_chat(new, False)
         assert fast(old, new) == whole(old, new), (cut, len(old), len(new))
@@ -122,8 +126,10 @@ def test_values_without_files_are_passed_on_and_files_are_still_given_their_url(
     chat = shown_chat(plain, has_files=False)
     assert processing_utils.add_root_url(chat, "http://host", None) is chat  # nothing to do: not copied
     assert processing_utils.add_root_url(plain, "http://host", None) is plain  # unmarked: no file's mark in it
-    with_file = [*plain, message("user", "see", files=[{"path": "/tmp/x.png", "orig_name": "x.png", "mime_type": "image/png",
-                                                        "size": 3}])]
+    with_file = [
+        *plain,
+        message("user", "see", files=[{"path": "/tmp/x.png", "orig_name": "x.png", "mime_type": "image/png", "size": 3}]),
+    ]
     walked = processing_utils.add_root_url(with_file, "http://host", None)
     assert walked[-1]["content"][-1]["file"]["url"] == "http://host/gradio_api/file=/tmp/x.png"
     assert orjson.loads(orjson.dumps(chat)) == plain  # sent as the plain list it is
@@ -186,7 +192,12 @@ def test_plain_chats_reach_the_handler_as_gradio_gives_them():
         box.submit(lambda *values: None, [state, chat, box], None, preprocess=False)
     block_fn = list(demo.fns.values())[-1]
     plain = [message("user", "hi"), message("assistant", "hello")]
-    for chat_value in (plain, [], None, [{"role": "user", "content": [{"type": "text", "text": "x"}], "metadata": {"title": "t"}}]):
+    for chat_value in (
+        plain,
+        [],
+        None,
+        [{"role": "user", "content": [{"type": "text", "text": "x"}], "metadata": {"title": "t"}}],
+    ):
         inputs = [None, chat_value, "text"]
         got = run_async(fast(demo, block_fn, list(inputs), SessionState(demo)))
         expected = run_async(whole(demo, block_fn, list(inputs), SessionState(demo)))
@@ -243,7 +254,7 @@ def test_plain_chats_are_given_back_as_gradios_chatbot_model_gives_them():
     rng = random.Random(3)
     plain = [message("user" if n % 2 == 0 else "assistant", f"turn {n}") for n in range(20)]
     for _ in range(100):
-        chat = [dict(m) for m in plain[:rng.randint(0, 20)]]
+        chat = [dict(m) for m in plain[: rng.randint(0, 20)]]
         for m in chat:
             if rng.random() < 0.2:
                 del m["metadata"]  # the page may leave it out
@@ -257,7 +268,9 @@ def test_plain_chats_are_given_back_as_gradios_chatbot_model_gives_them():
         [{"role": "user", "content": "x"}],
         [{"role": "user", "content": [{"type": "file", "file": {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}}]}],
         [{"role": "user", "content": [{"type": "text", "text": "x"}], "options": [{"value": "a"}]}],
-        [{"role": 1, "content": []}], "not a list", [["a", "b"]],
+        [{"role": 1, "content": []}],
+        "not a list",
+        [["a", "b"]],
     ]
     for chat in others:
         assert plain_messages(chat) is None, chat
@@ -316,8 +329,13 @@ def test_bodies_and_messages_with_chats_dump_as_pydantic_dumps_them_without_copy
     bodies_not_copied()
     marked_chats_not_copied()
     chat = [message("user" if n % 2 == 0 else "assistant", f"turn {n}") for n in range(40)]
-    sent = {"data": [chat, "text", 3, None, {"files": [], "text": "q"}], "fn_index": 2, "session_hash": "s",
-            "event_data": {"index": [1, 0], "value": "v"}, "trigger_id": 4}
+    sent = {
+        "data": [chat, "text", 3, None, {"files": [], "text": "q"}],
+        "fn_index": 2,
+        "session_hash": "s",
+        "event_data": {"index": [1, 0], "value": "v"},
+        "trigger_id": 4,
+    }
     body = PredictBody.model_validate_json(orjson.dumps(sent))
     dumped, pydantics = body.model_dump(), PredictBody.model_dump.__wrapped__(body)
     assert dumped == pydantics and orjson.dumps(dumped) == orjson.dumps(pydantics)
@@ -328,8 +346,14 @@ def test_bodies_and_messages_with_chats_dump_as_pydantic_dumps_them_without_copy
 
     marked = shown_chat(chat, has_files=False)
     outputs = [
-        {"data": [marked, {"__type__": "update"}], "is_generating": True, "duration": 0.25, "average_duration": None,
-         "render_config": None, "changed_state_ids": [3]},
+        {
+            "data": [marked, {"__type__": "update"}],
+            "is_generating": True,
+            "duration": 0.25,
+            "average_duration": None,
+            "render_config": None,
+            "changed_state_ids": [3],
+        },
         {"data": [marked, {"total": (1, 2.5)}], "is_generating": False, "iterator": None},
         {"data": [chat, 1]},  # not marked: pydantic's own dump
     ]

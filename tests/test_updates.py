@@ -21,8 +21,7 @@ def test_the_tokens_before_a_pause_are_shown_before_the_pause_is(scripted, monke
     that the next event brings seconds later."""
     monkeypatch.setattr(reading, "TICK_S", 0.25)  # the same logic, four times faster
     monkeypatch.setattr(reading, "PAUSE_SHOWN_S", 1.0)
-    scripted.queue(Reply(chunks=text_stream("First", " second", " third", " after the pause"),
-                         delay=0.02, pauses={3: 2.5}))
+    scripted.queue(Reply(chunks=text_stream("First", " second", " third", " after the pause"), delay=0.02, pauses={3: 2.5}))
 
     async def body(service):
         return [(answer.text, answer.status) async for answer in service.answers(ChatOptions("openai", "m"), TURNS)]

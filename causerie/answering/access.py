@@ -51,8 +51,9 @@ def _bills_login(settings: Settings, provider: Provider, base_url: str) -> bool:
     return base_url == provider.base_url if chosen is None else chosen
 
 
-def choose_endpoint(settings: Settings, provider: Provider, options: ChatOptions, visitor: Visitor | None,
-                    *, local_base_url: str | None = None) -> Endpoint | Failure:
+def choose_endpoint(
+    settings: Settings, provider: Provider, options: ChatOptions, visitor: Visitor | None, *, local_base_url: str | None = None
+) -> Endpoint | Failure:
     """The endpoint for one answer, or why there is none. Its address is not checked here (a
     public_only endpoint is checked by egress.check_url before the request, and on connecting)."""
     custom = _custom(settings, provider, options.base_url)
@@ -61,8 +62,13 @@ def choose_endpoint(settings: Settings, provider: Provider, options: ChatOptions
             return Failure("endpoint_refused", {"why": "custom_off", "provider": provider.label})
         if not custom.startswith(("http://", "https://")):
             return Failure("endpoint_refused", {"why": "scheme", "base_url": custom})
-        return Endpoint(provider, custom, options.api_key, key_from="visitor" if options.api_key else "none",
-                        public_only=settings.public.public)
+        return Endpoint(
+            provider,
+            custom,
+            options.api_key,
+            key_from="visitor" if options.api_key else "none",
+            public_only=settings.public.public,
+        )
     if provider.managed:
         return Endpoint(provider, local_base_url or "", None, key_from="none", owner_pays=True)
     base_url = settings.base_url(provider)
@@ -77,7 +83,13 @@ def choose_endpoint(settings: Settings, provider: Provider, options: ChatOptions
         return Endpoint(provider, base_url, None, key_from="none", owner_pays=True)
     if takes_visitor_key(provider):
         owner_can_set = not (settings.public.public or settings.public.require_user_key)
-        return Failure("not_ready", {"why": "needs_key_api" if options.via_api else "needs_key",
-                                     "provider": provider.label, "docs_url": provider.docs_url,
-                                     "key_env": provider.key_env if owner_can_set else None})
+        return Failure(
+            "not_ready",
+            {
+                "why": "needs_key_api" if options.via_api else "needs_key",
+                "provider": provider.label,
+                "docs_url": provider.docs_url,
+                "key_env": provider.key_env if owner_can_set else None,
+            },
+        )
     return Failure("not_ready", {"why": "not_set_up", "provider": provider.label, **setup_params(provider)})

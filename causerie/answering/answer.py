@@ -318,8 +318,14 @@ class SessionTotals:
 
         if not self.answers:
             return say("totals.none")
-        text = say("totals", why="one" if self.answers == 1 else None, answers=self.answers, approx="≈ " if self.estimated else "",
-                   prompt=number(self.prompt_tokens, language), completion=number(self.completion_tokens, language))
+        text = say(
+            "totals",
+            why="one" if self.answers == 1 else None,
+            answers=self.answers,
+            approx="≈ " if self.estimated else "",
+            prompt=number(self.prompt_tokens, language),
+            completion=number(self.completion_tokens, language),
+        )
         if self.unpriced == self.answers:
             return text + say("totals_unpriced")
         text += say("totals_cost", cost=f"${self.cost_usd:.4f}")

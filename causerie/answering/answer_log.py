@@ -43,7 +43,11 @@ class AnswerRecord:
     def line(self) -> str:
         usage = self.usage
         fields = {
-            "event": "answer", "id": self.id, "provider": self.provider, "model": self.model, "status": self.status,
+            "event": "answer",
+            "id": self.id,
+            "provider": self.provider,
+            "model": self.model,
+            "status": self.status,
             "ttft_s": None if self.first_token is None else round(self.first_token - self.started, 3),
             "total_s": round(time.perf_counter() - self.started, 3),
             "prompt_tokens": usage.prompt_tokens if usage else None,

@@ -36,8 +36,11 @@ class Visitor:
         which one machine can hop around in)."""
         if self.user:
             return (self.user,)
-        return tuple(name for name in (f"session:{self.session}" if self.session else None,
-                                       f"ip:{_network_of(self.ip)}" if self.ip else None) if name)
+        return tuple(
+            name
+            for name in (f"session:{self.session}" if self.session else None, f"ip:{_network_of(self.ip)}" if self.ip else None)
+            if name
+        )
 
 
 def _network_of(ip: str) -> str:
@@ -126,17 +129,33 @@ class RateLimiter:
             for name in names:
                 count, wait = self._questions.total(name, now)
                 if count >= self.per_minute:
-                    return Failure("limited", {"why": "rate", "limit": self.per_minute, "seconds": max(1, round(wait)),
-                                               "setting": "RATE_LIMIT_PER_MINUTE"})
+                    return Failure(
+                        "limited",
+                        {
+                            "why": "rate",
+                            "limit": self.per_minute,
+                            "seconds": max(1, round(wait)),
+                            "setting": "RATE_LIMIT_PER_MINUTE",
+                        },
+                    )
         if self.tokens_per_hour and owner_pays:
             if reserve > self.tokens_per_hour:  # no wait would ever make room for it
-                return Failure("limited", {"why": "tokens_one", "limit": self.tokens_per_hour, "needed": reserve,
-                                           "setting": "TOKENS_PER_HOUR"})
+                return Failure(
+                    "limited",
+                    {"why": "tokens_one", "limit": self.tokens_per_hour, "needed": reserve, "setting": "TOKENS_PER_HOUR"},
+                )
             for name in names:
                 spent, wait = self._tokens.total(name, now)
                 if spent + reserve > self.tokens_per_hour:  # the prompt and the most it may write must fit
-                    return Failure("limited", {"why": "tokens", "limit": self.tokens_per_hour,
-                                               "minutes": max(1, round(wait / 60)), "setting": "TOKENS_PER_HOUR"})
+                    return Failure(
+                        "limited",
+                        {
+                            "why": "tokens",
+                            "limit": self.tokens_per_hour,
+                            "minutes": max(1, round(wait / 60)),
+                            "setting": "TOKENS_PER_HOUR",
+                        },
+                    )
         for name in names:
             if self.per_minute:
                 self._questions.add(name, 1, now)

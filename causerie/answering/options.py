@@ -25,8 +25,8 @@ MAX_TOKENS_LIMIT = 10_000_000  # more than any model writes in one answer; beyon
 ROLES = ("user", "assistant", "system")
 # Lengths beyond which a value is a mistake or an attack, not a setting (a 100 KB model id was sent
 # upstream and echoed whole).
-MAX_NAME_CHARS = 256       # a provider or model id
-MAX_KEY_CHARS = 1024       # an API key (JWT-shaped tokens run to about a thousand)
+MAX_NAME_CHARS = 256  # a provider or model id
+MAX_KEY_CHARS = 1024  # an API key (JWT-shaped tokens run to about a thousand)
 MAX_URL_CHARS = 2048
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -48,9 +48,16 @@ class GenerationParams:
 
     def to_body(self) -> dict[str, Any]:
         """The set parameters, as the request body names them."""
-        return {name: value for name, value in (
-            ("temperature", self.temperature), ("top_p", self.top_p), ("max_tokens", self.max_tokens),
-            ("reasoning_effort", self.reasoning_effort)) if value is not None}
+        return {
+            name: value
+            for name, value in (
+                ("temperature", self.temperature),
+                ("top_p", self.top_p),
+                ("max_tokens", self.max_tokens),
+                ("reasoning_effort", self.reasoning_effort),
+            )
+            if value is not None
+        }
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,7 @@ def checked_tools(value: Any) -> tuple[str, ...]:
 
 def search_options(x_handles: Any = "", excluded_x_handles: Any = "", from_date: Any = "", to_date: Any = "") -> SearchOptions:
     """Handles as a text of names separated by commas or spaces (an @ is dropped), dates as YYYY-MM-DD."""
+
     def handles(name: str, raw: Any) -> tuple[str, ...]:
         if raw is None or raw == "":
             return ()
@@ -128,11 +136,18 @@ def search_options(x_handles: Any = "", excluded_x_handles: Any = "", from_date:
         except ValueError:
             raise _wrong(name, "a date as YYYY-MM-DD", raw) from None
 
-    result = SearchOptions(handles("x_handles", x_handles), handles("excluded_x_handles", excluded_x_handles),
-                           day("from_date", from_date), day("to_date", to_date))
+    result = SearchOptions(
+        handles("x_handles", x_handles),
+        handles("excluded_x_handles", excluded_x_handles),
+        day("from_date", from_date),
+        day("to_date", to_date),
+    )
     if result.x_handles and result.excluded_x_handles:  # xAI takes one list or the other
-        raise _wrong("excluded_x_handles", "empty when x_handles is given (X search takes one list or the other)",
-                     " ".join(result.excluded_x_handles))
+        raise _wrong(
+            "excluded_x_handles",
+            "empty when x_handles is given (X search takes one list or the other)",
+            " ".join(result.excluded_x_handles),
+        )
     if result.from_date and result.to_date and result.from_date > result.to_date:
         raise _wrong("from_date", f"on or before to_date ({result.to_date})", result.from_date)
     return result
@@ -162,8 +177,11 @@ def checked_id(name: str, value: Any, limit: int = MAX_NAME_CHARS) -> str | None
         return None
     sendable(name, text)
     if len(text) > limit or _CONTROL.search(text) or any(c.isspace() for c in text):
-        raise _wrong(name, f"an id of at most {limit} characters, without spaces or control characters",
-                     text[:40] + ("…" if len(text) > 40 else ""))
+        raise _wrong(
+            name,
+            f"an id of at most {limit} characters, without spaces or control characters",
+            text[:40] + ("…" if len(text) > 40 else ""),
+        )
     return text
 
 
@@ -177,10 +195,18 @@ def api_key_value(value: Any) -> str | None:
     if not key:
         return None
     if len(key) > MAX_KEY_CHARS or not all("!" <= c <= "~" for c in key):
-        raise InvalidOptions(Failure("bad_argument", {
-            "argument": "api_key", "got": "a key with a space, a line break or another character no key has"
-            if len(key) <= MAX_KEY_CHARS else f"{len(key):,} characters",
-            "expected": f"a key as the provider gave it (visible ASCII characters, at most {MAX_KEY_CHARS})"}))
+        raise InvalidOptions(
+            Failure(
+                "bad_argument",
+                {
+                    "argument": "api_key",
+                    "got": "a key with a space, a line break or another character no key has"
+                    if len(key) <= MAX_KEY_CHARS
+                    else f"{len(key):,} characters",
+                    "expected": f"a key as the provider gave it (visible ASCII characters, at most {MAX_KEY_CHARS})",
+                },
+            )
+        )
     return key
 
 
@@ -233,16 +259,24 @@ def _number(name: str, value: Any, low: float, high: float | None = None, *, who
     if _unset(value):
         return None
     value = _from_text(value, decimal_comma=not whole)
-    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value)
-            or (whole and value != int(value))):
-        expected = (f"a whole number from {low:g} to {high:,}" if whole and high is not None
-                    else f"a whole number of at least {low:g}" if whole else f"a number from {low:g} to {high:g}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value) or (whole and value != int(value)):
+        expected = (
+            f"a whole number from {low:g} to {high:,}"
+            if whole and high is not None
+            else f"a whole number of at least {low:g}"
+            if whole
+            else f"a number from {low:g} to {high:g}"
+        )
         raise _wrong(name, expected + ", or null for the model's default", value)
     if value < low or (high is not None and value > high):
         why = ("range_whole" if whole else "range") if high is not None else "at_least"
         shown = value if len(str(value)) <= 20 else f"{float(value):.3g}"
-        raise InvalidOptions(Failure("invalid_value", {"why": why, "param": name, "minimum": int(low) if whole else low,
-                                                       "maximum": high, "value": shown}))
+        raise InvalidOptions(
+            Failure(
+                "invalid_value",
+                {"why": why, "param": name, "minimum": int(low) if whole else low, "maximum": high, "value": shown},
+            )
+        )
     return int(value) if whole else float(value)
 
 
@@ -254,8 +288,9 @@ def optional_text(name: str, value: Any) -> str | None:
     return sendable(name, value)
 
 
-def generation_params(*, temperature: Any = None, top_p: Any = None, max_tokens: Any = None,
-                      reasoning_effort: Any = None) -> GenerationParams:
+def generation_params(
+    *, temperature: Any = None, top_p: Any = None, max_tokens: Any = None, reasoning_effort: Any = None
+) -> GenerationParams:
     """Checked parameters: temperature 0-2, top_p 0-1, max_tokens at least 1. The reasoning
     effort is checked against the model's known levels once the model is known (service.py)."""
     effort = checked_id("reasoning_effort", reasoning_effort, 64)
@@ -307,18 +342,31 @@ def stripped(name: str, value: Any) -> str | None:
     return (optional_text(name, value) or "").strip() or None
 
 
-def api_options(*, system_prompt: Any, default_system_prompt: str | None, provider: Any, model: Any,
-                temperature: Any, top_p: Any, max_tokens: Any, reasoning_effort: Any, api_key: Any = None,
-                base_url: Any = None, tools: Any = None, x_handles: Any = None, excluded_x_handles: Any = None,
-                from_date: Any = None, to_date: Any = None) -> ChatOptions:
+def api_options(
+    *,
+    system_prompt: Any,
+    default_system_prompt: str | None,
+    provider: Any,
+    model: Any,
+    temperature: Any,
+    top_p: Any,
+    max_tokens: Any,
+    reasoning_effort: Any,
+    api_key: Any = None,
+    base_url: Any = None,
+    tools: Any = None,
+    x_handles: Any = None,
+    excluded_x_handles: Any = None,
+    from_date: Any = None,
+    to_date: Any = None,
+) -> ChatOptions:
     """The API's arguments, checked one by one; the first wrong one is refused by name."""
     prompt = optional_text("system_prompt", system_prompt)
     return ChatOptions(
         provider_id=checked_id("provider", provider, 64),
         model=checked_id("model", model),
         system_prompt=default_system_prompt if prompt is None else prompt,
-        params=generation_params(temperature=temperature, top_p=top_p, max_tokens=max_tokens,
-                                 reasoning_effort=reasoning_effort),
+        params=generation_params(temperature=temperature, top_p=top_p, max_tokens=max_tokens, reasoning_effort=reasoning_effort),
         api_key=api_key_value(api_key),
         base_url=base_url_value(base_url),
         via_api=True,

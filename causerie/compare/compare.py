@@ -34,18 +34,23 @@ def model_ref(provider_id: str, model: str) -> str:
 
 
 def split_ref(ref: Any, argument: str = "models") -> tuple[str, str] | Failure:
-    """"provider:model" as (provider id, model); the model may hold colons of its own
+    """ "provider:model" as (provider id, model); the model may hold colons of its own
     ("openrouter:meta-llama/llama-3-8b-instruct:free")."""
     provider_id, colon, model = ref.partition(":") if isinstance(ref, str) else ("", "", "")
     # No spaces or line breaks inside: model ids have none, and votes keep one per line.
     if not colon or not provider_id.strip() or not model.strip() or any(c.isspace() for c in model.strip()):
-        return Failure("bad_argument", {"argument": argument, "expected": '"provider:model", as in "xai:grok-4.3"',
-                                        "got": repr(ref)[:80]})
+        return Failure(
+            "bad_argument", {"argument": argument, "expected": '"provider:model", as in "xai:grok-4.3"', "got": repr(ref)[:80]}
+        )
     return provider_id.strip(), model.strip()
 
 
-def side_options(base: ChatOptions, refs: Sequence[str], argument: str = "models",
-                 access: Callable[[str], tuple[str | None, str | None]] | None = None) -> list[ChatOptions | Failure]:
+def side_options(
+    base: ChatOptions,
+    refs: Sequence[str],
+    argument: str = "models",
+    access: Callable[[str], tuple[str | None, str | None]] | None = None,
+) -> list[ChatOptions | Failure]:
     """Each model's options: `base` with its provider and model, and the person's own key and base
     URL for that provider (`access`, given its id). A reference that is not "provider:model" is
     its Failure, naming `argument` (formatted with the side's index: "models[{}]")."""
@@ -74,16 +79,21 @@ async def offered_models(service: ChatService) -> tuple[list[str], list[str]]:
     return refs, picks + [ref for ref in refs if ref not in picks]
 
 
-async def side_by_side(service: ChatService, sides: Sequence[ChatOptions | Failure],
-                       turns: Sequence[Sequence[Mapping[str, Any]]], visitor: Visitor | None = None,
-                       interval_s: Callable[[], float] | None = None) -> AsyncIterator[tuple[Answer, ...]]:
+async def side_by_side(
+    service: ChatService,
+    sides: Sequence[ChatOptions | Failure],
+    turns: Sequence[Sequence[Mapping[str, Any]]],
+    visitor: Visitor | None = None,
+    interval_s: Callable[[], float] | None = None,
+) -> AsyncIterator[tuple[Answer, ...]]:
     """Every side's answer at once, each to its own turns. Yields all the answers as they grow: at
     each side's first token and status, then at most every `interval_s()` seconds, and once all
     have ended. A side given as a Failure has that failure for its answer; one side failing leaves
     the others running. Closing the iterator (Stop) closes every side's stream."""
     interval_s = interval_s or service.update_interval_s
-    answers = tuple(Answer(provider_label=o.provider_id or "", model=o.model or "") if type(o) is ChatOptions
-                    else Answer() for o in sides)
+    answers = tuple(
+        Answer(provider_label=o.provider_id or "", model=o.model or "") if type(o) is ChatOptions else Answer() for o in sides
+    )
     queue: asyncio.Queue[tuple[int, Event | None]] = asyncio.Queue()
 
     async def pump(index: int, options: ChatOptions) -> None:
@@ -117,8 +127,13 @@ async def side_by_side(service: ChatService, sides: Sequence[ChatOptions | Failu
             kind = type(event)
             # At once: a side's first token, a status, and a side's end (its last words would
             # otherwise wait for another side's next event).
-            if (now >= next_update or kind is Status or kind is Finish or kind is Failure
-                    or (first and answer.first_token_at is not None)):
+            if (
+                now >= next_update
+                or kind is Status
+                or kind is Finish
+                or kind is Failure
+                or (first and answer.first_token_at is not None)
+            ):
                 next_update = now + interval_s()
                 yield answers
         yield answers
@@ -128,8 +143,12 @@ async def side_by_side(service: ChatService, sides: Sequence[ChatOptions | Failu
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def compare_once(service: ChatService, sides: Sequence[ChatOptions | Failure],
-                       turns: Sequence[Mapping[str, Any]], visitor: Visitor | None = None) -> tuple[Answer, ...]:
+async def compare_once(
+    service: ChatService,
+    sides: Sequence[ChatOptions | Failure],
+    turns: Sequence[Mapping[str, Any]],
+    visitor: Visitor | None = None,
+) -> tuple[Answer, ...]:
     """The same question (and earlier turns) to every side; their whole answers."""
     answers: tuple[Answer, ...] = ()
     async with aclosing(side_by_side(service, sides, [turns] * len(sides), visitor, lambda: 3600.0)) as updates:
@@ -170,15 +189,22 @@ class Comparison:
 
     def asked(self, question: str, preset: str = "") -> Comparison:
         """A new question to every side (each side's earlier turns are sent with it)."""
-        return dataclasses.replace(self, turns=tuple((*side, {"role": "user", "content": question}) for side in self.turns),
-                                   question_id=secrets.token_hex(16), answered=False, preset=preset)
+        return dataclasses.replace(
+            self,
+            turns=tuple((*side, {"role": "user", "content": question}) for side in self.turns),
+            question_id=secrets.token_hex(16),
+            answered=False,
+            preset=preset,
+        )
 
     def with_answers(self, answers: Sequence[Answer], *, ended: bool) -> Comparison:
         """Each side's answer added to its conversation (a partial one too); a side that wrote
         nothing loses the question, so that its next request does not hold it unanswered.
         `ended`: every side answered in full from its provider's own address."""
-        turns = tuple((*side, {"role": "assistant", "content": answer.text}) if answer.text else side[:-1]
-                      for side, answer in zip(self.turns, answers, strict=True))
+        turns = tuple(
+            (*side, {"role": "assistant", "content": answer.text}) if answer.text else side[:-1]
+            for side, answer in zip(self.turns, answers, strict=True)
+        )
         return dataclasses.replace(self, turns=turns, answered=ended)
 
     @property

@@ -115,8 +115,9 @@ class _Games:
         return flat.reshape(self.size, self.size)
 
 
-def log_strengths(wins: np.ndarray, prior: float = 1.0, start: np.ndarray | None = None, *,
-                  tolerance: float = 1e-9, max_steps: int = 100) -> np.ndarray:
+def log_strengths(
+    wins: np.ndarray, prior: float = 1.0, start: np.ndarray | None = None, *, tolerance: float = 1e-9, max_steps: int = 100
+) -> np.ndarray:
     """Bradley–Terry log-strengths from `wins[i, j]` (i's wins over j, ties as halves), mean 0 over
     the models that played; NaN for a model with no games. Newton's method with step halving."""
     met = (wins + wins.T) > 0

@@ -19,10 +19,15 @@ class VoteStore:
 
     async def record(self, vote: Vote) -> bool:
         """Keeps the vote; False if this question already had one (nothing changes then)."""
+
         async def work(connection: AsyncConnection) -> bool:
             insert = self._database.insert(table).values(
-                id=vote.question_id, created_at=vote.created_at, models="\n".join(vote.models),
-                outcome=vote.outcome, preset=vote.preset)
+                id=vote.question_id,
+                created_at=vote.created_at,
+                models="\n".join(vote.models),
+                outcome=vote.outcome,
+                preset=vote.preset,
+            )
             result = await connection.execute(insert.on_conflict_do_nothing(index_elements=["id"]))
             return result.rowcount == 1
 
@@ -30,9 +35,11 @@ class VoteStore:
 
     async def tallies(self, preset: str | None = None) -> list[Tally]:
         """The votes counted by models and outcome; only one preset's kind when given."""
+
         async def work(connection: AsyncConnection) -> list[Tally]:
             statement = sa.select(table.c.models, table.c.outcome, sa.func.count().label("n")).group_by(
-                table.c.models, table.c.outcome)
+                table.c.models, table.c.outcome
+            )
             if preset:
                 statement = statement.where(table.c.preset == preset)
             rows = (await connection.execute(statement)).all()

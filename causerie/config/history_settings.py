@@ -17,7 +17,7 @@ from .setting_values import SettingsError, number
 
 log = logging.getLogger(__name__)
 MIN_SECRET_CHARS = 16
-MAKE_SECRET = "python -c \"import secrets; print(secrets.token_urlsafe(32))\""
+MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 USER_NAME = re.compile(r"^[A-Za-z0-9_.@+-]{1,100}$")
 
 
@@ -78,7 +78,9 @@ def _kept_secret(folder: Path) -> str | None:
             handle.write(made + "\n")
         return made
     except OSError as exc:
-        log.warning("could not keep a history secret in %s (%s): set HISTORY_SECRET so chats survive restarts", folder, exc.strerror)
+        log.warning(
+            "could not keep a history secret in %s (%s): set HISTORY_SECRET so chats survive restarts", folder, exc.strerror
+        )
         return None
 
 
@@ -97,8 +99,10 @@ def _old_secrets(env: Mapping[str, str]) -> tuple[str, ...]:
     entries = [e.strip() for e in env.get("HISTORY_OLD_SECRETS", "").split(",")]
     for position, entry in enumerate(filter(None, entries), start=1):
         if len(entry) < MIN_SECRET_CHARS:  # (not repeated: it is a secret)
-            raise SettingsError(f"HISTORY_OLD_SECRETS entry {position} must be at least {MIN_SECRET_CHARS} characters: "
-                                "list earlier values of HISTORY_SECRET, comma-separated, most recent first.")
+            raise SettingsError(
+                f"HISTORY_OLD_SECRETS entry {position} must be at least {MIN_SECRET_CHARS} characters: "
+                "list earlier values of HISTORY_SECRET, comma-separated, most recent first."
+            )
     return tuple(dict.fromkeys(filter(None, entries)))
 
 
@@ -109,7 +113,9 @@ def _auth_users(env: Mapping[str, str]) -> dict[str, str]:
         name, colon, password = entry.partition(":")
         if not colon or not USER_NAME.match(name.strip()) or not password:
             # The entry is not repeated: it holds a password.
-            raise SettingsError(f"AUTH_USERS entry {position} must be name:password (names use letters, digits and . _ @ + -), as in alice:long-password,bob:another.")
+            raise SettingsError(
+                f"AUTH_USERS entry {position} must be name:password (names use letters, digits and . _ @ + -), as in alice:long-password,bob:another."
+            )
         users[name.strip()] = password
     return users
 
@@ -144,11 +150,22 @@ def load_history_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool
     users = _auth_users(env)
     secret, kept = _secret(env, on_space)
     old_secrets = _old_secrets(env)
-    limits = HistoryLimits(max_conversations=int(number(env, "CAUSERIE_HISTORY_MAX_CONVERSATIONS", 200, minimum=1)),
-                    max_bytes=int(number(env, "CAUSERIE_HISTORY_MAX_MB", 2, minimum=0.01) * 1_000_000))
+    limits = HistoryLimits(
+        max_conversations=int(number(env, "CAUSERIE_HISTORY_MAX_CONVERSATIONS", 200, minimum=1)),
+        max_bytes=int(number(env, "CAUSERIE_HISTORY_MAX_MB", 2, minimum=0.01) * 1_000_000),
+    )
     database_url = _database_url(env, on_space, bool(users) or oauth)
     if on_space and not database_url and not env.get("CAUSERIE_DATA_DIR", "").strip():
-        log.warning("Compare's votes are kept in a SQLite file on the Space's own disk, which a restart empties: "
-                    "set DATABASE_URL, or CAUSERIE_DATA_DIR=/data with the Space's persistent storage")
-    return HistorySettings(secret=secret, secret_kept=kept, old_secrets=old_secrets, limits=limits,
-                           database_url=database_url, auth_users=users, votes_url=database_url or _default_database(env))
+        log.warning(
+            "Compare's votes are kept in a SQLite file on the Space's own disk, which a restart empties: "
+            "set DATABASE_URL, or CAUSERIE_DATA_DIR=/data with the Space's persistent storage"
+        )
+    return HistorySettings(
+        secret=secret,
+        secret_kept=kept,
+        old_secrets=old_secrets,
+        limits=limits,
+        database_url=database_url,
+        auth_users=users,
+        votes_url=database_url or _default_database(env),
+    )

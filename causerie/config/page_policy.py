@@ -27,8 +27,9 @@ def frame_ancestors(env: Mapping[str, str]) -> str:
     sources = raw.split(" ")
     if sources == ["'none'"] or all(_SOURCE.match(source.lower()) for source in sources):
         return raw
-    raise SettingsError(f"FRAME_ANCESTORS must be * or 'none', or sources separated by spaces such as "
-                        f"{FRAME_ANCESTORS_EXAMPLE}, got {raw!r}.")
+    raise SettingsError(
+        f"FRAME_ANCESTORS must be * or 'none', or sources separated by spaces such as {FRAME_ANCESTORS_EXAMPLE}, got {raw!r}."
+    )
 
 
 def content_security_policy(ancestors: str = "*") -> str:

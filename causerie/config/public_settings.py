@@ -50,15 +50,20 @@ class PublicSettings:
     login token, not the owner's HF_TOKEN. None: when the router is Hugging Face's own address;
     HF_BILL_VISITORS=0 never, =1 also at an HF_BASE_URL the owner set."""
 
-
     def summary(self) -> str:
         """One line for the start-up log: the mode and the limits in force (no secret in it)."""
         if not self.public:
             return "Public mode off (PUBLIC_MODE=1 turns it on): no limits unless set."
-        limits = ", ".join(f"{name}={value}" for name, value in (
-            ("MAX_INPUT_CHARS", self.max_input_chars), ("MAX_CONTEXT_CHARS", self.max_context_chars),
-            ("MAX_TOKENS_CAP", self.max_tokens_cap), ("RATE_LIMIT_PER_MINUTE", self.rate_per_minute),
-            ("TOKENS_PER_HOUR", self.tokens_per_hour)))
+        limits = ", ".join(
+            f"{name}={value}"
+            for name, value in (
+                ("MAX_INPUT_CHARS", self.max_input_chars),
+                ("MAX_CONTEXT_CHARS", self.max_context_chars),
+                ("MAX_TOKENS_CAP", self.max_tokens_cap),
+                ("RATE_LIMIT_PER_MINUTE", self.rate_per_minute),
+                ("TOKENS_PER_HOUR", self.tokens_per_hour),
+            )
+        )
         keys = "visitors' keys only" if self.require_user_key else "server keys used"
         login = "login required" if self.require_login else "no login required"
         endpoints = "allowed" if self.allow_custom_endpoints else "off"
@@ -79,8 +84,9 @@ def _networks(env: Mapping[str, str]) -> tuple:
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
-            raise SettingsError(f"ALLOWED_PRIVATE_NETWORKS: {item!r} is not a network; write them like "
-                                f"{NETWORKS_EXAMPLE}.") from None
+            raise SettingsError(
+                f"ALLOWED_PRIVATE_NETWORKS: {item!r} is not a network; write them like {NETWORKS_EXAMPLE}."
+            ) from None
     return tuple(networks)
 
 
@@ -100,8 +106,10 @@ def load_public_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool,
     public = flag(env, "PUBLIC_MODE", on_space or _listens_beyond_loopback(env))
     require_login = flag(env, "REQUIRE_LOGIN", False)
     if require_login and not (oauth or basic_auth):
-        raise SettingsError("REQUIRE_LOGIN=1 needs a way to sign in: add `hf_oauth: true` to the Space's README "
-                            "front matter (Hugging Face login), or set AUTH_USERS=name:password.")
+        raise SettingsError(
+            "REQUIRE_LOGIN=1 needs a way to sign in: add `hf_oauth: true` to the Space's README "
+            "front matter (Hugging Face login), or set AUTH_USERS=name:password."
+        )
     return PublicSettings(
         public=public,
         require_user_key=flag(env, "REQUIRE_USER_KEY", False),

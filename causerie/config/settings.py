@@ -42,16 +42,50 @@ def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int = 
 
 
 SETTING_NAMES = (
-    "DEFAULT_PROVIDER", "DEFAULT_MODEL", "DEFAULT_PROMPT", "LOCAL_MODEL_PATH", "SPACE_ID", "SYSTEM",
-    "PUBLIC_MODE", "REQUIRE_USER_KEY", "REQUIRE_LOGIN", "ALLOW_CUSTOM_ENDPOINTS", "ALLOWED_PRIVATE_NETWORKS",
-    "MAX_INPUT_CHARS", "MAX_CONTEXT_CHARS", "MAX_TOKENS_CAP", "RATE_LIMIT_PER_MINUTE", "TOKENS_PER_HOUR",
-    "LOG_CONTENT", "TRUSTED_PROXY_HOPS", "HF_BILL_VISITORS", "AUTH_USERS", "OAUTH_CLIENT_ID",
-    "ANSWER_GRACE_SECONDS", "EMBED", "FRAME_ANCESTORS", "MAX_ATTACHMENT_MB", "UPLOADS_KEEP_HOURS",
-    "PDF_READ_SECONDS", "HISTORY_SECRET", "HISTORY_OLD_SECRETS", "DATABASE_URL", "CAUSERIE_DATA_DIR",
-    "CAUSERIE_HISTORY_MAX_CONVERSATIONS", "CAUSERIE_HISTORY_MAX_MB", "CAUSERIE_CONCURRENCY",
-    "CAUSERIE_CONNECT_TIMEOUT", "CAUSERIE_READ_TIMEOUT", "CAUSERIE_IDLE_TIMEOUT", "CAUSERIE_MAX_RETRIES",
-    "CAUSERIE_DISCOVERY_TIMEOUT", "CAUSERIE_QUEUE_SIZE", "CAUSERIE_MAX_THREADS", "CAUSERIE_OPEN_BROWSER",
-    "CAUSERIE_ENV_FILE", patches.ENV,
+    "DEFAULT_PROVIDER",
+    "DEFAULT_MODEL",
+    "DEFAULT_PROMPT",
+    "LOCAL_MODEL_PATH",
+    "SPACE_ID",
+    "SYSTEM",
+    "PUBLIC_MODE",
+    "REQUIRE_USER_KEY",
+    "REQUIRE_LOGIN",
+    "ALLOW_CUSTOM_ENDPOINTS",
+    "ALLOWED_PRIVATE_NETWORKS",
+    "MAX_INPUT_CHARS",
+    "MAX_CONTEXT_CHARS",
+    "MAX_TOKENS_CAP",
+    "RATE_LIMIT_PER_MINUTE",
+    "TOKENS_PER_HOUR",
+    "LOG_CONTENT",
+    "TRUSTED_PROXY_HOPS",
+    "HF_BILL_VISITORS",
+    "AUTH_USERS",
+    "OAUTH_CLIENT_ID",
+    "ANSWER_GRACE_SECONDS",
+    "EMBED",
+    "FRAME_ANCESTORS",
+    "MAX_ATTACHMENT_MB",
+    "UPLOADS_KEEP_HOURS",
+    "PDF_READ_SECONDS",
+    "HISTORY_SECRET",
+    "HISTORY_OLD_SECRETS",
+    "DATABASE_URL",
+    "CAUSERIE_DATA_DIR",
+    "CAUSERIE_HISTORY_MAX_CONVERSATIONS",
+    "CAUSERIE_HISTORY_MAX_MB",
+    "CAUSERIE_CONCURRENCY",
+    "CAUSERIE_CONNECT_TIMEOUT",
+    "CAUSERIE_READ_TIMEOUT",
+    "CAUSERIE_IDLE_TIMEOUT",
+    "CAUSERIE_MAX_RETRIES",
+    "CAUSERIE_DISCOVERY_TIMEOUT",
+    "CAUSERIE_QUEUE_SIZE",
+    "CAUSERIE_MAX_THREADS",
+    "CAUSERIE_OPEN_BROWSER",
+    "CAUSERIE_ENV_FILE",
+    patches.ENV,
 )
 """Every variable of this app's settings, but the providers' keys and base URLs (PROVIDERS)."""
 
@@ -90,9 +124,7 @@ def _base_url(env: Mapping[str, str], name: str) -> str | None:
     if not raw:
         return None
     if not raw.startswith(("http://", "https://")):
-        raise SettingsError(
-            f"{name} must be an http:// or https:// URL such as http://localhost:8080/v1, got {raw!r}."
-        )
+        raise SettingsError(f"{name} must be an http:// or https:// URL such as http://localhost:8080/v1, got {raw!r}.")
     return raw.rstrip("/")
 
 
@@ -105,8 +137,12 @@ def upload_folder() -> Path:
 
 def setup_params(provider: Provider) -> dict[str, str | None]:
     """What wording.py needs to say how to make a provider ready ("how")."""
-    return {"setup": "managed" if provider.managed else "local" if provider.local else "key",
-            "base_url_env": provider.base_url_env, "base_url": provider.base_url, "key_env": provider.key_env}
+    return {
+        "setup": "managed" if provider.managed else "local" if provider.local else "key",
+        "base_url_env": provider.base_url_env,
+        "base_url": provider.base_url,
+        "key_env": provider.key_env,
+    }
 
 
 @dataclass(frozen=True)
@@ -215,7 +251,9 @@ def _local_model(env: Mapping[str, str]) -> Path | None:
     configured = env.get("LOCAL_MODEL_PATH", "").strip() or None
     if not local_model.runtime_available():
         if configured:
-            raise SettingsError("LOCAL_MODEL_PATH is set but llama-cpp-python[server] is not installed: run pip install -r requirements-local.txt.")
+            raise SettingsError(
+                "LOCAL_MODEL_PATH is set but llama-cpp-python[server] is not installed: run pip install -r requirements-local.txt."
+            )
         return None
     try:
         return local_model.resolve_model_path(configured)
@@ -235,8 +273,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     history = load_history_settings(env, on_space=on_space, oauth=oauth)
     public = load_public_settings(env, on_space=on_space, oauth=oauth, basic_auth=bool(history.auth_users))
     # With REQUIRE_USER_KEY the server's keys are not loaded at all: none can be sent anywhere.
-    keys = {} if public.require_user_key else {
-        p.id: env[p.key_env].strip() for p in PROVIDERS if p.key_env and env.get(p.key_env, "").strip()}
+    keys = (
+        {}
+        if public.require_user_key
+        else {p.id: env[p.key_env].strip() for p in PROVIDERS if p.key_env and env.get(p.key_env, "").strip()}
+    )
     settings = Settings(
         on_space=on_space,
         oauth=oauth,
@@ -274,8 +315,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         except KeyError as exc:
             raise SettingsError(f"DEFAULT_PROVIDER: {exc.args[0]}.") from None
         if not settings.is_ready(provider) and not (public.require_user_key and provider.key_env and not provider.local):
-            raise SettingsError(
-                f"DEFAULT_PROVIDER is {wanted} but it is not set up: {settings.what_to_set(provider)}."
-            )
+            raise SettingsError(f"DEFAULT_PROVIDER is {wanted} but it is not set up: {settings.what_to_set(provider)}.")
         settings = replace(settings, default_provider=wanted)
     return settings

@@ -43,6 +43,8 @@ _REPLACEMENTS = {"max_tokens": "max_completion_tokens", "max_completion_tokens":
 _TOKEN_FIELDS = ("max_tokens", "max_completion_tokens")
 # Models whose rejected parameters are remembered, at most (per endpoint and model).
 _REMEMBERED_MODELS = 1024
+
+
 @dataclass
 class RetryPolicy:
     max_retries: int = 3
@@ -118,7 +120,9 @@ class ChatClient:
     def _session(self, **connector: Any) -> aiohttp.ClientSession:
         return aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, ssl=self._tls, **connector),
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeout.connect, sock_read=max(self.timeout.read, self.timeout.idle)),  # a backstop: both are timed in reading.py
+            timeout=aiohttp.ClientTimeout(
+                total=None, sock_connect=self.timeout.connect, sock_read=max(self.timeout.read, self.timeout.idle)
+            ),  # a backstop: both are timed in reading.py
             cookie_jar=aiohttp.DummyCookieJar(),
         )
 
@@ -204,7 +208,9 @@ class ChatClient:
                         outcome = item
             if type(outcome) is _Opened:
                 try:
-                    async with aclosing(reading.read_events(request, outcome.response, started, self.timeout, self.gather_s)) as events:
+                    async with aclosing(
+                        reading.read_events(request, outcome.response, started, self.timeout, self.gather_s)
+                    ) as events:
                         async for event in events:
                             yield event
                 finally:
@@ -224,14 +230,24 @@ class ChatClient:
                 if wait is not None:
                     retries += 1
                     kind = "reconnecting" if outcome.failure.kind == "connect" else "retrying"
-                    yield Status(kind, {"provider": label, "status": outcome.failure.status, "seconds": wait,
-                                        "attempt": retries, "max_retries": self.retry.max_retries})
+                    yield Status(
+                        kind,
+                        {
+                            "provider": label,
+                            "status": outcome.failure.status,
+                            "seconds": wait,
+                            "attempt": retries,
+                            "max_retries": self.retry.max_retries,
+                        },
+                    )
                     await asyncio.sleep(wait)
                     continue
             yield outcome.failure
             return
 
-    async def _attempt(self, request: ChatRequest, body: dict[str, Any], started: float) -> AsyncIterator[Status | _Opened | Verdict]:
+    async def _attempt(
+        self, request: ChatRequest, body: dict[str, Any], started: float
+    ) -> AsyncIterator[Status | _Opened | Verdict]:
         """One try: "waiting" statuses while the provider has not answered, then an opened stream
         or the verdict on why there is none."""
         endpoint = request.endpoint
@@ -242,9 +258,15 @@ class ChatClient:
             headers[name] = request.conversation_id  # the provider's prompt cache, per conversation
         loop = asyncio.get_running_loop()
         # Redirects are never followed: the key goes to the address it was set for, and nowhere else.
-        post = asyncio.ensure_future(self.http(public_only=endpoint.public_only).post(
-            endpoint.chat_url, data=orjson.dumps(body), headers=headers, allow_redirects=False,
-            **({} if endpoint.public_only else proxy_options(endpoint.chat_url))))
+        post = asyncio.ensure_future(
+            self.http(public_only=endpoint.public_only).post(
+                endpoint.chat_url,
+                data=orjson.dumps(body),
+                headers=headers,
+                allow_redirects=False,
+                **({} if endpoint.public_only else proxy_options(endpoint.chat_url)),
+            )
+        )
         handed_over = False
         try:
             while not post.done():
@@ -258,9 +280,18 @@ class ChatClient:
             if 300 <= response.status < 400:
                 location = response.headers.get("location", "?")
                 response.release()
-                yield Verdict(Failure("redirected", {"provider": endpoint.provider.label, "base_url": endpoint.base_url,
-                                                     "status": response.status, "location": redact(location[:200], endpoint.api_key)},
-                                      response.status))
+                yield Verdict(
+                    Failure(
+                        "redirected",
+                        {
+                            "provider": endpoint.provider.label,
+                            "base_url": endpoint.base_url,
+                            "status": response.status,
+                            "location": redact(location[:200], endpoint.api_key),
+                        },
+                        response.status,
+                    )
+                )
                 return
             if response.status < 400:
                 handed_over = True
@@ -269,9 +300,15 @@ class ChatClient:
             raw = await response.read()
             response.release()
             known = self.known_models(endpoint) if (self.known_models and response.status == 404) else None
-            yield classify_http_error(endpoint, request.model, response.status,
-                                      redact(provider_message(raw), endpoint.api_key), sent=body,
-                                      known_models=known, retry_after=response.headers.get("retry-after"))
+            yield classify_http_error(
+                endpoint,
+                request.model,
+                response.status,
+                redact(provider_message(raw), endpoint.api_key),
+                sent=body,
+                known_models=known,
+                retry_after=response.headers.get("retry-after"),
+            )
         except aiohttp.ClientSSLError as exc:  # not retried: it would fail the same way
             why = "cert" if isinstance(exc, aiohttp.ClientConnectorCertificateError) else "tls"
             yield Verdict(self._connect_failure(endpoint, why))
@@ -279,14 +316,25 @@ class ChatClient:
             if isinstance(exc, aiohttp.ClientConnectorError) and "refused by Causerie" in str(exc.os_error):
                 # A visitor's endpoint whose address changed to a private one since it was checked.
                 refused = exc.os_error if isinstance(exc.os_error, RefusedAddress) else None
-                yield Verdict(refusal(endpoint.base_url, refused.address if refused else exc.host,
-                                      refused.why if refused else "not a public internet address"))
+                yield Verdict(
+                    refusal(
+                        endpoint.base_url,
+                        refused.address if refused else exc.host,
+                        refused.why if refused else "not a public internet address",
+                    )
+                )
                 return
             # ServerDisconnectedError before any answer: most often a kept-alive connection the
             # server had just closed; nothing was answered, so trying again is safe.
-            why = ("timeout" if isinstance(exc, aiohttp.ConnectionTimeoutError)
-                   else "disconnected" if isinstance(exc, aiohttp.ServerDisconnectedError)
-                   else "dns" if isinstance(exc, aiohttp.ClientConnectorDNSError) else "refused")
+            why = (
+                "timeout"
+                if isinstance(exc, aiohttp.ConnectionTimeoutError)
+                else "disconnected"
+                if isinstance(exc, aiohttp.ServerDisconnectedError)
+                else "dns"
+                if isinstance(exc, aiohttp.ClientConnectorDNSError)
+                else "refused"
+            )
             yield Verdict(self._connect_failure(endpoint, why), retryable=True)
         except TimeoutError:  # aiohttp's socket read timeout is one
             yield Verdict(reading.read_timeout(self.timeout, endpoint.provider.label, started=False))
@@ -312,9 +360,17 @@ class ChatClient:
 
     def _connect_failure(self, endpoint: Endpoint, why: str, **extra: Any) -> Failure:
         p = endpoint.provider
-        return Failure("connect", {"provider": p.label, "base_url": endpoint.base_url, "why": why,
-                                   "seconds": self.timeout.connect, "base_url_env": p.base_url_env, **extra})
-
+        return Failure(
+            "connect",
+            {
+                "provider": p.label,
+                "base_url": endpoint.base_url,
+                "why": why,
+                "seconds": self.timeout.connect,
+                "base_url_env": p.base_url_env,
+                **extra,
+            },
+        )
 
 
 def _largest_allowed(outcome: Verdict, body: dict[str, Any]) -> int | None:

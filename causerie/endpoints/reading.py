@@ -32,8 +32,6 @@ WHOLE_ANSWER_MAX_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-
-
 class ChatRequest:
     endpoint: Endpoint
     model: str
@@ -48,8 +46,6 @@ class ChatRequest:
 
 
 @dataclass(frozen=True)
-
-
 class Timeouts:
     connect: float
     read: float
@@ -76,26 +72,30 @@ def _first_bytes(raw: bytes, key: str | None) -> str:
 
 
 def waiting_status(label: str, silent_s: float, *, answering: bool) -> Status:
-    return Status("waiting", {"provider": label, "seconds": int(silent_s),
-                              "why": "paused" if answering else "first"})
+    return Status("waiting", {"provider": label, "seconds": int(silent_s), "why": "paused" if answering else "first"})
 
 
 def read_timeout(timeouts: Timeouts, label: str, *, started: bool) -> Failure:
     if started:
-        return Failure("timeout", {"provider": label, "why": "idle", "seconds": timeouts.idle,
-                                   "setting": "CAUSERIE_IDLE_TIMEOUT"})
-    return Failure("timeout", {"provider": label, "why": "first", "seconds": timeouts.read,
-                               "setting": "CAUSERIE_READ_TIMEOUT"})
+        return Failure(
+            "timeout", {"provider": label, "why": "idle", "seconds": timeouts.idle, "setting": "CAUSERIE_IDLE_TIMEOUT"}
+        )
+    return Failure("timeout", {"provider": label, "why": "first", "seconds": timeouts.read, "setting": "CAUSERIE_READ_TIMEOUT"})
 
 
 def not_compatible(endpoint: Endpoint, response: aiohttp.ClientResponse, head: bytes) -> Failure:
     p = endpoint.provider
-    return Failure("not_compatible", {
-        "provider": p.label, "base_url": endpoint.base_url, "status": response.status,
-        "content_type": response.headers.get("content-type") or "no content type",
-        "first_bytes": _first_bytes(head, endpoint.api_key),
-        "base_url_env": p.base_url_env,
-    })
+    return Failure(
+        "not_compatible",
+        {
+            "provider": p.label,
+            "base_url": endpoint.base_url,
+            "status": response.status,
+            "content_type": response.headers.get("content-type") or "no content type",
+            "first_bytes": _first_bytes(head, endpoint.api_key),
+            "base_url_env": p.base_url_env,
+        },
+    )
 
 
 async def _whole_json(endpoint: Endpoint, response: aiohttp.ClientResponse) -> dict | Failure:
@@ -122,8 +122,15 @@ def _ending(request: ChatRequest, parser: ChunkParser) -> list[Event]:
     events = parser.flush()
     if parser.usage is None:
         prompt_chars = sum(content_chars(m["content"]) for m in request.messages)
-        events.append(Usage(estimate_tokens(prompt_chars), estimate_tokens(parser.answer_chars + parser.reasoning_chars),
-                            None, None, estimated=True))
+        events.append(
+            Usage(
+                estimate_tokens(prompt_chars),
+                estimate_tokens(parser.answer_chars + parser.reasoning_chars),
+                None,
+                None,
+                estimated=True,
+            )
+        )
     if parser.finish_reason is None:
         events.append(Failure("cut_off", {"provider": label, "why": "no_finish"}))
     elif parser.answer_chars == 0 and parser.finish_reason != "tool_calls":
@@ -135,8 +142,13 @@ def _ending(request: ChatRequest, parser: ChunkParser) -> list[Event]:
     return events
 
 
-async def read_events(request: ChatRequest, response: aiohttp.ClientResponse, started: float,
-                      timeouts: Timeouts, gather_s: Callable[[], float] = lambda: 0.0) -> AsyncIterator[Event]:
+async def read_events(
+    request: ChatRequest,
+    response: aiohttp.ClientResponse,
+    started: float,
+    timeouts: Timeouts,
+    gather_s: Callable[[], float] = lambda: 0.0,
+) -> AsyncIterator[Event]:
     """Events from the stream's bytes, and "waiting" statuses while no token comes. A pause
     longer than the idle limit once the answer has started ends it (a Failure).
 

@@ -95,20 +95,20 @@ class ThinkTagSplitter:
                 if end < 0:
                     break
                 out += self._emit(buf[:end])
-                buf = buf[end + len(CLOSE_TAG):]
+                buf = buf[end + len(CLOSE_TAG) :]
                 self.inside, self.strip_lead = False, True
                 continue
             start, end = buf.find(OPEN_TAG), buf.find(CLOSE_TAG)
             if end >= 0 and (start < 0 or end < start) and not self.seen_tag:
                 # A lone closing tag: everything so far was thinking (llama.cpp with some flags).
                 out.append(ReasoningDelta(buf[:end], retroactive=True))
-                buf = buf[end + len(CLOSE_TAG):]
+                buf = buf[end + len(CLOSE_TAG) :]
                 self.seen_tag = self.strip_lead = True
                 continue
             if start < 0:
                 break
             out += self._emit(buf[:start])
-            buf = buf[start + len(OPEN_TAG):]
+            buf = buf[start + len(OPEN_TAG) :]
             self.inside = self.seen_tag = True
         if buf:
             keep = _partial_tag_suffix(buf)
@@ -138,8 +138,10 @@ def joined(events: list[Event]) -> list[Event]:
     token. Nothing else is merged or reordered; a retroactive piece of thinking stays its own."""
     if len(events) < 2:
         return events
-    return [run[0] if len(run := list(group)) == 1 else kind("".join(e.text for e in run))
-            for kind, group in groupby(events, _piece_kind)]
+    return [
+        run[0] if len(run := list(group)) == 1 else kind("".join(e.text for e in run))
+        for kind, group in groupby(events, _piece_kind)
+    ]
 
 
 def _piece_kind(event: Event) -> Any:

@@ -28,18 +28,71 @@ from .pdf_text import PdfBudget, pdf_text
 
 log = logging.getLogger(__name__)
 
-MAX_IMAGE_SIDE = 2048          # px, the long side; larger images are downscaled (providers do it anyway)
+MAX_IMAGE_SIDE = 2048  # px, the long side; larger images are downscaled (providers do it anyway)
 MAX_IMAGE_PIXELS = 50_000_000  # larger images are refused before they are decoded (a 50 MP photo is 7,000 × 7,000 px)
-MAX_IMAGE_BYTES = 4_000_000    # an image kept as it was is re-encoded above this (providers cap an image at 5-20 MB)
-MAX_PDF_PAGES = 500            # pages read from a PDF; text past the question's limit is not extracted either
-MAX_FILES = 10                 # per question
+MAX_IMAGE_BYTES = 4_000_000  # an image kept as it was is re-encoded above this (providers cap an image at 5-20 MB)
+MAX_PDF_PAGES = 500  # pages read from a PDF; text past the question's limit is not extracted either
+MAX_FILES = 10  # per question
 REMEMBERED_BYTES = 64_000_000  # what the reader keeps of recent files (their text and images), in all
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 TEXT_SUFFIXES = {
-    ".txt", ".md", ".markdown", ".csv", ".tsv", ".json", ".jsonl", ".yaml", ".yml", ".toml", ".xml", ".html", ".htm",
-    ".css", ".py", ".ipynb", ".js", ".mjs", ".ts", ".tsx", ".jsx", ".java", ".kt", ".c", ".h", ".cc", ".cpp", ".hpp",
-    ".cs", ".go", ".rs", ".rb", ".php", ".swift", ".scala", ".r", ".jl", ".m", ".sh", ".bash", ".zsh", ".ps1", ".bat",
-    ".sql", ".tex", ".bib", ".ini", ".cfg", ".conf", ".log", ".srt", ".vtt", ".rst", ".org", ".lua", ".pl", ".dart",
+    ".txt",
+    ".md",
+    ".markdown",
+    ".csv",
+    ".tsv",
+    ".json",
+    ".jsonl",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".xml",
+    ".html",
+    ".htm",
+    ".css",
+    ".py",
+    ".ipynb",
+    ".js",
+    ".mjs",
+    ".ts",
+    ".tsx",
+    ".jsx",
+    ".java",
+    ".kt",
+    ".c",
+    ".h",
+    ".cc",
+    ".cpp",
+    ".hpp",
+    ".cs",
+    ".go",
+    ".rs",
+    ".rb",
+    ".php",
+    ".swift",
+    ".scala",
+    ".r",
+    ".jl",
+    ".m",
+    ".sh",
+    ".bash",
+    ".zsh",
+    ".ps1",
+    ".bat",
+    ".sql",
+    ".tex",
+    ".bib",
+    ".ini",
+    ".cfg",
+    ".conf",
+    ".log",
+    ".srt",
+    ".vtt",
+    ".rst",
+    ".org",
+    ".lua",
+    ".pl",
+    ".dart",
 }
 PDF_SUFFIXES = {".pdf"}
 ACCEPTED_SUFFIXES = sorted(IMAGE_SUFFIXES | TEXT_SUFFIXES | PDF_SUFFIXES)
@@ -66,8 +119,9 @@ class AttachmentReader:
     """Reads attached files from `root` (the upload folder) for the answers of one app. Files of
     earlier turns are read again each turn: the last REMEMBERED_BYTES of what was read are kept."""
 
-    def __init__(self, root: Path, max_bytes: int, remember_bytes: int = REMEMBERED_BYTES,
-                 pdf_budget: PdfBudget = PdfBudget()) -> None:
+    def __init__(
+        self, root: Path, max_bytes: int, remember_bytes: int = REMEMBERED_BYTES, pdf_budget: PdfBudget = PdfBudget()
+    ) -> None:
         self.root = root.resolve()
         self.max_bytes = max_bytes
         self.pdf_budget = pdf_budget
@@ -85,8 +139,9 @@ class AttachmentReader:
             return Failure("attachment", {"why": "type", "name": name, "kind": suffix or "no extension"})
         stat = path.stat()
         if stat.st_size > self.max_bytes:
-            return Failure("attachment", {"why": "size", "name": name, "size_mb": stat.st_size / 1e6,
-                                          "limit_mb": self.max_bytes / 1e6})
+            return Failure(
+                "attachment", {"why": "size", "name": name, "size_mb": stat.st_size / 1e6, "limit_mb": self.max_bytes / 1e6}
+            )
         key = (str(path), stat.st_size, stat.st_mtime_ns)
         if (known := self._recent.get(key)) is not None:
             return _named(known, name)
@@ -178,10 +233,17 @@ def _image(name: str, data: bytes) -> Attached | Failure:
                 return Failure("attachment", {"why": "type", "name": name, "kind": image.format or "image"})
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
-                return Failure("attachment", {"why": "pixels", "name": name, "width": width, "height": height,
-                                              "limit_mp": MAX_IMAGE_PIXELS // 1_000_000})
-            if kind in ("JPEG", "PNG") and max(image.size) <= MAX_IMAGE_SIDE and len(data) <= MAX_IMAGE_BYTES \
-                    and not image.getexif() and image.format != "MPO":
+                return Failure(
+                    "attachment",
+                    {"why": "pixels", "name": name, "width": width, "height": height, "limit_mp": MAX_IMAGE_PIXELS // 1_000_000},
+                )
+            if (
+                kind in ("JPEG", "PNG")
+                and max(image.size) <= MAX_IMAGE_SIDE
+                and len(data) <= MAX_IMAGE_BYTES
+                and not image.getexif()
+                and image.format != "MPO"
+            ):
                 return Attached(name, "image", image_url=f"data:image/{kind.lower()};base64,{base64.b64encode(data).decode()}")
             if kind == "JPEG":
                 image.draft("RGB", (MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))  # decodes at a fraction of the size, when it can
@@ -233,8 +295,10 @@ def with_files(question: str, files: Sequence[Attached]) -> str | list[dict]:
     images = [item for item in files if item.kind == "image"]
     if not images:
         return text
-    return [{"type": "text", "text": text or "(see the attached image)"},
-            *({"type": "image_url", "image_url": {"url": item.image_url}} for item in images)]
+    return [
+        {"type": "text", "text": text or "(see the attached image)"},
+        *({"type": "image_url", "image_url": {"url": item.image_url}} for item in images),
+    ]
 
 
 def text_of(content: str | Sequence[Mapping[str, Any]]) -> str:

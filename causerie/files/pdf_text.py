@@ -56,8 +56,13 @@ def pdf_text(data: bytes, max_chars: int, max_pages: int, budget: PdfBudget) -> 
     """The PDF's text page by page (stopping past `max_chars`, when not 0, and `max_pages`), or why
     not. Blocking (it waits for the child): call it in a thread."""
     header = json.dumps({"max_chars": max_chars, "max_pages": max_pages, "budget": asdict(budget)}).encode()
-    child = subprocess.Popen([sys.executable, "-m", "causerie.files.pdf_text"], cwd=PACKAGE_PARENT, stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "causerie.files.pdf_text"],
+        cwd=PACKAGE_PARENT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         out, _ = child.communicate(header + b"\n" + data, timeout=budget.wall_s)
     except subprocess.TimeoutExpired:
@@ -79,8 +84,10 @@ def _limit(budget: PdfBudget) -> None:
         import resource
     except ImportError:  # Windows: the wall-clock limit alone
         return
-    for kind, soft, hard in ((resource.RLIMIT_CPU, budget.cpu_s, budget.cpu_s + 1),
-                             (resource.RLIMIT_AS, budget.memory_bytes, budget.memory_bytes)):
+    for kind, soft, hard in (
+        (resource.RLIMIT_CPU, budget.cpu_s, budget.cpu_s + 1),
+        (resource.RLIMIT_AS, budget.memory_bytes, budget.memory_bytes),
+    ):
         with contextlib.suppress(ValueError, OSError):  # a lower limit set from outside stays
             resource.setrlimit(kind, (soft, hard))
     os.nice(10)  # the app's answers first, whatever this costs
@@ -95,8 +102,13 @@ def _stream_caps(budget: PdfBudget):
 
         filters.ZLIB_MAX_OUTPUT_LENGTH = filters.LZW_MAX_OUTPUT_LENGTH = budget.stream_bytes
         return contextlib.nullcontext()
-    caps = ("zlib_maximum_output_length", "lzw_maximum_output_length", "run_length_maximum_output_length",
-            "array_based_stream_maximum_output_length", "maximum_declared_stream_length")
+    caps = (
+        "zlib_maximum_output_length",
+        "lzw_maximum_output_length",
+        "run_length_maximum_output_length",
+        "array_based_stream_maximum_output_length",
+        "maximum_declared_stream_length",
+    )
     return apply_configuration(**dict.fromkeys(caps, budget.stream_bytes))
 
 

@@ -38,8 +38,9 @@ def _number(value: object) -> float | None:
 class BrowserShelf(LibraryReads):
     """One request's view of a browser's conversations; answers the same calls as the other shelves."""
 
-    def __init__(self, entries: Mapping[str, str], legacy: object, sealer: Sealer, limits: HistoryLimits,
-                 sent: Library | None = None) -> None:
+    def __init__(
+        self, entries: Mapping[str, str], legacy: object, sealer: Sealer, limits: HistoryLimits, sent: Library | None = None
+    ) -> None:
         self._sealer, self.limits = sealer, limits
         self.notices: list[HistoryNotice] = []
         self._held: dict[str, tuple[float, bool]] = {}
@@ -110,8 +111,11 @@ class BrowserShelf(LibraryReads):
         self._legacy_opened = not self._legacy_unopened
 
     def _unreadable(self, conversation_id: str, at: float, size: int, why: str) -> None:
-        log.warning("a browser's saved conversation could not be opened (%s); it is kept unopened "
-                    "(if HISTORY_SECRET changed, list the previous one in HISTORY_OLD_SECRETS)", why)
+        log.warning(
+            "a browser's saved conversation could not be opened (%s); it is kept unopened "
+            "(if HISTORY_SECRET changed, list the previous one in HISTORY_OLD_SECRETS)",
+            why,
+        )
         if conversation_id:
             self._unopened[conversation_id] = (at, size)
         if not any(n.kind == "history_unreadable" for n in self.notices):
@@ -153,8 +157,10 @@ class BrowserShelf(LibraryReads):
         for conversation in self.library.all():
             if self._stale(conversation):
                 written.append(conversation)
-                put[conversation.id] = {"at": conversation.updated_at,
-                                        "sealed": self._sealer.seal(json.dumps(conversation.to_dict(), ensure_ascii=False))}
+                put[conversation.id] = {
+                    "at": conversation.updated_at,
+                    "sealed": self._sealer.seal(json.dumps(conversation.to_dict(), ensure_ascii=False)),
+                }
         deleted: dict[str, float] = {}
         for conversation_id, at in self.library.tombstones().items():
             held = self._held.get(conversation_id)

@@ -22,8 +22,17 @@ from ..answering.messages import text_of_parts
 FORMAT = "causerie.conversation"
 BUNDLE_FORMAT = "causerie.conversations"
 VERSION = 1
-SETTING_NAMES = ("provider", "model", "preset", "system_prompt", "temperature", "top_p", "max_tokens",
-                 "reasoning_effort", "search")
+SETTING_NAMES = (
+    "provider",
+    "model",
+    "preset",
+    "system_prompt",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "reasoning_effort",
+    "search",
+)
 ANSWER_EXTRAS = ("thinking", "thinking_seconds", "sources", "notice", "footer")
 TITLE_CHARS = 60
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -66,18 +75,26 @@ class Conversation:
 
     def text(self) -> str:
         """Everything a search looks through: title, prompt and messages."""
-        return "\n".join([self.shown_title, self.settings.get("system_prompt", ""),
-                          *(str(m.get("content") or "") for m in self.messages)])
+        return "\n".join(
+            [self.shown_title, self.settings.get("system_prompt", ""), *(str(m.get("content") or "") for m in self.messages)]
+        )
 
     def with_messages(self, messages: Iterable[dict], settings: Mapping[str, str], now: float | None = None) -> Conversation:
         now = time.time() if now is None else now
-        return replace(self, messages=tuple(messages), settings=dict(settings), updated_at=now,
-                       created_at=self.created_at or now)
+        return replace(self, messages=tuple(messages), settings=dict(settings), updated_at=now, created_at=self.created_at or now)
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "version": VERSION, "id": self.id, "title": self.shown_title,
-                "renamed": bool(self.title), "created_at": self.created_at, "updated_at": self.updated_at,
-                "settings": dict(self.settings), "messages": [dict(m) for m in self.messages]}
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "id": self.id,
+            "title": self.shown_title,
+            "renamed": bool(self.title),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "settings": dict(self.settings),
+            "messages": [dict(m) for m in self.messages],
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
@@ -125,8 +142,11 @@ def _files(raw: Any) -> list[dict]:
     a file with neither path nor name, and anything else, is dropped."""
     if not isinstance(raw, list):
         return []
-    files = [{name: item[name] for name in FILE_FIELDS if type(item.get(name)) is (int if name == "size" else str)}
-             for item in raw[:20] if isinstance(item, Mapping)]
+    files = [
+        {name: item[name] for name in FILE_FIELDS if type(item.get(name)) is (int if name == "size" else str)}
+        for item in raw[:20]
+        if isinstance(item, Mapping)
+    ]
     return [f for f in files if "path" in f or "orig_name" in f]
 
 
@@ -141,8 +161,11 @@ def _from_messages(raw_messages: list, base: Mapping[str, Any]) -> Conversation:
         else:
             messages.append(message)
     raw_settings = base.get("settings") if isinstance(base.get("settings"), Mapping) else {}
-    settings = {name: str(raw_settings[name]) for name in SETTING_NAMES
-                if isinstance(raw_settings.get(name), (str, int, float)) and not isinstance(raw_settings.get(name), bool)}
+    settings = {
+        name: str(raw_settings[name])
+        for name in SETTING_NAMES
+        if isinstance(raw_settings.get(name), (str, int, float)) and not isinstance(raw_settings.get(name), bool)
+    }
     if prompts:
         settings["system_prompt"] = "\n\n".join(prompts)
     raw_id = base.get("id")
@@ -153,9 +176,14 @@ def _from_messages(raw_messages: list, base: Mapping[str, Any]) -> Conversation:
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else now
 
     title = base.get("title") if base.get("renamed") and isinstance(base.get("title"), str) else ""
-    return Conversation(id=raw_id if isinstance(raw_id, str) and ID_PATTERN.match(raw_id) else new_id(),
-                        messages=tuple(messages), settings=settings, title=title,
-                        created_at=stamp("created_at"), updated_at=stamp("updated_at"))
+    return Conversation(
+        id=raw_id if isinstance(raw_id, str) and ID_PATTERN.match(raw_id) else new_id(),
+        messages=tuple(messages),
+        settings=settings,
+        title=title,
+        created_at=stamp("created_at"),
+        updated_at=stamp("updated_at"),
+    )
 
 
 def read_import(data: bytes | str) -> list[Conversation]:
@@ -186,8 +214,11 @@ def read_one(parsed: Any) -> Conversation:
 
 
 def bundle_json(conversations: Iterable[Conversation]) -> str:
-    return json.dumps({"format": BUNDLE_FORMAT, "version": VERSION,
-                       "conversations": [c.to_dict() for c in conversations]}, ensure_ascii=False, indent=2)
+    return json.dumps(
+        {"format": BUNDLE_FORMAT, "version": VERSION, "conversations": [c.to_dict() for c in conversations]},
+        ensure_ascii=False,
+        indent=2,
+    )
 
 
 def to_markdown(conversation: Conversation) -> str:

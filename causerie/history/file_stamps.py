@@ -67,8 +67,9 @@ class FileStamps:
         result = []
         for file in files:
             path = self.place(file.get("path"))
-            result.append({**named(file), "path": str(path), "stamp": self._stamp(owner, path)}
-                          if path is not None else named(file))
+            result.append(
+                {**named(file), "path": str(path), "stamp": self._stamp(owner, path)} if path is not None else named(file)
+            )
         return result
 
     def vetted(self, owner: str, files: Iterable[Mapping[str, Any]]) -> list[dict]:

@@ -48,8 +48,9 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f}"
 
 
-def make_room(kept: Iterable[Summary], saving: Summary, limits: HistoryLimits,
-              reserved: tuple[int, int] = (0, 0)) -> tuple[list[str], list[HistoryNotice]]:
+def make_room(
+    kept: Iterable[Summary], saving: Summary, limits: HistoryLimits, reserved: tuple[int, int] = (0, 0)
+) -> tuple[list[str], list[HistoryNotice]]:
     """Which conversations to drop so that `saving` fits, and what to tell the person. A
     conversation too large on its own is not saved (nothing else is dropped for it). `reserved`
     (a count and a size) is held beside them and never dropped: conversations kept unopened."""
@@ -64,11 +65,23 @@ def make_room(kept: Iterable[Summary], saving: Summary, limits: HistoryLimits,
         count, total = count - 1, total - oldest.size
     notices = []
     if dropped:
-        notices.append(HistoryNotice("history_dropped", {"titles": ", ".join(f"“{s.title}”" for s in dropped),
-                                                  "count": limits.max_conversations, "mb": _megabytes(limits.max_bytes)}))
+        notices.append(
+            HistoryNotice(
+                "history_dropped",
+                {
+                    "titles": ", ".join(f"“{s.title}”" for s in dropped),
+                    "count": limits.max_conversations,
+                    "mb": _megabytes(limits.max_bytes),
+                },
+            )
+        )
     elif count >= NEARLY_FULL * limits.max_conversations or total >= NEARLY_FULL * limits.max_bytes:
-        notices.append(HistoryNotice("history_nearly_full", {"count": count, "max": limits.max_conversations,
-                                                      "size": _megabytes(total), "mb": _megabytes(limits.max_bytes)}))
+        notices.append(
+            HistoryNotice(
+                "history_nearly_full",
+                {"count": count, "max": limits.max_conversations, "size": _megabytes(total), "mb": _megabytes(limits.max_bytes)},
+            )
+        )
     return [s.id for s in dropped], notices
 
 
@@ -138,8 +151,11 @@ class Library:
                 del self._by_id[conversation_id]
 
     def to_json(self) -> str:
-        return json.dumps({"version": 1, "conversations": [c.to_dict() for c in self._by_id.values()],
-                           "deleted": self._deleted}, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(
+            {"version": 1, "conversations": [c.to_dict() for c in self._by_id.values()], "deleted": self._deleted},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Library:
@@ -148,8 +164,10 @@ class Library:
         if not isinstance(data, dict) or not isinstance(data.get("conversations"), list):
             raise ValueError("not a list of conversations")
         deleted = data.get("deleted") if isinstance(data.get("deleted"), dict) else {}
-        return cls((read_one(item) for item in data["conversations"]),
-                   {k: float(v) for k, v in deleted.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+        return cls(
+            (read_one(item) for item in data["conversations"]),
+            {k: float(v) for k, v in deleted.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+        )
 
 
 class LibraryReads:

@@ -139,7 +139,9 @@ class Keeper:
             return
 
 
-def open_keeper(sealer: Sealer, limits: HistoryLimits, database_url: str | None, *, timeout: float = 15.0) -> tuple[Keeper, str | None]:
+def open_keeper(
+    sealer: Sealer, limits: HistoryLimits, database_url: str | None, *, timeout: float = 15.0
+) -> tuple[Keeper, str | None]:
     """The keeper for this run, and why the server store is off when one was configured but
     could not be used (the app then carries on with browsers' storage)."""
     if not database_url:
@@ -152,8 +154,9 @@ def open_keeper(sealer: Sealer, limits: HistoryLimits, database_url: str | None,
         upgrade_now(database_url, timeout)
     except Exception as exc:  # any failure to reach or migrate the store: say so, carry on
         why = f"{type(exc).__name__}: {exc}".replace(database_url, shown_url(database_url))[:300]
-        log.warning("the conversation store %s cannot be used (%s); conversations are kept in browsers",
-                    shown_url(database_url), why)
+        log.warning(
+            "the conversation store %s cannot be used (%s); conversations are kept in browsers", shown_url(database_url), why
+        )
         return Keeper(sealer, limits), why
     log.info("conversations of signed-in people are kept in %s", shown_url(database_url))
     return Keeper(sealer, limits, ConversationStore(database_url, limits)), None
@@ -167,7 +170,9 @@ def keeper_for(history: HistorySettings, *, on_space: bool) -> tuple[Keeper, lis
     notices = []
     if history.warn_secret:
         where = "the Space's secrets" if on_space else ".env"
-        log.warning("HISTORY_SECRET is not set: chats saved in browsers become unreadable at the next restart; set it in %s", where)
+        log.warning(
+            "HISTORY_SECRET is not set: chats saved in browsers become unreadable at the next restart; set it in %s", where
+        )
         if on_space:
             notices.append(HistoryNotice("secret_for_this_run", {"make": MAKE_SECRET}))
     if store_off:

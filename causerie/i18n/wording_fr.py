@@ -7,16 +7,16 @@ FAILURES_FR: dict[str, str] = {
     "blind": "{letter} n'a pas pu répondre à cette question.",
     "auth": "{provider} a refusé la clé d'API (HTTP {status}) : {key_hint}.{said}",
     "credits": "{provider} a refusé la requête : le compte n'a plus de crédits ou a dépassé sa limite de dépenses "
-               "(HTTP {status}).{said} Ajoutez des crédits ou relevez la limite dans la console du fournisseur.",
+    "(HTTP {status}).{said} Ajoutez des crédits ou relevez la limite dans la console du fournisseur.",
     "not_found": "{provider} ne connaît pas le modèle « {model} » (HTTP {status}). Choisissez un autre modèle.{listed}",
     "rate_limited": "{provider} limite le débit de ces requêtes (HTTP {status}). Attendez une minute et réessayez, "
-                    "ou choisissez un autre fournisseur.",
+    "ou choisissez un autre fournisseur.",
     "server": "{provider} a eu une erreur serveur (HTTP {status}). Réessayez dans un instant.{said}",
     "bad_request": "{provider} a refusé la requête (HTTP {status}).{said}",
     "bad_request.too_large": "La conversation est trop longue pour {provider} (HTTP {status}). Effacez la "
-                             "conversation ou raccourcissez le message.",
+    "conversation ou raccourcissez le message.",
     "invalid_value.provider": "{provider} a refusé la valeur de {param} (HTTP {status}).{said} Changez-la dans "
-                              "Paramètres, ou laissez-la vide pour la valeur par défaut du modèle.",
+    "Paramètres, ou laissez-la vide pour la valeur par défaut du modèle.",
     "invalid_value.range": "{param} doit être un nombre de {minimum:g} à {maximum:g} ; reçu : {value}.",
     "invalid_value.at_least": "{param} doit être un nombre entier d'au moins {minimum} ; reçu : {value}.",
     "invalid_value.range_whole": "{param} doit être un nombre entier de {minimum:,} à {maximum:,} ; reçu : {value}.",
@@ -24,99 +24,98 @@ FAILURES_FR: dict[str, str] = {
     "invalid_value.choice": "{param} pour {model} doit être l'une de ces valeurs : {allowed} ; reçu : « {value} ».",
     "bad_argument": "L'argument {argument!r} doit être {expected} ; reçu : {got}.",
     "bad_text": "{argument!r} contient un caractère cassé (un demi-caractère UTF-16 isolé, au caractère {position}), "
-                "qui ne peut pas être envoyé. Cela vient souvent d'un copier-coller abîmé : retapez ce passage.",
+    "qui ne peut pas être envoyé. Cela vient souvent d'un copier-coller abîmé : retapez ce passage.",
     "connect.tls": "{provider} à {base_url} n'a pas pu établir de connexion sécurisée (TLS) : rien n'a été envoyé. "
-                   "Vérifiez l'URL de base (https ou http ?).",
+    "Vérifiez l'URL de base (https ou http ?).",
     "connect.cert": "{provider} à {base_url} n'a pas présenté de certificat TLS valide : rien n'a été envoyé. "
-                    "Vérifiez l'URL de base (https ou http ?).",
+    "Vérifiez l'URL de base (https ou http ?).",
     "connect.timeout": "La connexion à {provider} à {base_url} a expiré ({seconds:.0f} s), même après de nouveaux "
-                       "essais. Vérifiez le réseau, ou {where_hint}.",
+    "essais. Vérifiez le réseau, ou {where_hint}.",
     "connect.disconnected": "{provider} à {base_url} a fermé la connexion avant de répondre, même après de "
-                            "nouveaux essais. Réessayez dans un instant ; si cela continue, vérifiez l'URL de base.",
+    "nouveaux essais. Réessayez dans un instant ; si cela continue, vérifiez l'URL de base.",
     "connect.dns": "L'adresse de {provider} ({base_url}) est introuvable, même après de nouveaux essais. Vérifiez "
-                   "le réseau et l'URL de base, ou {where_hint}.",
+    "le réseau et l'URL de base, ou {where_hint}.",
     "connect.refused": "Impossible de se connecter à {provider} à {base_url} (connexion refusée), même après de "
-                       "nouveaux essais. Le serveur est-il lancé ? S'il tourne ailleurs, {where_hint}.",
+    "nouveaux essais. Le serveur est-il lancé ? S'il tourne ailleurs, {where_hint}.",
     "connect.other": "La connexion à {provider} a échoué avant le début de la réponse ({error}). Réessayez.",
     "timeout.first": "{provider} n'a rien envoyé pendant {seconds:g} s : la requête a été abandonnée. Réessayez, "
-                     "ou augmentez {setting}.",
+    "ou augmentez {setting}.",
     "timeout.idle": "{provider} a cessé d'envoyer pendant {seconds:g} s au milieu de la réponse, qui s'arrête donc "
-                    "là. Réessayez ({setting} fixe la durée d'une pause permise).",
+    "là. Réessayez ({setting} fixe la durée d'une pause permise).",
     "stream_error": "{provider} a signalé une erreur au milieu de la réponse : {detail}. Réessayez pour avoir la suite.",
     "stream_error.whole": "{provider} a signalé une erreur : {detail}",
-    "invalid_stream": "{provider} a envoyé un morceau de flux qui n'est pas du JSON valide ; la réponse s'arrête là. "
-                      "Réessayez.",
+    "invalid_stream": "{provider} a envoyé un morceau de flux qui n'est pas du JSON valide ; la réponse s'arrête là. Réessayez.",
     "not_compatible": "{provider} à {base_url} n'a pas répondu comme un serveur compatible OpenAI (HTTP {status}, "
-                      "{content_type}). Début de la réponse : {first_bytes!r}. Vérifiez l'URL de base : elle se "
-                      "termine en général par /v1{where_hint_sentence}.",
+    "{content_type}). Début de la réponse : {first_bytes!r}. Vérifiez l'URL de base : elle se "
+    "termine en général par /v1{where_hint_sentence}.",
     "cut_off.connection": "La connexion à {provider} a été coupée au milieu de la réponse. Réessayez pour avoir la suite.",
     "cut_off.no_finish": "La réponse de {provider} a été coupée : le flux s'est terminé avant que le modèle ne dise "
-                         "avoir fini. Réessayez.",
+    "avoir fini. Réessayez.",
     "empty": "{provider} a renvoyé une réponse vide (raison de fin : {finish_reason}). Réessayez, reformulez, ou "
-             "choisissez un autre modèle.",
+    "choisissez un autre modèle.",
     "not_ready.nothing": "Aucun fournisseur n'est configuré. Définissez une clé comme XAI_API_KEY dans .env ou dans "
-                         "les secrets du Space, ou installez requirements-local.txt pour discuter hors ligne avec le "
-                         "modèle fourni.",
+    "les secrets du Space, ou installez requirements-local.txt pour discuter hors ligne avec le "
+    "modèle fourni.",
     "not_ready.unknown": "Fournisseur inconnu {provider_id!r} ; fournisseurs connus : {known}.",
     "not_ready.not_set_up": "{provider} n'est pas configuré : {how}.",
     "not_ready.needs_key": "{provider} demande une clé d'API : collez la vôtre sous « Votre clé d'API » dans les "
-                           "réglages{get_one}{or_set}.",
+    "réglages{get_one}{or_set}.",
     "not_ready.needs_key_api": "{provider} demande une clé d'API : passez la vôtre dans l'argument api_key (de /chat "
-                               "et /chat_details){get_one}{or_set}.",
+    "et /chat_details){get_one}{or_set}.",
     "busy.all": "Ce serveur écrit déjà {count} réponses, le maximum qu'il tient à la fois. Réessayez dans un instant.",
     "busy.yours": "Vous avez déjà {count} réponses en cours d'écriture (dans d'autres conversations ou onglets de ce "
-                  "navigateur), le maximum à la fois. Attendez qu'une se termine, ou arrêtez-la.",
+    "navigateur), le maximum à la fois. Attendez qu'une se termine, ou arrêtez-la.",
     "login_required": "Ce serveur ne répond qu'aux personnes connectées. Connectez-vous (le bouton au-dessus de la "
-                      "liste des conversations), puis reposez la question.",
+    "liste des conversations), puis reposez la question.",
     "too_long": "Le message fait {chars:,} caractères ; ce serveur en accepte au plus {limit:,} (MAX_INPUT_CHARS). "
-                "Raccourcissez-le, ou envoyez-le en plusieurs fois.",
+    "Raccourcissez-le, ou envoyez-le en plusieurs fois.",
     "too_long.with_files": "Le message et le texte de ses fichiers joints font {chars:,} caractères ; ce serveur en "
-                           "accepte au plus {limit:,} (MAX_INPUT_CHARS). Joignez moins de fichiers, ou un plus court.",
+    "accepte au plus {limit:,} (MAX_INPUT_CHARS). Joignez moins de fichiers, ou un plus court.",
     "too_long.context": "Le prompt système et ce message font ensemble {chars:,} caractères ; ce serveur en envoie au "
-                        "plus {limit:,} (MAX_CONTEXT_CHARS). Raccourcissez l'un des deux.",
+    "plus {limit:,} (MAX_CONTEXT_CHARS). Raccourcissez l'un des deux.",
     "limited.rate": "Vous avez posé {limit} questions dans la dernière minute, le maximum permis par ce serveur "
-                    "(RATE_LIMIT_PER_MINUTE). Réessayez dans {seconds} s.",
+    "(RATE_LIMIT_PER_MINUTE). Réessayez dans {seconds} s.",
     "limited.tokens": "Vous avez utilisé le quota de ce serveur, {limit:,} tokens par heure (TOKENS_PER_HOUR). "
-                      "Réessayez dans environ {minutes} min, ou utilisez votre propre clé d'API (sous « Votre clé "
-                      "d'API »).",
+    "Réessayez dans environ {minutes} min, ou utilisez votre propre clé d'API (sous « Votre clé "
+    "d'API »).",
     "limited.tokens_one": "Cette question demande environ {needed:,} tokens (la conversation envoyée et la plus "
-                          "longue réponse permise), plus que le quota de ce serveur, {limit:,} tokens par heure "
-                          "(TOKENS_PER_HOUR). Commencez une nouvelle conversation, joignez moins de fichiers, "
-                          "baissez « Nombre maximal de tokens » ou utilisez votre propre clé d'API (sous « Votre clé d'API »).",
+    "longue réponse permise), plus que le quota de ce serveur, {limit:,} tokens par heure "
+    "(TOKENS_PER_HOUR). Commencez une nouvelle conversation, joignez moins de fichiers, "
+    "baissez « Nombre maximal de tokens » ou utilisez votre propre clé d'API (sous « Votre clé d'API »).",
     "endpoint_refused.custom_off": "Ce serveur n'envoie pas de questions à une URL de base choisie par ses visiteurs "
-                                   "(son propriétaire peut le permettre avec ALLOW_CUSTOM_ENDPOINTS=1). Videz la case "
-                                   "URL de base pour utiliser l'adresse de {provider}.",
+    "(son propriétaire peut le permettre avec ALLOW_CUSTOM_ENDPOINTS=1). Videz la case "
+    "URL de base pour utiliser l'adresse de {provider}.",
     "endpoint_refused.address": "L'URL de base {base_url} a été refusée : {host} est {reason}, et ce serveur public ne "
-                                "s'y connecte pas pour ses visiteurs. Utilisez une adresse publique.",
+    "s'y connecte pas pour ses visiteurs. Utilisez une adresse publique.",
     "endpoint_refused.scheme": "L'URL de base {base_url!r} n'est pas une adresse http:// ou https:// valide.",
     "endpoint_refused.unresolved": "L'adresse de {host} ({base_url}) est introuvable. Vérifiez l'URL de base.",
     "redirected": "{provider} à {base_url} a répondu par une redirection (HTTP {status}) vers {location}. Les "
-                  "redirections ne sont pas suivies, pour qu'une clé n'aille qu'à l'adresse prévue : si vous vous "
-                  "fiez à la nouvelle adresse, prenez-la comme URL de base.",
+    "redirections ne sont pas suivies, pour qu'une clé n'aille qu'à l'adresse prévue : si vous vous "
+    "fiez à la nouvelle adresse, prenez-la comme URL de base.",
     "tool.unknown": "Il n'y a pas d'outil « {tool} » ; les outils sont {known}.",
     "tool.unavailable": "{provider} n'offre pas {tool} avec {model} (il offre : {offered}). Désactivez la recherche, "
-                        "ou choisissez un fournisseur ou un modèle qui l'a.",
+    "ou choisissez un fournisseur ou un modèle qui l'a.",
     "tool.custom_endpoint": "Sur ce serveur public, la recherche ({tool}) ne va qu'à l'adresse de {provider}, pas à "
-                            "une URL de base donnée par un visiteur. Videz la case URL de base, ou désactivez la "
-                            "recherche.",
+    "une URL de base donnée par un visiteur. Videz la case URL de base, ou désactivez la "
+    "recherche.",
     "no_model": "{provider} ne liste aucun modèle pour l'instant. Tapez un identifiant de modèle dans la case Modèle.",
     "attachment.type": "{name} n'a pas été joint : les fichiers de ce type ({kind}) ne sont pas pris en charge. "
-                       "Joignez des images (jpg, png, webp), des fichiers texte (txt, md, csv, json, code) ou des PDF.",
+    "Joignez des images (jpg, png, webp), des fichiers texte (txt, md, csv, json, code) ou des PDF.",
     "attachment.size": "{name} n'a pas été joint : il fait {size_mb:.1f} Mo, et au plus {limit_mb:g} Mo sont lus "
-                       "par fichier (MAX_ATTACHMENT_MB).",
+    "par fichier (MAX_ATTACHMENT_MB).",
     "attachment.unreadable": "{name} n'a pas été joint : {problem}.",
     "attachment.no_text": "{name} n'a pas été joint : ce PDF ne contient pas de texte à lire (peut-être des pages "
-                          "scannées). Joignez plutôt les pages en images, à un modèle qui les lit.",
+    "scannées). Joignez plutôt les pages en images, à un modèle qui les lit.",
     "attachment.too_many": "{count} fichiers sont joints ; au plus {limit} sont lus avec une question. Envoyez-les en "
-                           "plusieurs questions.",
+    "plusieurs questions.",
     "attachment.gone": "{name} n'est plus sur ce serveur (il a peut-être redémarré depuis) : joignez-le de nouveau.",
     "attachment.pixels": "{name} n'a pas été joint : l'image fait {width:,} × {height:,} pixels, et les images d'au "
-                         "plus {limit_mp} mégapixels sont lues. Envoyez-en une copie plus petite.",
+    "plus {limit_mp} mégapixels sont lues. Envoyez-en une copie plus petite.",
     "attachment.text_only": "{model} ({provider}) ne lit que du texte : l'image {name} n'a pas été envoyée. "
-                            "Choisissez un modèle qui lit les images, ou retirez-la.",
+    "Choisissez un modèle qui lit les images, ou retirez-la.",
     "local": "{detail}",
     "internal": "Quelque chose s'est mal passé dans Causerie pendant la réponse. Réessayez ; si cela continue, le "
-                "journal du serveur donne les détails.",
+    "journal du serveur donne les détails.",
 }
 
 STATUSES_FR: dict[str, str] = {
@@ -136,45 +135,44 @@ STATUSES_FR: dict[str, str] = {
 
 NOTICES_FR: dict[str, str] = {
     "tool_calls": "Le modèle a demandé d'appeler un outil au lieu de répondre en texte ; Causerie n'exécute pas "
-                  "d'outils dans cette conversation. Reposez la question, ou choisissez un autre modèle.",
+    "d'outils dans cette conversation. Reposez la question, ou choisissez un autre modèle.",
     "partial_kept": " (la réponse partielle ci-dessus est conservée)",
     "unshown.image": "Le modèle a créé une image, que ce chat ne sait pas encore montrer : elle n'a pas été gardée.",
     "unshown": "La réponse contenait une partie d'un genre que ce chat ne montre pas ({what}) : elle n'a pas été gardée.",
-    "capped": "La réponse a été arrêtée vers {limit:,} tokens, le maximum que ce serveur paie pour une réponse "
-              "(MAX_TOKENS_CAP).",
+    "capped": "La réponse a été arrêtée vers {limit:,} tokens, le maximum que ce serveur paie pour une réponse (MAX_TOKENS_CAP).",
     "trimmed": "Les {count} plus anciens messages de cette conversation n'ont pas été envoyés : ce serveur en envoie "
-               "au plus {limit:,} caractères (MAX_CONTEXT_CHARS). Commencez une nouvelle conversation pour tout garder "
-               "en vue.",
+    "au plus {limit:,} caractères (MAX_CONTEXT_CHARS). Commencez une nouvelle conversation pour tout garder "
+    "en vue.",
 }
 
 HISTORY_FR: dict[str, str] = {
     "history_dropped": "Pour rester sous {count} conversations et {mb} Mo, les plus anciennes ont été supprimées : "
-                       "{titles}. Exportez celles que vous voulez garder avant que cela n'arrive (⬇ Tout).",
+    "{titles}. Exportez celles que vous voulez garder avant que cela n'arrive (⬇ Tout).",
     "history_nearly_full": "{count} conversations sur au plus {max} ({size} sur {mb} Mo) sont gardées. Au-delà, les "
-                           "plus anciennes sont supprimées : exportez-en ou supprimez-en.",
+    "plus anciennes sont supprimées : exportez-en ou supprimez-en.",
     "history_too_large": "Cette conversation est trop longue pour être gardée ({size} Mo ; la limite est {limit} Mo) : "
-                         "elle reste sur cette page seulement. Exportez-la pour la garder.",
+    "elle reste sur cette page seulement. Exportez-la pour la garder.",
     "history_unreadable": "Vos conversations enregistrées n'ont pas pu être lues (le HISTORY_SECRET du serveur a "
-                          "peut-être changé, ou la valeur enregistrée est abîmée). Elles sont mises de côté, non "
-                          "lues, et reviennent si l'ancien secret revient ; les nouvelles conversations sont "
-                          "enregistrées comme d'habitude.",
+    "peut-être changé, ou la valeur enregistrée est abîmée). Elles sont mises de côté, non "
+    "lues, et reviennent si l'ancien secret revient ; les nouvelles conversations sont "
+    "enregistrées comme d'habitude.",
     "store_unreachable": "Le stockage des conversations du serveur est injoignable : ce que vous faites maintenant est "
-                         "gardé sur cette page seulement (gardez-la ouverte ou exportez) et enregistré quand il revient.",
+    "gardé sur cette page seulement (gardez-la ouverte ou exportez) et enregistré quand il revient.",
     "store_off": "Le stockage des conversations du serveur n'a pas pu être ouvert au démarrage : les conversations "
-                 "sont gardées dans chaque navigateur. Le journal du serveur dit pourquoi.",
+    "sont gardées dans chaque navigateur. Le journal du serveur dit pourquoi.",
     "secret_for_this_run": "HISTORY_SECRET n'est pas défini : les conversations enregistrées dans les navigateurs "
-                           "deviennent illisibles quand ce Space redémarre. Le propriétaire devrait le définir dans "
-                           "les secrets du Space ({make}).",
+    "deviennent illisibles quand ce Space redémarre. Le propriétaire devrait le définir dans "
+    "les secrets du Space ({make}).",
     "imported": "{count} conversation(s) importée(s).",
     "import_failed": "Rien n'a été importé : {why}.",
     "import_failed.not_json": "Rien n'a été importé : le fichier n'est pas du JSON.",
     "import_failed.empty": "Rien n'a été importé : le fichier ne contient aucun message.",
     "import_failed.not_ours": "Rien n'a été importé : un export de Causerie était attendu, ou une liste de messages "
-                              "{{role, content}}.",
+    "{{role, content}}.",
     "import_failed.bad_message": "Rien n'a été importé : le message {position} doit avoir un rôle (user, assistant ou "
-                                 "system) et un contenu texte.",
+    "system) et un contenu texte.",
     "import_failed.too_many": "Rien n'a été importé : le fichier contient {count} conversation(s) et {kept} sont déjà "
-                              "gardées ; au plus {limit} le sont. Exportez-en et supprimez-en d'abord.",
+    "gardées ; au plus {limit} le sont. Exportez-en et supprimez-en d'abord.",
     "import_too_large": "Rien n'a été importé : le fichier fait {size} Mo ; au plus {limit} Mo sont lus.",
     "not_set_up": "Cette conversation utilisait {provider}, qui n'est pas configuré ici : elle continue avec {now}.",
 }
@@ -240,7 +238,7 @@ PARTS_FR: dict[str, str] = {
     "key_hint.server": "mettez une clé valide dans {key_env}, dans .env ou les secrets du Space",
     "key_hint.visitor": "vérifiez la clé donnée sous « Votre clé d'API » (ou l'argument api_key)",
     "key_hint.login": "votre connexion Hugging Face a peut-être expiré ou n'a pas le droit d'appeler les fournisseurs "
-                      "d'inférence : déconnectez-vous et reconnectez-vous",
+    "d'inférence : déconnectez-vous et reconnectez-vous",
     "get_one": " (obtenez-en une sur {docs_url})",
     "or_set": ", ou définissez {key_env} dans .env ou les secrets du Space",
     "reason.metadata": "une adresse de métadonnées cloud",

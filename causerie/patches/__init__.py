@@ -106,10 +106,24 @@ def all_patches() -> tuple[Patch, ...]:
         type_stubs,
     )
 
-    return (type_stubs.PATCH, matplotlib_import.PATCH, api_schemas.PATCH, session_configs.PATCH,
-            closed_sessions.PATCH, finished_api_sessions.PATCH, skipped_outputs.PATCH, plain_chats.PATCH,
-            queue_loop.PATCH, stream_diff.PATCH, file_walk.PATCH, request_bodies.PATCH, stream_messages.PATCH,
-            login_check.PATCH, generator_start.PATCH, cancel_completion.PATCH)
+    return (
+        type_stubs.PATCH,
+        matplotlib_import.PATCH,
+        api_schemas.PATCH,
+        session_configs.PATCH,
+        closed_sessions.PATCH,
+        finished_api_sessions.PATCH,
+        skipped_outputs.PATCH,
+        plain_chats.PATCH,
+        queue_loop.PATCH,
+        stream_diff.PATCH,
+        file_walk.PATCH,
+        request_bodies.PATCH,
+        stream_messages.PATCH,
+        login_check.PATCH,
+        generator_start.PATCH,
+        cancel_completion.PATCH,
+    )
 
 
 def names() -> list[str]:
@@ -128,8 +142,10 @@ def selected(value: str | None) -> frozenset[str]:
     items = [item.strip() for item in value.split(",") if item.strip()]
     unknown = [item.lstrip("-") for item in items if item.lstrip("-") not in known]
     if unknown:
-        raise ValueError(f"{ENV}: no patch is named {', '.join(unknown)}. Write off, all, some of these names, "
-                         f"or some of them each after a minus: {', '.join(known)}.")
+        raise ValueError(
+            f"{ENV}: no patch is named {', '.join(unknown)}. Write off, all, some of these names, "
+            f"or some of them each after a minus: {', '.join(known)}."
+        )
     removed = {item[1:] for item in items if item.startswith("-")}
     kept = {item for item in items if not item.startswith("-")}
     if removed and kept:
@@ -154,6 +170,10 @@ def apply(app: Any, wanted: Iterable[str], candidates: Iterable[Patch] | None = 
 @functools.cache
 def _matches(patch: Patch) -> bool:
     if changed := patch.changed():
-        log.warning("Patch %s is not applied: %s changed since %s (python -m causerie.patches names what changed)",
-                    patch.name, ", ".join(changed), patch.verified_on)
+        log.warning(
+            "Patch %s is not applied: %s changed since %s (python -m causerie.patches names what changed)",
+            patch.name,
+            ", ".join(changed),
+            patch.verified_on,
+        )
     return not changed

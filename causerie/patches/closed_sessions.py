@@ -64,8 +64,9 @@ def release_closed_sessions(kept: int = CLOSED_SESSIONS_KEPT) -> None:
             if session_id not in self.session_data or used.get(session_id) != last_use:
                 del closed[session_id]  # gone already, or used since (seen closed again next time)
                 continue
-            if queue is not None and any(event_id in queue.event_ids_to_events
-                                         for event_id in queue.pending_event_ids_session.get(session_id, ())):
+            if queue is not None and any(
+                event_id in queue.event_ids_to_events for event_id in queue.pending_event_ids_session.get(session_id, ())
+            ):
                 continue  # an event of this page is queued or running
             del closed[session_id]
             try:

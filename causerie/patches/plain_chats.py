@@ -21,15 +21,28 @@ def plain_messages(value) -> FileFree | None:
         return None
     out = FileFree()
     for message in value:
-        if (type(message) is not dict or not message.keys() <= _MESSAGE_KEYS or type(message.get("role")) is not str
-                or message.get("metadata") is not None or message.get("options") is not None
-                or type(parts := message.get("content")) is not list):
+        if (
+            type(message) is not dict
+            or not message.keys() <= _MESSAGE_KEYS
+            or type(message.get("role")) is not str
+            or message.get("metadata") is not None
+            or message.get("options") is not None
+            or type(parts := message.get("content")) is not list
+        ):
             return None
         for part in parts:
-            if type(part) is not dict or part.keys() != _TEXT_PART_KEYS or part["type"] != "text" or type(part["text"]) is not str:
+            if (
+                type(part) is not dict
+                or part.keys() != _TEXT_PART_KEYS
+                or part["type"] != "text"
+                or type(part["text"]) is not str
+            ):
                 return None
-        out.append(message if len(message) == len(_MESSAGE_KEYS) else
-                   {"role": message["role"], "metadata": None, "content": parts, "options": None})
+        out.append(
+            message
+            if len(message) == len(_MESSAGE_KEYS)
+            else {"role": message["role"], "metadata": None, "content": parts, "options": None}
+        )
     return out
 
 
@@ -51,9 +64,12 @@ def plain_chats_unchecked() -> None:
         if block_fn.preprocess or type(inputs) is not list:
             return await original(self, block_fn, inputs, state, explicit_call)
         plain = {}
-        for i, block in enumerate(block_fn.inputs[:len(inputs)]):
-            if (isinstance(block, Chatbot) and i not in block_fn.component_prop_inputs
-                    and (messages := plain_messages(inputs[i])) is not None):
+        for i, block in enumerate(block_fn.inputs[: len(inputs)]):
+            if (
+                isinstance(block, Chatbot)
+                and i not in block_fn.component_prop_inputs
+                and (messages := plain_messages(inputs[i])) is not None
+            ):
                 plain[i] = messages
         if not plain:
             return await original(self, block_fn, inputs, state, explicit_call)

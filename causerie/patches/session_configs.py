@@ -78,7 +78,13 @@ def no_config_copies() -> None:
 
 PATCH = Patch(
     name="session_configs",
-    replaces=("gradio.state_holder:SessionState.__init__", "gradio.state_holder:SessionState.__setitem__", "gradio.state_holder:SessionState._update_config", "gradio.state_holder:SessionState._update_value_in_config", "gradio.state_holder:SessionState.components"),
+    replaces=(
+        "gradio.state_holder:SessionState.__init__",
+        "gradio.state_holder:SessionState.__setitem__",
+        "gradio.state_holder:SessionState._update_config",
+        "gradio.state_holder:SessionState._update_value_in_config",
+        "gradio.state_holder:SessionState.components",
+    ),
     reads={
         "gradio.state_holder:SessionState.__init__": "1b2ea21dc42c45da",
         "gradio.state_holder:SessionState.__setitem__": "49a413d82fc29603",

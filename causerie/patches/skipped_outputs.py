@@ -27,14 +27,20 @@ def skips_without_building() -> None:
         if block_fn.postprocess or block_fn.batch or len(outputs) < 2:
             return await original(self, block_fn, predictions, state)
         if type(predictions) is dict and predictions:  # ({} goes to Gradio, which refuses it)
-            values = ([dict(SKIPPED) for _ in outputs] if predictions == SKIPPED
-                      else convert_component_dict_to_list(list(outputs), predictions))
+            values = (
+                [dict(SKIPPED) for _ in outputs]
+                if predictions == SKIPPED
+                else convert_component_dict_to_list(list(outputs), predictions)
+            )
         else:
             values = predictions
         if not isinstance(values, (list, tuple)):
             return await original(self, block_fn, predictions, state)
-        left = [i for i, (value, block) in enumerate(zip(values, outputs, strict=False))
-                if type(value) is dict and value == SKIPPED and not block.stateful]
+        left = [
+            i
+            for i, (value, block) in enumerate(zip(values, outputs, strict=False))
+            if type(value) is dict and value == SKIPPED and not block.stateful
+        ]
         if not left:
             return await original(self, block_fn, values, state)
         values = list(values)

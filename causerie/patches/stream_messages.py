@@ -35,8 +35,12 @@ def _message_dump(message_class):
 
     def dumped_output(output: dict) -> dict:
         """As pydantic dumps the output (a dict of anything), the marked chats in its data kept."""
-        return {key: [item if type(item) is FileFree else anything.dump_python(item) for item in value]
-                if key == "data" else anything.dump_python(value) for key, value in output.items()}
+        return {
+            key: [item if type(item) is FileFree else anything.dump_python(item) for item in value]
+            if key == "data"
+            else anything.dump_python(value)
+            for key, value in output.items()
+        }
 
     @functools.wraps(whole)
     def model_dump(self, **kwargs):
@@ -50,7 +54,10 @@ def _message_dump(message_class):
 
 PATCH = Patch(
     name="stream_messages",
-    replaces=("gradio.server_messages:ProcessGeneratingMessage.model_dump", "gradio.server_messages:ProcessCompletedMessage.model_dump"),
+    replaces=(
+        "gradio.server_messages:ProcessGeneratingMessage.model_dump",
+        "gradio.server_messages:ProcessCompletedMessage.model_dump",
+    ),
     reads={
         "gradio.server_messages:ProcessGeneratingMessage": "e531edddfd0e843e",
         "gradio.server_messages:ProcessCompletedMessage": "150ac51497412393",

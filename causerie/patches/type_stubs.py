@@ -49,8 +49,9 @@ class _StubSkipper(importlib.abc.MetaPathFinder):
                 return
             target = f"{_MODULE}:{_FUNCTION}"
             if source_digest(target) != PATCH.reads[target]:
-                logging.getLogger(__name__).warning("Patch type_stubs is not applied: %s changed since %s", target,
-                                                    PATCH.verified_on)
+                logging.getLogger(__name__).warning(
+                    "Patch type_stubs is not applied: %s changed since %s", target, PATCH.verified_on
+                )
                 return
             setattr(module, _FUNCTION, functools.wraps(module.create_or_modify_pyi)(_leave_stubs_alone))
 

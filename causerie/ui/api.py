@@ -25,9 +25,25 @@ from .api_calls import arity
 from .leaderboard_page import rows
 from .visitors import visitor_of
 
-ARGUMENTS = ("message", "history", "system_prompt", "provider", "model", "temperature", "max_tokens",
-             "reasoning_effort", "top_p", "api_key", "base_url", "tools", "x_handles", "excluded_x_handles",
-             "from_date", "to_date", "models")
+ARGUMENTS = (
+    "message",
+    "history",
+    "system_prompt",
+    "provider",
+    "model",
+    "temperature",
+    "max_tokens",
+    "reasoning_effort",
+    "top_p",
+    "api_key",
+    "base_url",
+    "tools",
+    "x_handles",
+    "excluded_x_handles",
+    "from_date",
+    "to_date",
+    "models",
+)
 """The arguments the endpoints take by name and pass on (each endpoint's signature gives its
 positional order: new arguments go last)."""
 
@@ -182,16 +198,29 @@ def _turns(arguments: dict[str, Any]) -> list[dict[str, Any]]:
 
 def compared_models(value: Any) -> list[str]:
     """/compare's `models`: a list of 1 to MAX_SIDES strings (each checked when it is asked)."""
-    if (not isinstance(value, (list, tuple)) or not value or len(value) > MAX_SIDES
-            or not all(isinstance(v, str) for v in value)):
-        raise InvalidOptions(Failure("bad_argument", {"argument": "models", "got": repr(value)[:80],
-                                                      "expected": f'a list of 1 to {MAX_SIDES} "provider:model" strings'}))
+    if not isinstance(value, (list, tuple)) or not value or len(value) > MAX_SIDES or not all(isinstance(v, str) for v in value):
+        raise InvalidOptions(
+            Failure(
+                "bad_argument",
+                {
+                    "argument": "models",
+                    "got": repr(value)[:80],
+                    "expected": f'a list of 1 to {MAX_SIDES} "provider:model" strings',
+                },
+            )
+        )
     return list(value)
 
 
 def compared(ref: str, answer: Answer) -> dict:
     """One model's entry in /compare's answer."""
     details = answer.details()
-    return {"model": ref, "answer": details["answer"], "error": answer.failure.message if answer.failure else None,
-            "timings": details["timings"], "usage": details["usage"], "cost_usd": details["cost_usd"],
-            "finish_reason": details["finish_reason"]}
+    return {
+        "model": ref,
+        "answer": details["answer"],
+        "error": answer.failure.message if answer.failure else None,
+        "timings": details["timings"],
+        "usage": details["usage"],
+        "cost_usd": details["cost_usd"],
+        "finish_reason": details["finish_reason"],
+    }

@@ -29,7 +29,7 @@ class CompleteApiArguments:
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         path = scope.get("path", "") if scope["type"] == "http" and scope.get("method") == "POST" else ""
-        name = next((path[len(p):] for p in PREFIXES if path.startswith(p)), None)
+        name = next((path[len(p) :] for p in PREFIXES if path.startswith(p)), None)
         wanted = self.arities.get((name or "").strip("/"))
         if not wanted:
             await self.app(scope, receive, send)
@@ -43,12 +43,16 @@ class CompleteApiArguments:
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
             if sum(map(len, chunks)) > MAX_BODY:
-                await self.app(scope, _replay([{"type": "http.request", "body": b"".join(chunks), "more_body": more}], receive), send)
+                await self.app(
+                    scope, _replay([{"type": "http.request", "body": b"".join(chunks), "more_body": more}], receive), send
+                )
                 return
         body = _completed(b"".join(chunks), wanted)
         headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
-        await self.app({**scope, "headers": headers}, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
+        await self.app(
+            {**scope, "headers": headers}, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send
+        )
 
 
 def _completed(body: bytes, wanted: int) -> bytes:
@@ -71,4 +75,5 @@ def _replay(messages: list[dict], then: Callable | None = None) -> Callable:
         if then is not None:
             return await then()
         return {"type": "http.disconnect"}
+
     return receive

@@ -56,8 +56,12 @@ CSS = """
 """
 
 
-def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notices: list[HistoryNotice] | None = None,
-               labels: Labels | None = None) -> gr.Blocks:
+def build_demo(
+    service: ChatService,
+    keeper: Keeper | None = None,
+    startup_notices: list[HistoryNotice] | None = None,
+    labels: Labels | None = None,
+) -> gr.Blocks:
     """The app, part by part. Its words are `labels`' keys: pass the same Labels to launch_options."""
     say = labels if labels is not None else Labels()
     settings = service.settings
@@ -66,8 +70,9 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
     menu = PresetMenu(service.presets, settings.default_prompt)
     # Visitors' uploads are not kept forever on a public server (Gradio's cache clean-up covers them).
     keep_s = int(settings.uploads_keep_hours * 3600)
-    with gr.Blocks(title="Causerie", fill_height=True, analytics_enabled=False,
-                   delete_cache=(min(3600, keep_s), keep_s) if keep_s else None) as demo:
+    with gr.Blocks(
+        title="Causerie", fill_height=True, analytics_enabled=False, delete_cache=(min(3600, keep_s), keep_s) if keep_s else None
+    ) as demo:
         totals_state = gr.State(SessionTotals())
         view_state = gr.State(ConversationView())
         with gr.Sidebar(label=say("conversations"), open=True, position="left", elem_id="conversations"):
@@ -80,8 +85,7 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
             tabs = build_tabs(say, menu.order)
         # Answers run on their own, so that a page that goes away and comes back finds them (runs.py).
         runs = AnswerRuns(grace_s=settings.answer_grace_s, max_runs=2 * settings.concurrency_limit)
-        history = ConversationHandlers(service, keeper, page_settings, chatbot, view_state, panel,
-                                       startup_notices or [], runs)
+        history = ConversationHandlers(service, keeper, page_settings, chatbot, view_state, panel, startup_notices or [], runs)
         _wire_chat(service, page_settings, chatbot, textbox, totals_state, totals_box, view_state, history)
         wire_access(service, page_settings, QUICK)
         _wire_opening(demo, service, history, page_settings, menu, initial_model)
@@ -94,29 +98,49 @@ def build_demo(service: ChatService, keeper: Keeper | None = None, startup_notic
     # each patch checks first that Gradio is as it was written for (causerie/patches/).
     patches.apply(demo, settings.patches)
     # api_open=False: the API goes through the queue (and its limits), never around it.
-    demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_max_size,
-               status_update_rate=1, api_open=False)
+    demo.queue(
+        default_concurrency_limit=settings.concurrency_limit,
+        max_size=settings.queue_max_size,
+        status_update_rate=1,
+        api_open=False,
+    )
     return demo
 
 
 def _build_chat(say: Labels, menu: PresetMenu) -> tuple[gr.Chatbot, gr.MultimodalTextbox]:
     chatbot = gr.Chatbot(
-        elem_id="chatbot", buttons=["copy", "copy_all"], latex_delimiters=LATEX_DELIMITERS,
-        sanitize_html=True, editable="user", scale=1, height="72vh", show_label=False,
-        placeholder=say("chat_placeholder"), feedback_options=None,
+        elem_id="chatbot",
+        buttons=["copy", "copy_all"],
+        latex_delimiters=LATEX_DELIMITERS,
+        sanitize_html=True,
+        editable="user",
+        scale=1,
+        height="72vh",
+        show_label=False,
+        placeholder=say("chat_placeholder"),
+        feedback_options=None,
         examples=example_questions(menu.order),
     )
     # Enter sends, Shift+Enter starts a new line; files are attached with the clip or dropped in.
     textbox = gr.MultimodalTextbox(
-        elem_id="chat-input", placeholder=say("input_placeholder"), show_label=False, lines=1, max_lines=10,
-        submit_btn=True, stop_btn=False, autofocus=True, file_types=ACCEPTED_SUFFIXES, file_count="multiple",
+        elem_id="chat-input",
+        placeholder=say("input_placeholder"),
+        show_label=False,
+        lines=1,
+        max_lines=10,
+        submit_btn=True,
+        stop_btn=False,
+        autofocus=True,
+        file_types=ACCEPTED_SUFFIXES,
+        file_count="multiple",
         sources=["upload"],
     )
     return chatbot, textbox
 
 
-def _wire_opening(demo: gr.Blocks, service: ChatService, history: ConversationHandlers, page: PageSettings,
-                  menu: PresetMenu, initial_model: str) -> None:
+def _wire_opening(
+    demo: gr.Blocks, service: ChatService, history: ConversationHandlers, page: PageSettings, menu: PresetMenu, initial_model: str
+) -> None:
     """When the page opens: the conversation to show, a browser id for a new browser, an answer to
     resume, the presets in the page's language, the provider's model list (PROTOCOL.md, "Open the
     page"); then the embedded or phone layout."""
@@ -131,11 +155,11 @@ def _wire_opening(demo: gr.Blocks, service: ChatService, history: ConversationHa
             return
         ordered = sorted(menu.order, key=lambda p: p.language != language)
         mine = menu.in_language(language)
-        updates[page.preset] = gr.update(choices=[(p.label, p.id) for p in ordered],
-                                         value=mine.id if mine else menu.default.id)
+        updates[page.preset] = gr.update(choices=[(p.label, p.id) for p in ordered], value=mine.id if mine else menu.default.id)
         if mine:
-            updates.update(zip((page.system_prompt, page.temperature, page.top_p, page.max_tokens),
-                               menu.values(mine.id), strict=True))
+            updates.update(
+                zip((page.system_prompt, page.temperature, page.top_p, page.max_tokens), menu.values(mine.id), strict=True)
+            )
 
     async def on_open(values: dict, request: gr.Request) -> dict:
         """One step when the page opens: the most recent conversation, and the provider's model
@@ -166,18 +190,36 @@ def _wire_opening(demo: gr.Blocks, service: ChatService, history: ConversationHa
             history.keep_unchanged(values, updates)
         return updates
 
-    after_opening(panel, demo.load, on_open, history.inputs(panel.resume), history.outputs(listed_pick, panel.resume),
-                  **QUICK, postprocess=False).then(
-        None, [page.model, opened_with, listed_pick], page.model, js=KEEP_CHOSEN_MODEL_JS, **QUICK).then(
-        None, panel.browser, None, js=KEEP_BROWSER_JS, **QUICK)
+    after_opening(
+        panel,
+        demo.load,
+        on_open,
+        history.inputs(panel.resume),
+        history.outputs(listed_pick, panel.resume),
+        **QUICK,
+        postprocess=False,
+    ).then(None, [page.model, opened_with, listed_pick], page.model, js=KEEP_CHOSEN_MODEL_JS, **QUICK).then(
+        None, panel.browser, None, js=KEEP_BROWSER_JS, **QUICK
+    )
     demo.load(None, None, None, js=script("page", embedded=settings.embed), **QUICK)
-    page.model.change(lambda p, m, e: effort_update(service, p, m, e), [page.provider, page.model, page.reasoning_effort],
-                      page.reasoning_effort, **QUICK)
+    page.model.change(
+        lambda p, m, e: effort_update(service, p, m, e),
+        [page.provider, page.model, page.reasoning_effort],
+        page.reasoning_effort,
+        **QUICK,
+    )
 
 
-def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Chatbot, textbox: gr.Textbox,
-               totals_state: gr.State, totals_box: gr.Markdown, view_state: gr.State,
-               history: ConversationHandlers) -> None:
+def _wire_chat(
+    service: ChatService,
+    page_settings: PageSettings,
+    chatbot: gr.Chatbot,
+    textbox: gr.Textbox,
+    totals_state: gr.State,
+    totals_box: gr.Markdown,
+    view_state: gr.State,
+    history: ConversationHandlers,
+) -> None:
     """Submit, Retry and Edit stream an answer; Stop cancels it; Undo and Clear are instant.
 
     On submit, the browser itself shows the question, moves it into a hidden box and empties the
@@ -193,8 +235,17 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
     mark = gr.Textbox(EMPTY_CHAT_MARK, visible=False, elem_id="chat-mark")
     resend = gr.Textbox("", visible=False, elem_id="chat-resend")
     panel = history.panel
-    handlers = ChatHandlers(service, page_settings, chatbot=chatbot, pending=pending, mark=mark, totals=totals_state,
-                            view=view_state, panel=panel, runs=history.runs)
+    handlers = ChatHandlers(
+        service,
+        page_settings,
+        chatbot=chatbot,
+        pending=pending,
+        mark=mark,
+        totals=totals_state,
+        view=view_state,
+        panel=panel,
+        runs=history.runs,
+    )
 
     def busy():
         return gr.MultimodalTextbox(submit_btn=False, stop_btn=True)
@@ -223,8 +274,9 @@ def _wire_chat(service: ChatService, page_settings: PageSettings, chatbot: gr.Ch
         # The page opened on an answer still being written: follow it (set by on_open).
         panel.resume.change(handlers.resume, handlers.inputs(), outputs, **stream),
     ]
-    ended = [stream.then(idle, view_state, textbox, **quick).then(totals_line, totals_state, totals_box, **quick)
-             for stream in streams]
+    ended = [
+        stream.then(idle, view_state, textbox, **quick).then(totals_line, totals_state, totals_box, **quick) for stream in streams
+    ]
     stop = textbox.stop(handlers.stop_now, {view_state, panel.browser}, None, cancels=streams, **quick)
     undo = chatbot.undo(handlers.undo, [chatbot, view_state], [chatbot, textbox], **quick)
     clear = chatbot.clear(handlers.stop_now, {view_state, panel.browser}, None, cancels=streams, **quick)
@@ -242,16 +294,27 @@ def launch_options(service: ChatService, labels: Labels | None = None) -> dict[s
     distrust_proxy_headers()
     css = CSS + examples_css(list(service.presets.values()))
     # No run history: Gradio's "Runs" page would keep every question (and key box) in localStorage.
-    options = {"max_threads": service.settings.max_threads, "css": css + MESSAGE_CSS, "head": ANSWER_GUARD_HEAD,
-               "i18n": (labels or Labels()).i18n(), "favicon_path": FAVICON,
-               "footer_links": ["api"], "inbrowser": service.settings.open_browser, "max_file_size": max(MAX_IMPORT_BYTES, int(service.settings.max_attachment_mb * 1_000_000)),
-               "run_history": False,
-               # A curl call with values missing gets them as null, so the endpoint names what it
-               # lacks (api_calls.py); every response carries the page's Content-Security-Policy
-               # (page_policy.py). SSR stays off: it would put Gradio's Node server in front, without it.
-               "app_kwargs": {"middleware": [Middleware(CompleteApiArguments, arities=API_ARITIES), Middleware(
-                   SecurityHeaders, headers=security_headers(service.settings.frame_ancestors))]},
-               "ssr_mode": False}
+    options = {
+        "max_threads": service.settings.max_threads,
+        "css": css + MESSAGE_CSS,
+        "head": ANSWER_GUARD_HEAD,
+        "i18n": (labels or Labels()).i18n(),
+        "favicon_path": FAVICON,
+        "footer_links": ["api"],
+        "inbrowser": service.settings.open_browser,
+        "max_file_size": max(MAX_IMPORT_BYTES, int(service.settings.max_attachment_mb * 1_000_000)),
+        "run_history": False,
+        # A curl call with values missing gets them as null, so the endpoint names what it
+        # lacks (api_calls.py); every response carries the page's Content-Security-Policy
+        # (page_policy.py). SSR stays off: it would put Gradio's Node server in front, without it.
+        "app_kwargs": {
+            "middleware": [
+                Middleware(CompleteApiArguments, arities=API_ARITIES),
+                Middleware(SecurityHeaders, headers=security_headers(service.settings.frame_ancestors)),
+            ]
+        },
+        "ssr_mode": False,
+    }
     if users := service.settings.history.auth_users:
         options["auth"] = list(users.items())
         options["auth_message"] = "Sign in to see your conversations. / Connectez-vous pour voir vos conversations."

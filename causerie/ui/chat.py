@@ -54,8 +54,12 @@ def with_question(sent: list, text: str, files: list) -> list:
     gets it added. Still marked FileFree if the page's chat was (checked on its way in: plain
     text only) and no file comes with the question."""
     last = sent[-1] if sent else None
-    if (last is None or last.get("role") != "user" or content_text(last.get("content")) != text
-            or len(content_files(last.get("content"))) != len(files)):
+    if (
+        last is None
+        or last.get("role") != "user"
+        or content_text(last.get("content")) != text
+        or len(content_files(last.get("content"))) != len(files)
+    ):
         return asked(sent, text, files)
     return FileFree(sent) if isinstance(sent, FileFree) and not files else list(sent)
 
@@ -87,8 +91,18 @@ def _showable(text: str) -> tuple[str, Failure | None]:
 
 
 class ChatHandlers:
-    def __init__(self, service: ChatService, settings: PageSettings, chatbot: Any, pending: Any, mark: Any,
-                 totals: Any, view: Any, panel: HistoryPanel, runs: AnswerRuns) -> None:
+    def __init__(
+        self,
+        service: ChatService,
+        settings: PageSettings,
+        chatbot: Any,
+        pending: Any,
+        mark: Any,
+        totals: Any,
+        view: Any,
+        panel: HistoryPanel,
+        runs: AnswerRuns,
+    ) -> None:
         self.service = service
         self.settings = settings
         self.chatbot, self.pending, self.mark, self.totals, self.view = chatbot, pending, mark, totals, view
@@ -100,12 +114,22 @@ class ChatHandlers:
     def inputs(self, *extra: Any, with_chat: bool = True) -> set:
         """A handler's inputs: the page's settings and notes, and its chat unless `with_chat` is
         False (a question comes with its chat's mark instead: submit)."""
-        return {*((self.chatbot,) if with_chat else ()), self.totals, self.view, self.current, self.panel.browser,
-                self.panel.resume, *self.settings.components(), *self.settings.access(),
-                *self.settings.search_fields(), *extra}
+        return {
+            *((self.chatbot,) if with_chat else ()),
+            self.totals,
+            self.view,
+            self.current,
+            self.panel.browser,
+            self.panel.resume,
+            *self.settings.components(),
+            *self.settings.access(),
+            *self.settings.search_fields(),
+            *extra,
+        }
 
-    async def _answer(self, shown: list, values: Mapping[Any, Any], request: gr.Request | None,
-                      refusal: Failure | None = None) -> AsyncIterator[tuple]:
+    async def _answer(
+        self, shown: list, values: Mapping[Any, Any], request: gr.Request | None, refusal: Failure | None = None
+    ) -> AsyncIterator[tuple]:
         """Answer the question that `shown` ends with; yields the chat as the answer grows.
 
         The answer belongs to the conversation on screen when it started. If the person opens
@@ -119,6 +143,7 @@ class ChatHandlers:
         kept_settings = self.settings.stored(values)
         number = view.begin(conversation_id)
         language = page_language(request)
+
         def refused(failure: Failure) -> tuple:
             """The question, and why it gets no answer, as the chat's last update."""
             answer = Answer()
@@ -138,8 +163,7 @@ class ChatHandlers:
         visitor = visitor_of(request, self.service.settings)
         answers = self.service.answers(options, plain_turns(shown), visitor)
         try:
-            run = self.runs.start(conversation_id, self._owner(values, request), answers,
-                                  context=(shown, kept_settings))
+            run = self.runs.start(conversation_id, self._owner(values, request), answers, context=(shown, kept_settings))
         except RunsFull as full:
             await answers.aclose()
             yield refused(Failure("busy", {"why": "yours" if full.per_owner else "all", "count": full.limit}))
@@ -148,8 +172,9 @@ class ChatHandlers:
             async for update in updates:
                 yield update
 
-    async def _follow(self, run: AnswerRun, shown: list, number: int, values: Mapping[Any, Any],
-                      language: str) -> AsyncIterator[tuple]:
+    async def _follow(
+        self, run: AnswerRun, shown: list, number: int, values: Mapping[Any, Any], language: str
+    ) -> AsyncIterator[tuple]:
         """Show an answer that runs on its own (runs.py) as it grows. If this page goes away, the
         answer goes on; if it ends here, this page saves it (the chain after the stream), and the
         save lets the run go."""
@@ -242,8 +267,9 @@ class ChatHandlers:
         async for update in self._answer(with_question(sent, text, files), values, request, refusal):
             yield update
 
-    async def _again(self, values: Mapping[Any, Any], index: Any, edited: str | None,
-                     request: gr.Request | None) -> AsyncIterator[tuple]:
+    async def _again(
+        self, values: Mapping[Any, Any], index: Any, edited: str | None, request: gr.Request | None
+    ) -> AsyncIterator[tuple]:
         """Answer again from the user message at `index` (as it is, or with its text edited)."""
         view: ConversationView = values[self.view]
         chat = list(values[self.chatbot] or [])
@@ -287,8 +313,7 @@ async def stop_answers(view: ConversationView, runs: AnswerRuns, owner: str | No
 
     The view is changed only once every answer has stopped, with no wait after: a save running
     meanwhile (the one after the stream) cannot take an answer whose chat is not yet the final one."""
-    running = {conversation_id: run for conversation_id in view.live
-               if (run := runs.get(conversation_id, owner)) is not None}
+    running = {conversation_id: run for conversation_id in view.live if (run := runs.get(conversation_id, owner)) is not None}
     for run in running.values():
         run.stop()
     for run in running.values():

@@ -63,30 +63,51 @@ def build_compare(say: Labels) -> ComparePage:
     """The tab's components (call inside its gr.Tab)."""
     gr.Markdown(say("compare_intro"))
     with gr.Row():
-        models = tuple(gr.Dropdown([], value=None, label=say(f"compare_model_{i}"), allow_custom_value=True,
-                                   filterable=True, elem_id=f"compare-model-{i}", min_width=200)
-                       for i in range(MAX_SIDES))
+        models = tuple(
+            gr.Dropdown(
+                [],
+                value=None,
+                label=say(f"compare_model_{i}"),
+                allow_custom_value=True,
+                filterable=True,
+                elem_id=f"compare-model-{i}",
+                min_width=200,
+            )
+            for i in range(MAX_SIDES)
+        )
     blind = gr.Checkbox(True, label=say("compare_blind"), elem_id="compare-blind")
     chats, columns = [], []
     with gr.Row(equal_height=True):
         for i in range(MAX_SIDES):
             # Side by side on a wide screen; on a phone (narrower than two min widths) they stack.
             with gr.Column(min_width=240, visible=i < MIN_SIDES, elem_id=f"compare-side-{i}") as column:
-                chats.append(gr.Chatbot(label=LETTERS[i], elem_id=f"compare-chat-{i}", height="55vh", buttons=["copy"],
-                                        sanitize_html=True, feedback_options=None, latex_delimiters=LATEX_DELIMITERS))
+                chats.append(
+                    gr.Chatbot(
+                        label=LETTERS[i],
+                        elem_id=f"compare-chat-{i}",
+                        height="55vh",
+                        buttons=["copy"],
+                        sanitize_html=True,
+                        feedback_options=None,
+                        latex_delimiters=LATEX_DELIMITERS,
+                    )
+                )
             columns.append(column)
-    question = gr.Textbox(placeholder=say("compare_input"), show_label=False, submit_btn=True,
-                          elem_id="compare-input", max_lines=8)
+    question = gr.Textbox(
+        placeholder=say("compare_input"), show_label=False, submit_btn=True, elem_id="compare-input", max_lines=8
+    )
     pending = gr.Textbox(visible=False)
     with gr.Row():
-        buttons = tuple(gr.Button(say(f"vote_{outcome}"), visible=False, elem_id=f"vote-{outcome}", size="sm")
-                        for outcome in VOTES)
+        buttons = tuple(
+            gr.Button(say(f"vote_{outcome}"), visible=False, elem_id=f"vote-{outcome}", size="sm") for outcome in VOTES
+        )
     note = gr.Markdown("", elem_id="compare-note")
     with gr.Row():
         stop = gr.Button(say("compare_stop"), size="sm", elem_id="compare-stop")
         new = gr.Button(say("compare_new"), size="sm", elem_id="compare-new")
-    return ComparePage(models, blind, tuple(chats), tuple(columns), question, pending, buttons, note, stop, new,
-                       gr.State(Comparison()))
+    return ComparePage(
+        models, blind, tuple(chats), tuple(columns), question, pending, buttons, note, stop, new, gr.State(Comparison())
+    )
 
 
 def _say(language: str, kind: str, **params: Any) -> str:
@@ -98,9 +119,14 @@ def _blind(answer: Answer, letter: str) -> Answer:
     """The answer as a blind comparison shows it: named by its letter, with nothing that names or
     hints at its provider or model (waiting and failure messages name the provider; the cost and
     the token counts hint at the model)."""
-    return dataclasses.replace(answer, provider_label=letter, model="", usage=None,
-                               status=Status("blind") if answer.status is not None else None,
-                               failure=Failure("blind", {"letter": letter}) if answer.failure is not None else None)
+    return dataclasses.replace(
+        answer,
+        provider_label=letter,
+        model="",
+        usage=None,
+        status=Status("blind") if answer.status is not None else None,
+        failure=Failure("blind", {"letter": letter}) if answer.failure is not None else None,
+    )
 
 
 def _chat_label(comparison: Comparison, index: int) -> str:
@@ -113,8 +139,15 @@ class CompareHandlers:
 
     def inputs(self) -> set:
         page = self.page
-        return {*page.models, page.blind, *page.chats, page.pending, page.state,
-                *self.settings.components(), *self.settings.access()}
+        return {
+            *page.models,
+            page.blind,
+            *page.chats,
+            page.pending,
+            page.state,
+            *self.settings.components(),
+            *self.settings.access(),
+        }
 
     def outputs(self) -> set:
         page = self.page
@@ -128,8 +161,13 @@ class CompareHandlers:
             return [exc.failure] * len(comparison.models)
         base = dataclasses.replace(base, params=dataclasses.replace(base.params, reasoning_effort=None), tools=())
         settings = self.settings
-        return side_options(base, comparison.models, access=lambda provider_id: own_access(
-            provider_id, values.get(settings.api_key), values.get(settings.key_for), values.get(settings.base_url)))
+        return side_options(
+            base,
+            comparison.models,
+            access=lambda provider_id: own_access(
+                provider_id, values.get(settings.api_key), values.get(settings.key_for), values.get(settings.base_url)
+            ),
+        )
 
     def _layout(self, comparison: Comparison) -> dict:
         """Which sides show, under which names."""
@@ -143,8 +181,11 @@ class CompareHandlers:
         updates = {}
         for outcome, button in zip(VOTES, self.page.vote_buttons, strict=True):
             visible = shown and (not outcome.isdigit() or int(outcome) < count)
-            updates[button] = (gr.update(visible=visible, value=text("vote_bad" if count == 2 else "vote_bad_all"))
-                               if outcome == "bad" else gr.update(visible=visible))
+            updates[button] = (
+                gr.update(visible=visible, value=text("vote_bad" if count == 2 else "vote_bad_all"))
+                if outcome == "bad"
+                else gr.update(visible=visible)
+            )
         return updates
 
     async def ask(self, values: dict, request: gr.Request) -> AsyncIterator[dict]:
@@ -173,21 +214,35 @@ class CompareHandlers:
         answers: tuple[Answer, ...] = ()
         async with aclosing(side_by_side(self.service, sides, turns, visitor)) as updates:
             async for answers in updates:
-                yield {**first, **self._chats(comparison, shown, has_files, answers, language),
-                       page.state: comparison.with_answers(answers, ended=False)}
+                yield {
+                    **first,
+                    **self._chats(comparison, shown, has_files, answers, language),
+                    page.state: comparison.with_answers(answers, ended=False),
+                }
                 first = {}
         failed = [LETTERS[i] for i, answer in enumerate(answers) if answer.failure is not None]
         # An answer from the visitor's own base URL could be anyone's under any name: no vote.
         own = any(type(side) is ChatOptions and side.base_url for side in sides)
         comparison = comparison.with_answers(answers, ended=not failed and not own)
-        note = (_say(language, "compare.no_vote", letters=", ".join(failed)) if failed else
-                _say(language, "compare.no_vote", why="own_endpoint") if own else
-                _say(language, "compare.shown") if comparison.revealed else _say(language, "compare.vote_now"))
-        yield {**self._chats(comparison, shown, has_files, answers, language), **self._vote_buttons(comparison),
-               page.note: note, page.state: comparison}
+        note = (
+            _say(language, "compare.no_vote", letters=", ".join(failed))
+            if failed
+            else _say(language, "compare.no_vote", why="own_endpoint")
+            if own
+            else _say(language, "compare.shown")
+            if comparison.revealed
+            else _say(language, "compare.vote_now")
+        )
+        yield {
+            **self._chats(comparison, shown, has_files, answers, language),
+            **self._vote_buttons(comparison),
+            page.note: note,
+            page.state: comparison,
+        }
 
-    def _chats(self, comparison: Comparison, shown: list[list], has_files: list[bool], answers: tuple[Answer, ...],
-               language: str) -> dict:
+    def _chats(
+        self, comparison: Comparison, shown: list[list], has_files: list[bool], answers: tuple[Answer, ...], language: str
+    ) -> dict:
         updates = {}
         for i, answer in enumerate(answers):
             if not comparison.revealed:
@@ -212,8 +267,12 @@ class CompareHandlers:
 
     def new(self) -> dict:
         page = self.page
-        return {**{chat: [] for chat in page.chats}, **{button: gr.update(visible=False) for button in page.vote_buttons},
-                page.note: "", page.state: Comparison()}
+        return {
+            **{chat: [] for chat in page.chats},
+            **{button: gr.update(visible=False) for button in page.vote_buttons},
+            page.note: "",
+            page.state: Comparison(),
+        }
 
     async def model_choices(self, values: dict) -> dict:
         """Every ready provider's models as "provider:model"; the first two boxes get a pick each
@@ -244,8 +303,9 @@ def build_tabs(say: Labels, presets: list[Preset]) -> Tabs:
 
 
 def wire_tabs(service: ChatService, ballots: BallotBox, tabs: Tabs, settings: PageSettings, events: dict) -> None:
-    _wire_compare(CompareHandlers(service, ballots, tabs.compare, settings), tabs.compare_tab, events,
-                  service.settings.concurrency_limit)
+    _wire_compare(
+        CompareHandlers(service, ballots, tabs.compare, settings), tabs.compare_tab, events, service.settings.concurrency_limit
+    )
     wire_leaderboard(LeaderboardHandlers(ballots, tabs.leaderboard), tabs.leaderboard_tab)
 
 
@@ -253,9 +313,11 @@ def _wire_compare(handlers: CompareHandlers, tab: Any, events: dict, concurrency
     page = handlers.page
     asking = streamed(concurrency_limit, preprocess=True)
     asked = page.question.submit(None, page.question, [page.pending, page.question], js="(q) => [q, '']", **events).then(
-        handlers.ask, handlers.inputs(), handlers.outputs(), **asking)
+        handlers.ask, handlers.inputs(), handlers.outputs(), **asking
+    )
     page.stop.click(None, None, None, cancels=[asked], api_visibility="private")
     for outcome, button in zip(VOTES, page.vote_buttons, strict=True):
+
         async def vote(values: dict, request: gr.Request, outcome: str = outcome) -> dict:
             return await handlers.vote(outcome, values, request)
 

@@ -44,8 +44,17 @@ CONFIRM_DELETE_JS = script("confirm_delete")
 
 
 class ConversationHandlers:
-    def __init__(self, service: ChatService, keeper: Keeper, settings: Any, chatbot: Any, view: Any,
-                 panel: HistoryPanel, startup_notices: list[HistoryNotice], runs: AnswerRuns) -> None:
+    def __init__(
+        self,
+        service: ChatService,
+        keeper: Keeper,
+        settings: Any,
+        chatbot: Any,
+        view: Any,
+        panel: HistoryPanel,
+        startup_notices: list[HistoryNotice],
+        runs: AnswerRuns,
+    ) -> None:
         self.service, self.keeper, self.settings, self.runs = service, keeper, settings, runs
         self.chatbot, self.view, self.panel = chatbot, view, panel
         self.startup_notices = startup_notices
@@ -57,8 +66,7 @@ class ConversationHandlers:
 
     def inputs(self, *extra: Any) -> set:
         p = self.panel
-        return {self.view, p.fresh, p.search, p.current, p.title, p.listing, p.browser,
-                *self.settings.components(), *extra}
+        return {self.view, p.fresh, p.search, p.current, p.title, p.listing, p.browser, *self.settings.components(), *extra}
 
     def list_outputs(self) -> set:
         """What a save, a rename or a search changes: the list, what is said of it, and the page's
@@ -90,9 +98,15 @@ class ConversationHandlers:
             shelf.notices.append(HistoryNotice("history_unreadable", {}))
         return shelf
 
-    async def on_shelf(self, values: Mapping, request: gr.Request | None,
-                        work: Callable[[Shelf], Awaitable[dict]], *, opening: bool = False,
-                        chat: bool = False) -> dict:
+    async def on_shelf(
+        self,
+        values: Mapping,
+        request: gr.Request | None,
+        work: Callable[[Shelf], Awaitable[dict]],
+        *,
+        opening: bool = False,
+        chat: bool = False,
+    ) -> dict:
         """Run `work` on this person's shelf (on the page's, if the store fails meanwhile), then add
         the new browser value, the list, and what the person should be told: under the list, and
         as a toast, except when the page opens (outside the queue, where there are no toasts;
@@ -120,8 +134,9 @@ class ConversationHandlers:
                 self.keeper.save_when_back(owner, view.unsaved, view.lock())
         ids = {s.id for s in summaries}
         if summaries or not opening:
-            updates[self.panel.listing] = gr.update(choices=[(s.title, s.id) for s in summaries],
-                                                    value=view.shown if view.shown in ids else None)
+            updates[self.panel.listing] = gr.update(
+                choices=[(s.title, s.id) for s in summaries], value=view.shown if view.shown in ids else None
+            )
         updates[self.panel.current] = view.shown
         if view.warned_unreadable:  # said once a page: the page's own copy stays unreadable until a save
             notices = [n for n in notices if n.kind != "history_unreadable"]
@@ -142,8 +157,12 @@ class ConversationHandlers:
         if not saved:
             return {}
         s = self.settings
-        updates: dict = {s.system_prompt: saved.get("system_prompt", ""), s.temperature: saved.get("temperature", ""),
-                         s.top_p: saved.get("top_p", ""), s.max_tokens: saved.get("max_tokens", "")}
+        updates: dict = {
+            s.system_prompt: saved.get("system_prompt", ""),
+            s.temperature: saved.get("temperature", ""),
+            s.top_p: saved.get("top_p", ""),
+            s.max_tokens: saved.get("max_tokens", ""),
+        }
         if saved.get("preset") in self.service.presets:
             updates[s.preset] = saved["preset"]
         provider = saved.get("provider") or ""
@@ -168,8 +187,9 @@ class ConversationHandlers:
             view.start_new(again=True)
             return {self.chatbot: view.shows([]), self.panel.title: "", "notices": notices}
         view.shown = conversation.id
-        chat = view.live_chat(conversation.id) or page_messages(list(self.files.messages(owner, conversation.messages)),
-                                                                view.language)
+        chat = view.live_chat(conversation.id) or page_messages(
+            list(self.files.messages(owner, conversation.messages)), view.language
+        )
         updates = await self._settings_updates(conversation.settings, notices)
         return {self.chatbot: view.shows(chat), self.panel.title: conversation.shown_title, "notices": notices, **updates}
 
@@ -260,15 +280,13 @@ class ConversationHandlers:
     async def save_stopped(self, values: dict, request: gr.Request) -> dict:
         """After the bin: the answers this page was showing end now, and are kept as far as they
         went (chat.stop_answers)."""
-        await stop_answers(values[self.view], self.runs, self.owner(values, request),
-                           page_language(request))
+        await stop_answers(values[self.view], self.runs, self.owner(values, request), page_language(request))
         return await self.save_finished(values, request)
 
     async def stop_and_show(self, values: dict, request: gr.Request) -> dict:
         """After Stop: as after the bin, and the page is shown the stopped answer as it is saved."""
         view: ConversationView = values[self.view]
-        stopped = await stop_answers(view, self.runs, self.owner(values, request),
-                                     page_language(request))
+        stopped = await stop_answers(view, self.runs, self.owner(values, request), page_language(request))
         updates = await self.save_finished(values, request)
         if view.shown in stopped:
             updates[self.chatbot] = view.shows(stopped[view.shown])
@@ -293,8 +311,12 @@ class ConversationHandlers:
         shown, settings = run.context
         notices: list[HistoryNotice] = []
         updates.update(await self._settings_updates(settings, notices))
-        updates.update({self.chatbot: view.shows(shown + (render(run.answer, language) if run.answer else [])),
-                        self.panel.resume: f"{run.conversation_id} {time.time()}"})
+        updates.update(
+            {
+                self.chatbot: view.shows(shown + (render(run.answer, language) if run.answer else [])),
+                self.panel.resume: f"{run.conversation_id} {time.time()}",
+            }
+        )
 
     async def save_finished(self, values: dict, request: gr.Request) -> dict:
         """After answers end: save each into its own conversation."""
@@ -334,6 +356,7 @@ class ConversationHandlers:
 
     async def save_shown(self, values: dict, request: gr.Request) -> dict:
         """After an undo: the chat on screen is the conversation."""
+
         async def work(shelf: Shelf) -> dict:
             view: ConversationView = values[self.view]
             if view.shown in view.live:

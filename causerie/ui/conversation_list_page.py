@@ -38,8 +38,7 @@ def build_panel(keeper: Keeper, say: Labels, *, login: bool) -> tuple[HistoryPan
         gr.LoginButton(size="sm")
     gr.Markdown("### " + say("conversations"))
     new = gr.Button(say("new_chat"), elem_id="new-chat", size="sm", variant="primary")
-    search = gr.Textbox(placeholder=say("search"), show_label=False, elem_id="conversation-search",
-                        container=False, max_lines=1)
+    search = gr.Textbox(placeholder=say("search"), show_label=False, elem_id="conversation-search", container=False, max_lines=1)
     listing = gr.Radio(choices=[], show_label=False, elem_id="conversation-list", container=False)
     notice = gr.Markdown("", elem_id="history-notice")
     with gr.Accordion(say("this_conversation"), open=False, elem_id="conversation-tools"):
@@ -53,25 +52,34 @@ def build_panel(keeper: Keeper, say: Labels, *, login: bool) -> tuple[HistoryPan
             importer = gr.UploadButton(say("import"), file_types=[".json"], elem_id="import-conversations", size="sm")
     panel = HistoryPanel(
         writes=gr.Textbox(visible=False),
-        fresh=gr.Textbox(visible=False), current=gr.Textbox(visible=False, elem_id="conversation-id"),
-        listing=listing, search=search, title=title, notice=notice,
-        download=gr.Textbox(visible=False), importer=importer, confirmed=gr.Textbox(visible=False),
-        live=gr.Textbox(visible=False), resume=gr.Textbox(visible=False), browser=gr.Textbox(visible=False))
+        fresh=gr.Textbox(visible=False),
+        current=gr.Textbox(visible=False, elem_id="conversation-id"),
+        listing=listing,
+        search=search,
+        title=title,
+        notice=notice,
+        download=gr.Textbox(visible=False),
+        importer=importer,
+        confirmed=gr.Textbox(visible=False),
+        live=gr.Textbox(visible=False),
+        resume=gr.Textbox(visible=False),
+        browser=gr.Textbox(visible=False),
+    )
     return panel, {"new": new, "delete": delete, "markdown": markdown, "json": as_json, "all": every}
 
 
 def after_reading_store(panel: HistoryPanel, trigger: Any, fn: Any, inputs: Any, outputs: Any, **options: Any) -> Any:
     """`trigger(...)` runs `fn`, once the browser has put what localStorage holds now into
     panel.fresh. `trigger` is an event listener (`button.click`) or a step's `.then`."""
-    return trigger(None, None, panel.fresh, js=READ_STORE_JS, **QUICK).then(
-        fn, inputs, outputs, **options)
+    return trigger(None, None, panel.fresh, js=READ_STORE_JS, **QUICK).then(fn, inputs, outputs, **options)
 
 
 def after_opening(panel: HistoryPanel, load: Any, fn: Any, inputs: Any, outputs: Any, **options: Any) -> Any:
     """The page's opening step `fn`, once the browser has given the kept conversations and the
     ones noted as being answered."""
     return load(None, None, [panel.fresh, panel.live, panel.browser], js=READ_STORE_AND_LIVE_JS, **QUICK).then(
-        fn, {*inputs, panel.live}, {*outputs, panel.browser}, **options)
+        fn, {*inputs, panel.live}, {*outputs, panel.browser}, **options
+    )
 
 
 def wire_panel(history: ConversationHandlers, panel: HistoryPanel, buttons: dict) -> None:
@@ -88,10 +96,10 @@ def wire_panel(history: ConversationHandlers, panel: HistoryPanel, buttons: dict
     run(confirm.then, history.on_delete, panel.confirmed)
     run(panel.title.submit, history.on_rename, outputs=history.list_outputs())
     run(panel.search.change, history.on_search, outputs=history.list_outputs(), trigger_mode="always_last")
-    for name, export in (("markdown", transfers.export_markdown), ("json", transfers.export_json),
-                         ("all", transfers.export_all)):
+    for name, export in (("markdown", transfers.export_markdown), ("json", transfers.export_json), ("all", transfers.export_all)):
         run(buttons[name].click, export, history.chatbot, outputs=panel.download).then(
-            None, panel.download, None, js=DOWNLOAD_JS, **QUICK)
+            None, panel.download, None, js=DOWNLOAD_JS, **QUICK
+        )
     run(panel.importer.upload, transfers.on_import, panel.importer)
 
 
@@ -102,8 +110,7 @@ def wire_saves(history: ConversationHandlers, streams: list, stop: Any, undo: An
     panel, saved = history.panel, history.list_outputs()
     for stream in streams:
         after_reading_store(panel, stream.then, history.save_finished, history.inputs(), saved, **QUEUED)
-    stopped = after_reading_store(panel, stop.then, history.stop_and_show, history.inputs(), {*saved, history.chatbot},
-                                  **QUEUED)
+    stopped = after_reading_store(panel, stop.then, history.stop_and_show, history.inputs(), {*saved, history.chatbot}, **QUEUED)
     after_reading_store(panel, undo.then, history.save_shown, history.inputs(history.chatbot), saved, **QUEUED)
     # The bin keeps the conversation in the list (delete is there) and opens a new one.
     cleared = after_reading_store(panel, clear.then, history.save_stopped, history.inputs(), saved, **QUEUED)

@@ -26,16 +26,22 @@ TEXTS: dict[str, tuple[str, str]] = {
     "preset": ("Preset", "Préréglage"),
     "system_prompt": ("System prompt", "Prompt système"),
     "search_label": ("Search", "Recherche"),
-    "search_info": ("The model searches as it answers, and lists its sources.",
-                    "Le modèle cherche en répondant, et donne ses sources."),
+    "search_info": (
+        "The model searches as it answers, and lists its sources.",
+        "Le modèle cherche en répondant, et donne ses sources.",
+    ),
     "search.off": ("off", "désactivée"),
     "search.web": ("the web", "le web"),
     "search.x": ("X", "X"),
     "search.both": ("the web and X", "le web et X"),
-    "x_options": ("X search: accounts (@xai, or -@name to leave out), since: and until: dates",
-                  "Recherche X : comptes (@xai, ou -@nom pour en écarter), dates since: et until:"),
-    "x_options_placeholder": ("e.g. @xai @nasa since:2026-01-01 until:2026-02-01",
-                              "par exemple @xai @nasa since:2026-01-01 until:2026-02-01"),
+    "x_options": (
+        "X search: accounts (@xai, or -@name to leave out), since: and until: dates",
+        "Recherche X : comptes (@xai, ou -@nom pour en écarter), dates since: et until:",
+    ),
+    "x_options_placeholder": (
+        "e.g. @xai @nasa since:2026-01-01 until:2026-02-01",
+        "par exemple @xai @nasa since:2026-01-01 until:2026-02-01",
+    ),
     "parameters": ("Parameters", "Paramètres"),
     "temperature": ("Temperature (0 to 2)", "Température (0 à 2)"),
     "top_p": ("Top p (0 to 1)", "Top p (0 à 1)"),
@@ -45,12 +51,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "key_placeholder": ("used for your questions only", "utilisée pour vos questions seulement"),
     "base_url": ("Base URL", "URL de base"),
     "base_url_placeholder": ("the provider's own address", "l'adresse du fournisseur"),
-    "base_url_info": ("Any OpenAI-compatible server, e.g. https://example.com/v1.",
-                      "Tout serveur compatible OpenAI, par exemple https://example.com/v1."),
+    "base_url_info": (
+        "Any OpenAI-compatible server, e.g. https://example.com/v1.",
+        "Tout serveur compatible OpenAI, par exemple https://example.com/v1.",
+    ),
     "other_providers": ("Other providers", "Autres fournisseurs"),
     "no_answers_yet": ("No answers yet in this session.", "Aucune réponse pour l'instant dans cette session."),
-    "chat_placeholder": ("Ask anything. Answers stream in; Stop ends them.",
-                         "Demandez ce que vous voulez. Les réponses s'affichent au fil de l'eau ; Stop les arrête."),
+    "chat_placeholder": (
+        "Ask anything. Answers stream in; Stop ends them.",
+        "Demandez ce que vous voulez. Les réponses s'affichent au fil de l'eau ; Stop les arrête.",
+    ),
     "input_placeholder": ("Type a message… (Shift+Enter: new line)", "Écrivez un message… (Maj+Entrée : nouvelle ligne)"),
     "new_chat": ("+ New chat", "+ Nouvelle conversation"),
     "search": ("Search titles and text…", "Chercher dans les titres et le texte…"),
@@ -65,23 +75,27 @@ TEXTS: dict[str, tuple[str, str]] = {
     "table_to_use": ("To use it", "Pour l'utiliser"),
     "get_a_key": ("get a key", "obtenir une clé"),
     "your_key_suffix": ("(your key)", "(votre clé)"),
-    "key_note.own_only": ("This server answers with your own key only.",
-                          "Ce serveur ne répond qu'avec votre propre clé."),
-    "key_note.public": ("Providers marked (your key) need one; with yours, the server's limits on tokens do not apply.",
-                        "Les fournisseurs marqués (votre clé) en demandent une ; avec la vôtre, les limites de tokens "
-                        "du serveur ne s'appliquent pas."),
-    "key_note.local": ("Providers marked (your key) need one; a key given here is used instead of the server's.",
-                       "Les fournisseurs marqués (votre clé) en demandent une ; une clé donnée ici remplace celle du "
-                       "serveur."),
+    "key_note.own_only": ("This server answers with your own key only.", "Ce serveur ne répond qu'avec votre propre clé."),
+    "key_note.public": (
+        "Providers marked (your key) need one; with yours, the server's limits on tokens do not apply.",
+        "Les fournisseurs marqués (votre clé) en demandent une ; avec la vôtre, les limites de tokens "
+        "du serveur ne s'appliquent pas.",
+    ),
+    "key_note.local": (
+        "Providers marked (your key) need one; a key given here is used instead of the server's.",
+        "Les fournisseurs marqués (votre clé) en demandent une ; une clé donnée ici remplace celle du serveur.",
+    ),
     "tab_chat": ("Chat", "Discussion"),
     "tab_compare": ("Compare", "Comparer"),
     "tab_leaderboard": ("Leaderboard", "Classement"),
-    "compare_intro": ("One question to several models at once. Pick two to four (provider:model; C and D may stay "
-                      "empty); the prompt and parameters are the settings panel's. In blind mode the models are A, "
-                      "B… until you vote.",
-                      "Une même question à plusieurs modèles à la fois. Choisissez-en deux à quatre (fournisseur:modèle ; "
-                      "C et D peuvent rester vides) ; le prompt et les paramètres sont ceux des réglages. En aveugle, "
-                      "les modèles s'appellent A, B… jusqu'à votre vote."),
+    "compare_intro": (
+        "One question to several models at once. Pick two to four (provider:model; C and D may stay "
+        "empty); the prompt and parameters are the settings panel's. In blind mode the models are A, "
+        "B… until you vote.",
+        "Une même question à plusieurs modèles à la fois. Choisissez-en deux à quatre (fournisseur:modèle ; "
+        "C et D peuvent rester vides) ; le prompt et les paramètres sont ceux des réglages. En aveugle, "
+        "les modèles s'appellent A, B… jusqu'à votre vote.",
+    ),
     **{f"compare_model_{i}": (f"Model {letter}", f"Modèle {letter}") for i, letter in enumerate("ABCD")},
     "compare_blind": ("Blind: hide the names until I vote", "À l'aveugle : cacher les noms jusqu'à mon vote"),
     "compare_input": ("Ask all of them… (Enter sends)", "Posez votre question à tous… (Entrée envoie)"),
@@ -94,16 +108,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "leaderboard_preset": ("Preset", "Préréglage"),
     "leaderboard_all": ("All presets", "Tous les préréglages"),
     "leaderboard_csv": ("⬇ CSV", "⬇ CSV"),
-    "leaderboard_about": ("Bradley–Terry ratings from the votes of Compare (Elo scale: 400 points ahead means winning "
-                          "ten times out of eleven), with 95 % intervals from 200 resamplings of the votes. A tie or "
-                          "\"bad\" counts half a win to each.",
-                          "Classement de Bradley–Terry d'après les votes de Comparer (échelle Elo : 400 points d'avance, "
-                          "c'est gagner dix fois sur onze), avec des intervalles à 95 % tirés de 200 rééchantillonnages "
-                          "des votes. Une égalité ou « mauvais » compte une demi-victoire pour chacun."),
-    "key_note.kept": ("The key is sent with each question to the provider's own address, and kept nowhere but this "
-                      "page: reload it, and it is gone.",
-                      "La clé est envoyée avec chaque question à l'adresse du fournisseur, et n'est gardée nulle part "
-                      "ailleurs que dans cette page : rechargez-la, et elle disparaît."),
+    "leaderboard_about": (
+        "Bradley–Terry ratings from the votes of Compare (Elo scale: 400 points ahead means winning "
+        "ten times out of eleven), with 95 % intervals from 200 resamplings of the votes. A tie or "
+        '"bad" counts half a win to each.',
+        "Classement de Bradley–Terry d'après les votes de Comparer (échelle Elo : 400 points d'avance, "
+        "c'est gagner dix fois sur onze), avec des intervalles à 95 % tirés de 200 rééchantillonnages "
+        "des votes. Une égalité ou « mauvais » compte une demi-victoire pour chacun.",
+    ),
+    "key_note.kept": (
+        "The key is sent with each question to the provider's own address, and kept nowhere but this "
+        "page: reload it, and it is gone.",
+        "La clé est envoyée avec chaque question à l'adresse du fournisseur, et n'est gardée nulle part "
+        "ailleurs que dans cette page : rechargez-la, et elle disparaît.",
+    ),
 }
 
 

@@ -21,8 +21,10 @@ from .labels import Labels
 from .visitors import page_language
 
 COLUMNS = ("rank", "model", "rating", "ci_low", "ci_high", "votes", "wins", "ties", "losses")
-HEADERS = {"en": ("#", "Model", "Rating", "95 % interval", "Votes", "Wins", "Ties", "Losses"),
-           "fr": ("#", "Modèle", "Score", "Intervalle à 95 %", "Votes", "Victoires", "Égalités", "Défaites")}
+HEADERS = {
+    "en": ("#", "Model", "Rating", "95 % interval", "Votes", "Wins", "Ties", "Losses"),
+    "fr": ("#", "Modèle", "Score", "Intervalle à 95 %", "Votes", "Victoires", "Égalités", "Défaites"),
+}
 WIDTHS = ["6%", "30%", "10%", "18%", "9%", "9%", "9%", "9%"]
 
 
@@ -47,20 +49,37 @@ def preset_kinds(presets: list[Preset]) -> list[tuple[str, str]]:
 def build_leaderboard(say: Labels, presets: list[Preset]) -> LeaderboardPage:
     gr.Markdown(say("leaderboard_about"))
     with gr.Row():
-        preset = gr.Dropdown([(say("leaderboard_all"), ""), *preset_kinds(presets)], value="",
-                             label=say("leaderboard_preset"), elem_id="leaderboard-preset", scale=3)
+        preset = gr.Dropdown(
+            [(say("leaderboard_all"), ""), *preset_kinds(presets)],
+            value="",
+            label=say("leaderboard_preset"),
+            elem_id="leaderboard-preset",
+            scale=3,
+        )
         download = gr.DownloadButton(say("leaderboard_csv"), value=None, elem_id="leaderboard-csv", scale=1, size="sm")
     summary = gr.Markdown("", elem_id="leaderboard-summary")
-    table = gr.Dataframe(headers=list(HEADERS["en"]), value=None, interactive=False, elem_id="leaderboard",
-                         wrap=True, column_widths=WIDTHS)
+    table = gr.Dataframe(
+        headers=list(HEADERS["en"]), value=None, interactive=False, elem_id="leaderboard", wrap=True, column_widths=WIDTHS
+    )
     return LeaderboardPage(preset, table, summary, download)
 
 
 def rows(standings: list[Standing]) -> list[dict[str, Any]]:
     """The leaderboard as records (the CSV's rows, and the /leaderboard API's)."""
-    return [{"rank": rank, "model": s.model, "rating": round(s.rating, 1), "ci_low": round(s.low, 1),
-             "ci_high": round(s.high, 1), "votes": s.votes, "wins": s.wins, "ties": s.ties, "losses": s.losses}
-            for rank, s in enumerate(standings, 1)]
+    return [
+        {
+            "rank": rank,
+            "model": s.model,
+            "rating": round(s.rating, 1),
+            "ci_low": round(s.low, 1),
+            "ci_high": round(s.high, 1),
+            "votes": s.votes,
+            "wins": s.wins,
+            "ties": s.ties,
+            "losses": s.losses,
+        }
+        for rank, s in enumerate(standings, 1)
+    ]
 
 
 KEEP_CSV_S = 600
@@ -100,16 +119,34 @@ class LeaderboardHandlers:
         try:
             board = await self.ballots.board(kind or None)
         except StoreError:
-            return gr.update(value=None, headers=heads), words("page", "leaderboard.unavailable", None, language), gr.update(value=None)
+            return (
+                gr.update(value=None, headers=heads),
+                words("page", "leaderboard.unavailable", None, language),
+                gr.update(value=None),
+            )
         standings, votes = board.standings, board.votes
         if not standings:
             return gr.update(value=None, headers=heads), words("page", "leaderboard.empty", None, language), gr.update(value=None)
         records = rows(standings)
-        table = [[r["rank"], r["model"], number(round(r["rating"]), language),
-                  f"{number(round(r['ci_low']), language)} – {number(round(r['ci_high']), language)}",
-                  r["votes"], r["wins"], r["ties"], r["losses"]] for r in records]
-        summary = words("page", "leaderboard.count", {"votes": number(votes, language), "model_count": len(standings),
-                                                      "why": "one" if votes == 1 else None}, language)
+        table = [
+            [
+                r["rank"],
+                r["model"],
+                number(round(r["rating"]), language),
+                f"{number(round(r['ci_low']), language)} – {number(round(r['ci_high']), language)}",
+                r["votes"],
+                r["wins"],
+                r["ties"],
+                r["losses"],
+            ]
+            for r in records
+        ]
+        summary = words(
+            "page",
+            "leaderboard.count",
+            {"votes": number(votes, language), "model_count": len(standings), "why": "one" if votes == 1 else None},
+            language,
+        )
         if board.apart:
             summary += words("page", "leaderboard.apart", {"count": board.apart}, language)
         path = write_csv(records, self._folder, kind or "")

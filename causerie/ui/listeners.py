@@ -21,5 +21,4 @@ def streamed(concurrency_limit: int, *, preprocess: bool = False) -> dict:
     or post-processing, the handlers take the browser's plain values and yield the chat in the
     form the browser takes (render.message): each would cost a worker-thread hop, per input when
     an answer starts and per update while it streams."""
-    return {"api_visibility": "private", "concurrency_limit": concurrency_limit, "preprocess": preprocess,
-            "postprocess": False}
+    return {"api_visibility": "private", "concurrency_limit": concurrency_limit, "preprocess": preprocess, "postprocess": False}

@@ -67,15 +67,17 @@ class PageSettings:
         """The panel's values as options; a value out of range raises InvalidOptions. An empty
         box means the model's own default."""
         provider_id = values[self.provider] or None
-        api_key, base_url = own_access(provider_id, values.get(self.api_key), values.get(self.key_for),
-                                       values.get(self.base_url))
+        api_key, base_url = own_access(provider_id, values.get(self.api_key), values.get(self.key_for), values.get(self.base_url))
         return ChatOptions(
             provider_id=provider_id,
             model=checked_id("model", values[self.model]),
             system_prompt=optional_text("system_prompt", values[self.system_prompt]),
-            params=generation_params(temperature=values[self.temperature], top_p=values[self.top_p],
-                                     max_tokens=values[self.max_tokens],
-                                     reasoning_effort=values[self.reasoning_effort]),
+            params=generation_params(
+                temperature=values[self.temperature],
+                top_p=values[self.top_p],
+                max_tokens=values[self.max_tokens],
+                reasoning_effort=values[self.reasoning_effort],
+            ),
             api_key=api_key_value(api_key),
             base_url=base_url_value(base_url),
             tools=(tools := SEARCH_TOOLS.get(values.get(self.search) or "", ())),
@@ -88,14 +90,23 @@ class PageSettings:
         since = [w.partition(":")[2] for w in words if w.lower().startswith("since:")]
         until = [w.partition(":")[2] for w in words if w.lower().startswith("until:")]
         accounts = [w for w in words if not w.lower().startswith(("since:", "until:"))]
-        return search_options(" ".join(w for w in accounts if not w.startswith("-")),
-                              " ".join(w[1:] for w in accounts if w.startswith("-")),
-                              since[-1] if since else None, until[-1] if until else None)
+        return search_options(
+            " ".join(w for w in accounts if not w.startswith("-")),
+            " ".join(w[1:] for w in accounts if w.startswith("-")),
+            since[-1] if since else None,
+            until[-1] if until else None,
+        )
 
     def stored(self, values: Mapping[Any, Any]) -> dict[str, str]:
         """The panel's values as a conversation keeps them: strings, empty for unset."""
-        return {name: "" if (value := values.get(getattr(self, name))) is None else str(value).strip()
-                if name != "system_prompt" else str(value) for name in SETTING_NAMES}
+        return {
+            name: ""
+            if (value := values.get(getattr(self, name))) is None
+            else str(value).strip()
+            if name != "system_prompt"
+            else str(value)
+            for name in SETTING_NAMES
+        }
 
 
 SEARCH_TOOLS = {"web": ("web_search",), "x": ("x_search",), "both": ("web_search", "x_search")}
@@ -108,15 +119,20 @@ def search_update(provider_id: str | None, value: str = "") -> tuple[dict, dict]
     tools = provider.responses_tools if provider else ()
     offered = [key for key, needs in SEARCH_TOOLS.items() if all(tool in tools for tool in needs)]
     choices = [(text("search.off"), "")] + [(text(f"search.{key}"), key) for key in offered]
-    return (gr.update(choices=choices, value=value if value in offered else "", visible=bool(offered)),
-            gr.update(visible="x" in offered))
+    return (
+        gr.update(choices=choices, value=value if value in offered else "", visible=bool(offered)),
+        gr.update(visible="x" in offered),
+    )
 
 
 def effort_update(service: ChatService, provider_id: str | None, model: str | None, value: str = "") -> dict:
     """The reasoning-effort choices for a model; `value` is kept when the model lists it."""
     levels = service.info(provider_id or "", (model or "").strip()).reasoning_effort if provider_id else ()
-    return gr.update(choices=[(text("model_default"), "")] + [(level, level) for level in levels],
-                     value=value if value in levels else "", visible=bool(levels))
+    return gr.update(
+        choices=[(text("model_default"), "")] + [(level, level) for level in levels],
+        value=value if value in levels else "",
+        visible=bool(levels),
+    )
 
 
 def own_access(provider_id: str | None, api_key: Any, key_for: Any, base_url: Any) -> tuple[str | None, str | None]:
@@ -165,7 +181,8 @@ def wire_access(service: ChatService, page: PageSettings, events: dict) -> None:
     # On `.change` too: opening a conversation may change the provider.
     page.provider.change(None, page.provider, kept_for, js=KEY_FOR_PROVIDER_JS, **events)
     page.provider.input(None, page.provider, kept_for, js=KEY_FOR_PROVIDER_JS, **events).then(
-        on_provider_change, access, listing, **events)
+        on_provider_change, access, listing, **events
+    )
     # `.change` catches a pasted key too (Gradio's `.input` misses it in a password box). The
     # models are listed again once the person leaves the box or presses Enter.
     for box in (page.api_key, page.base_url):

@@ -49,8 +49,9 @@ def footer_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
         cost = f"${answer.cost_usd:.4f}" if answer.cost_usd >= 0.0001 else "< $0.0001"
         parts.append(say("cost", cost=cost, why=usage.cost_source if usage else None))
     if answer.tool_counts:  # each kind by its own name: an image made is no search
-        parts += [say("tools", count=count, why=f"{kind}.one" if count == 1 else kind)
-                  for kind, count in answer.tool_counts.items()]
+        parts += [
+            say("tools", count=count, why=f"{kind}.one" if count == 1 else kind) for kind, count in answer.tool_counts.items()
+        ]
     elif usage is not None and usage.tool_calls:  # counted by the provider, kinds unknown
         parts.append(say("tools", count=usage.tool_calls, why="one" if usage.tool_calls == 1 else None))
     if answer.citations:
@@ -125,7 +126,11 @@ def _file_data(file: dict) -> dict:
 
 def _thought(text: str, thinking: bool, seconds: float | None, language: str = DEFAULT_LANGUAGE) -> dict:
     # (Looked up, not worded: this runs on every update of an answer that thinks.)
-    metadata = {"title": LANGUAGES.get(language, LANGUAGES[DEFAULT_LANGUAGE])["page"]["thinking"], "id": f"{UI_ONLY_PREFIX}thought", "status": "pending" if thinking else "done"}
+    metadata = {
+        "title": LANGUAGES.get(language, LANGUAGES[DEFAULT_LANGUAGE])["page"]["thinking"],
+        "id": f"{UI_ONLY_PREFIX}thought",
+        "status": "pending" if thinking else "done",
+    }
     if seconds is not None:
         metadata["duration"] = round(seconds, 1)
     return message("assistant", text, metadata)
@@ -157,8 +162,11 @@ def _question(item: dict, language: str) -> dict:
     never this person's) is named in the text as no longer available: the page gets no path. The
     question stays as written, not its file's name (a name is data: inert_text)."""
     files = item.get("files") or ()
-    gone = [words("page", "file_gone", {"name": inert_text(file.get("orig_name") or "file")}, language)
-            for file in files if "path" not in file]
+    gone = [
+        words("page", "file_gone", {"name": inert_text(file.get("orig_name") or "file")}, language)
+        for file in files
+        if "path" not in file
+    ]
     text = "\n\n".join(filter(None, [item.get("content", ""), *gone]))
     return message("user", text, files=[file for file in files if "path" in file])
 

@@ -30,6 +30,7 @@ def script(name: str, **params: object) -> Script:
     source = _source(name)
     if not params:
         return Script(source)
-    given = ", ".join(f"{json.dumps(key)}: {value if isinstance(value, Script) else json.dumps(value)}"
-                      for key, value in params.items())
+    given = ", ".join(
+        f"{json.dumps(key)}: {value if isinstance(value, Script) else json.dumps(value)}" for key, value in params.items()
+    )
     return Script(f"(...values) => ({source})({{{given}}}, ...values)")

@@ -50,38 +50,68 @@ def build_settings(service: ChatService, say: Labels, menu: PresetMenu) -> tuple
     default = service.default_provider()
     gr.Markdown("### Causerie")
     provider_box = gr.Dropdown(
-        choices=[(p.label if p in ready else say.add(f"provider.{p.id}", *(f"{p.label} {suffix}" for suffix in
-                                                                          say.pair("your_key_suffix"))), p.id)
-                 for p in offered_providers(settings)],
-        value=default.id if default else None, label=say("provider"), elem_id="provider",
+        choices=[
+            (
+                p.label
+                if p in ready
+                else say.add(f"provider.{p.id}", *(f"{p.label} {suffix}" for suffix in say.pair("your_key_suffix"))),
+                p.id,
+            )
+            for p in offered_providers(settings)
+        ],
+        value=default.id if default else None,
+        label=say("provider"),
+        elem_id="provider",
     )
     initial_model = service.initial_model(default.id) if default else ""
     model_box = gr.Dropdown(
-        choices=[initial_model] if initial_model else [], value=initial_model or None,
-        label=say("model"), allow_custom_value=True, filterable=True, elem_id="model",
+        choices=[initial_model] if initial_model else [],
+        value=initial_model or None,
+        label=say("model"),
+        allow_custom_value=True,
+        filterable=True,
+        elem_id="model",
         info=say("model_info"),
     )
     levels = service.info(default.id, initial_model).reasoning_effort if default else ()
     effort_box = gr.Dropdown(
-        choices=[(say("model_default"), "")] + [(lv, lv) for lv in levels], value="", label=say("reasoning_effort"),
-        visible=bool(levels), elem_id="reasoning-effort",
+        choices=[(say("model_default"), "")] + [(lv, lv) for lv in levels],
+        value="",
+        label=say("reasoning_effort"),
+        visible=bool(levels),
+        elem_id="reasoning-effort",
     )
     search_shown, options_shown = search_update(default.id if default else None)
     search_box = gr.Dropdown(
-        choices=search_shown["choices"], value="", label=say("search_label"), info=say("search_info"),
-        visible=search_shown["visible"], elem_id="search",
+        choices=search_shown["choices"],
+        value="",
+        label=say("search_label"),
+        info=say("search_info"),
+        visible=search_shown["visible"],
+        elem_id="search",
     )
     # X search's options in one box, in X's own search syntax: each block costs every new
     # page a little (bench/NOTES.md).
-    x_options_box = gr.Textbox("", label=say("x_options"), placeholder=say("x_options_placeholder"),
-                               elem_id="x-search", max_lines=1, visible=options_shown["visible"])
+    x_options_box = gr.Textbox(
+        "",
+        label=say("x_options"),
+        placeholder=say("x_options_placeholder"),
+        elem_id="x-search",
+        max_lines=1,
+        visible=options_shown["visible"],
+    )
     preset_box = gr.Dropdown(
         choices=[(p.label, p.id) for p in menu.order],
-        value=menu.default.id if menu.default else None, label=say("preset"), elem_id="preset",
+        value=menu.default.id if menu.default else None,
+        label=say("preset"),
+        elem_id="preset",
     )
     system_box = gr.Textbox(
-        value=menu.default.prompt if menu.default else "", label=say("system_prompt"),
-        lines=4, max_lines=12, elem_id="system-prompt",
+        value=menu.default.prompt if menu.default else "",
+        label=say("system_prompt"),
+        lines=4,
+        max_lines=12,
+        elem_id="system-prompt",
     )
     with gr.Accordion(say("parameters"), open=False):
         # Text boxes, not gr.Number: a Number box has no empty value (it sends 0 once the
@@ -92,23 +122,44 @@ def build_settings(service: ChatService, say: Labels, menu: PresetMenu) -> tuple
     with gr.Accordion(say("your_key"), open=not ready or settings.public.require_user_key, elem_id="your-key"):
         # The note is the box's `info`, not a Markdown of its own: every component costs
         # each new visitor's page a little (bench/NOTES.md).
-        key_box = gr.Textbox("", type="password", label=say("key_box"),
-                             placeholder=say("key_placeholder"), info=_key_note(settings, say),
-                             elem_id="user-key", max_lines=1)
-        base_url_box = gr.Textbox("", label=say("base_url"), placeholder=say("base_url_placeholder"),
-                                  elem_id="base-url", max_lines=1,
-                                  visible=settings.public.allow_custom_endpoints,
-                                  info=say("base_url_info"))
+        key_box = gr.Textbox(
+            "",
+            type="password",
+            label=say("key_box"),
+            placeholder=say("key_placeholder"),
+            info=_key_note(settings, say),
+            elem_id="user-key",
+            max_lines=1,
+        )
+        base_url_box = gr.Textbox(
+            "",
+            label=say("base_url"),
+            placeholder=say("base_url_placeholder"),
+            elem_id="base-url",
+            max_lines=1,
+            visible=settings.public.allow_custom_endpoints,
+            info=say("base_url_info"),
+        )
         key_for = gr.Textbox(default.id if default else "", visible=False)
     totals_box = gr.Markdown(say("no_answers_yet"), elem_id="session-totals")
     if not settings.public.public:
         with gr.Accordion(say("other_providers"), open=not ready):
-            gr.Markdown(say.add("providers_table", *(_not_ready_table(service, say, language)
-                                                     for language in ("en", "fr"))))
-    page = PageSettings(provider=provider_box, model=model_box, reasoning_effort=effort_box, preset=preset_box,
-                        system_prompt=system_box, temperature=temperature_box, top_p=top_p_box,
-                        max_tokens=max_tokens_box, api_key=key_box, key_for=key_for, base_url=base_url_box,
-                        search=search_box, x_options=x_options_box)
+            gr.Markdown(say.add("providers_table", *(_not_ready_table(service, say, language) for language in ("en", "fr"))))
+    page = PageSettings(
+        provider=provider_box,
+        model=model_box,
+        reasoning_effort=effort_box,
+        preset=preset_box,
+        system_prompt=system_box,
+        temperature=temperature_box,
+        top_p=top_p_box,
+        max_tokens=max_tokens_box,
+        api_key=key_box,
+        key_for=key_for,
+        base_url=base_url_box,
+        search=search_box,
+        x_options=x_options_box,
+    )
     return page, totals_box, initial_model
 
 
@@ -126,8 +177,10 @@ def examples_css(presets: list[Preset]) -> str:
     """Gradio does not translate example questions; every language's are in the page, and the
     page's language (Gradio sets <html lang>) shows its own."""
     english = sum(p.language == "en" for p in examples_of(presets))
-    return (f'html[lang^="fr"] #chatbot .examples .example:nth-child(-n+{english}) {{ display: none; }}\n'
-            f'html:not([lang^="fr"]) #chatbot .examples .example:nth-child(n+{english + 1}) {{ display: none; }}\n')
+    return (
+        f'html[lang^="fr"] #chatbot .examples .example:nth-child(-n+{english}) {{ display: none; }}\n'
+        f'html:not([lang^="fr"]) #chatbot .examples .example:nth-child(n+{english + 1}) {{ display: none; }}\n'
+    )
 
 
 def same_preset_in(presets: dict[str, Preset], preset: Preset, language: str) -> Preset | None:
@@ -141,7 +194,8 @@ def _not_ready_table(service: ChatService, say: Labels, language: str) -> str:
     get_key = say.pair("get_a_key")[0 if english else 1]
     rows = [
         f"| {p.label} | {service.settings.what_to_set(p, language)}{f' ([{get_key}]({p.docs_url}))' if p.docs_url else ''} |"
-        for p in PROVIDERS if not service.settings.is_ready(p)
+        for p in PROVIDERS
+        if not service.settings.is_ready(p)
     ]
     if not rows:
         return say.pair("every_provider_ready")[0 if english else 1]
@@ -151,9 +205,16 @@ def _not_ready_table(service: ChatService, say: Labels, language: str) -> str:
 
 
 def _key_note(settings: Settings, say: Labels) -> Any:
-    lead = ("key_note.own_only" if settings.public.require_user_key else
-            "key_note.public" if settings.public.public else "key_note.local")
-    return say.add("key_note", *(f"{first} {then}" for first, then in zip(say.pair(lead), say.pair("key_note.kept"), strict=True)))
+    lead = (
+        "key_note.own_only"
+        if settings.public.require_user_key
+        else "key_note.public"
+        if settings.public.public
+        else "key_note.local"
+    )
+    return say.add(
+        "key_note", *(f"{first} {then}" for first, then in zip(say.pair(lead), say.pair("key_note.kept"), strict=True))
+    )
 
 
 def wire_presets(menu: PresetMenu, page: PageSettings, chatbot: gr.Chatbot, textbox: gr.MultimodalTextbox) -> None:

@@ -72,7 +72,13 @@ class Transfers:
             try:
                 size = Path(upload).stat().st_size
                 if size > MAX_IMPORT_BYTES:
-                    return {"notices": [HistoryNotice("import_too_large", {"size": f"{size / 1e6:.1f}", "limit": MAX_IMPORT_BYTES // 1_000_000})]}
+                    return {
+                        "notices": [
+                            HistoryNotice(
+                                "import_too_large", {"size": f"{size / 1e6:.1f}", "limit": MAX_IMPORT_BYTES // 1_000_000}
+                            )
+                        ]
+                    }
                 found = read_import(Path(upload).read_bytes())
             except UnreadableFile as exc:
                 return {"notices": [HistoryNotice("import_failed", {"why": exc.why, **exc.params})]}
@@ -80,8 +86,11 @@ class Transfers:
                 return {"notices": [HistoryNotice("import_failed", {"why": "not_ours"})]}
             kept = len(await shelf.summaries())
             if kept + len(found) > limit:  # said before anything is dropped, not after
-                return {"notices": [HistoryNotice("import_failed", {"why": "too_many", "count": len(found), "kept": kept,
-                                                             "limit": limit})]}
+                return {
+                    "notices": [
+                        HistoryNotice("import_failed", {"why": "too_many", "count": len(found), "kept": kept, "limit": limit})
+                    ]
+                }
             notices: list[HistoryNotice] = []
             first = None
             for conversation in found:

@@ -40,12 +40,12 @@ def _metadata(message: Any) -> Mapping[str, Any]:
 
 
 def _kind(message: Any) -> str:
-    """"thought" (a metadata title), Causerie's own "footer", "notice" or "status", or "text"."""
+    """ "thought" (a metadata title), Causerie's own "footer", "notice" or "status", or "text"."""
     metadata = _metadata(message)
     if metadata.get("title"):
         return "thought"
     ident = str(metadata.get("id") or "")
-    return ident[len(UI_ONLY_PREFIX):] if ident.startswith(UI_ONLY_PREFIX) else "text"
+    return ident[len(UI_ONLY_PREFIX) :] if ident.startswith(UI_ONLY_PREFIX) else "text"
 
 
 def is_ui_only(message: Any) -> bool:
@@ -119,8 +119,7 @@ def saved_messages(chat: Iterable[Any] | None) -> list[dict]:
         role, text = _field(message, "role"), content_text(_field(message, "content"))
         if role == "user":
             answer = None
-            files = [{k: f[k] for k in FILE_FIELDS if f.get(k) is not None}
-                     for f in content_files(_field(message, "content"))]
+            files = [{k: f[k] for k in FILE_FIELDS if f.get(k) is not None} for f in content_files(_field(message, "content"))]
             saved.append({"role": "user", "content": text, **({"files": files} if files else {})})
             continue
         if role != "assistant":

@@ -105,5 +105,9 @@ def login_token(request: gr.Request) -> str | None:
 def visitor_of(request: gr.Request | None, settings: Settings) -> Visitor:
     if request is None:
         return Visitor()
-    return Visitor(session=request.session_hash, ip=client_ip(request, settings.public.proxy_hops),
-                   user=owner_of(request), hf_token=login_token(request) if settings.oauth else None)
+    return Visitor(
+        session=request.session_hash,
+        ip=client_ip(request, settings.public.proxy_hops),
+        user=owner_of(request),
+        hf_token=login_token(request) if settings.oauth else None,
+    )

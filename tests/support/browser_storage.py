@@ -30,7 +30,9 @@ class BrowserStorage:
                 if at is not None and held.get("deleted") is True and at <= entry["at"]:
                     del self.entries[conversation_id]
                 continue
-            if at is not None and (at > entry["at"] or (held.get("deleted") is True and not entry.get("deleted") and at >= entry["at"])):
+            if at is not None and (
+                at > entry["at"] or (held.get("deleted") is True and not entry.get("deleted") and at >= entry["at"])
+            ):
                 continue
             self.entries[conversation_id] = json.dumps(entry)
         if writes["retire"]:

@@ -13,8 +13,9 @@ SECRET = "a-test-history-secret-of-some-length"
 
 
 def start_app(scripted, tmp_path, port: int | None = None, **env: str) -> RunningApp:
-    return RunningApp({"OPENAI_BASE_URL": scripted.base_url, "HISTORY_SECRET": SECRET,
-                       "CAUSERIE_DATA_DIR": str(tmp_path), **env}, port=port)
+    return RunningApp(
+        {"OPENAI_BASE_URL": scripted.base_url, "HISTORY_SECRET": SECRET, "CAUSERIE_DATA_DIR": str(tmp_path), **env}, port=port
+    )
 
 
 def open_page(page: Page, url: str) -> Page:

@@ -37,11 +37,26 @@ class PostgresServer:
         data = str(self.folder / "data")
         if not (self.folder / "data").exists():
             self._run(str(self.bin / "initdb"), "-D", data, "-U", "causerie", "--auth=trust", "-E", "UTF8", "--no-sync")
-        self._run(str(self.bin / "pg_ctl"), "-D", data, "-l", str(self.folder / "log"), "-w", "-t", "30", "start",
-                  "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off")
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            data,
+            "-l",
+            str(self.folder / "log"),
+            "-w",
+            "-t",
+            "30",
+            "start",
+            "-o",
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+        )
         deadline = time.monotonic() + 30
-        while subprocess.run([str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                             capture_output=True).returncode != 0:
+        while (
+            subprocess.run(
+                [str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)], capture_output=True
+            ).returncode
+            != 0
+        ):
             if time.monotonic() > deadline:
                 raise RuntimeError("PostgreSQL did not start")
             time.sleep(0.2)
@@ -62,6 +77,22 @@ class PostgresServer:
 
     def new_database(self, name: str) -> str:
         """A fresh, empty database; its URL."""
-        subprocess.run([str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "causerie", "-d", "postgres",
-                        "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True, timeout=30)
+        subprocess.run(
+            [
+                str(self.bin / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "causerie",
+                "-d",
+                "postgres",
+                "-c",
+                f'CREATE DATABASE "{name}"',
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
         return f"postgresql://causerie@127.0.0.1:{self.port}/{name}"

@@ -101,12 +101,14 @@ class ScriptedServer:
         """Model lists for requests bearing a given key (a visitor's own account lists others)."""
         self.port = _free_port(host)
         self.base_url = f"http://{host}:{self.port}/v1"
-        app = Starlette(routes=[
-            Route("/v1/chat/completions", self._chat, methods=["POST"]),
-            Route("/v1/responses", self._chat, methods=["POST"]),
-            Route("/v1/models", self._models, methods=["GET"]),
-            Route("/v1/language-models", self._language_models, methods=["GET"]),
-        ])
+        app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/responses", self._chat, methods=["POST"]),
+                Route("/v1/models", self._models, methods=["GET"]),
+                Route("/v1/language-models", self._language_models, methods=["GET"]),
+            ]
+        )
         config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -178,8 +180,9 @@ class ScriptedServer:
         record = {"path": request.url.path, "headers": dict(request.headers), "body": body, "outcome": "open"}
         self.requests.append(record)
         if (wrong := _bad_image(body)) is not None:  # as a vision API does: a part it cannot read is a 400
-            return JSONResponse({"error": {"message": f"Invalid image_url: {wrong}", "type": "invalid_request_error"}},
-                                status_code=400)
+            return JSONResponse(
+                {"error": {"message": f"Invalid image_url: {wrong}", "type": "invalid_request_error"}}, status_code=400
+            )
         for_model = self.replies_by_model.get(body.get("model"))
         reply = for_model.popleft() if for_model else self.replies.popleft() if self.replies else self.default
         if reply.body is not None:
@@ -219,10 +222,12 @@ IMAGE_MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 
 def _image_urls(body: dict) -> list[str]:
     """The `image_url` parts' URLs of a chat request, in order."""
-    return [(part.get("image_url") or {}).get("url") or ""
-            for message in body.get("messages") or ()
-            for part in (message.get("content") if isinstance(message.get("content"), list) else ())
-            if part.get("type") == "image_url"]
+    return [
+        (part.get("image_url") or {}).get("url") or ""
+        for message in body.get("messages") or ()
+        for part in (message.get("content") if isinstance(message.get("content"), list) else ())
+        if part.get("type") == "image_url"
+    ]
 
 
 def image_parts(body: dict) -> list[bytes]:

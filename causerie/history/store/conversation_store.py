@@ -17,8 +17,17 @@ from .schema import conversations as table
 
 
 def _row_to_conversation(row: sa.Row) -> Conversation:
-    return read_one({"id": row.id, "title": row.title, "renamed": bool(row.title), "created_at": row.created_at,
-                     "updated_at": row.updated_at, "settings": row.settings, "messages": row.messages})
+    return read_one(
+        {
+            "id": row.id,
+            "title": row.title,
+            "renamed": bool(row.title),
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+            "settings": row.settings,
+            "messages": row.messages,
+        }
+    )
 
 
 class ConversationStore:
@@ -33,8 +42,11 @@ class ConversationStore:
 
     async def summaries(self, owner: str, query: str = "") -> list[Summary]:
         async def work(connection: AsyncConnection) -> list[Summary]:
-            statement = (sa.select(table.c.id, table.c.shown_title, table.c.updated_at, table.c.size)
-                         .where(table.c.owner == owner).order_by(table.c.updated_at.desc()))
+            statement = (
+                sa.select(table.c.id, table.c.shown_title, table.c.updated_at, table.c.size)
+                .where(table.c.owner == owner)
+                .order_by(table.c.updated_at.desc())
+            )
             for word in query.casefold().split():
                 statement = statement.where(table.c.body.contains(word, autoescape=True))
             rows = (await connection.execute(statement)).all()
@@ -46,16 +58,18 @@ class ConversationStore:
 
     async def get(self, owner: str, conversation_id: str) -> Conversation | None:
         async def work(connection: AsyncConnection) -> Conversation | None:
-            row = (await connection.execute(sa.select(table).where(
-                table.c.owner == owner, table.c.id == conversation_id))).first()
+            row = (
+                await connection.execute(sa.select(table).where(table.c.owner == owner, table.c.id == conversation_id))
+            ).first()
             return _row_to_conversation(row) if row is not None else None
 
         return await self._run(work)
 
     async def all(self, owner: str) -> list[Conversation]:
         async def work(connection: AsyncConnection) -> list[Conversation]:
-            rows = (await connection.execute(sa.select(table).where(table.c.owner == owner)
-                                             .order_by(table.c.updated_at.desc()))).all()
+            rows = (
+                await connection.execute(sa.select(table).where(table.c.owner == owner).order_by(table.c.updated_at.desc()))
+            ).all()
             return [_row_to_conversation(r) for r in rows]
 
         return await self._run(work)
@@ -64,19 +78,30 @@ class ConversationStore:
         size = size_of(conversation)
 
         async def work(connection: AsyncConnection) -> list[HistoryNotice]:
-            kept = (await connection.execute(sa.select(table.c.id, table.c.shown_title, table.c.updated_at, table.c.size)
-                                             .where(table.c.owner == owner))).all()
-            dropped, notices = make_room([Summary(r.id, r.shown_title, r.updated_at, r.size) for r in kept],
-                                         Summary(conversation.id, conversation.shown_title, conversation.updated_at, size),
-                                         self.limits)
+            kept = (
+                await connection.execute(
+                    sa.select(table.c.id, table.c.shown_title, table.c.updated_at, table.c.size).where(table.c.owner == owner)
+                )
+            ).all()
+            dropped, notices = make_room(
+                [Summary(r.id, r.shown_title, r.updated_at, r.size) for r in kept],
+                Summary(conversation.id, conversation.shown_title, conversation.updated_at, size),
+                self.limits,
+            )
             if any(n.kind == "history_too_large" for n in notices):
                 return notices
             if dropped:
                 await connection.execute(sa.delete(table).where(table.c.owner == owner, table.c.id.in_(dropped)))
-            values = {"title": conversation.title, "shown_title": conversation.shown_title,
-                      "created_at": conversation.created_at, "updated_at": conversation.updated_at, "size": size,
-                      "settings": dict(conversation.settings), "messages": [dict(m) for m in conversation.messages],
-                      "body": conversation.text().casefold()}
+            values = {
+                "title": conversation.title,
+                "shown_title": conversation.shown_title,
+                "created_at": conversation.created_at,
+                "updated_at": conversation.updated_at,
+                "size": size,
+                "settings": dict(conversation.settings),
+                "messages": [dict(m) for m in conversation.messages],
+                "body": conversation.text().casefold(),
+            }
             insert = self._insert(table).values(owner=owner, id=conversation.id, **values)
             await connection.execute(insert.on_conflict_do_update(index_elements=["owner", "id"], set_=values))
             return notices

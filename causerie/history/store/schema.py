@@ -7,7 +7,8 @@ import sqlalchemy as sa
 metadata = sa.MetaData()
 
 conversations = sa.Table(
-    "conversations", metadata,
+    "conversations",
+    metadata,
     # Keyed by owner first: one person's ids never meet another's, even when an import reuses one.
     sa.Column("owner", sa.String(200), primary_key=True),
     sa.Column("id", sa.String(64), primary_key=True),
@@ -24,7 +25,8 @@ conversations = sa.Table(
 )
 
 votes = sa.Table(
-    "votes", metadata,
+    "votes",
+    metadata,
     # Votes are taken blind only (before the names show). One vote per compared question: the id is the question's (made by the server when it asked).
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("created_at", sa.Float, nullable=False),
