@@ -8,7 +8,12 @@ forms and style attributes. So they never reach it:
 - an image (`![alt](url)`) becomes a link to it, "🖼 host: alt", that a click opens;
 - an HTML tag is shown as text (`&lt;form>`), but for a few bare inline ones (`<b>`, `<br>`,
   `<sub>`…: no attributes, and never alone on a line, where one would open an HTML block);
-- a ```mermaid block shows its code (Gradio puts a diagram's text in the page as HTML).
+- a ```mermaid block shows its code (Gradio puts a diagram's text in the page as HTML);
+- a `$` before a digit is money, not the start of a formula ("$6 billion … $24 billion"), unless
+  a `$` that can close one follows on its line (Pandoc's rule: not after a space, not before a
+  digit, as in "$2^{10} = 1024$"). It is written `&#36;<wbr>`: Gradio finds formulas in the raw
+  text (where that is no `$`) and again in the page's text, a text node at a time (where `<wbr>`
+  ends the node).
 
 Code shows as written: fenced blocks, and inline code with no `<` or `![` in it; inline code with
 them becomes a `<code>` element with its characters escaped, which shows the same and stays text
@@ -50,17 +55,37 @@ _LINE_PREFIX = re.compile(r"^[ \t>*+\-\d.)]*$")
 _TAG_START = re.compile(r"[A-Za-z/!?%\\]")
 _HOST = re.compile(r"[^A-Za-z0-9.:-]")
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+_MONEY = re.compile(r"\$\d")
+_MONEY_SHOWN = "&#36;<wbr>"  # (see the module's docstring)
+_CODE_RUN = re.compile(r"(?<!\\)`+|<code>|</code>")
 _ESCAPED = {ord(c): f"&#{ord(c)};" for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"}
 
 
 def inert(text: str, delimiters: Sequence[tuple[str, str]] = LATEX_DELIMITERS) -> str:
     """`text` as Markdown the page may render: see the module's docstring. `delimiters` are the
     rendering component's LaTeX delimiters, in its order."""
-    if "<" not in text and "![" not in text and "mermaid" not in text:
+    shown = _inert_once(text, delimiters)
+    if "$" in shown and _MONEY.search(shown):
+        # A `$` before a digit left as it was (in code, or a formula's) may be read as money once
+        # the rest is inert (money is told from code more simply than inert reads code): read
+        # again until nothing changes, so that the result is the same when made inert again.
+        for _ in range(8):
+            again = _inert_once(shown, delimiters)
+            if again == shown:
+                break
+            shown = again
+    return shown
+
+
+def _inert_once(text: str, delimiters: Sequence[tuple[str, str]]) -> str:
+    money = "$" in text and _MONEY.search(text)
+    if "<" not in text and "![" not in text and "mermaid" not in text and not money:
         return text  # (most answers: nothing to do)
     # Lines as marked splits them; private-use characters are this function's placeholders.
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ue000", "").replace("\ue001", "")
     text = text.replace("```mermaid", "``` mermaid")  # (anywhere: Gradio's diagrams may start mid-line)
+    if money:
+        text = _money(text)
     spans: list[str] = []
 
     def put_aside(found: re.Match) -> str:
@@ -103,6 +128,59 @@ def inert_text(text: str) -> str:
     text = re.sub(r"\\?<(?=[A-Za-z/!?%\\])", "&lt;", text)
     text = re.sub(r"(?:\\?!)+\[", lambda found: "&#33;" * (found.group().count("!") - 1) + f"[{IMAGE} ", text)
     return text.replace("```mermaid", "``` mermaid")
+
+
+def _money(text: str) -> str:
+    """`text` with each money `$` outside code written `&#36;<wbr>` (the module's docstring).
+    Code is found more simply than inert() finds it (no doubts): a `$` misread in code shows its
+    reference, and `$`s are paired after this, so never differently from Gradio."""
+    lines, fence, code = text.split("\n"), None, None
+    for i, line in enumerate(lines):
+        if fence is not None:  # (as inert() reads fences, but for its doubts)
+            if _fence_ending(line, *fence) is not None:
+                fence = None
+            continue
+        opening = _FENCE.match(line)
+        if opening and not (opening.group(2)[0] == "`" and "`" in opening.group(3)):
+            fence, code = (opening.group(2), len(opening.group(1))), None
+            continue
+        if not line.strip():
+            code = None  # (a paragraph ends: inline code cannot go on)
+        # Code from a run of backticks to the same run, or from <code> (inert's own) to </code>,
+        # over lines too.
+        parts, runs, shown = _CODE_RUN.split(line), _CODE_RUN.findall(line), []
+        for part, run in zip(parts, [*runs, ""], strict=True):
+            shown.append(part if code or "$" not in part else _money_in(part))
+            shown.append(run)
+            if run == "</code>":
+                code = None if code == "<code>" else code
+            elif run:
+                code = None if run == code else (code or run)
+        lines[i] = "".join(shown)
+    return "\n".join(lines)
+
+
+def _money_in(text: str) -> str:
+    """`$`s paired as Gradio pairs them, but for a `$` before a digit whose pair cannot close."""
+    out, at, start = [], 0, text.find("$")
+    while start != -1:
+        if text.startswith("$$", start):  # a displayed formula: as it is
+            end = text.find("$$", start + 2)
+            start = text.find("$", end + 2) if end != -1 else -1
+            continue
+        pair = text.find("$", start + 1)
+        if text[start + 1 : start + 2].isdigit() and (start == 0 or text[start - 1] != "\\") and not _closes(text, pair):
+            out += [text[at:start], _MONEY_SHOWN]
+            at = start + 1
+            start = pair
+            continue
+        start = text.find("$", pair + 1) if pair != -1 else -1
+    return "".join(out) + text[at:] if out else text
+
+
+def _closes(text: str, at: int) -> bool:
+    """Whether the `$` at `at` can close a formula: not after a space, not before a digit."""
+    return at > 0 and not text[at - 1].isspace() and not text[at + 1 : at + 2].isdigit()
 
 
 def _fence_ending(line: str, run: str, indent: int) -> str | None:

@@ -173,3 +173,20 @@ def test_every_chat_renders_with_the_delimiters_inert_reads_with(app):
 
     chats = [block for block in app.demo.blocks.values() if isinstance(block, gr.Chatbot)]
     assert len(chats) >= 3 and all(chat.latex_delimiters == LATEX_DELIMITERS for chat in chats)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("From $6 billion to $24 billion.", "From &#36;<wbr>6 billion to &#36;<wbr>24 billion."),
+        ("It costs $5 and $x$ is math.", "It costs &#36;<wbr>5 and $x$ is math."),
+        ("Math: $2^{10} = 1024$, money: $3.", "Math: $2^{10} = 1024$, money: &#36;<wbr>3."),
+        ("`$5 and $6` and $7", "`$5 and $6` and &#36;<wbr>7"),  # (code shows as written)
+        ("```\nprice = '$5' + '$6'\n```\n$8", "```\nprice = '$5' + '$6'\n```\n&#36;<wbr>8"),
+        ("$$ 2 + $3 $$ and $4", "$$ 2 + $3 $$ and &#36;<wbr>4"),
+        ("A $x$ alone, no money", "A $x$ alone, no money"),
+    ],
+)
+def test_a_dollar_before_a_digit_is_money_not_a_formula(text, shown):
+    assert inert(text) == shown
+    assert inert(shown) == shown
