@@ -35,6 +35,12 @@ class HistoryNotice:
     kind: str
     params: dict[str, Any]
 
+    @property
+    def is_warning(self) -> bool:
+        """Whether something went wrong (a warning), or it is news the person asked for (an
+        import that worked)."""
+        return self.kind not in {"imported"}
+
 
 def size_of(conversation: Conversation) -> int:
     """Characters of text (what a browser's storage counts), plus a little per message; cheap

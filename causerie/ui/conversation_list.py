@@ -142,10 +142,12 @@ class ConversationHandlers:
             notices = [n for n in notices if n.kind != "history_unreadable"]
         view.warned_unreadable = view.warned_unreadable or any(n.kind == "history_unreadable" for n in notices)
         latest = {n.kind: n for n in notices}  # one line a kind: the last (an import may drop many)
-        lines = [words("history", n.kind, n.params, page_language(request)) for n in latest.values()]
-        for line in lines if not opening else ():
-            gr.Warning(html.escape(line, quote=False))  # (a toast is HTML: titles and file names in it are data)
-        updates.setdefault(self.panel.notice, inert_text("\n\n".join(f"⚠️ {line}" for line in lines)))
+        lines = [(words("history", n.kind, n.params, page_language(request)), n.is_warning) for n in latest.values()]
+        for line, warning in lines if not opening else ():
+            toast = gr.Warning if warning else gr.Info
+            toast(html.escape(line, quote=False))  # (a toast is HTML: titles and file names in it are data)
+        shown = "\n\n".join(f"⚠️ {line}" if warning else f"✓ {line}" for line, warning in lines)
+        updates.setdefault(self.panel.notice, inert_text(shown))
         if not chat:  # only what list_outputs() holds
             updates = {k: v for k, v in updates.items() if k in self.list_outputs()}
         elif not opening:  # (on_open decides, by how long the page took to open)
