@@ -311,3 +311,43 @@ def test_every_variable_the_settings_read_is_in_their_list():
     }
     assert read, "the pattern finds the variables read"
     assert read - MACHINE_NAMES <= set(setting_names())
+
+
+class _StartedModel:
+    """The bundled model's server, already running: here, the scripted server in its place."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url, self.model_id = base_url, "SmolLM2-135M-Instruct-Q8_0"
+
+    def ensure_started(self) -> str:
+        return self.base_url
+
+    def running(self) -> bool:
+        return True
+
+    def stop(self) -> None:
+        pass
+
+
+def test_the_offline_model_gets_a_default_answer_length_unless_one_is_set(scripted):
+    """SmolLM2-135M can ramble on for pages: with no length set, an answer asks for 512 tokens."""
+    from causerie.answering.options import ChatOptions, GenerationParams
+    from causerie.answering.service import ChatService
+
+    service = ChatService(load_settings({}))
+    service.local = _StartedModel(scripted.base_url)
+
+    async def ask(params: GenerationParams) -> dict:
+        [e async for e in service.stream_answer(ChatOptions("local", params=params), [{"role": "user", "content": "Hi"}])]
+        return scripted.requests[-1]["body"]
+
+    async def go():
+        try:
+            return await ask(GenerationParams()), await ask(GenerationParams(max_tokens=2000))
+        finally:
+            await service.aclose()
+
+    unset, chosen = run_async(go())
+    assert unset["max_tokens"] == 512
+    assert chosen["max_tokens"] == 2000  # (what the person sets wins)
+    assert get_provider("openai").default_max_tokens is None  # (a hosted model is left to its own)

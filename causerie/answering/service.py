@@ -255,6 +255,8 @@ class ChatService:
         if type(endpoint) is Failure:
             return endpoint
         body = options.params.to_body()
+        if provider.default_max_tokens and not body.get("max_tokens"):
+            body["max_tokens"] = provider.default_max_tokens
         # When the owner pays, the cap is always sent (in the provider's own field, client.py): a
         # reasoning model that hides its thinking would otherwise run unbounded. A model that takes
         # fewer tokens says so and is asked for its own most instead (client._largest_allowed).

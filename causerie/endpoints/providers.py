@@ -30,6 +30,8 @@ class Provider:
     """The field that bounds an answer's tokens, reasoning included: OpenAI's reasoning models
     refuse `max_tokens` and take `max_completion_tokens`, which xAI takes too; Mistral refuses the
     latter."""
+    default_max_tokens: int | None = None
+    """An answer's length when the person set none (a small model can ramble on for pages)."""
     max_concurrent: int | None = None
     """Requests beyond this wait their turn (a small local server must not thrash)."""
     models_path: str = "/models"
@@ -155,6 +157,8 @@ PROVIDERS: tuple[Provider, ...] = (
         local=True,
         managed=True,
         usage_in_stream=True,
+        # SmolLM2-135M went past 1,000 tokens on "Write a letter"; 512 is a long letter for it.
+        default_max_tokens=512,
         max_concurrent=1,
     ),
 )
