@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from support.browsers import open_accordion, send, settled
+from support.browsers import open_accordion, open_settings, send, settled
 from support.scripted_server import Reply, delta, sse, text_stream
 
 pytestmark = pytest.mark.browser
@@ -156,6 +156,7 @@ def test_silence_shows_the_time_waited_then_the_answer(chat, scripted):
 
 
 def test_parameters_left_empty_send_nothing_and_a_value_out_of_range_is_refused(chat, scripted):
+    open_settings(chat)
     open_accordion(chat, chat.get_by_text("Parameters"))
     box = chat.locator("#temperature textarea")
     expect(box).to_be_visible()

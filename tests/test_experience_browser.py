@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from causerie.endpoints.model_info import ModelInfo
 from causerie.ui.app import FAVICON as FAVICON_PATH
 
-from support.browsers import open_accordion, send
+from support.browsers import open_accordion, open_settings, send
 from support.sample_files import make_pdf
 from support.scripted_server import Reply, _free_port, chat_requests, image_parts, text_stream
 
@@ -79,6 +79,7 @@ def test_a_french_browser_sees_french_everywhere_errors_included(app, scripted, 
     for text in examples.all_inner_texts():
         assert text.startswith(("Écris", "Pourquoi")), text
     # The preset list starts with French ones.
+    open_settings(page)
     page.locator("#preset input").click()
     expect(page.get_by_role("option").first).to_contain_text("(FR)")
     page.keyboard.press("Escape")
@@ -214,6 +215,7 @@ def test_an_example_question_fills_the_box_and_picks_its_preset(app, scripted, p
 
 def test_switching_preset_and_temperature_reach_the_provider(app, scripted, page: Page):
     opened(page, app.url)
+    open_settings(page)
     page.locator("#preset input").click()
     page.get_by_role("option", name="Scripts and code (EN)").click()
     expect(page.locator("#system-prompt textarea")).to_have_value(starts("You are an experienced software engineer"))
@@ -264,8 +266,8 @@ def test_on_a_phone_the_chat_fits_the_screen_and_the_settings_fold_away(app, scr
     send(page, "Wide code?")
     answered(page, scripted, 2)
     assert page.evaluate(scroll) <= 390
-    page.locator("#settings .toggle-button").click()  # the settings open on demand
-    expect(page.locator("#provider")).to_be_visible()
+    page.locator("#open-settings").click()  # the settings open on demand
+    expect(page.locator("#system-prompt")).to_be_in_viewport()
     assert page.evaluate(scroll) <= 390
     context.close()
 
@@ -343,7 +345,7 @@ def test_search_says_what_it_looks_for_and_lists_numbered_sources(app, scripted,
     scripted.queue(Reply.responses_fixture("xai-responses-web-search", pauses={4: 1.5}))  # the search takes a while
     opened(page, app.url)
     page.locator("#search input").click()
-    page.get_by_role("option", name="the web").click()
+    page.get_by_role("option", name="Search the web", exact=True).click()
     send(page, "What is xAI?")
     expect(page.locator("#chatbot")).to_contain_text('Searching the web for "what is xAI"…', timeout=10000)
     ended(page)
@@ -377,5 +379,5 @@ def test_the_search_choice_follows_the_provider(app, page: Page):
         expect(page.locator("#x-search")).to_be_visible() if x else expect(page.locator("#x-search")).to_be_hidden()
         if x:
             page.locator("#search input").click()
-            expect(page.get_by_role("option", name="the web and X")).to_be_visible()
+            expect(page.get_by_role("option", name="Search the web and X")).to_be_visible()
             page.keyboard.press("Escape")

@@ -11,7 +11,7 @@ import time
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from support.browsers import open_accordion, settled, stored
+from support.browsers import open_accordion, open_settings, settled, stored
 from support.history_pages import SECRET, ask, listed, open_page, start_app, wait_listed
 from support.scripted_server import Reply, delta, sse, text_stream
 
@@ -28,6 +28,7 @@ def open_tools(page: Page) -> None:
 
 
 def set_settings(page: Page, system_prompt: str, temperature: str) -> None:
+    open_settings(page)
     page.locator("#system-prompt textarea").fill(system_prompt)
     page.locator("#settings").get_by_text("Parameters").click()
     page.locator("#temperature textarea, #temperature input").first.fill(temperature)
@@ -49,6 +50,7 @@ def test_a_chat_survives_reload_with_its_settings_and_is_sealed(history_app, scr
     expect(page.get_by_test_id("user").first).to_contain_text("Why is the sky blue?")
     expect(page.locator("#chatbot")).to_contain_text("OpenAI · ")
     expect(page.locator("#system-prompt textarea")).to_have_value("Answer in one word.")
+    open_settings(page)
     page.locator("#settings").get_by_text("Parameters").click()
     expect(page.locator("#temperature textarea, #temperature input").first).to_have_value("0.3")
     wait_listed(page, "Why is the sky blue?")

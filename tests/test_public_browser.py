@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from support.browsers import open_accordion
+from support.browsers import open_accordion, open_settings
 from support.history_pages import ask, open_page, start_app
 from support.keys import VISITOR_KEY
 
@@ -23,6 +23,7 @@ def test_a_visitors_key_stays_in_their_page_and_goes_to_their_provider_only(scri
     app = start_app(scripted, tmp_path)
     try:
         alice = open_page(browser.new_context().new_page(), app.url)
+        open_settings(alice)
         open_accordion(alice, alice.get_by_role("button", name="Your API key"))
         alice.locator("#user-key input").fill(VISITOR_KEY)  # as a paste does
         alice.locator("#chat-input textarea").click()
@@ -45,6 +46,7 @@ def test_a_visitors_key_stays_in_their_page_and_goes_to_their_provider_only(scri
 
         # Bob, in another browser: no key, the shared model list, none of her chats.
         bob = open_page(browser.new_context().new_page(), app.url)
+        open_settings(bob)
         open_accordion(bob, bob.get_by_role("button", name="Your API key"))
         expect(bob.locator("#user-key input")).to_have_value("")
         expect(bob.locator("#conversation-list")).not_to_contain_text("Hello with my key")
@@ -61,6 +63,7 @@ def test_a_visitors_key_stays_in_their_page_and_goes_to_their_provider_only(scri
         # Her key is kept by her page only: a reload forgets it.
         alice.reload()
         alice.wait_for_selector("#chat-input textarea")
+        open_settings(alice)
         open_accordion(alice, alice.get_by_role("button", name="Your API key"))
         expect(alice.locator("#user-key input")).to_have_value("")
         assert VISITOR_KEY not in caplog.text

@@ -24,13 +24,14 @@ from .chat import ChatHandlers
 from .compare_page import build_tabs, wire_tabs
 from .conversation_list import ConversationHandlers
 from .conversation_list_page import KEEP_BROWSER_JS, NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
+from .header import DRAWERS_BELOW_PX, LAYOUT_HEAD, build_top_bar, theme
 from .labels import Labels
 from .listeners import QUICK, streamed
 from .page_guard import ANSWER_GUARD_HEAD, MESSAGE_CSS
 from .panel import PageSettings, effort_update, wire_access
 from .render import EMPTY_CHAT_MARK, LATEX_DELIMITERS
 from .scripts import script
-from .settings_page import PresetMenu, build_settings, example_questions, examples_css, wire_presets
+from .settings_page import PresetMenu, build_model_bar, build_settings, example_questions, examples_css, wire_presets
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
 from .visitors import distrust_proxy_headers, is_issued, issue_browser_id, page_language
@@ -47,6 +48,7 @@ KEEP_CHOSEN_MODEL_JS = script("keep_chosen_model")
 
 CSS = """
 .causerie-embed .gradio-container #conversations, .causerie-embed .gradio-container #settings,
+.causerie-embed .gradio-container #top-bar,
 .causerie-embed .gradio-container footer,
 .causerie-embed .gradio-container #main-tabs > .tab-wrapper { display: none !important; }
 #session-totals { font-size: 0.9em; opacity: 0.85; }
@@ -71,18 +73,28 @@ def build_demo(
     # Visitors' uploads are not kept forever on a public server (Gradio's cache clean-up covers them).
     keep_s = int(settings.uploads_keep_hours * 3600)
     with gr.Blocks(
-        title="Causerie", fill_height=True, analytics_enabled=False, delete_cache=(min(3600, keep_s), keep_s) if keep_s else None
+        title="Causerie",
+        fill_height=True,
+        fill_width=True,
+        analytics_enabled=False,
+        delete_cache=(min(3600, keep_s), keep_s) if keep_s else None,
     ) as demo:
         totals_state = gr.State(SessionTotals())
         view_state = gr.State(ConversationView())
+        # The chat owns the screen: the conversations beside it on a wide screen, the settings a
+        # drawer a click away (header.py).
         with gr.Sidebar(label=say("conversations"), open=True, position="left", elem_id="conversations"):
             panel, history_buttons = build_panel(keeper, say, login=settings.oauth)
-        with gr.Sidebar(label=say("settings"), open=True, position="right", elem_id="settings"):
-            page_settings, totals_box, initial_model = build_settings(service, say, menu)
+        build_top_bar(say)
         with gr.Tabs(elem_id="main-tabs"):
             with gr.Tab(say("tab_chat"), id="chat", elem_id="chat-tab"):
+                with gr.Row(elem_id="model-bar"):
+                    bar = build_model_bar(service, say)
                 chatbot, textbox = _build_chat(say, menu)
             tabs = build_tabs(say, menu.order)
+        with gr.Sidebar(label=say("settings"), open=False, position="right", elem_id="settings"):
+            page_settings, totals_box = build_settings(service, say, menu, bar)
+        initial_model = bar.initial_model
         # Answers run on their own, so that a page that goes away and comes back finds them (runs.py).
         runs = AnswerRuns(grace_s=settings.answer_grace_s, max_runs=2 * settings.concurrency_limit)
         history = ConversationHandlers(service, keeper, page_settings, chatbot, view_state, panel, startup_notices or [], runs)
@@ -110,12 +122,13 @@ def build_demo(
 def _build_chat(say: Labels, menu: PresetMenu) -> tuple[gr.Chatbot, gr.MultimodalTextbox]:
     chatbot = gr.Chatbot(
         elem_id="chatbot",
+        label=say("tab_chat"),
         buttons=["copy", "copy_all"],
         latex_delimiters=LATEX_DELIMITERS,
         sanitize_html=True,
         editable="user",
         scale=1,
-        height="72vh",
+        height="calc(100dvh - 20rem)",  # (header.py's CSS says it for each width)
         show_label=False,
         placeholder=say("chat_placeholder"),
         feedback_options=None,
@@ -124,6 +137,7 @@ def _build_chat(say: Labels, menu: PresetMenu) -> tuple[gr.Chatbot, gr.Multimoda
     # Enter sends, Shift+Enter starts a new line; files are attached with the clip or dropped in.
     textbox = gr.MultimodalTextbox(
         elem_id="chat-input",
+        label=say("message"),
         placeholder=say("input_placeholder"),
         show_label=False,
         lines=1,
@@ -201,7 +215,8 @@ def _wire_opening(
     ).then(None, [page.model, opened_with, listed_pick], page.model, js=KEEP_CHOSEN_MODEL_JS, **QUICK).then(
         None, panel.browser, None, js=KEEP_BROWSER_JS, **QUICK
     )
-    demo.load(None, None, None, js=script("page", embedded=settings.embed), **QUICK)
+    demo.load(None, None, None, js=script("page", embedded=settings.embed, drawersBelow=DRAWERS_BELOW_PX), **QUICK)
+    demo.load(None, None, None, js=script("shortcuts"), **QUICK)
     page.model.change(
         lambda p, m, e: effort_update(service, p, m, e),
         [page.provider, page.model, page.reasoning_effort],
@@ -297,7 +312,10 @@ def launch_options(service: ChatService, labels: Labels | None = None) -> dict[s
     options = {
         "max_threads": service.settings.max_threads,
         "css": css + MESSAGE_CSS,
-        "head": ANSWER_GUARD_HEAD,
+        "theme": theme(),
+        # Installable (a PWA) when self-hosted too, as it is on a Space.
+        "pwa": True,
+        "head": ANSWER_GUARD_HEAD + LAYOUT_HEAD,
         "i18n": (labels or Labels()).i18n(),
         "favicon_path": FAVICON,
         "footer_links": ["api"],

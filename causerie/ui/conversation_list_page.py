@@ -38,8 +38,15 @@ def build_panel(keeper: Keeper, say: Labels, *, login: bool) -> tuple[HistoryPan
         gr.LoginButton(size="sm")
     gr.Markdown("### " + say("conversations"))
     new = gr.Button(say("new_chat"), elem_id="new-chat", size="sm", variant="primary")
-    search = gr.Textbox(placeholder=say("search"), show_label=False, elem_id="conversation-search", container=False, max_lines=1)
-    listing = gr.Radio(choices=[], show_label=False, elem_id="conversation-list", container=False)
+    search = gr.Textbox(
+        placeholder=say("search"),
+        label=say("search_conversations"),
+        show_label=False,
+        elem_id="conversation-search",
+        container=False,
+        max_lines=1,
+    )
+    listing = gr.Radio(choices=[], label=say("conversations"), show_label=False, elem_id="conversation-list", container=False)
     notice = gr.Markdown("", elem_id="history-notice")
     with gr.Accordion(say("this_conversation"), open=False, elem_id="conversation-tools"):
         title = gr.Textbox(label=say("title"), elem_id="conversation-title", max_lines=1, info=say("title_info"))

@@ -30,10 +30,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The model searches as it answers, and lists its sources.",
         "Le modèle cherche en répondant, et donne ses sources.",
     ),
-    "search.off": ("off", "désactivée"),
-    "search.web": ("the web", "le web"),
-    "search.x": ("X", "X"),
-    "search.both": ("the web and X", "le web et X"),
+    "search.off": ("No search", "Sans recherche"),
+    "search.web": ("Search the web", "Chercher sur le web"),
+    "search.x": ("Search X", "Chercher sur X"),
+    "search.both": ("Search the web and X", "Chercher sur le web et X"),
     "x_options": (
         "X search: accounts (@xai, or -@name to leave out), since: and until: dates",
         "Recherche X : comptes (@xai, ou -@nom pour en écarter), dates since: et until:",
@@ -64,6 +64,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "input_placeholder": ("Type a message… (Shift+Enter: new line)", "Écrivez un message… (Maj+Entrée : nouvelle ligne)"),
     "new_chat": ("+ New chat", "+ Nouvelle conversation"),
     "search": ("Search titles and text…", "Chercher dans les titres et le texte…"),
+    "search_conversations": ("Search the conversations", "Chercher dans les conversations"),
+    "message": ("Message", "Message"),
     "this_conversation": ("This conversation", "Cette conversation"),
     "title": ("Title", "Titre"),
     "title_info": ("Press Enter to rename.", "Appuyez sur Entrée pour renommer."),
@@ -84,6 +86,28 @@ TEXTS: dict[str, tuple[str, str]] = {
     "key_note.local": (
         "Providers marked (your key) need one; a key given here is used instead of the server's.",
         "Les fournisseurs marqués (votre clé) en demandent une ; une clé donnée ici remplace celle du serveur.",
+    ),
+    "open_settings": ("⚙ Settings", "⚙ Réglages"),
+    "show_shortcuts": ("? Shortcuts", "? Raccourcis"),
+    "shortcuts": (
+        "**Keyboard shortcuts**\n\n"
+        "| Keys | Does |\n|---|---|\n"
+        "| Ctrl+Shift+O | New chat |\n"
+        "| Shift+Esc or / | Type a message |\n"
+        "| Esc | Stop the answer |\n"
+        "| Ctrl+Shift+C | Copy the last answer |\n"
+        "| Ctrl+Shift+S | Show or hide the conversations |\n"
+        "| Ctrl+. | Show or hide the settings |\n"
+        "| ? | This list (Esc closes it) |",
+        "**Raccourcis clavier**\n\n"
+        "| Touches | Action |\n|---|---|\n"
+        "| Ctrl+Maj+O | Nouvelle conversation |\n"
+        "| Maj+Échap ou / | Écrire un message |\n"
+        "| Échap | Arrêter la réponse |\n"
+        "| Ctrl+Maj+C | Copier la dernière réponse |\n"
+        "| Ctrl+Maj+S | Afficher ou masquer les conversations |\n"
+        "| Ctrl+. | Afficher ou masquer les réglages |\n"
+        "| ? | Cette liste (Échap la ferme) |",
     ),
     "tab_chat": ("Chat", "Discussion"),
     "tab_compare": ("Compare", "Comparer"),

@@ -4,6 +4,7 @@ fills the prompt and parameters; an example question picks its preset)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -42,13 +43,22 @@ class PresetMenu:
         return same_preset_in(self.presets, self.default, language) if self.default else None
 
 
-def build_settings(service: ChatService, say: Labels, menu: PresetMenu) -> tuple[PageSettings, gr.Markdown, str]:
-    """The settings sidebar's components (inside a gr.Sidebar): the page's settings, the session's
-    totals box, and the model the page opens with."""
+@dataclass(frozen=True)
+class ModelBar:
+    """The chat's header: what answers (provider, model, reasoning effort) and how (search)."""
+
+    provider: Any
+    model: Any
+    reasoning_effort: Any
+    search: Any
+    initial_model: str
+
+
+def build_model_bar(service: ChatService, say: Labels) -> ModelBar:
+    """The model bar's components (inside a gr.Row above the chat)."""
     settings = service.settings
     ready = service.ready_providers()
     default = service.default_provider()
-    gr.Markdown("### Causerie")
     provider_box = gr.Dropdown(
         choices=[
             (
@@ -61,6 +71,10 @@ def build_settings(service: ChatService, say: Labels, menu: PresetMenu) -> tuple
         ],
         value=default.id if default else None,
         label=say("provider"),
+        show_label=False,
+        container=False,
+        min_width=150,
+        scale=1,
         elem_id="provider",
     )
     initial_model = service.initial_model(default.id) if default else ""
@@ -68,28 +82,47 @@ def build_settings(service: ChatService, say: Labels, menu: PresetMenu) -> tuple
         choices=[initial_model] if initial_model else [],
         value=initial_model or None,
         label=say("model"),
+        show_label=False,
+        container=False,
         allow_custom_value=True,
         filterable=True,
+        min_width=180,
+        scale=2,
         elem_id="model",
-        info=say("model_info"),
     )
     levels = service.info(default.id, initial_model).reasoning_effort if default else ()
     effort_box = gr.Dropdown(
         choices=[(say("model_default"), "")] + [(lv, lv) for lv in levels],
         value="",
         label=say("reasoning_effort"),
+        show_label=False,
+        container=False,
         visible=bool(levels),
+        min_width=120,
+        scale=1,
         elem_id="reasoning-effort",
     )
-    search_shown, options_shown = search_update(default.id if default else None)
+    search_shown, _ = search_update(default.id if default else None)
     search_box = gr.Dropdown(
         choices=search_shown["choices"],
         value="",
         label=say("search_label"),
-        info=say("search_info"),
+        show_label=False,
+        container=False,
         visible=search_shown["visible"],
+        min_width=120,
+        scale=1,
         elem_id="search",
     )
+    return ModelBar(provider_box, model_box, effort_box, search_box, initial_model)
+
+
+def build_settings(service: ChatService, say: Labels, menu: PresetMenu, bar: ModelBar) -> tuple[PageSettings, gr.Markdown]:
+    """The settings drawer's components (inside a gr.Sidebar): with the model bar's, the page's
+    settings; and the session's totals box."""
+    settings = service.settings
+    ready = service.ready_providers()
+    default = service.default_provider()
     # X search's options in one box, in X's own search syntax: each block costs every new
     # page a little (bench/NOTES.md).
     x_options_box = gr.Textbox(
@@ -98,7 +131,7 @@ def build_settings(service: ChatService, say: Labels, menu: PresetMenu) -> tuple
         placeholder=say("x_options_placeholder"),
         elem_id="x-search",
         max_lines=1,
-        visible=options_shown["visible"],
+        visible=search_update(default.id if default else None)[1]["visible"],
     )
     preset_box = gr.Dropdown(
         choices=[(p.label, p.id) for p in menu.order],
@@ -146,9 +179,9 @@ def build_settings(service: ChatService, say: Labels, menu: PresetMenu) -> tuple
         with gr.Accordion(say("other_providers"), open=not ready):
             gr.Markdown(say.add("providers_table", *(_not_ready_table(service, say, language) for language in ("en", "fr"))))
     page = PageSettings(
-        provider=provider_box,
-        model=model_box,
-        reasoning_effort=effort_box,
+        provider=bar.provider,
+        model=bar.model,
+        reasoning_effort=bar.reasoning_effort,
         preset=preset_box,
         system_prompt=system_box,
         temperature=temperature_box,
@@ -157,10 +190,10 @@ def build_settings(service: ChatService, say: Labels, menu: PresetMenu) -> tuple
         api_key=key_box,
         key_for=key_for,
         base_url=base_url_box,
-        search=search_box,
+        search=bar.search,
         x_options=x_options_box,
     )
-    return page, totals_box, initial_model
+    return page, totals_box
 
 
 def examples_of(presets: list[Preset]) -> list[Preset]:

@@ -58,3 +58,13 @@ def open_accordion(page, opener) -> None:
     sooner."""
     opener.click()
     page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+def open_settings(page) -> None:
+    """Open the settings drawer (closed when the page opens) with its button, as a person does."""
+    from playwright.sync_api import expect
+
+    if not page.locator("#settings.open").count():
+        page.locator("#open-settings").click()
+    expect(page.locator("#settings.open")).to_have_count(1)
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")

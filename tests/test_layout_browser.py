@@ -1,0 +1,153 @@
+"""The page at every width, in a real Chromium: the chat owns the screen, the sidebars are drawers
+on a narrow one, nothing scrolls sideways or covers the composer, in English and French, light and
+dark; the keyboard shortcuts; the accessibility check (axe-core) on the chat, Compare and the
+leaderboard; money shown as money; the page installable."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from causerie.ui.header import DRAWERS_BELOW_PX
+
+from support.accessibility import serious_violations
+from support.apps import RunningApp
+from support.browsers import open_settings, send
+from support.scripted_server import Reply, text_stream
+
+pytestmark = pytest.mark.browser
+
+MEASURE = """() => {
+  const chat = document.querySelector('#chatbot').getBoundingClientRect();
+  const box = document.querySelector('#chat-input').getBoundingClientRect();
+  const atBox = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+  return {
+    chat: chat.width, width: innerWidth, height: innerHeight,
+    sideways: document.documentElement.scrollWidth > innerWidth,
+    boxInSight: box.top >= 0 && box.bottom <= innerHeight,
+    boxOnTop: Boolean(atBox && atBox.closest('#chat-input')),
+    conversations: document.querySelector('#conversations').classList.contains('open'),
+    settings: document.querySelector('#settings').classList.contains('open'),
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def layout_app(_scripted):
+    _scripted.models = {"object": "list", "data": [{"id": "grok-4.3"}, {"id": "gpt-5"}]}
+    running = RunningApp({"OPENAI_BASE_URL": _scripted.base_url})
+    yield running
+    running.close()
+
+
+def opened(browser: Browser, url: str, width: int, *, locale: str = "en-US", scheme: str = "light") -> Page:
+    context = browser.new_context(
+        viewport={"width": width, "height": 844 if width < 500 else 900}, locale=locale, color_scheme=scheme
+    )
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("#chat-input textarea")
+    expect(page.locator("#main-tabs")).to_be_visible()
+    page.wait_for_timeout(400)  # (the page's opening step folds the drawers)
+    return page
+
+
+@pytest.mark.parametrize("width", [390, 820, 1024, 1280, 1920])
+@pytest.mark.parametrize(("locale", "scheme"), [("en-US", "light"), ("fr-FR", "dark")])
+def test_the_chat_owns_the_screen_at_every_width(layout_app, browser: Browser, width, locale, scheme):
+    page = opened(browser, layout_app.url, width, locale=locale, scheme=scheme)
+    seen = page.evaluate(MEASURE)
+    share = 0.6 if width < 1280 else 0.5
+    assert seen["chat"] >= max(min(320, width - 70), share * width if width > 500 else 0), seen
+    if width == 820:
+        assert seen["chat"] >= 490, seen
+    assert not seen["sideways"] and seen["boxInSight"] and seen["boxOnTop"], seen
+    assert seen["conversations"] == (width >= DRAWERS_BELOW_PX) and not seen["settings"], seen
+    # The model and the search are above the chat; the settings a click away.
+    for shown in ("#provider", "#model", "#open-settings"):
+        expect(page.locator(shown)).to_be_visible()
+    expect(page.locator("#system-prompt")).to_be_hidden()
+    expect(page.locator("#brand")).to_contain_text("Causerie")
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [820, 1280])
+def test_the_sidebars_are_drawers_that_a_click_outside_closes(layout_app, browser: Browser, width):
+    page = opened(browser, layout_app.url, width)
+    before = page.evaluate(MEASURE)["chat"]
+    open_settings(page)
+    expect(page.locator("#system-prompt textarea")).to_be_visible()
+    assert page.evaluate(MEASURE)["chat"] == before  # over the chat, not beside it
+    page.mouse.click(width * 0.3, 500)
+    expect(page.locator("#settings.open")).to_have_count(0)
+    if width < DRAWERS_BELOW_PX:
+        page.locator("#conversations .toggle-button").click()
+        expect(page.locator("#new-chat")).to_be_in_viewport()
+        assert page.evaluate(MEASURE)["chat"] == before
+        page.mouse.click(width - 40, 500)
+        expect(page.locator("#conversations.open")).to_have_count(0)
+    page.context.close()
+
+
+def test_the_keyboard_shortcuts(layout_app, scripted, browser: Browser):
+    page = opened(browser, layout_app.url, 1280)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=layout_app.url.rstrip("/"))
+    page.locator("body").click(position={"x": 700, "y": 300})
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts")).to_be_visible()
+    expect(page.locator("#shortcuts")).to_contain_text("Ctrl+Shift+O")
+    page.keyboard.press("Escape")
+    expect(page.locator("#shortcuts")).to_be_hidden()
+    page.keyboard.press("Control+.")
+    expect(page.locator("#settings.open")).to_have_count(1)
+    page.keyboard.press("Control+.")
+    expect(page.locator("#settings.open")).to_have_count(0)
+    page.keyboard.press("Control+Shift+S")
+    expect(page.locator("#conversations.open")).to_have_count(0)
+    page.keyboard.press("Control+Shift+S")
+    expect(page.locator("#conversations.open")).to_have_count(1)
+    page.locator("body").click(position={"x": 700, "y": 300})
+    page.keyboard.press("/")
+    expect(page.locator("#chat-input textarea")).to_be_focused()
+    # Esc stops an answer; Ctrl+Shift+C copies the last one; Ctrl+Shift+O starts a new chat.
+    scripted.default = Reply(chunks=text_stream(*(f"word{i} " for i in range(400))), delay=0.02)
+    send(page, "Count")
+    expect(page.locator("#chat-input .stop-button")).to_be_visible(timeout=10000)
+    expect(page.get_by_test_id("bot").last).to_contain_text("word3")
+    page.keyboard.press("Escape")
+    expect(page.locator("#chat-input .stop-button")).to_have_count(0, timeout=10000)
+    shown = page.get_by_test_id("bot").last.inner_text()
+    assert "word399" not in shown
+    page.keyboard.press("Control+Shift+C")
+    page.wait_for_function("async () => (await navigator.clipboard.readText()).includes('word3')")
+    page.keyboard.press("Control+Shift+O")
+    expect(page.get_by_test_id("bot")).to_have_count(0, timeout=10000)
+    expect(page.locator("#chat-input textarea")).to_be_focused()
+    page.context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_accessibility_violation_on_the_chat_compare_and_the_leaderboard(layout_app, scripted, browser, scheme):
+    page = opened(browser, layout_app.url, 1280, scheme=scheme)
+    scripted.default = Reply(chunks=text_stream("Revenue grew from $6 billion ", "to $24 billion; ", "the formula $x^2$ stays."))
+    send(page, "How much?")
+    chat = page.locator("#chatbot")
+    expect(chat).to_contain_text("to first token", timeout=10000)
+    # Money is money: the two amounts are text, the formula is a formula.
+    expect(chat).to_contain_text("Revenue grew from $6 billion to $24 billion")
+    expect(chat.locator(".katex")).to_have_count(1)
+    assert serious_violations(page) == []
+    page.get_by_role("tab", name="Compare").click()
+    expect(page.locator("#compare-input")).to_be_visible()
+    assert serious_violations(page) == []
+    page.get_by_role("tab", name="Leaderboard").click()
+    expect(page.locator("#leaderboard")).to_be_visible()
+    assert serious_violations(page) == []
+    page.context.close()
+
+
+def test_the_page_is_installable(layout_app):
+    manifest = httpx.get(layout_app.url + "manifest.json").json()
+    assert manifest["name"] == "Causerie" and manifest["icons"]
+    assert httpx.get(layout_app.url + "config").json()["pwa"] is True
