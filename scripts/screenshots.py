@@ -3,8 +3,9 @@
 The app runs against the tests' scripted OpenAI-compatible server (a canned answer per language,
 streamed as a provider streams it), in Debian's Chromium (`apt-get install chromium`), with the
 browser's language set to each in turn. Writes docs/screenshot-en.png and docs/screenshot-fr.png
-(and a phone-sized one of each with --phone), and docs/screenshot-compare.png: a blind comparison
-of two models, after the vote.
+(a laptop, 1280 px wide), docs/screenshot-en-phone.png (390 px) and docs/screenshot-en-tablet.png
+(820 px, upright), and docs/screenshot-compare.png: a blind comparison of two models, after the
+vote.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def shoot_compare(browser, app: RunningApp, scripted: ScriptedServer, out: Path)
     return target
 
 
-def shoot(out: Path, phone: bool) -> list[Path]:
+def shoot(out: Path) -> list[Path]:
     scripted = ScriptedServer().start()
     scripted.models = {"object": "list", "data": [{"id": "grok-4.3"}]}
     app = RunningApp(
@@ -87,7 +88,8 @@ def shoot(out: Path, phone: bool) -> list[Path]:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             for language, locale in LOCALES.items():
-                for size, suffix in [((1280, 800), "")] + ([((390, 844), "-phone")] if phone else []):
+                sizes = [((1280, 800), "")] + ([((390, 844), "-phone"), ((820, 1180), "-tablet")] if language == "en" else [])
+                for size, suffix in sizes:
                     context = browser.new_context(
                         locale=locale, viewport={"width": size[0], "height": size[1]}, device_scale_factor=1 if not suffix else 2
                     )
@@ -122,10 +124,9 @@ def shoot(out: Path, phone: bool) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where to write them (default docs/)")
-    parser.add_argument("--phone", action="store_true", help="also take phone-sized ones (390 px wide)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    for path in shoot(args.out, args.phone):
+    for path in shoot(args.out):
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 

@@ -371,12 +371,14 @@ def test_search_says_what_it_looks_for_and_lists_numbered_sources(app, scripted,
 def test_the_search_choice_follows_the_provider(app, page: Page):
     opened(page, app.url)
     expect(page.locator("#search")).to_be_visible()  # OpenAI: the web
-    expect(page.locator("#x-search")).to_be_hidden()  # (X options: for X search only)
+    expect(page.locator("#x-search")).to_be_hidden()  # (X options, in the settings: for X search only)
     for label, shown, x in (("xAI (Grok) (your key)", True, True), ("Groq (your key)", False, False)):
         page.locator("#provider input").click()
         page.get_by_role("option", name=label).click()
         expect(page.locator("#search")).to_be_visible() if shown else expect(page.locator("#search")).to_be_hidden()
+        open_settings(page)
         expect(page.locator("#x-search")).to_be_visible() if x else expect(page.locator("#x-search")).to_be_hidden()
+        page.mouse.click(600, 400)  # (closes the settings)
         if x:
             page.locator("#search input").click()
             expect(page.get_by_role("option", name="Search the web and X")).to_be_visible()

@@ -212,7 +212,7 @@ def test_export_then_import_gives_back_the_same_conversation(history_app, script
     # Good news, not a warning: an info toast, and the notice says it without a warning sign.
     toast = fresh.get_by_test_id("toast-body").filter(has_text="Imported 1 conversation")
     expect(toast).to_have_class(re.compile(r"\binfo\b"))
-    expect(fresh.locator("#history-notice")).to_have_text(re.compile(r"^✓ Imported 1 conversation"))
+    expect(fresh.locator("#history-notice")).to_have_text(re.compile(r"^\s*✓ Imported 1 conversation"))
     expect(fresh.locator("#chatbot")).to_contain_text("Thinking")  # folded; its text is checked in the export below
     expect(fresh.locator("#system-prompt textarea")).to_have_value("Be precise.")
     wait_listed(fresh, "Why is the sky blue?")

@@ -151,3 +151,22 @@ def test_the_page_is_installable(layout_app):
     manifest = httpx.get(layout_app.url + "manifest.json").json()
     assert manifest["name"] == "Causerie" and manifest["icons"]
     assert httpx.get(layout_app.url + "config").json()["pwa"] is True
+
+
+def test_a_visitor_with_nothing_set_up_is_told_where_to_paste_a_key(browser: Browser):
+    """A public server that answers with the visitor's own key only (a Space's usual setup): the
+    empty chat says where the key goes and which providers take one, and the settings are open on
+    the key box."""
+    bare = RunningApp({"PUBLIC_MODE": "1", "REQUIRE_USER_KEY": "1"})
+    try:
+        page = opened(browser, bare.url, 1280)
+        chat = page.locator("#chatbot")
+        expect(chat).to_contain_text("To start, paste your own API key")
+        expect(chat).to_contain_text("xAI (Grok)")
+        expect(page.locator("#user-key input")).to_be_in_viewport()
+        page.context.close()
+        french = opened(browser, bare.url, 820, locale="fr-FR")
+        expect(french.locator("#chatbot")).to_contain_text("Pour commencer, collez votre propre clé")
+        french.context.close()
+    finally:
+        bare.close()

@@ -10,6 +10,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from .. import patches
+from ..answering.access import offered_providers
 from ..answering.answer import SessionTotals
 from ..answering.runs import AnswerRuns
 from ..answering.service import ChatService
@@ -90,9 +91,11 @@ def build_demo(
             with gr.Tab(say("tab_chat"), id="chat", elem_id="chat-tab"):
                 with gr.Row(elem_id="model-bar"):
                     bar = build_model_bar(service, say)
-                chatbot, textbox = _build_chat(say, menu)
+                chatbot, textbox = _build_chat(say, menu, _first_words(service, say))
             tabs = build_tabs(say, menu.order)
-        with gr.Sidebar(label=say("settings"), open=False, position="right", elem_id="settings"):
+        # Open when the person's own key is wanted first (on a phone the page folds it: page.js).
+        wants_key = not service.ready_providers() or settings.public.require_user_key
+        with gr.Sidebar(label=say("settings"), open=wants_key, position="right", elem_id="settings"):
             page_settings, totals_box = build_settings(service, say, menu, bar)
         initial_model = bar.initial_model
         # Answers run on their own, so that a page that goes away and comes back finds them (runs.py).
@@ -119,7 +122,21 @@ def build_demo(
     return demo
 
 
-def _build_chat(say: Labels, menu: PresetMenu) -> tuple[gr.Chatbot, gr.MultimodalTextbox]:
+def _first_words(service: ChatService, say: Labels) -> Any:
+    """What the empty chat says: where to paste a key, when nothing answers without one (a public
+    server with no key of its own, or one that asks for the visitor's), naming the providers that
+    take one; else how the chat works."""
+    settings = service.settings
+    if service.ready_providers() and not settings.public.require_user_key:
+        return say("chat_placeholder")
+    names = ", ".join(p.label for p in offered_providers(settings) if p not in service.ready_providers())
+    if not names:
+        return say("chat_placeholder")
+    english, french = say.pair("chat_placeholder.key")
+    return say.add("chat_placeholder.key.shown", english.format(providers=names), french.format(providers=names))
+
+
+def _build_chat(say: Labels, menu: PresetMenu, placeholder: Any) -> tuple[gr.Chatbot, gr.MultimodalTextbox]:
     chatbot = gr.Chatbot(
         elem_id="chatbot",
         label=say("tab_chat"),
@@ -130,7 +147,7 @@ def _build_chat(say: Labels, menu: PresetMenu) -> tuple[gr.Chatbot, gr.Multimoda
         scale=1,
         height="calc(100dvh - 20rem)",  # (header.py's CSS says it for each width)
         show_label=False,
-        placeholder=say("chat_placeholder"),
+        placeholder=placeholder,
         feedback_options=None,
         examples=example_questions(menu.order),
     )

@@ -24,7 +24,7 @@ def build_top_bar(say: Labels) -> None:
     """The name and logo at the top left; on the right, the settings and the shortcuts' list
     (their keys: js/shortcuts.js)."""
     with gr.Row(elem_id="top-bar", equal_height=True):
-        gr.HTML(f'<div class="brand">{LOGO}<span>Causerie</span></div>', elem_id="brand", padding=False)
+        gr.HTML(f'<h1 class="brand">{LOGO}<span>Causerie</span></h1>', elem_id="brand", padding=False)
         gr.Button(say("show_shortcuts"), elem_id="show-shortcuts", size="sm", variant="secondary", scale=0).click(
             None, None, None, js="() => document.documentElement.classList.toggle('causerie-shortcuts')", api_visibility="private"
         )
@@ -84,7 +84,7 @@ CSS = f"""
 /* The top bar, clear of the conversations' toggle. */
 #top-bar {{ padding-left: 2.25rem; align-items: center; gap: 0.5rem; flex-wrap: nowrap; }}
 #brand {{ flex: 1 1 auto; }}
-#brand .brand {{ display: flex; align-items: center; gap: 0.5rem; font-weight: 650; font-size: 1.15rem;
+#brand .brand {{ display: flex; align-items: center; gap: 0.5rem; font-weight: 650; font-size: 1.15rem; margin: 0;
   color: var(--body-text-color); }}
 #brand .logo {{ color: var(--color-accent); flex: none; }}
 #top-bar button {{ white-space: nowrap; min-width: max-content !important; }}

@@ -61,6 +61,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Ask anything. Answers stream in; Stop ends them.",
         "Demandez ce que vous voulez. Les réponses s'affichent au fil de l'eau ; Stop les arrête.",
     ),
+    "chat_placeholder.key": (
+        "**To start, paste your own API key** under ⚙ Settings › Your API key, then pick its provider "
+        "above the chat. This server takes a key for: {providers}. It is used for your questions only.",
+        "**Pour commencer, collez votre propre clé d'API** dans ⚙ Réglages › Votre clé d'API, puis "
+        "choisissez son fournisseur au-dessus de la discussion. Ce serveur accepte une clé pour : {providers}. "
+        "Elle ne sert qu'à vos questions.",
+    ),
     "input_placeholder": ("Type a message… (Shift+Enter: new line)", "Écrivez un message… (Maj+Entrée : nouvelle ligne)"),
     "new_chat": ("+ New chat", "+ Nouvelle conversation"),
     "search": ("Search titles and text…", "Chercher dans les titres et le texte…"),
