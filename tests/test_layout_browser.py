@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from causerie.ui.header import DRAWERS_BELOW_PX
+from causerie.ui.header import DRAWERS_BELOW_PX, THEME_COLOUR
 
 from support.accessibility import serious_violations
 from support.apps import RunningApp
@@ -147,10 +147,13 @@ def test_no_serious_accessibility_violation_on_the_chat_compare_and_the_leaderbo
     page.context.close()
 
 
-def test_the_page_is_installable(layout_app):
+def test_the_page_is_installable(layout_app, browser: Browser):
     manifest = httpx.get(layout_app.url + "manifest.json").json()
     assert manifest["name"] == "Causerie" and manifest["icons"]
     assert httpx.get(layout_app.url + "config").json()["pwa"] is True
+    page = opened(browser, layout_app.url, 1280)  # (Gradio adds the head's tags in the page)
+    expect(page.locator('meta[name="theme-color"]')).to_have_attribute("content", THEME_COLOUR)
+    page.context.close()
 
 
 def test_a_visitor_with_nothing_set_up_is_told_where_to_paste_a_key(browser: Browser):

@@ -118,6 +118,9 @@ html.causerie-shortcuts .gradio-container #shortcuts {{ display: block !importan
   hyphens: manual; }}
 """
 
-LAYOUT_HEAD = f"<style>{CSS}</style>"
+THEME_COLOUR = "#4f46e5"
+"""The browser's colour for the installed app's window (Gradio's manifest has none): indigo 600."""
+
+LAYOUT_HEAD = f'<meta name="theme-color" content="{THEME_COLOUR}"><style>{CSS}</style>'
 """The layout's CSS, in the page's head: Gradio puts `.gradio-container … .contain` before every
 rule of `css=` in a media query, and the sidebars' parent is outside `.contain`."""
