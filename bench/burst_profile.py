@@ -36,7 +36,16 @@ def serve_profiled(out: str) -> None:
     profiler = cProfile.Profile()
 
     def running_loops():
-        return [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop) and o.is_running()]
+        # (The app freezes what it holds once started, endpoints/responses.py, and gc.get_objects()
+        # leaves frozen objects out: thawed for the search, frozen again after.)
+        frozen = gc.get_freeze_count()
+        if frozen:
+            gc.unfreeze()
+        try:
+            return [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop) and o.is_running()]
+        finally:
+            if frozen:
+                gc.freeze()
 
     def stop_and_dump():
         profiler.disable()
