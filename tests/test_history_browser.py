@@ -329,3 +329,34 @@ def test_when_the_store_goes_down_the_chat_stays_on_the_page_and_reaches_the_sto
     finally:
         running.close()
         server.stop()
+
+
+def test_a_temporary_chat_is_saved_nowhere_and_says_so(history_app, scripted, page: Page):
+    """Marked while it lasts; the provider is asked to keep nothing (OpenAI: `store: false`);
+    nothing of it reaches the list, the browser or a reload. A new chat after it is kept as usual."""
+    open_page(page, history_app.url)
+    ask(page, "A kept question")
+    wait_listed(page, "A kept question")
+    settled(page)
+    kept = stored(page)
+    page.locator("#temporary-chat").click()
+    expect(page.locator("#temporary-note")).to_be_visible()
+    expect(page.locator("#temporary-note")).to_contain_text("saved nowhere")
+    expect(page.get_by_test_id("bot")).to_have_count(0, timeout=10000)
+    ask(page, "A secret question")
+    chats = [r for r in scripted.requests if r["path"] == "/v1/chat/completions"]
+    assert chats[-1]["body"]["store"] is False and "store" not in chats[-2]["body"]
+    time.sleep(1.5)  # (time for a save, were there one)
+    expect(listed(page)).to_have_count(1)
+    assert stored(page) == kept and "secret" not in (stored(page) or "")
+    # Another conversation ends it: no mark, and what is asked there is kept.
+    page.locator("#new-chat").click()
+    expect(page.locator("#temporary-note")).to_be_hidden()
+    ask(page, "Kept again")
+    wait_listed(page, "Kept again")
+    assert "store" not in scripted.requests[-1]["body"]
+    page.reload()
+    page.wait_for_selector("#chat-input textarea")
+    expect(page.locator("#chatbot")).to_contain_text("Kept again", timeout=10000)
+    expect(page.locator("#conversation-list")).not_to_contain_text("A secret question")
+    expect(page.locator("#temporary-note")).to_be_hidden()

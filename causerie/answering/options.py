@@ -82,6 +82,9 @@ class ChatOptions:
     beginning costs less."""
     via_api: bool = False
     """Asked through the API, not the page: what to do about a missing key is said in its terms."""
+    store_nothing: bool = False
+    """A temporary chat's: the provider is asked to keep no copy (where it takes `store`; the
+    Responses API is always asked), as Causerie keeps none."""
 
 
 TOOLS = ("web_search", "x_search", "code_execution")

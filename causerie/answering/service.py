@@ -257,6 +257,8 @@ class ChatService:
         body = options.params.to_body()
         if provider.default_max_tokens and not body.get("max_tokens"):
             body["max_tokens"] = provider.default_max_tokens
+        if options.store_nothing and provider.takes_store:
+            body["store"] = False
         # When the owner pays, the cap is always sent (in the provider's own field, client.py): a
         # reasoning model that hides its thinking would otherwise run unbounded. A model that takes
         # fewer tokens says so and is asked for its own most instead (client._largest_allowed).

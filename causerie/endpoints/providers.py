@@ -30,6 +30,8 @@ class Provider:
     """The field that bounds an answer's tokens, reasoning included: OpenAI's reasoning models
     refuse `max_tokens` and take `max_completion_tokens`, which xAI takes too; Mistral refuses the
     latter."""
+    takes_store: bool = False
+    """Accepts `store: false` on Chat Completions: keep no copy of the exchange (OpenAI)."""
     default_max_tokens: int | None = None
     """An answer's length when the person set none (a small model can ramble on for pages)."""
     max_concurrent: int | None = None
@@ -78,6 +80,7 @@ PROVIDERS: tuple[Provider, ...] = (
         docs_url="https://platform.openai.com/api-keys",
         responses_tools=("web_search",),
         max_tokens_field="max_completion_tokens",
+        takes_store=True,
     ),
     Provider(
         "groq",

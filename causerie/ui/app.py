@@ -91,6 +91,7 @@ def build_demo(
             with gr.Tab(say("tab_chat"), id="chat", elem_id="chat-tab"):
                 with gr.Row(elem_id="model-bar"):
                     bar = build_model_bar(service, say)
+                gr.Markdown(say("temporary_note"), elem_id="temporary-note")
                 chatbot, textbox = _build_chat(say, menu, _first_words(service, say))
             tabs = build_tabs(say, menu.order)
         # Open when the person's own key is wanted first (on a phone the page folds it: page.js).

@@ -156,14 +156,17 @@ class ChatHandlers:
             yield refused(refusal)
             return
         try:
-            options = replace(self.settings.options(values), conversation_id=conversation_id)
+            temporary = conversation_id in view.temporary
+            options = replace(self.settings.options(values), conversation_id=conversation_id, store_nothing=temporary)
         except InvalidOptions as exc:
             yield refused(exc.failure)
             return
         visitor = visitor_of(request, self.service.settings)
         answers = self.service.answers(options, plain_turns(shown), visitor)
         try:
-            run = self.runs.start(conversation_id, self._owner(values, request), answers, context=(shown, kept_settings))
+            run = self.runs.start(
+                conversation_id, self._owner(values, request), answers, context=(shown, kept_settings), kept=not temporary
+            )
         except RunsFull as full:
             await answers.aclose()
             yield refused(Failure("busy", {"why": "yours" if full.per_owner else "all", "count": full.limit}))

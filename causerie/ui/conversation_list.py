@@ -248,6 +248,14 @@ class ConversationHandlers:
 
         return await self.on_shelf(values, request, work, chat=True)
 
+    async def on_new_temporary(self, values: dict, request: gr.Request) -> dict:
+        """A temporary chat: a new conversation saved nowhere (neither here nor, where it can be
+        asked, by the provider), ended by opening another."""
+        updates = await self.on_new(values, request)
+        view: ConversationView = values[self.view]
+        view.temporary.add(view.shown)
+        return updates
+
     async def on_rename(self, values: dict, request: gr.Request) -> dict:
         title = " ".join((values[self.panel.title] or "").split())[:200]
 
@@ -301,7 +309,7 @@ class ConversationHandlers:
         owner = self.owner(values, request)
         for conversation_id in noted_conversations(values.get(self.panel.live)):
             run = self.runs.get(conversation_id, owner)
-            if run is not None:
+            if run is not None and run.kept:
                 values[self.view].show_running(conversation_id)
                 updates.update({self.panel.title: "", self.panel.current: conversation_id})
                 await self._show_run(values[self.view], run, updates, page_language(request))
@@ -332,6 +340,9 @@ class ConversationHandlers:
         async def work(shelf: Shelf) -> dict:
             notices: list[HistoryNotice] = []
             for conversation_id, answer in pending.items():
+                if conversation_id in view.temporary:
+                    self.runs.discard(conversation_id, owner)  # kept nowhere: the run is let go
+                    continue
                 if conversation_id in view.deleted:
                     continue
                 kept = await shelf.get(conversation_id) or Conversation(id=conversation_id)
@@ -361,7 +372,7 @@ class ConversationHandlers:
 
         async def work(shelf: Shelf) -> dict:
             view: ConversationView = values[self.view]
-            if view.shown in view.live:
+            if view.shown in view.live or view.shown in view.temporary:
                 return {}
             kept = await shelf.get(view.shown)
             current = self.shown_conversation(values, kept, self.owner(values, request))

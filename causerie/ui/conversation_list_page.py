@@ -32,12 +32,18 @@ KEEP_BROWSER_JS = script("keep_browser", key=BROWSER_KEY)
 QUEUED, QUICK = QUEUED_PLAIN, QUICK_PLAIN
 
 
+TEMPORARY_JS = "() => {{ document.documentElement.classList.{add}('causerie-temporary'); }}"
+"""Marks (or unmarks) the page as showing a temporary chat."""
+
+
 def build_panel(keeper: Keeper, say: Labels, *, login: bool) -> tuple[HistoryPanel, dict]:
     """The sidebar's components (call inside the sidebar), and its buttons by name."""
     if login:  # a Space with `hf_oauth: true`: signing in keeps chats on the server
         gr.LoginButton(size="sm")
     gr.Markdown("### " + say("conversations"))
-    new = gr.Button(say("new_chat"), elem_id="new-chat", size="sm", variant="primary")
+    with gr.Row(equal_height=True):
+        new = gr.Button(say("new_chat"), elem_id="new-chat", size="sm", variant="primary", scale=2)
+        temporary = gr.Button(say("temporary_chat"), elem_id="temporary-chat", size="sm", variant="secondary", scale=1)
     search = gr.Textbox(
         placeholder=say("search"),
         label=say("search_conversations"),
@@ -72,7 +78,7 @@ def build_panel(keeper: Keeper, say: Labels, *, login: bool) -> tuple[HistoryPan
         resume=gr.Textbox(visible=False),
         browser=gr.Textbox(visible=False),
     )
-    return panel, {"new": new, "delete": delete, "markdown": markdown, "json": as_json, "all": every}
+    return panel, {"new": new, "temporary": temporary, "delete": delete, "markdown": markdown, "json": as_json, "all": every}
 
 
 def after_reading_store(panel: HistoryPanel, trigger: Any, fn: Any, inputs: Any, outputs: Any, **options: Any) -> Any:
@@ -99,6 +105,12 @@ def wire_panel(history: ConversationHandlers, panel: HistoryPanel, buttons: dict
 
     run(panel.listing.input, history.on_select, panel.listing)
     run(buttons["new"].click, history.on_new)
+    # A temporary chat is marked on the page while it lasts (TEMPORARY_NOTE, header.py's CSS):
+    # until another conversation opens, or the bin opens a new one.
+    buttons["temporary"].click(None, None, None, js=TEMPORARY_JS.format(add="add"), **QUICK)
+    run(buttons["temporary"].click, history.on_new_temporary)
+    for leaving in (buttons["new"].click, panel.listing.input, history.chatbot.clear):
+        leaving(None, None, None, js=TEMPORARY_JS.format(add="remove"), **QUICK)
     confirm = buttons["delete"].click(None, panel.current, panel.confirmed, js=CONFIRM_DELETE_JS, **QUICK)
     run(confirm.then, history.on_delete, panel.confirmed)
     run(panel.title.submit, history.on_rename, outputs=history.list_outputs())

@@ -103,6 +103,11 @@ CSS = f"""
 /* Answers are read at a glance: a line of text stays a reading length. */
 #chatbot .message .prose, #compare-sides .message .prose {{ max-width: 46rem; }}
 #chatbot .message-row.bot-row .message {{ max-width: min(100%, 50rem); }}
+/* A temporary chat says so above it while it lasts (conversation_list_page.TEMPORARY_JS). */
+#temporary-note {{ display: none !important; }}
+html.causerie-temporary .gradio-container #temporary-note {{ display: block !important; padding: 0.4rem 0.75rem;
+  border: 1px dashed var(--color-accent); border-radius: var(--radius-md); background: var(--color-accent-soft); }}
+html.causerie-temporary .gradio-container #chat-input {{ border-style: dashed; border-color: var(--color-accent); }}
 /* The shortcuts' list: over the page while open (`?`, Esc closes). */
 #shortcuts {{ display: none !important; }}
 html.causerie-shortcuts .gradio-container #shortcuts {{ display: block !important; position: fixed; z-index: 2000; top: 4rem;

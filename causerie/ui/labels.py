@@ -70,6 +70,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "input_placeholder": ("Type a message… (Shift+Enter: new line)", "Écrivez un message… (Maj+Entrée : nouvelle ligne)"),
     "new_chat": ("+ New chat", "+ Nouvelle conversation"),
+    "temporary_chat": ("Temporary", "Temporaire"),
+    "temporary_note": (
+        "**Temporary chat**: saved nowhere, neither here nor by the provider where it can be asked "
+        "(OpenAI, xAI). It ends when you open another conversation.",
+        "**Discussion temporaire** : enregistrée nulle part, ni ici ni chez le fournisseur quand on "
+        "peut le lui demander (OpenAI, xAI). Elle prend fin quand vous ouvrez une autre conversation.",
+    ),
     "search": ("Search titles and text…", "Chercher dans les titres et le texte…"),
     "search_conversations": ("Search the conversations", "Chercher dans les conversations"),
     "message": ("Message", "Message"),

@@ -41,6 +41,8 @@ class ConversationView:
     sooner, as soon as the store answers (Keeper.save_when_back)."""
     answers: int = 0
     unsaved_new: set[str] = field(default_factory=set)
+    temporary: set[str] = field(default_factory=set)
+    """Temporary chats (new ones the person asked for as such): saved nowhere, ever."""
     """Conversations begun on this page (New chat, or a first visit) and not saved yet."""
     warned_unreadable: bool = False
     language: str = "en"
