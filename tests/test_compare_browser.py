@@ -153,3 +153,19 @@ def test_stop_stops_every_side_in_french_too(compare_app, scripted, browser):
         expect(page.locator("#leaderboard-summary")).to_contain_text("Aucun vote pour l'instant", timeout=10000)
     finally:
         context.close()
+
+
+def test_with_a_single_model_compare_says_so_where_the_person_looks(page: Page):
+    """No key: the offline model alone (or nothing, without llama.cpp). The note above the
+    answers says Compare needs two, and where a key goes."""
+    offline = RunningApp({})
+    try:
+        page.goto(offline.url)
+        page.wait_for_selector("#chat-input textarea")
+        page.get_by_role("tab", name="Compare").click()
+        note = page.locator("#compare-models-note")
+        expect(note).to_contain_text(re.compile(r"Compare needs two|No model is available here"), timeout=10000)
+        expect(note).to_contain_text("Settings › Your API key")
+        expect(note).to_be_in_viewport()
+    finally:
+        offline.close()

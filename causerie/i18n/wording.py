@@ -215,6 +215,10 @@ PAGE_EN: dict[str, str] = {
     "totals_unpriced": " · no price known",
     "totals_some_unpriced": " (+{count} without a known price)",
     "compare.pick_two": "Pick at least two different models (provider:model) to compare.",
+    "compare.one_model": "Only one model is available here ({model}): Compare needs two. Type another "
+    "one (provider:model), or give a provider your own key in ⚙ Settings › Your API key.",
+    "compare.no_model": "No model is available here yet: give a provider your own key in ⚙ Settings › Your API key, "
+    "then come back to compare two of its models, or two providers'.",
     "compare.vote_now": "Which answer is better? Your vote reveals the names.",
     "compare.no_vote": "No vote on this question: {letters} did not answer in full.",
     "compare.no_vote.own_endpoint": "No vote on this question: an answer came from your own base URL, not the provider's.",

@@ -212,6 +212,10 @@ PAGE_FR: dict[str, str] = {
     "totals_unpriced": " · prix inconnu",
     "totals_some_unpriced": " (+{count} sans prix connu)",
     "compare.pick_two": "Choisissez au moins deux modèles différents (fournisseur:modèle) à comparer.",
+    "compare.one_model": "Un seul modèle est disponible ici ({model}) : il en faut deux pour comparer. Tapez-en "
+    "un autre (fournisseur:modèle), ou donnez votre propre clé à un fournisseur dans ⚙ Réglages › Votre clé d'API.",
+    "compare.no_model": "Aucun modèle n'est encore disponible ici : donnez votre propre clé à un fournisseur dans "
+    "⚙ Réglages › Votre clé d'API, puis revenez comparer deux de ses modèles, ou ceux de deux fournisseurs.",
     "compare.vote_now": "Quelle réponse est la meilleure ? Votre vote révèle les noms.",
     "compare.no_vote": "Pas de vote pour cette question : {letters} n'a pas répondu en entier.",
     "compare.no_vote.own_endpoint": "Pas de vote pour cette question : une réponse venait de votre propre URL de base, pas du fournisseur.",

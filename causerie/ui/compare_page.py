@@ -57,6 +57,8 @@ class ComparePage:
     stop: Any
     new: Any
     state: Any
+    models_note: Any = None
+    """Under the model boxes: that fewer than two models are available, and what to do."""
 
 
 def build_compare(say: Labels) -> ComparePage:
@@ -75,6 +77,7 @@ def build_compare(say: Labels) -> ComparePage:
             )
             for i in range(MAX_SIDES)
         )
+    models_note = gr.Markdown("", elem_id="compare-models-note")
     blind = gr.Checkbox(True, label=say("compare_blind"), elem_id="compare-blind")
     chats, columns = [], []
     with gr.Row(equal_height=True):
@@ -106,7 +109,18 @@ def build_compare(say: Labels) -> ComparePage:
         stop = gr.Button(say("compare_stop"), size="sm", elem_id="compare-stop")
         new = gr.Button(say("compare_new"), size="sm", elem_id="compare-new")
     return ComparePage(
-        models, blind, tuple(chats), tuple(columns), question, pending, buttons, note, stop, new, gr.State(Comparison())
+        models,
+        blind,
+        tuple(chats),
+        tuple(columns),
+        question,
+        pending,
+        buttons,
+        note,
+        stop,
+        new,
+        gr.State(Comparison()),
+        models_note,
     )
 
 
@@ -274,14 +288,20 @@ class CompareHandlers:
             page.state: Comparison(),
         }
 
-    async def model_choices(self, values: dict) -> dict:
+    async def model_choices(self, values: dict, request: gr.Request) -> dict:
         """Every ready provider's models as "provider:model"; the first two boxes get a pick each
-        when empty (two providers' suggested models, or one provider's first two)."""
+        when empty (two providers' suggested models, or one provider's first two). With fewer than
+        two to offer, the note above the answers says so, and what to do."""
         refs, picks = await offered_models(self.service)
         updates = {}
         for i, box in enumerate(self.page.models):
             value = values[box] or (picks[i] if i < MIN_SIDES and i < len(picks) else None)
             updates[box] = gr.update(choices=refs, value=value)
+        if len(refs) < MIN_SIDES:
+            kind = "compare.one_model" if refs else "compare.no_model"
+            updates[self.page.models_note] = _say(page_language(request), kind, model=refs[0] if refs else "")
+        else:
+            updates[self.page.models_note] = ""
         return updates
 
 
@@ -325,5 +345,5 @@ def _wire_compare(handlers: CompareHandlers, tab: Any, events: dict, concurrency
     page.new.click(handlers.new, None, handlers.outputs(), cancels=[asked], **events)
     for chat in page.chats:  # a side's own Clear button: the sides go together, so all start again
         chat.clear(handlers.new, None, handlers.outputs(), cancels=[asked], **events)
-    tab.select(handlers.model_choices, set(page.models), set(page.models), **events)
+    tab.select(handlers.model_choices, set(page.models), {*page.models, page.models_note}, **events)
     tab.select(None, None, None, js=FOLD_CONVERSATIONS_JS, **events)
