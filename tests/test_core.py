@@ -351,3 +351,14 @@ def test_the_offline_model_gets_a_default_answer_length_unless_one_is_set(script
     assert unset["max_tokens"] == 512
     assert chosen["max_tokens"] == 2000  # (what the person sets wins)
     assert get_provider("openai").default_max_tokens is None  # (a hosted model is left to its own)
+
+
+def test_a_prompts_blanks_are_named_once_and_filled_where_given():
+    from causerie.answering.prompts import blanks, filled
+
+    prompt = "Translate into {{target language}} for {{ reader }}; {{target language}} only. {not one}"
+    assert blanks(prompt) == ["target language", "reader"]
+    assert filled(prompt, {"target language": "German", "reader": " "}) == (
+        "Translate into German for {{ reader }}; German only. {not one}"
+    )
+    assert blanks("No blanks") == [] and blanks(None) == []

@@ -378,8 +378,33 @@ def test_the_search_choice_follows_the_provider(app, page: Page):
         expect(page.locator("#search")).to_be_visible() if shown else expect(page.locator("#search")).to_be_hidden()
         open_settings(page)
         expect(page.locator("#x-search")).to_be_visible() if x else expect(page.locator("#x-search")).to_be_hidden()
-        page.mouse.click(600, 400)  # (closes the settings)
+        page.locator("#brand").click()  # (closes the settings)
         if x:
             page.locator("#search input").click()
             expect(page.get_by_role("option", name="Search the web and X")).to_be_visible()
             page.keyboard.press("Escape")
+
+
+def test_a_preset_with_blanks_asks_for_them_before_the_first_message(app, scripted, page: Page):
+    opened(page, app.url)
+    open_settings(page)
+    page.locator("#preset input").click()
+    page.get_by_role("option", name="Translator (EN)").click()
+    page.locator("#brand").click()  # (the settings close)
+    form = page.locator("#preset-blanks")
+    expect(form).to_be_visible()
+    blank = page.get_by_role("textbox", name="target language")
+    expect(blank).to_be_visible()
+    before = len(chat_requests(scripted))
+    send(page, "Bonjour tout le monde")
+    expect(page.locator("#chatbot")).to_contain_text("blanks to fill first: target language", timeout=10000)
+    assert len(chat_requests(scripted)) == before  # nothing was sent
+    blank.fill("German")
+    blank.press("Enter")
+    expect(form).to_be_hidden()
+    expect(page.locator("#system-prompt textarea")).to_have_value(starts("You translate the person's text into German."))
+    send(page, "Good morning")
+    ended(page)
+    assert chat_requests(scripted)[-1]["body"]["messages"][0]["content"].startswith(
+        "You translate the person's text into German."
+    )

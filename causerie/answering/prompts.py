@@ -3,6 +3,9 @@
 Front matter: name (required), description, language (en/fr), an example question (offered in
 the empty chat), and optional default settings (temperature, top_p, max_tokens). The preset id is the file name. A file that cannot be read is
 skipped with a warning that names it, so one broken file never takes the others down.
+
+A prompt may hold blanks, `{{target language}}`: the page asks for them before the first message
+(`blanks`, `filled`), and a prompt with a blank left is not sent.
 """
 
 from __future__ import annotations
@@ -38,6 +41,23 @@ class Preset:
 
 class PresetError(ValueError):
     pass
+
+
+_BLANK = re.compile(r"\{\{\s*([^{}\n]{1,40}?)\s*\}\}")
+MAX_BLANKS = 4
+"""The most blanks a prompt's form asks for (more are left in the prompt, and named)."""
+
+
+def blanks(prompt: str | None) -> list[str]:
+    """The prompt's blanks' names, each once, in order."""
+    if not prompt or "{{" not in prompt:
+        return []
+    return list(dict.fromkeys(found.group(1) for found in _BLANK.finditer(prompt)))
+
+
+def filled(prompt: str, values: dict[str, str]) -> str:
+    """The prompt with its blanks filled where `values` names them (empty values leave a blank)."""
+    return _BLANK.sub(lambda found: (values.get(found.group(1)) or "").strip() or found.group(), prompt)
 
 
 _SOFT_BREAK = re.compile(r"(?<=\S)\n(?=[^\n\s\-*#>|0-9])")

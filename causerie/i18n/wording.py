@@ -74,6 +74,8 @@ FAILURES_EN: dict[str, str] = {
     "tabs), the most at once. Wait for one to end, or stop it.",
     "login_required": "This server answers signed-in people only. Sign in (the button above the list of "
     "conversations), then ask again.",
+    "blanks": "The preset's prompt has blanks to fill first: {names}. Fill them in above the chat (or in the "
+    "system prompt, under ⚙ Settings), then send again.",
     "too_long": "The message is {chars:,} characters long; this server takes at most {limit:,} "
     "(MAX_INPUT_CHARS). Shorten it, or send it in parts.",
     "too_long.with_files": "The message and the text of its attached files are {chars:,} characters long; this "

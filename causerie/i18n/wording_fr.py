@@ -67,6 +67,8 @@ FAILURES_FR: dict[str, str] = {
     "navigateur), le maximum à la fois. Attendez qu'une se termine, ou arrêtez-la.",
     "login_required": "Ce serveur ne répond qu'aux personnes connectées. Connectez-vous (le bouton au-dessus de la "
     "liste des conversations), puis reposez la question.",
+    "blanks": "Le prompt du préréglage a des blancs à remplir d'abord : {names}. Remplissez-les au-dessus de la "
+    "discussion (ou dans le prompt système, sous ⚙ Réglages), puis renvoyez.",
     "too_long": "Le message fait {chars:,} caractères ; ce serveur en accepte au plus {limit:,} (MAX_INPUT_CHARS). "
     "Raccourcissez-le, ou envoyez-le en plusieurs fois.",
     "too_long.with_files": "Le message et le texte de ses fichiers joints font {chars:,} caractères ; ce serveur en "

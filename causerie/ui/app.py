@@ -32,7 +32,16 @@ from .page_guard import ANSWER_GUARD_HEAD, MESSAGE_CSS
 from .panel import PageSettings, effort_update, wire_access
 from .render import EMPTY_CHAT_MARK, LATEX_DELIMITERS
 from .scripts import script
-from .settings_page import PresetMenu, build_model_bar, build_settings, example_questions, examples_css, wire_presets
+from .settings_page import (
+    PresetMenu,
+    build_blanks,
+    build_model_bar,
+    build_settings,
+    example_questions,
+    examples_css,
+    wire_blanks,
+    wire_presets,
+)
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
 from .visitors import distrust_proxy_headers, is_issued, issue_browser_id, page_language
@@ -92,6 +101,7 @@ def build_demo(
                 with gr.Row(elem_id="model-bar"):
                     bar = build_model_bar(service, say)
                 gr.Markdown(say("temporary_note"), elem_id="temporary-note")
+                preset_blanks = build_blanks(say)
                 chatbot, textbox = _build_chat(say, menu, _first_words(service, say))
             tabs = build_tabs(say, menu.order)
         # Open when the person's own key is wanted first (on a phone the page folds it: page.js).
@@ -106,6 +116,7 @@ def build_demo(
         wire_access(service, page_settings, QUICK)
         _wire_opening(demo, service, history, page_settings, menu, initial_model)
         wire_presets(menu, page_settings, chatbot, textbox)
+        wire_blanks(preset_blanks, page_settings)
         wire_panel(history, panel, history_buttons)
         ballots = BallotBox(settings.history.votes_url)
         wire_tabs(service, ballots, tabs, page_settings, QUICK)

@@ -22,6 +22,7 @@ import gradio as gr
 
 from ..answering.answer import Answer, SessionTotals
 from ..answering.options import InvalidOptions, sendable
+from ..answering.prompts import blanks
 from ..answering.runs import AnswerRun, AnswerRuns, RunsFull
 from ..answering.service import ChatService
 from ..events import Failure
@@ -155,11 +156,14 @@ class ChatHandlers:
         if refusal is not None:
             yield refused(refusal)
             return
+        temporary = conversation_id in view.temporary
         try:
-            temporary = conversation_id in view.temporary
             options = replace(self.settings.options(values), conversation_id=conversation_id, store_nothing=temporary)
         except InvalidOptions as exc:
             yield refused(exc.failure)
+            return
+        if missing := blanks(options.system_prompt):  # a preset's blanks, left (settings_page.wire_blanks)
+            yield refused(Failure("blanks", {"names": ", ".join(missing)}))
             return
         visitor = visitor_of(request, self.service.settings)
         answers = self.service.answers(options, plain_turns(shown), visitor)

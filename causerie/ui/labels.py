@@ -70,6 +70,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "input_placeholder": ("Type a message… (Shift+Enter: new line)", "Écrivez un message… (Maj+Entrée : nouvelle ligne)"),
     "new_chat": ("+ New chat", "+ Nouvelle conversation"),
+    "blanks_intro": (
+        "This preset has blanks to fill before the first message:",
+        "Ce préréglage a des blancs à remplir avant le premier message :",
+    ),
+    "blanks_use": ("Use", "Utiliser"),
     "temporary_chat": ("Temporary", "Temporaire"),
     "temporary_note": (
         "**Temporary chat**: saved nowhere, neither here nor by the provider where it can be asked "

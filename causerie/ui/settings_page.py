@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from ..answering.access import offered_providers
-from ..answering.prompts import Preset
+from ..answering.prompts import MAX_BLANKS, Preset, blanks, filled
 from ..answering.service import ChatService
 from ..config.settings import Settings
 from ..endpoints.providers import PROVIDERS
@@ -267,3 +267,42 @@ def wire_presets(menu: PresetMenu, page: PageSettings, chatbot: gr.Chatbot, text
         return {"text": preset.example, "files": []}, preset.id, *menu.values(preset.id)
 
     chatbot.example_select(on_example, None, [textbox, page.preset, *fields], **QUICK)
+
+
+@dataclass(frozen=True)
+class PresetBlanks:
+    """Above the chat: a form for the blanks of the prompt (`{{target language}}`), shown while
+    the prompt has any; filling it fills the prompt."""
+
+    form: Any
+    boxes: tuple[Any, ...]
+    use: Any
+
+
+def build_blanks(say: Labels) -> PresetBlanks:
+    with gr.Column(visible=False, elem_id="preset-blanks") as form:
+        gr.Markdown(say("blanks_intro"))
+        with gr.Row(equal_height=True):
+            boxes = tuple(gr.Textbox("", visible=False, max_lines=1, elem_id=f"blank-{i}") for i in range(MAX_BLANKS))
+            use = gr.Button(say("blanks_use"), size="sm", variant="primary", scale=0, elem_id="fill-blanks")
+    return PresetBlanks(form, boxes, use)
+
+
+def wire_blanks(blanks_form: PresetBlanks, page: PageSettings) -> None:
+    """The form follows the prompt (a preset chosen, an example, a conversation opened, typing);
+    Enter in a box or the button puts what was typed in the prompt's blanks."""
+
+    def follow(prompt: str) -> list:
+        names = blanks(prompt)[:MAX_BLANKS]
+        shown = [gr.update(visible=i < len(names), label=names[i] if i < len(names) else "", value="") for i in range(MAX_BLANKS)]
+        return [gr.update(visible=bool(names)), *shown]
+
+    def fill(prompt: str, *typed: str) -> str:
+        names = blanks(prompt)[:MAX_BLANKS]
+        return filled(prompt, dict(zip(names, typed, strict=False)))
+
+    page.system_prompt.change(
+        follow, page.system_prompt, [blanks_form.form, *blanks_form.boxes], trigger_mode="always_last", **QUICK
+    )
+    for trigger in (blanks_form.use.click, *(box.submit for box in blanks_form.boxes)):
+        trigger(fill, [page.system_prompt, *blanks_form.boxes], page.system_prompt, **QUICK)
