@@ -35,7 +35,7 @@ MEASURE = """() => {
 
 @pytest.fixture(scope="module")
 def layout_app(_scripted):
-    _scripted.models = {"object": "list", "data": [{"id": "grok-4.3"}, {"id": "gpt-5"}]}
+    _scripted.models = {"object": "list", "data": [{"id": "grok-4.3"}, {"id": "gpt-4o-mini"}]}
     running = RunningApp({"OPENAI_BASE_URL": _scripted.base_url})
     yield running
     running.close()
@@ -173,3 +173,15 @@ def test_a_visitor_with_nothing_set_up_is_told_where_to_paste_a_key(browser: Bro
         french.context.close()
     finally:
         bare.close()
+
+
+def test_the_chosen_models_price_shows_beside_the_picker_when_known(layout_app, browser: Browser):
+    page = opened(browser, layout_app.url, 1280, locale="fr-FR")
+    facts = page.locator("#model-facts")
+    expect(page.locator("#model input")).to_have_value("gpt-4o-mini", timeout=10000)  # (OpenAI's pick)
+    expect(facts).to_contain_text("0,15 $ en entrée · 0,6 $ en sortie, par million de tokens")
+    page.locator("#model input").click()
+    page.get_by_role("option", name="grok-4.3").click()
+    expect(facts).not_to_contain_text("million")  # (no price known for it at OpenAI)
+    expect(facts).to_be_in_viewport()
+    page.context.close()

@@ -34,6 +34,8 @@ class ModelInfo:
     vision: bool | None = None
     tools: tuple[str, ...] | None = None
     """The provider's server-side tools this model takes, when known (None: all its provider's)."""
+    context: int | None = None
+    """How many tokens the model reads at most (prompt and answer), when models.yaml says."""
 
     @property
     def has_price(self) -> bool:
@@ -69,6 +71,7 @@ def _record(raw: Any, where: str) -> ModelInfo | None:
             reasoning_effort=tuple(str(e) for e in efforts),
             vision=raw.get("vision"),
             tools=None if raw.get("tools") is None else tuple(str(t) for t in raw["tools"]),
+            context=None if raw.get("context") is None else int(raw["context"]),
         )
     except (TypeError, ValueError):
         log.warning("models.yaml: %s has a price that is not a number; skipped.", where)

@@ -233,6 +233,8 @@ PAGE_EN: dict[str, str] = {
     "leaderboard.count": "{votes} votes · {model_count} models",
     "leaderboard.count.one": "1 vote · {model_count} models",
     "leaderboard.apart": " · {count} more not yet compared with these, even through others",
+    "model_facts.price": "${input:g} in · ${output:g} out, per million tokens",
+    "model_facts.context": "{tokens:,} tokens of context",
     "leaderboard.unavailable": "The leaderboard is unavailable: the votes' database did not answer.",
 }
 

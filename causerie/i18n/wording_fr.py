@@ -230,6 +230,8 @@ PAGE_FR: dict[str, str] = {
     "leaderboard.count": "{votes} votes · {model_count} modèles",
     "leaderboard.count.one": "1 vote · {model_count} modèles",
     "leaderboard.apart": " · {count} autres pas encore comparés à ceux-ci, même par d'autres",
+    "model_facts.price": "{input:g} $ en entrée · {output:g} $ en sortie, par million de tokens",
+    "model_facts.context": "{tokens:,} tokens de contexte",
     "leaderboard.unavailable": "Le classement est indisponible : la base des votes n'a pas répondu.",
 }
 

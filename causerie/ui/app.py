@@ -29,7 +29,7 @@ from .header import DRAWERS_BELOW_PX, LAYOUT_HEAD, build_top_bar, theme
 from .labels import Labels
 from .listeners import QUICK, streamed
 from .page_guard import ANSWER_GUARD_HEAD, MESSAGE_CSS
-from .panel import PageSettings, effort_update, wire_access
+from .panel import PageSettings, effort_update, model_facts, wire_access
 from .render import EMPTY_CHAT_MARK, LATEX_DELIMITERS
 from .scripts import script
 from .settings_page import (
@@ -114,7 +114,7 @@ def build_demo(
         history = ConversationHandlers(service, keeper, page_settings, chatbot, view_state, panel, startup_notices or [], runs)
         _wire_chat(service, page_settings, chatbot, textbox, totals_state, totals_box, view_state, history)
         wire_access(service, page_settings, QUICK)
-        _wire_opening(demo, service, history, page_settings, menu, initial_model)
+        _wire_opening(demo, service, history, page_settings, menu, initial_model, bar.facts)
         wire_presets(menu, page_settings, chatbot, textbox)
         wire_blanks(preset_blanks, page_settings)
         wire_panel(history, panel, history_buttons)
@@ -182,7 +182,13 @@ def _build_chat(say: Labels, menu: PresetMenu, placeholder: Any) -> tuple[gr.Cha
 
 
 def _wire_opening(
-    demo: gr.Blocks, service: ChatService, history: ConversationHandlers, page: PageSettings, menu: PresetMenu, initial_model: str
+    demo: gr.Blocks,
+    service: ChatService,
+    history: ConversationHandlers,
+    page: PageSettings,
+    menu: PresetMenu,
+    initial_model: str,
+    facts: gr.Markdown,
 ) -> None:
     """When the page opens: the conversation to show, a browser id for a new browser, an answer to
     resume, the presets in the page's language, the provider's model list (PROTOCOL.md, "Open the
@@ -252,6 +258,11 @@ def _wire_opening(
         page.reasoning_effort,
         **QUICK,
     )
+
+    def facts_for(provider_id: str | None, model: str | None, request: gr.Request) -> str:
+        return model_facts(service, provider_id, model, page_language(request))
+
+    page.model.change(facts_for, [page.provider, page.model], facts, **QUICK)
 
 
 def _wire_chat(

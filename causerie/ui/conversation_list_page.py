@@ -42,8 +42,10 @@ def build_panel(keeper: Keeper, say: Labels, *, login: bool) -> tuple[HistoryPan
         gr.LoginButton(size="sm")
     gr.Markdown("### " + say("conversations"))
     with gr.Row(equal_height=True):
-        new = gr.Button(say("new_chat"), elem_id="new-chat", size="sm", variant="primary", scale=2)
-        temporary = gr.Button(say("temporary_chat"), elem_id="temporary-chat", size="sm", variant="secondary", scale=1)
+        new = gr.Button(say("new_chat"), elem_id="new-chat", size="sm", variant="primary", scale=2, min_width=0)
+        temporary = gr.Button(
+            say("temporary_chat"), elem_id="temporary-chat", size="sm", variant="secondary", scale=1, min_width=0
+        )
     search = gr.Textbox(
         placeholder=say("search"),
         label=say("search_conversations"),

@@ -89,7 +89,9 @@ CSS = f"""
 #brand .logo {{ color: var(--color-accent); flex: none; }}
 #top-bar button {{ white-space: nowrap; min-width: max-content !important; }}
 #model-bar {{ gap: 0.5rem; flex-wrap: wrap; }}
-#model-bar > * {{ border: 1px solid var(--border-color-primary); border-radius: var(--radius-md); }}
+#model-bar > *:not(#model-facts) {{ border: 1px solid var(--border-color-primary); border-radius: var(--radius-md); }}
+#model-bar > #model-facts {{ align-self: center; font-size: var(--text-sm); color: var(--body-text-color-subdued);
+  flex: 1 1 12rem; padding: 0; }}
 /* The composer stays in sight: the chat takes what the bars above and the box below leave. */
 #chatbot {{ height: calc(100dvh - 20rem) !important; min-height: 260px; }}
 @media (max-width: 768px) {{

@@ -22,6 +22,7 @@ from ..answering.options import (
 from ..answering.service import ChatService
 from ..endpoints.providers import PROVIDERS_BY_ID
 from ..history.conversations import SETTING_NAMES
+from ..i18n.wording import words
 from .labels import text
 from .scripts import script
 from .visitors import visitor_of
@@ -123,6 +124,20 @@ def search_update(provider_id: str | None, value: str = "") -> tuple[dict, dict]
         gr.update(choices=choices, value=value if value in offered else "", visible=bool(offered)),
         gr.update(visible="x" in offered),
     )
+
+
+def model_facts(service: ChatService, provider_id: str | None, model: str | None, language: str) -> str:
+    """What is known of a model beside the picker: its list price and its context, when known
+    (models.yaml, and xAI's list for its prices)."""
+    info = service.info(provider_id or "", (model or "").strip()) if provider_id else None
+    if info is None:
+        return ""
+    parts = []
+    if info.has_price:
+        parts.append(words("page", "model_facts.price", {"input": info.input, "output": info.output}, language))
+    if info.context:
+        parts.append(words("page", "model_facts.context", {"tokens": info.context}, language))
+    return " · ".join(parts)
 
 
 def effort_update(service: ChatService, provider_id: str | None, model: str | None, value: str = "") -> dict:

@@ -17,7 +17,7 @@ from ..endpoints.providers import PROVIDERS
 from ..i18n.wording import words
 from .labels import Labels
 from .listeners import QUICK
-from .panel import PageSettings, search_update
+from .panel import PageSettings, model_facts, search_update
 
 
 class PresetMenu:
@@ -51,6 +51,8 @@ class ModelBar:
     model: Any
     reasoning_effort: Any
     search: Any
+    facts: Any
+    """The chosen model's price and context, when known (panel.model_facts)."""
     initial_model: str
 
 
@@ -114,7 +116,9 @@ def build_model_bar(service: ChatService, say: Labels) -> ModelBar:
         scale=1,
         elem_id="search",
     )
-    return ModelBar(provider_box, model_box, effort_box, search_box, initial_model)
+    shown = [model_facts(service, default.id if default else None, initial_model, language) for language in ("en", "fr")]
+    facts = gr.Markdown(say.add("model_facts.opening", *shown) if any(shown) else "", elem_id="model-facts", min_height=0)
+    return ModelBar(provider_box, model_box, effort_box, search_box, facts, initial_model)
 
 
 def build_settings(service: ChatService, say: Labels, menu: PresetMenu, bar: ModelBar) -> tuple[PageSettings, gr.Markdown]:
