@@ -134,6 +134,9 @@ SAMPLES = {
     "mb": 2,
     "max": 200,
     "rate": 42,
+    "input": 1.25,
+    "output": 2.5,
+    "tokens": 256000,
 }
 
 
