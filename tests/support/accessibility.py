@@ -1,8 +1,7 @@
 """The accessibility check: axe-core (from npm, `npm ci --prefix tests`) run in the page.
 
-The page's Content-Security-Policy allows no script but its own, so axe is added through the
-browser's DevTools protocol (Page.addScriptToEvaluateOnNewDocument is not needed: evaluating its
-source in the page's context is not a script element, and CSP does not apply to it)."""
+axe's source is evaluated in the page (Playwright's `evaluate`, through the DevTools protocol):
+no script element is added, so the page's Content-Security-Policy is left as it is."""
 
 from __future__ import annotations
 
