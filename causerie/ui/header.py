@@ -95,7 +95,7 @@ CSS = f"""
 /* The composer stays in sight: the chat takes what the bars above and the box below leave. */
 #chatbot {{ height: calc(100dvh - 20rem) !important; min-height: 260px; }}
 @media (max-width: 768px) {{
-  #chatbot {{ height: calc(100dvh - 22.5rem) !important; }}
+  #chatbot {{ height: calc(100dvh - 25rem) !important; }}
   #show-shortcuts {{ display: none; }}  /* (a phone has no keyboard shortcuts) */
   #brand .brand {{ font-size: 1.05rem; }}
 }}
