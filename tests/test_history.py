@@ -663,3 +663,18 @@ def test_a_signed_in_shelf_is_the_page_while_the_store_is_down_and_flushes_when_
         )
     finally:
         server.stop()
+
+
+def test_no_shelf_keeps_a_temporary_chat_and_no_import_makes_one():
+    """A temporary chat is known by its id, not by the page's state (which a restart forgets)."""
+    from causerie.history.conversations import new_temporary_id
+    from causerie.history.shelves import Keeper
+
+    temporary = conversation(new_temporary_id())
+    storage = BrowserStorage()
+    shelf = opened(storage, Sealer("a-long-enough-secret-1"))
+    assert run_async(shelf.put(temporary)) == [] and shelf.writes() is None
+    page = Keeper(Sealer("a-long-enough-secret-1"), HistoryLimits()).page({})
+    assert run_async(page.put(temporary)) == [] and run_async(page.summaries()) == []
+    (imported,) = read_import(json.dumps({**temporary.to_dict(), "id": "tmp-abc"}))
+    assert not imported.id.startswith("tmp-")

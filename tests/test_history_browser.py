@@ -341,7 +341,7 @@ def test_a_temporary_chat_is_saved_nowhere_and_says_so(history_app, scripted, pa
     kept = stored(page)
     page.locator("#temporary-chat").click()
     expect(page.locator("#temporary-note")).to_be_visible()
-    expect(page.locator("#temporary-note")).to_contain_text("saved nowhere")
+    expect(page.locator("#temporary-note")).to_contain_text("saved nowhere here")
     expect(page.get_by_test_id("bot")).to_have_count(0, timeout=10000)
     ask(page, "A secret question")
     chats = [r for r in scripted.requests if r["path"] == "/v1/chat/completions"]
@@ -352,6 +352,7 @@ def test_a_temporary_chat_is_saved_nowhere_and_says_so(history_app, scripted, pa
     # Another conversation ends it: no mark, and what is asked there is kept.
     page.locator("#new-chat").click()
     expect(page.locator("#temporary-note")).to_be_hidden()
+    expect(page.get_by_test_id("bot")).to_have_count(0, timeout=10000)
     ask(page, "Kept again")
     wait_listed(page, "Kept again")
     assert "store" not in scripted.requests[-1]["body"]

@@ -31,12 +31,9 @@ class AnswerRun:
         *,
         grace_s: float,
         context: Any = None,
-        kept: bool = True,
     ) -> None:
         self.conversation_id, self.owner, self.grace_s = conversation_id, owner, grace_s
         self.context = context
-        self.kept = kept
-        """False for a temporary chat's answer: no page shows it again after a reload, nor saves it."""
         """What a page needs to show the answer again (its chat before the answer, its settings)."""
         self.answer: Answer | None = None
         self.version = 0
@@ -133,9 +130,7 @@ class AnswerRuns:
         self.grace_s, self.max_runs, self.per_owner, self.keep_s = grace_s, max_runs, per_owner, keep_s
         self._runs: dict[tuple[str | None, str], AnswerRun] = {}
 
-    def start(
-        self, conversation_id: str, owner: str | None, answers: AsyncIterator[Answer], context: Any = None, *, kept: bool = True
-    ) -> AnswerRun:
+    def start(self, conversation_id: str, owner: str | None, answers: AsyncIterator[Answer], context: Any = None) -> AnswerRun:
         """Run an answer for a conversation; the owner's earlier one there is stopped. Raises
         RunsFull when there is no room (checked before anything is stopped): `max_runs` answers in
         all, `per_owner` being written for one owner."""
@@ -155,7 +150,7 @@ class AnswerRuns:
             del self._runs[min(finished, key=lambda k: self._runs[k].ended_at or 0)]
         if earlier is not None:
             earlier.stop()
-        run = AnswerRun(conversation_id, owner, answers, grace_s=self.grace_s, context=context, kept=kept)
+        run = AnswerRun(conversation_id, owner, answers, grace_s=self.grace_s, context=context)
         self._runs[key] = run
         return run
 

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Mapping
 
 from ..config.history_settings import HistoryLimits
-from .conversations import ID_PATTERN, Conversation, UnreadableFile, read_one
+from .conversations import ID_PATTERN, Conversation, UnreadableFile, is_temporary, read_one
 from .library import MAX_TOMBSTONES, HistoryNotice, Library, LibraryReads
 from .sealing import Sealer, Unreadable
 
@@ -124,6 +124,8 @@ class BrowserShelf(LibraryReads):
     # -- the calls every shelf answers --------------------------------------------------------------
 
     async def put(self, conversation: Conversation) -> list[HistoryNotice]:
+        if is_temporary(conversation.id):  # a temporary chat is kept nowhere
+            return []
         if conversation.id in self._unopened:  # never over what another secret sealed
             return []
         unopened = list(self._unopened.values())

@@ -51,6 +51,19 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+TEMPORARY_PREFIX = "tmp-"
+"""A temporary chat's id starts so (a `new_id` never does): no shelf keeps it, whatever the page's
+state says (a server restart forgets that)."""
+
+
+def new_temporary_id() -> str:
+    return TEMPORARY_PREFIX + uuid.uuid4().hex
+
+
+def is_temporary(conversation_id: str) -> bool:
+    return conversation_id.startswith(TEMPORARY_PREFIX)
+
+
 def auto_title(messages: Iterable[Mapping[str, Any]]) -> str:
     """The first question's first words, on one line."""
     for message in messages:
@@ -177,7 +190,7 @@ def _from_messages(raw_messages: list, base: Mapping[str, Any]) -> Conversation:
 
     title = base.get("title") if base.get("renamed") and isinstance(base.get("title"), str) else ""
     return Conversation(
-        id=raw_id if isinstance(raw_id, str) and ID_PATTERN.match(raw_id) else new_id(),
+        id=raw_id if isinstance(raw_id, str) and ID_PATTERN.match(raw_id) and not is_temporary(raw_id) else new_id(),
         messages=tuple(messages),
         settings=settings,
         title=title,

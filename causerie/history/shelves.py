@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..config.history_settings import HistoryLimits
 from .browser_shelf import BrowserShelf
-from .conversations import Conversation
+from .conversations import Conversation, is_temporary
 from .library import HistoryNotice, Library, LibraryReads, Summary
 from .sealing import Sealer
 
@@ -40,6 +40,8 @@ class PageShelf(LibraryReads):
         self.notices: list[HistoryNotice] = [HistoryNotice("store_unreachable", {})]
 
     async def put(self, conversation: Conversation) -> list[HistoryNotice]:
+        if is_temporary(conversation.id):  # a temporary chat is kept nowhere
+            return []
         notices = self.library.put(conversation, self.limits)
         self._unsaved[conversation.id] = conversation
         return notices
@@ -67,6 +69,8 @@ class ServerShelf:
         return await self._store.all(self.owner)
 
     async def put(self, conversation: Conversation) -> list[HistoryNotice]:
+        if is_temporary(conversation.id):  # a temporary chat is kept nowhere
+            return []
         return await self._store.put(self.owner, conversation)
 
     async def delete(self, conversation_id: str) -> None:

@@ -26,6 +26,7 @@ from ..answering.prompts import blanks
 from ..answering.runs import AnswerRun, AnswerRuns, RunsFull
 from ..answering.service import ChatService
 from ..events import Failure
+from ..history.conversations import is_temporary
 from ..patches.chat_marks import FileFree, holds_files
 from .panel import PageSettings
 from .render import message as chat_message
@@ -156,21 +157,21 @@ class ChatHandlers:
         if refusal is not None:
             yield refused(refusal)
             return
-        temporary = conversation_id in view.temporary
+        temporary = is_temporary(conversation_id)
         try:
             options = replace(self.settings.options(values), conversation_id=conversation_id, store_nothing=temporary)
         except InvalidOptions as exc:
             yield refused(exc.failure)
             return
-        if missing := blanks(options.system_prompt):  # a preset's blanks, left (settings_page.wire_blanks)
+        # The chosen preset's blanks, left (settings_page.wire_blanks); other braces are the person's.
+        preset = self.service.presets.get(values.get(self.settings.preset) or "")
+        if preset and (missing := [b for b in blanks(options.system_prompt) if b in blanks(preset.prompt)]):
             yield refused(Failure("blanks", {"names": ", ".join(missing)}))
             return
         visitor = visitor_of(request, self.service.settings)
         answers = self.service.answers(options, plain_turns(shown), visitor)
         try:
-            run = self.runs.start(
-                conversation_id, self._owner(values, request), answers, context=(shown, kept_settings), kept=not temporary
-            )
+            run = self.runs.start(conversation_id, self._owner(values, request), answers, context=(shown, kept_settings))
         except RunsFull as full:
             await answers.aclose()
             yield refused(Failure("busy", {"why": "yours" if full.per_owner else "all", "count": full.limit}))

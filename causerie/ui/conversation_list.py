@@ -22,7 +22,7 @@ import gradio as gr
 from ..answering.access import offered_providers
 from ..answering.runs import AnswerRun, AnswerRuns
 from ..answering.service import ChatService
-from ..history.conversations import Conversation
+from ..history.conversations import Conversation, is_temporary
 from ..history.file_stamps import FileStamps
 from ..history.library import HistoryNotice, Library
 from ..history.shelves import BrowserShelf, Keeper, Shelf
@@ -181,12 +181,14 @@ class ConversationHandlers:
             notices.append(HistoryNotice("not_set_up", {"provider": provider, "now": current.label if current else "—"}))
         return updates
 
-    async def open(self, view: ConversationView, conversation: Conversation | None, owner: str = "") -> dict:
+    async def open(
+        self, view: ConversationView, conversation: Conversation | None, owner: str = "", *, temporary: bool = False
+    ) -> dict:
         """Show a conversation (a new one when None): its chat, title and settings. Its files are
         shown only when `owner` attached them (file_stamps.py): Gradio serves any path it is given."""
         notices: list[HistoryNotice] = []
         if conversation is None:
-            view.start_new(again=True)
+            view.start_new(again=True, temporary=temporary)
             return {self.chatbot: view.shows([]), self.panel.title: "", "notices": notices}
         view.shown = conversation.id
         chat = view.live_chat(conversation.id) or page_messages(
@@ -251,10 +253,12 @@ class ConversationHandlers:
     async def on_new_temporary(self, values: dict, request: gr.Request) -> dict:
         """A temporary chat: a new conversation saved nowhere (neither here nor, where it can be
         asked, by the provider), ended by opening another."""
-        updates = await self.on_new(values, request)
-        view: ConversationView = values[self.view]
-        view.temporary.add(view.shown)
-        return updates
+
+        async def work(shelf: Shelf) -> dict:
+            await self._keep_settings(shelf, values)
+            return await self.open(values[self.view], None, temporary=True)
+
+        return await self.on_shelf(values, request, work, chat=True)
 
     async def on_rename(self, values: dict, request: gr.Request) -> dict:
         title = " ".join((values[self.panel.title] or "").split())[:200]
@@ -309,7 +313,7 @@ class ConversationHandlers:
         owner = self.owner(values, request)
         for conversation_id in noted_conversations(values.get(self.panel.live)):
             run = self.runs.get(conversation_id, owner)
-            if run is not None and run.kept:
+            if run is not None:
                 values[self.view].show_running(conversation_id)
                 updates.update({self.panel.title: "", self.panel.current: conversation_id})
                 await self._show_run(values[self.view], run, updates, page_language(request))
@@ -340,7 +344,7 @@ class ConversationHandlers:
         async def work(shelf: Shelf) -> dict:
             notices: list[HistoryNotice] = []
             for conversation_id, answer in pending.items():
-                if conversation_id in view.temporary:
+                if is_temporary(conversation_id):
                     self.runs.discard(conversation_id, owner)  # kept nowhere: the run is let go
                     continue
                 if conversation_id in view.deleted:
@@ -372,7 +376,7 @@ class ConversationHandlers:
 
         async def work(shelf: Shelf) -> dict:
             view: ConversationView = values[self.view]
-            if view.shown in view.live or view.shown in view.temporary:
+            if view.shown in view.live or is_temporary(view.shown):
                 return {}
             kept = await shelf.get(view.shown)
             current = self.shown_conversation(values, kept, self.owner(values, request))

@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from ..history.conversations import TEMPORARY_PREFIX
 from ..history.shelves import Keeper
 from .browser_state import READ_STORE_JS, WRITE_JS
 from .conversation_list import CONFIRM_DELETE_JS, ConversationHandlers
@@ -32,8 +33,11 @@ KEEP_BROWSER_JS = script("keep_browser", key=BROWSER_KEY)
 QUEUED, QUICK = QUEUED_PLAIN, QUICK_PLAIN
 
 
-TEMPORARY_JS = "() => {{ document.documentElement.classList.{add}('causerie-temporary'); }}"
-"""Marks (or unmarks) the page as showing a temporary chat."""
+TEMPORARY_JS = (
+    f"(id) => {{ document.documentElement.classList.toggle('causerie-temporary', (id || '').startsWith('{TEMPORARY_PREFIX}')); }}"
+)
+"""Marks the page as showing a temporary chat, or not, from the id of the one on screen: once the
+server has opened it, and whatever opens another (New chat, the list, the bin, a delete, a reload)."""
 
 
 def build_panel(keeper: Keeper, say: Labels, *, login: bool) -> tuple[HistoryPanel, dict]:
@@ -107,12 +111,9 @@ def wire_panel(history: ConversationHandlers, panel: HistoryPanel, buttons: dict
 
     run(panel.listing.input, history.on_select, panel.listing)
     run(buttons["new"].click, history.on_new)
-    # A temporary chat is marked on the page while it lasts (TEMPORARY_NOTE, header.py's CSS):
-    # until another conversation opens, or the bin opens a new one.
-    buttons["temporary"].click(None, None, None, js=TEMPORARY_JS.format(add="add"), **QUICK)
     run(buttons["temporary"].click, history.on_new_temporary)
-    for leaving in (buttons["new"].click, panel.listing.input, history.chatbot.clear):
-        leaving(None, None, None, js=TEMPORARY_JS.format(add="remove"), **QUICK)
+    # A temporary chat is marked while it is on screen (`#temporary-note`, header.py's CSS).
+    panel.current.change(None, panel.current, None, js=TEMPORARY_JS, **QUICK)
     confirm = buttons["delete"].click(None, panel.current, panel.confirmed, js=CONFIRM_DELETE_JS, **QUICK)
     run(confirm.then, history.on_delete, panel.confirmed)
     run(panel.title.submit, history.on_rename, outputs=history.list_outputs())

@@ -77,10 +77,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "blanks_use": ("Use", "Utiliser"),
     "temporary_chat": ("Temporary", "Temporaire"),
     "temporary_note": (
-        "**Temporary chat**: saved nowhere, neither here nor by the provider where it can be asked "
-        "(OpenAI, xAI). It ends when you open another conversation.",
-        "**Discussion temporaire** : enregistrée nulle part, ni ici ni chez le fournisseur quand on "
-        "peut le lui demander (OpenAI, xAI). Elle prend fin quand vous ouvrez une autre conversation.",
+        "**Temporary chat**: saved nowhere here; the provider is asked to keep no copy where it takes "
+        "that request (OpenAI). It ends when you open another conversation.",
+        "**Discussion temporaire** : enregistrée nulle part ici ; le fournisseur est prié de n'en garder "
+        "aucune copie quand il accepte cette demande (OpenAI). Elle prend fin quand vous ouvrez une autre "
+        "conversation.",
     ),
     "search": ("Search titles and text…", "Chercher dans les titres et le texte…"),
     "search_conversations": ("Search the conversations", "Chercher dans les conversations"),

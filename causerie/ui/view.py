@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..history.conversations import Conversation, new_id
+from ..history.conversations import Conversation, new_id, new_temporary_id
 from ..history.library import Library
 from .render import EMPTY_CHAT_MARK, chat_mark
 
@@ -41,8 +41,7 @@ class ConversationView:
     sooner, as soon as the store answers (Keeper.save_when_back)."""
     answers: int = 0
     unsaved_new: set[str] = field(default_factory=set)
-    temporary: set[str] = field(default_factory=set)
-    """Temporary chats (new ones the person asked for as such): saved nowhere, ever."""
+
     """Conversations begun on this page (New chat, or a first visit) and not saved yet."""
     warned_unreadable: bool = False
     language: str = "en"
@@ -70,11 +69,11 @@ class ConversationView:
             self.start_new()
         return self.shown if self.shown in self.unsaved_new else new_id()
 
-    def start_new(self, *, again: bool = False) -> str:
+    def start_new(self, *, again: bool = False, temporary: bool = False) -> str:
         """Show a new, not yet saved conversation: the one shown if it is that already, unless
-        `again` (New chat)."""
-        if again or self.shown not in self.unsaved_new:
-            self.shown = new_id()
+        `again` (New chat); a temporary chat's id says it is one (conversations.is_temporary)."""
+        if again or temporary or self.shown not in self.unsaved_new:
+            self.shown = new_temporary_id() if temporary else new_id()
             self.unsaved_new.add(self.shown)
         return self.shown
 
