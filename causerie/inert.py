@@ -122,6 +122,12 @@ def _inert_once(text: str, delimiters: Sequence[tuple[str, str]]) -> str:
     return _PLACEHOLDER.sub(lambda found: spans[int(found.group(1))], shown) if spans else shown
 
 
+def money_as_written(text: str) -> str:
+    """An answer's money as the model wrote it: the page's `&#36;<wbr>` is for showing only, not
+    for what is sent back to a model, kept or exported."""
+    return text.replace(_MONEY_SHOWN, "$") if _MONEY_SHOWN in text else text
+
+
 def inert_text(text: str) -> str:
     """A sentence the page shows in Markdown with data in it (a model id, a title): every tag and
     image made text, whatever the Markdown around them (no code is kept as written)."""

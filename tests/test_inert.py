@@ -190,3 +190,13 @@ def test_every_chat_renders_with_the_delimiters_inert_reads_with(app):
 def test_a_dollar_before_a_digit_is_money_not_a_formula(text, shown):
     assert inert(text) == shown
     assert inert(shown) == shown
+
+
+def test_money_goes_back_to_the_model_and_into_saves_as_written():
+    from causerie.ui.render import message
+    from causerie.ui.turns import plain_turns, saved_messages
+
+    chat = [message("user", "How much?"), message("assistant", "From $6 billion to $24 billion.")]
+    assert "&#36;" in chat[1]["content"][0]["text"]  # (shown as money)
+    assert plain_turns(chat)[1]["content"] == "From $6 billion to $24 billion."
+    assert saved_messages(chat)[1]["content"] == "From $6 billion to $24 billion."

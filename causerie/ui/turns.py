@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..history.conversations import FILE_FIELDS
+from ..inert import money_as_written
 
 # Messages the page adds around an answer (thought, footer, notice, status) carry this metadata id prefix.
 UI_ONLY_PREFIX = "causerie-"
@@ -79,13 +80,15 @@ def plain_turns(chat: Iterable[Any] | None) -> list[dict[str, Any]]:
     for message in chat or ():
         if (text := _plain_text(message)) is not None:  # the common case, quickly (long chats)
             if text.strip():
-                turns.append({"role": message["role"], "content": text})
+                role = message["role"]
+                turns.append({"role": role, "content": money_as_written(text) if role == "assistant" else text})
             continue
         role = _field(message, "role")
         if role not in ("user", "assistant") or is_ui_only(message):
             continue
         content = _field(message, "content")
         text, files = content_text(content), content_files(content) if role == "user" else []
+        text = money_as_written(text) if role == "assistant" else text
         if text.strip() or files:
             turns.append({"role": role, "content": text, **({"files": file_refs(files)} if files else {})})
     return turns
@@ -134,7 +137,7 @@ def saved_messages(chat: Iterable[Any] | None) -> list[dict]:
             saved.append(answer)
         if field_name == "footer":
             text = _footer_text(text)
-        answer[field_name] = text
+        answer[field_name] = money_as_written(text)
         if kind == "thought" and isinstance(duration := _metadata(message).get("duration"), (int, float)):
             answer["thinking_seconds"] = float(duration)
     for item in saved:
