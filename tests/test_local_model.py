@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -165,7 +166,8 @@ def test_no_child_process_is_left_after_the_app_exits(stop_signal):
         CAUSERIE_OPEN_BROWSER="false",
         CAUSERIE_ENV_FILE="",
     )  # no developer .env: offline for sure
-    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tempfile.TemporaryFile()  # (what the app said, for a failure's message)
+    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}/"
         deadline = time.monotonic() + 60
@@ -181,7 +183,11 @@ def test_no_child_process_is_left_after_the_app_exits(stop_signal):
         children = _children(app.pid)
         assert children, "the local model server should be a child of the app"
         app.send_signal(stop_signal)
-        app.wait(timeout=20)
+        try:
+            app.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            log.seek(0)
+            pytest.fail(f"the app did not exit within 20 s of {stop_signal!r}; it said:\n{log.read().decode()[-3000:]}")
         deadline = time.monotonic() + 10
         while any(_alive(c) for c in children) and time.monotonic() < deadline:
             time.sleep(0.1)

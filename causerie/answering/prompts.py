@@ -5,7 +5,7 @@ the empty chat), and optional default settings (temperature, top_p, max_tokens).
 skipped with a warning that names it, so one broken file never takes the others down.
 
 A prompt may hold blanks, `{{target language}}`: the page asks for them before the first message
-(`blanks`, `filled`), and a prompt with a blank left is not sent.
+(`blanks`, `filled`), and does not send the preset's prompt with one of its blanks left.
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@
       click('#settings .toggle-button');
     } else if (key === 'Escape' && event.shiftKey) {
       box()?.focus();
-    } else if (key === 'Escape' && !command) {
+    } else if (key === 'Escape' && !command && (!typing(event.target) || event.target === box())) {
+      // (Esc in another box, or in a dropdown's list, is that box's.)
       if (!click('#chat-input .stop-button')) return;
     } else if (!command && !typing(event.target) && key === '/') {
       box()?.focus();
