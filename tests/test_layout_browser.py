@@ -127,9 +127,9 @@ def test_the_keyboard_shortcuts(layout_app, scripted, browser: Browser):
     page.context.close()
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_no_serious_accessibility_violation_on_the_chat_compare_and_the_leaderboard(layout_app, scripted, browser, scheme):
-    page = opened(browser, layout_app.url, 1280, scheme=scheme)
+@pytest.mark.parametrize(("width", "scheme"), [(1280, "light"), (1280, "dark"), (390, "light"), (390, "dark")])
+def test_no_serious_accessibility_violation_on_the_chat_compare_and_the_leaderboard(layout_app, scripted, browser, width, scheme):
+    page = opened(browser, layout_app.url, width, scheme=scheme)
     scripted.default = Reply(chunks=text_stream("Revenue grew from $6 billion ", "to $24 billion; ", "the formula $x^2$ stays."))
     send(page, "How much?")
     chat = page.locator("#chatbot")

@@ -57,6 +57,7 @@ def theme() -> gr.themes.Base:
         block_label_text_color="*primary_700",
         block_title_text_color="*primary_700",
         block_info_text_color="*neutral_600",
+        color_accent="*primary_600",  # (the selected tab's label: indigo 500 on white is 4.47:1)
         color_accent_soft="*primary_100",
         checkbox_label_background_fill_selected="*primary_600",
         checkbox_label_background_fill_selected_dark="*primary_600",
@@ -116,6 +117,8 @@ html.causerie-shortcuts .gradio-container #shortcuts {{ display: block !importan
   left: 50%; transform: translateX(-50%); width: min(28rem, 92vw); padding: 1rem 1.25rem;
   background: var(--background-fill-primary); border: 1px solid var(--border-color-primary);
   border-radius: var(--radius-lg); box-shadow: 0 8px 32px rgb(0 0 0 / 0.25); }}
+/* The selected tab's label on the dark page (the theme has one accent for both). */
+.dark .gradio-container [role="tab"][aria-selected="true"] {{ color: var(--primary-300) !important; }}
 /* Contrast and keyboard (axe-core): Gradio's timer text is too faint; a summary never scrolls. */
 .gradio-container .meta-text, .gradio-container .meta-text-center {{ color: var(--body-text-color-subdued) !important; }}
 #leaderboard-summary, #history-notice, #session-totals, #compare-note {{ overflow: visible !important; }}
