@@ -165,6 +165,8 @@ def test_no_child_process_is_left_after_the_app_exits(stop_signal):
         GRADIO_ANALYTICS_ENABLED="False",
         CAUSERIE_OPEN_BROWSER="false",
         CAUSERIE_ENV_FILE="",
+        PYTHONUNBUFFERED="1",  # (its output whole, and every thread's stack on SIGABRT, for a failure)
+        PYTHONFAULTHANDLER="1",
     )  # no developer .env: offline for sure
     log = tempfile.TemporaryFile()  # (what the app said, for a failure's message)
     app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -186,8 +188,10 @@ def test_no_child_process_is_left_after_the_app_exits(stop_signal):
         try:
             app.wait(timeout=20)
         except subprocess.TimeoutExpired:
+            app.send_signal(signal.SIGABRT)  # (faulthandler writes where each thread is)
+            app.wait(timeout=10)
             log.seek(0)
-            pytest.fail(f"the app did not exit within 20 s of {stop_signal!r}; it said:\n{log.read().decode()[-3000:]}")
+            pytest.fail(f"the app did not exit within 20 s of {stop_signal!r}; it said:\n{log.read().decode()[-6000:]}")
         deadline = time.monotonic() + 10
         while any(_alive(c) for c in children) and time.monotonic() < deadline:
             time.sleep(0.1)
