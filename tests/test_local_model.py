@@ -169,7 +169,17 @@ def test_no_child_process_is_left_after_the_app_exits(stop_signal):
         PYTHONFAULTHANDLER="1",
     )  # no developer .env: offline for sure
     log = tempfile.TemporaryFile()  # (what the app said, for a failure's message)
-    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # As from a terminal, where Ctrl+C is sent: a run started in the background without job control
+    # (CI started from a script, say) inherits SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt (seen in CI: the main thread still in Gradio's block_thread 20 s later).
+    app = subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         url = f"http://127.0.0.1:{port}/"
         deadline = time.monotonic() + 60
