@@ -54,6 +54,8 @@ class ModelBar:
     facts: Any
     """The chosen model's price and context, when known (panel.model_facts)."""
     initial_model: str
+    x_options_shown: bool = False
+    """Whether the default provider offers X search (its options box, in the settings, shows)."""
 
 
 def build_model_bar(service: ChatService, say: Labels) -> ModelBar:
@@ -104,7 +106,7 @@ def build_model_bar(service: ChatService, say: Labels) -> ModelBar:
         scale=1,
         elem_id="reasoning-effort",
     )
-    search_shown, _ = search_update(default.id if default else None)
+    search_shown, options_shown = search_update(default.id if default else None)
     search_box = gr.Dropdown(
         choices=search_shown["choices"],
         value="",
@@ -118,7 +120,7 @@ def build_model_bar(service: ChatService, say: Labels) -> ModelBar:
     )
     shown = [model_facts(service, default.id if default else None, initial_model, language) for language in ("en", "fr")]
     facts = gr.Markdown(say.add("model_facts.opening", *shown) if any(shown) else "", elem_id="model-facts", min_height=0)
-    return ModelBar(provider_box, model_box, effort_box, search_box, facts, initial_model)
+    return ModelBar(provider_box, model_box, effort_box, search_box, facts, initial_model, options_shown["visible"])
 
 
 def build_settings(service: ChatService, say: Labels, menu: PresetMenu, bar: ModelBar) -> tuple[PageSettings, gr.Markdown]:
@@ -135,7 +137,7 @@ def build_settings(service: ChatService, say: Labels, menu: PresetMenu, bar: Mod
         placeholder=say("x_options_placeholder"),
         elem_id="x-search",
         max_lines=1,
-        visible=search_update(default.id if default else None)[1]["visible"],
+        visible=bar.x_options_shown,
     )
     preset_box = gr.Dropdown(
         choices=[(p.label, p.id) for p in menu.order],
