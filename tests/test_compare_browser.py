@@ -45,12 +45,13 @@ def open_compare(page: Page, url: str, tab: str = "Compare") -> None:
     page.get_by_role("tab", name=tab).click()
     # The first two boxes get a model each once the tab opens (the offline model may be one): the
     # test picks its own.
-    expect(page.locator("#compare-model-0 input")).to_have_value(re.compile("^openai:model-"), timeout=10000)
-    for index, ref in enumerate(("openai:model-a", "openai:model-b")):
+    # The boxes list models as the chat's picker does: "OpenAI · model-a" for "openai:model-a".
+    expect(page.locator("#compare-model-0 input")).to_have_value(re.compile("^OpenAI · model-"), timeout=10000)
+    for index, label in enumerate(("OpenAI · model-a", "OpenAI · model-b")):
         box = page.locator(f"#compare-model-{index} input")
-        box.fill(ref)
-        box.press("Enter")
-        expect(box).to_have_value(ref)
+        box.click()
+        page.locator(f"#compare-model-{index}").get_by_role("option", name=label, exact=True).click()
+        expect(box).to_have_value(label)
 
 
 def ask(page: Page, question: str) -> None:

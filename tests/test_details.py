@@ -12,6 +12,7 @@ from causerie.endpoints.model_info import ModelInfo, ModelInfoTable
 from causerie.events import Usage
 
 from support.apps import RunningApp, run_async
+from support.browsers import open_settings
 from support.scripted_server import Reply, delta, sse, text_stream
 
 
@@ -192,6 +193,7 @@ def test_effort_is_offered_only_for_flagged_models(app, scripted, page: Page):
     effort = page.locator("#reasoning-effort")
     expect(page.locator("#model input")).to_have_value("model-a", timeout=10000)
     expect(effort).to_be_hidden()
+    open_settings(page)  # (a model id typed by hand goes in the settings' model box)
     model_input = page.locator("#model input")
     model_input.fill("o4-mini")
     model_input.press("Enter")
@@ -204,6 +206,7 @@ def test_a_model_typed_while_the_list_loads_is_kept(scripted, page: Page):
     running = RunningApp({"OPENAI_BASE_URL": scripted.base_url})
     try:
         page.goto(running.url)
+        open_settings(page)
         model_input = page.locator("#model input")
         model_input.fill("model-b")
         model_input.press("Enter")

@@ -373,10 +373,10 @@ def test_the_search_choice_follows_the_provider(app, page: Page):
     expect(page.locator("#search")).to_be_visible()  # OpenAI: the web
     expect(page.locator("#x-search")).to_be_hidden()  # (X options, in the settings: for X search only)
     for label, shown, x in (("xAI (Grok) (your key)", True, True), ("Groq (your key)", False, False)):
+        open_settings(page)  # (the provider box is in the settings; the picker lists ready ones)
         page.locator("#provider input").click()
         page.get_by_role("option", name=label).click()
         expect(page.locator("#search")).to_be_visible() if shown else expect(page.locator("#search")).to_be_hidden()
-        open_settings(page)
         expect(page.locator("#x-search")).to_be_visible() if x else expect(page.locator("#x-search")).to_be_hidden()
         page.locator("#brand").click()  # (closes the settings)
         if x:

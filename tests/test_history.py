@@ -247,6 +247,25 @@ def test_a_conversation_too_large_alone_is_refused_and_nothing_else_goes():
     assert [n.kind for n in notices] == ["history_too_large"] and library.get("small") and not library.get("big")
 
 
+def test_pinned_conversations_are_listed_first_and_dropped_last():
+    from dataclasses import replace
+
+    library, limits = Library(), HistoryLimits(max_conversations=3, max_bytes=10_000_000)
+    library.put(replace(conversation("old-pinned", "Letter to the bank", at=1000), pinned=True), limits)
+    for number in range(2):
+        library.put(conversation(f"c{number}", f"Question {number}", at=2000 + number), limits)
+    assert [s.id for s in library.summaries()] == ["old-pinned", "c1", "c0"]
+    assert [s.pinned for s in library.summaries()] == [True, False, False]
+    # Over the cap, the oldest unpinned one goes, not the older pinned one.
+    notices = library.put(conversation("c2", "Question 2", at=3000), limits)
+    assert [c.id for c in library.all()] == ["old-pinned", "c2", "c1"]
+    assert "Question 0" in notices[0].params["titles"]
+    # Kept through the browser's copy and a JSON export; an import takes only a real true.
+    assert Library.from_json(library.to_json()).get("old-pinned").pinned is True
+    assert read_import(library.get("old-pinned").to_json())[0].pinned is True
+    assert read_import(json.dumps({**library.get("c2").to_dict(), "pinned": "yes"}))[0].pinned is False
+
+
 def test_two_tabs_copies_merge_and_a_deletion_is_not_undone():
     limits = HistoryLimits()
     tab_a, tab_b = Library([conversation("shared", at=1000), conversation("gone", at=1000)]), Library()
@@ -561,6 +580,68 @@ def test_store_round_trips_a_conversation_exactly_and_applies_the_caps(database_
             await store.close()
 
     run_async(scenario())
+
+
+def test_the_store_lists_pinned_conversations_first(database_url):
+    from dataclasses import replace
+
+    keeper = _keeper(database_url)
+
+    async def scenario():
+        store = keeper.store
+        try:
+            await store.put("user:alice", replace(conversation("pinned", "Kept on top", at=1000), pinned=True))
+            await store.put("user:alice", conversation("recent", at=2000))
+            assert [(s.id, s.pinned) for s in await store.summaries("user:alice")] == [("pinned", True), ("recent", False)]
+            assert [c.id for c in await store.all("user:alice")] == ["pinned", "recent"]
+            assert (await store.get("user:alice", "pinned")).pinned is True
+        finally:
+            await store.close()
+
+    run_async(scenario())
+
+
+def test_a_store_made_before_pins_keeps_its_conversations_unpinned(database_url):
+    """Migration 0003 on a database holding conversations saved at 0002."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from causerie.history.store.migrate import MIGRATIONS
+
+    url = async_url(database_url)
+
+    async def at_0002():
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+
+                def build(sync):
+                    config = Config()
+                    config.set_main_option("script_location", str(MIGRATIONS))
+                    config.attributes["connection"] = sync
+                    command.upgrade(config, "0002")
+                    row = {"owner": "user:alice", "id": "old", "title": "", "shown_title": "Old chat", "created_at": 1.0}
+                    row |= {"updated_at": 1.0, "size": 10, "settings": "{}", "messages": "[]", "body": "old chat"}
+                    columns = ", ".join(row)
+                    sync.execute(sa.text(f"INSERT INTO conversations ({columns}) VALUES (:{', :'.join(row)})"), row)
+
+                await connection.run_sync(build)
+                await connection.commit()
+        finally:
+            await engine.dispose()
+
+    run_async(at_0002())
+    keeper = _keeper(database_url)  # migrates to the newest
+
+    async def read():
+        try:
+            return await keeper.store.summaries("user:alice")
+        finally:
+            await keeper.store.close()
+
+    assert [(s.id, s.title, s.pinned) for s in run_async(read())] == [("old", "Old chat", False)]
 
 
 def test_migrations_run_again_harmlessly(database_url):

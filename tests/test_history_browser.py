@@ -254,6 +254,52 @@ def test_rename_search_and_delete(history_app, scripted, page: Page):
     wait_listed(page, "Letter to my landlord")
 
 
+def test_a_pinned_conversation_and_a_pinned_preset_stay_first(history_app, scripted, page: Page):
+    open_page(page, history_app.url)
+    for question in ("Letter to my landlord", "Python script to rename files"):
+        scripted.default = Reply(chunks=text_stream(f"Answer about {question.split()[0]}."))
+        new_chat(page)
+        ask(page, question)
+        wait_listed(page, question)
+    listed(page).filter(has_text="Letter to my landlord").click()
+    expect(page.get_by_test_id("user").first).to_contain_text("Letter to my landlord", timeout=5000)
+    open_tools(page)
+    page.locator("#pin-conversation").click()
+    expect(listed(page).first).to_have_text(re.compile(r"^\s*📌 Letter to my landlord\s*$"), timeout=5000)
+    new_chat(page)
+    ask(page, "A third question")
+    wait_listed(page, "A third question")
+    expect(listed(page).first).to_contain_text("📌 Letter to my landlord")
+    expect(listed(page).nth(1)).to_contain_text("A third question")
+
+    # A preset pinned in this browser comes first in the menu, marked.
+    open_settings(page)
+    preset = page.locator("#preset input")
+    preset.click()
+    page.get_by_role("option", name="Scripts and code (EN)").click()
+    page.locator("#pin-preset").click()
+    preset.click()
+    expect(page.get_by_role("option").first).to_have_attribute("aria-label", "📌 Scripts and code (EN)")
+    preset.press("Escape")
+
+    page.reload()
+    page.wait_for_selector("#chat-input textarea")
+    expect(listed(page).first).to_contain_text("📌 Letter to my landlord", timeout=10000)
+    # The page opens on the conversation changed last, not on the pinned one.
+    expect(page.get_by_test_id("user").first).to_contain_text("A third question", timeout=10000)
+    open_settings(page)
+    preset.click()
+    expect(page.get_by_role("option").first).to_have_attribute("aria-label", "📌 Scripts and code (EN)", timeout=10000)
+    preset.press("Escape")
+
+    # Unpinned, it goes back to its place by date.
+    listed(page).filter(has_text="Letter to my landlord").click()
+    expect(page.get_by_test_id("user").first).to_contain_text("Letter to my landlord", timeout=5000)
+    open_tools(page)
+    page.locator("#pin-conversation").click()
+    expect(listed(page).last).to_have_text(re.compile(r"^\s*Letter to my landlord\s*$"), timeout=5000)
+
+
 def sign_in(browser: Browser, url: str, user: str, password: str) -> Page:
     """A browser of its own (its own storage), signed in through Gradio's login form."""
     page = browser.new_context().new_page()

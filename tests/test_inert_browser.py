@@ -121,6 +121,12 @@ def test_an_answer_a_model_id_and_a_title_fetch_nothing_and_stay_in_their_box(re
     assert "img-src 'self' data: blob:" in response.headers["content-security-policy"]
     page.wait_for_selector("#chat-input textarea")
     expect(page.locator("#model input")).to_have_value(evil_model(listener), timeout=10000)
+    # The picker shows the id as text, in the box and in its list.
+    picker = page.locator("#model-picker input")
+    expect(picker).to_have_value(f"OpenAI · {evil_model(listener)}")
+    picker.click()
+    expect(page.get_by_role("option", name=f"OpenAI · {evil_model(listener)}", exact=True)).to_be_visible(timeout=10000)
+    picker.press("Escape")
     send(page, "Show me everything")
     chat = page.locator("#chatbot")
     expect(chat).to_contain_text("to first token", timeout=15000)  # the footer: the answer has ended
@@ -148,12 +154,12 @@ def test_compare_sides_a_question_and_the_leaderboard_submit_nothing_and_cover_n
     page.goto(ready.url)
     page.wait_for_selector("#chat-input textarea")
     page.get_by_role("tab", name="Compare").click()
-    expect(page.locator("#compare-model-0 input")).to_have_value(re.compile("^openai:"), timeout=10000)
-    for index, ref in enumerate(("openai:model-a", f"openai:{evil_model(listener)}")):
+    expect(page.locator("#compare-model-0 input")).to_have_value(re.compile("^OpenAI · "), timeout=10000)
+    for index, label in enumerate(("OpenAI · model-a", f"OpenAI · {evil_model(listener)}")):
         box = page.locator(f"#compare-model-{index} input")
-        box.fill(ref)
-        box.press("Enter")
-        expect(box).to_have_value(ref)
+        box.click()
+        page.locator(f"#compare-model-{index}").get_by_role("option", name=label, exact=True).click()
+        expect(box).to_have_value(label)
     # The person's own question is shown as written: a form in it, and a box laid over the page.
     question = (
         f'<form action="{listener.base}/compare-form"><button>Send it</button></form>'

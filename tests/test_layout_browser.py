@@ -5,6 +5,8 @@ leaderboard; money shown as money; the page installable."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -14,7 +16,7 @@ from causerie.ui.header import DRAWERS_BELOW_PX, THEME_COLOUR
 from support.accessibility import serious_violations
 from support.apps import RunningApp
 from support.browsers import open_settings, send
-from support.scripted_server import Reply, text_stream
+from support.scripted_server import Reply, chat_requests, text_stream
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +67,7 @@ def test_the_chat_owns_the_screen_at_every_width(layout_app, browser: Browser, w
     assert not seen["sideways"] and seen["boxInSight"] and seen["boxOnTop"], seen
     assert seen["conversations"] == (width >= DRAWERS_BELOW_PX) and not seen["settings"], seen
     # The model and the search are above the chat; the settings a click away.
-    for shown in ("#provider", "#model", "#open-settings"):
+    for shown in ("#model-picker", "#open-settings"):
         expect(page.locator(shown)).to_be_visible()
     expect(page.locator("#system-prompt")).to_be_hidden()
     expect(page.locator("#brand")).to_contain_text("Causerie")
@@ -147,6 +149,45 @@ def test_no_serious_accessibility_violation_on_the_chat_compare_and_the_leaderbo
     page.context.close()
 
 
+BROKEN_WORDS = """(selector) => {
+  const broken = [];
+  for (const cell of document.querySelectorAll(selector)) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const word of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        if (lines.size > 1) broken.push(word[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 820, 1280])
+def test_no_word_is_broken_in_the_providers_table_or_the_french_leaderboards_headers(layout_app, browser: Browser, width):
+    page = opened(browser, layout_app.url, width, locale="fr-FR")
+    open_settings(page)
+    page.locator("#settings").get_by_text("Autres fournisseurs").click()
+    cells = "#settings table td, #settings table th"
+    expect(page.locator(cells).first).to_be_visible()
+    assert page.locator(cells).count() > 10
+    assert page.evaluate(BROKEN_WORDS, cells) == []
+    page.keyboard.press("Control+.")  # (closes the settings: on a phone they cover the page)
+    page.get_by_role("tab", name="Classement").click()
+    expect(page.locator("#leaderboard th").first).to_be_visible(timeout=10000)
+    expect(page.locator("#leaderboard th").nth(5)).to_contain_text("Victoires")
+    assert page.evaluate(BROKEN_WORDS, "#leaderboard th") == []
+    # Nor spilling over the next column: a narrow screen scrolls the table in its box, not the page.
+    spilled = "() => [...document.querySelectorAll('#leaderboard th')].filter(th => th.scrollWidth > th.clientWidth + 1).length"
+    assert page.evaluate(spilled) == 0
+    assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+    page.context.close()
+
+
 def test_the_page_is_installable(layout_app, browser: Browser):
     manifest = httpx.get(layout_app.url + "manifest.json").json()
     assert manifest["name"] == "Causerie" and manifest["icons"]
@@ -175,13 +216,65 @@ def test_a_visitor_with_nothing_set_up_is_told_where_to_paste_a_key(browser: Bro
         bare.close()
 
 
-def test_the_chosen_models_price_shows_beside_the_picker_when_known(layout_app, browser: Browser):
-    page = opened(browser, layout_app.url, 1280, locale="fr-FR")
-    facts = page.locator("#model-facts")
-    expect(page.locator("#model input")).to_have_value("gpt-4o-mini", timeout=10000)  # (OpenAI's pick)
-    expect(facts).to_contain_text("0,15 $ en entrée · 0,6 $ en sortie, par million de tokens")
-    page.locator("#model input").click()
-    page.get_by_role("option", name="grok-4.3").click()
-    expect(facts).not_to_contain_text("million")  # (no price known for it at OpenAI)
-    expect(facts).to_be_in_viewport()
-    page.context.close()
+def test_the_chosen_models_price_shows_beside_the_picker_when_known(scripted, browser: Browser):
+    # (An app of its own: the module's app may have listed other models meanwhile, and keeps lists.)
+    scripted.models = {"object": "list", "data": [{"id": "grok-4.3"}, {"id": "gpt-4o-mini"}]}
+    own = RunningApp({"OPENAI_BASE_URL": scripted.base_url})
+    try:
+        page = opened(browser, own.url, 1280, locale="fr-FR")
+        facts = page.locator("#model-facts")
+        expect(page.locator("#model-picker input")).to_have_value("OpenAI · gpt-4o-mini", timeout=10000)  # (OpenAI's pick)
+        expect(facts).to_contain_text("0,15 $ en entrée · 0,6 $ en sortie, par million de tokens")
+        page.locator("#model-picker input").click()
+        page.get_by_role("option", name="OpenAI · grok-4.3").click()
+        expect(facts).not_to_contain_text("million")  # (no price known for it at OpenAI)
+        expect(facts).to_be_in_viewport()
+        page.context.close()
+    finally:
+        own.close()
+
+
+def test_one_picker_lists_every_providers_models_and_picks_provider_and_model(scripted, browser: Browser):
+    """Two providers ready: the picker above the chat lists both's models, grouped, filtered by
+    typing; picking one of the other provider's sets the settings' provider and model, the search
+    choice and the facts, and the question goes to it. The settings' boxes show in the picker."""
+    scripted.models = {"object": "list", "data": [{"id": "grok-4.3"}, {"id": "gpt-4o-mini"}]}
+    both = RunningApp({"XAI_API_KEY": "test-not-secret", "XAI_BASE_URL": scripted.base_url, "OPENAI_BASE_URL": scripted.base_url})
+    try:
+        page = opened(browser, both.url, 1280)
+        picker = page.locator("#model-picker input")
+        expect(picker).to_have_value("xAI (Grok) · grok-4.3", timeout=10000)
+        expect(page.locator("#search")).to_be_visible()  # (xAI searches)
+        picker.click()
+        options = page.get_by_role("option")
+        expect(options.nth(3)).to_be_visible(timeout=10000)
+        labels = options.evaluate_all("all => all.map(o => o.getAttribute('aria-label'))")
+        assert labels[:4] == ["xAI (Grok) · grok-4.3", "xAI (Grok) · gpt-4o-mini", "OpenAI · grok-4.3", "OpenAI · gpt-4o-mini"]
+        assert all(label.startswith("Local (offline) · ") for label in labels[4:]), labels  # (where installed)
+        picker.fill("")
+        picker.press_sequentially("openai · gpt")  # (as typed: the list filters on each key)
+        expect(options).to_have_count(1)
+        expect(options.first).to_have_attribute("aria-label", "OpenAI · gpt-4o-mini")
+        options.first.click()
+        expect(picker).to_have_value("OpenAI · gpt-4o-mini")
+        expect(page.locator("#provider input")).to_have_value("OpenAI")
+        expect(page.locator("#model input")).to_have_value("gpt-4o-mini")
+        page.locator("#search input").click()  # (OpenAI searches the web, not X)
+        expect(page.get_by_role("option", name="Search the web", exact=True)).to_be_visible()
+        expect(page.get_by_role("option", name="Search X")).to_have_count(0)
+        page.keyboard.press("Escape")
+        expect(page.locator("#model-facts")).to_contain_text("$0.15 in")
+        scripted.default = Reply(chunks=text_stream("Picked."))
+        send(page, "Which model are you?")
+        expect(page.locator("#chatbot")).to_contain_text("Picked.", timeout=10000)
+        assert chat_requests(scripted)[-1]["body"]["model"] == "gpt-4o-mini"
+
+        # The settings' model box, and what it sets, show in the picker.
+        open_settings(page)
+        model = page.locator("#model input")
+        model.fill("my-own-model")
+        model.press("Enter")
+        expect(picker).to_have_value(re.compile("OpenAI · my-own-model"))
+        page.context.close()
+    finally:
+        both.close()

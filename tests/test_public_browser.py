@@ -14,6 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 def pick_provider(page: Page, label: str) -> None:
+    open_settings(page)  # (the provider box is in the settings)
     page.locator("#provider input").click()
     page.get_by_role("option", name=label).click()
 

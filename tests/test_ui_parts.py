@@ -462,3 +462,38 @@ def test_a_streamed_handler_starts_without_a_worker_thread_and_others_still_get_
     assert (first["prediction"], second["prediction"]) == ("a", "b") and first["is_generating"]
     assert run_async(demo.call_function(plain, ["a"]))["prediction"] == "A"
     assert [kwargs.get("limiter") for _, kwargs in thread_calls] == [demo.limiter]
+
+
+def test_the_model_picker_groups_models_by_provider_in_the_providers_order():
+    from causerie.ui.panel import model_menu, picked
+
+    refs = ["openai:gpt-4o-mini", "xai:grok-4", "openrouter:meta-llama/llama-3-8b:free", "xai:grok-3-mini", "xai:grok-4"]
+    assert model_menu(refs) == [
+        ("xAI (Grok) · grok-4", "xai:grok-4"),
+        ("xAI (Grok) · grok-3-mini", "xai:grok-3-mini"),
+        ("OpenAI · gpt-4o-mini", "openai:gpt-4o-mini"),
+        ("OpenRouter · meta-llama/llama-3-8b:free", "openrouter:meta-llama/llama-3-8b:free"),
+    ]
+    assert picked("xai", " grok-4 ")["value"] == "xai:grok-4" and picked("xai", "")["value"] is None
+
+
+def test_pinned_presets_come_first_marked_then_the_pages_language():
+    from causerie.answering.prompts import Preset
+    from causerie.ui.settings_page import PresetMenu
+
+    presets = {
+        p.id: p
+        for p in (
+            Preset("general-en", "General", "Be helpful.", language="en"),
+            Preset("general-fr", "Général", "Sois utile.", language="fr"),
+            Preset("code-en", "Code", "Write code.", language="en"),
+            Preset("letters-fr", "Lettres", "Écris des lettres.", language="fr"),
+        )
+    }
+    menu = PresetMenu(presets, "general-en")
+    assert [i for _, i in menu.choices("fr")] == ["general-fr", "letters-fr", "general-en", "code-en"]
+    assert menu.choices("en", ["letters-fr", "code-en"])[:3] == [
+        ("📌 Lettres (FR)", "letters-fr"),
+        ("📌 Code (EN)", "code-en"),
+        ("General (EN)", "general-en"),
+    ]

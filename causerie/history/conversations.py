@@ -81,6 +81,8 @@ class Conversation:
     """Empty until the person renames it: `shown_title` then uses the first question."""
     created_at: float = 0.0
     updated_at: float = 0.0
+    pinned: bool = False
+    """Pinned to the top of the list (the person's choice), above the most recent."""
 
     @property
     def shown_title(self) -> str:
@@ -103,6 +105,7 @@ class Conversation:
             "id": self.id,
             "title": self.shown_title,
             "renamed": bool(self.title),
+            "pinned": self.pinned,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "settings": dict(self.settings),
@@ -194,6 +197,7 @@ def _from_messages(raw_messages: list, base: Mapping[str, Any]) -> Conversation:
         messages=tuple(messages),
         settings=settings,
         title=title,
+        pinned=base.get("pinned") is True,
         created_at=stamp("created_at"),
         updated_at=stamp("updated_at"),
     )

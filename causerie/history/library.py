@@ -26,6 +26,12 @@ class Summary:
     title: str
     updated_at: float
     size: int
+    pinned: bool = False
+
+
+def listed_first(pinned: bool, updated_at: float) -> tuple:
+    """The list's order, as a sort key: pinned conversations first, then the most recent."""
+    return (not pinned, -updated_at)
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,8 @@ def make_room(
     (a count and a size) is held beside them and never dropped: conversations kept unopened."""
     if saving.size > limits.max_bytes:
         return [], [HistoryNotice("history_too_large", {"size": _megabytes(saving.size), "limit": _megabytes(limits.max_bytes)})]
-    others = sorted((s for s in kept if s.id != saving.id), key=lambda s: s.updated_at)
+    # The oldest go first; pinned ones only once every other is gone.
+    others = sorted((s for s in kept if s.id != saving.id), key=lambda s: (s.pinned, s.updated_at))
     count, total = len(others) + 1 + reserved[0], sum(s.size for s in others) + saving.size + reserved[1]
     dropped: list[Summary] = []
     while others and (count > limits.max_conversations or total > limits.max_bytes):
@@ -116,17 +123,19 @@ class Library:
         return self._by_id.get(conversation_id)
 
     def all(self) -> list[Conversation]:
-        return sorted(self._by_id.values(), key=lambda c: c.updated_at, reverse=True)
+        return sorted(self._by_id.values(), key=lambda c: listed_first(c.pinned, c.updated_at))
 
     def summaries(self, query: str = "") -> list[Summary]:
-        return [Summary(c.id, c.shown_title, c.updated_at, 0) for c in self.all() if not query or matches(c.text(), query)]
+        return [
+            Summary(c.id, c.shown_title, c.updated_at, 0, c.pinned) for c in self.all() if not query or matches(c.text(), query)
+        ]
 
     def tombstones(self) -> dict[str, float]:
         """Deleted conversations and when (a copy)."""
         return dict(self._deleted)
 
     def put(self, conversation: Conversation, limits: HistoryLimits, reserved: tuple[int, int] = (0, 0)) -> list[HistoryNotice]:
-        kept = [Summary(c.id, c.shown_title, c.updated_at, size_of(c)) for c in self._by_id.values()]
+        kept = [Summary(c.id, c.shown_title, c.updated_at, size_of(c), c.pinned) for c in self._by_id.values()]
         saving = Summary(conversation.id, conversation.shown_title, conversation.updated_at, size_of(conversation))
         dropped, notices = make_room(kept, saving, limits, reserved)
         if any(n.kind == "history_too_large" for n in notices):

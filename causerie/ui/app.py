@@ -29,7 +29,7 @@ from .header import DRAWERS_BELOW_PX, LAYOUT_HEAD, build_top_bar, theme
 from .labels import Labels
 from .listeners import QUICK, streamed
 from .page_guard import ANSWER_GUARD_HEAD, MESSAGE_CSS
-from .panel import PageSettings, effort_update, model_facts, wire_access
+from .panel import PageSettings, wire_access, wire_picker
 from .render import EMPTY_CHAT_MARK, LATEX_DELIMITERS
 from .scripts import script
 from .settings_page import (
@@ -40,6 +40,7 @@ from .settings_page import (
     example_questions,
     examples_css,
     wire_blanks,
+    wire_preset_pins,
     wire_presets,
 )
 from .transfer import MAX_IMPORT_BYTES
@@ -107,14 +108,17 @@ def build_demo(
         # Open when the person's own key is wanted first (on a phone the page folds it: page.js).
         wants_key = not service.ready_providers() or settings.public.require_user_key
         with gr.Sidebar(label=say("settings"), open=wants_key, position="right", elem_id="settings"):
-            page_settings, totals_box = build_settings(service, say, menu, bar)
+            page_settings, totals_box, preset_pins = build_settings(service, say, menu, bar)
         initial_model = bar.initial_model
         # Answers run on their own, so that a page that goes away and comes back finds them (runs.py).
         runs = AnswerRuns(grace_s=settings.answer_grace_s, max_runs=2 * settings.concurrency_limit)
         history = ConversationHandlers(service, keeper, page_settings, chatbot, view_state, panel, startup_notices or [], runs)
         _wire_chat(service, page_settings, chatbot, textbox, totals_state, totals_box, view_state, history)
         wire_access(service, page_settings, QUICK)
-        _wire_opening(demo, service, history, page_settings, menu, initial_model, bar.facts)
+        wire_picker(service, page_settings, bar.picker, bar.facts, QUICK)
+        opened = _wire_opening(demo, service, history, page_settings, menu, initial_model)
+        _wire_page_scripts(demo, settings)
+        wire_preset_pins(menu, page_settings, preset_pins, opened)
         wire_presets(menu, page_settings, chatbot, textbox)
         wire_blanks(preset_blanks, page_settings)
         wire_panel(history, panel, history_buttons)
@@ -188,11 +192,10 @@ def _wire_opening(
     page: PageSettings,
     menu: PresetMenu,
     initial_model: str,
-    facts: gr.Markdown,
-) -> None:
+) -> Any:
     """When the page opens: the conversation to show, a browser id for a new browser, an answer to
     resume, the presets in the page's language, the provider's model list (PROTOCOL.md, "Open the
-    page"); then the embedded or phone layout."""
+    page"). Returns its last step."""
     settings, panel = service.settings, history.panel
     opened_with = gr.Textbox(initial_model, visible=False)
     listed_pick = gr.Textbox(visible=False)
@@ -202,9 +205,8 @@ def _wire_opening(
         presets first and opens on the same preset in it (unless a conversation set one)."""
         if page.preset in updates or not menu.default or language == menu.default.language:
             return
-        ordered = sorted(menu.order, key=lambda p: p.language != language)
         mine = menu.in_language(language)
-        updates[page.preset] = gr.update(choices=[(p.label, p.id) for p in ordered], value=mine.id if mine else menu.default.id)
+        updates[page.preset] = gr.update(choices=menu.choices(language), value=mine.id if mine else menu.default.id)
         if mine:
             updates.update(
                 zip((page.system_prompt, page.temperature, page.top_p, page.max_tokens), menu.values(mine.id), strict=True)
@@ -239,30 +241,25 @@ def _wire_opening(
             history.keep_unchanged(values, updates)
         return updates
 
-    after_opening(
-        panel,
-        demo.load,
-        on_open,
-        history.inputs(panel.resume),
-        history.outputs(listed_pick, panel.resume),
-        **QUICK,
-        postprocess=False,
-    ).then(None, [page.model, opened_with, listed_pick], page.model, js=KEEP_CHOSEN_MODEL_JS, **QUICK).then(
-        None, panel.browser, None, js=KEEP_BROWSER_JS, **QUICK
+    return (
+        after_opening(
+            panel,
+            demo.load,
+            on_open,
+            history.inputs(panel.resume),
+            history.outputs(listed_pick, panel.resume),
+            **QUICK,
+            postprocess=False,
+        )
+        .then(None, [page.model, opened_with, listed_pick], page.model, js=KEEP_CHOSEN_MODEL_JS, **QUICK)
+        .then(None, panel.browser, None, js=KEEP_BROWSER_JS, **QUICK)
     )
+
+
+def _wire_page_scripts(demo: gr.Blocks, settings: Any) -> None:
+    """The layout (drawers, embedded and phone pages) and the keyboard shortcuts."""
     demo.load(None, None, None, js=script("page", embedded=settings.embed, drawersBelow=DRAWERS_BELOW_PX), **QUICK)
     demo.load(None, None, None, js=script("shortcuts"), **QUICK)
-    page.model.change(
-        lambda p, m, e: effort_update(service, p, m, e),
-        [page.provider, page.model, page.reasoning_effort],
-        page.reasoning_effort,
-        **QUICK,
-    )
-
-    def facts_for(provider_id: str | None, model: str | None, request: gr.Request) -> str:
-        return model_facts(service, provider_id, model, page_language(request))
-
-    page.model.change(facts_for, [page.provider, page.model], facts, **QUICK)
 
 
 def _wire_chat(

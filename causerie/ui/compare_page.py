@@ -31,7 +31,7 @@ from ..patches.chat_marks import holds_files
 from .labels import Labels, text
 from .leaderboard_page import LeaderboardHandlers, LeaderboardPage, build_leaderboard, wire_leaderboard
 from .listeners import streamed
-from .panel import PageSettings, own_access
+from .panel import PageSettings, model_menu, own_access
 from .render import LATEX_DELIMITERS, message, render, shown_chat
 from .scripts import script
 from .visitors import page_language, visitor_of
@@ -296,7 +296,7 @@ class CompareHandlers:
         updates = {}
         for i, box in enumerate(self.page.models):
             value = values[box] or (picks[i] if i < MIN_SIDES and i < len(picks) else None)
-            updates[box] = gr.update(choices=refs, value=value)
+            updates[box] = gr.update(choices=model_menu(refs), value=value)
         if len(refs) < MIN_SIDES:
             kind = "compare.one_model" if refs else "compare.no_model"
             updates[self.page.models_note] = _say(page_language(request), kind, model=refs[0] if refs else "")

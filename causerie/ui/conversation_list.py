@@ -135,7 +135,8 @@ class ConversationHandlers:
         ids = {s.id for s in summaries}
         if summaries or not opening:
             updates[self.panel.listing] = gr.update(
-                choices=[(s.title, s.id) for s in summaries], value=view.shown if view.shown in ids else None
+                choices=[(f"📌 {s.title}" if s.pinned else s.title, s.id) for s in summaries],
+                value=view.shown if view.shown in ids else None,
             )
         updates[self.panel.current] = view.shown
         if view.warned_unreadable:  # said once a page: the page's own copy stays unreadable until a save
@@ -209,8 +210,9 @@ class ConversationHandlers:
             await shelf.put(kept.with_messages(kept.messages, settings, now=kept.updated_at + 0.001))
 
     async def _most_recent(self, shelf: Shelf) -> Conversation | None:
+        """The conversation changed last (pinned ones are listed first, not opened first)."""
         recent = await shelf.summaries()
-        return await shelf.get(recent[0].id) if recent else None
+        return await shelf.get(max(recent, key=lambda s: s.updated_at).id) if recent else None
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -268,6 +270,18 @@ class ConversationHandlers:
             if kept is None or title == kept.shown_title:
                 return {}
             return {"notices": await shelf.put(replace(kept, title=title, updated_at=time.time()))}
+
+        return await self.on_shelf(values, request, work)
+
+    async def on_pin(self, values: dict, request: gr.Request) -> dict:
+        """Pins the conversation on screen to the top of the list, or unpins it."""
+
+        async def work(shelf: Shelf) -> dict:
+            kept = await shelf.get(values[self.view].shown)
+            if kept is None:
+                return {}
+            # A hair newer (so that another tab's copy does not win), as a rename.
+            return {"notices": await shelf.put(replace(kept, pinned=not kept.pinned, updated_at=kept.updated_at + 0.001))}
 
         return await self.on_shelf(values, request, work)
 

@@ -62,7 +62,9 @@ def build_panel(keeper: Keeper, say: Labels, *, login: bool) -> tuple[HistoryPan
     notice = gr.Markdown("", elem_id="history-notice")
     with gr.Accordion(say("this_conversation"), open=False, elem_id="conversation-tools"):
         title = gr.Textbox(label=say("title"), elem_id="conversation-title", max_lines=1, info=say("title_info"))
-        delete = gr.Button(say("delete"), elem_id="delete-conversation", size="sm", variant="stop")
+        with gr.Row():
+            pin = gr.Button(say("pin"), elem_id="pin-conversation", size="sm")
+            delete = gr.Button(say("delete"), elem_id="delete-conversation", size="sm", variant="stop")
         with gr.Row():
             markdown = gr.Button("⬇ Markdown", elem_id="export-markdown", size="sm")
             as_json = gr.Button("⬇ JSON", elem_id="export-json", size="sm")
@@ -84,7 +86,15 @@ def build_panel(keeper: Keeper, say: Labels, *, login: bool) -> tuple[HistoryPan
         resume=gr.Textbox(visible=False),
         browser=gr.Textbox(visible=False),
     )
-    return panel, {"new": new, "temporary": temporary, "delete": delete, "markdown": markdown, "json": as_json, "all": every}
+    return panel, {
+        "new": new,
+        "temporary": temporary,
+        "pin": pin,
+        "delete": delete,
+        "markdown": markdown,
+        "json": as_json,
+        "all": every,
+    }
 
 
 def after_reading_store(panel: HistoryPanel, trigger: Any, fn: Any, inputs: Any, outputs: Any, **options: Any) -> Any:
@@ -117,6 +127,7 @@ def wire_panel(history: ConversationHandlers, panel: HistoryPanel, buttons: dict
     confirm = buttons["delete"].click(None, panel.current, panel.confirmed, js=CONFIRM_DELETE_JS, **QUICK)
     run(confirm.then, history.on_delete, panel.confirmed)
     run(panel.title.submit, history.on_rename, outputs=history.list_outputs())
+    run(buttons["pin"].click, history.on_pin, outputs=history.list_outputs())
     run(panel.search.change, history.on_search, outputs=history.list_outputs(), trigger_mode="always_last")
     for name, export in (("markdown", transfers.export_markdown), ("json", transfers.export_json), ("all", transfers.export_all)):
         run(buttons[name].click, export, history.chatbot, outputs=panel.download).then(

@@ -124,8 +124,8 @@ html.causerie-shortcuts .gradio-container #shortcuts {{ display: block !importan
 #leaderboard-summary, #history-notice, #session-totals, #compare-note {{ overflow: visible !important; }}
 #leaderboard-summary *, #history-notice *, #session-totals *, #compare-note * {{ overflow: visible !important; max-height: none !important; }}
 /* Words are never broken mid-word in tables (the providers' table, the leaderboard's heads). */
-#settings table td, #settings table th, #leaderboard th {{ word-break: normal; overflow-wrap: normal;
-  hyphens: manual; }}
+#settings table td, #settings table th, #leaderboard th, #leaderboard th .header {{ word-break: normal;
+  overflow-wrap: normal; hyphens: manual; }}
 """
 
 THEME_COLOUR = "#4f46e5"

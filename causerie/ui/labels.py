@@ -20,6 +20,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "settings": ("Settings", "Réglages"),
     "provider": ("Provider", "Fournisseur"),
     "model": ("Model", "Modèle"),
+    "pin": ("📌 Pin / unpin", "📌 Épingler / détacher"),
+    "model_picker": ("Model (type to search, by provider or model)", "Modèle (tapez pour chercher, par fournisseur ou modèle)"),
     "model_info": ("Pick one, or type any model id.", "Choisissez-en un, ou tapez l'identifiant d'un modèle."),
     "reasoning_effort": ("Reasoning effort", "Effort de réflexion"),
     "model_default": ("model default", "valeur par défaut du modèle"),

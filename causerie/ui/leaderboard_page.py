@@ -18,6 +18,7 @@ from ..compare.votes import BallotBox
 from ..history.store.errors import StoreError
 from ..i18n.wording import number, words
 from .labels import Labels
+from .listeners import QUICK
 from .visitors import page_language
 
 COLUMNS = ("rank", "model", "rating", "ci_low", "ci_high", "votes", "wins", "ties", "losses")
@@ -25,7 +26,7 @@ HEADERS = {
     "en": ("#", "Model", "Rating", "95 % interval", "Votes", "Wins", "Ties", "Losses"),
     "fr": ("#", "Modèle", "Score", "Intervalle à 95 %", "Votes", "Victoires", "Égalités", "Défaites"),
 }
-WIDTHS = ["6%", "30%", "10%", "18%", "9%", "9%", "9%", "9%"]
+WIDTHS = ["44px", "220px", "72px", "140px", "72px", "96px", "90px", "90px"]
 
 
 @dataclass(frozen=True)
@@ -153,9 +154,17 @@ class LeaderboardHandlers:
         return gr.update(value=table, headers=heads), summary, gr.update(value=str(path))
 
 
+SCROLLS_BY_KEYBOARD_JS = (
+    "() => requestAnimationFrame(() => document.querySelector('#leaderboard th')?.setAttribute('tabindex', '0'))"
+)
+"""On a phone the table scrolls sideways in its box (its heads keep whole words). Its first head
+takes the keyboard's focus (a grid's cells may; the box itself may not, inside the grid), so that
+the arrow keys scroll the table from there."""
+
+
 def wire_leaderboard(handlers: LeaderboardHandlers, tab: Any) -> None:
     page = handlers.page
     # Queued, one at a time: a leaderboard not computed in the last seconds costs a few hundred fits.
     queued = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "leaderboard"}
-    tab.select(handlers.show, page.preset, handlers.outputs(), **queued)
+    tab.select(handlers.show, page.preset, handlers.outputs(), **queued).then(None, js=SCROLLS_BY_KEYBOARD_JS, **QUICK)
     page.preset.input(handlers.show, page.preset, handlers.outputs(), **queued)

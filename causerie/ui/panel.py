@@ -3,7 +3,7 @@ and strings for a saved conversation."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,12 +20,13 @@ from ..answering.options import (
     search_options,
 )
 from ..answering.service import ChatService
-from ..endpoints.providers import PROVIDERS_BY_ID
+from ..compare.compare import model_ref, offered_models, split_ref
+from ..endpoints.providers import PROVIDERS, PROVIDERS_BY_ID
 from ..history.conversations import SETTING_NAMES
 from ..i18n.wording import words
 from .labels import text
 from .scripts import script
-from .visitors import visitor_of
+from .visitors import page_language, visitor_of
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,29 @@ def model_facts(service: ChatService, provider_id: str | None, model: str | None
     return " · ".join(parts)
 
 
+def model_label(ref: str) -> str:
+    """A "provider:model" ref as the picker shows it: "xAI (Grok) · grok-4"."""
+    provider_id, _, model = ref.partition(":")
+    provider = PROVIDERS_BY_ID.get(provider_id)
+    return f"{provider.label if provider else provider_id} · {model}"
+
+
+def model_menu(refs: Iterable[str]) -> list[tuple[str, str]]:
+    """Models of several providers as one list, grouped by provider in the providers' order
+    (models in each as listed): the chat's picker and Compare's boxes. Filtering by typing
+    matches the provider's name as well as the model's."""
+    rank = {p.id: i for i, p in enumerate(PROVIDERS)}
+    unique = list(dict.fromkeys(refs))
+    ordered = sorted(unique, key=lambda ref: rank.get(ref.partition(":")[0], len(rank)))
+    return [(model_label(ref), ref) for ref in ordered]
+
+
+def picked(provider_id: str | None, model: str | None) -> dict:
+    """The picker showing the chosen provider and model (its full list comes when it is opened)."""
+    ref = model_ref(provider_id, model.strip()) if provider_id and model and model.strip() else None
+    return gr.update(choices=[(model_label(ref), ref)] if ref else [], value=ref)
+
+
 def effort_update(service: ChatService, provider_id: str | None, model: str | None, value: str = "") -> dict:
     """The reasoning-effort choices for a model; `value` is kept when the model lists it."""
     levels = service.info(provider_id or "", (model or "").strip()).reasoning_effort if provider_id else ()
@@ -204,3 +228,62 @@ def wire_access(service: ChatService, page: PageSettings, events: dict) -> None:
         box.change(None, [page.api_key, page.base_url, page.provider], page.key_for, js=REMEMBER_KEY_JS, **events)
         for trigger in (box.blur, box.submit):
             trigger(on_access_change, [*access, *listing], listing, trigger_mode="always_last", **events)
+
+
+def wire_picker(service: ChatService, page: PageSettings, picker: Any, facts: Any, events: dict) -> None:
+    """The model picker above the chat, one list of every ready provider's models (and the chosen
+    provider's as listed with the person's own key), grouped by provider. Picking one sets the
+    settings' provider and model boxes, which stay what an answer reads; whatever changes those
+    (the settings, a conversation opened) shows in the picker, with the model's effort levels and
+    facts."""
+
+    async def listing(provider_id, model, api_key, key_for, base_url, request: gr.Request):
+        refs, _ = await offered_models(service)
+        if provider_id:
+            api_key, base_url = own_access(provider_id, api_key, key_for, base_url)
+            options = ChatOptions(provider_id, api_key=api_key, base_url=base_url)
+            mine, _ = await service.model_choices(provider_id, options, visitor_of(request, service.settings))
+            refs = [ref for ref in refs if not ref.startswith(provider_id + ":")] + [model_ref(provider_id, m) for m in mine]
+        current = model_ref(provider_id, model.strip()) if provider_id and model and model.strip() else None
+        if current and current not in refs:
+            refs.append(current)
+        return gr.update(choices=model_menu(refs), value=current)
+
+    async def on_pick(ref, provider_id, api_key, key_for, base_url, effort, search, request: gr.Request):
+        split = split_ref(ref, "model")
+        if not isinstance(split, tuple) or split[0] not in PROVIDERS_BY_ID:
+            return (gr.skip(),) * 6
+        new_provider, model = split
+        language = page_language(request)
+        if new_provider == provider_id:
+            updates = (gr.skip(), gr.update(value=model), gr.skip(), gr.skip())
+        else:
+            api_key, base_url = own_access(new_provider, api_key, key_for, base_url)
+            options = ChatOptions(new_provider, api_key=api_key, base_url=base_url)
+            models, _ = await service.model_choices(new_provider, options, visitor_of(request, service.settings))
+            shown = models if model in models else [model, *models]
+            updates = (new_provider, gr.update(choices=shown, value=model), *search_update(new_provider, search or ""))
+        return (
+            *updates,
+            effort_update(service, new_provider, model, effort or ""),
+            model_facts(service, new_provider, model, language),
+        )
+
+    def on_model_change(provider_id, model, effort, request: gr.Request):
+        return (
+            effort_update(service, provider_id, model, effort or ""),
+            model_facts(service, provider_id, model, page_language(request)),
+            picked(provider_id, model),
+        )
+
+    access = [page.provider, page.model, page.api_key, page.key_for, page.base_url]
+    picker.focus(listing, access, picker, trigger_mode="always_last", **events)
+    picker.input(
+        on_pick,
+        [picker, page.provider, page.api_key, page.key_for, page.base_url, page.reasoning_effort, page.search],
+        [page.provider, page.model, page.search, page.x_options, page.reasoning_effort, facts],
+        **events,
+    )
+    page.model.change(
+        on_model_change, [page.provider, page.model, page.reasoning_effort], [page.reasoning_effort, facts, picker], **events
+    )

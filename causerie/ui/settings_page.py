@@ -4,6 +4,7 @@ fills the prompt and parameters; an example question picks its preset)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,9 @@ from ..endpoints.providers import PROVIDERS
 from ..i18n.wording import words
 from .labels import Labels
 from .listeners import QUICK
-from .panel import PageSettings, model_facts, search_update
+from .panel import PageSettings, model_facts, picked, search_update
+from .scripts import script
+from .visitors import page_language
 
 
 class PresetMenu:
@@ -38,6 +41,13 @@ class PresetMenu:
         shown = [s.get(name) for name in ("temperature", "top_p", "max_tokens")]
         return preset.prompt, *("" if value is None else f"{value:g}" for value in shown)
 
+    def choices(self, language: str, pinned: list[str] | tuple[str, ...] = ()) -> list[tuple[str, str]]:
+        """The menu's entries: the person's pinned presets first (in the order pinned, marked),
+        then those in the page's language, then the rest."""
+        rank = {preset_id: i for i, preset_id in enumerate(pinned)}
+        ordered = sorted(self.order, key=lambda p: (rank.get(p.id, len(rank)), p.language != language))
+        return [(f"📌 {p.label}" if p.id in rank else p.label, p.id) for p in ordered]
+
     def in_language(self, language: str) -> Preset | None:
         """The default preset, as written in `language` (general-en and general-fr)."""
         return same_preset_in(self.presets, self.default, language) if self.default else None
@@ -45,8 +55,10 @@ class PresetMenu:
 
 @dataclass(frozen=True)
 class ModelBar:
-    """The chat's header: what answers (provider, model, reasoning effort) and how (search)."""
+    """The chat's header: what answers (the picker; reasoning effort) and how (search). The
+    provider and model boxes the picker sets are in the settings (build_settings renders them)."""
 
+    picker: Any
     provider: Any
     model: Any
     reasoning_effort: Any
@@ -63,6 +75,22 @@ def build_model_bar(service: ChatService, say: Labels) -> ModelBar:
     settings = service.settings
     ready = service.ready_providers()
     default = service.default_provider()
+    initial_model = service.initial_model(default.id) if default else ""
+    shown = picked(default.id if default else None, initial_model)
+    picker = gr.Dropdown(
+        choices=shown["choices"],
+        value=shown["value"],
+        label=say("model_picker"),
+        show_label=False,
+        container=False,
+        allow_custom_value=True,
+        filterable=True,
+        min_width=220,
+        scale=3,
+        elem_id="model-picker",
+    )
+    # The provider and model boxes: shown in the settings (any provider, with the person's own
+    # key; any model id typed). Set here, since the picker and the bar's other boxes follow them.
     provider_box = gr.Dropdown(
         choices=[
             (
@@ -75,24 +103,18 @@ def build_model_bar(service: ChatService, say: Labels) -> ModelBar:
         ],
         value=default.id if default else None,
         label=say("provider"),
-        show_label=False,
-        container=False,
-        min_width=150,
-        scale=1,
         elem_id="provider",
+        render=False,
     )
-    initial_model = service.initial_model(default.id) if default else ""
     model_box = gr.Dropdown(
         choices=[initial_model] if initial_model else [],
         value=initial_model or None,
         label=say("model"),
-        show_label=False,
-        container=False,
+        info=say("model_info"),
         allow_custom_value=True,
         filterable=True,
-        min_width=180,
-        scale=2,
         elem_id="model",
+        render=False,
     )
     levels = service.info(default.id, initial_model).reasoning_effort if default else ()
     effort_box = gr.Dropdown(
@@ -120,44 +142,34 @@ def build_model_bar(service: ChatService, say: Labels) -> ModelBar:
     )
     shown = [model_facts(service, default.id if default else None, initial_model, language) for language in ("en", "fr")]
     facts = gr.Markdown(say.add("model_facts.opening", *shown) if any(shown) else "", elem_id="model-facts", min_height=0)
-    return ModelBar(provider_box, model_box, effort_box, search_box, facts, initial_model, options_shown["visible"])
+    return ModelBar(picker, provider_box, model_box, effort_box, search_box, facts, initial_model, options_shown["visible"])
 
 
-def build_settings(service: ChatService, say: Labels, menu: PresetMenu, bar: ModelBar) -> tuple[PageSettings, gr.Markdown]:
+@dataclass(frozen=True)
+class PresetPins:
+    """The person's pinned presets: a button that pins the chosen one (or unpins it), and a hidden
+    box with their ids, as JSON, from this browser's storage (pin_preset.js)."""
+
+    button: Any
+    pinned: Any
+
+
+PINNED_PRESETS_KEY = "causerie-pinned-presets"
+PIN_PRESET_JS = script("pin_preset", key=PINNED_PRESETS_KEY)
+
+
+def build_settings(
+    service: ChatService, say: Labels, menu: PresetMenu, bar: ModelBar
+) -> tuple[PageSettings, gr.Markdown, PresetPins]:
     """The settings drawer's components (inside a gr.Sidebar): with the model bar's, the page's
-    settings; and the session's totals box."""
+    settings; the session's totals box; and the preset's pin."""
     settings = service.settings
     ready = service.ready_providers()
     default = service.default_provider()
-    # X search's options in one box, in X's own search syntax: each block costs every new
-    # page a little (bench/NOTES.md).
-    x_options_box = gr.Textbox(
-        "",
-        label=say("x_options"),
-        placeholder=say("x_options_placeholder"),
-        elem_id="x-search",
-        max_lines=1,
-        visible=bar.x_options_shown,
-    )
-    preset_box = gr.Dropdown(
-        choices=[(p.label, p.id) for p in menu.order],
-        value=menu.default.id if menu.default else None,
-        label=say("preset"),
-        elem_id="preset",
-    )
-    system_box = gr.Textbox(
-        value=menu.default.prompt if menu.default else "",
-        label=say("system_prompt"),
-        lines=4,
-        max_lines=12,
-        elem_id="system-prompt",
-    )
-    with gr.Accordion(say("parameters"), open=False):
-        # Text boxes, not gr.Number: a Number box has no empty value (it sends 0 once the
-        # panel is opened), and empty must mean the model's own default.
-        temperature_box = gr.Textbox("", label=say("temperature"), placeholder=say("model_default"), elem_id="temperature")
-        top_p_box = gr.Textbox("", label=say("top_p"), placeholder=say("model_default"), elem_id="top-p")
-        max_tokens_box = gr.Textbox("", label=say("max_tokens"), placeholder=say("model_default"), elem_id="max-tokens")
+    with gr.Row():
+        bar.provider.render()
+        bar.model.render()
+    # The key for that provider next to it: what a visitor with nothing set up looks for first.
     with gr.Accordion(say("your_key"), open=not ready or settings.public.require_user_key, elem_id="your-key"):
         # The note is the box's `info`, not a Markdown of its own: every component costs
         # each new visitor's page a little (bench/NOTES.md).
@@ -180,6 +192,39 @@ def build_settings(service: ChatService, say: Labels, menu: PresetMenu, bar: Mod
             info=say("base_url_info"),
         )
         key_for = gr.Textbox(default.id if default else "", visible=False)
+    # X search's options in one box, in X's own search syntax: each block costs every new
+    # page a little (bench/NOTES.md).
+    x_options_box = gr.Textbox(
+        "",
+        label=say("x_options"),
+        placeholder=say("x_options_placeholder"),
+        elem_id="x-search",
+        max_lines=1,
+        visible=bar.x_options_shown,
+    )
+    with gr.Row(equal_height=True):
+        preset_box = gr.Dropdown(
+            choices=[(p.label, p.id) for p in menu.order],
+            value=menu.default.id if menu.default else None,
+            label=say("preset"),
+            elem_id="preset",
+            scale=4,
+        )
+        pin_preset = gr.Button(say("pin"), size="sm", elem_id="pin-preset", scale=1, min_width=0)
+    pinned_presets = gr.Textbox("", visible=False)
+    system_box = gr.Textbox(
+        value=menu.default.prompt if menu.default else "",
+        label=say("system_prompt"),
+        lines=4,
+        max_lines=12,
+        elem_id="system-prompt",
+    )
+    with gr.Accordion(say("parameters"), open=False):
+        # Text boxes, not gr.Number: a Number box has no empty value (it sends 0 once the
+        # panel is opened), and empty must mean the model's own default.
+        temperature_box = gr.Textbox("", label=say("temperature"), placeholder=say("model_default"), elem_id="temperature")
+        top_p_box = gr.Textbox("", label=say("top_p"), placeholder=say("model_default"), elem_id="top-p")
+        max_tokens_box = gr.Textbox("", label=say("max_tokens"), placeholder=say("model_default"), elem_id="max-tokens")
     totals_box = gr.Markdown(say("no_answers_yet"), elem_id="session-totals")
     if not settings.public.public:
         with gr.Accordion(say("other_providers"), open=not ready):
@@ -199,7 +244,7 @@ def build_settings(service: ChatService, say: Labels, menu: PresetMenu, bar: Mod
         search=bar.search,
         x_options=x_options_box,
     )
-    return page, totals_box
+    return page, totals_box, PresetPins(pin_preset, pinned_presets)
 
 
 def examples_of(presets: list[Preset]) -> list[Preset]:
@@ -273,6 +318,25 @@ def wire_presets(menu: PresetMenu, page: PageSettings, chatbot: gr.Chatbot, text
         return {"text": preset.example, "files": []}, preset.id, *menu.values(preset.id)
 
     chatbot.example_select(on_example, None, [textbox, page.preset, *fields], **QUICK)
+
+
+def wire_preset_pins(menu: PresetMenu, page: PageSettings, pins: PresetPins, opened: Any) -> None:
+    """The pin button keeps the chosen preset pinned in this browser (or unpins it); the menu lists
+    the pinned ones first, from when the page has opened (`opened`: its last opening step, so
+    that the opening's own menu in the page's language comes before)."""
+
+    def reorder(kept: str, request: gr.Request):
+        try:
+            pinned = json.loads(kept or "[]")
+        except ValueError:
+            return gr.skip()
+        ids = [p for p in pinned if isinstance(p, str) and p in menu.presets] if isinstance(pinned, list) else []
+        return gr.update(choices=menu.choices(page_language(request), ids))
+
+    pins.button.click(None, page.preset, pins.pinned, js=PIN_PRESET_JS, **QUICK)
+    # Read from storage once the page has opened; `.change` runs only for a browser with pins.
+    opened.then(None, None, pins.pinned, js=PIN_PRESET_JS, **QUICK)
+    pins.pinned.change(reorder, pins.pinned, page.preset, **QUICK)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ def _row_to_conversation(row: sa.Row) -> Conversation:
             "id": row.id,
             "title": row.title,
             "renamed": bool(row.title),
+            "pinned": bool(row.pinned),
             "created_at": row.created_at,
             "updated_at": row.updated_at,
             "settings": row.settings,
@@ -43,14 +44,14 @@ class ConversationStore:
     async def summaries(self, owner: str, query: str = "") -> list[Summary]:
         async def work(connection: AsyncConnection) -> list[Summary]:
             statement = (
-                sa.select(table.c.id, table.c.shown_title, table.c.updated_at, table.c.size)
+                sa.select(table.c.id, table.c.shown_title, table.c.updated_at, table.c.size, table.c.pinned)
                 .where(table.c.owner == owner)
-                .order_by(table.c.updated_at.desc())
+                .order_by(table.c.pinned.desc(), table.c.updated_at.desc())
             )
             for word in query.casefold().split():
                 statement = statement.where(table.c.body.contains(word, autoescape=True))
             rows = (await connection.execute(statement)).all()
-            return [Summary(r.id, r.shown_title, r.updated_at, r.size) for r in rows]
+            return [Summary(r.id, r.shown_title, r.updated_at, r.size, bool(r.pinned)) for r in rows]
 
         # LIKE folds case differently on each database (not at all on PostgreSQL, ASCII only on
         # SQLite): the body is stored case-folded and the words are folded the same way.
@@ -68,7 +69,9 @@ class ConversationStore:
     async def all(self, owner: str) -> list[Conversation]:
         async def work(connection: AsyncConnection) -> list[Conversation]:
             rows = (
-                await connection.execute(sa.select(table).where(table.c.owner == owner).order_by(table.c.updated_at.desc()))
+                await connection.execute(
+                    sa.select(table).where(table.c.owner == owner).order_by(table.c.pinned.desc(), table.c.updated_at.desc())
+                )
             ).all()
             return [_row_to_conversation(r) for r in rows]
 
@@ -80,12 +83,14 @@ class ConversationStore:
         async def work(connection: AsyncConnection) -> list[HistoryNotice]:
             kept = (
                 await connection.execute(
-                    sa.select(table.c.id, table.c.shown_title, table.c.updated_at, table.c.size).where(table.c.owner == owner)
+                    sa.select(table.c.id, table.c.shown_title, table.c.updated_at, table.c.size, table.c.pinned).where(
+                        table.c.owner == owner
+                    )
                 )
             ).all()
             dropped, notices = make_room(
-                [Summary(r.id, r.shown_title, r.updated_at, r.size) for r in kept],
-                Summary(conversation.id, conversation.shown_title, conversation.updated_at, size),
+                [Summary(r.id, r.shown_title, r.updated_at, r.size, bool(r.pinned)) for r in kept],
+                Summary(conversation.id, conversation.shown_title, conversation.updated_at, size, conversation.pinned),
                 self.limits,
             )
             if any(n.kind == "history_too_large" for n in notices):
@@ -98,6 +103,7 @@ class ConversationStore:
                 "created_at": conversation.created_at,
                 "updated_at": conversation.updated_at,
                 "size": size,
+                "pinned": conversation.pinned,
                 "settings": dict(conversation.settings),
                 "messages": [dict(m) for m in conversation.messages],
                 "body": conversation.text().casefold(),

@@ -17,6 +17,8 @@ conversations = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Column("size", sa.Integer, nullable=False),
+    # Pinned to the top of the list (migration 0003).
+    sa.Column("pinned", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("settings", sa.JSON, nullable=False),
     sa.Column("messages", sa.JSON, nullable=False),
     # What a search looks through (title, prompt, messages), case-folded.
