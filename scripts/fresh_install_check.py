@@ -1,8 +1,8 @@
 """Use the app as a fresh install of requirements.txt alone has it (a Space, or the README's first
 command): run this with that environment's Python. It starts the app signed-in mode on SQLite,
-against a provider address given as its argument, and checks the store, the votes, the leaderboard
-and the Responses path, each of which needs a package only the runtime may bring (SQLAlchemy's
-asyncio needs greenlet; the Responses path, the openai SDK).
+against a provider address given as its argument, and checks the store, the votes, the leaderboard,
+the Responses path and the MCP server, each of which needs a package only the runtime may bring
+(SQLAlchemy's asyncio needs greenlet; the Responses path, the openai SDK; MCP, the mcp SDK).
 
     python scripts/fresh_install_check.py http://127.0.0.1:PORT/v1   # a scripted provider
 
@@ -68,6 +68,24 @@ async def store_round_trip(url: str) -> None:
         await ballots.close()
 
 
+async def mcp_ask(port: int) -> tuple[list[str], str]:
+    """The MCP server's tools, and `ask`'s answer, through the mcp SDK's own client (signed in)."""
+    import base64
+
+    import httpx
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    signed_in = {"Authorization": "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()}
+    http = httpx.AsyncClient(headers=signed_in, timeout=httpx.Timeout(30, read=120))
+    async with http, streamable_http_client(f"http://127.0.0.1:{port}/gradio_api/mcp/", http_client=http) as (read, write, _):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            tools = [tool.name for tool in (await session.list_tools()).tools]
+            result = await session.call_tool("ask", {"message": "Bonjour", "provider": "xai", "model": "model-a"})
+            return tools, result.content[0].text
+
+
 def main(provider_url: str) -> None:
     from gradio_client import Client
 
@@ -87,6 +105,7 @@ def main(provider_url: str) -> None:
             "XAI_API_KEY": "not-a-real-key",
             "XAI_BASE_URL": provider_url,
             "GRADIO_ANALYTICS_ENABLED": "False",
+            "MCP_SERVER": "1",
         }
     )
     log = (folder / "app.log").open("wb")
@@ -114,6 +133,8 @@ def main(provider_url: str) -> None:
         asyncio.run(store_round_trip(database))
         board = client.predict(api_name="/leaderboard")
         check("the leaderboard reads the votes", {row.get("model") for row in board} >= {"xai:model-a"}, board)
+        tools, said = asyncio.run(mcp_ask(port))
+        check("the MCP server lists its tools and answers", tools == ["ask", "search", "compare"] and bool(said), (tools, said))
     finally:
         app.terminate()
         try:

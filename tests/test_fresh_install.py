@@ -1,6 +1,6 @@
 """The runtime stands on its own: requirements.txt alone, in a new virtual environment (no test
 package, which once hid a missing greenlet), starts the app signed-in on SQLite and uses the store,
-the votes, the leaderboard and the Responses path (scripts/fresh_install_check.py does the using).
+the votes, the leaderboard, the Responses path and the MCP server (scripts/fresh_install_check.py does the using).
 
 Slow (a few minutes: pip installs Gradio and the rest, from its cache when it has one), so marked
 `fresh_install`: the fast loop leaves it out, the README's test command and CI run it."""
@@ -30,7 +30,11 @@ def test_requirements_txt_alone_runs_the_app(tmp_path, scripted):
         timeout=780,
     )
     assert installed.returncode == 0, installed.stderr[-3000:]
-    scripted.queue(Reply(chunks=text_stream("Bonjour !")), Reply.responses_fixture("xai-responses-web-search"))
+    scripted.queue(
+        Reply(chunks=text_stream("Bonjour !")),
+        Reply.responses_fixture("xai-responses-web-search"),
+        Reply(chunks=text_stream("Bonjour par MCP !")),
+    )
     checked = subprocess.run(
         [str(python), str(ROOT / "scripts" / "fresh_install_check.py"), scripted.base_url],
         capture_output=True,
@@ -38,4 +42,4 @@ def test_requirements_txt_alone_runs_the_app(tmp_path, scripted):
         timeout=300,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr[-3000:]
-    assert checked.stdout.count("ok: ") == 6, checked.stdout
+    assert checked.stdout.count("ok: ") == 7, checked.stdout

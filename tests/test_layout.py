@@ -18,6 +18,7 @@ LAYERS = [
     {"answering"},  # one answer: options, limits, the service, runs
     {"history"},  # saved conversations and their store
     {"compare"},  # compare mode and its votes
+    {"mcp_server"},  # the tools for MCP clients (Starlette and the mcp SDK, no Gradio)
     {"ui"},  # the Gradio layer
 ]
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}

@@ -51,6 +51,10 @@ def _bills_login(settings: Settings, provider: Provider, base_url: str) -> bool:
     return base_url == provider.base_url if chosen is None else chosen
 
 
+NEEDS_KEY = {"page": "needs_key", "api": "needs_key_api", "mcp": "needs_key_mcp"}
+"""How a missing key is worded, by where the question came from."""
+
+
 def choose_endpoint(
     settings: Settings, provider: Provider, options: ChatOptions, visitor: Visitor | None, *, local_base_url: str | None = None
 ) -> Endpoint | Failure:
@@ -77,16 +81,16 @@ def choose_endpoint(
     hf_token = visitor.hf_token if visitor else None
     if provider.id == HF_ROUTER and hf_token and _bills_login(settings, provider, base_url):
         return Endpoint(provider, base_url, hf_token, key_from="login")
-    if server_key := settings.keys.get(provider.id):
+    if (server_key := settings.keys.get(provider.id)) and options.owner_keys:
         return Endpoint(provider, base_url, server_key, key_from="server", owner_pays=True)
-    if settings.is_ready(provider):  # a keyless server the owner set up (Ollama, llama.cpp, ...)
+    if settings.is_ready(provider) and provider.id not in settings.keys:  # a keyless server the owner set up (Ollama, ...)
         return Endpoint(provider, base_url, None, key_from="none", owner_pays=True)
     if takes_visitor_key(provider):
         owner_can_set = not (settings.public.public or settings.public.require_user_key)
         return Failure(
             "not_ready",
             {
-                "why": "needs_key_api" if options.via_api else "needs_key",
+                "why": NEEDS_KEY[options.asked_through],
                 "provider": provider.label,
                 "docs_url": provider.docs_url,
                 "key_env": provider.key_env if owner_can_set else None,

@@ -12,6 +12,7 @@ import ipaddress
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..endpoints.egress import plain_address
 from ..events import Failure
@@ -41,6 +42,18 @@ class Visitor:
             for name in (f"session:{self.session}" if self.session else None, f"ip:{_network_of(self.ip)}" if self.ip else None)
             if name
         )
+
+
+def client_ip(request: Any, proxy_hops: int) -> str | None:
+    """The visitor's address (`request`: Gradio's or Starlette's, with `headers` and `client`): behind `proxy_hops` proxies (a Space has one), the entry that many
+    places from the end of X-Forwarded-For, the part a proxy of ours wrote (a visitor can put
+    anything at its start); else the connection's peer."""
+    if proxy_hops:
+        forwarded = [part.strip() for part in (request.headers.get("x-forwarded-for") or "").split(",") if part.strip()]
+        if len(forwarded) >= proxy_hops:
+            return forwarded[-proxy_hops]
+    client: Any = getattr(request, "client", None)
+    return getattr(client, "host", None)
 
 
 def _network_of(ip: str) -> str:

@@ -80,8 +80,11 @@ class ChatOptions:
     conversation_id: str | None = None
     """Sent to providers that cache prompts by conversation (xAI), so a long chat's repeated
     beginning costs less."""
-    via_api: bool = False
-    """Asked through the API, not the page: what to do about a missing key is said in its terms."""
+    asked_through: str = "page"
+    """"page", "api" or "mcp" (an MCP client): what to do about a missing key is said in its terms."""
+    owner_keys: bool = True
+    """Whether the server's keys may answer. False for an MCP caller on a public server unless the
+    owner allows it (MCP_OWNER_PAYS): they bring their own key."""
     store_nothing: bool = False
     """A temporary chat's: the provider is asked to keep no copy (where it takes `store`; the
     Responses API is always asked), as Causerie keeps none."""
@@ -305,13 +308,13 @@ def generation_params(
     )
 
 
-def question(value: Any) -> str:
-    """The person's message: a string with something in it."""
+def question(value: Any, argument: str = "message") -> str:
+    """The person's message (given as `argument`): a string with something in it."""
     if not isinstance(value, str):
-        raise _wrong("message", "a string", value)
+        raise _wrong(argument, "a string", value)
     if not value.strip():
-        raise _wrong("message", "a question with some text in it", value)
-    return sendable("message", value)
+        raise _wrong(argument, "a question with some text in it", value)
+    return sendable(argument, value)
 
 
 def plain_history(value: Any) -> list[dict[str, str]]:
@@ -362,6 +365,8 @@ def api_options(
     excluded_x_handles: Any = None,
     from_date: Any = None,
     to_date: Any = None,
+    asked_through: str = "api",
+    owner_keys: bool = True,
 ) -> ChatOptions:
     """The API's arguments, checked one by one; the first wrong one is refused by name."""
     prompt = optional_text("system_prompt", system_prompt)
@@ -372,7 +377,8 @@ def api_options(
         params=generation_params(temperature=temperature, top_p=top_p, max_tokens=max_tokens, reasoning_effort=reasoning_effort),
         api_key=api_key_value(api_key),
         base_url=base_url_value(base_url),
-        via_api=True,
+        asked_through=asked_through,
+        owner_keys=owner_keys,
         tools=checked_tools(tools),
         search=search_options(x_handles, excluded_x_handles, from_date, to_date),
     )

@@ -214,3 +214,17 @@ class Comparison:
     def voted_for(self) -> Comparison:
         """The vote is in: the names show (and no other vote is taken on this comparison)."""
         return dataclasses.replace(self, revealed=True)
+
+
+def compared(ref: str, answer: Answer) -> dict:
+    """One model's entry in /compare's answer."""
+    details = answer.details()
+    return {
+        "model": ref,
+        "answer": details["answer"],
+        "error": answer.failure.message if answer.failure else None,
+        "timings": details["timings"],
+        "usage": details["usage"],
+        "cost_usd": details["cost_usd"],
+        "finish_reason": details["finish_reason"],
+    }

@@ -68,6 +68,8 @@ SETTING_NAMES = (
     "FRAME_ANCESTORS",
     "MAX_ATTACHMENT_MB",
     "UPLOADS_KEEP_HOURS",
+    "MCP_SERVER",
+    "MCP_OWNER_PAYS",
     "PDF_READ_SECONDS",
     "HISTORY_SECRET",
     "HISTORY_OLD_SECRETS",
@@ -146,6 +148,18 @@ def setup_params(provider: Provider) -> dict[str, str | None]:
 
 
 @dataclass(frozen=True)
+class McpSettings:
+    """Causerie's tools (ask, search, compare) for MCP clients, at /gradio_api/mcp/."""
+
+    on: bool = False
+    """MCP_SERVER=1 serves them (off by default)."""
+    owner_pays: bool = False
+    """MCP_OWNER_PAYS=1: in public mode, a caller without a key of their own (the X-Provider-Key
+    header) is answered with the server's keys, under every limit the page has. Off, they must
+    bring their own."""
+
+
+@dataclass(frozen=True)
 class Settings:
     keys: Mapping[str, str] = field(default_factory=dict, repr=False)
     """Server-held keys by provider id. Never logged (repr=False)."""
@@ -191,6 +205,8 @@ class Settings:
     for one page."""
     frame_ancestors: str = "*"
     """The sites that may show the app in a frame (FRAME_ANCESTORS; the page's Content-Security-Policy)."""
+    mcp: McpSettings = field(default_factory=McpSettings)
+    """Causerie as an MCP server (MCP_SERVER, MCP_OWNER_PAYS; causerie/mcp_server/)."""
     answer_grace_s: float = 300.0
     """How long an answer goes on with no page watching it (a reload, a phone locked) before it is
     stopped; a page that comes back meanwhile gets it (runs.py)."""
@@ -261,6 +277,18 @@ def _local_model(env: Mapping[str, str]) -> Path | None:
         raise SettingsError(str(exc)) from None
 
 
+def _mcp(env: Mapping[str, str], public: PublicSettings, *, basic_auth: bool) -> McpSettings:
+    on, owner_pays = flag(env, "MCP_SERVER", False), flag(env, "MCP_OWNER_PAYS", False)
+    if owner_pays and not on:
+        raise SettingsError("MCP_OWNER_PAYS=1 applies to the MCP server: set MCP_SERVER=1 too, or remove it.")
+    if on and public.require_login and not basic_auth:
+        raise SettingsError(
+            "MCP_SERVER=1 with REQUIRE_LOGIN=1 needs AUTH_USERS: MCP clients sign in with a name and "
+            "password (HTTP Basic), not with Hugging Face. Set AUTH_USERS, or remove MCP_SERVER."
+        )
+    return McpSettings(on=on, owner_pays=owner_pays)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Validate everything once, at startup."""
     env = read_environment() if env is None else env
@@ -306,6 +334,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         frame_ancestors=frame_ancestors(env),
         uploads_keep_hours=number(env, "UPLOADS_KEEP_HOURS", 24.0 if public.public else 0.0, minimum=0),
         patches=_patches(env),
+        mcp=_mcp(env, public, basic_auth=bool(history.auth_users)),
     )
 
     wanted = env.get("DEFAULT_PROVIDER", "").strip().lower()

@@ -69,6 +69,12 @@ FAILURES_EN: dict[str, str] = {
     "not_ready.needs_key": '{provider} needs an API key: paste yours under "Your API key" in the settings{get_one}{or_set}.',
     "not_ready.needs_key_api": "{provider} needs an API key: pass yours as the api_key argument (on /chat and "
     "/chat_details){get_one}{or_set}.",
+    "not_ready.needs_key_mcp": "{provider} needs an API key: send yours in the X-Provider-Key header (in your MCP "
+    "client's settings for this server){get_one}{or_set}.",
+    "mcp_compare_keys": "compare answers with this server's keys, which it keeps for its own page: its owner has not "
+    "set MCP_OWNER_PAYS=1. Use ask with your key in the X-Provider-Key header.",
+    "no_search_provider": "No provider here offers {what} search. xAI's does (set XAI_API_KEY, or send your xAI key in "
+    "the X-Provider-Key header with provider xai).",
     "busy.all": "This server is writing {count} answers already, the most it keeps at once. Try again in a moment.",
     "busy.yours": "{count} of your answers are being written already (in this browser's other conversations or "
     "tabs), the most at once. Wait for one to end, or stop it.",
@@ -183,6 +189,10 @@ HISTORY_EN: dict[str, str] = {
 
 # Lines the page shows around answers: the footer's parts, the session's totals, the thought's title.
 PAGE_EN: dict[str, str] = {
+    "mcp.asking": "Asking {model}…",
+    "mcp.thinking": "{model} is thinking…",
+    "mcp.writing": "{model} is writing: {chars:,} characters so far",
+    "mcp.partial": "The answer so far:",
     "thinking": "Thinking",
     "ttft": "{seconds:.2f} s to first token",
     "speed": "{rate:.0f} tokens/s",

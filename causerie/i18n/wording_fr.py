@@ -62,6 +62,12 @@ FAILURES_FR: dict[str, str] = {
     "réglages{get_one}{or_set}.",
     "not_ready.needs_key_api": "{provider} demande une clé d'API : passez la vôtre dans l'argument api_key (de /chat "
     "et /chat_details){get_one}{or_set}.",
+    "not_ready.needs_key_mcp": "{provider} demande une clé d'API : envoyez la vôtre dans l'en-tête X-Provider-Key "
+    "(dans les réglages de votre client MCP pour ce serveur){get_one}{or_set}.",
+    "mcp_compare_keys": "compare répond avec les clés de ce serveur, qu'il garde pour sa propre page : son "
+    "propriétaire n'a pas mis MCP_OWNER_PAYS=1. Utilisez ask avec votre clé dans l'en-tête X-Provider-Key.",
+    "no_search_provider": "Aucun fournisseur ici n'offre la recherche {what}. Celui de xAI le fait (réglez "
+    "XAI_API_KEY, ou envoyez votre clé xAI dans l'en-tête X-Provider-Key avec provider xai).",
     "busy.all": "Ce serveur écrit déjà {count} réponses, le maximum qu'il tient à la fois. Réessayez dans un instant.",
     "busy.yours": "Vous avez déjà {count} réponses en cours d'écriture (dans d'autres conversations ou onglets de ce "
     "navigateur), le maximum à la fois. Attendez qu'une se termine, ou arrêtez-la.",
@@ -180,6 +186,10 @@ HISTORY_FR: dict[str, str] = {
 }
 
 PAGE_FR: dict[str, str] = {
+    "mcp.asking": "Question posée à {model}…",
+    "mcp.thinking": "{model} réfléchit…",
+    "mcp.writing": "{model} écrit : {chars:,} caractères pour l'instant",
+    "mcp.partial": "La réponse jusque-là :",
     "thinking": "Réflexion",
     "ttft": "{seconds:.2f} s avant le premier token",
     "speed": "{rate:.0f} tokens/s",

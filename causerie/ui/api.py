@@ -15,7 +15,7 @@ import gradio as gr
 from ..answering.answer import Answer
 from ..answering.options import InvalidOptions, api_options, plain_history, question, stripped
 from ..answering.service import ChatService
-from ..compare.compare import MAX_SIDES, compare_once, side_options
+from ..compare.compare import MAX_SIDES, compare_once, compared, side_options
 from ..compare.rating import preset_kind
 from ..compare.votes import BallotBox
 from ..events import Failure
@@ -210,17 +210,3 @@ def compared_models(value: Any) -> list[str]:
             )
         )
     return list(value)
-
-
-def compared(ref: str, answer: Answer) -> dict:
-    """One model's entry in /compare's answer."""
-    details = answer.details()
-    return {
-        "model": ref,
-        "answer": details["answer"],
-        "error": answer.failure.message if answer.failure else None,
-        "timings": details["timings"],
-        "usage": details["usage"],
-        "cost_usd": details["cost_usd"],
-        "finish_reason": details["finish_reason"],
-    }

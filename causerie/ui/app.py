@@ -19,6 +19,7 @@ from ..config.page_policy import SecurityHeaders, security_headers
 from ..files.attachments import ACCEPTED_SUFFIXES
 from ..history.library import HistoryNotice
 from ..history.shelves import Keeper, keeper_for
+from ..mcp_server import middleware as mcp_middleware
 from .api import API_ARITIES, register_api
 from .api_calls import CompleteApiArguments
 from .chat import ChatHandlers
@@ -366,9 +367,13 @@ def launch_options(service: ChatService, labels: Labels | None = None) -> dict[s
             "middleware": [
                 Middleware(CompleteApiArguments, arities=API_ARITIES),
                 Middleware(SecurityHeaders, headers=security_headers(service.settings.frame_ancestors)),
+                *mcp_middleware(service),
             ]
         },
         "ssr_mode": False,
+        # Never Gradio's own MCP server (GRADIO_MCP_SERVER would turn it on): it would list every
+        # event of the page as a tool. MCP_SERVER=1 serves the chosen tools (causerie/mcp_server/).
+        "mcp_server": False,
     }
     if users := service.settings.history.auth_users:
         options["auth"] = list(users.items())

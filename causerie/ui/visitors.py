@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..answering.limits import Visitor
+from ..answering.limits import Visitor, client_ip
 from ..config.settings import Settings
 from ..i18n.wording import language_of
 
@@ -73,18 +73,6 @@ def hf_login(request: gr.Request) -> dict:
     if isinstance(expires_at, (int, float)) and expires_at < time.time():
         return {}
     return info
-
-
-def client_ip(request: gr.Request, proxy_hops: int) -> str | None:
-    """The visitor's address: behind `proxy_hops` proxies (a Space has one), the entry that many
-    places from the end of X-Forwarded-For, the part a proxy of ours wrote (a visitor can put
-    anything at its start); else the connection's peer."""
-    if proxy_hops:
-        forwarded = [part.strip() for part in (request.headers.get("x-forwarded-for") or "").split(",") if part.strip()]
-        if len(forwarded) >= proxy_hops:
-            return forwarded[-proxy_hops]
-    client: Any = getattr(request, "client", None)
-    return getattr(client, "host", None)
 
 
 def distrust_proxy_headers() -> None:

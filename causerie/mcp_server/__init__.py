@@ -1,0 +1,23 @@
+"""Causerie as an MCP server (MCP_SERVER=1): its tools for any MCP client, at /gradio_api/mcp/.
+
+The `mcp` SDK is imported only when the server is on (`middleware`): the page's start-up does not
+pay for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.middleware import Middleware
+
+from ..answering.service import ChatService
+
+
+def middleware(service: ChatService) -> list[Any]:
+    """The ASGI middleware that serves the MCP tools, when MCP_SERVER=1; else none."""
+    if not service.settings.mcp.on:
+        return []
+    from .route import McpRoute
+    from .tools import build_server
+
+    return [Middleware(McpRoute, server=build_server(service), users=service.settings.history.auth_users)]

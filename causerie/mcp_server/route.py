@@ -1,0 +1,160 @@
+"""The MCP server's place in the app: an ASGI middleware that hands `/gradio_api/mcp` to the `mcp`
+SDK's Streamable HTTP session manager, and everything else to Gradio.
+
+Not Gradio's own MCP server (`launch(mcp_server=True)`): that one lists every public event of the
+page as a tool, and a client's cancel never reaches the running call (its sessions are stateless,
+and the call waits on a queue job it never cancels). Ours lists the chosen tools only, and runs
+stateful sessions, where the SDK cancels a call the client cancels.
+
+The session manager's `run()` (a task group) is entered on the first MCP request, in a task of the
+server's loop, and left when the server stops: on the lifespan's shutdown, or as soon as Gradio's
+`stop_event` is set (`demo.close()`; uvicorn waits for open streams to end before it sends the
+shutdown, and a client's stream ends only once the manager stops).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hmac
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+import anyio
+from mcp.server.lowlevel import Server
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+PATH = "/gradio_api/mcp"
+"""Where MCP clients connect (Gradio's MCP address): `http://host/gradio_api/mcp/`."""
+HTTP_ENDED = "causerie.mcp.http_ended"
+"""The scope's key for an event set once the HTTP exchange that carries a call has ended."""
+SIGNED_IN = "causerie.mcp.user"
+"""The scope's key for the name a caller signed in with (AUTH_USERS), when there are names."""
+
+T = TypeVar("T")
+
+
+class McpRoute:
+    """Sends MCP requests to the session manager; the rest to the app. With `users` (AUTH_USERS),
+    a request without one of their names and passwords (HTTP Basic) gets a 401, as the page asks
+    them to sign in."""
+
+    def __init__(self, app: ASGIApp, *, server: Server, users: Mapping[str, str] | None = None) -> None:
+        self.app = app
+        self.server = server
+        self.users = dict(users or {})
+        self._manager: StreamableHTTPSessionManager | None = None
+        self._runner: asyncio.Task | None = None
+        self._ready: asyncio.Event | None = None
+        self._stop: asyncio.Event | None = None
+        self._stop_event: Any = None
+
+    def _is_mcp(self, scope: Scope) -> bool:
+        path: str = scope.get("path", "")
+        root = scope.get("root_path") or ""
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        return path == PATH or path.startswith(PATH + "/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._watch_shutdown(receive), send)
+            return
+        if scope["type"] != "http" or not self._is_mcp(scope):
+            await self.app(scope, receive, send)
+            return
+        user = self._signed_in(Request(scope))
+        if self.users and user is None:
+            refusal = JSONResponse(
+                {"error": "Sign in: this server's MCP tools take an AUTH_USERS name and password (HTTP Basic)."},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="Causerie MCP", charset="UTF-8"'},
+            )
+            await refusal(scope, receive, send)
+            return
+        self._stop_event = getattr(scope.get("app"), "stop_event", None)
+        manager = await self._started()
+        ended = asyncio.Event()
+        try:
+            await manager.handle_request({**scope, HTTP_ENDED: ended, SIGNED_IN: user}, receive, send)
+        finally:
+            ended.set()
+
+    def _signed_in(self, request: Request) -> str | None:
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        if not self.users or scheme.lower() != "basic":
+            return None
+        try:
+            name, _, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        kept = self.users.get(name)
+        return name if kept is not None and hmac.compare_digest(kept.encode(), password.encode()) else None
+
+    def _watch_shutdown(self, receive: Receive) -> Receive:
+        async def watched() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await self.aclose()
+            return message
+
+        return watched
+
+    async def _started(self) -> StreamableHTTPSessionManager:
+        if self._ready is None:  # (no await before this: two first requests start one manager)
+            self._ready, self._stop = asyncio.Event(), asyncio.Event()
+            self._manager = StreamableHTTPSessionManager(app=self.server, stateless=False, json_response=False)
+            self._runner = asyncio.get_running_loop().create_task(self._run(), name="causerie-mcp-sessions")
+        await self._ready.wait()
+        if self._manager is None or self._runner is None or self._runner.done():
+            raise RuntimeError("the MCP session manager has stopped")
+        return self._manager
+
+    async def _run(self) -> None:
+        assert self._manager is not None and self._ready is not None and self._stop is not None
+        try:
+            async with self._manager.run():
+                self._ready.set()
+                while not self._stop.is_set() and not (self._stop_event is not None and self._stop_event.is_set()):
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), 0.25)
+        finally:
+            self._ready.set()
+
+    async def aclose(self) -> None:
+        if self._runner is not None and self._stop is not None:
+            self._stop.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+
+
+async def unless_disconnected(request: Request | None, work: Callable[[], Awaitable[T]]) -> tuple[bool, T | None]:
+    """`work()`, cancelled if the HTTP exchange carrying the call ends first (a client that drops
+    its connection; the SDK cancels a call on the client's cancel notice, not on this). Returns
+    whether it finished, and its result."""
+    ended: asyncio.Event | None = request.scope.get(HTTP_ENDED) if request is not None else None
+    if ended is None:
+        return True, await work()
+    result: T | None = None
+    failed: Exception | None = None
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as group:
+
+            async def watch() -> None:
+                await ended.wait()
+                scope.cancel()
+
+            group.start_soon(watch)
+            try:
+                result = await work()
+            except Exception as exc:  # raised as itself, not inside the task group's ExceptionGroup
+                failed = exc
+            group.cancel_scope.cancel()
+    if failed is not None:
+        raise failed
+    return not scope.cancelled_caught, result

@@ -1,0 +1,408 @@
+"""Causerie's tools for MCP clients: `ask`, `search` and `compare`, and nothing else of the app.
+
+Each call is a question as the API asks it (answering/options.py checks every argument, the limits
+count the caller as they count a visitor), answered through the same service as the page. The
+caller's own key comes in the `X-Provider-Key` header and goes to the provider they named only; on
+a public server the server's keys answer MCP callers only if the owner set MCP_OWNER_PAYS=1.
+While a model thinks, searches or writes, the client gets progress notifications; a call the client
+cancels (or whose connection drops) closes the provider's stream at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
+from typing import Any
+
+import mcp.types as types
+from mcp.server.lowlevel import Server
+from starlette.requests import Request
+
+from ..answering.answer import Answer
+from ..answering.footer import footer_text
+from ..answering.limits import Visitor, client_ip
+from ..answering.options import InvalidOptions, api_options, question
+from ..answering.service import ChatService
+from ..compare.compare import MAX_SIDES, MIN_SIDES, compare_once, compared, side_options, split_ref
+from ..endpoints.providers import PROVIDERS
+from ..events import Failure
+from ..i18n.wording import language_of, words
+from .route import SIGNED_IN, unless_disconnected
+
+KEY_HEADER = "x-provider-key"
+"""The caller's own provider key (for the provider named in the call, or the default one)."""
+PROGRESS_EVERY_S = 1.0
+SEARCHES = {"web": ("web_search",), "x": ("x_search",), "both": ("web_search", "x_search")}
+VERSION = "1"
+
+_CHOICES = {
+    "system_prompt": {
+        "type": "string",
+        "description": "Instructions for the model (a system prompt). Default: the server's general assistant prompt.",
+    },
+    "provider": {
+        "type": "string",
+        "description": "Which provider answers, by id (see this tool's description for the ones here). "
+        "Default: the server's default provider.",
+    },
+    "model": {
+        "type": "string",
+        "description": "A model id at that provider, e.g. grok-4.3. Default: the provider's suggested model.",
+    },
+    "max_tokens": {"type": "integer", "minimum": 1, "description": "The longest answer, in tokens. Default: the model's own."},
+}
+
+
+def tool_list(service: ChatService) -> list[types.Tool]:
+    """The tools, described for a model to read: what each does, and what it returns."""
+    settings = service.settings
+    here = ", ".join(p.id for p in settings.ready_providers()) or "none with the server's keys"
+    searching = ", ".join(p.id for p in PROVIDERS if p.responses_tools)
+    asks = {"readOnlyHint": True, "openWorldHint": True}
+    return [
+        types.Tool(
+            name="ask",
+            title="Ask a model",
+            description="Ask a large language model one question and get its whole answer, with the model that "
+            f"wrote it, the tokens it used and its cost. Providers ready on this server: {here}.",
+            inputSchema={
+                "type": "object",
+                "properties": {
+                    "message": {"type": "string", "description": "The question or request, as a person would write it."},
+                    **_CHOICES,
+                },
+                "required": ["message"],
+                "additionalProperties": False,
+            },
+            annotations=types.ToolAnnotations(**asks),
+        ),
+        types.Tool(
+            name="search",
+            title="Search the web and X, with sources",
+            description="Have a model search the web and/or X (Twitter) and answer from what it found, with the "
+            f"sources it used as numbered links. Providers that search: {searching}.",
+            inputSchema={
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "description": "What to find out, as a question or a request."},
+                    "sources": {
+                        "type": "string",
+                        "enum": list(SEARCHES),
+                        "default": "web",
+                        "description": "Where to search: the web, X, or both.",
+                    },
+                    "x_handles": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "maxItems": 10,
+                        "description": "For X: only posts by these accounts (without the @).",
+                    },
+                    "excluded_x_handles": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "maxItems": 10,
+                        "description": "For X: never posts by these accounts.",
+                    },
+                    "from_date": {"type": "string", "description": "Only sources from this day on (YYYY-MM-DD)."},
+                    "to_date": {"type": "string", "description": "Only sources up to this day (YYYY-MM-DD)."},
+                    **{name: _CHOICES[name] for name in ("provider", "model")},
+                },
+                "required": ["query"],
+                "additionalProperties": False,
+            },
+            annotations=types.ToolAnnotations(**asks),
+        ),
+        types.Tool(
+            name="compare",
+            title="Compare models",
+            description=f"Ask {MIN_SIDES} to {MAX_SIDES} models the same question at once and get each one's answer, "
+            "time and cost, to compare them. Uses the server's keys only.",
+            inputSchema={
+                "type": "object",
+                "properties": {
+                    "question": {"type": "string", "description": "The question every model answers."},
+                    "models": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "minItems": MIN_SIDES,
+                        "maxItems": MAX_SIDES,
+                        "description": 'The models, each as "provider:model", e.g. "xai:grok-4.3".',
+                    },
+                    "system_prompt": _CHOICES["system_prompt"],
+                },
+                "required": ["question", "models"],
+                "additionalProperties": False,
+            },
+            annotations=types.ToolAnnotations(**asks),
+        ),
+    ]
+
+
+class Caller:
+    """Who calls, read from the HTTP request of the call: their language, their own key, and who
+    they are for the limits (a signed-in name, else their MCP session and address)."""
+
+    def __init__(self, service: ChatService, request: Request | None) -> None:
+        headers = request.headers if request is not None else {}
+        self.language = language_of(headers.get("accept-language"))
+        self.key = (headers.get(KEY_HEADER) or "").strip() or None
+        settings = service.settings
+        user = request.scope.get(SIGNED_IN) if request is not None else None
+        self.visitor = Visitor(
+            session=f"mcp:{headers.get('mcp-session-id')}" if headers.get("mcp-session-id") else None,
+            ip=client_ip(request, settings.public.proxy_hops) if request is not None else None,
+            user=f"user:{user}" if user else None,
+        )
+        # The server's keys answer an MCP caller on your own machine; on a public server, only if
+        # the owner says so.
+        self.owner_keys = not settings.public.public or settings.mcp.owner_pays
+
+
+class ToolError(Exception):
+    """A refusal worded for the caller (an MCP tool error, not a protocol error)."""
+
+
+def _failure(failure: Failure, language: str, partial: str = "") -> ToolError:
+    text = failure.said_in(language)
+    if partial:  # a failing provider keeps what it wrote
+        text += f"\n\n{words('page', 'mcp.partial', None, language)}\n\n{partial}"
+    return ToolError(text)
+
+
+class Progress:
+    """Progress notifications for one call, if the client asked for them (a progress token): at
+    each status (a retry, a search), when the model starts thinking, at the first token of the
+    answer, then at most every PROGRESS_EVERY_S."""
+
+    def __init__(self, server: Server, language: str) -> None:
+        context = server.request_context
+        self.session, self.request_id = context.session, context.request_id
+        self.token = context.meta.progressToken if context.meta else None
+        self.language, self.step, self.said, self.at = language, 0, "", 0.0
+
+    async def say(self, message: str, *, now: bool = True) -> None:
+        if self.token is None or message == self.said or (not now and time.monotonic() - self.at < PROGRESS_EVERY_S):
+            return
+        self.step += 1
+        self.said, self.at = message, time.monotonic()
+        await self.session.send_progress_notification(
+            self.token, self.step, None, message, related_request_id=str(self.request_id)
+        )
+
+    async def follow(self, answers: AsyncIterator[Answer]) -> Answer | None:
+        """The last answer of a stream of growing ones, saying how it goes."""
+        answer, wrote = None, False
+        async with aclosing(answers) as growing:
+            async for answer in growing:
+                who = f"{answer.provider_label} · {answer.model}" if answer.model else answer.provider_label
+                if answer.status is not None:
+                    await self.say(answer.status.said_in(self.language))
+                elif answer.text:
+                    params = {"model": who, "chars": len(answer.text)}
+                    await self.say(words("page", "mcp.writing", params, self.language), now=not wrote)
+                    wrote = True
+                elif answer.reasoning:
+                    await self.say(words("page", "mcp.thinking", {"model": who}, self.language))
+        return answer
+
+
+class CauserieTools:
+    """The tools' handlers, on one ChatService."""
+
+    def __init__(self, service: ChatService, server: Server, listed: list[types.Tool]) -> None:
+        self.service, self.server = service, server
+        default = service.presets.get(service.settings.default_prompt)
+        self.default_prompt = default.prompt if default else None
+        self.schemas = {tool.name: tool.inputSchema for tool in listed}
+
+    async def call(self, name: str, arguments: Mapping[str, Any]) -> types.CallToolResult:
+        request = self.server.request_context.request
+        caller = Caller(self.service, request if isinstance(request, Request) else None)
+        handler = {"ask": self.ask, "search": self.search, "compare": self.compare}.get(name)
+        if handler is None:
+            return _error(f"Unknown tool {name!r}: this server has ask, search and compare.")
+        try:
+            checked(self.schemas[name], arguments)
+            finished, result = await unless_disconnected(request, lambda: handler(dict(arguments), caller))
+        except ToolError as refusal:
+            return _error(str(refusal))
+        except InvalidOptions as exc:
+            return _error(exc.failure.said_in(caller.language))
+        return result if finished and result is not None else _error("The call ended with its connection.")
+
+    def _options(self, arguments: dict[str, Any], caller: Caller, **search: Any):
+        return api_options(
+            system_prompt=arguments.get("system_prompt"),
+            default_system_prompt=self.default_prompt,
+            provider=arguments.get("provider"),
+            model=arguments.get("model"),
+            temperature=None,
+            top_p=None,
+            max_tokens=arguments.get("max_tokens"),
+            reasoning_effort=None,
+            api_key=caller.key,
+            asked_through="mcp",
+            owner_keys=caller.owner_keys,
+            **search,
+        )
+
+    async def _answer(self, options, text: Any, caller: Caller, argument: str) -> Answer:
+        turns = [{"role": "user", "content": question(text, argument)}]
+        progress = Progress(self.server, caller.language)
+        chosen = self.service.provider_or_default(options.provider_id)
+        who = " · ".join(filter(None, (chosen.label if chosen else "", options.model or "")))
+        await progress.say(words("page", "mcp.asking", {"model": who or "?"}, caller.language))
+        answer = await progress.follow(self.service.answers(options, turns, caller.visitor))
+        if answer is None:
+            raise ToolError("No answer.")
+        if answer.failure is not None:
+            raise _failure(answer.failure, caller.language, answer.text)
+        return answer
+
+    async def ask(self, arguments: dict[str, Any], caller: Caller) -> types.CallToolResult:
+        answer = await self._answer(self._options(arguments, caller), arguments.get("message"), caller, "message")
+        return _answered(answer, caller.language)
+
+    async def search(self, arguments: dict[str, Any], caller: Caller) -> types.CallToolResult:
+        sources = arguments.get("sources") or "web"
+        tools = SEARCHES.get(sources)
+        if tools is None:
+            raise InvalidOptions(
+                Failure("bad_argument", {"argument": "sources", "expected": "web, x or both", "got": repr(sources)})
+            )
+        if not arguments.get("provider"):
+            arguments["provider"] = self._searching_provider(tools, caller, sources)
+        options = self._options(
+            arguments,
+            caller,
+            tools=list(tools),
+            x_handles=",".join(arguments.get("x_handles") or ()),
+            excluded_x_handles=",".join(arguments.get("excluded_x_handles") or ()),
+            from_date=arguments.get("from_date"),
+            to_date=arguments.get("to_date"),
+        )
+        return _answered(await self._answer(options, arguments.get("query"), caller, "query"), caller.language)
+
+    def _searching_provider(self, tools: tuple[str, ...], caller: Caller, sources: str) -> str:
+        """The provider a search goes to when none is named: the default one if it searches so,
+        else the first ready one that does, else (for a caller with their own key) the first that
+        does."""
+        settings = self.service.settings
+        default = self.service.default_provider()
+        candidates = [p for p in [default, *settings.ready_providers()] if p is not None]
+        if caller.key:
+            candidates += list(PROVIDERS)
+        for provider in candidates:
+            if all(tool in provider.responses_tools for tool in tools):
+                return provider.id
+        raise _failure(
+            Failure("no_search_provider", {"what": {"web": "web", "x": "X", "both": "web and X"}[sources]}), caller.language
+        )
+
+    async def compare(self, arguments: dict[str, Any], caller: Caller) -> types.CallToolResult:
+        if not caller.owner_keys:
+            raise _failure(Failure("mcp_compare_keys"), caller.language)
+        refs = arguments["models"]  # (checked: a list of MIN_SIDES to MAX_SIDES strings)
+        turns = [{"role": "user", "content": question(arguments.get("question"), "question")}]
+        base = api_options(
+            system_prompt=arguments.get("system_prompt"),
+            default_system_prompt=self.default_prompt,
+            provider=None,
+            model=None,
+            temperature=None,
+            top_p=None,
+            max_tokens=None,
+            reasoning_effort=None,
+            asked_through="mcp",
+        )
+        for ref in refs:
+            if isinstance(split := split_ref(ref, "models"), Failure):
+                raise InvalidOptions(split)
+        progress = Progress(self.server, caller.language)
+        await progress.say(words("page", "mcp.asking", {"model": ", ".join(refs)}, caller.language))
+        answers = await compare_once(self.service, side_options(base, refs, argument="models[{}]"), turns, caller.visitor)
+        entries = [compared(ref, answer) for ref, answer in zip(refs, answers, strict=True)]
+        text = "\n\n".join(
+            f"## {entry['model']}\n\n{entry['answer'] or ''}"
+            + (f"\n\n⚠️ {answer.failure.said_in(caller.language)}" if answer.failure else "")
+            + f"\n\n— {footer_text(answer, caller.language)}"
+            for entry, answer in zip(entries, answers, strict=True)
+        )
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=text)],
+            structuredContent={"answers": entries},
+            isError=all(answer.failure is not None for answer in answers),
+        )
+
+
+_TYPES = {"string": str, "integer": int, "array": list}
+
+
+def checked(schema: Mapping[str, Any], arguments: Mapping[str, Any]) -> None:
+    """The arguments against the tool's schema (names, types, counts), each refused by name as the
+    API refuses them (the SDK's own check words none: "[...] is too short")."""
+    properties = schema["properties"]
+
+    def wrong(name: str, expected: str, value: Any) -> InvalidOptions:
+        return InvalidOptions(Failure("bad_argument", {"argument": name, "expected": expected, "got": repr(value)[:80]}))
+
+    for name in schema.get("required", ()):
+        if arguments.get(name) is None:
+            raise wrong(name, "given", None)
+    for name, value in arguments.items():
+        spec = properties.get(name)
+        if spec is None:
+            raise wrong(name, "one of " + ", ".join(properties) + " (no other argument is taken)", value)
+        if value is None:
+            continue
+        kind = _TYPES[spec["type"]]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise wrong(name, f"a{'n' if spec['type'][0] in 'ai' else ''} {spec['type']}", value)
+        if "enum" in spec and value not in spec["enum"]:
+            raise wrong(name, "one of " + ", ".join(spec["enum"]), value)
+        if kind is int and value < spec.get("minimum", value):
+            raise wrong(name, f"at least {spec['minimum']}", value)
+        if kind is list and (
+            not spec.get("minItems", 0) <= len(value) <= spec.get("maxItems", len(value))
+            or not all(isinstance(item, str) for item in value)
+        ):
+            counted = f"{spec.get('minItems', 0)} to {spec.get('maxItems', 'any number of')}"
+            raise wrong(name, f"a list of {counted} strings", value)
+
+
+def _answered(answer: Answer, language: str) -> types.CallToolResult:
+    details = answer.details()
+    text = answer.text
+    if answer.citations:
+        text += "\n\n" + "\n".join(f"[{rank}] {c.title or c.url} — {c.url}" for rank, c in enumerate(answer.citations, 1))
+    text += f"\n\n— {footer_text(answer, language)}"
+    kept = ("answer", "provider", "model", "usage", "cost_usd", "cost_source", "finish_reason", "notices", "citations")
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text)],
+        structuredContent={name: details[name] for name in kept},
+    )
+
+
+def _error(text: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], isError=True)
+
+
+def build_server(service: ChatService) -> Server:
+    """The MCP server: its tool list and their handler."""
+    server: Server = Server(
+        "causerie", version=VERSION, instructions="Ask models, search the web and X with sources, compare models."
+    )
+    listed = tool_list(service)
+    tools = CauserieTools(service, server, listed)
+
+    @server.list_tools()
+    async def list_tools() -> list[types.Tool]:
+        return listed
+
+    # (Our own check words each refusal by the argument's name: `checked`.)
+    @server.call_tool(validate_input=False)
+    async def call_tool(name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        return await tools.call(name, arguments)
+
+    return server
