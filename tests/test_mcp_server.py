@@ -164,27 +164,43 @@ def test_a_cancelled_call_closes_the_providers_stream(mcp_app, scripted):
 
 
 def test_on_a_public_server_callers_bring_their_own_key_unless_the_owner_pays(scripted):
-    env = {"MCP_SERVER": "1", "PUBLIC_MODE": "1", "XAI_API_KEY": SERVER_KEY, "XAI_BASE_URL": scripted.base_url}
+    env = {
+        "MCP_SERVER": "1",
+        "PUBLIC_MODE": "1",
+        "XAI_API_KEY": SERVER_KEY,
+        "XAI_BASE_URL": scripted.base_url,
+        "LLAMACPP_BASE_URL": scripted.base_url,
+        "DEFAULT_PROVIDER": "llamacpp",
+    }
     public = RunningApp(env)
     try:
         scripted.default = Reply(chunks=text_stream("Hello."))
-        result, _ = call(public, "ask", {"message": "Hi"})
+        result, _ = call(public, "ask", {"message": "Hi", "provider": "xai"})
         assert result.isError and "send yours in the X-Provider-Key header" in text_of(result)
         assert chat_requests(scripted) == []  # refused before anything was sent
-        result, _ = call(public, "ask", {"message": "Hi"}, {"X-Provider-Key": VISITOR_KEY})
+        result, _ = call(public, "ask", {"message": "Hi", "provider": "xai"}, {"X-Provider-Key": VISITOR_KEY})
         assert not result.isError, text_of(result)
         assert chat_requests(scripted)[-1]["headers"]["authorization"] == f"Bearer {VISITOR_KEY}"
         result, _ = call(public, "compare", {"question": "Hi", "models": ["xai:a", "xai:b"]})
         assert result.isError and "MCP_OWNER_PAYS=1" in text_of(result)
+        # What the owner runs without a key (a llama.cpp server, the offline model) is theirs too.
+        result, _ = call(public, "ask", {"message": "Hi", "provider": "llamacpp"}, {"X-Provider-Key": VISITOR_KEY})
+        assert result.isError and "llama.cpp server runs on this server's own account or machine" in text_of(result)
+        # A caller's key goes to the provider they name, or the default one: never to another.
+        result, _ = call(public, "search", {"query": "News?"}, {"X-Provider-Key": VISITOR_KEY})
+        assert result.isError and "Name the provider your X-Provider-Key is for" in text_of(result), text_of(result)
+        result, _ = call(public, "ask", {"message": "Hi", "provider": "xai"}, {"X-Provider-Key": "bad key-value"})
+        assert result.isError and "'X-Provider-Key'" in text_of(result) and "bad key" not in text_of(result)
+        assert len(chat_requests(scripted)) == 1  # (none of these reached a provider)
     finally:
         public.close()
 
     paying = RunningApp({**env, "MCP_OWNER_PAYS": "1", "RATE_LIMIT_PER_MINUTE": "1"})
     try:
-        result, _ = call(paying, "ask", {"message": "Hi"})
+        result, _ = call(paying, "ask", {"message": "Hi", "provider": "xai"})
         assert not result.isError, text_of(result)
         assert chat_requests(scripted)[-1]["headers"]["authorization"] == f"Bearer {SERVER_KEY}"
-        result, _ = call(paying, "ask", {"message": "Hi again"}, {"Accept-Language": "fr-FR"})
+        result, _ = call(paying, "ask", {"message": "Hi again", "provider": "xai"}, {"Accept-Language": "fr-FR"})
         assert result.isError and "RATE_LIMIT_PER_MINUTE" in text_of(result), text_of(result)  # the page's limits, worded
         assert len(chat_requests(scripted)) == 2
     finally:

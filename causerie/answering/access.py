@@ -55,6 +55,12 @@ NEEDS_KEY = {"page": "needs_key", "api": "needs_key_api", "mcp": "needs_key_mcp"
 """How a missing key is worded, by where the question came from."""
 
 
+def _owner_only(provider: Provider) -> Failure:
+    """What the owner runs or pays for (their keys, their own servers, the offline model), which
+    answers MCP callers only with MCP_OWNER_PAYS=1."""
+    return Failure("owner_only", {"provider": provider.label})
+
+
 def choose_endpoint(
     settings: Settings, provider: Provider, options: ChatOptions, visitor: Visitor | None, *, local_base_url: str | None = None
 ) -> Endpoint | Failure:
@@ -74,6 +80,8 @@ def choose_endpoint(
             public_only=settings.public.public,
         )
     if provider.managed:
+        if not options.owner_keys:
+            return _owner_only(provider)
         return Endpoint(provider, local_base_url or "", None, key_from="none", owner_pays=True)
     base_url = settings.base_url(provider)
     if options.api_key and takes_visitor_key(provider):
@@ -81,10 +89,12 @@ def choose_endpoint(
     hf_token = visitor.hf_token if visitor else None
     if provider.id == HF_ROUTER and hf_token and _bills_login(settings, provider, base_url):
         return Endpoint(provider, base_url, hf_token, key_from="login")
-    if (server_key := settings.keys.get(provider.id)) and options.owner_keys:
-        return Endpoint(provider, base_url, server_key, key_from="server", owner_pays=True)
-    if settings.is_ready(provider) and provider.id not in settings.keys:  # a keyless server the owner set up (Ollama, ...)
-        return Endpoint(provider, base_url, None, key_from="none", owner_pays=True)
+    if settings.is_ready(provider):  # the server's key, or a keyless server the owner set up (Ollama, ...)
+        if options.owner_keys:
+            server_key = settings.keys.get(provider.id)
+            return Endpoint(provider, base_url, server_key, key_from="server" if server_key else "none", owner_pays=True)
+        if not takes_visitor_key(provider):
+            return _owner_only(provider)
     if takes_visitor_key(provider):
         owner_can_set = not (settings.public.public or settings.public.require_user_key)
         return Failure(

@@ -71,10 +71,15 @@ FAILURES_EN: dict[str, str] = {
     "/chat_details){get_one}{or_set}.",
     "not_ready.needs_key_mcp": "{provider} needs an API key: send yours in the X-Provider-Key header (in your MCP "
     "client's settings for this server){get_one}{or_set}.",
+    "owner_only": "{provider} runs on this server's own account or machine, which it keeps for its page: its "
+    "owner has not set MCP_OWNER_PAYS=1. Name a provider you have a key for, with your key in the X-Provider-Key "
+    "header.",
     "mcp_compare_keys": "compare answers with this server's keys, which it keeps for its own page: its owner has not "
     "set MCP_OWNER_PAYS=1. Use ask with your key in the X-Provider-Key header.",
-    "no_search_provider": "No provider here offers {what} search. xAI's does (set XAI_API_KEY, or send your xAI key in "
-    "the X-Provider-Key header with provider xai).",
+    "no_search_provider": "No provider here searches {what}. These do: {able} (xAI's with XAI_API_KEY on "
+    "the server, or your key in the X-Provider-Key header with provider xai).",
+    "no_search_provider.own_key": "Name the provider your X-Provider-Key is for (the provider argument): the "
+    "default one does not search {what}, and your key goes to the provider you name only. These do: {able}.",
     "busy.all": "This server is writing {count} answers already, the most it keeps at once. Try again in a moment.",
     "busy.yours": "{count} of your answers are being written already (in this browser's other conversations or "
     "tabs), the most at once. Wait for one to end, or stop it.",
@@ -190,6 +195,9 @@ HISTORY_EN: dict[str, str] = {
 # Lines the page shows around answers: the footer's parts, the session's totals, the thought's title.
 PAGE_EN: dict[str, str] = {
     "mcp.asking": "Asking {model}…",
+    "mcp.sources.web": "the web",
+    "mcp.sources.x": "X",
+    "mcp.sources.both": "the web and X",
     "mcp.thinking": "{model} is thinking…",
     "mcp.writing": "{model} is writing: {chars:,} characters so far",
     "mcp.partial": "The answer so far:",

@@ -64,10 +64,16 @@ FAILURES_FR: dict[str, str] = {
     "et /chat_details){get_one}{or_set}.",
     "not_ready.needs_key_mcp": "{provider} demande une clé d'API : envoyez la vôtre dans l'en-tête X-Provider-Key "
     "(dans les réglages de votre client MCP pour ce serveur){get_one}{or_set}.",
+    "owner_only": "{provider} tourne sur le compte ou la machine de ce serveur, qu'il garde pour sa page : son "
+    "propriétaire n'a pas mis MCP_OWNER_PAYS=1. Nommez un fournisseur dont vous avez la clé, avec votre clé dans "
+    "l'en-tête X-Provider-Key.",
     "mcp_compare_keys": "compare répond avec les clés de ce serveur, qu'il garde pour sa propre page : son "
     "propriétaire n'a pas mis MCP_OWNER_PAYS=1. Utilisez ask avec votre clé dans l'en-tête X-Provider-Key.",
-    "no_search_provider": "Aucun fournisseur ici n'offre la recherche {what}. Celui de xAI le fait (réglez "
-    "XAI_API_KEY, ou envoyez votre clé xAI dans l'en-tête X-Provider-Key avec provider xai).",
+    "no_search_provider": "Aucun fournisseur ici ne cherche sur {what}. Ceux-ci le font : {able} (celui "
+    "de xAI avec XAI_API_KEY sur le serveur, ou votre clé dans l'en-tête X-Provider-Key avec provider xai).",
+    "no_search_provider.own_key": "Nommez le fournisseur de votre clé X-Provider-Key (l'argument provider) : celui "
+    "par défaut ne cherche pas sur {what}, et votre clé ne va qu'au fournisseur que vous nommez. Ceux-ci "
+    "cherchent : {able}.",
     "busy.all": "Ce serveur écrit déjà {count} réponses, le maximum qu'il tient à la fois. Réessayez dans un instant.",
     "busy.yours": "Vous avez déjà {count} réponses en cours d'écriture (dans d'autres conversations ou onglets de ce "
     "navigateur), le maximum à la fois. Attendez qu'une se termine, ou arrêtez-la.",
@@ -187,6 +193,9 @@ HISTORY_FR: dict[str, str] = {
 
 PAGE_FR: dict[str, str] = {
     "mcp.asking": "Question posée à {model}…",
+    "mcp.sources.web": "le web",
+    "mcp.sources.x": "X",
+    "mcp.sources.both": "le web et X",
     "mcp.thinking": "{model} réfléchit…",
     "mcp.writing": "{model} écrit : {chars:,} caractères pour l'instant",
     "mcp.partial": "La réponse jusque-là :",

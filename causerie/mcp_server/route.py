@@ -19,6 +19,7 @@ import base64
 import binascii
 import contextlib
 import hmac
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -36,7 +37,14 @@ HTTP_ENDED = "causerie.mcp.http_ended"
 SIGNED_IN = "causerie.mcp.user"
 """The scope's key for the name a caller signed in with (AUTH_USERS), when there are names."""
 
+SESSION_IDLE_S = 600.0
+"""An MCP session unused this long is closed (a client opens a new one)."""
+MAX_SESSIONS = 1000
+"""The most MCP sessions held at once (each holds a little memory and a task); past it, new ones are
+refused with a 503 until idle ones close. The question and token limits count each caller apart."""
+
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class McpRoute:
@@ -53,6 +61,7 @@ class McpRoute:
         self._ready: asyncio.Event | None = None
         self._stop: asyncio.Event | None = None
         self._stop_event: Any = None
+        self._told = False
 
     def _is_mcp(self, scope: Scope) -> bool:
         path: str = scope.get("path", "")
@@ -108,10 +117,19 @@ class McpRoute:
     async def _started(self) -> StreamableHTTPSessionManager:
         if self._ready is None:  # (no await before this: two first requests start one manager)
             self._ready, self._stop = asyncio.Event(), asyncio.Event()
-            self._manager = StreamableHTTPSessionManager(app=self.server, stateless=False, json_response=False)
+            self._manager = StreamableHTTPSessionManager(
+                app=self.server,
+                stateless=False,
+                json_response=False,
+                session_idle_timeout=SESSION_IDLE_S,
+                max_sessions=MAX_SESSIONS,
+            )
             self._runner = asyncio.get_running_loop().create_task(self._run(), name="causerie-mcp-sessions")
         await self._ready.wait()
         if self._manager is None or self._runner is None or self._runner.done():
+            if self._runner is not None and not self._runner.cancelled() and self._runner.exception() and not self._told:
+                self._told = True
+                log.error("The MCP session manager stopped", exc_info=self._runner.exception())
             raise RuntimeError("the MCP session manager has stopped")
         return self._manager
 

@@ -10,6 +10,7 @@ cancels (or whose connection drops) closes the provider's stream at once.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
@@ -24,119 +25,19 @@ from ..answering.footer import footer_text
 from ..answering.limits import Visitor, client_ip
 from ..answering.options import InvalidOptions, api_options, question
 from ..answering.service import ChatService
-from ..compare.compare import MAX_SIDES, MIN_SIDES, compare_once, compared, side_options, split_ref
+from ..compare.compare import compare_once, compared, side_options, split_ref
 from ..endpoints.providers import PROVIDERS
 from ..events import Failure
 from ..i18n.wording import language_of, words
 from .route import SIGNED_IN, unless_disconnected
+from .schemas import SEARCHES, checked, tool_list
 
-KEY_HEADER = "x-provider-key"
+KEY_HEADER_NAME = "X-Provider-Key"
+KEY_HEADER = KEY_HEADER_NAME.lower()
 """The caller's own provider key (for the provider named in the call, or the default one)."""
 PROGRESS_EVERY_S = 1.0
-SEARCHES = {"web": ("web_search",), "x": ("x_search",), "both": ("web_search", "x_search")}
 VERSION = "1"
-
-_CHOICES = {
-    "system_prompt": {
-        "type": "string",
-        "description": "Instructions for the model (a system prompt). Default: the server's general assistant prompt.",
-    },
-    "provider": {
-        "type": "string",
-        "description": "Which provider answers, by id (see this tool's description for the ones here). "
-        "Default: the server's default provider.",
-    },
-    "model": {
-        "type": "string",
-        "description": "A model id at that provider, e.g. grok-4.3. Default: the provider's suggested model.",
-    },
-    "max_tokens": {"type": "integer", "minimum": 1, "description": "The longest answer, in tokens. Default: the model's own."},
-}
-
-
-def tool_list(service: ChatService) -> list[types.Tool]:
-    """The tools, described for a model to read: what each does, and what it returns."""
-    settings = service.settings
-    here = ", ".join(p.id for p in settings.ready_providers()) or "none with the server's keys"
-    searching = ", ".join(p.id for p in PROVIDERS if p.responses_tools)
-    asks = {"readOnlyHint": True, "openWorldHint": True}
-    return [
-        types.Tool(
-            name="ask",
-            title="Ask a model",
-            description="Ask a large language model one question and get its whole answer, with the model that "
-            f"wrote it, the tokens it used and its cost. Providers ready on this server: {here}.",
-            inputSchema={
-                "type": "object",
-                "properties": {
-                    "message": {"type": "string", "description": "The question or request, as a person would write it."},
-                    **_CHOICES,
-                },
-                "required": ["message"],
-                "additionalProperties": False,
-            },
-            annotations=types.ToolAnnotations(**asks),
-        ),
-        types.Tool(
-            name="search",
-            title="Search the web and X, with sources",
-            description="Have a model search the web and/or X (Twitter) and answer from what it found, with the "
-            f"sources it used as numbered links. Providers that search: {searching}.",
-            inputSchema={
-                "type": "object",
-                "properties": {
-                    "query": {"type": "string", "description": "What to find out, as a question or a request."},
-                    "sources": {
-                        "type": "string",
-                        "enum": list(SEARCHES),
-                        "default": "web",
-                        "description": "Where to search: the web, X, or both.",
-                    },
-                    "x_handles": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "maxItems": 10,
-                        "description": "For X: only posts by these accounts (without the @).",
-                    },
-                    "excluded_x_handles": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "maxItems": 10,
-                        "description": "For X: never posts by these accounts.",
-                    },
-                    "from_date": {"type": "string", "description": "Only sources from this day on (YYYY-MM-DD)."},
-                    "to_date": {"type": "string", "description": "Only sources up to this day (YYYY-MM-DD)."},
-                    **{name: _CHOICES[name] for name in ("provider", "model")},
-                },
-                "required": ["query"],
-                "additionalProperties": False,
-            },
-            annotations=types.ToolAnnotations(**asks),
-        ),
-        types.Tool(
-            name="compare",
-            title="Compare models",
-            description=f"Ask {MIN_SIDES} to {MAX_SIDES} models the same question at once and get each one's answer, "
-            "time and cost, to compare them. Uses the server's keys only.",
-            inputSchema={
-                "type": "object",
-                "properties": {
-                    "question": {"type": "string", "description": "The question every model answers."},
-                    "models": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "minItems": MIN_SIDES,
-                        "maxItems": MAX_SIDES,
-                        "description": 'The models, each as "provider:model", e.g. "xai:grok-4.3".',
-                    },
-                    "system_prompt": _CHOICES["system_prompt"],
-                },
-                "required": ["question", "models"],
-                "additionalProperties": False,
-            },
-            annotations=types.ToolAnnotations(**asks),
-        ),
-    ]
+log = logging.getLogger(__name__)
 
 
 class Caller:
@@ -228,7 +129,13 @@ class CauserieTools:
         except ToolError as refusal:
             return _error(str(refusal))
         except InvalidOptions as exc:
-            return _error(exc.failure.said_in(caller.language))
+            failure = exc.failure
+            if failure.params.get("argument") == "api_key":  # (the caller gave it as a header)
+                failure = Failure(failure.kind, {**failure.params, "argument": KEY_HEADER_NAME}, failure.status)
+            return _error(failure.said_in(caller.language))
+        except Exception:  # a bug of ours: logged with its trace; the caller is told, without it
+            log.exception("MCP tool %s failed", name)
+            return _error(words("failure", "internal", None, caller.language))
         return result if finished and result is not None else _error("The call ended with its connection.")
 
     def _options(self, arguments: dict[str, Any], caller: Caller, **search: Any):
@@ -285,19 +192,18 @@ class CauserieTools:
         return _answered(await self._answer(options, arguments.get("query"), caller, "query"), caller.language)
 
     def _searching_provider(self, tools: tuple[str, ...], caller: Caller, sources: str) -> str:
-        """The provider a search goes to when none is named: the default one if it searches so,
-        else the first ready one that does, else (for a caller with their own key) the first that
-        does."""
-        settings = self.service.settings
+        """The provider a search goes to when none is named: the default one if it searches so;
+        else, for a caller whose search the server pays, the first ready one that does. A caller's
+        own key goes to the provider they name, or the default one, never to another."""
         default = self.service.default_provider()
-        candidates = [p for p in [default, *settings.ready_providers()] if p is not None]
-        if caller.key:
-            candidates += list(PROVIDERS)
+        candidates = [default] if caller.key else [default, *self.service.settings.ready_providers()]
         for provider in candidates:
-            if all(tool in provider.responses_tools for tool in tools):
+            if provider is not None and all(tool in provider.responses_tools for tool in tools):
                 return provider.id
+        what = words("page", f"mcp.sources.{sources}", None, caller.language)
+        able = ", ".join(p.id for p in PROVIDERS if all(tool in p.responses_tools for tool in tools))
         raise _failure(
-            Failure("no_search_provider", {"what": {"web": "web", "x": "X", "both": "web and X"}[sources]}), caller.language
+            Failure("no_search_provider", {"what": what, "why": "own_key" if caller.key else None, "able": able}), caller.language
         )
 
     async def compare(self, arguments: dict[str, Any], caller: Caller) -> types.CallToolResult:
@@ -334,41 +240,6 @@ class CauserieTools:
             structuredContent={"answers": entries},
             isError=all(answer.failure is not None for answer in answers),
         )
-
-
-_TYPES = {"string": str, "integer": int, "array": list}
-
-
-def checked(schema: Mapping[str, Any], arguments: Mapping[str, Any]) -> None:
-    """The arguments against the tool's schema (names, types, counts), each refused by name as the
-    API refuses them (the SDK's own check words none: "[...] is too short")."""
-    properties = schema["properties"]
-
-    def wrong(name: str, expected: str, value: Any) -> InvalidOptions:
-        return InvalidOptions(Failure("bad_argument", {"argument": name, "expected": expected, "got": repr(value)[:80]}))
-
-    for name in schema.get("required", ()):
-        if arguments.get(name) is None:
-            raise wrong(name, "given", None)
-    for name, value in arguments.items():
-        spec = properties.get(name)
-        if spec is None:
-            raise wrong(name, "one of " + ", ".join(properties) + " (no other argument is taken)", value)
-        if value is None:
-            continue
-        kind = _TYPES[spec["type"]]
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise wrong(name, f"a{'n' if spec['type'][0] in 'ai' else ''} {spec['type']}", value)
-        if "enum" in spec and value not in spec["enum"]:
-            raise wrong(name, "one of " + ", ".join(spec["enum"]), value)
-        if kind is int and value < spec.get("minimum", value):
-            raise wrong(name, f"at least {spec['minimum']}", value)
-        if kind is list and (
-            not spec.get("minItems", 0) <= len(value) <= spec.get("maxItems", len(value))
-            or not all(isinstance(item, str) for item in value)
-        ):
-            counted = f"{spec.get('minItems', 0)} to {spec.get('maxItems', 'any number of')}"
-            raise wrong(name, f"a list of {counted} strings", value)
 
 
 def _answered(answer: Answer, language: str) -> types.CallToolResult:

@@ -3,6 +3,7 @@ and strings for a saved conversation."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from ..compare.compare import model_ref, offered_models, split_ref
 from ..endpoints.providers import PROVIDERS, PROVIDERS_BY_ID
 from ..history.conversations import SETTING_NAMES
 from ..i18n.wording import words
+from ..lru_cache import LRUCache
 from .labels import text
 from .scripts import script
 from .visitors import page_language, visitor_of
@@ -230,6 +232,10 @@ def wire_access(service: ChatService, page: PageSettings, events: dict) -> None:
             trigger(on_access_change, [*access, *listing], listing, trigger_mode="always_last", **events)
 
 
+OWN_LISTS_BUDGET = 2_000_000
+PICKED_JS = "(provider, model) => (provider && model && model.trim() ? provider + ':' + model.trim() : null)"
+
+
 def wire_picker(service: ChatService, page: PageSettings, picker: Any, facts: Any, events: dict) -> None:
     """The model picker above the chat, one list of every ready provider's models (and the chosen
     provider's as listed with the person's own key), grouped by provider. Picking one sets the
@@ -237,17 +243,29 @@ def wire_picker(service: ChatService, page: PageSettings, picker: Any, facts: An
     (the settings, a conversation opened) shows in the picker, with the model's effort levels and
     facts."""
 
+    # The models listed with a person's own key or endpoint, by page and key (a digest): asked of
+    # their provider once, not at every opening of the picker (their lists count against the
+    # listing limit, and the server's catalog keeps no one's own list).
+    own_lists: LRUCache[list[str]] = LRUCache(OWN_LISTS_BUDGET, lambda refs: 64 + sum(len(ref) for ref in refs))
+
     async def listing(provider_id, model, api_key, key_for, base_url, request: gr.Request):
         refs, _ = await offered_models(service)
-        if provider_id:
-            api_key, base_url = own_access(provider_id, api_key, key_for, base_url)
-            options = ChatOptions(provider_id, api_key=api_key, base_url=base_url)
-            mine, _ = await service.model_choices(provider_id, options, visitor_of(request, service.settings))
-            refs = [ref for ref in refs if not ref.startswith(provider_id + ":")] + [model_ref(provider_id, m) for m in mine]
+        api_key, base_url = own_access(provider_id, api_key, key_for, base_url)
+        if provider_id and (api_key or base_url):
+            digest = hashlib.sha256(f"{api_key}\0{base_url}".encode()).hexdigest()
+            key = (request.session_hash, provider_id, digest)
+            mine = own_lists.get(key)
+            if mine is None:
+                options = ChatOptions(provider_id, api_key=api_key, base_url=base_url)
+                models, _ = await service.model_choices(provider_id, options, visitor_of(request, service.settings))
+                mine = [model_ref(provider_id, m) for m in models]
+                own_lists.put(key, mine)
+            refs = [ref for ref in refs if not ref.startswith(provider_id + ":")] + mine
         current = model_ref(provider_id, model.strip()) if provider_id and model and model.strip() else None
         if current and current not in refs:
             refs.append(current)
-        return gr.update(choices=model_menu(refs), value=current)
+        # (No value: a pick made while the list was asked for stays.)
+        return gr.update(choices=model_menu(refs))
 
     async def on_pick(ref, provider_id, api_key, key_for, base_url, effort, search, request: gr.Request):
         split = split_ref(ref, "model")
@@ -278,6 +296,8 @@ def wire_picker(service: ChatService, page: PageSettings, picker: Any, facts: An
 
     access = [page.provider, page.model, page.api_key, page.key_for, page.base_url]
     picker.focus(listing, access, picker, trigger_mode="always_last", **events)
+    # A provider changed with the same model id (or none) shows too, in the browser alone.
+    page.provider.change(None, [page.provider, page.model], picker, js=PICKED_JS, **events)
     picker.input(
         on_pick,
         [picker, page.provider, page.api_key, page.key_for, page.base_url, page.reasoning_effort, page.search],

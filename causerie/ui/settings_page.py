@@ -211,7 +211,7 @@ def build_settings(
             scale=4,
         )
         pin_preset = gr.Button(say("pin"), size="sm", elem_id="pin-preset", scale=1, min_width=0)
-    pinned_presets = gr.Textbox("", visible=False)
+    pinned_presets = gr.Textbox("[]", visible=False)  # (as pin_preset.js says "none": no change, no request)
     system_box = gr.Textbox(
         value=menu.default.prompt if menu.default else "",
         label=say("system_prompt"),
