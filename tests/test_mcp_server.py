@@ -224,3 +224,51 @@ def test_with_auth_users_a_caller_signs_in_and_is_counted_as_themselves(scripted
 
 def test_without_mcp_server_there_is_no_mcp_address(app):
     assert httpx.post(app.url + "gradio_api/mcp/", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).status_code == 404
+
+
+def initialize(app: RunningApp, **headers: str) -> httpx.Response:
+    """A bare `initialize` request, as a client opens a session."""
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "probe", "version": "1"}},
+    }
+    accept = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    return httpx.post(app.url + "gradio_api/mcp/", json=body, headers={**accept, **headers})
+
+
+def test_on_your_own_machine_a_web_page_cannot_reach_the_tools_by_another_name(mcp_app):
+    """DNS rebinding: a page whose name points at 127.0.0.1 sends its own name as Host (and Origin)."""
+    assert initialize(mcp_app).status_code == 200
+    rebound = initialize(mcp_app, Host="evil.example:7860", Origin="http://evil.example:7860")
+    assert rebound.status_code == 403 and "MCP_ALLOWED_HOSTS" in rebound.text
+    assert initialize(mcp_app, Origin="http://evil.example").status_code == 403
+    assert initialize(mcp_app, Host="localhost", Origin="http://localhost:6274").status_code == 200  # (a local inspector)
+
+
+def test_one_address_cannot_open_sessions_for_everyone():
+    from causerie.mcp_server.route import NEW_SESSIONS_PER_MINUTE, SessionOpenings
+
+    clock = [0.0]
+    openings = SessionOpenings(3, clock=lambda: clock[0])
+    assert [openings.admit("10.0.0.1") for _ in range(4)] == [True, True, True, False]
+    assert openings.admit("10.0.0.2")  # (each address its own)
+    clock[0] = 60.0
+    assert openings.admit("10.0.0.1")
+    # Through a public app behind one proxy: a flood of bare `initialize` from one address is
+    # refused past the limit, and another address still gets in.
+    public = RunningApp({"MCP_SERVER": "1", "PUBLIC_MODE": "1", "TRUSTED_PROXY_HOPS": "1", "XAI_API_KEY": SERVER_KEY})
+    try:
+        flood = [initialize(public, **{"X-Forwarded-For": "203.0.113.9"}) for _ in range(NEW_SESSIONS_PER_MINUTE + 1)]
+        assert [r.status_code for r in flood] == [200] * NEW_SESSIONS_PER_MINUTE + [429]
+        assert "at most 30 a minute" in flood[-1].text and flood[-1].headers["retry-after"] == "60"
+        assert initialize(public, **{"X-Forwarded-For": "198.51.100.7"}).status_code == 200
+    finally:
+        public.close()
+
+
+def test_a_key_put_in_an_argument_is_refused_by_that_name_and_not_shown(mcp_app):
+    result, _ = call(mcp_app, "ask", {"message": "Hi", "api_key": "sk-put-in-the-wrong-place"})
+    assert result.isError and "The argument 'api_key' must be one of message" in text_of(result)
+    assert "sk-put" not in text_of(result) and "got a str" in text_of(result)

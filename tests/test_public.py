@@ -497,3 +497,28 @@ def test_one_log_line_per_answer_without_content_unless_asked(scripted, caplog, 
     for secret in (VISITOR_KEY, "203.0.113.77", "sess-1"):
         assert secret not in caplog.text
     assert ("Hello?" in lines[0] and "Hello there!" in lines[0]) is log_content
+
+
+def test_in_public_mode_a_failure_at_the_owners_address_names_neither_it_nor_its_setting(scripted, caplog):
+    """A visitor learns that the provider could not be reached, not the owner's internal address or
+    which variable sets it; the owner's log has both."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # (nothing listens there: connection refused)
+    env = {"OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1", "CAUSERIE_MAX_RETRIES": "0"}
+    caplog.set_level(logging.WARNING, logger="causerie.answering.service")
+    public = failure_of(ask(service_for({**env, "PUBLIC_MODE": "1"}), ChatOptions("openai", model="m")))
+    assert public.kind == "connect" and "could not be reached from this server" in public.message
+    assert f"127.0.0.1:{port}" not in public.message and "OPENAI_BASE_URL" not in public.message
+    assert f"127.0.0.1:{port}" in caplog.text  # (for the owner)
+    local = failure_of(ask(service_for(env), ChatOptions("openai", model="m")))
+    assert f"127.0.0.1:{port}" in local.message and "OPENAI_BASE_URL" in local.message  # (on your own machine, all of it)
+    scripted.queue(Reply.error(401, {"error": {"message": "Incorrect API key provided"}}))
+    rejected = failure_of(
+        ask(
+            service_for({"PUBLIC_MODE": "1", "XAI_API_KEY": SERVER_KEY, "XAI_BASE_URL": scripted.base_url}),
+            ChatOptions("xai", model="m"),
+        )
+    )
+    assert rejected.kind == "auth" and "XAI_API_KEY" not in rejected.message

@@ -7,6 +7,7 @@ model, key and base URL travel with each call, and one model's answer is one eve
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -85,6 +86,25 @@ def _tools_refused(tools: tuple[str, ...], provider: Provider, model: str, info:
 
 PREPARE_AFTER_S = 3.0
 """When the openai SDK's event types are built, after the service is made (prepare_event_types)."""
+
+
+log = logging.getLogger(__name__)
+HIDDEN_IN_PUBLIC = frozenset({"connect", "not_compatible", "redirected"})
+"""Failures worded with the address the owner set (and the setting that names it)."""
+OWNER_SETTINGS = ("base_url_env", "key_env")
+
+
+def for_visitors(failure: Failure) -> Failure:
+    """In public mode, a failure at an address the owner set, as visitors see it: that it failed,
+    not where (an internal address) nor which of the owner's settings to change; the owner's log
+    has it whole."""
+    if failure.kind in HIDDEN_IN_PUBLIC:
+        log.warning("Answer failed at the owner's address: %s", failure.message)
+        kept = {name: failure.params[name] for name in ("provider", "status") if name in failure.params}
+        return Failure(failure.kind, {**kept, "why": "hidden"}, failure.status)
+    if any(name in failure.params for name in OWNER_SETTINGS):
+        return Failure(failure.kind, {k: v for k, v in failure.params.items() if k not in OWNER_SETTINGS}, failure.status)
+    return failure
 
 
 class ChatService:
@@ -460,6 +480,8 @@ class ChatService:
                             searched = True
                         elif kind is Failure or kind is Finish:
                             record.ended(event)
+                            if kind is Failure and self.settings.public.public and not request.endpoint.public_only:
+                                event = for_visitors(event)
                         yield event
             finally:
                 self.active_streams -= 1

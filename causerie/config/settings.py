@@ -70,6 +70,7 @@ SETTING_NAMES = (
     "UPLOADS_KEEP_HOURS",
     "MCP_SERVER",
     "MCP_OWNER_PAYS",
+    "MCP_ALLOWED_HOSTS",
     "PDF_READ_SECONDS",
     "HISTORY_SECRET",
     "HISTORY_OLD_SECRETS",
@@ -157,6 +158,9 @@ class McpSettings:
     """MCP_OWNER_PAYS=1: in public mode, a caller without a key of their own (the X-Provider-Key
     header) is answered with the server's keys, under every limit the page has. Off, they must
     bring their own."""
+    allowed_hosts: frozenset[str] = frozenset()
+    """Host names besides loopback that MCP requests may be addressed to on your own machine
+    (MCP_ALLOWED_HOSTS, comma-separated: a LAN name or address the server listens on)."""
 
 
 @dataclass(frozen=True)
@@ -286,7 +290,8 @@ def _mcp(env: Mapping[str, str], public: PublicSettings, *, basic_auth: bool) ->
             "MCP_SERVER=1 with REQUIRE_LOGIN=1 needs AUTH_USERS: MCP clients sign in with a name and "
             "password (HTTP Basic), not with Hugging Face. Set AUTH_USERS, or remove MCP_SERVER."
         )
-    return McpSettings(on=on, owner_pays=owner_pays)
+    hosts = frozenset(name.strip().lower() for name in env.get("MCP_ALLOWED_HOSTS", "").split(",") if name.strip())
+    return McpSettings(on=on, owner_pays=owner_pays, allowed_hosts=hosts)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -36,6 +36,12 @@ FAILURES_EN: dict[str, str] = {
     "bad_argument": "The argument {argument!r} must be {expected}; got {got}.",
     "bad_text": "{argument!r} holds a broken character (an unpaired UTF-16 surrogate, at character {position}), "
     "which cannot be sent. It often comes with a bad copy and paste: type that part again.",
+    "connect.hidden": "{provider} could not be reached from this server, also after retrying. Try again later, or "
+    "pick another provider.",
+    "not_compatible.hidden": "{provider} did not answer like an OpenAI-compatible server (HTTP {status}). This "
+    "server's owner can see why in its log; pick another provider meanwhile.",
+    "redirected.hidden": "{provider} answered with a redirect (HTTP {status}), which is not followed. This server's "
+    "owner can see where in its log; pick another provider meanwhile.",
     "connect.tls": "{provider} at {base_url} could not set up a secure (TLS) connection, so nothing was sent. "
     "Check the base URL (https or http?).",
     "connect.cert": "{provider} at {base_url} did not show a valid TLS certificate, so nothing was sent. "

@@ -25,6 +25,12 @@ FAILURES_FR: dict[str, str] = {
     "bad_argument": "L'argument {argument!r} doit être {expected} ; reçu : {got}.",
     "bad_text": "{argument!r} contient un caractère cassé (un demi-caractère UTF-16 isolé, au caractère {position}), "
     "qui ne peut pas être envoyé. Cela vient souvent d'un copier-coller abîmé : retapez ce passage.",
+    "connect.hidden": "{provider} est injoignable depuis ce serveur, même après plusieurs essais. Réessayez plus "
+    "tard, ou choisissez un autre fournisseur.",
+    "not_compatible.hidden": "{provider} n'a pas répondu comme un serveur compatible OpenAI (HTTP {status}). Le "
+    "propriétaire de ce serveur en voit la raison dans son journal ; choisissez un autre fournisseur d'ici là.",
+    "redirected.hidden": "{provider} a répondu par une redirection (HTTP {status}), qui n'est pas suivie. Le "
+    "propriétaire de ce serveur voit laquelle dans son journal ; choisissez un autre fournisseur d'ici là.",
     "connect.tls": "{provider} à {base_url} n'a pas pu établir de connexion sécurisée (TLS) : rien n'a été envoyé. "
     "Vérifiez l'URL de base (https ou http ?).",
     "connect.cert": "{provider} à {base_url} n'a pas présenté de certificat TLS valide : rien n'a été envoyé. "

@@ -20,8 +20,11 @@ import binascii
 import contextlib
 import hmac
 import logging
+import time
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import anyio
 from mcp.server.lowlevel import Server
@@ -29,6 +32,8 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..answering.limits import client_ip
 
 PATH = "/gradio_api/mcp"
 """Where MCP clients connect (Gradio's MCP address): `http://host/gradio_api/mcp/`."""
@@ -43,6 +48,12 @@ MAX_SESSIONS = 1000
 """The most MCP sessions held at once (each holds a little memory and a task); past it, new ones are
 refused with a 503 until idle ones close. The question and token limits count each caller apart."""
 
+NEW_SESSIONS_PER_MINUTE = 30
+"""New MCP sessions one address may open in a minute (a client opens one and keeps it): one address
+cannot fill MAX_SESSIONS for everyone."""
+MAX_ADDRESSES = 10_000
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -52,10 +63,24 @@ class McpRoute:
     a request without one of their names and passwords (HTTP Basic) gets a 401, as the page asks
     them to sign in."""
 
-    def __init__(self, app: ASGIApp, *, server: Server, users: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        server: Server,
+        users: Mapping[str, str] | None = None,
+        hosts: frozenset[str] | None = None,
+        proxy_hops: int = 0,
+    ) -> None:
         self.app = app
         self.server = server
         self.users = dict(users or {})
+        self.hosts = hosts
+        """The host names requests may be addressed to (None: any). On your own machine, where the
+        server's keys answer, a web page that points a name of its own at 127.0.0.1 (DNS
+        rebinding) must not reach the tools: its requests carry its name."""
+        self.openings = SessionOpenings(NEW_SESSIONS_PER_MINUTE)
+        self.proxy_hops = proxy_hops
         self._manager: StreamableHTTPSessionManager | None = None
         self._runner: asyncio.Task | None = None
         self._ready: asyncio.Event | None = None
@@ -77,15 +102,12 @@ class McpRoute:
         if scope["type"] != "http" or not self._is_mcp(scope):
             await self.app(scope, receive, send)
             return
-        user = self._signed_in(Request(scope))
-        if self.users and user is None:
-            refusal = JSONResponse(
-                {"error": "Sign in: this server's MCP tools take an AUTH_USERS name and password (HTTP Basic)."},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Basic realm="Causerie MCP", charset="UTF-8"'},
-            )
+        request = Request(scope)
+        refusal = self._refusal(request)
+        if refusal is not None:
             await refusal(scope, receive, send)
             return
+        user = self._signed_in(request)
         self._stop_event = getattr(scope.get("app"), "stop_event", None)
         manager = await self._started()
         ended = asyncio.Event()
@@ -93,6 +115,37 @@ class McpRoute:
             await manager.handle_request({**scope, HTTP_ENDED: ended, SIGNED_IN: user}, receive, send)
         finally:
             ended.set()
+
+    def _refusal(self, request: Request) -> JSONResponse | None:
+        """Why this request is refused before the SDK sees it, if it is."""
+        if self.hosts is not None:
+            origin = urlsplit(request.headers.get("origin") or "").hostname
+            host = urlsplit("//" + (request.headers.get("host") or "")).hostname
+            for name, where in ((host, "Host"), (origin, "Origin")):
+                if (name is not None or where == "Host") and (name or "").lower() not in self.hosts:
+                    return JSONResponse(
+                        {
+                            "error": f"This MCP server answers requests addressed to this machine only ({where}: {name}). "
+                            "To reach it under another name, add that name to MCP_ALLOWED_HOSTS."
+                        },
+                        status_code=403,
+                    )
+        if self.users and self._signed_in(request) is None:
+            return JSONResponse(
+                {"error": "Sign in: this server's MCP tools take an AUTH_USERS name and password (HTTP Basic)."},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="Causerie MCP", charset="UTF-8"'},
+            )
+        if self.hosts is None and request.method == "POST" and "mcp-session-id" not in request.headers:
+            # A new session on a public server (on your own machine, only you reach it).
+            address = client_ip(request, self.proxy_hops) or "?"
+            if not self.openings.admit(address):
+                return JSONResponse(
+                    {"error": f"Too many new MCP sessions from this address: at most {NEW_SESSIONS_PER_MINUTE} a minute."},
+                    status_code=429,
+                    headers={"Retry-After": "60"},
+                )
+        return None
 
     def _signed_in(self, request: Request) -> str | None:
         scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
@@ -149,6 +202,28 @@ class McpRoute:
             self._stop.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._runner
+
+
+class SessionOpenings:
+    """A rate limiter of new sessions by address: at most `per_minute` in any sliding minute. Keeps
+    at most MAX_ADDRESSES addresses (the longest quiet go first)."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute, self.clock = per_minute, clock
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def admit(self, address: str) -> bool:
+        now = self.clock()
+        times = self._seen.pop(address, None) or deque()
+        while times and now - times[0] >= 60:
+            times.popleft()
+        admitted = len(times) < self.per_minute
+        if admitted:
+            times.append(now)
+        self._seen[address] = times
+        while len(self._seen) > MAX_ADDRESSES:
+            self._seen.popitem(last=False)
+        return admitted
 
 
 async def unless_disconnected(request: Request | None, work: Callable[[], Awaitable[T]]) -> tuple[bool, T | None]:

@@ -128,6 +128,16 @@ def tool_list(service: ChatService) -> list[types.Tool]:
 _TYPES = {"string": str, "integer": int, "array": list}
 
 
+class _Unshown:
+    """A value named by its type only, in a refusal."""
+
+    def __init__(self, value: Any) -> None:
+        self.kind = type(value).__name__
+
+    def __repr__(self) -> str:
+        return f"a {self.kind}"
+
+
 def checked(schema: Mapping[str, Any], arguments: Mapping[str, Any]) -> None:
     """The arguments against the tool's schema (names, types, counts), each refused by name as the
     API refuses them (the SDK's own check words none: "[...] is too short")."""
@@ -141,8 +151,8 @@ def checked(schema: Mapping[str, Any], arguments: Mapping[str, Any]) -> None:
             raise wrong(name, "given", None)
     for name, value in arguments.items():
         spec = properties.get(name)
-        if spec is None:
-            raise wrong(name, "one of " + ", ".join(properties) + " (no other argument is taken)", value)
+        if spec is None:  # (its value is not shown: it may be a key put in the wrong place)
+            raise wrong(name, "one of " + ", ".join(properties) + " (no other argument is taken)", _Unshown(value))
         if value is None:
             continue
         kind = _TYPES[spec["type"]]

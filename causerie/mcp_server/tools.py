@@ -130,7 +130,7 @@ class CauserieTools:
             return _error(str(refusal))
         except InvalidOptions as exc:
             failure = exc.failure
-            if failure.params.get("argument") == "api_key":  # (the caller gave it as a header)
+            if failure.params.get("argument") == "api_key" and "api_key" not in arguments:  # (given as a header)
                 failure = Failure(failure.kind, {**failure.params, "argument": KEY_HEADER_NAME}, failure.status)
             return _error(failure.said_in(caller.language))
         except Exception:  # a bug of ours: logged with its trace; the caller is told, without it
