@@ -54,9 +54,8 @@ def shoot_compare(browser, app: RunningApp, scripted: ScriptedServer, out: Path)
     page.wait_for_selector("#chat-input textarea")
     page.get_by_role("tab", name="Compare").click()
     for index, model in enumerate(COMPARED):
-        box = page.locator(f"#compare-model-{index} input")
-        box.fill(f"openai:{model}")
-        box.press("Enter")
+        page.locator(f"#compare-model-{index} input").click()
+        page.locator(f"#compare-model-{index}").get_by_role("option", name=f"OpenAI · {model}", exact=True).click()
         words = [word + " " for word in COMPARED[model].split(" ")]
         scripted.queue_for(
             model, Reply(chunks=text_stream(*words, usage={"prompt_tokens": 61, "completion_tokens": len(words)}), delay=0.01)
@@ -75,7 +74,7 @@ def shoot_compare(browser, app: RunningApp, scripted: ScriptedServer, out: Path)
 
 def shoot(out: Path) -> list[Path]:
     scripted = ScriptedServer().start()
-    scripted.models = {"object": "list", "data": [{"id": "grok-4.3"}]}
+    scripted.models = {"object": "list", "data": [{"id": "grok-4.3"}, {"id": "gpt-5"}]}
     app = RunningApp(
         {
             "OPENAI_BASE_URL": scripted.base_url,

@@ -117,7 +117,7 @@ FAILURES_EN: dict[str, str] = {
     "redirected": "{provider} at {base_url} answered with a redirect (HTTP {status}) to {location}. Redirects are "
     "not followed, so that a key only ever goes to the address it was set for: if you trust the "
     "new address, set the base URL to it.",
-    "no_model": "{provider} lists no models right now. Type a model id in the Model box.",
+    "no_model": "{provider} lists no models right now. Type a model id in the Model box, under ⚙ Settings.",
     "tool.unknown": "There is no tool {tool!r}; the tools are {known}.",
     "tool.unavailable": "{provider} does not offer {tool} with {model} (it offers: {offered}). Turn Search off, or "
     "pick a provider or model that has it.",

@@ -118,7 +118,7 @@ FAILURES_FR: dict[str, str] = {
     "tool.custom_endpoint": "Sur ce serveur public, la recherche ({tool}) ne va qu'à l'adresse de {provider}, pas à "
     "une URL de base donnée par un visiteur. Videz la case URL de base, ou désactivez la "
     "recherche.",
-    "no_model": "{provider} ne liste aucun modèle pour l'instant. Tapez un identifiant de modèle dans la case Modèle.",
+    "no_model": "{provider} ne liste aucun modèle pour l'instant. Tapez un identifiant de modèle dans la case Modèle, sous ⚙ Réglages.",
     "attachment.type": "{name} n'a pas été joint : les fichiers de ce type ({kind}) ne sont pas pris en charge. "
     "Joignez des images (jpg, png, webp), des fichiers texte (txt, md, csv, json, code) ou des PDF.",
     "attachment.size": "{name} n'a pas été joint : il fait {size_mb:.1f} Mo, et au plus {limit_mb:g} Mo sont lus "

@@ -136,7 +136,7 @@ def build_model_bar(service: ChatService, say: Labels) -> ModelBar:
         show_label=False,
         container=False,
         visible=search_shown["visible"],
-        min_width=120,
+        min_width=200,  # (its longest choice whole: "Chercher sur le web et X")
         scale=1,
         elem_id="search",
     )
