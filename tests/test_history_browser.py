@@ -221,13 +221,18 @@ def test_export_then_import_gives_back_the_same_conversation(history_app, script
     assert json.loads(open(again.value.path()).read()) == exported
 
 
-def test_rename_search_and_delete(history_app, scripted, page: Page):
-    open_page(page, history_app.url)
+def two_chats(page: Page, scripted) -> None:
+    """A letter, then a script: two conversations, the script's the most recent."""
     for question in ("Letter to my landlord", "Python script to rename files"):
         scripted.default = Reply(chunks=text_stream(f"Answer about {question.split()[0]}."))
         new_chat(page)
         ask(page, question)
         wait_listed(page, question)
+
+
+def test_rename_search_and_delete(history_app, scripted, page: Page):
+    open_page(page, history_app.url)
+    two_chats(page, scripted)
     expect(listed(page)).to_have_count(2)
     assert listed(page).first.inner_text().strip() == "Python script to rename files"  # most recent first
 
@@ -256,11 +261,7 @@ def test_rename_search_and_delete(history_app, scripted, page: Page):
 
 def test_a_pinned_conversation_and_a_pinned_preset_stay_first(history_app, scripted, page: Page):
     open_page(page, history_app.url)
-    for question in ("Letter to my landlord", "Python script to rename files"):
-        scripted.default = Reply(chunks=text_stream(f"Answer about {question.split()[0]}."))
-        new_chat(page)
-        ask(page, question)
-        wait_listed(page, question)
+    two_chats(page, scripted)
     listed(page).filter(has_text="Letter to my landlord").click()
     expect(page.get_by_test_id("user").first).to_contain_text("Letter to my landlord", timeout=5000)
     open_tools(page)

@@ -269,6 +269,6 @@ def test_one_address_cannot_open_sessions_for_everyone():
 
 
 def test_a_key_put_in_an_argument_is_refused_by_that_name_and_not_shown(mcp_app):
-    result, _ = call(mcp_app, "ask", {"message": "Hi", "api_key": "sk-put-in-the-wrong-place"})
+    result, _ = call(mcp_app, "ask", {"message": "Hi", "api_key": VISITOR_KEY})
     assert result.isError and "The argument 'api_key' must be one of message" in text_of(result)
-    assert "sk-put" not in text_of(result) and "got a str" in text_of(result)
+    assert VISITOR_KEY not in text_of(result) and "got a str" in text_of(result)

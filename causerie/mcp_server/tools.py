@@ -138,7 +138,9 @@ class CauserieTools:
             return _error(words("failure", "internal", None, caller.language))
         return result if finished and result is not None else _error("The call ended with its connection.")
 
-    def _options(self, arguments: dict[str, Any], caller: Caller, **search: Any):
+    def _options(self, arguments: dict[str, Any], caller: Caller, *, own_key: bool = True, **search: Any):
+        """The call's options, checked as the API checks them; `own_key`: whether the caller's key
+        goes with them (not to compare's several providers)."""
         return api_options(
             system_prompt=arguments.get("system_prompt"),
             default_system_prompt=self.default_prompt,
@@ -148,7 +150,7 @@ class CauserieTools:
             top_p=None,
             max_tokens=arguments.get("max_tokens"),
             reasoning_effort=None,
-            api_key=caller.key,
+            api_key=caller.key if own_key else None,
             asked_through="mcp",
             owner_keys=caller.owner_keys,
             **search,
@@ -211,17 +213,7 @@ class CauserieTools:
             raise _failure(Failure("mcp_compare_keys"), caller.language)
         refs = arguments["models"]  # (checked: a list of MIN_SIDES to MAX_SIDES strings)
         turns = [{"role": "user", "content": question(arguments.get("question"), "question")}]
-        base = api_options(
-            system_prompt=arguments.get("system_prompt"),
-            default_system_prompt=self.default_prompt,
-            provider=None,
-            model=None,
-            temperature=None,
-            top_p=None,
-            max_tokens=None,
-            reasoning_effort=None,
-            asked_through="mcp",
-        )
+        base = self._options({"system_prompt": arguments.get("system_prompt")}, caller, own_key=False)
         for ref in refs:
             if isinstance(split := split_ref(ref, "models"), Failure):
                 raise InvalidOptions(split)
