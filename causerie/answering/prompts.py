@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +106,12 @@ def parse_preset(preset_id: str, text: str) -> Preset:
         settings,
         example.strip() if isinstance(example, str) else "",
     )
+
+
+def default_preset(presets: Mapping[str, Preset], preset_id: str) -> Preset | None:
+    """The preset that answers when none is chosen (DEFAULT_PROMPT), else the first one: the page's,
+    the API's and MCP's alike."""
+    return presets.get(preset_id) or next(iter(presets.values()), None)
 
 
 def load_presets(directory: Path = PROMPTS_DIR) -> dict[str, Preset]:

@@ -103,11 +103,11 @@ class McpRoute:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        refusal = self._refusal(request)
+        user = self._signed_in(request)
+        refusal = self._refusal(request, user)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        user = self._signed_in(request)
         self._stop_event = getattr(scope.get("app"), "stop_event", None)
         manager = await self._started()
         ended = asyncio.Event()
@@ -116,8 +116,9 @@ class McpRoute:
         finally:
             ended.set()
 
-    def _refusal(self, request: Request) -> JSONResponse | None:
-        """Why this request is refused before the SDK sees it, if it is."""
+    def _refusal(self, request: Request, user: str | None) -> JSONResponse | None:
+        """Why this request (from `user`, who signed in, if anyone did) is refused before the SDK
+        sees it, if it is."""
         if self.hosts is not None:
             origin = urlsplit(request.headers.get("origin") or "").hostname
             host = urlsplit("//" + (request.headers.get("host") or "")).hostname
@@ -130,7 +131,7 @@ class McpRoute:
                         },
                         status_code=403,
                     )
-        if self.users and self._signed_in(request) is None:
+        if self.users and user is None:
             return JSONResponse(
                 {"error": "Sign in: this server's MCP tools take an AUTH_USERS name and password (HTTP Basic)."},
                 status_code=401,

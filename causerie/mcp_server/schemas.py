@@ -45,84 +45,73 @@ def tool_list(service: ChatService) -> list[types.Tool]:
     else:
         here = "Providers ready on this server: " + (", ".join(p.id for p in settings.ready_providers()) or "none") + "."
     searching = ", ".join(p.id for p in PROVIDERS if p.responses_tools)
-    asks = {"readOnlyHint": True, "openWorldHint": True}
     return [
-        types.Tool(
-            name="ask",
-            title="Ask a model",
-            description="Ask a large language model one question and get its whole answer, with the model that "
+        _tool(
+            "ask",
+            "Ask a model",
+            "Ask a large language model one question and get its whole answer, with the model that "
             f"wrote it, the tokens it used and its cost. {here}",
-            inputSchema={
-                "type": "object",
-                "properties": {
-                    "message": {"type": "string", "description": "The question or request, as a person would write it."},
-                    **_CHOICES,
-                },
-                "required": ["message"],
-                "additionalProperties": False,
+            {
+                "message": {"type": "string", "description": "The question or request, as a person would write it."},
+                **_CHOICES,
             },
-            annotations=types.ToolAnnotations(**asks),
+            ["message"],
         ),
-        types.Tool(
-            name="search",
-            title="Search the web and X, with sources",
-            description="Have a model search the web and/or X (Twitter) and answer from what it found, with the "
+        _tool(
+            "search",
+            "Search the web and X, with sources",
+            "Have a model search the web and/or X (Twitter) and answer from what it found, with the "
             f"sources it used as numbered links. Providers that search: {searching}.",
-            inputSchema={
-                "type": "object",
-                "properties": {
-                    "query": {"type": "string", "description": "What to find out, as a question or a request."},
-                    "sources": {
-                        "type": "string",
-                        "enum": list(SEARCHES),
-                        "default": "web",
-                        "description": "Where to search: the web, X, or both.",
-                    },
-                    "x_handles": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "maxItems": 10,
-                        "description": "For X: only posts by these accounts (without the @).",
-                    },
-                    "excluded_x_handles": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "maxItems": 10,
-                        "description": "For X: never posts by these accounts.",
-                    },
-                    "from_date": {"type": "string", "description": "Only sources from this day on (YYYY-MM-DD)."},
-                    "to_date": {"type": "string", "description": "Only sources up to this day (YYYY-MM-DD)."},
-                    **{name: _CHOICES[name] for name in ("provider", "model")},
+            {
+                "query": {"type": "string", "description": "What to find out, as a question or a request."},
+                "sources": {
+                    "type": "string",
+                    "enum": list(SEARCHES),
+                    "default": "web",
+                    "description": "Where to search: the web, X, or both.",
                 },
-                "required": ["query"],
-                "additionalProperties": False,
+                "x_handles": _handles("For X: only posts by these accounts (without the @)."),
+                "excluded_x_handles": _handles("For X: never posts by these accounts."),
+                "from_date": {"type": "string", "description": "Only sources from this day on (YYYY-MM-DD)."},
+                "to_date": {"type": "string", "description": "Only sources up to this day (YYYY-MM-DD)."},
+                **{name: _CHOICES[name] for name in ("provider", "model")},
             },
-            annotations=types.ToolAnnotations(**asks),
+            ["query"],
         ),
-        types.Tool(
-            name="compare",
-            title="Compare models",
-            description=f"Ask {MIN_SIDES} to {MAX_SIDES} models the same question at once and get each one's answer, "
+        _tool(
+            "compare",
+            "Compare models",
+            f"Ask {MIN_SIDES} to {MAX_SIDES} models the same question at once and get each one's answer, "
             "time and cost, to compare them. Uses the server's keys only.",
-            inputSchema={
-                "type": "object",
-                "properties": {
-                    "question": {"type": "string", "description": "The question every model answers."},
-                    "models": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "minItems": MIN_SIDES,
-                        "maxItems": MAX_SIDES,
-                        "description": 'The models, each as "provider:model", e.g. "xai:grok-4.3".',
-                    },
-                    "system_prompt": _CHOICES["system_prompt"],
+            {
+                "question": {"type": "string", "description": "The question every model answers."},
+                "models": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "minItems": MIN_SIDES,
+                    "maxItems": MAX_SIDES,
+                    "description": 'The models, each as "provider:model", e.g. "xai:grok-4.3".',
                 },
-                "required": ["question", "models"],
-                "additionalProperties": False,
+                "system_prompt": _CHOICES["system_prompt"],
             },
-            annotations=types.ToolAnnotations(**asks),
+            ["question", "models"],
         ),
     ]
+
+
+def _tool(name: str, title: str, description: str, properties: dict[str, Any], required: list[str]) -> types.Tool:
+    """A tool that only reads (it asks a model), takes these arguments and no others."""
+    return types.Tool(
+        name=name,
+        title=title,
+        description=description,
+        inputSchema={"type": "object", "properties": properties, "required": required, "additionalProperties": False},
+        annotations=types.ToolAnnotations(readOnlyHint=True, openWorldHint=True),
+    )
+
+
+def _handles(description: str) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string"}, "maxItems": 10, "description": description}
 
 
 _TYPES = {"string": str, "integer": int, "array": list}

@@ -24,6 +24,7 @@ from ..answering.answer import Answer
 from ..answering.footer import footer_text
 from ..answering.limits import Visitor, client_ip
 from ..answering.options import InvalidOptions, api_options, question
+from ..answering.prompts import default_preset
 from ..answering.service import ChatService
 from ..compare.compare import compare_once, compared, side_options, split_ref
 from ..endpoints.providers import PROVIDERS
@@ -113,7 +114,7 @@ class CauserieTools:
 
     def __init__(self, service: ChatService, server: Server, listed: list[types.Tool]) -> None:
         self.service, self.server = service, server
-        default = service.presets.get(service.settings.default_prompt)
+        default = default_preset(service.presets, service.settings.default_prompt)
         self.default_prompt = default.prompt if default else None
         self.schemas = {tool.name: tool.inputSchema for tool in listed}
 
@@ -175,11 +176,7 @@ class CauserieTools:
 
     async def search(self, arguments: dict[str, Any], caller: Caller) -> types.CallToolResult:
         sources = arguments.get("sources") or "web"
-        tools = SEARCHES.get(sources)
-        if tools is None:
-            raise InvalidOptions(
-                Failure("bad_argument", {"argument": "sources", "expected": "web, x or both", "got": repr(sources)})
-            )
+        tools = SEARCHES[sources]  # (checked: one of the schema's choices)
         if not arguments.get("provider"):
             arguments["provider"] = self._searching_provider(tools, caller, sources)
         options = self._options(

@@ -184,6 +184,16 @@ def own_access(provider_id: str | None, api_key: Any, key_for: Any, base_url: An
     return (api_key or "").strip() or None, (base_url or "").strip() or None
 
 
+async def own_model_choices(
+    service: ChatService, provider_id: str, api_key: Any, key_for: Any, base_url: Any, request: gr.Request
+) -> tuple[list[str], str]:
+    """A provider's models as this person may list them (with their own key or endpoint when it
+    was given for that provider), and the one to suggest."""
+    api_key, base_url = own_access(provider_id, api_key, key_for, base_url)
+    options = ChatOptions(provider_id, api_key=api_key, base_url=base_url)
+    return await service.model_choices(provider_id, options, visitor_of(request, service.settings))
+
+
 KEY_FOR_PROVIDER_JS = script("key_for_provider")
 REMEMBER_KEY_JS = script("remember_key")
 
@@ -192,15 +202,10 @@ def wire_access(service: ChatService, page: PageSettings, events: dict) -> None:
     """The provider box, and the person's own key and base URL: a key belongs to the provider it
     was typed for; switching provider shows that provider's key and lists its models with it."""
 
-    async def choices(provider_id, api_key, key_for, base_url, request) -> tuple[list[str], str]:
-        api_key, base_url = own_access(provider_id, api_key, key_for, base_url)
-        options = ChatOptions(provider_id, api_key=api_key, base_url=base_url)
-        return await service.model_choices(provider_id, options, visitor_of(request, service.settings))
-
     async def on_provider_change(provider_id, api_key, key_for, base_url, request: gr.Request):
         if not provider_id:
             return gr.update(), gr.update()
-        models, pick = await choices(provider_id, api_key, key_for, base_url, request)
+        models, pick = await own_model_choices(service, provider_id, api_key, key_for, base_url, request)
         return gr.update(choices=models, value=pick), effort_update(service, provider_id, pick)
 
     if page.search is not None:
@@ -212,7 +217,7 @@ def wire_access(service: ChatService, page: PageSettings, events: dict) -> None:
         """The models listed again for a key or base URL just given; the chosen one stays if listed."""
         if not provider_id:
             return gr.update(), gr.update()
-        models, pick = await choices(provider_id, api_key, key_for, base_url, request)
+        models, pick = await own_model_choices(service, provider_id, api_key, key_for, base_url, request)
         keep = model if model in models else pick
         return gr.update(choices=models, value=keep), effort_update(service, provider_id, keep, effort or "")
 
@@ -250,14 +255,13 @@ def wire_picker(service: ChatService, page: PageSettings, picker: Any, facts: An
 
     async def listing(provider_id, model, api_key, key_for, base_url, request: gr.Request):
         refs, _ = await offered_models(service)
-        api_key, base_url = own_access(provider_id, api_key, key_for, base_url)
-        if provider_id and (api_key or base_url):
-            digest = hashlib.sha256(f"{api_key}\0{base_url}".encode()).hexdigest()
+        own = own_access(provider_id, api_key, key_for, base_url)
+        if provider_id and any(own):
+            digest = hashlib.sha256("\0".join(part or "" for part in own).encode()).hexdigest()
             key = (request.session_hash, provider_id, digest)
             mine = own_lists.get(key)
             if mine is None:
-                options = ChatOptions(provider_id, api_key=api_key, base_url=base_url)
-                models, _ = await service.model_choices(provider_id, options, visitor_of(request, service.settings))
+                models, _ = await own_model_choices(service, provider_id, api_key, key_for, base_url, request)
                 mine = [model_ref(provider_id, m) for m in models]
                 own_lists.put(key, mine)
             refs = [ref for ref in refs if not ref.startswith(provider_id + ":")] + mine
@@ -276,9 +280,7 @@ def wire_picker(service: ChatService, page: PageSettings, picker: Any, facts: An
         if new_provider == provider_id:
             updates = (gr.skip(), gr.update(value=model), gr.skip(), gr.skip())
         else:
-            api_key, base_url = own_access(new_provider, api_key, key_for, base_url)
-            options = ChatOptions(new_provider, api_key=api_key, base_url=base_url)
-            models, _ = await service.model_choices(new_provider, options, visitor_of(request, service.settings))
+            models, _ = await own_model_choices(service, new_provider, api_key, key_for, base_url, request)
             shown = models if model in models else [model, *models]
             updates = (new_provider, gr.update(choices=shown, value=model), *search_update(new_provider, search or ""))
         return (

@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 
 from ..answering.access import offered_providers
-from ..answering.prompts import MAX_BLANKS, Preset, blanks, filled
+from ..answering.prompts import MAX_BLANKS, Preset, blanks, default_preset, filled
 from ..answering.service import ChatService
 from ..config.settings import Settings
 from ..endpoints.providers import PROVIDERS
@@ -28,7 +28,7 @@ class PresetMenu:
 
     def __init__(self, presets: dict[str, Preset], default_id: str) -> None:
         self.presets = presets
-        self.default = presets.get(default_id) or next(iter(presets.values()), None)
+        self.default = default_preset(presets, default_id)
         default = self.default.id if self.default else ""
         self.order = sorted(presets.values(), key=lambda p: (p.id != default, p.language, p.id))
 
