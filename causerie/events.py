@@ -101,6 +101,18 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Picture:
+    """A picture the answer made, already kept in this app's own file store: its path on this
+    server (never the provider's address, which expires), its type and size in bytes, and the
+    prompt the provider says it drew from (`revised_prompt`; may be empty)."""
+
+    path: str
+    mime_type: str
+    size: int
+    revised_prompt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Finish:
     """The stream ended normally; `reason` is the provider's finish_reason ("stop", "length",
     "tool_calls", ...)."""
@@ -130,4 +142,4 @@ class Failure:
         return words("failure", self.kind, self.params, language)
 
 
-Event = Start | TextDelta | ReasoningDelta | Usage | Status | Notice | Citation | Finish | Failure
+Event = Start | TextDelta | ReasoningDelta | Usage | Status | Notice | Citation | Picture | Finish | Failure

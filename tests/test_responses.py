@@ -139,7 +139,7 @@ def test_each_tool_is_said_by_its_kind_and_query_and_nothing_is_dropped_silently
     assert "1 X search · 1 image made" in footer and "search ·" not in footer.replace("X search ·", "")
     assert answer.details()["usage"]["tools"] == {"x": 1, "image": 1}
     shown = "\n".join(part["text"] for message in render(answer) for part in message["content"])
-    assert "cannot show yet" in shown
+    assert "not one Causerie could read" in shown
 
 
 def test_a_whitespace_answer_that_ends_in_a_tool_call_gets_its_notice():

@@ -13,6 +13,8 @@ The rules, in one place:
 
 from __future__ import annotations
 
+import logging
+
 from ..config.settings import Settings, setup_params
 from ..endpoints.providers import PROVIDERS, Endpoint, Provider
 from ..events import Failure
@@ -20,6 +22,7 @@ from .limits import Visitor
 from .options import ChatOptions
 
 HF_ROUTER = "huggingface"
+log = logging.getLogger(__name__)
 
 
 def takes_visitor_key(provider: Provider) -> bool:
@@ -107,3 +110,21 @@ def choose_endpoint(
             },
         )
     return Failure("not_ready", {"why": "not_set_up", "provider": provider.label, **setup_params(provider)})
+
+
+HIDDEN_IN_PUBLIC = frozenset({"connect", "not_compatible", "redirected"})
+"""Failures worded with the address the owner set (and the setting that names it)."""
+OWNER_SETTINGS = ("base_url_env", "key_env")
+
+
+def for_visitors(failure: Failure) -> Failure:
+    """In public mode, a failure at an address the owner set, as visitors see it: that it failed,
+    not where (an internal address) nor which of the owner's settings to change; the owner's log
+    has it whole."""
+    if failure.kind in HIDDEN_IN_PUBLIC:
+        log.warning("Answer failed at the owner's address: %s", failure.message)
+        kept = {name: failure.params[name] for name in ("provider", "status") if name in failure.params}
+        return Failure(failure.kind, {**kept, "why": "hidden"}, failure.status)
+    if any(name in failure.params for name in OWNER_SETTINGS):
+        return Failure(failure.kind, {k: v for k, v in failure.params.items() if k not in OWNER_SETTINGS}, failure.status)
+    return failure

@@ -10,7 +10,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import Citation, Event, Failure, Finish, Notice, ReasoningDelta, Start, Status, TextDelta, Usage
+from ..events import Citation, Event, Failure, Finish, Notice, Picture, ReasoningDelta, Start, Status, TextDelta, Usage
 from ..i18n.wording import DEFAULT_LANGUAGE, number, words
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ class Answer:
     notices: tuple[Notice, ...] = ()
     citations: tuple[Citation, ...] = ()
     """The sources a search tool found and the answer used, each once."""
+    pictures: tuple[Picture, ...] = ()
+    """The pictures the answer made, kept in the app's file store, in the order made."""
     tools_used: dict[str, str] = field(default_factory=dict)
     """The provider's server-side tools this answer ran: their kind (web, x, code, image, tool), by
     the output item that ran them."""
@@ -91,6 +93,11 @@ class Answer:
         elif kind is Citation:
             if all(event.url != known.url for known in self.citations):  # once each, in order of use
                 self.citations += (event,)
+        elif kind is Picture:
+            if self.first_token_at is None:  # a picture is what such an answer gives first
+                self.first_token_at = time.perf_counter()
+            self.status = None
+            self.pictures += (event,)
         elif kind is Finish:
             self.finish_reason = event.reason
             self.status = None
@@ -182,6 +189,10 @@ class Answer:
             "finish_reason": self.finish_reason,
             "notices": [notice.message for notice in self.notices],
             "citations": [{"url": c.url, "title": c.title} for c in self.citations],
+            "images": [
+                {"path": p.path, "mime_type": p.mime_type, "size": p.size, "revised_prompt": p.revised_prompt}
+                for p in self.pictures
+            ],
         }
 
 

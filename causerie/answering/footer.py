@@ -38,6 +38,9 @@ def footer_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
         ]
     elif usage is not None and usage.tool_calls:  # counted by the provider, kinds unknown
         parts.append(say("tools", count=usage.tool_calls, why="one" if usage.tool_calls == 1 else None))
+    if answer.pictures and "image" not in answer.tool_counts:  # (a Responses tool's are counted there)
+        count = len(answer.pictures)
+        parts.append(say("tools", count=count, why="image.one" if count == 1 else "image"))
     if answer.citations:
         count = len(answer.citations)
         parts.append(say("sources", count=count, why="one" if count == 1 else None))

@@ -108,16 +108,20 @@ LISTS_PER_QUESTION = 3
 
 
 class RateLimiter:
-    """RATE_LIMIT_PER_MINUTE questions and TOKENS_PER_HOUR tokens, per name; 0 turns either off.
+    """RATE_LIMIT_PER_MINUTE questions, TOKENS_PER_HOUR tokens and IMAGES_PER_HOUR pictures, per
+    name; 0 turns each off.
 
-    An answer's tokens are reserved when it is admitted (its prompt and the most it may write) and
-    settled when it ends: answers started together cannot overrun the budget between them."""
+    An answer's tokens (pictures) are reserved when it is admitted (its prompt and the most it may
+    write; the pictures asked for) and settled when it ends: answers started together cannot
+    overrun the budget between them."""
 
-    def __init__(self, per_minute: int, tokens_per_hour: int, clock=time.monotonic) -> None:
+    def __init__(self, per_minute: int, tokens_per_hour: int, clock=time.monotonic, pictures_per_hour: int = 0) -> None:
         self.per_minute, self.tokens_per_hour, self.clock = per_minute, tokens_per_hour, clock
+        self.pictures_per_hour = pictures_per_hour
         self._questions = _Windows(60.0)
         self._lists = _Windows(60.0)
         self._tokens = _Windows(3600.0)
+        self._pictures = _Windows(3600.0)
 
     def may_list(self, visitor: Visitor) -> bool:
         """Whether to fetch a model list with the visitor's own key or endpoint (each is a request
@@ -182,3 +186,27 @@ class RateLimiter:
             now = self.clock()
             for name in visitor.names():
                 self._tokens.add(name, spent - reserved, now)
+
+    def admit_pictures(self, visitor: Visitor, count: int, *, owner_pays: bool) -> Failure | None:
+        """Reserves `count` pictures of the visitor's hour when the owner pays, or says why not."""
+        limit = self.pictures_per_hour
+        if not limit or not owner_pays:
+            return None
+        if count > limit:
+            return Failure("limited", {"why": "pictures_one", "limit": limit, "needed": count, "setting": "IMAGES_PER_HOUR"})
+        now, names = self.clock(), visitor.names()
+        for name in names:
+            made, wait = self._pictures.total(name, now)
+            if made + count > limit:
+                minutes = max(1, round(wait / 60))
+                return Failure("limited", {"why": "pictures", "limit": limit, "minutes": minutes, "setting": "IMAGES_PER_HOUR"})
+        for name in names:
+            self._pictures.add(name, count, now)
+        return None
+
+    def settle_pictures(self, visitor: Visitor, reserved: int, made: int) -> None:
+        """A picture answer admitted with `reserved` pictures has ended, having made `made`."""
+        if self.pictures_per_hour and made != reserved:
+            now = self.clock()
+            for name in visitor.names():
+                self._pictures.add(name, made - reserved, now)

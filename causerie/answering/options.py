@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..endpoints.pictures import ASPECT_RATIOS, MAX_PICTURES
 from ..events import Failure
 from .messages import text_of_parts
 
@@ -88,6 +89,26 @@ class ChatOptions:
     store_nothing: bool = False
     """A temporary chat's: the provider is asked to keep no copy (where it takes `store`; the
     Responses API is always asked), as Causerie keeps none."""
+    pictures: PictureOptions = field(default_factory=lambda: PictureOptions())
+    """How many pictures a picture question makes, and their shape (answering/pictures.py)."""
+
+
+@dataclass(frozen=True)
+class PictureOptions:
+    count: int = 1
+    aspect_ratio: str | None = None
+    """One of ASPECT_RATIOS; None: the model's own choice."""
+
+
+def picture_options(count: Any = None, aspect_ratio: Any = None, *, count_name: str = "n") -> PictureOptions:
+    """The number of pictures (1 to MAX_PICTURES) and an aspect ratio ("16:9"; empty or "auto":
+    the model's own)."""
+    number = _number(count_name, count, 1, MAX_PICTURES, whole=True)
+    ratio = checked_id("aspect_ratio", aspect_ratio, 16)
+    ratio = ratio.strip() if ratio and ratio.strip() not in ("", "auto") else None
+    if ratio is not None and ratio not in ASPECT_RATIOS:
+        raise _wrong("aspect_ratio", f"one of {', '.join(ASPECT_RATIOS)} or auto", ratio)
+    return PictureOptions(int(number or 1), ratio)
 
 
 TOOLS = ("web_search", "x_search", "code_execution")

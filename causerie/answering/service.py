@@ -21,17 +21,20 @@ from ..endpoints.discovery import ModelCatalog
 from ..endpoints.egress import check_url
 from ..endpoints.local_model import LocalModelError, LocalModelServer
 from ..endpoints.model_info import ModelInfo, ModelInfoTable
+from ..endpoints.pictures import PictureClient
 from ..endpoints.providers import PROVIDERS_BY_ID, Endpoint, Provider, get_provider, pick_default_model
 from ..endpoints.responses import ResponsesClient, prepare_event_types
 from ..events import Event, Failure, Finish, Notice, ReasoningDelta, Start, Status, TextDelta, Usage
 from ..files.attachments import MAX_FILES, AttachmentReader, ReadingLanes, content_chars, text_of, with_files, without_images
 from ..files.pdf_text import PdfBudget
-from .access import choose_endpoint, offered_providers
+from ..files.picture_store import PictureStore
+from .access import choose_endpoint, for_visitors, offered_providers
 from .answer import Answer, coalesced
 from .answer_log import AnswerRecord
 from .limits import RateLimiter, Visitor
 from .messages import build_messages, within
 from .options import ChatOptions
+from .pictures import PictureAnswers
 from .prompts import Preset, load_presets
 
 
@@ -89,22 +92,6 @@ PREPARE_AFTER_S = 3.0
 
 
 log = logging.getLogger(__name__)
-HIDDEN_IN_PUBLIC = frozenset({"connect", "not_compatible", "redirected"})
-"""Failures worded with the address the owner set (and the setting that names it)."""
-OWNER_SETTINGS = ("base_url_env", "key_env")
-
-
-def for_visitors(failure: Failure) -> Failure:
-    """In public mode, a failure at an address the owner set, as visitors see it: that it failed,
-    not where (an internal address) nor which of the owner's settings to change; the owner's log
-    has it whole."""
-    if failure.kind in HIDDEN_IN_PUBLIC:
-        log.warning("Answer failed at the owner's address: %s", failure.message)
-        kept = {name: failure.params[name] for name in ("provider", "status") if name in failure.params}
-        return Failure(failure.kind, {**kept, "why": "hidden"}, failure.status)
-    if any(name in failure.params for name in OWNER_SETTINGS):
-        return Failure(failure.kind, {k: v for k, v in failure.params.items() if k not in OWNER_SETTINGS}, failure.status)
-    return failure
 
 
 class ChatService:
@@ -128,15 +115,28 @@ class ChatService:
             gather_s=self.gather_s,
         )
         self.local = LocalModelServer(settings.local_model_path) if settings.local_model_path else None
-        self.allowance = RateLimiter(settings.public.rate_per_minute, settings.public.tokens_per_hour)
+        self.allowance = RateLimiter(
+            settings.public.rate_per_minute, settings.public.tokens_per_hour, pictures_per_hour=settings.public.images_per_hour
+        )
         self.attachments = AttachmentReader(
             settings.upload_dir,
             int(settings.max_attachment_mb * 1_000_000),
             pdf_budget=PdfBudget(settings.pdf_read_seconds, 6.0 * settings.pdf_read_seconds),
         )
         self._file_readers = ReadingLanes(self.attachments)
+        self.picture_store = PictureStore(settings.upload_dir, keep_s=settings.uploads_keep_hours * 3600)
+        self.pictures = PictureAnswers(
+            settings,
+            PictureClient(self.client.http, self.picture_store, timeout_s=settings.read_timeout),
+            self.allowance,
+            self.model_info,
+            self._file_readers,
+        )
         self.responses = ResponsesClient(
-            connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout, idle_timeout=settings.idle_timeout
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            idle_timeout=settings.idle_timeout,
+            pictures=self.picture_store,
         )
         if any(p.responses_tools for p in offered_providers(settings)):  # (search offered: its first answer is not slowed)
             # A few seconds on: not in the way of the server's own start (bench: start to first 200).
@@ -421,6 +421,12 @@ class ChatService:
         line when it ends, however it ends (answer_log.py)."""
         visitor = visitor or Visitor()
         turns = list(turns)
+        chosen = self._ready_provider(options.provider_id)
+        if type(chosen) is not Failure and (asked := self.pictures.asked(chosen, options, turns)) is not None:
+            async with aclosing(self.pictures.stream(chosen, options, turns, visitor, asked)) as pictures:
+                async for event in pictures:  # (with its own log line)
+                    yield event
+            return
         record = AnswerRecord(options.provider_id, options.model)
         if self.settings.public.log_content:
             record.question, record.answer = (turns[-1]["content"] if turns else ""), []

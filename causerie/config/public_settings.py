@@ -40,6 +40,8 @@ class PublicSettings:
     """Questions per minute per session and per IP address; 0: no limit."""
     tokens_per_hour: int = 0
     """Tokens (in and out) per hour per session and per IP address, on the server's keys; 0: none."""
+    images_per_hour: int = 0
+    """Pictures per hour per session and per IP address, on the server's keys; 0: none."""
     log_content: bool = False
     """Put questions and answers in the log's line per answer (LOG_CONTENT=1): for debugging only."""
     proxy_hops: int = 0
@@ -62,6 +64,7 @@ class PublicSettings:
                 ("MAX_TOKENS_CAP", self.max_tokens_cap),
                 ("RATE_LIMIT_PER_MINUTE", self.rate_per_minute),
                 ("TOKENS_PER_HOUR", self.tokens_per_hour),
+                ("IMAGES_PER_HOUR", self.images_per_hour),
             )
         )
         keys = "visitors' keys only" if self.require_user_key else "server keys used"
@@ -121,6 +124,7 @@ def load_public_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool,
         max_tokens_cap=_count(env, "MAX_TOKENS_CAP", 8192 if public else 0),
         rate_per_minute=_count(env, "RATE_LIMIT_PER_MINUTE", 10 if public else 0),
         tokens_per_hour=_count(env, "TOKENS_PER_HOUR", 200_000 if public else 0),
+        images_per_hour=_count(env, "IMAGES_PER_HOUR", 10 if public else 0),
         log_content=flag(env, "LOG_CONTENT", False),
         proxy_hops=_count(env, "TRUSTED_PROXY_HOPS", 1 if on_space else 0),
         oauth_billing=flag(env, "HF_BILL_VISITORS", True) if env.get("HF_BILL_VISITORS", "").strip() else None,

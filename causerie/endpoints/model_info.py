@@ -36,6 +36,10 @@ class ModelInfo:
     """The provider's server-side tools this model takes, when known (None: all its provider's)."""
     context: int | None = None
     """How many tokens the model reads at most (prompt and answer), when models.yaml says."""
+    pictures: bool = False
+    """A model that makes pictures (its provider's /images API) rather than text."""
+    per_image: float | None = None
+    """USD per picture made, when the provider reports no cost of its own."""
 
     @property
     def has_price(self) -> bool:
@@ -72,6 +76,8 @@ def _record(raw: Any, where: str) -> ModelInfo | None:
             vision=raw.get("vision"),
             tools=None if raw.get("tools") is None else tuple(str(t) for t in raw["tools"]),
             context=None if raw.get("context") is None else int(raw["context"]),
+            pictures=raw.get("pictures") is True,
+            per_image=None if raw.get("per_image") is None else float(raw["per_image"]),
         )
     except (TypeError, ValueError):
         log.warning("models.yaml: %s has a price that is not a number; skipped.", where)
@@ -102,6 +108,11 @@ class ModelInfoTable:
 
     def get(self, provider_id: str, model: str) -> ModelInfo:
         return self._records.get((provider_id, model), ModelInfo())
+
+    def picture_models(self, provider_id: str) -> list[str]:
+        """The provider's picture models that models.yaml lists (its /models lists text models only,
+        or does not tell them apart)."""
+        return [model for (provider, model), info in self._records.items() if provider == provider_id and info.pictures]
 
     def merge_xai_language_models(self, payload: Any) -> None:
         """Fill in prices (and vision) from xAI's GET /v1/language-models; the file's efforts stay."""

@@ -50,6 +50,11 @@ class Provider:
     encrypted_reasoning: bool = False
     """Its Responses API returns the model's reasoning encrypted (with store: false) and wants it
     back on the next turn (xAI)."""
+    pictures: str | None = None
+    """The shape of its picture API (endpoints/pictures.py): "xai" (JSON generations and edits,
+    `aspect_ratio`), "openai" (JSON generations, `size`; multipart edits); None: no pictures."""
+    picture_model: str | None = None
+    """The model that makes pictures when the chat's model is not a picture model (/image)."""
 
 
 PROVIDERS: tuple[Provider, ...] = (
@@ -69,6 +74,8 @@ PROVIDERS: tuple[Provider, ...] = (
         responses_tools=("web_search", "x_search", "code_execution"),
         conversation_header="x-grok-conv-id",
         encrypted_reasoning=True,
+        pictures="xai",
+        picture_model="grok-imagine-image",
     ),
     Provider(
         "openai",
@@ -81,6 +88,8 @@ PROVIDERS: tuple[Provider, ...] = (
         responses_tools=("web_search",),
         max_tokens_field="max_completion_tokens",
         takes_store=True,
+        pictures="openai",
+        picture_model="gpt-image-1",
     ),
     Provider(
         "groq",
@@ -200,6 +209,9 @@ class Endpoint:
     @property
     def chat_url(self) -> str:
         return self.base_url.rstrip("/") + "/chat/completions"
+
+    def pictures_url(self, edit: bool) -> str:
+        return self.base_url.rstrip("/") + ("/images/edits" if edit else "/images/generations")
 
     @property
     def models_url(self) -> str:

@@ -12,6 +12,8 @@ so that a long chat's repeated beginning is billed as cached input.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import gc
 import hashlib
 import json
@@ -22,7 +24,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..events import Citation, Event, Failure, Finish, Notice, ReasoningDelta, Status, TextDelta, Usage
+from ..events import Citation, Event, Failure, Finish, Notice, Picture, ReasoningDelta, Status, TextDelta, Usage
+from ..files.picture_store import PictureStore
 from ..lru_cache import LRUCache
 from .errors import classify_http_error, provider_message, redact
 from .model_info import XAI_TICKS_PER_USD
@@ -224,8 +227,12 @@ def prepare_event_types() -> None:
 class ResponsesClient:
     """Streams answers through the openai SDK's `responses.create(stream=True)`."""
 
-    def __init__(self, *, connect_timeout: float, read_timeout: float, idle_timeout: float = 120.0) -> None:
+    def __init__(
+        self, *, connect_timeout: float, read_timeout: float, idle_timeout: float = 120.0, pictures: PictureStore | None = None
+    ) -> None:
         self.timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+        self.pictures = pictures
+        """Where a picture the answer made (an image_generation_call's result) is kept; None: said unshown."""
         self.idle_s = idle_timeout
         self.reasoning = ReasoningMemory()
         self._pools: dict[str | None, httpx.AsyncClient] = {}
@@ -301,6 +308,9 @@ class ResponsesClient:
                 except StopAsyncIteration:
                     break
                 opened = True
+                if self.pictures is not None and (made := _made_picture(event)) is not None:
+                    yield await self._kept(made, label)
+                    continue
                 for out in _events(event, label, endpoint.api_key):
                     if type(out) is Failure:
                         yield out
@@ -365,6 +375,28 @@ class ResponsesClient:
                 await stream.close()  # Stop, a failure or the end: the provider's stream is closed
         if not completed:
             yield Failure("cut_off", {"provider": label, "why": "no_finish"})
+
+    async def _kept(self, made: tuple[str, str], label: str) -> Picture | Notice:
+        """A picture of the answer (base64), kept in the app's store; said unshown when it is none."""
+        encoded, revised = made
+        try:
+            data = base64.b64decode(encoded, validate=True)
+            kept = await asyncio.to_thread(self.pictures.keep, data)  # type: ignore[union-attr]
+        except (binascii.Error, ValueError):  # (NotAPicture is one)
+            return Notice("unshown", {"why": "image", "what": "image_generation_call"})
+        return Picture(kept.path, kept.mime_type, kept.size, revised)
+
+
+def _made_picture(event: Any) -> tuple[str, str] | None:
+    """(base64 picture, revised prompt) when the event is a finished image_generation_call with its
+    result (xAI's and OpenAI's image tool); None for any other event."""
+    if getattr(event, "type", "") != "response.output_item.done":
+        return None
+    item = _plain(event.item)
+    if item.get("type") != "image_generation_call" or not isinstance(item.get("result"), str) or not item["result"]:
+        return None
+    revised = item.get("revised_prompt")
+    return item["result"], revised.strip()[:4000] if isinstance(revised, str) else ""
 
 
 _SENT_HEADERS = {

@@ -137,6 +137,28 @@ FAILURES_EN: dict[str, str] = {
     "{limit_mp} megapixels are read. Send a smaller copy.",
     "attachment.text_only": "{model} ({provider}) reads text only: the image {name} was not sent. Pick a model that "
     "reads images, or remove it.",
+    "picture.unsupported": "{provider} makes no pictures here. Pick xAI (Grok) or OpenAI (or a server of their "
+    "shape at their base URL), then ask with /image.",
+    "picture.no_prompt": "Say what to draw after /image (or what to change after /edit).",
+    "picture.no_reference": "There is no picture to change in this conversation: make one first with /image, or "
+    "attach a photo (PNG or JPEG) to the message.",
+    "picture.reference": "{name} cannot be sent as the picture to change: {provider} takes a PNG or JPEG of at "
+    "most {limit_mb:g} MB.",
+    "picture.refused": "{provider} refused to make this picture (HTTP {status}): its content rules do not allow "
+    "the request.{said} Change the prompt and try again.",
+    "picture.none": "{provider} answered, but sent no picture. Try again, or change the prompt.",
+    "picture.address": "{provider} made the picture, but gave an address Causerie does not fetch from (only "
+    "https addresses on the public internet, or the provider's own address): nothing was kept.",
+    "picture.download": "{provider} made the picture, but it could not be downloaded (HTTP {status}): nothing was "
+    "kept. Try again.",
+    "picture.download.connection": "{provider} made the picture, but the connection broke while downloading it: "
+    "nothing was kept. Try again.",
+    "picture.not_image": "{provider} sent something that is not a PNG, JPEG, WebP or GIF picture: nothing was kept.",
+    "picture.too_large": "{provider} sent a picture larger than {limit_mb:g} MB: it was not kept.",
+    "limited.pictures": "You have had {limit} pictures in the last hour, the most this server makes for a visitor "
+    '(IMAGES_PER_HOUR). Try again in about {minutes} min, or use your own API key (under "Your API key").',
+    "limited.pictures_one": "{needed} pictures at once is more than this server makes for a visitor in an hour "
+    "({limit}, IMAGES_PER_HOUR). Ask for fewer.",
     "local": "{detail}",
     "internal": "Something went wrong inside Causerie while answering. Try again; if it keeps happening, the "
     "server log has the details.",
@@ -155,13 +177,16 @@ STATUSES_EN: dict[str, str] = {
     "searching.code": "Running code…",
     "searching.image": "Making an image…",
     "searching.tool": "Using {tool}{query_said}…",
+    "drawing.one": "Making the picture…",
+    "drawing": "Making {count} pictures…",
+    "drawing.edit": "Changing the picture…",
 }
 
 NOTICES_EN: dict[str, str] = {
     "tool_calls": "The model asked to call a tool instead of answering in text; Causerie does not run tools "
     "in this chat. Ask again, or pick another model.",
     "partial_kept": " (the partial answer above is kept)",
-    "unshown.image": "The model made an image, which this chat cannot show yet: it was not kept.",
+    "unshown.image": "The model made an image, but not one Causerie could read (a PNG, JPEG, WebP or GIF): it was not kept.",
     "unshown": "The answer held a part of a kind this chat does not show ({what}): it was not kept.",
     "capped": "The answer was stopped at about {limit:,} tokens, the most this server pays for in one answer (MAX_TOKENS_CAP).",
     "trimmed": "The {count} oldest message(s) of this conversation were not sent: this server sends at most "
@@ -233,6 +258,8 @@ PAGE_EN: dict[str, str] = {
     "sources": "{count} sources",
     "sources_title": "Sources",
     "file_gone": "📎 {name}: no longer available (attach it again to use it)",
+    "picture_gone": "🖼️ {name}: no longer kept on this server",
+    "pictures_hint": "/image a red fox in the snow, watercolour · /edit make it night",
     "cached": " ({count} cached)",
     "totals.none": "No answers yet in this session.",
     "totals.one": "1 answer · {approx}{prompt} tokens in · {approx}{completion} out",

@@ -133,6 +133,29 @@ FAILURES_FR: dict[str, str] = {
     "plus {limit_mp} mégapixels sont lues. Envoyez-en une copie plus petite.",
     "attachment.text_only": "{model} ({provider}) ne lit que du texte : l'image {name} n'a pas été envoyée. "
     "Choisissez un modèle qui lit les images, ou retirez-la.",
+    "picture.unsupported": "{provider} ne fait pas d'images ici. Choisissez xAI (Grok) ou OpenAI (ou un serveur de "
+    "leur forme à leur URL de base), puis demandez avec /image.",
+    "picture.no_prompt": "Dites quoi dessiner après /image (ou quoi changer après /edit).",
+    "picture.no_reference": "Il n'y a pas d'image à changer dans cette conversation : faites-en une d'abord avec "
+    "/image, ou joignez une photo (PNG ou JPEG) au message.",
+    "picture.reference": "{name} ne peut pas être envoyée comme image à changer : {provider} prend un PNG ou un JPEG "
+    "d'au plus {limit_mb:g} Mo.",
+    "picture.refused": "{provider} a refusé de faire cette image (HTTP {status}) : ses règles de contenu ne "
+    "permettent pas la demande.{said} Changez le prompt et réessayez.",
+    "picture.none": "{provider} a répondu, mais n'a envoyé aucune image. Réessayez, ou changez le prompt.",
+    "picture.address": "{provider} a fait l'image, mais a donné une adresse où Causerie ne va pas la chercher "
+    "(seulement des adresses https de l'internet public, ou l'adresse du fournisseur lui-même) : rien n'a été gardé.",
+    "picture.download": "{provider} a fait l'image, mais elle n'a pas pu être téléchargée (HTTP {status}) : rien "
+    "n'a été gardé. Réessayez.",
+    "picture.download.connection": "{provider} a fait l'image, mais la connexion a été coupée pendant son "
+    "téléchargement : rien n'a été gardé. Réessayez.",
+    "picture.not_image": "{provider} a envoyé autre chose qu'une image PNG, JPEG, WebP ou GIF : rien n'a été gardé.",
+    "picture.too_large": "{provider} a envoyé une image de plus de {limit_mb:g} Mo : elle n'a pas été gardée.",
+    "limited.pictures": "Vous avez eu {limit} images dans la dernière heure, le maximum que ce serveur fait pour un "
+    "visiteur (IMAGES_PER_HOUR). Réessayez dans environ {minutes} min, ou utilisez votre propre clé d'API "
+    "(sous « Votre clé d'API »).",
+    "limited.pictures_one": "{needed} images à la fois, c'est plus que ce que ce serveur fait pour un visiteur en "
+    "une heure ({limit}, IMAGES_PER_HOUR). Demandez-en moins.",
     "local": "{detail}",
     "internal": "Quelque chose s'est mal passé dans Causerie pendant la réponse. Réessayez ; si cela continue, le "
     "journal du serveur donne les détails.",
@@ -151,13 +174,16 @@ STATUSES_FR: dict[str, str] = {
     "searching.code": "Exécution de code…",
     "searching.image": "Création d'une image…",
     "searching.tool": "Utilisation de {tool}{query_said}…",
+    "drawing.one": "Création de l'image…",
+    "drawing": "Création de {count} images…",
+    "drawing.edit": "Modification de l'image…",
 }
 
 NOTICES_FR: dict[str, str] = {
     "tool_calls": "Le modèle a demandé d'appeler un outil au lieu de répondre en texte ; Causerie n'exécute pas "
     "d'outils dans cette conversation. Reposez la question, ou choisissez un autre modèle.",
     "partial_kept": " (la réponse partielle ci-dessus est conservée)",
-    "unshown.image": "Le modèle a créé une image, que ce chat ne sait pas encore montrer : elle n'a pas été gardée.",
+    "unshown.image": "Le modèle a créé une image, mais pas une image que Causerie sait lire (PNG, JPEG, WebP ou GIF) : elle n'a pas été gardée.",
     "unshown": "La réponse contenait une partie d'un genre que ce chat ne montre pas ({what}) : elle n'a pas été gardée.",
     "capped": "La réponse a été arrêtée vers {limit:,} tokens, le maximum que ce serveur paie pour une réponse (MAX_TOKENS_CAP).",
     "trimmed": "Les {count} plus anciens messages de cette conversation n'ont pas été envoyés : ce serveur en envoie "
@@ -231,6 +257,8 @@ PAGE_FR: dict[str, str] = {
     "sources": "{count} sources",
     "sources_title": "Sources",
     "file_gone": "📎 {name} : n'est plus disponible (joignez-le de nouveau pour vous en servir)",
+    "picture_gone": "🖼️ {name} : n'est plus gardée sur ce serveur",
+    "pictures_hint": "/image un renard roux dans la neige, aquarelle · /edit fais-en une scène de nuit",
     "cached": " (dont {count} en cache)",
     "totals.none": "Aucune réponse pour l'instant dans cette session.",
     "totals.one": "1 réponse · {approx}{prompt} tokens en entrée · {approx}{completion} en sortie",

@@ -1,0 +1,181 @@
+"""Pictures in the chat: which questions ask for one, and answering them through the picture wire
+(endpoints/pictures.py) with the same rules as an answer in words: whose key, the limits, the
+price, one log line.
+
+A question makes pictures when it starts with `/image` (a new picture; with an attached photo,
+that photo changed) or `/edit` (the last picture of the conversation changed, or the attached
+photo), or when the chosen model is a picture model (models.yaml `pictures: true`): then a question
+right after a picture changes it, as "make it night" would, and `/image` starts afresh.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
+
+from ..config.settings import Settings
+from ..endpoints.egress import check_url
+from ..endpoints.model_info import ModelInfoTable
+from ..endpoints.pictures import PictureClient, PictureRequest
+from ..endpoints.providers import Provider
+from ..events import Event, Failure, Finish, Picture, Start, TextDelta, Usage
+from ..files.attachments import ReadingLanes
+from .access import choose_endpoint, for_visitors
+from .answer_log import AnswerRecord
+from .limits import RateLimiter, Visitor
+from .options import ChatOptions
+
+COMMANDS = (("/image", False), ("/edit", True))
+REFERENCE_KINDS = ("image/png", "image/jpeg")
+"""What an edit sends as the picture to change (every picture API takes these two)."""
+
+
+@dataclass(frozen=True)
+class PictureAsk:
+    prompt: str
+    edit: bool
+    """Change a picture (the attached one, else the conversation's last) rather than make one."""
+
+
+def picture_ask(question: str, *, picture_model: bool, after_picture: bool) -> PictureAsk | None:
+    """What a question asks for, when it asks for pictures; None for an answer in words."""
+    text = question.strip()
+    for command, edit in COMMANDS:
+        if text == command or (text.startswith(command) and text[len(command)].isspace()):
+            return PictureAsk(text[len(command) :].strip(), edit)
+    if picture_model:
+        return PictureAsk(text, after_picture)
+    return None
+
+
+def _attached_image(turn: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    return next((ref for ref in turn.get("files") or () if _is_image(ref)), None)
+
+
+def _is_image(ref: Mapping[str, Any]) -> bool:
+    name = str(ref.get("name") or ref.get("path") or "").lower()
+    return name.endswith((".png", ".jpg", ".jpeg", ".webp"))
+
+
+class PictureAnswers:
+    """Answers picture questions for the chat service (one per app; nothing per person)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: PictureClient,
+        allowance: RateLimiter,
+        model_info: ModelInfoTable,
+        readers: ReadingLanes,
+    ) -> None:
+        self.settings, self.client, self.allowance = settings, client, allowance
+        self.model_info, self.readers = model_info, readers
+
+    def asked(self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]]) -> PictureAsk | None:
+        if not turns or turns[-1].get("role") != "user":
+            return None
+        model_makes_pictures = self.model_info.get(provider.id, options.model or "").pictures
+        after_picture = len(turns) > 1 and bool(turns[-2].get("pictures"))
+        return picture_ask(str(turns[-1]["content"]), picture_model=model_makes_pictures, after_picture=after_picture)
+
+    async def stream(
+        self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]], visitor: Visitor, ask: PictureAsk
+    ) -> AsyncIterator[Event]:
+        """The pictures as events; every refusal a Failure. One log line, however it ends."""
+        record = AnswerRecord(provider.id, options.model)
+        if self.settings.public.log_content:
+            record.question, record.answer = ask.prompt, []
+        reserved = made = 0
+        owner_pays = False
+        try:
+            prepared = await self._prepare(provider, options, turns, visitor, ask)
+            if type(prepared) is Failure:
+                record.ended(prepared)
+                yield prepared
+                return
+            request, per_image = prepared
+            owner_pays, reserved = request.endpoint.owner_pays, request.count
+            record.model, record.key_from = request.model, request.endpoint.key_from
+            yield Start(provider.id, provider.label, request.model)
+            said: list[str] = []
+            async with aclosing(self.client.stream(request)) as events:
+                async for event in events:
+                    kind = type(event)
+                    if kind is Picture:
+                        made += 1
+                        record.first_token = record.first_token or time.perf_counter()
+                        yield event
+                        if not event.revised_prompt or event.revised_prompt in said:
+                            continue
+                        # What was drawn, in words: the answer's text, and context for later turns.
+                        said.append(event.revised_prompt)
+                        event = TextDelta(("\n\n" if len(said) > 1 else "") + event.revised_prompt)
+                        if record.answer is not None:
+                            record.answer.append(event.text)
+                    elif kind is Usage:
+                        if event.cost_usd is None and per_image is not None:
+                            event = Usage(cost_usd=per_image * made, cost_source="price_table")
+                        record.usage = event
+                    elif kind is Failure or kind is Finish:
+                        record.ended(event)
+                        if kind is Failure and self.settings.public.public and not request.endpoint.public_only:
+                            event = for_visitors(event)
+                    yield event
+        finally:
+            if owner_pays:
+                self.allowance.settle_pictures(visitor, reserved, made)
+            record.write()
+
+    async def _prepare(
+        self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]], visitor: Visitor, ask: PictureAsk
+    ) -> tuple[PictureRequest, float | None] | Failure:
+        """Who may ask, where it goes and with whose key, the model, the limits, and the picture
+        to change: cheap refusals first, as for an answer in words."""
+        public = self.settings.public
+        if public.require_login and not visitor.user:
+            return Failure("login_required")
+        if public.max_input_chars and len(ask.prompt) > public.max_input_chars:
+            return Failure("too_long", {"chars": len(ask.prompt), "limit": public.max_input_chars})
+        if not provider.pictures:
+            return Failure("picture", {"why": "unsupported", "provider": provider.label})
+        if not ask.prompt:
+            return Failure("picture", {"why": "no_prompt"})
+        endpoint = choose_endpoint(self.settings, provider, options, visitor)
+        if type(endpoint) is Failure:
+            return endpoint
+        model = options.model if self.model_info.get(provider.id, options.model or "").pictures else provider.picture_model
+        count = options.pictures.count
+        if refused := self.allowance.admit(visitor, owner_pays=endpoint.owner_pays):
+            return refused
+        if refused := self.allowance.admit_pictures(visitor, count, owner_pays=endpoint.owner_pays):
+            return refused
+        refused = endpoint.public_only and await check_url(endpoint.base_url, public.allowed_networks)
+        reference = None
+        if not refused and (ask.edit or _attached_image(turns[-1])):
+            reference = await self._reference(provider, turns, visitor)
+            refused = reference if type(reference) is Failure else None
+        if refused:
+            if endpoint.owner_pays:
+                self.allowance.settle_pictures(visitor, count, 0)
+            return refused
+        request = PictureRequest(endpoint, model or "", ask.prompt, count, options.pictures.aspect_ratio, reference)
+        return request, self.model_info.get(provider.id, request.model).per_image
+
+    async def _reference(self, provider: Provider, turns: list[Mapping[str, Any]], visitor: Visitor) -> str | Failure:
+        """The picture to change, as a data URI: the question's attached image, else the last
+        picture of the conversation; read like an attachment (upload folder only, JPEG or PNG)."""
+        ref = _attached_image(turns[-1])
+        if ref is None:
+            ref = next((turn["pictures"][-1] for turn in reversed(turns[:-1]) if turn.get("pictures")), None)
+        if ref is None:
+            return Failure("picture", {"why": "no_reference"})
+        lane = (visitor.names() or ("",))[-1]
+        (read,) = await self.readers.read(lane, [(True, ref)], 0)
+        if type(read) is Failure:
+            return read
+        if not read.image_url.startswith(tuple(f"data:{kind};" for kind in REFERENCE_KINDS)):
+            return Failure("picture", {"why": "reference", "name": read.name, "provider": provider.label, "limit_mb": 20})
+        return read.image_url
