@@ -247,12 +247,21 @@ def test_one_picker_lists_every_providers_models_and_picks_provider_and_model(sc
         expect(page.locator("#search")).to_be_visible()  # (xAI searches)
         picker.click()
         options = page.get_by_role("option")
-        expect(options.nth(3)).to_be_visible(timeout=10000)
+        expect(options.nth(7)).to_be_visible(timeout=10000)
         labels = options.evaluate_all("all => all.map(o => o.getAttribute('aria-label'))")
-        assert labels[:4] == ["xAI (Grok) · grok-4.3", "xAI (Grok) · gpt-4o-mini", "OpenAI · grok-4.3", "OpenAI · gpt-4o-mini"]
-        assert all(label.startswith("Local (offline) · ") for label in labels[4:]), labels  # (where installed)
+        assert labels[:8] == [
+            "xAI (Grok) · grok-4.3",
+            "xAI (Grok) · gpt-4o-mini",
+            "xAI (Grok) · grok-imagine-image",  # (picture models, from models.yaml, after the listed ones)
+            "xAI (Grok) · grok-imagine-image-quality",
+            "OpenAI · grok-4.3",
+            "OpenAI · gpt-4o-mini",
+            "OpenAI · gpt-image-1",
+            "OpenAI · gpt-image-1-mini",
+        ]
+        assert all(label.startswith("Local (offline) · ") for label in labels[8:]), labels  # (where installed)
         picker.fill("")
-        picker.press_sequentially("openai · gpt")  # (as typed: the list filters on each key)
+        picker.press_sequentially("openai · gpt-4")  # (as typed: the list filters on each key)
         expect(options).to_have_count(1)
         expect(options.first).to_have_attribute("aria-label", "OpenAI · gpt-4o-mini")
         options.first.click()

@@ -329,3 +329,45 @@ def test_a_responses_answer_that_made_a_picture_shows_it_with_its_revised_prompt
     assert Path(made.path).read_bytes() == picture and made.revised_prompt == "A green square"
     assert answer.details()["images"][0]["revised_prompt"] == "A green square"
     assert "1 image made" in footer_text(answer)
+
+
+def test_an_answers_pictures_are_kept_with_it_and_shown_back_or_said_gone(tmp_path):
+    from causerie.history.conversations import Conversation, read_import, to_markdown
+    from causerie.history.file_stamps import FileStamps
+    from causerie.ui.render import page_messages, render
+    from causerie.ui.turns import plain_turns, saved_messages
+
+    store = PictureStore(tmp_path)
+    kept = store.keep(png())
+    answer = Answer(provider_label="xAI (Grok)", model="grok-imagine-image")
+    for event in (Picture(kept.path, kept.mime_type, kept.size, "A red square"), TextDelta("A red square"), Finish("stop")):
+        answer.apply(event)
+    chat = [{"role": "user", "content": [{"type": "text", "text": "/image a red square"}]}, *render(answer)]
+    saved = saved_messages(chat)
+    assert saved[1]["content"] == "A red square"
+    assert saved[1]["files"] == [{"path": kept.path, "orig_name": "picture-1.png", "mime_type": "image/png", "size": kept.size}]
+    # What an edit reads, and what goes upstream: the picture goes with its answer, never as text.
+    turns = plain_turns(chat)
+    assert turns[1] == {
+        "role": "assistant",
+        "content": "A red square",
+        "pictures": [{"path": kept.path, "name": "picture-1.png"}],
+    }
+
+    stamps = FileStamps("secret", tmp_path)
+    stamped = stamps.messages("browser:a", saved, stamp=True)
+    assert stamped[1]["files"][0]["stamp"]
+    conversation = Conversation(id="c1", messages=stamped, settings={}, created_at=1.0, updated_at=1.0)
+    (back,) = read_import(conversation.to_json())
+    assert back.messages == conversation.messages
+    assert "- 🖼️ picture-1.png" in to_markdown(back)
+    shown = page_messages(list(stamps.messages("browser:a", back.messages)))
+    pictures_shown = [m for m in shown if m["metadata"] and m["metadata"].get("id") == "causerie-pictures"]
+    assert [part["file"]["path"] for part in pictures_shown[0]["content"]] == [kept.path]
+    # Another browser, or a picture deleted after UPLOADS_KEEP_HOURS: said, not shown.
+    for owner in ("browser:b", "browser:a"):
+        if owner == "browser:a":
+            Path(kept.path).unlink()
+        shown = page_messages(list(stamps.messages(owner, back.messages)))
+        (note,) = [m for m in shown if m["metadata"] and m["metadata"].get("id") == "causerie-pictures"]
+        assert note["content"] == [{"text": "🖼️ picture-1.png: no longer kept on this server", "type": "text"}]

@@ -21,7 +21,7 @@ def footer_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
     if answer.tokens_per_s:
         parts.append(say("speed", rate=answer.tokens_per_s))
     usage = answer.usage
-    if usage is not None:
+    if usage is not None and (usage.prompt_tokens is not None or usage.completion_tokens is not None):  # (pictures: none)
         prompt = _number(usage.prompt_tokens, language)
         if usage.cached_tokens:  # a provider's prompt cache: billed less
             prompt += say("cached", count=_number(usage.cached_tokens, language))

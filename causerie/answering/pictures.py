@@ -38,6 +38,9 @@ class PictureAsk:
     prompt: str
     edit: bool
     """Change a picture (the attached one, else the conversation's last) rather than make one."""
+    model: str | None = None
+    """The model named by an API caller, used as it is; None: the chat's model when it makes
+    pictures, else the provider's picture model."""
 
 
 def picture_ask(question: str, *, picture_model: bool, after_picture: bool) -> PictureAsk | None:
@@ -146,7 +149,9 @@ class PictureAnswers:
         endpoint = choose_endpoint(self.settings, provider, options, visitor)
         if type(endpoint) is Failure:
             return endpoint
-        model = options.model if self.model_info.get(provider.id, options.model or "").pictures else provider.picture_model
+        model = ask.model or (
+            options.model if self.model_info.get(provider.id, options.model or "").pictures else provider.picture_model
+        )
         count = options.pictures.count
         if refused := self.allowance.admit(visitor, owner_pays=endpoint.owner_pays):
             return refused

@@ -34,7 +34,7 @@ from .answer_log import AnswerRecord
 from .limits import RateLimiter, Visitor
 from .messages import build_messages, within
 from .options import ChatOptions
-from .pictures import PictureAnswers
+from .pictures import PictureAnswers, PictureAsk
 from .prompts import Preset, load_presets
 
 
@@ -175,6 +175,11 @@ class ChatService:
 
     def info(self, provider_id: str, model: str) -> ModelInfo:
         return self.model_info.get(provider_id, model)
+
+    def picture_models(self, provider_id: str) -> list[str]:
+        """The provider's models that make pictures (models.yaml), where it has a picture API."""
+        provider = PROVIDERS_BY_ID.get(provider_id)
+        return self.model_info.picture_models(provider_id) if provider and provider.pictures else []
 
     def ready_providers(self) -> list[Provider]:
         return self.settings.ready_providers()
@@ -499,6 +504,19 @@ class ChatService:
                 spent = _tokens_spent(record.usage, prepared.request, spent_chars, searched)
                 self.allowance.settle(visitor, prepared.reserved, spent)
             record.write()
+
+    async def make_pictures(
+        self, options: ChatOptions, ask: PictureAsk, image: Mapping[str, Any] | None = None, visitor: Visitor | None = None
+    ) -> AsyncIterator[Event]:
+        """Pictures as the API asks for them (no conversation): `image`, an uploaded file to change."""
+        provider = self._ready_provider(options.provider_id)
+        if type(provider) is Failure:
+            yield provider
+            return
+        turns = [{"role": "user", "content": ask.prompt, **({"files": [image]} if image else {})}]
+        async with aclosing(self.pictures.stream(provider, options, turns, visitor or Visitor(), ask)) as events:
+            async for event in events:
+                yield event
 
     def answers(
         self, options: ChatOptions, turns: Iterable[Mapping[str, str]], visitor: Visitor | None = None

@@ -1,7 +1,7 @@
 """A saved conversation, and the files it travels in: our JSON, plain OpenAI messages, Markdown.
 
 A conversation's messages are plain records, not the page's chat: `{"role", "content"}` plus, on
-a question, optional `files` (attachments), and on an answer, optional `thinking`,
+a question, optional `files` (attachments), and on an answer, optional `files` (the pictures it made), `thinking`,
 `thinking_seconds`, `notice` and `footer`. So the `messages` of
 our JSON are also a valid OpenAI message list, and a plain OpenAI list imports as a conversation.
 Settings are the page's values as strings (an empty one means the model's default).
@@ -133,8 +133,8 @@ def _message(raw: Any, position: int) -> dict | None:
     if raw["role"] in ("tool", "developer"):
         return None
     message = {"role": raw["role"], "content": _text(raw.get("content"), position)}
-    if raw["role"] == "user" and (files := _files(raw.get("files"))):
-        message["files"] = files
+    if raw["role"] in ("user", "assistant") and (files := _files(raw.get("files"))):
+        message["files"] = files  # a question's attachments, an answer's pictures
     if raw["role"] == "assistant":
         for name in ANSWER_EXTRAS:
             value = raw.get(name)
@@ -153,7 +153,7 @@ FILE_FIELDS = ("path", "orig_name", "mime_type", "size", "stamp")
 
 
 def _files(raw: Any) -> list[dict]:
-    """A question's attached files: where the server keeps each, its stamp (file_stamps.py: an
+    """A question's attached files (or an answer's pictures): where the server keeps each, its stamp (file_stamps.py: an
     import's paths and stamps are vetted before anything uses them) and how the page shows it;
     a file with neither path nor name, and anything else, is dropped."""
     if not isinstance(raw, list):
@@ -258,6 +258,8 @@ def to_markdown(conversation: Conversation) -> str:
             lines += ["<details><summary>Thinking</summary>", "", message["thinking"], "", "</details>", ""]
         if message.get("content"):
             lines += [message["content"], ""]
+        lines += [f"- 🖼️ {f.get('orig_name') or f.get('path', 'picture').rsplit('/', 1)[-1]}" for f in message.get("files", ())]
+        lines += [""] if message.get("files") else []
         if message.get("notice"):
             lines += [f"> {message['notice']}", ""]
         if message.get("footer"):

@@ -1,4 +1,4 @@
-"""The programmatic endpoints, /chat, /chat_details, /compare and /leaderboard: API-only,
+"""The programmatic endpoints, /chat, /chat_details, /compare, /leaderboard and /image: API-only,
 independent of the page.
 
 Every argument is checked here, at the edge (options.py), and refused by name before any
@@ -13,7 +13,18 @@ from typing import Any
 import gradio as gr
 
 from ..answering.answer import Answer
-from ..answering.options import InvalidOptions, api_options, plain_history, question, stripped
+from ..answering.options import (
+    ChatOptions,
+    InvalidOptions,
+    api_key_value,
+    api_options,
+    checked_id,
+    picture_options,
+    plain_history,
+    question,
+    stripped,
+)
+from ..answering.pictures import PictureAsk
 from ..answering.service import ChatService
 from ..compare.compare import MAX_SIDES, compare_once, compared, side_options
 from ..compare.rating import preset_kind
@@ -133,7 +144,7 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
         async for answer in ask(arguments, request):  # noqa: B007 (the last one is the whole answer)
             pass
         _raise_failure(answer)
-        return answer.details()
+        return {**answer.details(), "images": made_pictures(answer)}
 
     async def compare(
         message: str,
@@ -166,6 +177,38 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
         answers = await compare_once(service, sides, turns, visitor_of(request, service.settings))
         return [compared(ref, answer) for ref, answer in zip(refs, answers, strict=True)]
 
+    async def image(
+        prompt: str,
+        provider: str | None = None,
+        model: str | None = None,
+        n: int | None = 1,
+        aspect_ratio: str | None = None,
+        image: dict | None = None,
+        api_key: str | None = None,
+        request: gr.Request = None,
+    ) -> list[dict]:
+        """Make pictures (or, with `image`, change that picture): `prompt` says what to draw;
+        `provider` ("xai", "openai"; default: the server's) and `model` (default: the provider's
+        picture model); `n`, 1 to 4; `aspect_ratio` ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2",
+        "2:3"; default: the model's); `image`, a PNG or JPEG file; `api_key`, your own key. Returns
+        one object per picture: image (a file), revised_prompt, cost_usd, cost_source."""
+        try:
+            options = ChatOptions(
+                provider_id=checked_id("provider", provider, 64),
+                api_key=api_key_value(api_key),
+                pictures=picture_options(n, aspect_ratio),
+                asked_through="api",
+            )
+            ask = PictureAsk(question(prompt, "prompt").strip(), edit=image is not None, model=checked_id("model", model))
+            upload = uploaded_image(image)
+        except InvalidOptions as exc:
+            raise _error(exc.failure.message) from None
+        answer = Answer()
+        async for event in service.make_pictures(options, ask, upload, visitor_of(request, service.settings)):
+            answer.apply(event)
+        _raise_failure(answer)
+        return made_pictures(answer)
+
     async def leaderboard(preset: str | None = None) -> list[dict]:
         """Compare mode's leaderboard: models ranked by Bradley–Terry rating, with 95 % intervals
         and vote counts; `preset` keeps one kind of preset's votes ("letters", "science", "code"…)."""
@@ -177,7 +220,8 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
             raise _error(words("page", "leaderboard.unavailable")) from None
         return rows(board.standings)
 
-    for name, function in (("chat", chat), ("chat_details", chat_details), ("compare", compare), ("leaderboard", leaderboard)):
+    endpoints = {"chat": chat, "chat_details": chat_details, "compare": compare, "leaderboard": leaderboard, "image": image}
+    for name, function in endpoints.items():
         if arity(function) != API_ARITIES[name]:  # api_calls.py completes calls to this many values
             raise RuntimeError(f"API_ARITIES[{name!r}] is {API_ARITIES[name]}; /{name} takes {arity(function)}")
     limit = service.settings.concurrency_limit
@@ -185,15 +229,51 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
     gr.api(chat_details, api_name="chat_details", concurrency_limit=limit)
     gr.api(compare, api_name="compare", concurrency_limit=limit)
     gr.api(leaderboard, api_name="leaderboard", concurrency_limit=1, concurrency_id="leaderboard")
+    gr.api(image, api_name="image", concurrency_limit=limit)
 
 
-API_ARITIES = {"chat": 16, "chat_details": 16, "compare": 13, "leaderboard": 1}
+API_ARITIES = {"chat": 16, "chat_details": 16, "compare": 13, "leaderboard": 1, "image": 7}
 """How many values each endpoint takes (register_api checks it against the functions)."""
 
 
 def _turns(arguments: dict[str, Any]) -> list[dict[str, Any]]:
     """The earlier turns and the question, taken out of an endpoint's arguments (checked)."""
     return [*plain_history(arguments.pop("history")), {"role": "user", "content": question(arguments.pop("message"))}]
+
+
+def uploaded_image(value: Any) -> dict | None:
+    """/image's `image`: a file Gradio took in (its path in the upload folder, which the reader
+    checks again), as a file reference; None when not given."""
+    if value is None:
+        return None
+    path = value.get("path") if isinstance(value, dict) else None
+    if not isinstance(path, str) or not path:
+        raise InvalidOptions(
+            Failure(
+                "bad_argument", {"argument": "image", "got": repr(value)[:80], "expected": "a PNG or JPEG file (handle_file)"}
+            )
+        )
+    return {"path": path, "name": str(value.get("orig_name") or path.rsplit("/", 1)[-1])[:200]}
+
+
+def made_pictures(answer: Answer) -> list[dict]:
+    """An answer's pictures as the API returns them: each a file (the caller's client downloads
+    it), with its revised prompt and its share of the cost."""
+    share = answer.cost_usd / len(answer.pictures) if answer.cost_usd is not None and answer.pictures else None
+    return [
+        {
+            "image": {
+                "path": p.path,
+                "orig_name": f"picture-{n}{p.path[p.path.rfind('.') :]}",
+                "mime_type": p.mime_type,
+                "meta": {"_type": "gradio.FileData"},
+            },
+            "revised_prompt": p.revised_prompt,
+            "cost_usd": share,
+            "cost_source": answer.usage.cost_source if answer.usage else None,
+        }
+        for n, p in enumerate(answer.pictures, 1)
+    ]
 
 
 def compared_models(value: Any) -> list[str]:

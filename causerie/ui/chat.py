@@ -29,8 +29,8 @@ from ..events import Failure
 from ..history.conversations import is_temporary
 from ..patches.chat_marks import FileFree, holds_files
 from .panel import PageSettings
+from .render import answered_chat, render
 from .render import message as chat_message
-from .render import render, shown_chat
 from .turns import content_files, content_text, plain_turns
 from .view import ConversationView, HistoryPanel
 from .visitors import page_language, run_owner, visitor_of
@@ -211,10 +211,10 @@ class ChatHandlers:
         async with aclosing(run.follow()) as answers:
             async for answer in answers:
                 if answer.finished_at is None and not run.done:
-                    chat = shown_chat(shown + render(answer, language), has_files)
+                    chat = answered_chat(shown, answer, language, has_files)
                     view.update(number, conversation_id, chat, kept_settings)
                     yield output(chat), gr.skip()
-        chat = shown_chat(shown + render(answer, language), has_files) if answer is not None else shown
+        chat = answered_chat(shown, answer, language, has_files) if answer is not None else shown
         view.finish(number, conversation_id, chat, kept_settings)
         totals: SessionTotals = values[self.totals]
         yield output(chat), totals.plus(answer) if answer else gr.skip()
@@ -332,7 +332,7 @@ async def stop_answers(view: ConversationView, runs: AnswerRuns, owner: str | No
         if run.answer is None:  # nothing came: the page shows the question, as kept
             continue
         before = run.context[0]
-        stopped[conversation_id] = shown_chat(before + render(run.answer, language), holds_files(before))
+        stopped[conversation_id] = answered_chat(before, run.answer, language, holds_files(before))
         if (pending := view.finished.get(conversation_id)) is not None:
             pending.chat = stopped[conversation_id]
     return stopped

@@ -32,7 +32,7 @@ from .labels import Labels, text
 from .leaderboard_page import LeaderboardHandlers, LeaderboardPage, build_leaderboard, wire_leaderboard
 from .listeners import streamed
 from .panel import PageSettings, model_menu, own_access
-from .render import LATEX_DELIMITERS, message, render, shown_chat
+from .render import LATEX_DELIMITERS, answered_chat, message
 from .scripts import script
 from .visitors import page_language, visitor_of
 
@@ -261,7 +261,7 @@ class CompareHandlers:
         for i, answer in enumerate(answers):
             if not comparison.revealed:
                 answer = _blind(answer, LETTERS[i])
-            updates[self.page.chats[i]] = shown_chat(shown[i] + render(answer, language), has_files[i])
+            updates[self.page.chats[i]] = answered_chat(shown[i], answer, language, has_files[i])
         return updates
 
     async def vote(self, outcome: str, values: dict, request: gr.Request) -> dict:

@@ -45,6 +45,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         "par exemple @xai @nasa since:2026-01-01 until:2026-02-01",
     ),
     "parameters": ("Parameters", "Paramètres"),
+    "pictures": ("🖼️ Pictures", "🖼️ Images"),
+    "picture_ratio": ("Shape", "Format"),
+    "picture_ratio.auto": ("the model's choice", "au choix du modèle"),
+    "picture_count": ("How many at once", "Combien à la fois"),
+    "pictures_info": (
+        "In the chat, /image a fox in the snow makes a picture; /edit make it night changes the last one "
+        "(or an attached photo). A picture model (in the model list) takes every question as a picture.",
+        "Dans le chat, /image un renard dans la neige fait une image ; /edit fais-en une scène de nuit change la "
+        "dernière (ou une photo jointe). Un modèle d'images (dans la liste des modèles) prend chaque question "
+        "pour une image.",
+    ),
     "temperature": ("Temperature (0 to 2)", "Température (0 à 2)"),
     "top_p": ("Top p (0 to 1)", "Top p (0 à 1)"),
     "max_tokens": ("Max tokens", "Nombre maximal de tokens"),
@@ -60,8 +71,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "other_providers": ("Other providers", "Autres fournisseurs"),
     "no_answers_yet": ("No answers yet in this session.", "Aucune réponse pour l'instant dans cette session."),
     "chat_placeholder": (
-        "Ask anything. Answers stream in; Stop ends them.",
-        "Demandez ce que vous voulez. Les réponses s'affichent au fil de l'eau ; Stop les arrête.",
+        "Ask anything. Answers stream in; Stop ends them. /image makes a picture.",
+        "Demandez ce que vous voulez. Les réponses s'affichent au fil de l'eau ; Stop les arrête. /image fait une image.",
     ),
     "chat_placeholder.key": (
         "**To start, paste your own API key** under ⚙ Settings › Your API key, then pick its provider "

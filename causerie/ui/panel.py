@@ -18,6 +18,7 @@ from ..answering.options import (
     checked_id,
     generation_params,
     optional_text,
+    picture_options,
     search_options,
 )
 from ..answering.service import ChatService
@@ -54,10 +55,13 @@ class PageSettings:
     x_options: Any = None
     """X search's options in X's own syntax: `@xai @nasa` (only these), `-@spam` (not these),
     `since:2026-01-01 until:2026-02-01`. Shown where X search is offered."""
+    picture_ratio: Any = None
+    picture_count: Any = None
+    """A picture question's shape and number of pictures (answering/pictures.py)."""
 
     def search_fields(self) -> set:
-        """The search options: inputs of an answer, not kept with a conversation."""
-        return {self.x_options} if self.x_options is not None else set()
+        """The search and picture options: inputs of an answer, not kept with a conversation."""
+        return {box for box in (self.x_options, self.picture_ratio, self.picture_count) if box is not None}
 
     def components(self) -> set:
         """What a conversation keeps (and restores)."""
@@ -87,6 +91,7 @@ class PageSettings:
             tools=(tools := SEARCH_TOOLS.get(values.get(self.search) or "", ())),
             # Read only for X search: options left in the boxes never stop a plain question.
             search=self._x_search(values) if "x_search" in tools else SearchOptions(),
+            pictures=picture_options(values.get(self.picture_count), values.get(self.picture_ratio), count_name="picture_count"),
         )
 
     def _x_search(self, values: Mapping[Any, Any]) -> SearchOptions:
@@ -265,6 +270,9 @@ def wire_picker(service: ChatService, page: PageSettings, picker: Any, facts: An
                 mine = [model_ref(provider_id, m) for m in models]
                 own_lists.put(key, mine)
             refs = [ref for ref in refs if not ref.startswith(provider_id + ":")] + mine
+        # Picture models (models.yaml), after each provider's listed ones: model lists hold text models.
+        drawing = [p.id for p in service.ready_providers()] + ([provider_id] if provider_id and any(own) else [])
+        refs += [model_ref(p, m) for p in dict.fromkeys(drawing) for m in service.picture_models(p)]
         current = model_ref(provider_id, model.strip()) if provider_id and model and model.strip() else None
         if current and current not in refs:
             refs.append(current)

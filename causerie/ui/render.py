@@ -10,10 +10,12 @@ update of every answer (tests/test_ui_parts.py checks that the form is the one G
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from ..answering.answer import Answer
 from ..answering.footer import footer_text
+from ..events import Picture
 from ..i18n.wording import DEFAULT_LANGUAGE, LANGUAGES, words
 from ..inert import LATEX_DELIMITERS as DELIMITERS
 from ..inert import inert, inert_text
@@ -66,6 +68,20 @@ def shown_chat(messages: list[dict], has_files: bool) -> list[dict]:
     return messages if has_files else FileFree(messages)
 
 
+def answered_chat(shown: list[dict], answer: Answer, language: str, has_files: bool) -> list[dict]:
+    """The chat `shown` (which holds files if `has_files`) with the answer after it, as an update
+    sends it (its pictures are files too)."""
+    return shown_chat(shown + render(answer, language), has_files or bool(answer.pictures))
+
+
+def picture_files(pictures: tuple[Picture, ...]) -> list[dict]:
+    """An answer's pictures as a conversation keeps them (file references, as attachments are)."""
+    return [
+        {"path": p.path, "orig_name": f"picture-{n}{PurePath(p.path).suffix}", "mime_type": p.mime_type, "size": p.size}
+        for n, p in enumerate(pictures, 1)
+    ]
+
+
 def message(role: str, text: str, metadata: dict | None = None, files: list[dict] | None = None) -> dict:
     """One chat message as the Chatbot component sends it to the browser; a question's attached
     files (as the page's upload box gives them) follow its text. What the page shows beside the
@@ -110,6 +126,8 @@ def page_messages(saved: list[dict], language: str = DEFAULT_LANGUAGE) -> list[d
             shown.append(_thought(item["thinking"], False, item.get("thinking_seconds"), language))
         if item.get("content"):
             shown.append(message("assistant", item["content"]))
+        if item.get("files"):
+            shown.append(_pictures(item["files"], language))
         if item.get("sources"):
             shown.append(message("assistant", item["sources"], {"id": f"{UI_ONLY_PREFIX}sources"}))
         if item.get("notice"):
@@ -133,6 +151,18 @@ def _question(item: dict, language: str) -> dict:
     return message("user", text, files=[file for file in files if "path" in file])
 
 
+def _pictures(files: list[dict], language: str) -> dict:
+    """A saved answer's pictures; one no longer kept (file_stamps.py: deleted after
+    UPLOADS_KEEP_HOURS, or never this person's) is said so in its place."""
+    gone = [
+        words("page", "picture_gone", {"name": inert_text(file.get("orig_name") or "picture")}, language)
+        for file in files
+        if "path" not in file
+    ]
+    kept = [file for file in files if "path" in file]
+    return message("assistant", "\n\n".join(gone), {"id": f"{UI_ONLY_PREFIX}pictures"}, files=kept)
+
+
 def render(answer: Answer, language: str = DEFAULT_LANGUAGE) -> list[dict]:
     """The answer as chat messages, worded in `language` (the page's)."""
     messages: list[dict] = []
@@ -140,6 +170,8 @@ def render(answer: Answer, language: str = DEFAULT_LANGUAGE) -> list[dict]:
         messages.append(_thought(answer.reasoning, answer.thinking, answer.thinking_s, language))
     if answer.text:
         messages.append(message("assistant", answer.text))
+    if answer.pictures:
+        messages.append(message("assistant", "", {"id": f"{UI_ONLY_PREFIX}pictures"}, files=picture_files(answer.pictures)))
     if answer.citations and answer.finished_at is not None:
         messages.append(message("assistant", sources_text(answer, language), {"id": f"{UI_ONLY_PREFIX}sources"}))
     if answer.status is not None:

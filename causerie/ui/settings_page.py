@@ -14,6 +14,7 @@ from ..answering.access import offered_providers
 from ..answering.prompts import MAX_BLANKS, Preset, blanks, default_preset, filled
 from ..answering.service import ChatService
 from ..config.settings import Settings
+from ..endpoints.pictures import ASPECT_RATIOS, MAX_PICTURES
 from ..endpoints.providers import PROVIDERS
 from ..i18n.wording import words
 from .labels import Labels
@@ -225,6 +226,17 @@ def build_settings(
         temperature_box = gr.Textbox("", label=say("temperature"), placeholder=say("model_default"), elem_id="temperature")
         top_p_box = gr.Textbox("", label=say("top_p"), placeholder=say("model_default"), elem_id="top-p")
         max_tokens_box = gr.Textbox("", label=say("max_tokens"), placeholder=say("model_default"), elem_id="max-tokens")
+    with gr.Accordion(say("pictures"), open=False, elem_id="picture-options"):
+        picture_ratio = gr.Dropdown(
+            [(say("picture_ratio.auto"), "")] + [(ratio, ratio) for ratio in ASPECT_RATIOS],
+            value="",
+            label=say("picture_ratio"),
+            info=say("pictures_info"),
+            elem_id="picture-ratio",
+        )
+        picture_count = gr.Dropdown(
+            [str(n) for n in range(1, MAX_PICTURES + 1)], value="1", label=say("picture_count"), elem_id="picture-count"
+        )
     totals_box = gr.Markdown(say("no_answers_yet"), elem_id="session-totals")
     if not settings.public.public:
         with gr.Accordion(say("other_providers"), open=not ready):
@@ -243,6 +255,8 @@ def build_settings(
         base_url=base_url_box,
         search=bar.search,
         x_options=x_options_box,
+        picture_ratio=picture_ratio,
+        picture_count=picture_count,
     )
     return page, totals_box, PresetPins(pin_preset, pinned_presets)
 

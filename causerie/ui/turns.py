@@ -41,7 +41,8 @@ def _metadata(message: Any) -> Mapping[str, Any]:
 
 
 def _kind(message: Any) -> str:
-    """ "thought" (a metadata title), Causerie's own "footer", "notice" or "status", or "text"."""
+    """ "thought" (a metadata title), Causerie's own "pictures", "sources", "footer", "notice" or
+    "status", or "text"."""
     metadata = _metadata(message)
     if metadata.get("title"):
         return "thought"
@@ -84,6 +85,9 @@ def plain_turns(chat: Iterable[Any] | None) -> list[dict[str, Any]]:
                 turns.append({"role": role, "content": money_as_written(text) if role == "assistant" else text})
             continue
         role = _field(message, "role")
+        if role == "assistant" and _kind(message) == "pictures":
+            _add_pictures(turns, content_files(_field(message, "content")))
+            continue
         if role not in ("user", "assistant") or is_ui_only(message):
             continue
         content = _field(message, "content")
@@ -92,6 +96,17 @@ def plain_turns(chat: Iterable[Any] | None) -> list[dict[str, Any]]:
         if text.strip() or files:
             turns.append({"role": role, "content": text, **({"files": file_refs(files)} if files else {})})
     return turns
+
+
+def _add_pictures(turns: list[dict[str, Any]], files: list[dict]) -> None:
+    """An answer's pictures go with its words (the turn before, when it is the answer's) as
+    `pictures`: never sent upstream, but what /edit changes (answering/pictures.py)."""
+    if not files:
+        return
+    if turns and turns[-1]["role"] == "assistant" and "pictures" not in turns[-1]:
+        turns[-1] = {**turns[-1], "pictures": file_refs(files)}
+    else:
+        turns.append({"role": "assistant", "content": "", "pictures": file_refs(files)})
 
 
 def _plain_text(message: Any) -> str | None:
@@ -106,7 +121,7 @@ def _plain_text(message: Any) -> str | None:
     return None
 
 
-_ORDER = ("thinking", "content", "sources", "notice", "footer")
+_ORDER = ("thinking", "content", "files", "sources", "notice", "footer")
 
 
 def _footer_text(text: str) -> str:
@@ -130,11 +145,22 @@ def saved_messages(chat: Iterable[Any] | None) -> list[dict]:
         kind = _kind(message)
         if kind == "status":
             continue
-        field_name = {"thought": "thinking", "sources": "sources", "notice": "notice", "footer": "footer"}.get(kind, "content")
+        field_name = {
+            "thought": "thinking",
+            "pictures": "files",
+            "sources": "sources",
+            "notice": "notice",
+            "footer": "footer",
+        }.get(kind, "content")
         # An answer's parts come in this order; one out of order starts the next answer.
         if answer is None or any(_ORDER.index(name) >= _ORDER.index(field_name) for name in answer if name in _ORDER):
             answer = {"role": "assistant"}
             saved.append(answer)
+        if field_name == "files":  # the pictures the answer made (a note of those no longer kept is not)
+            files = [{k: f[k] for k in FILE_FIELDS if f.get(k) is not None} for f in content_files(_field(message, "content"))]
+            if files:
+                answer["files"] = files
+            continue
         if field_name == "footer":
             text = _footer_text(text)
         answer[field_name] = money_as_written(text)

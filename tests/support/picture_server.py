@@ -70,6 +70,7 @@ class PictureServer:
                 Route("/v1/images/edits", self._edit, methods=["POST"]),
                 Route("/files/{name}", self._file, methods=["GET"]),
                 Route("/v1/models", self._models, methods=["GET"]),
+                Route("/v1/language-models", self._models, methods=["GET"]),
             ]
         )
         self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="off"))
@@ -100,7 +101,8 @@ class PictureServer:
     # -- handlers --
 
     async def _models(self, request: Request) -> Response:
-        return JSONResponse({"object": "list", "data": [{"id": "grok-imagine-image"}, {"id": "gpt-image-1"}]})
+        """Text models only, as xAI's /language-models lists them (its picture models are apart)."""
+        return JSONResponse({"object": "list", "data": [{"id": "grok-4.3"}], "models": [{"id": "grok-4.3"}]})
 
     async def _generate(self, request: Request) -> Response:
         try:
