@@ -274,6 +274,13 @@ def test_which_questions_ask_for_pictures():
     assert not picture_ask("/image a castle", picture_model=True, after_picture=True).edit
 
 
+def test_an_mcp_client_asks_in_words_only(pictures, tmp_path):
+    service = service_for(pictures, tmp_path)
+    turns = [{"role": "user", "content": "/image a cat"}]
+    assert service.pictures.asked(service.settings.ready_providers()[0], ChatOptions("xai"), turns) is not None
+    assert service.pictures.asked(service.settings.ready_providers()[0], ChatOptions("xai", asked_through="mcp"), turns) is None
+
+
 def test_the_store_keeps_real_pictures_only_and_sweeps_old_ones(tmp_path):
     store = PictureStore(tmp_path, keep_s=3600)
     kept = store.keep(png())

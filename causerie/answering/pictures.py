@@ -78,7 +78,9 @@ class PictureAnswers:
         self.model_info, self.readers = model_info, readers
 
     def asked(self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]]) -> PictureAsk | None:
-        if not turns or turns[-1].get("role") != "user":
+        """What the question asks for when it asks for pictures. An MCP client asks in words only
+        (its tools return text): "/image" is then just words to the model."""
+        if not turns or turns[-1].get("role") != "user" or options.asked_through == "mcp":
             return None
         model_makes_pictures = self.model_info.get(provider.id, options.model or "").pictures
         after_picture = len(turns) > 1 and bool(turns[-2].get("pictures"))
