@@ -74,13 +74,14 @@ def test_a_picture_is_asked_in_xais_exact_shape_downloaded_at_once_kept_and_pric
     assert sent["path"] == "/v1/images/generations"
     assert sent["body"] == {"model": "grok-imagine-image", "prompt": "a red square", "n": 1, "response_format": "url"}
     assert sent["headers"]["authorization"] == f"Bearer {SERVER_KEY}"
-    assert [type(e) for e in events] == [Start, Status, Picture, TextDelta, Usage, Finish]
+    # The cost as soon as the provider answers: it is billed even if a picture then cannot be kept.
+    assert [type(e) for e in events] == [Start, Status, Usage, Picture, TextDelta, Finish]
     assert events[1].message == "Making the picture…"
-    picture = events[2]
+    picture = events[3]
     kept = Path(picture.path)
     assert kept.parent == tmp_path / "pictures" and kept.read_bytes() == pictures.picture
     assert picture.mime_type == "image/png" and picture.size == len(pictures.picture)
-    assert picture.revised_prompt == "A red square, flat colour" == events[3].text
+    assert picture.revised_prompt == "A red square, flat colour" == events[4].text
     # The provider's address was fetched once, at once: it has expired since.
     assert list(pictures.served.values()) == [1]
     answer = answer_of(events)
@@ -182,8 +183,9 @@ def test_openai_shape_json_generation_multipart_edit_and_list_price(pictures, tm
     picture = next(e for e in events if type(e) is Picture)
     assert Path(picture.path).read_bytes() == pictures.picture and picture.revised_prompt == ""
     answer = answer_of(events)
-    assert answer.text == "" and answer.usage.cost_usd == pytest.approx(0.042)
-    assert "$0.0420 at list price" in footer_text(answer)
+    # Priced from the tokens OpenAI counts (20 text in, 4,160 image tokens out), at list price.
+    assert answer.text == "" and answer.usage.cost_usd == pytest.approx((20 * 5 + 4160 * 40) / 1e6)
+    assert "20 in · 4,160 out · $0.1665 at list price" in footer_text(answer)
     turns = [
         {"role": "user", "content": "/image a tall red square"},
         {"role": "assistant", "content": "", "pictures": [{"path": picture.path, "name": "p.png"}]},
@@ -378,3 +380,100 @@ def test_an_answers_pictures_are_kept_with_it_and_shown_back_or_said_gone(tmp_pa
         shown = page_messages(list(stamps.messages(owner, back.messages)))
         (note,) = [m for m in shown if m["metadata"] and m["metadata"].get("id") == "causerie-pictures"]
         assert note["content"] == [{"text": "🖼️ picture-1.png: no longer kept on this server", "type": "text"}]
+        # Saved again (a new answer after it): still named, so still said (found in review: dropped).
+        assert saved_messages(shown)[1]["files"] == [{"orig_name": "picture-1.png"}]
+
+
+def test_a_stop_after_the_request_went_out_does_not_give_the_pictures_back(pictures, tmp_path):
+    """Found in review: Stop pressed while the provider drew gave the whole reservation back, so
+    IMAGES_PER_HOUR could be bypassed while the provider billed every picture."""
+    import asyncio
+    import contextlib
+
+    service = service_for(pictures, tmp_path, PUBLIC_MODE="1", IMAGES_PER_HOUR="4")
+    visitor = Visitor(session="stopper", ip="203.0.113.20")
+    pictures.delay_s = 1.0
+
+    async def stopped_twice():
+        async def drawing():
+            turns = [{"role": "user", "content": "/image x"}]
+            async for _ in service.stream_answer(replace(XAI, pictures=PictureOptions(2)), turns, visitor):
+                pass
+
+        try:
+            for _ in range(2):
+                task = asyncio.create_task(drawing())
+                await asyncio.sleep(0.4)  # the request is out, the provider drawing: Stop
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        finally:
+            await service.aclose()
+
+    run_async(stopped_twice())
+    assert len(picture_requests(pictures)) == 2
+    pictures.delay_s = 0
+    refused = ask(service, XAI, "/image x", visitor)[-1]
+    assert refused.kind == "limited" and refused.params["why"] == "pictures"
+
+
+def test_a_refusal_before_anything_was_made_gives_the_pictures_back_and_says_its_status(pictures, tmp_path):
+    service = service_for(pictures, tmp_path, PUBLIC_MODE="1", IMAGES_PER_HOUR="1")
+    visitor = Visitor(session="r", ip="203.0.113.21")
+    pictures.errors.append((400, {"code": "x", "error": "Generated image rejected by content moderation."}))
+    refused = ask(service, XAI, "/image x", visitor)[-1]
+    assert "(HTTP 400)" in refused.message and "(HTTP 400)" in refused.said_in("fr")
+    assert type(ask(service, XAI, "/image y", visitor)[-1]) is Finish  # its place was given back
+
+
+@pytest.mark.parametrize("address", ["https://[::1/x.png", "javascript:alert(1)", "//no-scheme/x.png"])
+def test_a_malformed_picture_address_is_a_failure_not_an_exception(pictures, tmp_path, address):
+    pictures.url_base = address.rsplit("/", 1)[0]
+    events = ask(service_for(pictures, tmp_path), XAI, "/image x")
+    assert type(events[-1]) is Failure and events[-1].params["why"] == "address"
+
+
+def test_an_answer_larger_than_any_pictures_is_not_read_whole(pictures, tmp_path):
+    pictures.reset("openai")  # (base64 in the answer itself)
+    service = service_for(pictures, tmp_path)
+    service.picture_store.max_bytes = 1000  # (the cap scales with it)
+    pictures.picture = png(400, 400) + b"\0" * 1_200_000  # (more than four such pictures, as base64)
+    events = ask(service, ChatOptions("openai", "gpt-5-mini"), "/image x")
+    assert type(events[-1]) is Failure and events[-1].params["why"] == "too_large"
+
+
+def test_a_store_that_cannot_write_is_a_failure(pictures, tmp_path):
+    service = service_for(pictures, tmp_path)
+    (tmp_path / "pictures").write_text("not a folder")
+    events = ask(service, XAI, "/image x")
+    assert type(events[-1]) is Failure and events[-1].params["why"] == "not_kept"
+    assert "could not write it" in events[-1].message
+
+
+def test_an_attached_file_that_is_no_picture_is_named(pictures, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    turns = [{"role": "user", "content": "/edit make it red", "files": [{"path": str(notes), "name": "notes.txt"}]}]
+    (failure,) = ask(service_for(pictures, tmp_path), XAI, turns)
+    assert failure.params["why"] == "reference" and "notes.txt" in failure.message
+    assert picture_requests(pictures) == []
+
+
+def test_in_public_mode_the_owners_key_draws_with_the_offered_picture_models_only(pictures, tmp_path):
+    service = service_for(pictures, tmp_path, PUBLIC_MODE="1")
+    from causerie.answering.pictures import PictureAsk
+
+    async def go(model):
+        try:
+            return [
+                e
+                async for e in service.make_pictures(
+                    ChatOptions("xai"), PictureAsk("x", False, model), None, Visitor(session="m")
+                )
+            ]
+        finally:
+            await service.aclose()
+
+    (refused,) = run_async(go("grok-5-image-ultra"))
+    assert refused.kind == "invalid_value" and "grok-imagine-image" in refused.message
+    assert type(run_async(go("grok-imagine-image-quality"))[-1]) is Finish

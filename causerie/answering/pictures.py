@@ -18,7 +18,7 @@ from typing import Any
 
 from ..config.settings import Settings
 from ..endpoints.egress import check_url
-from ..endpoints.model_info import ModelInfoTable
+from ..endpoints.model_info import ModelInfo, ModelInfoTable
 from ..endpoints.pictures import PictureClient, PictureRequest
 from ..endpoints.providers import Provider
 from ..events import Event, Failure, Finish, Picture, Start, TextDelta, Usage
@@ -93,7 +93,7 @@ class PictureAnswers:
         record = AnswerRecord(provider.id, options.model)
         if self.settings.public.log_content:
             record.question, record.answer = ask.prompt, []
-        reserved = made = 0
+        reserved = made = charged = 0
         owner_pays = False
         try:
             prepared = await self._prepare(provider, options, turns, visitor, ask)
@@ -101,8 +101,12 @@ class PictureAnswers:
                 record.ended(prepared)
                 yield prepared
                 return
-            request, per_image = prepared
+            request, info = prepared
+            # Reserved in _prepare with no wait since: settled in `finally`, however it ends. Once
+            # the request is out, the pictures count unless the provider refused it or was not
+            # reached (a Stop after sending does not give them back: the provider bills them).
             owner_pays, reserved = request.endpoint.owner_pays, request.count
+            charged = reserved
             record.model, record.key_from = request.model, request.endpoint.key_from
             yield Start(provider.id, provider.label, request.model)
             said: list[str] = []
@@ -121,24 +125,24 @@ class PictureAnswers:
                         if record.answer is not None:
                             record.answer.append(event.text)
                     elif kind is Usage:
-                        if event.cost_usd is None and per_image is not None:
-                            event = Usage(cost_usd=per_image * made, cost_source="price_table")
-                        record.usage = event
+                        event = record.usage = info.priced(event)
                     elif kind is Failure or kind is Finish:
                         record.ended(event)
+                        charged = made if kind is Finish else reserved if event.params.get("made") else 0
                         if kind is Failure and self.settings.public.public and not request.endpoint.public_only:
                             event = for_visitors(event)
                     yield event
         finally:
             if owner_pays:
-                self.allowance.settle_pictures(visitor, reserved, made)
+                self.allowance.settle_pictures(visitor, reserved, charged)
             record.write()
 
     async def _prepare(
         self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]], visitor: Visitor, ask: PictureAsk
-    ) -> tuple[PictureRequest, float | None] | Failure:
+    ) -> tuple[PictureRequest, ModelInfo] | Failure:
         """Who may ask, where it goes and with whose key, the model, the limits, and the picture
-        to change: cheap refusals first, as for an answer in words."""
+        to change: cheap refusals first, as for an answer in words. The pictures are reserved
+        last, with nothing awaited after (a Stop meanwhile leaves nothing reserved)."""
         public = self.settings.public
         if public.require_login and not visitor.user:
             return Failure("login_required")
@@ -151,30 +155,40 @@ class PictureAnswers:
         endpoint = choose_endpoint(self.settings, provider, options, visitor)
         if type(endpoint) is Failure:
             return endpoint
-        model = ask.model or (
-            options.model if self.model_info.get(provider.id, options.model or "").pictures else provider.picture_model
+        model = (
+            ask.model
+            or (options.model if self.model_info.get(provider.id, options.model or "").pictures else provider.picture_model)
+            or ""
         )
-        count = options.pictures.count
+        offered = [provider.picture_model, *self.model_info.picture_models(provider.id)]
+        if public.public and endpoint.owner_pays and model not in offered:  # (an API caller's model, on the owner's key)
+            allowed = ", ".join(dict.fromkeys(m for m in offered if m))
+            return Failure(
+                "invalid_value", {"why": "choice", "param": "model", "model": provider.label, "allowed": allowed, "value": model}
+            )
         if refused := self.allowance.admit(visitor, owner_pays=endpoint.owner_pays):
             return refused
+        if endpoint.public_only and (refused := await check_url(endpoint.base_url, public.allowed_networks)):
+            return refused
+        reference = None
+        if ask.edit or turns[-1].get("files"):
+            reference = await self._reference(provider, turns, visitor)
+            if type(reference) is Failure:
+                return reference
+        count = options.pictures.count
         if refused := self.allowance.admit_pictures(visitor, count, owner_pays=endpoint.owner_pays):
             return refused
-        refused = endpoint.public_only and await check_url(endpoint.base_url, public.allowed_networks)
-        reference = None
-        if not refused and (ask.edit or _attached_image(turns[-1])):
-            reference = await self._reference(provider, turns, visitor)
-            refused = reference if type(reference) is Failure else None
-        if refused:
-            if endpoint.owner_pays:
-                self.allowance.settle_pictures(visitor, count, 0)
-            return refused
-        request = PictureRequest(endpoint, model or "", ask.prompt, count, options.pictures.aspect_ratio, reference)
-        return request, self.model_info.get(provider.id, request.model).per_image
+        info = self.model_info.get(provider.id, model)
+        return PictureRequest(endpoint, model, ask.prompt, count, options.pictures.aspect_ratio, reference, info.per_image), info
 
     async def _reference(self, provider: Provider, turns: list[Mapping[str, Any]], visitor: Visitor) -> str | Failure:
         """The picture to change, as a data URI: the question's attached image, else the last
         picture of the conversation; read like an attachment (upload folder only, JPEG or PNG)."""
+        attached = turns[-1].get("files") or ()
         ref = _attached_image(turns[-1])
+        if ref is None and attached:  # a file that is no picture cannot be changed
+            name = str(attached[0].get("name") or "file")[:200]
+            return Failure("picture", {"why": "reference", "name": name, "provider": provider.label, "limit_mb": 20})
         if ref is None:
             ref = next((turn["pictures"][-1] for turn in reversed(turns[:-1]) if turn.get("pictures")), None)
         if ref is None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,8 @@ from .errors import classify_http_error, provider_message, redact
 from .model_info import XAI_TICKS_PER_USD
 from .providers import Endpoint
 from .proxies import proxy_options
+
+log = logging.getLogger(__name__)
 
 MAX_PICTURES = 4
 """Pictures asked for at once, at most (xAI takes 10; four fill a row of the chat)."""
@@ -52,6 +55,8 @@ class PictureRequest:
     aspect_ratio: str | None = None
     reference: str | None = None
     """The picture to change, as a data URI (an edit); None makes a new one."""
+    per_image: float | None = None
+    """The list price of one picture (models.yaml), when the provider reports no cost."""
 
 
 def xai_body(request: PictureRequest) -> dict[str, Any]:
@@ -105,6 +110,8 @@ class PictureClient:
         self._http, self.store, self.timeout_s = http, store, timeout_s
 
     async def stream(self, request: PictureRequest) -> AsyncIterator[Event]:
+        """The pictures as events. A Failure whose `params["made"]` is true came after the provider
+        answered with pictures (which it bills); any other, before it made any."""
         endpoint = request.endpoint
         label = endpoint.provider.label
         shape = SHAPES[endpoint.provider.pictures or ""]
@@ -125,34 +132,38 @@ class PictureClient:
                 timeout=aiohttp.ClientTimeout(total=self.timeout_s),
                 **({} if endpoint.public_only else proxy_options(url)),
             ) as response:
-                raw = await response.read()
                 status = response.status
+                # A provider's answer holds the pictures themselves at most (base64): read no more.
+                raw = await _capped(response, MAX_PICTURES * self.store.max_bytes * 4 // 3 + 1_000_000)
         except (aiohttp.ClientError, TimeoutError) as exc:
             yield _connect_failure(endpoint, exc, self.timeout_s)
             return
         if status >= 300:
-            yield _refusal(request, status, redact(provider_message(raw), endpoint.api_key), body)
+            yield _refusal(request, status, redact(provider_message(raw or b""), endpoint.api_key), body)
+            return
+        if raw is None:
+            yield Failure(
+                "picture", {"why": "too_large", "provider": label, "limit_mb": self.store.max_bytes / 1e6, "made": True}
+            )
             return
         try:
             answer = orjson.loads(raw)
         except orjson.JSONDecodeError:
             answer = None
         items = answer.get("data") if isinstance(answer, Mapping) else None
-        items = [item for item in items if isinstance(item, Mapping)] if isinstance(items, list) else []
+        items = [item for item in items if isinstance(item, Mapping)][: request.count] if isinstance(items, list) else []
         if not items:
-            yield Failure("picture", {"why": "none", "provider": label})
+            yield Failure("picture", {"why": "none", "provider": label, "made": True})
             return
-        for item in items[: request.count]:
+        # The cost first: what the provider bills stands even when a picture then cannot be kept.
+        yield _usage(answer.get("usage"), request.per_image, len(items))
+        for item in items:
             kept = await self._kept(endpoint, item)
             if type(kept) is Failure:
-                yield kept
+                yield Failure(kept.kind, {**kept.params, "made": True}, kept.status)
                 return
             prompt = item.get("revised_prompt")
             yield Picture(kept.path, kept.mime_type, kept.size, prompt.strip()[:4000] if isinstance(prompt, str) else "")
-        usage = answer.get("usage") if isinstance(answer.get("usage"), Mapping) else {}
-        ticks = usage.get("cost_in_usd_ticks")
-        cost = ticks / XAI_TICKS_PER_USD if isinstance(ticks, int | float) and not isinstance(ticks, bool) else None
-        yield Usage(cost_usd=cost, cost_source="provider" if cost is not None else None)
         yield Finish("stop")
 
     async def _kept(self, endpoint: Endpoint, item: Mapping[str, Any]) -> KeptPicture | Failure:
@@ -175,11 +186,15 @@ class PictureClient:
             return await asyncio.to_thread(self.store.keep, data)
         except NotAPicture as exc:
             return Failure("picture", {"why": exc.why, "provider": label, "limit_mb": self.store.max_bytes / 1e6})
+        except OSError:
+            log.exception("A picture could not be written to %s", self.store.root)
+            return Failure("picture", {"why": "not_kept", "provider": label})
 
     async def _download(self, endpoint: Endpoint, address: str) -> bytes | Failure:
         label = endpoint.provider.label
-        own = _origin(address) == _origin(endpoint.base_url)
-        if not own and urlsplit(address).scheme != "https":
+        origin = _origin(address)
+        own = origin == _origin(endpoint.base_url)
+        if not origin[1] or (not own and origin[0] != "https"):
             return Failure("picture", {"why": "address", "provider": label})
         proxy = {} if endpoint.public_only else proxy_options(address)
         # Elsewhere than the provider's own origin, through the guarded pool unless the owner's
@@ -223,7 +238,9 @@ def _refusal(request: PictureRequest, status: int, detail: str, body: dict[str, 
     """A refused request as a Failure: a refused prompt said as such, else as the chat wire says it."""
     endpoint = request.endpoint
     if status in (400, 422) and any(word in detail.lower() for word in REFUSAL_WORDS):
-        return Failure("picture", {"why": "refused", "provider": endpoint.provider.label, "detail": detail[:300]}, status)
+        return Failure(
+            "picture", {"why": "refused", "provider": endpoint.provider.label, "status": status, "detail": detail[:300]}, status
+        )
     if 300 <= status < 400:
         return Failure(
             "redirected",
@@ -252,3 +269,32 @@ def _connect_failure(endpoint: Endpoint, exc: BaseException, timeout_s: float) -
             "base_url_env": endpoint.provider.base_url_env,
         },
     )
+
+
+async def _capped(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The response's body, or None when it is longer than `limit` bytes (read no further)."""
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(65536):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _usage(raw: Any, per_image: float | None, count: int) -> Usage:
+    """What the pictures cost: xAI's billed ticks; else the image tokens OpenAI counts (priced by
+    the service from models.yaml); else the price per picture."""
+    usage = raw if isinstance(raw, Mapping) else {}
+
+    def whole(name: str) -> int | None:
+        value = usage.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    ticks = usage.get("cost_in_usd_ticks")
+    if isinstance(ticks, int | float) and not isinstance(ticks, bool):
+        return Usage(cost_usd=ticks / XAI_TICKS_PER_USD, cost_source="provider")
+    if whole("input_tokens") is not None and whole("output_tokens") is not None:
+        return Usage(prompt_tokens=whole("input_tokens"), completion_tokens=whole("output_tokens"))
+    if per_image is not None:
+        return Usage(cost_usd=per_image * count, cost_source="price_table")
+    return Usage()

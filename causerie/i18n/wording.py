@@ -155,6 +155,8 @@ FAILURES_EN: dict[str, str] = {
     "nothing was kept. Try again.",
     "picture.not_image": "{provider} sent something that is not a PNG, JPEG, WebP or GIF picture: nothing was kept.",
     "picture.too_large": "{provider} sent a picture larger than {limit_mb:g} MB: it was not kept.",
+    "picture.not_kept": "{provider} made the picture, but this server could not write it to its disk: its owner "
+    "can see why in its log. Try again later.",
     "limited.pictures": "You have had {limit} pictures in the last hour, the most this server makes for a visitor "
     '(IMAGES_PER_HOUR). Try again in about {minutes} min, or use your own API key (under "Your API key").',
     "limited.pictures_one": "{needed} pictures at once is more than this server makes for a visitor in an hour "

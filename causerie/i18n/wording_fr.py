@@ -151,6 +151,8 @@ FAILURES_FR: dict[str, str] = {
     "téléchargement : rien n'a été gardé. Réessayez.",
     "picture.not_image": "{provider} a envoyé autre chose qu'une image PNG, JPEG, WebP ou GIF : rien n'a été gardé.",
     "picture.too_large": "{provider} a envoyé une image de plus de {limit_mb:g} Mo : elle n'a pas été gardée.",
+    "picture.not_kept": "{provider} a fait l'image, mais ce serveur n'a pas pu l'enregistrer (son disque) : son "
+    "propriétaire le voit dans son journal. Réessayez plus tard.",
     "limited.pictures": "Vous avez eu {limit} images dans la dernière heure, le maximum que ce serveur fait pour un "
     "visiteur (IMAGES_PER_HOUR). Réessayez dans environ {minutes} min, ou utilisez votre propre clé d'API "
     "(sous « Votre clé d'API »).",

@@ -160,7 +160,10 @@ def _pictures(files: list[dict], language: str) -> dict:
         if "path" not in file
     ]
     kept = [file for file in files if "path" in file]
-    return message("assistant", "\n\n".join(gone), {"id": f"{UI_ONLY_PREFIX}pictures"}, files=kept)
+    metadata: dict = {"id": f"{UI_ONLY_PREFIX}pictures"}
+    if gone:  # (their names, for the next save: turns.saved_messages)
+        metadata["gone"] = [str(file.get("orig_name") or "picture")[:200] for file in files if "path" not in file]
+    return message("assistant", "\n\n".join(gone), metadata, files=kept)
 
 
 def render(answer: Answer, language: str = DEFAULT_LANGUAGE) -> list[dict]:

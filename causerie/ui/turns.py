@@ -156,8 +156,10 @@ def saved_messages(chat: Iterable[Any] | None) -> list[dict]:
         if answer is None or any(_ORDER.index(name) >= _ORDER.index(field_name) for name in answer if name in _ORDER):
             answer = {"role": "assistant"}
             saved.append(answer)
-        if field_name == "files":  # the pictures the answer made (a note of those no longer kept is not)
+        if field_name == "files":  # the pictures the answer made, and the names of those no longer kept
             files = [{k: f[k] for k in FILE_FIELDS if f.get(k) is not None} for f in content_files(_field(message, "content"))]
+            gone = _metadata(message).get("gone")
+            files += [{"orig_name": name} for name in gone if isinstance(name, str)] if isinstance(gone, list) else []
             if files:
                 answer["files"] = files
             continue
