@@ -16,7 +16,10 @@ def footer_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
         return words("page", kind, params, language)
 
     parts = [f"{answer.provider_label} · {answer.model}" if answer.model else answer.provider_label]
-    if answer.ttft_s is not None:
+    drawn = bool(answer.pictures) and "image" not in answer.tool_counts  # (the picture wire's answer)
+    if drawn and answer.finished_at is not None:
+        parts.append(say("drawn_in", seconds=answer.total_s))
+    elif answer.ttft_s is not None:
         parts.append(say("ttft", seconds=answer.ttft_s))
     if answer.tokens_per_s:
         parts.append(say("speed", rate=answer.tokens_per_s))
@@ -38,7 +41,7 @@ def footer_text(answer: Answer, language: str = DEFAULT_LANGUAGE) -> str:
         ]
     elif usage is not None and usage.tool_calls:  # counted by the provider, kinds unknown
         parts.append(say("tools", count=usage.tool_calls, why="one" if usage.tool_calls == 1 else None))
-    if answer.pictures and "image" not in answer.tool_counts:  # (a Responses tool's are counted there)
+    if drawn:  # (a Responses tool's are counted with the tools)
         count = len(answer.pictures)
         parts.append(say("tools", count=count, why="image.one" if count == 1 else "image"))
     if answer.citations:

@@ -235,6 +235,7 @@ PAGE_EN: dict[str, str] = {
     "mcp.writing": "{model} is writing: {chars:,} characters so far",
     "mcp.partial": "The answer so far:",
     "thinking": "Thinking",
+    "drawn_in": "drawn in {seconds:.1f} s",
     "ttft": "{seconds:.2f} s to first token",
     "speed": "{rate:.0f} tokens/s",
     "tokens": "{prompt} in · {completion} out",

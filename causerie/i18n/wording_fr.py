@@ -234,6 +234,7 @@ PAGE_FR: dict[str, str] = {
     "mcp.writing": "{model} écrit : {chars:,} caractères pour l'instant",
     "mcp.partial": "La réponse jusque-là :",
     "thinking": "Réflexion",
+    "drawn_in": "dessinée en {seconds:.1f} s",
     "ttft": "{seconds:.2f} s avant le premier token",
     "speed": "{rate:.0f} tokens/s",
     "tokens": "{prompt} en entrée · {completion} en sortie",
