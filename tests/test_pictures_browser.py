@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from support.apps import RunningApp
-from support.browsers import open_accordion, settled
+from support.browsers import open_accordion, open_settings, settled
 from support.history_pages import SECRET
 from support.keys import SERVER_KEY
 from support.picture_server import PictureServer, picture_requests, png
@@ -104,6 +104,23 @@ def test_a_picture_model_picked_above_the_chat_draws_every_question(picture_app,
     assert picture_requests(pictures)[-1]["body"]["model"] == "grok-imagine-image-quality"
     loaded(page)
     expect(page.locator("#chatbot sub").last).to_contain_text("$0.0200 billed")  # (the provider's figure wins)
+
+
+def test_the_settings_shape_and_count_go_with_the_request(picture_app, pictures, page: Page):
+    pictures.reset("xai")
+    open_chat(page, picture_app.url)
+    open_settings(page)
+    open_accordion(page, page.locator("#picture-options").get_by_text("Pictures"))
+    page.locator("#picture-ratio input").click()
+    page.get_by_role("option", name="16:9").click()
+    page.locator("#picture-count input").click()
+    page.get_by_role("option", name="2", exact=True).click()
+    page.keyboard.press("Escape")
+    draw(page, "/image two wide squares")
+    body = picture_requests(pictures)[-1]["body"]
+    assert body["n"] == 2 and body["aspect_ratio"] == "16:9"
+    expect(shown_pictures(page)).to_have_count(2)
+    expect(page.locator("#chatbot sub").last).to_contain_text("2 images made")
 
 
 def test_export_and_import_keep_the_picture_for_its_owner_only(picture_app, pictures, page: Page, browser: Browser, tmp_path):
