@@ -46,6 +46,22 @@ def scripted(_scripted):
 
 
 @pytest.fixture(scope="session")
+def _pictures():
+    from support.picture_server import PictureServer
+
+    server = PictureServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pictures(_pictures):
+    """The fake picture provider (support/picture_server.py), in xAI's shape, as new."""
+    _pictures.reset("xai")
+    return _pictures
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
 

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from test_responses import answer_of, recorded, sse_events
 
 from causerie.answering.answer import Answer
 from causerie.answering.footer import footer_text
@@ -24,19 +25,7 @@ from causerie.files.picture_store import NotAPicture, PictureStore, picture_type
 from support.apps import run_async
 from support.keys import SERVER_KEY, VISITOR_KEY
 from support.picture_server import TICKS_PER_PICTURE, PictureServer, picture_requests, png
-
-
-@pytest.fixture(scope="module")
-def _pictures():
-    server = PictureServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def pictures(_pictures):
-    _pictures.reset("xai")
-    return _pictures
+from support.scripted_server import Reply
 
 
 def service_for(server: PictureServer, tmp_path: Path, **env: str) -> ChatService:
@@ -56,13 +45,6 @@ def ask(service: ChatService, options: ChatOptions, turns: list[dict] | str, vis
             await service.aclose()
 
     return run_async(go())
-
-
-def answer_of(events) -> Answer:
-    answer = Answer()
-    for event in events:
-        answer.apply(event)
-    return answer
 
 
 XAI = ChatOptions("xai", "grok-4.3")
@@ -303,7 +285,6 @@ def test_a_responses_answer_that_made_a_picture_shows_it_with_its_revised_prompt
     """xAI's image tool in a Responses stream: the item built with the openai SDK's own types."""
     from openai.types.responses.response_output_item import ImageGenerationCall
     from openai.types.responses.response_output_item_done_event import ResponseOutputItemDoneEvent
-    from test_responses import recorded, sse_events
 
     picture = png(20, 20, (10, 200, 10))
     item = ImageGenerationCall(
@@ -313,7 +294,6 @@ def test_a_responses_answer_that_made_a_picture_shows_it_with_its_revised_prompt
     event = json.loads(done.model_dump_json())
     event["item"]["revised_prompt"] = "A green square"  # (xAI's field, which the SDK does not name)
     completed = recorded("xai-responses-text")[-1]
-    from support.scripted_server import Reply
 
     scripted.queue(
         Reply(

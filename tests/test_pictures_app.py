@@ -10,26 +10,18 @@ from gradio_client import handle_file
 
 from support.apps import RunningApp
 from support.keys import SERVER_KEY
-from support.picture_server import PictureServer, picture_requests, png
+from support.picture_server import picture_requests, png
 
 
 @pytest.fixture(scope="module")
-def pictures():
-    server = PictureServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def picture_app(pictures):
-    running = RunningApp({"XAI_API_KEY": SERVER_KEY, "XAI_BASE_URL": pictures.base_url})
+def picture_app(_pictures):
+    running = RunningApp({"XAI_API_KEY": SERVER_KEY, "XAI_BASE_URL": _pictures.base_url})
     yield running
     running.close()
 
 
 @pytest.fixture
 def client(picture_app, pictures):
-    pictures.reset("xai")
     return picture_app.client()
 
 

@@ -16,22 +16,20 @@ from support.apps import RunningApp
 from support.browsers import open_accordion, open_settings, settled
 from support.history_pages import SECRET
 from support.keys import SERVER_KEY
-from support.picture_server import PictureServer, picture_requests, png
+from support.picture_server import picture_requests, png
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def pictures():
-    server = PictureServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def picture_app(pictures, tmp_path_factory):
+def picture_app(_pictures, tmp_path_factory):
     data = tmp_path_factory.mktemp("pictures-app")
-    env = {"XAI_API_KEY": SERVER_KEY, "XAI_BASE_URL": pictures.base_url, "HISTORY_SECRET": SECRET, "CAUSERIE_DATA_DIR": str(data)}
+    env = {
+        "XAI_API_KEY": SERVER_KEY,
+        "XAI_BASE_URL": _pictures.base_url,
+        "HISTORY_SECRET": SECRET,
+        "CAUSERIE_DATA_DIR": str(data),
+    }
     running = RunningApp(env)
     yield running
     running.close()
@@ -65,7 +63,6 @@ def loaded(page: Page, index: int = 0) -> dict:
 
 
 def test_a_picture_is_shown_kept_across_a_reload_and_changed_by_edit(picture_app, pictures, page: Page):
-    pictures.reset("xai")
     open_chat(page, picture_app.url)
     draw(page, "/image a red square")
     first = loaded(page)
@@ -93,7 +90,6 @@ def test_a_picture_is_shown_kept_across_a_reload_and_changed_by_edit(picture_app
 
 
 def test_a_picture_model_picked_above_the_chat_draws_every_question(picture_app, pictures, page: Page):
-    pictures.reset("xai")
     open_chat(page, picture_app.url)
     picker = page.locator("#model-picker input")
     expect(picker).to_have_value("xAI (Grok) · grok-4.3", timeout=10000)  # (a text model: /image draws)
@@ -107,7 +103,6 @@ def test_a_picture_model_picked_above_the_chat_draws_every_question(picture_app,
 
 
 def test_the_settings_shape_and_count_go_with_the_request(picture_app, pictures, page: Page):
-    pictures.reset("xai")
     open_chat(page, picture_app.url)
     open_settings(page)
     open_accordion(page, page.locator("#picture-options").get_by_text("Pictures"))
@@ -124,7 +119,6 @@ def test_the_settings_shape_and_count_go_with_the_request(picture_app, pictures,
 
 
 def test_export_and_import_keep_the_picture_for_its_owner_only(picture_app, pictures, page: Page, browser: Browser, tmp_path):
-    pictures.reset("xai")
     open_chat(page, picture_app.url)
     draw(page, "/image a square for export")
     loaded(page, shown_pictures(page).count() - 1)
@@ -159,7 +153,6 @@ def test_export_and_import_keep_the_picture_for_its_owner_only(picture_app, pict
 
 
 def test_a_picture_fits_a_phones_screen(picture_app, pictures, browser: Browser):
-    pictures.reset("xai")
     pictures.picture = png(2000, 1200)
     phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2).new_page()
     open_chat(phone, picture_app.url)

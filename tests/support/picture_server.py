@@ -18,18 +18,16 @@ import base64
 import io
 import json
 import secrets
-import threading
 import time
 from collections import deque
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .scripted_server import _free_port
+from .scripted_server import LoopbackServer, _free_port
 
 XAI_FIELDS = {"model", "prompt", "n", "response_format", "aspect_ratio", "resolution"}
 XAI_RATIOS = {"1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2", "19.5:9", "9:19.5", "20:9", "9:20", "auto"}
@@ -46,7 +44,7 @@ def png(width: int = 64, height: int = 48, colour: tuple[int, int, int] = (200, 
     return buffer.getvalue()
 
 
-class PictureServer:
+class PictureServer(LoopbackServer):
     def __init__(self, shape: str = "xai", host: str = "127.0.0.1") -> None:
         self.shape = shape
         self.requests: list[dict[str, Any]] = []
@@ -73,21 +71,7 @@ class PictureServer:
                 Route("/v1/language-models", self._models, methods=["GET"]),
             ]
         )
-        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="off"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def start(self) -> PictureServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("picture server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
+        self.serve(app, host, self.port)
 
     def reset(self, shape: str | None = None) -> None:
         self.shape = shape or self.shape

@@ -83,7 +83,29 @@ class Reply:
         return cls(status=status, body=body, content_type="application/json", **kw)
 
 
-class ScriptedServer:
+class LoopbackServer:
+    """A Starlette app served by uvicorn on a free loopback port, in a thread of its own."""
+
+    def serve(self, app: Starlette, host: str, port: int) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{type(self).__name__} did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+
+
+class ScriptedServer(LoopbackServer):
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.replies: deque[Reply] = deque()
         self.replies_by_model: dict[str, deque[Reply]] = {}
@@ -109,9 +131,7 @@ class ScriptedServer:
                 Route("/v1/language-models", self._language_models, methods=["GET"]),
             ]
         )
-        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self.serve(app, host, self.port)
 
     # -- control from tests --
 
@@ -147,19 +167,6 @@ class ScriptedServer:
         while self.last_outcome() == "open" and time.monotonic() < deadline:
             time.sleep(0.02)
         return self.last_outcome()
-
-    def start(self) -> ScriptedServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("scripted server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
 
     # -- handlers --
 
