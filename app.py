@@ -9,12 +9,14 @@ import sys
 
 from causerie.answering.service import ChatService
 from causerie.config.settings import SettingsError, load_settings
+from causerie.history.budget_ledger import shared_ledger
 from causerie.ui import Labels, build_demo, launch_options
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 try:
-    service = ChatService(load_settings())
+    settings = load_settings()
+    service = ChatService(settings, ledger=shared_ledger(settings))
 except SettingsError as exc:
     sys.exit(f"Causerie cannot start: {exc}")
 

@@ -137,6 +137,8 @@ SAMPLES = {
     "input": 1.25,
     "output": 2.5,
     "tokens": 256000,
+    "spent": 0.25,
+    "hours": 3,
 }
 
 

@@ -25,6 +25,7 @@ from ..events import Event, Failure, Finish, Picture, Start, TextDelta, Usage
 from ..files.attachments import ReadingLanes
 from .access import choose_endpoint, for_visitors
 from .answer_log import AnswerRecord
+from .budgets import DollarBudgets, Reservation, unpriced
 from .limits import RateLimiter, Visitor
 from .options import ChatOptions
 
@@ -73,9 +74,10 @@ class PictureAnswers:
         allowance: RateLimiter,
         model_info: ModelInfoTable,
         readers: ReadingLanes,
+        budgets: DollarBudgets,
     ) -> None:
         self.settings, self.client, self.allowance = settings, client, allowance
-        self.model_info, self.readers = model_info, readers
+        self.model_info, self.readers, self.budgets = model_info, readers, budgets
 
     def asked(self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]]) -> PictureAsk | None:
         """What the question asks for when it asks for pictures. An MCP client asks in words only
@@ -94,14 +96,14 @@ class PictureAnswers:
         if self.settings.public.log_content:
             record.question, record.answer = ask.prompt, []
         reserved = made = charged = 0
-        owner_pays = False
+        owner_pays, budget, info = False, None, None
         try:
             prepared = await self._prepare(provider, options, turns, visitor, ask)
             if type(prepared) is Failure:
                 record.ended(prepared)
                 yield prepared
                 return
-            request, info = prepared
+            request, info, budget = prepared
             # Reserved in _prepare with no wait since: settled in `finally`, however it ends. Once
             # the request is out, the pictures count unless the provider refused it or was not
             # reached (a Stop after sending does not give them back: the provider bills them).
@@ -135,11 +137,13 @@ class PictureAnswers:
         finally:
             if owner_pays:
                 self.allowance.settle_pictures(visitor, reserved, charged)
+                cost = record.usage.cost_usd if record.usage is not None else None
+                self.budgets.settle(budget, cost if cost is not None else (info.per_image or 0.0) * charged)
             record.write()
 
     async def _prepare(
         self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]], visitor: Visitor, ask: PictureAsk
-    ) -> tuple[PictureRequest, ModelInfo] | Failure:
+    ) -> tuple[PictureRequest, ModelInfo, Reservation | None] | Failure:
         """Who may ask, where it goes and with whose key, the model, the limits, and the picture
         to change: cheap refusals first, as for an answer in words. The pictures are reserved
         last, with nothing awaited after (a Stop meanwhile leaves nothing reserved)."""
@@ -176,10 +180,17 @@ class PictureAnswers:
             if type(reference) is Failure:
                 return reference
         count = options.pictures.count
-        if refused := self.allowance.admit_pictures(visitor, count, owner_pays=endpoint.owner_pays):
-            return refused
         info = self.model_info.get(provider.id, model)
-        return PictureRequest(endpoint, model, ask.prompt, count, options.pictures.aspect_ratio, reference, info.per_image), info
+        budget = None
+        if endpoint.owner_pays and self.budgets.on:  # the pictures' price, at list price
+            budget = await self.budgets.reserve(visitor, info.per_image * count) if info.per_image else unpriced(provider, model)
+            if type(budget) is Failure:
+                return budget
+        if refused := self.allowance.admit_pictures(visitor, count, owner_pays=endpoint.owner_pays):
+            self.budgets.settle(budget, 0.0)
+            return refused
+        request = PictureRequest(endpoint, model, ask.prompt, count, options.pictures.aspect_ratio, reference, info.per_image)
+        return request, info, budget
 
     async def _reference(self, provider: Provider, turns: list[Mapping[str, Any]], visitor: Visitor) -> str | Failure:
         """The picture to change, as a data URI: the question's attached image, else the last

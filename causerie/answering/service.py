@@ -31,6 +31,7 @@ from ..files.picture_store import PictureStore
 from .access import choose_endpoint, for_visitors, offered_providers
 from .answer import Answer, coalesced
 from .answer_log import AnswerRecord
+from .budgets import DollarBudgets, Ledger, Reservation, unpriced
 from .limits import RateLimiter, Visitor
 from .messages import build_messages, within
 from .options import ChatOptions
@@ -50,6 +51,8 @@ class _Prepared:
     """Tokens set aside for this answer in the visitor's budget (settled when it ends)."""
     cap: int
     """MAX_TOKENS_CAP when the owner pays, else 0: the answer is stopped beyond it."""
+    budget: Reservation | None = None
+    """Dollars set aside for it in the owner's budgets (settled when it ends)."""
 
 
 CHARS_PER_TOKEN = 4
@@ -65,6 +68,17 @@ def _tokens_spent(usage: Usage | None, request: ChatRequest, answer_chars: int, 
     if not answer_chars and not searched:
         return 0
     return (sum(content_chars(m["content"]) for m in request.messages) + answer_chars) // CHARS_PER_TOKEN
+
+
+def _cost_spent(usage: Usage | None, prepared: _Prepared, answer_chars: int, searched: bool) -> float:
+    """What an answer cost: as priced (billed, or its tokens at list price); else, for one that
+    had begun (stopped early: still paid for), its estimated tokens at list price; else nothing."""
+    if usage is not None and usage.cost_usd is not None:
+        return usage.cost_usd
+    prompt = sum(content_chars(m["content"]) for m in prepared.request.messages) // CHARS_PER_TOKEN
+    if not answer_chars and not searched:
+        return 0.0
+    return prepared.info.cost_usd(Usage(prompt_tokens=prompt, completion_tokens=answer_chars // CHARS_PER_TOKEN)) or 0.0
 
 
 def _tools_refused(tools: tuple[str, ...], provider: Provider, model: str, info: ModelInfo, endpoint: Endpoint) -> Failure | None:
@@ -100,7 +114,10 @@ class ChatService:
         settings: Settings,
         presets: Mapping[str, Preset] | None = None,
         model_info: ModelInfoTable | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
+        """`ledger`: where the dollar budgets are counted (the store's, shared by every process);
+        None: this process's memory."""
         self.settings = settings
         self.presets = dict(load_presets() if presets is None else presets)
         self.model_info = ModelInfoTable.load() if model_info is None else model_info
@@ -115,6 +132,7 @@ class ChatService:
             gather_s=self.gather_s,
         )
         self.local = LocalModelServer(settings.local_model_path) if settings.local_model_path else None
+        self.budgets = DollarBudgets(settings.public, ledger)
         self.allowance = RateLimiter(
             settings.public.rate_per_minute, settings.public.tokens_per_hour, pictures_per_hour=settings.public.images_per_hour
         )
@@ -131,6 +149,7 @@ class ChatService:
             self.allowance,
             self.model_info,
             self._file_readers,
+            self.budgets,
         )
         self.responses = ResponsesClient(
             connect_timeout=settings.connect_timeout,
@@ -312,9 +331,19 @@ class ChatService:
             self.allowance.settle(visitor, reserve, 0)
             return prepared
         request, info, left_out = prepared
-        actual = sum(content_chars(m["content"]) for m in request.messages) // CHARS_PER_TOKEN + answer_tokens
+        chars = sum(content_chars(m["content"]) for m in request.messages)
+        actual = chars // CHARS_PER_TOKEN + answer_tokens
         self.allowance.settle(visitor, reserve, actual)  # the reservation becomes what the request holds
-        return _Prepared(request, info, left_out, actual, cap)
+        budget = None
+        if endpoint.owner_pays and self.budgets.on and not provider.local:
+            # The most it may cost: its prompt (at two characters a token, a bound for most text)
+            # and its cap, at list price.
+            most = info.cost_usd(Usage(prompt_tokens=chars // 2, completion_tokens=answer_tokens))
+            budget = await self.budgets.reserve(visitor, most) if most is not None else unpriced(provider, request.model)
+            if type(budget) is Failure:
+                self.allowance.settle(visitor, actual, 0)
+                return budget
+        return _Prepared(request, info, left_out, actual, cap, budget)
 
     async def _read_and_check(
         self,
@@ -503,6 +532,8 @@ class ChatService:
             if type(prepared) is _Prepared:
                 spent = _tokens_spent(record.usage, prepared.request, spent_chars, searched)
                 self.allowance.settle(visitor, prepared.reserved, spent)
+                if prepared.budget is not None:
+                    self.budgets.settle(prepared.budget, _cost_spent(record.usage, prepared, spent_chars, searched))
             record.write()
 
     async def make_pictures(

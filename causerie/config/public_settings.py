@@ -42,6 +42,13 @@ class PublicSettings:
     """Tokens (in and out) per hour per session and per IP address, on the server's keys; 0: none."""
     images_per_hour: int = 0
     """Pictures per hour per session and per IP address, on the server's keys; 0: none."""
+    dollars_per_day_per_visitor: float = 0.0
+    """Dollars a day each visitor (session or signed-in person, and address) may spend of the
+    owner's keys; 0: no such budget (answering/budgets.py)."""
+    dollars_per_day: float = 0.0
+    """Dollars a day the whole app may spend of the owner's keys; 0: no such budget."""
+    budget_reset_hour: int = 0
+    """The hour (UTC, 0-23) at which a budget's day begins."""
     log_content: bool = False
     """Put questions and answers in the log's line per answer (LOG_CONTENT=1): for debugging only."""
     proxy_hops: int = 0
@@ -65,6 +72,8 @@ class PublicSettings:
                 ("RATE_LIMIT_PER_MINUTE", self.rate_per_minute),
                 ("TOKENS_PER_HOUR", self.tokens_per_hour),
                 ("IMAGES_PER_HOUR", self.images_per_hour),
+                ("DOLLARS_PER_DAY_PER_VISITOR", self.dollars_per_day_per_visitor),
+                ("DOLLARS_PER_DAY", self.dollars_per_day),
             )
         )
         keys = "visitors' keys only" if self.require_user_key else "server keys used"
@@ -113,6 +122,17 @@ def load_public_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool,
             "REQUIRE_LOGIN=1 needs a way to sign in: add `hf_oauth: true` to the Space's README "
             "front matter (Hugging Face login), or set AUTH_USERS=name:password."
         )
+    per_visitor = number(env, "DOLLARS_PER_DAY_PER_VISITOR", 0.0)
+    per_app = number(env, "DOLLARS_PER_DAY", 0.0)
+    reset_hour = _count(env, "BUDGET_RESET_HOUR", 0)
+    if reset_hour > 23:
+        raise SettingsError(f"BUDGET_RESET_HOUR must be an hour from 0 to 23 (UTC), got {env['BUDGET_RESET_HOUR']!r}.")
+    cap = _count(env, "MAX_TOKENS_CAP", 8192 if public else 0)
+    if (per_visitor or per_app) and not cap:
+        raise SettingsError(
+            "A dollar budget (DOLLARS_PER_DAY_PER_VISITOR, DOLLARS_PER_DAY) needs MAX_TOKENS_CAP: without a cap, "
+            "the most an answer may cost is unbounded. Set MAX_TOKENS_CAP=8192, say."
+        )
     return PublicSettings(
         public=public,
         require_user_key=flag(env, "REQUIRE_USER_KEY", False),
@@ -121,10 +141,13 @@ def load_public_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool,
         allowed_networks=_networks(env),
         max_input_chars=_count(env, "MAX_INPUT_CHARS", 30_000 if public else 0),
         max_context_chars=_count(env, "MAX_CONTEXT_CHARS", 200_000 if public else 0),
-        max_tokens_cap=_count(env, "MAX_TOKENS_CAP", 8192 if public else 0),
+        max_tokens_cap=cap,
         rate_per_minute=_count(env, "RATE_LIMIT_PER_MINUTE", 10 if public else 0),
         tokens_per_hour=_count(env, "TOKENS_PER_HOUR", 200_000 if public else 0),
         images_per_hour=_count(env, "IMAGES_PER_HOUR", 10 if public else 0),
+        dollars_per_day_per_visitor=per_visitor,
+        dollars_per_day=per_app,
+        budget_reset_hour=reset_hour,
         log_content=flag(env, "LOG_CONTENT", False),
         proxy_hops=_count(env, "TRUSTED_PROXY_HOPS", 1 if on_space else 0),
         oauth_billing=flag(env, "HF_BILL_VISITORS", True) if env.get("HF_BILL_VISITORS", "").strip() else None,

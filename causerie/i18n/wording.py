@@ -107,6 +107,19 @@ FAILURES_EN: dict[str, str] = {
     "answer allowed), more than this server's allowance of {limit:,} tokens an hour "
     "(TOKENS_PER_HOUR). Start a new chat, attach less, set a lower Max tokens, or use your "
     'own API key (under "Your API key").',
+    "limited.budget": "You have spent ${spent:.4f} of the ${limit:.2f} a day this server pays for each visitor "
+    "(DOLLARS_PER_DAY_PER_VISITOR). It starts again at {reset} UTC, in {hours} h {minutes} min; or use your "
+    'own API key (under "Your API key").',
+    "limited.budget_one": "This question may cost up to ${needed:.4f} (its prompt and the longest answer allowed, at "
+    "list price), more than the ${limit:.2f} a day this server pays for each visitor "
+    "(DOLLARS_PER_DAY_PER_VISITOR). Start a new chat, set a lower Max tokens, or use your own API key.",
+    "limited.budget_app": "This server has spent ${spent:.4f} of the ${limit:.2f} it pays for a day, for everyone "
+    "(DOLLARS_PER_DAY). It starts again at {reset} UTC, in {hours} h {minutes} min; or use your own API key "
+    '(under "Your API key").',
+    "limited.budget_app_one": "This question may cost up to ${needed:.4f}, more than the ${limit:.2f} this server "
+    "pays for a day (DOLLARS_PER_DAY). Set a lower Max tokens, or use your own API key.",
+    "limited.budget_unpriced": "{model} ({provider}) has no known price, so this server's dollar budget cannot "
+    "hold it (its owner can add the price to models.yaml). Pick another model, or use your own API key.",
     "endpoint_refused.custom_off": "This server does not send questions to a base URL chosen by its visitors "
     "(its owner can allow it with ALLOW_CUSTOM_ENDPOINTS=1). Clear the Base URL "
     "box to use {provider}'s own address.",
@@ -264,6 +277,7 @@ PAGE_EN: dict[str, str] = {
     "picture_gone": "🖼️ {name}: no longer kept on this server",
     "pictures_hint": "/image a red fox in the snow, watercolour · /edit make it night",
     "cached": " ({count} cached)",
+    "budget_left": "Today: ${spent:.4f} of your ${limit:.2f} spent on this server's keys (starts again at {reset} UTC)",
     "totals.none": "No answers yet in this session.",
     "totals.one": "1 answer · {approx}{prompt} tokens in · {approx}{completion} out",
     "totals": "{answers} answers · {approx}{prompt} tokens in · {approx}{completion} out",

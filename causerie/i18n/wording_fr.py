@@ -102,6 +102,22 @@ FAILURES_FR: dict[str, str] = {
     "longue réponse permise), plus que le quota de ce serveur, {limit:,} tokens par heure "
     "(TOKENS_PER_HOUR). Commencez une nouvelle conversation, joignez moins de fichiers, "
     "baissez « Nombre maximal de tokens » ou utilisez votre propre clé d'API (sous « Votre clé d'API »).",
+    "limited.budget": "Vous avez dépensé {spent:.4f} $ des {limit:.2f} $ par jour que ce serveur paie pour chaque "
+    "visiteur (DOLLARS_PER_DAY_PER_VISITOR). Cela repart à {reset} UTC, dans {hours} h {minutes} min ; ou "
+    "utilisez votre propre clé d'API (sous « Votre clé d'API »).",
+    "limited.budget_one": "Cette question peut coûter jusqu'à {needed:.4f} $ (son prompt et la plus longue réponse "
+    "permise, au prix catalogue), plus que les {limit:.2f} $ par jour que ce serveur paie pour chaque visiteur "
+    "(DOLLARS_PER_DAY_PER_VISITOR). Commencez une nouvelle conversation, baissez « Nombre maximal de tokens », "
+    "ou utilisez votre propre clé d'API.",
+    "limited.budget_app": "Ce serveur a dépensé {spent:.4f} $ des {limit:.2f} $ qu'il paie par jour, pour tout le "
+    "monde (DOLLARS_PER_DAY). Cela repart à {reset} UTC, dans {hours} h {minutes} min ; ou utilisez votre "
+    "propre clé d'API (sous « Votre clé d'API »).",
+    "limited.budget_app_one": "Cette question peut coûter jusqu'à {needed:.4f} $, plus que les {limit:.2f} $ que ce "
+    "serveur paie par jour (DOLLARS_PER_DAY). Baissez « Nombre maximal de tokens », ou utilisez votre propre "
+    "clé d'API.",
+    "limited.budget_unpriced": "{model} ({provider}) n'a pas de prix connu : le budget en dollars de ce serveur ne "
+    "peut donc pas le contenir (son propriétaire peut ajouter le prix dans models.yaml). Choisissez un autre "
+    "modèle, ou utilisez votre propre clé d'API.",
     "endpoint_refused.custom_off": "Ce serveur n'envoie pas de questions à une URL de base choisie par ses visiteurs "
     "(son propriétaire peut le permettre avec ALLOW_CUSTOM_ENDPOINTS=1). Videz la case "
     "URL de base pour utiliser l'adresse de {provider}.",
@@ -263,6 +279,7 @@ PAGE_FR: dict[str, str] = {
     "picture_gone": "🖼️ {name} : n'est plus gardée sur ce serveur",
     "pictures_hint": "/image un renard roux dans la neige, aquarelle · /edit fais-en une scène de nuit",
     "cached": " (dont {count} en cache)",
+    "budget_left": "Aujourd'hui : {spent:.4f} $ de vos {limit:.2f} $ dépensés sur les clés de ce serveur (repart à {reset} UTC)",
     "totals.none": "Aucune réponse pour l'instant dans cette session.",
     "totals.one": "1 réponse · {approx}{prompt} tokens en entrée · {approx}{completion} en sortie",
     "totals": "{answers} réponses · {approx}{prompt} tokens en entrée · {approx}{completion} en sortie",

@@ -19,6 +19,7 @@ from ..config.page_policy import SecurityHeaders, security_headers
 from ..files.attachments import ACCEPTED_SUFFIXES
 from ..history.library import HistoryNotice
 from ..history.shelves import Keeper, keeper_for
+from ..i18n.wording import words
 from ..mcp_server import middleware as mcp_middleware
 from .api import API_ARITIES, register_api
 from .api_calls import CompleteApiArguments
@@ -46,7 +47,7 @@ from .settings_page import (
 )
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
-from .visitors import distrust_proxy_headers, is_issued, issue_browser_id, page_language
+from .visitors import distrust_proxy_headers, is_issued, issue_browser_id, page_language, visitor_of
 
 FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
 
@@ -327,8 +328,12 @@ def _wire_chat(
         # The page opened on an answer still being written: follow it (set by on_open).
         panel.resume.change(handlers.resume, handlers.inputs(), outputs, **stream),
     ]
+
+    async def totals(totals: SessionTotals, request: gr.Request) -> str:
+        return await totals_line(service, totals, request)
+
     ended = [
-        stream.then(idle, view_state, textbox, **quick).then(totals_line, totals_state, totals_box, **quick) for stream in streams
+        stream.then(idle, view_state, textbox, **quick).then(totals, totals_state, totals_box, **quick) for stream in streams
     ]
     stop = textbox.stop(handlers.stop_now, {view_state, panel.browser}, None, cancels=streams, **quick)
     undo = chatbot.undo(handlers.undo, [chatbot, view_state], [chatbot, textbox], **quick)
@@ -337,8 +342,16 @@ def _wire_chat(
         put_away.then(idle, view_state, textbox, **quick)
 
 
-def totals_line(totals: SessionTotals, request: gr.Request) -> str:
-    return totals.summary(page_language(request))
+async def totals_line(service: ChatService, totals: SessionTotals, request: gr.Request) -> str:
+    """The session's totals, and, where each visitor has a dollar budget, what they spent of it today."""
+    language = page_language(request)
+    line = totals.summary(language)
+    left = await service.budgets.left(visitor_of(request, service.settings))
+    if left is None:
+        return line
+    spent, limit, _ = left
+    reset = f"{service.budgets.reset_hour:02d}:00"
+    return line + "\n\n" + words("page", "budget_left", {"spent": spent, "limit": limit, "reset": reset}, language)
 
 
 def launch_options(service: ChatService, labels: Labels | None = None) -> dict[str, Any]:

@@ -41,3 +41,13 @@ votes = sa.Table(
     sa.Column("preset", sa.String(100), nullable=False),
     sa.Index("votes_by_preset", "preset"),
 )
+
+budget_spending = sa.Table(
+    "budget_spending",
+    metadata,
+    # What the owner's keys paid for, in dollars, per budget day (its first date) and name: a
+    # visitor's (session:…, ip:…, user:…) or "app" (answering/budgets.py). Migration 0004.
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("spent", sa.Float, nullable=False),
+)

@@ -1,0 +1,121 @@
+"""The dollar budgets' ledger in the store's PostgreSQL database, shared by every process behind a
+load balancer (answering/budgets.py holds the rules; this, the counting).
+
+A reservation is one transaction: for each name, in one order (rows are locked in it, so two
+processes never wait on each other crosswise), an insert that on a conflict adds the amount only
+`WHERE spent + amount <= limit`; a name that would go over returns no row, and the transaction is
+rolled back, so a reservation is all or nothing. PostgreSQL locks the row and checks the condition
+on its latest version, so answers started at once in several processes cannot overrun a budget.
+Days older than a week are deleted now and then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .database import Database
+from .schema import budget_spending as table
+
+log = logging.getLogger(__name__)
+KEEP_DAYS = 7
+CLEAN_EVERY_S = 3600.0
+
+
+class _Over(Exception):
+    def __init__(self, name: str, spent: float) -> None:
+        self.name, self.spent = name, spent
+
+
+class StoreLedger:
+    """A Ledger (answering/budgets.py) in the store's database. Its errors are StoreError."""
+
+    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
+        self._url = url
+        self._database: Database | None = None
+        self._opening = asyncio.Lock()
+        self._cleaned_at = 0.0
+        self._timeout = timeout
+
+    async def _opened(self) -> Database:
+        if self._database is not None:
+            return self._database
+        async with self._opening:
+            if self._database is None:
+                from .migrate import upgrade_now
+
+                # On a thread of its own: Alembic's work would hold up every answer streaming.
+                await asyncio.to_thread(upgrade_now, self._url, 30)
+                self._database = Database(self._url, timeout=self._timeout, what="budget ledger")
+        return self._database
+
+    async def close(self) -> None:
+        if self._database is not None:
+            await self._database.close()
+
+    async def take(self, day: str, limits: Sequence[tuple[str, float]], amount: float) -> tuple[str, float] | None:
+        database = await self._opened()
+
+        async def work(connection: AsyncConnection) -> None:
+            for name, limit in limits:
+                insert = database.insert(table).values(day=day, name=name, spent=amount)
+                added = insert.on_conflict_do_update(
+                    index_elements=["day", "name"],
+                    set_={"spent": table.c.spent + insert.excluded.spent},
+                    where=table.c.spent + insert.excluded.spent <= limit,
+                ).returning(table.c.spent)
+                # (A first row of the day is not checked: reserve() refused an amount over a limit.)
+                if (await connection.execute(added)).first() is None:
+                    spent = await connection.scalar(sa.select(table.c.spent).where(table.c.day == day, table.c.name == name))
+                    raise _Over(name, float(spent or 0.0))
+
+        try:
+            await database.run(work)
+        except _Over as over:  # (raised inside the transaction: it was rolled back)
+            return over.name, over.spent
+        await self._clean(database, day)
+        return None
+
+    async def add(self, day: str, names: Sequence[str], amount: float) -> None:
+        database = await self._opened()
+
+        async def work(connection: AsyncConnection) -> None:
+            for name in sorted(names):
+                insert = database.insert(table).values(day=day, name=name, spent=max(0.0, amount))
+                await connection.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=["day", "name"],
+                        set_={"spent": sa.func.greatest(0.0, table.c.spent + amount)},
+                    )
+                )
+
+        await database.run(work)
+
+    async def spent(self, day: str, name: str) -> float:
+        database = await self._opened()
+
+        async def work(connection: AsyncConnection) -> float:
+            value = await connection.scalar(sa.select(table.c.spent).where(table.c.day == day, table.c.name == name))
+            return float(value or 0.0)
+
+        return await database.run(work)
+
+    async def _clean(self, database: Database, day: str) -> None:
+        if time.monotonic() - self._cleaned_at < CLEAN_EVERY_S:
+            return
+        self._cleaned_at = time.monotonic()
+        oldest = (datetime.date.fromisoformat(day) - datetime.timedelta(days=KEEP_DAYS)).isoformat()
+
+        async def work(connection: AsyncConnection) -> None:
+            await connection.execute(sa.delete(table).where(table.c.day < oldest))
+
+        try:
+            await database.run(work)
+        except Exception:  # (a clean-up: the next one will do)
+            log.info("Budgets: old days were not deleted this time.")
