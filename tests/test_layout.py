@@ -17,6 +17,7 @@ LAYERS = [
     {"config"},  # settings, read once at the edge
     {"answering"},  # one answer: options, limits, the service, runs
     {"history"},  # saved conversations and their store
+    {"cockpit"},  # the owner's numbers, from the answer records
     {"compare"},  # compare mode and its votes
     {"mcp_server"},  # the tools for MCP clients (Starlette and the mcp SDK, no Gradio)
     {"ui"},  # the Gradio layer

@@ -139,6 +139,12 @@ SAMPLES = {
     "tokens": 256000,
     "spent": 0.25,
     "hours": 3,
+    "days": 7,
+    "answers": 12,
+    "refusals": 1,
+    "p50": 0.4,
+    "p95": 1.2,
+    "share": 42,
 }
 
 

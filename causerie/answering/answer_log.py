@@ -10,14 +10,18 @@ The line is JSON on the `causerie.answers` logger:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import orjson
 
 from ..events import Failure, Finish, Usage
+from .limits import Visitor
 
 log = logging.getLogger("causerie.answers")
 
@@ -36,9 +40,47 @@ class AnswerRecord:
     question: str | None = None
     answer: list[str] | None = None
     """Only with LOG_CONTENT: the answer's pieces, joined when logged."""
+    at: float = field(default_factory=time.time)
+    visitor: str = ""
+    """Who asked, as a stable hash (never a name or an address): for the cockpit's spend by visitor."""
+    owner_pays: bool = False
+    why: str | None = None
+    """A refusal's cause (a budget, a rate...), for the cockpit."""
+    tools: dict[str, str] = field(default_factory=dict)
+    """The server-side tools the answer ran, their kind by item."""
+    pictures: int = 0
 
     def ended(self, event: Failure | Finish) -> None:
         self.status = event.kind if type(event) is Failure else "ok"
+        if type(event) is Failure and isinstance(why := event.params.get("why"), str):
+            self.why = why[:40]
+
+    def row(self) -> dict:
+        """The record as the cockpit keeps it (history/store/usage_store.py): no question, no
+        answer, no key, no name, no address."""
+        usage = self.usage
+        counts: dict[str, int] = {}
+        for kind in self.tools.values():
+            counts[kind] = counts.get(kind, 0) + 1
+        return {
+            "at": self.at,
+            "provider": (self.provider or "")[:64],
+            "model": (self.model or "")[:256],
+            "key": self.key_from or "",
+            "owner_pays": self.owner_pays,
+            "visitor": self.visitor,
+            "status": self.status[:40],
+            "why": self.why,
+            "ttft_s": None if self.first_token is None else round(self.first_token - self.started, 4),
+            "total_s": round(time.perf_counter() - self.started, 4),
+            "prompt_tokens": usage.prompt_tokens if usage else None,
+            "completion_tokens": usage.completion_tokens if usage else None,
+            "cached_tokens": usage.cached_tokens if usage else None,
+            "cost_usd": usage.cost_usd if usage else None,
+            "cost_source": usage.cost_source if usage else None,
+            "tools": " ".join(f"{kind}:{count}" for kind, count in counts.items()),
+            "pictures": self.pictures,
+        }
 
     def line(self) -> str:
         usage = self.usage
@@ -64,3 +106,26 @@ class AnswerRecord:
 
     def write(self) -> None:
         log.info("%s", self.line())
+
+
+class AnswerRecords:
+    """Where every answer's record goes: the log line, and `sink` (the cockpit's table, given by
+    the app: history/store/usage_store.py) when there is one."""
+
+    def __init__(self, secret: str) -> None:
+        self._key = hashlib.sha256(f"causerie:visitors:{secret}".encode()).digest()
+        self.sink: Callable[[dict], None] | None = None
+
+    def visitor_hash(self, visitor: Visitor) -> str:
+        """A stable pseudonym for who asked: a signed-in person, else their address (as the limits
+        count it), else their page session; never the name or address itself."""
+        names = visitor.names()
+        return hmac.new(self._key, names[-1].encode(), hashlib.sha256).hexdigest()[:12] if names else ""
+
+    def write(self, record: AnswerRecord) -> None:
+        record.write()
+        if self.sink is not None:
+            try:
+                self.sink(record.row())
+            except Exception:  # (the cockpit's table: an answer never fails for it)
+                log.exception("An answer's record could not be kept for the cockpit")

@@ -24,7 +24,7 @@ from ..endpoints.providers import Provider
 from ..events import Event, Failure, Finish, Picture, Start, TextDelta, Usage
 from ..files.attachments import ReadingLanes
 from .access import choose_endpoint, for_visitors
-from .answer_log import AnswerRecord
+from .answer_log import AnswerRecord, AnswerRecords
 from .budgets import DollarBudgets, Reservation, unpriced
 from .limits import RateLimiter, Visitor
 from .options import ChatOptions
@@ -75,7 +75,9 @@ class PictureAnswers:
         model_info: ModelInfoTable,
         readers: ReadingLanes,
         budgets: DollarBudgets,
+        records: AnswerRecords,
     ) -> None:
+        self.records = records
         self.settings, self.client, self.allowance = settings, client, allowance
         self.model_info, self.readers, self.budgets = model_info, readers, budgets
 
@@ -92,7 +94,7 @@ class PictureAnswers:
         self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]], visitor: Visitor, ask: PictureAsk
     ) -> AsyncIterator[Event]:
         """The pictures as events; every refusal a Failure. One log line, however it ends."""
-        record = AnswerRecord(provider.id, options.model)
+        record = AnswerRecord(provider.id, options.model, visitor=self.records.visitor_hash(visitor))
         if self.settings.public.log_content:
             record.question, record.answer = ask.prompt, []
         reserved = made = charged = 0
@@ -109,7 +111,11 @@ class PictureAnswers:
             # reached (a Stop after sending does not give them back: the provider bills them).
             owner_pays, reserved = request.endpoint.owner_pays, request.count
             charged = reserved
-            record.model, record.key_from = request.model, request.endpoint.key_from
+            record.model, record.key_from, record.owner_pays = (
+                request.model,
+                request.endpoint.key_from,
+                request.endpoint.owner_pays,
+            )
             yield Start(provider.id, provider.label, request.model)
             said: list[str] = []
             async with aclosing(self.client.stream(request)) as events:
@@ -117,6 +123,7 @@ class PictureAnswers:
                     kind = type(event)
                     if kind is Picture:
                         made += 1
+                        record.pictures = made
                         record.first_token = record.first_token or time.perf_counter()
                         yield event
                         if not event.revised_prompt or event.revised_prompt in said:
@@ -139,7 +146,7 @@ class PictureAnswers:
                 self.allowance.settle_pictures(visitor, reserved, charged)
                 cost = record.usage.cost_usd if record.usage is not None else None
                 self.budgets.settle(budget, cost if cost is not None else (info.per_image or 0.0) * charged)
-            record.write()
+            self.records.write(record)
 
     async def _prepare(
         self, provider: Provider, options: ChatOptions, turns: list[Mapping[str, Any]], visitor: Visitor, ask: PictureAsk

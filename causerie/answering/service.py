@@ -30,7 +30,7 @@ from ..files.pdf_text import PdfBudget
 from ..files.picture_store import PictureStore
 from .access import choose_endpoint, for_visitors, offered_providers
 from .answer import Answer, coalesced
-from .answer_log import AnswerRecord
+from .answer_log import AnswerRecord, AnswerRecords
 from .budgets import DollarBudgets, Ledger, Reservation, unpriced
 from .limits import RateLimiter, Visitor
 from .messages import build_messages, within
@@ -133,6 +133,8 @@ class ChatService:
         )
         self.local = LocalModelServer(settings.local_model_path) if settings.local_model_path else None
         self.budgets = DollarBudgets(settings.public, ledger)
+        self.records = AnswerRecords(settings.history.secret)
+        """Every answer's record: the log line, and the cockpit's table when the app gives it one."""
         self.allowance = RateLimiter(
             settings.public.rate_per_minute, settings.public.tokens_per_hour, pictures_per_hour=settings.public.images_per_hour
         )
@@ -150,6 +152,7 @@ class ChatService:
             self.model_info,
             self._file_readers,
             self.budgets,
+            self.records,
         )
         self.responses = ResponsesClient(
             connect_timeout=settings.connect_timeout,
@@ -461,7 +464,7 @@ class ChatService:
                 async for event in pictures:  # (with its own log line)
                     yield event
             return
-        record = AnswerRecord(options.provider_id, options.model)
+        record = AnswerRecord(options.provider_id, options.model, visitor=self.records.visitor_hash(visitor))
         if self.settings.public.log_content:
             record.question, record.answer = (turns[-1]["content"] if turns else ""), []
         spent_chars, searched = 0, False
@@ -481,6 +484,7 @@ class ChatService:
                 return
             request = prepared.request
             record.provider, record.model, record.key_from = provider.id, request.model, request.endpoint.key_from
+            record.owner_pays = request.endpoint.owner_pays
             record.trimmed = prepared.left_out
             yield Start(provider.id, provider.label, request.model)
             if prepared.left_out:
@@ -518,6 +522,8 @@ class ChatService:
                             event = record.usage = priced(event)
                         elif kind is Status and event.kind == "searching":
                             searched = True
+                            params = event.params
+                            record.tools.setdefault(params.get("item") or str(params.get("query")), params.get("why") or "tool")
                         elif kind is Failure or kind is Finish:
                             record.ended(event)
                             if kind is Failure and self.settings.public.public and not request.endpoint.public_only:
@@ -534,7 +540,7 @@ class ChatService:
                 self.allowance.settle(visitor, prepared.reserved, spent)
                 if prepared.budget is not None:
                     self.budgets.settle(prepared.budget, _cost_spent(record.usage, prepared, spent_chars, searched))
-            record.write()
+            self.records.write(record)
 
     async def make_pictures(
         self, options: ChatOptions, ask: PictureAsk, image: Mapping[str, Any] | None = None, visitor: Visitor | None = None

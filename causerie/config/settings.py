@@ -8,6 +8,7 @@ and says how to fix it. No key is ever put in a message.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -72,6 +73,8 @@ SETTING_NAMES = (
     "FRAME_ANCESTORS",
     "MAX_ATTACHMENT_MB",
     "UPLOADS_KEEP_HOURS",
+    "ADMIN_USERS",
+    "USAGE_KEEP_DAYS",
     "MCP_SERVER",
     "MCP_OWNER_PAYS",
     "MCP_ALLOWED_HOSTS",
@@ -153,6 +156,17 @@ def setup_params(provider: Provider) -> dict[str, str | None]:
 
 
 @dataclass(frozen=True)
+class CockpitSettings:
+    """The owner's cockpit at /admin (ui/cockpit_page.py) and the answer records it reads."""
+
+    admins: frozenset[str] = frozenset()
+    """Who may open it: "user:<name>" (AUTH_USERS) and "hf:<name>" (Hugging Face) for each name of
+    ADMIN_USERS. Empty: no cockpit (every route of it refuses)."""
+    keep_days: int = 30
+    """How long answer records are kept (USAGE_KEEP_DAYS)."""
+
+
+@dataclass(frozen=True)
 class McpSettings:
     """Causerie's tools (ask, search, compare) for MCP clients, at /gradio_api/mcp/."""
 
@@ -214,6 +228,7 @@ class Settings:
     frame_ancestors: str = "*"
     """The sites that may show the app in a frame (FRAME_ANCESTORS; the page's Content-Security-Policy)."""
     mcp: McpSettings = field(default_factory=McpSettings)
+    cockpit: CockpitSettings = field(default_factory=CockpitSettings)
     """Causerie as an MCP server (MCP_SERVER, MCP_OWNER_PAYS; causerie/mcp_server/)."""
     answer_grace_s: float = 300.0
     """How long an answer goes on with no page watching it (a reload, a phone locked) before it is
@@ -285,6 +300,25 @@ def _local_model(env: Mapping[str, str]) -> Path | None:
         raise SettingsError(str(exc)) from None
 
 
+ADMIN_NAME = re.compile(r"^[A-Za-z0-9._@+-]{1,100}$")
+
+
+def _cockpit(env: Mapping[str, str], *, basic_auth: bool, oauth: bool) -> CockpitSettings:
+    names = [name.strip() for name in env.get("ADMIN_USERS", "").split(",") if name.strip()]
+    for name in names:
+        if not ADMIN_NAME.match(name):
+            raise SettingsError(
+                f"ADMIN_USERS: {name[:40]!r} is not a user name (letters, digits and . _ @ + -), as in alice,bob."
+            )
+    if names and not (basic_auth or oauth):
+        raise SettingsError(
+            "ADMIN_USERS names who may open the cockpit once signed in: set AUTH_USERS=name:password (or turn on "
+            "Hugging Face login with `hf_oauth: true`), or remove ADMIN_USERS."
+        )
+    keep_days = _integer(env, "USAGE_KEEP_DAYS", 30, minimum=1)
+    return CockpitSettings(frozenset(f"{kind}:{name}" for name in names for kind in ("user", "hf")), keep_days)
+
+
 def _mcp(env: Mapping[str, str], public: PublicSettings, *, basic_auth: bool) -> McpSettings:
     on, owner_pays = flag(env, "MCP_SERVER", False), flag(env, "MCP_OWNER_PAYS", False)
     if owner_pays and not on:
@@ -344,6 +378,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         uploads_keep_hours=number(env, "UPLOADS_KEEP_HOURS", 24.0 if public.public else 0.0, minimum=0),
         patches=_patches(env),
         mcp=_mcp(env, public, basic_auth=bool(history.auth_users)),
+        cockpit=_cockpit(env, basic_auth=bool(history.auth_users), oauth=oauth),
     )
 
     wanted = env.get("DEFAULT_PROVIDER", "").strip().lower()

@@ -24,6 +24,7 @@ from ..mcp_server import middleware as mcp_middleware
 from .api import API_ARITIES, register_api
 from .api_calls import CompleteApiArguments
 from .chat import ChatHandlers
+from .cockpit_page import build_cockpit
 from .compare_page import build_tabs, wire_tabs
 from .conversation_list import ConversationHandlers
 from .conversation_list_page import KEEP_BROWSER_JS, NOTE_LIVE_JS, after_opening, build_panel, wire_panel, wire_saves
@@ -68,6 +69,9 @@ CSS = """
 #conversation-list label { width: 100%; }
 #conversation-list .wrap { flex-direction: column; gap: 2px; }
 #history-notice { font-size: 0.85em; }
+/* The cockpit's route makes Gradio add a bar of pages ("Home") to every page, which gr.Navbar
+   (visible=False) does not hide in 6.31: the chat keeps its height, and /admin is reached by its address. */
+nav:has(> a[data-sveltekit-reload]) { display: none !important; }
 """
 
 
@@ -127,6 +131,12 @@ def build_demo(
         ballots = BallotBox(settings.history.votes_url)
         wire_tabs(service, ballots, tabs, page_settings, QUICK)
         register_api(service, menu.default.prompt if menu.default else None, ballots)
+    if settings.cockpit.admins:  # the owner's cockpit, at /admin, and the records it reads
+        from ..history.store.usage_store import UsageStore
+
+        usage = UsageStore(settings.history.votes_url, settings.cockpit.keep_days)
+        service.records.sink = usage.add
+        build_cockpit(demo, service, usage, say)
     # Less of Gradio's work per session and per update, and a Stop without Gradio's bare "Error":
     # each patch checks first that Gradio is as it was written for (causerie/patches/).
     patches.apply(demo, settings.patches)

@@ -51,3 +51,30 @@ budget_spending = sa.Table(
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("spent", sa.Float, nullable=False),
 )
+
+usage_records = sa.Table(
+    "usage_records",
+    metadata,
+    # One row per answer, for the owner's cockpit: who answered, how it went, what it cost; never
+    # a question, an answer, a key, a name or an address (visitors are stable hashes). Kept
+    # USAGE_KEEP_DAYS. Migration 0005.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(256), nullable=False),
+    sa.Column("key", sa.String(16), nullable=False),
+    sa.Column("owner_pays", sa.Boolean, nullable=False),
+    sa.Column("visitor", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(40), nullable=False),
+    sa.Column("why", sa.String(40), nullable=True),
+    sa.Column("ttft_s", sa.Float, nullable=True),
+    sa.Column("total_s", sa.Float, nullable=False),
+    sa.Column("prompt_tokens", sa.Integer, nullable=True),
+    sa.Column("completion_tokens", sa.Integer, nullable=True),
+    sa.Column("cached_tokens", sa.Integer, nullable=True),
+    sa.Column("cost_usd", sa.Float, nullable=True),
+    sa.Column("cost_source", sa.String(16), nullable=True),
+    sa.Column("tools", sa.String(200), nullable=False),
+    sa.Column("pictures", sa.Integer, nullable=False),
+    sa.Index("usage_records_by_time", "at"),
+)

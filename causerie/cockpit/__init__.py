@@ -1,0 +1,1 @@
+"""The owner's cockpit: the numbers of the answer records (no Gradio; the page is ui/cockpit_page.py)."""
