@@ -6,6 +6,7 @@ real HTTP, with the budgets' clock under the test's control."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import json
 import subprocess
@@ -119,7 +120,7 @@ def test_answers_started_together_cannot_overrun_the_budget(scripted):
     results = run_async(together())
     finished = [r for r in results if type(r[-1]) is Finish]
     refused = [r for r in results if type(r[-1]) is Failure]
-    most = (2 * 0.15 + 1000 * 0.60) / 1e6  # "Hi" (two characters: one token at two a token) and the cap
+    most = (2 * 0.15 + 1000 * 0.60) / 1e6  # "Hi" (two bytes: two tokens at most) and the cap
     assert len(finished) == int(COST * 4 // most) and len(refused) == 20 - len(finished)
     spent = run_async(service.budgets.local.spent(budget_day(NOON)[0], "app"))
     assert spent == pytest.approx(len(finished) * COST) and spent <= COST * 4
@@ -246,15 +247,56 @@ def test_pictures_are_held_by_the_budget_at_their_price(pictures, tmp_path):
     assert len([r for r in pictures.requests if r["path"].startswith("/v1/images/")]) == 1
 
 
-def test_a_ledger_that_fails_leaves_the_budgets_counted_in_this_process(scripted, caplog):
+def test_a_ledger_that_fails_refuses_the_owners_answers_until_it_answers(scripted, caplog):
+    """Found in review: a failed shared ledger was replaced by a fresh one in each process (a
+    fresh budget each). Now the owner's answers are refused, said so, and a visitor's own key
+    still answers."""
     from causerie.history.store.budget_store import StoreLedger
 
-    service = service_for(scripted, DOLLARS_PER_DAY=str(COST * 1.5))
+    service = service_for(scripted, DOLLARS_PER_DAY="1")
     service.budgets.shared = StoreLedger("postgresql+asyncpg://causerie@127.0.0.1:9/nothing", timeout=1.0)
     scripted.default = priced_reply()
-    assert type(ask(service, Visitor(session="a"))[-1]) is Finish
-    assert ask(service, Visitor(session="b"))[-1].params["why"] == "budget_app"
-    assert "counting in this process" in caplog.text
+    refused = ask(service, Visitor(session="a"))[-1]
+    assert refused.params["why"] == "budget_down" and "database" in refused.message and "minute" in refused.said_in("en")
+    assert "answers on your keys wait for it" in caplog.text
+    again = ask(service, Visitor(session="b"))[-1]  # (not asked again at once: refused quickly)
+    assert again.params["why"] == "budget_down"
+    assert type(ask(service, Visitor(session="c"), replace(MODEL, api_key=VISITOR_KEY))[-1]) is Finish
+
+
+def test_a_stop_before_the_first_word_still_costs_the_prompt(scripted):
+    """Found in review: an answer stopped before any word (or usage) was settled at $0, while the
+    provider billed its prompt: a long prompt stopped at once cost the budget nothing."""
+    service = service_for(scripted, DOLLARS_PER_DAY="1")
+    scripted.queue(Reply(chunks=text_stream("late"), first_delay=3.0))
+
+    async def stopped():
+        task = asyncio.create_task(_drain(service, "x" * 40_000))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await service.budgets.settled()
+        await service.aclose()
+
+    run_async(stopped())
+    spent = run_async(service.budgets.local.spent(budget_day(NOON)[0], "app"))
+    assert spent == pytest.approx(10_000 * 0.15 / 1e6, rel=0.01)  # its 10,000 prompt tokens, at list price
+
+
+async def _drain(service, question):
+    async for _ in service.stream_answer(MODEL, [{"role": "user", "content": question}], Visitor(session="z")):
+        pass
+
+
+def test_a_prompt_is_reserved_at_a_token_a_byte():
+    """Found in review: two characters a token is no bound for every text (CJK, crafted Unicode)."""
+    from causerie.answering.budgets import most_prompt_tokens
+
+    assert most_prompt_tokens([{"role": "user", "content": "日本語"}], None) == 9
+    assert most_prompt_tokens([{"role": "user", "content": "x" * 500}], 128) == 128
+    image = [{"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {"url": "data:..."}}]
+    assert most_prompt_tokens([{"role": "user", "content": image}], None) == 2 + 4000
 
 
 @pytest.mark.browser

@@ -217,3 +217,37 @@ def test_the_admin_reads_the_cockpit_and_others_are_refused(scripted, browser, t
         alice.context.close()
     finally:
         running.close()
+
+
+def test_review_findings_on_the_records_and_their_csv(tmp_path):
+    """Found in review: a formula in a model id ran in the owner's spreadsheet; one record the
+    database refused (a count past its integer column) blocked every later one; a Stop counted as
+    an error."""
+    text = as_csv([row(model='=HYPERLINK("http://x")', provider="@SUM(1)")])
+    line = next(csv.DictReader(io.StringIO(text)))
+    assert line["model"].startswith("'=") and line["provider"].startswith("'@")
+    assert report([row(status="stopped", cost_usd=0.01)]).errors == {}
+
+    store = UsageStore(f"sqlite+aiosqlite:///{tmp_path / 'usage.db'}", keep_days=30)
+
+    async def go():
+        try:
+            now = time.time()  # (within USAGE_KEEP_DAYS)
+            store.add(row(model="fine-1", at=now))
+            store.add(row(model="poison", prompt_tokens=10**20, at=now))
+            store.add(row(model="fine-2", at=now))
+            await store.flush()
+            store.add(row(model="fine-3", at=now))
+            return [r["model"] for r in await store.rows(0)]
+        finally:
+            await store.close()
+
+    assert run_async(go()) == ["fine-1", "fine-2", "fine-3"]
+
+
+def test_admin_names_say_which_sign_in_when_both_are_on():
+    both = {**ADMIN_ENV, "OAUTH_CLIENT_ID": "x"}
+    with pytest.raises(SettingsError, match="user:alice or hf:alice"):
+        load_settings(both)
+    assert load_settings({**both, "ADMIN_USERS": "hf:alice"}).cockpit.admins == {"hf:alice"}
+    assert load_settings(ADMIN_ENV).cockpit.admins == {"user:alice"}  # (only the sign-in that is on)

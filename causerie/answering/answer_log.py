@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -73,10 +74,10 @@ class AnswerRecord:
             "why": self.why,
             "ttft_s": None if self.first_token is None else round(self.first_token - self.started, 4),
             "total_s": round(time.perf_counter() - self.started, 4),
-            "prompt_tokens": usage.prompt_tokens if usage else None,
-            "completion_tokens": usage.completion_tokens if usage else None,
-            "cached_tokens": usage.cached_tokens if usage else None,
-            "cost_usd": usage.cost_usd if usage else None,
+            "prompt_tokens": _count(usage.prompt_tokens) if usage else None,
+            "completion_tokens": _count(usage.completion_tokens) if usage else None,
+            "cached_tokens": _count(usage.cached_tokens) if usage else None,
+            "cost_usd": usage.cost_usd if usage and usage.cost_usd is not None and math.isfinite(usage.cost_usd) else None,
             "cost_source": usage.cost_source if usage else None,
             "tools": " ".join(f"{kind}:{count}" for kind, count in counts.items()),
             "pictures": self.pictures,
@@ -106,6 +107,14 @@ class AnswerRecord:
 
     def write(self) -> None:
         log.info("%s", self.line())
+
+
+MOST_COUNTED = 2**31 - 1
+"""A count as a database's integer column holds it (a visitor's own server may report any number)."""
+
+
+def _count(value: int | None) -> int | None:
+    return None if value is None else max(0, min(value, MOST_COUNTED))
 
 
 class AnswerRecords:

@@ -9,8 +9,8 @@ BUDGET_RESET_HOUR (UTC) to the next.
 
 The counts live in a `Ledger`: this process's memory (`MemoryLedger`), or the store's database
 (history/store/budget_store.py) on PostgreSQL, where every process counts against the same
-budgets with atomic updates. A ledger that fails is replaced by this process's memory until it
-answers again (the budgets then hold per process).
+budgets with atomic updates. While that ledger fails, answers paid by the owner are refused, said
+so (a process that counted on its own would start a fresh budget); settlements are tried again.
 """
 
 from __future__ import annotations
@@ -19,19 +19,23 @@ import asyncio
 import datetime
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..config.public_settings import PublicSettings
 from ..events import Failure
+from ..files.attachments import IMAGE_CHARS
 from .limits import Visitor
 
 log = logging.getLogger(__name__)
 
 APP = "app"
 """The name the whole app's spending is counted under."""
-RETRY_LEDGER_S = 30.0
+RETRY_LEDGER_S = 10.0
+"""After the store's ledger failed, answers on the owner's keys are refused this long before it is
+asked again (fail closed: no process may spend a budget it cannot count)."""
+SETTLE_RETRIES_S = (0.5, 2.0, 8.0)
 
 
 def budget_day(now: float, reset_hour: int = 0) -> tuple[str, float]:
@@ -109,13 +113,7 @@ class DollarBudgets:
         return bool(self.per_visitor or self.per_app)
 
     def _ledger(self) -> Ledger:
-        if self.shared is not None and time.monotonic() - self._failed_at >= RETRY_LEDGER_S:
-            return self.shared
-        return self.local
-
-    def _failed(self, exc: Exception) -> None:
-        self._failed_at = time.monotonic()
-        log.warning("Budgets: the shared ledger failed (%s); counting in this process for a while.", type(exc).__name__)
+        return self.shared if self.shared is not None else self.local
 
     def _limits(self, visitor: Visitor) -> list[tuple[str, float]]:
         limits = [(name, self.per_visitor) for name in visitor.names()] if self.per_visitor else []
@@ -134,14 +132,16 @@ class DollarBudgets:
             if amount > limit:
                 return self._refusal(name, limit, None, ends, needed=amount)
         ledger = self._ledger()
+        if ledger is self.shared and time.monotonic() - self._failed_at < RETRY_LEDGER_S:
+            return Failure("limited", {"why": "budget_down"})
         try:
             over = await ledger.take(day, limits, amount)
-        except Exception as exc:  # the store's: this process counts meanwhile
+        except Exception as exc:  # the store's: refused (fail closed) until it answers again
             if ledger is self.local:
                 raise
-            self._failed(exc)
-            ledger = self.local
-            over = await ledger.take(day, limits, amount)
+            self._failed_at = time.monotonic()
+            log.warning("Budgets: the shared ledger failed (%s); answers on your keys wait for it.", type(exc).__name__)
+            return Failure("limited", {"why": "budget_down"})
         if over is not None:
             name, spent = over
             return self._refusal(name, dict(limits)[name], spent, ends)
@@ -156,11 +156,16 @@ class DollarBudgets:
         task.add_done_callback(self._settling.discard)
 
     async def _settle(self, reservation: Reservation, cost: float) -> None:
+        """The difference, written; tried again a few times if the store's ledger fails."""
         ledger = reservation.ledger
-        try:
-            await ledger.add(reservation.day, reservation.names, cost - reservation.amount)  # type: ignore[attr-defined]
-        except Exception as exc:
-            self._failed(exc)
+        for wait in SETTLE_RETRIES_S:
+            try:
+                await ledger.add(reservation.day, reservation.names, cost - reservation.amount)  # type: ignore[attr-defined]
+                return
+            except Exception as exc:
+                failure = type(exc).__name__
+            await asyncio.sleep(wait)
+        log.warning("Budgets: a settlement of $%.6f could not be written (%s).", cost - reservation.amount, failure)
 
     async def settled(self) -> None:
         """Waits for the settlements under way (tests, shutdown)."""
@@ -173,13 +178,21 @@ class DollarBudgets:
         if not self.per_visitor or not visitor.names():
             return None
         day, ends = budget_day(self.clock(), self.reset_hour)
-        ledger = self._ledger()
         try:
-            spent = max([await ledger.spent(day, name) for name in visitor.names()])
-        except Exception as exc:
-            self._failed(exc)
+            spent = max([await self._ledger().spent(day, name) for name in visitor.names()])
+        except Exception:  # (a line under the totals: said another time)
             return None
         return spent, self.per_visitor, ends
+
+    async def spent_today(self) -> tuple[float, float, float] | None:
+        """(what the whole app spent today, DOLLARS_PER_DAY, when it resets), for the cockpit."""
+        if not self.per_app:
+            return None
+        day, ends = budget_day(self.clock(), self.reset_hour)
+        try:
+            return await self._ledger().spent(day, APP), self.per_app, ends
+        except Exception:
+            return None
 
     def _refusal(self, name: str, limit: float, spent: float | None, ends: float, needed: float | None = None) -> Failure:
         whole = name == APP
@@ -200,3 +213,16 @@ class DollarBudgets:
 def unpriced(provider, model: str) -> Failure:
     """A model whose most cost is unknown: no dollar budget can hold it."""
     return Failure("limited", {"why": "budget_unpriced", "model": model, "provider": provider.label})
+
+
+def most_prompt_tokens(messages: Sequence[Mapping[str, Any]], context: int | None) -> int:
+    """The most tokens a prompt may count: every tokenizer here makes at least one UTF-8 byte a
+    token (an image counts as IMAGE_CHARS), and no model reads more than its context."""
+    size = 0
+    for message in messages:
+        content = message["content"]
+        parts = [content] if isinstance(content, str) else content
+        for part in parts:
+            text = part if isinstance(part, str) else part.get("text") if part.get("type") == "text" else None
+            size += len(text.encode("utf-8", "surrogatepass")) if isinstance(text, str) else IMAGE_CHARS
+    return min(size, context) if context else size

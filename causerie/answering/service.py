@@ -31,7 +31,7 @@ from ..files.picture_store import PictureStore
 from .access import choose_endpoint, for_visitors, offered_providers
 from .answer import Answer, coalesced
 from .answer_log import AnswerRecord, AnswerRecords
-from .budgets import DollarBudgets, Ledger, Reservation, unpriced
+from .budgets import DollarBudgets, Ledger, Reservation, most_prompt_tokens, unpriced
 from .limits import RateLimiter, Visitor
 from .messages import build_messages, within
 from .options import ChatOptions
@@ -70,14 +70,15 @@ def _tokens_spent(usage: Usage | None, request: ChatRequest, answer_chars: int, 
     return (sum(content_chars(m["content"]) for m in request.messages) + answer_chars) // CHARS_PER_TOKEN
 
 
-def _cost_spent(usage: Usage | None, prepared: _Prepared, answer_chars: int, searched: bool) -> float:
-    """What an answer cost: as priced (billed, or its tokens at list price); else, for one that
-    had begun (stopped early: still paid for), its estimated tokens at list price; else nothing."""
+def _cost_spent(usage: Usage | None, prepared: _Prepared, answer_chars: int, sent: bool) -> float:
+    """What an answer cost: as priced (billed, or its tokens at list price); else, once its request
+    went out (stopped early: the provider bills what it read and wrote, thinking included), its
+    prompt and what it wrote, estimated, at list price, and at least its prompt; else nothing."""
     if usage is not None and usage.cost_usd is not None:
         return usage.cost_usd
-    prompt = sum(content_chars(m["content"]) for m in prepared.request.messages) // CHARS_PER_TOKEN
-    if not answer_chars and not searched:
+    if not sent:
         return 0.0
+    prompt = sum(content_chars(m["content"]) for m in prepared.request.messages) // CHARS_PER_TOKEN
     return prepared.info.cost_usd(Usage(prompt_tokens=prompt, completion_tokens=answer_chars // CHARS_PER_TOKEN)) or 0.0
 
 
@@ -339,10 +340,15 @@ class ChatService:
         self.allowance.settle(visitor, reserve, actual)  # the reservation becomes what the request holds
         budget = None
         if endpoint.owner_pays and self.budgets.on and not provider.local:
-            # The most it may cost: its prompt (at two characters a token, a bound for most text)
-            # and its cap, at list price.
-            most = info.cost_usd(Usage(prompt_tokens=chars // 2, completion_tokens=answer_tokens))
-            budget = await self.budgets.reserve(visitor, most) if most is not None else unpriced(provider, request.model)
+            # The most it may cost: its prompt (a token is at least one UTF-8 byte, and at most the
+            # model's context) and its cap, at list price.
+            prompt = most_prompt_tokens(request.messages, info.context)
+            most = info.cost_usd(Usage(prompt_tokens=prompt, completion_tokens=answer_tokens))
+            try:
+                budget = await self.budgets.reserve(visitor, most) if most is not None else unpriced(provider, request.model)
+            except BaseException:  # (a Stop meanwhile: the tokens set aside go back)
+                self.allowance.settle(visitor, actual, 0)
+                raise
             if type(budget) is Failure:
                 self.allowance.settle(visitor, actual, 0)
                 return budget
@@ -467,7 +473,7 @@ class ChatService:
         record = AnswerRecord(options.provider_id, options.model, visitor=self.records.visitor_hash(visitor))
         if self.settings.public.log_content:
             record.question, record.answer = (turns[-1]["content"] if turns else ""), []
-        spent_chars, searched = 0, False
+        spent_chars, searched, sent = 0, False, False
         prepared: _Prepared | Failure | None = None
         try:
             provider = self._ready_provider(options.provider_id)
@@ -498,6 +504,7 @@ class ChatService:
                 # Server-side tools go through the provider's Responses API; plain chat through the
                 # faster Chat Completions wire.
                 wire = self.responses.stream(request) if request.tools else self.client.stream(request)
+                sent = True
                 async with aclosing(wire) as events:
                     async for event in events:
                         kind = type(event)
@@ -539,7 +546,7 @@ class ChatService:
                 spent = _tokens_spent(record.usage, prepared.request, spent_chars, searched)
                 self.allowance.settle(visitor, prepared.reserved, spent)
                 if prepared.budget is not None:
-                    self.budgets.settle(prepared.budget, _cost_spent(record.usage, prepared, spent_chars, searched))
+                    self.budgets.settle(prepared.budget, _cost_spent(record.usage, prepared, spent_chars, sent))
             self.records.write(record)
 
     async def make_pictures(

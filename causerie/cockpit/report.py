@@ -64,7 +64,7 @@ def report(rows: Iterable[Mapping[str, Any]]) -> Report:
     for row in rows:
         made.answers += 1
         status = row["status"]
-        if status != "ok":
+        if status not in ("ok", "stopped"):  # (a Stop is the person's, not an error)
             made.errors[f"{status}.{row['why']}" if status == "limited" and row.get("why") else status] += 1
         elif row.get("ttft_s") is not None:
             made.ttft.append(row["ttft_s"])
@@ -105,9 +105,17 @@ def as_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     writer = None
     for row in rows:
         line = {"time_utc": datetime.datetime.fromtimestamp(row["at"], datetime.UTC).isoformat(timespec="seconds")}
-        line.update({key: value for key, value in row.items() if key != "at"})
+        line.update({key: _cell(value) for key, value in row.items() if key != "at"})
         if writer is None:
             writer = csv.DictWriter(out, fieldnames=list(line))
             writer.writeheader()
         writer.writerow(line)
     return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A value as a spreadsheet cell: text that a spreadsheet would run as a formula (a model id
+    or provider a visitor's endpoint named "=HYPERLINK(…)") is quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

@@ -9,6 +9,7 @@ endpoints off, limits on. On a person's own machine the limits are off unless se
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -89,6 +90,13 @@ def _count(env: Mapping[str, str], name: str, default: int) -> int:
     return int(value)
 
 
+def _dollars(env: Mapping[str, str], name: str) -> float:
+    value = number(env, name, 0.0)
+    if not math.isfinite(value):  # ("nan" would turn a budget on that holds nothing)
+        raise SettingsError(f"{name} must be an amount in dollars, as in 0.50 (0 for no budget), got {env[name]!r}.")
+    return value
+
+
 def _networks(env: Mapping[str, str]) -> tuple:
     raw = env.get("ALLOWED_PRIVATE_NETWORKS", "").strip()
     networks = []
@@ -122,8 +130,7 @@ def load_public_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool,
             "REQUIRE_LOGIN=1 needs a way to sign in: add `hf_oauth: true` to the Space's README "
             "front matter (Hugging Face login), or set AUTH_USERS=name:password."
         )
-    per_visitor = number(env, "DOLLARS_PER_DAY_PER_VISITOR", 0.0)
-    per_app = number(env, "DOLLARS_PER_DAY", 0.0)
+    per_visitor, per_app = _dollars(env, "DOLLARS_PER_DAY_PER_VISITOR"), _dollars(env, "DOLLARS_PER_DAY")
     reset_hour = _count(env, "BUDGET_RESET_HOUR", 0)
     if reset_hour > 23:
         raise SettingsError(f"BUDGET_RESET_HOUR must be an hour from 0 to 23 (UTC), got {env['BUDGET_RESET_HOUR']!r}.")

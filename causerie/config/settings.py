@@ -300,7 +300,7 @@ def _local_model(env: Mapping[str, str]) -> Path | None:
         raise SettingsError(str(exc)) from None
 
 
-ADMIN_NAME = re.compile(r"^[A-Za-z0-9._@+-]{1,100}$")
+ADMIN_NAME = re.compile(r"^(user:|hf:)?[A-Za-z0-9._@+-]{1,100}$")
 
 
 def _cockpit(env: Mapping[str, str], *, basic_auth: bool, oauth: bool) -> CockpitSettings:
@@ -316,7 +316,18 @@ def _cockpit(env: Mapping[str, str], *, basic_auth: bool, oauth: bool) -> Cockpi
             "Hugging Face login with `hf_oauth: true`), or remove ADMIN_USERS."
         )
     keep_days = _integer(env, "USAGE_KEEP_DAYS", 30, minimum=1)
-    return CockpitSettings(frozenset(f"{kind}:{name}" for name in names for kind in ("user", "hf")), keep_days)
+    # A name is the sign-in of each way that is on: with both, the password login "admin" and the
+    # Hugging Face account "admin" are different people, and ADMIN_USERS says which with user: or hf:.
+    kinds = [kind for kind, on in (("user", basic_auth), ("hf", oauth)) if on]
+    admins = set()
+    for name in names:
+        kind, _, bare = name.partition(":") if name.startswith(("user:", "hf:")) else ("", "", name)
+        if not kind and len(kinds) > 1:
+            raise SettingsError(
+                f"ADMIN_USERS: {name!r} could be a name of AUTH_USERS or a Hugging Face account; write user:{name} or hf:{name}."
+            )
+        admins.add(f"{kind or kinds[0]}:{bare}")
+    return CockpitSettings(frozenset(admins), keep_days)
 
 
 def _mcp(env: Mapping[str, str], public: PublicSettings, *, basic_auth: bool) -> McpSettings:

@@ -118,6 +118,8 @@ FAILURES_EN: dict[str, str] = {
     '(under "Your API key").',
     "limited.budget_app_one": "This question may cost up to ${needed:.4f}, more than the ${limit:.2f} this server "
     "pays for a day (DOLLARS_PER_DAY). Set a lower Max tokens, or use your own API key.",
+    "limited.budget_down": "This server counts what its keys spend in its database, which did not answer just now, "
+    "so it answers on its keys no more until it does. Try again in a minute, or use your own API key.",
     "limited.budget_unpriced": "{model} ({provider}) has no known price, so this server's dollar budget cannot "
     "hold it (its owner can add the price to models.yaml). Pick another model, or use your own API key.",
     "endpoint_refused.custom_off": "This server does not send questions to a base URL chosen by its visitors "
@@ -286,6 +288,7 @@ PAGE_EN: dict[str, str] = {
     "cockpit.head.tool": "Tool",
     "cockpit.head.kind": "Kind",
     "cockpit.head.count": "Count",
+    "cockpit.budget": "Today's budget for everyone (DOLLARS_PER_DAY): ${spent:.4f} of ${limit:.2f} spent; it starts again at {reset} UTC.",
     "cockpit.errors": "{count} answers ended in an error or a refusal; {refusals} of them were refused by a dollar budget.",
     "cockpit.ttft": "Time to first token: p50 {p50:.2f} s, p95 {p95:.2f} s.",
     "cockpit.cache": "The providers' prompt cache read {share:.0f} % of the prompt tokens.",

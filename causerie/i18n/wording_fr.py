@@ -115,6 +115,9 @@ FAILURES_FR: dict[str, str] = {
     "limited.budget_app_one": "Cette question peut coûter jusqu'à {needed:.4f} $, plus que les {limit:.2f} $ que ce "
     "serveur paie par jour (DOLLARS_PER_DAY). Baissez « Nombre maximal de tokens », ou utilisez votre propre "
     "clé d'API.",
+    "limited.budget_down": "Ce serveur compte ce que ses clés dépensent dans sa base de données, qui n'a pas répondu "
+    "à l'instant : il ne répond plus sur ses clés tant qu'elle ne répond pas. Réessayez dans une minute, ou "
+    "utilisez votre propre clé d'API.",
     "limited.budget_unpriced": "{model} ({provider}) n'a pas de prix connu : le budget en dollars de ce serveur ne "
     "peut donc pas le contenir (son propriétaire peut ajouter le prix dans models.yaml). Choisissez un autre "
     "modèle, ou utilisez votre propre clé d'API.",
@@ -288,6 +291,7 @@ PAGE_FR: dict[str, str] = {
     "cockpit.head.tool": "Outil",
     "cockpit.head.kind": "Genre",
     "cockpit.head.count": "Nombre",
+    "cockpit.budget": "Budget du jour pour tout le monde (DOLLARS_PER_DAY) : {spent:.4f} $ de {limit:.2f} $ dépensés ; il repart à {reset} UTC.",
     "cockpit.errors": "{count} réponses ont fini par une erreur ou un refus ; {refusals} d'entre elles refusées par un budget en dollars.",
     "cockpit.ttft": "Délai avant le premier token : p50 {p50:.2f} s, p95 {p95:.2f} s.",
     "cockpit.cache": "Le cache de prompt des fournisseurs a lu {share:.0f} % des tokens en entrée.",

@@ -10,6 +10,7 @@ gets a refusal and no number.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from pathlib import Path
@@ -41,12 +42,13 @@ def _plot(rows: list[list], x: str, y: str) -> dict:
     }
 
 
-def _summary(made: Report, days: int, language: str) -> str:
+def _summary(made: Report, days: int, language: str, budget: tuple | None = None, reset_hour: int = 0) -> str:
     def say(kind: str, **params) -> str:
         return words("page", kind, params, language)
 
     lines = [
         say("cockpit.spent", spent=made.spent, days=days, answers=made.answers),
+        *([say("cockpit.budget", spent=budget[0], limit=budget[1], reset=f"{reset_hour:02d}:00")] if budget else []),
         say("cockpit.errors", count=sum(made.errors.values()), refusals=made.budget_refusals),
     ]
     if (p50 := made.ttft_p(0.5)) is not None:
@@ -119,8 +121,10 @@ def _shower(service: ChatService, usage: Any, folder: Path):
             rows = await usage.rows(since)
         except StoreError:
             return words("page", "cockpit.unavailable", None, language), None, None, [], [], [], [], gr.update(visible=False)
-        made = report(rows)
-        path = _csv_file(folder, span, as_csv(rows))
+        # (Thousands of rows: counted and written off the event loop, where answers stream.)
+        made = await asyncio.to_thread(report, rows)
+        path = await asyncio.to_thread(lambda: _csv_file(folder, span, as_csv(rows)))
+        budget = await service.budgets.spent_today()
 
         def heads(*kinds: str) -> list[str]:
             return [words("page", f"cockpit.head.{kind}", None, language) for kind in kinds]
@@ -129,7 +133,7 @@ def _shower(service: ChatService, usage: Any, folder: Path):
             return {"headers": names, "data": rows or [["—"] + [""] * (len(names) - 1)]}
 
         return (
-            _summary(made, span, language),
+            _summary(made, span, language, budget, service.budgets.reset_hour),
             _plot([[day, round(cost, 6)] for day, (cost, _) in sorted(made.by_day.items())], "day", "dollars"),
             _plot(table(made.by_model, 15), "model", "dollars"),
             frame(heads("provider", "dollars", "answers"), table(made.by_provider)),

@@ -21,10 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .database import Database
+from .errors import StoreError
 from .schema import budget_spending as table
 
 log = logging.getLogger(__name__)
 KEEP_DAYS = 7
+RETRY_OPEN_S = 10.0
 CLEAN_EVERY_S = 3600.0
 
 
@@ -41,6 +43,7 @@ class StoreLedger:
         self._database: Database | None = None
         self._opening = asyncio.Lock()
         self._cleaned_at = 0.0
+        self._failed_at = -RETRY_OPEN_S
         self._timeout = timeout
 
     async def _opened(self) -> Database:
@@ -48,10 +51,16 @@ class StoreLedger:
             return self._database
         async with self._opening:
             if self._database is None:
+                if time.monotonic() - self._failed_at < RETRY_OPEN_S:  # (not one upgrade per waiting answer)
+                    raise StoreError("not reachable a moment ago")
                 from .migrate import upgrade_now
 
-                # On a thread of its own: Alembic's work would hold up every answer streaming.
-                await asyncio.to_thread(upgrade_now, self._url, 30)
+                try:
+                    # On a thread of its own: Alembic's work would hold up every answer streaming.
+                    await asyncio.to_thread(upgrade_now, self._url, self._timeout)
+                except Exception as exc:
+                    self._failed_at = time.monotonic()
+                    raise StoreError(type(exc).__name__) from None
                 self._database = Database(self._url, timeout=self._timeout, what="budget ledger")
         return self._database
 

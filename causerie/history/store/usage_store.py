@@ -4,7 +4,8 @@ deleted after USAGE_KEEP_DAYS.
 
 `add` only appends to a buffer (an answer never waits for the database); a task writes the buffer
 every FLUSH_EVERY_S, or at once when it holds FLUSH_AT records. Records that cannot be written
-(the database is down) are kept up to MAX_WAITING, then the oldest are dropped, with a warning.
+(the database is down) are kept up to MAX_WAITING, then the oldest are dropped, with a warning; a
+record the database refuses (a batch that fails is written again one by one) is dropped.
 """
 
 from __future__ import annotations
@@ -79,20 +80,32 @@ class UsageStore:
         batch, self._waiting = self._waiting, []
         try:
             database = await self._opened()
-
-            async def work(connection: AsyncConnection) -> None:
-                await connection.execute(sa.insert(table), batch)
-                if time.monotonic() - self._cleaned_at >= CLEAN_EVERY_S:
-                    self._cleaned_at = time.monotonic()
-                    await connection.execute(sa.delete(table).where(table.c.at < time.time() - self.keep_days * 86400))
-
-            await database.run(work)
         except Exception as exc:
             log.warning("Usage records: not written this time (%s); kept for the next try.", type(exc).__name__)
             self._waiting[:0] = batch
+            return
+
+        async def work(connection: AsyncConnection) -> None:
+            await connection.execute(sa.insert(table), batch)
+            if time.monotonic() - self._cleaned_at >= CLEAN_EVERY_S:
+                self._cleaned_at = time.monotonic()
+                await connection.execute(sa.delete(table).where(table.c.at < time.time() - self.keep_days * 86400))
+
+        try:
+            await database.run(work)
+        except Exception:  # one by one: a record the database refuses is dropped, not kept forever
+            kept = 0
+            for row in batch:
+                try:
+                    await database.run(lambda connection, row=row: connection.execute(sa.insert(table), [row]))
+                    kept += 1
+                except Exception:  # (StoreError, or a driver's own: a number it cannot hold)
+                    continue
+            if kept < len(batch):
+                log.warning("Usage records: %d of %d could not be written and were dropped.", len(batch) - kept, len(batch))
 
     async def rows(self, since: float, until: float | None = None) -> list[dict]:
-        """The records from `since` (epoch seconds) on, oldest first, what waits included."""
+        """The records from `since` (epoch seconds) on, oldest first (what waits is written first)."""
         await self.flush()
         database = await self._opened()
 
