@@ -59,16 +59,19 @@ class Ledger(Protocol):
 
 
 class MemoryLedger:
-    """This process's counts (the days before the current one are forgotten)."""
+    """This process's counts, for the most recent KEPT_WINDOWS days (or windows) only."""
+
+    KEPT_WINDOWS = 8
 
     def __init__(self) -> None:
-        self._day = ""
-        self._spent: dict[str, float] = {}
+        self._spent: dict[str, dict[str, float]] = {}
 
     def _of(self, day: str) -> dict[str, float]:
-        if day > self._day:
-            self._day, self._spent = day, {}
-        return self._spent if day == self._day else {}
+        if day not in self._spent:
+            self._spent[day] = {}
+            while len(self._spent) > self.KEPT_WINDOWS:
+                del self._spent[next(iter(self._spent))]
+        return self._spent[day]
 
     async def take(self, day: str, limits: Sequence[tuple[str, float]], amount: float) -> tuple[str, float] | None:
         spent = self._of(day)
@@ -85,7 +88,7 @@ class MemoryLedger:
             spent[name] = max(0.0, spent.get(name, 0.0) + amount)
 
     async def spent(self, day: str, name: str) -> float:
-        return self._of(day).get(name, 0.0)
+        return self._spent.get(day, {}).get(name, 0.0)
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,8 @@ class RateLimiter:
     def __init__(self, per_minute: int, tokens_per_hour: int, clock=time.monotonic, pictures_per_hour: int = 0) -> None:
         self.per_minute, self.tokens_per_hour, self.clock = per_minute, tokens_per_hour, clock
         self.pictures_per_hour = pictures_per_hour
+        self.shared: Any = None
+        """The counts every process shares (shared_limits.SharedLimits), when the store is PostgreSQL."""
         self._questions = _Windows(60.0)
         self._lists = _Windows(60.0)
         self._tokens = _Windows(3600.0)
@@ -180,8 +182,22 @@ class RateLimiter:
                 self._tokens.add(name, reserve, now)
         return None
 
+    async def admit_everywhere(self, visitor: Visitor, *, owner_pays: bool, reserve: int = 0) -> Failure | None:
+        """`admit`, counted for every process when the counts are shared (shared_limits.py);
+        in this process alone when they are not, or while their database fails."""
+        shared = self.shared
+        if shared is not None and shared.up:
+            try:
+                return await shared.admit(visitor, owner_pays=owner_pays, reserve=reserve)
+            except Exception as exc:
+                shared.failed(exc)
+        return self.admit(visitor, owner_pays=owner_pays, reserve=reserve)
+
     def settle(self, visitor: Visitor, reserved: int, spent: int) -> None:
         """An answer admitted with `reserved` tokens set aside has ended, having cost `spent`."""
+        if self.shared is not None and self.shared.up:
+            self.shared.settle(visitor, reserved, spent)
+            return
         if self.tokens_per_hour and spent != reserved:
             now = self.clock()
             for name in visitor.names():

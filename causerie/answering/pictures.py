@@ -177,7 +177,7 @@ class PictureAnswers:
             return Failure(
                 "invalid_value", {"why": "choice", "param": "model", "model": provider.label, "allowed": allowed, "value": model}
             )
-        if refused := self.allowance.admit(visitor, owner_pays=endpoint.owner_pays):
+        if refused := await self.allowance.admit_everywhere(visitor, owner_pays=endpoint.owner_pays):
             return refused
         if endpoint.public_only and (refused := await check_url(endpoint.base_url, public.allowed_networks)):
             return refused

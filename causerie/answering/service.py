@@ -37,6 +37,7 @@ from .messages import build_messages, within
 from .options import ChatOptions
 from .pictures import PictureAnswers, PictureAsk
 from .prompts import Preset, load_presets
+from .shared_limits import SharedLimits
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,8 @@ class ChatService:
         model_info: ModelInfoTable | None = None,
         ledger: Ledger | None = None,
     ) -> None:
-        """`ledger`: where the dollar budgets are counted (the store's, shared by every process);
-        None: this process's memory."""
+        """`ledger`: where the dollar budgets, the questions and the tokens are counted (the
+        store's, shared by every process); None: this process's memory."""
         self.settings = settings
         self.presets = dict(load_presets() if presets is None else presets)
         self.model_info = ModelInfoTable.load() if model_info is None else model_info
@@ -139,6 +140,8 @@ class ChatService:
         self.allowance = RateLimiter(
             settings.public.rate_per_minute, settings.public.tokens_per_hour, pictures_per_hour=settings.public.images_per_hour
         )
+        if ledger is not None and (settings.public.rate_per_minute or settings.public.tokens_per_hour):
+            self.allowance.shared = SharedLimits(settings.public.rate_per_minute, settings.public.tokens_per_hour, ledger)
         self.attachments = AttachmentReader(
             settings.upload_dir,
             int(settings.max_attachment_mb * 1_000_000),
@@ -328,7 +331,7 @@ class ChatService:
         # Reserved on what is known before reading the files (their size on disk), set right after.
         files = self.attachments.size_on_disk(ref for turn in turns for ref in turn.get("files") or ())
         reserve = (sum(len(t["content"]) for t in turns) + files) // CHARS_PER_TOKEN + answer_tokens
-        if refused := self.allowance.admit(visitor, owner_pays=endpoint.owner_pays, reserve=reserve):
+        if refused := await self.allowance.admit_everywhere(visitor, owner_pays=endpoint.owner_pays, reserve=reserve):
             return refused
         prepared = await self._read_and_check(provider, options, turns, visitor, endpoint, body)
         if type(prepared) is Failure:

@@ -88,7 +88,7 @@ class StoreLedger:
             await database.run(work)
         except _Over as over:  # (raised inside the transaction: it was rolled back)
             return over.name, over.spent
-        await self._clean(database, day)
+        await self._clean(database)
         return None
 
     async def add(self, day: str, names: Sequence[str], amount: float) -> None:
@@ -115,14 +115,22 @@ class StoreLedger:
 
         return await database.run(work)
 
-    async def _clean(self, database: Database, day: str) -> None:
+    async def _clean(self, database: Database) -> None:
+        """Deletes budget days older than KEEP_DAYS, and the shared limits' windows older than two
+        (their names, "q<minute>" and "t<hour>", compare as their numbers: as long for years)."""
         if time.monotonic() - self._cleaned_at < CLEAN_EVERY_S:
             return
         self._cleaned_at = time.monotonic()
-        oldest = (datetime.date.fromisoformat(day) - datetime.timedelta(days=KEEP_DAYS)).isoformat()
+        now = time.time()
+        oldest = (datetime.datetime.fromtimestamp(now, datetime.UTC).date() - datetime.timedelta(days=KEEP_DAYS)).isoformat()
+        old = sa.or_(
+            table.c.day < oldest,  # (a date: digits sort before "q" and "t")
+            sa.and_(table.c.day.like("q%"), table.c.day < f"q{int(now // 60) - 2}"),
+            sa.and_(table.c.day.like("t%"), table.c.day < f"t{int(now // 3600) - 2}"),
+        )
 
         async def work(connection: AsyncConnection) -> None:
-            await connection.execute(sa.delete(table).where(table.c.day < oldest))
+            await connection.execute(sa.delete(table).where(old))
 
         try:
             await database.run(work)

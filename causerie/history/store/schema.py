@@ -46,8 +46,10 @@ budget_spending = sa.Table(
     "budget_spending",
     metadata,
     # What the owner's keys paid for, in dollars, per budget day (its first date) and name: a
-    # visitor's (session:…, ip:…, user:…) or "app" (answering/budgets.py). Migration 0004.
-    sa.Column("day", sa.String(10), primary_key=True),
+    # visitor's (session:…, ip:…, user:…) or "app" (answering/budgets.py); also the questions and
+    # tokens every process counts, per window ("q<minute>", "t<hour>": answering/shared_limits.py).
+    # Migration 0004.
+    sa.Column("day", sa.String(24), primary_key=True),
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("spent", sa.Float, nullable=False),
 )

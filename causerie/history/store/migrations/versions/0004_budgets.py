@@ -16,7 +16,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "budget_spending",
-        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column("day", sa.String(24), primary_key=True),
         sa.Column("name", sa.String(200), primary_key=True),
         sa.Column("spent", sa.Float, nullable=False),
     )
