@@ -12,7 +12,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -203,16 +202,7 @@ def test_two_processes_share_one_budget_through_postgresql(scripted, postgres, t
     processes = [
         subprocess.Popen([sys.executable, str(worker), env_json, str(n)], stdout=subprocess.PIPE, text=True) for n in range(2)
     ]
-    # Once every admitted answer is held at the provider, and no more come, they are let go.
-    deadline, settled_since, last = time.monotonic() + 60, time.monotonic(), -1
-    while time.monotonic() < deadline:
-        started = len([r for r in scripted.requests if r["path"] == "/v1/chat/completions"])
-        if started and scripted.held == started:
-            if started != last:
-                last, settled_since = started, time.monotonic()
-            elif time.monotonic() - settled_since > 1.5:
-                break
-        time.sleep(0.05)
+    scripted.wait_until_all_held()  # (every admitted answer at the provider, and no more coming)
     hold.set()
     outcomes = [json.loads(p.communicate(timeout=60)[0]) for p in processes]
     assert all(o["shared"] and not o["other"] for o in outcomes), outcomes

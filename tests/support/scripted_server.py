@@ -158,6 +158,19 @@ class ScriptedServer(LoopbackServer):
         chats = [r for r in self.requests if r["path"] in ("/v1/chat/completions", "/v1/responses")]
         return chats[-1]["outcome"] if chats else "none"
 
+    def wait_until_all_held(self, seconds: float = 60.0, quiet_s: float = 1.5) -> None:
+        """Returns once every chat request that came is waiting at its reply's `hold`, and no more
+        have come for `quiet_s` (the answers that other processes admitted are all in)."""
+        deadline, since, last = time.monotonic() + seconds, time.monotonic(), -1
+        while time.monotonic() < deadline:
+            started = len([r for r in self.requests if r["path"] == "/v1/chat/completions"])
+            if started and self.held == started:
+                if started != last:
+                    last, since = started, time.monotonic()
+                elif time.monotonic() - since > quiet_s:
+                    return
+            time.sleep(0.05)
+
     def settled_outcome(self, seconds: float = 5.0) -> str:
         """The last chat stream's outcome once it is no longer open (or "open" after `seconds`).
 
