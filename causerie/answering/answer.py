@@ -37,6 +37,22 @@ class Growing:
         return self._parts[0] if self._parts else ""
 
 
+def note_tool(used: dict[str, str], status: Status) -> None:
+    """A "searching" status noted in `used` (a tool's kind by the output item that ran it): a
+    tool's item is said when added, then when done, and counts once."""
+    params = status.params
+    item = params.get("item") or f"{params.get('why')}:{params.get('query')}"
+    used.setdefault(item, params.get("why") or "tool")
+
+
+def counted(used: dict[str, str]) -> dict[str, int]:
+    """How many times each kind of tool ran, in the order first used."""
+    counts: dict[str, int] = {}
+    for kind in used.values():
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
 @dataclass
 class Answer:
     provider_label: str = ""
@@ -85,9 +101,7 @@ class Answer:
         elif kind is Status:
             self.status = event
             if event.kind == "searching":
-                params = event.params
-                used = params.get("item") or f"{params.get('why')}:{params.get('query')}"  # added, then done: once
-                self.tools_used.setdefault(used, params.get("why") or "tool")
+                note_tool(self.tools_used, event)
         elif kind is Notice:
             self.notices += (event,)
         elif kind is Citation:
@@ -132,10 +146,7 @@ class Answer:
     @property
     def tool_counts(self) -> dict[str, int]:
         """How many times each kind of server-side tool ran, in the order first used."""
-        counts: dict[str, int] = {}
-        for kind in self.tools_used.values():
-            counts[kind] = counts.get(kind, 0) + 1
-        return counts
+        return counted(self.tools_used)
 
     @property
     def ttft_s(self) -> float | None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from ..events import Failure, Finish, Usage
+from .answer import counted
 from .limits import Visitor
 
 log = logging.getLogger("causerie.answers")
@@ -60,9 +61,7 @@ class AnswerRecord:
         """The record as the cockpit keeps it (history/store/usage_store.py): no question, no
         answer, no key, no name, no address."""
         usage = self.usage
-        counts: dict[str, int] = {}
-        for kind in self.tools.values():
-            counts[kind] = counts.get(kind, 0) + 1
+        counts = counted(self.tools)
         return {
             "at": self.at,
             "provider": (self.provider or "")[:64],

@@ -19,7 +19,7 @@ import asyncio
 import datetime
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -91,6 +91,23 @@ class MemoryLedger:
         return self._spent.get(day, {}).get(name, 0.0)
 
 
+class Writes:
+    """Settlements written off the answer's path: tasks kept until they end (the loop holds only
+    weak references to tasks), and waited for by `done` (tests, shutdown)."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task] = set()
+
+    def start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def done(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
 @dataclass(frozen=True)
 class Reservation:
     day: str
@@ -109,7 +126,7 @@ class DollarBudgets:
         self.local = MemoryLedger()
         self.clock = clock
         self._failed_at = -RETRY_LEDGER_S
-        self._settling: set[asyncio.Task] = set()
+        self._settling = Writes()
 
     @property
     def on(self) -> bool:
@@ -154,9 +171,7 @@ class DollarBudgets:
         """The answer ended, having cost `cost` dollars: the difference goes back (or on), soon."""
         if reservation is None or abs(cost - reservation.amount) < 1e-12:
             return
-        task = asyncio.get_running_loop().create_task(self._settle(reservation, cost))
-        self._settling.add(task)
-        task.add_done_callback(self._settling.discard)
+        self._settling.start(self._settle(reservation, cost))
 
     async def _settle(self, reservation: Reservation, cost: float) -> None:
         """The difference, written; tried again a few times if the store's ledger fails."""
@@ -172,8 +187,7 @@ class DollarBudgets:
 
     async def settled(self) -> None:
         """Waits for the settlements under way (tests, shutdown)."""
-        while self._settling:
-            await asyncio.gather(*list(self._settling), return_exceptions=True)
+        await self._settling.done()
 
     async def left(self, visitor: Visitor) -> tuple[float, float, float] | None:
         """(spent today, the visitor's budget, when it resets) for the most spent of their names;

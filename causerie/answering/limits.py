@@ -103,6 +103,23 @@ class _Windows:
         entries.append((now, amount))
 
 
+def rate_refusal(limit: int, wait_s: float) -> Failure:
+    """RATE_LIMIT_PER_MINUTE reached: a question again in `wait_s` seconds."""
+    return Failure(
+        "limited", {"why": "rate", "limit": limit, "seconds": max(1, round(wait_s)), "setting": "RATE_LIMIT_PER_MINUTE"}
+    )
+
+
+def tokens_refusal(limit: int, *, wait_s: float = 0.0, needed: int | None = None) -> Failure:
+    """TOKENS_PER_HOUR reached (room again in `wait_s` seconds), or, with `needed`, more than it
+    holds at all."""
+    if needed is not None:
+        return Failure("limited", {"why": "tokens_one", "limit": limit, "needed": needed, "setting": "TOKENS_PER_HOUR"})
+    return Failure(
+        "limited", {"why": "tokens", "limit": limit, "minutes": max(1, round(wait_s / 60)), "setting": "TOKENS_PER_HOUR"}
+    )
+
+
 LISTS_PER_QUESTION = 3
 """Model lists a visitor may have fetched with their own key or endpoint, per question allowed."""
 
@@ -148,33 +165,14 @@ class RateLimiter:
             for name in names:
                 count, wait = self._questions.total(name, now)
                 if count >= self.per_minute:
-                    return Failure(
-                        "limited",
-                        {
-                            "why": "rate",
-                            "limit": self.per_minute,
-                            "seconds": max(1, round(wait)),
-                            "setting": "RATE_LIMIT_PER_MINUTE",
-                        },
-                    )
+                    return rate_refusal(self.per_minute, wait)
         if self.tokens_per_hour and owner_pays:
             if reserve > self.tokens_per_hour:  # no wait would ever make room for it
-                return Failure(
-                    "limited",
-                    {"why": "tokens_one", "limit": self.tokens_per_hour, "needed": reserve, "setting": "TOKENS_PER_HOUR"},
-                )
+                return tokens_refusal(self.tokens_per_hour, needed=reserve)
             for name in names:
                 spent, wait = self._tokens.total(name, now)
                 if spent + reserve > self.tokens_per_hour:  # the prompt and the most it may write must fit
-                    return Failure(
-                        "limited",
-                        {
-                            "why": "tokens",
-                            "limit": self.tokens_per_hour,
-                            "minutes": max(1, round(wait / 60)),
-                            "setting": "TOKENS_PER_HOUR",
-                        },
-                    )
+                    return tokens_refusal(self.tokens_per_hour, wait_s=wait)
         for name in names:
             if self.per_minute:
                 self._questions.add(name, 1, now)

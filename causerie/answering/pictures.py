@@ -97,7 +97,7 @@ class PictureAnswers:
         record = AnswerRecord(provider.id, options.model, visitor=self.records.visitor_hash(visitor))
         if self.settings.public.log_content:
             record.question, record.answer = ask.prompt, []
-        reserved = made = charged = 0
+        reserved = charged = 0
         owner_pays, budget, info = False, None, None
         try:
             prepared = await self._prepare(provider, options, turns, visitor, ask)
@@ -122,8 +122,7 @@ class PictureAnswers:
                 async for event in events:
                     kind = type(event)
                     if kind is Picture:
-                        made += 1
-                        record.pictures = made
+                        record.pictures += 1
                         record.first_token = record.first_token or time.perf_counter()
                         yield event
                         if not event.revised_prompt or event.revised_prompt in said:
@@ -137,7 +136,7 @@ class PictureAnswers:
                         event = record.usage = info.priced(event)
                     elif kind is Failure or kind is Finish:
                         record.ended(event)
-                        charged = made if kind is Finish else reserved if event.params.get("made") else 0
+                        charged = record.pictures if kind is Finish else reserved if event.params.get("made") else 0
                         if kind is Failure and self.settings.public.public and not request.endpoint.public_only:
                             event = for_visitors(event)
                     yield event

@@ -7,7 +7,6 @@ model, key and base URL travel with each call, and one model's answer is one eve
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -29,7 +28,7 @@ from ..files.attachments import MAX_FILES, AttachmentReader, ReadingLanes, conte
 from ..files.pdf_text import PdfBudget
 from ..files.picture_store import PictureStore
 from .access import choose_endpoint, for_visitors, offered_providers
-from .answer import Answer, coalesced
+from .answer import Answer, coalesced, note_tool
 from .answer_log import AnswerRecord, AnswerRecords
 from .budgets import DollarBudgets, Ledger, Reservation, most_prompt_tokens, unpriced
 from .limits import RateLimiter, Visitor
@@ -52,6 +51,8 @@ class _Prepared:
     """Tokens set aside for this answer in the visitor's budget (settled when it ends)."""
     cap: int
     """MAX_TOKENS_CAP when the owner pays, else 0: the answer is stopped beyond it."""
+    prompt_chars: int = 0
+    """The size of what is sent (content_chars): its tokens and cost are estimated from it."""
     budget: Reservation | None = None
     """Dollars set aside for it in the owner's budgets (settled when it ends)."""
 
@@ -60,7 +61,7 @@ CHARS_PER_TOKEN = 4
 """For estimates where no count is known (English and French text run at about four)."""
 
 
-def _tokens_spent(usage: Usage | None, request: ChatRequest, answer_chars: int, searched: bool = False) -> int:
+def _tokens_spent(usage: Usage | None, prompt_chars: int, answer_chars: int, searched: bool = False) -> int:
     """Tokens an answer cost: as reported; else, for an answer that had begun (one stopped early
     has no usage, and was still paid for; a search stopped before any word was too), estimated;
     else none (a refusal, an outage)."""
@@ -68,7 +69,7 @@ def _tokens_spent(usage: Usage | None, request: ChatRequest, answer_chars: int, 
         return (usage.prompt_tokens or 0) + (usage.completion_tokens or 0)
     if not answer_chars and not searched:
         return 0
-    return (sum(content_chars(m["content"]) for m in request.messages) + answer_chars) // CHARS_PER_TOKEN
+    return (prompt_chars + answer_chars) // CHARS_PER_TOKEN
 
 
 def _cost_spent(usage: Usage | None, prepared: _Prepared, answer_chars: int, sent: bool) -> float:
@@ -79,8 +80,8 @@ def _cost_spent(usage: Usage | None, prepared: _Prepared, answer_chars: int, sen
         return usage.cost_usd
     if not sent:
         return 0.0
-    prompt = sum(content_chars(m["content"]) for m in prepared.request.messages) // CHARS_PER_TOKEN
-    return prepared.info.cost_usd(Usage(prompt_tokens=prompt, completion_tokens=answer_chars // CHARS_PER_TOKEN)) or 0.0
+    estimate = Usage(prompt_tokens=prepared.prompt_chars // CHARS_PER_TOKEN, completion_tokens=answer_chars // CHARS_PER_TOKEN)
+    return prepared.info.cost_usd(estimate) or 0.0
 
 
 def _tools_refused(tools: tuple[str, ...], provider: Provider, model: str, info: ModelInfo, endpoint: Endpoint) -> Failure | None:
@@ -105,9 +106,6 @@ def _tools_refused(tools: tuple[str, ...], provider: Provider, model: str, info:
 
 PREPARE_AFTER_S = 3.0
 """When the openai SDK's event types are built, after the service is made (prepare_event_types)."""
-
-
-log = logging.getLogger(__name__)
 
 
 class ChatService:
@@ -355,7 +353,7 @@ class ChatService:
             if type(budget) is Failure:
                 self.allowance.settle(visitor, actual, 0)
                 return budget
-        return _Prepared(request, info, left_out, actual, cap, budget)
+        return _Prepared(request, info, left_out, actual, cap, chars, budget)
 
     async def _read_and_check(
         self,
@@ -467,9 +465,9 @@ class ChatService:
         line when it ends, however it ends (answer_log.py)."""
         visitor = visitor or Visitor()
         turns = list(turns)
-        chosen = self._ready_provider(options.provider_id)
-        if type(chosen) is not Failure and (asked := self.pictures.asked(chosen, options, turns)) is not None:
-            async with aclosing(self.pictures.stream(chosen, options, turns, visitor, asked)) as pictures:
+        provider = self._ready_provider(options.provider_id)
+        if type(provider) is not Failure and (asked := self.pictures.asked(provider, options, turns)) is not None:
+            async with aclosing(self.pictures.stream(provider, options, turns, visitor, asked)) as pictures:
                 async for event in pictures:  # (with its own log line)
                     yield event
             return
@@ -479,7 +477,6 @@ class ChatService:
         spent_chars, searched, sent = 0, False, False
         prepared: _Prepared | Failure | None = None
         try:
-            provider = self._ready_provider(options.provider_id)
             if type(provider) is Failure:
                 record.ended(provider)
                 yield provider
@@ -532,8 +529,7 @@ class ChatService:
                             event = record.usage = priced(event)
                         elif kind is Status and event.kind == "searching":
                             searched = True
-                            params = event.params
-                            record.tools.setdefault(params.get("item") or str(params.get("query")), params.get("why") or "tool")
+                            note_tool(record.tools, event)
                         elif kind is Failure or kind is Finish:
                             record.ended(event)
                             if kind is Failure and self.settings.public.public and not request.endpoint.public_only:
@@ -546,7 +542,7 @@ class ChatService:
             raise
         finally:
             if type(prepared) is _Prepared:
-                spent = _tokens_spent(record.usage, prepared.request, spent_chars, searched)
+                spent = _tokens_spent(record.usage, prepared.prompt_chars, spent_chars, searched)
                 self.allowance.settle(visitor, prepared.reserved, spent)
                 if prepared.budget is not None:
                     self.budgets.settle(prepared.budget, _cost_spent(record.usage, prepared, spent_chars, sent))

@@ -12,13 +12,12 @@ still hold per process; the dollar budgets, which are money, refuse instead).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
 from ..events import Failure
-from .budgets import Ledger
-from .limits import Visitor
+from .budgets import Ledger, Writes
+from .limits import Visitor, rate_refusal, tokens_refusal
 
 log = logging.getLogger(__name__)
 RETRY_S = 10.0
@@ -28,7 +27,7 @@ class SharedLimits:
     def __init__(self, per_minute: int, tokens_per_hour: int, ledger: Ledger, clock=time.time) -> None:
         self.per_minute, self.tokens_per_hour, self.ledger, self.clock = per_minute, tokens_per_hour, ledger, clock
         self.failed_at = -RETRY_S
-        self._settling: set[asyncio.Task] = set()
+        self._settling = Writes()
 
     @property
     def up(self) -> bool:
@@ -46,21 +45,13 @@ class SharedLimits:
         hour = f"t{int(now // 3600)}"
         tokens = bool(self.tokens_per_hour and owner_pays and reserve)
         if self.tokens_per_hour and owner_pays and reserve > self.tokens_per_hour:
-            return Failure(
-                "limited", {"why": "tokens_one", "limit": self.tokens_per_hour, "needed": reserve, "setting": "TOKENS_PER_HOUR"}
-            )
+            return tokens_refusal(self.tokens_per_hour, needed=reserve)
         if tokens and await self.ledger.take(hour, [(name, self.tokens_per_hour) for name in names], reserve):
-            minutes = max(1, round((3600 - now % 3600) / 60))
-            return Failure(
-                "limited", {"why": "tokens", "limit": self.tokens_per_hour, "minutes": minutes, "setting": "TOKENS_PER_HOUR"}
-            )
+            return tokens_refusal(self.tokens_per_hour, wait_s=3600 - now % 3600)
         if self.per_minute and await self.ledger.take(f"q{int(now // 60)}", [(name, self.per_minute) for name in names], 1):
             if tokens:
                 await self.ledger.add(hour, names, -reserve)
-            seconds = max(1, round(60 - now % 60))
-            return Failure(
-                "limited", {"why": "rate", "limit": self.per_minute, "seconds": seconds, "setting": "RATE_LIMIT_PER_MINUTE"}
-            )
+            return rate_refusal(self.per_minute, 60 - now % 60)
         return None
 
     def settle(self, visitor: Visitor, reserved: int, spent: int) -> None:
@@ -69,9 +60,7 @@ class SharedLimits:
         if not self.tokens_per_hour or spent == reserved:
             return
         hour, names = f"t{int(self.clock() // 3600)}", sorted(visitor.names())
-        task = asyncio.get_running_loop().create_task(self._add(hour, names, spent - reserved))
-        self._settling.add(task)
-        task.add_done_callback(self._settling.discard)
+        self._settling.start(self._add(hour, names, spent - reserved))
 
     async def _add(self, hour: str, names: list[str], amount: float) -> None:
         try:
@@ -80,5 +69,4 @@ class SharedLimits:
             self.failed(exc)
 
     async def settled(self) -> None:
-        while self._settling:
-            await asyncio.gather(*list(self._settling), return_exceptions=True)
+        await self._settling.done()

@@ -34,6 +34,7 @@ from ..history.store.errors import StoreError
 from ..i18n.wording import words
 from .api_calls import arity
 from .leaderboard_page import rows
+from .render import picture_files
 from .visitors import visitor_of
 
 ARGUMENTS = (
@@ -262,17 +263,12 @@ def made_pictures(answer: Answer) -> list[dict]:
     share = answer.cost_usd / len(answer.pictures) if answer.cost_usd is not None and answer.pictures else None
     return [
         {
-            "image": {
-                "path": p.path,
-                "orig_name": f"picture-{n}{p.path[p.path.rfind('.') :]}",
-                "mime_type": p.mime_type,
-                "meta": {"_type": "gradio.FileData"},
-            },
-            "revised_prompt": p.revised_prompt,
+            "image": {**file, "meta": {"_type": "gradio.FileData"}},
+            "revised_prompt": picture.revised_prompt,
             "cost_usd": share,
             "cost_source": answer.usage.cost_source if answer.usage else None,
         }
-        for n, p in enumerate(answer.pictures, 1)
+        for picture, file in zip(answer.pictures, picture_files(answer.pictures), strict=True)
     ]
 
 

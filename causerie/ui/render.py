@@ -154,16 +154,12 @@ def _question(item: dict, language: str) -> dict:
 def _pictures(files: list[dict], language: str) -> dict:
     """A saved answer's pictures; one no longer kept (file_stamps.py: deleted after
     UPLOADS_KEEP_HOURS, or never this person's) is said so in its place."""
-    gone = [
-        words("page", "picture_gone", {"name": inert_text(file.get("orig_name") or "picture")}, language)
-        for file in files
-        if "path" not in file
-    ]
-    kept = [file for file in files if "path" in file]
+    gone = [str(file.get("orig_name") or "picture")[:200] for file in files if "path" not in file]
+    said = [words("page", "picture_gone", {"name": inert_text(name)}, language) for name in gone]
     metadata: dict = {"id": f"{UI_ONLY_PREFIX}pictures"}
     if gone:  # (their names, for the next save: turns.saved_messages)
-        metadata["gone"] = [str(file.get("orig_name") or "picture")[:200] for file in files if "path" not in file]
-    return message("assistant", "\n\n".join(gone), metadata, files=kept)
+        metadata["gone"] = gone
+    return message("assistant", "\n\n".join(said), metadata, files=[file for file in files if "path" in file])
 
 
 def render(answer: Answer, language: str = DEFAULT_LANGUAGE) -> list[dict]:

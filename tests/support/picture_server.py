@@ -22,12 +22,11 @@ import time
 from collections import deque
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .scripted_server import LoopbackServer, _free_port
+from .scripted_server import LoopbackServer
 
 XAI_FIELDS = {"model", "prompt", "n", "response_format", "aspect_ratio", "resolution"}
 XAI_RATIOS = {"1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2", "19.5:9", "9:19.5", "20:9", "9:20", "auto"}
@@ -59,19 +58,16 @@ class PictureServer(LoopbackServer):
         """Where the answer says the pictures are (default: this server)."""
         self.served: dict[str, int] = {}
         self._files: dict[str, bytes] = {}
-        self.port = _free_port(host)
-        self.origin = f"http://{host}:{self.port}"
-        self.base_url = f"{self.origin}/v1"
-        app = Starlette(
-            routes=[
+        self.serve(
+            [
                 Route("/v1/images/generations", self._generate, methods=["POST"]),
                 Route("/v1/images/edits", self._edit, methods=["POST"]),
                 Route("/files/{name}", self._file, methods=["GET"]),
                 Route("/v1/models", self._models, methods=["GET"]),
                 Route("/v1/language-models", self._models, methods=["GET"]),
-            ]
+            ],
+            host,
         )
-        self.serve(app, host, self.port)
 
     def reset(self, shape: str | None = None) -> None:
         self.shape = shape or self.shape

@@ -86,8 +86,12 @@ class Reply:
 class LoopbackServer:
     """A Starlette app served by uvicorn on a free loopback port, in a thread of its own."""
 
-    def serve(self, app: Starlette, host: str, port: int) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    def serve(self, routes: list[Route], host: str) -> None:
+        """Serves `routes` on a free port of `host` (once started): its `origin`, and `base_url` (/v1)."""
+        self.port = _free_port(host)
+        self.origin = f"http://{host}:{self.port}"
+        self.base_url = f"{self.origin}/v1"
+        config = uvicorn.Config(Starlette(routes=routes), host=host, port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
@@ -121,17 +125,15 @@ class ScriptedServer(LoopbackServer):
         self.language_models: Any = None
         self.models_by_key: dict[str, Any] = {}
         """Model lists for requests bearing a given key (a visitor's own account lists others)."""
-        self.port = _free_port(host)
-        self.base_url = f"http://{host}:{self.port}/v1"
-        app = Starlette(
-            routes=[
+        self.serve(
+            [
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
                 Route("/v1/responses", self._chat, methods=["POST"]),
                 Route("/v1/models", self._models, methods=["GET"]),
                 Route("/v1/language-models", self._language_models, methods=["GET"]),
-            ]
+            ],
+            host,
         )
-        self.serve(app, host, self.port)
 
     # -- control from tests --
 

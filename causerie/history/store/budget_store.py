@@ -11,7 +11,6 @@ Days older than a week are deleted now and then.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import logging
 import time
@@ -21,12 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .database import Database
-from .errors import StoreError
+from .opening import MigratedDatabase
 from .schema import budget_spending as table
 
 log = logging.getLogger(__name__)
 KEEP_DAYS = 7
-RETRY_OPEN_S = 10.0
 CLEAN_EVERY_S = 3600.0
 
 
@@ -39,34 +37,14 @@ class StoreLedger:
     """A Ledger (answering/budgets.py) in the store's database. Its errors are StoreError."""
 
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
-        self._url = url
-        self._database: Database | None = None
-        self._opening = asyncio.Lock()
+        self._database = MigratedDatabase(url, what="budget ledger", timeout=timeout, upgrade_timeout=timeout)
         self._cleaned_at = 0.0
-        self._failed_at = -RETRY_OPEN_S
-        self._timeout = timeout
 
     async def _opened(self) -> Database:
-        if self._database is not None:
-            return self._database
-        async with self._opening:
-            if self._database is None:
-                if time.monotonic() - self._failed_at < RETRY_OPEN_S:  # (not one upgrade per waiting answer)
-                    raise StoreError("not reachable a moment ago")
-                from .migrate import upgrade_now
-
-                try:
-                    # On a thread of its own: Alembic's work would hold up every answer streaming.
-                    await asyncio.to_thread(upgrade_now, self._url, self._timeout)
-                except Exception as exc:
-                    self._failed_at = time.monotonic()
-                    raise StoreError(type(exc).__name__) from None
-                self._database = Database(self._url, timeout=self._timeout, what="budget ledger")
-        return self._database
+        return await self._database.opened()
 
     async def close(self) -> None:
-        if self._database is not None:
-            await self._database.close()
+        await self._database.close()
 
     async def take(self, day: str, limits: Sequence[tuple[str, float]], amount: float) -> tuple[str, float] | None:
         database = await self._opened()

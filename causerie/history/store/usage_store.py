@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .database import Database
+from .opening import MigratedDatabase
 from .schema import usage_records as table
 
 log = logging.getLogger(__name__)
@@ -30,27 +31,15 @@ COLUMNS = tuple(c.name for c in table.columns if c.name != "id")
 
 class UsageStore:
     def __init__(self, url: str, keep_days: int, *, timeout: float = 10.0) -> None:
-        self._url, self.keep_days, self._timeout = url, keep_days, timeout
-        self._database: Database | None = None
-        self._opening = asyncio.Lock()
+        self.keep_days = keep_days
+        self._database = MigratedDatabase(url, what="usage records", timeout=timeout)
         self._waiting: list[dict] = []
         self._flusher: asyncio.Task | None = None
         self._wake: asyncio.Event | None = None
         self._cleaned_at = 0.0
 
     async def _opened(self) -> Database:
-        if self._database is not None:
-            return self._database
-        async with self._opening:
-            if self._database is None:
-                from ...config.store_urls import sqlite_folder
-                from .migrate import upgrade_now
-
-                if folder := sqlite_folder(self._url):
-                    folder.mkdir(parents=True, exist_ok=True)
-                await asyncio.to_thread(upgrade_now, self._url, 30)  # (Alembic's work, off the loop)
-                self._database = Database(self._url, timeout=self._timeout, what="usage records")
-        return self._database
+        return await self._database.opened()
 
     def add(self, row: dict) -> None:
         """Keeps an answer's record (AnswerRecord.row); written soon, in a batch."""
@@ -119,5 +108,4 @@ class UsageStore:
 
     async def close(self) -> None:
         await self.flush()
-        if self._database is not None:
-            await self._database.close()
+        await self._database.close()
