@@ -356,6 +356,8 @@ async def totals_line(service: ChatService, totals: SessionTotals, request: gr.R
     """The session's totals, and, where each visitor has a dollar budget, what they spent of it today."""
     language = page_language(request)
     line = totals.summary(language)
+    if not service.budgets.per_visitor:  # (no visitor to build after every answer)
+        return line
     left = await service.budgets.left(visitor_of(request, service.settings))
     if left is None:
         return line
