@@ -43,6 +43,14 @@ def test_every_response_carries_the_policy_and_its_companions(app):
     assert policy["frame-ancestors"] == "*"  # a Space is shown in Hugging Face's page, and may be embedded
 
 
+def test_gradio_monitoring_pages_are_not_served(app):
+    """Gradio serves /monitoring unless told not to, and its summary (each event's name, count and
+    timings) answered anyone without its key. The owner's cockpit is /admin."""
+    for path in ("monitoring", "monitoring/summary"):
+        response = httpx.get(app.url + path)
+        assert response.status_code == 403, (path, response.status_code)
+
+
 @pytest.mark.slow  # (waits on real time or starts processes: not in the fast loop)
 def test_the_owner_says_who_may_frame_the_app(_scripted):
     running = RunningApp({"OPENAI_BASE_URL": _scripted.base_url, "FRAME_ANCESTORS": "'self'  https://example.com"})

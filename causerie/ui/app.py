@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,7 @@ def build_demo(
     # Less of Gradio's work per session and per update, and a Stop without Gradio's bare "Error":
     # each patch checks first that Gradio is as it was written for (causerie/patches/).
     patches.apply(demo, settings.patches)
+    _no_queue_monitoring()
     # api_open=False: the API goes through the queue (and its limits), never around it.
     demo.queue(
         default_concurrency_limit=settings.concurrency_limit,
@@ -148,6 +150,18 @@ def build_demo(
         api_open=False,
     )
     return demo
+
+
+def _no_queue_monitoring() -> None:
+    """Gradio's queue keeps its last 10,000 events for its /monitoring page and, after every
+    event, rebuilds their summary with pandas in a worker thread: a cost that grows with the
+    events served, about a fifth of a fresh session's CPU after a few hundred sessions
+    (bench/NOTES.md, "Many sessions"). Causerie serves no /monitoring page (launch_options turns
+    it off; the owner's cockpit is /admin), so the queue keeps one event and never recomputes,
+    through the two environment variables Gradio reads when the queue is made (an owner's own
+    values win)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1")
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**62))
 
 
 def _first_words(service: ChatService, say: Labels) -> Any:
@@ -396,6 +410,9 @@ def launch_options(service: ChatService, labels: Labels | None = None) -> dict[s
             ]
         },
         "ssr_mode": False,
+        # Gradio's /monitoring pages (on unless False; their summary answers without a key) are
+        # not served: the owner's cockpit is /admin.
+        "enable_monitoring": False,
         # Never Gradio's own MCP server (GRADIO_MCP_SERVER would turn it on): it would list every
         # event of the page as a tool. MCP_SERVER=1 serves the chosen tools (causerie/mcp_server/).
         "mcp_server": False,
