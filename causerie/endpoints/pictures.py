@@ -35,6 +35,7 @@ from .errors import classify_http_error, provider_message, redact
 from .model_info import XAI_TICKS_PER_USD
 from .providers import Endpoint
 from .proxies import proxy_options
+from .single_requests import capped_body, connect_failure
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +135,9 @@ class PictureClient:
             ) as response:
                 status = response.status
                 # A provider's answer holds the pictures themselves at most (base64): read no more.
-                raw = await _capped(response, MAX_PICTURES * self.store.max_bytes * 4 // 3 + 1_000_000)
+                raw = await capped_body(response, MAX_PICTURES * self.store.max_bytes * 4 // 3 + 1_000_000)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            yield _connect_failure(endpoint, exc, self.timeout_s)
+            yield connect_failure(endpoint, exc, self.timeout_s)
             return
         if status >= 300:
             yield _refusal(request, status, redact(provider_message(raw or b""), endpoint.api_key), body)
@@ -248,37 +249,6 @@ def _refusal(request: PictureRequest, status: int, detail: str, body: dict[str, 
             status,
         )
     return classify_http_error(endpoint, request.model, status, detail[:300], sent=body).failure
-
-
-def _connect_failure(endpoint: Endpoint, exc: BaseException, timeout_s: float) -> Failure:
-    label = endpoint.provider.label
-    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
-        return Failure("timeout", {"provider": label, "why": "first", "seconds": timeout_s, "setting": "CAUSERIE_READ_TIMEOUT"})
-    if isinstance(exc, aiohttp.ClientConnectorError) and "refused by Causerie" in str(exc.os_error):
-        return Failure(
-            "endpoint_refused",
-            {"why": "address", "base_url": endpoint.base_url, "host": exc.host, "reason": "not a public internet address"},
-        )
-    return Failure(
-        "connect",
-        {
-            "provider": label,
-            "base_url": endpoint.base_url,
-            "why": "other",
-            "error": type(exc).__name__,
-            "base_url_env": endpoint.provider.base_url_env,
-        },
-    )
-
-
-async def _capped(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
-    """The response's body, or None when it is longer than `limit` bytes (read no further)."""
-    body = bytearray()
-    async for chunk in response.content.iter_chunked(65536):
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
 
 
 def _usage(raw: Any, per_image: float | None, count: int) -> Usage:
