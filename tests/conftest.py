@@ -62,6 +62,22 @@ def pictures(_pictures):
 
 
 @pytest.fixture(scope="session")
+def _speech():
+    from support.speech_server import SpeechServer
+
+    server = SpeechServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def speech(_speech):
+    """The fake speech provider (support/speech_server.py), in xAI's shape, as new."""
+    _speech.reset("xai")
+    return _speech
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
 

@@ -314,6 +314,16 @@ class SessionTotals:
     cost_usd: float = 0.0
     unpriced: int = 0
     estimated: bool = False
+    spoken: int = 0
+    """Recordings transcribed and answers read aloud (answering/voice.py)."""
+    spoken_usd: float = 0.0
+
+    def plus_voice(self, cost_usd: float | None) -> SessionTotals:
+        """A new total with one transcription or reading added."""
+        total = SessionTotals(**vars(self))
+        total.spoken += 1
+        total.spoken_usd += cost_usd or 0.0
+        return total
 
     def plus(self, answer: Answer) -> SessionTotals:
         """A new total with this answer added (session state is replaced, never edited)."""
@@ -338,8 +348,9 @@ class SessionTotals:
         def say(kind: str, **params) -> str:
             return words("page", kind, params, language)
 
+        voice = say("totals_voice", count=self.spoken, cost=f"${self.spoken_usd:.4f}") if self.spoken else ""
         if not self.answers:
-            return say("totals.none")
+            return say("totals.none") + voice
         text = say(
             "totals",
             why="one" if self.answers == 1 else None,
@@ -349,8 +360,8 @@ class SessionTotals:
             completion=number(self.completion_tokens, language),
         )
         if self.unpriced == self.answers:
-            return text + say("totals_unpriced")
+            return text + say("totals_unpriced") + voice
         text += say("totals_cost", cost=f"${self.cost_usd:.4f}")
         if self.unpriced:
             text += say("totals_some_unpriced", count=self.unpriced)
-        return text
+        return text + voice

@@ -23,8 +23,10 @@ from ..endpoints.model_info import ModelInfo, ModelInfoTable
 from ..endpoints.pictures import PictureClient
 from ..endpoints.providers import PROVIDERS_BY_ID, Endpoint, Provider, get_provider, pick_default_model
 from ..endpoints.responses import ResponsesClient, prepare_event_types
+from ..endpoints.speech import SpeechClient
 from ..events import Event, Failure, Finish, Notice, ReasoningDelta, Start, Status, TextDelta, Usage
 from ..files.attachments import MAX_FILES, AttachmentReader, ReadingLanes, content_chars, text_of, with_files, without_images
+from ..files.audio import SpokenAudioStore, discard_recording
 from ..files.pdf_text import PdfBudget
 from ..files.picture_store import PictureStore
 from .access import choose_endpoint, for_visitors, offered_providers
@@ -37,6 +39,7 @@ from .options import ChatOptions
 from .pictures import PictureAnswers, PictureAsk
 from .prompts import Preset, load_presets
 from .shared_limits import SharedLimits
+from .voice import Heard, ReadAloud, SpokenPiece, VoiceAnswers
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,16 @@ class ChatService:
             self.budgets,
             self.records,
         )
+        self.voice = VoiceAnswers(
+            settings,
+            SpeechClient(self.client.http, timeout_s=settings.read_timeout),
+            self.allowance,
+            self.model_info,
+            self.budgets,
+            self.records,
+        )
+        self.spoken = SpokenAudioStore(settings.upload_dir)
+        """Answers read aloud, as files served to the page and the API for an hour."""
         self.responses = ResponsesClient(
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
@@ -560,6 +573,43 @@ class ChatService:
         async with aclosing(self.pictures.stream(provider, options, turns, visitor or Visitor(), ask)) as events:
             async for event in events:
                 yield event
+
+    async def transcribe(
+        self,
+        options: ChatOptions,
+        path: Any,
+        visitor: Visitor | None = None,
+        *,
+        name: str | None = None,
+        language: str | None = None,
+        model: str | None = None,
+    ) -> Heard | Failure:
+        """The words of a recording (a file in the upload folder, deleted once read), heard by the
+        chosen provider when it can, else by one the server has ready (answering/voice.py)."""
+        chosen = self._named_provider(options)
+        if type(chosen) is Failure:
+            await asyncio.to_thread(discard_recording, path, self.settings.upload_dir)
+            return chosen
+        return await self.voice.transcribe(chosen, options, path, visitor or Visitor(), name=name, language=language, model=model)
+
+    def _named_provider(self, options: ChatOptions) -> Provider | None | Failure:
+        """The provider named, or the default one; a name no provider has is refused (a key given
+        for it must not go to the default provider instead)."""
+        if options.provider_id and options.provider_id not in PROVIDERS_BY_ID:
+            return self._ready_provider(options.provider_id)
+        return self.provider_or_default(options.provider_id)
+
+    async def read_aloud(
+        self, options: ChatOptions, ask: ReadAloud, visitor: Visitor | None = None
+    ) -> AsyncIterator[SpokenPiece | Failure]:
+        """The text read aloud, piece by piece (answering/voice.py)."""
+        chosen = self._named_provider(options)
+        if type(chosen) is Failure:
+            yield chosen
+            return
+        async with aclosing(self.voice.read_aloud(chosen, options, ask, visitor or Visitor())) as pieces:
+            async for piece in pieces:
+                yield piece
 
     def answers(
         self, options: ChatOptions, turns: Iterable[Mapping[str, str]], visitor: Visitor | None = None

@@ -43,6 +43,8 @@ class PublicSettings:
     """Tokens (in and out) per hour per session and per IP address, on the server's keys; 0: none."""
     images_per_hour: int = 0
     """Pictures per hour per session and per IP address, on the server's keys; 0: none."""
+    max_audio_seconds: int = 0
+    """The longest recording transcribed, in seconds; 0: no limit."""
     dollars_per_day_per_visitor: float = 0.0
     """Dollars a day each visitor (session or signed-in person, and address) may spend of the
     owner's keys; 0: no such budget (answering/budgets.py)."""
@@ -73,6 +75,7 @@ class PublicSettings:
                 ("RATE_LIMIT_PER_MINUTE", self.rate_per_minute),
                 ("TOKENS_PER_HOUR", self.tokens_per_hour),
                 ("IMAGES_PER_HOUR", self.images_per_hour),
+                ("MAX_AUDIO_SECONDS", self.max_audio_seconds),
                 ("DOLLARS_PER_DAY_PER_VISITOR", self.dollars_per_day_per_visitor),
                 ("DOLLARS_PER_DAY", self.dollars_per_day),
             )
@@ -152,6 +155,7 @@ def load_public_settings(env: Mapping[str, str], *, on_space: bool, oauth: bool,
         rate_per_minute=_count(env, "RATE_LIMIT_PER_MINUTE", 10 if public else 0),
         tokens_per_hour=_count(env, "TOKENS_PER_HOUR", 200_000 if public else 0),
         images_per_hour=_count(env, "IMAGES_PER_HOUR", 10 if public else 0),
+        max_audio_seconds=_count(env, "MAX_AUDIO_SECONDS", 120 if public else 0),
         dollars_per_day_per_visitor=per_visitor,
         dollars_per_day=per_app,
         budget_reset_hour=reset_hour,

@@ -40,6 +40,19 @@ class ModelInfo:
     """A model that makes pictures (its provider's /images API) rather than text."""
     per_image: float | None = None
     """USD per picture made, when the provider reports no cost of its own."""
+    per_minute: float | None = None
+    """USD per minute of audio: heard (speech to text) or spoken (text to speech)."""
+    per_million_chars: float | None = None
+    """USD per million characters read aloud (text to speech)."""
+
+    def audio_cost(self, seconds: float | None, characters: int = 0) -> float | None:
+        """The list price of a transcription or a reading: by characters where the table prices
+        them, else by the audio's length; None when neither is known."""
+        if self.per_million_chars is not None and characters:
+            return characters * self.per_million_chars / 1_000_000
+        if self.per_minute is not None and seconds is not None:
+            return seconds / 60 * self.per_minute
+        return None
 
     @property
     def has_price(self) -> bool:
@@ -78,6 +91,8 @@ def _record(raw: Any, where: str) -> ModelInfo | None:
             context=None if raw.get("context") is None else int(raw["context"]),
             pictures=raw.get("pictures") is True,
             per_image=None if raw.get("per_image") is None else float(raw["per_image"]),
+            per_minute=None if raw.get("per_minute") is None else float(raw["per_minute"]),
+            per_million_chars=None if raw.get("per_million_chars") is None else float(raw["per_million_chars"]),
         )
     except (TypeError, ValueError):
         log.warning("models.yaml: %s has a price that is not a number; skipped.", where)

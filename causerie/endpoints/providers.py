@@ -55,6 +55,17 @@ class Provider:
     `aspect_ratio`), "openai" (JSON generations, `size`; multipart edits); None: no pictures."""
     picture_model: str | None = None
     """The model that makes pictures when the chat's model is not a picture model (/image)."""
+    transcription: str | None = None
+    """The shape of its speech-to-text API (endpoints/speech.py): "xai" (POST /stt, multipart, no
+    model), "openai" (POST /audio/transcriptions, multipart); None: it transcribes nothing."""
+    transcription_model: str | None = None
+    """Its speech-to-text model (xAI's takes no model: the name is the price table's)."""
+    speech: str | None = None
+    """The shape of its text-to-speech API: "xai" (POST /tts, `voice_id`), "openai" (POST
+    /audio/speech, `voice`); None: it reads nothing aloud."""
+    speech_model: str | None = None
+    voices: tuple[str, ...] = ()
+    """The voices it reads with, the first its default."""
 
 
 PROVIDERS: tuple[Provider, ...] = (
@@ -76,6 +87,11 @@ PROVIDERS: tuple[Provider, ...] = (
         encrypted_reasoning=True,
         pictures="xai",
         picture_model="grok-imagine-image",
+        transcription="xai",
+        transcription_model="grok-stt",
+        speech="xai",
+        speech_model="grok-tts",
+        voices=("eve", "ara", "rex", "sal", "leo"),
     ),
     Provider(
         "openai",
@@ -90,6 +106,11 @@ PROVIDERS: tuple[Provider, ...] = (
         takes_store=True,
         pictures="openai",
         picture_model="gpt-image-1",
+        transcription="openai",
+        transcription_model="gpt-4o-mini-transcribe",
+        speech="openai",
+        speech_model="gpt-4o-mini-tts",
+        voices=("alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"),
     ),
     Provider(
         "groq",
@@ -99,6 +120,8 @@ PROVIDERS: tuple[Provider, ...] = (
         "GROQ_BASE_URL",
         preferred_models=("llama-3.3-70b-versatile", "moonshotai/kimi-k2-instruct"),
         docs_url="https://console.groq.com/keys",
+        transcription="openai",
+        transcription_model="whisper-large-v3-turbo",
     ),
     Provider(
         "openrouter",

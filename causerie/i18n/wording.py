@@ -172,6 +172,26 @@ FAILURES_EN: dict[str, str] = {
     "picture.too_large": "{provider} sent a picture larger than {limit_mb:g} MB: it was not kept.",
     "picture.not_kept": "{provider} made the picture, but this server could not write it to its disk: its owner "
     "can see why in its log. Try again later.",
+    "audio.kind": "{name} cannot be transcribed: send a recording in one of these formats: {kinds}.",
+    "audio.too_large": "The recording is larger than {limit_mb:g} MB, more than a speech service takes. Record a shorter one.",
+    "audio.unreadable": "The recording could not be read as {suffix} audio. Record again, or send another file.",
+    "audio.empty": "The recording is empty: nothing was heard. Check the microphone and record again.",
+    "audio.missing": "The recording did not reach the server, or was already transcribed. Record again.",
+    "audio.wav_only": "This server transcribes WAV recordings only, on its own key (a WAV's length is its size: "
+    "{setting} can hold it). Send a WAV, or use your own key.",
+    "audio.too_long": "The recording lasts {seconds:.0f} s; this server transcribes {limit} s at most ({setting}). "
+    "Record a shorter one.",
+    "speech.no_transcription": "No speech-to-text service is ready here: dictation needs xAI, OpenAI or Groq "
+    "(its key set on the server: XAI_API_KEY, OPENAI_API_KEY or GROQ_API_KEY).",
+    "speech.no_speech": "No text-to-speech service is ready here: reading aloud needs xAI or OpenAI (its key set on "
+    "the server: XAI_API_KEY or OPENAI_API_KEY).",
+    "speech.not_transcription": "{provider} does not transcribe here; name one that does: {able}.",
+    "speech.not_speech": "{provider} does not read aloud here; name one that does: {able}.",
+    "speech.no_text": "{provider} answered without a transcript. Try again.",
+    "speech.no_audio": "{provider} answered without audio. Try again.",
+    "speech.too_large": "{provider} sent an answer larger than {limit_mb:g} MB: it was not used.",
+    "speech.nothing": "There is nothing to read aloud here.",
+    "speech.too_long": "This text is too long to read aloud at once ({chars:,} characters; {limit:,} at most).",
     "limited.pictures": "You have had {limit} pictures in the last hour, the most this server makes for a visitor "
     '(IMAGES_PER_HOUR). Try again in about {minutes} min, or use your own API key (under "Your API key").',
     "limited.pictures_one": "{needed} pictures at once is more than this server makes for a visitor in an hour "
@@ -300,6 +320,10 @@ PAGE_EN: dict[str, str] = {
     "totals": "{answers} answers · {approx}{prompt} tokens in · {approx}{completion} out",
     "totals_cost": " · {cost}",
     "totals_unpriced": " · no price known",
+    "heard": "🎙️ {seconds:.1f} s heard by {provider}{cost}",
+    "read": "🔊 Read by {provider} ({voice}){cost}",
+    "voice_cost": " · {cost}",
+    "totals_voice": " · voice: {count} · {cost}",
     "totals_some_unpriced": " (+{count} without a known price)",
     "compare.pick_two": "Pick at least two different models (provider:model) to compare.",
     "compare.one_model": "Only one model is available here ({model}): Compare needs two. Type another "

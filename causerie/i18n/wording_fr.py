@@ -172,6 +172,28 @@ FAILURES_FR: dict[str, str] = {
     "picture.too_large": "{provider} a envoyé une image de plus de {limit_mb:g} Mo : elle n'a pas été gardée.",
     "picture.not_kept": "{provider} a fait l'image, mais ce serveur n'a pas pu l'enregistrer (son disque) : son "
     "propriétaire le voit dans son journal. Réessayez plus tard.",
+    "audio.kind": "{name} ne peut pas être transcrit : envoyez un enregistrement dans l'un de ces formats : {kinds}.",
+    "audio.too_large": "L'enregistrement dépasse {limit_mb:g} Mo, plus qu'un service de transcription n'en prend. "
+    "Enregistrez-en un plus court.",
+    "audio.unreadable": "L'enregistrement n'a pas pu être lu comme de l'audio {suffix}. Enregistrez de nouveau, ou "
+    "envoyez un autre fichier.",
+    "audio.empty": "L'enregistrement est vide : rien n'a été entendu. Vérifiez le micro et enregistrez de nouveau.",
+    "audio.missing": "L'enregistrement n'est pas arrivé au serveur, ou a déjà été transcrit. Enregistrez de nouveau.",
+    "audio.wav_only": "Ce serveur ne transcrit que des enregistrements WAV, sur sa propre clé (la durée d'un WAV "
+    "est sa taille : {setting} peut la borner). Envoyez un WAV, ou utilisez votre propre clé.",
+    "audio.too_long": "L'enregistrement dure {seconds:.0f} s ; ce serveur en transcrit {limit} s au plus ({setting}). "
+    "Enregistrez-en un plus court.",
+    "speech.no_transcription": "Aucun service de transcription n'est prêt ici : la dictée demande xAI, OpenAI ou Groq "
+    "(sa clé posée sur le serveur : XAI_API_KEY, OPENAI_API_KEY ou GROQ_API_KEY).",
+    "speech.no_speech": "Aucun service de lecture à voix haute n'est prêt ici : il faut xAI ou OpenAI (sa clé posée "
+    "sur le serveur : XAI_API_KEY ou OPENAI_API_KEY).",
+    "speech.not_transcription": "{provider} ne transcrit pas ici ; nommez-en un qui le fait : {able}.",
+    "speech.not_speech": "{provider} ne lit pas à voix haute ici ; nommez-en un qui le fait : {able}.",
+    "speech.no_text": "{provider} a répondu sans transcription. Réessayez.",
+    "speech.no_audio": "{provider} a répondu sans audio. Réessayez.",
+    "speech.too_large": "{provider} a envoyé une réponse de plus de {limit_mb:g} Mo : elle n'a pas été utilisée.",
+    "speech.nothing": "Il n'y a rien à lire à voix haute ici.",
+    "speech.too_long": "Ce texte est trop long pour être lu d'une traite ({chars:,} caractères ; {limit:,} au plus).",
     "limited.pictures": "Vous avez eu {limit} images dans la dernière heure, le maximum que ce serveur fait pour un "
     "visiteur (IMAGES_PER_HOUR). Réessayez dans environ {minutes} min, ou utilisez votre propre clé d'API "
     "(sous « Votre clé d'API »).",
@@ -303,6 +325,10 @@ PAGE_FR: dict[str, str] = {
     "totals": "{answers} réponses · {approx}{prompt} tokens en entrée · {approx}{completion} en sortie",
     "totals_cost": " · {cost}",
     "totals_unpriced": " · prix inconnu",
+    "heard": "🎙️ {seconds:.1f} s entendues par {provider}{cost}",
+    "read": "🔊 Lu par {provider} ({voice}){cost}",
+    "voice_cost": " · {cost}",
+    "totals_voice": " · voix : {count} · {cost}",
     "totals_some_unpriced": " (+{count} sans prix connu)",
     "compare.pick_two": "Choisissez au moins deux modèles différents (fournisseur:modèle) à comparer.",
     "compare.one_model": "Un seul modèle est disponible ici ({model}) : il en faut deux pour comparer. Tapez-en "
