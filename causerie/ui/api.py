@@ -1,5 +1,5 @@
-"""The programmatic endpoints, /chat, /chat_details, /compare, /leaderboard and /image: API-only,
-independent of the page.
+"""The programmatic endpoints, /chat, /chat_details, /compare, /leaderboard, /image, /transcribe
+and /speak: API-only, independent of the page.
 
 Every argument is checked here, at the edge (options.py), and refused by name before any
 provider is called. The page and the API take the same settings.
@@ -7,6 +7,7 @@ provider is called. The page and the API take the same settings.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,10 +27,13 @@ from ..answering.options import (
 )
 from ..answering.pictures import PictureAsk
 from ..answering.service import ChatService
+from ..answering.speakable import said_language
+from ..answering.voice import ReadAloud, SpokenPiece
 from ..compare.compare import MAX_SIDES, compare_once, compared, side_options
 from ..compare.rating import preset_kind
 from ..compare.votes import BallotBox
 from ..events import Failure
+from ..files.audio import discard_recording, joined_audio
 from ..history.store.errors import StoreError
 from ..i18n.wording import words
 from .api_calls import arity
@@ -210,6 +214,80 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
         _raise_failure(answer)
         return made_pictures(answer)
 
+    async def transcribe(
+        audio: dict,
+        provider: str | None = None,
+        model: str | None = None,
+        language: str | None = None,
+        api_key: str | None = None,
+        request: gr.Request = None,
+    ) -> str:
+        """Transcribe a recording (`audio`: a WAV, MP3, Ogg, Opus, FLAC or M4A file) and return
+        its text. `provider`: "xai", "openai" or "groq" (default: the server's, or the first that
+        transcribes); `model`: an OpenAI-compatible provider's transcription model (default: its
+        own); `language`: "en", "fr"... (default: detected); `api_key`: your own key. The recording
+        is not kept."""
+        try:
+            options = ChatOptions(
+                provider_id=checked_id("provider", provider, 64), api_key=api_key_value(api_key), asked_through="api"
+            )
+            upload = uploaded_file(audio, "audio", "a WAV, MP3, Ogg, Opus, FLAC or M4A file (handle_file)")
+            language = spoken_language(language)
+            model = checked_id("model", model)
+        except InvalidOptions as exc:
+            if isinstance(audio, dict):  # (refused beside a bad argument: not kept either)
+                await asyncio.to_thread(discard_recording, audio.get("path"), service.settings.upload_dir)
+            raise _error(exc.failure.message) from None
+        visitor = visitor_of(request, service.settings)
+        heard = await service.transcribe(options, upload["path"], visitor, name=upload["name"], language=language, model=model)
+        if type(heard) is Failure:
+            raise _error(heard.message)
+        return heard.text
+
+    async def speak(
+        text: str,
+        provider: str | None = None,
+        model: str | None = None,
+        voice: str | None = None,
+        format: str | None = "mp3",  # noqa: A002 (the argument's documented name)
+        api_key: str | None = None,
+        request: gr.Request = None,
+    ) -> dict:
+        """Read `text` aloud (Markdown, code and formulas are made speakable first, as in the page)
+        and return the audio file. `provider`: "xai" or "openai" (default: the server's, or the first
+        that reads); `model`: OpenAI's speech model (default: its own); `voice`: one of the
+        provider's voices (xAI: eve, ara, rex, sal, leo; OpenAI: alloy, ash, coral, nova...);
+        `format`: "mp3" or "wav"; `api_key`: your own key."""
+        try:
+            options = ChatOptions(
+                provider_id=checked_id("provider", provider, 64), api_key=api_key_value(api_key), asked_through="api"
+            )
+            said = question(text, "text")
+            ask = ReadAloud(
+                said,
+                voice=checked_id("voice", voice, 64),
+                audio_format=stripped("format", format) or "mp3",
+                language=said_language(said),
+                model=checked_id("model", model),
+                quick_start=False,
+            )
+        except InvalidOptions as exc:
+            raise _error(exc.failure.message) from None
+        parts: list[SpokenPiece] = []
+        async for piece in service.read_aloud(options, ask, visitor_of(request, service.settings)):
+            if type(piece) is Failure:
+                raise _error(piece.message)
+            parts.append(piece)
+        audio = parts[0].audio
+        joined = joined_audio([p.audio.audio for p in parts], audio.suffix)
+        path = await asyncio.to_thread(service.spoken.keep, joined, audio.suffix)
+        return {
+            "path": str(path),
+            "orig_name": "speech" + audio.suffix,
+            "mime_type": audio.mime_type,
+            "meta": {"_type": "gradio.FileData"},
+        }
+
     async def leaderboard(preset: str | None = None) -> list[dict]:
         """Compare mode's leaderboard: models ranked by Bradley–Terry rating, with 95 % intervals
         and vote counts; `preset` keeps one kind of preset's votes ("letters", "science", "code"…)."""
@@ -221,7 +299,15 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
             raise _error(words("page", "leaderboard.unavailable")) from None
         return rows(board.standings)
 
-    endpoints = {"chat": chat, "chat_details": chat_details, "compare": compare, "leaderboard": leaderboard, "image": image}
+    endpoints = {
+        "chat": chat,
+        "chat_details": chat_details,
+        "compare": compare,
+        "leaderboard": leaderboard,
+        "image": image,
+        "transcribe": transcribe,
+        "speak": speak,
+    }
     for name, function in endpoints.items():
         if arity(function) != API_ARITIES[name]:  # api_calls.py completes calls to this many values
             raise RuntimeError(f"API_ARITIES[{name!r}] is {API_ARITIES[name]}; /{name} takes {arity(function)}")
@@ -231,9 +317,11 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
     gr.api(compare, api_name="compare", concurrency_limit=limit)
     gr.api(leaderboard, api_name="leaderboard", concurrency_limit=1, concurrency_id="leaderboard")
     gr.api(image, api_name="image", concurrency_limit=limit)
+    gr.api(transcribe, api_name="transcribe", concurrency_limit=limit)
+    gr.api(speak, api_name="speak", concurrency_limit=limit)
 
 
-API_ARITIES = {"chat": 16, "chat_details": 16, "compare": 13, "leaderboard": 1, "image": 7}
+API_ARITIES = {"chat": 16, "chat_details": 16, "compare": 13, "leaderboard": 1, "image": 7, "transcribe": 5, "speak": 6}
 """How many values each endpoint takes (register_api checks it against the functions)."""
 
 
@@ -243,18 +331,33 @@ def _turns(arguments: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def uploaded_image(value: Any) -> dict | None:
-    """/image's `image`: a file Gradio took in (its path in the upload folder, which the reader
-    checks again), as a file reference; None when not given."""
-    if value is None:
-        return None
+    """/image's `image`: a file Gradio took in, as a file reference; None when not given."""
+    return None if value is None else uploaded_file(value, "image", "a PNG or JPEG file (handle_file)")
+
+
+def uploaded_file(value: Any, argument: str, expected: str) -> dict:
+    """A file Gradio took in (its path in the upload folder, which its reader checks again), as a
+    file reference."""
     path = value.get("path") if isinstance(value, dict) else None
     if not isinstance(path, str) or not path:
+        raise InvalidOptions(Failure("bad_argument", {"argument": argument, "got": repr(value)[:80], "expected": expected}))
+    return {"path": path, "name": str(value.get("orig_name") or path.rsplit("/", 1)[-1])[:200]}
+
+
+LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "ja", "zh", "ko", "ru", "ar", "hi", "tr", "vi", "id", "bn")
+
+
+def spoken_language(value: Any) -> str | None:
+    """A language as speech APIs take it (ISO 639-1, as "en" or "fr"); None when not given."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value.strip().lower() not in LANGUAGES:
         raise InvalidOptions(
             Failure(
-                "bad_argument", {"argument": "image", "got": repr(value)[:80], "expected": "a PNG or JPEG file (handle_file)"}
+                "bad_argument", {"argument": "language", "got": repr(value)[:40], "expected": "one of " + ", ".join(LANGUAGES)}
             )
         )
-    return {"path": path, "name": str(value.get("orig_name") or path.rsplit("/", 1)[-1])[:200]}
+    return value.strip().lower()
 
 
 def made_pictures(answer: Answer) -> list[dict]:

@@ -50,6 +50,7 @@ from .settings_page import (
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
 from .visitors import distrust_proxy_headers, is_issued, issue_browser_id, page_language, visitor_of
+from .voice_page import VOICE_CSS, build_microphone, build_voice_controls, build_voice_settings, read_aloud_js, wire_voice
 
 FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
 
@@ -110,21 +111,24 @@ def build_demo(
                     bar = build_model_bar(service, say)
                 gr.Markdown(say("temporary_note"), elem_id="temporary-note")
                 preset_blanks = build_blanks(say)
-                chatbot, textbox = _build_chat(say, menu, _first_words(service, say))
+                chatbot, textbox, mic = _build_chat(service, say, menu, _first_words(service, say))
+                voice = build_voice_controls(service, mic)
             tabs = build_tabs(say, menu.order)
         # Open when the person's own key is wanted first (on a phone the page folds it: page.js).
         wants_key = not service.ready_providers() or settings.public.require_user_key
         with gr.Sidebar(label=say("settings"), open=wants_key, position="right", elem_id="settings"):
             page_settings, totals_box, preset_pins = build_settings(service, say, menu, bar)
+            voice = build_voice_settings(service, say, voice)
         initial_model = bar.initial_model
         # Answers run on their own, so that a page that goes away and comes back finds them (runs.py).
         runs = AnswerRuns(grace_s=settings.answer_grace_s, max_runs=2 * settings.concurrency_limit)
         history = ConversationHandlers(service, keeper, page_settings, chatbot, view_state, panel, startup_notices or [], runs)
-        _wire_chat(service, page_settings, chatbot, textbox, totals_state, totals_box, view_state, history)
+        ended = _wire_chat(service, page_settings, chatbot, textbox, totals_state, totals_box, view_state, history)
+        wire_voice(service, voice, page_settings, chatbot, textbox, totals_state, totals_box, ended)
         wire_access(service, page_settings, QUICK)
         wire_picker(service, page_settings, bar.picker, bar.facts, QUICK)
         opened = _wire_opening(demo, service, history, page_settings, menu, initial_model)
-        _wire_page_scripts(demo, settings)
+        _wire_page_scripts(demo, service)
         wire_preset_pins(menu, page_settings, preset_pins, opened)
         wire_presets(menu, page_settings, chatbot, textbox)
         wire_blanks(preset_blanks, page_settings)
@@ -178,7 +182,9 @@ def _first_words(service: ChatService, say: Labels) -> Any:
     return say.add("chat_placeholder.key.shown", english.format(providers=names), french.format(providers=names))
 
 
-def _build_chat(say: Labels, menu: PresetMenu, placeholder: Any) -> tuple[gr.Chatbot, gr.MultimodalTextbox]:
+def _build_chat(
+    service: ChatService, say: Labels, menu: PresetMenu, placeholder: Any
+) -> tuple[gr.Chatbot, gr.MultimodalTextbox, Any]:
     chatbot = gr.Chatbot(
         elem_id="chatbot",
         label=say("tab_chat"),
@@ -193,8 +199,16 @@ def _build_chat(say: Labels, menu: PresetMenu, placeholder: Any) -> tuple[gr.Cha
         feedback_options=None,
         examples=example_questions(menu.order),
     )
-    # Enter sends, Shift+Enter starts a new line; files are attached with the clip or dropped in.
-    textbox = gr.MultimodalTextbox(
+    # Enter sends, Shift+Enter starts a new line; files are attached with the clip or dropped in;
+    # the microphone beside it dictates (voice_page.py).
+    with gr.Row(elem_id="composer", equal_height=True):
+        textbox = _question_box(say)
+        mic = build_microphone(service, say)
+    return chatbot, textbox, mic
+
+
+def _question_box(say: Labels) -> gr.MultimodalTextbox:
+    return gr.MultimodalTextbox(
         elem_id="chat-input",
         label=say("message"),
         placeholder=say("input_placeholder"),
@@ -208,7 +222,6 @@ def _build_chat(say: Labels, menu: PresetMenu, placeholder: Any) -> tuple[gr.Cha
         file_count="multiple",
         sources=["upload"],
     )
-    return chatbot, textbox
 
 
 def _wire_opening(
@@ -282,10 +295,13 @@ def _wire_opening(
     )
 
 
-def _wire_page_scripts(demo: gr.Blocks, settings: Any) -> None:
+def _wire_page_scripts(demo: gr.Blocks, service: ChatService) -> None:
     """The layout (drawers, embedded and phone pages) and the keyboard shortcuts."""
+    settings = service.settings
     demo.load(None, None, None, js=script("page", embedded=settings.embed, drawersBelow=DRAWERS_BELOW_PX), **QUICK)
     demo.load(None, None, None, js=script("shortcuts"), **QUICK)
+    if service.voice.readers() or service.voice.listeners():
+        demo.load(None, None, None, js=read_aloud_js(), **QUICK)
 
 
 def _wire_chat(
@@ -297,8 +313,9 @@ def _wire_chat(
     totals_box: gr.Markdown,
     view_state: gr.State,
     history: ConversationHandlers,
-) -> None:
+) -> list:
     """Submit, Retry and Edit stream an answer; Stop cancels it; Undo and Clear are instant.
+    Returns the steps that follow each answer's end.
 
     On submit, the browser itself shows the question, moves it into a hidden box and empties the
     textbox (a JavaScript step: no round trip before the answer starts). The answer reads the hidden box,
@@ -364,6 +381,7 @@ def _wire_chat(
     clear = chatbot.clear(handlers.stop_now, {view_state, panel.browser}, None, cancels=streams, **quick)
     for put_away in wire_saves(history, ended, stop, undo, clear):  # once the stopped answers are put away
         put_away.then(idle, view_state, textbox, **quick)
+    return ended
 
 
 async def totals_line(service: ChatService, totals: SessionTotals, request: gr.Request) -> str:
@@ -384,7 +402,7 @@ def launch_options(service: ChatService, labels: Labels | None = None) -> dict[s
     """`demo.launch`'s options; `labels` are the ones build_demo was given (their words). Also
     keeps the server from reading proxy headers the app's own setting did not trust."""
     distrust_proxy_headers()
-    css = CSS + examples_css(list(service.presets.values()))
+    css = CSS + VOICE_CSS + examples_css(list(service.presets.values()))
     # No run history: Gradio's "Runs" page would keep every question (and key box) in localStorage.
     options = {
         "max_threads": service.settings.max_threads,

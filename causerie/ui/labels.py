@@ -62,6 +62,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "picture_ratio": ("Shape", "Format"),
     "picture_ratio.auto": ("the model's choice", "au choix du modèle"),
     "picture_count": ("How many at once", "Combien à la fois"),
+    "voice": ("🔊 Voice", "🔊 Voix"),
+    "voice_choice": ("Voice that reads answers", "Voix qui lit les réponses"),
+    "voice.default": ("the provider's own", "celle du fournisseur"),
+    "read_every": ("Read every answer aloud as it ends", "Lire chaque réponse à voix haute dès qu'elle est finie"),
+    "send_dictation": ("Send what I dictate at once", "Envoyer tout de suite ce que je dicte"),
+    "dictate": ("Dictate", "Dicter"),
+    "read_aloud": ("Read aloud", "Lire à voix haute"),
+    "stop_reading": ("Stop reading", "Arrêter la lecture"),
+    "mic_denied": (
+        "The microphone is not allowed for this page: allow it in the browser's site settings, then record again.",
+        "Le micro n'est pas autorisé pour cette page : autorisez-le dans les réglages du site du navigateur, puis "
+        "enregistrez de nouveau.",
+    ),
     "pictures_info": (
         "In the chat, /image a fox in the snow makes a picture; /edit make it night changes the last one "
         "(or an attached photo). A picture model (in the model list) takes every question as a picture.",
