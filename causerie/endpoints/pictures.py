@@ -35,7 +35,7 @@ from .errors import classify_http_error, provider_message, redact
 from .model_info import XAI_TICKS_PER_USD
 from .providers import Endpoint
 from .proxies import proxy_options
-from .single_requests import capped_body, connect_failure
+from .single_requests import post_once
 
 log = logging.getLogger(__name__)
 
@@ -121,24 +121,13 @@ class PictureClient:
         url = endpoint.pictures_url(edit)
         body = shape.body(request)
         sent = openai_edit_form(request) if edit and shape.edit_as_form else orjson.dumps(body)
-        headers = endpoint.headers()
-        if not isinstance(sent, aiohttp.FormData):
-            headers["Content-Type"] = "application/json"
-        try:
-            async with self._http(public_only=endpoint.public_only).post(
-                url,
-                data=sent,
-                headers=headers,
-                allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
-                **({} if endpoint.public_only else proxy_options(url)),
-            ) as response:
-                status = response.status
-                # A provider's answer holds the pictures themselves at most (base64): read no more.
-                raw = await capped_body(response, MAX_PICTURES * self.store.max_bytes * 4 // 3 + 1_000_000)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            yield connect_failure(endpoint, exc, self.timeout_s)
+        # A provider's answer holds the pictures themselves at most (base64): read no more.
+        limit = MAX_PICTURES * self.store.max_bytes * 4 // 3 + 1_000_000
+        answered = await post_once(self._http, endpoint, url, sent, timeout_s=self.timeout_s, limit=limit)
+        if type(answered) is Failure:
+            yield answered
             return
+        status, raw = answered.status, answered.body
         if status >= 300:
             yield _refusal(request, status, redact(provider_message(raw or b""), endpoint.api_key), body)
             return

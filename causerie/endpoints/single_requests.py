@@ -1,12 +1,16 @@
-"""What the wires that are one request and one answer (pictures, speech) share: a body read with a
-cap, and a connection that failed said as the chat wire says it."""
+"""What the wires that are one request and one answer (pictures, speech) share: the request, with
+its answer read up to a cap, and a connection that failed said as the chat wire says it."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import aiohttp
 
 from ..events import Failure
 from .providers import Endpoint
+from .proxies import proxy_options
 
 
 async def capped_body(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
@@ -39,3 +43,40 @@ def connect_failure(endpoint: Endpoint, exc: BaseException, timeout_s: float) ->
             "base_url_env": endpoint.provider.base_url_env,
         },
     )
+
+
+@dataclass(frozen=True)
+class Answered:
+    status: int
+    content_type: str
+    body: bytes | None
+    """None: longer than the cap (read no further)."""
+
+
+async def post_once(
+    http: Callable[..., aiohttp.ClientSession],
+    endpoint: Endpoint,
+    url: str,
+    sent: aiohttp.FormData | bytes,
+    *,
+    timeout_s: float,
+    limit: int,
+) -> Answered | Failure:
+    """POSTs `sent` (a form, or JSON bytes) to `url` with the endpoint's key, through the egress
+    guard's pool when the endpoint is a visitor's (else the owner's proxy, if any), following no
+    redirect; the answer, or why there is none."""
+    headers = endpoint.headers()
+    if isinstance(sent, bytes):
+        headers["Content-Type"] = "application/json"
+    try:
+        async with http(public_only=endpoint.public_only).post(
+            url,
+            data=sent,
+            headers=headers,
+            allow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+            **({} if endpoint.public_only else proxy_options(url)),
+        ) as response:
+            return Answered(response.status, response.content_type or "", await capped_body(response, limit))
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return connect_failure(endpoint, exc, timeout_s)

@@ -26,8 +26,7 @@ from ..events import Failure
 from ..files.audio import NotAudio, Recording, audio_seconds
 from .errors import classify_http_error, provider_message, redact
 from .providers import Endpoint
-from .proxies import proxy_options
-from .single_requests import capped_body, connect_failure
+from .single_requests import post_once
 
 SPEECH_FORMATS: dict[str, tuple[str, str]] = {"mp3": (".mp3", "audio/mpeg"), "wav": (".wav", "audio/wav")}
 """What reading aloud may produce (both shapes make both; browsers play both), by name."""
@@ -173,23 +172,12 @@ class SpeechClient:
         self, endpoint: Endpoint, path: str, sent: aiohttp.FormData | bytes, shown: dict[str, Any], limit: int
     ) -> tuple[bytes, str] | Failure:
         """The answer's body and content type, or why there is none."""
-        url = endpoint.base_url.rstrip("/") + path
-        headers = endpoint.headers()
-        if isinstance(sent, bytes):
-            headers["Content-Type"] = "application/json"
-        try:
-            async with self._http(public_only=endpoint.public_only).post(
-                url,
-                data=sent,
-                headers=headers,
-                allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
-                **({} if endpoint.public_only else proxy_options(url)),
-            ) as response:
-                status, content_type = response.status, response.content_type or ""
-                raw = await capped_body(response, limit)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            return connect_failure(endpoint, exc, self.timeout_s)
+        answered = await post_once(
+            self._http, endpoint, endpoint.base_url.rstrip("/") + path, sent, timeout_s=self.timeout_s, limit=limit
+        )
+        if type(answered) is Failure:
+            return answered
+        status = answered.status
         if 300 <= status < 400:
             return Failure(
                 "redirected",
@@ -197,8 +185,8 @@ class SpeechClient:
                 status,
             )
         if status >= 400:
-            detail = redact(provider_message(raw or b""), endpoint.api_key)[:300]
+            detail = redact(provider_message(answered.body or b""), endpoint.api_key)[:300]
             return classify_http_error(endpoint, shown.get("model") or "", status, detail, sent=shown).failure
-        if raw is None:
+        if answered.body is None:
             return Failure("speech", {"why": "too_large", "provider": endpoint.provider.label, "limit_mb": limit / 1e6})
-        return raw, content_type
+        return answered.body, answered.content_type
