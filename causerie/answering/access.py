@@ -117,6 +117,11 @@ HIDDEN_IN_PUBLIC = frozenset({"connect", "not_compatible", "redirected"})
 OWNER_SETTINGS = ("base_url_env", "key_env")
 
 
+def as_seen(settings: Settings, endpoint: Endpoint, failure: Failure) -> Failure:
+    """A failure as the person sees it: in public mode at an address the owner set, for_visitors."""
+    return for_visitors(failure) if settings.public.public and not endpoint.public_only else failure
+
+
 def for_visitors(failure: Failure) -> Failure:
     """In public mode, a failure at an address the owner set, as visitors see it: that it failed,
     not where (an internal address) nor which of the owner's settings to change; the owner's log

@@ -167,6 +167,13 @@ class DollarBudgets:
             return self._refusal(name, dict(limits)[name], spent, ends)
         return Reservation(day, tuple(name for name, _ in limits), amount, ledger)
 
+    async def reserve_listed(self, visitor: Visitor, amount: float | None, provider, model: str) -> Reservation | Failure | None:
+        """`reserve` of the most an answer may cost at list price; one with no known price is
+        refused (no budget can hold it). None when no budget is set."""
+        if not self.on:
+            return None
+        return await self.reserve(visitor, amount) if amount is not None else unpriced(provider, model)
+
     def settle(self, reservation: Reservation | None, cost: float) -> None:
         """The answer ended, having cost `cost` dollars: the difference goes back (or on), soon."""
         if reservation is None or abs(cost - reservation.amount) < 1e-12:

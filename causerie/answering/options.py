@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -178,6 +178,13 @@ def search_options(x_handles: Any = "", excluded_x_handles: Any = "", from_date:
     if result.from_date and result.to_date and result.from_date > result.to_date:
         raise _wrong("from_date", f"on or before to_date ({result.to_date})", result.from_date)
     return result
+
+
+def choice_refused(param: str, owner: str, allowed: Iterable[str], value: Any) -> Failure:
+    """A value that must be one of a list (a model's efforts, a provider's voices...): refused by name."""
+    return Failure(
+        "invalid_value", {"why": "choice", "param": param, "model": owner, "allowed": ", ".join(allowed), "value": value}
+    )
 
 
 def _wrong(argument: str, expected: str, got: Any) -> InvalidOptions:

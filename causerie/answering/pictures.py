@@ -23,11 +23,11 @@ from ..endpoints.pictures import PictureClient, PictureRequest
 from ..endpoints.providers import Provider
 from ..events import Event, Failure, Finish, Picture, Start, TextDelta, Usage
 from ..files.attachments import ReadingLanes
-from .access import choose_endpoint, for_visitors
+from .access import as_seen, choose_endpoint
 from .answer_log import AnswerRecord, AnswerRecords
-from .budgets import DollarBudgets, Reservation, unpriced
+from .budgets import DollarBudgets, Reservation
 from .limits import RateLimiter, Visitor
-from .options import ChatOptions
+from .options import ChatOptions, choice_refused
 
 COMMANDS = (("/image", False), ("/edit", True))
 REFERENCE_KINDS = ("image/png", "image/jpeg")
@@ -137,8 +137,8 @@ class PictureAnswers:
                     elif kind is Failure or kind is Finish:
                         record.ended(event)
                         charged = record.pictures if kind is Finish else reserved if event.params.get("made") else 0
-                        if kind is Failure and self.settings.public.public and not request.endpoint.public_only:
-                            event = for_visitors(event)
+                        if kind is Failure:
+                            event = as_seen(self.settings, request.endpoint, event)
                     yield event
         finally:
             if owner_pays:
@@ -172,10 +172,7 @@ class PictureAnswers:
         )
         offered = [provider.picture_model, *self.model_info.picture_models(provider.id)]
         if public.public and endpoint.owner_pays and model not in offered:  # (an API caller's model, on the owner's key)
-            allowed = ", ".join(dict.fromkeys(m for m in offered if m))
-            return Failure(
-                "invalid_value", {"why": "choice", "param": "model", "model": provider.label, "allowed": allowed, "value": model}
-            )
+            return choice_refused("model", provider.label, dict.fromkeys(m for m in offered if m), model)
         if refused := await self.allowance.admit_everywhere(visitor, owner_pays=endpoint.owner_pays):
             return refused
         if endpoint.public_only and (refused := await check_url(endpoint.base_url, public.allowed_networks)):
@@ -189,7 +186,9 @@ class PictureAnswers:
         info = self.model_info.get(provider.id, model)
         budget = None
         if endpoint.owner_pays and self.budgets.on:  # the pictures' price, at list price
-            budget = await self.budgets.reserve(visitor, info.per_image * count) if info.per_image else unpriced(provider, model)
+            budget = await self.budgets.reserve_listed(
+                visitor, info.per_image * count if info.per_image else None, provider, model
+            )
             if type(budget) is Failure:
                 return budget
         if refused := self.allowance.admit_pictures(visitor, count, owner_pays=endpoint.owner_pays):

@@ -29,13 +29,13 @@ from ..files.attachments import MAX_FILES, AttachmentReader, ReadingLanes, conte
 from ..files.audio import SpokenAudioStore, discard_recording
 from ..files.pdf_text import PdfBudget
 from ..files.picture_store import PictureStore
-from .access import choose_endpoint, for_visitors, offered_providers
+from .access import as_seen, choose_endpoint, offered_providers
 from .answer import Answer, coalesced, note_tool
 from .answer_log import AnswerRecord, AnswerRecords
-from .budgets import DollarBudgets, Ledger, Reservation, most_prompt_tokens, unpriced
+from .budgets import DollarBudgets, Ledger, Reservation, most_prompt_tokens
 from .limits import RateLimiter, Visitor
 from .messages import build_messages, within
-from .options import ChatOptions
+from .options import ChatOptions, choice_refused
 from .pictures import PictureAnswers, PictureAsk
 from .prompts import Preset, load_presets
 from .shared_limits import SharedLimits
@@ -359,7 +359,7 @@ class ChatService:
             prompt = most_prompt_tokens(request.messages, info.context)
             most = info.cost_usd(Usage(prompt_tokens=prompt, completion_tokens=answer_tokens))
             try:
-                budget = await self.budgets.reserve(visitor, most) if most is not None else unpriced(provider, request.model)
+                budget = await self.budgets.reserve_listed(visitor, most, provider, request.model)
             except BaseException:  # (a Stop meanwhile: the tokens set aside go back)
                 self.allowance.settle(visitor, actual, 0)
                 raise
@@ -409,16 +409,7 @@ class ChatService:
         if images and info.vision is False:
             return Failure("attachment", {"why": "text_only", "name": images[0], "model": model, "provider": provider.label})
         if effort and info.reasoning_effort and effort not in info.reasoning_effort:
-            return Failure(
-                "invalid_value",
-                {
-                    "why": "choice",
-                    "param": "reasoning_effort",
-                    "model": model,
-                    "allowed": ", ".join(info.reasoning_effort),
-                    "value": effort,
-                },
-            )
+            return choice_refused("reasoning_effort", model, info.reasoning_effort, effort)
         if refused := _tools_refused(options.tools, provider, model, info, endpoint):
             return refused
         sent, left_out = messages
@@ -545,8 +536,8 @@ class ChatService:
                             note_tool(record.tools, event)
                         elif kind is Failure or kind is Finish:
                             record.ended(event)
-                            if kind is Failure and self.settings.public.public and not request.endpoint.public_only:
-                                event = for_visitors(event)
+                            if kind is Failure:
+                                event = as_seen(self.settings, request.endpoint, event)
                         yield event
             finally:
                 self.active_streams -= 1

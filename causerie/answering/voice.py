@@ -22,11 +22,11 @@ from ..endpoints.providers import Endpoint, Provider
 from ..endpoints.speech import SHAPES, SPEECH_FORMATS, SpeechClient, SpeechRequest, SpokenAudio, TranscriptionRequest
 from ..events import Failure, Finish, Usage
 from ..files.audio import NotAudio, take_recording
-from .access import choose_endpoint, for_visitors, offered_providers
+from .access import as_seen, choose_endpoint, offered_providers
 from .answer_log import AnswerRecord, AnswerRecords
-from .budgets import DollarBudgets, Reservation, unpriced
+from .budgets import DollarBudgets, Reservation
 from .limits import RateLimiter, Visitor
-from .options import ChatOptions
+from .options import ChatOptions, choice_refused
 from .speakable import pieces, speakable
 
 MAX_READ_CHARS = 60_000
@@ -142,9 +142,7 @@ class VoiceAnswers:
         if endpoint_pays and self.settings.public.public:
             info = self.model_info.get(provider.id, asked)
             if info.per_minute is None and info.per_million_chars is None and asked != own:
-                return Failure(
-                    "invalid_value", {"why": "choice", "param": "model", "model": provider.label, "allowed": own, "value": asked}
-                )
+                return choice_refused("model", provider.label, [own or ""], asked)
         return asked
 
     async def transcribe(
@@ -194,8 +192,8 @@ class VoiceAnswers:
             record.model = model
             info = self.model_info.get(provider.id, model)
             listed = info.audio_cost(recording.seconds)
-            if endpoint.owner_pays and self.budgets.on:
-                budget = await self.budgets.reserve(visitor, listed) if listed is not None else unpriced(provider, model)
+            if endpoint.owner_pays:
+                budget = await self.budgets.reserve_listed(visitor, listed, provider, model)
                 if type(budget) is Failure:
                     record.ended(budget)
                     return budget
@@ -203,7 +201,7 @@ class VoiceAnswers:
             heard = await self.client.transcribe(request)
             if type(heard) is Failure:
                 record.ended(heard)
-                return for_visitors(heard) if self.settings.public.public and not endpoint.public_only else heard
+                return as_seen(self.settings, endpoint, heard)
             # The provider's figure, when it gives one, within the header's (a provider that
             # reports tokens, as gpt-4o-mini-transcribe, gives none).
             cost = info.audio_cost(min(heard.seconds, recording.seconds) if recording.seconds else heard.seconds)
@@ -232,16 +230,7 @@ class VoiceAnswers:
             return
         provider, options = who
         if ask.audio_format not in SPEECH_FORMATS:
-            yield Failure(
-                "invalid_value",
-                {
-                    "why": "choice",
-                    "param": "format",
-                    "model": provider.label,
-                    "allowed": ", ".join(SPEECH_FORMATS),
-                    "value": ask.audio_format,
-                },
-            )
+            yield choice_refused("format", provider.label, SPEECH_FORMATS, ask.audio_format)
             return
         voice = ask.voice
         if voice and ":" in voice:  # (the page's "provider:voice": that provider's voice, else its own)
@@ -249,16 +238,7 @@ class VoiceAnswers:
             voice = voice if owner == provider.id else None
         voice = voice or provider.voices[0]
         if voice not in provider.voices:
-            yield Failure(
-                "invalid_value",
-                {
-                    "why": "choice",
-                    "param": "voice",
-                    "model": provider.label,
-                    "allowed": ", ".join(provider.voices),
-                    "value": voice,
-                },
-            )
+            yield choice_refused("voice", provider.label, provider.voices, voice)
             return
         public = self.settings.public
         record = AnswerRecord(provider.id, provider.speech_model, visitor=self.records.visitor_hash(visitor))
@@ -292,8 +272,8 @@ class VoiceAnswers:
             info = self.model_info.get(provider.id, model)
             # A minute of speech is about 900 characters: the list price, by characters or by minutes.
             listed = info.audio_cost(len(text) / 15, len(text))
-            if endpoint.owner_pays and self.budgets.on:
-                budget = await self.budgets.reserve(visitor, listed) if listed is not None else unpriced(provider, model)
+            if endpoint.owner_pays:
+                budget = await self.budgets.reserve_listed(visitor, listed, provider, model)
                 if type(budget) is Failure:
                     record.ended(budget)
                     yield budget
@@ -308,7 +288,7 @@ class VoiceAnswers:
                 ahead = None
                 if type(spoken) is Failure:
                     record.ended(spoken)
-                    yield for_visitors(spoken) if self.settings.public.public and not endpoint.public_only else spoken
+                    yield as_seen(self.settings, endpoint, spoken)
                     return
                 if number + 1 < len(parts):  # the next piece is made while this one plays
                     following = SpeechRequest(endpoint, model, parts[number + 1], voice, ask.audio_format, ask.spoken_as)
