@@ -280,20 +280,25 @@ class VoiceAnswers:
                     return
             most = SHAPES[provider.speech or ""].max_characters
             parts = pieces(text, size=min(most, 1_200)) if ask.quick_start else pieces(text, first=most, size=most)
+
+            def asked(part: str) -> asyncio.Future:
+                """One piece asked for (counted from then: the provider may bill it)."""
+                nonlocal read
+                read += len(part)
+                return asyncio.ensure_future(
+                    self.client.speak(SpeechRequest(endpoint, model, part, voice, ask.audio_format, ask.spoken_as))
+                )
+
+            ahead = asked(parts[0])
             for number, part in enumerate(parts):
-                request = SpeechRequest(endpoint, model, part, voice, ask.audio_format, ask.spoken_as)
-                if ahead is None:
-                    read += len(part)
-                spoken = await (ahead if ahead is not None else self.client.speak(request))
+                spoken = await ahead
                 ahead = None
                 if type(spoken) is Failure:
                     record.ended(spoken)
                     yield as_seen(self.settings, endpoint, spoken)
                     return
                 if number + 1 < len(parts):  # the next piece is made while this one plays
-                    following = SpeechRequest(endpoint, model, parts[number + 1], voice, ask.audio_format, ask.spoken_as)
-                    ahead = asyncio.ensure_future(self.client.speak(following))
-                    read += len(following.text)
+                    ahead = asked(parts[number + 1])
                 cost = info.audio_cost(spoken.seconds, spoken.characters)
                 spent += cost or 0.0
                 record.first_token = record.first_token or time.perf_counter()
