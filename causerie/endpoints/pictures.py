@@ -35,7 +35,7 @@ from .errors import classify_http_error, provider_message, redact
 from .model_info import XAI_TICKS_PER_USD
 from .providers import Endpoint
 from .proxies import proxy_options
-from .single_requests import post_once
+from .single_requests import post_once, redirected
 
 log = logging.getLogger(__name__)
 
@@ -232,11 +232,7 @@ def _refusal(request: PictureRequest, status: int, detail: str, body: dict[str, 
             "picture", {"why": "refused", "provider": endpoint.provider.label, "status": status, "detail": detail[:300]}, status
         )
     if 300 <= status < 400:
-        return Failure(
-            "redirected",
-            {"provider": endpoint.provider.label, "base_url": endpoint.base_url, "status": status, "location": "?"},
-            status,
-        )
+        return redirected(endpoint, status)
     return classify_http_error(endpoint, request.model, status, detail[:300], sent=body).failure
 
 

@@ -23,6 +23,15 @@ async def capped_body(response: aiohttp.ClientResponse, limit: int) -> bytes | N
     return bytes(body)
 
 
+def redirected(endpoint: Endpoint, status: int) -> Failure:
+    """An answer that is a redirect, which these wires do not follow (where to is not said)."""
+    return Failure(
+        "redirected",
+        {"provider": endpoint.provider.label, "base_url": endpoint.base_url, "status": status, "location": "?"},
+        status,
+    )
+
+
 def connect_failure(endpoint: Endpoint, exc: BaseException, timeout_s: float) -> Failure:
     """A request that got no answer: timed out, refused by the egress guard, or another error."""
     label = endpoint.provider.label

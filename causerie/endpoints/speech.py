@@ -26,7 +26,7 @@ from ..events import Failure
 from ..files.audio import NotAudio, Recording, audio_seconds
 from .errors import classify_http_error, provider_message, redact
 from .providers import Endpoint
-from .single_requests import post_once
+from .single_requests import post_once, redirected
 
 SPEECH_FORMATS: dict[str, tuple[str, str]] = {"mp3": (".mp3", "audio/mpeg"), "wav": (".wav", "audio/wav")}
 """What reading aloud may produce (both shapes make both; browsers play both), by name."""
@@ -179,11 +179,7 @@ class SpeechClient:
             return answered
         status = answered.status
         if 300 <= status < 400:
-            return Failure(
-                "redirected",
-                {"provider": endpoint.provider.label, "base_url": endpoint.base_url, "status": status, "location": "?"},
-                status,
-            )
+            return redirected(endpoint, status)
         if status >= 400:
             detail = redact(provider_message(answered.body or b""), endpoint.api_key)[:300]
             return classify_http_error(endpoint, shown.get("model") or "", status, detail, sent=shown).failure
