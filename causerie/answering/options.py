@@ -371,6 +371,23 @@ def plain_history(value: Any) -> list[dict[str, str]]:
     return turns
 
 
+SPOKEN_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "ja", "zh", "ko", "ru", "ar", "hi", "tr", "vi", "id", "bn")
+
+
+def spoken_language(value: Any) -> str | None:
+    """A language as speech APIs take it (ISO 639-1, as "en" or "fr"); None when not given."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value.strip().lower() not in SPOKEN_LANGUAGES:
+        raise InvalidOptions(
+            Failure(
+                "bad_argument",
+                {"argument": "language", "got": repr(value)[:40], "expected": "one of " + ", ".join(SPOKEN_LANGUAGES)},
+            )
+        )
+    return value.strip().lower()
+
+
 def stripped(name: str, value: Any) -> str | None:
     """An optional string argument, None when empty."""
     return (optional_text(name, value) or "").strip() or None

@@ -23,6 +23,7 @@ from ..answering.options import (
     picture_options,
     plain_history,
     question,
+    spoken_language,
     stripped,
 )
 from ..answering.pictures import PictureAsk
@@ -342,22 +343,6 @@ def uploaded_file(value: Any, argument: str, expected: str) -> dict:
     if not isinstance(path, str) or not path:
         raise InvalidOptions(Failure("bad_argument", {"argument": argument, "got": repr(value)[:80], "expected": expected}))
     return {"path": path, "name": str(value.get("orig_name") or path.rsplit("/", 1)[-1])[:200]}
-
-
-LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "ja", "zh", "ko", "ru", "ar", "hi", "tr", "vi", "id", "bn")
-
-
-def spoken_language(value: Any) -> str | None:
-    """A language as speech APIs take it (ISO 639-1, as "en" or "fr"); None when not given."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or value.strip().lower() not in LANGUAGES:
-        raise InvalidOptions(
-            Failure(
-                "bad_argument", {"argument": "language", "got": repr(value)[:40], "expected": "one of " + ", ".join(LANGUAGES)}
-            )
-        )
-    return value.strip().lower()
 
 
 def made_pictures(answer: Answer) -> list[dict]:
