@@ -113,6 +113,48 @@ class Picture:
 
 
 @dataclass(frozen=True, slots=True)
+class FunctionCall:
+    """One call the model asked for: the provider's id for it, the function's name as offered,
+    and its arguments as the model wrote them (JSON text, unchecked)."""
+
+    call_id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCalls:
+    """The model ended its turn asking for these calls (Chat Completions `tool_calls`, Responses
+    `function_call` items). The wire yields it before `Finish("tool_calls")`; the tool rounds
+    (answering/tool_rounds.py) run them and ask again. The page never sees it."""
+
+    calls: tuple[FunctionCall, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStep:
+    """One tool call as the person sees it, yielded again each time it changes: asked for,
+    `waiting` for their approval, `running`, then `done`, `failed` or `denied`.
+
+    `id` is this app's own for the step (unguessable: the page approves by it, and the model never
+    sees it); `call_id` and `function` are the model's, kept to replay the call next turn.
+    `arguments` and `result` are text from the model and the tool: shown inert, never logged.
+    `remote`: run by the provider on its side (xAI's code execution, its remote MCP), shown only."""
+
+    id: str
+    server: str
+    tool: str
+    arguments: str
+    state: str
+    result: str = ""
+    duration_s: float | None = None
+    call_id: str = ""
+    function: str = ""
+    round: int = 0
+    remote: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Finish:
     """The stream ended normally; `reason` is the provider's finish_reason ("stop", "length",
     "tool_calls", ...)."""
@@ -142,4 +184,6 @@ class Failure:
         return words("failure", self.kind, self.params, language)
 
 
-Event = Start | TextDelta | ReasoningDelta | Usage | Status | Notice | Citation | Picture | Finish | Failure
+Event = (
+    Start | TextDelta | ReasoningDelta | Usage | Status | Notice | Citation | Picture | ToolCalls | ToolStep | Finish | Failure
+)

@@ -15,6 +15,7 @@ LAYERS = [
     {"files"},  # attachments and their text
     {"endpoints"},  # the wire to providers
     {"config"},  # settings, read once at the edge
+    {"tools"},  # the MCP client for the tools models call, and their approvals
     {"answering"},  # one answer: options, limits, the service, runs
     {"history"},  # saved conversations and their store
     {"cockpit"},  # the owner's numbers, from the answer records

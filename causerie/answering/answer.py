@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -10,7 +11,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import Citation, Event, Failure, Finish, Notice, Picture, ReasoningDelta, Start, Status, TextDelta, Usage
+from ..events import Citation, Event, Failure, Finish, Notice, Picture, ReasoningDelta, Start, Status, TextDelta, ToolStep, Usage
 from ..i18n.wording import DEFAULT_LANGUAGE, number, words
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ class Answer:
     """The sources a search tool found and the answer used, each once."""
     pictures: tuple[Picture, ...] = ()
     """The pictures the answer made, kept in the app's file store, in the order made."""
+    steps: tuple[ToolStep, ...] = ()
+    """The tool calls the model asked for, each as it is now, in the order asked."""
     tools_used: dict[str, str] = field(default_factory=dict)
     """The provider's server-side tools this answer ran: their kind (web, x, code, image, tool), by
     the output item that ran them."""
@@ -112,6 +115,14 @@ class Answer:
                 self.first_token_at = time.perf_counter()
             self.status = None
             self.pictures += (event,)
+        elif kind is ToolStep:
+            self.status = None
+            for number, step in enumerate(self.steps):
+                if step.id == event.id:
+                    self.steps = (*self.steps[:number], event, *self.steps[number + 1 :])
+                    break
+            else:
+                self.steps += (event,)
         elif kind is Finish:
             self.finish_reason = event.reason
             self.status = None
@@ -140,8 +151,13 @@ class Answer:
 
     @property
     def asked_for_tool(self) -> bool:
-        """The model ended by asking for a tool call instead of answering in text."""
-        return self.finish_reason == "tool_calls" and not self.text.strip()
+        """The model ended by asking for a tool call instead of answering in text, with no tool
+        offered (an answer whose calls ran says so with its steps)."""
+        return self.finish_reason == "tool_calls" and not self.text.strip() and not self.steps
+
+    @property
+    def waiting_for_approval(self) -> bool:
+        return any(step.state == "waiting" for step in self.steps)
 
     @property
     def tool_counts(self) -> dict[str, int]:
@@ -200,11 +216,30 @@ class Answer:
             "finish_reason": self.finish_reason,
             "notices": [notice.message for notice in self.notices],
             "citations": [{"url": c.url, "title": c.title} for c in self.citations],
+            "tool_calls": [tool_call(step) for step in self.steps],
             "images": [
                 {"path": p.path, "mime_type": p.mime_type, "size": p.size, "revised_prompt": p.revised_prompt}
                 for p in self.pictures
             ],
         }
+
+
+def tool_call(step: ToolStep) -> dict[str, Any]:
+    """One step as the API returns it: its arguments as the JSON they are (else as written)."""
+    try:
+        arguments: Any = json.loads(step.arguments or "{}")
+    except ValueError:
+        arguments = step.arguments
+    return {
+        "server": step.server,
+        "tool": step.tool,
+        "arguments": arguments,
+        "result": step.result,
+        "state": step.state,
+        "approved": step.state in ("running", "done") or (step.state == "failed" and step.duration_s is not None),
+        "duration_s": step.duration_s,
+        **({"remote": True} if step.remote else {}),
+    }
 
 
 async def coalesced(
@@ -234,7 +269,7 @@ async def coalesced(
                     yield answer
                     reader = updates.loop.create_task(updates.read(events))
                     break
-                if type(event) is Status:
+                if type(event) is Status or type(event) is ToolStep:  # (a call waiting: shown at once)
                     yield answer
         except Exception:
             log.exception("Unexpected error while answering")
@@ -281,7 +316,7 @@ class _Updates:
             async with aclosing(events) as stream:
                 async for event in stream:
                     answer.apply(event)
-                    if type(event) is Status or self.loop.time() >= self.next_at:
+                    if type(event) is Status or type(event) is ToolStep or self.loop.time() >= self.next_at:
                         self.send()
                         await self.taken.wait()
                     elif self.timer is None:  # held back: sent when its interval is up, whatever comes

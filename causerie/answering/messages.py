@@ -14,18 +14,27 @@ from typing import Any
 from ..files.attachments import content_chars
 
 
-def build_messages(system_prompt: str | None, turns: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def build_messages(
+    system_prompt: str | None, turns: Iterable[Mapping[str, Any]], *, tool_calls: bool = False
+) -> list[dict[str, Any]]:
     """`turns`' content is a string, or (a question with images: attachments.with_files) a list
-    of content parts."""
+    of content parts. An answer's tool calls (its `tools`, checked_steps) go back as they were made,
+    `tool_calls` and `tool` messages, when this request offers tools (`tool_calls`); else as lines of
+    text before the answer (a provider may refuse tool messages with no tools offered)."""
     messages: list[dict[str, Any]] = []
     if system_prompt and system_prompt.strip():
         messages.append({"role": "system", "content": system_prompt.strip()})
     for turn in turns:
         role, content = turn["role"], turn["content"]
         content = content.strip() if isinstance(content, str) else content
+        steps = [step for step in checked_steps(turn.get("tools")) if not step.get("remote")] if role == "assistant" else []
+        if steps and tool_calls:
+            messages += replayed(steps)
+        elif steps and isinstance(content, str):
+            content = "\n".join(map(step_line, steps)) + ("\n\n" + content if content else "")
         if role not in ("user", "assistant") or not content:
             continue
-        if messages and messages[-1]["role"] == role:
+        if messages and messages[-1]["role"] == role and "tool_calls" not in messages[-1]:
             messages[-1] = {"role": role, "content": _joined(messages[-1]["content"], content)}
         else:
             messages.append({"role": role, "content": content})
@@ -69,3 +78,76 @@ def within(messages: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, A
     if total > limit:
         return None
     return messages[:head] + messages[start:], start - head
+
+
+STEP_TEXT = ("server", "tool", "function", "call_id", "arguments", "result", "state")
+STEP_STATES = ("done", "failed", "denied")
+MOST_STEPS = 64
+
+
+def checked_steps(raw: Any) -> list[dict[str, Any]]:
+    """An answer's tool steps as kept (saved, imported, sent back by the page): each field of the
+    right type and bounded, anything else dropped. They are data: shown inert, sent as text."""
+    if not isinstance(raw, (list, tuple)):
+        return []
+    steps = []
+    for item in raw[:MOST_STEPS]:
+        if not isinstance(item, Mapping) or item.get("state") not in STEP_STATES:
+            continue
+        step: dict[str, Any] = {name: item[name][:20_000] for name in STEP_TEXT if isinstance(item.get(name), str)}
+        if not step.get("tool"):
+            continue
+        if isinstance(duration := item.get("duration_s"), (int, float)) and not isinstance(duration, bool):
+            step["duration_s"] = float(duration)
+        if isinstance(number := item.get("round"), int) and not isinstance(number, bool):
+            step["round"] = number
+        if item.get("remote") is True:
+            step["remote"] = True
+        steps.append(step)
+    return steps
+
+
+def told(state: str, result: str) -> str:
+    """What the model is told of a call, by its end: its result, its error, or that it was denied."""
+    if state == "denied":
+        return "The person did not allow this call. Do not try it again; answer without it, or ask them."
+    if state == "failed":
+        return f"Error: {result}"
+    return result
+
+
+def replayed(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An earlier answer's calls as they were made: per round, the assistant's `tool_calls`, then
+    a `tool` message per call."""
+    messages: list[dict[str, Any]] = []
+    by_round: dict[int, list[dict[str, Any]]] = {}
+    for number, step in enumerate(steps):
+        step.setdefault("call_id", f"call_{number}")
+        by_round.setdefault(step.get("round", 1), []).append(step)
+    for _, calls in sorted(by_round.items()):
+        messages.append(
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [
+                    {
+                        "id": step["call_id"],
+                        "type": "function",
+                        "function": {"name": step.get("function") or step["tool"], "arguments": step.get("arguments") or "{}"},
+                    }
+                    for step in calls
+                ],
+            }
+        )
+        messages += [
+            {"role": "tool", "tool_call_id": step["call_id"], "content": told(step["state"], step.get("result", ""))}
+            for step in calls
+        ]
+    return messages
+
+
+def step_line(step: Mapping[str, Any]) -> str:
+    """One call as a line of text (sent when the request offers no tools)."""
+    where = f"{step.get('server')}:{step['tool']}" if step.get("server") else step["tool"]
+    said = told(step["state"], step.get("result", ""))
+    return f"[Tool call {where}({step.get('arguments') or ''}) → {said[:2000]}]"

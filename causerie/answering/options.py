@@ -91,6 +91,15 @@ class ChatOptions:
     Responses API is always asked), as Causerie keeps none."""
     pictures: PictureOptions = field(default_factory=lambda: PictureOptions())
     """How many pictures a picture question makes, and their shape (answering/pictures.py)."""
+    mcp_tools: tuple[str, ...] = ()
+    """MCP servers' tools offered to the model: "server:tool", "server:*", or "*" for all of them
+    (answering/tool_rounds.py)."""
+    auto_approve: frozenset[str] = frozenset()
+    """"server:tool" calls approved in advance by the caller (the API: it cannot click)."""
+    mcp_server_url: str | None = None
+    """A visitor's own MCP server for their session (where ALLOW_CUSTOM_ENDPOINTS allows it)."""
+    approve_by: str | None = None
+    """The page's run owner, who approves each call by clicking; None: no one can (the API)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,25 @@ def checked_tools(value: Any) -> tuple[str, ...]:
         if name not in TOOLS:
             raise InvalidOptions(Failure("tool", {"why": "unknown", "tool": name, "known": ", ".join(TOOLS)}))
     return tuple(dict.fromkeys(value))
+
+
+MCP_TOOL = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}:[^\s:]{1,64}$")
+"""A tool as settings and the API name it: "server:tool" (the label of config/tool_settings.py)."""
+
+
+def mcp_tool_list(name: str, value: Any, *, everything: bool) -> tuple[str, ...]:
+    """ "server:tool" names, as a list (or a comma-separated string); `everything`: "all" is taken."""
+    if value is None or value == "" or value == []:
+        return ()
+    if everything and value in ("all", "*", ["all"], ["*"]):
+        return ("*",)
+    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(v, str) for v in items) or len(items) > 200:
+        raise _wrong(name, ('"all" or ' if everything else "") + 'a list of "server:tool" names', value)
+    for item in items:
+        if not MCP_TOOL.match(item.strip()):
+            raise _wrong(name, 'names as "server:tool" (or "server:*")', item[:80])
+    return tuple(dict.fromkeys(item.strip() for item in items))
 
 
 def search_options(x_handles: Any = "", excluded_x_handles: Any = "", from_date: Any = "", to_date: Any = "") -> SearchOptions:
@@ -412,6 +440,8 @@ def api_options(
     to_date: Any = None,
     asked_through: str = "api",
     owner_keys: bool = True,
+    mcp_tools: Any = None,
+    auto_approve: Any = None,
 ) -> ChatOptions:
     """The API's arguments, checked one by one; the first wrong one is refused by name."""
     prompt = optional_text("system_prompt", system_prompt)
@@ -426,4 +456,6 @@ def api_options(
         owner_keys=owner_keys,
         tools=checked_tools(tools),
         search=search_options(x_handles, excluded_x_handles, from_date, to_date),
+        mcp_tools=mcp_tool_list("mcp_tools", mcp_tools, everything=True),
+        auto_approve=frozenset(mcp_tool_list("auto_approve", auto_approve, everything=False)),
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..config.settings import Settings
+from ..config.tool_settings import VISITOR_LABEL, ToolServer
 from ..endpoints.client import ChatClient, ChatRequest, RetryPolicy
 from ..endpoints.discovery import ModelCatalog
 from ..endpoints.egress import check_url
@@ -24,11 +25,14 @@ from ..endpoints.pictures import PictureClient
 from ..endpoints.providers import PROVIDERS_BY_ID, Endpoint, Provider, get_provider, pick_default_model
 from ..endpoints.responses import ResponsesClient, prepare_event_types
 from ..endpoints.speech import SpeechClient
-from ..events import Event, Failure, Finish, Notice, ReasoningDelta, Start, Status, TextDelta, Usage
+from ..events import Event, Failure, Finish, Notice, ReasoningDelta, Start, Status, TextDelta, ToolStep, Usage
 from ..files.attachments import MAX_FILES, AttachmentReader, ReadingLanes, content_chars, text_of, with_files, without_images
 from ..files.audio import SpokenAudioStore, discard_recording
 from ..files.pdf_text import PdfBudget
 from ..files.picture_store import PictureStore
+from ..tools.approvals import Approvals, Approver
+from ..tools.functions import Tool, Toolbox
+from ..tools.mcp_client import McpClient
 from .access import as_seen, choose_endpoint, offered_providers
 from .answer import Answer, coalesced, note_tool
 from .answer_log import AnswerRecord, AnswerRecords
@@ -39,6 +43,7 @@ from .options import ChatOptions, choice_refused
 from .pictures import PictureAnswers, PictureAsk
 from .prompts import Preset, load_presets
 from .shared_limits import SharedLimits
+from .tool_rounds import RoundHooks, ToolRounds
 from .voice import Heard, ReadAloud, SpokenPiece, VoiceAnswers
 
 
@@ -58,6 +63,10 @@ class _Prepared:
     """The size of what is sent (content_chars): its tokens and cost are estimated from it."""
     budget: Reservation | None = None
     """Dollars set aside for it in the owner's budgets (settled when it ends)."""
+    toolbox: Toolbox = Toolbox()
+    """The MCP tools offered to the model (none: one plain request)."""
+    notices: tuple[Notice, ...] = ()
+    """What to say before the answer (a tool server that did not answer, say)."""
 
 
 CHARS_PER_TOKEN = 4
@@ -180,6 +189,9 @@ class ChatService:
             preparing = threading.Timer(PREPARE_AFTER_S, prepare_event_types)
             preparing.daemon = True
             preparing.start()
+        self.mcp = McpClient(settings.tools, public=settings.public.public, allowed_networks=settings.public.allowed_networks)
+        self.approvals = Approvals()
+        """Tool calls waiting for a person's click (tools/approvals.py)."""
         self.active_streams = 0
         """Answers streaming right now, across all sessions: sets how often the UI is updated."""
 
@@ -348,7 +360,7 @@ class ChatService:
         if type(prepared) is Failure:
             self.allowance.settle(visitor, reserve, 0)
             return prepared
-        request, info, left_out = prepared
+        request, info, left_out, toolbox, notices = prepared
         chars = sum(content_chars(m["content"]) for m in request.messages)
         actual = chars // CHARS_PER_TOKEN + answer_tokens
         self.allowance.settle(visitor, reserve, actual)  # the reservation becomes what the request holds
@@ -366,7 +378,7 @@ class ChatService:
             if type(budget) is Failure:
                 self.allowance.settle(visitor, actual, 0)
                 return budget
-        return _Prepared(request, info, left_out, actual, cap, chars, budget)
+        return _Prepared(request, info, left_out, actual, cap, chars, budget, toolbox, notices)
 
     async def _read_and_check(
         self,
@@ -376,7 +388,7 @@ class ChatService:
         visitor: Visitor,
         endpoint: Endpoint,
         body: dict,
-    ) -> tuple[ChatRequest, ModelInfo, int] | Failure:
+    ) -> tuple[ChatRequest, ModelInfo, int, Toolbox, tuple[Notice, ...]] | Failure:
         """The rest of _prepare, once the question is counted: the files, the sizes, the address,
         the model and what it takes."""
         public = self.settings.public
@@ -387,7 +399,8 @@ class ChatService:
         question = text_of(turns[-1]["content"]) if turns else ""
         if public.max_input_chars and len(question) > public.max_input_chars:
             return Failure("too_long", {"why": "with_files", "chars": len(question), "limit": public.max_input_chars})
-        messages = within(build_messages(options.system_prompt, turns), public.max_context_chars)
+        toolbox, notices = await self._toolbox(provider, options, visitor)
+        messages = within(build_messages(options.system_prompt, turns, tool_calls=bool(toolbox)), public.max_context_chars)
         if messages is None:
             return Failure(
                 "too_long",
@@ -417,11 +430,85 @@ class ChatService:
             sent = without_images(sent, "image(s) not sent: this model reads text only")
         return (
             ChatRequest(
-                endpoint, model, sent, body, tools=options.tools, search=options.search, conversation_id=options.conversation_id
+                endpoint,
+                model,
+                sent,
+                body,
+                tools=options.tools,
+                search=options.search,
+                conversation_id=options.conversation_id,
+                functions=toolbox.functions(),
             ),
             info,
             left_out,
+            toolbox,
+            notices,
         )
+
+    def tool_servers(self, options: ChatOptions) -> list[ToolServer]:
+        """The owner's MCP servers, and the person's own where the server allows their endpoints."""
+        servers = list(self.settings.tools.servers)
+        if options.mcp_server_url and self.settings.public.allow_custom_endpoints:
+            servers.append(ToolServer(VISITOR_LABEL, options.mcp_server_url, owners=False))
+        return servers
+
+    async def tools_of(
+        self, options: ChatOptions, visitor: Visitor | None = None
+    ) -> list[tuple[ToolServer, list[Tool] | Failure]]:
+        """Each server's tools (the settings list them), from the cache when listed lately. A
+        visitor's server is listed for them alone, and counts as a request of theirs."""
+        servers = self.tool_servers(options)
+        who = self.records.visitor_hash(visitor or Visitor()) or ""
+        return list(zip(servers, await asyncio.gather(*(self.mcp.tools(s, who) for s in servers)), strict=True))
+
+    async def _toolbox(self, provider: Provider, options: ChatOptions, visitor: Visitor) -> tuple[Toolbox, tuple[Notice, ...]]:
+        """The tools offered for this answer: those asked for, of servers that listed them."""
+        wanted = set(options.mcp_tools)
+        if not wanted:
+            return Toolbox(), ()
+        if not provider.functions:
+            return Toolbox(), (Notice("tools_unsupported", {"provider": provider.label}),)
+        tools: list[Tool] = []
+        notices: list[Notice] = []
+        servers = []
+        for server, listed in await self.tools_of(options, visitor):
+            if not ({"*", f"{server.label}:*"} & wanted or any(w.startswith(server.label + ":") for w in wanted)):
+                continue
+            if type(listed) is Failure:
+                notices.append(Notice("tool_server", {"server": server.label, "detail": listed.message}))
+                continue
+            servers.append(server)
+            tools += [t for t in listed if {"*", f"{server.label}:*", t.key} & wanted]
+        return Toolbox.of(tools, servers), tuple(notices)
+
+    def _rounds(self, prepared: _Prepared, options: ChatOptions, visitor: Visitor, extra: list[Reservation]) -> ToolRounds:
+        """The tool rounds of one answer: each call counted against the visitor's limits, each round
+        after the first held to the owner's dollar budgets like a question of its own."""
+        request = prepared.request
+        owner_pays = request.endpoint.owner_pays
+
+        async def admit_call() -> Failure | None:
+            return await self.allowance.admit_everywhere(visitor, owner_pays=owner_pays, reserve=0)
+
+        async def admit_round(this: ChatRequest) -> Failure | None:
+            if not (owner_pays and self.budgets.on and not request.endpoint.provider.local):
+                return None
+            prompt = most_prompt_tokens(this.messages, prepared.info.context)
+            most = prepared.info.cost_usd(Usage(prompt_tokens=prompt, completion_tokens=request.params.get("max_tokens") or 0))
+            budget = await self.budgets.reserve_listed(visitor, most, request.endpoint.provider, request.model)
+            if type(budget) is Failure:
+                return budget
+            if budget is not None:
+                extra.append(budget)
+            return None
+
+        approver = Approver(
+            self.approvals if options.approve_by else None,
+            options.approve_by,
+            options.conversation_id or "",
+            options.auto_approve,
+        )
+        return ToolRounds(self.settings.tools, self.mcp, prepared.toolbox, approver, RoundHooks(admit_call, admit_round))
 
     async def _attach(
         self, turns: list[Mapping[str, Any]], visitor: Visitor
@@ -480,6 +567,7 @@ class ChatService:
             record.question, record.answer = (turns[-1]["content"] if turns else ""), []
         spent_chars, searched, sent = 0, False, False
         prepared: _Prepared | Failure | None = None
+        rounds_budget: list[Reservation] = []
         try:
             if type(provider) is Failure:
                 record.ended(provider)
@@ -499,6 +587,8 @@ class ChatService:
             yield Start(provider.id, provider.label, request.model)
             if prepared.left_out:
                 yield Notice("trimmed", {"count": prepared.left_out, "limit": self.settings.public.max_context_chars})
+            for notice in prepared.notices:
+                yield notice
             priced, kept = prepared.info.priced, record.answer
             # A backstop for a server that ignores the cap it was sent: a margin over the cap, so
             # that a provider that honours it ends the answer itself, at its own count.
@@ -507,7 +597,11 @@ class ChatService:
             try:
                 # Server-side tools go through the provider's Responses API; plain chat through the
                 # faster Chat Completions wire.
-                wire = self.responses.stream(request) if request.tools else self.client.stream(request)
+                direct = self.responses.stream if request.tools else self.client.stream
+                if prepared.toolbox:
+                    wire = self._rounds(prepared, options, visitor, rounds_budget).stream(request, direct)
+                else:
+                    wire = direct(request)
                 sent = True
                 async with aclosing(wire) as events:
                     async for event in events:
@@ -534,6 +628,8 @@ class ChatService:
                         elif kind is Status and event.kind == "searching":
                             searched = True
                             note_tool(record.tools, event)
+                        elif kind is ToolStep and event.state in ("done", "failed") and not event.remote:
+                            record.tools[event.id] = "mcp"
                         elif kind is Failure or kind is Finish:
                             record.ended(event)
                             if kind is Failure:
@@ -550,6 +646,8 @@ class ChatService:
                 self.allowance.settle(visitor, prepared.reserved, spent)
                 if prepared.budget is not None:
                     self.budgets.settle(prepared.budget, _cost_spent(record.usage, prepared, spent_chars, sent))
+                for more in rounds_budget:  # (the whole cost is settled on the first)
+                    self.budgets.settle(more, 0.0)
             self.records.write(record)
 
     async def make_pictures(

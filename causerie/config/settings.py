@@ -25,6 +25,7 @@ from .history_settings import HistorySettings, load_history_settings
 from .page_policy import frame_ancestors
 from .public_settings import PublicSettings, load_public_settings
 from .setting_values import SettingsError, flag, number
+from .tool_settings import ToolSettings, load_tool_settings
 
 __all__ = ["Settings", "SettingsError", "load_settings", "read_environment"]
 
@@ -79,6 +80,11 @@ SETTING_NAMES = (
     "MCP_SERVER",
     "MCP_OWNER_PAYS",
     "MCP_ALLOWED_HOSTS",
+    "MCP_SERVERS",
+    "MCP_AUTO_APPROVE",
+    "MAX_TOOL_STEPS",
+    "MCP_TOOL_TIMEOUT",
+    "XAI_REMOTE_MCP",
     "PDF_READ_SECONDS",
     "HISTORY_SECRET",
     "HISTORY_OLD_SECRETS",
@@ -231,6 +237,8 @@ class Settings:
     mcp: McpSettings = field(default_factory=McpSettings)
     cockpit: CockpitSettings = field(default_factory=CockpitSettings)
     """Causerie as an MCP server (MCP_SERVER, MCP_OWNER_PAYS; causerie/mcp_server/)."""
+    tools: ToolSettings = field(default_factory=ToolSettings)
+    """The MCP servers whose tools models may call (MCP_SERVERS; config/tool_settings.py)."""
     answer_grace_s: float = 300.0
     """How long an answer goes on with no page watching it (a reload, a phone locked) before it is
     stopped; a page that comes back meanwhile gets it (runs.py)."""
@@ -391,6 +399,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         patches=_patches(env),
         mcp=_mcp(env, public, basic_auth=bool(history.auth_users)),
         cockpit=_cockpit(env, basic_auth=bool(history.auth_users), oauth=oauth),
+        tools=load_tool_settings(env),
     )
 
     wanted = env.get("DEFAULT_PROVIDER", "").strip().lower()

@@ -151,6 +151,10 @@ class ChatClient:
         for name, value in request.params.items():
             if value is not None and value != "":
                 body[provider.max_tokens_field if name == "max_tokens" else name] = value
+        if request.functions:
+            body["tools"] = [{"type": "function", "function": dict(f)} for f in request.functions]
+            if request.tool_choice:
+                body["tool_choice"] = request.tool_choice
         for name, replacement in self._unsupported.get((request.endpoint.base_url, request.model), {}).items():
             if name in body:
                 value = body.pop(name)

@@ -21,6 +21,8 @@ import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+import httpx
+
 from ..events import Failure
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -82,6 +84,12 @@ async def check_url(url: str, allowed: Iterable[Network] = ()) -> Failure | None
 
     Quick either way: an address or a local name is judged without any lookup, and a lookup that
     takes longer than RESOLVE_TIMEOUT_S is a refusal."""
+    found = await public_addresses(url, allowed)
+    return found if type(found) is Failure else None
+
+
+async def public_addresses(url: str, allowed: Iterable[Network] = ()) -> list[str] | Failure:
+    """The addresses `url`'s host resolves to, when every one is public; else the refusal."""
     allowed = tuple(allowed)
     try:
         parts = urlsplit(url)
@@ -99,18 +107,20 @@ async def check_url(url: str, allowed: Iterable[Network] = ()) -> Failure | None
         literal = None
     if literal is not None:
         why = why_refused(literal, allowed)
-        return refusal(url, host, why) if why else None
+        return refusal(url, host, why) if why else [str(literal)]
     try:
         infos = await asyncio.wait_for(
             asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_S
         )
     except (OSError, TimeoutError, UnicodeError):
         return Failure("endpoint_refused", {"why": "unresolved", "base_url": url, "host": host})
+    addresses = []
     for *_, sockaddr in infos:
         address = ipaddress.ip_address(sockaddr[0].split("%")[0])
         if why := why_refused(address, allowed):
             return refusal(url, f"{host} ({address})", why)
-    return None
+        addresses.append(str(address))
+    return addresses or Failure("endpoint_refused", {"why": "unresolved", "base_url": url, "host": host})
 
 
 def guarded_socket(allowed: Iterable[Network] = ()):
@@ -127,3 +137,30 @@ def guarded_socket(allowed: Iterable[Network] = ()):
         return sock
 
     return make
+
+
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """An httpx transport for addresses a visitor chose (their MCP server): every request's host is
+    resolved and checked here, and the connection is made to the address checked, so DNS cannot
+    answer differently in between. TLS still checks the certificate against the name (httpcore's
+    `sni_hostname` extension); the Host header keeps the name. A refusal raises RefusedAddress
+    before any byte is sent."""
+
+    def __init__(self, allowed: Iterable[Network] = ()) -> None:
+        self._allowed = tuple(allowed)
+        self._inner = httpx.AsyncHTTPTransport(trust_env=False)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        found = await public_addresses(str(request.url), self._allowed)
+        if type(found) is Failure:
+            raise RefusedAddress(
+                str(found.params.get("host") or request.url.host), str(found.params.get("reason") or found.params.get("why"))
+            )
+        host = request.url.host
+        if found[0] != host:
+            request.url = request.url.copy_with(host=found[0])
+            request.extensions = {**request.extensions, "sni_hostname": host}
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

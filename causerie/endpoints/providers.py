@@ -66,6 +66,11 @@ class Provider:
     speech_model: str | None = None
     voices: tuple[str, ...] = ()
     """The voices it reads with, the first its default."""
+    functions: bool = True
+    """Takes `tools` and answers with `tool_calls` (function calling): MCP servers' tools are offered
+    to its models (answering/tool_rounds.py). The bundled small model cannot."""
+    remote_mcp: bool = False
+    """Its Responses API calls MCP servers itself (a tool of type "mcp"; XAI_REMOTE_MCP)."""
 
 
 PROVIDERS: tuple[Provider, ...] = (
@@ -92,6 +97,7 @@ PROVIDERS: tuple[Provider, ...] = (
         speech="xai",
         speech_model="grok-tts",
         voices=("eve", "ara", "rex", "sal", "leo"),
+        remote_mcp=True,
     ),
     Provider(
         "openai",
@@ -195,6 +201,7 @@ PROVIDERS: tuple[Provider, ...] = (
         # SmolLM2-135M went past 1,000 tokens on "Write a letter"; 512 is a long letter for it.
         default_max_tokens=512,
         max_concurrent=1,
+        functions=False,
     ),
 )
 

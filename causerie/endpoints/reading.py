@@ -43,6 +43,11 @@ class ChatRequest:
     search: Any = None
     """The search tools' options (options.SearchOptions)."""
     conversation_id: str | None = None
+    functions: tuple[Mapping[str, Any], ...] = ()
+    """Functions the model may ask to call (tools/functions.py: name, description, parameters);
+    sent as Chat Completions `tools`, or as Responses function tools."""
+    tool_choice: str | None = None
+    """"none": the model must answer now (the last round of tool calls is spent)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,10 @@ def _ending(request: ChatRequest, parser: ChunkParser) -> list[Event]:
                 estimated=True,
             )
         )
+    if (calls := parser.tool_calls()) is not None and parser.finish_reason is not None:
+        # (Some servers end a turn of calls with "stop": it is a turn of calls all the same.)
+        events += [calls, Finish("tool_calls")]
+        return events
     if parser.finish_reason is None:
         events.append(Failure("cut_off", {"provider": label, "why": "no_finish"}))
     elif parser.answer_chars == 0 and parser.finish_reason != "tool_calls":

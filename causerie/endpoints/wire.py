@@ -13,7 +13,9 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from ..events import Event, ReasoningDelta, TextDelta, Usage
+import orjson
+
+from ..events import Event, FunctionCall, ReasoningDelta, TextDelta, ToolCalls, Usage
 from .model_info import XAI_TICKS_PER_USD
 
 
@@ -190,7 +192,15 @@ def parse_usage(raw: dict[str, Any], *, completion_excludes_reasoning: bool) -> 
 class ChunkParser:
     """Parses decoded chunks of one stream. Keeps the little state a stream needs."""
 
-    __slots__ = ("splitter", "finish_reason", "usage", "completion_excludes_reasoning", "answer_chars", "reasoning_chars")
+    __slots__ = (
+        "splitter",
+        "finish_reason",
+        "usage",
+        "completion_excludes_reasoning",
+        "answer_chars",
+        "reasoning_chars",
+        "calls",
+    )
 
     def __init__(self, *, completion_excludes_reasoning: bool = False) -> None:
         self.splitter = ThinkTagSplitter()
@@ -200,6 +210,8 @@ class ChunkParser:
         self.answer_chars = 0
         """Characters of answer and of thinking so far: for an empty answer and estimated usage."""
         self.reasoning_chars = 0
+        self.calls: dict[int, list] = {}
+        """Tool calls asked for, by index: [id, name, pieces of arguments] (they come in pieces)."""
 
     def _counted(self, events: list[Event]) -> list[Event]:
         for event in events:
@@ -233,6 +245,8 @@ class ChunkParser:
                             out.append(ReasoningDelta(text))
                     elif kind == "text" and part.get("text"):
                         out += self.splitter.feed(part["text"])
+            if calls := delta.get("tool_calls"):
+                self._add_calls(calls)
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
         if isinstance(raw_usage, dict):
@@ -242,3 +256,34 @@ class ChunkParser:
 
     def flush(self) -> list[Event]:
         return self._counted(self.splitter.flush())
+
+    def _add_calls(self, calls: Any) -> None:
+        """Pieces of tool calls: the first of each has its id and name, the rest more of its
+        arguments. A provider that sends each call whole, with no index, is read the same."""
+        if not isinstance(calls, list):
+            return
+        for position, call in enumerate(calls):
+            if not isinstance(call, dict):
+                continue
+            index = call.get("index")
+            if not isinstance(index, int):
+                index = len(self.calls) if call.get("id") else max(self.calls, default=position)
+            function = call.get("function") or {}
+            known = self.calls.setdefault(index, ["", "", []])
+            if isinstance(call.get("id"), str) and call["id"]:
+                known[0] = call["id"]
+            if isinstance(function.get("name"), str) and function["name"] and not known[1]:
+                known[1] = function["name"]
+            if isinstance(function.get("arguments"), str):
+                known[2].append(function["arguments"])
+            elif isinstance(function.get("arguments"), dict):  # (Ollama sends an object)
+                known[2].append(orjson.dumps(function["arguments"]).decode())
+
+    def tool_calls(self) -> ToolCalls | None:
+        """The calls asked for, whole, in order; None if none."""
+        calls = tuple(
+            FunctionCall(call_id or f"call_{index}", name, "".join(pieces))
+            for index, (call_id, name, pieces) in sorted(self.calls.items())
+            if name
+        )
+        return ToolCalls(calls) if calls else None

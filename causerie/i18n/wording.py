@@ -138,6 +138,8 @@ FAILURES_EN: dict[str, str] = {
     "pick a provider or model that has it.",
     "tool.custom_endpoint": "On this public server, search ({tool}) goes to {provider}'s own address only, not to a "
     "base URL given by a visitor. Clear the Base URL box, or turn Search off.",
+    "tool_server.unreachable": "The tool server {server} could not be reached ({detail}).",
+    "tool_server.slow": "The tool server {server} did not list its tools within {seconds:g} s.",
     "attachment.type": "{name} was not attached: files of this type ({kind}) are not supported. Attach images (jpg, "
     "png, webp), text files (txt, md, csv, json, code) or PDFs.",
     "attachment.size": "{name} was not attached: it is {size_mb:.1f} MB, and at most {limit_mb:g} MB is read per file "
@@ -223,6 +225,10 @@ NOTICES_EN: dict[str, str] = {
     "tool_calls": "The model asked to call a tool instead of answering in text; Causerie does not run tools "
     "in this chat. Ask again, or pick another model.",
     "partial_kept": " (the partial answer above is kept)",
+    "tool_server": "This answer was written without the tools of {server}: {detail}",
+    "tools_unsupported": "{provider} cannot call tools here: this answer was written without them.",
+    "tool_steps": "The model asked for more tool calls than this server allows in one answer ({limit}, "
+    "MAX_TOOL_STEPS): it stopped there.",
     "unshown.image": "The model made an image, but not one Causerie could read (a PNG, JPEG, WebP or GIF): it was not kept.",
     "unshown": "The answer held a part of a kind this chat does not show ({what}): it was not kept.",
     "capped": "The answer was stopped at about {limit:,} tokens, the most this server pays for in one answer (MAX_TOKENS_CAP).",

@@ -131,6 +131,8 @@ FAILURES_FR: dict[str, str] = {
     "redirected": "{provider} à {base_url} a répondu par une redirection (HTTP {status}) vers {location}. Les "
     "redirections ne sont pas suivies, pour qu'une clé n'aille qu'à l'adresse prévue : si vous vous "
     "fiez à la nouvelle adresse, prenez-la comme URL de base.",
+    "tool_server.unreachable": "Le serveur d'outils {server} est injoignable ({detail}).",
+    "tool_server.slow": "Le serveur d'outils {server} n'a pas donné la liste de ses outils en {seconds:g} s.",
     "tool.unknown": "Il n'y a pas d'outil « {tool} » ; les outils sont {known}.",
     "tool.unavailable": "{provider} n'offre pas {tool} avec {model} (il offre : {offered}). Désactivez la recherche, "
     "ou choisissez un fournisseur ou un modèle qui l'a.",
@@ -228,6 +230,10 @@ NOTICES_FR: dict[str, str] = {
     "partial_kept": " (la réponse partielle ci-dessus est conservée)",
     "unshown.image": "Le modèle a créé une image, mais pas une image que Causerie sait lire (PNG, JPEG, WebP ou GIF) : elle n'a pas été gardée.",
     "unshown": "La réponse contenait une partie d'un genre que ce chat ne montre pas ({what}) : elle n'a pas été gardée.",
+    "tool_server": "Cette réponse a été écrite sans les outils de {server} : {detail}",
+    "tools_unsupported": "{provider} ne peut pas appeler d'outils ici : cette réponse a été écrite sans eux.",
+    "tool_steps": "Le modèle a demandé plus d'appels d'outils que ce serveur n'en permet pour une réponse ({limit}, "
+    "MAX_TOOL_STEPS) : il s'est arrêté là.",
     "capped": "La réponse a été arrêtée vers {limit:,} tokens, le maximum que ce serveur paie pour une réponse (MAX_TOKENS_CAP).",
     "trimmed": "Les {count} plus anciens messages de cette conversation n'ont pas été envoyés : ce serveur en envoie "
     "au plus {limit:,} caractères (MAX_CONTEXT_CHARS). Commencez une nouvelle conversation pour tout garder "

@@ -49,6 +49,28 @@ def text_stream(*pieces: str, finish: str = "stop", usage: dict | None = None) -
     return sse(*chunks)
 
 
+def tool_call_stream(*calls: tuple[str, dict | str], text: str = "", ids: tuple[str, ...] = ()) -> list[bytes]:
+    """A turn that asks for tool calls, as OpenAI streams it: the id and name first, the arguments
+    in pieces, then finish_reason "tool_calls" and usage. `text`: words said before the calls."""
+    chunks: list[dict] = [delta(text)] if text else []
+    for index, (name, arguments) in enumerate(calls):
+        raw = arguments if isinstance(arguments, str) else json.dumps(arguments)
+        call_id = ids[index] if index < len(ids) else f"call_{index}_x"
+        chunks.append(
+            delta(tool_calls=[{"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}])
+        )
+        for start in range(0, len(raw), 7):
+            chunks.append(delta(tool_calls=[{"index": index, "function": {"arguments": raw[start : start + 7]}}]))
+    chunks.append(delta(finish="tool_calls"))
+    chunks.append({"object": "chat.completion.chunk", "choices": [], "usage": {"prompt_tokens": 50, "completion_tokens": 10}})
+    return sse(*chunks)
+
+
+def tool_results(body: dict) -> list[str]:
+    """The `tool` messages' contents a request sent back, in order."""
+    return [m["content"] for m in body.get("messages") or () if m.get("role") == "tool"]
+
+
 @dataclass
 class Reply:
     status: int = 200
@@ -65,6 +87,8 @@ class Reply:
     """Seconds to wait before sending the chunk of this index (a model searching, say)."""
     hold: threading.Event | None = None
     """Before the last chunk, wait until this is set: streams sharing it end together."""
+    respond: Any = None
+    """A function of the request's body that gives the chunks (an answer made from a tool's result)."""
 
     @classmethod
     def fixture(cls, name: str, **kw: Any) -> Reply:
@@ -210,19 +234,21 @@ class ScriptedServer(LoopbackServer):
         if reply.body is not None:
             return Response(reply.body, status_code=reply.status, headers=reply.headers, media_type=reply.content_type)
 
+        chunks = reply.respond(body) if reply.respond is not None else reply.chunks
+
         async def pieces():
             sent = 0
             try:
                 if reply.first_delay:
                     await asyncio.sleep(reply.first_delay)
-                for piece in reply.chunks:
+                for piece in chunks:
                     if reply.break_after is not None and sent >= reply.break_after:
                         raise ConnectionAbortedError("scripted break")
                     if sent and reply.delay:
                         await asyncio.sleep(reply.delay)
                     if sent in reply.pauses:
                         await asyncio.sleep(reply.pauses[sent])
-                    if reply.hold is not None and sent == len(reply.chunks) - 1:
+                    if reply.hold is not None and sent == len(chunks) - 1:
                         self.held += 1
                         try:
                             while not reply.hold.is_set():

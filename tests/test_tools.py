@@ -1,0 +1,487 @@
+"""Tools with approval, as plain Python: a real MCP server (the `mcp` SDK's own, in a process of its
+own, on loopback) and the scripted provider over real HTTP, which asks for calls and answers from
+their results. Allow, deny, always, calls at once, a tool that hangs, a server that dies mid-call,
+the step limit, Stop during a wait, what reaches the MCP server (never a key), the settings, and
+what goes back to the model on the next turn."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import replace
+
+import pytest
+
+from causerie.answering.answer import Answer
+from causerie.answering.limits import Visitor
+from causerie.answering.messages import build_messages, checked_steps
+from causerie.answering.options import ChatOptions, InvalidOptions, api_options
+from causerie.answering.service import ChatService
+from causerie.config.settings import SettingsError, load_settings
+from causerie.config.tool_settings import ToolServer, load_tool_settings
+from causerie.endpoints.wire import ChunkParser
+from causerie.events import Failure, Finish, Notice, ToolCalls, ToolStep
+from causerie.tools.functions import Tool, Toolbox
+
+from support.apps import run_async
+from support.keys import SERVER_KEY, VISITOR_KEY
+from support.mcp_tools_server import McpToolsServer
+from support.scripted_server import Reply, chat_requests, delta, text_stream, tool_call_stream, tool_results
+
+QUESTION = [{"role": "user", "content": "What is 2 + 3?"}]
+
+
+@pytest.fixture(scope="module")
+def _tools_server(tmp_path_factory):
+    server = McpToolsServer(tmp_path_factory.mktemp("mcp") / "calls.jsonl").start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def tools_server(_tools_server):
+    _tools_server.clear()
+    return _tools_server
+
+
+def service_for(scripted, tools_server, **env: str) -> ChatService:
+    settings = load_settings(
+        {"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": scripted.base_url, "MCP_SERVERS": f"calc={tools_server.url}", **env}
+    )
+    return ChatService(settings)
+
+
+def answering_from_result(prefix: str = "The tool said: "):
+    """A provider's second turn: it answers with the tool results it was sent."""
+    return Reply(respond=lambda body: text_stream(prefix + " | ".join(tool_results(body))))
+
+
+OPTIONS = ChatOptions("openai", "model-a", mcp_tools=("*",), conversation_id="conv-1")
+
+
+async def collect(service: ChatService, options: ChatOptions, turns=QUESTION, visitor: Visitor | None = None, on_step=None):
+    events = []
+    async for event in service.stream_answer(options, turns, visitor or Visitor(session="s")):
+        events.append(event)
+        if on_step is not None and type(event) is ToolStep:
+            await on_step(event)
+    return events
+
+
+def answer_of(events) -> Answer:
+    answer = Answer()
+    for event in events:
+        answer.apply(event)
+    return answer
+
+
+def run(service: ChatService, coroutine):
+    async def go():
+        try:
+            return await coroutine
+        finally:
+            await service.aclose()
+
+    return run_async(go())
+
+
+# -- the settings -------------------------------------------------------------------------------
+
+
+def test_servers_headers_and_auto_approve_are_read_and_checked_at_the_edge():
+    settings = load_tool_settings(
+        {
+            "MCP_SERVERS": "calc=http://127.0.0.1:8765/mcp, docs=https://mcp.example.com/mcp",
+            "MCP_TOKEN_DOCS": "tok-123",
+            "MCP_HEADERS_DOCS": "X-Team: a; X-Region: eu",
+            "MCP_AUTO_APPROVE": "calc:add, docs:*",
+            "MAX_TOOL_STEPS": "3",
+        }
+    )
+    calc, docs = settings.servers
+    assert (calc.label, calc.url, dict(calc.headers)) == ("calc", "http://127.0.0.1:8765/mcp", {})
+    assert dict(docs.headers) == {"X-Team": "a", "X-Region": "eu", "Authorization": "Bearer tok-123"}
+    assert "tok-123" not in repr(docs)  # (headers are secrets: never in a repr, a log or a message)
+    assert settings.pre_approved(calc, "add") and not settings.pre_approved(calc, "mul")
+    assert settings.pre_approved(docs, "anything")
+    assert not settings.pre_approved(replace(docs, owners=False), "anything")  # never a visitor's server
+    assert settings.max_steps == 3
+    for env, said in [
+        ({"MCP_SERVERS": "calc"}, "label=url"),
+        ({"MCP_SERVERS": "calc=ftp://x"}, "http://"),
+        ({"MCP_SERVERS": "a=http://x/mcp,a=http://y/mcp"}, "used twice"),
+        ({"MCP_SERVERS": "mine=http://x/mcp"}, "reserved"),
+        ({"MCP_SERVERS": "calc=http://x/mcp", "MCP_AUTO_APPROVE": "other:add"}, "servers of MCP_SERVERS"),
+        ({"MCP_SERVERS": "calc=http://x/mcp", "MCP_HEADERS_CALC": "no colon"}, "'Name: value'"),
+        ({"MAX_TOOL_STEPS": "0"}, "at least 1"),
+    ]:
+        with pytest.raises(SettingsError, match=said):
+            load_settings(env)
+
+
+def test_the_api_names_tools_as_server_colon_tool():
+    options = api_options(
+        system_prompt=None,
+        default_system_prompt=None,
+        provider=None,
+        model=None,
+        temperature=None,
+        top_p=None,
+        max_tokens=None,
+        reasoning_effort=None,
+        mcp_tools="all",
+        auto_approve=["calc:add"],
+    )
+    assert options.mcp_tools == ("*",) and options.auto_approve == frozenset({"calc:add"})
+    with pytest.raises(InvalidOptions, match="server:tool"):
+        api_options(
+            system_prompt=None,
+            default_system_prompt=None,
+            provider=None,
+            model=None,
+            temperature=None,
+            top_p=None,
+            max_tokens=None,
+            reasoning_effort=None,
+            mcp_tools=["add"],
+        )
+
+
+def test_function_names_fit_the_rule_and_are_looked_up_not_parsed():
+    tools = [Tool("calc", "add"), Tool("calc", "a.b/c"), Tool("x" * 30, "y" * 60), Tool("x" * 30, "y" * 61)]
+    box = Toolbox.of(tools, [ToolServer("calc", "http://x")])
+    names = list(box.by_function)
+    assert names[0] == "calc__add" and names[1] == "calc__a_b_c"
+    assert all(len(n) <= 64 for n in names) and len(set(names)) == 4
+    assert box.by_function[names[3]].name == "y" * 61
+
+
+# -- the wire -------------------------------------------------------------------------------------
+
+
+def test_tool_calls_in_pieces_are_put_together_whole_and_in_order():
+    parser = ChunkParser()
+    for raw in tool_call_stream(("calc__add", {"a": 2, "b": 3}), ("calc__echo", {"text": "héllo"}))[:-1]:
+        data = raw.decode().removeprefix("data: ").strip()
+        parser.feed(json.loads(data))
+    calls = parser.tool_calls()
+    assert calls == ToolCalls(
+        (
+            calls.calls[0].__class__("call_0_x", "calc__add", '{"a": 2, "b": 3}'),
+            calls.calls[1].__class__("call_1_x", "calc__echo", '{"text": "h\\u00e9llo"}'),
+        )
+    )
+    whole = ChunkParser()  # (Ollama: each call whole, arguments as an object, no index)
+    whole.feed(delta(tool_calls=[{"id": "c1", "function": {"name": "calc__add", "arguments": {"a": 1}}}]))
+    assert whole.tool_calls().calls[0].arguments == '{"a":1}'
+
+
+# -- allow, deny, always ------------------------------------------------------------------------
+
+
+def test_an_approved_call_runs_on_the_mcp_server_and_the_model_answers_from_its_result(scripted, tools_server):
+    service = service_for(scripted, tools_server)
+    scripted.queue(Reply(chunks=tool_call_stream(("calc__add", {"a": 2, "b": 3}), text="Let me add.")), answering_from_result())
+    options = replace(OPTIONS, approve_by="browser:me")
+
+    async def allow(step: ToolStep):
+        if step.state == "waiting":
+            assert service.approvals.decide("browser:other", step.id, "allow") is False  # not theirs
+            assert service.approvals.decide("browser:me", step.id, "allow")
+
+    events = run(service, collect(service, options, on_step=allow))
+    answer = answer_of(events)
+    assert [s.state for s in events if type(s) is ToolStep] == ["waiting", "running", "done"]
+    (step,) = answer.steps
+    assert (step.server, step.tool, json.loads(step.arguments), step.result) == ("calc", "add", {"a": 2, "b": 3}, "5")
+    assert step.duration_s is not None and step.duration_s >= 0
+    assert answer.text == "Let me add.\n\nThe tool said: 5"
+    assert answer.finish_reason == "stop" and type(events[-1]) is Finish
+    assert [c["tool"] for c in tools_server.calls()] == ["add"]
+    first, second = (r["body"] for r in chat_requests(scripted))
+    assert [t["function"]["name"] for t in first["tools"]] == [
+        "calc__add",
+        "calc__echo",
+        "calc__wait",
+        "calc__broken",
+        "calc__long_text",
+    ]
+    assert first["tools"][0]["function"]["parameters"]["properties"].keys() == {"a", "b"}
+    assert second["messages"][-2]["tool_calls"][0]["function"] == {"name": "calc__add", "arguments": '{"a": 2, "b": 3}'}
+    assert second["messages"][-2]["content"] == "Let me add."
+    assert second["messages"][-1] == {"role": "tool", "tool_call_id": "call_0_x", "content": "5"}
+    assert step.id not in json.dumps(second)  # (the approval id never reaches the model)
+    assert answer.usage.prompt_tokens == 50 + 0 or answer.usage.prompt_tokens >= 50  # both rounds counted
+    assert answer.details()["tool_calls"] == [
+        {
+            "server": "calc",
+            "tool": "add",
+            "arguments": {"a": 2, "b": 3},
+            "result": "5",
+            "state": "done",
+            "approved": True,
+            "duration_s": step.duration_s,
+        }
+    ]
+
+
+def test_a_denied_call_never_reaches_the_server_and_the_model_is_told(scripted, tools_server):
+    service = service_for(scripted, tools_server)
+    scripted.queue(Reply(chunks=tool_call_stream(("calc__echo", {"text": "secret"}))), answering_from_result())
+
+    async def deny(step: ToolStep):
+        if step.state == "waiting":
+            service.approvals.decide("browser:me", step.id, "deny")
+
+    events = run(service, collect(service, replace(OPTIONS, approve_by="browser:me"), on_step=deny))
+    assert answer_of(events).steps[0].state == "denied"
+    assert tools_server.calls() == []
+    assert "did not allow" in tool_results(chat_requests(scripted)[1]["body"])[0]
+
+
+def test_always_allow_holds_for_the_conversation_and_not_for_another(scripted, tools_server):
+    service = service_for(scripted, tools_server)
+    asked = []
+
+    async def always(step: ToolStep):
+        if step.state == "waiting":
+            asked.append(step.id)
+            service.approvals.decide("browser:me", step.id, "always")
+
+    async def go():
+        try:
+            for conversation in ("conv-1", "conv-1", "conv-2"):
+                scripted.queue(Reply(chunks=tool_call_stream(("calc__add", {"a": 1, "b": 1}))), answering_from_result())
+                await collect(service, replace(OPTIONS, approve_by="browser:me", conversation_id=conversation), on_step=always)
+        finally:
+            await service.aclose()
+
+    run_async(go())
+    assert len(asked) == 2  # conv-1 asked once, then always; conv-2 asked again
+    assert len(tools_server.calls()) == 3
+
+
+def test_calls_of_one_round_run_at_once(scripted, tools_server):
+    service = service_for(scripted, tools_server, MCP_AUTO_APPROVE="calc:wait")
+    scripted.queue(
+        Reply(chunks=tool_call_stream(("calc__wait", {"seconds": 1}), ("calc__wait", {"seconds": 1}))), answering_from_result()
+    )
+    events = run(service, collect(service, OPTIONS))
+    steps = answer_of(events).steps
+    assert [s.state for s in steps] == ["done", "done"] and [s.result for s in steps] == ["waited 1 s"] * 2
+    ended = [r for r in tools_server.records() if r["kind"] == "ended"]
+    assert len(ended) == 2 and abs(ended[0]["at"] - ended[1]["at"]) < 0.5  # both started together
+    assert len(tool_results(chat_requests(scripted)[1]["body"])) == 2
+
+
+def test_the_api_runs_only_what_it_approved_in_advance(scripted, tools_server):
+    service = service_for(scripted, tools_server)
+    scripted.queue(
+        Reply(chunks=tool_call_stream(("calc__add", {"a": 2, "b": 2}), ("calc__echo", {"text": "x"}))), answering_from_result()
+    )
+    options = replace(OPTIONS, auto_approve=frozenset({"calc:add"}))  # (no approve_by: no one can click)
+    events = run(service, collect(service, options))
+    steps = answer_of(events).steps
+    assert [(s.tool, s.state) for s in steps] == [("add", "done"), ("echo", "denied")]
+    assert [c["tool"] for c in tools_server.calls()] == ["add"]
+
+
+# -- failures -------------------------------------------------------------------------------------
+
+
+def test_a_tool_error_and_a_tool_that_hangs_go_back_to_the_model_as_results(scripted, tools_server):
+    service = service_for(scripted, tools_server, MCP_AUTO_APPROVE="calc:*", MCP_TOOL_TIMEOUT="1")
+    scripted.queue(Reply(chunks=tool_call_stream(("calc__broken", {}), ("calc__wait", {"seconds": 30}))), answering_from_result())
+    events = run(service, collect(service, OPTIONS))
+    broken, hung = answer_of(events).steps
+    assert broken.state == "failed" and "broke on purpose" in broken.result
+    assert hung.state == "failed" and "did not answer within 1 s" in hung.result
+    results = tool_results(chat_requests(scripted)[1]["body"])
+    assert results[0].startswith("Error:") and "within 1 s" in results[1]
+    assert answer_of(events).finish_reason == "stop"
+
+
+def test_a_server_that_dies_mid_call_is_a_failed_step_and_the_answer_goes_on(scripted, tmp_path):
+    dying = McpToolsServer(tmp_path / "dying.jsonl").start()
+    try:
+        service = service_for(scripted, dying, MCP_AUTO_APPROVE="calc:*", MCP_TOOL_TIMEOUT="20")
+        scripted.queue(Reply(chunks=tool_call_stream(("calc__wait", {"seconds": 30}))), answering_from_result())
+
+        async def kill_when_running(step: ToolStep):
+            if step.state == "running":
+                await asyncio.to_thread(dying.wait_for_call, "wait")
+                dying.kill()
+
+        events = run(service, collect(service, OPTIONS, on_step=kill_when_running))
+    finally:
+        dying.kill()
+    (step,) = answer_of(events).steps
+    assert step.state == "failed" and step.duration_s < 15
+    assert answer_of(events).finish_reason == "stop"
+
+
+def test_an_unreachable_server_is_said_and_the_answer_comes_without_its_tools(scripted):
+    service = ChatService(
+        load_settings(
+            {"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": scripted.base_url, "MCP_SERVERS": "calc=http://127.0.0.1:9/mcp"}
+        )
+    )
+    events = run(service, collect(service, OPTIONS))
+    notices = [e for e in events if type(e) is Notice]
+    assert notices and notices[0].kind == "tool_server" and "calc" in notices[0].message
+    assert "tools" not in chat_requests(scripted)[0]["body"]
+    assert answer_of(events).text == "Hello there!"
+
+
+def test_past_max_tool_steps_the_model_is_told_to_answer_and_it_is_said(scripted, tools_server):
+    service = service_for(scripted, tools_server, MCP_AUTO_APPROVE="calc:add", MAX_TOOL_STEPS="2")
+    scripted.queue(*[Reply(chunks=tool_call_stream(("calc__add", {"a": 1, "b": 1}))) for _ in range(2)])
+    scripted.queue(Reply(chunks=text_stream("Enough.")))
+    events = run(service, collect(service, OPTIONS))
+    requests = [r["body"] for r in chat_requests(scripted)]
+    assert len(requests) == 3 and requests[2]["tool_choice"] == "none" and "tool_choice" not in requests[1]
+    assert len(tools_server.calls()) == 2
+    assert answer_of(events).text.endswith("Enough.")
+    scripted.reset()
+    scripted.queue(*[Reply(chunks=tool_call_stream(("calc__add", {"a": 1, "b": 1}))) for _ in range(3)])
+    events = run(
+        service_for(scripted, tools_server, MCP_AUTO_APPROVE="calc:add", MAX_TOOL_STEPS="2"),
+        collect(service_for(scripted, tools_server, MCP_AUTO_APPROVE="calc:add", MAX_TOOL_STEPS="2"), OPTIONS),
+    )
+    assert any(type(e) is Notice and e.kind == "tool_steps" for e in events)
+
+
+def test_stop_during_a_wait_ends_the_answer_and_closes_the_mcp_session(scripted, tools_server):
+    service = service_for(scripted, tools_server, MCP_AUTO_APPROVE="calc:wait")
+    scripted.queue(Reply(chunks=tool_call_stream(("calc__wait", {"seconds": 30}))))
+
+    async def go():
+        task = asyncio.ensure_future(collect(service, OPTIONS))
+        await asyncio.to_thread(tools_server.wait_for_call, "wait")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await service.aclose()
+
+    run_async(go())
+    deadline = __import__("time").monotonic() + 5
+    while not any(r["kind"] == "http" and r["method"] == "DELETE" for r in tools_server.records()):
+        assert __import__("time").monotonic() < deadline, "the MCP session was not closed"
+        __import__("time").sleep(0.05)
+
+
+def test_a_call_waiting_for_approval_stops_with_the_answer(scripted, tools_server):
+    service = service_for(scripted, tools_server)
+    scripted.queue(Reply(chunks=tool_call_stream(("calc__add", {"a": 1, "b": 2}))))
+
+    async def go():
+        task = asyncio.ensure_future(collect(service, replace(OPTIONS, approve_by="browser:me")))
+        for _ in range(200):
+            if service.approvals.waiting_of("browser:me"):
+                break
+            await asyncio.sleep(0.02)
+        assert service.approvals.waiting_of("browser:me")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert service.approvals.waiting_of("browser:me") == []
+        await service.aclose()
+
+    run_async(go())
+    assert tools_server.calls() == []
+
+
+# -- who gets what --------------------------------------------------------------------------------
+
+
+def test_no_key_reaches_the_mcp_server_only_its_own_headers(scripted, tools_server):
+    service = service_for(scripted, tools_server, MCP_AUTO_APPROVE="calc:add", MCP_TOKEN_CALC="owner-token-for-calc")
+    scripted.queue(Reply(chunks=tool_call_stream(("calc__add", {"a": 1, "b": 2}))), answering_from_result())
+    options = replace(OPTIONS, api_key=VISITOR_KEY)
+    run(service, collect(service, options))
+    seen = json.dumps(tools_server.headers())
+    assert VISITOR_KEY not in seen and SERVER_KEY not in seen
+    assert all(h.get("authorization") == "Bearer owner-token-for-calc" for h in tools_server.headers())
+
+
+def test_a_visitors_server_gets_no_header_and_a_private_address_is_refused_in_public_mode(scripted, tools_server):
+    public = service_for(
+        scripted, tools_server, PUBLIC_MODE="1", ALLOW_CUSTOM_ENDPOINTS="1", MCP_TOKEN_CALC="owner-token-for-calc"
+    )
+    listed = run(public, public.tools_of(replace(OPTIONS, mcp_server_url=tools_server.url), Visitor(session="s")))
+    (_, owners), (mine, refused) = listed
+    assert isinstance(owners, list) and mine.label == "mine" and not mine.owners
+    assert type(refused) is Failure and "loopback" in refused.message
+    allowed = service_for(
+        scripted,
+        tools_server,
+        PUBLIC_MODE="1",
+        ALLOW_CUSTOM_ENDPOINTS="1",
+        ALLOWED_PRIVATE_NETWORKS="127.0.0.0/8",
+        MCP_TOKEN_CALC="owner-token-for-calc",
+    )
+    tools_server.clear()
+    listed = run(allowed, allowed.tools_of(replace(OPTIONS, mcp_server_url=tools_server.url), Visitor(session="t")))
+    assert [t.name for t in listed[1][1]][:2] == ["add", "echo"]
+    # Owner's server: its token; the visitor's (the same address here): none at all.
+    tokens = [h.get("authorization") for h in tools_server.headers()]
+    assert "Bearer owner-token-for-calc" not in tokens or tokens.count(None) > 0
+    assert None in tokens
+
+
+def test_a_visitors_own_server_is_offered_only_where_custom_endpoints_are_allowed(scripted, tools_server):
+    closed = service_for(scripted, tools_server, PUBLIC_MODE="1")
+    assert [s.label for s in closed.tool_servers(replace(OPTIONS, mcp_server_url="https://mcp.example.com/mcp"))] == ["calc"]
+
+
+def test_no_tools_are_offered_to_a_provider_that_cannot_call_them(scripted, tools_server):
+    service = service_for(scripted, tools_server)
+    box, notices = run(
+        service,
+        service._toolbox(__import__("causerie.endpoints.providers", fromlist=["x"]).get_provider("local"), OPTIONS, Visitor()),
+    )
+    assert not box and notices[0].kind == "tools_unsupported"
+
+
+# -- next turn ------------------------------------------------------------------------------------
+
+
+def test_the_calls_go_back_next_turn_in_the_providers_shape_or_as_text():
+    steps = checked_steps(
+        [
+            {
+                "server": "calc",
+                "tool": "add",
+                "function": "calc__add",
+                "call_id": "c1",
+                "arguments": '{"a":1}',
+                "result": "2",
+                "state": "done",
+                "round": 1,
+            },
+            {
+                "server": "calc",
+                "tool": "echo",
+                "function": "calc__echo",
+                "call_id": "c2",
+                "arguments": "{}",
+                "result": "",
+                "state": "denied",
+                "round": 1,
+            },
+            {"tool": "x", "state": "weird"},
+            "not a step",
+        ]
+    )
+    assert len(steps) == 2
+    turns = [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": "The sum is 2.", "tools": steps},
+        {"role": "user", "content": "and?"},
+    ]
+    shaped = build_messages(None, turns, tool_calls=True)
+    assert [m["role"] for m in shaped] == ["user", "assistant", "tool", "tool", "assistant", "user"]
+    assert shaped[1]["tool_calls"][1]["id"] == "c2" and "did not allow" in shaped[3]["content"]
+    plain = build_messages(None, turns)
+    assert [m["role"] for m in plain] == ["user", "assistant", "user"]
+    assert plain[1]["content"].startswith('[Tool call calc:add({"a":1}) → 2]')
