@@ -116,7 +116,7 @@ def test_a_cancelled_event_ends_with_a_completion_the_page_can_apply(app, script
     joined = httpx.post(
         app.url + "gradio_api/queue/join",
         json={
-            "data": ["Go on", *[None] * 15],
+            "data": ["Go on", *[None] * 17],
             "fn_index": fn_index,
             "session_hash": "canceltest",
             "event_data": None,
@@ -158,7 +158,7 @@ def test_api_callers_sessions_are_let_go_once_their_calls_are_done(scripted):
             assert running.client().predict(f"Question {number}", api_name="/chat") == "Hello there!"
         with httpx.Client(timeout=30) as http:
             for number in range(10):
-                event = http.post(running.url + "gradio_api/call/chat", json={"data": [f"Call {number}", *[None] * 15]}).json()
+                event = http.post(running.url + "gradio_api/call/chat", json={"data": [f"Call {number}", *[None] * 17]}).json()
                 reply = http.get(running.url + f"gradio_api/call/chat/{event['event_id']}").text
                 assert "event: complete" in reply and "Hello there!" in reply
         assert held()[0] > baseline[0]  # (each was let go a second after its last use at the soonest)

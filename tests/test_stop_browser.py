@@ -82,7 +82,7 @@ def test_stops_under_load_never_show_an_error(app, scripted, browser: Browser):
     def api_caller() -> None:
         with httpx.Client(timeout=60) as http:
             while not busy.is_set():
-                event = http.post(app.url + "gradio_api/call/chat", json={"data": ["Hi", *[None] * 15]}).json()
+                event = http.post(app.url + "gradio_api/call/chat", json={"data": ["Hi", *[None] * 17]}).json()
                 with http.stream("GET", app.url + f"gradio_api/call/chat/{event['event_id']}") as reply:
                     for _ in reply.iter_bytes():
                         pass

@@ -2,7 +2,7 @@
 
 A conversation's messages are plain records, not the page's chat: `{"role", "content"}` plus, on
 a question, optional `files` (attachments), and on an answer, optional `files` (the pictures it made), `thinking`,
-`thinking_seconds`, `notice` and `footer`. So the `messages` of
+`thinking_seconds`, `tools` (its tool calls: answering/messages.checked_steps), `notice` and `footer`. So the `messages` of
 our JSON are also a valid OpenAI message list, and a plain OpenAI list imports as a conversation.
 Settings are the page's values as strings (an empty one means the model's default).
 """
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..answering.messages import text_of_parts
+from ..answering.messages import checked_steps, step_line, text_of_parts
 
 FORMAT = "causerie.conversation"
 BUNDLE_FORMAT = "causerie.conversations"
@@ -142,6 +142,8 @@ def _message(raw: Any, position: int) -> dict | None:
                 message[name] = float(value)
             elif name != "thinking_seconds" and isinstance(value, str) and value:
                 message[name] = value
+        if steps := checked_steps(raw.get("tools")):
+            message["tools"] = steps  # the tool calls the answer made, and their results
         # Reasoning as DeepSeek and OpenRouter return it, when our own field is absent.
         reasoning = raw.get("reasoning_content") or raw.get("reasoning")
         if "thinking" not in message and isinstance(reasoning, str) and reasoning:
@@ -256,6 +258,8 @@ def to_markdown(conversation: Conversation) -> str:
         lines += ["## " + (s.get("model") or "Assistant"), ""]
         if message.get("thinking"):
             lines += ["<details><summary>Thinking</summary>", "", message["thinking"], "", "</details>", ""]
+        if message.get("tools"):
+            lines += [f"- 🔧 {step_line(step)}" for step in message["tools"]] + [""]
         if message.get("content"):
             lines += [message["content"], ""]
         lines += [f"- 🖼️ {f.get('orig_name') or f.get('path', 'picture').rsplit('/', 1)[-1]}" for f in message.get("files", ())]

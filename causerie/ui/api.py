@@ -14,6 +14,7 @@ from typing import Any
 import gradio as gr
 
 from ..answering.answer import Answer
+from ..answering.messages import STEP_STATES, step_line
 from ..answering.options import (
     ChatOptions,
     InvalidOptions,
@@ -39,7 +40,7 @@ from ..history.store.errors import StoreError
 from ..i18n.wording import words
 from .api_calls import arity
 from .leaderboard_page import rows
-from .render import picture_files
+from .render import kept_step, picture_files
 from .visitors import visitor_of
 
 ARGUMENTS = (
@@ -60,6 +61,8 @@ ARGUMENTS = (
     "from_date",
     "to_date",
     "models",
+    "mcp_tools",
+    "auto_approve",
 )
 """The arguments the endpoints take by name and pass on (each endpoint's signature gives its
 positional order: new arguments go last)."""
@@ -105,6 +108,8 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
         excluded_x_handles: str | None = None,
         from_date: str | None = None,
         to_date: str | None = None,
+        mcp_tools: list[str] | str | None = None,
+        auto_approve: list[str] | None = None,
         request: gr.Request = None,
     ) -> AsyncIterator[str]:
         """Ask a model; streams the answer as it grows, and ends with the whole answer. `api_key`:
@@ -112,12 +117,14 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
         OpenAI-compatible endpoint, where the server allows one; `tools`: the provider's own
         server-side tools ("web_search", "x_search", "code_execution"), with `x_handles`,
         `excluded_x_handles` (names separated by commas), `from_date` and `to_date` (YYYY-MM-DD)
-        for the searches."""
+        for the searches. `mcp_tools`: the MCP servers' tools the model may call ("all", or a list
+        of "server:tool"); `auto_approve`: the "server:tool" calls you approve in advance (any
+        other call is denied: an API call cannot click Allow). Each call is a line before the answer."""
         arguments = {name: value for name, value in locals().items() if name in ARGUMENTS}
         sent, answer = "", None
         async for answer in ask(arguments, request):
-            if answer.failure is None and answer.text != sent:
-                sent = answer.text
+            if answer.failure is None and (shown := _with_steps(answer)) != sent:
+                sent = shown
                 yield sent
         _raise_failure(answer)
         if not sent:
@@ -140,11 +147,14 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
         excluded_x_handles: str | None = None,
         from_date: str | None = None,
         to_date: str | None = None,
+        mcp_tools: list[str] | str | None = None,
+        auto_approve: list[str] | None = None,
         request: gr.Request = None,
     ) -> dict:
         """Ask a model; returns the answer with its reasoning, usage, timings, cost, finish reason,
-        notices and citations (the sources its searches used, as {url, title}). The other
-        arguments as for /chat."""
+        notices, citations (the sources its searches used, as {url, title}) and tool_calls
+        ([{server, tool, arguments, result, state, approved, duration_s}]). The other arguments as
+        for /chat."""
         arguments = {name: value for name, value in locals().items() if name in ARGUMENTS}
         answer = None
         async for answer in ask(arguments, request):  # noqa: B007 (the last one is the whole answer)
@@ -322,8 +332,19 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
     gr.api(speak, api_name="speak", concurrency_limit=limit)
 
 
-API_ARITIES = {"chat": 16, "chat_details": 16, "compare": 13, "leaderboard": 1, "image": 7, "transcribe": 5, "speak": 6}
+API_ARITIES = {"chat": 18, "chat_details": 18, "compare": 13, "leaderboard": 1, "image": 7, "transcribe": 5, "speak": 6}
 """How many values each endpoint takes (register_api checks it against the functions)."""
+
+
+def _with_steps(answer: Answer) -> str:
+    """/chat's text: a line per tool call (as each stands), then the answer."""
+    if not answer.steps:
+        return answer.text
+    lines = [
+        step_line(kept_step(step)) if step.state in STEP_STATES else f"[Tool call {step.server}:{step.tool}: {step.state}]"
+        for step in answer.steps
+    ]
+    return "\n".join(lines) + ("\n\n" + answer.text if answer.text else "")
 
 
 def _turns(arguments: dict[str, Any]) -> list[dict[str, Any]]:

@@ -47,6 +47,7 @@ from .settings_page import (
     wire_preset_pins,
     wire_presets,
 )
+from .tools_page import TOOLS_CSS, build_tool_controls, build_tool_settings, wire_tools, with_tools
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
 from .visitors import distrust_proxy_headers, is_issued, issue_browser_id, page_language, visitor_of
@@ -113,18 +114,22 @@ def build_demo(
                 preset_blanks = build_blanks(say)
                 chatbot, textbox, mic = _build_chat(service, say, menu, _first_words(service, say))
                 voice = build_voice_controls(service, mic)
+                tool_parts = build_tool_controls(service)
             tabs = build_tabs(say, menu.order)
         # Open when the person's own key is wanted first (on a phone the page folds it: page.js).
         wants_key = not service.ready_providers() or settings.public.require_user_key
         with gr.Sidebar(label=say("settings"), open=wants_key, position="right", elem_id="settings"):
             page_settings, totals_box, preset_pins = build_settings(service, say, menu, bar)
             voice = build_voice_settings(service, say, voice)
+            tool_parts = build_tool_settings(service, say, tool_parts)
+        page_settings = with_tools(page_settings, tool_parts)
         initial_model = bar.initial_model
         # Answers run on their own, so that a page that goes away and comes back finds them (runs.py).
         runs = AnswerRuns(grace_s=settings.answer_grace_s, max_runs=2 * settings.concurrency_limit)
         history = ConversationHandlers(service, keeper, page_settings, chatbot, view_state, panel, startup_notices or [], runs)
         ended = _wire_chat(service, page_settings, chatbot, textbox, totals_state, totals_box, view_state, history)
         wire_voice(service, voice, page_settings, chatbot, textbox, totals_state, totals_box, ended)
+        wire_tools(demo, service, tool_parts, panel.browser)
         wire_access(service, page_settings, QUICK)
         wire_picker(service, page_settings, bar.picker, bar.facts, QUICK)
         opened = _wire_opening(demo, service, history, page_settings, menu, initial_model)
@@ -402,7 +407,7 @@ def launch_options(service: ChatService, labels: Labels | None = None) -> dict[s
     """`demo.launch`'s options; `labels` are the ones build_demo was given (their words). Also
     keeps the server from reading proxy headers the app's own setting did not trust."""
     distrust_proxy_headers()
-    css = CSS + VOICE_CSS + examples_css(list(service.presets.values()))
+    css = CSS + VOICE_CSS + TOOLS_CSS + examples_css(list(service.presets.values()))
     # No run history: Gradio's "Runs" page would keep every question (and key box) in localStorage.
     options = {
         "max_threads": service.settings.max_threads,

@@ -159,7 +159,12 @@ class ChatHandlers:
             return
         temporary = is_temporary(conversation_id)
         try:
-            options = replace(self.settings.options(values), conversation_id=conversation_id, store_nothing=temporary)
+            options = replace(
+                self.settings.options(values),
+                conversation_id=conversation_id,
+                store_nothing=temporary,
+                approve_by=self._owner(values, request),  # (a tool call waits for this page's owner)
+            )
         except InvalidOptions as exc:
             yield refused(exc.failure)
             return

@@ -63,6 +63,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "picture_ratio.auto": ("the model's choice", "au choix du modèle"),
     "picture_count": ("How many at once", "Combien à la fois"),
     "voice": ("🔊 Voice", "🔊 Voix"),
+    "tools": ("🔧 Tools", "🔧 Outils"),
+    "tools_on": (
+        "Tools the model may ask to use (each call waits for your approval)",
+        "Outils que le modèle peut demander (chaque appel attend votre accord)",
+    ),
+    "tools_server": ("Your own MCP server (Streamable HTTP address)", "Votre propre serveur MCP (adresse Streamable HTTP)"),
     "voice_choice": ("Voice that reads answers", "Voix qui lit les réponses"),
     "voice.default": ("the provider's own", "celle du fournisseur"),
     "read_every": ("Read every answer aloud as it ends", "Lire chaque réponse à voix haute dès qu'elle est finie"),

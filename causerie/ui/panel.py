@@ -17,6 +17,7 @@ from ..answering.options import (
     base_url_value,
     checked_id,
     generation_params,
+    mcp_tool_list,
     optional_text,
     picture_options,
     search_options,
@@ -58,10 +59,18 @@ class PageSettings:
     picture_ratio: Any = None
     picture_count: Any = None
     """A picture question's shape and number of pictures (answering/pictures.py)."""
+    mcp_tools: Any = None
+    """The MCP tools the model may ask for ("server:tool"; ui/tools_page.py)."""
+    mcp_server: Any = None
+    """The person's own MCP server, where the server allows their endpoints."""
 
     def search_fields(self) -> set:
-        """The search and picture options: inputs of an answer, not kept with a conversation."""
-        return {box for box in (self.x_options, self.picture_ratio, self.picture_count) if box is not None}
+        """The search, picture and tool options: inputs of an answer, not kept with a conversation."""
+        return {
+            box
+            for box in (self.x_options, self.picture_ratio, self.picture_count, self.mcp_tools, self.mcp_server)
+            if box is not None
+        }
 
     def components(self) -> set:
         """What a conversation keeps (and restores)."""
@@ -92,6 +101,8 @@ class PageSettings:
             # Read only for X search: options left in the boxes never stop a plain question.
             search=self._x_search(values) if "x_search" in tools else SearchOptions(),
             pictures=picture_options(values.get(self.picture_count), values.get(self.picture_ratio), count_name="picture_count"),
+            mcp_tools=mcp_tool_list("mcp_tools", values.get(self.mcp_tools), everything=False),
+            mcp_server_url=base_url_value(values.get(self.mcp_server)) if self.mcp_server is not None else None,
         )
 
     def _x_search(self, values: Mapping[Any, Any]) -> SearchOptions:

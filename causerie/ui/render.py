@@ -10,12 +10,17 @@ update of every answer (tests/test_ui_parts.py checks that the form is the one G
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Mapping
 from pathlib import PurePath
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..answering.answer import Answer
 from ..answering.footer import footer_text
-from ..events import Picture
+from ..answering.messages import checked_steps
+from ..events import Picture, ToolStep
 from ..i18n.wording import DEFAULT_LANGUAGE, LANGUAGES, words
 from ..inert import LATEX_DELIMITERS as DELIMITERS
 from ..inert import inert, inert_text
@@ -114,6 +119,91 @@ def _thought(text: str, thinking: bool, seconds: float | None, language: str = D
     return message("assistant", text, metadata)
 
 
+SHORT_RESULT_CHARS = 400
+"""A step's result this long or shorter is shown open; a longer one is folded."""
+APPROVAL_LINK = re.compile(r"^#causerie-tool-(allow|deny|always)-([A-Za-z0-9_-]{8,64})$")
+"""The page's approval links (ui/js/tool_approval.js reads them; the server checks the id's owner)."""
+
+
+def kept_step(step: ToolStep) -> dict[str, Any]:
+    """A step as a conversation keeps it (answering/messages.checked_steps): never its approval id."""
+    kept: dict[str, Any] = {
+        "server": step.server,
+        "tool": step.tool,
+        "function": step.function,
+        "call_id": step.call_id,
+        "arguments": step.arguments,
+        "result": step.result,
+        "state": step.state,
+        "round": step.round,
+    }
+    if step.duration_s is not None:
+        kept["duration_s"] = step.duration_s
+    if step.remote:
+        kept["remote"] = True
+    return kept
+
+
+def _fenced(text: str, kind: str) -> str:
+    """`text` as a code block that nothing in it can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{kind}\n{text}\n{fence}"
+
+
+def _pretty(arguments: str) -> tuple[str, str]:
+    try:
+        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False), "json"
+    except ValueError:
+        return arguments, "text"
+
+
+def step_message(step: Mapping[str, Any], language: str = DEFAULT_LANGUAGE, approval_id: str | None = None) -> dict:
+    """One tool call as the chat shows it: a fold titled with its server and tool, its arguments,
+    Allow / Deny / Always while it waits (`approval_id`), then its result. The call's record rides
+    in the metadata, for the save (turns.saved_messages); the arguments and result are data, shown
+    as code blocks, and the whole is made inert like any answer."""
+    state = str(step.get("state") or "asked")
+    tool, server = inert_text(str(step.get("tool") or "?")), inert_text(str(step.get("server") or ""))
+    parts = []
+    if step.get("arguments"):
+        shown, kind = _pretty(str(step["arguments"]))
+        parts.append(f"**{words('page', 'tool.arguments', None, language)}**\n\n{_fenced(shown, kind)}")
+    if state == "waiting" and approval_id:
+        links = [
+            f"[{words('page', 'tool.allow', None, language)}](#causerie-tool-allow-{approval_id})",
+            f"[{words('page', 'tool.deny', None, language)}](#causerie-tool-deny-{approval_id})",
+            f"[{words('page', 'tool.always', {'tool': tool}, language)}](#causerie-tool-always-{approval_id})",
+        ]
+        parts.append(" · ".join(links))
+    result = str(step.get("result") or "")
+    if state == "denied" and result:
+        parts.append(words("page", "tool.why_denied", {"why": inert_text(result)}, language))
+    elif result:
+        parts.append(f"**{words('page', 'tool.result', None, language)}**\n\n{_fenced(result, 'text')}")
+    log = words(
+        "page",
+        f"tool.{state}" if state in ("asked", "waiting", "running", "done", "failed", "denied") else "tool.asked",
+        None,
+        language,
+    )
+    if step.get("remote") and step.get("provider"):
+        log += " · " + words("page", "tool.remote", {"provider": step["provider"]}, language)
+    metadata: dict[str, Any] = {
+        "title": words("page", "tool.title", {"server": server or "—", "tool": tool}, language),
+        "id": f"{UI_ONLY_PREFIX}tool",
+        "log": log,
+        "tool": {key: value for key, value in step.items() if key != "provider"},
+    }
+    if state in ("asked", "waiting", "running"):
+        metadata["status"] = "pending"
+    elif len(result) > SHORT_RESULT_CHARS or result.count("\n") > 8:
+        metadata["status"] = "done"  # (folded)
+    if isinstance(duration := step.get("duration_s"), (int, float)):
+        metadata["duration"] = round(float(duration), 1)
+    return message("assistant", "\n\n".join(parts), metadata)
+
+
 def page_messages(saved: list[dict], language: str = DEFAULT_LANGUAGE) -> list[dict]:
     """A conversation's saved messages as the page shows them (the inverse of saved_messages).
     Every path in them is shown: vet them first (ConversationHandlers.open)."""
@@ -124,6 +214,7 @@ def page_messages(saved: list[dict], language: str = DEFAULT_LANGUAGE) -> list[d
             continue
         if item.get("thinking"):
             shown.append(_thought(item["thinking"], False, item.get("thinking_seconds"), language))
+        shown += [step_message(step, language) for step in checked_steps(item.get("tools"))]
         if item.get("content"):
             shown.append(message("assistant", item["content"]))
         if item.get("files"):
@@ -167,6 +258,11 @@ def render(answer: Answer, language: str = DEFAULT_LANGUAGE) -> list[dict]:
     messages: list[dict] = []
     if answer.reasoning:
         messages.append(_thought(answer.reasoning, answer.thinking, answer.thinking_s, language))
+    for step in answer.steps:
+        shown = kept_step(step)
+        if step.remote:
+            shown["provider"] = answer.provider_label
+        messages.append(step_message(shown, language, step.id if step.state == "waiting" else None))
     if answer.text:
         messages.append(message("assistant", answer.text))
     if answer.pictures:

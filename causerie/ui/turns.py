@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..answering.messages import checked_steps
 from ..history.conversations import FILE_FIELDS
 from ..inert import money_as_written
 
@@ -44,9 +45,11 @@ def _kind(message: Any) -> str:
     """ "thought" (a metadata title), Causerie's own "pictures", "sources", "footer", "notice" or
     "status", or "text"."""
     metadata = _metadata(message)
+    ident = str(metadata.get("id") or "")
+    if ident == f"{UI_ONLY_PREFIX}tool":
+        return "tool"
     if metadata.get("title"):
         return "thought"
-    ident = str(metadata.get("id") or "")
     return ident[len(UI_ONLY_PREFIX) :] if ident.startswith(UI_ONLY_PREFIX) else "text"
 
 
@@ -78,13 +81,23 @@ def plain_turns(chat: Iterable[Any] | None) -> list[dict[str, Any]]:
     """The user and assistant turns of the page's chat, as plain strings; a question's attached
     files go with it as `files`."""
     turns: list[dict[str, Any]] = []
+    steps: list[Any] = []
+    """An answer's tool calls, shown before its words: they go with them (messages.build_messages)."""
     for message in chat or ():
+        if steps and _field(message, "role") == "user":  # (an answer of tool calls only: they still went)
+            turns.append({"role": "assistant", "content": ""})
+            _add_steps(turns, steps)
         if (text := _plain_text(message)) is not None:  # the common case, quickly (long chats)
             if text.strip():
                 role = message["role"]
                 turns.append({"role": role, "content": money_as_written(text) if role == "assistant" else text})
+                if steps:
+                    _add_steps(turns, steps)
             continue
         role = _field(message, "role")
+        if role == "assistant" and _kind(message) == "tool":
+            steps.append(_metadata(message).get("tool"))
+            continue
         if role == "assistant" and _kind(message) == "pictures":
             _add_pictures(turns, content_files(_field(message, "content")))
             continue
@@ -95,7 +108,18 @@ def plain_turns(chat: Iterable[Any] | None) -> list[dict[str, Any]]:
         text = money_as_written(text) if role == "assistant" else text
         if text.strip() or files:
             turns.append({"role": role, "content": text, **({"files": file_refs(files)} if files else {})})
+            if steps and role == "assistant":
+                _add_steps(turns, steps)
+    if steps:
+        turns.append({"role": "assistant", "content": ""})
+        _add_steps(turns, steps)
     return turns
+
+
+def _add_steps(turns: list[dict[str, Any]], steps: list[Any]) -> None:
+    """The tool calls shown before this answer's words, with them (checked: the page sent them)."""
+    turns[-1] = {**turns[-1], "tools": checked_steps(steps)}
+    steps.clear()
 
 
 def _add_pictures(turns: list[dict[str, Any]], files: list[dict]) -> None:
@@ -121,7 +145,7 @@ def _plain_text(message: Any) -> str | None:
     return None
 
 
-_ORDER = ("thinking", "content", "files", "sources", "notice", "footer")
+_ORDER = ("thinking", "tools", "content", "files", "sources", "notice", "footer")
 
 
 def _footer_text(text: str) -> str:
@@ -144,6 +168,12 @@ def saved_messages(chat: Iterable[Any] | None) -> list[dict]:
             continue
         kind = _kind(message)
         if kind == "status":
+            continue
+        if kind == "tool":  # (an answer's calls come one after another, before its words)
+            if answer is None or any(_ORDER.index(name) > _ORDER.index("tools") for name in answer if name in _ORDER):
+                answer = {"role": "assistant"}
+                saved.append(answer)
+            answer.setdefault("tools", []).extend(checked_steps([_metadata(message).get("tool")]))
             continue
         field_name = {
             "thought": "thinking",
