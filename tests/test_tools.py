@@ -22,6 +22,7 @@ from causerie.config.tool_settings import ToolServer, load_tool_settings
 from causerie.endpoints.wire import ChunkParser
 from causerie.events import Failure, Finish, Notice, ToolCalls, ToolStep
 from causerie.tools.functions import Tool, Toolbox
+from causerie.ui.render import kept_step
 
 from support.apps import run_async
 from support.keys import SERVER_KEY, VISITOR_KEY
@@ -485,3 +486,130 @@ def test_the_calls_go_back_next_turn_in_the_providers_shape_or_as_text():
     plain = build_messages(None, turns)
     assert [m["role"] for m in plain] == ["user", "assistant", "user"]
     assert plain[1]["content"].startswith('[Tool call calc:add({"a":1}) → 2]')
+
+
+# -- the Responses API (xAI): function tools, code execution, remote MCP ------------------------
+
+
+def responses_events(*events: dict) -> list[bytes]:
+    return [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events]
+
+
+def responses_turn(*items: dict, text: str = "") -> list[bytes]:
+    """One Responses API turn: its output items, some text, and its completion with usage."""
+    events: list[dict] = [
+        {"type": "response.created", "sequence_number": 0, "response": {"id": "r", "status": "in_progress", "output": []}}
+    ]
+    for number, item in enumerate(items):
+        events.append({"type": "response.output_item.done", "sequence_number": number + 1, "output_index": number, "item": item})
+    if text:
+        events.append(
+            {
+                "type": "response.output_text.delta",
+                "sequence_number": 90,
+                "item_id": "m",
+                "output_index": 9,
+                "content_index": 0,
+                "delta": text,
+                "logprobs": [],
+            }
+        )
+    events.append(
+        {
+            "type": "response.completed",
+            "sequence_number": 99,
+            "response": {
+                "id": "r",
+                "status": "completed",
+                "output": [],
+                "usage": {"input_tokens": 40, "output_tokens": 8, "total_tokens": 48},
+            },
+        }
+    )
+    return responses_events(*events)
+
+
+def xai_service(scripted, tools_server, **env: str) -> ChatService:
+    return ChatService(
+        load_settings(
+            {"XAI_API_KEY": SERVER_KEY, "XAI_BASE_URL": scripted.base_url, "MCP_SERVERS": f"calc={tools_server.url}", **env}
+        )
+    )
+
+
+def test_on_the_responses_api_a_function_call_runs_and_goes_back_as_its_output(scripted, tools_server):
+    service = xai_service(scripted, tools_server, MCP_AUTO_APPROVE="calc:add")
+    call = {
+        "type": "function_call",
+        "id": "fc_1",
+        "call_id": "call_9",
+        "name": "calc__add",
+        "arguments": '{"a": 20, "b": 22}',
+        "status": "completed",
+    }
+    scripted.queue(Reply(chunks=responses_turn(call)), Reply(chunks=responses_turn(text="It is 42.")))
+    options = ChatOptions("xai", "grok-4.3", tools=("web_search",), mcp_tools=("calc:add",), conversation_id="c")
+    events = run(service, collect(service, options))
+    answer = answer_of(events)
+    assert answer.text == "It is 42." and [s.result for s in answer.steps] == ["42"]
+    first, second = (r["body"] for r in scripted.requests if r["path"] == "/v1/responses")
+    assert {"type": "web_search"} in first["tools"]
+    (function,) = [t for t in first["tools"] if t["type"] == "function"]
+    assert function["name"] == "calc__add" and function["parameters"]["properties"].keys() == {"a", "b"}
+    assert second["input"][-2:] == [
+        {"type": "function_call", "call_id": "call_9", "name": "calc__add", "arguments": '{"a": 20, "b": 22}'},
+        {"type": "function_call_output", "call_id": "call_9", "output": "42"},
+    ]
+    assert answer.usage.prompt_tokens == 80  # (both turns)
+
+
+def test_xais_code_execution_is_a_step_shown_counted_and_kept(scripted, tools_server):
+    service = xai_service(scripted, tools_server)
+    code = {
+        "type": "code_interpreter_call",
+        "id": "ci_1",
+        "code": "print(sum(range(10)))",
+        "status": "completed",
+        "outputs": [{"type": "logs", "logs": "45"}],
+    }
+    scripted.queue(Reply(chunks=responses_turn(code, text="The sum is 45.")))
+    events = run(service, collect(service, ChatOptions("xai", "grok-4.3", tools=("code_execution",))))
+    answer = answer_of(events)
+    (step,) = answer.steps
+    assert (step.tool, step.arguments, step.result, step.remote, step.state) == (
+        "code_execution",
+        "print(sum(range(10)))",
+        "45",
+        True,
+        "done",
+    )
+    assert answer.text == "The sum is 45."
+    kept = checked_steps([kept_step(step)])
+    assert kept[0]["remote"] is True
+    shown = build_messages(None, [{"role": "assistant", "content": "x", "tools": kept}], tool_calls=True)
+    assert [m["role"] for m in shown] == ["assistant"]  # (a step the provider ran is never replayed as a call)
+
+
+def test_xai_remote_mcp_servers_go_in_the_request_only_on_the_owners_endpoint(scripted, tools_server):
+    env = {"XAI_REMOTE_MCP": "wiki=https://mcp.example.com/mcp", "MCP_TOKEN_WIKI": "wiki-token"}
+    service = xai_service(scripted, tools_server, **env)
+    item = {
+        "type": "mcp_call",
+        "id": "mc_1",
+        "server_label": "wiki",
+        "name": "ask",
+        "arguments": '{"q": "x"}',
+        "output": "an answer",
+    }
+    scripted.queue(Reply(chunks=responses_turn(item, text="Done.")))
+    events = run(service, collect(service, ChatOptions("xai", "grok-4.3", mcp_tools=("wiki:*",))))
+    (body,) = [r["body"] for r in scripted.requests if r["path"] == "/v1/responses"]
+    assert body["tools"] == [
+        {"type": "mcp", "server_url": "https://mcp.example.com/mcp", "server_label": "wiki", "authorization": "wiki-token"}
+    ]
+    (step,) = answer_of(events).steps
+    assert (step.server, step.tool, step.result, step.remote) == ("wiki", "ask", "an answer", True)
+    scripted.reset()
+    own_key = xai_service(scripted, tools_server, **env)
+    run(own_key, collect(own_key, ChatOptions("xai", "grok-4.3", mcp_tools=("wiki:*",), api_key=VISITOR_KEY)))
+    assert "wiki-token" not in json.dumps(scripted.requests)  # (a visitor's own key: not the owner's servers)

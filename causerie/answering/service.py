@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..config.settings import Settings
-from ..config.tool_settings import VISITOR_LABEL, ToolServer
+from ..config.tool_settings import VISITOR_LABEL, ToolServer, remote_tool
 from ..endpoints.client import ChatClient, ChatRequest, RetryPolicy
 from ..endpoints.discovery import ModelCatalog
 from ..endpoints.egress import check_url
@@ -438,12 +438,21 @@ class ChatService:
                 search=options.search,
                 conversation_id=options.conversation_id,
                 functions=toolbox.functions(),
+                remote_tools=self._remote_tools(provider, options, endpoint),
             ),
             info,
             left_out,
             toolbox,
             notices,
         )
+
+    def _remote_tools(self, provider: Provider, options: ChatOptions, endpoint: Endpoint) -> tuple[dict, ...]:
+        """XAI_REMOTE_MCP servers chosen for this answer, for a provider that calls them itself, on the
+        owner's own endpoint only (their tokens travel in the request)."""
+        wanted = set(options.mcp_tools)
+        if not wanted or not provider.remote_mcp or not endpoint.owner_pays or endpoint.public_only:
+            return ()
+        return tuple(remote_tool(s) for s in self.settings.tools.xai_remote if {"*", f"{s.label}:*"} & wanted)
 
     def tool_servers(self, options: ChatOptions) -> list[ToolServer]:
         """The owner's MCP servers, and the person's own where the server allows their endpoints."""
@@ -597,7 +606,7 @@ class ChatService:
             try:
                 # Server-side tools go through the provider's Responses API; plain chat through the
                 # faster Chat Completions wire.
-                direct = self.responses.stream if request.tools else self.client.stream
+                direct = self.responses.stream if request.tools or request.remote_tools else self.client.stream
                 if prepared.toolbox:
                     wire = self._rounds(prepared, options, visitor, rounds_budget).stream(request, direct)
                 else:
@@ -628,8 +637,8 @@ class ChatService:
                         elif kind is Status and event.kind == "searching":
                             searched = True
                             note_tool(record.tools, event)
-                        elif kind is ToolStep and event.state in ("done", "failed") and not event.remote:
-                            record.tools[event.id] = "mcp"
+                        elif kind is ToolStep and event.state in ("done", "failed"):
+                            record.tools[event.id] = "code" if event.tool == "code_execution" and event.remote else "mcp"
                         elif kind is Failure or kind is Finish:
                             record.ended(event)
                             if kind is Failure:

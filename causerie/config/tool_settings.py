@@ -115,6 +115,10 @@ def load_tool_settings(env: Mapping[str, str]) -> ToolSettings:
     if steps != int(steps) or steps > 50:
         raise SettingsError(f"MAX_TOOL_STEPS must be a whole number from 1 to 50, got {env['MAX_TOOL_STEPS']!r}.")
     remote = servers_from(env, "XAI_REMOTE_MCP")
+    if clash := labels & {s.label for s in remote}:
+        raise SettingsError(
+            f"XAI_REMOTE_MCP and MCP_SERVERS both name {', '.join(sorted(clash))}: give each server its own label."
+        )
     return ToolSettings(
         servers=servers,
         auto_approve=approved,
@@ -122,3 +126,16 @@ def load_tool_settings(env: Mapping[str, str]) -> ToolSettings:
         call_timeout_s=number(env, "MCP_TOOL_TIMEOUT", 60.0, minimum=1),
         xai_remote=remote,
     )
+
+
+def remote_tool(server: ToolServer) -> dict[str, object]:
+    """An XAI_REMOTE_MCP server as the Responses API's `mcp` tool: its token as `authorization`,
+    its other headers as `headers` (xAI sends them to that server; the token goes to xAI with the
+    request, so only on the owner's own endpoint: answering/service.py)."""
+    tool: dict[str, object] = {"type": "mcp", "server_url": server.url, "server_label": server.label}
+    headers = dict(server.headers)
+    if (bearer := headers.pop("Authorization", "")).startswith("Bearer "):
+        tool["authorization"] = bearer.removeprefix("Bearer ")
+    if headers:
+        tool["headers"] = headers
+    return tool

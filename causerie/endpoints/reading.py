@@ -46,6 +46,8 @@ class ChatRequest:
     functions: tuple[Mapping[str, Any], ...] = ()
     """Functions the model may ask to call (tools/functions.py: name, description, parameters);
     sent as Chat Completions `tools`, or as Responses function tools."""
+    remote_tools: tuple[Mapping[str, Any], ...] = ()
+    """MCP servers the provider calls on its own side (xAI's remote MCP: `{"type": "mcp", ...}`)."""
     tool_choice: str | None = None
     """"none": the model must answer now (the last round of tool calls is spent)."""
 

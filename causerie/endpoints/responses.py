@@ -24,7 +24,21 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..events import Citation, Event, Failure, Finish, Notice, Picture, ReasoningDelta, Status, TextDelta, Usage
+from ..events import (
+    Citation,
+    Event,
+    Failure,
+    Finish,
+    FunctionCall,
+    Notice,
+    Picture,
+    ReasoningDelta,
+    Status,
+    TextDelta,
+    ToolCalls,
+    ToolStep,
+    Usage,
+)
 from ..files.picture_store import PictureStore
 from ..lru_cache import LRUCache
 from .errors import classify_http_error, provider_message, redact
@@ -41,6 +55,7 @@ TOOL_ITEMS = {
     "code_interpreter_call": "code",
     "code_execution_call": "code",
     "image_generation_call": "image",
+    "mcp_call": "tool",
 }
 # A server-side tool xAI streams as a custom tool call, by its name's beginning (X search arrives as
 # "x_keyword_search", "x_semantic_search"…, its query in `input`).
@@ -57,14 +72,18 @@ def responses_body(request: ChatRequest, reasoning: ReasoningMemory | None = Non
     for message in request.messages:
         if reasoning is not None and message["role"] == "assistant" and isinstance(message["content"], str):
             items += reasoning.recall(request, message["content"])
-        items.append(_item(message))
+        items += _items(message)
     body: dict[str, Any] = {
         "model": request.model,
         "input": items,
-        "tools": [_tool(name, request.search) for name in request.tools],
+        "tools": [_tool(name, request.search) for name in request.tools]
+        + [{"type": "function", **function} for function in request.functions]
+        + [dict(tool) for tool in request.remote_tools],
         "stream": True,
         "store": False,
     }
+    if request.tool_choice:
+        body["tool_choice"] = request.tool_choice
     params = request.params
     for name in ("temperature", "top_p"):
         if name in params:
@@ -130,6 +149,23 @@ def _reasoning_items(response: Mapping[str, Any]) -> list[dict[str, Any]]:
         for item in response.get("output") or ()
         if isinstance(item, Mapping) and item.get("type") == "reasoning" and isinstance(item.get("encrypted_content"), str)
     ]
+
+
+def _items(message: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A Chat Completions message as input items: a tool call is a `function_call` item, its result a
+    `function_call_output`."""
+    if message["role"] == "tool":
+        return [{"type": "function_call_output", "call_id": message["tool_call_id"], "output": message["content"]}]
+    calls = [
+        {
+            "type": "function_call",
+            "call_id": call["id"],
+            "name": call["function"]["name"],
+            "arguments": call["function"]["arguments"],
+        }
+        for call in message.get("tool_calls") or ()
+    ]
+    return ([_item(message)] if message["content"] or not calls else []) + calls
 
 
 def _item(message: Mapping[str, Any]) -> dict[str, Any]:
@@ -292,6 +328,7 @@ class ResponsesClient:
         body = responses_body(request, self.reasoning)
         opened = started = completed = False
         text: list[str] = []
+        calls: list[FunctionCall] = []
         client = self._client(request, self._pool(endpoint.base_url))
         stream = None
         try:
@@ -311,6 +348,9 @@ class ResponsesClient:
                 if self.pictures is not None and (made := _made_picture(event)) is not None:
                     yield await self._kept(made, label)
                     continue
+                if (call := _function_call(event)) is not None:
+                    calls.append(call)
+                    continue
                 for out in _events(event, label, endpoint.api_key):
                     if type(out) is Failure:
                         yield out
@@ -322,6 +362,9 @@ class ResponsesClient:
                     elif type(out) is Finish:
                         completed = True
                         self.reasoning.keep(request, "".join(text), _reasoning_items(_plain(getattr(event, "response", None))))
+                        if calls:  # (the model's turn ended asking for calls: answering/tool_rounds.py runs them)
+                            yield ToolCalls(tuple(calls))
+                            out = Finish("tool_calls")
                     yield out
                 if completed:
                     return
@@ -385,6 +428,54 @@ class ResponsesClient:
         except (binascii.Error, ValueError):  # (NotAPicture is one)
             return Notice("unshown", {"why": "image", "what": "image_generation_call"})
         return Picture(kept.path, kept.mime_type, kept.size, revised)
+
+
+def _function_call(event: Any) -> FunctionCall | None:
+    """A function call the model asked for, once its item is done."""
+    if getattr(event, "type", "") != "response.output_item.done":
+        return None
+    item = _plain(getattr(event, "item", None))
+    if item.get("type") != "function_call" or not isinstance(item.get("name"), str):
+        return None
+    arguments = item.get("arguments")
+    return FunctionCall(
+        str(item.get("call_id") or item.get("id") or ""), item["name"], arguments if isinstance(arguments, str) else ""
+    )
+
+
+def remote_step(item: Mapping[str, Any], label: str) -> ToolStep | None:
+    """A tool the provider ran on its side, shown as a step once done: its code execution (the code,
+    and what it printed) or a remote MCP server's call (xAI's remote MCP; OpenAI's `mcp_call`)."""
+    kind = item.get("type")
+    ident = str(item.get("id") or "")[:64]
+    if kind in ("code_interpreter_call", "code_execution_call"):
+        outputs = item.get("outputs") or item.get("results") or ()
+        printed = "\n".join(
+            str(part.get("logs") or part.get("output") or "") if isinstance(part, Mapping) else "" for part in outputs
+        ).strip()
+        failed = item.get("status") == "failed"
+        return ToolStep(
+            ident or "code",
+            "",
+            "code_execution",
+            str(item.get("code") or "")[:20_000],
+            "failed" if failed else "done",
+            printed[:20_000],
+            remote=True,
+        )
+    if kind == "mcp_call":
+        error = item.get("error")
+        result = str(error if error else item.get("output") or "")[:20_000]
+        return ToolStep(
+            ident or "mcp",
+            str(item.get("server_label") or "")[:32],
+            str(item.get("name") or "?")[:64],
+            str(item.get("arguments") or "")[:20_000],
+            "failed" if error else "done",
+            result,
+            remote=True,
+        )
+    return None
 
 
 def _made_picture(event: Any) -> tuple[str, str] | None:
@@ -453,6 +544,11 @@ def _events(event: Any, label: str, key: str | None = None) -> list[Event]:
                     "searching", {"why": tool, "provider": label, "query": query, "tool": name, "item": str(item.get("id") or "")}
                 )
             )
+        if kind.endswith("done") and (step := remote_step(item, label)) is not None:
+            found.append(step)
+            return found
+        if kind.endswith("done") and item.get("type") == "mcp_list_tools":
+            return found
         if kind.endswith("done") and (tool == "image" or (not tool and item.get("type") not in SHOWN_ITEMS)):
             # Output this chat cannot show yet is said, never dropped without a word.
             found.append(

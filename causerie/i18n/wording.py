@@ -278,6 +278,7 @@ PAGE_EN: dict[str, str] = {
     "thinking": "Thinking",
     "tools.listed": "{server}: {count} tool(s)",
     "tools.unlisted": "{server}: {why}",
+    "tools.remote": "{server} · all its tools, called by xAI (no approval)",
     "tool.title": "🔧 {server} · {tool}",
     "tool.asked": "asked",
     "tool.waiting": "waiting for your approval",

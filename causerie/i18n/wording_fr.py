@@ -283,6 +283,7 @@ PAGE_FR: dict[str, str] = {
     "thinking": "Réflexion",
     "tools.listed": "{server} : {count} outil(s)",
     "tools.unlisted": "{server} : {why}",
+    "tools.remote": "{server} · tous ses outils, appelés par xAI (sans accord)",
     "tool.title": "🔧 {server} · {tool}",
     "tool.asked": "demandé",
     "tool.waiting": "attend votre accord",

@@ -44,7 +44,7 @@ class ToolParts:
 
 def offers_tools(service: ChatService) -> bool:
     settings = service.settings
-    return bool(settings.tools.servers) or settings.public.allow_custom_endpoints
+    return bool(settings.tools.servers or settings.tools.xai_remote) or settings.public.allow_custom_endpoints
 
 
 def build_tool_controls(service: ChatService) -> ToolParts | None:
@@ -111,11 +111,16 @@ def wire_tools(demo: gr.Blocks, service: ChatService, parts: ToolParts | None, b
                 choices.append((f"{server.label} · {tool.name}", tool.key))
                 if all_on or not server.owners:
                     new.append(tool.key)
+        if any(p.remote_mcp for p in service.ready_providers()):  # (called by the provider itself: xAI)
+            for server in service.settings.tools.xai_remote:
+                choices.append((words("page", "tools.remote", {"server": server.label}, language), f"{server.label}:*"))
+                if all_on:
+                    new.append(f"{server.label}:*")
         keys = {key for _, key in choices}
         value = sorted({key for key in (chosen or ()) if key in keys} | set(new))
         return gr.update(choices=choices, value=value), " · ".join(lines)
 
-    if service.settings.tools.servers:
+    if service.settings.tools.servers or service.settings.tools.xai_remote:
 
         async def on_open(request: gr.Request):
             return await listed(None, None, request, all_on=True)
