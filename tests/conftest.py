@@ -78,6 +78,22 @@ def speech(_speech):
 
 
 @pytest.fixture(scope="session")
+def _tools_server(tmp_path_factory):
+    from support.mcp_tools_server import McpToolsServer
+
+    server = McpToolsServer(tmp_path_factory.mktemp("mcp") / "calls.jsonl").start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def tools_server(_tools_server):
+    """A real MCP server (support/mcp_tools_server.py), its record of calls emptied."""
+    _tools_server.clear()
+    return _tools_server
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
 

@@ -32,19 +32,6 @@ from support.scripted_server import Reply, chat_requests, delta, text_stream, to
 QUESTION = [{"role": "user", "content": "What is 2 + 3?"}]
 
 
-@pytest.fixture(scope="module")
-def _tools_server(tmp_path_factory):
-    server = McpToolsServer(tmp_path_factory.mktemp("mcp") / "calls.jsonl").start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
-def tools_server(_tools_server):
-    _tools_server.clear()
-    return _tools_server
-
-
 def service_for(scripted, tools_server, **env: str) -> ChatService:
     settings = load_settings(
         {"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": scripted.base_url, "MCP_SERVERS": f"calc={tools_server.url}", **env}
@@ -121,31 +108,13 @@ def test_servers_headers_and_auto_approve_are_read_and_checked_at_the_edge():
 
 
 def test_the_api_names_tools_as_server_colon_tool():
-    options = api_options(
-        system_prompt=None,
-        default_system_prompt=None,
-        provider=None,
-        model=None,
-        temperature=None,
-        top_p=None,
-        max_tokens=None,
-        reasoning_effort=None,
-        mcp_tools="all",
-        auto_approve=["calc:add"],
+    unset = dict.fromkeys(
+        ("system_prompt", "default_system_prompt", "provider", "model", "temperature", "top_p", "max_tokens"), None
     )
+    options = api_options(**unset, reasoning_effort=None, mcp_tools="all", auto_approve=["calc:add"])
     assert options.mcp_tools == ("*",) and options.auto_approve == frozenset({"calc:add"})
     with pytest.raises(InvalidOptions, match="server:tool"):
-        api_options(
-            system_prompt=None,
-            default_system_prompt=None,
-            provider=None,
-            model=None,
-            temperature=None,
-            top_p=None,
-            max_tokens=None,
-            reasoning_effort=None,
-            mcp_tools=["add"],
-        )
+        api_options(**unset, reasoning_effort=None, mcp_tools=["add"])
 
 
 def test_function_names_fit_the_rule_and_are_looked_up_not_parsed():

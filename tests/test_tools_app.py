@@ -13,24 +13,16 @@ from playwright.sync_api import Page, expect
 from support.apps import RunningApp
 from support.browsers import open_accordion, open_settings, send
 from support.keys import SERVER_KEY
-from support.mcp_tools_server import McpToolsServer
 from support.scripted_server import Reply, chat_requests, text_stream, tool_call_stream, tool_results
 
 
 @pytest.fixture(scope="module")
-def tools_server(tmp_path_factory):
-    server = McpToolsServer(tmp_path_factory.mktemp("mcp") / "calls.jsonl").start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture(scope="module")
-def tools_app(_scripted, tools_server):
+def tools_app(_scripted, _tools_server):
     running = RunningApp(
         {
             "OPENAI_API_KEY": SERVER_KEY,
             "OPENAI_BASE_URL": _scripted.base_url,
-            "MCP_SERVERS": f"calc={tools_server.url}",
+            "MCP_SERVERS": f"calc={_tools_server.url}",
             "DEFAULT_MODEL": "model-a",
         }
     )
@@ -40,7 +32,6 @@ def tools_app(_scripted, tools_server):
 
 @pytest.fixture
 def calls(tools_server):
-    tools_server.clear()
     return tools_server
 
 
