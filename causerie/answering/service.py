@@ -467,8 +467,15 @@ class ChatService:
         """Each server's tools (the settings list them), from the cache when listed lately. A
         visitor's server is listed for them alone, and counts as a request of theirs."""
         servers = self.tool_servers(options)
-        who = self.records.visitor_hash(visitor or Visitor()) or ""
-        return list(zip(servers, await asyncio.gather(*(self.mcp.tools(s, who) for s in servers)), strict=True))
+        visitor = visitor or Visitor()
+        who = self.records.visitor_hash(visitor) or ""
+
+        async def listed(server: ToolServer) -> list[Tool] | Failure:
+            if not server.owners and not self.mcp.cached(server, who) and not self.allowance.may_list(visitor):
+                return Failure("limited", {"why": "lists"})
+            return await self.mcp.tools(server, who)
+
+        return list(zip(servers, await asyncio.gather(*map(listed, servers)), strict=True))
 
     async def _toolbox(self, provider: Provider, options: ChatOptions, visitor: Visitor) -> tuple[Toolbox, tuple[Notice, ...]]:
         """The tools offered for this answer: those asked for, of servers that listed them."""

@@ -99,6 +99,7 @@ FAILURES_EN: dict[str, str] = {
     "server takes at most {limit:,} (MAX_INPUT_CHARS). Attach less, or a shorter file.",
     "too_long.context": "The system prompt and this message together are {chars:,} characters long; this server "
     "sends at most {limit:,} (MAX_CONTEXT_CHARS). Shorten one of them.",
+    "limited.lists": "You have asked for too many tool lists from your own server in the last minute; try again in a minute.",
     "limited.rate": "You have asked {limit} questions in the last minute, the most this server allows "
     "(RATE_LIMIT_PER_MINUTE). Try again in {seconds} s.",
     "limited.tokens": "You have used this server's allowance of {limit:,} tokens an hour (TOKENS_PER_HOUR). "

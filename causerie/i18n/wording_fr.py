@@ -93,6 +93,7 @@ FAILURES_FR: dict[str, str] = {
     "accepte au plus {limit:,} (MAX_INPUT_CHARS). Joignez moins de fichiers, ou un plus court.",
     "too_long.context": "Le prompt système et ce message font ensemble {chars:,} caractères ; ce serveur en envoie au "
     "plus {limit:,} (MAX_CONTEXT_CHARS). Raccourcissez l'un des deux.",
+    "limited.lists": "Vous avez demandé trop de listes d'outils à votre propre serveur dans la dernière minute ; réessayez dans une minute.",
     "limited.rate": "Vous avez posé {limit} questions dans la dernière minute, le maximum permis par ce serveur "
     "(RATE_LIMIT_PER_MINUTE). Réessayez dans {seconds} s.",
     "limited.tokens": "Vous avez utilisé le quota de ce serveur, {limit:,} tokens par heure (TOKENS_PER_HOUR). "

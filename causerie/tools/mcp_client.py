@@ -112,10 +112,17 @@ class McpClient:
     def http(self, server: ToolServer) -> httpx.AsyncClient:
         return _http(server, self.public and not server.owners, self.allowed)
 
+    def _key(self, server: ToolServer, who: str) -> tuple[str, str, str]:
+        return (server.label, server.url, "" if server.owners else who)
+
+    def cached(self, server: ToolServer, who: str = "") -> bool:
+        kept = self._lists.get(self._key(server, who))
+        return kept is not None and time.monotonic() < kept[0]
+
     async def tools(self, server: ToolServer, who: str = "") -> list[Tool] | Failure:
         """The server's tools, from the cache when listed lately; `who`: whose list it is (a
         visitor's server is listed for them alone)."""
-        key = (server.label, server.url, "" if server.owners else who)
+        key = self._key(server, who)
         kept = self._lists.get(key)
         if kept is not None and time.monotonic() < kept[0]:
             return kept[1]
