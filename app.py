@@ -13,6 +13,10 @@ from causerie.history.budget_ledger import shared_ledger
 from causerie.ui import Labels, build_demo, launch_options
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+# Each request's address (httpx: an MCP server's, with whatever its query holds) and the MCP SDK's
+# session notes are not this app's to log.
+for name in ("httpx", "mcp"):
+    logging.getLogger(name).setLevel(logging.WARNING)
 
 try:
     settings = load_settings()

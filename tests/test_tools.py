@@ -390,13 +390,22 @@ def test_a_visitors_server_gets_no_header_and_a_private_address_is_refused_in_pu
         ALLOWED_PRIVATE_NETWORKS="127.0.0.0/8",
         MCP_TOKEN_CALC="owner-token-for-calc",
     )
-    tools_server.clear()
-    listed = run(allowed, allowed.tools_of(replace(OPTIONS, mcp_server_url=tools_server.url), Visitor(session="t")))
+
+    async def owners_then_mine():
+        try:
+            await allowed.tools_of(OPTIONS, Visitor(session="t"))  # (the owner's list, kept)
+            owner_headers = tools_server.headers()
+            tools_server.clear()
+            return owner_headers, await allowed.tools_of(replace(OPTIONS, mcp_server_url=tools_server.url), Visitor(session="t"))
+        finally:
+            await allowed.aclose()
+
+    owner_headers, listed = run_async(owners_then_mine())
+    assert owner_headers and all(h.get("authorization") == "Bearer owner-token-for-calc" for h in owner_headers)
     assert [t.name for t in listed[1][1]][:2] == ["add", "echo"]
-    # Owner's server: its token; the visitor's (the same address here): none at all.
-    tokens = [h.get("authorization") for h in tools_server.headers()]
-    assert "Bearer owner-token-for-calc" not in tokens or tokens.count(None) > 0
-    assert None in tokens
+    # The visitor's server (the same address here): no header of the owner's, none at all.
+    mine_headers = tools_server.headers()
+    assert mine_headers and all("authorization" not in h for h in mine_headers)
 
 
 def test_a_visitors_own_server_is_offered_only_where_custom_endpoints_are_allowed(scripted, tools_server):
@@ -582,6 +591,10 @@ def test_xai_remote_mcp_servers_go_in_the_request_only_on_the_owners_endpoint(sc
     own_key = xai_service(scripted, tools_server, **env)
     run(own_key, collect(own_key, ChatOptions("xai", "grok-4.3", mcp_tools=("wiki:*",), api_key=VISITOR_KEY)))
     assert "wiki-token" not in json.dumps(scripted.requests)  # (a visitor's own key: not the owner's servers)
+    scripted.reset()
+    everything = xai_service(scripted, tools_server, **env)
+    run(everything, collect(everything, ChatOptions("xai", "grok-4.3", tools=("web_search",), mcp_tools=("*",))))
+    assert "wiki-token" not in json.dumps(scripted.requests)  # ("all": the servers that ask first, never xAI's own)
 
 
 # -- kept with the conversation -------------------------------------------------------------------
@@ -656,3 +669,103 @@ def test_each_call_counts_against_the_visitors_questions_in_public_mode(scripted
     states = sorted(s.state for s in answer_of(events).steps)
     assert states == ["done", "failed"]  # the question, then one call: the second is over the limit
     assert len(tools_server.calls()) == 1
+
+
+@pytest.mark.parametrize(
+    "pieces, expected",
+    [
+        # Same index, another id: another call (LiteLLM, some vLLM servers).
+        (
+            [
+                [{"index": 0, "id": "a", "function": {"name": "f", "arguments": '{"x":1}'}}],
+                [{"index": 0, "id": "b", "function": {"name": "g", "arguments": '{"y":2}'}}],
+            ],
+            [("a", "f", '{"x":1}'), ("b", "g", '{"y":2}')],
+        ),
+        # Whole calls with neither index nor id, in one piece.
+        (
+            [[{"function": {"name": "f", "arguments": "{}"}}, {"function": {"name": "g", "arguments": "{}"}}]],
+            [("call_0", "f", "{}"), ("call_1", "g", "{}")],
+        ),
+        # The id repeated on every piece: one call, its arguments whole.
+        (
+            [
+                [{"index": 0, "id": "a", "function": {"name": "f", "arguments": '{"x"'}}],
+                [{"index": 0, "id": "a", "function": {"arguments": ":1}"}}],
+            ],
+            [("a", "f", '{"x":1}')],
+        ),
+        # Pieces with no index and no id go on the last call.
+        (
+            [[{"id": "a", "function": {"name": "f", "arguments": '{"x"'}}], [{"function": {"arguments": ":1}"}}]],
+            [("a", "f", '{"x":1}')],
+        ),
+    ],
+)
+def test_tool_call_pieces_are_put_together_however_a_provider_sends_them(pieces, expected):
+    parser = ChunkParser()
+    for piece in pieces:
+        parser.feed(delta(tool_calls=piece))
+    assert [(c.call_id, c.name, c.arguments) for c in parser.tool_calls().calls] == expected
+
+
+def test_calls_cut_at_length_are_an_answer_cut_off_not_calls_to_run(scripted, tools_server):
+    service = service_for(scripted, tools_server, MCP_AUTO_APPROVE="calc:add")
+    chunks = tool_call_stream(("calc__add", '{"a": 1, "b"'))
+    scripted.queue(Reply(chunks=[c.replace(b'"tool_calls"}', b'"length"}') for c in chunks]))
+    events = run(service, collect(service, OPTIONS))
+    assert tools_server.calls() == [] and answer_of(events).steps == ()
+    assert answer_of(events).finish_reason == "length" or answer_of(events).failure is not None
+
+
+def test_stop_at_a_waiting_step_leaves_nothing_waiting_and_an_allow_after_it_runs_nothing(scripted, tools_server):
+    service = service_for(scripted, tools_server)
+    scripted.queue(Reply(chunks=tool_call_stream(("calc__add", {"a": 1, "b": 2}))), Reply(chunks=text_stream("ok")))
+
+    async def go():
+        stream = service.stream_answer(replace(OPTIONS, approve_by="browser:me"), QUESTION, Visitor(session="s"))
+        async for event in stream:
+            if type(event) is ToolStep and event.state == "waiting":
+                break
+        await stream.aclose()  # (a Stop landing while the page's update waits)
+        left = service.approvals.waiting_of("browser:me")
+        for step in left:
+            service.approvals.decide("browser:me", step, "allow")
+        await asyncio.sleep(0.5)
+        await service.aclose()
+        return left
+
+    assert run_async(go()) == []
+    assert tools_server.calls() == []
+
+
+def test_auto_approve_takes_a_whole_server_and_too_many_calls_in_a_round_are_not_run(scripted, tools_server):
+    service = service_for(scripted, tools_server)
+    scripted.queue(Reply(chunks=tool_call_stream(*[("calc__add", {"a": n, "b": 1}) for n in range(18)])), answering_from_result())
+    events = run(service, collect(service, replace(OPTIONS, auto_approve=frozenset({"calc:*"}))))
+    steps = answer_of(events).steps
+    assert [s.state for s in steps].count("done") == 16 and [s.state for s in steps].count("failed") == 2
+    assert "at most 16" in steps[-1].result and len(tools_server.calls()) == 16
+
+
+def test_every_round_is_held_to_the_limits_a_question_is(scripted, tools_server):
+    service = service_for(
+        scripted, tools_server, PUBLIC_MODE="1", RATE_LIMIT_PER_MINUTE="3", MCP_AUTO_APPROVE="calc:echo", MAX_TOOL_STEPS="8"
+    )
+    scripted.queue(*[Reply(chunks=tool_call_stream(("calc__echo", {"text": "x"}))) for _ in range(8)])
+    events = run(service, collect(service, OPTIONS))
+    # The question (1), its first call (2), the second round (3): the next call is over the limit,
+    # and so is the round after it, which ends the answer with the reason.
+    assert len(chat_requests(scripted)) == 2
+    assert type(events[-1]) is Failure and events[-1].kind == "limited"
+    big = service_for(scripted, tools_server, MAX_CONTEXT_CHARS="2000", MCP_AUTO_APPROVE="calc:long_text")
+    scripted.reset()
+    scripted.queue(*[Reply(chunks=tool_call_stream(("calc__long_text", {"lines": 40}))) for _ in range(3)])
+    events = run(big, collect(big, OPTIONS))
+    assert len(chat_requests(scripted)) == 1  # (the result makes the next round too long: not sent)
+    assert type(events[-1]) is Failure and events[-1].kind == "too_long"
+
+
+def test_server_labels_that_would_share_a_token_are_refused():
+    with pytest.raises(SettingsError, match="same MCP_TOKEN_DOCS_A"):
+        load_settings({"MCP_SERVERS": "docs-a=http://x/mcp, docs_a=http://y/mcp"})

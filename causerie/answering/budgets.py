@@ -244,6 +244,8 @@ def most_prompt_tokens(messages: Sequence[Mapping[str, Any]], context: int | Non
     token (an image counts as IMAGE_CHARS), and no model reads more than its context."""
     size = 0
     for message in messages:
+        for call in message.get("tool_calls") or ():  # (the calls an earlier round asked for)
+            size += len(str((call.get("function") or {}).get("arguments") or "").encode("utf-8", "surrogatepass"))
         content = message["content"]
         parts = [content] if isinstance(content, str) else content
         for part in parts:

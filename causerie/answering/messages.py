@@ -8,6 +8,7 @@ failed with nothing kept, then the next one) are sent as one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -58,13 +59,33 @@ def text_of_parts(parts: Sequence) -> tuple[str, bool]:
     return "\n".join(texts), len(texts) == len(parts)
 
 
+def message_chars(message: Mapping[str, Any]) -> int:
+    """A message's size in characters: its content (attachments.content_chars), and the calls it
+    asked for (their names and arguments)."""
+    size = content_chars(message["content"])
+    for call in message.get("tool_calls") or ():
+        function = call.get("function") or {}
+        size += len(str(function.get("name") or "")) + len(str(function.get("arguments") or ""))
+    return size
+
+
+def turn_chars(turn: Mapping[str, Any]) -> int:
+    """A plain turn's size: its text, and the arguments and results of its tool calls."""
+    content = turn["content"]
+    size = len(content) if isinstance(content, str) else content_chars(content)
+    for step in turn.get("tools") or ():
+        if isinstance(step, Mapping):
+            size += sum(len(v) for k in ("arguments", "result") if isinstance(v := step.get(k), str))
+    return size
+
+
 def within(messages: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], int] | None:
     """The messages cut to at most `limit` characters of content (0: no limit) by leaving out the
     oldest turns, and how many were left out. The system prompt and the last question always stay,
     and what is sent starts with a question; None when those alone are over the limit."""
     if not limit:
         return messages, 0
-    sizes = [content_chars(m["content"]) for m in messages]
+    sizes = [message_chars(m) for m in messages]
     total = sum(sizes)
     if total <= limit:
         return messages, 0
@@ -81,6 +102,9 @@ def within(messages: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, A
 
 
 STEP_TEXT = ("server", "tool", "function", "call_id", "arguments", "result", "state")
+NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9_.\-/]")
+"""A tool's or a server's name holds these only (an MCP tool of another name is not listed:
+tools/mcp_client.py); a name in a step from elsewhere is made to (it goes into Markdown)."""
 STEP_STATES = ("done", "failed", "denied")
 MOST_STEPS = 64
 
@@ -97,6 +121,9 @@ def checked_steps(raw: Any) -> list[dict[str, Any]]:
         step: dict[str, Any] = {name: item[name][:20_000] for name in STEP_TEXT if isinstance(item.get(name), str)}
         if not step.get("tool"):
             continue
+        for name in ("tool", "server", "function"):
+            if name in step:
+                step[name] = NOT_IN_A_NAME.sub("_", step[name])[:128]
         if isinstance(duration := item.get("duration_s"), (int, float)) and not isinstance(duration, bool):
             step["duration_s"] = float(duration)
         if isinstance(number := item.get("round"), int) and not isinstance(number, bool):

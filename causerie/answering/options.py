@@ -146,7 +146,7 @@ def checked_tools(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
-MCP_TOOL = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}:[^\s:]{1,64}$")
+MCP_TOOL = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}:(?:\*|[A-Za-z0-9_.\-/]{1,128})$")
 """A tool as settings and the API name it: "server:tool" (the label of config/tool_settings.py)."""
 
 

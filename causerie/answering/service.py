@@ -11,8 +11,10 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import orjson
 
 from ..config.settings import Settings
 from ..config.tool_settings import VISITOR_LABEL, ToolServer, remote_tool
@@ -26,7 +28,7 @@ from ..endpoints.providers import PROVIDERS_BY_ID, Endpoint, Provider, get_provi
 from ..endpoints.responses import ResponsesClient, prepare_event_types
 from ..endpoints.speech import SpeechClient
 from ..events import Event, Failure, Finish, Notice, ReasoningDelta, Start, Status, TextDelta, ToolStep, Usage
-from ..files.attachments import MAX_FILES, AttachmentReader, ReadingLanes, content_chars, text_of, with_files, without_images
+from ..files.attachments import MAX_FILES, AttachmentReader, ReadingLanes, text_of, with_files, without_images
 from ..files.audio import SpokenAudioStore, discard_recording
 from ..files.pdf_text import PdfBudget
 from ..files.picture_store import PictureStore
@@ -38,7 +40,7 @@ from .answer import Answer, coalesced, note_tool
 from .answer_log import AnswerRecord, AnswerRecords
 from .budgets import DollarBudgets, Ledger, Reservation, most_prompt_tokens
 from .limits import RateLimiter, Visitor
-from .messages import build_messages, within
+from .messages import build_messages, message_chars, turn_chars, within
 from .options import ChatOptions, choice_refused
 from .pictures import PictureAnswers, PictureAsk
 from .prompts import Preset, load_presets
@@ -69,8 +71,21 @@ class _Prepared:
     """What to say before the answer (a tool server that did not answer, say)."""
 
 
+@dataclass
+class _RoundsHeld:
+    """What an answer's later rounds of tool calls set aside: settled with the answer."""
+
+    tokens: int = 0
+    budgets: list[Reservation] = field(default_factory=list)
+
+
 CHARS_PER_TOKEN = 4
 """For estimates where no count is known (English and French text run at about four)."""
+
+
+def functions_chars(request: ChatRequest) -> int:
+    """The size of the functions a request offers (their schemas go to the model with it)."""
+    return sum(len(orjson.dumps(dict(f))) for f in request.functions)
 
 
 def _tokens_spent(usage: Usage | None, prompt_chars: int, answer_chars: int, searched: bool = False) -> int:
@@ -353,7 +368,7 @@ class ChatService:
         answer_tokens = body.get("max_tokens") or 0
         # Reserved on what is known before reading the files (their size on disk), set right after.
         files = self.attachments.size_on_disk(ref for turn in turns for ref in turn.get("files") or ())
-        reserve = (sum(len(t["content"]) for t in turns) + files) // CHARS_PER_TOKEN + answer_tokens
+        reserve = (sum(map(turn_chars, turns)) + files) // CHARS_PER_TOKEN + answer_tokens
         if refused := await self.allowance.admit_everywhere(visitor, owner_pays=endpoint.owner_pays, reserve=reserve):
             return refused
         prepared = await self._read_and_check(provider, options, turns, visitor, endpoint, body)
@@ -361,7 +376,7 @@ class ChatService:
             self.allowance.settle(visitor, reserve, 0)
             return prepared
         request, info, left_out, toolbox, notices = prepared
-        chars = sum(content_chars(m["content"]) for m in request.messages)
+        chars = sum(map(message_chars, request.messages)) + functions_chars(request)
         actual = chars // CHARS_PER_TOKEN + answer_tokens
         self.allowance.settle(visitor, reserve, actual)  # the reservation becomes what the request holds
         budget = None
@@ -452,7 +467,7 @@ class ChatService:
         wanted = set(options.mcp_tools)
         if not wanted or not provider.remote_mcp or not endpoint.owner_pays or endpoint.public_only:
             return ()
-        return tuple(remote_tool(s) for s in self.settings.tools.xai_remote if {"*", f"{s.label}:*"} & wanted)
+        return tuple(remote_tool(s) for s in self.settings.tools.xai_remote if f"{s.label}:*" in wanted)  # (named, never "all")
 
     def tool_servers(self, options: ChatOptions) -> list[ToolServer]:
         """The owner's MCP servers, and the person's own where the server allows their endpoints."""
@@ -497,16 +512,25 @@ class ChatService:
             tools += [t for t in listed if {"*", f"{server.label}:*", t.key} & wanted]
         return Toolbox.of(tools, servers), tuple(notices)
 
-    def _rounds(self, prepared: _Prepared, options: ChatOptions, visitor: Visitor, extra: list[Reservation]) -> ToolRounds:
-        """The tool rounds of one answer: each call counted against the visitor's limits, each round
-        after the first held to the owner's dollar budgets like a question of its own."""
+    def _rounds(self, prepared: _Prepared, options: ChatOptions, visitor: Visitor, held: _RoundsHeld) -> ToolRounds:
+        """The tool rounds of one answer: each call counted against the visitor's questions, and each
+        round after the first held to every limit a question is (its size, the questions and tokens
+        of the visitor, the owner's dollar budgets)."""
         request = prepared.request
         owner_pays = request.endpoint.owner_pays
+        public = self.settings.public
 
         async def admit_call() -> Failure | None:
             return await self.allowance.admit_everywhere(visitor, owner_pays=owner_pays, reserve=0)
 
         async def admit_round(this: ChatRequest) -> Failure | None:
+            chars = sum(map(message_chars, this.messages))
+            if public.max_context_chars and chars > public.max_context_chars:
+                return Failure("too_long", {"why": "context", "chars": chars, "limit": public.max_context_chars})
+            tokens = (chars + functions_chars(this)) // CHARS_PER_TOKEN + (request.params.get("max_tokens") or 0)
+            if refused := await self.allowance.admit_everywhere(visitor, owner_pays=owner_pays, reserve=tokens):
+                return refused
+            held.tokens += tokens
             if not (owner_pays and self.budgets.on and not request.endpoint.provider.local):
                 return None
             prompt = most_prompt_tokens(this.messages, prepared.info.context)
@@ -515,7 +539,7 @@ class ChatService:
             if type(budget) is Failure:
                 return budget
             if budget is not None:
-                extra.append(budget)
+                held.budgets.append(budget)
             return None
 
         approver = Approver(
@@ -583,7 +607,7 @@ class ChatService:
             record.question, record.answer = (turns[-1]["content"] if turns else ""), []
         spent_chars, searched, sent = 0, False, False
         prepared: _Prepared | Failure | None = None
-        rounds_budget: list[Reservation] = []
+        held = _RoundsHeld()
         try:
             if type(provider) is Failure:
                 record.ended(provider)
@@ -615,7 +639,7 @@ class ChatService:
                 # faster Chat Completions wire.
                 direct = self.responses.stream if request.tools or request.remote_tools else self.client.stream
                 if prepared.toolbox:
-                    wire = self._rounds(prepared, options, visitor, rounds_budget).stream(request, direct)
+                    wire = self._rounds(prepared, options, visitor, held).stream(request, direct)
                 else:
                     wire = direct(request)
                 sent = True
@@ -659,10 +683,10 @@ class ChatService:
         finally:
             if type(prepared) is _Prepared:
                 spent = _tokens_spent(record.usage, prepared.prompt_chars, spent_chars, searched)
-                self.allowance.settle(visitor, prepared.reserved, spent)
+                self.allowance.settle(visitor, prepared.reserved + held.tokens, spent)
                 if prepared.budget is not None:
                     self.budgets.settle(prepared.budget, _cost_spent(record.usage, prepared, spent_chars, sent))
-                for more in rounds_budget:  # (the whole cost is settled on the first)
+                for more in held.budgets:  # (the whole cost is settled on the first)
                     self.budgets.settle(more, 0.0)
             self.records.write(record)
 

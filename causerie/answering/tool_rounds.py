@@ -27,8 +27,10 @@ from ..events import Event, Failure, Finish, FunctionCall, Notice, TextDelta, To
 from ..tools.approvals import Approver
 from ..tools.functions import Toolbox
 from ..tools.mcp_client import McpClient, ToolResult
-from .messages import told
+from .messages import NOT_IN_A_NAME, told
 
+MOST_CALLS = 16
+"""Calls one round may ask for; the ones after are answered as too many, and not run."""
 ARGUMENT_CHARS = 20_000
 """A call's arguments, as shown and kept: at most this long."""
 
@@ -111,10 +113,11 @@ class ToolRounds:
                     yield Finish("tool_calls")
                     return
                 steps: list[ToolStep] = []
-                async for step in self._run_round(asked.calls, round_number, calls_made):
-                    if step.state in ("done", "failed", "denied"):
-                        steps.append(step)
-                    yield step
+                async with aclosing(self._run_round(asked.calls, round_number, calls_made)) as changes:
+                    async for step in changes:  # (closed early, on Stop: no call goes on running or waiting)
+                        if step.state in ("done", "failed", "denied"):
+                            steps.append(step)
+                        yield step
                 steps.sort(key=lambda s: [c.call_id for c in asked.calls].index(s.call_id))
                 messages.append(
                     {
@@ -135,7 +138,10 @@ class ToolRounds:
     async def _run_round(self, calls: tuple[FunctionCall, ...], round_number: int, calls_made: Any) -> AsyncIterator[ToolStep]:
         """Every call of a round at once; each of their steps as it changes."""
         changes: asyncio.Queue[ToolStep | None] = asyncio.Queue()
-        tasks = [asyncio.create_task(self._one(call, round_number, calls_made, changes.put_nowait)) for call in calls]
+        tasks = [
+            asyncio.create_task(self._one(call, round_number, calls_made, changes.put_nowait, number >= MOST_CALLS))
+            for number, call in enumerate(calls)
+        ]
         try:
             left = len(tasks)
             for task in tasks:
@@ -153,20 +159,25 @@ class ToolRounds:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)  # (a Stop: no call is left waiting)
 
-    async def _one(self, call: FunctionCall, round_number: int, calls_made: Any, say: Callable[[ToolStep], None]) -> None:
+    async def _one(
+        self, call: FunctionCall, round_number: int, calls_made: Any, say: Callable[[ToolStep], None], too_many: bool = False
+    ) -> None:
         tool = self.toolbox.by_function.get(call.name)
         step = ToolStep(
             id=secrets.token_urlsafe(12),
             server=tool.server if tool else "",
-            tool=tool.name if tool else call.name[:64],
+            tool=tool.name if tool else NOT_IN_A_NAME.sub("_", call.name)[:64],
             arguments=call.arguments[:ARGUMENT_CHARS],
             state="asked",
             call_id=call.call_id,
             function=call.name[:64],
             round=round_number,
         )
+        if too_many:
+            say(replace(step, state="failed", result=f"Too many calls at once: at most {MOST_CALLS} a round are run."))
+            return
         if tool is None:
-            say(replace(step, state="failed", result=f"There is no tool named {call.name[:64]!r} here."))
+            say(replace(step, state="failed", result=f"There is no tool named {step.tool!r} here."))
             return
         try:
             arguments = json.loads(call.arguments or "{}")
@@ -198,7 +209,7 @@ class ToolRounds:
         """allow or always (approved: in advance, always in this conversation, or now), deny, or
         why it was not asked (no one can click: not approved in advance)."""
         approver, server = self.approver, self.toolbox.servers[step.server]
-        if self.settings.pre_approved(server, step.tool) or key in approver.approved:
+        if self.settings.pre_approved(server, step.tool) or {key, f"{step.server}:*"} & approver.approved:
             return "allow"
         if not approver.can_ask:
             return "not approved in advance (auto_approve)"

@@ -115,6 +115,15 @@ def load_tool_settings(env: Mapping[str, str]) -> ToolSettings:
     if steps != int(steps) or steps > 50:
         raise SettingsError(f"MAX_TOOL_STEPS must be a whole number from 1 to 50, got {env['MAX_TOOL_STEPS']!r}.")
     remote = servers_from(env, "XAI_REMOTE_MCP")
+    suffixes: dict[str, str] = {}
+    for server in (*servers, *remote):  # (MCP_TOKEN_DOCS_A would be both docs-a's and docs_a's)
+        suffix = server.label.upper().replace("-", "_")
+        if suffix in suffixes:
+            raise SettingsError(
+                f"The MCP servers {suffixes[suffix]!r} and {server.label!r} would read the same MCP_TOKEN_{suffix} and "
+                "MCP_HEADERS_" + suffix + ": give one of them another label."
+            )
+        suffixes[suffix] = server.label
     if clash := labels & {s.label for s in remote}:
         raise SettingsError(
             f"XAI_REMOTE_MCP and MCP_SERVERS both name {', '.join(sorted(clash))}: give each server its own label."

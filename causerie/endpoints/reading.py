@@ -138,8 +138,9 @@ def _ending(request: ChatRequest, parser: ChunkParser) -> list[Event]:
                 estimated=True,
             )
         )
-    if (calls := parser.tool_calls()) is not None and parser.finish_reason is not None:
-        # (Some servers end a turn of calls with "stop": it is a turn of calls all the same.)
+    if (calls := parser.tool_calls()) is not None and parser.finish_reason not in (None, "length"):
+        # (Some servers end a turn of calls with "stop": it is a turn of calls all the same. One cut at
+        # "length" has arguments cut short: it is an answer cut off, not calls to run.)
         events += [calls, Finish("tool_calls")]
         return events
     if parser.finish_reason is None:

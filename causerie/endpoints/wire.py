@@ -210,8 +210,9 @@ class ChunkParser:
         self.answer_chars = 0
         """Characters of answer and of thinking so far: for an empty answer and estimated usage."""
         self.reasoning_chars = 0
-        self.calls: dict[int, list] = {}
-        """Tool calls asked for, by index: [id, name, pieces of arguments] (they come in pieces)."""
+        self.calls: dict[str, list] = {}
+        """Tool calls asked for, [id, name, pieces of arguments], in order ("call:<n>"), and found
+        by their index ("index:<i>") and id ("id:<id>") as their pieces come (_add_calls)."""
 
     def _counted(self, events: list[Event]) -> list[Event]:
         for event in events:
@@ -258,22 +259,34 @@ class ChunkParser:
         return self._counted(self.splitter.flush())
 
     def _add_calls(self, calls: Any) -> None:
-        """Pieces of tool calls: the first of each has its id and name, the rest more of its
-        arguments. A provider that sends each call whole, with no index, is read the same."""
+        """Pieces of tool calls, as providers send them: OpenAI's first piece of a call has its index,
+        id and name, the next ones the same index and more of its arguments; some repeat the id on
+        every piece; some send each call whole, with no index (Ollama), or reuse an index for a new
+        id. So a piece belongs to the call of its id, else of its index (unless that call has
+        another id), else, with neither, to the last call unless it names a function (a new call)."""
         if not isinstance(calls, list):
             return
-        for position, call in enumerate(calls):
+        for call in calls:
             if not isinstance(call, dict):
                 continue
-            index = call.get("index")
-            if not isinstance(index, int):
-                index = len(self.calls) if call.get("id") else max(self.calls, default=position)
-            function = call.get("function") or {}
-            known = self.calls.setdefault(index, ["", "", []])
-            if isinstance(call.get("id"), str) and call["id"]:
-                known[0] = call["id"]
-            if isinstance(function.get("name"), str) and function["name"] and not known[1]:
-                known[1] = function["name"]
+            index, call_id = call.get("index"), call.get("id") if isinstance(call.get("id"), str) else ""
+            function = call.get("function") if isinstance(call.get("function"), dict) else {}
+            name = function.get("name") if isinstance(function.get("name"), str) else ""
+            known = self.calls.get(f"id:{call_id}") if call_id else None
+            if known is None and isinstance(index, int) and (at := self.calls.get(f"index:{index}")) is not None:
+                known = at if not call_id or not at[0] or at[0] == call_id else None
+            if known is None and not call_id and not isinstance(index, int) and not name and self.calls:
+                known = self.calls[next(reversed(self.calls))]
+            if known is None:
+                known = ["", "", []]
+                self.calls[f"call:{len(self.calls)}"] = known
+            if isinstance(index, int):
+                self.calls[f"index:{index}"] = known
+            if call_id and not known[0]:
+                known[0] = call_id
+                self.calls[f"id:{call_id}"] = known
+            if name and not known[1]:
+                known[1] = name
             if isinstance(function.get("arguments"), str):
                 known[2].append(function["arguments"])
             elif isinstance(function.get("arguments"), dict):  # (Ollama sends an object)
@@ -281,9 +294,10 @@ class ChunkParser:
 
     def tool_calls(self) -> ToolCalls | None:
         """The calls asked for, whole, in order; None if none."""
+        made = [known for key, known in self.calls.items() if key.startswith("call:")]
         calls = tuple(
-            FunctionCall(call_id or f"call_{index}", name, "".join(pieces))
-            for index, (call_id, name, pieces) in sorted(self.calls.items())
+            FunctionCall(call_id or f"call_{number}", name, "".join(pieces))
+            for number, (call_id, name, pieces) in enumerate(made)
             if name
         )
         return ToolCalls(calls) if calls else None

@@ -13,9 +13,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 DECISIONS = ("allow", "deny", "always")
-WAIT_S = 900.0
-"""How long a call waits for a decision before it is taken as denied (the run itself stops sooner
-when no page follows it: ANSWER_GRACE_SECONDS)."""
+WAIT_S = 300.0
+"""How long a call waits for a decision before it is taken as denied (the run itself may stop
+sooner, when no page follows it: ANSWER_GRACE_SECONDS)."""
+MOST_WAITING = 16
+"""Calls waiting for one owner at once; more are taken as denied, not held."""
 
 
 @dataclass
@@ -38,6 +40,8 @@ class Approvals:
 
     async def wait(self, step_id: str, owner: str, conversation: str, key: str) -> str:
         """The decision on one call ("allow", "deny", "always"), or "unanswered" after wait_s."""
+        if sum(1 for w in self._waiting.values() if w.owner == owner) >= MOST_WAITING:
+            return "too many calls waiting for you"
         waiting = _Waiting(owner, conversation, key, asyncio.get_running_loop().create_future())
         self._waiting[step_id] = waiting
         try:

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 
 MOST_TOOLS = 64
 """Tools taken from one server (each one's schema goes to the model with every question)."""
+TOOL_NAME = re.compile(r"^[A-Za-z0-9_.\-/]{1,128}$")
+"""The names of tools listed: others are left out (their name goes into settings, the API and Markdown)."""
+MOST_SCHEMA_CHARS = 16_000
+"""A tool's input schema, as JSON: a larger one is left out (it goes to the model with every question)."""
 RESULT_CHARS = 20_000
 """A tool's result, as sent back to the model and shown: at most this long."""
 LIST_KEEP_S = 300.0
@@ -98,6 +103,13 @@ def result_text(result: Any) -> ToolResult:
     return ToolResult(text, ok=not getattr(result, "isError", False))
 
 
+def _list_size(kept: tuple[float, list[Tool] | Failure]) -> int:
+    listed = kept[1]
+    if not isinstance(listed, list):
+        return 500
+    return sum(200 + len(t.description) + len(json.dumps(t.schema)) for t in listed)
+
+
 class McpClient:
     """The MCP servers' tool lists, cached, and the sessions of answers' calls."""
 
@@ -105,9 +117,7 @@ class McpClient:
         self.settings = settings
         self.public = public
         self.allowed = tuple(allowed_networks)
-        self._lists: LRUCache[tuple[float, list[Tool] | Failure]] = LRUCache(
-            4_000_000, lambda kept: 2_000 * (len(kept[1]) if isinstance(kept[1], list) else 1)
-        )
+        self._lists: LRUCache[tuple[float, list[Tool] | Failure]] = LRUCache(4_000_000, _list_size)
 
     def http(self, server: ToolServer) -> httpx.AsyncClient:
         return _http(server, self.public and not server.owners, self.allowed)
@@ -149,7 +159,10 @@ class McpClient:
                 listed = await session.list_tools(cursor)
                 for tool in listed.tools:
                     schema = tool.inputSchema if isinstance(tool.inputSchema, Mapping) else {}
-                    tools.append(Tool(server.label, tool.name[:64], (tool.description or "")[:1024], schema))
+                    if not TOOL_NAME.match(tool.name) or len(json.dumps(schema)) > MOST_SCHEMA_CHARS:
+                        log.info("tool server %s: a tool left out (its name or its schema)", server.label)
+                        continue  # (called by its own name, which goes into settings and Markdown)
+                    tools.append(Tool(server.label, tool.name, (tool.description or "")[:1024], schema))
                 cursor = listed.nextCursor
                 if not cursor or len(tools) >= MOST_TOOLS:
                     break
@@ -244,13 +257,17 @@ class McpCalls:
     def __init__(self, client: McpClient) -> None:
         self.client = client
         self._sessions: dict[str, _Session] = {}
+        self._closed = False
 
     async def call(self, server: ToolServer, tool: str, arguments: Mapping[str, Any]) -> ToolResult:
+        if self._closed:  # (the answer ended: nothing more is opened or run)
+            return ToolResult("The answer was stopped before this call.", ok=False)
         session = self._sessions.get(server.label)
         if session is None:
             session = self._sessions[server.label] = _Session(self.client, server)
         return await session.call(tool, arguments, self.client.settings.call_timeout_s)
 
     async def aclose(self) -> None:
+        self._closed = True
         sessions, self._sessions = list(self._sessions.values()), {}
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)

@@ -79,7 +79,7 @@ def wire_tools(demo: gr.Blocks, service: ChatService, parts: ToolParts | None, b
         return
     secret = service.settings.history.secret
 
-    def approve(asked: str, browser_id: Any, request: gr.Request) -> None:
+    async def approve(asked: str, browser_id: Any, request: gr.Request) -> None:  # (on the event loop, as the wait)
         decision, _, step = str(asked or "").partition(":")
         service.approvals.decide(run_owner(request, browser_id, secret), step, decision)
 
@@ -113,9 +113,8 @@ def wire_tools(demo: gr.Blocks, service: ChatService, parts: ToolParts | None, b
                     new.append(tool.key)
         if any(p.remote_mcp for p in service.ready_providers()):  # (called by the provider itself: xAI)
             for server in service.settings.tools.xai_remote:
+                # (Off until chosen: xAI calls them with no approval.)
                 choices.append((words("page", "tools.remote", {"server": server.label}, language), f"{server.label}:*"))
-                if all_on:
-                    new.append(f"{server.label}:*")
         keys = {key for _, key in choices}
         value = sorted({key for key in (chosen or ()) if key in keys} | set(new))
         return gr.update(choices=choices, value=value), " · ".join(lines)
