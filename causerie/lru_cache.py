@@ -39,6 +39,12 @@ class LRUCache(Generic[Value]):
                 self._values.move_to_end(key)
             return value
 
+    def pop(self, key: Hashable) -> None:
+        """Forgets the value of `key`, if any."""
+        with self._lock:
+            if (old := self._values.pop(key, None)) is not None:
+                self._bytes -= self._size(old)
+
     def put(self, key: Hashable, value: Value) -> None:
         size = self._size(value)
         if size > self._largest:

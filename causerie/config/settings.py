@@ -85,6 +85,8 @@ SETTING_NAMES = (
     "MAX_TOOL_STEPS",
     "MCP_TOOL_TIMEOUT",
     "XAI_REMOTE_MCP",
+    "SHARE_LINKS",
+    "SHARES_PER_PERSON",
     "PDF_READ_SECONDS",
     "HISTORY_SECRET",
     "HISTORY_OLD_SECRETS",
@@ -237,6 +239,10 @@ class Settings:
     mcp: McpSettings = field(default_factory=McpSettings)
     cockpit: CockpitSettings = field(default_factory=CockpitSettings)
     """Causerie as an MCP server (MCP_SERVER, MCP_OWNER_PAYS; causerie/mcp_server/)."""
+    share_links: bool = True
+    """A conversation may be shared as a read-only link (SHARE_LINKS; history/shares.py)."""
+    shares_per_person: int = 100
+    """The most shares one browser or account keeps (SHARES_PER_PERSON; 20 in public mode)."""
     tools: ToolSettings = field(default_factory=ToolSettings)
     """The MCP servers whose tools models may call (MCP_SERVERS; config/tool_settings.py)."""
     answer_grace_s: float = 300.0
@@ -352,6 +358,17 @@ def _mcp(env: Mapping[str, str], public: PublicSettings, *, basic_auth: bool) ->
     return McpSettings(on=on, owner_pays=owner_pays, allowed_hosts=hosts)
 
 
+def _share_links(env: Mapping[str, str], public: PublicSettings) -> bool:
+    """On by default; off where only signed-in people may chat (a shared page is read by anyone with
+    its link, and this server's shared pages cannot ask for a sign-in)."""
+    on = flag(env, "SHARE_LINKS", not public.require_login)
+    if on and public.require_login:
+        raise SettingsError(
+            "SHARE_LINKS=1 with REQUIRE_LOGIN=1: shared pages are read without signing in. Remove SHARE_LINKS, or REQUIRE_LOGIN."
+        )
+    return on
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Validate everything once, at startup."""
     env = read_environment() if env is None else env
@@ -400,6 +417,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mcp=_mcp(env, public, basic_auth=bool(history.auth_users)),
         cockpit=_cockpit(env, basic_auth=bool(history.auth_users), oauth=oauth),
         tools=load_tool_settings(env),
+        share_links=_share_links(env, public),
+        shares_per_person=_integer(env, "SHARES_PER_PERSON", 20 if public.public else 100, minimum=1),
     )
 
     wanted = env.get("DEFAULT_PROVIDER", "").strip().lower()

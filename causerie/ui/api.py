@@ -21,6 +21,7 @@ from ..answering.options import (
     api_key_value,
     api_options,
     checked_id,
+    optional_text,
     picture_options,
     plain_history,
     question,
@@ -36,11 +37,13 @@ from ..compare.rating import preset_kind
 from ..compare.votes import BallotBox
 from ..events import Failure
 from ..files.audio import discard_recording, joined_audio
+from ..history.shares import ShareChoices, snapshot_of
 from ..history.store.errors import StoreError
 from ..i18n.wording import words
 from .api_calls import arity
 from .leaderboard_page import rows
 from .render import kept_step, picture_files
+from .share_page import page_root
 from .visitors import visitor_of
 
 ARGUMENTS = (
@@ -299,6 +302,54 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
             "meta": {"_type": "gradio.FileData"},
         }
 
+    shares: list[Any] = []
+
+    def share_store() -> Any:
+        if not service.settings.share_links:
+            raise _error(words("page", "share.off"))
+        if not shares:
+            from ..history.store.share_store import ShareStore
+
+            shares.append(ShareStore(service.settings.history.votes_url))
+        return shares[0]
+
+    async def share(
+        messages: list[dict], title: str | None = None, system_prompt: str | None = None, request: gr.Request = None
+    ) -> dict:
+        """Share a conversation as a read-only page: `messages` ({role, content}, as /chat's history),
+        an optional `title`, and a `system_prompt` to show with it. Returns {url, id, revoke_token}:
+        keep the token, /unshare takes it."""
+        store = share_store()
+        try:
+            turns = plain_history(messages)
+            title_given = optional_text("title", title) or ""
+            prompt = optional_text("system_prompt", system_prompt)
+        except InvalidOptions as exc:
+            raise _error(exc.failure.message) from None
+        if not any(t["role"] == "assistant" for t in turns):
+            raise _error(words("page", "share.nothing"))
+        snapshot = snapshot_of(turns, title=title_given, system_prompt=prompt, choices=ShareChoices(system_prompt=True))
+        owner = "api:" + (service.records.visitor_hash(visitor_of(request, service.settings)) or "")
+        try:
+            if await store.count(owner) >= service.settings.shares_per_person:
+                raise _error(words("page", "share.too_many", {"count": service.settings.shares_per_person}))
+            share_id, token = await store.create(owner, "", snapshot)
+        except StoreError:
+            raise _error(words("page", "share.unavailable")) from None
+        return {"url": f"{page_root(request)}/s/{share_id}", "id": share_id, "revoke_token": token}
+
+    async def unshare(id: str, revoke_token: str, request: gr.Request = None) -> dict:  # noqa: A002 (the API's name)
+        """End a share made by /share: its address answers 404 from now on."""
+        store = share_store()
+        if not isinstance(id, str) or not isinstance(revoke_token, str) or not id or not revoke_token:
+            raise _error("unshare takes the id and the revoke_token /share returned.")
+        try:
+            if not await store.revoke(id.strip(), token=revoke_token.strip()):
+                raise _error(words("page", "share.not_yours"))
+        except StoreError:
+            raise _error(words("page", "share.unavailable")) from None
+        return {"revoked": True, "id": id.strip()}
+
     async def leaderboard(preset: str | None = None) -> list[dict]:
         """Compare mode's leaderboard: models ranked by Bradley–Terry rating, with 95 % intervals
         and vote counts; `preset` keeps one kind of preset's votes ("letters", "science", "code"…)."""
@@ -318,6 +369,8 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
         "image": image,
         "transcribe": transcribe,
         "speak": speak,
+        "share": share,
+        "unshare": unshare,
     }
     for name, function in endpoints.items():
         if arity(function) != API_ARITIES[name]:  # api_calls.py completes calls to this many values
@@ -330,9 +383,21 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
     gr.api(image, api_name="image", concurrency_limit=limit)
     gr.api(transcribe, api_name="transcribe", concurrency_limit=limit)
     gr.api(speak, api_name="speak", concurrency_limit=limit)
+    gr.api(share, api_name="share", concurrency_limit=limit)
+    gr.api(unshare, api_name="unshare", concurrency_limit=limit)
 
 
-API_ARITIES = {"chat": 18, "chat_details": 18, "compare": 13, "leaderboard": 1, "image": 7, "transcribe": 5, "speak": 6}
+API_ARITIES = {
+    "chat": 18,
+    "chat_details": 18,
+    "compare": 13,
+    "leaderboard": 1,
+    "image": 7,
+    "transcribe": 5,
+    "speak": 6,
+    "share": 3,
+    "unshare": 2,
+}
 """How many values each endpoint takes (register_api checks it against the functions)."""
 
 

@@ -47,6 +47,8 @@ from .settings_page import (
     wire_preset_pins,
     wire_presets,
 )
+from .share_page import build_share, wire_share
+from .shared_route import SharedPages
 from .tools_page import TOOLS_CSS, build_tool_controls, build_tool_settings, wire_tools, with_tools
 from .transfer import MAX_IMPORT_BYTES
 from .view import ConversationView
@@ -105,6 +107,7 @@ def build_demo(
         # drawer a click away (header.py).
         with gr.Sidebar(label=say("conversations"), open=True, position="left", elem_id="conversations"):
             panel, history_buttons = build_panel(keeper, say, login=settings.oauth)
+            share_parts = build_share(service, say)
         build_top_bar(say)
         with gr.Tabs(elem_id="main-tabs"):
             with gr.Tab(say("tab_chat"), id="chat", elem_id="chat-tab"):
@@ -138,6 +141,10 @@ def build_demo(
         wire_presets(menu, page_settings, chatbot, textbox)
         wire_blanks(preset_blanks, page_settings)
         wire_panel(history, panel, history_buttons)
+        if share_parts is not None:
+            from ..history.store.share_store import ShareStore  # (SQLAlchemy: not in the way of the start)
+
+            wire_share(demo, service, ShareStore(settings.history.votes_url), share_parts, history, page_settings)
         ballots = BallotBox(settings.history.votes_url)
         wire_tabs(service, ballots, tabs, page_settings, QUICK)
         register_api(service, menu.default.prompt if menu.default else None, ballots)
@@ -403,6 +410,24 @@ async def totals_line(service: ChatService, totals: SessionTotals, request: gr.R
     return line + "\n\n" + words("page", "budget_left", {"spent": spent, "limit": limit, "reset": reset}, language)
 
 
+def shared_pages_middleware(service: ChatService) -> list[Middleware]:
+    """The shared conversations' pages, /s/<id> (SHARE_LINKS; ui/shared_route.py), read from the
+    store on first use."""
+    settings = service.settings
+    if not settings.share_links:
+        return []
+    store: list[Any] = []
+
+    def opened() -> Any:
+        if not store:
+            from ..history.store.share_store import ShareStore
+
+            store.append(ShareStore(settings.history.votes_url))
+        return store[0]
+
+    return [Middleware(SharedPages, store=opened, frame_ancestors=settings.frame_ancestors)]
+
+
 def launch_options(service: ChatService, labels: Labels | None = None) -> dict[str, Any]:
     """`demo.launch`'s options; `labels` are the ones build_demo was given (their words). Also
     keeps the server from reading proxy headers the app's own setting did not trust."""
@@ -430,6 +455,7 @@ def launch_options(service: ChatService, labels: Labels | None = None) -> dict[s
                 Middleware(CompleteApiArguments, arities=API_ARITIES),
                 Middleware(SecurityHeaders, headers=security_headers(service.settings.frame_ancestors)),
                 *mcp_middleware(service),
+                *shared_pages_middleware(service),
             ]
         },
         "ssr_mode": False,

@@ -64,6 +64,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "picture_count": ("How many at once", "Combien à la fois"),
     "voice": ("🔊 Voice", "🔊 Voix"),
     "tools": ("🔧 Tools", "🔧 Outils"),
+    "share": ("🔗 Share", "🔗 Partager"),
+    "share_thinking": ("With the thinking", "Avec la réflexion"),
+    "share_system_prompt": ("With the system prompt", "Avec le prompt système"),
+    "share_make": ("Share or update the link", "Partager ou mettre à jour le lien"),
+    "share_revoke": ("Revoke", "Retirer"),
     "tools_on": (
         "Tools the model may ask to use (each call waits for your approval)",
         "Outils que le modèle peut demander (chaque appel attend votre accord)",

@@ -80,3 +80,20 @@ usage_records = sa.Table(
     sa.Column("pictures", sa.Integer, nullable=False),
     sa.Index("usage_records_by_time", "at"),
 )
+
+shares = sa.Table(
+    "shares",
+    metadata,
+    # A read-only copy of a conversation's path on screen, at /s/<id> (history/shares.py). Migration 0006.
+    sa.Column("id", sa.String(32), primary_key=True),
+    # Who may update or revoke it: a browser, an account, or (the API) whoever holds the revoke token.
+    sa.Column("owner", sa.String(200), nullable=False),
+    # The conversation it copies, for its owner's page ("" from the API).
+    sa.Column("conversation", sa.String(64), nullable=False),
+    # SHA-256 of the revoke token (the token itself is given once, never kept).
+    sa.Column("revoke_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("snapshot", sa.JSON, nullable=False),
+    sa.Index("shares_by_owner", "owner", "conversation"),
+)

@@ -1,0 +1,185 @@
+"""A shared conversation: a read-only snapshot of the path on screen, and its page at /s/<id>.
+
+What goes in is chosen here, not by the page: the questions and answers as shown, their sources,
+tool steps and footers, the pictures (copied in, within a size cap), and only if the person says
+so, the thinking and the system prompt. Never a key, a base URL, a setting, a file's path on this
+server, or anything not on screen.
+
+The page is made on the server, with no script: every text goes through the answer rules
+(`inert.inert`: no tags, images as links to click) and then Markdown with HTML off, and the page's
+Content-Security-Policy lets it load nothing but its own pictures and its own style.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from ..answering.messages import checked_steps, step_line
+from ..i18n.wording import DEFAULT_LANGUAGE, words
+from ..inert import inert
+
+MOST_PICTURE_BYTES = 2_000_000
+MOST_SNAPSHOT_PICTURE_BYTES = 8_000_000
+PICTURE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
+DESCRIPTION_CHARS = 200
+
+
+@dataclass(frozen=True)
+class ShareChoices:
+    thinking: bool = False
+    system_prompt: bool = False
+
+
+def snapshot_of(
+    messages: Iterable[Mapping[str, Any]],
+    *,
+    title: str,
+    language: str = DEFAULT_LANGUAGE,
+    system_prompt: str | None = None,
+    choices: ShareChoices = ShareChoices(),
+    read_picture: Callable[[Mapping[str, Any]], tuple[str, bytes] | None] = lambda _: None,
+) -> dict[str, Any]:
+    """The snapshot kept for a share, from a conversation's saved messages (history/conversations.py).
+    `read_picture` gives a file's type and bytes when it is one this person may share, else None."""
+    kept: list[dict[str, Any]] = []
+    budget = MOST_SNAPSHOT_PICTURE_BYTES
+    for message in messages:
+        role = message.get("role")
+        if role not in ("user", "assistant"):
+            continue
+        item: dict[str, Any] = {"role": role, "content": str(message.get("content") or "")}
+        if role == "assistant":
+            for name in ("sources", "notice", "footer"):
+                if isinstance(message.get(name), str) and message[name]:
+                    item[name] = message[name]
+            if choices.thinking and isinstance(message.get("thinking"), str) and message["thinking"]:
+                item["thinking"] = message["thinking"]
+            if steps := checked_steps(message.get("tools")):
+                item["tools"] = steps
+        pictures, left_out = [], 0
+        for file in message.get("files") or ():
+            read = read_picture(file) if isinstance(file, Mapping) else None
+            if read is None or read[0] not in PICTURE_TYPES or len(read[1]) > min(MOST_PICTURE_BYTES, budget):
+                left_out += 1
+                continue
+            budget -= len(read[1])
+            pictures.append({"mime": read[0], "data": base64.b64encode(read[1]).decode("ascii")})
+        if pictures:
+            item["pictures"] = pictures
+        if left_out:
+            item["left_out"] = left_out
+        kept.append(item)
+    first = next((m["content"] for m in kept if m["role"] == "user"), "")
+    snapshot: dict[str, Any] = {
+        "title": (title or first or "Causerie")[:200],
+        "description": " ".join(first.split())[:DESCRIPTION_CHARS],
+        "language": language if language in ("en", "fr") else DEFAULT_LANGUAGE,
+        "messages": kept,
+    }
+    if choices.system_prompt and system_prompt and system_prompt.strip():
+        snapshot["system_prompt"] = system_prompt.strip()
+    return snapshot
+
+
+def snapshot_pictures(snapshot: Mapping[str, Any]) -> list[tuple[str, bytes]]:
+    """The snapshot's pictures, in order (the page shows the n-th at /s/<id>/picture/<n>)."""
+    found = []
+    for message in snapshot.get("messages") or ():
+        for picture in message.get("pictures") or ():
+            if picture.get("mime") in PICTURE_TYPES and isinstance(picture.get("data"), str):
+                found.append((picture["mime"], base64.b64decode(picture["data"])))
+    return found
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+
+    def link_open(renderer, tokens, index, options, env):  # every link opens apart, and says nothing of this page
+        tokens[index].attrSet("rel", "noopener noreferrer nofollow")
+        tokens[index].attrSet("target", "_blank")
+        return renderer.renderToken(tokens, index, options, env)
+
+    md.add_render_rule("link_open", link_open)
+    return md
+
+
+MARKDOWN = _markdown()
+
+
+def _rendered(text: str) -> str:
+    return MARKDOWN.render(inert(text))
+
+
+STYLE = """
+body { font: 16px/1.55 system-ui, sans-serif; margin: 0; background: #fafafa; color: #1f2328; }
+main { max-width: 820px; margin: 0 auto; padding: 24px 16px 64px; }
+header h1 { font-size: 1.4em; margin: 0 0 4px; } header p { color: #666; margin: 0 0 24px; }
+.message { margin: 14px 0; padding: 10px 14px; border-radius: 10px; overflow-wrap: anywhere; }
+.user { background: #e8ecff; margin-left: 15%; } .assistant { background: #fff; border: 1px solid #e3e3e3; }
+.note, .footer { color: #666; font-size: .85em; } pre { background: #f3f4f6; padding: 10px; overflow-x: auto; }
+code { font-family: ui-monospace, monospace; } table { border-collapse: collapse; } td, th { border: 1px solid #ddd; padding: 4px 8px; }
+img { max-width: 100%; border-radius: 8px; } details { margin: 6px 0; }
+a.continue { display: inline-block; margin-top: 24px; padding: 8px 16px; border-radius: 8px; background: #4f46e5; color: #fff; text-decoration: none; }
+@media (prefers-color-scheme: dark) {
+  body { background: #111; color: #e6e6e6; } .user { background: #262a45; } .assistant { background: #1a1a1a; border-color: #333; }
+  pre { background: #222; } header p, .note, .footer { color: #aaa; }
+}
+"""
+
+
+def shared_page(share_id: str, snapshot: Mapping[str, Any]) -> str:
+    """The shared conversation as one HTML page: its title and description for link previews, each
+    message rendered as the chat renders answers, and *Continue this chat*."""
+    language = snapshot.get("language") if snapshot.get("language") in ("en", "fr") else DEFAULT_LANGUAGE
+
+    def say(kind: str, **params: Any) -> str:
+        return html.escape(words("page", kind, params or None, language))
+
+    title = html.escape(str(snapshot.get("title") or "Causerie"))
+    description = html.escape(str(snapshot.get("description") or ""))
+    parts = [f"<header><h1>{title}</h1><p>{say('share.read_only')}</p></header>"]
+    if snapshot.get("system_prompt"):
+        parts.append(
+            f"<details><summary>{say('share.system_prompt')}</summary>{_rendered(str(snapshot['system_prompt']))}</details>"
+        )
+    picture = 0
+    for message in snapshot.get("messages") or ():
+        role = "user" if message.get("role") == "user" else "assistant"
+        body = []
+        if message.get("thinking"):
+            body.append(f"<details><summary>{say('thinking')}</summary>{_rendered(str(message['thinking']))}</details>")
+        for step in checked_steps(message.get("tools")):
+            body.append(f"<details><summary>🔧 {html.escape(step_line(step)[:300])}</summary></details>")
+        body.append(_rendered(str(message.get("content") or "")))
+        for _ in message.get("pictures") or ():
+            body.append(f'<img src="/s/{share_id}/picture/{picture}" alt="">')
+            picture += 1
+        if message.get("left_out"):
+            body.append(f"<p class='note'>{say('share.left_out', count=int(message['left_out']))}</p>")
+        if message.get("sources"):
+            body.append(f"<div class='note'>{_rendered(str(message['sources']))}</div>")
+        if message.get("notice"):
+            body.append(f"<div class='note'>{_rendered(str(message['notice']))}</div>")
+        if message.get("footer"):
+            body.append(f"<p class='footer'>{html.escape(str(message['footer']))}</p>")
+        parts.append(f"<section class='message {role}'>{''.join(body)}</section>")
+    parts.append(f"<a class='continue' href='/?continue={share_id}'>{say('share.continue')}</a>")
+    return (
+        f"<!doctype html><html lang='{language}'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{title}</title><meta name='description' content='{description}'>"
+        f"<meta property='og:title' content='{title}'><meta property='og:description' content='{description}'>"
+        "<meta property='og:type' content='article'><meta name='robots' content='noindex'>"
+        f"<style>{STYLE}</style></head><body><main>{''.join(parts)}</main></body></html>"
+    )
+
+
+def gone_page(language: str = DEFAULT_LANGUAGE) -> str:
+    said = html.escape(words("page", "share.gone", None, language))
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>{said}</title><style>{STYLE}</style></head><body><main><p>{said}</p></main></body></html>"
