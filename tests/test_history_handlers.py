@@ -26,7 +26,7 @@ from causerie.ui.chat import ChatHandlers
 from causerie.ui.conversation_list import ConversationHandlers
 from causerie.ui.panel import PageSettings
 from causerie.ui.render import message, render
-from causerie.ui.view import ConversationView, HistoryPanel
+from causerie.ui.view import ConversationView, HistoryPanel, RunShown
 from causerie.ui.visitors import issue_browser_id
 
 from support.apps import run_async, with_service
@@ -147,7 +147,7 @@ def test_a_stop_shows_and_keeps_every_token_that_came_and_no_waiting_line(script
         h, view = handlers(service), ConversationView(shown="a")
         number = view.begin("a")
         answers = service.answers(ChatOptions("openai", "m"), [{"role": "user", "content": "Q"}])
-        run = h.runs.start("a", "session:", answers, context=(question, {}))
+        run = h.runs.start("a", "session:", answers, context=RunShown(question, {}))
         async for answer in run.follow():  # as the page follows it (ChatHandlers._follow)
             view.update(number, "a", question + render(answer), {})
             break  # the first token: the page shows it
@@ -187,7 +187,7 @@ def test_the_update_after_the_person_opened_another_conversation_gives_the_page_
         view = ConversationView(shown="a")
         number = view.begin("a")
         answers = service.answers(ChatOptions("openai", "m"), [{"role": "user", "content": "Slow one"}])
-        run = h.runs.start("a", "session:", answers, context=(question, {}))
+        run = h.runs.start("a", "session:", answers, context=RunShown(question, {}))
         outputs = []
         async for update, _ in h._follow(run, question, number, {"view": view, "totals": SessionTotals()}, "en"):
             outputs.append(update)

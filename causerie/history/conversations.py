@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..answering.messages import checked_steps, step_line, text_of_parts
+from .versions import MOST_VERSIONS
 
 FORMAT = "causerie.conversation"
 BUNDLE_FORMAT = "causerie.conversations"
@@ -127,7 +128,27 @@ def _text(content: Any, position: int = 0) -> str:
     raise UnreadableFile("bad_message", position=position + 1)
 
 
-def _message(raw: Any, position: int) -> dict | None:
+MOST_VERSION_DEPTH = 8
+"""Versions within versions, at most this deep in an import (a tree no page makes deeper is refused)."""
+
+
+def _versions(raw: Any, position: int, depth: int) -> dict | None:
+    """A point's other versions (history/versions.py), each checked as messages are; None if none."""
+    if not isinstance(raw, Mapping) or depth >= MOST_VERSION_DEPTH:
+        return None
+    kept = {}
+    for side in ("before", "after"):
+        tails = raw.get(side) if isinstance(raw.get(side), list) else []
+        kept[side] = [
+            [m for n, item in enumerate(tail[:2000]) if (m := _message(item, position + n, depth + 1)) is not None]
+            for tail in tails[-MOST_VERSIONS:]
+            if isinstance(tail, list) and tail
+        ]
+        kept[side] = [tail for tail in kept[side] if tail]
+    return kept if kept["before"] or kept["after"] else None
+
+
+def _message(raw: Any, position: int, depth: int = 0) -> dict | None:
     if not isinstance(raw, Mapping) or raw.get("role") not in ("user", "assistant", "system", "tool", "developer"):
         raise UnreadableFile("bad_message", position=position + 1)
     if raw["role"] in ("tool", "developer"):
@@ -135,6 +156,8 @@ def _message(raw: Any, position: int) -> dict | None:
     message = {"role": raw["role"], "content": _text(raw.get("content"), position)}
     if raw["role"] in ("user", "assistant") and (files := _files(raw.get("files"))):
         message["files"] = files  # a question's attachments, an answer's pictures
+    if raw["role"] == "user" and (versions := _versions(raw.get("versions"), position, depth)):
+        message["versions"] = versions  # the other paths from this question on (history/versions.py)
     if raw["role"] == "assistant":
         for name in ANSWER_EXTRAS:
             value = raw.get(name)

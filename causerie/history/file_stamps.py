@@ -80,7 +80,17 @@ class FileStamps:
     def messages(self, owner: str, messages: Iterable[Mapping[str, Any]], *, stamp: bool = False) -> tuple[dict, ...]:
         """A conversation's messages with their questions' files vetted (or, `stamp`, stamped)."""
         check = self.stamped if stamp else self.vetted
-        return tuple({**m, "files": check(owner, m["files"])} if m.get("files") else dict(m) for m in messages)
+
+        def one(message: Mapping[str, Any]) -> dict:
+            kept = {**message, "files": check(owner, message["files"])} if message.get("files") else dict(message)
+            if isinstance(versions := kept.get("versions"), Mapping):  # (the other paths: history/versions.py)
+                kept["versions"] = {
+                    side: [list(self.messages(owner, tail, stamp=stamp)) for tail in versions.get(side) or ()]
+                    for side in ("before", "after")
+                }
+            return kept
+
+        return tuple(one(m) for m in messages)
 
 
 def named(file: Mapping[str, Any]) -> dict:

@@ -255,6 +255,8 @@ HISTORY_EN: dict[str, str] = {
     "secret_for_this_run": "HISTORY_SECRET is not set: conversations saved in browsers become unreadable when "
     "this Space restarts. The owner should set it in the Space's secrets ({make}).",
     "imported": "Imported {count} conversation(s).",
+    "version_busy": "Wait for the answer to end before moving to another version.",
+    "forked": "This chat continues in a new conversation, from where you chose.",
     "continued": "A copy of the shared conversation is now in your list: go on from there.",
     "continue_gone": "That shared conversation does not exist, or is no longer shared.",
     "import_failed": "Nothing imported: {why}.",
@@ -296,6 +298,8 @@ PAGE_EN: dict[str, str] = {
     "tools.listed": "{server}: {count} tool(s)",
     "tools.unlisted": "{server}: {why}",
     "tools.remote": "{server} · all its tools, called by xAI (no approval)",
+    "version.of": "{shown}/{total}",
+    "version.drop": "delete this version",
     "tool.title": "🔧 {server} · {tool}",
     "tool.asked": "asked",
     "tool.waiting": "waiting for your approval",

@@ -260,6 +260,8 @@ HISTORY_FR: dict[str, str] = {
     "deviennent illisibles quand ce Space redémarre. Le propriétaire devrait le définir dans "
     "les secrets du Space ({make}).",
     "imported": "{count} conversation(s) importée(s).",
+    "version_busy": "Attendez la fin de la réponse avant de passer à une autre version.",
+    "forked": "Ce chat continue dans une nouvelle conversation, à partir de là.",
     "continued": "Une copie de la conversation partagée est maintenant dans votre liste : continuez à partir de là.",
     "continue_gone": "Cette conversation partagée n'existe pas, ou n'est plus partagée.",
     "import_failed": "Rien n'a été importé : {why}.",
@@ -301,6 +303,8 @@ PAGE_FR: dict[str, str] = {
     "tools.listed": "{server} : {count} outil(s)",
     "tools.unlisted": "{server} : {why}",
     "tools.remote": "{server} · tous ses outils, appelés par xAI (sans accord)",
+    "version.of": "{shown}/{total}",
+    "version.drop": "supprimer cette version",
     "tool.title": "🔧 {server} · {tool}",
     "tool.asked": "demandé",
     "tool.waiting": "attend votre accord",

@@ -51,6 +51,7 @@ from .share_page import build_share, wire_share
 from .shared_route import SharedPages
 from .tools_page import TOOLS_CSS, build_tool_controls, build_tool_settings, wire_tools, with_tools
 from .transfer import MAX_IMPORT_BYTES
+from .versions_page import VERSIONS_CSS, build_version_controls, chat_links_js, wire_versions
 from .view import ConversationView
 from .visitors import distrust_proxy_headers, is_issued, issue_browser_id, page_language, visitor_of
 from .voice_page import VOICE_CSS, build_microphone, build_voice_controls, build_voice_settings, read_aloud_js, wire_voice
@@ -118,6 +119,7 @@ def build_demo(
                 chatbot, textbox, mic = _build_chat(service, say, menu, _first_words(service, say))
                 voice = build_voice_controls(service, mic)
                 tool_parts = build_tool_controls(service)
+                version_parts = build_version_controls()
             tabs = build_tabs(say, menu.order)
         # Open when the person's own key is wanted first (on a phone the page folds it: page.js).
         wants_key = not service.ready_providers() or settings.public.require_user_key
@@ -141,6 +143,7 @@ def build_demo(
         wire_presets(menu, page_settings, chatbot, textbox)
         wire_blanks(preset_blanks, page_settings)
         wire_panel(history, panel, history_buttons)
+        wire_versions(history, version_parts)
         if share_parts is not None:
             from ..history.store.share_store import ShareStore  # (SQLAlchemy: not in the way of the start)
 
@@ -312,6 +315,7 @@ def _wire_page_scripts(demo: gr.Blocks, service: ChatService) -> None:
     settings = service.settings
     demo.load(None, None, None, js=script("page", embedded=settings.embed, drawersBelow=DRAWERS_BELOW_PX), **QUICK)
     demo.load(None, None, None, js=script("shortcuts"), **QUICK)
+    demo.load(None, None, None, js=chat_links_js(), **QUICK)  # (approvals, versions, ⑂)
     if service.voice.readers() or service.voice.listeners():
         demo.load(None, None, None, js=read_aloud_js(), **QUICK)
 
@@ -432,7 +436,7 @@ def launch_options(service: ChatService, labels: Labels | None = None) -> dict[s
     """`demo.launch`'s options; `labels` are the ones build_demo was given (their words). Also
     keeps the server from reading proxy headers the app's own setting did not trust."""
     distrust_proxy_headers()
-    css = CSS + VOICE_CSS + TOOLS_CSS + examples_css(list(service.presets.values()))
+    css = CSS + VOICE_CSS + TOOLS_CSS + VERSIONS_CSS + examples_css(list(service.presets.values()))
     # No run history: Gradio's "Runs" page would keep every question (and key box) in localStorage.
     options = {
         "max_threads": service.settings.max_threads,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import replace
 from typing import Any
@@ -27,15 +27,20 @@ from ..answering.runs import AnswerRun, AnswerRuns, RunsFull
 from ..answering.service import ChatService
 from ..events import Failure
 from ..history.conversations import is_temporary
+from ..history.versions import asked_again
 from ..patches.chat_marks import FileFree, holds_files
 from .panel import PageSettings
-from .render import answered_chat, render
+from .render import answered_chat, is_version_line, render, version_message
 from .render import message as chat_message
-from .turns import content_files, content_text, plain_turns
-from .view import ConversationView, HistoryPanel
+from .turns import content_files, content_text, plain_turns, saved_messages
+from .view import ConversationView, HistoryPanel, RunShown
 from .visitors import page_language, run_owner, visitor_of
 
 log = logging.getLogger(__name__)
+
+
+def _role(message: Any) -> Any:
+    return message.get("role") if isinstance(message, Mapping) else getattr(message, "role", None)
 
 
 def _turn_start(history: list[dict], index: Any) -> int | None:
@@ -130,7 +135,12 @@ class ChatHandlers:
         }
 
     async def _answer(
-        self, shown: list, values: Mapping[Any, Any], request: gr.Request | None, refusal: Failure | None = None
+        self,
+        shown: list,
+        values: Mapping[Any, Any],
+        request: gr.Request | None,
+        refusal: Failure | None = None,
+        after: Sequence[dict] = (),
     ) -> AsyncIterator[tuple]:
         """Answer the question that `shown` ends with; yields the chat as the answer grows.
 
@@ -150,7 +160,7 @@ class ChatHandlers:
             """The question, and why it gets no answer, as the chat's last update."""
             answer = Answer()
             answer.apply(failure)
-            chat = shown + render(answer, language)
+            chat = shown + render(answer, language) + list(after)
             view.finish(number, conversation_id, chat, kept_settings)
             return view.shows(chat), gr.skip()
 
@@ -176,7 +186,9 @@ class ChatHandlers:
         visitor = visitor_of(request, self.service.settings)
         answers = self.service.answers(options, plain_turns(shown), visitor)
         try:
-            run = self.runs.start(conversation_id, self._owner(values, request), answers, context=(shown, kept_settings))
+            run = self.runs.start(
+                conversation_id, self._owner(values, request), answers, context=RunShown(shown, kept_settings, tuple(after))
+            )
         except RunsFull as full:
             await answers.aclose()
             yield refused(Failure("busy", {"why": "yours" if full.per_owner else "all", "count": full.limit}))
@@ -192,7 +204,7 @@ class ChatHandlers:
         answer goes on; if it ends here, this page saves it (the chain after the stream), and the
         save lets the run go."""
         view: ConversationView = values[self.view]
-        conversation_id, kept_settings = run.conversation_id, run.context[1]
+        conversation_id, kept_settings, after = run.conversation_id, run.context.settings, run.context.after
         view.update(number, conversation_id, shown, kept_settings)  # followed from now: Stop stops it
         answer = None
         # Looked for once per answer, as Gradio would find them (anywhere in the chat).
@@ -216,10 +228,10 @@ class ChatHandlers:
         async with aclosing(run.follow()) as answers:
             async for answer in answers:
                 if answer.finished_at is None and not run.done:
-                    chat = answered_chat(shown, answer, language, has_files)
+                    chat = answered_chat(shown, answer, language, has_files, after)
                     view.update(number, conversation_id, chat, kept_settings)
                     yield output(chat), gr.skip()
-        chat = answered_chat(shown, answer, language, has_files) if answer is not None else shown
+        chat = answered_chat(shown, answer, language, has_files, after) if answer is not None else shown + list(after)
         view.finish(number, conversation_id, chat, kept_settings)
         totals: SessionTotals = values[self.totals]
         yield output(chat), totals.plus(answer) if answer else gr.skip()
@@ -242,7 +254,7 @@ class ChatHandlers:
             yield gr.skip(), gr.skip()
             return
         number = view.begin(conversation_id)
-        async with aclosing(self._follow(run, run.context[0], number, values, page_language(request))) as updates:
+        async with aclosing(self._follow(run, run.context.chat, number, values, page_language(request))) as updates:
             async for update in updates:
                 yield update
 
@@ -297,8 +309,15 @@ class ChatHandlers:
         # An edit changes the words; the files attached to the question stay.
         question = chat[start] if edited is None else chat_message("user", edited, files=content_files(chat[start]["content"]))
         shown = [*chat[:start], question]
+        # What was there is kept as a version (history/versions.py), with the ones before it.
+        language = page_language(request)
+        given = view.given_chat  # (the page's chat is the same, but for the versions in its metadata)
+        same = len(given) == len(chat) and all(_role(a) == _role(b) for a, b in zip(given, chat, strict=True))
+        source = given if same else chat
+        number = sum(1 for message in source[:start] if is_version_line(message))
+        after = [version_message(asked_again(saved_messages(source[start:])), number, language)]
         yield view.shows(shown), gr.skip()  # the old answer goes at once, before the provider answers
-        async for update in self._answer(shown, values, request, refusal):
+        async for update in self._answer(shown, values, request, refusal, after):
             yield update
 
     async def retry(self, values: dict, event: gr.RetryData, request: gr.Request) -> AsyncIterator[tuple]:
@@ -336,8 +355,8 @@ async def stop_answers(view: ConversationView, runs: AnswerRuns, owner: str | No
     for conversation_id, run in running.items():
         if run.answer is None:  # nothing came: the page shows the question, as kept
             continue
-        before = run.context[0]
-        stopped[conversation_id] = answered_chat(before, run.answer, language, holds_files(before))
+        before = run.context.chat
+        stopped[conversation_id] = answered_chat(before, run.answer, language, holds_files(before), run.context.after)
         if (pending := view.finished.get(conversation_id)) is not None:
             pending.chat = stopped[conversation_id]
     return stopped

@@ -336,12 +336,12 @@ class ConversationHandlers:
     async def _show_run(self, view: ConversationView, run: AnswerRun, updates: dict, language: str) -> None:
         """Show a running answer's conversation as far as it went, with its settings; the resume
         box's change starts the step that follows it."""
-        shown, settings = run.context
+        shown, settings, after = run.context  # (a RunShown)
         notices: list[HistoryNotice] = []
         updates.update(await self._settings_updates(settings, notices))
         updates.update(
             {
-                self.chatbot: view.shows(shown + (render(run.answer, language) if run.answer else [])),
+                self.chatbot: view.shows(shown + (render(run.answer, language) if run.answer else []) + list(after)),
                 self.panel.resume: f"{run.conversation_id} {time.time()}",
             }
         )

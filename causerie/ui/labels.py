@@ -65,6 +65,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "voice": ("🔊 Voice", "🔊 Voix"),
     "tools": ("🔧 Tools", "🔧 Outils"),
     "share": ("🔗 Share", "🔗 Partager"),
+    "fork": ("Continue in a new chat from here", "Continuer dans un nouveau chat à partir d'ici"),
     "share_thinking": ("With the thinking", "Avec la réflexion"),
     "share_system_prompt": ("With the system prompt", "Avec le prompt système"),
     "share_make": ("Share or update the link", "Partager ou mettre à jour le lien"),

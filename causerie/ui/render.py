@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +21,7 @@ from ..answering.answer import Answer
 from ..answering.footer import footer_text
 from ..answering.messages import checked_steps
 from ..events import Picture, ToolStep
+from ..history.versions import shown_number
 from ..i18n.wording import DEFAULT_LANGUAGE, LANGUAGES, words
 from ..inert import LATEX_DELIMITERS as DELIMITERS
 from ..inert import inert, inert_text
@@ -73,10 +74,29 @@ def shown_chat(messages: list[dict], has_files: bool) -> list[dict]:
     return messages if has_files else FileFree(messages)
 
 
-def answered_chat(shown: list[dict], answer: Answer, language: str, has_files: bool) -> list[dict]:
+def answered_chat(shown: list[dict], answer: Answer, language: str, has_files: bool, after: Sequence[dict] = ()) -> list[dict]:
     """The chat `shown` (which holds files if `has_files`) with the answer after it, as an update
-    sends it (its pictures are files too)."""
-    return shown_chat(shown + render(answer, language), has_files or bool(answer.pictures))
+    sends it (its pictures are files too); `after`: what follows it (its versions' line)."""
+    return shown_chat(shown + render(answer, language) + list(after), has_files or bool(answer.pictures))
+
+
+def is_version_line(message: Any) -> bool:
+    metadata = message.get("metadata") if isinstance(message, Mapping) else getattr(message, "metadata", None)
+    return isinstance(metadata, Mapping) and metadata.get("id") == f"{UI_ONLY_PREFIX}versions"
+
+
+def version_message(versions: Mapping[str, Any], number: int, language: str = DEFAULT_LANGUAGE) -> dict:
+    """The line after an answer asked more than once: ‹ 2/3 ›, its arrows links for the page's
+    script (`number`: which such line of the chat it is). The other versions ride in its metadata,
+    for the save (turns.saved_messages)."""
+    shown, total = shown_number(versions)
+    back = f"[‹](#causerie-version-prev-{number})" if shown > 1 else "‹"
+    on = f"[›](#causerie-version-next-{number})" if shown < total else "›"
+    said = words("page", "version.of", {"shown": shown, "total": total}, language)
+    drop = f" · [{words('page', 'version.drop', None, language)}](#causerie-version-drop-{number})"
+    return message(
+        "assistant", f"<sub>{back} {said} {on}{drop}</sub>", {"id": f"{UI_ONLY_PREFIX}versions", "versions": dict(versions)}
+    )
 
 
 def picture_files(pictures: tuple[Picture, ...]) -> list[dict]:
@@ -208,8 +228,14 @@ def page_messages(saved: list[dict], language: str = DEFAULT_LANGUAGE) -> list[d
     """A conversation's saved messages as the page shows them (the inverse of saved_messages).
     Every path in them is shown: vet them first (ConversationHandlers.open)."""
     shown: list[dict] = []
+    versions: Mapping[str, Any] | None = None  # (a question's, shown after its answer)
+    markers = 0
     for item in saved:
         if item.get("role") == "user":
+            if versions:
+                shown.append(version_message(versions, markers, language))
+                markers += 1
+            versions = item.get("versions") if isinstance(item.get("versions"), Mapping) else None
             shown.append(_question(item, language))
             continue
         if item.get("thinking"):
@@ -225,6 +251,8 @@ def page_messages(saved: list[dict], language: str = DEFAULT_LANGUAGE) -> list[d
             shown.append(message("assistant", item["notice"], {"id": f"{UI_ONLY_PREFIX}notice"}))
         if item.get("footer"):
             shown.append(message("assistant", f"<sub>{item['footer']}</sub>", {"id": f"{UI_ONLY_PREFIX}footer"}))
+    if versions:
+        shown.append(version_message(versions, markers, language))
     return shown
 
 

@@ -159,7 +159,7 @@ def wire_share(
         """The shared conversation, copied into the person's list as a new one, and opened."""
         share_id = str(values[parts.continued] or "")
         if not re.match(SHARE_ID, share_id):
-            return {}
+            return {panel.notice: gr.skip()}  # (an empty dict would read as one output)
         try:
             share = await shares.get(share_id)
         except StoreError:
@@ -182,7 +182,8 @@ def wire_share(
 
         return await history.on_shelf(values, request, work, chat=True)
 
-    found = demo.load(None, None, parts.continued, js=CONTINUE_JS, **QUICK_PLAIN)
-    after_reading_store(panel, found.then, on_continue, history.inputs(parts.continued), history.outputs(), **QUEUED_PLAIN).then(
-        None, None, None, js=FORGET_CONTINUE_JS, **QUICK
-    )
+    # Only a page opened as /?continue=<id> goes further than the browser (the box changes).
+    demo.load(None, None, parts.continued, js=CONTINUE_JS, **QUICK_PLAIN)
+    after_reading_store(
+        panel, parts.continued.change, on_continue, history.inputs(parts.continued), history.outputs(), **QUEUED_PLAIN
+    ).then(None, None, None, js=FORGET_CONTINUE_JS, **QUICK)

@@ -20,7 +20,6 @@ from ..i18n.wording import words
 from .labels import Labels
 from .listeners import QUICK
 from .panel import PageSettings
-from .scripts import script
 from .visitors import page_language, run_owner, visitor_of
 
 TOOLS_CSS = """
@@ -87,10 +86,9 @@ def wire_tools(demo: gr.Blocks, service: ChatService, parts: ToolParts | None, b
         approve,
         [parts.asked, browser],
         None,
-        js="(asked, browser) => [window.causerieToolApproval?.asked ?? '', browser]",
+        js="(asked, browser) => [window.causerieChatLinks?.asked ?? '', browser]",
         **QUICK,
     )
-    demo.load(None, None, None, js=script("tool_approval"), **QUICK)
 
     async def listed(url: str | None, chosen: list[str] | None, request: gr.Request, *, all_on: bool):
         """The tools to choose from; those of servers new to the list are on."""

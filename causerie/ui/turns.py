@@ -169,6 +169,11 @@ def saved_messages(chat: Iterable[Any] | None) -> list[dict]:
         kind = _kind(message)
         if kind == "status":
             continue
+        if kind == "versions":  # (the other paths from the question before: history/versions.py)
+            question = next((item for item in reversed(saved) if item["role"] == "user"), None)
+            if question is not None and isinstance(versions := _metadata(message).get("versions"), Mapping):
+                question["versions"] = {side: list(versions.get(side) or ()) for side in ("before", "after")}
+            continue
         if kind == "tool":  # (an answer's calls come one after another, before its words)
             if answer is None or any(_ORDER.index(name) > _ORDER.index("tools") for name in answer if name in _ORDER):
                 answer = {"role": "assistant"}

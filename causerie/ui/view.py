@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..history.conversations import Conversation, new_id, new_temporary_id
 from ..history.library import Library
@@ -20,6 +20,15 @@ class Pending:
 
     chat: list
     settings: dict
+
+
+class RunShown(NamedTuple):
+    """What a page shows around a running answer (AnswerRun.context): the chat before it, the
+    settings it was asked with, and what follows it (its versions' line, history/versions.py)."""
+
+    chat: list
+    settings: dict
+    after: tuple = ()
 
 
 @dataclass
@@ -50,6 +59,9 @@ class ConversationView:
     """The chat this page was last given (`shows`). A question comes with a mark of the page's chat,
     not the chat (290 KB after 100 turns, which every question would send and the server parse),
     and is answered from this copy when the marks agree."""
+    given_chat: list = field(default_factory=list)
+    """The chat this page was last given, kept through an edit too: the versions of a question asked
+    again are read from it (the page's own copy of the chat does not keep a message's metadata)."""
     page_chat_in: str = ""
     """The conversation on screen when the page was given page_chat."""
     awaiting_chat: bool = False
@@ -87,7 +99,7 @@ class ConversationView:
         """`value`, an output to the page's chat: kept as the page's chat unless it leaves the chat
         alone (an update without a value: gr.skip())."""
         if isinstance(value, list):
-            self.page_chat, self.page_chat_in = value, self.shown
+            self.page_chat, self.page_chat_in, self.given_chat = value, self.shown, value
         return value
 
     def chat_changed(self) -> None:
