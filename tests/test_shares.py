@@ -155,7 +155,8 @@ def test_the_api_shares_and_unshares_and_the_page_follows_at_once(share_app):
 
 @pytest.mark.browser
 def test_in_the_page_a_chat_is_shared_read_elsewhere_continued_and_revoked(share_app, scripted, browser):
-    scripted.queue(Reply(chunks=text_stream("Paris is the capital of France.")))
+    payloads = " <img src=x onerror=alert(1)> ![t](https://tracker.example/p.png) <script>alert(2)</script> $E = mc^2$"
+    scripted.queue(Reply(chunks=text_stream("Paris is the capital of France.", payloads)))
     mine = browser.new_context(locale="en-US")
     page = mine.new_page()
     page.goto(share_app.url)
@@ -169,8 +170,15 @@ def test_in_the_page_a_chat_is_shared_read_elsewhere_continued_and_revoked(share
 
     stranger = browser.new_context(locale="en-US")  # a fresh, anonymous browser
     other = stranger.new_page()
+    dialogs, asked = [], []
+    other.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    other.on("request", lambda request: asked.append(request.url))
     other.goto(url)
     expect(other.locator("main")).to_contain_text("Paris is the capital of France.")
+    expect(other.locator("main math")).to_have_count(1)
+    assert other.locator("main img").count() == 0 and other.locator("main script").count() == 0
+    assert other.locator('main a[href="https://tracker.example/p.png"]').count() == 1  # (a link to click)
+    assert dialogs == [] and not [u for u in asked if "tracker.example" in u]
     expect(other.locator("main")).to_contain_text("What is the capital of France?")
     other.get_by_text("Continue this chat").click()
     other.wait_for_selector("#chat-input textarea")
@@ -185,3 +193,25 @@ def test_in_the_page_a_chat_is_shared_read_elsewhere_continued_and_revoked(share
     expect(other.locator("main")).to_contain_text("no longer shared")
     mine.close()
     stranger.close()
+
+
+def test_formulas_are_mathml_money_is_money_and_markup_in_a_formula_is_refused():
+    page = shared_page(
+        "a" * 22,
+        snapshot_of(
+            [
+                {"role": "user", "content": "Costs?"},
+                {
+                    "role": "assistant",
+                    "content": "It costs $20 or $30. $E = mc^2$\n\n$$\\frac{a}{b}$$\n\n```\n$x$ in code\n```\n\n"
+                    "$\\text{<img src=x onerror=alert(1)>}$ $\\href{javascript:alert(1)}{x}$",
+                },
+            ],
+            title="t",
+        ),
+    )
+    body = page.split("<body>", 1)[1]
+    assert "It costs $20 or $30." in body
+    assert body.count("<math") == 2 and "<msup><mi>c</mi><mn>2</mn></msup>" in body and "<mfrac>" in body
+    assert "$x$ in code" in body  # (code shows as written)
+    assert "<img" not in body and "href=\"javascript" not in body

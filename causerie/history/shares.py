@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -112,11 +113,78 @@ def _markdown() -> MarkdownIt:
 MARKDOWN = _markdown()
 
 
+FORMULA = re.compile(
+    r"\$\$(?P<display>.+?)\$\$|\\\[(?P<bracket>.+?)\\\]|\\\((?P<paren>.+?)\\\)"
+    r"|(?<![\\$\w])\$(?=\S)(?P<inline>[^$\n]+?)(?<=\S)\$(?!\d)",
+    re.S,
+)
+"""The chat's LaTeX delimiters (inert.LATEX_DELIMITERS); an inline `$…$` by Pandoc's rule, so that
+"$20 and $30" stays money."""
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
+MATHML_TAGS = frozenset(
+    "math semantics annotation mrow mi mn mo ms mtext mspace msub msup msubsup mfrac msqrt mroot mstyle mtable mtr "
+    "mtd munder mover munderover mpadded mphantom menclose merror mmultiscripts mprescripts none".split()
+)
+MATHML_ATTRIBUTES = frozenset(
+    "xmlns display mathvariant stretchy fence separator lspace rspace columnalign rowspacing columnspacing displaystyle "
+    "scriptlevel width height depth accent accentunder minsize maxsize movablelimits notation linethickness symmetric "
+    "form largeop columnlines rowlines frame encoding".split()
+)
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)((?:\s+[A-Za-z][\w:-]*=\"[^\"<>]*\")*)\s*(/?)>")
+_ATTRIBUTE = re.compile(r"([A-Za-z][\w:-]*)=")
+
+
+def _mathml(latex: str, display: bool) -> str | None:
+    """A formula as MathML (latex2mathml), when every tag and attribute of it is MathML's own
+    (a `\\text{…}` can carry markup through, and `\\href` a link): else None, and it is shown as
+    written."""
+    from latex2mathml.converter import convert
+
+    try:
+        made = convert(latex, display="block" if display else "inline")
+    except Exception:  # (a formula it cannot read: shown as written)
+        return None
+    at = 0
+    for tag in _TAG.finditer(made):
+        if "<" in made[at : tag.start()] or ">" in made[at : tag.start()]:
+            return None
+        if tag.group(2) not in MATHML_TAGS or any(a not in MATHML_ATTRIBUTES for a in _ATTRIBUTE.findall(tag.group(3))):
+            return None
+        at = tag.end()
+    return None if "<" in made[at:] or ">" in made[at:] else made
+
+
+def _formulas(text: str) -> tuple[str, list[str]]:
+    """The text with each formula outside code blocks set aside (a placeholder), and their MathML."""
+    made: list[str] = []
+
+    def replace(found: re.Match) -> str:
+        latex = next(g for g in found.groups() if g is not None)
+        mathml = _mathml(latex, found.group("display") is not None or found.group("bracket") is not None)
+        if mathml is None:
+            return found.group(0)
+        made.append(mathml)
+        return f"\ue010{len(made) - 1}\ue011"
+
+    inside, out = False, []
+    for piece in re.split(r"(^ {0,3}(?:`{3,}|~{3,}).*$)", text, flags=re.M):  # (the fence lines kept, apart)
+        if FENCE.match(piece):
+            inside = not inside
+            out.append(piece)
+        else:
+            out.append(piece if inside else FORMULA.sub(replace, piece))
+    return "".join(out), made
+
+
 def _rendered(text: str) -> str:
-    return MARKDOWN.render(inert(text))
+    text, formulas = _formulas(text)
+    # (inert() writes money's `$` so that Gradio's renderer sees no formula; here formulas are done.)
+    rendered = MARKDOWN.render(inert(text).replace("&#36;<wbr>", "$"))
+    return re.sub("\ue010(\\d+)\ue011", lambda found: formulas[int(found.group(1))], rendered)
 
 
 STYLE = """
+math[display="block"] { display: block; margin: 8px 0; }
 body { font: 16px/1.55 system-ui, sans-serif; margin: 0; background: #fafafa; color: #1f2328; }
 main { max-width: 820px; margin: 0 auto; padding: 24px 16px 64px; }
 header h1 { font-size: 1.4em; margin: 0 0 4px; } header p { color: #666; margin: 0 0 24px; }
