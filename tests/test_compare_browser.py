@@ -170,3 +170,25 @@ def test_with_a_single_model_compare_says_so_where_the_person_looks(page: Page):
         expect(note).to_be_in_viewport()
     finally:
         offline.close()
+
+
+def test_a_comparison_goes_on_in_a_chat_each_side_a_version(compare_app, scripted, page: Page):
+    queue_answers(scripted)
+    open_compare(page, compare_app.url)
+    page.locator("#compare-blind input").uncheck()
+    ask(page, "Who are you?")
+    expect(page.locator("#compare-chat-1")).to_contain_text("Beta takes its time.", timeout=15000)
+    page.locator("#compare-to-chat").click()
+    chat = page.locator("#chatbot")
+    expect(page.get_by_role("tab", name="Chat")).to_have_attribute("aria-selected", "true", timeout=10000)
+    expect(chat).to_contain_text("Who are you?", timeout=10000)
+    shown = chat.inner_text()
+    first, other = ("Alpha answers first.", "Beta takes its time.")
+    if other in shown:
+        first, other = other, first
+    expect(chat).to_contain_text(first)
+    expect(chat).to_contain_text("1/2")
+    chat.locator('a[href^="#causerie-version-next-"]').click()
+    expect(chat).to_contain_text(other, timeout=10000)
+    expect(chat).to_contain_text("2/2")
+    expect(chat).to_contain_text("openai:model-")  # (the model that wrote it, as the names show)

@@ -81,6 +81,18 @@ def dropped(messages: Sequence[Mapping[str, Any]], position: int) -> list[dict[s
     return [*(dict(m) for m in messages[:position]), *tail]
 
 
+def as_versions(paths: Sequence[Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    """Several whole conversations from the same first question (Compare's sides) as one: the
+    first shown, the others its versions."""
+    kept = [[dict(m) for m in path] for path in paths if path]
+    if not kept:
+        return []
+    shown = kept[0]
+    if len(kept) > 1:
+        shown[0]["versions"] = {"before": [], "after": kept[1:MOST_VERSIONS]}
+    return shown
+
+
 def path_only(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The path on screen alone (a fork, a share): no other version anywhere in it."""
     return [{k: v for k, v in m.items() if k != "versions"} for m in messages]

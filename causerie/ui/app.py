@@ -51,7 +51,7 @@ from .share_page import build_share, wire_share
 from .shared_route import SharedPages
 from .tools_page import TOOLS_CSS, build_tool_controls, build_tool_settings, wire_tools, with_tools
 from .transfer import MAX_IMPORT_BYTES
-from .versions_page import VERSIONS_CSS, build_version_controls, chat_links_js, wire_versions
+from .versions_page import VERSIONS_CSS, build_version_controls, chat_links_js, wire_compare_to_chat, wire_versions
 from .view import ConversationView
 from .visitors import distrust_proxy_headers, is_issued, issue_browser_id, page_language, visitor_of
 from .voice_page import VOICE_CSS, build_microphone, build_voice_controls, build_voice_settings, read_aloud_js, wire_voice
@@ -110,7 +110,7 @@ def build_demo(
             panel, history_buttons = build_panel(keeper, say, login=settings.oauth)
             share_parts = build_share(service, say)
         build_top_bar(say)
-        with gr.Tabs(elem_id="main-tabs"):
+        with gr.Tabs(elem_id="main-tabs") as main_tabs:
             with gr.Tab(say("tab_chat"), id="chat", elem_id="chat-tab"):
                 with gr.Row(elem_id="model-bar"):
                     bar = build_model_bar(service, say)
@@ -144,6 +144,7 @@ def build_demo(
         wire_blanks(preset_blanks, page_settings)
         wire_panel(history, panel, history_buttons)
         wire_versions(history, version_parts)
+        wire_compare_to_chat(history, tabs.compare, main_tabs)
         if share_parts is not None:
             from ..history.store.share_store import ShareStore  # (SQLAlchemy: not in the way of the start)
 

@@ -59,6 +59,8 @@ class ComparePage:
     state: Any
     models_note: Any = None
     """Under the model boxes: that fewer than two models are available, and what to do."""
+    to_chat: Any = None
+    """Takes the comparison into a chat, each side's answers a version (ui/versions_page.py)."""
 
 
 def build_compare(say: Labels) -> ComparePage:
@@ -108,6 +110,7 @@ def build_compare(say: Labels) -> ComparePage:
     with gr.Row():
         stop = gr.Button(say("compare_stop"), size="sm", elem_id="compare-stop")
         new = gr.Button(say("compare_new"), size="sm", elem_id="compare-new")
+        to_chat = gr.Button(say("compare_to_chat"), size="sm", elem_id="compare-to-chat")
     return ComparePage(
         models,
         blind,
@@ -121,6 +124,7 @@ def build_compare(say: Labels) -> ComparePage:
         new,
         gr.State(Comparison()),
         models_note,
+        to_chat,
     )
 
 

@@ -196,6 +196,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "compare_input": ("Ask all of them… (Enter sends)", "Posez votre question à tous… (Entrée envoie)"),
     "compare_stop": ("Stop", "Arrêter"),
     "compare_new": ("New comparison", "Nouvelle comparaison"),
+    "compare_to_chat": ("💬 Continue in a chat (each side a version)", "💬 Continuer dans un chat (chaque côté une version)"),
     **{f"vote_{i}": (f"{letter} is better", f"{letter} est meilleur") for i, letter in enumerate("ABCD")},
     "vote_tie": ("Tie", "Égalité"),
     "vote_bad": ("Both are bad", "Les deux sont mauvais"),

@@ -14,9 +14,10 @@ from typing import Any
 
 import gradio as gr
 
+from ..compare.compare import LETTERS, Comparison
 from ..history.conversations import Conversation, new_id
 from ..history.library import HistoryNotice
-from ..history.versions import dropped, path_only, switched
+from ..history.versions import as_versions, dropped, path_only, switched
 from .conversation_list import ConversationHandlers
 from .conversation_list_page import after_reading_store
 from .labels import TEXTS
@@ -115,3 +116,36 @@ def wire_versions(history: ConversationHandlers, parts: VersionParts) -> None:
     for button, handler in ((parts.go, on_version), (parts.fork, on_fork)):
         asked = button.click(None, None, parts.asked, js=js, **QUICK_PLAIN)
         after_reading_store(panel, asked.then, handler, history.inputs(parts.asked), history.outputs(), **QUEUED_PLAIN)
+
+
+def wire_compare_to_chat(history: ConversationHandlers, compare: Any, main_tabs: Any) -> None:
+    """Compare's *Continue in a chat*: a new conversation of the first side's questions and answers,
+    each other side's a version of it (named by its model once names show, else by its letter), and
+    the chat opens on it."""
+    panel = history.panel
+
+    async def take(values: dict, request: gr.Request) -> dict:
+        comparison: Comparison = values[compare.state]
+        view = values[history.view]
+        owner = history.owner(values, request)
+        paths = []
+        for number, turns in enumerate(comparison.turns):
+            name = comparison.models[number] if comparison.revealed else f"{LETTERS[number]}"
+            paths.append([{**t, "footer": name} if t.get("role") == "assistant" else dict(t) for t in turns])
+        if not any(t.get("role") == "assistant" and t.get("content") for path in paths for t in path):
+            return {panel.notice: gr.skip()}
+        messages = as_versions(paths)
+
+        async def work(shelf) -> dict:
+            conversation = Conversation(id=new_id()).with_messages(messages, {})
+            notices = await shelf.put(conversation)
+            opened = await history.open(view, conversation, owner)
+            opened["notices"] = [*notices, *opened["notices"]]
+            opened[main_tabs] = gr.Tabs(selected="chat")
+            return opened
+
+        return await history.on_shelf(values, request, work, chat=True)
+
+    after_reading_store(
+        panel, compare.to_chat.click, take, history.inputs(compare.state), {*history.outputs(), main_tabs}, **QUEUED_PLAIN
+    )
