@@ -39,6 +39,9 @@ INLINE_TAGS = frozenset("b i u s em strong sub sup small mark kbd del ins code b
 """Tags kept when bare: none opens an HTML block (CommonMark's kinds 1 and 6)."""
 
 IMAGE = "🖼"
+CONTROL_SHOWN = "#causerie\u2011"
+"""What `#causerie-` is shown as in data: the same to read (a non-breaking hyphen), and no control of
+the page's (its approval and version links: ui/render.py) can be written by a model or a file."""
 
 # A backslash escape is kept, but not one before `<` or `!`: an autolink (www.example.com\) can
 # take the backslash, and leave the tag or the image behind it.
@@ -64,6 +67,8 @@ _ESCAPED = {ord(c): f"&#{ord(c)};" for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 def inert(text: str, delimiters: Sequence[tuple[str, str]] = LATEX_DELIMITERS) -> str:
     """`text` as Markdown the page may render: see the module's docstring. `delimiters` are the
     rendering component's LaTeX delimiters, in its order."""
+    if "#causerie-" in text:  # (the page's own controls: ui/js/chat_links.js acts on no link from data)
+        text = text.replace("#causerie-", CONTROL_SHOWN)
     shown = _inert_once(text, delimiters)
     if "$" in shown and _MONEY.search(shown):
         # A `$` before a digit left as it was (in code, or a formula's) may be read as money once

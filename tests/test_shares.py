@@ -77,6 +77,8 @@ def test_sharing_is_off_where_only_signed_in_people_may_chat():
     with pytest.raises(SettingsError, match="SHARE_LINKS=1 with REQUIRE_LOGIN=1"):
         load_settings({"REQUIRE_LOGIN": "1", "AUTH_USERS": "ann:pw", "SHARE_LINKS": "1"})
     assert not load_settings({"SHARE_LINKS": "0"}).share_links
+    assert not load_settings({"AUTH_USERS": "ann:pw"}).share_links  # (a signed-in server: only if asked)
+    assert load_settings({"AUTH_USERS": "ann:pw", "SHARE_LINKS": "1"}).share_links
     assert load_settings({"PUBLIC_MODE": "1"}).shares_per_person == 20
 
 
@@ -94,7 +96,8 @@ def test_a_snapshot_keeps_what_is_on_screen_and_only_what_the_person_chose():
     plain = snapshot_of(messages, title="T", system_prompt="Be kind", read_picture=read)
     assert plain["title"] == "T" and plain["description"] == "Question 0" and "system_prompt" not in plain
     answer = plain["messages"][1]
-    assert "thinking" not in answer and answer["footer"] == "xAI · grok" and answer["tools"][0]["result"] == "2"
+    assert "thinking" not in answer and answer["footer"] == "xAI · grok" and "tools" not in answer
+    assert answer["tool_lines"] == ["[Tool call calc:add({}) → 2]"]  # (what the page shows of a call: its line)
     assert answer["left_out"] == 1 and snapshot_pictures(plain) == [("image/png", PNG)]
     assert "/uploads" not in str(plain) and "passwd" not in str(plain)  # (no path of this server)
     chosen = snapshot_of(messages, title="", system_prompt="Be kind", choices=ShareChoices(thinking=True, system_prompt=True))
@@ -171,7 +174,12 @@ def test_in_the_page_a_chat_is_shared_read_elsewhere_continued_and_revoked(share
     stranger = browser.new_context(locale="en-US")  # a fresh, anonymous browser
     other = stranger.new_page()
     dialogs, asked = [], []
-    other.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def seen(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    other.on("dialog", seen)
     other.on("request", lambda request: asked.append(request.url))
     other.goto(url)
     expect(other.locator("main")).to_contain_text("Paris is the capital of France.")
@@ -180,6 +188,8 @@ def test_in_the_page_a_chat_is_shared_read_elsewhere_continued_and_revoked(share
     assert other.locator('main a[href="https://tracker.example/p.png"]').count() == 1  # (a link to click)
     assert dialogs == [] and not [u for u in asked if "tracker.example" in u]
     expect(other.locator("main")).to_contain_text("What is the capital of France?")
+    other.remove_listener("dialog", seen)
+    other.once("dialog", lambda dialog: dialog.accept())  # ("Copy this shared conversation into your own list?")
     other.get_by_text("Continue this chat").click()
     other.wait_for_selector("#chat-input textarea")
     expect(other.locator("#chatbot")).to_contain_text("Paris is the capital", timeout=15000)

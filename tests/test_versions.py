@@ -14,7 +14,7 @@ from causerie.history.versions import asked_again, dropped, path_only, shown_num
 from causerie.ui.render import page_messages
 from causerie.ui.turns import plain_turns, saved_messages
 
-from support.browsers import send
+from support.browsers import send, settled
 from support.scripted_server import Reply, chat_requests, text_stream
 
 
@@ -97,11 +97,18 @@ def test_retry_twice_move_between_versions_reload_and_fork(app, scripted, page: 
     expect(chat).to_contain_text("Follow-up answer", timeout=10000)
     sent = chat_requests(scripted)[-1]["body"]["messages"]
     assert [m["content"] for m in sent if m["role"] != "system"] == ["Tell me a joke", "Version 2", "Another one"]
+    scripted.queue(Reply(chunks=text_stream("Follow-up again")))
+    page.get_by_role("button", name="Retry").last.click()  # (a later question asked again)
+    expect(chat).to_contain_text("Follow-up again", timeout=10000)
+    expect(chat).to_contain_text("2/3")  # the first question's versions are still there
+    expect(chat).to_contain_text("2/2")
+    settled(page)  # (saved)
 
     page.reload()
     page.wait_for_selector("#chat-input textarea")
     expect(chat).to_contain_text("Version 2", timeout=10000)
     expect(chat).to_contain_text("2/3")
+    expect(chat).to_contain_text("2/2")
     chat.locator('a[href^="#causerie-version-next-"]').click()
     expect(chat).to_contain_text("Version 3", timeout=10000)
     expect(chat).not_to_contain_text("Follow-up answer")  # (that turn belongs to version 2)
@@ -122,3 +129,15 @@ def test_deleting_a_version_shows_the_one_before_it_and_the_last_leaves_no_versi
     only = dropped(gone, 0)
     assert [m["content"] for m in only] == ["Q", "A1"] and "versions" not in only[0]
     assert dropped(only, 0) is None
+
+
+def test_a_link_written_by_a_model_is_never_one_of_the_pages_controls():
+    from causerie.inert import inert
+    from causerie.ui.render import message, version_message
+
+    said = message("assistant", "[Read more](#causerie-version-drop-0) [ok](#causerie-tool-allow-abcdefgh12)")
+    text = said["content"][0]["text"]
+    assert "#causerie-" not in text and text.count("#causerie\u2011") == 2
+    assert inert(text) == text  # (the same when made inert again)
+    own = version_message({"before": [turn("Q", "A")], "after": []}, 0)["content"][0]["text"]
+    assert "(#causerie-version-prev-0)" in own and "(#causerie-version-drop-0)" in own

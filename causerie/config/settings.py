@@ -358,10 +358,11 @@ def _mcp(env: Mapping[str, str], public: PublicSettings, *, basic_auth: bool) ->
     return McpSettings(on=on, owner_pays=owner_pays, allowed_hosts=hosts)
 
 
-def _share_links(env: Mapping[str, str], public: PublicSettings) -> bool:
+def _share_links(env: Mapping[str, str], public: PublicSettings, *, basic_auth: bool) -> bool:
     """On by default; off where only signed-in people may chat (a shared page is read by anyone with
-    its link, and this server's shared pages cannot ask for a sign-in)."""
-    on = flag(env, "SHARE_LINKS", not public.require_login)
+    its link, and this server's shared pages cannot ask for a sign-in): with REQUIRE_LOGIN always,
+    with AUTH_USERS unless SHARE_LINKS=1 says the owner wants links readable by anyone."""
+    on = flag(env, "SHARE_LINKS", not (public.require_login or basic_auth))
     if on and public.require_login:
         raise SettingsError(
             "SHARE_LINKS=1 with REQUIRE_LOGIN=1: shared pages are read without signing in. Remove SHARE_LINKS, or REQUIRE_LOGIN."
@@ -417,7 +418,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mcp=_mcp(env, public, basic_auth=bool(history.auth_users)),
         cockpit=_cockpit(env, basic_auth=bool(history.auth_users), oauth=oauth),
         tools=load_tool_settings(env),
-        share_links=_share_links(env, public),
+        share_links=_share_links(env, public, basic_auth=bool(history.auth_users)),
         shares_per_person=_integer(env, "SHARES_PER_PERSON", 20 if public.public else 100, minimum=1),
     )
 

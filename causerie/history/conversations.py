@@ -128,8 +128,9 @@ def _text(content: Any, position: int = 0) -> str:
     raise UnreadableFile("bad_message", position=position + 1)
 
 
-MOST_VERSION_DEPTH = 8
-"""Versions within versions, at most this deep in an import (a tree no page makes deeper is refused)."""
+MOST_VERSION_DEPTH = 200
+"""Versions within versions, at most this deep (each Retry of an older version adds a level; the
+size caps bound the whole)."""
 
 
 def _versions(raw: Any, position: int, depth: int) -> dict | None:
@@ -139,12 +140,15 @@ def _versions(raw: Any, position: int, depth: int) -> dict | None:
     kept = {}
     for side in ("before", "after"):
         tails = raw.get(side) if isinstance(raw.get(side), list) else []
-        kept[side] = [
+        checked = (
             [m for n, item in enumerate(tail[:2000]) if (m := _message(item, position + n, depth + 1)) is not None]
             for tail in tails[-MOST_VERSIONS:]
             if isinstance(tail, list) and tail
+        )
+        # A version is a question and what followed it: questions and answers only.
+        kept[side] = [
+            [m for m in tail if m["role"] in ("user", "assistant")] for tail in checked if tail and tail[0]["role"] == "user"
         ]
-        kept[side] = [tail for tail in kept[side] if tail]
     return kept if kept["before"] or kept["after"] else None
 
 

@@ -25,10 +25,28 @@ from ..answering.messages import checked_steps, step_line
 from ..i18n.wording import DEFAULT_LANGUAGE, words
 from ..inert import inert
 
+MOST_SNAPSHOT_CHARS = 1_000_000
+"""A share's text, in all: a longer conversation is refused (a share is read, not archived)."""
 MOST_PICTURE_BYTES = 2_000_000
 MOST_SNAPSHOT_PICTURE_BYTES = 8_000_000
 PICTURE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
 DESCRIPTION_CHARS = 200
+
+
+class SharesOnFirstUse:
+    """The share store (history/store/share_store.py), made when first asked for: SQLAlchemy is not
+    imported while the app starts. One for the page and the API."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._store: Any = None
+
+    async def opened(self) -> Any:
+        if self._store is None:
+            from .store.share_store import ShareStore
+
+            self._store = ShareStore(self.url)
+        return self._store
 
 
 @dataclass(frozen=True)
@@ -61,8 +79,8 @@ def snapshot_of(
                     item[name] = message[name]
             if choices.thinking and isinstance(message.get("thinking"), str) and message["thinking"]:
                 item["thinking"] = message["thinking"]
-            if steps := checked_steps(message.get("tools")):
-                item["tools"] = steps
+            if steps := checked_steps(message.get("tools")):  # (what the page shows of each: one line)
+                item["tool_lines"] = [step_line(step)[:300] for step in steps]
         pictures, left_out = [], 0
         for file in message.get("files") or ():
             read = read_picture(file) if isinstance(file, Mapping) else None
@@ -86,6 +104,15 @@ def snapshot_of(
     if choices.system_prompt and system_prompt and system_prompt.strip():
         snapshot["system_prompt"] = system_prompt.strip()
     return snapshot
+
+
+def snapshot_chars(snapshot: Mapping[str, Any]) -> int:
+    """A snapshot's text, in characters (its pictures apart)."""
+    size = len(str(snapshot.get("title") or "")) + len(str(snapshot.get("system_prompt") or ""))
+    for message in snapshot.get("messages") or ():
+        size += sum(len(str(message.get(k) or "")) for k in ("content", "thinking", "sources", "notice", "footer"))
+        size += sum(len(str(line)) for line in message.get("tool_lines") or ())
+    return size
 
 
 def snapshot_pictures(snapshot: Mapping[str, Any]) -> list[tuple[str, bytes]]:
@@ -113,13 +140,13 @@ def _markdown() -> MarkdownIt:
 MARKDOWN = _markdown()
 
 
-FORMULA = re.compile(
-    r"\$\$(?P<display>.+?)\$\$|\\\[(?P<bracket>.+?)\\\]|\\\((?P<paren>.+?)\\\)"
-    r"|(?<![\\$\w])\$(?=\S)(?P<inline>[^$\n]+?)(?<=\S)\$(?!\d)",
-    re.S,
-)
-"""The chat's LaTeX delimiters (inert.LATEX_DELIMITERS); an inline `$…$` by Pandoc's rule, so that
-"$20 and $30" stays money."""
+OPENER = re.compile(r"\$\$|\\\[|\\\(|\$")
+CLOSER = {"$$": "$$", "\\[": "\\]", "\\(": "\\)", "$": "$"}
+MOST_FORMULA_CHARS = 2_000
+"""The chat's LaTeX delimiters (inert.LATEX_DELIMITERS), found in one pass: each closer is looked
+for once past where it was last found, so a text full of openers costs its length, not its square.
+An inline `$…$` follows Pandoc's rule (no space inside its ends, no digit after it, one line), so
+that "$20 and $30" stays money."""
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
 MATHML_TAGS = frozenset(
     "math semantics annotation mrow mi mn mo ms mtext mspace msub msup msubsup mfrac msqrt mroot mstyle mtable mtr "
@@ -157,30 +184,56 @@ def _mathml(latex: str, display: bool) -> str | None:
 def _formulas(text: str) -> tuple[str, list[str]]:
     """The text with each formula outside code blocks set aside (a placeholder), and their MathML."""
     made: list[str] = []
-
-    def replace(found: re.Match) -> str:
-        latex = next(g for g in found.groups() if g is not None)
-        mathml = _mathml(latex, found.group("display") is not None or found.group("bracket") is not None)
-        if mathml is None:
-            return found.group(0)
-        made.append(mathml)
-        return f"\ue010{len(made) - 1}\ue011"
-
     inside, out = False, []
     for piece in re.split(r"(^ {0,3}(?:`{3,}|~{3,}).*$)", text, flags=re.M):  # (the fence lines kept, apart)
         if FENCE.match(piece):
             inside = not inside
             out.append(piece)
         else:
-            out.append(piece if inside else FORMULA.sub(replace, piece))
+            out.append(piece if inside else _set_aside(piece, made))
     return "".join(out), made
 
 
+def _set_aside(piece: str, made: list[str]) -> str:
+    found_at: dict[str, int] = {}
+
+    def closer_at(closer: str, start: int) -> int:
+        known = found_at.get(closer)
+        if known is None or (known != -1 and known < start):
+            known = found_at[closer] = piece.find(closer, start)
+        return known
+
+    out, at, scan = [], 0, 0
+    while (opened := OPENER.search(piece, scan)) is not None:
+        opener, start = opened.group(), opened.end()
+        end = closer_at(CLOSER[opener], start)
+        latex = piece[start:end] if end > start else ""
+        good = 0 < len(latex) <= MOST_FORMULA_CHARS
+        if opener == "$":
+            before = piece[opened.start() - 1] if opened.start() else " "
+            after = piece[end + 1 : end + 2]
+            good = good and len(latex) <= 500 and "\n" not in latex and before not in "\\$" and not before.isalnum()
+            good = good and not latex[0].isspace() and not latex[-1].isspace() and not after.isdigit()
+        mathml = _mathml(latex, opener in ("$$", "\\[")) if good else None
+        if mathml is None:
+            scan = start
+            continue
+        made.append(mathml)
+        out += [piece[at : opened.start()], f"\ue010{len(made) - 1}\ue011"]
+        at = scan = end + len(CLOSER[opener])
+    out.append(piece[at:])
+    return "".join(out)
+
+
 def _rendered(text: str) -> str:
-    text, formulas = _formulas(text)
+    text, formulas = _formulas(text.replace("\ue010", "").replace("\ue011", ""))  # (the placeholders' own)
     # (inert() writes money's `$` so that Gradio's renderer sees no formula; here formulas are done.)
     rendered = MARKDOWN.render(inert(text).replace("&#36;<wbr>", "$"))
-    return re.sub("\ue010(\\d+)\ue011", lambda found: formulas[int(found.group(1))], rendered)
+    return re.sub(
+        "\ue010(\\d+)\ue011",
+        lambda found: formulas[int(found.group(1))] if int(found.group(1)) < len(formulas) else "",
+        rendered,
+    )
 
 
 STYLE = """
@@ -222,8 +275,8 @@ def shared_page(share_id: str, snapshot: Mapping[str, Any]) -> str:
         body = []
         if message.get("thinking"):
             body.append(f"<details><summary>{say('thinking')}</summary>{_rendered(str(message['thinking']))}</details>")
-        for step in checked_steps(message.get("tools")):
-            body.append(f"<details><summary>🔧 {html.escape(step_line(step)[:300])}</summary></details>")
+        for line in message.get("tool_lines") or ():
+            body.append(f"<p class='note'>🔧 {html.escape(str(line)[:300])}</p>")
         body.append(_rendered(str(message.get("content") or "")))
         for _ in message.get("pictures") or ():
             body.append(f'<img src="/s/{share_id}/picture/{picture}" alt="">')

@@ -93,6 +93,24 @@ def as_versions(paths: Sequence[Sequence[Mapping[str, Any]]]) -> list[dict[str, 
     return shown
 
 
+def kept_versions(messages: Sequence[Mapping[str, Any]], kept: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """`messages` with the versions `kept` (the conversation as saved) had at the questions that
+    still read the same and now have none: a chat rebuilt without them (after a restart, or from a
+    page's copy) does not lose them."""
+    asked = [m for m in kept if m.get("role") == "user"]
+    out, number = [], 0
+    for message in messages:
+        message = dict(message)
+        if message.get("role") == "user":
+            before = asked[number] if number < len(asked) else None
+            number += 1
+            if not message.get("versions") and before is not None and before.get("versions"):
+                if before.get("content") == message.get("content"):
+                    message["versions"] = before["versions"]
+        out.append(message)
+    return tuple(out)
+
+
 def path_only(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The path on screen alone (a fork, a share): no other version anywhere in it."""
     return [{k: v for k, v in m.items() if k != "versions"} for m in messages]

@@ -37,7 +37,7 @@ from ..compare.rating import preset_kind
 from ..compare.votes import BallotBox
 from ..events import Failure
 from ..files.audio import discard_recording, joined_audio
-from ..history.shares import ShareChoices, snapshot_of
+from ..history.shares import MOST_SNAPSHOT_CHARS, ShareChoices, SharesOnFirstUse, snapshot_chars, snapshot_of
 from ..history.store.errors import StoreError
 from ..i18n.wording import words
 from .api_calls import arity
@@ -82,7 +82,9 @@ def _raise_failure(answer: Answer | None) -> None:
         raise _error(answer.failure.message)
 
 
-def register_api(service: ChatService, default_system_prompt: str | None, ballots: BallotBox) -> None:
+def register_api(
+    service: ChatService, default_system_prompt: str | None, ballots: BallotBox, shares: SharesOnFirstUse | None = None
+) -> None:
     """Call inside the Blocks context. Both endpoints take the same arguments; gr.api reads each
     function's own signature, so each spells them out and hands them to `ask` by name."""
 
@@ -302,16 +304,12 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
             "meta": {"_type": "gradio.FileData"},
         }
 
-    shares: list[Any] = []
+    shares = shares or SharesOnFirstUse(service.settings.history.votes_url)
 
-    def share_store() -> Any:
+    async def share_store() -> Any:
         if not service.settings.share_links:
             raise _error(words("page", "share.off"))
-        if not shares:
-            from ..history.store.share_store import ShareStore
-
-            shares.append(ShareStore(service.settings.history.votes_url))
-        return shares[0]
+        return await shares.opened()
 
     async def share(
         messages: list[dict], title: str | None = None, system_prompt: str | None = None, request: gr.Request = None
@@ -319,7 +317,7 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
         """Share a conversation as a read-only page: `messages` ({role, content}, as /chat's history),
         an optional `title`, and a `system_prompt` to show with it. Returns {url, id, revoke_token}:
         keep the token, /unshare takes it."""
-        store = share_store()
+        store = await share_store()
         try:
             turns = plain_history(messages)
             title_given = optional_text("title", title) or ""
@@ -329,18 +327,21 @@ def register_api(service: ChatService, default_system_prompt: str | None, ballot
         if not any(t["role"] == "assistant" for t in turns):
             raise _error(words("page", "share.nothing"))
         snapshot = snapshot_of(turns, title=title_given, system_prompt=prompt, choices=ShareChoices(system_prompt=True))
-        owner = "api:" + (service.records.visitor_hash(visitor_of(request, service.settings)) or "")
+        if snapshot_chars(snapshot) > MOST_SNAPSHOT_CHARS:
+            raise _error(words("page", "share.too_large", {"limit": MOST_SNAPSHOT_CHARS}))
+        visitor = service.records.visitor_hash(visitor_of(request, service.settings)) or ""
+        owner = "api:" + visitor
         try:
-            if await store.count(owner) >= service.settings.shares_per_person:
+            if await store.count(owner, visitor) >= service.settings.shares_per_person:
                 raise _error(words("page", "share.too_many", {"count": service.settings.shares_per_person}))
-            share_id, token = await store.create(owner, "", snapshot)
+            share_id, token = await store.create(owner, "", snapshot, visitor)
         except StoreError:
             raise _error(words("page", "share.unavailable")) from None
-        return {"url": f"{page_root(request)}/s/{share_id}", "id": share_id, "revoke_token": token}
+        return {"url": f"{page_root(request, service.settings)}/s/{share_id}", "id": share_id, "revoke_token": token}
 
     async def unshare(id: str, revoke_token: str, request: gr.Request = None) -> dict:  # noqa: A002 (the API's name)
         """End a share made by /share: its address answers 404 from now on."""
-        store = share_store()
+        store = await share_store()
         if not isinstance(id, str) or not isinstance(revoke_token, str) or not id or not revoke_token:
             raise _error("unshare takes the id and the revoke_token /share returned.")
         try:

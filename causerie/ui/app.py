@@ -19,6 +19,7 @@ from ..compare.votes import BallotBox
 from ..config.page_policy import SecurityHeaders, security_headers
 from ..files.attachments import ACCEPTED_SUFFIXES
 from ..history.library import HistoryNotice
+from ..history.shares import SharesOnFirstUse
 from ..history.shelves import Keeper, keeper_for
 from ..i18n.wording import words
 from ..mcp_server import middleware as mcp_middleware
@@ -109,6 +110,7 @@ def build_demo(
         with gr.Sidebar(label=say("conversations"), open=True, position="left", elem_id="conversations"):
             panel, history_buttons = build_panel(keeper, say, login=settings.oauth)
             share_parts = build_share(service, say)
+        shares = SharesOnFirstUse(settings.history.votes_url)  # (the page's and the API's)
         build_top_bar(say)
         with gr.Tabs(elem_id="main-tabs") as main_tabs:
             with gr.Tab(say("tab_chat"), id="chat", elem_id="chat-tab"):
@@ -146,12 +148,10 @@ def build_demo(
         wire_versions(history, version_parts)
         wire_compare_to_chat(history, tabs.compare, main_tabs)
         if share_parts is not None:
-            from ..history.store.share_store import ShareStore  # (SQLAlchemy: not in the way of the start)
-
-            wire_share(demo, service, ShareStore(settings.history.votes_url), share_parts, history, page_settings)
+            wire_share(demo, service, shares, share_parts, history, page_settings)
         ballots = BallotBox(settings.history.votes_url)
         wire_tabs(service, ballots, tabs, page_settings, QUICK)
-        register_api(service, menu.default.prompt if menu.default else None, ballots)
+        register_api(service, menu.default.prompt if menu.default else None, ballots, shares)
     if settings.cockpit.admins:  # the owner's cockpit, at /admin, and the records it reads
         from ..history.store.usage_store import UsageStore
 

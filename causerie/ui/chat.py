@@ -39,10 +39,6 @@ from .visitors import page_language, run_owner, visitor_of
 log = logging.getLogger(__name__)
 
 
-def _role(message: Any) -> Any:
-    return message.get("role") if isinstance(message, Mapping) else getattr(message, "role", None)
-
-
 def _turn_start(history: list[dict], index: Any) -> int | None:
     """Index of the user message an event points at (Gradio may give a (row, part) tuple), or
     None when it points at nothing usable: a handler then leaves the chat as it is."""
@@ -311,9 +307,7 @@ class ChatHandlers:
         shown = [*chat[:start], question]
         # What was there is kept as a version (history/versions.py), with the ones before it.
         language = page_language(request)
-        given = view.given_chat  # (the page's chat is the same, but for the versions in its metadata)
-        same = len(given) == len(chat) and all(_role(a) == _role(b) for a, b in zip(given, chat, strict=True))
-        source = given if same else chat
+        source = view.with_metadata(chat)  # (the page's chat is the same, but for the versions in its metadata)
         number = sum(1 for message in source[:start] if is_version_line(message))
         after = [version_message(asked_again(saved_messages(source[start:])), number, language)]
         yield view.shows(shown), gr.skip()  # the old answer goes at once, before the provider answers
@@ -335,7 +329,8 @@ class ChatHandlers:
         if start is None:
             return view.shows(history), gr.skip()
         content = history[start]["content"]
-        return view.shows(list(history[:start])), {"text": content_text(content), "files": content_files(content)}
+        kept = view.with_metadata(history)[:start]  # (with the versions of the questions before it)
+        return view.shows(list(kept)), {"text": content_text(content), "files": content_files(content)}
 
 
 async def stop_answers(view: ConversationView, runs: AnswerRuns, owner: str | None, language: str) -> dict[str, list]:

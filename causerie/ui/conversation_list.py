@@ -27,6 +27,7 @@ from ..history.file_stamps import FileStamps
 from ..history.library import HistoryNotice, Library
 from ..history.shelves import BrowserShelf, Keeper, Shelf
 from ..history.store.errors import StoreError
+from ..history.versions import kept_versions
 from ..i18n.wording import words
 from ..inert import inert_text
 from .browser_state import read_held
@@ -365,6 +366,7 @@ class ConversationHandlers:
                     continue
                 kept = await shelf.get(conversation_id) or Conversation(id=conversation_id)
                 messages = self.files.messages(owner, saved_messages(answer.chat), stamp=True)
+                messages = kept_versions(messages, kept.messages)
                 notices += await shelf.put(kept.with_messages(messages, answer.settings))
                 view.unsaved_new.discard(conversation_id)
                 self.runs.discard(conversation_id, owner)  # saved: the run is let go
@@ -379,7 +381,8 @@ class ConversationHandlers:
         """The conversation on screen as it is now: its chat (its files stamped: Gradio checked
         they are uploads) and the panel's settings."""
         view: ConversationView = values[self.view]
-        messages = self.files.messages(owner, saved_messages(values[self.chatbot]), stamp=True)
+        messages = self.files.messages(owner, saved_messages(view.with_metadata(values[self.chatbot])), stamp=True)
+        messages = kept_versions(messages, kept.messages if kept is not None else ())
         settings = self.settings.stored(values)
         if kept is not None and kept.messages == messages and dict(kept.settings) == settings:
             return kept  # unchanged since it was saved: the same conversation, dates included

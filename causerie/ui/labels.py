@@ -66,6 +66,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "tools": ("🔧 Tools", "🔧 Outils"),
     "share": ("🔗 Share", "🔗 Partager"),
     "fork": ("Continue in a new chat from here", "Continuer dans un nouveau chat à partir d'ici"),
+    "version_drop_ask": (
+        "Delete this version of the answer, and what followed it?",
+        "Supprimer cette version de la réponse, et ce qui l'a suivie ?",
+    ),
+    "continue_ask": (
+        "Copy this shared conversation into your own list?",
+        "Copier cette conversation partagée dans votre propre liste ?",
+    ),
     "share_thinking": ("With the thinking", "Avec la réflexion"),
     "share_system_prompt": ("With the system prompt", "Avec le prompt système"),
     "share_make": ("Share or update the link", "Partager ou mettre à jour le lien"),

@@ -94,9 +94,17 @@ def version_message(versions: Mapping[str, Any], number: int, language: str = DE
     on = f"[›](#causerie-version-next-{number})" if shown < total else "›"
     said = words("page", "version.of", {"shown": shown, "total": total}, language)
     drop = f" · [{words('page', 'version.drop', None, language)}](#causerie-version-drop-{number})"
-    return message(
-        "assistant", f"<sub>{back} {said} {on}{drop}</sub>", {"id": f"{UI_ONLY_PREFIX}versions", "versions": dict(versions)}
-    )
+    metadata = {"id": f"{UI_ONLY_PREFIX}versions", "versions": without_stamps(versions)}
+    return message("assistant", "", metadata, controls=f"<sub>{back} {said} {on}{drop}</sub>")
+
+
+def without_stamps(value: Any) -> Any:
+    """Versions as the page may hold them: their files' stamps stay on the server (file_stamps.py)."""
+    if isinstance(value, Mapping):
+        return {k: without_stamps(v) for k, v in value.items() if k != "stamp"}
+    if isinstance(value, list):
+        return [without_stamps(v) for v in value]
+    return value
 
 
 def picture_files(pictures: tuple[Picture, ...]) -> list[dict]:
@@ -107,13 +115,13 @@ def picture_files(pictures: tuple[Picture, ...]) -> list[dict]:
     ]
 
 
-def message(role: str, text: str, metadata: dict | None = None, files: list[dict] | None = None) -> dict:
+def message(role: str, text: str, metadata: dict | None = None, files: list[dict] | None = None, *, controls: str = "") -> dict:
     """One chat message as the Chatbot component sends it to the browser; a question's attached
     files (as the page's upload box gives them) follow its text. What the page shows beside the
     person's own words (answers, thoughts, sources, notices, footers) is made inert first: it may
     name or quote anything (inert.py)."""
     if role != "user":
-        text = inert(text)
+        text = inert(text) + controls  # (`controls`: the page's own links, made here, never from data)
     parts = [{"text": text, "type": "text"}] if text or not files else []
     parts += [{"file": _file_data(file), "type": "file", "alt_text": None} for file in files or ()]
     return {"role": role, "metadata": metadata, "content": parts, "options": None}
@@ -189,13 +197,14 @@ def step_message(step: Mapping[str, Any], language: str = DEFAULT_LANGUAGE, appr
     if step.get("arguments"):
         shown, kind = _pretty(str(step["arguments"]))
         parts.append(f"**{words('page', 'tool.arguments', None, language)}**\n\n{_fenced(shown, kind)}")
+    controls = ""
     if state == "waiting" and approval_id:
         links = [
             f"[{words('page', 'tool.allow', None, language)}](#causerie-tool-allow-{approval_id})",
             f"[{words('page', 'tool.deny', None, language)}](#causerie-tool-deny-{approval_id})",
             f"[{words('page', 'tool.always', {'tool': tool}, language)}](#causerie-tool-always-{approval_id})",
         ]
-        parts.append(" · ".join(links))
+        controls = "\n\n" + " · ".join(links)
     result = str(step.get("result") or "")
     if state == "denied" and result:
         parts.append(words("page", "tool.why_denied", {"why": inert_text(result)}, language))
@@ -221,7 +230,7 @@ def step_message(step: Mapping[str, Any], language: str = DEFAULT_LANGUAGE, appr
         metadata["status"] = "done"  # (folded)
     if isinstance(duration := step.get("duration_s"), (int, float)):
         metadata["duration"] = round(float(duration), 1)
-    return message("assistant", "\n\n".join(parts), metadata)
+    return message("assistant", "\n\n".join(parts), metadata, controls=controls)
 
 
 def page_messages(saved: list[dict], language: str = DEFAULT_LANGUAGE) -> list[dict]:

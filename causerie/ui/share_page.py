@@ -8,6 +8,7 @@ it. A page opened as /?continue=<id> copies that shared conversation into the pe
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,23 +17,26 @@ from typing import Any
 import gradio as gr
 
 from ..answering.service import ChatService
-from ..history.conversations import Conversation, new_id
+from ..history.conversations import Conversation, is_temporary, new_id
 from ..history.library import HistoryNotice
-from ..history.shares import ShareChoices, snapshot_of
+from ..history.shares import MOST_SNAPSHOT_CHARS, ShareChoices, SharesOnFirstUse, snapshot_chars, snapshot_of
 from ..history.store.errors import StoreError
+from ..history.versions import path_only
 from ..i18n.wording import words
 from ..inert import inert_text
 from .conversation_list import ConversationHandlers
 from .conversation_list_page import after_reading_store
-from .labels import Labels
+from .labels import TEXTS, Labels
 from .listeners import QUEUED_PLAIN, QUICK, QUICK_PLAIN
 from .panel import PageSettings
-from .turns import saved_messages
-from .visitors import page_language, run_owner
+from .visitors import page_language, run_owner, visitor_of
 
 MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
 SHARE_ID = r"^[A-Za-z0-9_-]{16,32}$"
-CONTINUE_JS = "() => { const id = new URLSearchParams(location.search).get('continue') || ''; return id; }"
+CONTINUE_JS = (
+    "(ask) => { const id = new URLSearchParams(location.search).get('continue') || ''; "
+    "return id && window.confirm((navigator.language || '').toLowerCase().startsWith('fr') ? ask.fr : ask.en) ? id : ''; }"
+)
 FORGET_CONTINUE_JS = (
     "() => { const url = new URL(location.href); if (url.searchParams.has('continue')) "
     "{ url.searchParams.delete('continue'); history.replaceState(null, '', url); } }"
@@ -83,18 +87,21 @@ def build_share(service: ChatService, say: Labels) -> ShareParts | None:
     return ShareParts(thinking, system_prompt, make, revoke, said, gr.Textbox("", visible=False))
 
 
-def page_root(request: gr.Request) -> str:
-    """This server's address as the person reached it (behind a proxy: as the proxy says)."""
-    headers = request.headers
-    scheme = (headers.get("x-forwarded-proto") or request.request.url.scheme or "http").split(",")[0].strip()
-    host = (headers.get("x-forwarded-host") or headers.get("host") or "localhost").split(",")[0].strip()
-    return f"{scheme}://{host}"
+def page_root(request: gr.Request, settings: Any) -> str:
+    """This server's address as the person reached it: behind a proxy the app trusts
+    (TRUSTED_PROXY_HOPS), as the proxy says; else as the request itself says."""
+    headers, url = request.headers, request.request.url
+    trusted = settings.public.proxy_hops > 0
+    scheme = ((headers.get("x-forwarded-proto") if trusted else None) or url.scheme or "http").split(",")[-1].strip()
+    host = ((headers.get("x-forwarded-host") if trusted else None) or headers.get("host") or "localhost").split(",")[-1].strip()
+    root = str(request.request.scope.get("root_path") or "").rstrip("/")
+    return f"{scheme}://{host}{root}"
 
 
 def wire_share(
     demo: gr.Blocks,
     service: ChatService,
-    shares: Any,
+    shares: SharesOnFirstUse,
     parts: ShareParts | None,
     history: ConversationHandlers,
     page: PageSettings,
@@ -102,57 +109,89 @@ def wire_share(
     if parts is None:
         return
     settings = service.settings
-    panel, chatbot = history.panel, history.chatbot
+    panel = history.panel
     read_picture = picture_reader(settings.upload_dir)
 
-    async def make(
-        chat: Any,
-        conversation: str,
-        browser: Any,
-        title: str,
-        prompt: str,
-        thinking: bool,
-        with_prompt: bool,
-        request: gr.Request,
-    ) -> str:
+    async def make(values: dict, request: gr.Request) -> dict:
+        """A share of the conversation on screen as saved (its files vetted: only this person's
+        pictures are copied), or its update at the same address."""
         language = page_language(request)
-        messages = saved_messages(chat)
-        if not any(m["role"] == "assistant" and m.get("content") for m in messages):
-            return words("page", "share.nothing", None, language)
-        owner = run_owner(request, browser, settings.history.secret)
-        snapshot = snapshot_of(
-            messages,
-            title=title or Conversation(id="x").with_messages(messages, {}).shown_title,
-            language=language,
-            system_prompt=prompt,
-            choices=ShareChoices(thinking=bool(thinking), system_prompt=bool(with_prompt)),
-            read_picture=read_picture,
-        )
-        try:
-            share_id = await shares.of(owner, conversation or "")
-            if share_id and await shares.update(share_id, snapshot, owner=owner):
-                return words("page", "share.updated", {"url": inert_text(f"{page_root(request)}/s/{share_id}")}, language)
-            if await shares.count(owner) >= settings.shares_per_person:
-                return words("page", "share.too_many", {"count": settings.shares_per_person}, language)
-            share_id, _ = await shares.create(owner, conversation or "", snapshot)
-        except StoreError:
-            return words("page", "share.unavailable", None, language)
-        return words("page", "share.made", {"url": inert_text(f"{page_root(request)}/s/{share_id}")}, language)
+        view = values[history.view]
+
+        answer: dict = {}
+
+        def said(kind: str, **params: Any) -> dict:
+            answer[parts.said] = words("page", f"share.{kind}", params or None, language)
+            return {}
+
+        if is_temporary(view.shown) or view.shown in view.live:
+            said("temporary" if is_temporary(view.shown) else "busy")
+            return answer
+        owner = run_owner(request, values.get(panel.browser), settings.history.secret)
+        visitor = service.records.visitor_hash(visitor_of(request, settings)) or ""
+
+        async def work(shelf) -> dict:
+            kept = await shelf.get(view.shown)
+            if kept is None or not any(m["role"] == "assistant" and m.get("content") for m in kept.messages):
+                return said("nothing")
+            messages = path_only(history.files.messages(history.owner(values, request), kept.messages))
+            snapshot = snapshot_of(
+                messages,
+                title=kept.shown_title,
+                language=language,
+                system_prompt=values.get(page.system_prompt),
+                choices=ShareChoices(
+                    thinking=bool(values.get(parts.thinking)), system_prompt=bool(values.get(parts.system_prompt))
+                ),
+                read_picture=read_picture,
+            )
+            if snapshot_chars(snapshot) > MOST_SNAPSHOT_CHARS:
+                return said("too_large", limit=MOST_SNAPSHOT_CHARS)
+            store = await shares.opened()
+            try:
+                share_id = await store.of(owner, view.shown)
+                if share_id and await store.update(share_id, snapshot, owner=owner):
+                    return said("updated", url=inert_text(f"{page_root(request, settings)}/s/{share_id}"))
+                if await store.count(owner, visitor) >= settings.shares_per_person:
+                    return said("too_many", count=settings.shares_per_person)
+                share_id, _ = await store.create(owner, view.shown, snapshot, visitor)
+            except StoreError:
+                return said("unavailable")
+            return said("made", url=inert_text(f"{page_root(request, settings)}/s/{share_id}"))
+
+        updates = await history.on_shelf(values, request, work)  # (which keeps only the list's outputs)
+        return {**updates, **answer}
 
     async def revoke(conversation: str, browser: Any, request: gr.Request) -> str:
         language = page_language(request)
         owner = run_owner(request, browser, settings.history.secret)
         try:
-            share_id = await shares.of(owner, conversation or "")
+            store = await shares.opened()
+            share_id = await store.of(owner, conversation or "")
             if not share_id:
                 return words("page", "share.none", None, language)
-            await shares.revoke(share_id, owner=owner)
+            await store.revoke(share_id, owner=owner)
         except StoreError:
             return words("page", "share.unavailable", None, language)
         return words("page", "share.revoked", None, language)
 
-    inputs = [chatbot, panel.current, panel.browser, panel.title, page.system_prompt, parts.thinking, parts.system_prompt]
-    parts.make.click(make, inputs, parts.said, api_visibility="private", concurrency_limit=None, preprocess=False)
+    async def forget_deleted(conversation: str, browser: Any, request: gr.Request) -> None:
+        """A conversation deleted: its link, if it had one, stops working too."""
+        if not conversation:
+            return
+        owner = run_owner(request, browser, settings.history.secret)
+        try:
+            store = await shares.opened()
+            if share_id := await store.of(owner, str(conversation)):
+                await store.revoke(share_id, owner=owner)
+        except StoreError:
+            pass
+
+    panel.confirmed.change(
+        forget_deleted, [panel.confirmed, panel.browser], None, api_visibility="private", concurrency_limit=None
+    )
+    inputs = history.inputs(page.system_prompt, parts.thinking, parts.system_prompt)
+    after_reading_store(panel, parts.make.click, make, inputs, {*history.list_outputs(), parts.said}, **QUEUED_PLAIN)
     parts.revoke.click(revoke, [panel.current, panel.browser], parts.said, api_visibility="private", concurrency_limit=None)
 
     async def on_continue(values: dict, request: gr.Request) -> dict:
@@ -161,14 +200,14 @@ def wire_share(
         if not re.match(SHARE_ID, share_id):
             return {panel.notice: gr.skip()}  # (an empty dict would read as one output)
         try:
-            share = await shares.get(share_id)
+            share = await (await shares.opened()).get(share_id)
         except StoreError:
             share = None
         if share is None:
             return {"notices": [HistoryNotice("continue_gone", {})]}
         snapshot = share.snapshot
         kept = [
-            {k: v for k, v in m.items() if k in ("role", "content", "tools", "sources", "footer", "thinking")}
+            {k: v for k, v in m.items() if k in ("role", "content", "sources", "footer", "thinking") and isinstance(v, str)}
             for m in snapshot.get("messages") or ()
         ]
         conversation = Conversation(id=new_id(), title=str(snapshot.get("title") or "")[:200]).with_messages(kept, {})
@@ -183,7 +222,9 @@ def wire_share(
         return await history.on_shelf(values, request, work, chat=True)
 
     # Only a page opened as /?continue=<id> goes further than the browser (the box changes).
-    demo.load(None, None, parts.continued, js=CONTINUE_JS, **QUICK_PLAIN)
+    english, french = TEXTS["continue_ask"]
+    asking = json.dumps({"en": english, "fr": french})
+    demo.load(None, None, parts.continued, js=f"() => ({CONTINUE_JS})({asking})", **QUICK_PLAIN)
     after_reading_store(
         panel, parts.continued.change, on_continue, history.inputs(parts.continued), history.outputs(), **QUEUED_PLAIN
     ).then(None, None, None, js=FORGET_CONTINUE_JS, **QUICK)

@@ -8,6 +8,7 @@ or a revoke shows at once in every process, and a revoked share answers 404.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
@@ -42,6 +43,9 @@ class SharedPages:
         """`store`: the ShareStore, made on first use (history/store/share_store.py)."""
         self.app, self.store, self.frame_ancestors = app, store, frame_ancestors
         self.pages: LRUCache[tuple[float, bytes]] = LRUCache(32_000_000, lambda kept: len(kept[1]) + 100)
+        self.pictures: LRUCache[tuple[float, list[tuple[str, bytes]]]] = LRUCache(
+            64_000_000, lambda kept: sum(len(data) for _, data in kept[1]) + 100
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = PATH.match(scope.get("path", "")) if scope["type"] == "http" and scope.get("method") in ("GET", "HEAD") else None
@@ -62,13 +66,19 @@ class SharedPages:
         stamp = await store.stamp(share_id)
         if stamp is None:
             self.pages.pop(share_id)
+            self.pictures.pop(share_id)
             return gone
         if picture is not None:
-            share = await store.get(share_id)
-            pictures = snapshot_pictures(share.snapshot) if share else []
-            if not share or int(picture) >= len(pictures):
+            kept_pictures = self.pictures.get(share_id)
+            if kept_pictures is None or kept_pictures[0] != stamp:
+                share = await store.get(share_id)
+                if share is None:
+                    return gone
+                kept_pictures = (share.updated_at, await asyncio.to_thread(snapshot_pictures, share.snapshot))
+                self.pictures.put(share_id, kept_pictures)
+            if int(picture) >= len(kept_pictures[1]):
                 return gone
-            mime, data = pictures[int(picture)]
+            mime, data = kept_pictures[1][int(picture)]
             return 200, mime, data
         kept = self.pages.get(share_id)
         if kept is not None and kept[0] == stamp:
@@ -76,6 +86,6 @@ class SharedPages:
         share = await store.get(share_id)
         if share is None:
             return gone
-        page = shared_page(share_id, share.snapshot).encode()
+        page = (await asyncio.to_thread(shared_page, share_id, share.snapshot)).encode()  # (not on the loop)
         self.pages.put(share_id, (share.updated_at, page))
         return 200, "text/html; charset=utf-8", page

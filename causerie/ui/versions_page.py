@@ -43,7 +43,8 @@ def build_version_controls() -> VersionParts:
 
 def chat_links_js() -> Any:
     english, french = TEXTS["fork"]
-    return script("chat_links", forkLabels={"en": english, "fr": french})
+    drop_en, drop_fr = TEXTS["version_drop_ask"]
+    return script("chat_links", forkLabels={"en": english, "fr": french}, dropAsk={"en": drop_en, "fr": drop_fr})
 
 
 def _asked(values: dict, parts: VersionParts) -> tuple[str, int] | None:

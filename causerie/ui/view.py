@@ -102,6 +102,16 @@ class ConversationView:
             self.page_chat, self.page_chat_in, self.given_chat = value, self.shown, value
         return value
 
+    def with_metadata(self, chat: list) -> list:
+        """The page's chat as this server last gave it, when it is the same chat by its messages'
+        roles: the page's own copy keeps no message's metadata beyond its id (a question's versions
+        ride in its line's: history/versions.py)."""
+        given = self.given_chat
+        if len(given) != len(chat):
+            return chat
+        role = lambda m: m.get("role") if isinstance(m, dict) else getattr(m, "role", None)  # noqa: E731
+        return given if all(role(a) == role(b) for a, b in zip(given, chat, strict=True)) else chat
+
     def chat_changed(self) -> None:
         """The page changed its chat itself (an edit, before the answer to it starts): the copy is
         no longer its chat, until the next `shows`."""

@@ -90,10 +90,13 @@ shares = sa.Table(
     sa.Column("owner", sa.String(200), nullable=False),
     # The conversation it copies, for its owner's page ("" from the API).
     sa.Column("conversation", sa.String(64), nullable=False),
+    # Who asked for it, as the limits count visitors (a stable hash): a cap holds per visitor too.
+    sa.Column("visitor", sa.String(16), nullable=False, server_default=""),
     # SHA-256 of the revoke token (the token itself is given once, never kept).
     sa.Column("revoke_hash", sa.String(64), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Column("snapshot", sa.JSON, nullable=False),
     sa.Index("shares_by_owner", "owner", "conversation"),
+    sa.Index("shares_by_visitor", "visitor"),
 )

@@ -38,7 +38,7 @@ class ShareStore:
     async def close(self) -> None:
         await self._database.close()
 
-    async def create(self, owner: str, conversation: str, snapshot: dict[str, Any]) -> tuple[str, str]:
+    async def create(self, owner: str, conversation: str, snapshot: dict[str, Any], visitor: str = "") -> tuple[str, str]:
         """A new share: its id (unguessable, in its address) and its revoke token (given once)."""
         share_id, token, now = secrets.token_urlsafe(16), secrets.token_urlsafe(24), time.time()
         database = await self._database.opened()
@@ -49,6 +49,7 @@ class ShareStore:
                     id=share_id,
                     owner=owner,
                     conversation=conversation,
+                    visitor=visitor,
                     revoke_hash=_hash(token),
                     created_at=now,
                     updated_at=now,
@@ -124,10 +125,16 @@ class ShareStore:
 
         return await database.run(work)
 
-    async def count(self, owner: str) -> int:
+    async def count(self, owner: str, visitor: str = "") -> int:
+        """The shares this owner keeps, or this visitor made (a new browser is the same visitor),
+        whichever is more."""
         database = await self._database.opened()
 
         async def work(connection: AsyncConnection) -> int:
-            return int((await connection.execute(sa.select(sa.func.count()).where(table.c.owner == owner))).scalar() or 0)
+            mine = (await connection.execute(sa.select(sa.func.count()).where(table.c.owner == owner))).scalar() or 0
+            theirs = 0
+            if visitor:
+                theirs = (await connection.execute(sa.select(sa.func.count()).where(table.c.visitor == visitor))).scalar() or 0
+            return int(max(mine, theirs))
 
         return await database.run(work)

@@ -4,7 +4,7 @@
 // hidden button of its kind, whose handler checks it (the step is this owner's and still waiting; the
 // version exists). The links then fade, so that a second click is not taken for a failure.
 // Also a ⑂ button beside each answer's Copy: continue in a new chat from that answer (#fork-go).
-({forkLabels}) => {
+({forkLabels, dropAsk}) => {
   if (window.causerieChatLinks) return;
   const french = (navigator.language || '').toLowerCase().startsWith('fr');
   const state = { asked: '' };
@@ -22,6 +22,7 @@
     event.preventDefault();
     event.stopPropagation();
     const found = href.match(kind.pattern);
+    if (found[1] === 'drop' && !window.confirm(french ? dropAsk.fr : dropAsk.en)) return;
     state.asked = found[1] + ':' + found[2];
     for (const sibling of anchor.parentElement ? anchor.parentElement.querySelectorAll('a[href^="#causerie-"]') : []) {
       sibling.style.opacity = '0.4';
@@ -48,6 +49,12 @@
       wrapper.appendChild(button);
     }
   };
-  new MutationObserver(addForks).observe(document.body, { childList: true, subtree: true });
+  // (Once a frame at most, however many changes a streaming answer makes.)
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; addForks(); });
+  }).observe(document.body, { childList: true, subtree: true });
   addForks();
 }
