@@ -53,7 +53,7 @@ def test_the_page_shows_the_path_sends_only_it_upstream_and_saves_the_tree():
     path = turn("Q1", "A1") + turn("Q2", "B2")
     path[2]["versions"] = {"before": [turn("Q2", "B1") + turn("Q3", "C1")], "after": []}
     shown = page_messages(path)
-    line = shown[-1]
+    line = shown[3]  # (under its question, before the answer: the answer's footer stays its last message)
     assert line["metadata"]["id"] == "causerie-versions" and "2/2" in line["content"][0]["text"]
     assert "#causerie-version-prev-0" in line["content"][0]["text"] and "#causerie-version-next" not in line["content"][0]["text"]
     assert plain_turns(shown) == [{"role": m["role"], "content": m["content"]} for m in path_only(path)]

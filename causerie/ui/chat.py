@@ -156,7 +156,7 @@ class ChatHandlers:
             """The question, and why it gets no answer, as the chat's last update."""
             answer = Answer()
             answer.apply(failure)
-            chat = shown + render(answer, language) + list(after)
+            chat = shown + list(after) + render(answer, language)
             view.finish(number, conversation_id, chat, kept_settings)
             return view.shows(chat), gr.skip()
 

@@ -342,7 +342,7 @@ class ConversationHandlers:
         updates.update(await self._settings_updates(settings, notices))
         updates.update(
             {
-                self.chatbot: view.shows(shown + (render(run.answer, language) if run.answer else []) + list(after)),
+                self.chatbot: view.shows(shown + list(after) + (render(run.answer, language) if run.answer else [])),
                 self.panel.resume: f"{run.conversation_id} {time.time()}",
             }
         )

@@ -76,8 +76,9 @@ def shown_chat(messages: list[dict], has_files: bool) -> list[dict]:
 
 def answered_chat(shown: list[dict], answer: Answer, language: str, has_files: bool, after: Sequence[dict] = ()) -> list[dict]:
     """The chat `shown` (which holds files if `has_files`) with the answer after it, as an update
-    sends it (its pictures are files too); `after`: what follows it (its versions' line)."""
-    return shown_chat(shown + render(answer, language) + list(after), has_files or bool(answer.pictures))
+    sends it (its pictures are files too); `after`: what goes between the question and its answer
+    (the question's versions' line: the answer's footer stays its last message)."""
+    return shown_chat(shown + list(after) + render(answer, language), has_files or bool(answer.pictures))
 
 
 def is_version_line(message: Any) -> bool:
@@ -86,7 +87,7 @@ def is_version_line(message: Any) -> bool:
 
 
 def version_message(versions: Mapping[str, Any], number: int, language: str = DEFAULT_LANGUAGE) -> dict:
-    """The line after an answer asked more than once: ‹ 2/3 ›, its arrows links for the page's
+    """The line under a question asked more than once: ‹ 2/3 ›, its arrows links for the page's
     script (`number`: which such line of the chat it is). The other versions ride in its metadata,
     for the save (turns.saved_messages)."""
     shown, total = shown_number(versions)
@@ -237,15 +238,13 @@ def page_messages(saved: list[dict], language: str = DEFAULT_LANGUAGE) -> list[d
     """A conversation's saved messages as the page shows them (the inverse of saved_messages).
     Every path in them is shown: vet them first (ConversationHandlers.open)."""
     shown: list[dict] = []
-    versions: Mapping[str, Any] | None = None  # (a question's, shown after its answer)
     markers = 0
     for item in saved:
         if item.get("role") == "user":
-            if versions:
+            shown.append(_question(item, language))
+            if isinstance(versions := item.get("versions"), Mapping) and versions:  # (its line, under it)
                 shown.append(version_message(versions, markers, language))
                 markers += 1
-            versions = item.get("versions") if isinstance(item.get("versions"), Mapping) else None
-            shown.append(_question(item, language))
             continue
         if item.get("thinking"):
             shown.append(_thought(item["thinking"], False, item.get("thinking_seconds"), language))
@@ -260,8 +259,6 @@ def page_messages(saved: list[dict], language: str = DEFAULT_LANGUAGE) -> list[d
             shown.append(message("assistant", item["notice"], {"id": f"{UI_ONLY_PREFIX}notice"}))
         if item.get("footer"):
             shown.append(message("assistant", f"<sub>{item['footer']}</sub>", {"id": f"{UI_ONLY_PREFIX}footer"}))
-    if versions:
-        shown.append(version_message(versions, markers, language))
     return shown
 
 
