@@ -150,8 +150,6 @@ def _thought(text: str, thinking: bool, seconds: float | None, language: str = D
 
 SHORT_RESULT_CHARS = 400
 """A step's result this long or shorter is shown open; a longer one is folded."""
-APPROVAL_LINK = re.compile(r"^#causerie-tool-(allow|deny|always)-([A-Za-z0-9_-]{8,64})$")
-"""The page's approval links (ui/js/tool_approval.js reads them; the server checks the id's owner)."""
 
 
 def kept_step(step: ToolStep) -> dict[str, Any]:

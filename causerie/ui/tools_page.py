@@ -1,5 +1,5 @@
 """The page's tools: in the drawer, the MCP servers' tools on or off and a visitor's own server;
-in the chat, each call's Allow / Deny / Always (ui/js/tool_approval.js clicks a hidden button).
+in the chat, each call's Allow / Deny / Always (ui/js/chat_links.js clicks a hidden button).
 
 Shown where tools can be had: the owner lists servers (MCP_SERVERS), or the server lets people
 bring their own endpoints (ALLOW_CUSTOM_ENDPOINTS). The lists are fetched after the page opens,
