@@ -210,6 +210,16 @@ class ConversationHandlers:
             # A hair newer (so that another tab's copy does not win) but not moved up the list.
             await shelf.put(kept.with_messages(kept.messages, settings, now=kept.updated_at + 0.001))
 
+    async def keep_and_open(
+        self, shelf: Shelf, view: ConversationView, conversation: Conversation, owner: str, *said: HistoryNotice
+    ) -> dict:
+        """Keep a conversation made or changed here (a move between versions, a fork, a copy) and show
+        it, with what is said of it first."""
+        notices = await shelf.put(conversation)
+        opened = await self.open(view, conversation, owner)
+        opened["notices"] = [*said, *notices, *opened["notices"]]
+        return opened
+
     async def _most_recent(self, shelf: Shelf) -> Conversation | None:
         """The conversation changed last (pinned ones are listed first, not opened first)."""
         recent = await shelf.summaries()

@@ -17,9 +17,10 @@ from typing import Any
 import gradio as gr
 
 from ..answering.service import ChatService
+from ..files.picture_store import picture_type
 from ..history.conversations import Conversation, is_temporary, new_id
 from ..history.library import HistoryNotice
-from ..history.shares import MOST_SNAPSHOT_CHARS, ShareChoices, SharesOnFirstUse, snapshot_chars, snapshot_of
+from ..history.shares import MOST_PICTURE_BYTES, MOST_SNAPSHOT_CHARS, ShareChoices, SharesOnFirstUse, snapshot_chars, snapshot_of
 from ..history.store.errors import StoreError
 from ..history.versions import path_only
 from ..i18n.wording import words
@@ -31,7 +32,6 @@ from .listeners import QUEUED_PLAIN, QUICK, QUICK_PLAIN
 from .panel import PageSettings
 from .visitors import page_language, run_owner, visitor_of
 
-MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
 SHARE_ID = r"^[A-Za-z0-9_-]{16,32}$"
 CONTINUE_JS = (
     "(ask) => { const id = new URLSearchParams(location.search).get('continue') || ''; "
@@ -62,14 +62,13 @@ def picture_reader(upload_dir: Path):
     def read(file: Any) -> tuple[str, bytes] | None:
         try:
             path = Path(str(file.get("path") or "")).resolve()
-            if not path.is_relative_to(root) or not path.is_file() or path.stat().st_size > 2_000_000:
+            if not path.is_relative_to(root) or not path.is_file() or path.stat().st_size > MOST_PICTURE_BYTES:
                 return None
             data = path.read_bytes()
         except (OSError, ValueError):
             return None
-        if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-            return "image/webp", data
-        return next(((mime, data) for magic, mime in MAGIC.items() if data.startswith(magic)), None)
+        told = picture_type(data)
+        return (told[0], data) if told else None
 
     return read
 
@@ -214,10 +213,7 @@ def wire_share(
         owner = history.owner(values, request)
 
         async def work(shelf) -> dict:
-            notices = await shelf.put(conversation)
-            opened = await history.open(values[history.view], conversation, owner)
-            opened["notices"] = [HistoryNotice("continued", {}), *notices, *opened["notices"]]
-            return opened
+            return await history.keep_and_open(shelf, values[history.view], conversation, owner, HistoryNotice("continued", {}))
 
         return await history.on_shelf(values, request, work, chat=True)
 

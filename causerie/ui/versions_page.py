@@ -80,11 +80,7 @@ def wire_versions(history: ConversationHandlers, parts: VersionParts) -> None:
                 messages = switched(kept.messages, point, -1 if asked[0] == "prev" else 1)
             if messages is None:
                 return {history.panel.notice: gr.skip()}
-            conversation = kept.with_messages(messages, kept.settings)
-            notices = await shelf.put(conversation)
-            opened = await history.open(view, conversation, owner)
-            opened["notices"] = [*notices, *opened["notices"]]
-            return opened
+            return await history.keep_and_open(shelf, view, kept.with_messages(messages, kept.settings), owner)
 
         return await history.on_shelf(values, request, work, chat=True)
 
@@ -106,10 +102,7 @@ def wire_versions(history: ConversationHandlers, parts: VersionParts) -> None:
             messages = path_only(kept.messages[: answers[asked[1]] + 1])
             title = kept.shown_title
             conversation = Conversation(id=new_id(), title=f"⑂ {title}"[:200]).with_messages(messages, kept.settings)
-            notices = await shelf.put(conversation)
-            opened = await history.open(view, conversation, owner)
-            opened["notices"] = [HistoryNotice("forked", {}), *notices, *opened["notices"]]
-            return opened
+            return await history.keep_and_open(shelf, view, conversation, owner, HistoryNotice("forked", {}))
 
         return await history.on_shelf(values, request, work, chat=True)
 
@@ -138,12 +131,8 @@ def wire_compare_to_chat(history: ConversationHandlers, compare: Any, main_tabs:
         messages = as_versions(paths)
 
         async def work(shelf) -> dict:
-            conversation = Conversation(id=new_id()).with_messages(messages, {})
-            notices = await shelf.put(conversation)
-            opened = await history.open(view, conversation, owner)
-            opened["notices"] = [*notices, *opened["notices"]]
-            opened[main_tabs] = gr.Tabs(selected="chat")
-            return opened
+            opened = await history.keep_and_open(shelf, view, Conversation(id=new_id()).with_messages(messages, {}), owner)
+            return {**opened, main_tabs: gr.Tabs(selected="chat")}
 
         return await history.on_shelf(values, request, work, chat=True)
 
