@@ -4,7 +4,8 @@
 
 Starts the paced server and Causerie as bench/run.py does, but with a profiler waiting inside the
 app's event-loop thread (py-spy cannot keep up with the app's worker threads at this scale). After
-a warm-up round it plays one burst of --users and profiles its first --window seconds, then
+a warm-up round it plays one burst of --users and profiles its first --window seconds (the app
+times the window itself, from the moment the profiler is on), then
 prints the time per package and the busiest functions. cProfile roughly doubles the cost of
 Python calls, so read the shares, not the seconds. Loopback only, under a minute.
 """
@@ -27,8 +28,12 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 
 
-def serve_profiled(out: str) -> None:
-    """Run app.py; SIGUSR1 starts cProfile in the event loop's thread, SIGUSR2 stops it and writes `out`."""
+def serve_profiled(out: str, window: float) -> None:
+    """Run app.py; SIGUSR1 starts cProfile in the event loop's thread, which stops it `window` seconds
+    later and writes `out` (whole, or not at all).
+
+    Both are scheduled by the one signal: with a second signal to stop, a slow search for the loop
+    (the whole heap, on a busy machine) let the stop run first and write an empty profile."""
     import cProfile
     import gc
     import runpy
@@ -49,10 +54,18 @@ def serve_profiled(out: str) -> None:
 
     def stop_and_dump():
         profiler.disable()
-        profiler.dump_stats(out)
+        profiler.dump_stats(out + ".part")
+        os.replace(out + ".part", out)
 
-    signal.signal(signal.SIGUSR1, lambda *_: [loop.call_soon_threadsafe(profiler.enable) for loop in running_loops()])
-    signal.signal(signal.SIGUSR2, lambda *_: [loop.call_soon_threadsafe(stop_and_dump) for loop in running_loops()])
+    def start(loop: asyncio.AbstractEventLoop) -> None:
+        profiler.enable()
+        loop.call_later(window, stop_and_dump)
+
+    def on_signal(*_):
+        for loop in running_loops():
+            loop.call_soon_threadsafe(start, loop)
+
+    signal.signal(signal.SIGUSR1, on_signal)
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
     sys.argv = ["app.py"]
@@ -68,7 +81,10 @@ def package_of(filename: str) -> str:
 
 
 def report(path: str, top: int) -> None:
-    stats = pstats.Stats(path)
+    try:
+        stats = pstats.Stats(path)
+    except TypeError:  # pstats' word for a profile with no calls in it
+        sys.exit("The profile is empty: the profiler was on, but no call was seen in the window.")
     by_package: collections.Counter[str] = collections.Counter()
     for (filename, _, _), (_, _, own, _, _) in stats.stats.items():
         by_package[package_of(filename)] += own
@@ -90,7 +106,8 @@ async def burst(args, out: str) -> None:
     from paced_server import running
 
     with running() as paced_url:
-        app = App("causerie", [sys.executable, str(Path(__file__).resolve()), "--serve", out], causerie_env(paced_url))
+        serve = [sys.executable, str(Path(__file__).resolve()), "--serve", out, str(args.window)]
+        app = App("causerie", serve, causerie_env(paced_url))
         try:
             async with httpx.AsyncClient(limits=LIMITS, timeout=120) as http:
                 plan = await gradio_plan(http, app.url, PAGE_VALUES)
@@ -100,15 +117,9 @@ async def burst(args, out: str) -> None:
 
                     visitor = long_chat_user(http, plan, long_history(args.turns - 1))
                 await run_users("warm-up", 2, visitor)
-                loop = asyncio.get_running_loop()
                 pid = app.process.pid
-
-                def start_profiling():
-                    os.kill(pid, signal.SIGUSR1)
-                    loop.call_later(args.window, os.kill, pid, signal.SIGUSR2)
-
-                run = await run_users("Causerie", args.users, visitor, on_go=start_profiling)
-            deadline = time.monotonic() + 10
+                run = await run_users("Causerie", args.users, visitor, on_go=lambda: os.kill(pid, signal.SIGUSR1))
+            deadline = time.monotonic() + 10 + args.window
             while not os.path.exists(out) and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
         finally:
@@ -121,8 +132,8 @@ async def burst(args, out: str) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
-        serve_profiled(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
+        serve_profiled(sys.argv[2], float(sys.argv[3]))
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=100)
