@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 
 import httpx
 import pytest
@@ -224,4 +225,23 @@ def test_formulas_are_mathml_money_is_money_and_markup_in_a_formula_is_refused()
     assert "It costs $20 or $30." in body
     assert body.count("<math") == 2 and "<msup><mi>c</mi><mn>2</mn></msup>" in body and "<mfrac>" in body
     assert "$x$ in code" in body  # (code shows as written)
+
+
+def test_a_formula_in_inline_code_shows_as_written_and_backticks_cost_no_time():
+    page = shared_page(
+        "a" * 22,
+        snapshot_of(
+            [
+                {"role": "user", "content": "Shell?"},
+                {"role": "assistant", "content": "Run `echo $HOME$x$` or ``a `$y$` b``, then $z^2$. A lone ` and $w$."},
+            ],
+            title="t",
+        ),
+    )
+    body = page.split("<body>", 1)[1]
+    assert "<code>echo $HOME$x$</code>" in body and "<code>a `$y$` b</code>" in body
+    assert body.count("<math") == 2  # $z^2$ and $w$, after a backtick that closes nothing
+    started = time.perf_counter()
+    shared_page("a" * 22, snapshot_of([{"role": "assistant", "content": "`$a$ " * 20_000 + "``"}], title="t"))
+    assert time.perf_counter() - started < 5  # (a backtracking scan would take minutes)
     assert "<img" not in body and 'href="javascript' not in body

@@ -13,6 +13,7 @@ Content-Security-Policy lets it load nothing but its own pictures and its own st
 from __future__ import annotations
 
 import base64
+import bisect
 import html
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -182,16 +183,44 @@ def _mathml(latex: str, display: bool) -> str | None:
 
 
 def _formulas(text: str) -> tuple[str, list[str]]:
-    """The text with each formula outside code blocks set aside (a placeholder), and their MathML."""
+    """The text with each formula outside code (blocks and inline spans) set aside (a placeholder),
+    and their MathML."""
     made: list[str] = []
     inside, out = False, []
     for piece in re.split(r"(^ {0,3}(?:`{3,}|~{3,}).*$)", text, flags=re.M):  # (the fence lines kept, apart)
         if FENCE.match(piece):
             inside = not inside
             out.append(piece)
+        elif inside:
+            out.append(piece)
         else:
-            out.append(piece if inside else _set_aside(piece, made))
+            out += [part if code else _set_aside(part, made) for part, code in _code_spans(piece)]
     return "".join(out), made
+
+
+def _code_spans(piece: str) -> list[tuple[str, bool]]:
+    """The piece cut at its inline code spans: (text, is it code). CommonMark's rule: a run of
+    backticks opens a span that the next run of the same length closes; with none, it is text.
+    Linear in the runs (a bisect each), whatever the backticks (no backtracking regex)."""
+    runs = [(found.start(), found.end()) for found in re.finditer(r"`+", piece)]
+    if len(runs) < 2:
+        return [(piece, False)]
+    by_length: dict[int, list[int]] = {}
+    for index, (start, end) in enumerate(runs):
+        by_length.setdefault(end - start, []).append(index)
+    parts, at, index = [], 0, 0
+    while index < len(runs):
+        start, end = runs[index]
+        same = by_length[end - start]
+        after = bisect.bisect_right(same, index)
+        if after == len(same):  # (no closer: these backticks are text)
+            index += 1
+            continue
+        closer = same[after]
+        parts += [(piece[at:start], False), (piece[start : runs[closer][1]], True)]
+        at, index = runs[closer][1], closer + 1
+    parts.append((piece[at:], False))
+    return parts
 
 
 def _set_aside(piece: str, made: list[str]) -> str:
