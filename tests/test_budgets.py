@@ -12,8 +12,10 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -25,6 +27,8 @@ from causerie.config.public_settings import PublicSettings
 from causerie.config.settings import SettingsError, load_settings
 from causerie.config.store_urls import async_url
 from causerie.events import Failure, Finish
+from causerie.history.store import budget_store
+from causerie.history.store.budget_store import KEEP_DAYS, StoreLedger
 
 from support.apps import run_async
 from support.keys import SERVER_KEY, VISITOR_KEY
@@ -210,8 +214,6 @@ def test_two_processes_share_one_budget_through_postgresql(scripted, postgres, t
     most = (2 * 0.15 + 1000 * 0.60) / 1e6
     assert sum(o["finished"] + o["refused"] for o in outcomes) == 50
     assert finished == int(budget // most), outcomes
-    from causerie.history.store.budget_store import StoreLedger
-
     ledger = StoreLedger(async_url(url))
 
     async def spent():
@@ -241,8 +243,6 @@ def test_a_ledger_that_fails_refuses_the_owners_answers_until_it_answers(scripte
     """Found in review: a failed shared ledger was replaced by a fresh one in each process (a
     fresh budget each). Now the owner's answers are refused, said so, and a visitor's own key
     still answers."""
-    from causerie.history.store.budget_store import StoreLedger
-
     service = service_for(scripted, DOLLARS_PER_DAY="1")
     service.budgets.shared = StoreLedger("postgresql+asyncpg://causerie@127.0.0.1:9/nothing", timeout=1.0)
     scripted.default = priced_reply()
@@ -315,3 +315,25 @@ def test_a_visitor_sees_what_is_left_of_their_budget(scripted, page):
         expect(page.locator("#session-totals")).to_contain_text(f"Today: ${COST:.4f} of your $0.50 spent on this server's keys")
     finally:
         running.close()
+
+
+@pytest.mark.postgres
+def test_old_budget_days_are_deleted_from_the_first_answer_on(postgres, monkeypatch):
+    # The monotonic clock starts near 0 at boot: on a machine up for less than an hour, the first
+    # clean-up used to wait an hour. Pinned young here, whatever this machine's uptime. (The ledger
+    # is PostgreSQL's alone: budget_ledger.shared_ledger.)
+    monkeypatch.setattr(budget_store, "time", SimpleNamespace(monotonic=lambda: 5.0, time=time.time))
+    ledger = StoreLedger(async_url(postgres.new_database("t_budget_days")))
+    today = datetime.datetime.now(datetime.UTC).date()
+    old, now = (today - datetime.timedelta(days=KEEP_DAYS + 2)).isoformat(), today.isoformat()
+
+    async def go():
+        try:
+            await ledger.add(old, ["app"], 1.0)
+            assert await ledger.spent(old, "app") == 1.0
+            assert await ledger.take(now, [("app", 10.0)], 0.5) is None
+            return await ledger.spent(old, "app"), await ledger.spent(now, "app")
+        finally:
+            await ledger.close()
+
+    assert run_async(go()) == (0.0, 0.5)

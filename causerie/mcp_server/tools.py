@@ -81,7 +81,7 @@ class Progress:
         context = server.request_context
         self.session, self.request_id = context.session, context.request_id
         self.token = context.meta.progressToken if context.meta else None
-        self.language, self.step, self.said, self.at = language, 0, "", 0.0
+        self.language, self.step, self.said, self.at = language, 0, "", -PROGRESS_EVERY_S
 
     async def say(self, message: str, *, now: bool = True) -> None:
         if self.token is None or message == self.said or (not now and time.monotonic() - self.at < PROGRESS_EVERY_S):

@@ -38,7 +38,7 @@ class StoreLedger:
 
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self._database = MigratedDatabase(url, what="budget ledger", timeout=timeout, upgrade_timeout=timeout)
-        self._cleaned_at = 0.0
+        self._cleaned_at = -CLEAN_EVERY_S  # (the first take cleans: the clock starts near 0 at boot)
 
     async def _opened(self) -> Database:
         return await self._database.opened()

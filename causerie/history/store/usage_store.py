@@ -36,7 +36,7 @@ class UsageStore:
         self._waiting: list[dict] = []
         self._flusher: asyncio.Task | None = None
         self._wake: asyncio.Event | None = None
-        self._cleaned_at = 0.0
+        self._cleaned_at = -CLEAN_EVERY_S  # (the first flush cleans: the clock starts near 0 at boot)
 
     async def _opened(self) -> Database:
         return await self._database.opened()
