@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from causerie.history.conversations import Conversation, UnreadableFile, read_import, to_markdown
-from causerie.history.versions import asked_again, dropped, path_only, shown_number, switched
+from causerie.history.versions import answer_ends, asked_again, dropped, path_only, shown_number, switched
 from causerie.ui.render import page_messages
 from causerie.ui.turns import plain_turns, saved_messages
 
@@ -61,6 +61,22 @@ def test_the_page_shows_the_path_sends_only_it_upstream_and_saves_the_tree():
     (again,) = read_import(Conversation(id="c").with_messages(path, {}).to_json())
     assert list(again.messages) == path  # (JSON export and import keep the tree)
     assert "B1" not in to_markdown(again)  # (Markdown: the path shown)
+
+
+def test_a_fork_counts_answers_as_the_page_groups_them():
+    # Two assistant messages in a row (an answer kept after a failure, then one imported after it)
+    # are one answer on the page, with one row of buttons: the second ⑂ is the second question's.
+    path = turn("Q1", "A1") + [{"role": "assistant", "content": "A1, more"}] + turn("Q2", "A2")
+    ends = answer_ends(path)
+    assert ends == [2, 4]
+    shown = page_messages(path)
+    runs = [
+        n
+        for n, m in enumerate(shown)
+        if m["role"] == "assistant" and (n + 1 == len(shown) or shown[n + 1]["role"] != "assistant")
+    ]
+    assert len(runs) == len(ends)  # (one ⑂ a run, as Gradio draws them)
+    assert path_only(path[: ends[1] + 1])[-1]["content"] == "A2"
 
 
 def test_a_forged_tree_in_an_import_is_checked_like_any_message():

@@ -111,6 +111,17 @@ def kept_versions(messages: Sequence[Mapping[str, Any]], kept: Sequence[Mapping[
     return tuple(out)
 
 
+def answer_ends(messages: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Where each answer ends: the last of each run of assistant messages. The page shows a run as
+    one answer, with one row of buttons (Gradio groups a role's consecutive messages), so the ⑂ of
+    the n-th row means the n-th run, not the n-th assistant message."""
+    return [
+        n
+        for n, m in enumerate(messages)
+        if m.get("role") == "assistant" and (n + 1 == len(messages) or messages[n + 1].get("role") != "assistant")
+    ]
+
+
 def path_only(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The path on screen alone (a fork, a share): no other version anywhere in it."""
     return [{k: v for k, v in m.items() if k != "versions"} for m in messages]

@@ -17,7 +17,7 @@ import gradio as gr
 from ..compare.compare import LETTERS, Comparison
 from ..history.conversations import Conversation, new_id
 from ..history.library import HistoryNotice
-from ..history.versions import as_versions, dropped, path_only, switched
+from ..history.versions import answer_ends, as_versions, dropped, path_only, switched
 from .conversation_list import ConversationHandlers
 from .conversation_list_page import after_reading_store
 from .labels import TEXTS
@@ -96,7 +96,7 @@ def wire_versions(history: ConversationHandlers, parts: VersionParts) -> None:
             kept = await shelf.get(view.shown)
             if kept is None:
                 return {history.panel.notice: gr.skip()}
-            answers = [n for n, m in enumerate(kept.messages) if m.get("role") == "assistant"]
+            answers = answer_ends(kept.messages)
             if asked[1] >= len(answers):
                 return {history.panel.notice: gr.skip()}
             messages = path_only(kept.messages[: answers[asked[1]] + 1])
