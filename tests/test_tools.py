@@ -156,8 +156,8 @@ def test_an_approved_call_runs_on_the_mcp_server_and_the_model_answers_from_its_
 
     async def allow(step: ToolStep):
         if step.state == "waiting":
-            assert service.approvals.decide("browser:other", step.id, "allow") is False  # not theirs
-            assert service.approvals.decide("browser:me", step.id, "allow")
+            assert service.tools.approvals.decide("browser:other", step.id, "allow") is False  # not theirs
+            assert service.tools.approvals.decide("browser:me", step.id, "allow")
 
     events = run(service, collect(service, options, on_step=allow))
     answer = answer_of(events)
@@ -201,7 +201,7 @@ def test_a_denied_call_never_reaches_the_server_and_the_model_is_told(scripted, 
 
     async def deny(step: ToolStep):
         if step.state == "waiting":
-            service.approvals.decide("browser:me", step.id, "deny")
+            service.tools.approvals.decide("browser:me", step.id, "deny")
 
     events = run(service, collect(service, replace(OPTIONS, approve_by="browser:me"), on_step=deny))
     assert answer_of(events).steps[0].state == "denied"
@@ -216,7 +216,7 @@ def test_always_allow_holds_for_the_conversation_and_not_for_another(scripted, t
     async def always(step: ToolStep):
         if step.state == "waiting":
             asked.append(step.id)
-            service.approvals.decide("browser:me", step.id, "always")
+            service.tools.approvals.decide("browser:me", step.id, "always")
 
     async def go():
         try:
@@ -347,14 +347,14 @@ def test_a_call_waiting_for_approval_stops_with_the_answer(scripted, tools_serve
     async def go():
         task = asyncio.ensure_future(collect(service, replace(OPTIONS, approve_by="browser:me")))
         for _ in range(200):
-            if service.approvals.waiting_of("browser:me"):
+            if service.tools.approvals.waiting_of("browser:me"):
                 break
             await asyncio.sleep(0.02)
-        assert service.approvals.waiting_of("browser:me")
+        assert service.tools.approvals.waiting_of("browser:me")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert service.approvals.waiting_of("browser:me") == []
+        assert service.tools.approvals.waiting_of("browser:me") == []
         await service.aclose()
 
     run_async(go())
@@ -378,7 +378,7 @@ def test_a_visitors_server_gets_no_header_and_a_private_address_is_refused_in_pu
     public = service_for(
         scripted, tools_server, PUBLIC_MODE="1", ALLOW_CUSTOM_ENDPOINTS="1", MCP_TOKEN_CALC="owner-token-for-calc"
     )
-    listed = run(public, public.tools_of(replace(OPTIONS, mcp_server_url=tools_server.url), Visitor(session="s")))
+    listed = run(public, public.tools.tools_of(replace(OPTIONS, mcp_server_url=tools_server.url), Visitor(session="s")))
     (_, owners), (mine, refused) = listed
     assert isinstance(owners, list) and mine.label == "mine" and not mine.owners
     assert type(refused) is Failure and "loopback" in refused.message
@@ -393,10 +393,12 @@ def test_a_visitors_server_gets_no_header_and_a_private_address_is_refused_in_pu
 
     async def owners_then_mine():
         try:
-            await allowed.tools_of(OPTIONS, Visitor(session="t"))  # (the owner's list, kept)
+            await allowed.tools.tools_of(OPTIONS, Visitor(session="t"))  # (the owner's list, kept)
             owner_headers = tools_server.headers()
             tools_server.clear()
-            return owner_headers, await allowed.tools_of(replace(OPTIONS, mcp_server_url=tools_server.url), Visitor(session="t"))
+            return owner_headers, await allowed.tools.tools_of(
+                replace(OPTIONS, mcp_server_url=tools_server.url), Visitor(session="t")
+            )
         finally:
             await allowed.aclose()
 
@@ -410,14 +412,16 @@ def test_a_visitors_server_gets_no_header_and_a_private_address_is_refused_in_pu
 
 def test_a_visitors_own_server_is_offered_only_where_custom_endpoints_are_allowed(scripted, tools_server):
     closed = service_for(scripted, tools_server, PUBLIC_MODE="1")
-    assert [s.label for s in closed.tool_servers(replace(OPTIONS, mcp_server_url="https://mcp.example.com/mcp"))] == ["calc"]
+    assert [s.label for s in closed.tools.servers(replace(OPTIONS, mcp_server_url="https://mcp.example.com/mcp"))] == ["calc"]
 
 
 def test_no_tools_are_offered_to_a_provider_that_cannot_call_them(scripted, tools_server):
     service = service_for(scripted, tools_server)
     box, notices = run(
         service,
-        service._toolbox(__import__("causerie.endpoints.providers", fromlist=["x"]).get_provider("local"), OPTIONS, Visitor()),
+        service.tools.toolbox(
+            __import__("causerie.endpoints.providers", fromlist=["x"]).get_provider("local"), OPTIONS, Visitor()
+        ),
     )
     assert not box and notices[0].kind == "tools_unsupported"
 
@@ -729,9 +733,9 @@ def test_stop_at_a_waiting_step_leaves_nothing_waiting_and_an_allow_after_it_run
             if type(event) is ToolStep and event.state == "waiting":
                 break
         await stream.aclose()  # (a Stop landing while the page's update waits)
-        left = service.approvals.waiting_of("browser:me")
+        left = service.tools.approvals.waiting_of("browser:me")
         for step in left:
-            service.approvals.decide("browser:me", step, "allow")
+            service.tools.approvals.decide("browser:me", step, "allow")
         await asyncio.sleep(0.5)
         await service.aclose()
         return left

@@ -120,6 +120,9 @@ def tokens_refusal(limit: int, *, wait_s: float = 0.0, needed: int | None = None
     )
 
 
+CHARS_PER_TOKEN = 4
+"""For estimates where no count is known (English and French text run at about four)."""
+
 LISTS_PER_QUESTION = 3
 """Model lists a visitor may have fetched with their own key or endpoint, per question allowed."""
 

@@ -11,13 +11,10 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-import orjson
-
 from ..config.settings import Settings
-from ..config.tool_settings import VISITOR_LABEL, ToolServer, remote_tool
 from ..endpoints.client import ChatClient, ChatRequest, RetryPolicy
 from ..endpoints.discovery import ModelCatalog
 from ..endpoints.egress import check_url
@@ -32,20 +29,18 @@ from ..files.attachments import MAX_FILES, AttachmentReader, ReadingLanes, text_
 from ..files.audio import SpokenAudioStore, discard_recording
 from ..files.pdf_text import PdfBudget
 from ..files.picture_store import PictureStore
-from ..tools.approvals import Approvals, Approver
-from ..tools.functions import Tool, Toolbox
-from ..tools.mcp_client import McpClient
+from ..tools.functions import Toolbox
 from .access import as_seen, choose_endpoint, offered_providers
 from .answer import Answer, coalesced, note_tool
 from .answer_log import AnswerRecord, AnswerRecords
 from .budgets import DollarBudgets, Ledger, Reservation, most_prompt_tokens
-from .limits import RateLimiter, Visitor
+from .limits import CHARS_PER_TOKEN, RateLimiter, Visitor
 from .messages import build_messages, message_chars, turn_chars, within
 from .options import ChatOptions, choice_refused
 from .pictures import PictureAnswers, PictureAsk
 from .prompts import Preset, load_presets
 from .shared_limits import SharedLimits
-from .tool_rounds import RoundHooks, ToolRounds
+from .tool_use import RoundsHeld, ToolUse, functions_chars
 from .voice import Heard, ReadAloud, SpokenPiece, VoiceAnswers
 
 
@@ -69,23 +64,6 @@ class _Prepared:
     """The MCP tools offered to the model (none: one plain request)."""
     notices: tuple[Notice, ...] = ()
     """What to say before the answer (a tool server that did not answer, say)."""
-
-
-@dataclass
-class _RoundsHeld:
-    """What an answer's later rounds of tool calls set aside: settled with the answer."""
-
-    tokens: int = 0
-    budgets: list[Reservation] = field(default_factory=list)
-
-
-CHARS_PER_TOKEN = 4
-"""For estimates where no count is known (English and French text run at about four)."""
-
-
-def functions_chars(request: ChatRequest) -> int:
-    """The size of the functions a request offers (their schemas go to the model with it)."""
-    return sum(len(orjson.dumps(dict(f))) for f in request.functions)
 
 
 def _tokens_spent(usage: Usage | None, prompt_chars: int, answer_chars: int, searched: bool = False) -> int:
@@ -204,9 +182,8 @@ class ChatService:
             preparing = threading.Timer(PREPARE_AFTER_S, prepare_event_types)
             preparing.daemon = True
             preparing.start()
-        self.mcp = McpClient(settings.tools, public=settings.public.public, allowed_networks=settings.public.allowed_networks)
-        self.approvals = Approvals()
-        """Tool calls waiting for a person's click (tools/approvals.py)."""
+        self.tools = ToolUse(settings, self.allowance, self.budgets, self.records)
+        """The MCP servers, their tools, and the calls waiting for a person's click (tool_use.py)."""
         self.active_streams = 0
         """Answers streaming right now, across all sessions: sets how often the UI is updated."""
 
@@ -414,7 +391,7 @@ class ChatService:
         question = text_of(turns[-1]["content"]) if turns else ""
         if public.max_input_chars and len(question) > public.max_input_chars:
             return Failure("too_long", {"why": "with_files", "chars": len(question), "limit": public.max_input_chars})
-        toolbox, notices = await self._toolbox(provider, options, visitor)
+        toolbox, notices = await self.tools.toolbox(provider, options, visitor)
         messages = within(build_messages(options.system_prompt, turns, tool_calls=bool(toolbox)), public.max_context_chars)
         if messages is None:
             return Failure(
@@ -453,102 +430,13 @@ class ChatService:
                 search=options.search,
                 conversation_id=options.conversation_id,
                 functions=toolbox.functions(),
-                remote_tools=self._remote_tools(provider, options, endpoint),
+                remote_tools=self.tools.remote_tools(provider, options, endpoint),
             ),
             info,
             left_out,
             toolbox,
             notices,
         )
-
-    def _remote_tools(self, provider: Provider, options: ChatOptions, endpoint: Endpoint) -> tuple[dict, ...]:
-        """XAI_REMOTE_MCP servers chosen for this answer, for a provider that calls them itself, on the
-        owner's own endpoint only (their tokens travel in the request)."""
-        wanted = set(options.mcp_tools)
-        if not wanted or not provider.remote_mcp or not endpoint.owner_pays or endpoint.public_only:
-            return ()
-        return tuple(remote_tool(s) for s in self.settings.tools.xai_remote if f"{s.label}:*" in wanted)  # (named, never "all")
-
-    def tool_servers(self, options: ChatOptions) -> list[ToolServer]:
-        """The owner's MCP servers, and the person's own where the server allows their endpoints."""
-        servers = list(self.settings.tools.servers)
-        if options.mcp_server_url and self.settings.public.allow_custom_endpoints:
-            servers.append(ToolServer(VISITOR_LABEL, options.mcp_server_url, owners=False))
-        return servers
-
-    async def tools_of(
-        self, options: ChatOptions, visitor: Visitor | None = None
-    ) -> list[tuple[ToolServer, list[Tool] | Failure]]:
-        """Each server's tools (the settings list them), from the cache when listed lately. A
-        visitor's server is listed for them alone, and counts as a request of theirs."""
-        servers = self.tool_servers(options)
-        visitor = visitor or Visitor()
-        who = self.records.visitor_hash(visitor) or ""
-
-        async def listed(server: ToolServer) -> list[Tool] | Failure:
-            if not server.owners and not self.mcp.cached(server, who) and not self.allowance.may_list(visitor):
-                return Failure("limited", {"why": "lists"})
-            return await self.mcp.tools(server, who)
-
-        return list(zip(servers, await asyncio.gather(*map(listed, servers)), strict=True))
-
-    async def _toolbox(self, provider: Provider, options: ChatOptions, visitor: Visitor) -> tuple[Toolbox, tuple[Notice, ...]]:
-        """The tools offered for this answer: those asked for, of servers that listed them."""
-        wanted = set(options.mcp_tools)
-        if not wanted:
-            return Toolbox(), ()
-        if not provider.functions:
-            return Toolbox(), (Notice("tools_unsupported", {"provider": provider.label}),)
-        tools: list[Tool] = []
-        notices: list[Notice] = []
-        servers = []
-        for server, listed in await self.tools_of(options, visitor):
-            if not ({"*", f"{server.label}:*"} & wanted or any(w.startswith(server.label + ":") for w in wanted)):
-                continue
-            if type(listed) is Failure:
-                notices.append(Notice("tool_server", {"server": server.label, "detail": listed.message}))
-                continue
-            servers.append(server)
-            tools += [t for t in listed if {"*", f"{server.label}:*", t.key} & wanted]
-        return Toolbox.of(tools, servers), tuple(notices)
-
-    def _rounds(self, prepared: _Prepared, options: ChatOptions, visitor: Visitor, held: _RoundsHeld) -> ToolRounds:
-        """The tool rounds of one answer: each call counted against the visitor's questions, and each
-        round after the first held to every limit a question is (its size, the questions and tokens
-        of the visitor, the owner's dollar budgets)."""
-        request = prepared.request
-        owner_pays = request.endpoint.owner_pays
-        public = self.settings.public
-
-        async def admit_call() -> Failure | None:
-            return await self.allowance.admit_everywhere(visitor, owner_pays=owner_pays, reserve=0)
-
-        async def admit_round(this: ChatRequest) -> Failure | None:
-            chars = sum(map(message_chars, this.messages))
-            if public.max_context_chars and chars > public.max_context_chars:
-                return Failure("too_long", {"why": "context", "chars": chars, "limit": public.max_context_chars})
-            tokens = (chars + functions_chars(this)) // CHARS_PER_TOKEN + (request.params.get("max_tokens") or 0)
-            if refused := await self.allowance.admit_everywhere(visitor, owner_pays=owner_pays, reserve=tokens):
-                return refused
-            held.tokens += tokens
-            if not (owner_pays and self.budgets.on and not request.endpoint.provider.local):
-                return None
-            prompt = most_prompt_tokens(this.messages, prepared.info.context)
-            most = prepared.info.cost_usd(Usage(prompt_tokens=prompt, completion_tokens=request.params.get("max_tokens") or 0))
-            budget = await self.budgets.reserve_listed(visitor, most, request.endpoint.provider, request.model)
-            if type(budget) is Failure:
-                return budget
-            if budget is not None:
-                held.budgets.append(budget)
-            return None
-
-        approver = Approver(
-            self.approvals if options.approve_by else None,
-            options.approve_by,
-            options.conversation_id or "",
-            options.auto_approve,
-        )
-        return ToolRounds(self.settings.tools, self.mcp, prepared.toolbox, approver, RoundHooks(admit_call, admit_round))
 
     async def _attach(
         self, turns: list[Mapping[str, Any]], visitor: Visitor
@@ -607,7 +495,7 @@ class ChatService:
             record.question, record.answer = (turns[-1]["content"] if turns else ""), []
         spent_chars, searched, sent = 0, False, False
         prepared: _Prepared | Failure | None = None
-        held = _RoundsHeld()
+        held = RoundsHeld()
         try:
             if type(provider) is Failure:
                 record.ended(provider)
@@ -639,7 +527,8 @@ class ChatService:
                 # faster Chat Completions wire.
                 direct = self.responses.stream if request.tools or request.remote_tools else self.client.stream
                 if prepared.toolbox:
-                    wire = self._rounds(prepared, options, visitor, held).stream(request, direct)
+                    rounds = self.tools.rounds(request, prepared.info, prepared.toolbox, options, visitor, held)
+                    wire = rounds.stream(request, direct)
                 else:
                     wire = direct(request)
                 sent = True
@@ -686,8 +575,7 @@ class ChatService:
                 self.allowance.settle(visitor, prepared.reserved + held.tokens, spent)
                 if prepared.budget is not None:
                     self.budgets.settle(prepared.budget, _cost_spent(record.usage, prepared, spent_chars, sent))
-                for more in held.budgets:  # (the whole cost is settled on the first)
-                    self.budgets.settle(more, 0.0)
+                self.tools.release(held)  # (after: the whole cost is counted before the rest is freed)
             self.records.write(record)
 
     async def make_pictures(

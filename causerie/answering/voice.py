@@ -25,7 +25,7 @@ from ..files.audio import NotAudio, take_recording
 from .access import as_seen, choose_endpoint, offered_providers
 from .answer_log import AnswerRecord, AnswerRecords
 from .budgets import DollarBudgets, Reservation
-from .limits import RateLimiter, Visitor
+from .limits import CHARS_PER_TOKEN, RateLimiter, Visitor
 from .options import ChatOptions, choice_refused
 from .speakable import pieces, speakable
 
@@ -248,7 +248,7 @@ class VoiceAnswers:
         try:
             # What is read counts against the visitor's hour as a question of that length would
             # (about four characters a token), when the owner pays.
-            tokens = len(text) // 4 + 1 if public.tokens_per_hour else 0
+            tokens = len(text) // CHARS_PER_TOKEN + 1 if public.tokens_per_hour else 0
             endpoint = await self._admitted(provider, options, visitor, tokens=tokens)
             if type(endpoint) is Failure:
                 tokens = 0
@@ -310,6 +310,6 @@ class VoiceAnswers:
             if read:
                 record.usage = Usage(cost_usd=spent if spent else None, cost_source="price_table" if spent else None)
             if tokens:
-                self.allowance.settle(visitor, tokens, read // 4 + 1 if read else 0)
+                self.allowance.settle(visitor, tokens, read // CHARS_PER_TOKEN + 1 if read else 0)
             self.budgets.settle(budget, spent)
             self.records.write(record)

@@ -140,7 +140,7 @@ def load_tool_settings(env: Mapping[str, str]) -> ToolSettings:
 def remote_tool(server: ToolServer) -> dict[str, object]:
     """An XAI_REMOTE_MCP server as the Responses API's `mcp` tool: its token as `authorization`,
     its other headers as `headers` (xAI sends them to that server; the token goes to xAI with the
-    request, so only on the owner's own endpoint: answering/service.py)."""
+    request, so only on the owner's own endpoint: answering/tool_use.py, ToolUse.remote_tools)."""
     tool: dict[str, object] = {"type": "mcp", "server_url": server.url, "server_label": server.label}
     headers = dict(server.headers)
     if (bearer := headers.pop("Authorization", "")).startswith("Bearer "):

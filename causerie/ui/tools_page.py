@@ -80,7 +80,7 @@ def wire_tools(demo: gr.Blocks, service: ChatService, parts: ToolParts | None, b
 
     async def approve(asked: str, browser_id: Any, request: gr.Request) -> None:  # (on the event loop, as the wait)
         decision, _, step = str(asked or "").partition(":")
-        service.approvals.decide(run_owner(request, browser_id, secret), step, decision)
+        service.tools.approvals.decide(run_owner(request, browser_id, secret), step, decision)
 
     parts.decide.click(
         approve,
@@ -98,7 +98,7 @@ def wire_tools(demo: gr.Blocks, service: ChatService, parts: ToolParts | None, b
         except InvalidOptions as exc:
             return gr.update(), exc.failure.said_in(language)
         options = ChatOptions(mcp_server_url=own)
-        found = await service.tools_of(options, visitor_of(request, service.settings))
+        found = await service.tools.tools_of(options, visitor_of(request, service.settings))
         choices, lines, new = [], [], []
         for server, tools in found:
             if type(tools) is Failure:
