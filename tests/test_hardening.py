@@ -194,7 +194,8 @@ def test_silence_before_the_first_token_shows_the_time_waited(scripted, monkeypa
     scripted.queue(Reply(chunks=text_stream("Late", " answer"), first_delay=1.4))
     events = run(make_client(), endpoint(scripted))
     waits = [e for e in events if isinstance(e, Status)]
-    assert len(waits) == 4 and [w.params["seconds"] for w in waits] == sorted(w.params["seconds"] for w in waits)
+    # Ticks at 0.3, 0.6, 0.9 and 1.2 s; a fifth at 1.5 s when the first token is read a little late.
+    assert len(waits) in (4, 5) and [w.params["seconds"] for w in waits] == sorted(w.params["seconds"] for w in waits)
     assert waits[-1].params["seconds"] == 1 and waits[-1].message == "Waiting for OpenAI to answer… 1 s"
     assert all(w.kind == "waiting" for w in waits)
     assert answer_of(events).text == "Late answer"
