@@ -362,6 +362,37 @@ def test_the_dollar_budget_is_reserved_and_settled_at_the_price_of_what_was_hear
     assert heard.cost_usd == pytest.approx(6.0 / 60 * 0.00167) and spent == pytest.approx(heard.cost_usd) and limit == 1
 
 
+def test_a_reading_over_the_budget_is_refused_and_recorded(speech, tmp_path):
+    """Found by a stranger's probe: the refusal was then settled as if it were a reservation, which
+    raised in the reading's clean-up (a traceback in the log each time) and lost its record."""
+    service = service_for(speech, tmp_path, PUBLIC_MODE="1", MAX_TOKENS_CAP="1000", DOLLARS_PER_DAY="0.0001")
+    records: list[dict] = []
+    service.records.sink = records.append
+
+    async def go():
+        try:
+            return [p async for p in service.read_aloud(ChatOptions("xai"), ReadAloud("Long. " * 2000), VISITOR)]
+        finally:
+            await service.aclose()
+
+    (refused,) = run_async(go())
+    assert type(refused) is Failure and refused.params["why"].startswith("budget") and speech_requests(speech) == []
+    assert len(records) == 1 and records[0]["status"] == "limited"
+
+    service = service_for(speech, tmp_path, PUBLIC_MODE="1", MAX_TOKENS_CAP="1000", DOLLARS_PER_DAY="0.00001")
+    service.records.sink = records.append
+
+    async def dictate():
+        try:
+            return await service.transcribe(ChatOptions("xai"), recording(tmp_path, 60.0), VISITOR)
+        finally:
+            await service.aclose()
+
+    heard = run_async(dictate())  # (dictation had the same clean-up)
+    assert type(heard) is Failure and heard.params["why"].startswith("budget") and speech_requests(speech) == []
+    assert len(records) == 2 and records[1]["status"] == "limited"
+
+
 def test_nothing_ready_to_read_says_what_to_set(tmp_path):
     service = ChatService(replace(load_settings({"GROQ_API_KEY": SERVER_KEY}), upload_dir=tmp_path))
     (refused,) = read(service, ChatOptions("groq"), ReadAloud("Hi."))

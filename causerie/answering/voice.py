@@ -193,10 +193,11 @@ class VoiceAnswers:
             info = self.model_info.get(provider.id, model)
             listed = info.audio_cost(recording.seconds)
             if endpoint.owner_pays:
-                budget = await self.budgets.reserve_listed(visitor, listed, provider, model)
-                if type(budget) is Failure:
-                    record.ended(budget)
-                    return budget
+                reserved = await self.budgets.reserve_listed(visitor, listed, provider, model)
+                if type(reserved) is Failure:  # (nothing set aside: nothing to settle)
+                    record.ended(reserved)
+                    return reserved
+                budget = reserved
             request = TranscriptionRequest(endpoint, model, recording, language)
             heard = await self.client.transcribe(request)
             if type(heard) is Failure:
@@ -273,11 +274,12 @@ class VoiceAnswers:
             # A minute of speech is about 900 characters: the list price, by characters or by minutes.
             listed = info.audio_cost(len(text) / 15, len(text))
             if endpoint.owner_pays:
-                budget = await self.budgets.reserve_listed(visitor, listed, provider, model)
-                if type(budget) is Failure:
-                    record.ended(budget)
-                    yield budget
+                reserved = await self.budgets.reserve_listed(visitor, listed, provider, model)
+                if type(reserved) is Failure:  # (nothing set aside: nothing to settle)
+                    record.ended(reserved)
+                    yield reserved
                     return
+                budget = reserved
             most = SHAPES[provider.speech or ""].max_characters
             parts = pieces(text, size=min(most, 1_200)) if ask.quick_start else pieces(text, first=most, size=most)
 
