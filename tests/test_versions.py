@@ -6,11 +6,22 @@ from __future__ import annotations
 
 import json
 
+import gradio as gr
+import orjson
 import pytest
 from playwright.sync_api import Page, expect
 
 from causerie.history.conversations import Conversation, UnreadableFile, read_import, to_markdown
-from causerie.history.versions import answer_ends, asked_again, dropped, path_only, shown_number, switched
+from causerie.history.versions import (
+    MOST_DEPTH,
+    answer_ends,
+    asked_again,
+    depth_of,
+    dropped,
+    path_only,
+    shown_number,
+    switched,
+)
 from causerie.ui.render import page_messages
 from causerie.ui.turns import plain_turns, saved_messages
 
@@ -77,6 +88,32 @@ def test_a_fork_counts_answers_as_the_page_groups_them():
     ]
     assert len(runs) == len(ends)  # (one ⑂ a run, as Gradio draws them)
     assert path_only(path[: ends[1] + 1])[-1]["content"] == "A2"
+
+
+def page_payload(messages: list[dict]) -> bytes:
+    """The page's chat as Gradio sends it (its postprocess, orjson), inside a few more levels than
+    its queue message wraps it in: what must not be too deep for orjson (255 levels)."""
+    data = gr.Chatbot().postprocess(page_messages(messages)).model_dump()
+    return orjson.dumps({"msg": "process_generating", "output": {"data": [[["replace", [0], data]]]}})
+
+
+def test_versions_stay_shallow_enough_for_the_page_however_they_were_made():
+    """Found by a stranger's probe: an import whose versions nested 190 deep passed (the limit was
+    200) and broke the page's stream (orjson stops at 255 levels, and each level is five)."""
+    deep = {"role": "user", "content": "Q"}
+    for _ in range(190):
+        deep = {"role": "user", "content": "Q", "versions": {"before": [[deep, {"role": "assistant", "content": "A"}]]}}
+    with pytest.raises(orjson.JSONEncodeError):
+        orjson.dumps(deep)  # (as it was)
+    (imported,) = read_import(json.dumps({"messages": [deep, {"role": "assistant", "content": "A"}]}))
+    assert depth_of(list(imported.messages)) == MOST_DEPTH
+    page_payload(list(imported.messages))  # (the deepest kept still goes to the page)
+    # Retries at ever earlier questions of a long chat: each adds a level, and the deepest go.
+    chat = [m for n in range(40) for m in turn(f"Q{n}", f"A{n}")]
+    for start in range(78, -1, -2):
+        chat = [*chat[:start], {**chat[start], "versions": asked_again(chat[start:])}, {"role": "assistant", "content": "new"}]
+    assert depth_of(chat) == MOST_DEPTH and chat[0]["versions"]["before"][0][0]["content"] == "Q0"
+    page_payload(chat)
 
 
 def test_a_forged_tree_in_an_import_is_checked_like_any_message():

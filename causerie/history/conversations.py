@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..answering.messages import checked_steps, step_line, text_of_parts
-from .versions import MOST_VERSIONS
+from .versions import MOST_DEPTH, MOST_VERSIONS
 
 FORMAT = "causerie.conversation"
 BUNDLE_FORMAT = "causerie.conversations"
@@ -128,9 +128,8 @@ def _text(content: Any, position: int = 0) -> str:
     raise UnreadableFile("bad_message", position=position + 1)
 
 
-MOST_VERSION_DEPTH = 200
-"""Versions within versions, at most this deep (each Retry of an older version adds a level; the
-size caps bound the whole)."""
+MOST_VERSION_DEPTH = MOST_DEPTH
+"""Versions within versions, at most this deep (history/versions.py); deeper ones are dropped."""
 
 
 def _versions(raw: Any, position: int, depth: int) -> dict | None:

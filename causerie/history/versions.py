@@ -15,6 +15,11 @@ from typing import Any
 
 MOST_VERSIONS = 50
 """Versions kept at one point (the oldest beyond it are dropped)."""
+MOST_DEPTH = 32
+"""Versions within versions, at most this deep (each Retry of an older version adds a level). Each
+level is five of JSON's, and the page's chat goes to the browser through orjson, which stops at
+255: a tree of 50 levels (an import, or many Retries) broke that page's stream. The deeper ones
+are dropped; the path on screen and the versions near it stay."""
 
 
 def shown_number(versions: Mapping[str, Any]) -> tuple[int, int]:
@@ -34,10 +39,40 @@ def _without_versions(tail: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
 
 def asked_again(old_tail: Sequence[Mapping[str, Any]]) -> dict[str, list]:
     """The versions of a point where the question was asked again: every earlier version, the
-    one that was shown last among them; the new answer is the last, shown."""
+    one that was shown last among them; the new answer is the last, shown. (The old tail goes a
+    level down: what would then be deeper than MOST_DEPTH is dropped.)"""
     known = (old_tail[0].get("versions") if old_tail else None) or {}
     versions = [*(known.get("before") or ()), _without_versions(old_tail), *(known.get("after") or ())]
-    return {"before": versions[-MOST_VERSIONS:], "after": []}
+    return {"before": [_within(tail, 2) for tail in versions[-MOST_VERSIONS:]], "after": []}
+
+
+def _within(tail: Sequence[Mapping[str, Any]], depth: int) -> list[dict[str, Any]]:
+    """A version whose versions are the `depth`-th level, without the levels past MOST_DEPTH."""
+    kept = []
+    for message in tail:
+        versions = message.get("versions")
+        if versions:
+            message = dict(message)
+            if depth > MOST_DEPTH:
+                del message["versions"]
+            else:
+                message["versions"] = {
+                    side: [_within(t, depth + 1) for t in versions.get(side) or ()] for side in ("before", "after")
+                }
+        kept.append(message)
+    return kept
+
+
+def depth_of(messages: Sequence[Mapping[str, Any]]) -> int:
+    """How deep the versions within these messages go (0: none)."""
+    return max(
+        (
+            1 + max((depth_of(tail) for side in ("before", "after") for tail in m["versions"].get(side) or ()), default=0)
+            for m in messages
+            if m.get("versions")
+        ),
+        default=0,
+    )
 
 
 def switched(messages: Sequence[Mapping[str, Any]], position: int, step: int) -> list[dict[str, Any]] | None:
