@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from causerie.answering.limits import RateLimiter, Visitor
+from causerie.answering.limits import RateLimiter, Visitor, client_ip
 from causerie.answering.messages import within
 from causerie.answering.options import ChatOptions, GenerationParams
 from causerie.answering.service import ChatService
@@ -525,3 +525,18 @@ def test_in_public_mode_a_failure_at_the_owners_address_names_neither_it_nor_its
         )
     )
     assert rejected.kind == "auth" and "XAI_API_KEY" not in rejected.message
+
+
+def test_the_visitors_address_is_read_over_every_x_forwarded_for_line():
+    """Found by a stranger's probe: behind one trusted proxy that adds its own header line instead
+    of extending the visitor's, only the first line (the visitor's own) was read, so a new value
+    with each call reset the rate limit and the share count."""
+    from starlette.requests import Request
+
+    def asked(*lines: str) -> Request:
+        headers = [(b"x-forwarded-for", line.encode()) for line in lines]
+        return Request({"type": "http", "headers": headers, "client": ("127.0.0.1", 5000)})
+
+    assert client_ip(asked("192.0.2.7", "203.0.113.5"), 1) == "203.0.113.5"
+    assert client_ip(asked("192.0.2.7, 198.51.100.1", "203.0.113.5"), 2) == "198.51.100.1"
+    assert client_ip(asked("192.0.2.7"), 0) == "127.0.0.1"  # (no proxy trusted: the peer)

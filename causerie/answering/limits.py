@@ -44,12 +44,19 @@ class Visitor:
         )
 
 
+def header_entries(headers: Any, name: str) -> list[str]:
+    """A list-valued header's entries, over all its lines: a request may carry a header twice (a
+    proxy that adds its own line), and the lines read as one, joined by commas (RFC 9110, 5.3)."""
+    lines = headers.getlist(name) if hasattr(headers, "getlist") else [headers.get(name) or ""]
+    return [part.strip() for line in lines for part in line.split(",") if part.strip()]
+
+
 def client_ip(request: Any, proxy_hops: int) -> str | None:
     """The visitor's address (`request`: Gradio's or Starlette's, with `headers` and `client`): behind `proxy_hops` proxies (a Space has one), the entry that many
     places from the end of X-Forwarded-For, the part a proxy of ours wrote (a visitor can put
     anything at its start); else the connection's peer."""
     if proxy_hops:
-        forwarded = [part.strip() for part in (request.headers.get("x-forwarded-for") or "").split(",") if part.strip()]
+        forwarded = header_entries(request.headers, "x-forwarded-for")  # (every line: the first may be the visitor's)
         if len(forwarded) >= proxy_hops:
             return forwarded[-proxy_hops]
     client: Any = getattr(request, "client", None)
