@@ -245,3 +245,34 @@ def test_a_formula_in_inline_code_shows_as_written_and_backticks_cost_no_time():
     shared_page("a" * 22, snapshot_of([{"role": "assistant", "content": "`$a$ " * 20_000 + "``"}], title="t"))
     assert time.perf_counter() - started < 5  # (a backtracking scan would take minutes)
     assert "<img" not in body and 'href="javascript' not in body
+
+
+def test_a_share_link_is_made_of_an_http_address_whatever_the_headers_say():
+    """Found by a stranger's probe: the link a share returns was built from X-Forwarded-Proto and
+    -Host as sent (the client's, where the proxy does not set them): `javascript://…` could come back."""
+    import gradio as gr
+    from starlette.requests import Request
+
+    from causerie.ui.share_page import page_root
+
+    def root(hops: str, *headers: tuple[str, str]) -> str:
+        scope = {
+            "type": "http",
+            "scheme": "http",
+            "server": ("10.0.0.2", 7860),
+            "path": "/",
+            "headers": [(k.encode(), v.encode()) for k, v in headers],
+        }
+        settings = load_settings({"TRUSTED_PROXY_HOPS": hops} if hops else {})
+        return page_root(gr.Request(request=Request(scope)), settings)
+
+    assert root("", ("host", "chat.example.org")) == "http://chat.example.org"
+    assert root("1", ("host", "a"), ("x-forwarded-proto", "https"), ("x-forwarded-host", "chat.example.org")) == (
+        "https://chat.example.org"
+    )
+    assert root("1", ("host", "a"), ("x-forwarded-proto", "javascript"), ("x-forwarded-host", "evil.example")) == (
+        "http://evil.example"
+    )
+    assert root("1", ("host", "a"), ("x-forwarded-host", "x/<script>")) == "http://a"
+    assert root("", ("host", 'a b"onmouseover=1')) == "http://10.0.0.2:7860"
+    assert root("1", ("host", "a"), ("x-forwarded-proto", "javascript"), ("x-forwarded-proto", "https")) == "https://a"

@@ -16,6 +16,7 @@ from typing import Any
 
 import gradio as gr
 
+from ..answering.limits import header_entries
 from ..answering.service import ChatService
 from ..files.picture_store import picture_type
 from ..history.conversations import Conversation, is_temporary, new_id
@@ -86,13 +87,26 @@ def build_share(service: ChatService, say: Labels) -> ShareParts | None:
     return ShareParts(thinking, system_prompt, make, revoke, said, gr.Textbox("", visible=False))
 
 
+HOST = re.compile(r"^(?:[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$")
+"""A Host header's shape: a name or an address, and a port."""
+
+
 def page_root(request: gr.Request, settings: Any) -> str:
     """This server's address as the person reached it: behind a proxy the app trusts
-    (TRUSTED_PROXY_HOPS), as the proxy says; else as the request itself says."""
+    (TRUSTED_PROXY_HOPS), as the proxy says (the last entry, over every line); else as the request
+    itself says. Only http or https, and a host shaped as one: the headers are the client's when
+    the proxy does not set them, and the link made from them is shown to the person."""
     headers, url = request.headers, request.request.url
     trusted = settings.public.proxy_hops > 0
-    scheme = ((headers.get("x-forwarded-proto") if trusted else None) or url.scheme or "http").split(",")[-1].strip()
-    host = ((headers.get("x-forwarded-host") if trusted else None) or headers.get("host") or "localhost").split(",")[-1].strip()
+    said_scheme = header_entries(headers, "x-forwarded-proto")[-1:] if trusted else []
+    scheme = (said_scheme[0] if said_scheme else url.scheme or "http").lower()
+    if scheme not in ("http", "https"):
+        scheme = "https" if url.scheme == "https" else "http"
+    said_hosts = [*(header_entries(headers, "x-forwarded-host")[-1:] if trusted else []), headers.get("host") or ""]
+    host = next((said for said in said_hosts if HOST.match(said)), None)
+    if host is None:  # (the address this server was reached at)
+        server = request.request.scope.get("server") or ("localhost", None)
+        host = server[0] if server[1] in (None, 80, 443) else f"{server[0]}:{server[1]}"
     root = str(request.request.scope.get("root_path") or "").rstrip("/")
     return f"{scheme}://{host}{root}"
 
