@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from causerie.config.settings import SettingsError, load_settings
 from causerie.config.store_urls import async_url
-from causerie.history.shares import ShareChoices, shared_page, snapshot_of, snapshot_pictures
+from causerie.history.shares import ShareChoices, has_answer, shared_page, snapshot_of, snapshot_pictures
 from causerie.history.store.share_store import ShareStore
 
 from support.apps import RunningApp, run_async
@@ -104,6 +104,16 @@ def test_a_snapshot_keeps_what_is_on_screen_and_only_what_the_person_chose():
     chosen = snapshot_of(messages, title="", system_prompt="Be kind", choices=ShareChoices(thinking=True, system_prompt=True))
     assert chosen["system_prompt"] == "Be kind" and chosen["messages"][1]["thinking"] == "secret thoughts"
     assert chosen["title"] == "Question 0"
+
+
+def test_a_chat_whose_answer_is_a_picture_alone_can_be_shared():
+    """Found by a stranger's probe: the page said 'nothing to share yet' of a chat whose only
+    answer was a picture (an /image answer has no words)."""
+    question = {"role": "user", "content": "/image a red square"}
+    picture = {"role": "assistant", "content": "", "files": [{"path": "/uploads/a/picture-1.png"}]}
+    assert has_answer([question, picture]) and not has_answer([question, {"role": "assistant", "content": ""}])
+    snapshot = snapshot_of([question, picture], title="T", read_picture=lambda _: ("image/png", PNG))
+    assert snapshot_pictures(snapshot) == [("image/png", PNG)] and "<img" in shared_page("a" * 22, snapshot)
 
 
 def test_the_shared_page_keeps_every_answer_rule():

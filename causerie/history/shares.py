@@ -107,6 +107,12 @@ def snapshot_of(
     return snapshot
 
 
+def has_answer(messages: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether a conversation has anything to share: an answer, of words or of pictures alone (a
+    picture answer has no words)."""
+    return any(m.get("role") == "assistant" and (m.get("content") or m.get("files")) for m in messages)
+
+
 def snapshot_chars(snapshot: Mapping[str, Any]) -> int:
     """A snapshot's text, in characters (its pictures apart)."""
     size = len(str(snapshot.get("title") or "")) + len(str(snapshot.get("system_prompt") or ""))

@@ -21,7 +21,15 @@ from ..answering.service import ChatService
 from ..files.picture_store import picture_type
 from ..history.conversations import Conversation, is_temporary, new_id
 from ..history.library import HistoryNotice
-from ..history.shares import MOST_PICTURE_BYTES, MOST_SNAPSHOT_CHARS, ShareChoices, SharesOnFirstUse, snapshot_chars, snapshot_of
+from ..history.shares import (
+    MOST_PICTURE_BYTES,
+    MOST_SNAPSHOT_CHARS,
+    ShareChoices,
+    SharesOnFirstUse,
+    has_answer,
+    snapshot_chars,
+    snapshot_of,
+)
 from ..history.store.errors import StoreError
 from ..history.versions import path_only
 from ..i18n.wording import words
@@ -145,7 +153,7 @@ def wire_share(
 
         async def work(shelf) -> dict:
             kept = await shelf.get(view.shown)
-            if kept is None or not any(m["role"] == "assistant" and m.get("content") for m in kept.messages):
+            if kept is None or not has_answer(kept.messages):
                 return said("nothing")
             messages = path_only(history.files.messages(history.owner(values, request), kept.messages))
             snapshot = snapshot_of(
