@@ -16,7 +16,6 @@ from causerie.history.versions import (
     MOST_DEPTH,
     answer_ends,
     asked_again,
-    depth_of,
     dropped,
     path_only,
     shown_number,
@@ -88,6 +87,18 @@ def test_a_fork_counts_answers_as_the_page_groups_them():
     ]
     assert len(runs) == len(ends)  # (one ⑂ a run, as Gradio draws them)
     assert path_only(path[: ends[1] + 1])[-1]["content"] == "A2"
+
+
+def depth_of(messages: list[dict]) -> int:
+    """How deep the versions within these messages go (0: none)."""
+    return max(
+        (
+            1 + max((depth_of(tail) for side in ("before", "after") for tail in m["versions"].get(side) or ()), default=0)
+            for m in messages
+            if m.get("versions")
+        ),
+        default=0,
+    )
 
 
 def page_payload(messages: list[dict]) -> bytes:

@@ -63,18 +63,6 @@ def _within(tail: Sequence[Mapping[str, Any]], depth: int) -> list[dict[str, Any
     return kept
 
 
-def depth_of(messages: Sequence[Mapping[str, Any]]) -> int:
-    """How deep the versions within these messages go (0: none)."""
-    return max(
-        (
-            1 + max((depth_of(tail) for side in ("before", "after") for tail in m["versions"].get(side) or ()), default=0)
-            for m in messages
-            if m.get("versions")
-        ),
-        default=0,
-    )
-
-
 def switched(messages: Sequence[Mapping[str, Any]], position: int, step: int) -> list[dict[str, Any]] | None:
     """The conversation with the version before (-1) or after (+1) the one shown at `position`
     (the index of a message that carries versions); None when there is none that way."""
