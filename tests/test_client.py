@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import struct
 import threading
 import time
 
@@ -657,3 +658,37 @@ def test_the_bytes_that_came_before_a_dropped_connection_are_still_read():
 
     first, again = run_async(go())
     assert first == b'data: {"choices": [{"delta": {"content": "Kept"}}]}\n\n' and again == b""
+
+
+def test_a_connection_reset_before_the_answer_is_tried_again():
+    """Found by CI: a kept-alive connection the server reset as the question went out failed the
+    question at once (ClientOSError, not retried), where a closed one (ServerDisconnectedError)
+    was tried again. A server that resets its first connection, then answers."""
+    loop = asyncio.new_event_loop()
+    seen = []
+
+    async def handle(reader, writer):
+        seen.append(1)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+        await reader.readexactly(length)
+        if len(seen) == 1:  # (a reset: RST, not FIN)
+            writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+            return
+        body = b"".join(text_stream("Hi"))
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    server = loop.run_until_complete(asyncio.start_server(handle, "127.0.0.1", 0))
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        base_url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1"
+        events = run(make_client(), Endpoint(get_provider("openai"), base_url, KEY))
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+    assert [e.kind for e in events if type(e) is Status] == ["reconnecting"] and len(seen) == 2
+    assert answer_of(events).text == "Hi" and type(events[-1]) is Finish

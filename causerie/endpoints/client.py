@@ -316,7 +316,7 @@ class ChatClient:
         except aiohttp.ClientSSLError as exc:  # not retried: it would fail the same way
             why = "cert" if isinstance(exc, aiohttp.ClientConnectorCertificateError) else "tls"
             yield Verdict(self._connect_failure(endpoint, why))
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.ServerDisconnectedError) as exc:
+        except (aiohttp.ClientOSError, aiohttp.ConnectionTimeoutError, aiohttp.ServerDisconnectedError) as exc:
             if isinstance(exc, aiohttp.ClientConnectorError) and "refused by Causerie" in str(exc.os_error):
                 # A visitor's endpoint whose address changed to a private one since it was checked.
                 refused = exc.os_error if isinstance(exc.os_error, RefusedAddress) else None
@@ -328,13 +328,14 @@ class ChatClient:
                     )
                 )
                 return
-            # ServerDisconnectedError before any answer: most often a kept-alive connection the
-            # server had just closed; nothing was answered, so trying again is safe.
+            # ServerDisconnectedError, or a reset (ClientOSError) before any answer: most often a
+            # kept-alive connection the server had just closed; nothing was answered, so trying
+            # again is safe. (ClientConnectorError, a connection not made, is a ClientOSError too.)
             why = (
                 "timeout"
                 if isinstance(exc, aiohttp.ConnectionTimeoutError)
                 else "disconnected"
-                if isinstance(exc, aiohttp.ServerDisconnectedError)
+                if isinstance(exc, aiohttp.ServerDisconnectedError) or not isinstance(exc, aiohttp.ClientConnectorError)
                 else "dns"
                 if isinstance(exc, aiohttp.ClientConnectorDNSError)
                 else "refused"
