@@ -681,9 +681,9 @@ def test_a_connection_reset_before_the_answer_is_tried_again():
         await writer.drain()
         writer.close()
 
-    server = loop.run_until_complete(asyncio.start_server(handle, "127.0.0.1", 0))
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread = threading.Thread(target=loop.run_forever, daemon=True)  # (its own thread: this one may hold a loop)
     thread.start()
+    server = asyncio.run_coroutine_threadsafe(asyncio.start_server(handle, "127.0.0.1", 0), loop).result(5)
     try:
         base_url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1"
         events = run(make_client(), Endpoint(get_provider("openai"), base_url, KEY))
